@@ -1,0 +1,117 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6)
+]
+
+let package = Package(
+    name: "Haven",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "haven", targets: ["haven"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        // Libraries, lowest layer first.
+        .target(
+            name: "Sealing",
+            dependencies: ["COpenSSL"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HavenStore",
+            dependencies: [
+                "Postgres",
+                "Sealing",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings,
+            plugins: ["EmbedMigrations"]
+        ),
+
+        // The command-line interface.
+        .executableTarget(
+            name: "haven",
+            dependencies: [
+                "HavenStore",
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Benchmarks (run by scripts/bench; not shipped).
+        .executableTarget(
+            name: "HavenBench",
+            dependencies: [
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Build-time embedding of sql/migrations into HavenStore.
+        .executableTarget(
+            name: "MigrationEmbedder",
+            swiftSettings: strictSettings
+        ),
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["MigrationEmbedder"]
+        ),
+
+        // Tests.
+        .target(
+            name: "HavenTestSupport",
+            dependencies: [
+                "Postgres",
+                "HavenStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/HavenTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SealingTests",
+            dependencies: ["Sealing"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres", "HavenTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HavenStoreTests",
+            dependencies: ["HavenStore", "Postgres", "HavenTestSupport"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,226 @@
+import Logging
+import Synchronization
+
+/// A bounded pool of `PostgresConnection`s.
+///
+/// At most `maxConnections` are open at once; a checkout beyond that waits, up to `checkoutTimeout`,
+/// for one to come back. A connection is reset before it is reused (an open transaction rolled back,
+/// session state discarded), and a broken one is closed and replaced.
+public final class ConnectionPool: Sendable {
+    /// Limits of a pool.
+    public struct Limits: Sendable {
+        /// The most connections open at once.
+        public var maxConnections: Int
+        /// How long a checkout waits for a free connection before failing with `poolTimeout`.
+        public var checkoutTimeout: Duration
+
+        /// Creates limits; the defaults suit a CLI or a small server.
+        public init(maxConnections: Int = 8, checkoutTimeout: Duration = .seconds(10)) {
+            precondition(maxConnections > 0, "a pool needs at least one connection")
+            self.maxConnections = maxConnections
+            self.checkoutTimeout = checkoutTimeout
+        }
+    }
+
+    private struct Waiter {
+        var id: Int
+        var continuation: CheckedContinuation<PostgresConnection, any Error>
+    }
+
+    private struct State {
+        var idle: [PostgresConnection] = []
+        var open = 0
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+        var nextConnectionID = 0
+        var closed = false
+    }
+
+    private enum Checkout {
+        case use(PostgresConnection)
+        case create(id: Int)
+        case wait
+    }
+
+    private enum Checkin {
+        case parked
+        case handOver(Waiter)
+        case discard
+        case discardAndReplace(Waiter, id: Int)
+    }
+
+    /// Where the connections go.
+    public let configuration: PostgresConfiguration
+    /// The pool's limits.
+    public let limits: Limits
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    /// Creates a pool; connections open lazily, on first use.
+    public init(configuration: PostgresConfiguration, limits: Limits = Limits(), logger: Logger) {
+        self.configuration = configuration
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// The number of connections currently open (idle or in use).
+    public var openConnections: Int { state.withLock { $0.open } }
+
+    /// Runs `body` with a connection of its own, then returns the connection to the pool.
+    @discardableResult
+    public func withConnection<Value: Sendable>(
+        _ body: @Sendable (PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        let connection = try await checkout()
+        do {
+            let value = try await body(connection)
+            await checkin(connection)
+            return value
+        } catch {
+            await checkin(connection)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction on a pooled connection; see `PostgresConnection.transaction`.
+    @discardableResult
+    public func transaction<Value: Sendable>(
+        isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        maxAttempts: Int = 3,
+        _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        try await withConnection { connection in
+            try await connection.transaction(isolation: isolation, readOnly: readOnly, maxAttempts: maxAttempts, body)
+        }
+    }
+
+    /// Runs one statement on a pooled connection.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await withConnection { try await $0.query(query) }
+    }
+
+    /// Closes idle connections, fails waiting checkouts, and closes connections in use when they
+    /// come back. Later checkouts fail with `poolClosed`.
+    public func close() async {
+        let (idle, waiters) = state.withLock { state in
+            state.closed = true
+            state.open -= state.idle.count
+            defer {
+                state.idle.removeAll()
+                state.waiters.removeAll()
+            }
+            return (state.idle, state.waiters)
+        }
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: PostgresError(.poolClosed))
+        }
+        for connection in idle { await connection.close() }
+    }
+
+    // MARK: - Checkout and checkin
+
+    private func checkout() async throws -> PostgresConnection {
+        let decision = try state.withLock { state throws(PostgresError) -> Checkout in
+            if state.closed { throw PostgresError(.poolClosed) }
+            if let connection = state.idle.popLast() { return .use(connection) }
+            if state.open < limits.maxConnections {
+                state.open += 1
+                state.nextConnectionID += 1
+                return .create(id: state.nextConnectionID)
+            }
+            return .wait
+        }
+        switch decision {
+        case .use(let connection):
+            return connection
+        case .create(let id):
+            return try await openConnection(id: id)
+        case .wait:
+            return try await waitForConnection()
+        }
+    }
+
+    private func openConnection(id: Int) async throws -> PostgresConnection {
+        do {
+            return try await PostgresConnection.connect(configuration, id: id, logger: logger)
+        } catch {
+            state.withLock { $0.open -= 1 }
+            throw error
+        }
+    }
+
+    private func waitForConnection() async throws -> PostgresConnection {
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let immediate: PostgresConnection? = state.withLock { state in
+                    if let connection = state.idle.popLast() { return connection }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let immediate {
+                    continuation.resume(returning: immediate)
+                    return
+                }
+                let timeout = limits.checkoutTimeout
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    self.failWaiter(
+                        id,
+                        with: PostgresError(.poolTimeout, message: "no connection free after \(timeout)")
+                    )
+                }
+            }
+        } onCancel: {
+            failWaiter(id, with: CancellationError())
+        }
+    }
+
+    private func failWaiter(_ id: Int, with error: any Error) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    private func checkin(_ connection: PostgresConnection) async {
+        let reusable = await connection.prepareForReuse()
+        let action = state.withLock { state -> Checkin in
+            if state.closed || !reusable {
+                state.open -= 1
+                if !state.closed, !state.waiters.isEmpty, state.open < limits.maxConnections {
+                    state.open += 1
+                    state.nextConnectionID += 1
+                    return .discardAndReplace(state.waiters.removeFirst(), id: state.nextConnectionID)
+                }
+                return .discard
+            }
+            if !state.waiters.isEmpty { return .handOver(state.waiters.removeFirst()) }
+            state.idle.append(connection)
+            return .parked
+        }
+        switch action {
+        case .parked:
+            break
+        case .handOver(let waiter):
+            waiter.continuation.resume(returning: connection)
+        case .discard:
+            logger.debug("closing a broken or surplus connection", metadata: ["db.connection": "\(connection.id)"])
+            await connection.close()
+        case .discardAndReplace(let waiter, let id):
+            logger.debug("replacing a broken connection", metadata: ["db.connection": "\(connection.id)"])
+            await connection.close()
+            do {
+                waiter.continuation.resume(returning: try await openConnection(id: id))
+            } catch {
+                waiter.continuation.resume(throwing: error)
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Postgres
+
+/// How operator commands find the database: `--database-url`, else `HAVEN_OWNER_DATABASE_URL`, else
+/// `HAVEN_DATABASE_URL`.
+struct OwnerDatabaseOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "libpq URI or conninfo of the owner role (default: $HAVEN_OWNER_DATABASE_URL, then $HAVEN_DATABASE_URL).",
+            valueName: "url"
+        )
+    )
+    var databaseURL: String?
+
+    /// The connection string to use.
+    func connectionString() throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let url = databaseURL ?? environment["HAVEN_OWNER_DATABASE_URL"] ?? environment["HAVEN_DATABASE_URL"],
+            !url.isEmpty
+        {
+            return url
+        }
+        throw UserError(
+            message:
+                "no database configured; set HAVEN_OWNER_DATABASE_URL (or HAVEN_DATABASE_URL), e.g. the URL `scripts/start` prints"
+        )
+    }
+
+    /// Opens one connection as the owner role.
+    func connect(logger: Logger) async throws -> PostgresConnection {
+        let configuration: PostgresConfiguration
+        do {
+            configuration = try PostgresConfiguration(try connectionString())
+        } catch let error as PostgresError where error.code == .invalidConfiguration {
+            throw UserError(message: "the database URL is not valid: \(error.message ?? "unparseable")")
+        }
+        return try await PostgresConnection.connect(configuration, logger: logger)
+    }
+}

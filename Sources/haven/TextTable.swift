@@ -1,0 +1,23 @@
+import Foundation
+
+/// A plain-text table with aligned columns, for human output.
+struct TextTable {
+    let header: [String]
+    let rows: [[String]]
+
+    /// The table as lines: header, then rows, columns separated by two spaces.
+    func render() -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}

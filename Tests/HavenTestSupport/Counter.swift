@@ -1,0 +1,20 @@
+import Synchronization
+
+/// A thread-safe counter tests can capture in `@Sendable` closures.
+public final class Counter: Sendable {
+    private let value = Mutex(0)
+
+    public init() {}
+
+    /// Adds one and returns the new value.
+    @discardableResult
+    public func increment() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
+
+    /// The current value.
+    public var current: Int { value.withLock { $0 } }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import HavenStore
+import Logging
+import Postgres
+
+/// Private databases for tests, on the throwaway server `scripts/test` starts.
+///
+/// Swift Testing runs suites in parallel, so every test that touches the database gets a database of
+/// its own: empty, or cloned from a template that was migrated once per test process (cloning is
+/// much faster than migrating). The database is dropped when the test ends.
+public enum TestDatabase {
+    /// The owner-role URL `scripts/test` exports.
+    public static func adminConfiguration() throws -> PostgresConfiguration {
+        guard let url = ProcessInfo.processInfo.environment["HAVEN_TEST_DATABASE_URL"], !url.isEmpty else {
+            throw TestSetupError(
+                "HAVEN_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts a private PostgreSQL"
+            )
+        }
+        return try PostgresConfiguration(url)
+    }
+
+    /// A logger for tests that prints warnings and above.
+    public static let logger: Logger = {
+        var logger = Logger(label: "haven.test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// Creates a database (migrated from the template, or empty), runs `body` with its configuration,
+    /// and drops it afterwards.
+    @discardableResult
+    public static func with<Value>(
+        migrated: Bool = true,
+        _ body: (PostgresConfiguration) async throws -> Value
+    ) async throws -> Value {
+        let admin = try adminConfiguration()
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        let template = migrated ? try await TemplateDatabase.shared.name() : nil
+        try await adminExecute(
+            admin,
+            template.map { "CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier($0))" }
+                ?? "CREATE DATABASE \(quoteIdentifier(name))"
+        )
+        do {
+            let value = try await body(admin.replacingDatabase(with: name))
+            try await drop(name, admin: admin)
+            return value
+        } catch {
+            try? await drop(name, admin: admin)
+            throw error
+        }
+    }
+
+    /// Opens a connection to `configuration`, runs `body`, closes it.
+    @discardableResult
+    public static func withConnection<Value>(
+        _ configuration: PostgresConfiguration,
+        _ body: (PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        let connection = try await PostgresConnection.connect(configuration, logger: logger)
+        do {
+            let value = try await body(connection)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private static func drop(_ name: String, admin: PostgresConfiguration) async throws {
+        try await adminExecute(admin, "DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+    }
+
+    /// Runs a utility statement (CREATE/DROP DATABASE) on the admin database. These statements take
+    /// identifiers, not values, so they are built from quoted names of our own making.
+    static func adminExecute(_ admin: PostgresConfiguration, _ sql: String) async throws {
+        try await withConnection(admin) { try await $0.executeScript(sql) }
+    }
+}
+
+/// The migrated template database, made once per test process.
+actor TemplateDatabase {
+    static let shared = TemplateDatabase()
+    private var creation: Task<String, any Error>?
+
+    func name() async throws -> String {
+        if let creation { return try await creation.value }
+        let task = Task { try await Self.create() }
+        creation = task
+        return try await task.value
+    }
+
+    private static func create() async throws -> String {
+        let admin = try TestDatabase.adminConfiguration()
+        let name = "tmpl_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        try await TestDatabase.adminExecute(admin, "CREATE DATABASE \(quoteIdentifier(name))")
+        try await TestDatabase.withConnection(admin.replacingDatabase(with: name)) { connection in
+            try await Migrator(logger: TestDatabase.logger).migrate(on: connection)
+        }
+        return name
+    }
+}
+
+/// The test environment is not set up.
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

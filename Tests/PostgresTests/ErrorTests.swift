@@ -1,0 +1,116 @@
+import Foundation
+import HavenTestSupport
+import Postgres
+import Testing
+
+@Suite("Errors: SQLSTATE mapping, safe descriptions, connection failures, cancellation")
+struct ErrorTests {
+    @Test func constraintViolationsMapToTypedCodes() async throws {
+        try await TestDatabase.with(migrated: false) { configuration in
+            try await TestDatabase.withConnection(configuration) { connection in
+                try await connection.executeScript(
+                    """
+                    CREATE TABLE parent (id int PRIMARY KEY);
+                    CREATE TABLE child (
+                        id int PRIMARY KEY,
+                        parent_id int REFERENCES parent(id),
+                        age int NOT NULL CONSTRAINT child_age_positive CHECK (age > 0)
+                    );
+                    INSERT INTO parent VALUES (1);
+                    """
+                )
+                let secret = "SECRET-VALUE-4711"
+                let cases: [(PostgresQuery, PostgresError.Code)] = [
+                    ("INSERT INTO parent VALUES (\(Int32(1)))", .uniqueViolation),
+                    ("INSERT INTO child VALUES (1, \(Int32(99)), 3)", .foreignKeyViolation),
+                    ("INSERT INTO child VALUES (1, 1, \(Int32(-4711)))", .checkViolation),
+                    ("INSERT INTO child (id, parent_id, age) VALUES (1, 1, NULL)", .notNullViolation),
+                    ("SELECT 1/0 WHERE \(secret) <> ''", .server),
+                ]
+                for (query, expected) in cases {
+                    let error = await #expect(throws: PostgresError.self) { try await connection.execute(query) }
+                    #expect(error?.code == expected)
+                    #expect(error?.sqlState?.count == 5)
+                    // Neither the safe description nor the log form carries parameter values or row data.
+                    #expect(error?.description.contains("4711") == false)
+                    #expect(error?.debugDescription.contains("4711") == false)
+                    #expect(error?.debugDescription.contains(secret) == false)
+                    #expect(error?.description.contains("INSERT") == false)
+                }
+                let check = await #expect(throws: PostgresError.self) {
+                    try await connection.execute("INSERT INTO child VALUES (2, 1, \(Int32(-1)))")
+                }
+                #expect(check?.constraint == "child_age_positive")
+                #expect(check?.table == "child")
+                #expect(check?.debugDescription.contains("INSERT INTO child") == true)
+            }
+        }
+    }
+
+    @Test func connectionFailuresNameTheTargetButNeverThePassword() async throws {
+        let admin = try TestDatabase.adminConfiguration()
+        let port = try #require(admin.description.split(separator: ":").last?.split(separator: "/").first)
+        let wrong = try PostgresConfiguration(
+            "postgresql://haven_test:hunter2-not-the-password@127.0.0.1:\(port)/haven_test"
+        )
+        let error = await #expect(throws: PostgresError.self) {
+            _ = try await PostgresConnection.connect(wrong, logger: TestDatabase.logger)
+        }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.description.contains("127.0.0.1:\(port)/haven_test") == true)
+        #expect(error?.description.contains("password authentication failed") == true)
+        #expect(error?.description.contains("hunter2") == false)
+        #expect(error?.debugDescription.contains("hunter2") == false)
+        #expect(wrong.description.contains("hunter2") == false)
+
+        let closedPort = try PostgresConfiguration("host=127.0.0.1 port=1 dbname=nowhere user=x connect_timeout=2")
+        let refused = await #expect(throws: PostgresError.self) {
+            _ = try await PostgresConnection.connect(closedPort, logger: TestDatabase.logger)
+        }
+        #expect(refused?.code == .connectionFailed)
+        #expect(refused?.description.contains("127.0.0.1:1/nowhere") == true)
+    }
+
+    @Test func malformedConnectionStringsAreRejected() {
+        let error = #expect(throws: PostgresError.self) { try PostgresConfiguration("host=x bogus_option=1") }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(throws: PostgresError.self) { try PostgresConfiguration("postgresql://[::1") }
+    }
+
+    @Test func statementTimeoutAndTaskCancellationBecomeQueryCanceled() async throws {
+        try await TestDatabase.with(migrated: false) { configuration in
+            try await TestDatabase.withConnection(configuration) { connection in
+                let timeout = await #expect(throws: PostgresError.self) {
+                    try await connection.transaction { connection in
+                        try await connection.execute("SET LOCAL statement_timeout = 50")
+                        try await connection.execute("SELECT pg_sleep(5)")
+                    }
+                }
+                #expect(timeout?.code == .queryCanceled)
+
+                let started = ContinuousClock.now
+                let task = Task { try await connection.execute("SELECT pg_sleep(30)") }
+                try await Task.sleep(for: .milliseconds(200))
+                task.cancel()
+                let canceled = await #expect(throws: PostgresError.self) { try await task.value }
+                #expect(canceled?.code == .queryCanceled)
+                #expect(ContinuousClock.now - started < .seconds(10))
+                // The connection is fine afterwards.
+                let rows = try await connection.query("SELECT 1")
+                #expect(try rows[0].decode(0, as: Int.self) == 1)
+            }
+        }
+    }
+
+    @Test func noticesGoToTheLoggerAtDebugNotToStderr() async throws {
+        try await TestDatabase.with(migrated: false) { configuration in
+            let capture = LogCapture()
+            let connection = try await PostgresConnection.connect(configuration, logger: capture.logger())
+            try await connection.executeScript("DO $$ BEGIN RAISE NOTICE 'notice-canary-%', 17; END $$")
+            await connection.close()
+            let notices = capture.entries.filter { $0.fullText.contains("notice-canary-17") }
+            #expect(notices.count == 1)
+            #expect(notices.first?.level == .debug)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+# Shared shell functions for Haven's scripts: packages, and private PostgreSQL clusters.
+# Source it; do not run it.
+
+# Installs the Debian packages Haven needs, only those missing.
+haven_ensure_packages() {
+    local missing=()
+    haven_pg_bindir >/dev/null 2>&1 || missing+=(postgresql)
+    pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
+    pkg-config --exists libcrypto 2>/dev/null || missing+=(libssl-dev)
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkgconf)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+    for extra in "$@"; do
+        case "$extra" in
+            hyperfine) command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine) ;;
+            pgbench) command -v pgbench >/dev/null 2>&1 || missing+=(postgresql-contrib) ;;
+            *) dpkg -s "$extra" >/dev/null 2>&1 || missing+=("$extra") ;;
+        esac
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "Installing missing Debian packages: ${missing[*]}" >&2
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+    fi
+}
+
+# Prints the newest PostgreSQL server bin directory.
+haven_pg_bindir() {
+    local dir
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$dir" ] && [ -x "$dir/initdb" ] || return 1
+    echo "$dir"
+}
+
+# Prints a free TCP port on 127.0.0.1.
+haven_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Prints a random password (hex, URL-safe).
+haven_random_secret() {
+    python3 -c 'import secrets; print(secrets.token_hex(16))'
+}
+
+# Runs a command as the cluster's owner: the postgres user when we are root (initdb refuses root).
+haven_as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# haven_pg_init DIR SUPERUSER_PASSWORD: creates a cluster in DIR/data with password authentication.
+haven_pg_init() {
+    local dir=$1 password=$2 bindir
+    bindir=$(haven_pg_bindir)
+    mkdir -p "$dir/socket"
+    (umask 077 && printf '%s\n' "$password" >"$dir/superuser.pw")
+    if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$dir"; fi
+    haven_as_pg "$bindir/initdb" -D "$dir/data" -U postgres --pwfile="$dir/superuser.pw" \
+        --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
+        cat "$dir/initdb.log" >&2
+        return 1
+    }
+}
+
+# haven_pg_start DIR PORT [extra postgres -c options...]: starts the cluster on 127.0.0.1:PORT,
+# with its unix socket in DIR/socket, logging to DIR/postgres.log.
+haven_pg_start() {
+    local dir=$1 port=$2 bindir options
+    shift 2
+    bindir=$(haven_pg_bindir)
+    options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/socket"
+    for extra in "$@"; do options="$options -c $extra"; done
+    haven_as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -o "$options" -w -t 60 start >/dev/null || {
+        tail -n 20 "$dir/postgres.log" >&2
+        return 1
+    }
+    echo "$port" >"$dir/port"
+}
+
+# haven_pg_stop DIR: stops the cluster if it runs (fast shutdown).
+haven_pg_stop() {
+    local dir=$1 bindir
+    bindir=$(haven_pg_bindir) || return 0
+    [ -f "$dir/data/postmaster.pid" ] || return 0
+    haven_as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+# haven_pg_running DIR: succeeds when the cluster in DIR is up.
+haven_pg_running() {
+    local dir=$1 bindir
+    bindir=$(haven_pg_bindir) || return 1
+    [ -d "$dir/data" ] && haven_as_pg "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+}
+
+# haven_pg_superuser_sql DIR PORT SQL...: runs SQL as the superuser over loopback.
+# Values go in as psql variables (-v name=value) and are quoted by psql (:'name').
+haven_pg_superuser_psql() {
+    local dir=$1 port=$2
+    shift 2
+    PGPASSWORD=$(cat "$dir/superuser.pw") psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"
+}
