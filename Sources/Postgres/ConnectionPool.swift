@@ -190,7 +190,7 @@ public final class ConnectionPool: Sendable {
     }
 
     private func checkin(_ connection: PostgresConnection) async {
-        let reusable = await connection.prepareForReuse()
+        let reusable = connection.isCleanForReuse ? true : await connection.prepareForReuse()
         let action = state.withLock { state -> Checkin in
             if state.closed || !reusable {
                 state.open -= 1

@@ -16,6 +16,7 @@ extension PostgresConnection {
         columns: [String],
         _ body: @Sendable (inout PostgresCopyWriter) throws -> Void
     ) throws -> Int {
+        defer { publishReuseState() }
         let handle = try liveHandle()
         let columnList = columns.map(quoteIdentifier).joined(separator: ", ")
         let sql = "COPY \(quoteIdentifier(table)) (\(columnList)) FROM STDIN (FORMAT binary)"

@@ -8,6 +8,7 @@ extension PostgresConnection {
     public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
         try Task.checkCancellation()
         if queries.isEmpty { return [] }
+        defer { publishReuseState() }
         let handle = try liveHandle()
         return try await withTaskCancellationHandler {
             handle.setStatementRunning(true)
@@ -24,7 +25,7 @@ extension PostgresConnection {
         var query: PostgresQuery
         var cacheKey: String
         /// Set when this step also prepares its statement.
-        var preparing: String?
+        var preparing: StatementCache.Statement?
     }
 
     /// Runs the pipeline; returns the rows and the prepared statements evicted from the cache, which
@@ -40,24 +41,30 @@ extension PostgresConnection {
 
         var steps: [Step] = []
         steps.reserveCapacity(queries.count)
-        var preparedInThisPipeline: [String: String] = [:]
+        var preparedInThisPipeline: [String: StatementCache.Statement] = [:]
         for query in queries {
-            noteSessionEffects(of: query.sql)
             let key = StatementCache.key(sql: query.sql, types: query.bindings.types)
             var step = Step(query: query, cacheKey: key)
             let sent: Int32
-            if let name = cachedStatementName(key) ?? preparedInThisPipeline[key] {
-                sent = sendPrepared(query, name: name, on: pointer)
+            if let statement = cachedStatement(key) ?? preparedInThisPipeline[key] {
+                if statement.changesSession { markSessionDirty() }
+                sent = sendPrepared(query, name: statement.name, on: pointer)
             } else if let name = newStatementName() {
+                let statement = StatementCache.Statement(
+                    name: name,
+                    changesSession: statementMayChangeSession(query.sql)
+                )
+                if statement.changesSession { markSessionDirty() }
                 let types = query.bindings.types
                 let prepared = types.withUnsafeBufferPointer {
                     PQsendPrepare(pointer, name, query.sql, Int32(types.count), $0.baseAddress)
                 }
                 guard prepared == 1 else { throw lostError(handle, query: query.sql) }
-                step.preparing = name
-                preparedInThisPipeline[key] = name
+                step.preparing = statement
+                preparedInThisPipeline[key] = statement
                 sent = sendPrepared(query, name: name, on: pointer)
             } else {
+                noteSessionEffects(of: query.sql)
                 sent = query.bindings.withCArrays { count, types, values, lengths, formats in
                     PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 1)
                 }
@@ -74,9 +81,9 @@ extension PostgresConnection {
         var firstError: PostgresError?
         var evictedNames: [String] = []
         for step in steps {
-            if let name = step.preparing {
+            if let statement = step.preparing {
                 if try readOne(handle, query: step.query.sql, firstError: &firstError) != nil {
-                    if let evicted = recordPrepared(step.cacheKey, name: name) { evictedNames.append(evicted) }
+                    if let evicted = recordPrepared(step.cacheKey, statement) { evictedNames.append(evicted) }
                 }
             }
             if let result = try readOne(handle, query: step.query.sql, firstError: &firstError) {

@@ -1,6 +1,7 @@
 import CLibPQ
 import Foundation
 import Logging
+import Synchronization
 
 /// One connection to PostgreSQL, running on a thread of its own.
 ///
@@ -14,6 +15,9 @@ public actor PostgresConnection {
     private var sessionMayBeDirty = false
     private var broken = false
     private let logger: Logger
+    /// Published after every call: whether `prepareForReuse` has work to do. Lets the pool skip a hop
+    /// to this connection's thread when the connection is already clean (the usual case).
+    private nonisolated let needsReset = Atomic<Bool>(false)
 
     /// How this connection reaches the server.
     public nonisolated let configuration: PostgresConfiguration
@@ -115,6 +119,7 @@ public actor PostgresConnection {
     /// Closes the connection. Later calls fail with `connectionClosed`.
     public func close() {
         handle = nil
+        needsReset.store(true, ordering: .releasing)
         thread.stop()
     }
 
@@ -141,11 +146,24 @@ public actor PostgresConnection {
         handle.map { Int(PQserverVersion($0.pointer)) } ?? 0
     }
 
+    /// Whether the connection is idle, unbroken and free of session state, as of its last call. Safe to
+    /// read from any thread; exact once no call is running.
+    public nonisolated var isCleanForReuse: Bool {
+        !needsReset.load(ordering: .acquiring)
+    }
+
+    /// Recomputes `isCleanForReuse` after a call.
+    func publishReuseState() {
+        let clean = !sessionMayBeDirty && !isBroken && transactionStatus == PQTRANS_IDLE
+        needsReset.store(!clean, ordering: .releasing)
+    }
+
     /// Returns the connection to a clean state for its next user: an open transaction is rolled back
     /// and, if any statement may have changed session state, the session is discarded.
     ///
     /// - Returns: `false` when the connection is broken and must be replaced.
     public func prepareForReuse() -> Bool {
+        defer { publishReuseState() }
         guard !isBroken else { return false }
         do {
             switch transactionStatus {
@@ -174,6 +192,7 @@ public actor PostgresConnection {
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
         try Task.checkCancellation()
+        defer { publishReuseState() }
         let handle = try liveHandle()
         return try await withTaskCancellationHandler {
             PostgresRows(result: try run(query, on: handle))
@@ -191,6 +210,7 @@ public actor PostgresConnection {
     /// Runs SQL text that takes no parameters and may hold several statements, with the simple query
     /// protocol. Only for SQL shipped with the program (migrations); never for text with values in it.
     public func executeScript(_ sql: String) throws {
+        defer { publishReuseState() }
         _ = try liveHandle()
         try runSimple(sql)
     }
@@ -223,14 +243,16 @@ public actor PostgresConnection {
 
     /// Runs one parameterized statement through the prepared-statement cache.
     private func run(_ query: PostgresQuery, on handle: ConnectionHandle) throws -> ResultHandle {
-        if statementMayChangeSession(query.sql) { sessionMayBeDirty = true }
         guard statements.isEnabled else {
+            noteSessionEffects(of: query.sql)
             return try runUnnamed(query, on: handle)
         }
         let key = StatementCache.key(sql: query.sql, types: query.bindings.types)
         var retried = false
         while true {
-            let name = try preparedName(for: query, key: key, on: handle)
+            let statement = try prepared(query, key: key, on: handle)
+            if statement.changesSession { sessionMayBeDirty = true }
+            let name = statement.name
             handle.setStatementRunning(true)
             let raw = query.bindings.withCArrays { count, _, values, lengths, formats in
                 PQexecPrepared(handle.pointer, name, count, values, lengths, formats, 1)
@@ -255,19 +277,26 @@ public actor PostgresConnection {
         return try check(raw, on: handle, query: query.sql)
     }
 
-    /// The prepared name for a statement, preparing it on the server first if needed.
-    private func preparedName(for query: PostgresQuery, key: String, on handle: ConnectionHandle) throws -> String {
-        if let name = statements.lookup(key) { return name }
-        let name = statements.makeName()
+    /// The prepared statement for a query, preparing it on the server first if needed.
+    private func prepared(
+        _ query: PostgresQuery,
+        key: String,
+        on handle: ConnectionHandle
+    ) throws -> StatementCache.Statement {
+        if let statement = statements.lookup(key) { return statement }
+        let statement = StatementCache.Statement(
+            name: statements.makeName(),
+            changesSession: statementMayChangeSession(query.sql)
+        )
         let types = query.bindings.types
         let raw = types.withUnsafeBufferPointer { typePointer in
-            PQprepare(handle.pointer, name, query.sql, Int32(types.count), typePointer.baseAddress)
+            PQprepare(handle.pointer, statement.name, query.sql, Int32(types.count), typePointer.baseAddress)
         }
         _ = try check(raw, on: handle, query: query.sql)
-        if let evicted = statements.insert(key, name: name) {
+        if let evicted = statements.insert(key, statement) {
             try runSimple("DEALLOCATE \(quoteIdentifier(evicted))")
         }
-        return name
+        return statement
     }
 
     /// Runs SQL with the simple query protocol and checks every result.
@@ -328,7 +357,7 @@ public actor PostgresConnection {
     }
 
     /// Prepared-statement bookkeeping for pipelines.
-    func cachedStatementName(_ key: String) -> String? {
+    func cachedStatement(_ key: String) -> StatementCache.Statement? {
         statements.isEnabled ? statements.lookup(key) : nil
     }
 
@@ -336,8 +365,12 @@ public actor PostgresConnection {
         statements.isEnabled ? statements.makeName() : nil
     }
 
-    func recordPrepared(_ key: String, name: String) -> String? {
-        statements.insert(key, name: name)
+    func recordPrepared(_ key: String, _ statement: StatementCache.Statement) -> String? {
+        statements.insert(key, statement)
+    }
+
+    func markSessionDirty() {
+        sessionMayBeDirty = true
     }
 
     func deallocate(_ name: String) throws {

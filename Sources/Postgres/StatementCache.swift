@@ -3,7 +3,14 @@
 struct StatementCache {
     private struct Entry {
         var name: String
+        var changesSession: Bool
         var lastUse: UInt64
+    }
+
+    /// A prepared statement: its server-side name and whether running it may leave session state.
+    struct Statement {
+        var name: String
+        var changesSession: Bool
     }
 
     let capacity: Int
@@ -22,13 +29,13 @@ struct StatementCache {
         types.isEmpty ? sql : sql + "\u{0}" + types.map(String.init).joined(separator: ",")
     }
 
-    /// The prepared name for `key`, if prepared; marks it used.
-    mutating func lookup(_ key: String) -> String? {
+    /// The prepared statement for `key`, if prepared; marks it used.
+    mutating func lookup(_ key: String) -> Statement? {
         guard var entry = entries[key] else { return nil }
         clock += 1
         entry.lastUse = clock
         entries[key] = entry
-        return entry.name
+        return Statement(name: entry.name, changesSession: entry.changesSession)
     }
 
     /// A fresh statement name, not yet recorded.
@@ -39,14 +46,14 @@ struct StatementCache {
 
     /// Records a successfully prepared statement. Returns the name of the entry it evicted, which the
     /// caller should deallocate on the server.
-    mutating func insert(_ key: String, name: String) -> String? {
+    mutating func insert(_ key: String, _ statement: Statement) -> String? {
         var evicted: String?
         if entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
             entries[oldest.key] = nil
             evicted = oldest.value.name
         }
         clock += 1
-        entries[key] = Entry(name: name, lastUse: clock)
+        entries[key] = Entry(name: statement.name, changesSession: statement.changesSession, lastUse: clock)
         return evicted
     }
 

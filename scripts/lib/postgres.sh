@@ -104,3 +104,40 @@ haven_pg_superuser_psql() {
     shift 2
     PGPASSWORD=$(cat "$dir/superuser.pw") psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"
 }
+
+# The persistent private cluster under .haven/ that scripts/start and scripts/dev-db share.
+# haven_local_cluster_up ROOT: creates it on first use, starts it if stopped, and sets
+# HAVEN_LOCAL_PORT, HAVEN_LOCAL_OWNER_URL and HAVEN_LOCAL_SUPERUSER_DIR.
+haven_local_cluster_up() {
+    local root=$1 dir port owner_password
+    dir="$root/.haven/pg"
+    if [ ! -d "$dir/data" ]; then
+        echo "Creating a private PostgreSQL cluster in .haven/pg (first run only)." >&2
+        mkdir -p "$root/.haven"
+        chmod 700 "$root/.haven"
+        mkdir -p "$dir"
+        # The server runs as postgres when we are root; it must be able to reach its directory.
+        if [ "$(id -u)" -eq 0 ]; then chmod 711 "$root/.haven"; fi
+        haven_pg_init "$dir" "$(haven_random_secret)"
+        (umask 077 && haven_random_secret >"$root/.haven/owner.pw")
+        rm -f "$dir/port"
+    fi
+    if ! haven_pg_running "$dir"; then
+        port=$(cat "$dir/port" 2>/dev/null || true)
+        if [ -z "$port" ] || ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
+            port=$(haven_free_port)
+        fi
+        haven_pg_start "$dir" "$port"
+    fi
+    port=$(cat "$dir/port")
+    owner_password=$(cat "$root/.haven/owner.pw")
+    if ! haven_pg_superuser_psql "$dir" "$port" -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'haven'" | grep -q 1; then
+        haven_pg_superuser_psql "$dir" "$port" -v pw="$owner_password" <<'SQL'
+CREATE ROLE haven LOGIN CREATEROLE PASSWORD :'pw';
+CREATE DATABASE haven OWNER haven;
+SQL
+    fi
+    HAVEN_LOCAL_PORT=$port
+    HAVEN_LOCAL_OWNER_URL="postgresql://haven:${owner_password}@127.0.0.1:${port}/haven"
+    HAVEN_LOCAL_SUPERUSER_DIR=$dir
+}

@@ -1,0 +1,127 @@
+"""Drives `scripts/bench db`: Haven's Postgres layer beside pgbench, runs interleaved A B A B.
+
+Disk fsync latency on these machines varies a lot from run to run, so every comparison alternates
+its two sides, prints both numbers of each pair, the ratio per pair and the median ratio.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+PAYLOAD_HEX = "".join(f"{(i * 7) & 0xFF:02x}" for i in range(2048))
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    for name in ("url", "host", "port", "user", "database", "bench-bin", "haven-bin", "work"):
+        p.add_argument(f"--{name}", required=True)
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--pairs", type=int, default=3)
+    return p.parse_args()
+
+
+def environment(durable):
+    env = dict(os.environ)
+    if not durable:
+        env["PGOPTIONS"] = "-c synchronous_commit=off"
+    return env
+
+
+def ours(args, command, connections, durable, extra=()):
+    out = subprocess.run(
+        [args.bench_bin, command, "--url", args.url, "--connections", str(connections),
+         "--seconds", str(args.seconds), *extra],
+        env=environment(durable), check=True, capture_output=True, text=True,
+    ).stdout
+    match = re.search(r"rate=([0-9.]+)", out)
+    if not match:
+        sys.exit(f"unexpected HavenBench output: {out}")
+    return float(match.group(1))
+
+
+def pgbench(args, script, connections, durable):
+    path = os.path.join(args.work, f"{script}.sql")
+    with open(path, "w") as f:
+        if script == "insert":
+            f.write("INSERT INTO bench_rows (payload) VALUES (:payload::bytea);\n")
+        else:
+            f.write("\\set id random(1, 10000)\nSELECT payload FROM bench_rows WHERE id = :id;\n")
+    result = subprocess.run(
+        ["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", str(connections),
+         "-T", str(int(args.seconds)), "-f", path, "-D", f"payload=\\x{PAYLOAD_HEX}",
+         "-h", args.host, "-p", str(args.port), "-U", args.user, args.database],
+        env=environment(durable), check=True, capture_output=True, text=True,
+    )
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", result.stdout)
+    if not match:
+        sys.exit(f"unexpected pgbench output: {result.stdout}\n{result.stderr}")
+    return float(match.group(1))
+
+
+def compare(title, goal, left_name, left, right_name, right, pairs):
+    print(f"\n{title}")
+    print(f"  {'pair':>4}  {left_name:>14}  {right_name:>14}  {'ratio':>6}")
+    ratios = []
+    for index in range(pairs):
+        # A B, then B A: neither side always runs second.
+        if index % 2 == 0:
+            a = left()
+            b = right()
+        else:
+            b = right()
+            a = left()
+        ratios.append(a / b)
+        print(f"  {index + 1:>4}  {a:>14.1f}  {b:>14.1f}  {a / b:>6.2f}")
+    median = statistics.median(ratios)
+    verdict = "meets" if median >= goal else "BELOW"
+    print(f"  median ratio {median:.2f} (goal >= {goal}: {verdict})")
+    return {"title": title, "ratios": ratios, "median": median, "goal": goal}
+
+
+def main():
+    args = parse_args()
+    summary = []
+    for durable in (True, False):
+        mode = "durable commits" if durable else "synchronous_commit=off"
+        for connections in (1, 4):
+            summary.append(compare(
+                f"INSERT 2 KiB bytea, {connections} connection(s), {mode} (tx/s)", 0.9,
+                "haven", lambda c=connections, d=durable: ours(args, "insert", c, d),
+                "pgbench", lambda c=connections, d=durable: pgbench(args, "insert", c, d),
+                args.pairs,
+            ))
+    for connections in (1, 4):
+        summary.append(compare(
+            f"Primary-key SELECT, {connections} connection(s) (queries/s)", 0.9,
+            "haven", lambda c=connections: ours(args, "select", c, True),
+            "pgbench", lambda c=connections: pgbench(args, "select", c, True),
+            args.pairs,
+        ))
+    for durable in (False, True):
+        mode = "durable commits" if durable else "synchronous_commit=off"
+        summary.append(compare(
+            f"Ten INSERTs in one transaction, 1 connection, {mode} (tx/s)", 2.5,
+            "pipelined", lambda d=durable: ours(args, "transaction", 1, d, ("--pipelined",)),
+            "plain", lambda d=durable: ours(args, "transaction", 1, d),
+            args.pairs,
+        ))
+
+    print("\n`haven --version` cold start (hyperfine, 100 runs)")
+    export = os.path.join(args.work, "hyperfine.json")
+    subprocess.run(
+        ["hyperfine", "--warmup", "10", "--runs", "100", "-N", "--export-json", export,
+         f"{args.haven_bin} --version"],
+        check=True, capture_output=True, text=True,
+    )
+    with open(export) as f:
+        result = json.load(f)["results"][0]
+    mean_ms = result["mean"] * 1000
+    print(f"  mean {mean_ms:.1f} ms, median {result['median'] * 1000:.1f} ms, "
+          f"min {result['min'] * 1000:.1f} ms (goal < 30 ms: {'meets' if mean_ms < 30 else 'BELOW'})")
+
+
+if __name__ == "__main__":
+    main()
