@@ -101,6 +101,7 @@ let package = Package(
         .testTarget(
             name: "SealingTests",
             dependencies: ["Sealing"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,137 @@
+import COpenSSL
+import Foundation
+
+/// Staff password hashing with scrypt (`EVP_PBE_scrypt`), stored as a self-describing string:
+///
+///     $scrypt$ln=17,r=8,p=1$<salt, base64 without padding>$<hash, base64 without padding>
+///
+/// `ln` is log2(N). Parameters can be raised later: old hashes still verify, and `needsRehash` tells
+/// the caller to store a new hash at the next successful login. Comparison is constant-time.
+public struct PasswordHasher: Sendable {
+    /// scrypt cost parameters.
+    public struct Parameters: Hashable, Sendable {
+        /// log2 of the CPU/memory cost N.
+        public var logN: Int
+        public var r: Int
+        public var p: Int
+
+        public init(logN: Int, r: Int, p: Int) {
+            self.logN = logN
+            self.r = r
+            self.p = p
+        }
+
+        /// N = 2^17, r = 8, p = 1: about 128 MiB and a few hundred milliseconds per hash.
+        public static let standard = Parameters(logN: 17, r: 8, p: 1)
+
+        /// Memory scrypt needs for these parameters, with headroom (OpenSSL's default cap is 32 MiB).
+        var maxMemory: UInt64 { UInt64(129 * r * p) + UInt64(128 * r) * (UInt64(1) << UInt64(logN)) + (1 << 20) }
+    }
+
+    /// Parameters for new hashes.
+    public let parameters: Parameters
+    /// Salt length in bytes.
+    public static let saltCount = 16
+    /// Derived hash length in bytes.
+    public static let hashCount = 32
+
+    public init(parameters: Parameters = .standard) {
+        self.parameters = parameters
+    }
+
+    /// Hashes a new password.
+    public func hash(_ password: String) throws -> String {
+        let salt = try SecureRandom.bytes(Self.saltCount)
+        let derived = try Self.scrypt(
+            password: Array(password.utf8),
+            salt: salt,
+            parameters: parameters,
+            count: Self.hashCount
+        )
+        return
+            "$scrypt$ln=\(parameters.logN),r=\(parameters.r),p=\(parameters.p)$\(Self.base64(salt))$\(Self.base64(derived))"
+    }
+
+    /// Checks a password against a stored hash, in constant time for the comparison.
+    ///
+    /// - Returns: `false` for a wrong password or a malformed stored string.
+    public func verify(_ password: String, against stored: String) -> Bool {
+        guard let parsed = Self.parse(stored),
+            let derived = try? Self.scrypt(
+                password: Array(password.utf8),
+                salt: parsed.salt,
+                parameters: parsed.parameters,
+                count: parsed.hash.count
+            )
+        else { return false }
+        return CRYPTO_memcmp(derived, parsed.hash, derived.count) == 0
+    }
+
+    /// Whether a stored hash uses weaker parameters than this hasher's (rehash after login).
+    public func needsRehash(_ stored: String) -> Bool {
+        guard let parsed = Self.parse(stored) else { return true }
+        return parsed.parameters.logN < parameters.logN || parsed.parameters.r < parameters.r
+            || parsed.parameters.p < parameters.p
+    }
+
+    /// Raw scrypt (RFC 7914) through OpenSSL.
+    public static func scrypt(password: [UInt8], salt: [UInt8], parameters: Parameters, count: Int) throws -> [UInt8] {
+        guard (1...30).contains(parameters.logN), parameters.r > 0, parameters.p > 0 else {
+            throw SealingError(.invalidKey, detail: "scrypt parameters out of range")
+        }
+        var output = [UInt8](repeating: 0, count: count)
+        OpenSSLErrorQueue.clear()
+        let status = password.withUnsafeBufferPointer { passwordBytes in
+            salt.withUnsafeBufferPointer { saltBytes in
+                passwordBytes.withMemoryRebound(to: CChar.self) { passwordChars in
+                    EVP_PBE_scrypt(
+                        passwordChars.baseAddress,
+                        passwordChars.count,
+                        saltBytes.baseAddress,
+                        saltBytes.count,
+                        UInt64(1) << UInt64(parameters.logN),
+                        UInt64(parameters.r),
+                        UInt64(parameters.p),
+                        parameters.maxMemory,
+                        &output,
+                        count
+                    )
+                }
+            }
+        }
+        guard status == 1 else { throw SealingError.openSSL("EVP_PBE_scrypt") }
+        return output
+    }
+
+    private struct Parsed {
+        var parameters: Parameters
+        var salt: [UInt8]
+        var hash: [UInt8]
+    }
+
+    private static func parse(_ stored: String) -> Parsed? {
+        let parts = stored.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0].isEmpty, parts[1] == "scrypt" else { return nil }
+        var values: [String: Int] = [:]
+        for pair in parts[2].split(separator: ",") {
+            let keyValue = pair.split(separator: "=")
+            guard keyValue.count == 2, let value = Int(keyValue[1]) else { return nil }
+            values[String(keyValue[0])] = value
+        }
+        guard let logN = values["ln"], let r = values["r"], let p = values["p"],
+            let salt = unbase64(String(parts[3])), let hash = unbase64(String(parts[4])), hash.count >= 16
+        else { return nil }
+        return Parsed(parameters: Parameters(logN: logN, r: r, p: p), salt: salt, hash: hash)
+    }
+
+    static func base64(_ bytes: [UInt8]) -> String {
+        var text = Data(bytes).base64EncodedString()
+        while text.hasSuffix("=") { text.removeLast() }
+        return text
+    }
+
+    static func unbase64(_ text: String) -> [UInt8]? {
+        let padded = text + String(repeating: "=", count: (4 - text.count % 4) % 4)
+        return Data(base64Encoded: padded).map(Array.init)
+    }
+}
