@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SealingTests",
-            dependencies: ["Sealing"],
+            dependencies: ["Sealing", "HavenTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),

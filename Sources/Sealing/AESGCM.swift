@@ -144,7 +144,7 @@ public enum AESGCM {
                 return EVP_DecryptFinal_ex(context, out.baseAddress! + written, &length) == 1
             }
             guard verified else {
-                output.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
+                wipe(&output)
                 OpenSSLErrorQueue.clear()
                 throw SealingError(.authenticationFailed)
             }

@@ -56,3 +56,10 @@ public final class SecureBytes: Sendable, CustomStringConvertible, CustomDebugSt
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
 }
+
+/// Overwrites `bytes` with zeros using `OPENSSL_cleanse`, which the compiler cannot optimize away.
+public func wipe(_ bytes: inout [UInt8]) {
+    bytes.withUnsafeMutableBytes { buffer in
+        if let base = buffer.baseAddress { OPENSSL_cleanse(base, buffer.count) }
+    }
+}
