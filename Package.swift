@@ -70,6 +70,7 @@ let package = Package(
             name: "HavenBench",
             dependencies: [
                 "Postgres",
+                "Sealing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -12,6 +12,17 @@ public enum AESGCM {
     /// Tag length in bytes.
     public static let tagCount = 16
 
+    /// The cipher, fetched from OpenSSL's default provider once. OpenSSL 3 fetches implicitly on every
+    /// `EVP_aes_256_gcm()` init otherwise, which costs more than sealing a small value.
+    /// `nonisolated(unsafe)`: an `EVP_CIPHER` is immutable and reference-counted; OpenSSL allows
+    /// sharing it between threads, and this reference is never released or replaced.
+    private nonisolated(unsafe) static let cipher: OpaquePointer = {
+        guard let cipher = EVP_CIPHER_fetch(nil, "AES-256-GCM", nil) else {
+            fatalError("OpenSSL has no AES-256-GCM: \(OpenSSLErrorQueue.drain())")
+        }
+        return cipher
+    }()
+
     /// Encrypts `plaintext`, authenticating `aad` too.
     ///
     /// - Returns: the ciphertext (same length as the plaintext) followed by the 16-byte tag.
@@ -33,7 +44,7 @@ public enum AESGCM {
                 guard
                     EVP_EncryptInit_ex(
                         context,
-                        EVP_aes_256_gcm(),
+                        cipher,
                         nil,
                         keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
                         nonce
@@ -115,7 +126,7 @@ public enum AESGCM {
                 guard
                     EVP_DecryptInit_ex(
                         context,
-                        EVP_aes_256_gcm(),
+                        cipher,
                         nil,
                         keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
                         nonce
