@@ -53,11 +53,24 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
 
+        .target(
+            name: "HavenService",
+            dependencies: [
+                "HavenStore",
+                "Postgres",
+                "Sealing",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // The command-line interface.
         .executableTarget(
             name: "haven",
             dependencies: [
+                "HavenService",
                 "HavenStore",
+                "Sealing",
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,6 +121,11 @@ let package = Package(
         .testTarget(
             name: "PostgresTests",
             dependencies: ["Postgres", "HavenTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HavenServiceTests",
+            dependencies: ["HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,333 @@
+import Foundation
+import HavenStore
+import Postgres
+import Sealing
+
+extension KeyManager {
+    // MARK: - Master key rotation
+
+    /// Rewraps every data key under the newest loaded master key, in batches, then raises the floor
+    /// so older master keys are no longer needed. No sealed value is touched. Safe to re-run.
+    ///
+    /// - Returns: how many data keys were rewrapped.
+    @discardableResult
+    public func rotateMaster(pool: ConnectionPool, batchSize: Int = 200) async throws -> Int {
+        try await pool.withConnection { try await self.checkMasterKeys(on: $0) }
+        let target = ring.currentVersion
+        var total = 0
+        while true {
+            let done = try await pool.transaction { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT id, subject_kind, subject_id, master_key_version, wrapped_key FROM data_keys
+                    WHERE state <> 'shredded' AND master_key_version < \(Int32(target))
+                    ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                    """
+                )
+                for row in rows {
+                    let (id, kind, subjectID, version, wrapped) = try row.decode(
+                        (UUID, String, String, Int, [UInt8]).self
+                    )
+                    let context = MasterKeyring.WrapContext(
+                        keyID: bytes(of: id),
+                        subjectKind: kind,
+                        subjectID: subjectID
+                    )
+                    let secret = try self.ring.unwrap(wrapped, kekVersion: version, context: context)
+                    let rewrapped = try self.ring.wrap(secret, context: context, version: target)
+                    try await KeyStore.rewrap(
+                        id: id,
+                        masterKeyVersion: target,
+                        wrappedKey: rewrapped.wrapped,
+                        on: connection
+                    )
+                }
+                return rows.count
+            }
+            total += done
+            if done == 0 { break }
+        }
+        try await pool.transaction { connection in
+            try await KeyStore.raiseMinimumMasterKeyVersion(to: target, on: connection)
+        }
+        return total
+    }
+
+    // MARK: - Data key rotation
+
+    /// What a data rotation did.
+    public struct DataRotationReport: Sendable, Equatable {
+        /// Subjects that got a new data key.
+        public var newKeys = 0
+        /// Values re-encrypted under the new keys.
+        public var reencrypted = 0
+        /// Values skipped because a concurrent writer replaced them first (already on the new key).
+        public var skipped = 0
+    }
+
+    /// Gives a subject (or every subject) a new data key, then re-encrypts its values under it, in
+    /// batches, each batch its own transaction. Online: writers keep working (new writes use the new
+    /// key). Resumable: if stopped at any point, running it again finishes the job without creating
+    /// another key; nothing is ever unreadable in between, since retired keys still open their values.
+    ///
+    /// - Parameters:
+    ///   - subject: one subject, or `nil` for every subject with a key.
+    ///   - maxBatches: stop after this many batches (for tests of interruption); `nil` runs to the end.
+    public func rotateData(
+        subject: KeySubject?,
+        pool: ConnectionPool,
+        batchSize: Int = 200,
+        maxBatches: Int? = nil
+    ) async throws -> DataRotationReport {
+        let records = try await pool.withConnection { try await KeyStore.dataKeys(subject: subject, on: $0) }
+        var subjects: [(practiceID: UUID, subject: KeySubject)] = []
+        for record in records where record.state != .shredded {
+            if !subjects.contains(where: { $0.practiceID == record.practiceID && $0.subject == record.subject }) {
+                subjects.append((record.practiceID, record.subject))
+            }
+        }
+        let columns = try await pool.withConnection { try await KeyStore.sealedColumns(on: $0) }
+        var report = DataRotationReport()
+        var batches = 0
+        for (practiceID, subject) in subjects {
+            let relevant = columns.filter { $0.subjectKind == subject.kind }
+            var oldKeys = try await retiredKeysInUse(
+                practiceID: practiceID,
+                subject: subject,
+                columns: relevant,
+                pool: pool
+            )
+            if oldKeys.isEmpty {
+                // Nothing left over from an interrupted run: start a fresh rotation.
+                try await pool.transaction { connection in
+                    if let active = try await KeyStore.activeKey(
+                        practiceID: practiceID,
+                        subject: subject,
+                        on: connection
+                    ) {
+                        try await KeyStore.retireActiveKey(id: active.id, on: connection)
+                    }
+                    _ = try await self.activeKey(practiceID: practiceID, subject: subject, on: connection)
+                }
+                report.newKeys += 1
+                oldKeys = try await retiredKeysInUse(
+                    practiceID: practiceID,
+                    subject: subject,
+                    columns: relevant,
+                    pool: pool
+                )
+            }
+            for oldKey in oldKeys {
+                for column in relevant {
+                    while true {
+                        if let maxBatches, batches >= maxBatches { return report }
+                        let (moved, skipped) = try await pool.transaction { connection in
+                            try await self.reencryptBatch(
+                                column: column,
+                                from: oldKey,
+                                practiceID: practiceID,
+                                subject: subject,
+                                limit: batchSize,
+                                on: connection
+                            )
+                        }
+                        batches += 1
+                        report.reencrypted += moved
+                        report.skipped += skipped
+                        if moved + skipped == 0 { break }
+                    }
+                }
+            }
+        }
+        return report
+    }
+
+    /// The subject's retired keys that still protect at least one value.
+    private func retiredKeysInUse(
+        practiceID: UUID,
+        subject: KeySubject,
+        columns: [SealedColumn],
+        pool: ConnectionPool
+    ) async throws -> [UUID] {
+        try await pool.withConnection { connection in
+            let retired = try await KeyStore.dataKeys(subject: subject, on: connection)
+                .filter { $0.state == .retired && $0.practiceID == practiceID }.map(\.id)
+            var inUse: [UUID] = []
+            for id in retired {
+                for column in columns {
+                    if try await !KeyStore.values(of: column, keyID: id, limit: 1, on: connection).isEmpty {
+                        inUse.append(id)
+                        break
+                    }
+                }
+            }
+            return inUse
+        }
+    }
+
+    private func reencryptBatch(
+        column: SealedColumn,
+        from oldKey: UUID,
+        practiceID: UUID,
+        subject: KeySubject,
+        limit: Int,
+        on connection: PostgresConnection
+    ) async throws -> (moved: Int, skipped: Int) {
+        let values = try await KeyStore.values(of: column, keyID: oldKey, limit: limit, on: connection)
+        let (newKeyID, newKey) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
+        let old = try await dataKey(id: oldKey, on: connection)
+        var moved = 0
+        var skipped = 0
+        for value in values {
+            let context = SealContext(
+                table: column.table,
+                column: column.column,
+                rowID: value.rowID,
+                subject: KeySubject(kind: column.subjectKind, id: value.subjectID).description
+            )
+            var plaintext = try Sealer.open(value.sealed, context: context) { _ in old }
+            defer { wipe(&plaintext) }
+            let resealed = try Sealer.seal(plaintext, with: newKey, context: context)
+            if try await KeyStore.replace(value, in: column, with: resealed, keyID: newKeyID, on: connection) {
+                moved += 1
+            } else {
+                skipped += 1
+            }
+        }
+        return (moved, skipped)
+    }
+
+    // MARK: - Verification
+
+    /// A value that failed to open.
+    public struct VerificationFailure: Sendable, Equatable {
+        public var table: String
+        public var column: String
+        public var rowID: String
+        public var reason: String
+
+        public init(table: String, column: String, rowID: String, reason: String) {
+            self.table = table
+            self.column = column
+            self.rowID = rowID
+            self.reason = reason
+        }
+    }
+
+    /// What `verify` found.
+    public struct VerificationReport: Sendable, Equatable {
+        public var checked = 0
+        public var failures: [VerificationFailure] = []
+    }
+
+    /// Opens every sealed value in every registered column and reports the ones that fail, by table
+    /// and row id. Never returns or logs plaintext.
+    public func verify(pool: ConnectionPool, batchSize: Int = 500) async throws -> VerificationReport {
+        let columns = try await pool.withConnection { try await KeyStore.sealedColumns(on: $0) }
+        var report = VerificationReport()
+        for column in columns {
+            var after: String?
+            while true {
+                let cursor = after
+                let page = try await pool.withConnection { connection in
+                    try await KeyStore.values(of: column, afterRowID: cursor, limit: batchSize, on: connection)
+                }
+                if page.isEmpty { break }
+                for value in page {
+                    let context = SealContext(
+                        table: column.table,
+                        column: column.column,
+                        rowID: value.rowID,
+                        subject: KeySubject(kind: column.subjectKind, id: value.subjectID).description
+                    )
+                    do {
+                        var plaintext = try await pool.withConnection {
+                            try await self.open(value.sealed, context: context, on: $0)
+                        }
+                        wipe(&plaintext)
+                    } catch let error as SealingError {
+                        report.failures.append(
+                            VerificationFailure(
+                                table: column.table,
+                                column: column.column,
+                                rowID: value.rowID,
+                                reason: error.kind.rawValue
+                            )
+                        )
+                    }
+                    report.checked += 1
+                }
+                after = page.last?.rowID
+            }
+        }
+        return report
+    }
+
+    // MARK: - Shredding
+
+    /// Destroys every data key of a subject: its values can never be opened again, by anyone.
+    /// The shred is complete once the last backup holding the wrapped keys has expired.
+    ///
+    /// - Returns: the number of keys destroyed.
+    public func shred(subject: KeySubject, pool: ConnectionPool) async throws -> Int {
+        let ids = try await pool.withConnection { connection in
+            try await KeyStore.dataKeys(subject: subject, on: connection).map(\.id)
+        }
+        let count = try await pool.transaction { try await KeyStore.shred(subject: subject, on: $0) }
+        cache.remove(ids)
+        return count
+    }
+
+    // MARK: - Status
+
+    /// One data key's line in `keys status`.
+    public struct KeyStatus: Sendable, Equatable {
+        public var id: UUID
+        public var subject: String
+        public var state: String
+        public var masterKeyVersion: Int?
+        public var values: Int
+        public var createdAt: Date
+    }
+
+    /// Master key versions, floors, and every data key with how many values it protects.
+    public struct Status: Sendable, Equatable {
+        public var masterKeyVersions: [(version: Int, state: String, loaded: Bool)]
+        public var minimumMasterKeyVersion: Int
+        public var minimumFormatVersion: Int
+        public var dataKeys: [KeyStatus]
+
+        public static func == (lhs: Status, rhs: Status) -> Bool {
+            lhs.dataKeys == rhs.dataKeys && lhs.minimumMasterKeyVersion == rhs.minimumMasterKeyVersion
+                && lhs.masterKeyVersions.map(\.version) == rhs.masterKeyVersions.map(\.version)
+        }
+    }
+
+    /// The keyring's state, for `haven keys status`.
+    public func status(pool: ConnectionPool) async throws -> Status {
+        try await pool.withConnection { connection in
+            let versions = try await KeyStore.masterKeyVersions(on: connection)
+            let settings = try await KeyStore.settings(on: connection)
+            var counts: [UUID: Int] = [:]
+            for column in try await KeyStore.sealedColumns(on: connection) {
+                counts.merge(try await KeyStore.valueCounts(in: column, on: connection)) { $0 + $1 }
+            }
+            let keys = try await KeyStore.dataKeys(on: connection).map { record in
+                KeyStatus(
+                    id: record.id,
+                    subject: record.subject.description,
+                    state: record.state.rawValue,
+                    masterKeyVersion: record.masterKeyVersion,
+                    values: counts[record.id] ?? 0,
+                    createdAt: record.createdAt
+                )
+            }
+            return Status(
+                masterKeyVersions: versions.map { ($0.version, $0.state, self.ring.keys[$0.version] != nil) },
+                minimumMasterKeyVersion: settings.minimumMasterKeyVersion,
+                minimumFormatVersion: settings.minimumFormatVersion,
+                dataKeys: keys
+            )
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import HavenStore
+import Logging
+import Postgres
+import Sealing
+
+/// Envelope encryption for the service: finds or creates each subject's data key, seals and opens
+/// values bound to their row, and runs the operator's key operations (master key rotation, data key
+/// rotation, verification, shredding).
+///
+/// Data keys are unwrapped with the master keyring and cached in memory, at most `cacheCapacity`.
+public final class KeyManager: Sendable {
+    /// The master keys this process holds.
+    public let ring: MasterKeyring
+    let cache: DataKeyCache
+    private let logger: Logger
+
+    /// Creates a manager over a loaded master keyring.
+    public init(ring: MasterKeyring, cacheCapacity: Int = 4_096, logger: Logger) {
+        self.ring = ring
+        self.cache = DataKeyCache(capacity: cacheCapacity)
+        self.logger = logger
+    }
+
+    /// The number of unwrapped data keys in memory.
+    public var cachedKeyCount: Int { cache.count }
+
+    // MARK: - Startup check
+
+    /// Proves the loaded master keys are this database's: each recorded version must open its check
+    /// value, every version still wrapping a data key must be loaded, and new versions are recorded.
+    ///
+    /// - Throws: `SealingError(.masterKey)` saying which version is wrong or missing.
+    public func checkMasterKeys(on connection: PostgresConnection) async throws {
+        let recorded = try await KeyStore.masterKeyVersions(on: connection)
+        for entry in recorded {
+            guard ring.keys[entry.version] != nil else { continue }
+            do {
+                _ = try ring.unwrap(entry.checkValue, kekVersion: entry.version, context: Self.checkContext)
+            } catch {
+                throw SealingError(
+                    .masterKey,
+                    detail:
+                        "master key version \(entry.version) does not match this database; load the key file this database was set up with"
+                )
+            }
+        }
+        let needed = try await connection.query(
+            "SELECT DISTINCT master_key_version FROM data_keys WHERE master_key_version IS NOT NULL ORDER BY 1"
+        ).map { try $0.decode(0, as: Int.self) }
+        for version in needed where ring.keys[version] == nil {
+            throw SealingError(
+                .masterKey,
+                detail: "master key version \(version) still wraps data keys but is not loaded; add it to the key file"
+            )
+        }
+        if let newest = recorded.map(\.version).max(), newest > ring.currentVersion {
+            throw SealingError(
+                .masterKey,
+                detail: "this database has master key version \(newest) but the newest loaded is \(ring.currentVersion)"
+            )
+        }
+        for version in ring.keys.keys.sorted() where !recorded.contains(where: { $0.version == version }) {
+            let check = try ring.wrap(
+                SecureBytes(copying: [UInt8](repeating: 0, count: 32)),
+                context: Self.checkContext,
+                version: version
+            )
+            try await KeyStore.recordMasterKeyVersion(version, checkValue: check.wrapped, on: connection)
+        }
+    }
+
+    private static let checkContext = MasterKeyring.WrapContext(
+        keyID: [UInt8](repeating: 0, count: 16),
+        subjectKind: "master-key-check",
+        subjectID: "haven"
+    )
+
+    // MARK: - Sealing and opening
+
+    /// Seals `plaintext` for a place in the database with the subject's active data key (creating
+    /// the key on first use). Returns the sealed bytes and the key's id for the companion column.
+    public func seal(
+        _ plaintext: [UInt8],
+        practiceID: UUID,
+        subject: KeySubject,
+        table: String,
+        column: String,
+        rowID: String,
+        on connection: PostgresConnection
+    ) async throws -> (sealed: [UInt8], keyID: UUID) {
+        let (keyID, key) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
+        let context = SealContext(table: table, column: column, rowID: rowID, subject: subject.description)
+        return (try Sealer.seal(plaintext, with: key, context: context), keyID)
+    }
+
+    /// Opens a sealed value read from the place the context names.
+    public func open(_ sealed: [UInt8], context: SealContext, on connection: PostgresConnection) async throws -> [UInt8]
+    {
+        let minimumFormat = UInt8(clamping: try await minimumFormatVersion(on: connection))
+        let value = try SealedValue(parsing: sealed, minimumVersion: minimumFormat)
+        let key = try await dataKey(id: UUID(uuid: uuidTuple(value.keyID)), on: connection)
+        return try Sealer.open(sealed, context: context, minimumVersion: minimumFormat) { _ in key }
+    }
+
+    private func minimumFormatVersion(on connection: PostgresConnection) async throws -> Int {
+        try await KeyStore.settings(on: connection).minimumFormatVersion
+    }
+
+    /// The subject's active data key, created (random, wrapped with the newest master key) if it has
+    /// none. Safe under concurrency: two creators race on a unique index and the loser reads the
+    /// winner's key.
+    public func activeKey(
+        practiceID: UUID,
+        subject: KeySubject,
+        on connection: PostgresConnection
+    ) async throws -> (id: UUID, key: DataKey) {
+        for _ in 0..<3 {
+            if let record = try await KeyStore.activeKey(practiceID: practiceID, subject: subject, on: connection) {
+                return (record.id, try unwrap(record))
+            }
+            let id = UUID()
+            let secret = try SecureBytes(randomCount: AESGCM.keyCount)
+            let wrapped = try ring.wrap(secret, context: wrapContext(id: id, subject: subject))
+            let record = DataKeyRecord(
+                id: id,
+                practiceID: practiceID,
+                subject: subject,
+                state: .active,
+                masterKeyVersion: wrapped.kekVersion,
+                wrappedKey: wrapped.wrapped,
+                createdAt: Date()
+            )
+            if try await KeyStore.insertActiveKey(record, on: connection) {
+                let key = DataKey(id: bytes(of: id), secret: secret)
+                cache.put(key, id: id)
+                return (id, key)
+            }
+        }
+        throw SealingError(.unknownKey, detail: "could not create or find the subject's active data key")
+    }
+
+    /// A data key by id, from the cache or unwrapped from the database.
+    ///
+    /// - Throws: `unknownKey` if there is no such key; `keyShredded` if it was destroyed.
+    public func dataKey(id: UUID, on connection: PostgresConnection) async throws -> DataKey {
+        if let key = cache.get(id) { return key }
+        guard let record = try await KeyStore.dataKey(id: id, on: connection) else {
+            throw SealingError(.unknownKey)
+        }
+        return try unwrap(record)
+    }
+
+    private func unwrap(_ record: DataKeyRecord) throws -> DataKey {
+        if let key = cache.get(record.id) { return key }
+        guard record.state != .shredded, let wrapped = record.wrappedKey, let version = record.masterKeyVersion else {
+            throw SealingError(.keyShredded)
+        }
+        let secret = try ring.unwrap(
+            wrapped,
+            kekVersion: version,
+            context: wrapContext(id: record.id, subject: record.subject)
+        )
+        let key = DataKey(id: bytes(of: record.id), secret: secret)
+        cache.put(key, id: record.id)
+        return key
+    }
+
+    private func wrapContext(id: UUID, subject: KeySubject) -> MasterKeyring.WrapContext {
+        MasterKeyring.WrapContext(keyID: bytes(of: id), subjectKind: subject.kind.rawValue, subjectID: subject.id)
+    }
+}
+
+/// The 16 bytes of a UUID, in RFC 4122 order.
+func bytes(of id: UUID) -> [UInt8] {
+    withUnsafeBytes(of: id.uuid) { Array($0) }
+}
+
+/// A UUID from 16 bytes.
+func uuidTuple(_ bytes: [UInt8]) -> uuid_t {
+    precondition(bytes.count == 16)
+    var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes) }
+    return value
+}

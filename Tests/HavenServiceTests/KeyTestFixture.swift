@@ -1,0 +1,106 @@
+import Foundation
+import HavenService
+import HavenStore
+import HavenTestSupport
+import Postgres
+import Sealing
+
+/// A practice, a sealed test table registered as a sealed column, and helpers to write and read it.
+struct KeyTestFixture {
+    let configuration: PostgresConfiguration
+    let pool: ConnectionPool
+    let practiceID = UUID()
+    static let column = SealedColumn(
+        table: "sealed_test_values",
+        column: "body",
+        keyIDColumn: "body_key_id",
+        subjectKind: .test,
+        subjectColumn: "subject_id"
+    )
+
+    static func with<Value>(_ body: (KeyTestFixture) async throws -> Value) async throws -> Value {
+        try await TestDatabase.with { configuration in
+            let pool = ConnectionPool(
+                configuration: configuration,
+                limits: .init(maxConnections: 6),
+                logger: TestDatabase.logger
+            )
+            let fixture = KeyTestFixture(configuration: configuration, pool: pool)
+            try await pool.withConnection { connection in
+                try await connection.executeScript(
+                    """
+                    CREATE TABLE sealed_test_values (
+                        id uuid PRIMARY KEY,
+                        practice_id uuid NOT NULL REFERENCES practices (id),
+                        subject_id text NOT NULL,
+                        body bytea,
+                        body_key_id uuid REFERENCES data_keys (id)
+                    );
+                    CREATE INDEX ON sealed_test_values (body_key_id);
+                    """
+                )
+                try await connection.execute(
+                    "INSERT INTO practices (id, name) VALUES (\(fixture.practiceID), \("Test Practice"))"
+                )
+                try await KeyStore.register(column, on: connection)
+            }
+            do {
+                let value = try await body(fixture)
+                await pool.close()
+                return value
+            } catch {
+                await pool.close()
+                throw error
+            }
+        }
+    }
+
+    /// Seals and inserts a value; returns its row id.
+    @discardableResult
+    func write(_ text: String, subject: String, manager: KeyManager, rowID: UUID = UUID()) async throws -> UUID {
+        let practiceID = self.practiceID
+        try await pool.transaction { connection in
+            let (sealed, keyID) = try await manager.seal(
+                Array(text.utf8),
+                practiceID: practiceID,
+                subject: KeySubject(kind: .test, id: subject),
+                table: Self.column.table,
+                column: Self.column.column,
+                rowID: rowID.uuidString.lowercased(),
+                on: connection
+            )
+            try await connection.execute(
+                """
+                INSERT INTO sealed_test_values (id, practice_id, subject_id, body, body_key_id)
+                VALUES (\(rowID), \(practiceID), \(subject), \(sealed), \(keyID))
+                ON CONFLICT (id) DO UPDATE SET body = excluded.body, body_key_id = excluded.body_key_id
+                """
+            )
+        }
+        return rowID
+    }
+
+    /// Reads and opens a value.
+    func read(_ rowID: UUID, manager: KeyManager) async throws -> String {
+        try await pool.withConnection { connection in
+            let row = try await connection.query("SELECT subject_id, body FROM sealed_test_values WHERE id = \(rowID)")[
+                0
+            ]
+            let (subject, sealed) = try row.decode((String, [UInt8]).self)
+            let context = SealContext(
+                table: Self.column.table,
+                column: Self.column.column,
+                rowID: rowID.uuidString.lowercased(),
+                subject: KeySubject(kind: .test, id: subject).description
+            )
+            return String(decoding: try await manager.open(sealed, context: context, on: connection), as: UTF8.self)
+        }
+    }
+
+    /// A manager over `ring` whose master keys have been checked against the database.
+    func manager(_ ring: MasterKeyring, cacheCapacity: Int = 64) async throws -> KeyManager {
+        let manager = KeyManager(ring: ring, cacheCapacity: cacheCapacity, logger: TestDatabase.logger)
+        try await pool.withConnection { try await manager.checkMasterKeys(on: $0) }
+        return manager
+    }
+}
