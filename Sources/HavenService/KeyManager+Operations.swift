@@ -11,7 +11,7 @@ extension KeyManager {
     ///
     /// - Returns: how many data keys were rewrapped.
     @discardableResult
-    public func rotateMaster(pool: ConnectionPool, batchSize: Int = 200) async throws -> Int {
+    public func rotateMaster(pool: ConnectionPool, batchSize: Int = 200, source: String = "haven") async throws -> Int {
         try await pool.withConnection { try await self.checkMasterKeys(on: $0) }
         let target = ring.currentVersion
         var total = 0
@@ -49,6 +49,12 @@ extension KeyManager {
         }
         try await pool.transaction { connection in
             try await KeyStore.raiseMinimumMasterKeyVersion(to: target, on: connection)
+            try await KeyStore.recordEvent(
+                action: "rotate-master",
+                masterKeyVersion: target,
+                source: source,
+                on: connection
+            )
         }
         return total
     }
@@ -77,7 +83,8 @@ extension KeyManager {
         subject: KeySubject?,
         pool: ConnectionPool,
         batchSize: Int = 200,
-        maxBatches: Int? = nil
+        maxBatches: Int? = nil,
+        source: String = "haven"
     ) async throws -> DataRotationReport {
         let records = try await pool.withConnection { try await KeyStore.dataKeys(subject: subject, on: $0) }
         var subjects: [(practiceID: UUID, subject: KeySubject)] = []
@@ -100,14 +107,24 @@ extension KeyManager {
             if oldKeys.isEmpty {
                 // Nothing left over from an interrupted run: start a fresh rotation.
                 try await pool.transaction { connection in
+                    var keyIDs: [UUID] = []
                     if let active = try await KeyStore.activeKey(
                         practiceID: practiceID,
                         subject: subject,
                         on: connection
                     ) {
                         try await KeyStore.retireActiveKey(id: active.id, on: connection)
+                        keyIDs.append(active.id)
                     }
-                    _ = try await self.activeKey(practiceID: practiceID, subject: subject, on: connection)
+                    keyIDs.append(try await self.activeKey(practiceID: practiceID, subject: subject, on: connection).id)
+                    try await KeyStore.recordEvent(
+                        action: "rotate-data",
+                        practiceID: practiceID,
+                        subject: subject,
+                        keyIDs: keyIDs,
+                        source: source,
+                        on: connection
+                    )
                 }
                 report.newKeys += 1
                 oldKeys = try await retiredKeysInUse(
@@ -269,11 +286,21 @@ extension KeyManager {
     /// The shred is complete once the last backup holding the wrapped keys has expired.
     ///
     /// - Returns: the number of keys destroyed.
-    public func shred(subject: KeySubject, pool: ConnectionPool) async throws -> Int {
+    public func shred(subject: KeySubject, pool: ConnectionPool, source: String = "haven") async throws -> Int {
         let ids = try await pool.withConnection { connection in
             try await KeyStore.dataKeys(subject: subject, on: connection).map(\.id)
         }
-        let count = try await pool.transaction { try await KeyStore.shred(subject: subject, on: $0) }
+        let count = try await pool.transaction { connection in
+            let count = try await KeyStore.shred(subject: subject, on: connection)
+            try await KeyStore.recordEvent(
+                action: "shred",
+                subject: subject,
+                keyIDs: ids,
+                source: source,
+                on: connection
+            )
+            return count
+        }
         cache.remove(ids)
         return count
     }

@@ -328,3 +328,24 @@ public enum KeyStore {
         return bindings
     }
 }
+
+extension KeyStore {
+    /// Appends a key event (ids only) in the caller's transaction.
+    public static func recordEvent(
+        action: String,
+        practiceID: UUID? = nil,
+        subject: KeySubject? = nil,
+        keyIDs: [UUID] = [],
+        masterKeyVersion: Int? = nil,
+        source: String,
+        on connection: PostgresConnection
+    ) async throws {
+        try await connection.execute(
+            """
+            INSERT INTO key_events (action, practice_id, subject_kind, subject_id, key_ids, master_key_version, source)
+            VALUES (\(action), \(practiceID), \(subject?.kind.rawValue), \(subject?.id), \(keyIDs), \
+            \(masterKeyVersion.map(Int32.init)), \(source))
+            """
+        )
+    }
+}

@@ -49,6 +49,12 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
             sql += "$\(bindings.count)"
         }
 
+        /// Adds an optional value as the next `$n` parameter (`nil` is SQL `NULL`).
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            bindings.append(value)
+            sql += "$\(bindings.count)"
+        }
+
         /// Adds a quoted SQL identifier (a table or column name chosen by code, never by a user).
         public mutating func appendInterpolation(identifier: String) {
             sql += quoteIdentifier(identifier)

@@ -10,7 +10,7 @@ struct Haven: AsyncParsableCommand {
         commandName: "haven",
         abstract: "Practice management for Emotionally Focused Couples Therapy.",
         discussion: """
-            Commands are `haven <noun> <verb>`. Operator commands (db) use the owner database URL from
+            Commands are `haven <noun> <verb>`. Operator commands (db, keys) use the owner database URL from
             HAVEN_OWNER_DATABASE_URL, or HAVEN_DATABASE_URL when that is unset. Run `scripts/start` for
             a private database with everything set.
 
@@ -18,7 +18,7 @@ struct Haven: AsyncParsableCommand {
             Documentation: docs/ (architecture, operations, CLI reference).
             """,
         version: version,
-        subcommands: [DatabaseCommand.self]
+        subcommands: [DatabaseCommand.self, KeysCommand.self]
     )
 
     /// Parses the command line, runs the command, and maps failures to one line on stderr and an exit

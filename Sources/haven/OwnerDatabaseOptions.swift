@@ -29,14 +29,17 @@ struct OwnerDatabaseOptions: ParsableArguments {
         )
     }
 
-    /// Opens one connection as the owner role.
-    func connect(logger: Logger) async throws -> PostgresConnection {
-        let configuration: PostgresConfiguration
+    /// The parsed connection settings.
+    func configuration() throws -> PostgresConfiguration {
         do {
-            configuration = try PostgresConfiguration(try connectionString())
+            return try PostgresConfiguration(try connectionString())
         } catch let error as PostgresError where error.code == .invalidConfiguration {
             throw UserError(message: "the database URL is not valid: \(error.message ?? "unparseable")")
         }
-        return try await PostgresConnection.connect(configuration, logger: logger)
+    }
+
+    /// Opens one connection as the owner role.
+    func connect(logger: Logger) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(try configuration(), logger: logger)
     }
 }

@@ -214,6 +214,16 @@ struct KeyManagerTests {
                 "SELECT count(*) FROM data_keys WHERE subject_id = 'leaving' AND wrapped_key IS NOT NULL"
             )
             #expect(try wrapped[0].decode(0, as: Int.self) == 0)
+            // The shred is on record, with ids only, and the record cannot be edited or removed.
+            let events = try await fixture.pool.query(
+                "SELECT subject_id, cardinality(key_ids) FROM key_events WHERE action = 'shred'"
+            )
+            #expect(try events.map { try $0.decode((String, Int).self) }.map(\.0) == ["leaving"])
+            let edit = await #expect(throws: PostgresError.self) {
+                try await fixture.pool.query("UPDATE key_events SET subject_id = 'someone-else'")
+            }
+            #expect(edit?.code == .insufficientPrivilege)
+            await #expect(throws: PostgresError.self) { try await fixture.pool.query("DELETE FROM key_events") }
         }
     }
 

@@ -19,6 +19,23 @@ public enum TestDatabase {
         return try PostgresConfiguration(url)
     }
 
+    /// A libpq URL for the test database `configuration` points at (for running the `haven` binary).
+    public static func url(for configuration: PostgresConfiguration) throws -> String {
+        guard let base = ProcessInfo.processInfo.environment["HAVEN_TEST_DATABASE_URL"],
+            let slash = base.lastIndex(of: "/"),
+            let name = configuration.description.split(separator: "/").last
+        else { throw TestSetupError("HAVEN_TEST_DATABASE_URL is not a postgresql:// URL") }
+        return String(base[...slash] + name)
+    }
+
+    /// The `haven` binary `scripts/test` built.
+    public static func havenBinary() throws -> String {
+        guard let path = ProcessInfo.processInfo.environment["HAVEN_BIN"], !path.isEmpty else {
+            throw TestSetupError("HAVEN_BIN is not set: run the tests with scripts/test")
+        }
+        return path
+    }
+
     /// A logger for tests that prints warnings and above.
     public static let logger: Logger = {
         var logger = Logger(label: "haven.test")

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import HavenService
+import HavenStore
+
+extension KeysCommand {
+    /// `haven keys rotate-master`.
+    struct RotateMaster: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-master",
+            abstract: "Add a new master key version and rewrap every data key under it.",
+            discussion: """
+                Adds version N+1 to the key file (keeping the old versions), rewraps every data key in
+                batches, then raises the minimum version. No clinical row is touched and the service
+                keeps running. If interrupted, run it again: it finishes the same rotation instead of
+                starting another. Give every running process the new key file before rotating.
+
+                Example:
+                  haven keys rotate-master --key-file /etc/haven/master.key
+                """
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var keys: MasterKeyOptions
+
+        func run() async throws {
+            guard let path = keys.path else {
+                throw UserError(message: "rotate-master needs the key file: --key-file PATH or HAVEN_MASTER_KEY_FILE")
+            }
+            var ring = try keys.load()
+            let check = try await KeyContext.open(database: database, keys: keys, ring: ring)
+            let status = try await check.manager.status(pool: check.pool)
+            await check.pool.close()
+            let unfinished = status.dataKeys.contains {
+                $0.state != "shredded" && ($0.masterKeyVersion ?? ring.currentVersion) < ring.currentVersion
+            }
+            if unfinished || status.minimumMasterKeyVersion < ring.currentVersion {
+                print("Finishing the rotation to master key version \(ring.currentVersion).")
+            } else {
+                ring = try ring.addingNewVersion()
+                try KeyFile.write(ring, to: path, replacing: true)
+                print("Added master key version \(ring.currentVersion) to \(path).")
+            }
+            let context = try await KeyContext.open(database: database, keys: keys, ring: ring)
+            let rewrapped = try await context.manager.rotateMaster(pool: context.pool, source: KeyContext.source)
+            await context.pool.close()
+            print("Rewrapped \(rewrapped) data keys; master key version \(ring.currentVersion) is now the minimum.")
+        }
+    }
+
+    /// `haven keys rotate-data`.
+    struct RotateData: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-data",
+            abstract: "Give subjects new data keys and re-encrypt their values.",
+            discussion: """
+                Online and resumable: runs in batches, each its own transaction, while the service
+                keeps writing; if killed at any point, run it again to finish, with nothing lost or
+                unreadable in between.
+
+                Examples:
+                  haven keys rotate-data --subject couple:3f2a91c0-...
+                  haven keys rotate-data --all
+                """
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var keys: MasterKeyOptions
+
+        @Option(
+            help: ArgumentHelp("The subject, as kind:id (couple, client, psychotherapy, test).", valueName: "kind:id")
+        )
+        var subject: String?
+
+        @Flag(help: "Rotate every subject's key.")
+        var all = false
+
+        @Option(help: "Values per transaction.")
+        var batchSize = 200
+
+        func validate() throws {
+            guard (subject == nil) != !all else {
+                throw ValidationError("give exactly one of --subject kind:id or --all")
+            }
+            if let subject, KeySubject(parsing: subject) == nil {
+                throw ValidationError("--subject must be kind:id with kind one of couple, client, psychotherapy, test")
+            }
+            guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1...10000") }
+        }
+
+        func run() async throws {
+            let context = try await KeyContext.open(database: database, keys: keys)
+            let report = try await context.manager.rotateData(
+                subject: subject.flatMap(KeySubject.init(parsing:)),
+                pool: context.pool,
+                batchSize: batchSize,
+                source: KeyContext.source
+            )
+            await context.pool.close()
+            print(
+                "New data keys: \(report.newKeys). Values re-encrypted: \(report.reencrypted)"
+                    + (report.skipped > 0 ? " (\(report.skipped) already rewritten by the service)." : ".")
+            )
+        }
+    }
+}
