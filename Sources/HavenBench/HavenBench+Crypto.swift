@@ -32,11 +32,12 @@ extension HavenBench {
                 report("raw-evp-seal", size: size, nanoseconds: raw)
             }
             let hasher = PasswordHasher()
-            let stored = try hasher.hash("correct horse battery staple")
+            let stored = try await hasher.hash("correct horse battery staple")
             var verifies = 0
             let start = ContinuousClock.now
             while ContinuousClock.now - start < .seconds(2) || verifies < 3 {
-                precondition(hasher.verify("correct horse battery staple", against: stored))
+                let verified = await hasher.verify("correct horse battery staple", against: stored)
+                precondition(verified)
                 verifies += 1
             }
             let elapsed = ContinuousClock.now - start

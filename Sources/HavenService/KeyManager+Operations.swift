@@ -69,6 +69,8 @@ extension KeyManager {
         public var reencrypted = 0
         /// Values skipped because a concurrent writer replaced them first (already on the new key).
         public var skipped = 0
+        /// Values that failed to open (corrupted or moved); left as they are. `keys verify` lists them.
+        public var unreadable = 0
     }
 
     /// Gives a subject (or every subject) a new data key, then re-encrypts its values under it, in
@@ -136,12 +138,15 @@ extension KeyManager {
             }
             for oldKey in oldKeys {
                 for column in relevant {
+                    var cursor: String?
                     while true {
                         if let maxBatches, batches >= maxBatches { return report }
-                        let (moved, skipped) = try await pool.transaction { connection in
+                        let after = cursor
+                        let batch = try await pool.transaction { connection in
                             try await self.reencryptBatch(
                                 column: column,
                                 from: oldKey,
+                                after: after,
                                 practiceID: practiceID,
                                 subject: subject,
                                 limit: batchSize,
@@ -149,9 +154,11 @@ extension KeyManager {
                             )
                         }
                         batches += 1
-                        report.reencrypted += moved
-                        report.skipped += skipped
-                        if moved + skipped == 0 { break }
+                        report.reencrypted += batch.moved
+                        report.skipped += batch.skipped
+                        report.unreadable += batch.unreadable
+                        guard let last = batch.lastRowID else { break }
+                        cursor = last
                     }
                 }
             }
@@ -182,19 +189,34 @@ extension KeyManager {
         }
     }
 
+    private struct Batch: Sendable {
+        var moved = 0
+        var skipped = 0
+        var unreadable = 0
+        /// The last row id seen, or `nil` when the column has no more values under the old key.
+        var lastRowID: String?
+    }
+
     private func reencryptBatch(
         column: SealedColumn,
         from oldKey: UUID,
+        after: String?,
         practiceID: UUID,
         subject: KeySubject,
         limit: Int,
         on connection: PostgresConnection
-    ) async throws -> (moved: Int, skipped: Int) {
-        let values = try await KeyStore.values(of: column, keyID: oldKey, limit: limit, on: connection)
+    ) async throws -> Batch {
+        let values = try await KeyStore.values(
+            of: column,
+            keyID: oldKey,
+            afterRowID: after,
+            limit: limit,
+            on: connection
+        )
+        var batch = Batch(lastRowID: values.last?.rowID)
+        if values.isEmpty { return batch }
         let (newKeyID, newKey) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
         let old = try await dataKey(id: oldKey, on: connection)
-        var moved = 0
-        var skipped = 0
         for value in values {
             let context = SealContext(
                 table: column.table,
@@ -202,16 +224,22 @@ extension KeyManager {
                 rowID: value.rowID,
                 subject: KeySubject(kind: column.subjectKind, id: value.subjectID).description
             )
-            var plaintext = try Sealer.open(value.sealed, context: context) { _ in old }
+            var plaintext: [UInt8]
+            do {
+                plaintext = try Sealer.open(value.sealed, context: context) { _ in old }
+            } catch is SealingError {
+                batch.unreadable += 1
+                continue
+            }
             defer { wipe(&plaintext) }
             let resealed = try Sealer.seal(plaintext, with: newKey, context: context)
             if try await KeyStore.replace(value, in: column, with: resealed, keyID: newKeyID, on: connection) {
-                moved += 1
+                batch.moved += 1
             } else {
-                skipped += 1
+                batch.skipped += 1
             }
         }
-        return (moved, skipped)
+        return batch
     }
 
     // MARK: - Verification

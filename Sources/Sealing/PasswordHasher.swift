@@ -30,16 +30,34 @@ public struct PasswordHasher: Sendable {
 
     /// Parameters for new hashes.
     public let parameters: Parameters
+    /// Caps concurrent hashing (each scrypt takes ~128 MiB and a core); shared by copies.
+    public let gate: ConcurrencyGate
     /// Salt length in bytes.
     public static let saltCount = 16
     /// Derived hash length in bytes.
     public static let hashCount = 32
 
-    public init(parameters: Parameters = .standard) {
+    /// - Parameters:
+    ///   - parameters: scrypt cost for new hashes.
+    ///   - maxConcurrent: hashes computed at once by the async methods (default: the core count).
+    public init(parameters: Parameters = .standard, maxConcurrent: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.parameters = parameters
+        self.gate = ConcurrencyGate(limit: max(1, maxConcurrent))
     }
 
-    /// Hashes a new password.
+    /// Hashes a new password off the cooperative thread pool, at most `maxConcurrent` at a time.
+    public func hash(_ password: String) async throws -> String {
+        try await gate.run { try await runOnDedicatedThread { try self.hash(password) } }
+    }
+
+    /// Verifies a password off the cooperative thread pool, at most `maxConcurrent` at a time.
+    public func verify(_ password: String, against stored: String) async -> Bool {
+        await gate.run {
+            (try? await runOnDedicatedThread { self.verify(password, against: stored) }) ?? false
+        }
+    }
+
+    /// Hashes a new password, blocking the calling thread (prefer the async form on a server).
     public func hash(_ password: String) throws -> String {
         let salt = try SecureRandom.bytes(Self.saltCount)
         let derived = try Self.scrypt(
@@ -52,7 +70,8 @@ public struct PasswordHasher: Sendable {
             "$scrypt$ln=\(parameters.logN),r=\(parameters.r),p=\(parameters.p)$\(Self.base64(salt))$\(Self.base64(derived))"
     }
 
-    /// Checks a password against a stored hash, in constant time for the comparison.
+    /// Checks a password against a stored hash, in constant time for the comparison, blocking the
+    /// calling thread (prefer the async form on a server).
     ///
     /// - Returns: `false` for a wrong password or a malformed stored string.
     public func verify(_ password: String, against stored: String) -> Bool {

@@ -101,6 +101,12 @@ extension KeysCommand {
                 "New data keys: \(report.newKeys). Values re-encrypted: \(report.reencrypted)"
                     + (report.skipped > 0 ? " (\(report.skipped) already rewritten by the service)." : ".")
             )
+            if report.unreadable > 0 {
+                print(
+                    "\(report.unreadable) values could not be opened and were left as they are; run 'haven keys verify'."
+                )
+                throw ExitCode(1)
+            }
         }
     }
 }

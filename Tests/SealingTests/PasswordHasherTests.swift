@@ -46,6 +46,21 @@ struct PasswordHasherTests {
         #expect(hasher.verify("a long passphrase", against: stored))
     }
 
+    @Test func concurrentHashingIsCappedAndOffThePool() async throws {
+        let hasher = PasswordHasher(parameters: .init(logN: 14, r: 8, p: 1), maxConcurrent: 2)
+        let stored = try await hasher.hash("pw")
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<8 {
+                group.addTask { await hasher.verify(index % 2 == 0 ? "pw" : "wrong", against: stored) }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 }.count == 4)
+        #expect(await hasher.gate.peak == 2)
+        let fresh = try await hasher.hash("async")
+        #expect(await hasher.verify("async", against: fresh))
+    }
+
     @Test func tokensAreLongRandomAndStoredHashed() throws {
         let token = try SessionToken.generate()
         #expect(token.value.count == 43)
