@@ -1,3 +1,5 @@
+import COpenSSL
+
 /// The byte format of a sealed value (format version 1), parsed and checked before any
 /// cryptography runs. See docs/encryption.md for the exact layout.
 ///
@@ -89,15 +91,34 @@ public struct DataKey: Sendable, CustomStringConvertible {
 public enum Sealer {
     /// Seals `plaintext` with `key` for the place `context` names.
     public static func seal(_ plaintext: [UInt8], with key: DataKey, context: SealContext) throws -> [UInt8] {
-        let nonce = try SecureRandom.bytes(AESGCM.nonceCount)
-        let header = SealedValue.makeHeader(keyID: key.id, nonce: nonce)
-        let body = try AESGCM.seal(
-            plaintext,
-            key: key.secret,
-            nonce: nonce,
-            aad: SealedValue.aad(header: header, context: context)
-        )
-        return header + body
+        let header = SealedValue.headerCount
+        let total = header + plaintext.count + AESGCM.tagCount
+        let encodedContext = context.encoded
+        return try [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            // Header: version, algorithm, key id, nonce length, then a fresh nonce straight from RAND_bytes.
+            buffer[0] = SealedValue.currentVersion
+            buffer[1] = SealedValue.aes256GCM
+            for index in 0..<16 { buffer[2 + index] = key.id[index] }
+            buffer[18] = UInt8(AESGCM.nonceCount)
+            guard RAND_bytes(buffer.baseAddress! + 19, Int32(AESGCM.nonceCount)) == 1 else {
+                throw SealingError.openSSL("RAND_bytes")
+            }
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var aad = Array(UnsafeRawBufferPointer(rebasing: raw[0..<header]))
+            aad.append(contentsOf: encodedContext)
+            try plaintext.withUnsafeBytes { input in
+                try aad.withUnsafeBytes { aadBytes in
+                    try AESGCM.seal(
+                        input,
+                        key: key.secret,
+                        nonce: UnsafeRawBufferPointer(rebasing: raw[19..<header]),
+                        aad: aadBytes,
+                        into: UnsafeMutableRawBufferPointer(rebasing: raw[header...])
+                    )
+                }
+            }
+            initialized = total
+        }
     }
 
     /// Opens a sealed value read from the place `context` names.
