@@ -7,7 +7,8 @@ extension KeyManager {
     // MARK: - Master key rotation
 
     /// Rewraps every data key under the newest loaded master key, in batches, then raises the floor
-    /// so older master keys are no longer needed. No sealed value is touched. Safe to re-run.
+    /// so older master keys are no longer needed. No sealed value is touched. Safe to re-run, and the
+    /// floor is raised only once no data key is left under an older version.
     ///
     /// - Returns: how many data keys were rewrapped.
     @discardableResult
@@ -15,48 +16,59 @@ extension KeyManager {
         try await pool.withConnection { try await self.checkMasterKeys(on: $0) }
         let target = ring.currentVersion
         var total = 0
-        while true {
-            let done = try await pool.transaction { connection in
-                let rows = try await connection.query(
-                    """
-                    SELECT id, subject_kind, subject_id, master_key_version, wrapped_key FROM data_keys
-                    WHERE state <> 'shredded' AND master_key_version < \(Int32(target))
-                    ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
-                    """
-                )
-                for row in rows {
-                    let (id, kind, subjectID, version, wrapped) = try row.decode(
-                        (UUID, String, String, Int, [UInt8]).self
+        for _ in 0..<100 {
+            while true {
+                let done = try await pool.transaction { connection in
+                    let rows = try await connection.query(
+                        """
+                        SELECT id, subject_kind, subject_id, master_key_version, wrapped_key FROM data_keys
+                        WHERE state <> 'shredded' AND master_key_version < \(Int32(target))
+                        ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                        """
                     )
-                    let context = MasterKeyring.WrapContext(
-                        keyID: bytes(of: id),
-                        subjectKind: kind,
-                        subjectID: subjectID
-                    )
-                    let secret = try self.ring.unwrap(wrapped, kekVersion: version, context: context)
-                    let rewrapped = try self.ring.wrap(secret, context: context, version: target)
-                    try await KeyStore.rewrap(
-                        id: id,
-                        masterKeyVersion: target,
-                        wrappedKey: rewrapped.wrapped,
-                        on: connection
-                    )
+                    for row in rows {
+                        let (id, kind, subjectID, version, wrapped) = try row.decode(
+                            (UUID, String, String, Int, [UInt8]).self
+                        )
+                        let context = MasterKeyring.WrapContext(
+                            keyID: bytes(of: id),
+                            subjectKind: kind,
+                            subjectID: subjectID
+                        )
+                        let secret = try self.ring.unwrap(wrapped, kekVersion: version, context: context)
+                        let rewrapped = try self.ring.wrap(secret, context: context, version: target)
+                        try await KeyStore.rewrap(
+                            id: id,
+                            masterKeyVersion: target,
+                            wrappedKey: rewrapped.wrapped,
+                            on: connection
+                        )
+                    }
+                    return rows.count
                 }
-                return rows.count
+                total += done
+                if done == 0 { break }
             }
-            total += done
-            if done == 0 { break }
+            // SKIP LOCKED passes over rows other transactions hold; raise the floor only once a blocking
+            // count finds none left.
+            let raised = try await pool.transaction { connection in
+                guard try await KeyStore.countWrappedBelow(target, on: connection) == 0 else { return false }
+                try await KeyStore.raiseMinimumMasterKeyVersion(to: target, on: connection)
+                try await KeyStore.recordEvent(
+                    action: "rotate-master",
+                    masterKeyVersion: target,
+                    source: source,
+                    on: connection
+                )
+                return true
+            }
+            if raised { return total }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        try await pool.transaction { connection in
-            try await KeyStore.raiseMinimumMasterKeyVersion(to: target, on: connection)
-            try await KeyStore.recordEvent(
-                action: "rotate-master",
-                masterKeyVersion: target,
-                source: source,
-                on: connection
-            )
-        }
-        return total
+        throw SealingError(
+            .masterKey,
+            detail: "data keys are still wrapped under an older version; run rotate-master again"
+        )
     }
 
     // MARK: - Data key rotation
@@ -71,12 +83,18 @@ extension KeyManager {
         public var skipped = 0
         /// Values that failed to open (corrupted or moved); left as they are. `keys verify` lists them.
         public var unreadable = 0
+        /// Subjects left alone because they were shredded (or re-keyed) while the rotation ran.
+        public var abandoned = 0
+        /// Values still under retired keys when the pass ended (unreadable ones, or written under the
+        /// old key while the pass ran); the next rotation moves them.
+        public var leftOnRetiredKeys = 0
     }
 
     /// Gives a subject (or every subject) a new data key, then re-encrypts its values under it, in
     /// batches, each batch its own transaction. Online: writers keep working (new writes use the new
-    /// key). Resumable: if stopped at any point, running it again finishes the job without creating
-    /// another key; nothing is ever unreadable in between, since retired keys still open their values.
+    /// key). Resumable: a subject whose rotation was interrupted (its retired key is still marked
+    /// pending) is finished without creating another key; nothing is unreadable in between, since
+    /// retired keys still open their values. A subject shredded meanwhile is left alone.
     ///
     /// - Parameters:
     ///   - subject: one subject, or `nil` for every subject with a key.
@@ -97,17 +115,13 @@ extension KeyManager {
         }
         let columns = try await pool.withConnection { try await KeyStore.sealedColumns(on: $0) }
         var report = DataRotationReport()
-        var batches = 0
+        var budget = maxBatches
         for (practiceID, subject) in subjects {
             let relevant = columns.filter { $0.subjectKind == subject.kind }
-            var oldKeys = try await retiredKeysInUse(
-                practiceID: practiceID,
-                subject: subject,
-                columns: relevant,
-                pool: pool
-            )
-            if oldKeys.isEmpty {
-                // Nothing left over from an interrupted run: start a fresh rotation.
+            let pending = try await pool.withConnection { connection in
+                try await KeyStore.hasPendingRotation(practiceID: practiceID, subject: subject, on: connection)
+            }
+            if !pending {
                 try await pool.transaction { connection in
                     var keyIDs: [UUID] = []
                     if let active = try await KeyStore.activeKey(
@@ -129,31 +143,39 @@ extension KeyManager {
                     )
                 }
                 report.newKeys += 1
-                oldKeys = try await retiredKeysInUse(
-                    practiceID: practiceID,
-                    subject: subject,
-                    columns: relevant,
-                    pool: pool
-                )
             }
-            for oldKey in oldKeys {
+            let keys = try await pool.withConnection { try await KeyStore.dataKeys(subject: subject, on: $0) }
+                .filter { $0.practiceID == practiceID }
+            guard let target = keys.first(where: { $0.state == .active }) else {
+                report.abandoned += 1
+                continue
+            }
+            let sources = keys.filter { $0.state == .retired }.map(\.id)
+            var finished = true
+            subjectLoop: for sourceKey in sources {
                 for column in relevant {
                     var cursor: String?
                     while true {
-                        if let maxBatches, batches >= maxBatches { return report }
+                        if let remaining = budget {
+                            if remaining <= 0 { return report }
+                            budget = remaining - 1
+                        }
                         let after = cursor
                         let batch = try await pool.transaction { connection in
                             try await self.reencryptBatch(
                                 column: column,
-                                from: oldKey,
+                                from: sourceKey,
+                                to: target.id,
                                 after: after,
-                                practiceID: practiceID,
-                                subject: subject,
                                 limit: batchSize,
                                 on: connection
                             )
                         }
-                        batches += 1
+                        guard let batch else {
+                            report.abandoned += 1
+                            finished = false
+                            break subjectLoop
+                        }
                         report.reencrypted += batch.moved
                         report.skipped += batch.skipped
                         report.unreadable += batch.unreadable
@@ -162,31 +184,19 @@ extension KeyManager {
                     }
                 }
             }
-        }
-        return report
-    }
-
-    /// The subject's retired keys that still protect at least one value.
-    private func retiredKeysInUse(
-        practiceID: UUID,
-        subject: KeySubject,
-        columns: [SealedColumn],
-        pool: ConnectionPool
-    ) async throws -> [UUID] {
-        try await pool.withConnection { connection in
-            let retired = try await KeyStore.dataKeys(subject: subject, on: connection)
-                .filter { $0.state == .retired && $0.practiceID == practiceID }.map(\.id)
-            var inUse: [UUID] = []
-            for id in retired {
-                for column in columns {
-                    if try await !KeyStore.values(of: column, keyID: id, limit: 1, on: connection).isEmpty {
-                        inUse.append(id)
-                        break
+            guard finished else { continue }
+            report.leftOnRetiredKeys += try await pool.transaction { connection in
+                try await KeyStore.finishRotation(practiceID: practiceID, subject: subject, on: connection)
+                var left = 0
+                for sourceKey in sources {
+                    for column in relevant {
+                        left += try await KeyStore.valueCounts(in: column, on: connection)[sourceKey] ?? 0
                     }
                 }
+                return left
             }
-            return inUse
         }
+        return report
     }
 
     private struct Batch: Sendable {
@@ -197,26 +207,30 @@ extension KeyManager {
         var lastRowID: String?
     }
 
+    /// Re-encrypts one page of values from `source` to `target`. Returns `nil` (and changes nothing)
+    /// if either key changed state meanwhile: a shredded subject must stay erased, and only the key
+    /// the rotation started with may receive values.
     private func reencryptBatch(
         column: SealedColumn,
-        from oldKey: UUID,
+        from source: UUID,
+        to target: UUID,
         after: String?,
-        practiceID: UUID,
-        subject: KeySubject,
         limit: Int,
         on connection: PostgresConnection
-    ) async throws -> Batch {
+    ) async throws -> Batch? {
+        let states = try await KeyStore.lockKeyStates([source, target], on: connection)
+        guard states[source] == "retired", states[target] == "active" else { return nil }
         let values = try await KeyStore.values(
             of: column,
-            keyID: oldKey,
+            keyID: source,
             afterRowID: after,
             limit: limit,
             on: connection
         )
         var batch = Batch(lastRowID: values.last?.rowID)
         if values.isEmpty { return batch }
-        let (newKeyID, newKey) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
-        let old = try await dataKey(id: oldKey, on: connection)
+        let old = try await dataKey(id: source, on: connection)
+        let new = try await dataKey(id: target, on: connection)
         for value in values {
             let context = SealContext(
                 table: column.table,
@@ -232,8 +246,8 @@ extension KeyManager {
                 continue
             }
             defer { wipe(&plaintext) }
-            let resealed = try Sealer.seal(plaintext, with: newKey, context: context)
-            if try await KeyStore.replace(value, in: column, with: resealed, keyID: newKeyID, on: connection) {
+            let resealed = try Sealer.seal(plaintext, with: new, context: context)
+            if try await KeyStore.replace(value, in: column, with: resealed, keyID: target, on: connection) {
                 batch.moved += 1
             } else {
                 batch.skipped += 1
@@ -315,11 +329,8 @@ extension KeyManager {
     ///
     /// - Returns: the number of keys destroyed.
     public func shred(subject: KeySubject, pool: ConnectionPool, source: String = "haven") async throws -> Int {
-        let ids = try await pool.withConnection { connection in
-            try await KeyStore.dataKeys(subject: subject, on: connection).map(\.id)
-        }
-        let count = try await pool.transaction { connection in
-            let count = try await KeyStore.shred(subject: subject, on: connection)
+        let ids = try await pool.transaction { connection in
+            let ids = try await KeyStore.shred(subject: subject, on: connection)
             try await KeyStore.recordEvent(
                 action: "shred",
                 subject: subject,
@@ -327,10 +338,10 @@ extension KeyManager {
                 source: source,
                 on: connection
             )
-            return count
+            return ids
         }
         cache.remove(ids)
-        return count
+        return ids.count
     }
 
     // MARK: - Status

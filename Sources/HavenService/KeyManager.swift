@@ -16,9 +16,14 @@ public final class KeyManager: Sendable {
     private let logger: Logger
 
     /// Creates a manager over a loaded master keyring.
-    public init(ring: MasterKeyring, cacheCapacity: Int = 4_096, logger: Logger) {
+    /// - Parameters:
+    ///   - cacheCapacity: unwrapped data keys kept in memory at most.
+    ///   - cacheLifetime: how long an unwrapped key is reused before its row is read again, which bounds
+    ///     how long another process's shred can go unnoticed here.
+    public init(ring: MasterKeyring, cacheCapacity: Int = 4_096, cacheLifetime: Duration = .seconds(60), logger: Logger)
+    {
         self.ring = ring
-        self.cache = DataKeyCache(capacity: cacheCapacity)
+        self.cache = DataKeyCache(capacity: cacheCapacity, lifetime: cacheLifetime)
         self.logger = logger
     }
 
@@ -32,9 +37,20 @@ public final class KeyManager: Sendable {
     ///
     /// - Throws: `SealingError(.masterKey)` saying which version is wrong or missing.
     public func checkMasterKeys(on connection: PostgresConnection) async throws {
+        // Record check values for versions new to this database first, then prove every loaded version
+        // against what is recorded: if another process recorded the same version with a different key
+        // at the same moment, only one check value exists and the other key fails here.
+        let known = Set(try await KeyStore.masterKeyVersions(on: connection).map(\.version))
+        for version in ring.keys.keys.sorted() where !known.contains(version) {
+            let check = try ring.wrap(
+                SecureBytes(copying: [UInt8](repeating: 0, count: 32)),
+                context: Self.checkContext,
+                version: version
+            )
+            try await KeyStore.recordMasterKeyVersion(version, checkValue: check.wrapped, on: connection)
+        }
         let recorded = try await KeyStore.masterKeyVersions(on: connection)
-        for entry in recorded {
-            guard ring.keys[entry.version] != nil else { continue }
+        for entry in recorded where ring.keys[entry.version] != nil {
             do {
                 _ = try ring.unwrap(entry.checkValue, kekVersion: entry.version, context: Self.checkContext)
             } catch {
@@ -59,14 +75,6 @@ public final class KeyManager: Sendable {
                 .masterKey,
                 detail: "this database has master key version \(newest) but the newest loaded is \(ring.currentVersion)"
             )
-        }
-        for version in ring.keys.keys.sorted() where !recorded.contains(where: { $0.version == version }) {
-            let check = try ring.wrap(
-                SecureBytes(copying: [UInt8](repeating: 0, count: 32)),
-                context: Self.checkContext,
-                version: version
-            )
-            try await KeyStore.recordMasterKeyVersion(version, checkValue: check.wrapped, on: connection)
         }
     }
 
@@ -118,6 +126,14 @@ public final class KeyManager: Sendable {
         for _ in 0..<3 {
             if let record = try await KeyStore.activeKey(practiceID: practiceID, subject: subject, on: connection) {
                 return (record.id, try unwrap(record))
+            }
+            let minimum = try await KeyStore.settings(on: connection).minimumMasterKeyVersion
+            guard ring.currentVersion >= minimum else {
+                throw SealingError(
+                    .masterKey,
+                    detail:
+                        "the newest loaded master key is version \(ring.currentVersion) but the database requires \(minimum)"
+                )
             }
             let id = UUID()
             let secret = try SecureBytes(randomCount: AESGCM.keyCount)

@@ -48,7 +48,10 @@ public enum KeyStore {
         let rows = try await connection.query(
             "SELECT minimum_master_key_version, minimum_format_version FROM keyring_settings"
         )
-        return try rows[0].decode((Int, Int).self)
+        guard let row = try rows.singleRow() else {
+            throw PostgresError(.invalidValue, message: "keyring_settings has no row", table: "keyring_settings")
+        }
+        return try row.decode((Int, Int).self)
     }
 
     // MARK: - Data keys
@@ -155,16 +158,6 @@ public enum KeyStore {
         return inserted == 1
     }
 
-    /// Retires a subject's active key (before a new one is inserted).
-    public static func retireActiveKey(id: UUID, on connection: PostgresConnection) async throws {
-        try await connection.execute(
-            PostgresQuery(
-                sql: "UPDATE data_keys SET state = 'retired', retired_at = now() WHERE id = $1 AND state = 'active'",
-                bindings: bind(id)
-            )
-        )
-    }
-
     /// Replaces a key's wrapping (master key rotation). The key itself does not change.
     public static func rewrap(
         id: UUID,
@@ -182,22 +175,6 @@ public enum KeyStore {
             PostgresQuery(
                 sql:
                     "UPDATE data_keys SET master_key_version = $1, wrapped_key = $2 WHERE id = $3 AND state <> 'shredded'",
-                bindings: bindings
-            )
-        )
-    }
-
-    /// Destroys every key of a subject. Returns how many keys were shredded.
-    public static func shred(subject: KeySubject, on connection: PostgresConnection) async throws -> Int {
-        var bindings = PostgresBindings()
-        bindings.append(subject.kind.rawValue)
-        bindings.append(subject.id)
-        return try await connection.execute(
-            PostgresQuery(
-                sql: """
-                    UPDATE data_keys SET state = 'shredded', wrapped_key = NULL, master_key_version = NULL, shredded_at = now()
-                    WHERE subject_kind = $1 AND subject_id = $2 AND state <> 'shredded'
-                    """,
                 bindings: bindings
             )
         )

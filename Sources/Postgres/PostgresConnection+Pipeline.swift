@@ -13,7 +13,14 @@ extension PostgresConnection {
         return try await withTaskCancellationHandler {
             handle.setStatementRunning(true)
             defer { handle.setStatementRunning(false) }
-            let (rows, evicted) = try runPipeline(queries, on: handle)
+            let (rows, evicted): ([PostgresRows], [String])
+            do {
+                (rows, evicted) = try runPipeline(queries, on: handle)
+            } catch let error as PostgresError where error.code == .protocolViolation || error.code == .connectionLost {
+                // The pipeline may be half-sent or half-read: this connection cannot be trusted again.
+                markBroken()
+                throw error
+            }
             for name in evicted { try deallocate(name) }
             return rows
         } onCancel: {

@@ -1,3 +1,5 @@
+import CLibPQ
+
 extension PostgresConnection {
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     ///
@@ -24,10 +26,18 @@ extension PostgresConnection {
             try await execute(begin)
             do {
                 let value = try await body(self)
+                guard transactionStatus != PQTRANS_INERROR else {
+                    // The body swallowed a statement error: COMMIT would silently roll back.
+                    throw PostgresError(
+                        .transactionAborted,
+                        message: "a statement in the transaction failed; nothing was committed"
+                    )
+                }
                 try await execute("COMMIT")
                 return value
             } catch {
-                if isInTransaction { _ = try? await execute("ROLLBACK") }
+                rollbackQuietly()
+                forgetLostTransaction()
                 guard let failure = error as? PostgresError, failure.isRetryableTransactionFailure,
                     attempt < maxAttempts
                 else { throw error }

@@ -14,6 +14,10 @@ public actor PostgresConnection {
     private var statements: StatementCache
     private var sessionMayBeDirty = false
     private var broken = false
+    /// Whether a transaction block was open after the last statement that reached the server. Once a
+    /// connection is lost libpq reports the status as unknown, so this is what tells a lost idle
+    /// connection (safe to replace) from a lost transaction (its work is gone; the caller must know).
+    private var transactionWasOpen = false
     private let logger: Logger
     /// Published after every call: whether `prepareForReuse` has work to do. Lets the pool skip a hop
     /// to this connection's thread when the connection is already clean (the usual case).
@@ -56,8 +60,24 @@ public actor PostgresConnection {
         return connection
     }
 
+    /// Forgets a transaction lost with the connection, once the caller has been told (the
+    /// `transaction` wrapper calls this as it rethrows), so the next call may reconnect.
+    func forgetLostTransaction() {
+        if isBroken { transactionWasOpen = false }
+    }
+
+    /// Rolls back an open transaction with no cancellation check (cleanup must run even in a
+    /// cancelled task). Errors are ignored: a broken connection is discarded by its owner anyway.
+    func rollbackQuietly() {
+        guard let handle, PQstatus(handle.pointer) == CONNECTION_OK else { return }
+        let status = PQtransactionStatus(handle.pointer)
+        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR { try? runSimple("ROLLBACK") }
+        publishReuseState()
+    }
+
     private func open() throws {
         handle = try Self.establish(configuration, logger: logger)
+        transactionWasOpen = false
         statements.removeAll()
         sessionMayBeDirty = false
         broken = false
@@ -120,7 +140,7 @@ public actor PostgresConnection {
     public func close() {
         handle = nil
         needsReset.store(true, ordering: .releasing)
-        thread.stop()
+        // The thread stays until `deinit`, so later calls run and fail with `connectionClosed`.
     }
 
     // MARK: - State
@@ -154,6 +174,10 @@ public actor PostgresConnection {
 
     /// Recomputes `isCleanForReuse` after a call.
     func publishReuseState() {
+        if let handle, PQstatus(handle.pointer) == CONNECTION_OK {
+            let status = PQtransactionStatus(handle.pointer)
+            transactionWasOpen = status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+        }
         let clean = !sessionMayBeDirty && !isBroken && transactionStatus == PQTRANS_IDLE
         needsReset.store(!clean, ordering: .releasing)
     }
@@ -230,7 +254,7 @@ public actor PostgresConnection {
             if PQconsumeInput(handle.pointer) == 0 { break }
         }
         if PQstatus(handle.pointer) != CONNECTION_OK || broken {
-            guard status == PQTRANS_IDLE || status == PQTRANS_UNKNOWN else {
+            guard !transactionWasOpen, status == PQTRANS_IDLE || status == PQTRANS_UNKNOWN else {
                 throw lostError(handle, query: nil)
             }
             logger.debug("reconnecting a connection the server closed")
@@ -367,6 +391,10 @@ public actor PostgresConnection {
 
     func recordPrepared(_ key: String, _ statement: StatementCache.Statement) -> String? {
         statements.insert(key, statement)
+    }
+
+    func markBroken() {
+        broken = true
     }
 
     func markSessionDirty() {

@@ -30,6 +30,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
             case poolClosed = "connection pool closed"
             case protocolViolation = "protocol violation"
             case invalidConfiguration = "invalid configuration"
+            case transactionAborted = "transaction aborted"
         }
 
         private let base: Base
@@ -79,6 +80,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let protocolViolation = Code(.protocolViolation)
         /// The connection string could not be parsed.
         public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// A transaction body finished after a statement in it failed; nothing was committed.
+        public static let transactionAborted = Code(.transactionAborted)
 
         public var description: String { base.rawValue }
     }

@@ -55,6 +55,11 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
             sql += "$\(bindings.count)"
         }
 
+        /// Adds SQL text fixed at compile time (a column list kept in a constant), never a value.
+        public mutating func appendInterpolation(unescaped sql: StaticString) {
+            self.sql += sql.description
+        }
+
         /// Adds a quoted SQL identifier (a table or column name chosen by code, never by a user).
         public mutating func appendInterpolation(identifier: String) {
             sql += quoteIdentifier(identifier)

@@ -95,7 +95,9 @@ public struct PasswordHasher: Sendable {
 
     /// Raw scrypt (RFC 7914) through OpenSSL.
     public static func scrypt(password: [UInt8], salt: [UInt8], parameters: Parameters, count: Int) throws -> [UInt8] {
-        guard (1...30).contains(parameters.logN), parameters.r > 0, parameters.p > 0 else {
+        // Caps keep a tampered stored hash from asking for absurd memory or overflowing the maths.
+        guard (1...22).contains(parameters.logN), (1...32).contains(parameters.r), (1...16).contains(parameters.p)
+        else {
             throw SealingError(.invalidKey, detail: "scrypt parameters out of range")
         }
         var output = [UInt8](repeating: 0, count: count)

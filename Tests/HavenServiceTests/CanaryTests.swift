@@ -45,7 +45,11 @@ struct CanaryTests {
                 unlink(dumpPath + ".err")
             }
             let url = try TestDatabase.url(for: fixture.configuration)
-            let pid = spawnProgram(pgDump, arguments: ["--dbname=\(url)", "--no-owner"], outputPath: dumpPath)
+            let pid = spawnProgram(
+                pgDump,
+                arguments: ["--dbname=\(url)", "--no-owner", "--enable-row-security"],
+                outputPath: dumpPath
+            )
             #expect(waitForProgram(pid) == 0)
             let dump = try String(contentsOfFile: dumpPath, encoding: .utf8)
             #expect(dump.contains("sealed_test_values"))

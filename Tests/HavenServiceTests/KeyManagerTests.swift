@@ -174,6 +174,42 @@ struct KeyManagerTests {
         }
     }
 
+    @Test func aFinishedRotationIsNeverMistakenForAnInterruptedOne() async throws {
+        try await KeyTestFixture.with { fixture in
+            let manager = try await fixture.manager(try MasterKeyring.generate())
+            for index in 0..<20 { try await fixture.write("v\(index)", subject: "s", manager: manager) }
+            let subject = KeySubject(kind: .test, id: "s")
+            let first = try await manager.rotateData(subject: subject, pool: fixture.pool, batchSize: 7)
+            #expect(first.newKeys == 1 && first.reencrypted == 20 && first.leftOnRetiredKeys == 0)
+            let second = try await manager.rotateData(subject: subject, pool: fixture.pool, batchSize: 7)
+            #expect(second.newKeys == 1 && second.reencrypted == 20)
+            let status = try await manager.status(pool: fixture.pool)
+            #expect(status.dataKeys.map(\.state).sorted() == ["active", "retired", "retired"])
+        }
+    }
+
+    @Test func aSubjectShreddedDuringARotationStaysErased() async throws {
+        try await KeyTestFixture.with { fixture in
+            let ring = try MasterKeyring.generate()
+            let manager = try await fixture.manager(ring)
+            var rows: [UUID] = []
+            for index in 0..<40 { rows.append(try await fixture.write("v\(index)", subject: "gone", manager: manager)) }
+            let subject = KeySubject(kind: .test, id: "gone")
+            _ = try await manager.rotateData(subject: subject, pool: fixture.pool, batchSize: 10, maxBatches: 1)
+            // Another process shreds the subject while this one still has its keys cached.
+            let other = try await fixture.manager(ring)
+            #expect(try await other.shred(subject: subject, pool: fixture.pool) == 2)
+            let resumed = try await manager.rotateData(subject: nil, pool: fixture.pool, batchSize: 10)
+            #expect(resumed.reencrypted == 0 && resumed.newKeys == 0)
+            let keys = try await fixture.pool.query("SELECT count(*) FROM data_keys WHERE wrapped_key IS NOT NULL")
+            #expect(try keys[0].decode(0, as: Int.self) == 0)
+            let fresh = try await fixture.manager(ring)
+            for row in rows.prefix(5) {
+                await #expect(throws: SealingError(.keyShredded)) { try await fixture.read(row, manager: fresh) }
+            }
+        }
+    }
+
     @Test func verifyFindsAValueCorruptedByHand() async throws {
         try await KeyTestFixture.with { fixture in
             let manager = try await fixture.manager(try MasterKeyring.generate())

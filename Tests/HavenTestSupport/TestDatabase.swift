@@ -28,6 +28,20 @@ public enum TestDatabase {
         return String(base[...slash] + name)
     }
 
+    /// The same database, reached as the application role `haven_app` (no BYPASSRLS, owns nothing),
+    /// the way the service connects. The role's password is set once per test process.
+    public static func appConfiguration(for configuration: PostgresConfiguration) async throws -> PostgresConfiguration
+    {
+        let password = try await AppRolePassword.shared.value()
+        let url = try self.url(for: configuration)
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else {
+            throw TestSetupError("HAVEN_TEST_DATABASE_URL is not a postgresql://user:password@host URL")
+        }
+        return try PostgresConfiguration(
+            String(url[..<scheme.upperBound]) + "haven_app:" + password + String(url[at...])
+        )
+    }
+
     /// The `haven` binary `scripts/test` built.
     public static func havenBinary() throws -> String {
         guard let path = ProcessInfo.processInfo.environment["HAVEN_BIN"], !path.isEmpty else {
@@ -125,5 +139,27 @@ public struct TestSetupError: Error, CustomStringConvertible {
 
     public init(_ description: String) {
         self.description = description
+    }
+}
+
+/// The application role's password for this test process (set once; concurrent callers wait for
+/// the same task, since two ALTER ROLEs at once fail with "tuple concurrently updated").
+actor AppRolePassword {
+    static let shared = AppRolePassword()
+    private var setting: Task<String, any Error>?
+
+    func value() async throws -> String {
+        if let setting { return try await setting.value }
+        let task = Task {
+            _ = try await TemplateDatabase.shared.name()  // the role exists once a database is migrated
+            let new = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+            try await TestDatabase.withConnection(try TestDatabase.adminConfiguration()) { connection in
+                // ALTER ROLE takes no parameters; the password is a hex string of our own making.
+                try await connection.executeScript("ALTER ROLE haven_app PASSWORD '\(new)'")
+            }
+            return new
+        }
+        setting = task
+        return try await task.value
     }
 }

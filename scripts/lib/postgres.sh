@@ -117,7 +117,14 @@ haven_local_cluster_up() {
         chmod 700 "$root/.haven"
         mkdir -p "$dir"
         # The server runs as postgres when we are root; it must be able to reach its directory.
-        if [ "$(id -u)" -eq 0 ]; then chmod 711 "$root/.haven"; fi
+        if [ "$(id -u)" -eq 0 ]; then
+            chmod 711 "$root/.haven"
+            runuser -u postgres -- test -x "$root/.haven" || {
+                echo "The postgres user cannot reach $root/.haven (a parent directory is private)." >&2
+                echo "Move the checkout somewhere postgres can traverse, or set HAVEN_DATABASE_URL." >&2
+                return 1
+            }
+        fi
         haven_pg_init "$dir" "$(haven_random_secret)"
         (umask 077 && haven_random_secret >"$root/.haven/owner.pw")
         rm -f "$dir/port"

@@ -1,0 +1,198 @@
+import Foundation
+import HavenStore
+import Logging
+import Postgres
+import Sealing
+
+/// Staff sign-in: password → session token (idle and absolute expiry, HIPAA automatic logoff),
+/// token → acting staff member, sign-out. Acts as the application role through `pool`.
+public struct AuthService: Sendable {
+    /// Session lifetimes.
+    public struct Policy: Sendable {
+        /// A session unused this long expires.
+        public var idleTimeout: Duration
+        /// A session expires this long after sign-in, used or not.
+        public var absoluteLifetime: Duration
+
+        public init(idleTimeout: Duration = .seconds(15 * 60), absoluteLifetime: Duration = .seconds(12 * 3_600)) {
+            self.idleTimeout = idleTimeout
+            self.absoluteLifetime = absoluteLifetime
+        }
+    }
+
+    let pool: ConnectionPool
+    let hasher: PasswordHasher
+    let policy: Policy
+    let logger: Logger
+
+    public init(
+        pool: ConnectionPool,
+        hasher: PasswordHasher = PasswordHasher(),
+        policy: Policy = Policy(),
+        logger: Logger
+    ) {
+        self.pool = pool
+        self.hasher = hasher
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// A signed-in staff member and the token to present from now on (shown once).
+    public struct SignIn: Sendable {
+        public var token: SessionToken
+        public var actor: StaffActor
+        public var absoluteExpiry: Date
+    }
+
+    /// Checks the password and opens a session. Both outcomes are audited when the account exists.
+    ///
+    /// - Throws: `ServiceError.unauthenticated` for an unknown email, a wrong password or a disabled
+    ///   account (one message for all: no account oracle).
+    public func login(email: String, password: String, source: String, requestID: String? = nil) async throws -> SignIn
+    {
+        let refused = ServiceError(.unauthenticated, "wrong email or password, or the account is disabled")
+        let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
+        let account = try await pool.withConnection { connection in
+            try await connection.query(
+                "SELECT staff_id, practice_id, password_hash, active FROM haven_login_lookup(\(normalized))"
+            )
+            .singleRow()
+            .map { try $0.decode((UUID, UUID, String, Bool).self) }
+        }
+        guard let (staffID, practiceID, storedHash, active) = account else {
+            // Spend the same time as a real check, so timing does not reveal which emails exist.
+            _ = await hasher.verify(password, against: Self.decoyHash)
+            throw refused
+        }
+        let verified = await hasher.verify(password, against: storedHash)
+        guard verified, active else {
+            try await pool.transaction(practiceID: practiceID, staffID: staffID) { connection in
+                try await AuditStore.append(
+                    AuditEntry(
+                        practiceID: practiceID,
+                        staffID: staffID,
+                        action: "staff.login",
+                        entityType: "staff",
+                        entityID: staffID,
+                        outcome: .denied,
+                        source: source,
+                        requestID: requestID
+                    ),
+                    on: connection
+                )
+            }
+            throw refused
+        }
+        let rehash = hasher.needsRehash(storedHash) ? try await hasher.hash(password) : nil
+        let token = try SessionToken.generate()
+        let idleSeconds = Int32(policy.idleTimeout.components.seconds)
+        let absolute = Date().addingTimeInterval(Double(policy.absoluteLifetime.components.seconds))
+        let roles = try await pool.transaction(practiceID: practiceID, staffID: staffID) { connection in
+            let roles = try await connection.query("SELECT roles FROM staff WHERE id = \(staffID)")[0].decode(
+                0,
+                as: [String].self
+            )
+            var statements: [PostgresQuery] = [
+                """
+                INSERT INTO staff_sessions (token_hash, practice_id, staff_id, idle_timeout_seconds, absolute_expires_at)
+                VALUES (\(token.storageHash), \(practiceID), \(staffID), \(idleSeconds), \(absolute))
+                """
+            ]
+            if let rehash {
+                statements.append("UPDATE staff SET password_hash = \(rehash) WHERE id = \(staffID)")
+            }
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    practiceID: practiceID,
+                    staffID: staffID,
+                    staffRoles: roles.sorted(),
+                    action: "staff.login",
+                    entityType: "staff",
+                    entityID: staffID,
+                    outcome: .success,
+                    source: source,
+                    requestID: requestID
+                )
+            )
+            _ = try await connection.pipeline(statements)
+            return roles
+        }
+        let actor = StaffActor(
+            staffID: staffID,
+            practiceID: practiceID,
+            roles: Set(roles.compactMap(StaffActor.Role.init(rawValue:))),
+            source: source,
+            requestID: requestID
+        )
+        return SignIn(token: token, actor: actor, absoluteExpiry: absolute)
+    }
+
+    /// The staff member a token belongs to, if the session is live and the account active.
+    ///
+    /// - Throws: `ServiceError.unauthenticated` saying to sign in again.
+    public func authenticate(_ token: SessionToken, source: String, requestID: String? = nil) async throws -> StaffActor
+    {
+        let expired = ServiceError(
+            .unauthenticated,
+            "the session has expired or was ended; sign in again with 'haven login'"
+        )
+        let hash = token.storageHash
+        let session = try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT practice_id, staff_id, last_seen_at, idle_timeout_seconds, absolute_expires_at, revoked_at, active, roles
+                FROM haven_session_lookup(\(hash))
+                """
+            ).singleRow().map { try $0.decode((UUID, UUID, Date, Int, Date, Date?, Bool, [String]).self) }
+        }
+        guard let (practiceID, staffID, lastSeen, idleSeconds, absolute, revoked, active, roles) = session else {
+            throw expired
+        }
+        let now = Date()
+        guard revoked == nil, active, now < absolute, now.timeIntervalSince(lastSeen) < Double(idleSeconds) else {
+            throw expired
+        }
+        // Refresh the idle clock at most every 30 seconds: one write per half-minute, not per request.
+        if now.timeIntervalSince(lastSeen) > 30 {
+            try await pool.transaction(practiceID: practiceID, staffID: staffID) { connection in
+                try await connection.execute(
+                    "UPDATE staff_sessions SET last_seen_at = now() WHERE token_hash = \(hash)"
+                )
+            }
+        }
+        return StaffActor(
+            staffID: staffID,
+            practiceID: practiceID,
+            roles: Set(roles.compactMap(StaffActor.Role.init(rawValue:))),
+            source: source,
+            requestID: requestID
+        )
+    }
+
+    /// Ends the session the token belongs to (audited).
+    public func logout(_ token: SessionToken, actor: StaffActor) async throws {
+        let hash = token.storageHash
+        try await pool.transaction(as: actor) { connection in
+            var statements: [PostgresQuery] = [
+                "UPDATE staff_sessions SET revoked_at = now() WHERE token_hash = \(hash) AND revoked_at IS NULL"
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    practiceID: actor.practiceID,
+                    staffID: actor.staffID,
+                    staffRoles: actor.roleNames,
+                    action: "staff.logout",
+                    entityType: "staff",
+                    entityID: actor.staffID,
+                    outcome: .success,
+                    source: actor.source,
+                    requestID: actor.requestID
+                )
+            )
+            _ = try await connection.pipeline(statements)
+        }
+    }
+
+    /// A valid hash of a random password, verified against when the email is unknown.
+    static let decoyHash = "$scrypt$ln=17,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+}

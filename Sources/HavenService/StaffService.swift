@@ -1,0 +1,148 @@
+import Foundation
+import HavenStore
+import Logging
+import Postgres
+import Sealing
+
+/// Practices and staff accounts, as an operator sets them up (owner role): create a practice, add
+/// staff with a password, disable an account (its sessions end at once), link a supervisor.
+public struct StaffService: Sendable {
+    let pool: ConnectionPool
+    let hasher: PasswordHasher
+
+    /// - Parameter pool: connections as the owner role (operator commands).
+    public init(pool: ConnectionPool, hasher: PasswordHasher = PasswordHasher()) {
+        self.pool = pool
+        self.hasher = hasher
+    }
+
+    /// Creates a practice.
+    ///
+    /// - Throws: `ServiceError.invalidInput` naming `name` or `timeZone`.
+    public func createPractice(name: String, timeZone: String = "UTC") async throws -> UUID {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(trimmed.count) else {
+            throw ServiceError(.invalidInput, field: "name", "must be 1 to 200 characters")
+        }
+        guard TimeZone(identifier: timeZone) != nil else {
+            throw ServiceError(
+                .invalidInput,
+                field: "timeZone",
+                "'\(timeZone)' is not an IANA time zone (e.g. America/Chicago)"
+            )
+        }
+        let id = UUID()
+        try await pool.query("INSERT INTO practices (id, name, time_zone) VALUES (\(id), \(trimmed), \(timeZone))")
+        return id
+    }
+
+    /// What a new staff account needs.
+    public struct NewStaff: Sendable {
+        public var email: String
+        public var displayName: String
+        public var credentials: String
+        public var roles: Set<StaffActor.Role>
+        public var preLicensed: Bool
+        public var password: String
+
+        public init(
+            email: String,
+            displayName: String,
+            credentials: String = "",
+            roles: Set<StaffActor.Role>,
+            preLicensed: Bool = false,
+            password: String
+        ) {
+            self.email = email
+            self.displayName = displayName
+            self.credentials = credentials
+            self.roles = roles
+            self.preLicensed = preLicensed
+            self.password = password
+        }
+    }
+
+    /// The shortest password accepted.
+    public static let minimumPasswordLength = 12
+
+    /// Adds a staff member with a password (stored as an scrypt hash). Audited.
+    ///
+    /// - Throws: `ServiceError.invalidInput` naming the field; `conflict` if the email is taken.
+    public func createStaff(_ new: NewStaff, practiceID: UUID, source: String) async throws -> UUID {
+        let email = new.email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard email.count <= 254, email.split(separator: "@", omittingEmptySubsequences: false).count == 2,
+            !email.hasPrefix("@"), !email.hasSuffix("@"), !email.contains(where: \.isWhitespace)
+        else { throw ServiceError(.invalidInput, field: "email", "is not an email address") }
+        let name = new.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(name.count) else {
+            throw ServiceError(.invalidInput, field: "displayName", "must be 1 to 200 characters")
+        }
+        guard !new.roles.isEmpty else {
+            throw ServiceError(.invalidInput, field: "roles", "give at least one of admin, counselor, supervisor")
+        }
+        guard new.password.count >= Self.minimumPasswordLength else {
+            throw ServiceError(
+                .invalidInput,
+                field: "password",
+                "must be at least \(Self.minimumPasswordLength) characters"
+            )
+        }
+        let hash = try await hasher.hash(new.password)
+        let id = UUID()
+        let roles = new.roles.map(\.rawValue).sorted()
+        do {
+            try await pool.transaction(practiceID: practiceID, staffID: nil) { connection in
+                var statements: [PostgresQuery] = [
+                    """
+                    INSERT INTO staff (id, practice_id, email, display_name, credentials, roles, pre_licensed, password_hash)
+                    VALUES (\(id), \(practiceID), \(email), \(name), \(new.credentials), \(roles), \(new.preLicensed), \(hash))
+                    """
+                ]
+                statements += AuditStore.appendStatements(
+                    AuditEntry(
+                        practiceID: practiceID,
+                        staffID: nil,
+                        action: "staff.create",
+                        entityType: "staff",
+                        entityID: id,
+                        outcome: .success,
+                        source: source
+                    )
+                )
+                _ = try await connection.pipeline(statements)
+            }
+        } catch let error as PostgresError where error.code == .uniqueViolation {
+            throw ServiceError(.conflict, field: "email", "a staff member with this email already exists")
+        } catch let error as PostgresError where error.code == .foreignKeyViolation {
+            throw ServiceError(.notFound, field: "practice", "no such practice")
+        }
+        return id
+    }
+
+    /// Disables an account: it can no longer sign in, and its open sessions stop working at once.
+    public func disable(staffID: UUID, practiceID: UUID, source: String) async throws {
+        try await pool.transaction(practiceID: practiceID, staffID: nil) { connection in
+            let updated = try await connection.execute(
+                "UPDATE staff SET active = false, disabled_at = now() WHERE id = \(staffID) AND practice_id = \(practiceID) AND active"
+            )
+            guard updated == 1 else {
+                throw ServiceError(.notFound, field: "staff", "no active staff member with this id")
+            }
+            var statements: [PostgresQuery] = [
+                "UPDATE staff_sessions SET revoked_at = now() WHERE staff_id = \(staffID) AND revoked_at IS NULL"
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    practiceID: practiceID,
+                    staffID: nil,
+                    action: "staff.disable",
+                    entityType: "staff",
+                    entityID: staffID,
+                    outcome: .success,
+                    source: source
+                )
+            )
+            _ = try await connection.pipeline(statements)
+        }
+    }
+}

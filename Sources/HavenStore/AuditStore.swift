@@ -1,0 +1,170 @@
+import Foundation
+import Postgres
+import Sealing
+
+/// SQL for the audit log: appends (hash-chained per practice, serialized per practice by a
+/// transaction-scoped advisory lock, fine under READ COMMITTED), queries, and chain verification.
+public enum AuditStore {
+    /// The previous hash of a practice's first entry.
+    public static let genesisHash = [UInt8](repeating: 0, count: 32)
+
+    /// The statements that append `entry` in the caller's transaction; send them with the rest of
+    /// the transaction's statements in one pipeline. The second returns `seq` and `hash`.
+    public static func appendStatements(_ entry: AuditEntry) -> [PostgresQuery] {
+        let lock: PostgresQuery =
+            "SELECT pg_advisory_xact_lock(7, hashtext(\(entry.practiceID.uuidString.lowercased())))"
+        let insert: PostgresQuery = """
+            INSERT INTO audit_log (practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action, \
+            entity_type, entity_id, client_ids, outcome, source, request_id, previous_hash, hash)
+            SELECT \(entry.practiceID), coalesce(last.seq, 0) + 1, \(entry.occurredAt), \(entry.staffID), \
+            \(entry.staffRoles), \(entry.breakGlass), \(entry.action), \(entry.entityType), \(entry.entityID), \
+            \(entry.clientIDs), \(entry.outcome.rawValue), \(entry.source), \(entry.requestID), \
+            coalesce(last.hash, \(genesisHash)), \
+            sha256(coalesce(last.hash, \(genesisHash)) || int8send(coalesce(last.seq, 0) + 1) || \(entry.canonicalBytes))
+            FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL (
+                SELECT seq, hash FROM audit_log WHERE practice_id = \(entry.practiceID) ORDER BY seq DESC LIMIT 1
+            ) AS last ON true
+            RETURNING seq, hash
+            """
+        return [lock, insert]
+    }
+
+    /// Appends one entry in the caller's transaction (one round trip).
+    @discardableResult
+    public static func append(
+        _ entry: AuditEntry,
+        on connection: PostgresConnection
+    ) async throws -> (seq: Int, hash: [UInt8]) {
+        let results = try await connection.pipeline(appendStatements(entry))
+        return try results[1][0].decode((Int, [UInt8]).self)
+    }
+
+    private static let columns: StaticString = """
+        practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action, entity_type, entity_id, \
+        client_ids, outcome, source, request_id, previous_hash, hash
+        """
+
+    private static func stored(_ row: PostgresRow) throws -> StoredAuditEntry {
+        let (practice, seq, occurred, staff, roles, breakGlass, action, entityType) = try row.decode(
+            (UUID, Int, Date, UUID?, [String], Bool, String, String?).self
+        )
+        let entityID = try row.decode(8, as: UUID?.self)
+        let clients = try row.decode(9, as: [UUID].self)
+        let outcome = try row.decode(10, as: String.self)
+        let source = try row.decode(11, as: String.self)
+        let requestID = try row.decode(12, as: String?.self)
+        let previous = try row.decode(13, as: [UInt8].self)
+        let hash = try row.decode(14, as: [UInt8].self)
+        guard let outcomeValue = AuditEntry.Outcome(rawValue: outcome) else {
+            throw PostgresError(.invalidValue, message: "unknown audit outcome", column: "outcome")
+        }
+        let entry = AuditEntry(
+            practiceID: practice,
+            occurredAt: occurred,
+            staffID: staff,
+            staffRoles: roles,
+            breakGlass: breakGlass,
+            action: action,
+            entityType: entityType,
+            entityID: entityID,
+            clientIDs: clients,
+            outcome: outcomeValue,
+            source: source,
+            requestID: requestID
+        )
+        return StoredAuditEntry(seq: seq, entry: entry, previousHash: previous, hash: hash)
+    }
+
+    /// Filters for listing entries; every field optional, any date range.
+    public struct Filter: Sendable {
+        public var practiceID: UUID
+        public var clientID: UUID?
+        public var staffID: UUID?
+        public var action: String?
+        public var from: Date?
+        public var to: Date?
+        public var limit: Int
+
+        public init(
+            practiceID: UUID,
+            clientID: UUID? = nil,
+            staffID: UUID? = nil,
+            action: String? = nil,
+            from: Date? = nil,
+            to: Date? = nil,
+            limit: Int = 1_000
+        ) {
+            self.practiceID = practiceID
+            self.clientID = clientID
+            self.staffID = staffID
+            self.action = action
+            self.from = from
+            self.to = to
+            self.limit = limit
+        }
+    }
+
+    /// Entries matching the filter, oldest first.
+    public static func list(_ filter: Filter, on connection: PostgresConnection) async throws -> [StoredAuditEntry] {
+        let query: PostgresQuery = """
+            SELECT \(unescaped: columns) FROM audit_log
+            WHERE practice_id = \(filter.practiceID)
+              AND (\(filter.clientID)::uuid IS NULL OR client_ids @> ARRAY[\(filter.clientID)::uuid])
+              AND (\(filter.staffID)::uuid IS NULL OR staff_id = \(filter.staffID))
+              AND (\(filter.action)::text IS NULL OR action = \(filter.action))
+              AND (\(filter.from)::timestamptz IS NULL OR occurred_at >= \(filter.from))
+              AND (\(filter.to)::timestamptz IS NULL OR occurred_at < \(filter.to))
+            ORDER BY seq LIMIT \(filter.limit)
+            """
+        return try await connection.query(query).map(stored)
+    }
+
+    /// A broken link in a practice's chain.
+    public struct Break: Sendable, Equatable, CustomStringConvertible {
+        /// The first entry whose link does not hold.
+        public var seq: Int
+        public var reason: String
+
+        public var description: String { "audit entry \(seq): \(reason)" }
+    }
+
+    /// Walks a practice's chain from the start and returns the first broken link, or `nil` when the
+    /// chain is intact. Also returns the head (last seq and hash) and the number of entries.
+    public static func verify(
+        practiceID: UUID,
+        on connection: PostgresConnection,
+        pageSize: Int = 5_000
+    ) async throws -> (firstBreak: Break?, count: Int, head: (seq: Int, hash: [UInt8])?) {
+        var expectedSeq = 1
+        var previous = genesisHash
+        var count = 0
+        while true {
+            let page = try await connection.query(
+                """
+                SELECT \(unescaped: columns) FROM audit_log
+                WHERE practice_id = \(practiceID) AND seq >= \(expectedSeq) ORDER BY seq LIMIT \(pageSize)
+                """
+            ).map(stored)
+            if page.isEmpty { break }
+            for stored in page {
+                if stored.seq != expectedSeq {
+                    return (Break(seq: expectedSeq, reason: "missing (deleted or renumbered)"), count, nil)
+                }
+                if stored.previousHash != previous {
+                    return (
+                        Break(seq: stored.seq, reason: "does not follow the entry before it (reordered or edited)"),
+                        count, nil
+                    )
+                }
+                if stored.hash != stored.entry.hash(seq: stored.seq, previousHash: previous) {
+                    return (Break(seq: stored.seq, reason: "content does not match its hash (edited)"), count, nil)
+                }
+                previous = stored.hash
+                expectedSeq += 1
+                count += 1
+            }
+        }
+        return (nil, count, count == 0 ? nil : (expectedSeq - 1, previous))
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import HavenService
+import HavenStore
+import HavenTestSupport
+import Postgres
+import Sealing
+import Testing
+
+/// A practice with staff, the owner pool (operator) and the application-role pool (service).
+struct StaffFixture {
+    let owner: ConnectionPool
+    let app: ConnectionPool
+    let practiceID: UUID
+    let counselorID: UUID
+    let staff: StaffService
+    static let password = "correct horse battery"
+    static let hasher = PasswordHasher(parameters: .init(logN: 10, r: 8, p: 1))
+
+    static func with<Value>(_ body: (StaffFixture) async throws -> Value) async throws -> Value {
+        try await TestDatabase.with { configuration in
+            let owner = ConnectionPool(
+                configuration: configuration,
+                limits: .init(maxConnections: 4),
+                logger: TestDatabase.logger
+            )
+            let app = ConnectionPool(
+                configuration: try await TestDatabase.appConfiguration(for: configuration),
+                limits: .init(maxConnections: 4),
+                logger: TestDatabase.logger
+            )
+            let staff = StaffService(pool: owner, hasher: hasher)
+            let practiceID = try await staff.createPractice(name: "Harbor Counseling", timeZone: "America/Chicago")
+            let counselorID = try await staff.createStaff(
+                .init(
+                    email: "Dana@Harbor.example",
+                    displayName: "Dana Reyes",
+                    credentials: "LMFT",
+                    roles: [.counselor],
+                    password: password
+                ),
+                practiceID: practiceID,
+                source: "test"
+            )
+            let fixture = StaffFixture(
+                owner: owner,
+                app: app,
+                practiceID: practiceID,
+                counselorID: counselorID,
+                staff: staff
+            )
+            defer {
+                Task {
+                    await owner.close()
+                    await app.close()
+                }
+            }
+            return try await body(fixture)
+        }
+    }
+
+    func auth(_ policy: AuthService.Policy = .init()) -> AuthService {
+        AuthService(pool: app, hasher: Self.hasher, policy: policy, logger: TestDatabase.logger)
+    }
+}
+
+@Suite("Sign-in, sessions and disabling, through the application role")
+struct AuthServiceTests {
+    @Test func loginAuthenticateLogout() async throws {
+        try await StaffFixture.with { fixture in
+            let auth = fixture.auth()
+            let signIn = try await auth.login(
+                email: " dana@harbor.example ",
+                password: StaffFixture.password,
+                source: "test"
+            )
+            #expect(signIn.actor.staffID == fixture.counselorID)
+            #expect(signIn.actor.roles == [.counselor])
+            let actor = try await auth.authenticate(SessionToken(value: signIn.token.value), source: "test")
+            #expect(actor.practiceID == fixture.practiceID)
+            try await auth.logout(signIn.token, actor: actor)
+            await #expect(throws: ServiceError.self) { try await auth.authenticate(signIn.token, source: "test") }
+            // Only the token's hash is stored.
+            let stored = try await fixture.owner.query("SELECT token_hash FROM staff_sessions")
+            #expect(try stored[0].decode(0, as: [UInt8].self) == signIn.token.storageHash)
+        }
+    }
+
+    @Test func wrongPasswordsAndUnknownEmailsAreRefusedAlikeAndAudited() async throws {
+        try await StaffFixture.with { fixture in
+            let auth = fixture.auth()
+            let wrong = await #expect(throws: ServiceError.self) {
+                try await auth.login(email: "dana@harbor.example", password: "not the password", source: "test")
+            }
+            let unknown = await #expect(throws: ServiceError.self) {
+                try await auth.login(email: "nobody@harbor.example", password: "whatever", source: "test")
+            }
+            #expect(wrong == unknown)
+            #expect(wrong?.kind == .unauthenticated)
+            let audit = try await fixture.owner.withConnection { connection in
+                try await AuditStore.list(.init(practiceID: fixture.practiceID, action: "staff.login"), on: connection)
+            }
+            #expect(audit.map(\.entry.outcome) == [.denied])
+            #expect(audit.first?.entry.entityID == fixture.counselorID)
+        }
+    }
+
+    @Test func aDisabledAccountsSessionsStopAtOnce() async throws {
+        try await StaffFixture.with { fixture in
+            let auth = fixture.auth()
+            let signIn = try await auth.login(
+                email: "dana@harbor.example",
+                password: StaffFixture.password,
+                source: "test"
+            )
+            _ = try await auth.authenticate(signIn.token, source: "test")
+            try await fixture.staff.disable(
+                staffID: fixture.counselorID,
+                practiceID: fixture.practiceID,
+                source: "test"
+            )
+            await #expect(throws: ServiceError.self) { try await auth.authenticate(signIn.token, source: "test") }
+            await #expect(throws: ServiceError.self) {
+                try await auth.login(email: "dana@harbor.example", password: StaffFixture.password, source: "test")
+            }
+        }
+    }
+
+    @Test func idleSessionsExpire() async throws {
+        try await StaffFixture.with { fixture in
+            let auth = fixture.auth(.init(idleTimeout: .seconds(1), absoluteLifetime: .seconds(60)))
+            let signIn = try await auth.login(
+                email: "dana@harbor.example",
+                password: StaffFixture.password,
+                source: "test"
+            )
+            _ = try await auth.authenticate(signIn.token, source: "test")
+            try await Task.sleep(for: .milliseconds(1_300))
+            let error = await #expect(throws: ServiceError.self) {
+                try await auth.authenticate(signIn.token, source: "test")
+            }
+            #expect(error?.description.contains("haven login") == true)
+        }
+    }
+
+    @Test func badStaffInputNamesTheFieldAndWritesNothing() async throws {
+        try await StaffFixture.with { fixture in
+            let cases: [(StaffService.NewStaff, String)] = [
+                (
+                    .init(
+                        email: "not-an-email",
+                        displayName: "X",
+                        roles: [.counselor],
+                        password: StaffFixture.password
+                    ), "email"
+                ),
+                (
+                    .init(
+                        email: "a@b.example",
+                        displayName: "  ",
+                        roles: [.counselor],
+                        password: StaffFixture.password
+                    ), "displayName"
+                ),
+                (.init(email: "a@b.example", displayName: "X", roles: [], password: StaffFixture.password), "roles"),
+                (.init(email: "a@b.example", displayName: "X", roles: [.admin], password: "short"), "password"),
+                (
+                    .init(
+                        email: "DANA@harbor.example",
+                        displayName: "X",
+                        roles: [.admin],
+                        password: StaffFixture.password
+                    ), "email"
+                ),
+            ]
+            for (new, field) in cases {
+                let error = await #expect(throws: ServiceError.self) {
+                    try await fixture.staff.createStaff(new, practiceID: fixture.practiceID, source: "test")
+                }
+                #expect(error?.field == field)
+            }
+            let count = try await fixture.owner.query("SELECT count(*) FROM staff")
+            #expect(try count[0].decode(0, as: Int.self) == 1)
+            let zone = await #expect(throws: ServiceError.self) {
+                try await fixture.staff.createPractice(name: "X", timeZone: "Mars/Base")
+            }
+            #expect(zone?.field == "timeZone")
+        }
+    }
+}
