@@ -30,6 +30,10 @@ let package = Package(
 
         // Libraries, lowest layer first.
         .target(
+            name: "HavenCore",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Sealing",
             dependencies: ["COpenSSL"],
             swiftSettings: strictSettings
@@ -56,6 +60,7 @@ let package = Package(
         .target(
             name: "HavenService",
             dependencies: [
+                "HavenCore",
                 "HavenStore",
                 "Postgres",
                 "Sealing",
@@ -110,6 +115,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/HavenTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HavenCoreTests",
+            dependencies: ["HavenCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
