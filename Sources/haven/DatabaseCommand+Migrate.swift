@@ -7,8 +7,8 @@ extension DatabaseCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply pending migrations, in order, each in its own transaction.",
             discussion: """
-                Safe to run at any time and from several places at once: runs hold an advisory lock,
-                and an applied migration is never run again. A migration file that changed after it was
+                Safe to run at any time and from several places at once: runs hold an advisory lock, \
+                and an applied migration is never run again. A migration file that changed after it was \
                 applied stops the run before anything is applied.
 
                 Example:

@@ -10,12 +10,13 @@ struct Haven: AsyncParsableCommand {
         commandName: "haven",
         abstract: "Practice management for Emotionally Focused Couples Therapy.",
         discussion: """
-            Commands are `haven <noun> <verb>`. Operator commands (db, keys) use the owner database URL from
-            HAVEN_OWNER_DATABASE_URL, or HAVEN_DATABASE_URL when that is unset. Run `scripts/start` for
+            Commands are `haven <noun> <verb>`. Operator commands (db, keys) use the owner database URL from \
+            HAVEN_OWNER_DATABASE_URL, or HAVEN_DATABASE_URL when that is unset. Run `scripts/start` for \
             a private database with everything set.
 
             Exit status: 0 success, 1 a problem with the input, 2 a problem with the system.
-            Documentation: docs/ (architecture, operations, CLI reference).
+
+            Documentation: docs/ (architecture, CLI reference, encryption, security, operations).
             """,
         version: version,
         subcommands: [DatabaseCommand.self, KeysCommand.self]

@@ -8,7 +8,7 @@ extension KeysCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a new master key file (mode 0600).",
             discussion: """
-                Writes one random 32-byte master key (version 1). Refuses to overwrite a file. Keep
+                Writes one random 32-byte master key (version 1). Refuses to overwrite a file. Keep \
                 the file out of database backups: whoever has both can read every sealed value.
 
                 Example:

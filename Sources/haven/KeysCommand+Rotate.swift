@@ -10,9 +10,9 @@ extension KeysCommand {
             commandName: "rotate-master",
             abstract: "Add a new master key version and rewrap every data key under it.",
             discussion: """
-                Adds version N+1 to the key file (keeping the old versions), rewraps every data key in
-                batches, then raises the minimum version. No clinical row is touched and the service
-                keeps running. If interrupted, run it again: it finishes the same rotation instead of
+                Adds version N+1 to the key file (keeping the old versions), rewraps every data key in \
+                batches, then raises the minimum version. No clinical row is touched and the service \
+                keeps running. If interrupted, run it again: it finishes the same rotation instead of \
                 starting another. Give every running process the new key file before rotating.
 
                 Example:
@@ -54,8 +54,8 @@ extension KeysCommand {
             commandName: "rotate-data",
             abstract: "Give subjects new data keys and re-encrypt their values.",
             discussion: """
-                Online and resumable: runs in batches, each its own transaction, while the service
-                keeps writing; if killed at any point, run it again to finish, with nothing lost or
+                Online and resumable: runs in batches, each its own transaction, while the service \
+                keeps writing; if killed at any point, run it again to finish, with nothing lost or \
                 unreadable in between.
 
                 Examples:

@@ -43,8 +43,8 @@ extension KeysCommand {
         static let configuration = CommandConfiguration(
             abstract: "Destroy a subject's data keys, making its sealed values unreadable forever.",
             discussion: """
-                For retention expiry or lawful erasure. Asks you to type the subject again, unless
-                --yes is given. Recorded in key_events with ids only. The shred is complete once the
+                For retention expiry or lawful erasure. Asks you to type the subject again, unless \
+                --yes is given. Recorded in key_events with ids only. The shred is complete once the \
                 last backup holding the wrapped keys has expired (docs/encryption.md).
 
                 Example:

@@ -6,7 +6,7 @@ struct KeysCommand: AsyncParsableCommand {
         commandName: "keys",
         abstract: "Create and rotate encryption keys; verify and shred sealed data (operators).",
         discussion: """
-            The master key lives outside the database, in HAVEN_MASTER_KEY_FILE (mode 0600) or
+            The master key lives outside the database, in HAVEN_MASTER_KEY_FILE (mode 0600) or \
             HAVEN_MASTER_KEY. Data keys live in the database, wrapped by the master key. See
             docs/encryption.md and docs/operations.md.
             """,
