@@ -232,12 +232,7 @@ extension KeyManager {
         let old = try await dataKey(id: source, on: connection)
         let new = try await dataKey(id: target, on: connection)
         for value in values {
-            let context = SealContext(
-                table: column.table,
-                column: column.column,
-                rowID: value.rowID,
-                subject: KeySubject(kind: column.subjectKind, id: value.subjectID).description
-            )
+            let context = column.context(for: value)
             var plaintext: [UInt8]
             do {
                 plaintext = try Sealer.open(value.sealed, context: context) { _ in old }
@@ -293,12 +288,7 @@ extension KeyManager {
                 }
                 if page.isEmpty { break }
                 for value in page {
-                    let context = SealContext(
-                        table: column.table,
-                        column: column.column,
-                        rowID: value.rowID,
-                        subject: KeySubject(kind: column.subjectKind, id: value.subjectID).description
-                    )
+                    let context = column.context(for: value)
                     do {
                         var plaintext = try await pool.withConnection {
                             try await self.open(value.sealed, context: context, on: $0)
@@ -395,5 +385,17 @@ extension KeyManager {
                 dataKeys: keys
             )
         }
+    }
+}
+
+extension SealedColumn {
+    /// The context a stored value was sealed for: its table, column, row and subject.
+    func context(for value: KeyStore.StoredValue) -> SealContext {
+        SealContext(
+            table: table,
+            column: column,
+            rowID: value.rowID,
+            subject: KeySubject(kind: subjectKind, id: value.subjectID).description
+        )
     }
 }

@@ -65,11 +65,7 @@ public struct AuditEntry: Sendable, Equatable {
     /// length-prefixed, in declaration order.
     public var canonicalBytes: [UInt8] {
         var out = Array("haven-audit-v1".utf8)
-        func field(_ bytes: [UInt8]) {
-            let length = UInt32(bytes.count)
-            out += [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)]
-            out += bytes
-        }
+        func field(_ bytes: [UInt8]) { appendLengthPrefixed(bytes, to: &out) }
         func uuid(_ id: UUID?) -> [UInt8] {
             guard let id else { return [] }
             return withUnsafeBytes(of: id.uuid) { Array($0) }

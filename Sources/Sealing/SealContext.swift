@@ -29,8 +29,9 @@ public struct SealContext: Hashable, Sendable {
     }
 }
 
-/// Appends `bytes` preceded by its length as a 4-byte big-endian integer.
-func appendLengthPrefixed(_ bytes: [UInt8], to out: inout [UInt8]) {
+/// Appends `bytes` preceded by its length as a 4-byte big-endian integer: the field encoding of
+/// every authenticated structure in docs/encryption.md and docs/security.md.
+public func appendLengthPrefixed(_ bytes: [UInt8], to out: inout [UInt8]) {
     let length = UInt32(bytes.count)
     out.append(contentsOf: [
         UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff),
