@@ -7,7 +7,9 @@ import Testing
 
 @Suite("Row-level security is a second wall")
 struct RowLevelSecurityTests {
-    static let protectedTables = ["staff", "supervision_links", "staff_sessions", "audit_log"]
+    static let protectedTables = [
+        "staff", "supervision_links", "staff_sessions", "audit_log", "clients", "couples", "therapy_sessions",
+    ]
 
     @Test func everyProtectedTableHasForcedRowLevelSecurity() async throws {
         try await StaffFixture.with { fixture in

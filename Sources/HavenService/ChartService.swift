@@ -1,0 +1,273 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Logging
+import Postgres
+import Sealing
+
+/// Clients and couples: the charts a counselor keeps. Every method takes the acting staff member,
+/// validates, authorizes, runs in one transaction as the application role (row-level security on),
+/// seals clinical text, and appends its audit entry in that transaction.
+public struct ChartService: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+
+    /// - Parameters:
+    ///   - pool: connections as the application role.
+    ///   - keys: seals and opens clinical text.
+    public init(pool: ConnectionPool, keys: KeyManager) {
+        self.pool = pool
+        self.keys = keys
+    }
+
+    /// What a new client chart needs.
+    public struct NewClient: Sendable {
+        public var legalName: String
+        public var preferredName: String?
+        public var pronouns: String?
+        public var dateOfBirth: CalendarDate?
+        public var intakeDate: CalendarDate
+        public var attachmentStyle: AttachmentStyle?
+        /// Defaults to the acting counselor.
+        public var primaryCounselorID: UUID?
+
+        public init(
+            legalName: String,
+            preferredName: String? = nil,
+            pronouns: String? = nil,
+            dateOfBirth: CalendarDate? = nil,
+            intakeDate: CalendarDate,
+            attachmentStyle: AttachmentStyle? = nil,
+            primaryCounselorID: UUID? = nil
+        ) {
+            self.legalName = legalName
+            self.preferredName = preferredName
+            self.pronouns = pronouns
+            self.dateOfBirth = dateOfBirth
+            self.intakeDate = intakeDate
+            self.attachmentStyle = attachmentStyle
+            self.primaryCounselorID = primaryCounselorID
+        }
+    }
+
+    /// Opens a client chart in the actor's caseload.
+    ///
+    /// - Throws: `ServiceError.invalidInput` naming the field; `forbidden` for a role that keeps no caseload.
+    public func createClient(_ new: NewClient, actor: StaffActor) async throws -> UUID {
+        try requireClinician(actor)
+        let legalName = new.legalName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(legalName.count) else {
+            throw ServiceError(.invalidInput, field: "legalName", "must be 1 to 200 characters")
+        }
+        if let preferred = new.preferredName, !(1...100).contains(preferred.trimmingCharacters(in: .whitespaces).count)
+        {
+            throw ServiceError(.invalidInput, field: "preferredName", "must be 1 to 100 characters when given")
+        }
+        if let birth = new.dateOfBirth, birth > new.intakeDate {
+            throw ServiceError(.invalidInput, field: "dateOfBirth", "must be on or before the intake date")
+        }
+        let id = UUID()
+        let counselor = new.primaryCounselorID ?? actor.staffID
+        do {
+            try await pool.transaction(as: actor) { connection in
+                var statements: [PostgresQuery] = [
+                    """
+                    INSERT INTO clients (id, practice_id, legal_name, preferred_name, pronouns, date_of_birth, intake_date,
+                                         attachment_style, primary_counselor_id)
+                    VALUES (\(id), \(actor.practiceID), \(legalName), \(new.preferredName), \(new.pronouns), \
+                    \(new.dateOfBirth), \(new.intakeDate), \(new.attachmentStyle?.rawValue), \(counselor))
+                    """
+                ]
+                statements += AuditStore.appendStatements(audit(actor, "client.create", "client", id, clients: [id]))
+                _ = try await connection.pipeline(statements)
+            }
+        } catch let error as PostgresError where error.code == .insufficientPrivilege {
+            throw ServiceError(
+                .forbidden,
+                field: "primaryCounselorID",
+                "you can open charts only in your own or a supervisee's caseload"
+            )
+        } catch let error as PostgresError where error.code == .foreignKeyViolation {
+            throw ServiceError(.notFound, field: "primaryCounselorID", "no such counselor in this practice")
+        }
+        return id
+    }
+
+    /// Opens a couple chart for two clients of the actor's caseload.
+    ///
+    /// - Throws: `invalidInput` (`partnerB` when it is partner A), `notFound` when a partner is not in
+    ///   reach, `conflict` when a partner is already in another active couple.
+    public func createCouple(
+        partnerA: UUID,
+        partnerB: UUID,
+        startDate: CalendarDate,
+        presentingConcerns: String?,
+        actor: StaffActor
+    ) async throws -> UUID {
+        try requireClinician(actor)
+        guard partnerA != partnerB else {
+            throw ServiceError(.invalidInput, field: "partnerB", "must be a different client from partner A")
+        }
+        if let concerns = presentingConcerns, concerns.utf8.count > Self.maximumTextBytes {
+            throw ServiceError(
+                .invalidInput,
+                field: "presentingConcerns",
+                "is longer than \(Self.maximumTextBytes / 1024) KiB"
+            )
+        }
+        let id = UUID()
+        let keys = self.keys
+        do {
+            try await pool.transaction(as: actor) { connection in
+                let visible = try await connection.query(
+                    "SELECT count(*) FROM clients WHERE id = ANY(\([partnerA, partnerB]))"
+                )[0].decode(0, as: Int.self)
+                guard visible == 2 else {
+                    throw ServiceError(.notFound, field: "partnerB", "both partners must be clients in your caseload")
+                }
+                var sealed: [UInt8]?
+                var keyID: UUID?
+                if let concerns = presentingConcerns {
+                    let result = try await keys.seal(
+                        Array(concerns.utf8),
+                        practiceID: actor.practiceID,
+                        subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()),
+                        table: "couples",
+                        column: "presenting_concerns",
+                        rowID: id.uuidString.lowercased(),
+                        on: connection
+                    )
+                    (sealed, keyID) = (result.sealed, result.keyID)
+                }
+                var statements: [PostgresQuery] = [
+                    """
+                    INSERT INTO couples (id, practice_id, partner_a_id, partner_b_id, counselor_id, start_date,
+                                         presenting_concerns, presenting_concerns_key_id)
+                    VALUES (\(id), \(actor.practiceID), \(partnerA), \(partnerB), \(actor.staffID), \(startDate), \
+                    \(sealed), \(keyID))
+                    """
+                ]
+                statements += AuditStore.appendStatements(
+                    audit(actor, "couple.create", "couple", id, clients: [partnerA, partnerB])
+                )
+                _ = try await connection.pipeline(statements)
+            }
+        } catch let error as PostgresError where error.constraint == "couples_one_active_per_client" {
+            throw ServiceError(
+                .conflict,
+                field: "partnerB",
+                "a partner is already in another active couple; discharge that couple first"
+            )
+        } catch let error as PostgresError where error.code == .foreignKeyViolation {
+            throw ServiceError(.notFound, field: "partnerB", "both partners must be clients of this practice")
+        }
+        return id
+    }
+
+    /// A couple chart as the service returns it (concerns opened).
+    public struct Couple: Sendable, Equatable {
+        public var id: UUID
+        public var partnerA: UUID
+        public var partnerB: UUID
+        public var counselorID: UUID
+        public var startDate: CalendarDate
+        public var status: CareStatus
+        public var presentingConcerns: String?
+    }
+
+    /// Reads a couple chart (audited). A chart outside the actor's reach is `notFound`, exactly like
+    /// one that does not exist, and the attempt is audited as denied.
+    public func couple(_ id: UUID, actor: StaffActor) async throws -> Couple {
+        let keys = self.keys
+        let found = try await pool.transaction(as: actor) { connection -> Couple? in
+            let rows = try await connection.query(
+                """
+                SELECT partner_a_id, partner_b_id, counselor_id, start_date, status, presenting_concerns
+                FROM couples WHERE id = \(id)
+                """
+            )
+            guard let row = try rows.singleRow() else {
+                try await AuditStore.append(audit(actor, "couple.read", "couple", id, outcome: .denied), on: connection)
+                return nil
+            }
+            let (a, b, counselor, start, status, sealed) = try row.decode(
+                (UUID, UUID, UUID, CalendarDate, String, [UInt8]?).self
+            )
+            var concerns: String?
+            if let sealed {
+                let context = SealContext(
+                    table: "couples",
+                    column: "presenting_concerns",
+                    rowID: id.uuidString.lowercased(),
+                    subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()).description
+                )
+                var plaintext = try await keys.open(sealed, context: context, on: connection)
+                concerns = String(decoding: plaintext, as: UTF8.self)
+                wipe(&plaintext)
+            }
+            try await AuditStore.append(audit(actor, "couple.read", "couple", id, clients: [a, b]), on: connection)
+            return Couple(
+                id: id,
+                partnerA: a,
+                partnerB: b,
+                counselorID: counselor,
+                startDate: start,
+                status: try CareStatus.parse(status),
+                presentingConcerns: concerns
+            )
+        }
+        guard let found else {
+            throw ServiceError(.notFound, field: "couple", "no couple with this id in your caseload")
+        }
+        return found
+    }
+
+    /// The couples in the actor's caseload (no clinical text).
+    public func listCouples(
+        actor: StaffActor
+    ) async throws -> [(id: UUID, partnerA: String, partnerB: String, status: String)] {
+        try await pool.transaction(as: actor) { connection in
+            try await connection.query(
+                """
+                SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status
+                FROM couples c
+                JOIN clients a ON a.id = c.partner_a_id
+                JOIN clients b ON b.id = c.partner_b_id
+                ORDER BY c.start_date, c.id
+                """
+            ).map { try $0.decode((UUID, String, String, String).self) }
+        }
+    }
+
+    /// The longest clinical free text accepted, in bytes.
+    public static let maximumTextBytes = 64 * 1024
+
+    private func requireClinician(_ actor: StaffActor) throws {
+        guard actor.roles.contains(.counselor) || actor.roles.contains(.supervisor) else {
+            throw ServiceError(.forbidden, "only counselors and supervisors keep charts")
+        }
+    }
+
+    private func audit(
+        _ actor: StaffActor,
+        _ action: String,
+        _ entityType: String,
+        _ entityID: UUID,
+        clients: [UUID] = [],
+        outcome: AuditEntry.Outcome = .success
+    ) -> AuditEntry {
+        AuditEntry(
+            practiceID: actor.practiceID,
+            staffID: actor.staffID,
+            staffRoles: actor.roleNames,
+            breakGlass: actor.breakGlass,
+            action: action,
+            entityType: entityType,
+            entityID: entityID,
+            clientIDs: clients,
+            outcome: outcome,
+            source: actor.source,
+            requestID: actor.requestID
+        )
+    }
+}

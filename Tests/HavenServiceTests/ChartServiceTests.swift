@@ -1,0 +1,220 @@
+import Foundation
+import HavenCore
+import HavenService
+import HavenStore
+import HavenTestSupport
+import Postgres
+import Sealing
+import Testing
+
+@Suite("Client and couple charts behind the service, the caseload wall and the audit log")
+struct ChartServiceTests {
+    /// Two counselors and an admin in one practice; charts as counselor A.
+    struct Setup {
+        let fixture: StaffFixture
+        let charts: ChartService
+        let counselorA: StaffActor
+        let counselorB: StaffActor
+        let admin: StaffActor
+        let counselorBID: UUID
+
+        static func with<Value>(_ body: (Setup) async throws -> Value) async throws -> Value {
+            try await StaffFixture.with { fixture in
+                let counselorBID = try await fixture.staff.createStaff(
+                    .init(
+                        email: "sam@harbor.example",
+                        displayName: "Sam Ortiz",
+                        roles: [.counselor],
+                        password: StaffFixture.password
+                    ),
+                    practiceID: fixture.practiceID,
+                    source: "test"
+                )
+                let adminID = try await fixture.staff.createStaff(
+                    .init(
+                        email: "ops@harbor.example",
+                        displayName: "Office",
+                        roles: [.admin],
+                        password: StaffFixture.password
+                    ),
+                    practiceID: fixture.practiceID,
+                    source: "test"
+                )
+                let keys = KeyManager(ring: try MasterKeyring.generate(), logger: TestDatabase.logger)
+                try await fixture.owner.withConnection { try await keys.checkMasterKeys(on: $0) }
+                func actor(_ id: UUID, _ roles: Set<StaffActor.Role>) -> StaffActor {
+                    StaffActor(staffID: id, practiceID: fixture.practiceID, roles: roles, source: "test")
+                }
+                return try await body(
+                    Setup(
+                        fixture: fixture,
+                        charts: ChartService(pool: fixture.app, keys: keys),
+                        counselorA: actor(fixture.counselorID, [.counselor]),
+                        counselorB: actor(counselorBID, [.counselor]),
+                        admin: actor(adminID, [.admin]),
+                        counselorBID: counselorBID
+                    )
+                )
+            }
+        }
+
+        func couple(
+            _ concerns: String? = "They argue about time together; she pursues, he withdraws."
+        )
+            async throws -> (couple: UUID, a: UUID, b: UUID)
+        {
+            let intake = CalendarDate(year: 2026, month: 9, day: 1)!
+            let a = try await charts.createClient(
+                .init(legalName: "Alex Morgan", preferredName: "Alex", intakeDate: intake),
+                actor: counselorA
+            )
+            let b = try await charts.createClient(
+                .init(legalName: "Jordan Lee", preferredName: "Jo", intakeDate: intake),
+                actor: counselorA
+            )
+            let couple = try await charts.createCouple(
+                partnerA: a,
+                partnerB: b,
+                startDate: intake,
+                presentingConcerns: concerns,
+                actor: counselorA
+            )
+            return (couple, a, b)
+        }
+    }
+
+    @Test func aCoupleChartRoundTripsWithSealedConcernsAndIsAudited() async throws {
+        try await Setup.with { setup in
+            let (id, a, b) = try await setup.couple()
+            let couple = try await setup.charts.couple(id, actor: setup.counselorA)
+            #expect(couple.partnerA == a && couple.partnerB == b)
+            #expect(couple.presentingConcerns == "They argue about time together; she pursues, he withdraws.")
+            let list = try await setup.charts.listCouples(actor: setup.counselorA)
+            #expect(list.map(\.partnerA) == ["Alex"] && list.map(\.partnerB) == ["Jo"])
+            let stored = try await setup.fixture.owner.query("SELECT presenting_concerns FROM couples WHERE id = \(id)")
+            #expect(!String(decoding: try stored[0].decode(0, as: [UInt8].self), as: UTF8.self).contains("pursues"))
+            let audit = try await setup.fixture.owner.withConnection { connection in
+                try await AuditStore.list(.init(practiceID: setup.fixture.practiceID, clientID: a), on: connection)
+            }
+            #expect(audit.map(\.entry.action) == ["client.create", "couple.create", "couple.read"])
+            #expect(audit[1].entry.clientIDs == [a, b])
+        }
+    }
+
+    @Test func badCouplesNameTheFieldAndWriteNothing() async throws {
+        try await Setup.with { setup in
+            let (_, a, b) = try await setup.couple()
+            let intake = CalendarDate(year: 2026, month: 9, day: 1)!
+            let same = await #expect(throws: ServiceError.self) {
+                try await setup.charts.createCouple(
+                    partnerA: a,
+                    partnerB: a,
+                    startDate: intake,
+                    presentingConcerns: nil,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(same?.field == "partnerB" && same?.kind == .invalidInput)
+            let c = try await setup.charts.createClient(
+                .init(legalName: "Casey Kim", intakeDate: intake),
+                actor: setup.counselorA
+            )
+            let taken = await #expect(throws: ServiceError.self) {
+                try await setup.charts.createCouple(
+                    partnerA: a,
+                    partnerB: c,
+                    startDate: intake,
+                    presentingConcerns: nil,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(taken?.kind == .conflict)
+            // A client of another practice is not reachable: the same answer as one that does not exist.
+            let elsewhere = try await setup.fixture.staff.createPractice(name: "Elsewhere")
+            let outsider = UUID()
+            try await setup.fixture.owner.query(
+                """
+                INSERT INTO staff (id, practice_id, email, display_name, roles, password_hash)
+                VALUES (\(UUID()), \(elsewhere), 'x@elsewhere.example', 'X', '{counselor}', '$scrypt$x')
+                """
+            )
+            try await setup.fixture.owner.query(
+                """
+                INSERT INTO clients (id, practice_id, legal_name, intake_date, primary_counselor_id)
+                SELECT \(outsider), \(elsewhere), 'Outside', '2026-01-01', id FROM staff WHERE practice_id = \(elsewhere)
+                """
+            )
+            let foreign = await #expect(throws: ServiceError.self) {
+                try await setup.charts.createCouple(
+                    partnerA: c,
+                    partnerB: outsider,
+                    startDate: intake,
+                    presentingConcerns: nil,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(foreign?.kind == .notFound)
+            let huge = await #expect(throws: ServiceError.self) {
+                try await setup.charts.createCouple(
+                    partnerA: c,
+                    partnerB: b,
+                    startDate: intake,
+                    presentingConcerns: String(repeating: "x", count: 2 << 20),
+                    actor: setup.counselorA
+                )
+            }
+            #expect(huge?.field == "presentingConcerns")
+            let count = try await setup.fixture.owner.query("SELECT count(*) FROM couples")
+            #expect(try count[0].decode(0, as: Int.self) == 1)
+            let badName = await #expect(throws: ServiceError.self) {
+                try await setup.charts.createClient(.init(legalName: "  ", intakeDate: intake), actor: setup.counselorA)
+            }
+            #expect(badName?.field == "legalName")
+        }
+    }
+
+    @Test func anotherCounselorGetsNotFoundAndTheAttemptIsAudited() async throws {
+        try await Setup.with { setup in
+            let (id, _, _) = try await setup.couple()
+            let denied = await #expect(throws: ServiceError.self) {
+                try await setup.charts.couple(id, actor: setup.counselorB)
+            }
+            #expect(denied?.kind == .notFound)
+            #expect(try await setup.charts.listCouples(actor: setup.counselorB).isEmpty)
+            let attempts = try await setup.fixture.owner.withConnection { connection in
+                try await AuditStore.list(
+                    .init(practiceID: setup.fixture.practiceID, staffID: setup.counselorBID, action: "couple.read"),
+                    on: connection
+                )
+            }
+            #expect(attempts.map(\.entry.outcome) == [.denied])
+            #expect(attempts.first?.entry.entityID == id)
+            // An admin reads no clinical record by being admin.
+            await #expect(throws: ServiceError.self) { try await setup.charts.couple(id, actor: setup.admin) }
+            let adminCreate = await #expect(throws: ServiceError.self) {
+                try await setup.charts.createClient(
+                    .init(legalName: "X", intakeDate: CalendarDate(year: 2026, month: 1, day: 1)!),
+                    actor: setup.admin
+                )
+            }
+            #expect(adminCreate?.kind == .forbidden)
+        }
+    }
+
+    @Test func aSupervisorReachesASuperviseesCaseload() async throws {
+        try await Setup.with { setup in
+            let (id, _, _) = try await setup.couple()
+            try await setup.fixture.owner.query(
+                """
+                INSERT INTO supervision_links (practice_id, supervisor_id, supervisee_id)
+                VALUES (\(setup.fixture.practiceID), \(setup.counselorBID), \(setup.fixture.counselorID))
+                """
+            )
+            var supervisor = setup.counselorB
+            supervisor.roles = [.counselor, .supervisor]
+            let couple = try await setup.charts.couple(id, actor: supervisor)
+            #expect(couple.counselorID == setup.fixture.counselorID)
+            #expect(try await setup.charts.listCouples(actor: supervisor).count == 1)
+        }
+    }
+}
