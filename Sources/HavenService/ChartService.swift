@@ -78,7 +78,9 @@ public struct ChartService: Sendable {
                     \(new.dateOfBirth), \(new.intakeDate), \(new.attachmentStyle?.rawValue), \(counselor))
                     """
                 ]
-                statements += AuditStore.appendStatements(audit(actor, "client.create", "client", id, clients: [id]))
+                statements += AuditStore.appendStatements(
+                    AuditEntry(actor: actor, action: "client.create", entityType: "client", entityID: id, clients: [id])
+                )
                 _ = try await connection.pipeline(statements)
             }
         } catch let error as PostgresError where error.code == .insufficientPrivilege {
@@ -148,7 +150,13 @@ public struct ChartService: Sendable {
                     """
                 ]
                 statements += AuditStore.appendStatements(
-                    audit(actor, "couple.create", "couple", id, clients: [partnerA, partnerB])
+                    AuditEntry(
+                        actor: actor,
+                        action: "couple.create",
+                        entityType: "couple",
+                        entityID: id,
+                        clients: [partnerA, partnerB]
+                    )
                 )
                 _ = try await connection.pipeline(statements)
             }
@@ -187,7 +195,16 @@ public struct ChartService: Sendable {
                 """
             )
             guard let row = try rows.singleRow() else {
-                try await AuditStore.append(audit(actor, "couple.read", "couple", id, outcome: .denied), on: connection)
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: actor,
+                        action: "couple.read",
+                        entityType: "couple",
+                        entityID: id,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
                 return nil
             }
             let (a, b, counselor, start, status, sealed) = try row.decode(
@@ -205,7 +222,10 @@ public struct ChartService: Sendable {
                 concerns = String(decoding: plaintext, as: UTF8.self)
                 wipe(&plaintext)
             }
-            try await AuditStore.append(audit(actor, "couple.read", "couple", id, clients: [a, b]), on: connection)
+            try await AuditStore.append(
+                AuditEntry(actor: actor, action: "couple.read", entityType: "couple", entityID: id, clients: [a, b]),
+                on: connection
+            )
             return Couple(
                 id: id,
                 partnerA: a,
@@ -246,28 +266,5 @@ public struct ChartService: Sendable {
         guard actor.roles.contains(.counselor) || actor.roles.contains(.supervisor) else {
             throw ServiceError(.forbidden, "only counselors and supervisors keep charts")
         }
-    }
-
-    private func audit(
-        _ actor: StaffActor,
-        _ action: String,
-        _ entityType: String,
-        _ entityID: UUID,
-        clients: [UUID] = [],
-        outcome: AuditEntry.Outcome = .success
-    ) -> AuditEntry {
-        AuditEntry(
-            practiceID: actor.practiceID,
-            staffID: actor.staffID,
-            staffRoles: actor.roleNames,
-            breakGlass: actor.breakGlass,
-            action: action,
-            entityType: entityType,
-            entityID: entityID,
-            clientIDs: clients,
-            outcome: outcome,
-            source: actor.source,
-            requestID: actor.requestID
-        )
     }
 }

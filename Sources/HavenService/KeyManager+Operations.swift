@@ -98,7 +98,8 @@ extension KeyManager {
     ///
     /// - Parameters:
     ///   - subject: one subject, or `nil` for every subject with a key.
-    ///   - maxBatches: stop after this many batches (for tests of interruption); `nil` runs to the end.
+    ///   - maxBatches: stop after this many non-empty batches (for tests of interruption); `nil` runs
+    ///     to the end.
     public func rotateData(
         subject: KeySubject?,
         pool: ConnectionPool,
@@ -117,7 +118,7 @@ extension KeyManager {
         var report = DataRotationReport()
         var budget = maxBatches
         for (practiceID, subject) in subjects {
-            let relevant = columns.filter { $0.subjectKind == subject.kind }
+            let relevant = columns.filter { $0.subjectKind == nil || $0.subjectKind == subject.kind }
             let pending = try await pool.withConnection { connection in
                 try await KeyStore.hasPendingRotation(practiceID: practiceID, subject: subject, on: connection)
             }
@@ -156,10 +157,7 @@ extension KeyManager {
                 for column in relevant {
                     var cursor: String?
                     while true {
-                        if let remaining = budget {
-                            if remaining <= 0 { return report }
-                            budget = remaining - 1
-                        }
+                        if let remaining = budget, remaining <= 0 { return report }
                         let after = cursor
                         let batch = try await pool.transaction { connection in
                             try await self.reencryptBatch(
@@ -180,6 +178,8 @@ extension KeyManager {
                         report.skipped += batch.skipped
                         report.unreadable += batch.unreadable
                         guard let last = batch.lastRowID else { break }
+                        // Only batches that found values count towards `maxBatches`.
+                        budget = budget.map { $0 - 1 }
                         cursor = last
                     }
                 }
@@ -395,7 +395,7 @@ extension SealedColumn {
             table: table,
             column: column,
             rowID: value.rowID,
-            subject: KeySubject(kind: subjectKind, id: value.subjectID).description
+            subject: subjectKind.map { KeySubject(kind: $0, id: value.subjectID).description } ?? value.subjectID
         )
     }
 }

@@ -80,7 +80,8 @@ public struct SealedColumn: Sendable, Hashable {
     public var column: String
     public var keyIDColumn: String
     public var rowIDColumn: String
-    public var subjectKind: KeySubject.Kind
+    /// The subject kind of every row, or `nil` when the subject column holds the full `kind:id`.
+    public var subjectKind: KeySubject.Kind?
     public var subjectColumn: String
 
     public init(
@@ -88,7 +89,7 @@ public struct SealedColumn: Sendable, Hashable {
         column: String,
         keyIDColumn: String,
         rowIDColumn: String = "id",
-        subjectKind: KeySubject.Kind,
+        subjectKind: KeySubject.Kind?,
         subjectColumn: String
     ) {
         self.table = table

@@ -191,10 +191,14 @@ public enum KeyStore {
             """
         ).map { row in
             let (table, column, keyColumn, rowColumn, kind, subjectColumn) = try row.decode(
-                (String, String, String, String, String, String).self
+                (String, String, String, String, String?, String).self
             )
-            guard let subjectKind = KeySubject.Kind(rawValue: kind) else {
-                throw PostgresError(.invalidValue, message: "unknown subject kind", column: "subject_kind")
+            var subjectKind: KeySubject.Kind?
+            if let kind {
+                guard let parsed = KeySubject.Kind(rawValue: kind) else {
+                    throw PostgresError(.invalidValue, message: "unknown subject kind", column: "subject_kind")
+                }
+                subjectKind = parsed
             }
             return SealedColumn(
                 table: table,
@@ -214,7 +218,7 @@ public enum KeyStore {
         bindings.append(column.column)
         bindings.append(column.keyIDColumn)
         bindings.append(column.rowIDColumn)
-        bindings.append(column.subjectKind.rawValue)
+        bindings.append(column.subjectKind?.rawValue)
         bindings.append(column.subjectColumn)
         try await connection.execute(
             PostgresQuery(

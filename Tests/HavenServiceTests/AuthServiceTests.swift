@@ -48,13 +48,18 @@ struct StaffFixture {
                 counselorID: counselorID,
                 staff: staff
             )
-            defer {
-                Task {
-                    await owner.close()
-                    await app.close()
-                }
+            // Close both pools before the database is dropped: DROP DATABASE ... WITH (FORCE) may not
+            // terminate the application role's sessions.
+            do {
+                let value = try await body(fixture)
+                await owner.close()
+                await app.close()
+                return value
+            } catch {
+                await owner.close()
+                await app.close()
+                throw error
             }
-            return try await body(fixture)
         }
     }
 

@@ -9,82 +9,8 @@ import Testing
 
 @Suite("Client and couple charts behind the service, the caseload wall and the audit log")
 struct ChartServiceTests {
-    /// Two counselors and an admin in one practice; charts as counselor A.
-    struct Setup {
-        let fixture: StaffFixture
-        let charts: ChartService
-        let counselorA: StaffActor
-        let counselorB: StaffActor
-        let admin: StaffActor
-        let counselorBID: UUID
-
-        static func with<Value>(_ body: (Setup) async throws -> Value) async throws -> Value {
-            try await StaffFixture.with { fixture in
-                let counselorBID = try await fixture.staff.createStaff(
-                    .init(
-                        email: "sam@harbor.example",
-                        displayName: "Sam Ortiz",
-                        roles: [.counselor],
-                        password: StaffFixture.password
-                    ),
-                    practiceID: fixture.practiceID,
-                    source: "test"
-                )
-                let adminID = try await fixture.staff.createStaff(
-                    .init(
-                        email: "ops@harbor.example",
-                        displayName: "Office",
-                        roles: [.admin],
-                        password: StaffFixture.password
-                    ),
-                    practiceID: fixture.practiceID,
-                    source: "test"
-                )
-                let keys = KeyManager(ring: try MasterKeyring.generate(), logger: TestDatabase.logger)
-                try await fixture.owner.withConnection { try await keys.checkMasterKeys(on: $0) }
-                func actor(_ id: UUID, _ roles: Set<StaffActor.Role>) -> StaffActor {
-                    StaffActor(staffID: id, practiceID: fixture.practiceID, roles: roles, source: "test")
-                }
-                return try await body(
-                    Setup(
-                        fixture: fixture,
-                        charts: ChartService(pool: fixture.app, keys: keys),
-                        counselorA: actor(fixture.counselorID, [.counselor]),
-                        counselorB: actor(counselorBID, [.counselor]),
-                        admin: actor(adminID, [.admin]),
-                        counselorBID: counselorBID
-                    )
-                )
-            }
-        }
-
-        func couple(
-            _ concerns: String? = "They argue about time together; she pursues, he withdraws."
-        )
-            async throws -> (couple: UUID, a: UUID, b: UUID)
-        {
-            let intake = CalendarDate(year: 2026, month: 9, day: 1)!
-            let a = try await charts.createClient(
-                .init(legalName: "Alex Morgan", preferredName: "Alex", intakeDate: intake),
-                actor: counselorA
-            )
-            let b = try await charts.createClient(
-                .init(legalName: "Jordan Lee", preferredName: "Jo", intakeDate: intake),
-                actor: counselorA
-            )
-            let couple = try await charts.createCouple(
-                partnerA: a,
-                partnerB: b,
-                startDate: intake,
-                presentingConcerns: concerns,
-                actor: counselorA
-            )
-            return (couple, a, b)
-        }
-    }
-
     @Test func aCoupleChartRoundTripsWithSealedConcernsAndIsAudited() async throws {
-        try await Setup.with { setup in
+        try await ClinicSetup.with { setup in
             let (id, a, b) = try await setup.couple()
             let couple = try await setup.charts.couple(id, actor: setup.counselorA)
             #expect(couple.partnerA == a && couple.partnerB == b)
@@ -102,7 +28,7 @@ struct ChartServiceTests {
     }
 
     @Test func badCouplesNameTheFieldAndWriteNothing() async throws {
-        try await Setup.with { setup in
+        try await ClinicSetup.with { setup in
             let (_, a, b) = try await setup.couple()
             let intake = CalendarDate(year: 2026, month: 9, day: 1)!
             let same = await #expect(throws: ServiceError.self) {
@@ -174,7 +100,7 @@ struct ChartServiceTests {
     }
 
     @Test func anotherCounselorGetsNotFoundAndTheAttemptIsAudited() async throws {
-        try await Setup.with { setup in
+        try await ClinicSetup.with { setup in
             let (id, _, _) = try await setup.couple()
             let denied = await #expect(throws: ServiceError.self) {
                 try await setup.charts.couple(id, actor: setup.counselorB)
@@ -202,7 +128,7 @@ struct ChartServiceTests {
     }
 
     @Test func aSupervisorReachesASuperviseesCaseload() async throws {
-        try await Setup.with { setup in
+        try await ClinicSetup.with { setup in
             let (id, _, _) = try await setup.couple()
             try await setup.fixture.owner.query(
                 """

@@ -1,0 +1,448 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+import Sealing
+
+/// Progress notes: write a draft on a completed session, edit it (optimistic concurrency), sign it
+/// (freezes it and records a content hash), read it. Bodies and risk details are sealed for the
+/// session's chart.
+public struct NoteService: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+
+    public init(pool: ConnectionPool, keys: KeyManager) {
+        self.pool = pool
+        self.keys = keys
+    }
+
+    /// The longest note body accepted, in bytes of UTF-8.
+    public static let maximumBodyBytes = 64 * 1024
+
+    /// What a counselor writes.
+    public struct Draft: Sendable, Equatable {
+        public var stage: Int
+        public var step: Int
+        /// For steps 5–7: which partner the work was with.
+        public var stepPartnerID: UUID?
+        public var interventions: [Intervention]
+        public var tangoMoves: [TangoMove]
+        public var changeEvents: [ChangeEvent]
+        public var riskLevel: RiskLevel
+        public var riskDetail: String?
+        public var body: String
+
+        public init(
+            stage: Int,
+            step: Int,
+            stepPartnerID: UUID? = nil,
+            interventions: [Intervention] = [],
+            tangoMoves: [TangoMove] = [],
+            changeEvents: [ChangeEvent] = [],
+            riskLevel: RiskLevel = .none,
+            riskDetail: String? = nil,
+            body: String
+        ) {
+            self.stage = stage
+            self.step = step
+            self.stepPartnerID = stepPartnerID
+            self.interventions = interventions
+            self.tangoMoves = tangoMoves
+            self.changeEvents = changeEvents
+            self.riskLevel = riskLevel
+            self.riskDetail = riskDetail
+            self.body = body
+        }
+    }
+
+    /// A note as read back (opened).
+    public struct Note: Sendable, Equatable {
+        public var id: UUID
+        public var sessionID: UUID
+        public var authorID: UUID
+        public var draft: Draft
+        public var signed: Bool
+        public var version: Int
+        public var contentHash: [UInt8]?
+    }
+
+    /// Checks a draft against the domain rules before anything is written.
+    func validate(_ draft: Draft, partners: [UUID]) throws {
+        let step: EFTStep
+        do {
+            step = try EFTStep(stage: draft.stage, step: draft.step)
+        } catch let error as DomainError {
+            throw ServiceError(.invalidInput, field: error.field, error.message)
+        }
+        if let partner = draft.stepPartnerID {
+            guard step.recordsPartner else {
+                throw ServiceError(
+                    .invalidInput,
+                    field: "stepPartnerID",
+                    "only steps 5–7 record which partner the work was with"
+                )
+            }
+            guard partners.contains(partner) else {
+                throw ServiceError(.invalidInput, field: "stepPartnerID", "must be one of the couple's partners")
+            }
+        }
+        let bytes = draft.body.utf8.count
+        guard bytes > 0, !draft.body.allSatisfy(\.isWhitespace) else {
+            throw ServiceError(.invalidInput, field: "body", "is empty; write the note text")
+        }
+        guard bytes <= Self.maximumBodyBytes else {
+            throw ServiceError(
+                .invalidInput,
+                field: "body",
+                "is \(bytes / 1024) KiB; the limit is \(Self.maximumBodyBytes / 1024) KiB"
+            )
+        }
+        if let detail = draft.riskDetail, detail.utf8.count > Self.maximumBodyBytes {
+            throw ServiceError(.invalidInput, field: "riskDetail", "is longer than \(Self.maximumBodyBytes / 1024) KiB")
+        }
+    }
+
+    private struct SessionInfo: Sendable {
+        var chartKind: String
+        var chartID: UUID
+        var counselorID: UUID
+        var status: String
+        var partners: [UUID]
+        var subject: KeySubject {
+            KeySubject(kind: chartKind == "couple" ? .couple : .client, id: chartID.uuidString.lowercased())
+        }
+    }
+
+    private func sessionInfo(_ sessionID: UUID, on connection: PostgresConnection) async throws -> SessionInfo? {
+        try await connection.query(
+            """
+            SELECT CASE WHEN s.couple_id IS NULL THEN 'client' ELSE 'couple' END, coalesce(s.couple_id, s.client_id),
+                   s.counselor_id, s.status,
+                   CASE WHEN c.id IS NULL THEN ARRAY[s.client_id] ELSE ARRAY[c.partner_a_id, c.partner_b_id] END
+            FROM therapy_sessions s LEFT JOIN couples c ON c.id = s.couple_id
+            WHERE s.id = \(sessionID)
+            """
+        ).singleRow().map { row in
+            let (kind, chart, counselor, status, partners) = try row.decode((String, UUID, UUID, String, [UUID]).self)
+            return SessionInfo(
+                chartKind: kind,
+                chartID: chart,
+                counselorID: counselor,
+                status: status,
+                partners: partners
+            )
+        }
+    }
+
+    /// Writes a draft note on a completed session.
+    ///
+    /// - Returns: the note's id and version (1).
+    /// - Throws: `invalidInput` naming the field (stage/step, body, stepPartnerID, session when it is not
+    ///   completed); `notFound` when the session is not in the actor's caseload (audited as denied).
+    public func writeDraft(
+        _ draft: Draft,
+        session sessionID: UUID,
+        actor: StaffActor
+    ) async throws -> (id: UUID, version: Int) {
+        try validate(draft, partners: draft.stepPartnerID.map { [$0] } ?? [])
+        let id = UUID()
+        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+            guard let session = try await self.sessionInfo(sessionID, on: connection) else {
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: actor,
+                        action: "note.write",
+                        entityType: "session",
+                        entityID: sessionID,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+                return ServiceError(.notFound, field: "session", "no session with this id in your caseload")
+            }
+            guard session.status == SessionStatus.completed.rawValue else {
+                return ServiceError(
+                    .invalidInput,
+                    field: "session",
+                    "notes are written on completed sessions; this one is \(session.status.replacingOccurrences(of: "_", with: " "))"
+                )
+            }
+            try self.validate(draft, partners: session.partners)
+            let sealed = try await self.seal(draft, noteID: id, subject: session.subject, actor: actor, on: connection)
+            var statements: [PostgresQuery] = [
+                """
+                INSERT INTO progress_notes (id, practice_id, session_id, author_id, counselor_id, chart_kind, chart_id,
+                    stage, step, step_partner_id, interventions, tango_moves, change_events, risk_level,
+                    body, body_key_id, risk_detail, risk_detail_key_id)
+                VALUES (\(id), \(actor.practiceID), \(sessionID), \(actor.staffID), \(session.counselorID), \
+                \(session.chartKind), \(session.chartID), \(Int16(draft.stage)), \(Int16(draft.step)), \
+                \(draft.stepPartnerID), \(draft.interventions.map(\.rawValue)), \(draft.tangoMoves.map(\.rawValue)), \
+                \(draft.changeEvents.map(\.rawValue)), \(draft.riskLevel.rawValue), \(sealed.body), \(sealed.bodyKey), \
+                \(sealed.riskDetail), \(sealed.riskDetailKey))
+                """
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    actor: actor,
+                    action: "note.write",
+                    entityType: "note",
+                    entityID: id,
+                    clients: session.partners
+                )
+            )
+            _ = try await connection.pipeline(statements)
+            return nil
+        }
+        if let outcome { throw outcome }
+        return (id, 1)
+    }
+
+    private struct SealedDraft: Sendable {
+        var body: [UInt8]
+        var bodyKey: UUID
+        var riskDetail: [UInt8]?
+        var riskDetailKey: UUID?
+    }
+
+    private func seal(
+        _ draft: Draft,
+        noteID: UUID,
+        subject: KeySubject,
+        actor: StaffActor,
+        on connection: PostgresConnection
+    ) async throws -> SealedDraft {
+        let row = noteID.uuidString.lowercased()
+        let body = try await keys.seal(
+            Array(draft.body.utf8),
+            practiceID: actor.practiceID,
+            subject: subject,
+            table: "progress_notes",
+            column: "body",
+            rowID: row,
+            on: connection
+        )
+        var sealed = SealedDraft(body: body.sealed, bodyKey: body.keyID)
+        if let detail = draft.riskDetail {
+            let risk = try await keys.seal(
+                Array(detail.utf8),
+                practiceID: actor.practiceID,
+                subject: subject,
+                table: "progress_notes",
+                column: "risk_detail",
+                rowID: row,
+                on: connection
+            )
+            sealed.riskDetail = risk.sealed
+            sealed.riskDetailKey = risk.keyID
+        }
+        return sealed
+    }
+
+    /// Replaces a draft's content, if `expectedVersion` is still current.
+    ///
+    /// - Returns: the new version.
+    /// - Throws: `conflict` when the note changed since that version (reload, merge, retry: the
+    ///   caller still holds its text), or when it is signed; `notFound` outside the caseload.
+    public func editDraft(_ noteID: UUID, expectedVersion: Int, draft: Draft, actor: StaffActor) async throws -> Int {
+        try validate(draft, partners: draft.stepPartnerID.map { [$0] } ?? [])
+        let outcome = try await pool.transaction(as: actor) { connection -> Result<Int, ServiceError> in
+            guard
+                let row = try await connection.query(
+                    "SELECT session_id, state, version, author_id FROM progress_notes WHERE id = \(noteID) FOR UPDATE"
+                ).singleRow()
+            else {
+                return .failure(ServiceError(.notFound, field: "note", "no note with this id in your caseload"))
+            }
+            let (sessionID, state, version, author) = try row.decode((UUID, String, Int, UUID).self)
+            guard state == "draft" else {
+                return .failure(ServiceError(.conflict, field: "note", "the note is signed; add an addendum instead"))
+            }
+            guard author == actor.staffID else {
+                return .failure(ServiceError(.forbidden, field: "note", "only the note's author edits a draft"))
+            }
+            guard version == expectedVersion else {
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "version",
+                        "the note changed (now version \(version)); reload it and apply your edit again"
+                    )
+                )
+            }
+            guard let session = try await self.sessionInfo(sessionID, on: connection) else {
+                return .failure(ServiceError(.notFound, field: "session", "the note's session is not in your caseload"))
+            }
+            try self.validate(draft, partners: session.partners)
+            let sealed = try await self.seal(
+                draft,
+                noteID: noteID,
+                subject: session.subject,
+                actor: actor,
+                on: connection
+            )
+            var statements: [PostgresQuery] = [
+                """
+                UPDATE progress_notes SET stage = \(Int16(draft.stage)), step = \(Int16(draft.step)), \
+                step_partner_id = \(draft.stepPartnerID), interventions = \(draft.interventions.map(\.rawValue)), \
+                tango_moves = \(draft.tangoMoves.map(\.rawValue)), change_events = \(draft.changeEvents.map(\.rawValue)), \
+                risk_level = \(draft.riskLevel.rawValue), body = \(sealed.body), body_key_id = \(sealed.bodyKey), \
+                risk_detail = \(sealed.riskDetail), risk_detail_key_id = \(sealed.riskDetailKey), \
+                version = version + 1, updated_at = now()
+                WHERE id = \(noteID)
+                """
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    actor: actor,
+                    action: "note.edit",
+                    entityType: "note",
+                    entityID: noteID,
+                    clients: session.partners
+                )
+            )
+            _ = try await connection.pipeline(statements)
+            return .success(version + 1)
+        }
+        return try outcome.get()
+    }
+
+    /// Signs a draft: records the SHA-256 of its canonical content and freezes it for good.
+    ///
+    /// - Returns: the content hash.
+    public func sign(_ noteID: UUID, expectedVersion: Int, actor: StaffActor) async throws -> [UInt8] {
+        let outcome = try await pool.transaction(as: actor) { connection -> Result<[UInt8], ServiceError> in
+            guard let note = try await self.load(noteID, lock: true, on: connection) else {
+                return .failure(ServiceError(.notFound, field: "note", "no note with this id in your caseload"))
+            }
+            guard !note.signed else {
+                return .failure(ServiceError(.conflict, field: "note", "the note is already signed"))
+            }
+            guard note.authorID == actor.staffID else {
+                return .failure(ServiceError(.forbidden, field: "note", "only the note's author signs it"))
+            }
+            guard note.version == expectedVersion else {
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "version",
+                        "the note changed (now version \(note.version)); review it and sign again"
+                    )
+                )
+            }
+            let hash = Self.contentHash(of: note)
+            var statements: [PostgresQuery] = [
+                "UPDATE progress_notes SET state = 'signed', content_hash = \(hash), signed_at = now() WHERE id = \(noteID)"
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(actor: actor, action: "note.sign", entityType: "note", entityID: noteID)
+            )
+            _ = try await connection.pipeline(statements)
+            return .success(hash)
+        }
+        return try outcome.get()
+    }
+
+    /// Reads a note (audited).
+    public func note(_ noteID: UUID, actor: StaffActor) async throws -> Note {
+        let found = try await pool.transaction(as: actor) { connection -> Note? in
+            guard let note = try await self.load(noteID, lock: false, on: connection) else {
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: actor,
+                        action: "note.read",
+                        entityType: "note",
+                        entityID: noteID,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+                return nil
+            }
+            try await AuditStore.append(
+                AuditEntry(actor: actor, action: "note.read", entityType: "note", entityID: noteID),
+                on: connection
+            )
+            return note
+        }
+        guard let found else { throw ServiceError(.notFound, field: "note", "no note with this id in your caseload") }
+        return found
+    }
+
+    private func load(_ noteID: UUID, lock: Bool, on connection: PostgresConnection) async throws -> Note? {
+        let rows = try await connection.query(
+            """
+            SELECT session_id, author_id, stage, step, step_partner_id, interventions, tango_moves, change_events,
+                   risk_level, body, risk_detail, state, version, content_hash, key_subject
+            FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE" : "")
+            """
+        )
+        guard let row = try rows.singleRow() else { return nil }
+        let (session, author, stage, step, partner, interventions, tango, events) = try row.decode(
+            (UUID, UUID, Int, Int, UUID?, [String], [String], [String]).self
+        )
+        let risk = try row.decode(8, as: String.self)
+        let body = try row.decode(9, as: [UInt8].self)
+        let detail = try row.decode(10, as: [UInt8]?.self)
+        let state = try row.decode(11, as: String.self)
+        let version = try row.decode(12, as: Int.self)
+        let hash = try row.decode(13, as: [UInt8]?.self)
+        let subject = try row.decode(14, as: String.self)
+        func open(_ sealed: [UInt8], column: String) async throws -> String {
+            let context = SealContext(
+                table: "progress_notes",
+                column: column,
+                rowID: noteID.uuidString.lowercased(),
+                subject: subject
+            )
+            var plaintext = try await keys.open(sealed, context: context, on: connection)
+            defer { wipe(&plaintext) }
+            return String(decoding: plaintext, as: UTF8.self)
+        }
+        let draft = Draft(
+            stage: stage,
+            step: step,
+            stepPartnerID: partner,
+            interventions: try interventions.map(Intervention.parse),
+            tangoMoves: try tango.map(TangoMove.parse),
+            changeEvents: try events.map(ChangeEvent.parse),
+            riskLevel: try RiskLevel.parse(risk),
+            riskDetail: try await detail.asyncMap { try await open($0, column: "risk_detail") },
+            body: try await open(body, column: "body")
+        )
+        return Note(
+            id: noteID,
+            sessionID: session,
+            authorID: author,
+            draft: draft,
+            signed: state == "signed",
+            version: version,
+            contentHash: hash
+        )
+    }
+
+    /// SHA-256 over the note's canonical content (docs/security.md): ids, stage and step, the tags,
+    /// the risk level and the plaintext body and risk detail, each length-prefixed.
+    static func contentHash(of note: Note) -> [UInt8] {
+        var out = Array("haven-note-v1".utf8)
+        func field(_ text: String) { appendLengthPrefixed(Array(text.utf8), to: &out) }
+        field(note.id.uuidString.lowercased())
+        field(note.sessionID.uuidString.lowercased())
+        field(note.authorID.uuidString.lowercased())
+        field("\(note.draft.stage).\(note.draft.step)")
+        field(note.draft.stepPartnerID?.uuidString.lowercased() ?? "")
+        field(note.draft.interventions.map(\.rawValue).joined(separator: ","))
+        field(note.draft.tangoMoves.map(\.rawValue).joined(separator: ","))
+        field(note.draft.changeEvents.map(\.rawValue).joined(separator: ","))
+        field(note.draft.riskLevel.rawValue)
+        field(note.draft.riskDetail ?? "")
+        field(note.draft.body)
+        return SHA256.hash(out)
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import HavenCore
+import HavenService
+import HavenStore
+import HavenTestSupport
+import Postgres
+import Sealing
+
+/// Two counselors and an admin in one practice, with the chart, session and note services.
+struct ClinicSetup {
+    let fixture: StaffFixture
+    let charts: ChartService
+    let sessions: SessionService
+    let notes: NoteService
+    let counselorA: StaffActor
+    let counselorB: StaffActor
+    let admin: StaffActor
+    let counselorBID: UUID
+    let keys: KeyManager
+
+    static func with<Value>(_ body: (ClinicSetup) async throws -> Value) async throws -> Value {
+        try await StaffFixture.with { fixture in
+            let counselorBID = try await fixture.staff.createStaff(
+                .init(
+                    email: "sam@harbor.example",
+                    displayName: "Sam Ortiz",
+                    roles: [.counselor],
+                    password: StaffFixture.password
+                ),
+                practiceID: fixture.practiceID,
+                source: "test"
+            )
+            let adminID = try await fixture.staff.createStaff(
+                .init(
+                    email: "ops@harbor.example",
+                    displayName: "Office",
+                    roles: [.admin],
+                    password: StaffFixture.password
+                ),
+                practiceID: fixture.practiceID,
+                source: "test"
+            )
+            let keys = KeyManager(ring: try MasterKeyring.generate(), logger: TestDatabase.logger)
+            try await fixture.owner.withConnection { try await keys.checkMasterKeys(on: $0) }
+            func actor(_ id: UUID, _ roles: Set<StaffActor.Role>) -> StaffActor {
+                StaffActor(staffID: id, practiceID: fixture.practiceID, roles: roles, source: "test")
+            }
+            return try await body(
+                ClinicSetup(
+                    fixture: fixture,
+                    charts: ChartService(pool: fixture.app, keys: keys),
+                    sessions: SessionService(pool: fixture.app),
+                    notes: NoteService(pool: fixture.app, keys: keys),
+                    counselorA: actor(fixture.counselorID, [.counselor]),
+                    counselorB: actor(counselorBID, [.counselor]),
+                    admin: actor(adminID, [.admin]),
+                    counselorBID: counselorBID,
+                    keys: keys
+                )
+            )
+        }
+    }
+
+    func couple(
+        _ concerns: String? = "They argue about time together; she pursues, he withdraws."
+    )
+        async throws -> (couple: UUID, a: UUID, b: UUID)
+    {
+        let intake = CalendarDate(year: 2026, month: 9, day: 1)!
+        let a = try await charts.createClient(
+            .init(legalName: "Alex Morgan", preferredName: "Alex", intakeDate: intake),
+            actor: counselorA
+        )
+        let b = try await charts.createClient(
+            .init(legalName: "Jordan Lee", preferredName: "Jo", intakeDate: intake),
+            actor: counselorA
+        )
+        let couple = try await charts.createCouple(
+            partnerA: a,
+            partnerB: b,
+            startDate: intake,
+            presentingConcerns: concerns,
+            actor: counselorA
+        )
+        return (couple, a, b)
+    }
+}
+
+extension ClinicSetup {
+    /// A completed couple session of counselor A's couple.
+    func completedSession() async throws -> (session: UUID, couple: UUID, a: UUID, b: UUID) {
+        let (couple, a, b) = try await self.couple()
+        let session = try await sessions.schedule(
+            .couple(couple),
+            start: Date(timeIntervalSince1970: 1_790_000_000),
+            durationMinutes: 60,
+            format: .inPerson,
+            actor: counselorA
+        )
+        try await sessions.setStatus(.completed, session: session, actor: counselorA)
+        return (session, couple, a, b)
+    }
+}
