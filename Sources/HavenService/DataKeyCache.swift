@@ -1,4 +1,5 @@
 import Foundation
+import HavenStore
 import Sealing
 import Synchronization
 
@@ -59,4 +60,47 @@ final class DataKeyCache: Sendable {
     }
 
     var count: Int { state.withLock { $0.entries.count } }
+}
+
+/// Each subject's active data key id, for a limited time.
+final class ActiveKeyCache: Sendable {
+    private struct Entry {
+        var id: UUID
+        var expires: ContinuousClock.Instant
+    }
+
+    let lifetime: Duration
+    private let entries = Mutex<[String: Entry]>([:])
+
+    init(lifetime: Duration) {
+        self.lifetime = lifetime
+    }
+
+    private func key(_ practiceID: UUID, _ subject: KeySubject) -> String {
+        "\(practiceID.uuidString):\(subject)"
+    }
+
+    func get(practiceID: UUID, subject: KeySubject) -> UUID? {
+        entries.withLock { entries in
+            let name = key(practiceID, subject)
+            guard let entry = entries[name] else { return nil }
+            guard ContinuousClock.now < entry.expires else {
+                entries[name] = nil
+                return nil
+            }
+            return entry.id
+        }
+    }
+
+    func put(_ id: UUID, practiceID: UUID, subject: KeySubject) {
+        entries.withLock { $0[key(practiceID, subject)] = Entry(id: id, expires: ContinuousClock.now + lifetime) }
+    }
+
+    /// Forgets a subject's entry (after this process retires or shreds its key).
+    func remove(subject: KeySubject) {
+        let suffix = ":\(subject)"
+        entries.withLock { entries in
+            for name in entries.keys where name.hasSuffix(suffix) { entries[name] = nil }
+        }
+    }
 }

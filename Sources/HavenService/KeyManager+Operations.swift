@@ -131,6 +131,7 @@ extension KeyManager {
                         on: connection
                     ) {
                         try await KeyStore.retireActiveKey(id: active.id, on: connection)
+                        self.activeKeys.remove(subject: subject)
                         keyIDs.append(active.id)
                     }
                     keyIDs.append(try await self.activeKey(practiceID: practiceID, subject: subject, on: connection).id)
@@ -331,6 +332,7 @@ extension KeyManager {
             return ids
         }
         cache.remove(ids)
+        activeKeys.remove(subject: subject)
         return ids.count
     }
 

@@ -13,6 +13,9 @@ public final class KeyManager: Sendable {
     /// The master keys this process holds.
     public let ring: MasterKeyring
     let cache: DataKeyCache
+    /// Each subject's active key id, so a write need not look it up; expires like `cache`. A write
+    /// sends `haven_require_live_keys` in its round trip, so a key shredded meanwhile fails the write.
+    let activeKeys: ActiveKeyCache
     private let logger: Logger
 
     /// Creates a manager over a loaded master keyring.
@@ -24,6 +27,7 @@ public final class KeyManager: Sendable {
     {
         self.ring = ring
         self.cache = DataKeyCache(capacity: cacheCapacity, lifetime: cacheLifetime)
+        self.activeKeys = ActiveKeyCache(lifetime: cacheLifetime)
         self.logger = logger
     }
 
@@ -123,9 +127,14 @@ public final class KeyManager: Sendable {
         subject: KeySubject,
         on connection: PostgresConnection
     ) async throws -> (id: UUID, key: DataKey) {
+        if let id = activeKeys.get(practiceID: practiceID, subject: subject), let key = cache.get(id) {
+            return (id, key)
+        }
         for _ in 0..<3 {
             if let record = try await KeyStore.activeKey(practiceID: practiceID, subject: subject, on: connection) {
-                return (record.id, try unwrap(record))
+                let key = try unwrap(record)
+                activeKeys.put(record.id, practiceID: practiceID, subject: subject)
+                return (record.id, key)
             }
             let minimum = try await KeyStore.settings(on: connection).minimumMasterKeyVersion
             guard ring.currentVersion >= minimum else {
@@ -149,6 +158,7 @@ public final class KeyManager: Sendable {
             )
             if try await KeyStore.insertActiveKey(record, on: connection) {
                 let key = DataKey(id: bytes(of: id), secret: secret)
+                // Not cached as the active key yet: this transaction might still roll back.
                 cache.put(key, id: id)
                 return (id, key)
             }

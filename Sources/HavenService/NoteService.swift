@@ -113,16 +113,18 @@ public struct NoteService: Sendable {
         }
     }
 
-    private func sessionInfo(_ sessionID: UUID, on connection: PostgresConnection) async throws -> SessionInfo? {
-        try await connection.query(
-            """
-            SELECT CASE WHEN s.couple_id IS NULL THEN 'client' ELSE 'couple' END, coalesce(s.couple_id, s.client_id),
-                   s.counselor_id, s.status,
-                   CASE WHEN c.id IS NULL THEN ARRAY[s.client_id] ELSE ARRAY[c.partner_a_id, c.partner_b_id] END
-            FROM therapy_sessions s LEFT JOIN couples c ON c.id = s.couple_id
-            WHERE s.id = \(sessionID)
-            """
-        ).singleRow().map { row in
+    private static func sessionQuery(_ sessionID: UUID) -> PostgresQuery {
+        """
+        SELECT CASE WHEN s.couple_id IS NULL THEN 'client' ELSE 'couple' END, coalesce(s.couple_id, s.client_id),
+               s.counselor_id, s.status,
+               CASE WHEN c.id IS NULL THEN ARRAY[s.client_id] ELSE ARRAY[c.partner_a_id, c.partner_b_id] END
+        FROM therapy_sessions s LEFT JOIN couples c ON c.id = s.couple_id
+        WHERE s.id = \(sessionID)
+        """
+    }
+
+    private static func sessionInfo(from rows: PostgresRows) throws -> SessionInfo? {
+        try rows.singleRow().map { row in
             let (kind, chart, counselor, status, partners) = try row.decode((String, UUID, UUID, String, [UUID]).self)
             return SessionInfo(
                 chartKind: kind,
@@ -132,6 +134,10 @@ public struct NoteService: Sendable {
                 partners: partners
             )
         }
+    }
+
+    private func sessionInfo(_ sessionID: UUID, on connection: PostgresConnection) async throws -> SessionInfo? {
+        try Self.sessionInfo(from: try await connection.query(Self.sessionQuery(sessionID)))
     }
 
     /// Writes a draft note on a completed session.
@@ -146,8 +152,36 @@ public struct NoteService: Sendable {
     ) async throws -> (id: UUID, version: Int) {
         try validate(draft, partners: draft.stepPartnerID.map { [$0] } ?? [])
         let id = UUID()
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            guard let session = try await self.sessionInfo(sessionID, on: connection) else {
+        // Two round trips: BEGIN, the security context and the session lookup; then the guard on the
+        // keys, the insert, the audit entry and COMMIT.
+        let outcome: ServiceError?
+        do {
+            outcome = try await writeDraftTransaction(draft, id: id, session: sessionID, actor: actor)
+        } catch let error as PostgresError where error.constraint == "data_keys_not_shredded" {
+            throw ServiceError(
+                .conflict,
+                field: "session",
+                "this chart was erased (its keys were shredded); nothing was written"
+            )
+        }
+        if let outcome { throw outcome }
+        return (id, 1)
+    }
+
+    private func writeDraftTransaction(
+        _ draft: Draft,
+        id: UUID,
+        session sessionID: UUID,
+        actor: StaffActor
+    )
+        async throws -> ServiceError?
+    {
+        try await pool.transaction(
+            practiceID: actor.practiceID,
+            staffID: actor.staffID,
+            prologue: [Self.sessionQuery(sessionID)]
+        ) { connection, rows -> ServiceError? in
+            guard let session = try Self.sessionInfo(from: rows[0]) else {
                 try await AuditStore.append(
                     AuditEntry(
                         actor: actor,
@@ -170,6 +204,7 @@ public struct NoteService: Sendable {
             try self.validate(draft, partners: session.partners)
             let sealed = try await self.seal(draft, noteID: id, subject: session.subject, actor: actor, on: connection)
             var statements: [PostgresQuery] = [
+                "SELECT haven_require_live_keys(\([sealed.bodyKey] + (sealed.riskDetailKey.map { [$0] } ?? [])))",
                 """
                 INSERT INTO progress_notes (id, practice_id, session_id, author_id, counselor_id, chart_kind, chart_id,
                     stage, step, step_partner_id, interventions, tango_moves, change_events, risk_level,
@@ -179,7 +214,7 @@ public struct NoteService: Sendable {
                 \(draft.stepPartnerID), \(draft.interventions.map(\.rawValue)), \(draft.tangoMoves.map(\.rawValue)), \
                 \(draft.changeEvents.map(\.rawValue)), \(draft.riskLevel.rawValue), \(sealed.body), \(sealed.bodyKey), \
                 \(sealed.riskDetail), \(sealed.riskDetailKey))
-                """
+                """,
             ]
             statements += AuditStore.appendStatements(
                 AuditEntry(
@@ -190,11 +225,10 @@ public struct NoteService: Sendable {
                     clients: session.partners
                 )
             )
+            statements.append("COMMIT")
             _ = try await connection.pipeline(statements)
             return nil
         }
-        if let outcome { throw outcome }
-        return (id, 1)
     }
 
     private struct SealedDraft: Sendable {

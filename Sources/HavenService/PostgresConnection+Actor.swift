@@ -23,14 +23,31 @@ extension ConnectionPool {
         isolation: IsolationLevel = .readCommitted,
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        try await transaction(isolation: isolation) { connection in
-            try await connection.execute(
-                """
-                SELECT set_config('app.practice_id', \(practiceID.uuidString.lowercased()), true), \
-                set_config('app.staff_id', \(staffID?.uuidString.lowercased() ?? ""), true)
-                """
-            )
-            return try await body(connection)
+        try await transaction(practiceID: practiceID, staffID: staffID, isolation: isolation, prologue: []) {
+            connection,
+            _ in
+            try await body(connection)
+        }
+    }
+
+    /// As `transaction(practiceID:staffID:isolation:_:)`, sending BEGIN, the security context and
+    /// `prologue` in one round trip; the body receives the prologue's rows.
+    @discardableResult
+    public func transaction<Value: Sendable>(
+        practiceID: UUID,
+        staffID: UUID?,
+        isolation: IsolationLevel = .readCommitted,
+        prologue: [PostgresQuery],
+        _ body: @Sendable @escaping (isolated PostgresConnection, _ prologueRows: [PostgresRows]) async throws -> Value
+    ) async throws -> Value {
+        let context: PostgresQuery = """
+            SELECT set_config('app.practice_id', \(practiceID.uuidString.lowercased()), true), \
+            set_config('app.staff_id', \(staffID?.uuidString.lowercased() ?? ""), true)
+            """
+        return try await withConnection { connection in
+            try await connection.transaction(isolation: isolation, prologue: [context] + prologue) { connection, rows in
+                try await body(connection, Array(rows.dropFirst()))
+            }
         }
     }
 }

@@ -20,12 +20,41 @@ extension PostgresConnection {
         maxAttempts: Int = 3,
         _ body: @Sendable (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
+        try await transaction(isolation: isolation, readOnly: readOnly, maxAttempts: maxAttempts, prologue: []) {
+            connection,
+            _ in try await body(connection)
+        }
+    }
+
+    /// Runs `body` in a transaction whose first statements (`prologue`) are sent together with
+    /// BEGIN in one round trip; the body receives their rows.
+    ///
+    /// The body may also end the transaction itself by sending COMMIT as the last statement of its
+    /// own pipeline (one round trip for the write and the commit); the transaction then counts as
+    /// committed. Everything else is as in `transaction(isolation:readOnly:maxAttempts:_:)`.
+    @discardableResult
+    public func transaction<Value: Sendable>(
+        isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        maxAttempts: Int = 3,
+        prologue: [PostgresQuery],
+        _ body: @Sendable (isolated PostgresConnection, _ prologueRows: [PostgresRows]) async throws -> Value
+    ) async throws -> Value {
         let begin = PostgresQuery(sql: "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")")
         var attempt = 1
         while true {
-            try await execute(begin)
             do {
-                let value = try await body(self)
+                var prologueRows: [PostgresRows] = []
+                if prologue.isEmpty {
+                    try await execute(begin)
+                } else {
+                    prologueRows = Array(try await pipeline([begin] + prologue).dropFirst())
+                }
+                let value = try await body(self, prologueRows)
+                if transactionStatus == PQTRANS_IDLE {
+                    // The body committed in its own pipeline.
+                    return value
+                }
                 guard transactionStatus != PQTRANS_INERROR else {
                     // The body swallowed a statement error: COMMIT would silently roll back.
                     throw PostgresError(

@@ -175,3 +175,26 @@ struct NoteServiceTests {
         }
     }
 }
+
+@Suite("Writes against shredded keys")
+struct ShreddedWriteTests {
+    @Test func aWriteWithAKeyShreddedByAnotherProcessFailsAndWritesNothing() async throws {
+        try await ClinicSetup.with { setup in
+            let (session, couple, _, _) = try await setup.completedSession()
+            // This process caches the couple's active key on its first write.
+            _ = try await setup.notes.writeDraft(NoteServiceTests.draft, session: session, actor: setup.counselorA)
+            // Another process (the operator's CLI) shreds the couple.
+            let operatorKeys = KeyManager(ring: setup.keys.ring, logger: TestDatabase.logger)
+            _ = try await operatorKeys.shred(
+                subject: KeySubject(kind: .couple, id: couple.uuidString.lowercased()),
+                pool: setup.fixture.owner
+            )
+            let error = await #expect(throws: ServiceError.self) {
+                try await setup.notes.writeDraft(NoteServiceTests.draft, session: session, actor: setup.counselorA)
+            }
+            #expect(error?.kind == .conflict && error?.description.contains("erased") == true)
+            let count = try await setup.fixture.owner.query("SELECT count(*) FROM progress_notes")
+            #expect(try count[0].decode(0, as: Int.self) == 1)
+        }
+    }
+}
