@@ -87,6 +87,9 @@ let package = Package(
         .executableTarget(
             name: "HavenBench",
             dependencies: [
+                "HavenCore",
+                "HavenService",
+                "HavenStore",
                 "Postgres",
                 "Sealing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,6 +3,7 @@ import HavenStore
 import Logging
 import Postgres
 import Sealing
+import Synchronization
 
 /// Envelope encryption for the service: finds or creates each subject's data key, seals and opens
 /// values bound to their row, and runs the operator's key operations (master key rotation, data key
@@ -16,6 +17,8 @@ public final class KeyManager: Sendable {
     /// Each subject's active key id, so a write need not look it up; expires like `cache`. A write
     /// sends `haven_require_live_keys` in its round trip, so a key shredded meanwhile fails the write.
     let activeKeys: ActiveKeyCache
+    /// The minimum format version and when to read it again.
+    private let formatFloor = Mutex<(value: Int, expires: ContinuousClock.Instant)?>(nil)
     private let logger: Logger
 
     /// Creates a manager over a loaded master keyring.
@@ -115,8 +118,17 @@ public final class KeyManager: Sendable {
         return try Sealer.open(sealed, context: context, minimumVersion: minimumFormat) { _ in key }
     }
 
+    /// The minimum sealed-value format version, read at most once per cache lifetime.
     private func minimumFormatVersion(on connection: PostgresConnection) async throws -> Int {
-        try await KeyStore.settings(on: connection).minimumFormatVersion
+        if let cached = formatFloor.withLock({ floor in
+            floor.flatMap { ContinuousClock.now < $0.expires ? $0.value : nil }
+        }) {
+            return cached
+        }
+        let value = try await KeyStore.settings(on: connection).minimumFormatVersion
+        let expires = ContinuousClock.now + cache.lifetime
+        formatFloor.withLock { $0 = (value, expires) }
+        return value
     }
 
     /// The subject's active data key, created (random, wrapped with the newest master key) if it has

@@ -376,40 +376,44 @@ public struct NoteService: Sendable {
         return try outcome.get()
     }
 
-    /// Reads a note (audited).
+    /// Reads a note (audited), in two round trips: BEGIN, context and the row; then the audit entry
+    /// and COMMIT.
     public func note(_ noteID: UUID, actor: StaffActor) async throws -> Note {
-        let found = try await pool.transaction(as: actor) { connection -> Note? in
-            guard let note = try await self.load(noteID, lock: false, on: connection) else {
-                try await AuditStore.append(
-                    AuditEntry(
-                        actor: actor,
-                        action: "note.read",
-                        entityType: "note",
-                        entityID: noteID,
-                        outcome: .denied
-                    ),
-                    on: connection
-                )
-                return nil
-            }
-            try await AuditStore.append(
-                AuditEntry(actor: actor, action: "note.read", entityType: "note", entityID: noteID),
-                on: connection
+        let found = try await pool.transaction(
+            practiceID: actor.practiceID,
+            staffID: actor.staffID,
+            prologue: [Self.loadQuery(noteID, lock: false)]
+        ) { connection, rows -> Note? in
+            let note = try await self.note(noteID, from: rows[0], on: connection)
+            let entry = AuditEntry(
+                actor: actor,
+                action: "note.read",
+                entityType: "note",
+                entityID: noteID,
+                outcome: note == nil ? .denied : .success
             )
+            _ = try await connection.pipeline(AuditStore.appendStatements(entry) + ["COMMIT"])
             return note
         }
         guard let found else { throw ServiceError(.notFound, field: "note", "no note with this id in your caseload") }
         return found
     }
 
+    private static func loadQuery(_ noteID: UUID, lock: Bool) -> PostgresQuery {
+        """
+        SELECT session_id, author_id, stage, step, step_partner_id, interventions, tango_moves, change_events,
+               risk_level, body, risk_detail, state, version, content_hash, key_subject
+        FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE" : "")
+        """
+    }
+
     private func load(_ noteID: UUID, lock: Bool, on connection: PostgresConnection) async throws -> Note? {
-        let rows = try await connection.query(
-            """
-            SELECT session_id, author_id, stage, step, step_partner_id, interventions, tango_moves, change_events,
-                   risk_level, body, risk_detail, state, version, content_hash, key_subject
-            FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE" : "")
-            """
-        )
+        try await note(noteID, from: try await connection.query(Self.loadQuery(noteID, lock: lock)), on: connection)
+    }
+
+    /// Decodes and opens a note from its row (`loadQuery`).
+    private func note(_ noteID: UUID, from rows: PostgresRows, on connection: PostgresConnection) async throws -> Note?
+    {
         guard let row = try rows.singleRow() else { return nil }
         let (session, author, stage, step, partner, interventions, tango, events) = try row.decode(
             (UUID, UUID, Int, Int, UUID?, [String], [String], [String]).self

@@ -1,0 +1,51 @@
+"""Drives `scripts/bench core`: a note written and read through NoteService (seal, insert, audit,
+row-level security context, in the service's round trips) beside pgbench's bare single INSERT and
+SELECT, with synchronous_commit=off (CPU-bound; durable commits vary too much here), interleaved."""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+from bench_db import compare, environment, pgbench
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ("url", "app-url", "host", "port", "user", "database", "bench-bin", "haven-bin", "work"):
+        parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--pairs", type=int, default=3)
+    args = parser.parse_args()
+
+    key_file = os.path.join(args.work, "master.key")
+    subprocess.run([args.haven_bin, "keys", "init", "--key-file", key_file], check=True, capture_output=True)
+
+    def service(command):
+        result = subprocess.run(
+            [args.bench_bin, command, "--owner-url", args.url, "--app-url", args.app_url, "--key-file", key_file,
+             "--seconds", str(args.seconds)],
+            env=environment(False), capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            sys.exit(f"HavenBench {command} failed: {result.stderr.strip()[-2000:]}")
+        out = result.stdout
+        match = re.search(r"rate=([0-9.]+)", out)
+        if not match:
+            sys.exit(f"unexpected HavenBench output: {out}")
+        return float(match.group(1))
+
+    compare(
+        "Write-draft of a 2 KiB note vs bare 2 KiB INSERT, 1 connection, synchronous_commit=off (per second)",
+        0.5, "note-write", lambda: service("note-write"), "pgbench", lambda: pgbench(args, "insert", 1, False),
+        args.pairs,
+    )
+    compare(
+        "Reading a note vs bare primary-key SELECT, 1 connection (per second)",
+        0.7, "note-read", lambda: service("note-read"), "pgbench", lambda: pgbench(args, "select", 1, False),
+        args.pairs,
+    )
+
+
+if __name__ == "__main__":
+    main()
