@@ -3,8 +3,9 @@ import Postgres
 
 extension ConnectionPool {
     /// Runs `body` in a transaction acting as `actor`: the row-level security context
-    /// (`app.practice_id`, `app.staff_id`) is set with `set_config(..., true)`, so it lasts exactly
-    /// as long as the transaction (it also works behind PgBouncer in transaction mode).
+    /// (`app.practice_id`, `app.staff_id`, and `app.caseload`, the counselors whose charts the actor
+    /// reaches) is set by `haven_set_context` with `set_config(..., true)`, so it lasts exactly as
+    /// long as the transaction (it also works behind PgBouncer in transaction mode).
     @discardableResult
     public func transaction<Value: Sendable>(
         as actor: StaffActor,
@@ -40,10 +41,7 @@ extension ConnectionPool {
         prologue: [PostgresQuery],
         _ body: @Sendable @escaping (isolated PostgresConnection, _ prologueRows: [PostgresRows]) async throws -> Value
     ) async throws -> Value {
-        let context: PostgresQuery = """
-            SELECT set_config('app.practice_id', \(practiceID.uuidString.lowercased()), true), \
-            set_config('app.staff_id', \(staffID?.uuidString.lowercased() ?? ""), true)
-            """
+        let context: PostgresQuery = "SELECT haven_set_context(\(practiceID), \(staffID))"
         return try await withConnection { connection in
             try await connection.transaction(isolation: isolation, prologue: [context] + prologue) { connection, rows in
                 try await body(connection, Array(rows.dropFirst()))
