@@ -95,24 +95,29 @@ func runTimed(name: String, seconds: Double, _ operation: () async throws -> Voi
     )
 }
 
+/// Where the note benchmarks run and for how long.
+struct NoteBenchOptions: ParsableArguments {
+    @Option(help: "libpq URL of the owner role (setup).") var ownerURL: String
+    @Option(help: "libpq URL of haven_app (the service).") var appURL: String
+    @Option(help: "Master key file (mode 0600).") var keyFile: String
+    @Option(help: "How long to run, in seconds.") var seconds = 5.0
+
+    func setUp() async throws -> (NoteBenchSetup, ConnectionPool, ConnectionPool) {
+        try await NoteBenchSetup.make(ownerURL: ownerURL, appURL: appURL, keyFile: keyFile)
+    }
+}
+
 extension HavenBench {
     /// Write-draft of a 2 KiB note through NoteService: seal, insert, audit, RLS context.
     struct NoteWrite: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "note-write", abstract: "Write 2 KiB draft notes.")
 
-        @Option(help: "libpq URL of the owner role (setup).") var ownerURL: String
-        @Option(help: "libpq URL of haven_app (the service).") var appURL: String
-        @Option(help: "Master key file (mode 0600).") var keyFile: String
-        @Option(help: "How long to run, in seconds.") var seconds = 5.0
+        @OptionGroup var options: NoteBenchOptions
 
         func run() async throws {
-            let (setup, owner, app) = try await NoteBenchSetup.make(
-                ownerURL: ownerURL,
-                appURL: appURL,
-                keyFile: keyFile
-            )
+            let (setup, owner, app) = try await options.setUp()
             precondition(NoteBenchSetup.draft.body.utf8.count >= 2_048)
-            try await runTimed(name: "note-write", seconds: seconds) {
+            try await runTimed(name: "note-write", seconds: options.seconds) {
                 _ = try await setup.notes.writeDraft(NoteBenchSetup.draft, session: setup.session, actor: setup.actor)
             }
             await app.close()
@@ -124,17 +129,10 @@ extension HavenBench {
     struct NoteRead: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "note-read", abstract: "Read notes by id.")
 
-        @Option(help: "libpq URL of the owner role (setup).") var ownerURL: String
-        @Option(help: "libpq URL of haven_app (the service).") var appURL: String
-        @Option(help: "Master key file (mode 0600).") var keyFile: String
-        @Option(help: "How long to run, in seconds.") var seconds = 5.0
+        @OptionGroup var options: NoteBenchOptions
 
         func run() async throws {
-            let (setup, owner, app) = try await NoteBenchSetup.make(
-                ownerURL: ownerURL,
-                appURL: appURL,
-                keyFile: keyFile
-            )
+            let (setup, owner, app) = try await options.setUp()
             var ids: [UUID] = []
             for _ in 0..<200 {
                 ids.append(
@@ -142,7 +140,7 @@ extension HavenBench {
                         .id
                 )
             }
-            try await runTimed(name: "note-read", seconds: seconds) {
+            try await runTimed(name: "note-read", seconds: options.seconds) {
                 _ = try await setup.notes.note(ids.randomElement()!, actor: setup.actor)
             }
             await app.close()
