@@ -50,6 +50,12 @@ public struct AuthService: Sendable {
     ///   account (one message for all: no account oracle).
     public func login(email: String, password: String, source: String, requestID: String? = nil) async throws -> SignIn
     {
+        guard (1...200).contains(source.unicodeScalars.count) else {
+            throw ServiceError(.invalidInput, field: "source", "must be 1 to 200 characters")
+        }
+        if let requestID, requestID.unicodeScalars.count > 100 {
+            throw ServiceError(.invalidInput, field: "requestID", "must be at most 100 characters")
+        }
         let refused = ServiceError(.unauthenticated, "wrong email or password, or the account is disabled")
         let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
         let account = try await pool.withConnection { connection in

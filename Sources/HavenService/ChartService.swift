@@ -56,7 +56,8 @@ public struct ChartService: Sendable {
     public func createClient(_ new: NewClient, actor: StaffActor) async throws -> UUID {
         try requireClinician(actor)
         let legalName = new.legalName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(legalName.count) else {
+        // Lengths count Unicode scalars, as PostgreSQL's length() does.
+        guard (1...200).contains(legalName.unicodeScalars.count) else {
             throw ServiceError(.invalidInput, field: "legalName", "must be 1 to 200 characters")
         }
         if let preferred = new.preferredName, !(1...100).contains(preferred.trimmingCharacters(in: .whitespaces).count)
@@ -247,7 +248,11 @@ public struct ChartService: Sendable {
         actor: StaffActor
     ) async throws -> [(id: UUID, partnerA: String, partnerB: String, status: String)] {
         try await pool.transaction(as: actor) { connection in
-            try await connection.query(
+            try await AuditStore.append(
+                AuditEntry(actor: actor, action: "couple.list", entityType: "caseload", entityID: actor.staffID),
+                on: connection
+            )
+            return try await connection.query(
                 """
                 SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status
                 FROM couples c

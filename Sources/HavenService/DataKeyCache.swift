@@ -96,6 +96,11 @@ final class ActiveKeyCache: Sendable {
         entries.withLock { $0[key(practiceID, subject)] = Entry(id: id, expires: ContinuousClock.now + lifetime) }
     }
 
+    /// Forgets every entry.
+    func removeAll() {
+        entries.withLock { $0.removeAll() }
+    }
+
     /// Forgets a subject's entry (after this process retires or shreds its key).
     func remove(subject: KeySubject) {
         let suffix = ":\(subject)"

@@ -118,6 +118,12 @@ public final class KeyManager: Sendable {
         return try Sealer.open(sealed, context: context, minimumVersion: minimumFormat) { _ in key }
     }
 
+    /// Forgets every cached active key id (after a write found its key gone): the next write reads
+    /// the subject's key again.
+    public func forgetActiveKeys() {
+        activeKeys.removeAll()
+    }
+
     /// The minimum sealed-value format version, read at most once per cache lifetime.
     private func minimumFormatVersion(on connection: PostgresConnection) async throws -> Int {
         if let cached = formatFloor.withLock({ floor in

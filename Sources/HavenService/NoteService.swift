@@ -117,9 +117,10 @@ public struct NoteService: Sendable {
         """
         SELECT CASE WHEN s.couple_id IS NULL THEN 'client' ELSE 'couple' END, coalesce(s.couple_id, s.client_id),
                s.counselor_id, s.status,
-               CASE WHEN c.id IS NULL THEN ARRAY[s.client_id] ELSE ARRAY[c.partner_a_id, c.partner_b_id] END
+               CASE WHEN s.couple_id IS NULL THEN ARRAY[s.client_id] ELSE ARRAY[c.partner_a_id, c.partner_b_id] END
         FROM therapy_sessions s LEFT JOIN couples c ON c.id = s.couple_id
-        WHERE s.id = \(sessionID)
+        -- A session whose couple is out of reach is out of reach too.
+        WHERE s.id = \(sessionID) AND (s.couple_id IS NULL OR c.id IS NOT NULL)
         """
     }
 
@@ -150,6 +151,7 @@ public struct NoteService: Sendable {
         session sessionID: UUID,
         actor: StaffActor
     ) async throws -> (id: UUID, version: Int) {
+        try actor.validate()
         try validate(draft, partners: draft.stepPartnerID.map { [$0] } ?? [])
         let id = UUID()
         // Two round trips: BEGIN, the security context and the session lookup; then the guard on the
@@ -157,12 +159,11 @@ public struct NoteService: Sendable {
         let outcome: ServiceError?
         do {
             outcome = try await writeDraftTransaction(draft, id: id, session: sessionID, actor: actor)
-        } catch let error as PostgresError where error.constraint == "data_keys_not_shredded" {
-            throw ServiceError(
-                .conflict,
-                field: "session",
-                "this chart was erased (its keys were shredded); nothing was written"
-            )
+        } catch let error as PostgresError
+            where error.constraint == "data_keys_not_shredded" || error.constraint == "data_keys_subject_erased"
+        {
+            keys.forgetActiveKeys()
+            throw Self.erased(error)
         }
         if let outcome { throw outcome }
         return (id, 1)
@@ -245,31 +246,40 @@ public struct NoteService: Sendable {
         actor: StaffActor,
         on connection: PostgresConnection
     ) async throws -> SealedDraft {
-        let row = noteID.uuidString.lowercased()
-        let body = try await keys.seal(
-            Array(draft.body.utf8),
-            practiceID: actor.practiceID,
-            subject: subject,
-            table: "progress_notes",
-            column: "body",
-            rowID: row,
-            on: connection
-        )
-        var sealed = SealedDraft(body: body.sealed, bodyKey: body.keyID)
-        if let detail = draft.riskDetail {
-            let risk = try await keys.seal(
-                Array(detail.utf8),
-                practiceID: actor.practiceID,
-                subject: subject,
+        // One key lookup for both values: the body and the risk detail share the chart's key.
+        let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
+        func context(_ column: String) -> SealContext {
+            SealContext(
                 table: "progress_notes",
-                column: "risk_detail",
-                rowID: row,
-                on: connection
+                column: column,
+                rowID: noteID.uuidString.lowercased(),
+                subject: subject.description
             )
-            sealed.riskDetail = risk.sealed
-            sealed.riskDetailKey = risk.keyID
+        }
+        var sealed = SealedDraft(
+            body: try Sealer.seal(Array(draft.body.utf8), with: key, context: context("body")),
+            bodyKey: keyID
+        )
+        if let detail = draft.riskDetail {
+            sealed.riskDetail = try Sealer.seal(Array(detail.utf8), with: key, context: context("risk_detail"))
+            sealed.riskDetailKey = keyID
         }
         return sealed
+    }
+
+    /// The refusal for a write whose key is gone or no longer active.
+    static func erased(_ error: PostgresError) -> ServiceError {
+        error.constraint == "data_keys_subject_erased"
+            ? ServiceError(
+                .conflict,
+                field: "session",
+                "this chart was erased (its keys were shredded); nothing was written"
+            )
+            : ServiceError(
+                .conflict,
+                field: "session",
+                "the chart's key changed or was erased meanwhile; nothing was written, try again"
+            )
     }
 
     /// Replaces a draft's content, if `expectedVersion` is still current.
@@ -279,6 +289,24 @@ public struct NoteService: Sendable {
     ///   caller still holds its text), or when it is signed; `notFound` outside the caseload.
     public func editDraft(_ noteID: UUID, expectedVersion: Int, draft: Draft, actor: StaffActor) async throws -> Int {
         try validate(draft, partners: draft.stepPartnerID.map { [$0] } ?? [])
+        do {
+            return try await editDraftTransaction(noteID, expectedVersion: expectedVersion, draft: draft, actor: actor)
+        } catch let error as PostgresError
+            where error.constraint == "data_keys_not_shredded" || error.constraint == "data_keys_subject_erased"
+        {
+            keys.forgetActiveKeys()
+            throw Self.erased(error)
+        }
+    }
+
+    private func editDraftTransaction(
+        _ noteID: UUID,
+        expectedVersion: Int,
+        draft: Draft,
+        actor: StaffActor
+    )
+        async throws -> Int
+    {
         let outcome = try await pool.transaction(as: actor) { connection -> Result<Int, ServiceError> in
             guard
                 let row = try await connection.query(
@@ -315,6 +343,7 @@ public struct NoteService: Sendable {
                 on: connection
             )
             var statements: [PostgresQuery] = [
+                "SELECT haven_require_live_keys(\([sealed.bodyKey] + (sealed.riskDetailKey.map { [$0] } ?? [])))",
                 """
                 UPDATE progress_notes SET stage = \(Int16(draft.stage)), step = \(Int16(draft.step)), \
                 step_partner_id = \(draft.stepPartnerID), interventions = \(draft.interventions.map(\.rawValue)), \
@@ -323,7 +352,7 @@ public struct NoteService: Sendable {
                 risk_detail = \(sealed.riskDetail), risk_detail_key_id = \(sealed.riskDetailKey), \
                 version = version + 1, updated_at = now()
                 WHERE id = \(noteID)
-                """
+                """,
             ]
             statements += AuditStore.appendStatements(
                 AuditEntry(
@@ -379,6 +408,7 @@ public struct NoteService: Sendable {
     /// Reads a note (audited), in two round trips: BEGIN, context and the row; then the audit entry
     /// and COMMIT.
     public func note(_ noteID: UUID, actor: StaffActor) async throws -> Note {
+        try actor.validate()
         let found = try await pool.transaction(
             practiceID: actor.practiceID,
             staffID: actor.staffID,

@@ -12,7 +12,8 @@ extension ConnectionPool {
         isolation: IsolationLevel = .readCommitted,
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        try await transaction(practiceID: actor.practiceID, staffID: actor.staffID, isolation: isolation, body)
+        try actor.validate()
+        return try await transaction(practiceID: actor.practiceID, staffID: actor.staffID, isolation: isolation, body)
     }
 
     /// Runs `body` in a transaction whose row-level security context is the given practice (and staff

@@ -35,6 +35,18 @@ public struct StaffActor: Sendable, Equatable {
         self.requestID = requestID
     }
 
+    /// Checks what the audit log will record about the request.
+    ///
+    /// - Throws: `ServiceError.invalidInput` naming `source` (1–200 characters) or `requestID` (≤ 100).
+    public func validate() throws {
+        guard (1...200).contains(source.unicodeScalars.count) else {
+            throw ServiceError(.invalidInput, field: "source", "must be 1 to 200 characters")
+        }
+        if let requestID, requestID.unicodeScalars.count > 100 {
+            throw ServiceError(.invalidInput, field: "requestID", "must be at most 100 characters")
+        }
+    }
+
     /// Role names, sorted, as the audit log records them.
     public var roleNames: [String] { roles.map(\.rawValue).sorted() }
 }

@@ -74,8 +74,11 @@ public struct StaffService: Sendable {
             !email.hasPrefix("@"), !email.hasSuffix("@"), !email.contains(where: \.isWhitespace)
         else { throw ServiceError(.invalidInput, field: "email", "is not an email address") }
         let name = new.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.count) else {
+        guard (1...200).contains(name.unicodeScalars.count) else {
             throw ServiceError(.invalidInput, field: "displayName", "must be 1 to 200 characters")
+        }
+        guard new.credentials.unicodeScalars.count <= 100 else {
+            throw ServiceError(.invalidInput, field: "credentials", "must be at most 100 characters")
         }
         guard !new.roles.isEmpty else {
             throw ServiceError(.invalidInput, field: "roles", "give at least one of admin, counselor, supervisor")

@@ -144,3 +144,73 @@ struct ChartServiceTests {
         }
     }
 }
+
+@Suite("The application role cannot widen its own reach")
+struct AppRoleReachTests {
+    @Test func staffSupervisionAndPracticesAreOperatorOnly() async throws {
+        try await ClinicSetup.with { setup in
+            let statements: [PostgresQuery] = [
+                """
+                INSERT INTO supervision_links (practice_id, supervisor_id, supervisee_id)
+                VALUES (\(setup.fixture.practiceID), \(setup.counselorBID), \(setup.fixture.counselorID))
+                """,
+                "UPDATE staff SET roles = '{admin,counselor,supervisor}' WHERE id = \(setup.counselorBID)",
+                "UPDATE practices SET retention_years = 1",
+            ]
+            for statement in statements {
+                let error = await #expect(throws: PostgresError.self) {
+                    try await setup.fixture.app.transaction(as: setup.counselorB) { connection in
+                        try await connection.execute(statement)
+                    }
+                }
+                #expect(error?.code == .insufficientPrivilege)
+            }
+        }
+    }
+
+    @Test func aCoupleCannotBeFormedWithAnotherCounselorsClient() async throws {
+        try await ClinicSetup.with { setup in
+            let (_, a, _) = try await setup.couple()
+            let intake = CalendarDate(year: 2026, month: 9, day: 1)!
+            let mine = try await setup.charts.createClient(
+                .init(legalName: "Robin Fox", intakeDate: intake),
+                actor: setup.counselorB
+            )
+            // Going around the service: the database itself refuses a partner outside the caseload.
+            let error = await #expect(throws: PostgresError.self) {
+                try await setup.fixture.app.transaction(as: setup.counselorB) { connection in
+                    try await connection.execute(
+                        """
+                        INSERT INTO couples (id, practice_id, partner_a_id, partner_b_id, counselor_id, start_date, status)
+                        VALUES (\(UUID()), \(setup.fixture.practiceID), \(a), \(mine), \(setup.counselorBID), \(intake), 'discharged')
+                        """
+                    )
+                }
+            }
+            #expect(error?.code == .insufficientPrivilege)
+        }
+    }
+
+    @Test func anErasedChartGetsNoNewKey() async throws {
+        try await ClinicSetup.with { setup in
+            let (session, couple, _, _) = try await setup.completedSession()
+            let operatorKeys = KeyManager(ring: setup.keys.ring, logger: TestDatabase.logger)
+            _ = try await operatorKeys.shred(
+                subject: KeySubject(kind: .couple, id: couple.uuidString.lowercased()),
+                pool: setup.fixture.owner
+            )
+            // This process never cached the couple's key: a fresh lookup must not create a new one.
+            setup.keys.forgetActiveKeys()
+            let fresh = NoteService(
+                pool: setup.fixture.app,
+                keys: KeyManager(ring: setup.keys.ring, logger: TestDatabase.logger)
+            )
+            let error = await #expect(throws: ServiceError.self) {
+                try await fresh.writeDraft(NoteServiceTests.draft, session: session, actor: setup.counselorA)
+            }
+            #expect(error?.kind == .conflict && error?.description.contains("erased") == true)
+            let keys = try await setup.fixture.owner.query("SELECT count(*) FROM data_keys WHERE state = 'active'")
+            #expect(try keys[0].decode(0, as: Int.self) == 0)
+        }
+    }
+}
