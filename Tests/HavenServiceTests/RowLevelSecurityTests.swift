@@ -8,7 +8,8 @@ import Testing
 @Suite("Row-level security is a second wall")
 struct RowLevelSecurityTests {
     static let protectedTables = [
-        "staff", "supervision_links", "staff_sessions", "audit_log", "clients", "couples", "therapy_sessions",
+        "practices", "data_keys", "staff", "supervision_links", "staff_sessions", "audit_log", "clients",
+        "couples", "therapy_sessions", "progress_notes", "note_addenda", "note_cosignatures",
     ]
 
     @Test func everyProtectedTableHasForcedRowLevelSecurity() async throws {

@@ -1,0 +1,189 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+import Sealing
+
+extension NoteService {
+    /// A correction to a signed note.
+    public struct Addendum: Sendable, Equatable {
+        public var id: UUID
+        public var authorID: UUID
+        public var createdAt: Date
+        public var reason: String
+        public var text: String
+    }
+
+    /// Adds an addendum to a signed note (drafts are edited instead). The reason and text are
+    /// sealed for the note's chart.
+    ///
+    /// - Throws: `invalidInput` naming `reason` or `text`; `conflict` for a draft; `notFound` outside
+    ///   the caseload.
+    public func addAddendum(to noteID: UUID, reason: String, text: String, actor: StaffActor) async throws -> UUID {
+        try actor.validate()
+        let trimmedReason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...500).contains(trimmedReason.unicodeScalars.count) else {
+            throw ServiceError(.invalidInput, field: "reason", "must be 1 to 500 characters")
+        }
+        guard !text.allSatisfy(\.isWhitespace) else {
+            throw ServiceError(.invalidInput, field: "text", "is empty; write the correction")
+        }
+        guard text.utf8.count <= Self.maximumBodyBytes else {
+            throw ServiceError(.invalidInput, field: "text", "is longer than \(Self.maximumBodyBytes / 1024) KiB")
+        }
+        let id = UUID()
+        let keys = self.keys
+        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+            guard
+                let row = try await connection.query(
+                    "SELECT state, counselor_id, key_subject FROM progress_notes WHERE id = \(noteID)"
+                ).singleRow()
+            else {
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: actor,
+                        action: "note.addend",
+                        entityType: "note",
+                        entityID: noteID,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+                return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
+            }
+            let (state, counselor, subjectText) = try row.decode((String, UUID, String).self)
+            guard state == "signed" else {
+                return ServiceError(
+                    .conflict,
+                    field: "note",
+                    "the note is a draft; edit it instead of adding an addendum"
+                )
+            }
+            guard let subject = KeySubject(parsing: subjectText) else {
+                throw ServiceError(.conflict, field: "note", "the note's chart is not recognised")
+            }
+            let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
+            func context(_ column: String) -> SealContext {
+                SealContext(
+                    table: "note_addenda",
+                    column: column,
+                    rowID: id.uuidString.lowercased(),
+                    subject: subjectText
+                )
+            }
+            let sealedReason = try Sealer.seal(Array(trimmedReason.utf8), with: key, context: context("reason"))
+            let sealedText = try Sealer.seal(Array(text.utf8), with: key, context: context("body"))
+            var statements: [PostgresQuery] = [
+                "SELECT haven_require_live_keys(\([keyID]))",
+                """
+                INSERT INTO note_addenda (id, practice_id, note_id, author_id, counselor_id, key_subject,
+                                          reason, reason_key_id, body, body_key_id)
+                VALUES (\(id), \(actor.practiceID), \(noteID), \(actor.staffID), \(counselor), \(subjectText), \
+                \(sealedReason), \(keyID), \(sealedText), \(keyID))
+                """,
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(actor: actor, action: "note.addend", entityType: "note", entityID: noteID)
+            )
+            _ = try await connection.pipeline(statements)
+            return nil
+        }
+        if let outcome { throw outcome }
+        return id
+    }
+
+    /// The addenda of a note, oldest first (audited with the note's reads).
+    public func addenda(of noteID: UUID, actor: StaffActor) async throws -> [Addendum] {
+        try actor.validate()
+        let keys = self.keys
+        return try await pool.transaction(as: actor) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, author_id, created_at, key_subject, reason, body FROM note_addenda
+                WHERE note_id = \(noteID) ORDER BY created_at, id
+                """
+            )
+            var result: [Addendum] = []
+            for row in rows {
+                let (id, author, created, subject, reason, body) = try row.decode(
+                    (UUID, UUID, Date, String, [UInt8], [UInt8]).self
+                )
+                func open(_ sealed: [UInt8], _ column: String) async throws -> String {
+                    let context = SealContext(
+                        table: "note_addenda",
+                        column: column,
+                        rowID: id.uuidString.lowercased(),
+                        subject: subject
+                    )
+                    var plaintext = try await keys.open(sealed, context: context, on: connection)
+                    defer { wipe(&plaintext) }
+                    return String(decoding: plaintext, as: UTF8.self)
+                }
+                result.append(
+                    Addendum(
+                        id: id,
+                        authorID: author,
+                        createdAt: created,
+                        reason: try await open(reason, "reason"),
+                        text: try await open(body, "body")
+                    )
+                )
+            }
+            try await AuditStore.append(
+                AuditEntry(actor: actor, action: "note.read_addenda", entityType: "note", entityID: noteID),
+                on: connection
+            )
+            return result
+        }
+    }
+
+    /// Co-signs a signed note as a supervisor of its counselor, vouching for its content hash.
+    ///
+    /// - Throws: `forbidden` unless the actor supervises the note's counselor (and is not its
+    ///   author); `conflict` for a draft or a note already co-signed.
+    public func cosign(_ noteID: UUID, actor: StaffActor) async throws {
+        try actor.validate()
+        guard actor.roles.contains(.supervisor) else {
+            throw ServiceError(.forbidden, field: "note", "only a supervisor co-signs notes")
+        }
+        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+            guard
+                let row = try await connection.query(
+                    "SELECT state, counselor_id, author_id, content_hash FROM progress_notes WHERE id = \(noteID)"
+                ).singleRow()
+            else {
+                return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
+            }
+            let (state, counselor, author, hash) = try row.decode((String, UUID, UUID, [UInt8]?).self)
+            guard state == "signed", let hash else {
+                return ServiceError(.conflict, field: "note", "the note is not signed yet; its author signs it first")
+            }
+            guard author != actor.staffID, counselor != actor.staffID else {
+                return ServiceError(
+                    .forbidden,
+                    field: "note",
+                    "a co-signature comes from the counselor's supervisor, not the author"
+                )
+            }
+            var statements: [PostgresQuery] = [
+                """
+                INSERT INTO note_cosignatures (practice_id, note_id, supervisor_id, counselor_id, content_hash)
+                VALUES (\(actor.practiceID), \(noteID), \(actor.staffID), \(counselor), \(hash))
+                """
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(actor: actor, action: "note.cosign", entityType: "note", entityID: noteID)
+            )
+            do {
+                _ = try await connection.pipeline(statements)
+            } catch let error as PostgresError where error.code == .uniqueViolation {
+                // Thrown, not returned: the failed statement aborted the transaction.
+                throw ServiceError(.conflict, field: "note", "the note is already co-signed")
+            } catch let error as PostgresError where error.constraint == "note_cosignatures_by_supervisor" {
+                throw ServiceError(.forbidden, field: "note", "only a supervisor of the note's counselor co-signs")
+            }
+            return nil
+        }
+        if let outcome { throw outcome }
+    }
+}
