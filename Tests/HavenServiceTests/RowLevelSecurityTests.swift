@@ -9,7 +9,7 @@ import Testing
 struct RowLevelSecurityTests {
     static let protectedTables = [
         "practices", "data_keys", "staff", "supervision_links", "staff_sessions", "audit_log", "clients",
-        "couples", "therapy_sessions", "progress_notes", "note_addenda", "note_cosignatures",
+        "couples", "therapy_sessions", "progress_notes", "note_addenda", "note_cosignatures", "psychotherapy_notes",
     ]
 
     @Test func everyProtectedTableHasForcedRowLevelSecurity() async throws {

@@ -1,0 +1,144 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+import Sealing
+
+/// Psychotherapy notes: a counselor's private process notes on a chart, readable by their author
+/// alone, sealed under a data key of their own (per author per chart).
+public struct PsychotherapyNoteService: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+
+    public init(pool: ConnectionPool, keys: KeyManager) {
+        self.pool = pool
+        self.keys = keys
+    }
+
+    /// A chart: a couple or a client.
+    public enum Chart: Sendable, Equatable {
+        case couple(UUID)
+        case client(UUID)
+
+        var kind: String {
+            switch self {
+            case .couple: "couple"
+            case .client: "client"
+            }
+        }
+
+        var id: UUID {
+            switch self {
+            case .couple(let id), .client(let id): id
+            }
+        }
+    }
+
+    /// The key subject of one author's psychotherapy notes on one chart.
+    static func subject(chart: UUID, author: UUID) -> KeySubject {
+        KeySubject(kind: .psychotherapy, id: "\(chart.uuidString.lowercased()):\(author.uuidString.lowercased())")
+    }
+
+    /// Writes a psychotherapy note on a chart of the actor's caseload.
+    ///
+    /// - Throws: `invalidInput` naming `body`; `notFound` when the chart is not in reach.
+    public func write(_ body: String, chart: Chart, actor: StaffActor) async throws -> UUID {
+        try actor.validate()
+        guard !body.allSatisfy(\.isWhitespace) else {
+            throw ServiceError(.invalidInput, field: "body", "is empty; write the note text")
+        }
+        guard body.utf8.count <= NoteService.maximumBodyBytes else {
+            throw ServiceError(
+                .invalidInput,
+                field: "body",
+                "is longer than \(NoteService.maximumBodyBytes / 1024) KiB"
+            )
+        }
+        let id = UUID()
+        let keys = self.keys
+        let subject = Self.subject(chart: chart.id, author: actor.staffID)
+        do {
+            try await pool.transaction(as: actor) { connection in
+                let (keyID, key) = try await keys.activeKey(
+                    practiceID: actor.practiceID,
+                    subject: subject,
+                    on: connection
+                )
+                let context = SealContext(
+                    table: "psychotherapy_notes",
+                    column: "body",
+                    rowID: id.uuidString.lowercased(),
+                    subject: subject.description
+                )
+                var statements: [PostgresQuery] = [
+                    "SELECT haven_require_live_keys(\([keyID]))",
+                    """
+                    INSERT INTO psychotherapy_notes (id, practice_id, author_id, chart_kind, chart_id, body, body_key_id)
+                    VALUES (\(id), \(actor.practiceID), \(actor.staffID), \(chart.kind), \(chart.id), \
+                    \(try Sealer.seal(Array(body.utf8), with: key, context: context)), \(keyID))
+                    """,
+                ]
+                statements += AuditStore.appendStatements(
+                    AuditEntry(
+                        actor: actor,
+                        action: "psychotherapy_note.write",
+                        entityType: "psychotherapy_note",
+                        entityID: id
+                    )
+                )
+                _ = try await connection.pipeline(statements)
+            }
+        } catch let error as PostgresError where error.code == .insufficientPrivilege {
+            throw ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")
+        }
+        return id
+    }
+
+    /// Reads a psychotherapy note: only its author can; anyone else gets `notFound` (audited).
+    public func read(_ id: UUID, actor: StaffActor) async throws -> String {
+        try actor.validate()
+        let keys = self.keys
+        let found = try await pool.transaction(as: actor) { connection -> String? in
+            guard
+                let row = try await connection.query(
+                    "SELECT key_subject_id, body FROM psychotherapy_notes WHERE id = \(id)"
+                ).singleRow()
+            else {
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: actor,
+                        action: "psychotherapy_note.read",
+                        entityType: "psychotherapy_note",
+                        entityID: id,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+                return nil
+            }
+            let (subjectID, sealed) = try row.decode((String, [UInt8]).self)
+            let context = SealContext(
+                table: "psychotherapy_notes",
+                column: "body",
+                rowID: id.uuidString.lowercased(),
+                subject: KeySubject(kind: .psychotherapy, id: subjectID).description
+            )
+            var plaintext = try await keys.open(sealed, context: context, on: connection)
+            defer { wipe(&plaintext) }
+            try await AuditStore.append(
+                AuditEntry(
+                    actor: actor,
+                    action: "psychotherapy_note.read",
+                    entityType: "psychotherapy_note",
+                    entityID: id
+                ),
+                on: connection
+            )
+            return String(decoding: plaintext, as: UTF8.self)
+        }
+        guard let found else {
+            throw ServiceError(.notFound, field: "psychotherapyNote", "no psychotherapy note of yours with this id")
+        }
+        return found
+    }
+}
