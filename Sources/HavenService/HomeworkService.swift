@@ -1,0 +1,177 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+import Sealing
+
+/// The homework library and assignments. Joint (partner-to-partner) exercises for a couple with an
+/// open high-risk flag are refused unless the counselor overrides with a reason, which is sealed and
+/// audited.
+public struct HomeworkService: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+
+    public init(pool: ConnectionPool, keys: KeyManager) {
+        self.pool = pool
+        self.keys = keys
+    }
+
+    /// A prompt of the library.
+    public struct Prompt: Sendable, Equatable {
+        public var id: UUID
+        public var title: String
+        public var category: HomeworkCategory
+        public var instructions: String
+        public var frequency: HomeworkFrequency
+        public var stages: [EFTStage]
+        /// Whether the partners do it together (structured talks, enactment-style exercises).
+        public var joint: Bool
+        public var builtIn: Bool
+    }
+
+    /// The built-in prompts and the practice's own.
+    public func library(actor: StaffActor) async throws -> [Prompt] {
+        try actor.validate()
+        return try await pool.transaction(as: actor) { connection in
+            try await connection.query(
+                """
+                SELECT id, title, category, instructions, frequency, stages::int4[], joint, practice_id IS NULL
+                FROM homework_prompts ORDER BY practice_id NULLS FIRST, category, title
+                """
+            ).map { row in
+                let (id, title, category, instructions, frequency, stages, joint, builtIn) = try row.decode(
+                    (UUID, String, String, String, String, [Int32], Bool, Bool).self
+                )
+                return Prompt(
+                    id: id,
+                    title: title,
+                    category: try HomeworkCategory.parse(category),
+                    instructions: instructions,
+                    frequency: try HomeworkFrequency.parse(frequency),
+                    stages: stages.compactMap { EFTStage(rawValue: Int($0)) },
+                    joint: joint,
+                    builtIn: builtIn
+                )
+            }
+        }
+    }
+
+    /// How often an assignment repeats.
+    public enum Recurrence: String, Sendable {
+        case none, daily, weekly
+    }
+
+    /// Assigns a prompt to a couple (or one partner of it) in a session.
+    ///
+    /// - Parameters:
+    ///   - partnerID: one partner, or `nil` for both.
+    ///   - riskOverrideReason: required to assign a joint prompt while the couple has an open
+    ///     high-risk flag (the latest note recorded high risk).
+    /// - Throws: `invalidInput` naming `dueOn`, `partnerID`, `session` or `riskOverrideReason`;
+    ///   `notFound` for a prompt, couple or session out of reach.
+    public func assign(
+        prompt promptID: UUID,
+        couple coupleID: UUID,
+        partner partnerID: UUID? = nil,
+        session sessionID: UUID,
+        dueOn: CalendarDate,
+        recurrence: Recurrence = .none,
+        today: CalendarDate,
+        riskOverrideReason: String? = nil,
+        actor: StaffActor
+    ) async throws -> UUID {
+        try actor.validate()
+        guard dueOn >= today else {
+            throw ServiceError(.invalidInput, field: "dueOn", "must be on or after the assignment date (\(today))")
+        }
+        if let reason = riskOverrideReason,
+            !(1...1_000).contains(reason.trimmingCharacters(in: .whitespaces).unicodeScalars.count)
+        {
+            throw ServiceError(.invalidInput, field: "riskOverrideReason", "must be 1 to 1000 characters when given")
+        }
+        let id = UUID()
+        let keys = self.keys
+        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT p.joint, c.partner_a_id, c.partner_b_id, haven_couple_high_risk(c.id),
+                           (SELECT count(*) FROM therapy_sessions s WHERE s.id = \(sessionID) AND s.couple_id = c.id)
+                    FROM homework_prompts p, couples c WHERE p.id = \(promptID) AND c.id = \(coupleID)
+                    """
+                ).singleRow()
+            else {
+                return ServiceError(.notFound, field: "couple", "no such prompt, or no such couple in your caseload")
+            }
+            let (joint, a, b, highRisk, sessions) = try row.decode((Bool, UUID, UUID, Bool, Int).self)
+            guard sessions == 1 else {
+                return ServiceError(.invalidInput, field: "session", "must be a session of this couple")
+            }
+            if let partnerID, partnerID != a, partnerID != b {
+                return ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners")
+            }
+            var sealedReason: [UInt8]?
+            var reasonKey: UUID?
+            if joint && highRisk {
+                guard let reason = riskOverrideReason else {
+                    try await AuditStore.append(
+                        AuditEntry(
+                            actor: actor,
+                            action: "homework.assign",
+                            entityType: "couple",
+                            entityID: coupleID,
+                            clients: [a, b],
+                            outcome: .denied
+                        ),
+                        on: connection
+                    )
+                    return ServiceError(
+                        .invalidInput,
+                        field: "riskOverrideReason",
+                        "this couple has an open high-risk flag; a joint exercise needs an explicit override with a reason"
+                    )
+                }
+                let subject = KeySubject(kind: .couple, id: coupleID.uuidString.lowercased())
+                let (keyID, key) = try await keys.activeKey(
+                    practiceID: actor.practiceID,
+                    subject: subject,
+                    on: connection
+                )
+                sealedReason = try Sealer.seal(
+                    Array(reason.utf8),
+                    with: key,
+                    context: SealContext(
+                        table: "homework_assignments",
+                        column: "risk_override_reason",
+                        rowID: id.uuidString.lowercased(),
+                        subject: subject.description
+                    )
+                )
+                reasonKey = keyID
+            }
+            var statements: [PostgresQuery] = []
+            if let reasonKey { statements.append("SELECT haven_require_live_keys(\([reasonKey]))") }
+            statements.append(
+                """
+                INSERT INTO homework_assignments (id, practice_id, prompt_id, couple_id, partner_id, session_id, counselor_id,
+                    assigned_on, due_on, recurrence, risk_override_reason, risk_override_key_id)
+                VALUES (\(id), \(actor.practiceID), \(promptID), \(coupleID), \(partnerID), \(sessionID), \(actor.staffID), \
+                \(today), \(dueOn), \(recurrence.rawValue), \(sealedReason), \(reasonKey))
+                """
+            )
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    actor: actor,
+                    action: reasonKey == nil ? "homework.assign" : "homework.assign.risk_override",
+                    entityType: "homework_assignment",
+                    entityID: id,
+                    clients: partnerID.map { [$0] } ?? [a, b]
+                )
+            )
+            _ = try await connection.pipeline(statements)
+            return nil
+        }
+        if let outcome { throw outcome }
+        return id
+    }
+}

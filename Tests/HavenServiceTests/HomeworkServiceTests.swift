@@ -1,0 +1,138 @@
+import Foundation
+import HavenCore
+import HavenService
+import HavenStore
+import HavenTestSupport
+import Postgres
+import Sealing
+import Testing
+
+@Suite("Homework: the library, assignments and the high-risk safety check")
+struct HomeworkServiceTests {
+    static let today = CalendarDate(year: 2026, month: 11, day: 22)!
+
+    @Test func theLibraryCoversEveryCategoryAndStage() async throws {
+        try await ClinicSetup.with { setup in
+            let library = try await HomeworkService(pool: setup.fixture.app, keys: setup.keys).library(
+                actor: setup.counselorA
+            )
+            #expect(library.count >= 16)
+            #expect(Set(library.map(\.category)) == Set(HomeworkCategory.allCases))
+            #expect(Set(library.flatMap(\.stages)) == Set(EFTStage.allCases))
+            #expect(library.allSatisfy { $0.builtIn && !$0.instructions.isEmpty })
+            #expect(library.contains { $0.joint } && library.contains { !$0.joint })
+        }
+    }
+
+    @Test func assignmentsValidateTheirFields() async throws {
+        try await ClinicSetup.with { setup in
+            let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
+            let (session, couple, a, _) = try await setup.completedSession()
+            let prompt = try await homework.library(actor: setup.counselorA)[0].id
+            let id = try await homework.assign(
+                prompt: prompt,
+                couple: couple,
+                partner: a,
+                session: session,
+                dueOn: Self.today.adding(days: 7),
+                recurrence: .weekly,
+                today: Self.today,
+                actor: setup.counselorA
+            )
+            #expect(
+                try await setup.fixture.owner.query("SELECT 1 FROM homework_assignments WHERE id = \(id)").count == 1
+            )
+            let early = await #expect(throws: ServiceError.self) {
+                try await homework.assign(
+                    prompt: prompt,
+                    couple: couple,
+                    session: session,
+                    dueOn: Self.today.adding(days: -1),
+                    today: Self.today,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(early?.field == "dueOn")
+            let stranger = await #expect(throws: ServiceError.self) {
+                try await homework.assign(
+                    prompt: prompt,
+                    couple: couple,
+                    partner: UUID(),
+                    session: session,
+                    dueOn: Self.today,
+                    today: Self.today,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(stranger?.field == "partnerID")
+            let outside = await #expect(throws: ServiceError.self) {
+                try await homework.assign(
+                    prompt: prompt,
+                    couple: couple,
+                    session: session,
+                    dueOn: Self.today,
+                    today: Self.today,
+                    actor: setup.counselorB
+                )
+            }
+            #expect(outside?.kind == .notFound)
+        }
+    }
+
+    @Test func jointExercisesForAHighRiskCoupleNeedAnAuditedOverride() async throws {
+        try await ClinicSetup.with { setup in
+            let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
+            let (session, couple, _, _) = try await setup.completedSession()
+            var risky = NoteServiceTests.draft
+            risky.riskLevel = .high
+            risky.riskDetail = "Disclosed a recent shove during an argument."
+            _ = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
+            let library = try await homework.library(actor: setup.counselorA)
+            let joint = try #require(library.first { $0.joint }).id
+            let solo = try #require(library.first { !$0.joint }).id
+            let refused = await #expect(throws: ServiceError.self) {
+                try await homework.assign(
+                    prompt: joint,
+                    couple: couple,
+                    session: session,
+                    dueOn: Self.today,
+                    today: Self.today,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(refused?.field == "riskOverrideReason")
+            _ = try await homework.assign(
+                prompt: solo,
+                couple: couple,
+                session: session,
+                dueOn: Self.today,
+                today: Self.today,
+                actor: setup.counselorA
+            )
+            let overridden = try await homework.assign(
+                prompt: joint,
+                couple: couple,
+                session: session,
+                dueOn: Self.today,
+                today: Self.today,
+                riskOverrideReason: "Safety plan in place; exercise limited to the session room.",
+                actor: setup.counselorA
+            )
+            let audit = try await setup.fixture.owner.withConnection { connection in
+                try await AuditStore.list(.init(practiceID: setup.fixture.practiceID), on: connection)
+            }
+            #expect(
+                audit.filter { $0.entry.action.hasPrefix("homework.assign") }.map(\.entry.action) == [
+                    "homework.assign", "homework.assign", "homework.assign.risk_override",
+                ]
+            )
+            #expect(audit.contains { $0.entry.action == "homework.assign" && $0.entry.outcome == .denied })
+            #expect(audit.contains { $0.entry.entityID == overridden })
+            let stored = try await setup.fixture.owner.query(
+                "SELECT risk_override_reason FROM homework_assignments WHERE id = \(overridden)"
+            )
+            #expect(!String(decoding: try stored[0].decode(0, as: [UInt8].self), as: UTF8.self).contains("Safety plan"))
+            #expect(try await setup.keys.verify(pool: setup.fixture.owner).failures.isEmpty)
+        }
+    }
+}
