@@ -136,3 +136,73 @@ struct HomeworkServiceTests {
         }
     }
 }
+
+@Suite("Homework responses and the open list")
+struct HomeworkResponseTests {
+    @Test func responsesAreSealedPerPartnerAndCloseTheAssignment() async throws {
+        try await ClinicSetup.with { setup in
+            let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
+            let (session, couple, a, b) = try await setup.completedSession()
+            let library = try await homework.library(actor: setup.counselorA)
+            let today = HomeworkServiceTests.today
+            let both = try await homework.assign(
+                prompt: library[0].id,
+                couple: couple,
+                session: session,
+                dueOn: today.adding(days: 3),
+                today: today,
+                actor: setup.counselorA
+            )
+            let onlyA = try await homework.assign(
+                prompt: library[1].id,
+                couple: couple,
+                partner: a,
+                session: session,
+                dueOn: today,
+                today: today,
+                actor: setup.counselorA
+            )
+            var open = try await homework.openAssignments(today: today.adding(days: 1), actor: setup.counselorA)
+            #expect(open.map(\.id) == [onlyA, both])
+            #expect(open.map(\.status) == [.overdue, .assigned])
+            try await homework.recordResponse(
+                assignment: both,
+                partner: a,
+                completion: .completed,
+                text: "We did it twice; the second time felt easier.",
+                actor: setup.counselorA
+            )
+            let wrong = await #expect(throws: ServiceError.self) {
+                try await homework.recordResponse(
+                    assignment: onlyA,
+                    partner: b,
+                    completion: .completed,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(wrong?.field == "partnerID")
+            try await homework.recordResponse(
+                assignment: both,
+                partner: b,
+                completion: .skipped,
+                actor: setup.counselorA
+            )
+            // Recording again replaces that partner's response.
+            try await homework.recordResponse(
+                assignment: both,
+                partner: b,
+                completion: .partlyCompleted,
+                actor: setup.counselorA
+            )
+            open = try await homework.openAssignments(today: today, actor: setup.counselorA)
+            #expect(open.map(\.id) == [onlyA])
+            let stored = try await setup.fixture.owner.query(
+                "SELECT completion, response FROM homework_responses WHERE assignment_id = \(both) ORDER BY completion"
+            )
+            #expect(try stored.map { try $0.decode(0, as: String.self) } == ["completed", "partly_completed"])
+            let text = try stored[0].decode(1, as: [UInt8].self)
+            #expect(!String(decoding: text, as: UTF8.self).contains("easier"))
+            #expect(try await setup.keys.verify(pool: setup.fixture.owner).failures.isEmpty)
+        }
+    }
+}

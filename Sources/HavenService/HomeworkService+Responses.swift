@@ -1,0 +1,149 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+import Sealing
+
+extension HomeworkService {
+    /// How a partner did with an assignment.
+    public enum Completion: String, Sendable {
+        case completed
+        case partlyCompleted = "partly_completed"
+        case skipped
+    }
+
+    /// Where an assignment stands.
+    public enum Status: String, Sendable {
+        case assigned
+        case completed
+        case partlyCompleted = "partly_completed"
+        case skipped
+        /// Past its due date with no response.
+        case overdue
+    }
+
+    /// Records one partner's response (completion and optional text, sealed; private to the counselor
+    /// unless `shareWithPartner`). Recording again replaces that partner's earlier response.
+    ///
+    /// - Throws: `invalidInput` naming `partnerID` or `text`; `notFound` outside the caseload.
+    public func recordResponse(
+        assignment assignmentID: UUID,
+        partner partnerID: UUID,
+        completion: Completion,
+        text: String? = nil,
+        shareWithPartner: Bool = false,
+        actor: StaffActor
+    ) async throws {
+        try actor.validate()
+        if let text, text.utf8.count > NoteService.maximumBodyBytes {
+            throw ServiceError(
+                .invalidInput,
+                field: "text",
+                "is longer than \(NoteService.maximumBodyBytes / 1024) KiB"
+            )
+        }
+        let keys = self.keys
+        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT a.couple_id, a.partner_id, c.partner_a_id, c.partner_b_id, a.counselor_id
+                    FROM homework_assignments a JOIN couples c ON c.id = a.couple_id WHERE a.id = \(assignmentID)
+                    """
+                ).singleRow()
+            else {
+                return ServiceError(.notFound, field: "assignment", "no assignment with this id in your caseload")
+            }
+            let (couple, assignedPartner, a, b, counselor) = try row.decode((UUID, UUID?, UUID, UUID, UUID).self)
+            guard partnerID == a || partnerID == b, assignedPartner == nil || assignedPartner == partnerID else {
+                return ServiceError(
+                    .invalidInput,
+                    field: "partnerID",
+                    "must be the partner (or a partner) the homework was assigned to"
+                )
+            }
+            let id = UUID()
+            let subject = KeySubject(kind: .couple, id: couple.uuidString.lowercased())
+            var sealed: [UInt8]?
+            var keyID: UUID?
+            if let text, !text.allSatisfy(\.isWhitespace) {
+                let (activeID, key) = try await keys.activeKey(
+                    practiceID: actor.practiceID,
+                    subject: subject,
+                    on: connection
+                )
+                sealed = try Sealer.seal(
+                    Array(text.utf8),
+                    with: key,
+                    context: SealContext(
+                        table: "homework_responses",
+                        column: "response",
+                        rowID: id.uuidString.lowercased(),
+                        subject: subject.description
+                    )
+                )
+                keyID = activeID
+            }
+            var statements: [PostgresQuery] = []
+            if let keyID { statements.append("SELECT haven_require_live_keys(\([keyID]))") }
+            statements += [
+                "DELETE FROM homework_responses WHERE assignment_id = \(assignmentID) AND partner_id = \(partnerID)",
+                """
+                INSERT INTO homework_responses (id, practice_id, assignment_id, partner_id, counselor_id, key_subject,
+                                                completion, response, response_key_id, shared_with_partner)
+                VALUES (\(id), \(actor.practiceID), \(assignmentID), \(partnerID), \(counselor), \(subject.description), \
+                \(completion.rawValue), \(sealed), \(keyID), \(shareWithPartner))
+                """,
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    actor: actor,
+                    action: "homework.respond",
+                    entityType: "homework_assignment",
+                    entityID: assignmentID,
+                    clients: [partnerID]
+                )
+            )
+            _ = try await connection.pipeline(statements)
+            return nil
+        }
+        if let outcome { throw outcome }
+    }
+
+    /// One line of the open-homework list.
+    public struct OpenAssignment: Sendable, Equatable {
+        public var id: UUID
+        public var promptTitle: String
+        public var coupleID: UUID
+        public var partnerID: UUID?
+        public var dueOn: CalendarDate
+        public var status: Status
+    }
+
+    /// Assignments of the actor's caseload not yet answered by everyone they were given to, with
+    /// `overdue` derived from the due date.
+    public func openAssignments(today: CalendarDate, actor: StaffActor) async throws -> [OpenAssignment] {
+        try actor.validate()
+        return try await pool.transaction(as: actor) { connection in
+            try await connection.query(
+                """
+                SELECT a.id, p.title, a.couple_id, a.partner_id, a.due_on
+                FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
+                WHERE (SELECT count(*) FROM homework_responses r WHERE r.assignment_id = a.id)
+                      < CASE WHEN a.partner_id IS NULL THEN 2 ELSE 1 END
+                ORDER BY a.due_on, a.id
+                """
+            ).map { row in
+                let (id, title, couple, partner, due) = try row.decode((UUID, String, UUID, UUID?, CalendarDate).self)
+                return OpenAssignment(
+                    id: id,
+                    promptTitle: title,
+                    coupleID: couple,
+                    partnerID: partner,
+                    dueOn: due,
+                    status: due < today ? .overdue : .assigned
+                )
+            }
+        }
+    }
+}
