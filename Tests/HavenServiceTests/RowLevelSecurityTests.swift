@@ -10,7 +10,8 @@ struct RowLevelSecurityTests {
     static let protectedTables = [
         "practices", "data_keys", "staff", "supervision_links", "staff_sessions", "audit_log", "clients",
         "couples", "therapy_sessions", "progress_notes", "note_addenda", "note_cosignatures", "psychotherapy_notes",
-        "homework_prompts", "homework_assignments", "homework_responses",
+        "homework_prompts", "homework_assignments", "homework_responses", "measure_definitions",
+        "measure_administrations",
     ]
 
     @Test func everyProtectedTableHasForcedRowLevelSecurity() async throws {

@@ -1,0 +1,180 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+
+/// Outcome measures: record an administration (scored in HavenCore), and read a client's series
+/// with baseline, latest and — when the definition carries SD and reliability — the reliable-change
+/// label and index.
+public struct MeasureService: Sendable {
+    let pool: ConnectionPool
+
+    public init(pool: ConnectionPool) {
+        self.pool = pool
+    }
+
+    private struct Definition: Sendable {
+        var scoring: String
+        var minimum: Double
+        var maximum: Double
+        var higherIsBetter: Bool
+        var cutoff: Double?
+        var standardDeviation: Double?
+        var reliability: Double?
+    }
+
+    private static func definition(_ id: UUID, on connection: PostgresConnection) async throws -> Definition? {
+        try await connection.query(
+            """
+            SELECT scoring, minimum, maximum, higher_is_better, cutoff, standard_deviation, reliability
+            FROM measure_definitions WHERE id = \(id)
+            """
+        ).singleRow().map { row in
+            let (scoring, minimum, maximum, higher, cutoff, sd, reliability) = try row.decode(
+                (String, Double, Double, Bool, Double?, Double?, Double?).self
+            )
+            return Definition(
+                scoring: scoring,
+                minimum: minimum,
+                maximum: maximum,
+                higherIsBetter: higher,
+                cutoff: cutoff,
+                standardDeviation: sd,
+                reliability: reliability
+            )
+        }
+    }
+
+    /// Finds a definition by its code (e.g. `CSI-4`), built-in or the practice's own.
+    public func definitionID(code: String, actor: StaffActor) async throws -> UUID {
+        try actor.validate()
+        let found = try await pool.transaction(as: actor) { connection in
+            try await connection.query(
+                "SELECT id FROM measure_definitions WHERE code = \(code) ORDER BY practice_id NULLS LAST LIMIT 1"
+            ).singleRow().map { try $0.decode(0, as: UUID.self) }
+        }
+        guard let found else { throw ServiceError(.notFound, field: "measure", "no measure with the code \(code)") }
+        return found
+    }
+
+    /// Records an administration. CSI forms take `items`; single-score measures take `score`.
+    ///
+    /// - Throws: `invalidInput` naming `items[n]`, `items` or `score`; `notFound` for a measure or
+    ///   client out of reach.
+    public func record(
+        measure definitionID: UUID,
+        client clientID: UUID,
+        administeredOn: CalendarDate,
+        items: [Int] = [],
+        score: Double? = nil,
+        session sessionID: UUID? = nil,
+        actor: StaffActor
+    ) async throws -> (id: UUID, total: Double) {
+        try actor.validate()
+        let id = UUID()
+        let outcome = try await pool.transaction(as: actor) { connection -> Result<Double, ServiceError> in
+            guard let definition = try await Self.definition(definitionID, on: connection) else {
+                return .failure(ServiceError(.notFound, field: "measure", "no such measure"))
+            }
+            let total: Double
+            do {
+                switch definition.scoring {
+                case "csi4": total = Double(try CouplesSatisfactionIndex.csi4.score(items).total)
+                case "csi16": total = Double(try CouplesSatisfactionIndex.csi16.score(items).total)
+                case "csi32": total = Double(try CouplesSatisfactionIndex.csi32.score(items).total)
+                default:
+                    guard let score, score.isFinite, (definition.minimum...definition.maximum).contains(score) else {
+                        return .failure(
+                            ServiceError(
+                                .invalidInput,
+                                field: "score",
+                                "must be between \(definition.minimum) and \(definition.maximum)"
+                            )
+                        )
+                    }
+                    total = score
+                }
+            } catch let error as DomainError {
+                return .failure(ServiceError(.invalidInput, field: error.field, error.message))
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO measure_administrations (id, practice_id, definition_id, client_id, session_id, counselor_id,
+                                                     administered_on, items, total)
+                SELECT \(id), \(actor.practiceID), \(definitionID), k.id, \(sessionID), k.primary_counselor_id, \
+                \(administeredOn), \(items.map { Int32($0) })::int2[], \(total)
+                FROM clients k WHERE k.id = \(clientID)
+                RETURNING id
+                """
+            )
+            guard inserted.count == 1 else {
+                return .failure(ServiceError(.notFound, field: "client", "no client with this id in your caseload"))
+            }
+            try await AuditStore.append(
+                AuditEntry(
+                    actor: actor,
+                    action: "measure.record",
+                    entityType: "measure",
+                    entityID: id,
+                    clients: [clientID]
+                ),
+                on: connection
+            )
+            return .success(total)
+        }
+        return (id, try outcome.get())
+    }
+
+    /// A client's series on one measure, oldest first, with baseline → latest and reliable change.
+    public struct Trend: Sendable, Equatable {
+        public var points: [(date: CalendarDate, total: Double)]
+        public var cutoff: Double?
+        /// The Jacobson–Truax index from the first to the last point, when the measure has SD and r.
+        public var reliableChangeIndex: Double?
+        public var label: ReliableChange.Label?
+
+        public static func == (lhs: Trend, rhs: Trend) -> Bool {
+            lhs.points.map(\.date) == rhs.points.map(\.date) && lhs.points.map(\.total) == rhs.points.map(\.total)
+                && lhs.cutoff == rhs.cutoff && lhs.label == rhs.label
+        }
+    }
+
+    /// The client's administrations of one measure (audited as a read).
+    public func trend(measure definitionID: UUID, client clientID: UUID, actor: StaffActor) async throws -> Trend {
+        try actor.validate()
+        return try await pool.transaction(as: actor) { connection in
+            guard let definition = try await Self.definition(definitionID, on: connection) else {
+                throw ServiceError(.notFound, field: "measure", "no such measure")
+            }
+            let points = try await connection.query(
+                """
+                SELECT administered_on, total FROM measure_administrations
+                WHERE client_id = \(clientID) AND definition_id = \(definitionID) ORDER BY administered_on, created_at
+                """
+            ).map { try $0.decode((CalendarDate, Double).self) }
+            try await AuditStore.append(
+                AuditEntry(
+                    actor: actor,
+                    action: "measure.trend",
+                    entityType: "client",
+                    entityID: clientID,
+                    clients: [clientID]
+                ),
+                on: connection
+            )
+            var trend = Trend(points: points.map { (date: $0.0, total: $0.1) }, cutoff: definition.cutoff)
+            if let first = points.first, let last = points.last, points.count >= 2,
+                let sd = definition.standardDeviation, let reliability = definition.reliability
+            {
+                let change = try ReliableChange(
+                    standardDeviation: sd,
+                    reliability: reliability,
+                    higherIsBetter: definition.higherIsBetter
+                )
+                trend.reliableChangeIndex = change.index(from: first.1, to: last.1)
+                trend.label = change.label(from: first.1, to: last.1)
+            }
+            return trend
+        }
+    }
+}
