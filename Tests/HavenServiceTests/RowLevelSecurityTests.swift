@@ -11,7 +11,7 @@ struct RowLevelSecurityTests {
         "practices", "data_keys", "staff", "supervision_links", "staff_sessions", "audit_log", "clients",
         "couples", "therapy_sessions", "progress_notes", "note_addenda", "note_cosignatures", "psychotherapy_notes",
         "homework_prompts", "homework_assignments", "homework_responses", "measure_definitions",
-        "measure_administrations", "attachment_injuries", "treatment_goals",
+        "measure_administrations", "attachment_injuries", "treatment_goals", "cycle_maps",
     ]
 
     @Test func everyProtectedTableHasForcedRowLevelSecurity() async throws {

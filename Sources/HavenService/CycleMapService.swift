@@ -1,0 +1,169 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+import Sealing
+
+/// Each partner's cycle map (the EFT case formulation), versioned: a revision adds a version, the
+/// history stays. The map's fields are sealed together for the couple; the position is plain.
+public struct CycleMapService: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+
+    public init(pool: ConnectionPool, keys: KeyManager) {
+        self.pool = pool
+        self.keys = keys
+    }
+
+    /// The formulation's fields, in the counselor's words.
+    public struct Map: Sendable, Equatable, Codable {
+        public var trigger: String
+        public var actionTendency: String
+        public var perceptionOfPartner: String
+        public var reactiveEmotion: String
+        public var primaryEmotion: String
+        public var unmetNeed: String
+
+        public init(
+            trigger: String,
+            actionTendency: String,
+            perceptionOfPartner: String,
+            reactiveEmotion: String,
+            primaryEmotion: String,
+            unmetNeed: String
+        ) {
+            self.trigger = trigger
+            self.actionTendency = actionTendency
+            self.perceptionOfPartner = perceptionOfPartner
+            self.reactiveEmotion = reactiveEmotion
+            self.primaryEmotion = primaryEmotion
+            self.unmetNeed = unmetNeed
+        }
+    }
+
+    /// One version of a partner's map.
+    public struct Version: Sendable, Equatable {
+        public var version: Int
+        public var position: CyclePosition
+        public var map: Map
+        public var createdAt: Date
+    }
+
+    /// Adds a new version of a partner's map.
+    ///
+    /// - Returns: the new version number.
+    /// - Throws: `invalidInput` naming `partnerID` or `map`; `notFound` for a couple out of reach.
+    public func revise(
+        couple coupleID: UUID,
+        partner partnerID: UUID,
+        position: CyclePosition,
+        map: Map,
+        actor: StaffActor
+    )
+        async throws -> Int
+    {
+        try actor.validate()
+        let encoded = try JSONEncoder().encode(map)
+        guard encoded.count <= NoteService.maximumBodyBytes else {
+            throw ServiceError(.invalidInput, field: "map", "is longer than \(NoteService.maximumBodyBytes / 1024) KiB")
+        }
+        let id = UUID()
+        let keys = self.keys
+        let outcome = try await pool.transaction(as: actor) { connection -> Result<Int, ServiceError> in
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT c.partner_a_id, c.partner_b_id, c.counselor_id,
+                           (SELECT coalesce(max(version), 0) FROM cycle_maps m WHERE m.couple_id = c.id AND m.partner_id = \(partnerID))
+                    FROM couples c WHERE c.id = \(coupleID) FOR UPDATE OF c
+                    """
+                ).singleRow()
+            else {
+                return .failure(ServiceError(.notFound, field: "couple", "no couple with this id in your caseload"))
+            }
+            let (a, b, counselor, latest) = try row.decode((UUID, UUID, UUID, Int).self)
+            guard partnerID == a || partnerID == b else {
+                return .failure(ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners"))
+            }
+            let subject = KeySubject(kind: .couple, id: coupleID.uuidString.lowercased())
+            let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
+            let sealed = try Sealer.seal(
+                Array(encoded),
+                with: key,
+                context: SealContext(
+                    table: "cycle_maps",
+                    column: "map",
+                    rowID: id.uuidString.lowercased(),
+                    subject: subject.description
+                )
+            )
+            var statements: [PostgresQuery] = [
+                "SELECT haven_require_live_keys(\([keyID]))",
+                """
+                INSERT INTO cycle_maps (id, practice_id, couple_id, partner_id, counselor_id, version, position, map, map_key_id)
+                VALUES (\(id), \(actor.practiceID), \(coupleID), \(partnerID), \(counselor), \(Int32(latest + 1)), \
+                \(position.rawValue), \(sealed), \(keyID))
+                """,
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    actor: actor,
+                    action: "cycle_map.revise",
+                    entityType: "couple",
+                    entityID: coupleID,
+                    clients: [partnerID]
+                )
+            )
+            _ = try await connection.pipeline(statements)
+            return .success(latest + 1)
+        }
+        return try outcome.get()
+    }
+
+    /// Every version of a partner's map, oldest first (audited).
+    public func history(couple coupleID: UUID, partner partnerID: UUID, actor: StaffActor) async throws -> [Version] {
+        try actor.validate()
+        let keys = self.keys
+        return try await pool.transaction(as: actor) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, version, position, map, key_subject, created_at FROM cycle_maps
+                WHERE couple_id = \(coupleID) AND partner_id = \(partnerID) ORDER BY version
+                """
+            )
+            var versions: [Version] = []
+            for row in rows {
+                let (id, version, position, sealed, subject, created) = try row.decode(
+                    (UUID, Int, String, [UInt8], String, Date).self
+                )
+                let context = SealContext(
+                    table: "cycle_maps",
+                    column: "map",
+                    rowID: id.uuidString.lowercased(),
+                    subject: subject
+                )
+                var plaintext = try await keys.open(sealed, context: context, on: connection)
+                defer { wipe(&plaintext) }
+                versions.append(
+                    Version(
+                        version: version,
+                        position: try CyclePosition.parse(position),
+                        map: try JSONDecoder().decode(Map.self, from: Data(plaintext)),
+                        createdAt: created
+                    )
+                )
+            }
+            try await AuditStore.append(
+                AuditEntry(
+                    actor: actor,
+                    action: "cycle_map.read",
+                    entityType: "couple",
+                    entityID: coupleID,
+                    clients: [partnerID]
+                ),
+                on: connection
+            )
+            return versions
+        }
+    }
+}
