@@ -100,3 +100,37 @@ struct MeasureServiceTests {
         }
     }
 }
+
+@Suite("A.R.E. ratings")
+struct ARERatingTests {
+    @Test func ratingsAreRecordedPerPartnerPerCompletedSession() async throws {
+        try await ClinicSetup.with { setup in
+            let measures = MeasureService(pool: setup.fixture.app)
+            let (session, _, a, _) = try await setup.completedSession()
+            try await measures.rateARE(
+                try ARERating(accessible: 3, responsive: 4, engaged: 2),
+                partner: a,
+                session: session,
+                actor: setup.counselorA
+            )
+            try await measures.rateARE(
+                try ARERating(accessible: 5, responsive: 4, engaged: 3),
+                partner: a,
+                session: session,
+                actor: setup.counselorA
+            )
+            let series = try await measures.areSeries(partner: a, actor: setup.counselorA)
+            #expect(series.map(\.rating) == [try ARERating(accessible: 5, responsive: 4, engaged: 3)])
+            let stranger = await #expect(throws: ServiceError.self) {
+                try await measures.rateARE(
+                    try ARERating(accessible: 1, responsive: 1, engaged: 1),
+                    partner: UUID(),
+                    session: session,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(stranger?.field == "partnerID")
+            #expect(try await measures.areSeries(partner: a, actor: setup.counselorB).isEmpty)
+        }
+    }
+}
