@@ -49,7 +49,7 @@ struct ClinicSetup {
                 ClinicSetup(
                     fixture: fixture,
                     charts: ChartService(pool: fixture.app, keys: keys),
-                    sessions: SessionService(pool: fixture.app),
+                    sessions: SessionService(pool: fixture.app, keys: keys),
                     notes: NoteService(pool: fixture.app, keys: keys),
                     counselorA: actor(fixture.counselorID, [.counselor]),
                     counselorB: actor(counselorBID, [.counselor]),

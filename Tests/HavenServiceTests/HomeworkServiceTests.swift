@@ -206,3 +206,51 @@ struct HomeworkResponseTests {
         }
     }
 }
+
+@Suite("Conjoint sessions for a high-risk couple")
+struct HighRiskSchedulingTests {
+    @Test func aConjointSessionNeedsAnOverrideButAnIndividualOneDoesNot() async throws {
+        try await ClinicSetup.with { setup in
+            let (session, couple, a, _) = try await setup.completedSession()
+            var risky = NoteServiceTests.draft
+            risky.riskLevel = .high
+            _ = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
+            let next = Date(timeIntervalSince1970: 1_790_600_000)
+            let refused = await #expect(throws: ServiceError.self) {
+                try await setup.sessions.schedule(
+                    .couple(couple),
+                    start: next,
+                    durationMinutes: 60,
+                    format: .inPerson,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(refused?.field == "riskOverrideReason")
+            _ = try await setup.sessions.schedule(
+                .client(a),
+                start: next,
+                durationMinutes: 50,
+                format: .video,
+                actor: setup.counselorA
+            )
+            let overridden = try await setup.sessions.schedule(
+                .couple(couple),
+                start: next.addingTimeInterval(86_400),
+                durationMinutes: 60,
+                format: .inPerson,
+                riskOverrideReason: "Safety plan reviewed; both partners asked for a joint session.",
+                actor: setup.counselorA
+            )
+            let audit = try await setup.fixture.owner.withConnection { connection in
+                try await AuditStore.list(.init(practiceID: setup.fixture.practiceID), on: connection)
+            }
+            #expect(audit.contains { $0.entry.action == "session.schedule" && $0.entry.outcome == .denied })
+            #expect(
+                audit.contains {
+                    $0.entry.action == "session.schedule.risk_override" && $0.entry.entityID == overridden
+                }
+            )
+            #expect(try await setup.keys.verify(pool: setup.fixture.owner).failures.isEmpty)
+        }
+    }
+}
