@@ -52,15 +52,16 @@ public struct CoupleRecordService: Sendable {
         actor: StaffActor,
         on connection: PostgresConnection
     ) async throws -> (bytes: [UInt8], keyID: UUID) {
-        let subject = KeySubject(kind: .couple, id: couple.uuidString.lowercased())
-        let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
-        let context = SealContext(
+        let result = try await keys.seal(
+            Array(text.utf8),
+            practiceID: actor.practiceID,
+            subject: KeySubject(kind: .couple, id: couple.uuidString.lowercased()),
             table: table,
             column: "description",
             rowID: rowID.uuidString.lowercased(),
-            subject: subject.description
+            on: connection
         )
-        return (try Sealer.seal(Array(text.utf8), with: key, context: context), keyID)
+        return (result.sealed, result.keyID)
     }
 
     private func opened(

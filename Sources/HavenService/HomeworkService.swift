@@ -131,23 +131,16 @@ public struct HomeworkService: Sendable {
                         "this couple has an open high-risk flag; a joint exercise needs an explicit override with a reason"
                     )
                 }
-                let subject = KeySubject(kind: .couple, id: coupleID.uuidString.lowercased())
-                let (keyID, key) = try await keys.activeKey(
+                let sealed = try await keys.seal(
+                    Array(reason.utf8),
                     practiceID: actor.practiceID,
-                    subject: subject,
+                    subject: KeySubject(kind: .couple, id: coupleID.uuidString.lowercased()),
+                    table: "homework_assignments",
+                    column: "risk_override_reason",
+                    rowID: id.uuidString.lowercased(),
                     on: connection
                 )
-                sealedReason = try Sealer.seal(
-                    Array(reason.utf8),
-                    with: key,
-                    context: SealContext(
-                        table: "homework_assignments",
-                        column: "risk_override_reason",
-                        rowID: id.uuidString.lowercased(),
-                        subject: subject.description
-                    )
-                )
-                reasonKey = keyID
+                (sealedReason, reasonKey) = (sealed.sealed, sealed.keyID)
             }
             var statements: [PostgresQuery] = []
             if let reasonKey { statements.append("SELECT haven_require_live_keys(\([reasonKey]))") }
