@@ -180,6 +180,7 @@ public struct NoteService: Sendable {
         try await pool.transaction(
             practiceID: actor.practiceID,
             staffID: actor.staffID,
+            breakGlass: actor.breakGlass,
             prologue: [Self.sessionQuery(sessionID)]
         ) { connection, rows -> ServiceError? in
             guard let session = try Self.sessionInfo(from: rows[0]) else {
@@ -412,6 +413,7 @@ public struct NoteService: Sendable {
         let found = try await pool.transaction(
             practiceID: actor.practiceID,
             staffID: actor.staffID,
+            breakGlass: actor.breakGlass,
             prologue: [Self.loadQuery(noteID, lock: false)]
         ) { connection, rows -> Note? in
             let note = try await self.note(noteID, from: rows[0], on: connection)

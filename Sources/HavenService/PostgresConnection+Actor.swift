@@ -13,7 +13,15 @@ extension ConnectionPool {
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
         try actor.validate()
-        return try await transaction(practiceID: actor.practiceID, staffID: actor.staffID, isolation: isolation, body)
+        return try await transaction(
+            practiceID: actor.practiceID,
+            staffID: actor.staffID,
+            breakGlass: actor.breakGlass,
+            isolation: isolation,
+            prologue: []
+        ) { connection, _ in
+            try await body(connection)
+        }
     }
 
     /// Runs `body` in a transaction whose row-level security context is the given practice (and staff
@@ -33,20 +41,29 @@ extension ConnectionPool {
     }
 
     /// As `transaction(practiceID:staffID:isolation:_:)`, sending BEGIN, the security context and
-    /// `prologue` in one round trip; the body receives the prologue's rows.
+    /// `prologue` in one round trip; the body receives the prologue's rows. With `breakGlass`, the
+    /// staff member's live break-glass grants widen what the transaction can read (never write).
     @discardableResult
     public func transaction<Value: Sendable>(
         practiceID: UUID,
         staffID: UUID?,
+        breakGlass: Bool = false,
         isolation: IsolationLevel = .readCommitted,
         prologue: [PostgresQuery],
         _ body: @Sendable @escaping (isolated PostgresConnection, _ prologueRows: [PostgresRows]) async throws -> Value
     ) async throws -> Value {
-        let context: PostgresQuery = "SELECT haven_set_context(\(practiceID), \(staffID))"
-        return try await withConnection { connection in
-            try await connection.transaction(isolation: isolation, prologue: [context] + prologue) { connection, rows in
-                try await body(connection, Array(rows.dropFirst()))
+        let context: PostgresQuery = "SELECT haven_set_context(\(practiceID), \(staffID), \(breakGlass))"
+        do {
+            return try await withConnection { connection in
+                try await connection.transaction(isolation: isolation, prologue: [context] + prologue) {
+                    connection,
+                    rows in
+                    try await body(connection, Array(rows.dropFirst()))
+                }
             }
+        } catch let error as PostgresError where breakGlass && error.code == .insufficientPrivilege {
+            // A break-glass grant widens reading only; the policies refuse every write through it.
+            throw ServiceError(.forbidden, "break-glass access is read-only; act without it to change your own charts")
         }
     }
 }

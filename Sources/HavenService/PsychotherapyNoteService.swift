@@ -16,23 +16,7 @@ public struct PsychotherapyNoteService: Sendable {
     }
 
     /// A chart: a couple or a client.
-    public enum Chart: Sendable, Equatable {
-        case couple(UUID)
-        case client(UUID)
-
-        var kind: String {
-            switch self {
-            case .couple: "couple"
-            case .client: "client"
-            }
-        }
-
-        var id: UUID {
-            switch self {
-            case .couple(let id), .client(let id): id
-            }
-        }
-    }
+    public typealias Chart = ChartReference
 
     /// The key subject of one author's psychotherapy notes on one chart.
     static func subject(chart: UUID, author: UUID) -> KeySubject {

@@ -19,10 +19,7 @@ public struct SessionService: Sendable {
     }
 
     /// Which chart a session belongs to.
-    public enum Chart: Sendable, Equatable {
-        case couple(UUID)
-        case client(UUID)
-    }
+    public typealias Chart = ChartReference
 
     /// Schedules a session with the actor as its counselor. A conjoint (couple) session for a couple
     /// whose latest note records high risk needs `riskOverrideReason`, sealed and audited.

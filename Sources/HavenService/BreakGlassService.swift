@@ -1,0 +1,204 @@
+import Foundation
+import HavenStore
+import Logging
+import Postgres
+import Sealing
+
+/// Break-glass access: a clinician's emergency, read-only reach into one chart outside their
+/// caseload, for a limited time, with a written reason. Opening a grant is audited and flagged; the
+/// grant widens only transactions whose actor has `breakGlass` set, and every audit entry those
+/// transactions append is flagged too, so a reviewer can find each use.
+public struct BreakGlassService: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+
+    /// The shortest reason accepted, in characters: a reviewer must be able to tell why.
+    public static let minimumReasonLength = 20
+    /// The longest a grant may last (the database refuses more).
+    public static let maximumDuration: Duration = .seconds(8 * 3600)
+
+    /// - Parameters:
+    ///   - pool: connections as the application role.
+    ///   - keys: seals the reason for the chart.
+    public init(pool: ConnectionPool, keys: KeyManager) {
+        self.pool = pool
+        self.keys = keys
+    }
+
+    /// A live or past grant, as its holder sees it (the reason stays sealed).
+    public struct Grant: Sendable, Equatable {
+        public var id: UUID
+        public var chart: ChartReference
+        public var grantedAt: Date
+        public var expiresAt: Date
+        public var revokedAt: Date?
+
+        /// Whether the grant still widens break-glass transactions at `now`.
+        public func isLive(at now: Date = Date()) -> Bool { revokedAt == nil && expiresAt > now }
+    }
+
+    /// Opens a grant on `chart` for `duration` (default one hour, at most eight). Act on it with a
+    /// copy of the actor whose `breakGlass` is true.
+    ///
+    /// - Throws: `forbidden` for a role that keeps no caseload; `invalidInput` naming `reason` or
+    ///   `duration`; `notFound` naming `chart` when no such chart is in the practice.
+    public func open(
+        _ chart: ChartReference,
+        reason: String,
+        duration: Duration = .seconds(3600),
+        actor: StaffActor
+    ) async throws -> Grant {
+        try actor.validate()
+        guard actor.roles.contains(.counselor) || actor.roles.contains(.supervisor) else {
+            throw ServiceError(.forbidden, "only counselors and supervisors may use break-glass access")
+        }
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count >= Self.minimumReasonLength else {
+            throw ServiceError(
+                .invalidInput,
+                field: "reason",
+                "must say why, in at least \(Self.minimumReasonLength) characters"
+            )
+        }
+        guard trimmed.utf8.count <= 4096 else {
+            throw ServiceError(.invalidInput, field: "reason", "is longer than 4 KiB")
+        }
+        guard duration >= .seconds(60), duration <= Self.maximumDuration else {
+            throw ServiceError(.invalidInput, field: "duration", "must be between 1 minute and 8 hours")
+        }
+        let id = UUID()
+        let keys = self.keys
+        let seconds = Double(duration.components.seconds)
+        let flagged = StaffActor(
+            staffID: actor.staffID,
+            practiceID: actor.practiceID,
+            roles: actor.roles,
+            breakGlass: true,
+            source: actor.source,
+            requestID: actor.requestID
+        )
+        do {
+            return try await pool.transaction(as: actor) { connection in
+                let sealed = try await keys.seal(
+                    Array(trimmed.utf8),
+                    practiceID: actor.practiceID,
+                    subject: chart.keySubject,
+                    table: "break_glass_grants",
+                    column: "reason",
+                    rowID: id.uuidString.lowercased(),
+                    on: connection
+                )
+                let row = try await connection.query(
+                    """
+                    INSERT INTO break_glass_grants (id, practice_id, staff_id, chart_kind, chart_id, reason,
+                                                    reason_key_id, expires_at)
+                    VALUES (\(id), \(actor.practiceID), \(actor.staffID), \(chart.kind), \(chart.id), \
+                    \(sealed.sealed), \(sealed.keyID), now() + make_interval(secs => \(seconds)))
+                    RETURNING granted_at, expires_at
+                    """
+                )[0]
+                let (grantedAt, expiresAt) = try row.decode((Date, Date).self)
+                let clients = try await Self.clients(of: chart, actor: actor, on: connection)
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: flagged,
+                        action: "break_glass.open",
+                        entityType: chart.kind,
+                        entityID: chart.id,
+                        clients: clients
+                    ),
+                    on: connection
+                )
+                return Grant(id: id, chart: chart, grantedAt: grantedAt, expiresAt: expiresAt, revokedAt: nil)
+            }
+        } catch let error as PostgresError where error.code == .foreignKeyViolation {
+            try await auditDenied(chart, actor: flagged)
+            throw ServiceError(.notFound, field: "chart", "no such \(chart.kind) in this practice")
+        }
+    }
+
+    /// Ends a grant of the actor's own before it expires.
+    ///
+    /// - Throws: `notFound` when the actor holds no such grant.
+    public func close(_ grantID: UUID, actor: StaffActor) async throws {
+        try actor.validate()
+        try await pool.transaction(as: actor) { connection in
+            guard
+                let row = try await connection.query(
+                    """
+                    UPDATE break_glass_grants SET revoked_at = now()
+                    WHERE id = \(grantID) AND revoked_at IS NULL
+                    RETURNING chart_kind, chart_id
+                    """
+                ).singleRow()
+            else {
+                throw ServiceError(.notFound, field: "grant", "no open break-glass grant of yours with this id")
+            }
+            let (kind, chartID) = try row.decode((String, UUID).self)
+            try await AuditStore.append(
+                AuditEntry(actor: actor, action: "break_glass.close", entityType: kind, entityID: chartID),
+                on: connection
+            )
+        }
+    }
+
+    /// The actor's grants, newest first, live and past.
+    public func grants(actor: StaffActor) async throws -> [Grant] {
+        try await pool.transaction(as: actor) { connection in
+            try await connection.query(
+                """
+                SELECT id, chart_kind, chart_id, granted_at, expires_at, revoked_at FROM break_glass_grants
+                ORDER BY granted_at DESC, id
+                """
+            ).map { row in
+                let (id, kind, chartID, grantedAt, expiresAt, revokedAt) = try row.decode(
+                    (UUID, String, UUID, Date, Date, Date?).self
+                )
+                return Grant(
+                    id: id,
+                    chart: kind == "couple" ? .couple(chartID) : .client(chartID),
+                    grantedAt: grantedAt,
+                    expiresAt: expiresAt,
+                    revokedAt: revokedAt
+                )
+            }
+        }
+    }
+
+    /// The clients a chart is about, for the audit entry. The chart was out of reach until the grant
+    /// existed, so the context is reloaded with break-glass first.
+    private static func clients(
+        of chart: ChartReference,
+        actor: StaffActor,
+        on connection: PostgresConnection
+    ) async throws -> [UUID] {
+        switch chart {
+        case .client(let id):
+            return [id]
+        case .couple(let id):
+            _ = try await connection.query("SELECT haven_set_context(\(actor.practiceID), \(actor.staffID), true)")
+            guard
+                let row = try await connection.query(
+                    "SELECT partner_a_id, partner_b_id FROM couples WHERE id = \(id)"
+                ).singleRow()
+            else { return [] }
+            let (a, b) = try row.decode((UUID, UUID).self)
+            return [a, b]
+        }
+    }
+
+    private func auditDenied(_ chart: ChartReference, actor: StaffActor) async throws {
+        try await pool.transaction(as: actor) { connection in
+            try await AuditStore.append(
+                AuditEntry(
+                    actor: actor,
+                    action: "break_glass.open",
+                    entityType: chart.kind,
+                    entityID: chart.id,
+                    outcome: .denied
+                ),
+                on: connection
+            )
+        }
+    }
+}
