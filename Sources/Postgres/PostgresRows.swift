@@ -82,9 +82,13 @@ public struct PostgresRow: Sendable {
         try Value.decode(from: cell(rows.columnIndex(column)))
     }
 
-    /// Decodes the first columns of the row, in order, into a tuple.
-    public func decode<each Value: PostgresDecodable>(_ types: (repeat each Value).Type) throws -> (repeat each Value) {
-        var position = 0
+    /// Decodes the row's columns in order, starting at column `start`, into a tuple (rows wider than a
+    /// tuple can hold are read in slices).
+    public func decode<each Value: PostgresDecodable>(
+        _ types: (repeat each Value).Type,
+        from start: Int = 0
+    ) throws -> (repeat each Value) {
+        var position = start
         func next<V: PostgresDecodable>(_: V.Type) throws -> V {
             defer { position += 1 }
             return try V.decode(from: cell(position))

@@ -1,0 +1,181 @@
+import Foundation
+import Postgres
+
+/// Everything Haven holds about one client, decrypted, for a records request (`haven export
+/// client`). Encoded as JSON with `ClientExport.encoder`; the schema is versioned by `format`.
+///
+/// Left out always: the other partner's individual sessions and their notes, and the other
+/// partner's homework responses they did not share. Left out unless asked: psychotherapy notes
+/// (and then only those the requester may read: their own, or under break-glass).
+public struct ClientExport: Sendable, Codable, Equatable {
+    /// `haven-client-export-v1`.
+    public var format: String
+    public var generatedAt: Date
+    public var client: Client
+    public var couples: [Couple]
+    public var sessions: [Session]
+    public var progressNotes: [ProgressNote]
+    public var homework: [Assignment]
+    public var measures: [Measure]
+    public var areRatings: [ARERating]
+    public var cycleMaps: [CycleMap]
+    public var attachmentInjuries: [Injury]
+    public var treatmentGoals: [Goal]
+    /// `nil` when they were not asked for.
+    public var psychotherapyNotes: [PsychotherapyNote]?
+    /// What was left out and why, in words for the person receiving the export.
+    public var exclusions: [String]
+
+    public struct Client: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var legalName: String
+        public var preferredName: String?
+        public var pronouns: String?
+        public var dateOfBirth: String?
+        public var intakeDate: String
+        public var status: String
+        public var attachmentStyle: String?
+        public var primaryCounselorID: UUID
+    }
+
+    public struct Couple: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var partnerAID: UUID
+        public var partnerBID: UUID
+        public var counselorID: UUID
+        public var startDate: String
+        public var status: String
+        public var presentingConcerns: String?
+    }
+
+    public struct Session: Sendable, Codable, Equatable {
+        public var id: UUID
+        /// `couple` (conjoint) or `client` (individual).
+        public var chartKind: String
+        public var chartID: UUID
+        public var counselorID: UUID
+        public var scheduledStart: Date
+        public var durationMinutes: Int
+        public var format: String
+        public var status: String
+        public var attendeeIDs: [UUID]
+    }
+
+    public struct ProgressNote: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var sessionID: UUID
+        public var authorID: UUID
+        public var state: String
+        public var stage: Int
+        public var step: Int
+        public var stepPartnerID: UUID?
+        public var interventions: [String]
+        public var tangoMoves: [String]
+        public var changeEvents: [String]
+        public var riskLevel: String
+        public var riskDetail: String?
+        public var body: String
+        public var signedAt: Date?
+        /// SHA-256 of the signed content, lowercase hex.
+        public var contentHash: String?
+        public var addenda: [Addendum]
+        public var cosignedBy: [UUID]
+    }
+
+    public struct Addendum: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var authorID: UUID
+        public var createdAt: Date
+        public var reason: String
+        public var body: String
+    }
+
+    public struct Assignment: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var coupleID: UUID
+        public var promptTitle: String
+        public var category: String
+        /// `nil` when assigned to both partners.
+        public var partnerID: UUID?
+        public var assignedOn: String
+        public var dueOn: String
+        public var recurrence: String
+        public var responses: [Response]
+    }
+
+    public struct Response: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var partnerID: UUID
+        public var completion: String
+        public var text: String?
+        public var sharedWithPartner: Bool
+        public var recordedAt: Date
+    }
+
+    public struct Measure: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var code: String
+        public var name: String
+        public var administeredOn: String
+        public var items: [Int]
+        public var total: Double
+    }
+
+    public struct ARERating: Sendable, Codable, Equatable {
+        public var sessionID: UUID
+        public var accessible: Int
+        public var responsive: Int
+        public var engaged: Int
+        public var ratedAt: Date
+    }
+
+    public struct CycleMap: Sendable, Codable, Equatable {
+        public var coupleID: UUID
+        public var version: Int
+        public var position: String
+        public var map: CycleMapService.Map
+        public var createdAt: Date
+    }
+
+    public struct Injury: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var coupleID: UUID
+        public var injuredPartnerID: UUID
+        public var description: String
+        public var identifiedOn: String
+        public var status: String
+        public var resolutionStep: Int
+        public var resolvedOn: String?
+    }
+
+    public struct Goal: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var coupleID: UUID
+        public var description: String
+        public var status: String
+    }
+
+    public struct PsychotherapyNote: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var authorID: UUID
+        public var chartKind: String
+        public var chartID: UUID
+        public var body: String
+        public var updatedAt: Date
+    }
+
+    /// Sorted keys, ISO 8601 instants, pretty-printed: the same export encodes to the same bytes.
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    /// Reads what `encoder` wrote.
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import HavenStore
+import Postgres
+import Sealing
+
+/// Exports for records requests: everything held about one client, decrypted, in one consistent
+/// snapshot, audited as one entry.
+public struct ExportService: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+
+    /// - Parameters:
+    ///   - pool: connections as the application role.
+    ///   - keys: opens the sealed text.
+    public init(pool: ConnectionPool, keys: KeyManager) {
+        self.pool = pool
+        self.keys = keys
+    }
+
+    /// Exports a client of the actor's reach (`ClientExport` says what it holds and leaves out).
+    ///
+    /// - Parameters:
+    ///   - includePsychotherapyNotes: add the psychotherapy notes the actor may read on the client's
+    ///     charts (their own; anyone's under break-glass). Audited as a distinct action.
+    /// - Throws: `notFound` (audited as denied) when the client is not in reach.
+    public func exportClient(
+        _ clientID: UUID,
+        includePsychotherapyNotes: Bool = false,
+        at now: Date = Date(),
+        actor: StaffActor
+    ) async throws -> ClientExport {
+        let action = includePsychotherapyNotes ? "client.export.psychotherapy_notes" : "client.export"
+        let keys = self.keys
+        let export = try await pool.transaction(as: actor, isolation: .repeatableRead) {
+            connection -> ClientExport? in
+            var reader = ExportReader(clientID: clientID, keys: keys, connection: connection)
+            guard let export = try await reader.read(includePsychotherapyNotes: includePsychotherapyNotes, at: now)
+            else {
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: actor,
+                        action: action,
+                        entityType: "client",
+                        entityID: clientID,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+                return nil
+            }
+            try await AuditStore.append(
+                AuditEntry(actor: actor, action: action, entityType: "client", entityID: clientID, clients: [clientID]),
+                on: connection
+            )
+            return export
+        }
+        guard let export else {
+            throw ServiceError(.notFound, field: "client", "no client with this id in your caseload")
+        }
+        return export
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import HavenCore
+import HavenService
+import HavenStore
+import HavenTestSupport
+import Postgres
+import Testing
+
+@Suite("Client export for records requests")
+struct ExportTests {
+    static let today = HomeworkServiceTests.today
+
+    /// A chart with one sentinel phrase in every place a partner's export must or must not reach.
+    struct Chart {
+        var couple: UUID
+        var a: UUID
+        var b: UUID
+    }
+
+    static func fill(_ setup: ClinicSetup) async throws -> Chart {
+        let (conjoint, couple, a, b) = try await setup.completedSession()
+        var draft = NoteServiceTests.draft
+        draft.body = "CONJOINT-NOTE-SENTINEL"
+        let (note, version) = try await setup.notes.writeDraft(draft, session: conjoint, actor: setup.counselorA)
+        _ = try await setup.notes.sign(note, expectedVersion: version, actor: setup.counselorA)
+        _ = try await setup.notes.addAddendum(
+            to: note,
+            reason: "ADDENDUM-REASON-SENTINEL",
+            text: "ADDENDUM-BODY-SENTINEL",
+            actor: setup.counselorA
+        )
+        // Partner B's individual session and its note: B's record only.
+        let individual = try await setup.sessions.schedule(
+            .client(b),
+            start: Date(timeIntervalSince1970: 1_790_100_000),
+            durationMinutes: 50,
+            format: .video,
+            actor: setup.counselorA
+        )
+        try await setup.sessions.setStatus(.completed, session: individual, actor: setup.counselorA)
+        draft.body = "B-INDIVIDUAL-SENTINEL"
+        _ = try await setup.notes.writeDraft(draft, session: individual, actor: setup.counselorA)
+
+        let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
+        let prompt = try await homework.library(actor: setup.counselorA).first { !$0.joint }!.id
+        let both = try await homework.assign(
+            prompt: prompt,
+            couple: couple,
+            session: conjoint,
+            dueOn: today.adding(days: 7),
+            today: today,
+            actor: setup.counselorA
+        )
+        try await homework.recordResponse(
+            assignment: both,
+            partner: a,
+            completion: .completed,
+            text: "A-RESPONSE-SENTINEL",
+            actor: setup.counselorA
+        )
+        try await homework.recordResponse(
+            assignment: both,
+            partner: b,
+            completion: .completed,
+            text: "B-PRIVATE-SENTINEL",
+            actor: setup.counselorA
+        )
+        let shared = try await homework.assign(
+            prompt: prompt,
+            couple: couple,
+            session: conjoint,
+            dueOn: today.adding(days: 7),
+            today: today,
+            actor: setup.counselorA
+        )
+        try await homework.recordResponse(
+            assignment: shared,
+            partner: b,
+            completion: .partlyCompleted,
+            text: "B-SHARED-SENTINEL",
+            shareWithPartner: true,
+            actor: setup.counselorA
+        )
+        let cycleMaps = CycleMapService(pool: setup.fixture.app, keys: setup.keys)
+        func map(_ text: String) -> CycleMapService.Map {
+            .init(
+                trigger: text,
+                actionTendency: "pursue",
+                perceptionOfPartner: "distant",
+                reactiveEmotion: "anger",
+                primaryEmotion: "fear",
+                unmetNeed: "reassurance"
+            )
+        }
+        _ = try await cycleMaps.revise(
+            couple: couple,
+            partner: a,
+            position: .pursuer,
+            map: map("A-CYCLE-SENTINEL"),
+            actor: setup.counselorA
+        )
+        _ = try await cycleMaps.revise(
+            couple: couple,
+            partner: b,
+            position: .withdrawer,
+            map: map("B-CYCLE-SENTINEL"),
+            actor: setup.counselorA
+        )
+        let process = PsychotherapyNoteService(pool: setup.fixture.app, keys: setup.keys)
+        _ = try await process.write("PROCESS-NOTE-SENTINEL", chart: .couple(couple), actor: setup.counselorA)
+        return Chart(couple: couple, a: a, b: b)
+    }
+
+    @Test func partnerAsExportHoldsTheirRecordAndNothingConfidentialOfB() async throws {
+        try await ClinicSetup.with { setup in
+            let chart = try await Self.fill(setup)
+            let service = ExportService(pool: setup.fixture.app, keys: setup.keys)
+            let export = try await service.exportClient(chart.a, actor: setup.counselorA)
+            let json = String(decoding: try ClientExport.encoder.encode(export), as: UTF8.self)
+            for present in [
+                "Alex Morgan", "CONJOINT-NOTE-SENTINEL", "ADDENDUM-REASON-SENTINEL", "ADDENDUM-BODY-SENTINEL",
+                "A-RESPONSE-SENTINEL", "B-SHARED-SENTINEL", "A-CYCLE-SENTINEL", "pursues, he withdraws",
+            ] {
+                #expect(json.contains(present), "missing \(present)")
+            }
+            for absent in ["B-INDIVIDUAL-SENTINEL", "B-PRIVATE-SENTINEL", "B-CYCLE-SENTINEL", "PROCESS-NOTE-SENTINEL"] {
+                #expect(!json.contains(absent), "leaked \(absent)")
+            }
+            #expect(export.psychotherapyNotes == nil)
+            #expect(export.sessions.count == 1 && export.progressNotes.count == 1)
+            #expect(export.progressNotes[0].contentHash?.count == 64 && export.progressNotes[0].addenda.count == 1)
+            // The JSON reads back and encodes to the same bytes.
+            let decoded = try ClientExport.decoder.decode(ClientExport.self, from: Data(json.utf8))
+            #expect(String(decoding: try ClientExport.encoder.encode(decoded), as: UTF8.self) == json)
+
+            // B's export holds B's individual note and private response, and not A's response.
+            let other = try await service.exportClient(chart.b, actor: setup.counselorA)
+            let otherJSON = String(decoding: try ClientExport.encoder.encode(other), as: UTF8.self)
+            #expect(otherJSON.contains("B-INDIVIDUAL-SENTINEL") && otherJSON.contains("B-PRIVATE-SENTINEL"))
+            #expect(!otherJSON.contains("A-RESPONSE-SENTINEL") && !otherJSON.contains("A-CYCLE-SENTINEL"))
+            #expect(other.sessions.count == 2)
+
+            // Psychotherapy notes only when asked, and audited as such.
+            let full = try await service.exportClient(chart.a, includePsychotherapyNotes: true, actor: setup.counselorA)
+            #expect(full.psychotherapyNotes?.map(\.body) == ["PROCESS-NOTE-SENTINEL"])
+            let actions = try await setup.fixture.owner.withConnection { connection in
+                try await AuditStore.list(
+                    .init(practiceID: setup.fixture.practiceID, clientID: chart.a),
+                    on: connection
+                )
+            }.map(\.entry).filter { $0.action.hasPrefix("client.export") }.map(\.action)
+            #expect(actions == ["client.export", "client.export.psychotherapy_notes"])
+        }
+    }
+
+    @Test func aClientOutOfReachIsNotFoundAndTheAttemptAudited() async throws {
+        try await ClinicSetup.with { setup in
+            let chart = try await Self.fill(setup)
+            let service = ExportService(pool: setup.fixture.app, keys: setup.keys)
+            for outsider in [setup.counselorB, setup.admin] {
+                let error = await #expect(throws: ServiceError.self) {
+                    try await service.exportClient(chart.a, actor: outsider)
+                }
+                #expect(error?.kind == .notFound && error?.field == "client")
+            }
+            let denied = try await setup.fixture.owner.withConnection { connection in
+                try await AuditStore.list(
+                    .init(practiceID: setup.fixture.practiceID, action: "client.export"),
+                    on: connection
+                )
+            }
+            #expect(denied.map(\.entry.outcome) == [.denied, .denied])
+        }
+    }
+}
