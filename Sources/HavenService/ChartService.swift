@@ -107,70 +107,81 @@ public struct ChartService: Sendable {
         presentingConcerns: String?,
         actor: StaffActor
     ) async throws -> UUID {
-        try requireClinician(actor)
-        guard partnerA != partnerB else {
-            throw ServiceError(.invalidInput, field: "partnerB", "must be a different client from partner A")
-        }
-        if let concerns = presentingConcerns, concerns.utf8.count > Self.maximumTextBytes {
-            throw ServiceError(
-                .invalidInput,
-                field: "presentingConcerns",
-                "is longer than \(Self.maximumTextBytes / 1024) KiB"
-            )
-        }
-        let id = UUID()
-        let keys = self.keys
-        do {
-            try await pool.transaction(as: actor) { connection in
-                let visible = try await connection.query(
-                    "SELECT count(*) FROM clients WHERE id = ANY(\([partnerA, partnerB]))"
-                )[0].decode(0, as: Int.self)
-                guard visible == 2 else {
-                    throw ServiceError(.notFound, field: "partnerB", "both partners must be clients in your caseload")
-                }
-                var sealed: [UInt8]?
-                var keyID: UUID?
-                if let concerns = presentingConcerns {
-                    let result = try await keys.seal(
-                        Array(concerns.utf8),
-                        practiceID: actor.practiceID,
-                        subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()),
-                        table: "couples",
-                        column: "presenting_concerns",
-                        rowID: id.uuidString.lowercased(),
-                        on: connection
-                    )
-                    (sealed, keyID) = (result.sealed, result.keyID)
-                }
-                var statements: [PostgresQuery] = [
-                    """
-                    INSERT INTO couples (id, practice_id, partner_a_id, partner_b_id, counselor_id, start_date,
-                                         presenting_concerns, presenting_concerns_key_id)
-                    VALUES (\(id), \(actor.practiceID), \(partnerA), \(partnerB), \(actor.staffID), \(startDate), \
-                    \(sealed), \(keyID))
-                    """
-                ]
-                statements += AuditStore.appendStatements(
-                    AuditEntry(
-                        actor: actor,
-                        action: "couple.create",
-                        entityType: "couple",
-                        entityID: id,
-                        clients: [partnerA, partnerB]
-                    )
-                )
-                _ = try await connection.pipeline(statements)
+        return try await pool.recordingDenials(
+            action: "couple.create",
+            entityType: "client",
+            entityID: partnerB,
+            actor: actor
+        ) {
+            try requireClinician(actor)
+            guard partnerA != partnerB else {
+                throw ServiceError(.invalidInput, field: "partnerB", "must be a different client from partner A")
             }
-        } catch let error as PostgresError where error.constraint == "couples_one_active_per_client" {
-            throw ServiceError(
-                .conflict,
-                field: "partnerB",
-                "a partner is already in another active couple; discharge that couple first"
-            )
-        } catch let error as PostgresError where error.code == .foreignKeyViolation {
-            throw ServiceError(.notFound, field: "partnerB", "both partners must be clients of this practice")
+            if let concerns = presentingConcerns, concerns.utf8.count > Self.maximumTextBytes {
+                throw ServiceError(
+                    .invalidInput,
+                    field: "presentingConcerns",
+                    "is longer than \(Self.maximumTextBytes / 1024) KiB"
+                )
+            }
+            let id = UUID()
+            let keys = self.keys
+            do {
+                try await pool.transaction(as: actor) { connection in
+                    let visible = try await connection.query(
+                        "SELECT count(*) FROM clients WHERE id = ANY(\([partnerA, partnerB]))"
+                    )[0].decode(0, as: Int.self)
+                    guard visible == 2 else {
+                        throw ServiceError(
+                            .notFound,
+                            field: "partnerB",
+                            "both partners must be clients in your caseload"
+                        )
+                    }
+                    var sealed: [UInt8]?
+                    var keyID: UUID?
+                    if let concerns = presentingConcerns {
+                        let result = try await keys.seal(
+                            Array(concerns.utf8),
+                            practiceID: actor.practiceID,
+                            subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()),
+                            table: "couples",
+                            column: "presenting_concerns",
+                            rowID: id.uuidString.lowercased(),
+                            on: connection
+                        )
+                        (sealed, keyID) = (result.sealed, result.keyID)
+                    }
+                    var statements: [PostgresQuery] = [
+                        """
+                        INSERT INTO couples (id, practice_id, partner_a_id, partner_b_id, counselor_id, start_date,
+                                             presenting_concerns, presenting_concerns_key_id)
+                        VALUES (\(id), \(actor.practiceID), \(partnerA), \(partnerB), \(actor.staffID), \(startDate), \
+                        \(sealed), \(keyID))
+                        """
+                    ]
+                    statements += AuditStore.appendStatements(
+                        AuditEntry(
+                            actor: actor,
+                            action: "couple.create",
+                            entityType: "couple",
+                            entityID: id,
+                            clients: [partnerA, partnerB]
+                        )
+                    )
+                    _ = try await connection.pipeline(statements)
+                }
+            } catch let error as PostgresError where error.constraint == "couples_one_active_per_client" {
+                throw ServiceError(
+                    .conflict,
+                    field: "partnerB",
+                    "a partner is already in another active couple; discharge that couple first"
+                )
+            } catch let error as PostgresError where error.code == .foreignKeyViolation {
+                throw ServiceError(.notFound, field: "partnerB", "both partners must be clients of this practice")
+            }
+            return id
         }
-        return id
     }
 
     /// A couple chart as the service returns it (concerns opened).

@@ -130,7 +130,15 @@ public struct CoupleRecordService: Sendable {
             _ = try await connection.pipeline(statements)
             return nil
         }
-        if let outcome { throw outcome }
+        if let outcome {
+            throw try await pool.recordingDenial(
+                outcome,
+                action: "injury.record",
+                entityType: "couple",
+                entityID: coupleID,
+                actor: actor
+            )
+        }
         return id
     }
 
@@ -166,7 +174,15 @@ public struct CoupleRecordService: Sendable {
             )
             return nil
         }
-        if let outcome { throw outcome }
+        if let outcome {
+            throw try await pool.recordingDenial(
+                outcome,
+                action: "injury.update",
+                entityType: "injury",
+                entityID: id,
+                actor: actor
+            )
+        }
     }
 
     /// A couple's injuries, oldest first (audited).
@@ -241,7 +257,15 @@ public struct CoupleRecordService: Sendable {
             _ = try await connection.pipeline(statements)
             return nil
         }
-        if let outcome { throw outcome }
+        if let outcome {
+            throw try await pool.recordingDenial(
+                outcome,
+                action: "goal.add",
+                entityType: "couple",
+                entityID: coupleID,
+                actor: actor
+            )
+        }
         return id
     }
 
@@ -268,7 +292,15 @@ public struct CoupleRecordService: Sendable {
             )
             return nil
         }
-        if let outcome { throw outcome }
+        if let outcome {
+            throw try await pool.recordingDenial(
+                outcome,
+                action: "goal.update",
+                entityType: "goal",
+                entityID: id,
+                actor: actor
+            )
+        }
     }
 
     /// A couple's goals, oldest first (audited).

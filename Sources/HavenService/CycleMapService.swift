@@ -117,7 +117,13 @@ public struct CycleMapService: Sendable {
             _ = try await connection.pipeline(statements)
             return .success(latest + 1)
         }
-        return try outcome.get()
+        return try await pool.valueRecordingDenial(
+            outcome,
+            action: "cycle_map.revise",
+            entityType: "couple",
+            entityID: coupleID,
+            actor: actor
+        )
     }
 
     /// Every version of a partner's map, oldest first (audited).

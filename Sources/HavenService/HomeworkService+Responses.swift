@@ -107,7 +107,15 @@ extension HomeworkService {
             _ = try await connection.pipeline(statements)
             return nil
         }
-        if let outcome { throw outcome }
+        if let outcome {
+            throw try await pool.recordingDenial(
+                outcome,
+                action: "homework.respond",
+                entityType: "assignment",
+                entityID: assignmentID,
+                actor: actor
+            )
+        }
     }
 
     /// One line of the open-homework list.

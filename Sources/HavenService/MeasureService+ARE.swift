@@ -53,7 +53,15 @@ extension MeasureService {
             _ = try await connection.pipeline(statements)
             return nil
         }
-        if let outcome { throw outcome }
+        if let outcome {
+            throw try await pool.recordingDenial(
+                outcome,
+                action: "are.rate",
+                entityType: "session",
+                entityID: sessionID,
+                actor: actor
+            )
+        }
     }
 
     /// A partner's A.R.E. ratings over time, by session date (audited).

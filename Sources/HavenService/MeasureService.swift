@@ -122,7 +122,16 @@ public struct MeasureService: Sendable {
             )
             return .success(total)
         }
-        return (id, try outcome.get())
+        return (
+            id,
+            try await pool.valueRecordingDenial(
+                outcome,
+                action: "measure.record",
+                entityType: "client",
+                entityID: clientID,
+                actor: actor
+            )
+        )
     }
 
     /// A client's series on one measure, oldest first, with baseline → latest and reliable change.

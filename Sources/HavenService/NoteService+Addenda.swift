@@ -142,48 +142,54 @@ extension NoteService {
     /// - Throws: `forbidden` unless the actor supervises the note's counselor (and is not its
     ///   author); `conflict` for a draft or a note already co-signed.
     public func cosign(_ noteID: UUID, actor: StaffActor) async throws {
-        try actor.validate()
-        guard actor.roles.contains(.supervisor) else {
-            throw ServiceError(.forbidden, field: "note", "only a supervisor co-signs notes")
-        }
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            guard
-                let row = try await connection.query(
-                    "SELECT state, counselor_id, author_id, content_hash FROM progress_notes WHERE id = \(noteID)"
-                ).singleRow()
-            else {
-                return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
+        try await pool.recordingDenials(action: "note.cosign", entityType: "note", entityID: noteID, actor: actor) {
+            try actor.validate()
+            guard actor.roles.contains(.supervisor) else {
+                throw ServiceError(.forbidden, field: "note", "only a supervisor co-signs notes")
             }
-            let (state, counselor, author, hash) = try row.decode((String, UUID, UUID, [UInt8]?).self)
-            guard state == "signed", let hash else {
-                return ServiceError(.conflict, field: "note", "the note is not signed yet; its author signs it first")
-            }
-            guard author != actor.staffID, counselor != actor.staffID else {
-                return ServiceError(
-                    .forbidden,
-                    field: "note",
-                    "a co-signature comes from the counselor's supervisor, not the author"
+            let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+                guard
+                    let row = try await connection.query(
+                        "SELECT state, counselor_id, author_id, content_hash FROM progress_notes WHERE id = \(noteID)"
+                    ).singleRow()
+                else {
+                    return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
+                }
+                let (state, counselor, author, hash) = try row.decode((String, UUID, UUID, [UInt8]?).self)
+                guard state == "signed", let hash else {
+                    return ServiceError(
+                        .conflict,
+                        field: "note",
+                        "the note is not signed yet; its author signs it first"
+                    )
+                }
+                guard author != actor.staffID, counselor != actor.staffID else {
+                    return ServiceError(
+                        .forbidden,
+                        field: "note",
+                        "a co-signature comes from the counselor's supervisor, not the author"
+                    )
+                }
+                var statements: [PostgresQuery] = [
+                    """
+                    INSERT INTO note_cosignatures (practice_id, note_id, supervisor_id, counselor_id, content_hash)
+                    VALUES (\(actor.practiceID), \(noteID), \(actor.staffID), \(counselor), \(hash))
+                    """
+                ]
+                statements += AuditStore.appendStatements(
+                    AuditEntry(actor: actor, action: "note.cosign", entityType: "note", entityID: noteID)
                 )
+                do {
+                    _ = try await connection.pipeline(statements)
+                } catch let error as PostgresError where error.code == .uniqueViolation {
+                    // Thrown, not returned: the failed statement aborted the transaction.
+                    throw ServiceError(.conflict, field: "note", "the note is already co-signed")
+                } catch let error as PostgresError where error.constraint == "note_cosignatures_by_supervisor" {
+                    throw ServiceError(.forbidden, field: "note", "only a supervisor of the note's counselor co-signs")
+                }
+                return nil
             }
-            var statements: [PostgresQuery] = [
-                """
-                INSERT INTO note_cosignatures (practice_id, note_id, supervisor_id, counselor_id, content_hash)
-                VALUES (\(actor.practiceID), \(noteID), \(actor.staffID), \(counselor), \(hash))
-                """
-            ]
-            statements += AuditStore.appendStatements(
-                AuditEntry(actor: actor, action: "note.cosign", entityType: "note", entityID: noteID)
-            )
-            do {
-                _ = try await connection.pipeline(statements)
-            } catch let error as PostgresError where error.code == .uniqueViolation {
-                // Thrown, not returned: the failed statement aborted the transaction.
-                throw ServiceError(.conflict, field: "note", "the note is already co-signed")
-            } catch let error as PostgresError where error.constraint == "note_cosignatures_by_supervisor" {
-                throw ServiceError(.forbidden, field: "note", "only a supervisor of the note's counselor co-signs")
-            }
-            return nil
+            if let outcome { throw outcome }
         }
-        if let outcome { throw outcome }
     }
 }

@@ -64,6 +64,8 @@ public struct NoteService: Sendable {
         public var signed: Bool
         public var version: Int
         public var contentHash: [UInt8]?
+        /// The chart's clients: the client, or both partners of the couple.
+        public var clientIDs: [UUID]
     }
 
     /// Checks a draft against the domain rules before anything is written.
@@ -314,14 +316,26 @@ public struct NoteService: Sendable {
                     "SELECT session_id, state, version, author_id FROM progress_notes WHERE id = \(noteID) FOR UPDATE"
                 ).singleRow()
             else {
-                return .failure(ServiceError(.notFound, field: "note", "no note with this id in your caseload"))
+                return try await self.refuse(
+                    ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
+                    action: "note.edit",
+                    note: noteID,
+                    actor: actor,
+                    on: connection
+                )
             }
             let (sessionID, state, version, author) = try row.decode((UUID, String, Int, UUID).self)
             guard state == "draft" else {
                 return .failure(ServiceError(.conflict, field: "note", "the note is signed; add an addendum instead"))
             }
             guard author == actor.staffID else {
-                return .failure(ServiceError(.forbidden, field: "note", "only the note's author edits a draft"))
+                return try await self.refuse(
+                    ServiceError(.forbidden, field: "note", "only the note's author edits a draft"),
+                    action: "note.edit",
+                    note: noteID,
+                    actor: actor,
+                    on: connection
+                )
             }
             guard version == expectedVersion else {
                 return .failure(
@@ -376,13 +390,26 @@ public struct NoteService: Sendable {
     public func sign(_ noteID: UUID, expectedVersion: Int, actor: StaffActor) async throws -> [UInt8] {
         let outcome = try await pool.transaction(as: actor) { connection -> Result<[UInt8], ServiceError> in
             guard let note = try await self.load(noteID, lock: true, on: connection) else {
-                return .failure(ServiceError(.notFound, field: "note", "no note with this id in your caseload"))
+                return try await self.refuse(
+                    ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
+                    action: "note.sign",
+                    note: noteID,
+                    actor: actor,
+                    on: connection
+                )
             }
             guard !note.signed else {
                 return .failure(ServiceError(.conflict, field: "note", "the note is already signed"))
             }
             guard note.authorID == actor.staffID else {
-                return .failure(ServiceError(.forbidden, field: "note", "only the note's author signs it"))
+                return try await self.refuse(
+                    ServiceError(.forbidden, field: "note", "only the note's author signs it"),
+                    action: "note.sign",
+                    note: noteID,
+                    clients: note.clientIDs,
+                    actor: actor,
+                    on: connection
+                )
             }
             guard note.version == expectedVersion else {
                 return .failure(
@@ -398,7 +425,13 @@ public struct NoteService: Sendable {
                 "UPDATE progress_notes SET state = 'signed', content_hash = \(hash), signed_at = now() WHERE id = \(noteID)"
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(actor: actor, action: "note.sign", entityType: "note", entityID: noteID)
+                AuditEntry(
+                    actor: actor,
+                    action: "note.sign",
+                    entityType: "note",
+                    entityID: noteID,
+                    clients: note.clientIDs
+                )
             )
             _ = try await connection.pipeline(statements)
             return .success(hash)
@@ -422,6 +455,7 @@ public struct NoteService: Sendable {
                 action: "note.read",
                 entityType: "note",
                 entityID: noteID,
+                clients: note?.clientIDs ?? [],
                 outcome: note == nil ? .denied : .success
             )
             _ = try await connection.pipeline(AuditStore.appendStatements(entry) + ["COMMIT"])
@@ -434,13 +468,40 @@ public struct NoteService: Sendable {
     private static func loadQuery(_ noteID: UUID, lock: Bool) -> PostgresQuery {
         """
         SELECT session_id, author_id, stage, step, step_partner_id, interventions, tango_moves, change_events,
-               risk_level, body, risk_detail, state, version, content_hash, key_subject
-        FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE" : "")
+               risk_level, body, risk_detail, state, version, content_hash, key_subject,
+               CASE WHEN chart_kind = 'client' THEN ARRAY[chart_id]
+                    ELSE coalesce((SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = chart_id), '{}')
+               END
+        FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE OF progress_notes" : "")
         """
     }
 
     private func load(_ noteID: UUID, lock: Bool, on connection: PostgresConnection) async throws -> Note? {
         try await note(noteID, from: try await connection.query(Self.loadQuery(noteID, lock: lock)), on: connection)
+    }
+
+    /// Records a refused action on a note as denied in the audit log (in the caller's transaction,
+    /// which then commits) and hands the refusal back.
+    func refuse<Value>(
+        _ error: ServiceError,
+        action: String,
+        note noteID: UUID,
+        clients: [UUID] = [],
+        actor: StaffActor,
+        on connection: PostgresConnection
+    ) async throws -> Result<Value, ServiceError> {
+        try await AuditStore.append(
+            AuditEntry(
+                actor: actor,
+                action: action,
+                entityType: "note",
+                entityID: noteID,
+                clients: clients,
+                outcome: .denied
+            ),
+            on: connection
+        )
+        return .failure(error)
     }
 
     /// Decodes and opens a note from its row (`loadQuery`).
@@ -457,6 +518,7 @@ public struct NoteService: Sendable {
         let version = try row.decode(12, as: Int.self)
         let hash = try row.decode(13, as: [UInt8]?.self)
         let subject = try row.decode(14, as: String.self)
+        let clients = try row.decode(15, as: [UUID].self)
         func open(_ sealed: [UInt8], column: String) async throws -> String {
             let context = SealContext(
                 table: "progress_notes",
@@ -486,7 +548,8 @@ public struct NoteService: Sendable {
             draft: draft,
             signed: state == "signed",
             version: version,
-            contentHash: hash
+            contentHash: hash,
+            clientIDs: clients
         )
     }
 

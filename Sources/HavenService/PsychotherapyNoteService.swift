@@ -27,55 +27,62 @@ public struct PsychotherapyNoteService: Sendable {
     ///
     /// - Throws: `invalidInput` naming `body`; `notFound` when the chart is not in reach.
     public func write(_ body: String, chart: Chart, actor: StaffActor) async throws -> UUID {
-        try actor.validate()
-        guard !body.allSatisfy(\.isWhitespace) else {
-            throw ServiceError(.invalidInput, field: "body", "is empty; write the note text")
-        }
-        guard body.utf8.count <= NoteService.maximumBodyBytes else {
-            throw ServiceError(
-                .invalidInput,
-                field: "body",
-                "is longer than \(NoteService.maximumBodyBytes / 1024) KiB"
-            )
-        }
-        let id = UUID()
-        let keys = self.keys
-        let subject = Self.subject(chart: chart.id, author: actor.staffID)
-        do {
-            try await pool.transaction(as: actor) { connection in
-                let (keyID, key) = try await keys.activeKey(
-                    practiceID: actor.practiceID,
-                    subject: subject,
-                    on: connection
-                )
-                let context = SealContext(
-                    table: "psychotherapy_notes",
-                    column: "body",
-                    rowID: id.uuidString.lowercased(),
-                    subject: subject.description
-                )
-                var statements: [PostgresQuery] = [
-                    "SELECT haven_require_live_keys(\([keyID]))",
-                    """
-                    INSERT INTO psychotherapy_notes (id, practice_id, author_id, chart_kind, chart_id, body, body_key_id)
-                    VALUES (\(id), \(actor.practiceID), \(actor.staffID), \(chart.kind), \(chart.id), \
-                    \(try Sealer.seal(Array(body.utf8), with: key, context: context)), \(keyID))
-                    """,
-                ]
-                statements += AuditStore.appendStatements(
-                    AuditEntry(
-                        actor: actor,
-                        action: "psychotherapy_note.write",
-                        entityType: "psychotherapy_note",
-                        entityID: id
-                    )
-                )
-                _ = try await connection.pipeline(statements)
+        return try await pool.recordingDenials(
+            action: "psychotherapy_note.write",
+            entityType: chart.kind,
+            entityID: chart.id,
+            actor: actor
+        ) {
+            try actor.validate()
+            guard !body.allSatisfy(\.isWhitespace) else {
+                throw ServiceError(.invalidInput, field: "body", "is empty; write the note text")
             }
-        } catch let error as PostgresError where error.code == .insufficientPrivilege {
-            throw ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")
+            guard body.utf8.count <= NoteService.maximumBodyBytes else {
+                throw ServiceError(
+                    .invalidInput,
+                    field: "body",
+                    "is longer than \(NoteService.maximumBodyBytes / 1024) KiB"
+                )
+            }
+            let id = UUID()
+            let keys = self.keys
+            let subject = Self.subject(chart: chart.id, author: actor.staffID)
+            do {
+                try await pool.transaction(as: actor) { connection in
+                    let (keyID, key) = try await keys.activeKey(
+                        practiceID: actor.practiceID,
+                        subject: subject,
+                        on: connection
+                    )
+                    let context = SealContext(
+                        table: "psychotherapy_notes",
+                        column: "body",
+                        rowID: id.uuidString.lowercased(),
+                        subject: subject.description
+                    )
+                    var statements: [PostgresQuery] = [
+                        "SELECT haven_require_live_keys(\([keyID]))",
+                        """
+                        INSERT INTO psychotherapy_notes (id, practice_id, author_id, chart_kind, chart_id, body, body_key_id)
+                        VALUES (\(id), \(actor.practiceID), \(actor.staffID), \(chart.kind), \(chart.id), \
+                        \(try Sealer.seal(Array(body.utf8), with: key, context: context)), \(keyID))
+                        """,
+                    ]
+                    statements += AuditStore.appendStatements(
+                        AuditEntry(
+                            actor: actor,
+                            action: "psychotherapy_note.write",
+                            entityType: "psychotherapy_note",
+                            entityID: id
+                        )
+                    )
+                    _ = try await connection.pipeline(statements)
+                }
+            } catch let error as PostgresError where error.code == .insufficientPrivilege {
+                throw ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")
+            }
+            return id
         }
-        return id
     }
 
     /// Reads a psychotherapy note: only its author can; anyone else gets `notFound` (audited).

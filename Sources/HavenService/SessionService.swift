@@ -45,18 +45,30 @@ public struct SessionService: Sendable {
             }
         let keys = self.keys
         let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            let reachable = try await connection.query(
+            // The chart's clients (nil when out of reach) and whether the couple is flagged high-risk.
+            let (clients, highRisk) = try await connection.query(
                 """
-                SELECT (SELECT count(*) FROM couples WHERE id = \(coupleID)) + (SELECT count(*) FROM clients WHERE id = \(clientID)),
+                SELECT coalesce((SELECT ARRAY[partner_a_id, partner_b_id] FROM couples WHERE id = \(coupleID)),
+                                (SELECT ARRAY[id] FROM clients WHERE id = \(clientID))),
                        \(coupleID)::uuid IS NOT NULL AND haven_couple_high_risk(\(coupleID))
                 """
-            )[0].decode((Int, Bool).self)
-            guard reachable.0 == 1 else {
+            )[0].decode(([UUID]?, Bool).self)
+            guard let clients else {
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: actor,
+                        action: "session.schedule",
+                        entityType: coupleID == nil ? "client" : "couple",
+                        entityID: coupleID ?? clientID ?? id,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
                 return ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")
             }
             var sealedReason: [UInt8]?
             var reasonKey: UUID?
-            if reachable.1, let coupleID {
+            if highRisk, let coupleID {
                 guard let reason = riskOverrideReason, !reason.allSatisfy(\.isWhitespace), let keys else {
                     try await AuditStore.append(
                         AuditEntry(
@@ -64,6 +76,7 @@ public struct SessionService: Sendable {
                             action: "session.schedule",
                             entityType: "couple",
                             entityID: coupleID,
+                            clients: clients,
                             outcome: .denied
                         ),
                         on: connection
@@ -100,7 +113,8 @@ public struct SessionService: Sendable {
                     actor: actor,
                     action: reasonKey == nil ? "session.schedule" : "session.schedule.risk_override",
                     entityType: "session",
-                    entityID: id
+                    entityID: id,
+                    clients: clients
                 )
             )
             _ = try await connection.pipeline(statements)
@@ -119,18 +133,54 @@ public struct SessionService: Sendable {
                 "a session can be completed, cancelled, late_cancelled or no_show"
             )
         }
-        try await pool.transaction(as: actor) { connection in
-            let updated = try await connection.execute(
-                "UPDATE therapy_sessions SET status = \(status.rawValue) WHERE id = \(id) AND status = 'scheduled'"
-            )
-            guard updated == 1 else {
-                throw ServiceError(.notFound, field: "session", "no scheduled session with this id in your caseload")
+        let refusal = try await pool.transaction(as: actor) { connection -> ServiceError? in
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT s.status,
+                           CASE WHEN s.couple_id IS NULL THEN ARRAY[s.client_id]
+                                ELSE (SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = s.couple_id)
+                           END
+                    FROM therapy_sessions s WHERE s.id = \(id) FOR UPDATE OF s
+                    """
+                ).singleRow()
+            else {
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: actor,
+                        action: "session.\(status.rawValue)",
+                        entityType: "session",
+                        entityID: id,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+                return ServiceError(.notFound, field: "session", "no session with this id in your caseload")
             }
-            try await AuditStore.append(
-                AuditEntry(actor: actor, action: "session.\(status.rawValue)", entityType: "session", entityID: id),
-                on: connection
+            let (current, clients) = try row.decode((String, [UUID]?).self)
+            guard current == SessionStatus.scheduled.rawValue else {
+                return ServiceError(
+                    .conflict,
+                    field: "session",
+                    "the session is already \(current.replacingOccurrences(of: "_", with: " ")); only a scheduled one changes"
+                )
+            }
+            var statements: [PostgresQuery] = [
+                "UPDATE therapy_sessions SET status = \(status.rawValue) WHERE id = \(id)"
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    actor: actor,
+                    action: "session.\(status.rawValue)",
+                    entityType: "session",
+                    entityID: id,
+                    clients: clients ?? []
+                )
             )
+            _ = try await connection.pipeline(statements)
+            return nil
         }
+        if let refusal { throw refusal }
     }
 }
 
