@@ -138,7 +138,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HavenServiceTests",
-            dependencies: ["HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport"],
+            dependencies: [
+                "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -10,6 +10,7 @@ extension PostgresConnection {
         if queries.isEmpty { return [] }
         defer { publishReuseState() }
         let handle = try liveHandle()
+        for query in queries { logStatement(query) }
         return try await withTaskCancellationHandler {
             handle.setStatementRunning(true)
             defer { handle.setStatementRunning(false) }

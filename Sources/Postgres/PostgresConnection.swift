@@ -218,11 +218,23 @@ public actor PostgresConnection {
         try Task.checkCancellation()
         defer { publishReuseState() }
         let handle = try liveHandle()
+        logStatement(query)
         return try await withTaskCancellationHandler {
             PostgresRows(result: try run(query, on: handle))
         } onCancel: {
             handle.cancel()
         }
+    }
+
+    /// Logs a statement at trace level: its SQL text (values are never in it: they are bound) and how
+    /// many values it binds.
+    func logStatement(_ query: PostgresQuery) {
+        logger.trace(
+            "statement",
+            metadata: [
+                "db.statement": "\(query.sql)", "db.parameters": "\(query.bindings.count)", "db.connection": "\(id)",
+            ]
+        )
     }
 
     /// Runs one statement and returns how many rows it affected.

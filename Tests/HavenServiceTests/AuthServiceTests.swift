@@ -2,6 +2,7 @@ import Foundation
 import HavenService
 import HavenStore
 import HavenTestSupport
+import Logging
 import Postgres
 import Sealing
 import Testing
@@ -16,17 +17,20 @@ struct StaffFixture {
     static let password = "correct horse battery"
     static let hasher = PasswordHasher(parameters: .init(logN: 10, r: 8, p: 1))
 
-    static func with<Value>(_ body: (StaffFixture) async throws -> Value) async throws -> Value {
+    static func with<Value>(
+        logger: Logger = TestDatabase.logger,
+        _ body: (StaffFixture) async throws -> Value
+    ) async throws -> Value {
         try await TestDatabase.with { configuration in
             let owner = ConnectionPool(
                 configuration: configuration,
                 limits: .init(maxConnections: 4),
-                logger: TestDatabase.logger
+                logger: logger
             )
             let app = ConnectionPool(
                 configuration: try await TestDatabase.appConfiguration(for: configuration),
                 limits: .init(maxConnections: 4),
-                logger: TestDatabase.logger
+                logger: logger
             )
             let staff = StaffService(pool: owner, hasher: hasher)
             let practiceID = try await staff.createPractice(name: "Harbor Counseling", timeZone: "America/Chicago")

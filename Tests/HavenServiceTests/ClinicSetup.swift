@@ -3,6 +3,7 @@ import HavenCore
 import HavenService
 import HavenStore
 import HavenTestSupport
+import Logging
 import Postgres
 import Sealing
 
@@ -18,8 +19,11 @@ struct ClinicSetup {
     let counselorBID: UUID
     let keys: KeyManager
 
-    static func with<Value>(_ body: (ClinicSetup) async throws -> Value) async throws -> Value {
-        try await StaffFixture.with { fixture in
+    static func with<Value>(
+        logger: Logger = TestDatabase.logger,
+        _ body: (ClinicSetup) async throws -> Value
+    ) async throws -> Value {
+        try await StaffFixture.with(logger: logger) { fixture in
             let counselorBID = try await fixture.staff.createStaff(
                 .init(
                     email: "sam@harbor.example",
@@ -40,7 +44,7 @@ struct ClinicSetup {
                 practiceID: fixture.practiceID,
                 source: "test"
             )
-            let keys = KeyManager(ring: try MasterKeyring.generate(), logger: TestDatabase.logger)
+            let keys = KeyManager(ring: try MasterKeyring.generate(), logger: logger)
             try await fixture.owner.withConnection { try await keys.checkMasterKeys(on: $0) }
             func actor(_ id: UUID, _ roles: Set<StaffActor.Role>) -> StaffActor {
                 StaffActor(staffID: id, practiceID: fixture.practiceID, roles: roles, source: "test")
