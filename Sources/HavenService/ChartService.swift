@@ -254,24 +254,86 @@ public struct ChartService: Sendable {
         return found
     }
 
-    /// The couples in the actor's caseload (no clinical text).
+    /// One line of a caseload: a couple with where their therapy stands.
+    public struct CoupleSummary: Sendable, Equatable {
+        public var id: UUID
+        public var partnerA: String
+        public var partnerB: String
+        public var status: String
+        public var counselorID: UUID
+        public var startDate: CalendarDate
+        /// The EFT stage and step of the latest note, by session date; nil before the first note.
+        public var stage: Int?
+        public var step: Int?
+        /// Whether that latest note records high risk (the couple's open high-risk flag).
+        public var highRisk: Bool
+        public var lastSession: Date?
+        public var nextSession: Date?
+    }
+
+    /// The couples in the actor's reach (their own and their supervisees'), or one counselor's, with
+    /// each couple's current stage and step and their last and next sessions. Audited as a caseload
+    /// read.
     public func listCouples(
+        counselor: UUID? = nil,
+        now: Date = Date(),
         actor: StaffActor
-    ) async throws -> [(id: UUID, partnerA: String, partnerB: String, status: String)] {
+    ) async throws
+        -> [CoupleSummary]
+    {
         try await pool.transaction(as: actor) { connection in
-            try await AuditStore.append(
-                AuditEntry(actor: actor, action: "couple.list", entityType: "caseload", entityID: actor.staffID),
-                on: connection
+            let rows = try await connection.pipeline(
+                [
+                    """
+                    SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status,
+                           c.counselor_id, c.start_date, n.stage::int4, n.step::int4, coalesce(n.risk_level = 'high', false),
+                           (SELECT max(s.scheduled_start) FROM therapy_sessions s
+                            WHERE s.practice_id = c.practice_id AND s.couple_id = c.id AND s.status = 'completed'),
+                           (SELECT min(s.scheduled_start) FROM therapy_sessions s
+                            WHERE s.practice_id = c.practice_id AND s.couple_id = c.id AND s.status = 'scheduled'
+                              AND s.scheduled_start >= \(now))
+                    FROM couples c
+                    JOIN clients a ON a.id = c.partner_a_id
+                    JOIN clients b ON b.id = c.partner_b_id
+                    LEFT JOIN LATERAL (
+                        SELECT pn.stage, pn.step, pn.risk_level
+                        FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
+                        WHERE pn.practice_id = c.practice_id AND pn.chart_kind = 'couple' AND pn.chart_id = c.id
+                        ORDER BY s.scheduled_start DESC, pn.created_at DESC
+                        LIMIT 1
+                    ) n ON true
+                    WHERE \(counselor)::uuid IS NULL OR c.counselor_id = \(counselor)
+                    ORDER BY c.start_date, c.id
+                    """
+                ]
+                    + AuditStore.appendStatements(
+                        AuditEntry(
+                            actor: actor,
+                            action: "couple.list",
+                            entityType: "caseload",
+                            entityID: counselor ?? actor.staffID
+                        )
+                    )
             )
-            return try await connection.query(
-                """
-                SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status
-                FROM couples c
-                JOIN clients a ON a.id = c.partner_a_id
-                JOIN clients b ON b.id = c.partner_b_id
-                ORDER BY c.start_date, c.id
-                """
-            ).map { try $0.decode((UUID, String, String, String).self) }
+            return try rows[0].map { row in
+                let (id, a, b, status, counselorID, start, stage, step, highRisk) = try row.decode(
+                    (UUID, String, String, String, UUID, CalendarDate, Int32?, Int32?, Bool).self
+                )
+                let (last, next) = try row.decode((Date?, Date?).self, from: 9)
+                return CoupleSummary(
+                    id: id,
+                    partnerA: a,
+                    partnerB: b,
+                    status: status,
+                    counselorID: counselorID,
+                    startDate: start,
+                    stage: stage.map(Int.init),
+                    step: step.map(Int.init),
+                    highRisk: highRisk,
+                    lastSession: last,
+                    nextSession: next
+                )
+            }
         }
     }
 

@@ -213,4 +213,33 @@ struct AppRoleReachTests {
             #expect(try keys[0].decode(0, as: Int.self) == 0)
         }
     }
+
+    @Test func theCaseloadListShowsStageStepAndSessions() async throws {
+        try await ClinicSetup.with { setup in
+            let (session, couple, _, _) = try await setup.completedSession()
+            let empty = try await setup.charts.listCouples(actor: setup.counselorA)
+            #expect(empty.count == 1 && empty[0].stage == nil && empty[0].nextSession == nil)
+            var draft = NoteServiceTests.draft
+            draft.stage = 2
+            draft.step = 5
+            draft.riskLevel = .high
+            _ = try await setup.notes.writeDraft(draft, session: session, actor: setup.counselorA)
+            let next = Date(timeIntervalSince1970: 1_800_000_000)
+            _ = try await setup.sessions.schedule(
+                .couple(couple),
+                start: next,
+                durationMinutes: 50,
+                format: .video,
+                riskOverrideReason: "Safety plan reviewed; both partners asked to continue conjoint work.",
+                actor: setup.counselorA
+            )
+            let now = Date(timeIntervalSince1970: 1_795_000_000)
+            let list = try await setup.charts.listCouples(now: now, actor: setup.counselorA)
+            #expect(list.count == 1)
+            #expect(list[0].stage == 2 && list[0].step == 5 && list[0].highRisk)
+            #expect(list[0].lastSession == Date(timeIntervalSince1970: 1_790_000_000) && list[0].nextSession == next)
+            #expect(try await setup.charts.listCouples(counselor: setup.counselorBID, actor: setup.counselorA).isEmpty)
+            #expect(try await setup.charts.listCouples(actor: setup.counselorB).isEmpty)
+        }
+    }
 }
