@@ -10,7 +10,9 @@ struct HavenBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "haven-bench",
         abstract: "Micro-benchmarks for scripts/bench (not shipped).",
-        subcommands: [Insert.self, Select.self, Transaction.self, Crypto.self, NoteWrite.self, NoteRead.self]
+        subcommands: [
+            Insert.self, Select.self, Transaction.self, Crypto.self, NoteWrite.self, NoteRead.self, Seed.self,
+        ]
     )
 }
 

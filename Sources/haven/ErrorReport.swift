@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import HavenService
 import HavenStore
 import Postgres
+import Sealing
 
 /// Turns any error into what the user sees: one line (or ArgumentParser's usage text) and an exit
 /// status. Never a stack trace, a SQL message or a value from the database.
@@ -14,36 +16,56 @@ struct ErrorReport {
 
     /// Prints the report and returns the exit status.
     func emit() -> Int32 {
+        if let (message, status) = Self.classify(error) {
+            printError("haven: \(message)")
+            return status
+        }
+        let code = Haven.exitCode(for: error)
+        let message = Haven.fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { print(message) }
+            return 0
+        }
+        if error is ExitCode || error is CleanExit {
+            if !message.isEmpty { printError(message) }
+            return code.rawValue
+        }
+        // Parse and validation errors: usage problems are the user's.
+        printError(message)
+        return 1
+    }
+
+    /// The one-line message and exit status of Haven's own errors (nil for ArgumentParser's).
+    static func classify(_ error: any Error) -> (message: String, status: Int32)? {
         switch error {
+        case let error as KeptTextError:
+            guard let (message, status) = classify(error.underlying) else { return nil }
+            return ("\(message); your text is kept in \(error.path) (retry with --file \(error.path))", status)
         case let error as UserError:
-            printError("haven: \(error.message)")
-            return 1
+            return (error.message, 1)
+        case let error as ServiceError:
+            // Refusals and bad input: the user's to fix; the description names the field, never a value.
+            return (error.description, 1)
+        case let error as SealingError:
+            return (error.description, 2)
         case let error as MigrationError:
-            printError("haven: \(error)")
-            return 2
+            return (error.description, 2)
         case let error as PostgresError:
-            printError("haven: \(error)")
-            return error.code == .connectionFailed || error.code == .connectionLost ? 2 : 2
+            return (error.description, 2)
         default:
-            let code = Haven.exitCode(for: error)
-            let message = Haven.fullMessage(for: error)
-            if code == .success {
-                if !message.isEmpty { print(message) }
-                return 0
-            }
-            if error is ExitCode || error is CleanExit {
-                if !message.isEmpty { printError(message) }
-                return code.rawValue
-            }
-            // Parse and validation errors: usage problems are the user's.
-            printError(message)
-            return 1
+            return nil
         }
     }
 
     private func printError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
+}
+
+/// A failed write whose text was kept in a private file.
+struct KeptTextError: Error {
+    let underlying: any Error
+    let path: String
 }
 
 /// A problem with what the user asked for; the message says what was wrong and what to do.

@@ -1,0 +1,90 @@
+import Foundation
+import Postgres
+
+/// Turns what a person typed for a record (a UUID, or an unambiguous prefix of one, 8 or more hex
+/// digits) into its id, within the actor's reach. Prefix lookups are index range scans, not text
+/// matches, and a prefix that matches records out of reach matches nothing.
+public struct ReferenceResolver: Sendable {
+    let pool: ConnectionPool
+
+    /// - Parameter pool: connections as the application role.
+    public init(pool: ConnectionPool) {
+        self.pool = pool
+    }
+
+    /// The kinds of record a reference can name.
+    public enum Kind: String, Sendable, CaseIterable {
+        case client, couple, session, note, assignment, injury, goal, prompt, staff
+        case psychotherapyNote = "psychotherapy note"
+        case grant = "break-glass grant"
+
+        var table: StaticString {
+            switch self {
+            case .client: "clients"
+            case .couple: "couples"
+            case .session: "therapy_sessions"
+            case .note: "progress_notes"
+            case .assignment: "homework_assignments"
+            case .injury: "attachment_injuries"
+            case .goal: "treatment_goals"
+            case .prompt: "homework_prompts"
+            case .staff: "staff"
+            case .psychotherapyNote: "psychotherapy_notes"
+            case .grant: "break_glass_grants"
+            }
+        }
+    }
+
+    /// The shortest prefix accepted.
+    public static let minimumPrefix = 8
+
+    /// Resolves `text` to one record's id.
+    ///
+    /// - Throws: `invalidInput` (field = the kind) for text that is neither a UUID nor a prefix of 8+
+    ///   hex digits, or a prefix matching several records (naming them); `notFound` when nothing in
+    ///   reach matches.
+    public func resolve(_ text: String, as kind: Kind, actor: StaffActor) async throws -> UUID {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if let id = UUID(uuidString: trimmed) { return id }
+        let digits = trimmed.filter { $0 != "-" }
+        guard digits.count >= Self.minimumPrefix, digits.count < 32, digits.allSatisfy(\.isHexDigit) else {
+            throw ServiceError(
+                .invalidInput,
+                field: kind.rawValue,
+                "'\(text.prefix(40))' is not a UUID or a prefix of at least \(Self.minimumPrefix) hex digits"
+            )
+        }
+        let low = Self.uuid(digits + String(repeating: "0", count: 32 - digits.count))
+        let high = Self.uuid(digits + String(repeating: "f", count: 32 - digits.count))
+        let matches = try await pool.transaction(as: actor) { connection in
+            try await connection.query(
+                """
+                SELECT id FROM \(unescaped: kind.table) WHERE id BETWEEN \(low) AND \(high) ORDER BY id LIMIT 5
+                """
+            ).map { try $0.decode(0, as: UUID.self) }
+        }
+        switch matches.count {
+        case 0:
+            throw ServiceError(
+                .notFound,
+                field: kind.rawValue,
+                "no \(kind.rawValue) in your reach starts with \(trimmed)"
+            )
+        case 1:
+            return matches[0]
+        default:
+            let names = matches.map { $0.uuidString.lowercased() }.joined(separator: ", ")
+            throw ServiceError(
+                .invalidInput,
+                field: kind.rawValue,
+                "\(trimmed) matches several: \(names)\(matches.count == 5 ? ", ..." : ""); give more digits"
+            )
+        }
+    }
+
+    private static func uuid(_ hex: String) -> UUID {
+        let characters = Array(hex)
+        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }
+        return UUID(uuidString: groups.joined(separator: "-"))!
+    }
+}

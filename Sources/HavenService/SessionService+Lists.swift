@@ -1,0 +1,70 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+
+extension SessionService {
+    /// A session as a schedule shows it.
+    public struct Listing: Sendable, Equatable {
+        public var id: UUID
+        public var chart: ChartReference
+        public var counselorID: UUID
+        public var start: Date
+        public var durationMinutes: Int
+        public var format: String
+        public var status: String
+        /// Whether a progress note exists for it.
+        public var noted: Bool
+    }
+
+    /// Sessions in the actor's reach: of one chart, and/or starting in `[from, to)`, by start time.
+    /// Audited as a schedule read, naming the chart's clients when one chart is asked for.
+    public func list(
+        chart: ChartReference? = nil,
+        from: Date? = nil,
+        to: Date? = nil,
+        actor: StaffActor
+    ) async throws -> [Listing] {
+        let couple: UUID? = if case .couple(let id) = chart { id } else { nil }
+        let client: UUID? = if case .client(let id) = chart { id } else { nil }
+        return try await pool.transaction(as: actor) { connection in
+            let rows = try await connection.pipeline(
+                [
+                    """
+                    SELECT s.id, s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
+                           s.status, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
+                    FROM therapy_sessions s
+                    WHERE (\(couple)::uuid IS NULL OR s.couple_id = \(couple))
+                      AND (\(client)::uuid IS NULL OR s.client_id = \(client))
+                      AND (\(from)::timestamptz IS NULL OR s.scheduled_start >= \(from))
+                      AND (\(to)::timestamptz IS NULL OR s.scheduled_start < \(to))
+                    ORDER BY s.scheduled_start, s.id
+                    """
+                ]
+                    + AuditStore.appendStatements(
+                        AuditEntry(
+                            actor: actor,
+                            action: "session.list",
+                            entityType: chart?.kind ?? "caseload",
+                            entityID: chart?.id ?? actor.staffID
+                        )
+                    )
+            )
+            return try rows[0].map { row in
+                let (id, couple, client, counselor, start, minutes, format, status, noted) = try row.decode(
+                    (UUID, UUID?, UUID?, UUID, Date, Int32, String, String, Bool).self
+                )
+                return Listing(
+                    id: id,
+                    chart: couple.map(ChartReference.couple) ?? .client(client ?? id),
+                    counselorID: counselor,
+                    start: start,
+                    durationMinutes: Int(minutes),
+                    format: format,
+                    status: status,
+                    noted: noted
+                )
+            }
+        }
+    }
+}
