@@ -14,7 +14,7 @@ public struct ReferenceResolver: Sendable {
 
     /// The kinds of record a reference can name.
     public enum Kind: String, Sendable, CaseIterable {
-        case client, couple, session, note, assignment, injury, goal, prompt, staff
+        case client, couple, session, note, assignment, injury, goal, prompt, staff, practice
         case psychotherapyNote = "psychotherapy note"
         case grant = "break-glass grant"
 
@@ -29,6 +29,7 @@ public struct ReferenceResolver: Sendable {
             case .goal: "treatment_goals"
             case .prompt: "homework_prompts"
             case .staff: "staff"
+            case .practice: "practices"
             case .psychotherapyNote: "psychotherapy_notes"
             case .grant: "break_glass_grants"
             }
@@ -44,6 +45,29 @@ public struct ReferenceResolver: Sendable {
     ///   hex digits, or a prefix matching several records (naming them); `notFound` when nothing in
     ///   reach matches.
     public func resolve(_ text: String, as kind: Kind, actor: StaffActor) async throws -> UUID {
+        try actor.validate()
+        return try await resolve(
+            text,
+            as: kind,
+            practiceID: actor.practiceID,
+            staffID: actor.staffID,
+            breakGlass: actor.breakGlass
+        )
+    }
+
+    /// As `resolve(_:as:actor:)` for operators (the owner role's pool): within one practice, or any
+    /// when `practiceID` is nil (practices themselves).
+    public func resolve(_ text: String, as kind: Kind, practiceID: UUID?) async throws -> UUID {
+        try await resolve(text, as: kind, practiceID: practiceID, staffID: nil, breakGlass: false)
+    }
+
+    private func resolve(
+        _ text: String,
+        as kind: Kind,
+        practiceID: UUID?,
+        staffID: UUID?,
+        breakGlass: Bool
+    ) async throws -> UUID {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         if let id = UUID(uuidString: trimmed) { return id }
         let digits = trimmed.filter { $0 != "-" }
@@ -56,12 +80,21 @@ public struct ReferenceResolver: Sendable {
         }
         let low = Self.uuid(digits + String(repeating: "0", count: 32 - digits.count))
         let high = Self.uuid(digits + String(repeating: "f", count: 32 - digits.count))
-        let matches = try await pool.transaction(as: actor) { connection in
-            try await connection.query(
-                """
-                SELECT id FROM \(unescaped: kind.table) WHERE id BETWEEN \(low) AND \(high) ORDER BY id LIMIT 5
-                """
-            ).map { try $0.decode(0, as: UUID.self) }
+        let query: PostgresQuery = """
+            SELECT id FROM \(unescaped: kind.table) WHERE id BETWEEN \(low) AND \(high) ORDER BY id LIMIT 5
+            """
+        let matches: [UUID]
+        if let practiceID {
+            matches = try await pool.transaction(
+                practiceID: practiceID,
+                staffID: staffID,
+                breakGlass: breakGlass,
+                prologue: []
+            ) { connection, _ in
+                try await connection.query(query).map { try $0.decode(0, as: UUID.self) }
+            }
+        } else {
+            matches = try await pool.query(query).map { try $0.decode(0, as: UUID.self) }
         }
         switch matches.count {
         case 0:

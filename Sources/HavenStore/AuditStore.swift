@@ -84,6 +84,9 @@ public enum AuditStore {
         public var action: String?
         public var from: Date?
         public var to: Date?
+        /// Only entries made under break-glass access.
+        public var breakGlassOnly: Bool
+        public var outcome: AuditEntry.Outcome?
         public var limit: Int
 
         public init(
@@ -93,6 +96,8 @@ public enum AuditStore {
             action: String? = nil,
             from: Date? = nil,
             to: Date? = nil,
+            breakGlassOnly: Bool = false,
+            outcome: AuditEntry.Outcome? = nil,
             limit: Int = 1_000
         ) {
             self.practiceID = practiceID
@@ -101,6 +106,8 @@ public enum AuditStore {
             self.action = action
             self.from = from
             self.to = to
+            self.breakGlassOnly = breakGlassOnly
+            self.outcome = outcome
             self.limit = limit
         }
     }
@@ -115,6 +122,8 @@ public enum AuditStore {
               AND (\(filter.action)::text IS NULL OR action = \(filter.action))
               AND (\(filter.from)::timestamptz IS NULL OR occurred_at >= \(filter.from))
               AND (\(filter.to)::timestamptz IS NULL OR occurred_at < \(filter.to))
+              AND (NOT \(filter.breakGlassOnly) OR break_glass)
+              AND (\(filter.outcome?.rawValue)::text IS NULL OR outcome = \(filter.outcome?.rawValue))
             ORDER BY seq LIMIT \(filter.limit)
             """
         return try await connection.query(query).map(stored)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenCore
 import HavenService
 import HavenStore
 import Postgres
@@ -46,6 +47,8 @@ struct ErrorReport {
         case let error as ServiceError:
             // Refusals and bad input: the user's to fix; the description names the field, never a value.
             return (error.description, 1)
+        case let error as DomainError:
+            return ("\(error.field): \(error.message)", 1)
         case let error as SealingError:
             return (error.description, 2)
         case let error as MigrationError:

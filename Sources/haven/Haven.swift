@@ -10,23 +10,40 @@ struct Haven: AsyncParsableCommand {
         commandName: "haven",
         abstract: "Practice management for Emotionally Focused Couples Therapy.",
         discussion: """
-            Commands are `haven <noun> <verb>`. Operator commands (db, keys) use the owner database URL from \
-            HAVEN_OWNER_DATABASE_URL, or HAVEN_DATABASE_URL when that is unset. Run `scripts/start` for \
-            a private database with everything set.
+            Commands are `haven <noun> <verb>`; ids are UUIDs or unambiguous prefixes of 8+ hex digits, and \
+            read commands take --json. Clinical commands act as the staff member signed in with `haven \
+            login`, through HAVEN_DATABASE_URL (the haven_app role) and the master key \
+            (HAVEN_MASTER_KEY_FILE). Operator commands (practice, staff, audit, db, keys) use the owner URL \
+            in HAVEN_OWNER_DATABASE_URL. `scripts/start` starts a private database and prints all three.
 
             Exit status: 0 success, 1 a problem with the input, 2 a problem with the system.
 
             Documentation: docs/ (architecture, CLI reference, encryption, security, operations).
             """,
         version: version,
-        subcommands: [DatabaseCommand.self, KeysCommand.self]
+        subcommands: [
+            LoginCommand.self, LogoutCommand.self, WhoamiCommand.self, ClientCommand.self, CoupleCommand.self,
+            SessionCommand.self, NoteCommand.self, HomeworkCommand.self, MeasureCommand.self, InjuryCommand.self,
+            GoalCommand.self, ExportCommand.self, BreakGlassCommand.self, AuditCommand.self, PracticeCommand.self,
+            StaffCommand.self, DatabaseCommand.self, KeysCommand.self,
+        ]
     )
 
     /// Parses the command line, runs the command, and maps failures to one line on stderr and an exit
     /// status: 0 success, 1 user error, 2 system error.
     static func main() async {
+        let command: ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            if let message = CommandSuggestion.message(for: Array(CommandLine.arguments.dropFirst())) {
+                FileHandle.standardError.write(Data("haven: \(message)\n".utf8))
+                Foundation.exit(1)
+            }
+            Foundation.exit(ErrorReport(error).emit())
+        }
+        do {
+            var command = command
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -60,7 +60,11 @@ struct KeyContext {
 
     /// Who ran the command, for the key event log: `cli:user@host`.
     static var source: String {
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        let user =
+            ProcessInfo.processInfo.environment["USER"] ?? getpwuid(geteuid()).map {
+                String(cString: $0.pointee.pw_name)
+            }
+            ?? "unknown"
         return "cli:\(user)@\(ProcessInfo.processInfo.hostName)".prefix(200).description
     }
 }

@@ -95,3 +95,13 @@ func short(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) 
 
 /// Lowercase UUID text, for JSON.
 func full(_ id: UUID) -> String { id.uuidString.lowercased() }
+
+/// A stage's short name for tables.
+func stageName(_ stage: Int) -> String {
+    switch stage {
+    case 1: "de-escalation"
+    case 2: "restructuring"
+    case 3: "consolidation"
+    default: ""
+    }
+}

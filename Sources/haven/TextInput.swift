@@ -27,10 +27,11 @@ struct TextInputOptions: ParsableArguments {
         } else {
             text = try Self.edit(template: template)
         }
-        guard !text.allSatisfy(\.isWhitespace) else {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else {
             throw UserError(message: "the \(what) is empty; nothing was written")
         }
-        return text
+        return trimmed
     }
 
     /// Opens the user's editor on a private temporary file and returns what they saved, without the

@@ -1,0 +1,197 @@
+import ArgumentParser
+import Foundation
+import HavenService
+import HavenStore
+import Postgres
+
+/// `haven audit`: the hash-chained audit log (operators, owner database URL).
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "List, verify and export the head of the audit log (operators).",
+        subcommands: [List.self, Verify.self, Head.self]
+    )
+
+    struct Line: Encodable {
+        var seq: Int
+        var occurredAt: Date
+        var staffID: String?
+        var roles: [String]
+        var breakGlass: Bool
+        var action: String
+        var entityType: String?
+        var entityID: String?
+        var clientIDs: [String]
+        var outcome: String
+        var source: String
+        var requestID: String?
+        var hash: String
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List audit entries, oldest first, by client, staff, action, outcome and any date range.",
+            discussion: """
+                Dates are ISO 8601 (practice time unless an offset or Z is given); --to is exclusive.
+
+                Example:
+                  haven audit list --client 3f2a91c0 --from 2026-01-01T00:00
+                  haven audit list --break-glass --json
+                  haven audit list --outcome denied --action note.read
+                """
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: StaffCommand.PracticeOption
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Entries naming this client (full id).") var client: String?
+        @Option(help: "Entries by this staff member (id or prefix).") var staff: String?
+        @Option(help: "Entries with this action (e.g. note.read).") var action: String?
+        @Option(help: "success, denied or failed.") var outcome: String?
+        @Option(help: "From this instant (inclusive).") var from: String?
+        @Option(help: "Until this instant (exclusive).") var to: String?
+        @Flag(help: "Only entries made under break-glass access.") var breakGlass = false
+        @Option(help: "At most this many entries.") var limit = 1_000
+
+        func run() async throws {
+            let outcome = try self.outcome.map { text in
+                guard let value = AuditEntry.Outcome(rawValue: text) else {
+                    throw UserError(message: "--outcome: '\(text)' is not one of: success, denied, failed")
+                }
+                return value
+            }
+            guard (1...100_000).contains(limit) else { throw UserError(message: "--limit: must be 1 to 100000") }
+            try await Operator.with(database) { op in
+                let practiceID = try await op.practice(practice.practice)
+                let zone = try await StaffService(pool: op.pool).practices().first { $0.id == practiceID }?.timeZone
+                let style = DateStyle(timeZoneName: zone ?? "UTC")
+                let clientID = try client.map { text in
+                    guard let id = UUID(uuidString: text) else {
+                        throw UserError(
+                            message: "--client: '\(text.prefix(40))' is not a UUID (the audit log holds full ids)"
+                        )
+                    }
+                    return id
+                }
+                let filter = AuditStore.Filter(
+                    practiceID: practiceID,
+                    clientID: clientID,
+                    staffID: try await staff.asyncMap { try await op.staff($0, practice: practiceID) },
+                    action: action,
+                    from: try from.map { try style.parseDateTime($0, option: "--from") },
+                    to: try to.map { try style.parseDateTime($0, option: "--to") },
+                    breakGlassOnly: breakGlass,
+                    outcome: outcome,
+                    limit: limit
+                )
+                let entries = try await op.pool.withConnection { try await AuditStore.list(filter, on: $0) }
+                let lines = entries.map {
+                    Line(
+                        seq: $0.seq,
+                        occurredAt: $0.entry.occurredAt,
+                        staffID: $0.entry.staffID.map(full),
+                        roles: $0.entry.staffRoles,
+                        breakGlass: $0.entry.breakGlass,
+                        action: $0.entry.action,
+                        entityType: $0.entry.entityType,
+                        entityID: $0.entry.entityID.map(full),
+                        clientIDs: $0.entry.clientIDs.map(full),
+                        outcome: $0.entry.outcome.rawValue,
+                        source: $0.entry.source,
+                        requestID: $0.entry.requestID,
+                        hash: $0.hash.map { String(format: "%02x", $0) }.joined()
+                    )
+                }
+                try output.emit(lines) {
+                    guard !entries.isEmpty else { return "No entries match." }
+                    return TextTable(
+                        header: ["SEQ", "WHEN", "STAFF", "ACTION", "ENTITY", "CLIENTS", "OUTCOME", "SOURCE"],
+                        rows: entries.map {
+                            [
+                                "\($0.seq)", style.dateTime($0.entry.occurredAt),
+                                ($0.entry.staffID.map(short) ?? "operator")
+                                    + ($0.entry.breakGlass ? " BREAK-GLASS" : ""),
+                                $0.entry.action,
+                                [$0.entry.entityType, $0.entry.entityID.map(short)].compactMap { $0 }.joined(
+                                    separator: " "
+                                ),
+                                $0.entry.clientIDs.map(short).joined(separator: ","), $0.entry.outcome.rawValue,
+                                $0.entry.source,
+                            ]
+                        }
+                    ).render()
+                }
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the practice's hash chain; name the first broken link.",
+            discussion: "Exit status 0 when intact, 2 when broken.\n\nExample:\n  haven audit verify"
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: StaffCommand.PracticeOption
+
+        func run() async throws {
+            try await Operator.with(database) { op in
+                let practiceID = try await op.practice(practice.practice)
+                let result = try await op.pool.withConnection {
+                    try await AuditStore.verify(practiceID: practiceID, on: $0)
+                }
+                if let broken = result.firstBreak {
+                    FileHandle.standardError.write(Data("haven: the audit chain is broken: \(broken)\n".utf8))
+                    throw ExitCode(2)
+                }
+                let head = result.head.map {
+                    "head seq \($0.seq), hash \($0.hash.map { String(format: "%02x", $0) }.joined())"
+                }
+                print("Intact: \(result.count) entries; \(head ?? "empty").")
+            }
+        }
+    }
+
+    struct Head: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the chain head (last seq and hash) to keep off-site.",
+            discussion: """
+                Keep the output somewhere the database's administrators cannot edit; a later 'haven audit \
+                verify' plus a matching seq/hash proves nothing before it was rewritten.
+
+                Example:
+                  haven audit head --json >> /secure/offsite/haven-audit-heads.jsonl
+                """
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: StaffCommand.PracticeOption
+        @OptionGroup var output: OutputOptions
+
+        struct HeadView: Encodable {
+            var practiceID: String
+            var seq: Int
+            var hash: String
+            var takenAt: Date
+        }
+
+        func run() async throws {
+            try await Operator.with(database) { op in
+                let practiceID = try await op.practice(practice.practice)
+                let result = try await op.pool.withConnection {
+                    try await AuditStore.verify(practiceID: practiceID, on: $0)
+                }
+                if let broken = result.firstBreak {
+                    throw UserError(message: "the audit chain is broken (\(broken)); run 'haven audit verify'")
+                }
+                let view = HeadView(
+                    practiceID: full(practiceID),
+                    seq: result.head?.seq ?? 0,
+                    hash: result.head?.hash.map { String(format: "%02x", $0) }.joined() ?? "",
+                    takenAt: Date()
+                )
+                try output.emit(view) { "\(view.practiceID) seq \(view.seq) hash \(view.hash)" }
+            }
+        }
+    }
+}

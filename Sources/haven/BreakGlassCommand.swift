@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import HavenService
+
+/// `haven break-glass`: emergency read access to a chart outside your caseload.
+struct BreakGlassCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "break-glass",
+        abstract: "Open, close and list emergency read access to a chart outside your caseload.",
+        discussion: """
+            A grant needs a written reason (20+ characters), lasts one hour by default (at most eight), and \
+            applies only to commands run with --break-glass, which are read-only and flagged in the audit log.
+
+            Example:
+              haven break-glass open --couple 3f2a91c0 --reason "Client in crisis; their counselor is unreachable"
+              haven note list --couple 3f2a91c0 --break-glass
+            """,
+        subcommands: [Open.self, Close.self, List.self]
+    )
+
+    struct Open: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open a grant on one chart.")
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var chart: SessionCommand.ChartOptions
+        @Option(help: "Why you need the access (sealed, 20+ characters).") var reason: String
+        @Option(help: "How long, in minutes (1-480).") var minutes = 60
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                // The chart is outside the actor's caseload: only a full id can name it.
+                let target: ChartReference
+                switch (chart.couple, chart.client) {
+                case (let couple?, nil): target = .couple(try uuid(couple, "--couple"))
+                case (nil, let client?): target = .client(try uuid(client, "--client"))
+                default: throw UserError(message: "give exactly one of --couple and --client")
+                }
+                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
+                let grant = try await BreakGlassService(pool: clinic.pool, keys: clinic.keys)
+                    .open(target, reason: reason, duration: .seconds(minutes * 60), actor: clinic.actor)
+                print(
+                    "Grant \(full(grant.id)) open until \(style.dateTime(grant.expiresAt)); add --break-glass to read."
+                )
+            }
+        }
+
+        private func uuid(_ text: String, _ option: String) throws -> UUID {
+            guard let id = UUID(uuidString: text) else {
+                throw UserError(message: "\(option): give the chart's full id (prefixes reach only your caseload)")
+            }
+            return id
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a grant before it expires.",
+            discussion: "Example:\n  haven break-glass close 6d7e8f90"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Argument(help: "Grant id or prefix.") var id: String
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let grantID = try await clinic.resolve(id, as: .grant)
+                try await BreakGlassService(pool: clinic.pool, keys: clinic.keys).close(grantID, actor: clinic.actor)
+                print("Closed.")
+            }
+        }
+    }
+
+    struct Line: Encodable {
+        var id: String
+        var chartKind: String
+        var chartID: String
+        var grantedAt: Date
+        var expiresAt: Date
+        var revokedAt: Date?
+        var live: Bool
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List your grants, newest first.",
+            discussion: "Example:\n  haven break-glass list"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
+                let grants = try await BreakGlassService(pool: clinic.pool, keys: clinic.keys).grants(
+                    actor: clinic.actor
+                )
+                let lines = grants.map {
+                    Line(
+                        id: full($0.id),
+                        chartKind: $0.chart.kind,
+                        chartID: full($0.chart.id),
+                        grantedAt: $0.grantedAt,
+                        expiresAt: $0.expiresAt,
+                        revokedAt: $0.revokedAt,
+                        live: $0.isLive()
+                    )
+                }
+                try output.emit(lines) {
+                    guard !grants.isEmpty else { return "No break-glass grants." }
+                    return TextTable(
+                        header: ["ID", "CHART", "GRANTED", "EXPIRES", "STATE"],
+                        rows: grants.map {
+                            [
+                                short($0.id), "\($0.chart.kind) \(short($0.chart.id))", style.dateTime($0.grantedAt),
+                                style.dateTime($0.expiresAt),
+                                $0.isLive() ? "live" : ($0.revokedAt == nil ? "expired" : "closed"),
+                            ]
+                        }
+                    ).render()
+                }
+            }
+        }
+    }
+}

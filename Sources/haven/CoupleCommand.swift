@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+import HavenService
+import Postgres
+
+/// `haven couple`: couple charts, the unit of EFT work.
+struct CoupleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "couple",
+        abstract: "Open, list and show couple charts.",
+        subcommands: [Add.self, List.self, Show.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open a couple chart for two clients of your caseload.",
+            discussion: """
+                Presenting concerns (optional, sealed) come from --concerns-file, or are left empty.
+
+                Example:
+                  haven couple add --partner-a 3f2a91c0 --partner-b 7b1c22d4 --start 2026-09-01 --concerns-file intake.txt
+                """
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Option(help: "Partner A's client id or prefix.") var partnerA: String
+        @Option(help: "Partner B's client id or prefix.") var partnerB: String
+        @Option(help: "Start date (YYYY-MM-DD; default today).") var start: String?
+        @Option(help: "File holding the presenting concerns ('-' for stdin).") var concernsFile: String?
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
+                var concerns: String?
+                if let concernsFile {
+                    var input = TextInputOptions()
+                    input.file = concernsFile
+                    concerns = try input.read(template: "", what: "presenting concerns")
+                }
+                let id = try await ChartService(pool: clinic.pool, keys: clinic.keys).createCouple(
+                    partnerA: try await clinic.resolve(partnerA, as: .client),
+                    partnerB: try await clinic.resolve(partnerB, as: .client),
+                    startDate: try start.map { try parseDate($0, option: "--start") } ?? style.today(),
+                    presentingConcerns: concerns,
+                    actor: clinic.actor
+                )
+                print(full(id))
+            }
+        }
+    }
+
+    /// A caseload line as `--json` prints it.
+    struct Line: Encodable {
+        var id: String
+        var partnerA: String
+        var partnerB: String
+        var status: String
+        var counselorID: String
+        var startDate: String
+        var stage: Int?
+        var step: Int?
+        var highRisk: Bool
+        var lastSession: Date?
+        var nextSession: Date?
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List your couples with their EFT stage and step and their sessions.",
+            discussion: """
+                Lists your caseload (and your supervisees', if you supervise), or one counselor's.
+
+                Example:
+                  haven couple list
+                  haven couple list --json
+                """
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Only this counselor's couples (id or prefix).") var counselor: String?
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
+                let counselorID = try await counselor.asyncMap { try await clinic.resolve($0, as: .staff) }
+                let couples = try await ChartService(pool: clinic.pool, keys: clinic.keys)
+                    .listCouples(counselor: counselorID, actor: clinic.actor)
+                let lines = couples.map {
+                    Line(
+                        id: full($0.id),
+                        partnerA: $0.partnerA,
+                        partnerB: $0.partnerB,
+                        status: $0.status,
+                        counselorID: full($0.counselorID),
+                        startDate: $0.startDate.description,
+                        stage: $0.stage,
+                        step: $0.step,
+                        highRisk: $0.highRisk,
+                        lastSession: $0.lastSession,
+                        nextSession: $0.nextSession
+                    )
+                }
+                try output.emit(lines) {
+                    guard !couples.isEmpty else { return "No couples in your caseload yet ('haven couple add')." }
+                    return TextTable(
+                        header: ["ID", "PARTNERS", "STATUS", "STAGE", "STEP", "RISK", "LAST SESSION", "NEXT SESSION"],
+                        rows: couples.map { couple in
+                            [
+                                short(couple.id), "\(couple.partnerA) & \(couple.partnerB)", couple.status,
+                                couple.stage.map { "\($0) \(stageName($0))" } ?? "-",
+                                couple.step.map(String.init) ?? "-",
+                                couple.highRisk ? "HIGH" : "",
+                                couple.lastSession.map(style.dateTime) ?? "-",
+                                couple.nextSession.map(style.dateTime) ?? "-",
+                            ]
+                        }
+                    ).render()
+                }
+            }
+        }
+    }
+
+    /// A couple chart as `--json` prints it.
+    struct View: Encodable {
+        var id: String
+        var partnerA: String
+        var partnerB: String
+        var counselorID: String
+        var startDate: String
+        var status: String
+        var presentingConcerns: String?
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a couple chart, presenting concerns included.",
+            discussion: "Example:\n  haven couple show 3f2a91c0 --json"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Couple id or prefix (8+ hex digits).") var id: String
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let charts = ChartService(pool: clinic.pool, keys: clinic.keys)
+                let couple = try await charts.couple(try await clinic.resolve(id, as: .couple), actor: clinic.actor)
+                let a = try await charts.client(couple.partnerA, actor: clinic.actor)
+                let b = try await charts.client(couple.partnerB, actor: clinic.actor)
+                let view = View(
+                    id: full(couple.id),
+                    partnerA: full(couple.partnerA),
+                    partnerB: full(couple.partnerB),
+                    counselorID: full(couple.counselorID),
+                    startDate: couple.startDate.description,
+                    status: couple.status.rawValue,
+                    presentingConcerns: couple.presentingConcerns
+                )
+                try output.emit(view) {
+                    """
+                    \(a.preferredName ?? a.legalName) (\(short(a.id))) & \(b.preferredName ?? b.legalName) (\(short(b.id)))  \(view.id)
+                    started \(view.startDate), \(view.status)
+                    presenting concerns: \(couple.presentingConcerns ?? "-")
+                    """
+                }
+            }
+        }
+    }
+}

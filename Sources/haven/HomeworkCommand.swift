@@ -1,0 +1,294 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+import HavenService
+import Postgres
+
+/// `haven homework`: the prompt library, assignments and each partner's responses.
+struct HomeworkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "homework",
+        abstract: "Browse the library, add prompts, assign homework, record responses, list what is open.",
+        subcommands: [Library.self, AddPrompt.self, Assign.self, Respond.self, Skip.self, Open.self]
+    )
+
+    struct PromptLine: Encodable {
+        var id: String
+        var title: String
+        var category: String
+        var frequency: String
+        var stages: [Int]
+        var joint: Bool
+        var builtIn: Bool
+        var instructions: String
+    }
+
+    struct Library: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List homework prompts: built-in and your practice's.",
+            discussion: "Example:\n  haven homework library --stage 1\n  haven homework library --json"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Only prompts suited to this EFT stage (1-3).") var stage: Int?
+        @Option(help: "Only this category (e.g. cycle_awareness).") var category: String?
+
+        func run() async throws {
+            let category = try self.category.map(HomeworkCategory.parse)
+            try await Clinic.with(options) { clinic in
+                let prompts = try await HomeworkService(pool: clinic.pool, keys: clinic.keys).library(
+                    actor: clinic.actor
+                )
+                .filter { prompt in
+                    (stage.map { s in prompt.stages.contains { $0.rawValue == s } } ?? true)
+                        && (category.map { $0 == prompt.category } ?? true)
+                }
+                let lines = prompts.map {
+                    PromptLine(
+                        id: full($0.id),
+                        title: $0.title,
+                        category: $0.category.rawValue,
+                        frequency: $0.frequency.rawValue,
+                        stages: $0.stages.map(\.rawValue),
+                        joint: $0.joint,
+                        builtIn: $0.builtIn,
+                        instructions: $0.instructions
+                    )
+                }
+                try output.emit(lines) {
+                    TextTable(
+                        header: ["ID", "TITLE", "CATEGORY", "STAGES", "FREQUENCY", "WHO", "SOURCE"],
+                        rows: lines.map {
+                            [
+                                String($0.id.prefix(8)), $0.title, $0.category,
+                                $0.stages.map(String.init).joined(separator: ","), $0.frequency,
+                                $0.joint ? "together" : "each alone", $0.builtIn ? "built-in" : "practice",
+                            ]
+                        }
+                    ).render()
+                }
+            }
+        }
+    }
+
+    struct AddPrompt: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-prompt",
+            abstract: "Add a prompt of your practice's own to the library.",
+            discussion: """
+                Instructions come from --file, stdin or $EDITOR.
+
+                Example:
+                  haven homework add-prompt --title "Evening check-in" --category emotional_check_in \\
+                      --frequency daily --stages 1,2 --joint --file prompt.txt
+                """
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Option(help: "Title (1-120 characters).") var title: String
+        @Option(help: "Category (see 'haven homework library').") var category: String
+        @Option(help: "once, daily or weekly.") var frequency = "once"
+        @Option(help: "EFT stages it suits, comma-separated (1,2,3).") var stages: String
+        @Flag(help: "The partners do it together (enactment-style).") var joint = false
+        @OptionGroup var input: TextInputOptions
+
+        func run() async throws {
+            var stageSet: Set<EFTStage> = []
+            for part in stages.split(separator: ",") {
+                guard let number = Int(part.trimmingCharacters(in: .whitespaces)),
+                    let stage = EFTStage(rawValue: number)
+                else { throw UserError(message: "--stages: '\(part)' is not a stage; use 1, 2 or 3") }
+                stageSet.insert(stage)
+            }
+            let category = try HomeworkCategory.parse(category)
+            let frequency = try HomeworkFrequency.parse(frequency)
+            let instructions = try input.read(template: NoteCommand.template, what: "instructions")
+            try await Clinic.with(options) { clinic in
+                print(
+                    full(
+                        try await HomeworkService(pool: clinic.pool, keys: clinic.keys).addPrompt(
+                            title: title,
+                            category: category,
+                            instructions: instructions,
+                            frequency: frequency,
+                            stages: stageSet,
+                            joint: joint,
+                            actor: clinic.actor
+                        )
+                    )
+                )
+            }
+        }
+    }
+
+    struct Assign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Assign a prompt to a couple (or one partner) from a session.",
+            discussion: """
+                Joint homework for a couple with an open high-risk flag needs --risk-override-reason.
+
+                Example:
+                  haven homework assign --prompt 0f1e2d3c --couple 3f2a91c0 --session 5d0e33aa --due 2026-12-01 --recurrence weekly
+                """
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Option(help: "Prompt id or prefix (see 'haven homework library').") var prompt: String
+        @Option(help: "Couple id or prefix.") var couple: String
+        @Option(help: "Only this partner (client id or prefix); default both.") var partner: String?
+        @Option(help: "The session it was assigned in (id or prefix).") var session: String
+        @Option(help: "Due date (YYYY-MM-DD).") var due: String
+        @Option(help: "none, daily or weekly.") var recurrence = "none"
+        @Option(help: "Why joint homework goes ahead despite an open high-risk flag (sealed, audited).")
+        var riskOverrideReason: String?
+
+        func run() async throws {
+            guard let recurrence = HomeworkService.Recurrence(rawValue: recurrence) else {
+                throw UserError(message: "--recurrence: '\(self.recurrence)' is not one of: none, daily, weekly")
+            }
+            let dueOn = try parseDate(due, option: "--due")
+            try await Clinic.with(options) { clinic in
+                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
+                let id = try await HomeworkService(pool: clinic.pool, keys: clinic.keys).assign(
+                    prompt: try await clinic.resolve(prompt, as: .prompt),
+                    couple: try await clinic.resolve(couple, as: .couple),
+                    partner: try await partner.asyncMap { try await clinic.resolve($0, as: .client) },
+                    session: try await clinic.resolve(session, as: .session),
+                    dueOn: dueOn,
+                    recurrence: recurrence,
+                    today: style.today(),
+                    riskOverrideReason: riskOverrideReason,
+                    actor: clinic.actor
+                )
+                print(full(id))
+            }
+        }
+    }
+
+    struct Respond: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a partner's response to an assignment.",
+            discussion: """
+                The response text (optional, sealed) comes from --file or stdin. It stays private to the \
+                counselor unless --shared (the partner chose to share it with the other partner).
+
+                Example:
+                  haven homework respond 7a8b9c0d --partner 3f2a91c0 --completion completed --file reply.txt --shared
+                """
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Argument(help: "Assignment id or prefix.") var assignment: String
+        @Option(help: "The responding partner (client id or prefix).") var partner: String
+        @Option(help: "completed or partly_completed.") var completion = "completed"
+        @Option(name: .customLong("file"), help: "Response text file ('-' for stdin).") var file: String?
+        @Flag(help: "The partner shares this response with the other partner.") var shared = false
+
+        func run() async throws {
+            guard let completion = HomeworkService.Completion(rawValue: completion) else {
+                throw UserError(
+                    message: "--completion: '\(self.completion)' is not one of: completed, partly_completed"
+                )
+            }
+            var text: String?
+            if let file {
+                var input = TextInputOptions()
+                input.file = file
+                text = try input.read(template: "", what: "response")
+            }
+            try await record(completion: completion, text: text)
+        }
+
+        func record(completion: HomeworkService.Completion, text: String?) async throws {
+            let write = {
+                try await Clinic.with(options) { clinic in
+                    try await HomeworkService(pool: clinic.pool, keys: clinic.keys).recordResponse(
+                        assignment: try await clinic.resolve(assignment, as: .assignment),
+                        partner: try await clinic.resolve(partner, as: .client),
+                        completion: completion,
+                        text: text,
+                        shareWithPartner: shared,
+                        actor: clinic.actor
+                    )
+                    print("Recorded.")
+                }
+            }
+            if let text { try await KeptText.guarding(text, kind: "response", write) } else { try await write() }
+        }
+    }
+
+    struct Skip: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that a partner skipped an assignment.",
+            discussion: "Example:\n  haven homework skip 7a8b9c0d --partner 3f2a91c0"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Argument(help: "Assignment id or prefix.") var assignment: String
+        @Option(help: "The partner (client id or prefix).") var partner: String
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                try await HomeworkService(pool: clinic.pool, keys: clinic.keys).recordResponse(
+                    assignment: try await clinic.resolve(assignment, as: .assignment),
+                    partner: try await clinic.resolve(partner, as: .client),
+                    completion: .skipped,
+                    actor: clinic.actor
+                )
+                print("Recorded as skipped.")
+            }
+        }
+    }
+
+    struct OpenLine: Encodable {
+        var id: String
+        var promptTitle: String
+        var coupleID: String
+        var partnerID: String?
+        var dueOn: String
+        var status: String
+    }
+
+    struct Open: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List open assignments (not yet answered by everyone they were given to).",
+            discussion: "Example:\n  haven homework open --overdue"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var output: OutputOptions
+        @Flag(help: "Only those past their due date.") var overdue = false
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
+                let open = try await HomeworkService(pool: clinic.pool, keys: clinic.keys)
+                    .openAssignments(today: style.today(), actor: clinic.actor)
+                    .filter { !overdue || $0.status == .overdue }
+                let lines = open.map {
+                    OpenLine(
+                        id: full($0.id),
+                        promptTitle: $0.promptTitle,
+                        coupleID: full($0.coupleID),
+                        partnerID: $0.partnerID.map(full),
+                        dueOn: $0.dueOn.description,
+                        status: $0.status.rawValue
+                    )
+                }
+                try output.emit(lines) {
+                    guard !open.isEmpty else { return overdue ? "Nothing overdue." : "No open homework." }
+                    return TextTable(
+                        header: ["ID", "PROMPT", "COUPLE", "FOR", "DUE", "STATUS"],
+                        rows: open.map {
+                            [
+                                short($0.id), $0.promptTitle, short($0.coupleID), $0.partnerID.map(short) ?? "both",
+                                $0.dueOn.description, $0.status.rawValue,
+                            ]
+                        }
+                    ).render()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+import HavenService
+
+/// `haven measure`: outcome measures (CSI-4/16/32 and practice-defined).
+struct MeasureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "measure",
+        abstract: "Record outcome measures and show a client's trend.",
+        subcommands: [Record.self, Trend.self]
+    )
+
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record an administration: item answers for CSI forms, a score for single-score measures.",
+            discussion: """
+                Example:
+                  haven measure record --measure CSI-4 --client 3f2a91c0 --items 4,3,4,3 --date 2026-11-20
+                  haven measure record --measure CLOSE --client 3f2a91c0 --score 12
+                """
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Option(help: "Measure code (CSI-4, CSI-16, CSI-32 or a practice's own).") var measure: String
+        @Option(help: "Client id or prefix.") var client: String
+        @Option(help: "Item answers, comma-separated, in form order.") var items: String?
+        @Option(help: "The score, for single-score measures.") var score: Double?
+        @Option(help: "Administration date (YYYY-MM-DD; default today).") var date: String?
+        @Option(help: "The session it was given in (id or prefix).") var session: String?
+
+        func run() async throws {
+            let answers = try (items ?? "").split(separator: ",").enumerated().map { index, part in
+                guard let value = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw UserError(message: "--items: item \(index + 1) ('\(part)') is not a whole number")
+                }
+                return value
+            }
+            try await Clinic.with(options) { clinic in
+                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
+                let service = MeasureService(pool: clinic.pool)
+                let result = try await service.record(
+                    measure: try await service.definitionID(code: measure, actor: clinic.actor),
+                    client: try await clinic.resolve(client, as: .client),
+                    administeredOn: try date.map { try parseDate($0, option: "--date") } ?? style.today(),
+                    items: answers,
+                    score: score,
+                    session: try await session.asyncMap { try await clinic.resolve($0, as: .session) },
+                    actor: clinic.actor
+                )
+                print("\(full(result.id)) total \(result.total.formatted(.number.precision(.fractionLength(0...2))))")
+            }
+        }
+    }
+
+    struct TrendView: Encodable {
+        struct Point: Encodable {
+            var date: String
+            var total: Double
+        }
+        var measure: String
+        var clientID: String
+        var points: [Point]
+        var cutoff: Double?
+        var reliableChangeIndex: Double?
+        var label: String?
+    }
+
+    struct Trend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a client's administrations of a measure, with reliable change from first to last.",
+            discussion: "Example:\n  haven measure trend --measure CSI-4 --client 3f2a91c0"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Measure code.") var measure: String
+        @Option(help: "Client id or prefix.") var client: String
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let service = MeasureService(pool: clinic.pool)
+                let clientID = try await clinic.resolve(client, as: .client)
+                let trend = try await service.trend(
+                    measure: try await service.definitionID(code: measure, actor: clinic.actor),
+                    client: clientID,
+                    actor: clinic.actor
+                )
+                let view = TrendView(
+                    measure: measure,
+                    clientID: full(clientID),
+                    points: trend.points.map { .init(date: $0.date.description, total: $0.total) },
+                    cutoff: trend.cutoff,
+                    reliableChangeIndex: trend.reliableChangeIndex,
+                    label: trend.label?.rawValue
+                )
+                try output.emit(view) {
+                    guard !trend.points.isEmpty else { return "No \(measure) administrations for this client." }
+                    var text = TextTable(
+                        header: ["DATE", "TOTAL", "BAND"],
+                        rows: trend.points.map { point in
+                            [
+                                point.date.description,
+                                point.total.formatted(.number.precision(.fractionLength(0...2))),
+                                trend.cutoff.map { point.total < $0 ? "distress" : "" } ?? "",
+                            ]
+                        }
+                    ).render()
+                    if let rci = trend.reliableChangeIndex, let label = trend.label {
+                        text +=
+                            "\nreliable change index \(rci.formatted(.number.precision(.fractionLength(2)))): \(label.rawValue)"
+                    }
+                    return text
+                }
+            }
+        }
+    }
+}

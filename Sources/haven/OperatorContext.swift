@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import HavenService
+import Postgres
+import Sealing
+
+/// An operator command's connection: the owner role, without row-level limits on practices.
+struct Operator {
+    let pool: ConnectionPool
+
+    static func with<Value>(
+        _ database: OwnerDatabaseOptions,
+        _ body: (Operator) async throws -> Value
+    ) async throws
+        -> Value
+    {
+        let pool = ConnectionPool(
+            configuration: try database.configuration(),
+            limits: .init(maxConnections: 2),
+            logger: CommandLogging.logger()
+        )
+        do {
+            let value = try await body(Operator(pool: pool))
+            await pool.close()
+            return value
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
+    /// The practice named by `text` (id or prefix), or the only one when `text` is nil.
+    func practice(_ text: String?) async throws -> UUID {
+        if let text { return try await ReferenceResolver(pool: pool).resolve(text, as: .practice, practiceID: nil) }
+        let practices = try await StaffService(pool: pool).practices()
+        guard practices.count == 1 else {
+            throw UserError(
+                message: practices.isEmpty
+                    ? "no practice yet; create one with 'haven practice create --name ...'"
+                    : "several practices exist; name one with --practice (see 'haven practice list')"
+            )
+        }
+        return practices[0].id
+    }
+
+    /// A staff member of `practice` named by id or prefix.
+    func staff(_ text: String, practice: UUID) async throws -> UUID {
+        try await ReferenceResolver(pool: pool).resolve(text, as: .staff, practiceID: practice)
+    }
+}
+
+/// Reads a new password: from stdin with `--password-stdin`, else prompted twice without echo.
+func readNewPassword(fromStdin: Bool) throws -> String {
+    if fromStdin {
+        let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        return text.hasSuffix("\n") ? String(text.dropLast()) : text
+    }
+    guard isatty(STDIN_FILENO) != 0, let first = getpass("New password: ").map({ String(cString: $0) }),
+        let second = getpass("Again: ").map({ String(cString: $0) })
+    else { throw UserError(message: "no terminal to ask for the password; use --password-stdin") }
+    guard first == second else { throw UserError(message: "the passwords differ; nothing was changed") }
+    return first
+}

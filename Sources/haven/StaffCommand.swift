@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import HavenService
+
+/// `haven staff`: accounts (operators, owner database URL).
+struct StaffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "staff",
+        abstract: "Add, list and disable staff; link supervisors (operators).",
+        subcommands: [Add.self, List.self, Disable.self, Supervise.self]
+    )
+
+    /// Which practice: `--practice`, or the only one.
+    struct PracticeOption: ParsableArguments {
+        @Option(help: "Practice id or prefix (default: the only practice).") var practice: String?
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a staff member with a password.",
+            discussion: """
+                Roles combine: admin, counselor, supervisor. The password is prompted twice (or read with \
+                --password-stdin); at least 12 characters.
+
+                Example:
+                  haven staff add --email dana@harbor.example --name "Dana Reyes" --role counselor --credentials LMFT
+                """
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: PracticeOption
+        @Option(help: "Sign-in email.") var email: String
+        @Option(help: "Display name.") var name: String
+        @Option(help: "Roles, comma-separated: admin, counselor, supervisor.") var role: String
+        @Option(help: "Credentials shown with the name (e.g. LMFT).") var credentials = ""
+        @Flag(help: "Pre-licensed (their notes need co-signature).") var preLicensed = false
+        @Flag(help: "Read the password from stdin.") var passwordStdin = false
+
+        func run() async throws {
+            var roles: Set<StaffActor.Role> = []
+            for name in role.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+                guard let parsed = StaffActor.Role(rawValue: name) else {
+                    throw UserError(message: "--role: '\(name)' is not one of: admin, counselor, supervisor")
+                }
+                roles.insert(parsed)
+            }
+            let password = try readNewPassword(fromStdin: passwordStdin)
+            try await Operator.with(database) { op in
+                let practiceID = try await op.practice(practice.practice)
+                let id = try await StaffService(pool: op.pool).createStaff(
+                    .init(
+                        email: email,
+                        displayName: name,
+                        credentials: credentials,
+                        roles: roles,
+                        preLicensed: preLicensed,
+                        password: password
+                    ),
+                    practiceID: practiceID,
+                    source: KeyContext.source
+                )
+                print(full(id))
+            }
+        }
+    }
+
+    struct Line: Encodable {
+        var id: String
+        var name: String
+        var email: String
+        var roles: [String]
+        var active: Bool
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a practice's staff.",
+            discussion: "Example:\n  haven staff list --json"
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: PracticeOption
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await Operator.with(database) { op in
+                let staff = try await StaffService(pool: op.pool).staff(
+                    practiceID: try await op.practice(practice.practice)
+                )
+                try output.emit(
+                    staff.map {
+                        Line(id: full($0.id), name: $0.displayName, email: $0.email, roles: $0.roles, active: $0.active)
+                    }
+                ) {
+                    TextTable(
+                        header: ["ID", "NAME", "EMAIL", "ROLES", "ACTIVE"],
+                        rows: staff.map {
+                            [
+                                short($0.id), $0.displayName, $0.email, $0.roles.joined(separator: ","),
+                                $0.active ? "yes" : "no",
+                            ]
+                        }
+                    ).render()
+                }
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a staff member; their sessions stop working at once.",
+            discussion: "Example:\n  haven staff disable 1a2b3c4d"
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: PracticeOption
+        @Argument(help: "Staff id or prefix.") var id: String
+
+        func run() async throws {
+            try await Operator.with(database) { op in
+                let practiceID = try await op.practice(practice.practice)
+                let staffID = try await op.staff(id, practice: practiceID)
+                try await StaffService(pool: op.pool).disable(
+                    staffID: staffID,
+                    practiceID: practiceID,
+                    source: KeyContext.source
+                )
+                print("Disabled \(full(staffID)); their sessions have ended.")
+            }
+        }
+    }
+
+    struct Supervise: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a supervisor responsible for a supervisee.",
+            discussion: "Example:\n  haven staff supervise --supervisor 1a2b3c4d --supervisee 5e6f7a8b"
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: PracticeOption
+        @Option(help: "Supervisor's id or prefix.") var supervisor: String
+        @Option(help: "Supervisee's id or prefix.") var supervisee: String
+
+        func run() async throws {
+            try await Operator.with(database) { op in
+                let practiceID = try await op.practice(practice.practice)
+                try await StaffService(pool: op.pool).addSupervision(
+                    supervisor: try await op.staff(supervisor, practice: practiceID),
+                    supervisee: try await op.staff(supervisee, practice: practiceID),
+                    practiceID: practiceID,
+                    source: KeyContext.source
+                )
+                print("Linked.")
+            }
+        }
+    }
+}
