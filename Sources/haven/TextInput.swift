@@ -1,14 +1,17 @@
 import ArgumentParser
 import Foundation
 
-/// Where clinical text comes from: `--file PATH` (`-` for stdin), else stdin when it is not a
-/// terminal, else `$VISUAL`/`$EDITOR` on a temporary file, as `git commit` does.
+/// Where clinical text comes from: `--file PATH` (`-` for stdin); else `$VISUAL`/`$EDITOR` on a
+/// temporary file, as `git commit` does, when stdin is a terminal or `--edit` is given; else stdin.
 struct TextInputOptions: ParsableArguments {
     @Option(
         name: .customLong("file"),
         help: ArgumentHelp("Read the text from a file ('-' for stdin).", valueName: "path")
     )
     var file: String?
+
+    @Flag(name: .customLong("edit"), help: "Write the text in $EDITOR even when stdin is not a terminal.")
+    var forceEditor = false
 
     /// Reads the text; `template` is what the editor starts with (lines starting `#` are dropped).
     func read(template: String, what: String) throws -> String {
@@ -22,7 +25,7 @@ struct TextInputOptions: ParsableArguments {
                 }
                 text = String(decoding: data, as: UTF8.self)
             }
-        } else if isatty(STDIN_FILENO) == 0 {
+        } else if !forceEditor && isatty(STDIN_FILENO) == 0 {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
             text = try Self.edit(template: template)

@@ -32,14 +32,17 @@ public enum TestDatabase {
     /// the way the service connects. The role's password is set once per test process.
     public static func appConfiguration(for configuration: PostgresConfiguration) async throws -> PostgresConfiguration
     {
+        try PostgresConfiguration(try await appURL(for: configuration))
+    }
+
+    /// `appConfiguration`'s libpq URL (for running the `haven` binary as a counselor would).
+    public static func appURL(for configuration: PostgresConfiguration) async throws -> String {
         let password = try await AppRolePassword.shared.value()
         let url = try self.url(for: configuration)
         guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else {
             throw TestSetupError("HAVEN_TEST_DATABASE_URL is not a postgresql://user:password@host URL")
         }
-        return try PostgresConfiguration(
-            String(url[..<scheme.upperBound]) + "haven_app:" + password + String(url[at...])
-        )
+        return String(url[..<scheme.upperBound]) + "haven_app:" + password + String(url[at...])
     }
 
     /// The `haven` binary `scripts/test` built.

@@ -1,0 +1,253 @@
+import Foundation
+import HavenService
+import HavenStore
+import HavenTestSupport
+import Postgres
+import Testing
+
+@Suite("The haven binary end to end: a counselor's day and an operator's checks")
+struct CLITests {
+    struct Identity: Decodable {
+        var staffID: String
+        var roles: [String]
+        var practice: String
+    }
+
+    struct NoteView: Decodable {
+        var id: String
+        var state: String
+        var stage: Int
+        var step: Int
+        var body: String
+        var interventions: [String]
+        var addenda: [Addendum]
+        struct Addendum: Decodable {
+            var reason: String
+            var text: String
+        }
+    }
+
+    struct Line: Decodable {
+        var id: String
+        var state: String?
+        var stage: Int?
+        var step: Int?
+        var status: String?
+        var joint: Bool?
+    }
+
+    struct Trend: Decodable {
+        struct Point: Decodable {
+            var date: String
+            var total: Double
+        }
+        var points: [Point]
+        var cutoff: Double?
+    }
+
+    struct AuditLine: Decodable {
+        var seq: Int
+        var action: String
+        var outcome: String
+        var clientIDs: [String]
+    }
+
+    static func mode(of path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    @Test func aCounselorsDayFromLoginToExport() async throws {
+        try await CLIFixture.with { f in
+            try f.login()
+            #expect(try Self.mode(of: f.configDirectory + "/session.json") == 0o600)
+            #expect(try Self.mode(of: f.configDirectory) == 0o700)
+            let me = try f.json(["whoami"], as: Identity.self)
+            #expect(me.roles == ["counselor"] && me.practice == "Harbor Counseling")
+
+            let a = try f.ok([
+                "client", "add", "--name", "Alex Morgan", "--preferred", "Alex", "--intake", "2026-09-01",
+            ])
+            let b = try f.ok(["client", "add", "--name", "Jordan Lee", "--intake", "2026-09-01"])
+            #expect(try f.json(["client", "list"], as: [Line].self).count == 2)
+            let couple = try f.ok(
+                [
+                    "couple", "add", "--partner-a", String(a.prefix(8)), "--partner-b", String(b.prefix(8)),
+                    "--start", "2026-09-01", "--concerns-file", "-",
+                ],
+                stdin: "Fictional: they argue about weekends."
+            )
+            let session = try f.ok(
+                [
+                    "session", "schedule", "--couple", String(couple.prefix(8)), "--at", "2026-11-20T15:00", "--format",
+                    "video",
+                ]
+            )
+            // A note on a session not yet completed is refused, and the text is kept.
+            let refused = try f.cli.run(
+                ["note", "write", "--session", session, "--stage", "1", "--step", "2"],
+                stdin: "Fictional text the counselor must not lose."
+            )
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("completed sessions") && refused.stderr.contains("kept in"))
+            let keptPath = try #require(
+                refused.stderr.split(separator: " ").first { $0.contains("/unsaved/") }.map(String.init)
+            )
+            #expect(
+                try String(contentsOfFile: keptPath, encoding: .utf8) == "Fictional text the counselor must not lose."
+            )
+            #expect(try Self.mode(of: keptPath) == 0o600)
+
+            try f.ok(["session", "complete", String(session.prefix(8))])
+            // $EDITOR writes the note, as in `git commit`.
+            let editor = f.directory + "/editor.sh"
+            try "#!/bin/sh\nprintf 'Fictional: mapped the pursue-withdraw cycle.\\n' > \"$1\"\n"
+                .write(toFile: editor, atomically: true, encoding: .utf8)
+            chmod(editor, 0o755)
+            let written = try f.ok(
+                [
+                    "note", "write", "--session", String(session.prefix(8)), "--stage", "1", "--step", "2",
+                    "--interventions", "tracking_the_cycle,reflecting_emotion", "--edit",
+                ],
+                environment: ["EDITOR": editor]
+            )
+            let note = String(written.prefix(36))
+            let shown = try f.json(["note", "show", String(note.prefix(8))], as: NoteView.self)
+            #expect(shown.body == "Fictional: mapped the pursue-withdraw cycle." && shown.state == "draft")
+            #expect(
+                shown.stage == 1 && shown.step == 2
+                    && shown.interventions == ["tracking_the_cycle", "reflecting_emotion"]
+            )
+            try f.ok(["note", "edit", note, "--risk", "low", "--keep-text"])
+            #expect(try f.ok(["note", "sign", note]).contains("content hash"))
+            let signedEdit = try f.cli.run(["note", "edit", note], stdin: "changed")
+            #expect(signedEdit.status == 1 && signedEdit.stderr.contains("haven note addend \(note.prefix(8))"))
+            try f.ok(["note", "addend", note, "--reason", "Late entry"], stdin: "Fictional: partner B joined late.")
+            let after = try f.json(["note", "show", note], as: NoteView.self)
+            #expect(after.state == "signed" && after.addenda.map(\.reason) == ["Late entry"])
+            #expect(try f.json(["note", "list", "--couple", couple], as: [Line].self).map(\.state) == ["signed"])
+            let caseload = try f.json(["couple", "list"], as: [Line].self)
+            #expect(caseload.count == 1 && caseload[0].stage == 1 && caseload[0].step == 2)
+            #expect(
+                try f.json(["session", "list", "--couple", couple], as: [Line].self).map(\.status) == ["completed"]
+            )
+
+            let library = try f.json(["homework", "library"], as: [Line].self)
+            #expect(library.count >= 16)
+            let prompt = try #require(library.first { $0.joint == false }).id
+            let assignment = try f.ok(
+                [
+                    "homework", "assign", "--prompt", String(prompt.prefix(8)), "--couple", couple, "--session",
+                    session,
+                    "--due", "2099-01-01",
+                ]
+            )
+            try f.ok(["homework", "respond", assignment, "--partner", a, "--file", "-"], stdin: "Fictional response.")
+            try f.ok(["homework", "skip", assignment, "--partner", b])
+            #expect(try f.json(["homework", "open"], as: [Line].self).isEmpty)
+            try f.ok([
+                "measure", "record", "--measure", "CSI-4", "--client", a, "--items", "3,3,3,3", "--date", "2026-09-01",
+            ])
+            let trend = try f.json(["measure", "trend", "--measure", "CSI-4", "--client", a], as: Trend.self)
+            #expect(trend.points.map(\.total) == [12] && trend.cutoff != nil)
+            try f.ok(["injury", "record", "--couple", couple, "--injured", a], stdin: "Fictional injury.")
+            #expect(
+                try f.json(["injury", "list", "--couple", couple], as: [Line].self).map(\.status) == ["identified"]
+            )
+            let goal = try f.ok(["goal", "add", "--couple", couple], stdin: "Fictional goal.")
+            try f.ok(["goal", "set-status", goal, "in_progress"])
+            #expect(try f.json(["goal", "list", "--couple", couple], as: [Line].self).map(\.status) == ["in_progress"])
+
+            let exportPath = f.directory + "/export.json"
+            try f.ok(["export", "client", a, "--out", exportPath])
+            #expect(try Self.mode(of: exportPath) == 0o600)
+            let export = try ClientExport.decoder.decode(
+                ClientExport.self,
+                from: Data(contentsOf: URL(fileURLWithPath: exportPath))
+            )
+            #expect(export.progressNotes.map(\.body) == ["Fictional: mapped the pursue-withdraw cycle."])
+
+            let audit = try f.json(["audit", "list", "--client", a], as: [AuditLine].self)
+            #expect(audit.contains { $0.action == "client.export" })
+            #expect(try f.ok(["audit", "verify"]).hasPrefix("Intact:"))
+            struct Head: Decodable {
+                var seq: Int
+                var hash: String
+            }
+            let head = try f.json(["audit", "head"], as: Head.self)
+            #expect(head.seq > 20 && head.hash.count == 64)
+
+            try f.ok(["logout"])
+            let signedOut = try f.cli.run(["couple", "list"])
+            #expect(signedOut.status == 1 && signedOut.stderr.contains("haven login"))
+        }
+    }
+
+    @Test func badInputGetsOneClearLineAndTheRightExitStatus() async throws {
+        try await CLIFixture.with { f in
+            let notSignedIn = try f.cli.run(["couple", "list"])
+            #expect(notSignedIn.status == 1 && notSignedIn.stderr == "haven: not signed in; run 'haven login' first\n")
+            let wrongPassword = try f.cli.run(
+                ["login", "--email", "dana@harbor.example", "--password-stdin"],
+                stdin: "not the password"
+            )
+            #expect(wrongPassword.status == 1 && wrongPassword.stderr.contains("wrong email or password"))
+            try f.login()
+            let noDatabase = try f.cli.run(["couple", "list"], extraEnvironment: ["HAVEN_DATABASE_URL": ""])
+            #expect(noDatabase.status == 1 && noDatabase.stderr.contains("set HAVEN_DATABASE_URL"))
+            let unreachable = try f.cli.run(
+                ["couple", "list"],
+                extraEnvironment: ["HAVEN_DATABASE_URL": "postgresql://haven_app:x@127.0.0.1:1/haven?connect_timeout=2"]
+            )
+            #expect(unreachable.status == 2 && !unreachable.stderr.contains("Fatal"))
+            let noKey = try f.cli.run(
+                ["couple", "list"],
+                extraEnvironment: ["HAVEN_MASTER_KEY_FILE": "/nonexistent/key"]
+            )
+            #expect(noKey.status == 1 && noKey.stderr.contains("/nonexistent/key"))
+
+            let malformed = try f.cli.run(["client", "show", "xyz"])
+            #expect(
+                malformed.status == 1 && malformed.stderr.contains("not a UUID or a prefix of at least 8 hex digits")
+            )
+            for suffix in ["1", "2"] {
+                try await f.fixture.owner.query(
+                    """
+                    INSERT INTO clients (id, practice_id, legal_name, intake_date, primary_counselor_id)
+                    VALUES (\(UUID(uuidString: "aaaaaaaa-0000-4000-8000-\(suffix)00000000000")!), \(f.fixture.practiceID),
+                            'Fictional \(suffix)', '2026-09-01', \(f.fixture.counselorID))
+                    """
+                )
+            }
+            let ambiguous = try f.cli.run(["client", "show", "aaaaaaaa"])
+            #expect(ambiguous.status == 1)
+            #expect(
+                ambiguous.stderr.contains("aaaaaaaa-0000-4000-8000-100000000000, aaaaaaaa-0000-4000-8000-200000000000")
+            )
+            #expect(try f.ok(["client", "show", "aaaaaaaa-0000-4000-8000-1", "--json"]).hasPrefix("{"))
+            let badDate = try f.cli.run(
+                ["session", "schedule", "--client", "aaaaaaaa-0000-4000-8000-100000000000", "--at", "tomorrow"]
+            )
+            #expect(badDate.status == 1 && badDate.stderr.contains("ISO 8601, e.g. 2026-11-24T15:00"))
+            let badEnum = try f.cli.run(
+                [
+                    "session", "schedule", "--client", "aaaaaaaa-0000-4000-8000-100000000000", "--at",
+                    "2026-12-01T10:00",
+                    "--format", "zoom",
+                ]
+            )
+            #expect(badEnum.status == 1 && badEnum.stderr.contains("in_person, video, phone"))
+            let typo = try f.cli.run(["coupel", "list"])
+            #expect(typo.status == 1 && typo.stderr.contains("did you mean 'couple'"))
+            let option = try f.cli.run(["couple", "list", "--jsn"])
+            #expect(option.status == 1 && option.stderr.contains("Did you mean '--json'"))
+            let outside = try f.cli.run(["note", "show", UUID().uuidString])
+            #expect(outside.status == 1 && outside.stderr.contains("no note"))
+            #expect(!outside.stderr.contains("SQL") && !outside.stderr.contains("Fatal"))
+
+            // A disabled account's session stops at once.
+            try f.ok(["staff", "disable", String(f.fixture.counselorID.uuidString.prefix(8))])
+            let disabled = try f.cli.run(["couple", "list"])
+            #expect(disabled.status == 1 && disabled.stderr.contains("sign in again with 'haven login'"))
+        }
+    }
+}
