@@ -23,7 +23,12 @@ struct ClinicalOptions: ParsableArguments {
     var breakGlass = false
 
     func configuration() throws -> PostgresConfiguration {
-        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["HAVEN_DATABASE_URL"], !url.isEmpty else {
+        try Self.configuration(url: databaseURL)
+    }
+
+    /// The haven_app connection settings: `url`, else `$HAVEN_DATABASE_URL`.
+    static func configuration(url: String?) throws -> PostgresConfiguration {
+        guard let url = url ?? ProcessInfo.processInfo.environment["HAVEN_DATABASE_URL"], !url.isEmpty else {
             throw UserError(
                 message: "no database configured; set HAVEN_DATABASE_URL to the haven_app URL `scripts/start` prints"
             )

@@ -34,9 +34,7 @@ struct CoupleCommand: AsyncParsableCommand {
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 var concerns: String?
                 if let concernsFile {
-                    var input = TextInputOptions()
-                    input.file = concernsFile
-                    concerns = try input.read(template: "", what: "presenting concerns")
+                    concerns = try TextInputOptions.read(file: concernsFile, template: "", what: "presenting concerns")
                 }
                 let id = try await ChartService(pool: clinic.pool, keys: clinic.keys).createCouple(
                     partnerA: try await clinic.resolve(partnerA, as: .client),

@@ -25,7 +25,7 @@ struct Haven: AsyncParsableCommand {
             LoginCommand.self, LogoutCommand.self, WhoamiCommand.self, ClientCommand.self, CoupleCommand.self,
             SessionCommand.self, NoteCommand.self, HomeworkCommand.self, MeasureCommand.self, InjuryCommand.self,
             GoalCommand.self, ExportCommand.self, BreakGlassCommand.self, AuditCommand.self, PracticeCommand.self,
-            StaffCommand.self, DatabaseCommand.self, KeysCommand.self,
+            StaffCommand.self, DemoCommand.self, DatabaseCommand.self, KeysCommand.self,
         ]
     )
 

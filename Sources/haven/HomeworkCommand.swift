@@ -193,9 +193,7 @@ struct HomeworkCommand: AsyncParsableCommand {
             }
             var text: String?
             if let file {
-                var input = TextInputOptions()
-                input.file = file
-                text = try input.read(template: "", what: "response")
+                text = try TextInputOptions.read(file: file, template: "", what: "response")
             }
             try await record(completion: completion, text: text)
         }

@@ -28,13 +28,11 @@ struct LoginCommand: AsyncParsableCommand {
     var databaseURL: String?
 
     func run() async throws {
-        var options = ClinicalOptions()
-        options.databaseURL = databaseURL
         let email = try self.email ?? prompt("Email: ")
         let password = try readPassword()
         let logger = CommandLogging.logger()
         let pool = ConnectionPool(
-            configuration: try options.configuration(),
+            configuration: try ClinicalOptions.configuration(url: databaseURL),
             limits: .init(maxConnections: 1),
             logger: logger
         )

@@ -15,6 +15,11 @@ struct TextInputOptions: ParsableArguments {
 
     /// Reads the text; `template` is what the editor starts with (lines starting `#` are dropped).
     func read(template: String, what: String) throws -> String {
+        try Self.read(file: file, forceEditor: forceEditor, template: template, what: what)
+    }
+
+    /// Reads text from `file` (`-` for stdin), or the editor, or stdin, as the options describe.
+    static func read(file: String?, forceEditor: Bool = false, template: String, what: String) throws -> String {
         let text: String
         if let file {
             if file == "-" {
@@ -28,7 +33,7 @@ struct TextInputOptions: ParsableArguments {
         } else if !forceEditor && isatty(STDIN_FILENO) == 0 {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
-            text = try Self.edit(template: template)
+            text = try edit(template: template)
         }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
