@@ -44,7 +44,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var database: OwnerDatabaseOptions
         @OptionGroup var practice: StaffCommand.PracticeOption
         @OptionGroup var output: OutputOptions
-        @Option(help: "Entries naming this client (full id).") var client: String?
+        @Option(help: "Entries naming this client (id or prefix).") var client: String?
         @Option(help: "Entries by this staff member (id or prefix).") var staff: String?
         @Option(help: "Entries with this action (e.g. note.read).") var action: String?
         @Option(help: "success, denied or failed.") var outcome: String?
@@ -65,14 +65,7 @@ struct AuditCommand: AsyncParsableCommand {
                 let practiceID = try await op.practice(practice.practice)
                 let zone = try await StaffService(pool: op.pool).practices().first { $0.id == practiceID }?.timeZone
                 let style = DateStyle(timeZoneName: zone ?? "UTC")
-                let clientID = try client.map { text in
-                    guard let id = UUID(uuidString: text) else {
-                        throw UserError(
-                            message: "--client: '\(text.prefix(40))' is not a UUID (the audit log holds full ids)"
-                        )
-                    }
-                    return id
-                }
+                let clientID = try await client.asyncMap { try await op.client($0, practice: practiceID) }
                 let filter = AuditStore.Filter(
                     practiceID: practiceID,
                     clientID: clientID,

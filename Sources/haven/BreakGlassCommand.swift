@@ -19,7 +19,14 @@ struct BreakGlassCommand: AsyncParsableCommand {
     )
 
     struct Open: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Open a grant on one chart.")
+        static let configuration = CommandConfiguration(
+            abstract: "Open a grant on one chart (its full id).",
+            discussion: """
+                Example:
+                  haven break-glass open --couple 3f2a91c0-5b7e-4c1d-9a2f-0e4d8c6b1a23 \\
+                      --reason "Client called in crisis; their counselor is unreachable today" --minutes 60
+                """
+        )
 
         @OptionGroup var options: ClinicalOptions
         @OptionGroup var chart: SessionCommand.ChartOptions

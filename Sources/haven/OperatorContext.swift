@@ -43,6 +43,11 @@ struct Operator {
         return practices[0].id
     }
 
+    /// A client of `practice` named by id or prefix.
+    func client(_ text: String, practice: UUID) async throws -> UUID {
+        try await ReferenceResolver(pool: pool).resolve(text, as: .client, practiceID: practice)
+    }
+
     /// A staff member of `practice` named by id or prefix.
     func staff(_ text: String, practice: UUID) async throws -> UUID {
         try await ReferenceResolver(pool: pool).resolve(text, as: .staff, practiceID: practice)
