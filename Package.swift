@@ -68,11 +68,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "HavenReports",
+            dependencies: ["HavenService", "HavenCore", "Postgres"],
+            swiftSettings: strictSettings
+        ),
 
         // The command-line interface.
         .executableTarget(
             name: "haven",
             dependencies: [
+                "HavenReports",
                 "HavenService",
                 "HavenStore",
                 "Sealing",
@@ -88,6 +94,7 @@ let package = Package(
             name: "HavenBench",
             dependencies: [
                 "HavenCore",
+                "HavenReports",
                 "HavenService",
                 "HavenStore",
                 "Postgres",
@@ -118,6 +125,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/HavenTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HavenReportsTests",
+            dependencies: ["HavenReports", "HavenService", "Postgres", "HavenTestSupport"],
+            exclude: ["Goldens"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -98,3 +98,21 @@ extension CalendarDate: PostgresEncodable, PostgresDecodable {
         return CalendarDate(daysSince1970: Int(days) + postgresEpochDaysSince1970)
     }
 }
+
+extension CalendarDate: Codable {
+    /// Decodes ISO 8601 `YYYY-MM-DD`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let date = CalendarDate(iso8601: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected YYYY-MM-DD")
+        }
+        self = date
+    }
+
+    /// Encodes as ISO 8601 `YYYY-MM-DD`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -124,6 +124,22 @@ struct DemoSeeder {
                 if couple.counselor == 1 { try await notes.cosign(note, actor: actors[2]) }
             }
             summary.notes += 1
+            if step >= 3 && number % 2 == 1 {
+                // A.R.E.: how accessible, responsive and engaged each partner was, rising with the work.
+                let level = min(5, 1 + step / 2)
+                for (partner, offset) in [(a, 0), (b, -1)] {
+                    try await measures.rateARE(
+                        try ARERating(
+                            accessible: max(1, level + offset),
+                            responsive: max(1, level - 1 + offset),
+                            engaged: max(1, level + offset)
+                        ),
+                        partner: partner,
+                        session: session,
+                        actor: actor
+                    )
+                }
+            }
             if number % 4 == 0 || number == couple.sessions - 1 {
                 for (partner, range) in [
                     (a, (couple.csiStart.0, couple.csiNow.0)), (b, (couple.csiStart.1, couple.csiNow.1)),
@@ -173,6 +189,7 @@ struct DemoSeeder {
                 }
             }
         }
+        try await recordFormulation(couple, index: index, coupleID: coupleID, partners: (a, b), actor: actor)
         // The next session, next week.
         _ = try await sessions.schedule(
             .couple(coupleID),
@@ -182,6 +199,75 @@ struct DemoSeeder {
             actor: actor
         )
         summary.sessions += 1
+    }
+
+    /// Goals, each partner's cycle map, and an injury for couples far enough along.
+    private func recordFormulation(
+        _ couple: DemoData.Couple,
+        index: Int,
+        coupleID: UUID,
+        partners: (a: UUID, b: UUID),
+        actor: StaffActor
+    ) async throws {
+        let records = CoupleRecordService(pool: app, keys: keys)
+        let goals = [
+            "Catch the pattern early and call a pause before it escalates",
+            "Each say what hurts underneath the anger or the silence",
+            "Plan one unhurried hour together every week",
+        ]
+        for (number, goal) in goals.enumerated() {
+            let id = try await records.addGoal(couple: coupleID, description: goal, actor: actor)
+            let status =
+                couple.reachedStep >= 4 + 2 * number
+                ? "met" : couple.reachedStep >= 2 + 2 * number ? "in_progress" : "open"
+            if status != "open" { try await records.setGoalStatus(id, status: status, actor: actor) }
+        }
+        let maps = CycleMapService(pool: app, keys: keys)
+        _ = try await maps.revise(
+            couple: coupleID,
+            partner: partners.a,
+            position: .pursuer,
+            map: .init(
+                trigger: "Plans change at the last minute",
+                actionTendency: "Presses for an answer, follows into the next room",
+                perceptionOfPartner: "Doesn't care enough to show up",
+                reactiveEmotion: "frustration",
+                primaryEmotion: "fear of not mattering",
+                unmetNeed: "reassurance that they come first"
+            ),
+            actor: actor
+        )
+        _ = try await maps.revise(
+            couple: coupleID,
+            partner: partners.b,
+            position: .withdrawer,
+            map: .init(
+                trigger: "A sharp tone at the door",
+                actionTendency: "Goes quiet, finds something to fix",
+                perceptionOfPartner: "Can never be pleased",
+                reactiveEmotion: "numbness",
+                primaryEmotion: "shame at failing",
+                unmetNeed: "to feel accepted as enough"
+            ),
+            actor: actor
+        )
+        guard couple.reachedStep >= 5 else { return }
+        let style = DateStyle(timeZoneName: DemoData.timeZone)
+        let injury = try await records.recordInjury(
+            couple: coupleID,
+            injuredPartner: partners.a,
+            description: "Felt abandoned when the other stayed at work during a family emergency.",
+            identifiedOn: style.today().adding(days: -7 * (couple.sessions / 2)),
+            actor: actor
+        )
+        let resolved = couple.reachedStep >= 8
+        try await records.updateInjury(
+            injury,
+            step: resolved ? 8 : 4,
+            status: resolved ? .resolved : .inRepair,
+            resolvedOn: resolved ? style.today().adding(days: -14) : nil,
+            actor: actor
+        )
     }
 
     /// CSI-4 answers adding up to `total` (item 1 is scored 0–6, items 2–4 0–5).

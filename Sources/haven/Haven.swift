@@ -24,7 +24,8 @@ struct Haven: AsyncParsableCommand {
         subcommands: [
             LoginCommand.self, LogoutCommand.self, WhoamiCommand.self, ClientCommand.self, CoupleCommand.self,
             SessionCommand.self, NoteCommand.self, HomeworkCommand.self, MeasureCommand.self, InjuryCommand.self,
-            GoalCommand.self, ExportCommand.self, BreakGlassCommand.self, AuditCommand.self, PracticeCommand.self,
+            GoalCommand.self, ReportCommand.self, ExportCommand.self, BreakGlassCommand.self, AuditCommand.self,
+            PracticeCommand.self,
             StaffCommand.self, DemoCommand.self, DatabaseCommand.self, KeysCommand.self,
         ]
     )

@@ -1,0 +1,153 @@
+import Foundation
+import HavenStore
+import Postgres
+import Sealing
+
+/// Progress reports: gathers a chart's facts for a period and audience in one transaction, in a
+/// fixed number of statements whatever the chart's size, records the run and audits it. The
+/// counselor's summary for a period is written here too.
+public struct ReportService: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+
+    /// - Parameters:
+    ///   - pool: connections as the application role.
+    ///   - keys: opens sealed text (goals, concerns, summaries, risk detail, cycle maps).
+    public init(pool: ConnectionPool, keys: KeyManager) {
+        self.pool = pool
+        self.keys = keys
+    }
+
+    /// Output formats, as the audit record names them.
+    public enum Format: String, Sendable, CaseIterable {
+        case md, html, json
+    }
+
+    /// Gathers the facts for a report on `chart` from `from` (default: the chart's start) to `to`
+    /// (default: `today`), records the run (chart, period, audience, format) and audits it.
+    ///
+    /// - Throws: `invalidInput` naming `to` when the period ends before it starts; `notFound` (audited
+    ///   as denied) when the chart is out of reach.
+    public func facts(
+        for chart: ChartReference,
+        from: CalendarDate? = nil,
+        to: CalendarDate? = nil,
+        today: CalendarDate,
+        audience: ReportAudience,
+        format: Format,
+        actor: StaffActor
+    ) async throws -> ReportFacts {
+        try actor.validate()
+        let keys = self.keys
+        let runID = UUID()
+        let result = try await pool.transaction(as: actor, isolation: .repeatableRead) { connection -> ReportFacts? in
+            var reader = ReportReader(chart: chart, audience: audience, keys: keys, connection: connection)
+            guard var facts = try await reader.read(from: from, to: to, today: today) else {
+                try await AuditStore.append(
+                    AuditEntry(
+                        actor: actor,
+                        action: "report.generate",
+                        entityType: chart.kind,
+                        entityID: chart.id,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+                return nil
+            }
+            guard facts.periodTo >= facts.periodFrom else {
+                throw ServiceError(.invalidInput, field: "to", "the period ends before it starts (\(facts.periodFrom))")
+            }
+            var statements: [PostgresQuery] = [
+                """
+                INSERT INTO report_runs (id, practice_id, counselor_id, chart_kind, chart_id, period_from, period_to,
+                                         audience, format, generated_by)
+                VALUES (\(runID), \(actor.practiceID), \(facts.counselor.id), \(chart.kind), \(chart.id), \
+                \(facts.periodFrom), \(facts.periodTo), \(audience.rawValue), \(format.rawValue), \(actor.staffID))
+                """
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEntry(
+                    actor: actor,
+                    action: "report.generate",
+                    entityType: "report",
+                    entityID: runID,
+                    clients: facts.partners.map(\.id)
+                )
+            )
+            _ = try await connection.pipeline(statements)
+            facts.queryCount = reader.queries + statements.count
+            return facts
+        }
+        guard let result else {
+            throw ServiceError(.notFound, field: "chart", "no such \(chart.kind) in your caseload")
+        }
+        return result
+    }
+
+    /// Writes the counselor's summary for a period of a chart (sealed; clinical reports only).
+    /// A later summary for the same period replaces the earlier one in reports; both are kept.
+    ///
+    /// - Throws: `invalidInput` naming `summary` (empty or over 16 KiB) or `to`; `notFound` when the
+    ///   chart is out of reach.
+    public func setSummary(
+        _ summary: String,
+        for chart: ChartReference,
+        from: CalendarDate,
+        to: CalendarDate,
+        nextReview: CalendarDate? = nil,
+        actor: StaffActor
+    ) async throws -> UUID {
+        try actor.validate()
+        let text = summary.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw ServiceError(.invalidInput, field: "summary", "is empty") }
+        guard text.utf8.count <= 16 * 1024 else {
+            throw ServiceError(.invalidInput, field: "summary", "is longer than 16 KiB")
+        }
+        guard to >= from else { throw ServiceError(.invalidInput, field: "to", "the period ends before it starts") }
+        if let nextReview, nextReview < to {
+            throw ServiceError(.invalidInput, field: "nextReview", "must be on or after the end of the period")
+        }
+        let id = UUID()
+        let keys = self.keys
+        return try await pool.recordingDenials(
+            action: "report.summary.set",
+            entityType: chart.kind,
+            entityID: chart.id,
+            actor: actor
+        ) {
+            try await pool.transaction(as: actor) { connection in
+                let table: StaticString = chart.kind == "couple" ? "couples" : "clients"
+                let counselorColumn: StaticString = chart.kind == "couple" ? "counselor_id" : "primary_counselor_id"
+                guard
+                    let counselor = try await connection.query(
+                        "SELECT \(unescaped: counselorColumn) FROM \(unescaped: table) WHERE id = \(chart.id)"
+                    ).singleRow()?.decode(0, as: UUID.self)
+                else { throw ServiceError(.notFound, field: "chart", "no such \(chart.kind) in your caseload") }
+                let sealed = try await keys.seal(
+                    Array(text.utf8),
+                    practiceID: actor.practiceID,
+                    subject: chart.keySubject,
+                    table: "report_summaries",
+                    column: "summary",
+                    rowID: id.uuidString.lowercased(),
+                    on: connection
+                )
+                var statements: [PostgresQuery] = [
+                    "SELECT haven_require_live_keys(\([sealed.keyID]))",
+                    """
+                    INSERT INTO report_summaries (id, practice_id, counselor_id, chart_kind, chart_id, period_from,
+                                                  period_to, summary, summary_key_id, next_review, author_id)
+                    VALUES (\(id), \(actor.practiceID), \(counselor), \(chart.kind), \(chart.id), \(from), \(to), \
+                    \(sealed.sealed), \(sealed.keyID), \(nextReview), \(actor.staffID))
+                    """,
+                ]
+                statements += AuditStore.appendStatements(
+                    AuditEntry(actor: actor, action: "report.summary.set", entityType: "report_summary", entityID: id)
+                )
+                _ = try await connection.pipeline(statements)
+                return id
+            }
+        }
+    }
+}
