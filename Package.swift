@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "HavenServiceTests",
             dependencies: [
-                "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
+                "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
