@@ -12,6 +12,7 @@ struct HavenBench: AsyncParsableCommand {
         abstract: "Micro-benchmarks for scripts/bench (not shipped).",
         subcommands: [
             Insert.self, Select.self, Transaction.self, Crypto.self, NoteWrite.self, NoteRead.self, Seed.self,
+            Report.self,
         ]
     )
 }

@@ -94,7 +94,7 @@ public enum HTMLRenderer {
                         "<strong>\(e(partner.name))</strong>: \(e(partner.position ?? "position not recorded"))"
                     ]
                     if let emotion = partner.primaryEmotion { items.append("primary emotion \(e(emotion))") }
-                    if let need = partner.unmetNeed { items.append("longs for \(e(need))") }
+                    if let need = partner.unmetNeed { items.append("unmet need: \(e(need))") }
                     parts.append("<li>\(items.joined(separator: "; "))</li>")
                 }
                 parts.append("</ul>")

@@ -50,7 +50,7 @@ public enum MarkdownRenderer {
             for partner in report.cycle.partners {
                 var parts = ["**\(partner.name)**: \(partner.position ?? "position not recorded")"]
                 if let emotion = partner.primaryEmotion { parts.append("primary emotion \(escape(emotion))") }
-                if let need = partner.unmetNeed { parts.append("longs for \(escape(need))") }
+                if let need = partner.unmetNeed { parts.append("unmet need: \(escape(need))") }
                 lines.append("- " + parts.joined(separator: "; "))
             }
             return lines

@@ -157,6 +157,37 @@ struct CLITests {
             try f.ok(["goal", "set-status", goal, "in_progress"])
             #expect(try f.json(["goal", "list", "--couple", couple], as: [Line].self).map(\.status) == ["in_progress"])
 
+            // Reports: Markdown to the terminal, HTML by extension (mode 0600), JSON parsed back.
+            let markdown = try f.cli.run(["report", "couple", couple])
+            #expect(markdown.status == 0 && markdown.stdout.hasPrefix("# Progress report: Alex & Jordan Lee"))
+            try f.ok(
+                [
+                    "report", "summary", "set", "--couple", couple, "--from", "2026-09-01", "--to", "2026-11-30",
+                    "--next-review", "2027-01-15",
+                ],
+                stdin: "Fictional summary: steady engagement."
+            )
+            let htmlPath = f.directory + "/report.html"
+            try f.ok(["report", "couple", couple, "--out", htmlPath, "--to", "2026-11-30"])
+            #expect(try Self.mode(of: htmlPath) == 0o600)
+            let html = try String(contentsOfFile: htmlPath, encoding: .utf8)
+            #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("Fictional summary: steady engagement."))
+            struct ReportJSON: Decodable {
+                var audience: String
+                var summary: Summary
+                struct Summary: Decodable { var omitted: String? }
+            }
+            let clientReport = try f.cli.run(["report", "couple", couple, "--audience", "client", "--format", "json"])
+            #expect(clientReport.status == 0)
+            let parsed = try JSONDecoder().decode(ReportJSON.self, from: Data(clientReport.stdout.utf8))
+            #expect(parsed.audience == "client" && parsed.summary.omitted != nil)
+            #expect(
+                !clientReport.stdout.contains("Fictional summary")
+                    && !clientReport.stdout.contains("Fictional: they argue")
+            )
+            let badAudience = try f.cli.run(["report", "couple", couple, "--audience", "partner"])
+            #expect(badAudience.status == 1 && badAudience.stderr.contains("clinical, client"))
+
             let exportPath = f.directory + "/export.json"
             try f.ok(["export", "client", a, "--out", exportPath])
             #expect(try Self.mode(of: exportPath) == 0o600)
