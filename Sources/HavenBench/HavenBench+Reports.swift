@@ -24,10 +24,13 @@ extension HavenBench {
             let (setup, owner, app) = try await options.setUp()
             let keys = KeyManager(ring: try MasterKeyring.load(file: options.keyFile), logger: Logger(label: "bench"))
             let actor = setup.actor
-            let couple = try await owner.query(
-                "SELECT couple_id, attendee_ids FROM therapy_sessions WHERE id = \(setup.session)"
-            )[0].decode((UUID, [UUID]).self)
-            let (coupleID, partners) = couple
+            let (coupleID, partnerA, partnerB) = try await owner.query(
+                """
+                SELECT c.id, c.partner_a_id, c.partner_b_id FROM therapy_sessions s JOIN couples c ON c.id = s.couple_id
+                WHERE s.id = \(setup.session)
+                """
+            )[0].decode((UUID, UUID, UUID).self)
+            let partners = [partnerA, partnerB]
             // 199 more completed sessions (200 in all), each with a draft note through the service.
             try await owner.query(
                 """

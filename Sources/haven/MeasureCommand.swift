@@ -8,7 +8,7 @@ struct MeasureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "measure",
         abstract: "Record outcome measures and show a client's trend.",
-        subcommands: [Record.self, Trend.self]
+        subcommands: [Record.self, Trend.self, Define.self]
     )
 
     struct Record: AsyncParsableCommand {
@@ -112,6 +112,52 @@ struct MeasureCommand: AsyncParsableCommand {
                     }
                     return text
                 }
+            }
+        }
+    }
+
+    struct Define: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Define a practice's own single-score measure (operators).",
+            discussion: """
+                Reliable change needs the measure's SD and reliability with their source.
+
+                Example:
+                  haven measure define --code CLOSE --name "Closeness scale" --min 0 --max 100 --cutoff 40 \\
+                      --sd 10 --reliability 0.9 --source "Practice norms, 2025 intake sample"
+                """
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: StaffCommand.PracticeOption
+        @Option(help: "Short code used with --measure.") var code: String
+        @Option(help: "Full name.") var name: String
+        @Option(help: "Lowest possible score.") var min: Double
+        @Option(help: "Highest possible score.") var max: Double
+        @Flag(help: "Lower scores are better (default: higher).") var lowerIsBetter = false
+        @Option(help: "Cut-off score for distress.") var cutoff: Double?
+        @Option(help: "Standard deviation in a reference population.") var sd: Double?
+        @Option(help: "Reliability (0 to below 1).") var reliability: Double?
+        @Option(help: "Where the SD and reliability come from.") var source: String?
+
+        func run() async throws {
+            try await Operator.with(database) { op in
+                let id = try await StaffService(pool: op.pool).defineMeasure(
+                    .init(
+                        code: code,
+                        name: name,
+                        minimum: min,
+                        maximum: max,
+                        higherIsBetter: !lowerIsBetter,
+                        cutoff: cutoff,
+                        standardDeviation: sd,
+                        reliability: reliability,
+                        parametersSource: source
+                    ),
+                    practiceID: try await op.practice(practice.practice),
+                    source: KeyContext.source
+                )
+                print(full(id))
             }
         }
     }

@@ -135,4 +135,50 @@ struct CLIOperatorTests {
             #expect(try f.ok(["audit", "verify", "--practice", demo.id]).hasPrefix("Intact:"))
         }
     }
+
+    @Test func aPracticeMeasureWithParametersGivesReliableChangeInReports() async throws {
+        try await CLIFixture.with { f in
+            let missingSource = try f.cli.run(
+                [
+                    "measure", "define", "--code", "CLOSE", "--name", "Closeness", "--min", "0", "--max", "100", "--sd",
+                    "10",
+                    "--reliability", "0.9",
+                ]
+            )
+            #expect(missingSource.status == 1 && missingSource.stderr.contains("parametersSource"))
+            try f.ok(
+                [
+                    "measure", "define", "--code", "CLOSE", "--name", "Closeness (fictional scale)", "--min", "0",
+                    "--max",
+                    "100", "--cutoff", "40", "--sd", "10", "--reliability", "0.9", "--source", "Fictional norms",
+                ]
+            )
+            try f.login()
+            let a = try f.ok(["client", "add", "--name", "Fictional A", "--intake", "2026-09-01"])
+            let b = try f.ok(["client", "add", "--name", "Fictional B", "--intake", "2026-09-01"])
+            let couple = try f.ok(["couple", "add", "--partner-a", a, "--partner-b", b, "--start", "2026-09-01"])
+            try f.ok([
+                "measure", "record", "--measure", "CLOSE", "--client", a, "--score", "30", "--date", "2026-09-02",
+            ])
+            try f.ok([
+                "measure", "record", "--measure", "CLOSE", "--client", a, "--score", "45", "--date", "2026-11-02",
+            ])
+            let tooHigh = try f.cli.run(["measure", "record", "--measure", "CLOSE", "--client", a, "--score", "101"])
+            #expect(tooHigh.status == 1 && tooHigh.stderr.contains("score"))
+            struct Report: Decodable {
+                struct Measures: Decodable { var series: [Series] }
+                struct Series: Decodable {
+                    var code: String
+                    var reliableChangeIndex: Double?
+                    var label: String?
+                }
+                var measures: Measures
+            }
+            let json = try f.cli.run(["report", "couple", couple, "--format", "json", "--to", "2026-11-30"])
+            let report = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8))
+            // (45 − 30) / (√2 · 10 · √0.1) ≈ 3.35.
+            #expect(report.measures.series.map(\.reliableChangeIndex) == [3.35])
+            #expect(report.measures.series.map(\.label) == ["reliable improvement"])
+        }
+    }
 }
