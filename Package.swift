@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries.
@@ -69,6 +71,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "HavenHTTP",
+            dependencies: [
+                "HavenReports",
+                "HavenService",
+                "HavenCore",
+                "Postgres",
+                "Sealing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HavenReports",
             dependencies: ["HavenService", "HavenCore", "Postgres"],
             swiftSettings: strictSettings
@@ -78,13 +93,16 @@ let package = Package(
         .executableTarget(
             name: "haven",
             dependencies: [
+                "HavenHTTP",
                 "HavenReports",
                 "HavenService",
                 "HavenStore",
                 "Sealing",
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -125,6 +143,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/HavenTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HavenHTTPTests",
+            dependencies: [
+                "HavenHTTP", "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -17,4 +17,12 @@ enum CommandLogging {
         _ = bootstrap
         return Logger(label: "haven")
     }
+
+    /// A logger that logs at least from `minimum` (a server logs each request at info) unless
+    /// HAVEN_LOG_LEVEL asks for more or less.
+    static func logger(minimum: Logger.Level) -> Logger {
+        var logger = logger()
+        if ProcessInfo.processInfo.environment["HAVEN_LOG_LEVEL"] == nil { logger.logLevel = minimum }
+        return logger
+    }
 }

@@ -26,7 +26,7 @@ struct Haven: AsyncParsableCommand {
             SessionCommand.self, NoteCommand.self, HomeworkCommand.self, MeasureCommand.self, InjuryCommand.self,
             GoalCommand.self, ReportCommand.self, ExportCommand.self, BreakGlassCommand.self, AuditCommand.self,
             PracticeCommand.self,
-            StaffCommand.self, DemoCommand.self, DatabaseCommand.self, KeysCommand.self,
+            StaffCommand.self, ServeCommand.self, DemoCommand.self, DatabaseCommand.self, KeysCommand.self,
         ]
     )
 

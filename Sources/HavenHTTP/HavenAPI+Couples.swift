@@ -1,0 +1,207 @@
+import Foundation
+import HTTPTypes
+import HavenReports
+import HavenService
+import Hummingbird
+import Postgres
+
+extension HavenAPI {
+    struct CoupleLine: Encodable {
+        var id: String
+        var partnerA: String
+        var partnerB: String
+        var status: String
+        var counselorId: String
+        var startDate: String
+        var stage: Int?
+        var step: Int?
+        var highRisk: Bool
+        var lastSession: Date?
+        var nextSession: Date?
+    }
+
+    struct Page<Item: Encodable>: Encodable {
+        var items: [Item]
+        /// Pass as `cursor` for the next page; absent on the last page.
+        var nextCursor: String?
+    }
+
+    struct CoupleView: Encodable {
+        var id: String
+        var partnerA: Person
+        var partnerB: Person
+        var counselorId: String
+        var startDate: String
+        var status: String
+        var presentingConcerns: String?
+        struct Person: Encodable {
+            var id: String
+            var name: String
+        }
+    }
+
+    struct NoteLine: Encodable {
+        var id: String
+        var sessionId: String
+        var sessionStart: Date
+        var stage: Int
+        var step: Int
+        var riskLevel: String
+        var state: String
+        var version: Int
+        var addenda: Int
+        var cosigned: Bool
+    }
+
+    func addCouples(to v1: RouterGroup<HavenRequestContext>) {
+        v1.get("/couples") { request, context in
+            let actor = try context.requireActor()
+            let limit = try Self.limit(request)
+            let all = try await ChartService(pool: self.pool, keys: self.keys).listCouples(actor: actor)
+            var start = 0
+            if let cursor = request.uri.queryParameters.get("cursor") {
+                guard let after = UUID(uuidString: cursor), let index = all.firstIndex(where: { $0.id == after }) else {
+                    throw APIError(
+                        status: .badRequest,
+                        kind: "bad-cursor",
+                        detail: "cursor does not name a page",
+                        field: "cursor"
+                    )
+                }
+                start = index + 1
+            }
+            let page = Array(all[start..<min(all.count, start + limit)])
+            let next = start + limit < all.count ? page.last?.id.uuidString.lowercased() : nil
+            return try APIJSON.response(
+                Page(
+                    items: page.map {
+                        CoupleLine(
+                            id: $0.id.uuidString.lowercased(),
+                            partnerA: $0.partnerA,
+                            partnerB: $0.partnerB,
+                            status: $0.status,
+                            counselorId: $0.counselorID.uuidString.lowercased(),
+                            startDate: $0.startDate.description,
+                            stage: $0.stage,
+                            step: $0.step,
+                            highRisk: $0.highRisk,
+                            lastSession: $0.lastSession,
+                            nextSession: $0.nextSession
+                        )
+                    },
+                    nextCursor: next
+                )
+            )
+        }
+        v1.get("/couples/{coupleId}") { _, context in
+            let actor = try context.requireActor()
+            let charts = ChartService(pool: self.pool, keys: self.keys)
+            let couple = try await charts.couple(try Self.id("coupleId", context), actor: actor)
+            let a = try await charts.client(couple.partnerA, actor: actor)
+            let b = try await charts.client(couple.partnerB, actor: actor)
+            return try APIJSON.response(
+                CoupleView(
+                    id: couple.id.uuidString.lowercased(),
+                    partnerA: .init(id: a.id.uuidString.lowercased(), name: a.preferredName ?? a.legalName),
+                    partnerB: .init(id: b.id.uuidString.lowercased(), name: b.preferredName ?? b.legalName),
+                    counselorId: couple.counselorID.uuidString.lowercased(),
+                    startDate: couple.startDate.description,
+                    status: couple.status.rawValue,
+                    presentingConcerns: couple.presentingConcerns
+                )
+            )
+        }
+        v1.get("/couples/{coupleId}/notes") { _, context in
+            let notes = try await NoteService(pool: self.pool, keys: self.keys)
+                .list(chart: .couple(try Self.id("coupleId", context)), actor: try context.requireActor())
+            return try APIJSON.response(
+                Page(
+                    items: notes.map {
+                        NoteLine(
+                            id: $0.id.uuidString.lowercased(),
+                            sessionId: $0.sessionID.uuidString.lowercased(),
+                            sessionStart: $0.sessionStart,
+                            stage: $0.stage,
+                            step: $0.step,
+                            riskLevel: $0.riskLevel,
+                            state: $0.signed ? "signed" : "draft",
+                            version: $0.version,
+                            addenda: $0.addenda,
+                            cosigned: $0.cosigned
+                        )
+                    },
+                    nextCursor: nil
+                )
+            )
+        }
+        v1.get("/couples/{coupleId}/report") { request, context in
+            try await self.report(request, context)
+        }
+    }
+
+    /// A couple's progress report; the format follows `Accept` (JSON, HTML or Markdown).
+    func report(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let accept = request.headers[.accept] ?? "application/json"
+        let (format, contentType): (ReportService.Format, String) =
+            if accept.contains("text/html") {
+                (.html, "text/html; charset=utf-8")
+            } else if accept.contains("text/markdown") {
+                (.md, "text/markdown; charset=utf-8")
+            } else { (.json, "application/json") }
+        let audienceText = request.uri.queryParameters.get("audience") ?? "clinical"
+        guard let audience = ReportAudience(rawValue: audienceText) else {
+            throw APIError(
+                status: .badRequest,
+                kind: "bad-parameter",
+                detail: "audience is clinical or client",
+                field: "audience"
+            )
+        }
+        func date(_ name: String) throws -> CalendarDate? {
+            guard let text = request.uri.queryParameters.get(name) else { return nil }
+            guard let date = CalendarDate(iso8601: String(text)) else {
+                throw APIError(
+                    status: .badRequest,
+                    kind: "bad-parameter",
+                    detail: "\(name) is a date: YYYY-MM-DD",
+                    field: name
+                )
+            }
+            return date
+        }
+        let practice = try await PracticeService(pool: pool).practice(actor: actor)
+        let zone = TimeZone(identifier: practice.timeZone) ?? TimeZone(identifier: "UTC")!
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day], from: Date())
+        let today = CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)!
+        let facts = try await ReportService(pool: pool, keys: keys).facts(
+            for: .couple(try Self.id("coupleId", context)),
+            from: try date("from"),
+            to: try date("to"),
+            today: today,
+            audience: audience,
+            format: format,
+            actor: actor
+        )
+        let report = ProgressReport.build(from: facts, generatedOn: today)
+        let text: String =
+            switch format {
+            case .html: HTMLRenderer.render(report)
+            case .md: MarkdownRenderer.render(report)
+            case .json: try report.json()
+            }
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func limit(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("limit") else { return 50 }
+        guard let limit = Int(String(text)), (1...200).contains(limit) else {
+            throw APIError(status: .badRequest, kind: "bad-parameter", detail: "limit is 1 to 200", field: "limit")
+        }
+        return limit
+    }
+}

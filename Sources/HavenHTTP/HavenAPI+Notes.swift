@@ -1,0 +1,156 @@
+import Foundation
+import HTTPTypes
+import HavenCore
+import HavenService
+import Hummingbird
+
+extension HavenAPI {
+    /// A draft as clients send it: the session (on create), EFT stage and step, tags, risk, body.
+    struct DraftBody: Decodable {
+        var sessionId: UUID?
+        var stage: Int
+        var step: Int
+        var stepPartnerId: UUID?
+        var interventions: [String]?
+        var tangoMoves: [String]?
+        var changeEvents: [String]?
+        var riskLevel: String?
+        var riskDetail: String?
+        var body: String
+
+        func draft() throws -> NoteService.Draft {
+            do {
+                return NoteService.Draft(
+                    stage: stage,
+                    step: step,
+                    stepPartnerID: stepPartnerId,
+                    interventions: try (interventions ?? []).map(Intervention.parse),
+                    tangoMoves: try (tangoMoves ?? []).map(TangoMove.parse),
+                    changeEvents: try (changeEvents ?? []).map(ChangeEvent.parse),
+                    riskLevel: try RiskLevel.parse(riskLevel ?? "none"),
+                    riskDetail: riskDetail,
+                    body: body
+                )
+            } catch let error as DomainError {
+                throw ServiceError(.invalidInput, field: error.field, error.message)
+            }
+        }
+    }
+
+    struct NoteView: Encodable {
+        var id: String
+        var sessionId: String
+        var authorId: String
+        var state: String
+        var version: Int
+        var stage: Int
+        var step: Int
+        var stepPartnerId: String?
+        var interventions: [String]
+        var tangoMoves: [String]
+        var changeEvents: [String]
+        var riskLevel: String
+        var riskDetail: String?
+        var body: String
+        var contentHash: String?
+    }
+
+    struct Written: Encodable {
+        var id: String
+        var version: Int
+    }
+
+    func addNotes(to v1: RouterGroup<HavenRequestContext>) {
+        let notes = NoteService(pool: pool, keys: keys)
+        v1.post("/notes") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(DraftBody.self, from: request, context: context)
+            guard let session = body.sessionId else {
+                throw ServiceError(.invalidInput, field: "sessionId", "is required when writing a note")
+            }
+            let (id, version) = try await notes.writeDraft(try body.draft(), session: session, actor: actor)
+            var headers = HTTPFields()
+            headers[.eTag] = "\"\(version)\""
+            headers[.location] = "/v1/notes/\(id.uuidString.lowercased())"
+            return try APIJSON.response(
+                Written(id: id.uuidString.lowercased(), version: version),
+                status: .created,
+                headers: headers
+            )
+        }
+        v1.get("/notes/{noteId}") { _, context in
+            let note = try await notes.note(try Self.id("noteId", context), actor: try context.requireActor())
+            var headers = HTTPFields()
+            headers[.eTag] = "\"\(note.version)\""
+            return try APIJSON.response(
+                NoteView(
+                    id: note.id.uuidString.lowercased(),
+                    sessionId: note.sessionID.uuidString.lowercased(),
+                    authorId: note.authorID.uuidString.lowercased(),
+                    state: note.signed ? "signed" : "draft",
+                    version: note.version,
+                    stage: note.draft.stage,
+                    step: note.draft.step,
+                    stepPartnerId: note.draft.stepPartnerID?.uuidString.lowercased(),
+                    interventions: note.draft.interventions.map(\.rawValue),
+                    tangoMoves: note.draft.tangoMoves.map(\.rawValue),
+                    changeEvents: note.draft.changeEvents.map(\.rawValue),
+                    riskLevel: note.draft.riskLevel.rawValue,
+                    riskDetail: note.draft.riskDetail,
+                    body: note.draft.body,
+                    contentHash: note.contentHash.map { $0.map { String(format: "%02x", $0) }.joined() }
+                ),
+                headers: headers
+            )
+        }
+        // Edits carry the version they were based on in If-Match; a stale one is 409 and changes nothing.
+        v1.put("/notes/{noteId}") { request, context in
+            let actor = try context.requireActor()
+            let expected = try Self.ifMatch(request)
+            let body = try await APIJSON.decode(DraftBody.self, from: request, context: context)
+            let id = try Self.id("noteId", context)
+            let version = try await notes.editDraft(
+                id,
+                expectedVersion: expected,
+                draft: try body.draft(),
+                actor: actor
+            )
+            var headers = HTTPFields()
+            headers[.eTag] = "\"\(version)\""
+            return try APIJSON.response(Written(id: id.uuidString.lowercased(), version: version), headers: headers)
+        }
+        v1.post("/notes/{noteId}/sign") { request, context in
+            let actor = try context.requireActor()
+            let id = try Self.id("noteId", context)
+            let hash = try await notes.sign(id, expectedVersion: try Self.ifMatch(request), actor: actor)
+            struct Signed: Encodable {
+                var id: String
+                var contentHash: String
+            }
+            return try APIJSON.response(
+                Signed(id: id.uuidString.lowercased(), contentHash: hash.map { String(format: "%02x", $0) }.joined())
+            )
+        }
+    }
+
+    /// The version in `If-Match: "N"`.
+    static func ifMatch(_ request: Request) throws -> Int {
+        guard let header = request.headers[.ifMatch] else {
+            throw APIError(
+                status: .preconditionRequired,
+                kind: "version-required",
+                detail: "send If-Match with the note's ETag (its version)",
+                field: "If-Match"
+            )
+        }
+        guard let version = Int(header.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))), version >= 1 else {
+            throw APIError(
+                status: .badRequest,
+                kind: "bad-version",
+                detail: "If-Match is the note's ETag, e.g. \"3\"",
+                field: "If-Match"
+            )
+        }
+        return version
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import HavenService
+import Hummingbird
+import Logging
+import Postgres
+
+/// Haven's HTTP JSON API: the same `HavenService` methods the CLI calls, behind bearer-token auth,
+/// with RFC 9457 problems for every failure. Routes hold no business rule; they parse, call one
+/// service method and encode. The contract is `docs/openapi.yaml`, served at `/openapi.yaml`.
+public struct HavenAPI: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+    let auth: AuthService
+    let logger: Logger
+    /// Whether the database and keys were found ready (checked again on each `/ready`).
+    let readiness: @Sendable () async -> [String]
+
+    /// - Parameters:
+    ///   - pool: connections as the application role.
+    ///   - keys: the master keys, already checked against the database.
+    ///   - auth: sign-in and token checks, with the session policy.
+    ///   - readiness: what is not ready (empty when ready): database, migrations, keys.
+    public init(
+        pool: ConnectionPool,
+        keys: KeyManager,
+        auth: AuthService,
+        logger: Logger,
+        readiness: @escaping @Sendable () async -> [String]
+    ) {
+        self.pool = pool
+        self.keys = keys
+        self.auth = auth
+        self.logger = logger
+        self.readiness = readiness
+    }
+
+    /// The router with every route and middleware.
+    public func router() -> Router<HavenRequestContext> {
+        let router = Router(context: HavenRequestContext.self)
+        router.middlewares.add(RequestMiddleware(logger: logger))
+        addOperations(to: router)
+        router.post("/v1/sessions") { request, context in try await self.signIn(request, context) }
+        let v1 = router.group("/v1").add(middleware: AuthMiddleware(auth: auth))
+        v1.delete("/sessions/current") { request, context in try await self.signOut(request, context) }
+        v1.get("/me") { _, context in try await self.me(context) }
+        addCouples(to: v1)
+        addNotes(to: v1)
+        return router
+    }
+
+    /// A path parameter that must be a UUID.
+    static func id(_ name: String, _ context: HavenRequestContext) throws -> UUID {
+        guard let text = context.parameters.get(name), let id = UUID(uuidString: text) else {
+            throw APIError(status: .badRequest, kind: "malformed-id", detail: "\(name) must be a UUID", field: name)
+        }
+        return id
+    }
+}

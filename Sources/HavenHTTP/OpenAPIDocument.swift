@@ -1,0 +1,368 @@
+/// `docs/openapi.yaml`, embedded so the binary serves it at `/openapi.yaml` without files beside it.
+/// A test checks it is byte-for-byte the file in docs/ (regenerate with
+/// `scripts/embed-openapi`), and that every route is in it.
+enum OpenAPIDocument {
+    static let yaml = #"""
+        openapi: 3.1.0
+        info:
+          title: Haven API
+          version: 0.1.0
+          description: >-
+            Haven's HTTP JSON API for counselors' front ends. Every call after sign-in sends
+            `Authorization: Bearer <token>`. Failures are RFC 9457 problem documents
+            (`application/problem+json`) with a stable `type`, the field at fault and the request id;
+            they never contain clinical data. A record outside the caller's caseload is 404, never 403.
+            Every response carries `X-Request-ID` (the caller's, when given as a plain token, else a new one).
+        servers:
+          - url: http://127.0.0.1:8080
+        security:
+          - bearer: []
+        paths:
+          /health:
+            get:
+              summary: The process is up.
+              security: []
+              responses:
+                "200": {description: Up., content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
+          /ready:
+            get:
+              summary: The database answers, migrations are current and the master key is loaded.
+              security: []
+              responses:
+                "200": {description: Ready., content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
+                "503": {description: Not ready; `problems` says what., content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
+          /openapi.yaml:
+            get:
+              summary: This document.
+              security: []
+              responses:
+                "200": {description: The OpenAPI document., content: {application/yaml: {schema: {type: string}}}}
+          /v1/sessions:
+            post:
+              summary: Sign in with email and password; returns a bearer token.
+              security: []
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [email, password]
+                      properties:
+                        email: {type: string, maxLength: 320}
+                        password: {type: string, maxLength: 1024}
+              responses:
+                "201":
+                  description: Signed in. The token ends after the idle timeout or the absolute lifetime.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [token, tokenType, expiresAt, staffId, roles]
+                        properties:
+                          token: {type: string}
+                          tokenType: {const: Bearer}
+                          expiresAt: {type: string, format: date-time}
+                          staffId: {type: string, format: uuid}
+                          roles: {type: array, items: {type: string, enum: [admin, counselor, supervisor]}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+          /v1/sessions/current:
+            delete:
+              summary: Sign out (the token stops working).
+              responses:
+                "204": {description: Signed out.}
+                "401": {$ref: "#/components/responses/Problem"}
+          /v1/me:
+            get:
+              summary: Who the token acts as.
+              responses:
+                "200":
+                  description: The signed-in staff member.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [staffId, practiceId, roles, name, email, practice, timeZone]
+                        properties:
+                          staffId: {type: string, format: uuid}
+                          practiceId: {type: string, format: uuid}
+                          roles: {type: array, items: {type: string}}
+                          name: {type: string}
+                          email: {type: string}
+                          practice: {type: string}
+                          timeZone: {type: string}
+                "401": {$ref: "#/components/responses/Problem"}
+          /v1/couples:
+            get:
+              summary: The caller's caseload (and supervisees'), with EFT stage and step and sessions.
+              parameters:
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+                - {name: cursor, in: query, description: nextCursor of the previous page., schema: {type: string}}
+              responses:
+                "200":
+                  description: One page of couples.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, partnerA, partnerB, status, counselorId, startDate, highRisk]
+                              properties:
+                                id: {type: string, format: uuid}
+                                partnerA: {type: string}
+                                partnerB: {type: string}
+                                status: {type: string}
+                                counselorId: {type: string, format: uuid}
+                                startDate: {type: string, format: date}
+                                stage: {type: integer, minimum: 1, maximum: 3}
+                                step: {type: integer, minimum: 1, maximum: 9}
+                                highRisk: {type: boolean}
+                                lastSession: {type: string, format: date-time}
+                                nextSession: {type: string, format: date-time}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+          /v1/couples/{coupleId}:
+            parameters:
+              - {$ref: "#/components/parameters/CoupleId"}
+            get:
+              summary: A couple chart with the presenting concerns (audited).
+              responses:
+                "200":
+                  description: The couple.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [id, partnerA, partnerB, counselorId, startDate, status]
+                        properties:
+                          id: {type: string, format: uuid}
+                          partnerA: {$ref: "#/components/schemas/Person"}
+                          partnerB: {$ref: "#/components/schemas/Person"}
+                          counselorId: {type: string, format: uuid}
+                          startDate: {type: string, format: date}
+                          status: {type: string}
+                          presentingConcerns: {type: string}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+          /v1/couples/{coupleId}/notes:
+            parameters:
+              - {$ref: "#/components/parameters/CoupleId"}
+            get:
+              summary: The couple's progress notes (no text), by session date.
+              responses:
+                "200":
+                  description: The notes.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, sessionId, sessionStart, stage, step, riskLevel, state, version, addenda, cosigned]
+                              properties:
+                                id: {type: string, format: uuid}
+                                sessionId: {type: string, format: uuid}
+                                sessionStart: {type: string, format: date-time}
+                                stage: {type: integer}
+                                step: {type: integer}
+                                riskLevel: {type: string}
+                                state: {type: string, enum: [draft, signed]}
+                                version: {type: integer}
+                                addenda: {type: integer}
+                                cosigned: {type: boolean}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+          /v1/couples/{coupleId}/report:
+            parameters:
+              - {$ref: "#/components/parameters/CoupleId"}
+              - {name: audience, in: query, schema: {type: string, enum: [clinical, client], default: clinical}}
+              - {name: from, in: query, schema: {type: string, format: date}}
+              - {name: to, in: query, schema: {type: string, format: date}}
+            get:
+              summary: The couple's progress report; the format follows Accept (JSON, HTML or Markdown). Audited.
+              responses:
+                "200":
+                  description: The report. JSON follows docs/report-schema.json.
+                  content:
+                    application/json: {schema: {type: object}}
+                    text/html: {schema: {type: string}}
+                    text/markdown: {schema: {type: string}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/notes:
+            post:
+              summary: Write a draft note on a completed session.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: "#/components/schemas/Draft"}
+              responses:
+                "201":
+                  description: Written; the ETag is the version.
+                  headers:
+                    ETag: {schema: {type: string}}
+                    Location: {schema: {type: string}}
+                  content:
+                    application/json: {schema: {$ref: "#/components/schemas/Written"}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/notes/{noteId}:
+            parameters:
+              - {$ref: "#/components/parameters/NoteId"}
+            get:
+              summary: A note with its text (audited); the ETag is its version.
+              responses:
+                "200":
+                  description: The note.
+                  headers:
+                    ETag: {schema: {type: string}}
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [id, sessionId, authorId, state, version, stage, step, interventions, tangoMoves, changeEvents, riskLevel, body]
+                        properties:
+                          id: {type: string, format: uuid}
+                          sessionId: {type: string, format: uuid}
+                          authorId: {type: string, format: uuid}
+                          state: {type: string, enum: [draft, signed]}
+                          version: {type: integer}
+                          stage: {type: integer}
+                          step: {type: integer}
+                          stepPartnerId: {type: string, format: uuid}
+                          interventions: {type: array, items: {type: string}}
+                          tangoMoves: {type: array, items: {type: string}}
+                          changeEvents: {type: array, items: {type: string}}
+                          riskLevel: {type: string}
+                          riskDetail: {type: string}
+                          body: {type: string}
+                          contentHash: {type: string}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+            put:
+              summary: Edit a draft; If-Match carries the version it was based on (a stale one is 409).
+              parameters:
+                - {name: If-Match, in: header, required: true, schema: {type: string}}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: "#/components/schemas/Draft"}
+              responses:
+                "200":
+                  description: Edited; the ETag is the new version.
+                  headers:
+                    ETag: {schema: {type: string}}
+                  content:
+                    application/json: {schema: {$ref: "#/components/schemas/Written"}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+                "428": {$ref: "#/components/responses/Problem"}
+          /v1/notes/{noteId}/sign:
+            parameters:
+              - {$ref: "#/components/parameters/NoteId"}
+            post:
+              summary: Sign a draft (final; records its SHA-256 content hash). If-Match names the version reviewed.
+              parameters:
+                - {name: If-Match, in: header, required: true, schema: {type: string}}
+              responses:
+                "200":
+                  description: Signed.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [id, contentHash]
+                        properties:
+                          id: {type: string, format: uuid}
+                          contentHash: {type: string}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
+                "428": {$ref: "#/components/responses/Problem"}
+        components:
+          securitySchemes:
+            bearer: {type: http, scheme: bearer}
+          parameters:
+            CoupleId: {name: coupleId, in: path, required: true, schema: {type: string, format: uuid}}
+            NoteId: {name: noteId, in: path, required: true, schema: {type: string, format: uuid}}
+          responses:
+            Problem:
+              description: An RFC 9457 problem document.
+              content:
+                application/problem+json:
+                  schema: {$ref: "#/components/schemas/Problem"}
+          schemas:
+            Health:
+              type: object
+              required: [status]
+              properties:
+                status: {type: string}
+                problems: {type: array, items: {type: string}}
+            Person:
+              type: object
+              required: [id, name]
+              properties:
+                id: {type: string, format: uuid}
+                name: {type: string}
+            Draft:
+              type: object
+              required: [stage, step, body]
+              properties:
+                sessionId: {type: string, format: uuid, description: Required when writing.}
+                stage: {type: integer, minimum: 1, maximum: 3}
+                step: {type: integer, minimum: 1, maximum: 9}
+                stepPartnerId: {type: string, format: uuid}
+                interventions: {type: array, items: {type: string}}
+                tangoMoves: {type: array, items: {type: string}}
+                changeEvents: {type: array, items: {type: string}}
+                riskLevel: {type: string, enum: [none, low, moderate, high]}
+                riskDetail: {type: string}
+                body: {type: string, maxLength: 65536}
+            Written:
+              type: object
+              required: [id, version]
+              properties:
+                id: {type: string, format: uuid}
+                version: {type: integer}
+            Problem:
+              type: object
+              required: [type, title, status, detail, requestId]
+              properties:
+                type: {type: string, format: uri}
+                title: {type: string}
+                status: {type: integer}
+                detail: {type: string}
+                field: {type: string}
+                requestId: {type: string}
+
+        """#
+}

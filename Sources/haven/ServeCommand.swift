@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import HavenHTTP
+import HavenService
+import HavenStore
+import Hummingbird
+import Logging
+import Postgres
+import Sealing
+
+/// `haven serve`: the HTTP JSON API for counselors' front ends.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the HTTP JSON API (docs/openapi.yaml) until SIGTERM or SIGINT.",
+        discussion: """
+            Uses HAVEN_DATABASE_URL (haven_app) and the master key. TLS is a reverse proxy's job (see \
+            docs/operations.md): on an address other than loopback it refuses to start without \
+            --allow-plain-http. On SIGTERM in-flight requests finish, then the pool closes.
+
+            Example:
+              haven serve --port 8080
+              curl -s http://127.0.0.1:8080/ready
+            """
+    )
+
+    @OptionGroup var options: ClinicalOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Flag(help: "Allow a non-loopback address without TLS in front (not for production).") var allowPlainHttp = false
+    @Option(help: "Minutes of inactivity after which a token stops working.") var idleMinutes = 15
+    @Option(help: "Hours after which a token stops working regardless.") var lifetimeHours = 12
+    @Option(help: "Connections to the database.") var connections = 8
+
+    func run() async throws {
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(host)
+        guard loopback || allowPlainHttp else {
+            throw UserError(
+                message:
+                    "refusing to serve plain HTTP on \(host); put TLS in front (docs/operations.md) and pass --allow-plain-http"
+            )
+        }
+        guard (1...1440).contains(idleMinutes), (1...168).contains(lifetimeHours) else {
+            throw UserError(message: "--idle-minutes must be 1 to 1440 and --lifetime-hours 1 to 168")
+        }
+        let logger = CommandLogging.logger(minimum: .info)
+        let ring = try options.keys.load()
+        let pool = ConnectionPool(
+            configuration: try options.configuration(),
+            limits: .init(maxConnections: connections),
+            logger: logger
+        )
+        let keys = KeyManager(ring: ring, logger: logger)
+        do {
+            try await pool.withConnection { try await keys.checkMasterKeys(on: $0) }
+        } catch let error as SealingError where error.kind == .masterKey {
+            await pool.close()
+            throw UserError(message: error.detail ?? error.description)
+        }
+        let auth = AuthService(
+            pool: pool,
+            policy: .init(idleTimeout: .seconds(idleMinutes * 60), absoluteLifetime: .seconds(lifetimeHours * 3600)),
+            logger: logger
+        )
+        let api = HavenAPI(pool: pool, keys: keys, auth: auth, logger: logger) {
+            await Self.readiness(pool: pool, keys: keys)
+        }
+        let app = Application(
+            router: api.router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "haven"),
+            onServerRunning: { _ in logger.info("serving", metadata: ["address": "\(host):\(port)"]) },
+            logger: logger
+        )
+        do {
+            try await app.runService()
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+    }
+
+    /// What keeps the service from being ready: the database, pending migrations, the master key.
+    static func readiness(pool: ConnectionPool, keys: KeyManager) async -> [String] {
+        do {
+            let pending = try await pool.withConnection { connection in
+                try await Migrator(logger: Logger(label: "haven.ready")).status(on: connection)
+                    .filter { $0.state != .applied }.count
+            }
+            var problems: [String] = []
+            if pending > 0 { problems.append("\(pending) migrations are not applied (haven db migrate)") }
+            do {
+                try await pool.withConnection { try await keys.checkMasterKeys(on: $0) }
+            } catch {
+                problems.append("the master key does not match the database")
+            }
+            return problems
+        } catch {
+            return ["the database does not answer"]
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import HTTPTypes
+import HavenHTTP
+import HavenService
+import HavenStore
+import HavenTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite("Every route and every error status, through Hummingbird's test client and the real database")
+struct APIRouteTests {
+    @Test func operationsRoutesNeedNoToken() async throws {
+        try await HTTPFixture.with { _, client in
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .ok && String(buffer: response.body).contains("ready"))
+            }
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                #expect(response.headers[.contentType] == "application/yaml")
+                #expect(String(buffer: response.body).hasPrefix("openapi: 3.1.0"))
+            }
+            try await client.execute(uri: "/nowhere", method: .get) { response in
+                #expect(response.status == .notFound && response.headers[.contentType] == "application/problem+json")
+            }
+        }
+    }
+
+    @Test func signingInOutAndTheTokenWall() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let wrong = ByteBuffer(string: #"{"email": "dana@harbor.example", "password": "nope nope nope"}"#)
+            try await client.execute(uri: "/v1/sessions", method: .post, headers: [.requestID: "req-42"], body: wrong) {
+                response in
+                #expect(response.status == .unauthorized && response.headers[.requestID] == "req-42")
+                let problem = try json(Problem.self, response)
+                #expect(problem.type.hasSuffix("/unauthenticated") && problem.requestId == "req-42")
+            }
+            try await client.execute(uri: "/v1/sessions", method: .post, body: ByteBuffer(string: "{not json")) {
+                #expect($0.status == .badRequest)
+            }
+            try await client.execute(uri: "/v1/me", method: .get) { response in
+                #expect(response.status == .unauthorized && response.headers[.wwwAuthenticate] == "Bearer")
+            }
+            let token = try await HTTPFixture.signIn(client, "dana@harbor.example")
+            try await client.execute(uri: "/v1/me", method: .get, headers: HTTPFixture.bearer(token)) { response in
+                #expect(response.status == .ok && String(buffer: response.body).contains("Dana Reyes"))
+                #expect(response.headers[.requestID]?.isEmpty == false)
+            }
+            try await client.execute(uri: "/v1/sessions/current", method: .delete, headers: HTTPFixture.bearer(token)) {
+                #expect($0.status == .noContent)
+            }
+            try await client.execute(uri: "/v1/me", method: .get, headers: HTTPFixture.bearer(token)) {
+                #expect($0.status == .unauthorized)
+            }
+            // A disabled account's token stops at once.
+            let second = try await HTTPFixture.signIn(client, "dana@harbor.example")
+            try await StaffService(pool: fixture.owner).disable(
+                staffID: fixture.dana.staffID,
+                practiceID: fixture.practiceID,
+                source: "test"
+            )
+            try await client.execute(uri: "/v1/me", method: .get, headers: HTTPFixture.bearer(second)) {
+                #expect($0.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test func theCaseloadWallIs404AndAudited() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let token = try await HTTPFixture.signIn(client, "dana@harbor.example")
+            struct Page: Decodable {
+                struct Item: Decodable { var id: String }
+                var items: [Item]
+                var nextCursor: String?
+            }
+            try await client.execute(uri: "/v1/couples?limit=1", method: .get, headers: HTTPFixture.bearer(token)) {
+                let page = try json(Page.self, $0)
+                #expect(page.items.map(\.id) == [fixture.danaCouple.uuidString.lowercased()] && page.nextCursor == nil)
+            }
+            try await client.execute(uri: "/v1/couples?limit=0", method: .get, headers: HTTPFixture.bearer(token)) {
+                let problem = try json(Problem.self, $0)
+                #expect($0.status == .badRequest && problem.field == "limit")
+            }
+            try await client.execute(
+                uri: "/v1/couples/\(fixture.danaCouple)",
+                method: .get,
+                headers: HTTPFixture.bearer(token)
+            ) {
+                #expect($0.status == .ok && String(buffer: $0.body).contains("Fictional concerns."))
+            }
+            try await client.execute(
+                uri: "/v1/couples/\(fixture.samCouple)",
+                method: .get,
+                headers: HTTPFixture.bearer(token)
+            ) {
+                response in
+                #expect(response.status == .notFound)
+                #expect(!String(buffer: response.body).contains("Fictional"))
+            }
+            try await client.execute(uri: "/v1/couples/not-a-uuid", method: .get, headers: HTTPFixture.bearer(token)) {
+                let problem = try json(Problem.self, $0)
+                #expect($0.status == .badRequest && problem.field == "coupleId")
+            }
+            let denied = try await fixture.owner.withConnection { connection in
+                try await AuditStore.list(
+                    .init(
+                        practiceID: fixture.practiceID,
+                        staffID: fixture.dana.staffID,
+                        action: "couple.read",
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+            }
+            #expect(denied.map(\.entry.entityID) == [fixture.samCouple])
+            #expect(denied.allSatisfy { $0.entry.source.hasPrefix("http:") && $0.entry.requestID?.isEmpty == false })
+        }
+    }
+
+    @Test func notesDraftEditWithIfMatchSignAndTheirErrors() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let token = try await HTTPFixture.signIn(client, "dana@harbor.example")
+            let draft =
+                #"{"sessionId": "\#(fixture.danaSession)", "stage": 1, "step": 2, "interventions": ["tracking_the_cycle"], "body": "Fictional note."}"#
+            let id = try await client.execute(
+                uri: "/v1/notes",
+                method: .post,
+                headers: HTTPFixture.bearer(token),
+                body: ByteBuffer(string: draft)
+            ) { response -> String in
+                #expect(response.status == .created && response.headers[.eTag] == "\"1\"")
+                struct Written: Decodable { var id: String }
+                return try json(Written.self, response).id
+            }
+            try await client.execute(uri: "/v1/notes/\(id)", method: .get, headers: HTTPFixture.bearer(token)) {
+                response in
+                #expect(response.headers[.eTag] == "\"1\"" && String(buffer: response.body).contains("Fictional note."))
+            }
+            let edit = #"{"stage": 1, "step": 3, "body": "Fictional note, revised."}"#
+            try await client.execute(
+                uri: "/v1/notes/\(id)",
+                method: .put,
+                headers: HTTPFixture.bearer(token, [.ifMatch: "\"1\""]),
+                body: ByteBuffer(string: edit)
+            ) { #expect($0.status == .ok && $0.headers[.eTag] == "\"2\"") }
+            try await client.execute(
+                uri: "/v1/notes/\(id)",
+                method: .put,
+                headers: HTTPFixture.bearer(token, [.ifMatch: "\"1\""]),
+                body: ByteBuffer(string: edit)
+            ) { response in
+                #expect(response.status == .conflict)
+                let problem = try json(Problem.self, response)
+                #expect(problem.type.hasSuffix("/stale-version"))
+            }
+            try await client.execute(
+                uri: "/v1/notes/\(id)",
+                method: .put,
+                headers: HTTPFixture.bearer(token),
+                body: ByteBuffer(string: edit)
+            ) {
+                #expect($0.status == .preconditionRequired)
+            }
+            let wrongStep = #"{"stage": 1, "step": 6, "body": "x"}"#
+            try await client.execute(
+                uri: "/v1/notes/\(id)",
+                method: .put,
+                headers: HTTPFixture.bearer(token, [.ifMatch: "\"2\""]),
+                body: ByteBuffer(string: wrongStep)
+            ) { response in
+                let problem = try json(Problem.self, response)
+                #expect(response.status == .unprocessableContent && problem.field == "step")
+            }
+            let huge = #"{"stage": 1, "step": 2, "body": ""# + String(repeating: "x", count: 2 << 20) + #""}"#
+            try await client.execute(
+                uri: "/v1/notes/\(id)",
+                method: .put,
+                headers: HTTPFixture.bearer(token, [.ifMatch: "\"2\""]),
+                body: ByteBuffer(string: huge)
+            ) { #expect($0.status == .contentTooLarge) }
+            try await client.execute(
+                uri: "/v1/notes/\(id)/sign",
+                method: .post,
+                headers: HTTPFixture.bearer(token, [.ifMatch: "\"2\""])
+            ) {
+                #expect($0.status == .ok && String(buffer: $0.body).contains("contentHash"))
+            }
+            try await client.execute(
+                uri: "/v1/notes/\(id)",
+                method: .put,
+                headers: HTTPFixture.bearer(token, [.ifMatch: "\"2\""]),
+                body: ByteBuffer(string: edit)
+            ) { #expect($0.status == .conflict) }
+            // Sam cannot read Dana's note: 404, not 403.
+            let samToken = try await HTTPFixture.signIn(client, "sam@harbor.example")
+            try await client.execute(uri: "/v1/notes/\(id)", method: .get, headers: HTTPFixture.bearer(samToken)) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(
+                uri: "/v1/couples/\(fixture.danaCouple)/notes",
+                method: .get,
+                headers: HTTPFixture.bearer(token)
+            ) {
+                #expect($0.status == .ok && String(buffer: $0.body).contains("\"state\":\"signed\""))
+            }
+            // Reports follow Accept.
+            for (accept, type, marker) in [
+                ("text/html", "text/html; charset=utf-8", "<!DOCTYPE html>"),
+                ("text/markdown", "text/markdown; charset=utf-8", "# Your progress in couple therapy"),
+                ("application/json", "application/json", "\"schemaVersion\" : 1"),
+            ] {
+                try await client.execute(
+                    uri: "/v1/couples/\(fixture.danaCouple)/report?audience=client",
+                    method: .get,
+                    headers: HTTPFixture.bearer(token, [.accept: accept])
+                ) { response in
+                    #expect(response.status == .ok && response.headers[.contentType] == type)
+                    #expect(String(buffer: response.body).contains(marker))
+                }
+            }
+            // The logs name request, route, status and actor; never a body.
+            let lines = fixture.logs.entries.filter { $0.message == "request" }
+            #expect(lines.contains { $0.metadata["route"] == "/v1/notes/{noteId}" && $0.metadata["status"] == "409" })
+            #expect(!fixture.logs.entries.contains { $0.fullText.contains("Fictional note") })
+        }
+    }
+}
