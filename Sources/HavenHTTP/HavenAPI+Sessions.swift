@@ -32,12 +32,33 @@ extension HavenAPI {
         guard body.email.count <= 320, body.password.count <= 1024 else {
             throw ServiceError(.unauthenticated, "wrong email or password, or the account is disabled")
         }
-        let signIn = try await auth.login(
-            email: body.email,
-            password: body.password,
-            source: context.source,
-            requestID: context.requestID
-        )
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        if let wait = throttle.wait(email: body.email, address: address) {
+            var problem = APIProblem.from(
+                APIError(
+                    status: .tooManyRequests,
+                    kind: "too-many-attempts",
+                    detail: "too many failed sign-ins; try again later",
+                    field: nil
+                ),
+                requestID: context.requestID
+            ).response
+            problem.headers[.retryAfter] = "\(max(1, wait.components.seconds))"
+            return problem
+        }
+        let signIn: AuthService.SignIn
+        do {
+            signIn = try await auth.login(
+                email: body.email,
+                password: body.password,
+                source: context.source,
+                requestID: context.requestID
+            )
+        } catch let error as ServiceError where error.kind == .unauthenticated {
+            throttle.failed(email: body.email, address: address)
+            throw error
+        }
+        throttle.succeeded(email: body.email)
         return try APIJSON.response(
             SignInResponse(
                 token: signIn.token.value,

@@ -12,6 +12,7 @@ public struct HavenAPI: Sendable {
     let keys: KeyManager
     let auth: AuthService
     let logger: Logger
+    let throttle: LoginThrottle
     /// Whether the database and keys were found ready (checked again on each `/ready`).
     let readiness: @Sendable () async -> [String]
 
@@ -19,12 +20,14 @@ public struct HavenAPI: Sendable {
     ///   - pool: connections as the application role.
     ///   - keys: the master keys, already checked against the database.
     ///   - auth: sign-in and token checks, with the session policy.
+    ///   - loginLimits: how many failed sign-ins an account or an address gets before a pause.
     ///   - readiness: what is not ready (empty when ready): database, migrations, keys.
     public init(
         pool: ConnectionPool,
         keys: KeyManager,
         auth: AuthService,
         logger: Logger,
+        loginLimits: LoginLimits = LoginLimits(),
         readiness: @escaping @Sendable () async -> [String]
     ) {
         self.pool = pool
@@ -32,6 +35,26 @@ public struct HavenAPI: Sendable {
         self.auth = auth
         self.logger = logger
         self.readiness = readiness
+        self.throttle = LoginThrottle(
+            limits: .init(
+                perAccount: loginLimits.perAccount,
+                perAddress: loginLimits.perAddress,
+                window: loginLimits.window
+            )
+        )
+    }
+
+    /// Failed sign-ins allowed per account and per client address within the window.
+    public struct LoginLimits: Sendable {
+        public var perAccount: Int
+        public var perAddress: Int
+        public var window: Duration
+
+        public init(perAccount: Int = 5, perAddress: Int = 20, window: Duration = .seconds(15 * 60)) {
+            self.perAccount = perAccount
+            self.perAddress = perAddress
+            self.window = window
+        }
     }
 
     /// The router with every route and middleware.
@@ -45,6 +68,9 @@ public struct HavenAPI: Sendable {
         v1.get("/me") { _, context in try await self.me(context) }
         addCouples(to: v1)
         addNotes(to: v1)
+        addSchedule(to: v1)
+        addHomework(to: v1)
+        addMeasures(to: v1)
         return router
     }
 

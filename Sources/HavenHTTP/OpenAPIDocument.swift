@@ -68,6 +68,13 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "413": {$ref: "#/components/responses/Problem"}
+                "429":
+                  description: Too many failed sign-ins for this account or address; Retry-After says when to try again.
+                  headers:
+                    Retry-After: {schema: {type: integer}}
+                  content:
+                    application/problem+json:
+                      schema: {$ref: "#/components/schemas/Problem"}
           /v1/sessions/current:
             delete:
               summary: Sign out (the token stops working).
@@ -308,12 +315,260 @@ enum OpenAPIDocument {
                 "404": {$ref: "#/components/responses/Problem"}
                 "409": {$ref: "#/components/responses/Problem"}
                 "428": {$ref: "#/components/responses/Problem"}
+          /v1/couples/{coupleId}/sessions:
+            parameters:
+              - {$ref: "#/components/parameters/CoupleId"}
+            get:
+              summary: The couple's therapy sessions, by start time.
+              responses:
+                "200":
+                  description: The sessions.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, chartKind, chartId, counselorId, start, durationMinutes, format, status, noted]
+                              properties:
+                                id: {type: string, format: uuid}
+                                chartKind: {type: string, enum: [couple, client]}
+                                chartId: {type: string, format: uuid}
+                                counselorId: {type: string, format: uuid}
+                                start: {type: string, format: date-time}
+                                durationMinutes: {type: integer}
+                                format: {type: string, enum: [in_person, video, phone]}
+                                status: {type: string, enum: [scheduled, completed, cancelled, late_cancelled, no_show]}
+                                noted: {type: boolean}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+          /v1/therapy-sessions:
+            post:
+              summary: Schedule a session (the caller is its counselor). A conjoint session for a high-risk couple needs riskOverrideReason.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [start, durationMinutes, format]
+                      properties:
+                        coupleId: {type: string, format: uuid}
+                        clientId: {type: string, format: uuid}
+                        start: {type: string, format: date-time}
+                        durationMinutes: {type: integer, minimum: 5, maximum: 480}
+                        format: {type: string, enum: [in_person, video, phone]}
+                        riskOverrideReason: {type: string}
+              responses:
+                "201": {description: Scheduled., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/therapy-sessions/{sessionId}/status:
+            parameters:
+              - {name: sessionId, in: path, required: true, schema: {type: string, format: uuid}}
+            post:
+              summary: Record how a scheduled session went.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [status]
+                      properties:
+                        status: {type: string, enum: [completed, cancelled, late_cancelled, no_show]}
+              responses:
+                "204": {description: Recorded.}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/homework/prompts:
+            get:
+              summary: The homework library, built-in and the practice's.
+              responses:
+                "200":
+                  description: The prompts.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, title, category, instructions, frequency, stages, joint, builtIn]
+                              properties:
+                                id: {type: string, format: uuid}
+                                title: {type: string}
+                                category: {type: string}
+                                instructions: {type: string}
+                                frequency: {type: string, enum: [once, daily, weekly]}
+                                stages: {type: array, items: {type: integer}}
+                                joint: {type: boolean}
+                                builtIn: {type: boolean}
+                "401": {$ref: "#/components/responses/Problem"}
+          /v1/homework/assignments:
+            post:
+              summary: Assign a prompt to a couple or one partner. Joint homework for a high-risk couple needs riskOverrideReason.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [promptId, coupleId, sessionId, dueOn]
+                      properties:
+                        promptId: {type: string, format: uuid}
+                        coupleId: {type: string, format: uuid}
+                        partnerId: {type: string, format: uuid}
+                        sessionId: {type: string, format: uuid}
+                        dueOn: {type: string, format: date}
+                        recurrence: {type: string, enum: [none, daily, weekly]}
+                        riskOverrideReason: {type: string}
+              responses:
+                "201": {description: Assigned., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/homework/assignments/{assignmentId}/responses:
+            parameters:
+              - {name: assignmentId, in: path, required: true, schema: {type: string, format: uuid}}
+            post:
+              summary: Record a partner's response (text sealed; private unless shared).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [partnerId, completion]
+                      properties:
+                        partnerId: {type: string, format: uuid}
+                        completion: {type: string, enum: [completed, partly_completed, skipped]}
+                        text: {type: string}
+                        shared: {type: boolean}
+              responses:
+                "204": {description: Recorded.}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/homework/open:
+            get:
+              summary: Assignments not yet answered by everyone they were given to.
+              parameters:
+                - {name: overdue, in: query, schema: {type: boolean}}
+              responses:
+                "200":
+                  description: Open assignments.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, promptTitle, coupleId, dueOn, status]
+                              properties:
+                                id: {type: string, format: uuid}
+                                promptTitle: {type: string}
+                                coupleId: {type: string, format: uuid}
+                                partnerId: {type: string, format: uuid}
+                                dueOn: {type: string, format: date}
+                                status: {type: string}
+                "401": {$ref: "#/components/responses/Problem"}
+          /v1/clients/{clientId}/measures:
+            parameters:
+              - {$ref: "#/components/parameters/ClientId"}
+            post:
+              summary: Record a measure administration (items for CSI forms, a score for single-score measures).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [code, administeredOn]
+                      properties:
+                        code: {type: string}
+                        administeredOn: {type: string, format: date}
+                        items: {type: array, items: {type: integer}}
+                        score: {type: number}
+                        sessionId: {type: string, format: uuid}
+              responses:
+                "201":
+                  description: Recorded with its total.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [id, total]
+                        properties:
+                          id: {type: string, format: uuid}
+                          total: {type: number}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/clients/{clientId}/measures/{code}:
+            parameters:
+              - {$ref: "#/components/parameters/ClientId"}
+              - {name: code, in: path, required: true, schema: {type: string}}
+            get:
+              summary: A client's trend on one measure, with reliable change when the measure has its parameters.
+              responses:
+                "200":
+                  description: The trend.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [points]
+                        properties:
+                          points:
+                            type: array
+                            items:
+                              type: object
+                              required: [date, total]
+                              properties:
+                                date: {type: string, format: date}
+                                total: {type: number}
+                          cutoff: {type: number}
+                          reliableChangeIndex: {type: number}
+                          label: {type: string}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
         components:
           securitySchemes:
             bearer: {type: http, scheme: bearer}
           parameters:
             CoupleId: {name: coupleId, in: path, required: true, schema: {type: string, format: uuid}}
             NoteId: {name: noteId, in: path, required: true, schema: {type: string, format: uuid}}
+            ClientId: {name: clientId, in: path, required: true, schema: {type: string, format: uuid}}
           responses:
             Problem:
               description: An RFC 9457 problem document.
@@ -347,6 +602,11 @@ enum OpenAPIDocument {
                 riskLevel: {type: string, enum: [none, low, moderate, high]}
                 riskDetail: {type: string}
                 body: {type: string, maxLength: 65536}
+            Created:
+              type: object
+              required: [id]
+              properties:
+                id: {type: string, format: uuid}
             Written:
               type: object
               required: [id, version]

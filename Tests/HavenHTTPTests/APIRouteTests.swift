@@ -225,4 +225,155 @@ struct APIRouteTests {
             #expect(!fixture.logs.entries.contains { $0.fullText.contains("Fictional note") })
         }
     }
+
+    @Test func failedSignInsArePausedPerAccountAndAudited() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let wrong = ByteBuffer(string: #"{"email": "sam@harbor.example", "password": "wrong wrong wrong"}"#)
+            for _ in 0..<5 {
+                try await client.execute(uri: "/v1/sessions", method: .post, body: wrong) {
+                    #expect($0.status == .unauthorized)
+                }
+            }
+            let right = ByteBuffer(string: #"{"email": "sam@harbor.example", "password": "\#(HTTPFixture.password)"}"#)
+            try await client.execute(uri: "/v1/sessions", method: .post, body: right) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 > 0)
+                let problem = try json(Problem.self, response)
+                #expect(problem.type.hasSuffix("/too-many-attempts"))
+            }
+            // Another account from the same address is not paused yet.
+            _ = try await HTTPFixture.signIn(client, "dana@harbor.example")
+            let denied = try await fixture.owner.withConnection { connection in
+                try await AuditStore.list(
+                    .init(
+                        practiceID: fixture.practiceID,
+                        staffID: fixture.sam.staffID,
+                        action: "staff.login",
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+            }
+            #expect(denied.count == 5)
+        }
+    }
+
+    @Test func sessionsHomeworkAndMeasures() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let token = try await HTTPFixture.signIn(client, "dana@harbor.example")
+            let auth = HTTPFixture.bearer(token)
+            struct Created: Decodable { var id: String }
+            let schedule =
+                #"{"coupleId": "\#(fixture.danaCouple)", "start": "2026-12-01T16:00:00Z", "durationMinutes": 50, "format": "video"}"#
+            let session = try await client.execute(
+                uri: "/v1/therapy-sessions",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: schedule)
+            ) { response -> String in
+                #expect(response.status == .created)
+                return try json(Created.self, response).id
+            }
+            let zoom = schedule.replacingOccurrences(of: "video", with: "zoom")
+            try await client.execute(
+                uri: "/v1/therapy-sessions",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: zoom)
+            ) {
+                response in
+                #expect(response.status == .unprocessableContent)
+                let problem = try json(Problem.self, response)
+                #expect(problem.detail.contains("in_person, video, phone"))
+            }
+            try await client.execute(
+                uri: "/v1/therapy-sessions/\(session)/status",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"status": "no_show"}"#)
+            ) { #expect($0.status == .noContent) }
+            try await client.execute(
+                uri: "/v1/therapy-sessions/\(session)/status",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"status": "completed"}"#)
+            ) { #expect($0.status == .conflict) }
+            try await client.execute(uri: "/v1/couples/\(fixture.danaCouple)/sessions", method: .get, headers: auth) {
+                #expect($0.status == .ok && String(buffer: $0.body).contains("no_show"))
+            }
+
+            struct Prompts: Decodable {
+                struct Prompt: Decodable {
+                    var id: String
+                    var joint: Bool
+                }
+                var items: [Prompt]
+            }
+            let prompt = try await client.execute(uri: "/v1/homework/prompts", method: .get, headers: auth) {
+                try json(Prompts.self, $0).items.first { !$0.joint }!.id
+            }
+            let assign =
+                #"{"promptId": "\#(prompt)", "coupleId": "\#(fixture.danaCouple)", "sessionId": "\#(fixture.danaSession)", "dueOn": "2099-01-01"}"#
+            let assignment = try await client.execute(
+                uri: "/v1/homework/assignments",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: assign)
+            ) { response -> String in
+                #expect(response.status == .created)
+                return try json(Created.self, response).id
+            }
+            try await client.execute(uri: "/v1/homework/open", method: .get, headers: auth) {
+                #expect(String(buffer: $0.body).contains(assignment))
+            }
+            struct Couple: Decodable {
+                struct Person: Decodable { var id: String }
+                var partnerA: Person
+                var partnerB: Person
+            }
+            let couple = try await client.execute(uri: "/v1/couples/\(fixture.danaCouple)", method: .get, headers: auth)
+            {
+                try json(Couple.self, $0)
+            }
+            for partner in [couple.partnerA.id, couple.partnerB.id] {
+                try await client.execute(
+                    uri: "/v1/homework/assignments/\(assignment)/responses",
+                    method: .post,
+                    headers: auth,
+                    body: ByteBuffer(
+                        string: #"{"partnerId": "\#(partner)", "completion": "completed", "text": "Fictional."}"#
+                    )
+                ) { #expect($0.status == .noContent) }
+            }
+            try await client.execute(uri: "/v1/homework/open", method: .get, headers: auth) {
+                #expect(!String(buffer: $0.body).contains(assignment))
+            }
+
+            let csi = #"{"code": "CSI-4", "administeredOn": "2026-11-01", "items": [3, 3, 3, 3]}"#
+            try await client.execute(
+                uri: "/v1/clients/\(couple.partnerA.id)/measures",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: csi)
+            ) { #expect($0.status == .created && String(buffer: $0.body).contains("\"total\":12")) }
+            let bad = #"{"code": "CSI-4", "administeredOn": "2026-11-01", "items": [3, 3, 3, 9]}"#
+            try await client.execute(
+                uri: "/v1/clients/\(couple.partnerA.id)/measures",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: bad)
+            ) { response in
+                #expect(response.status == .unprocessableContent)
+                let problem = try json(Problem.self, response)
+                #expect(problem.field == "items[4]")
+            }
+            try await client.execute(
+                uri: "/v1/clients/\(couple.partnerA.id)/measures/CSI-4",
+                method: .get,
+                headers: auth
+            ) {
+                #expect($0.status == .ok && String(buffer: $0.body).contains("\"cutoff\":13.5"))
+            }
+        }
+    }
 }

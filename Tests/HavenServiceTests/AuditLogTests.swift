@@ -24,15 +24,22 @@ struct AuditLogTests {
 
     @Test func concurrentAppendsUnderReadCommittedFormOneIntactChain() async throws {
         try await StaffFixture.with { fixture in
+            // Four writers (the pool's size), fifteen appends each, all racing for the chain's head.
+            // Each writer holds its own connection, so no append waits on a pool checkout (whose timeout
+            // would make the test depend on machine load rather than on the chain).
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<60 {
-                    let entry = self.entry(fixture, "note.read.\(index)")
+                for writer in 0..<4 {
+                    let entries = (0..<15).map { self.entry(fixture, "note.read.\(writer * 15 + $0)") }
                     group.addTask {
-                        _ = try await fixture.app.transaction(
-                            practiceID: fixture.practiceID,
-                            staffID: fixture.counselorID
-                        ) { connection in
-                            try await AuditStore.append(entry, on: connection)
+                        try await fixture.app.withConnection { connection in
+                            for entry in entries {
+                                try await connection.transaction { connection in
+                                    try await connection.query(
+                                        "SELECT haven_set_context(\(fixture.practiceID), \(fixture.counselorID))"
+                                    )
+                                    try await AuditStore.append(entry, on: connection)
+                                }
+                            }
                         }
                     }
                 }

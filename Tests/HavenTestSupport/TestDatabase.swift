@@ -102,8 +102,22 @@ public enum TestDatabase {
         }
     }
 
+    /// Drops a test database. A closed pool's server backends can take a moment to exit under load,
+    /// and `WITH (FORCE)` may not terminate another role's (haven_app's) backends, so a drop refused
+    /// for that reason is retried for a while.
     private static func drop(_ name: String, admin: PostgresConfiguration) async throws {
-        try await adminExecute(admin, "DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+        var attempt = 0
+        while true {
+            do {
+                try await adminExecute(admin, "DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+                return
+            } catch let error as PostgresError
+                where (error.code == .insufficientPrivilege || error.sqlState == "55006") && attempt < 50
+            {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 
     /// Runs a utility statement (CREATE/DROP DATABASE) on the admin database. These statements take

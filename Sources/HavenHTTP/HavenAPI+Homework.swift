@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import HavenCore
+import HavenService
+import Hummingbird
+import Postgres
+
+extension HavenAPI {
+    struct PromptLine: Encodable {
+        var id: String
+        var title: String
+        var category: String
+        var instructions: String
+        var frequency: String
+        var stages: [Int]
+        var joint: Bool
+        var builtIn: Bool
+    }
+
+    struct AssignBody: Decodable {
+        var promptId: UUID
+        var coupleId: UUID
+        var partnerId: UUID?
+        var sessionId: UUID
+        var dueOn: String
+        var recurrence: String?
+        var riskOverrideReason: String?
+    }
+
+    struct ResponseBody: Decodable {
+        var partnerId: UUID
+        var completion: String
+        var text: String?
+        var shared: Bool?
+    }
+
+    struct OpenLine: Encodable {
+        var id: String
+        var promptTitle: String
+        var coupleId: String
+        var partnerId: String?
+        var dueOn: String
+        var status: String
+    }
+
+    func addHomework(to v1: RouterGroup<HavenRequestContext>) {
+        let homework = HomeworkService(pool: pool, keys: keys)
+        v1.get("/homework/prompts") { _, context in
+            let prompts = try await homework.library(actor: try context.requireActor())
+            return try APIJSON.response(
+                Page(
+                    items: prompts.map {
+                        PromptLine(
+                            id: $0.id.uuidString.lowercased(),
+                            title: $0.title,
+                            category: $0.category.rawValue,
+                            instructions: $0.instructions,
+                            frequency: $0.frequency.rawValue,
+                            stages: $0.stages.map(\.rawValue),
+                            joint: $0.joint,
+                            builtIn: $0.builtIn
+                        )
+                    },
+                    nextCursor: nil
+                )
+            )
+        }
+        v1.post("/homework/assignments") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(AssignBody.self, from: request, context: context)
+            guard let due = CalendarDate(iso8601: body.dueOn) else {
+                throw ServiceError(.invalidInput, field: "dueOn", "is a date: YYYY-MM-DD")
+            }
+            guard let recurrence = HomeworkService.Recurrence(rawValue: body.recurrence ?? "none") else {
+                throw ServiceError(.invalidInput, field: "recurrence", "is one of: none, daily, weekly")
+            }
+            let id = try await homework.assign(
+                prompt: body.promptId,
+                couple: body.coupleId,
+                partner: body.partnerId,
+                session: body.sessionId,
+                dueOn: due,
+                recurrence: recurrence,
+                today: try await self.today(actor),
+                riskOverrideReason: body.riskOverrideReason,
+                actor: actor
+            )
+            return try APIJSON.response(Created(id: id.uuidString.lowercased()), status: .created)
+        }
+        v1.post("/homework/assignments/{assignmentId}/responses") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(ResponseBody.self, from: request, context: context)
+            guard let completion = HomeworkService.Completion(rawValue: body.completion) else {
+                throw ServiceError(
+                    .invalidInput,
+                    field: "completion",
+                    "is one of: completed, partly_completed, skipped"
+                )
+            }
+            try await homework.recordResponse(
+                assignment: try Self.id("assignmentId", context),
+                partner: body.partnerId,
+                completion: completion,
+                text: body.text,
+                shareWithPartner: body.shared ?? false,
+                actor: actor
+            )
+            return Response(status: .noContent)
+        }
+        v1.get("/homework/open") { request, context in
+            let actor = try context.requireActor()
+            let overdueOnly = request.uri.queryParameters.get("overdue") == "true"
+            let open = try await homework.openAssignments(today: try await self.today(actor), actor: actor)
+                .filter { !overdueOnly || $0.status == .overdue }
+            return try APIJSON.response(
+                Page(
+                    items: open.map {
+                        OpenLine(
+                            id: $0.id.uuidString.lowercased(),
+                            promptTitle: $0.promptTitle,
+                            coupleId: $0.coupleID.uuidString.lowercased(),
+                            partnerId: $0.partnerID?.uuidString.lowercased(),
+                            dueOn: $0.dueOn.description,
+                            status: $0.status.rawValue
+                        )
+                    },
+                    nextCursor: nil
+                )
+            )
+        }
+    }
+
+    /// Today in the actor's practice's time zone.
+    func today(_ actor: StaffActor) async throws -> CalendarDate {
+        let practice = try await PracticeService(pool: pool).practice(actor: actor)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: practice.timeZone) ?? TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: Date())
+        return CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)!
+    }
+}

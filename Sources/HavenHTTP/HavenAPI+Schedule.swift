@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import HavenCore
+import HavenService
+import Hummingbird
+import Postgres
+
+extension HavenAPI {
+    struct ScheduleBody: Decodable {
+        var coupleId: UUID?
+        var clientId: UUID?
+        var start: Date
+        var durationMinutes: Int
+        var format: String
+        var riskOverrideReason: String?
+    }
+
+    struct StatusBody: Decodable {
+        var status: String
+    }
+
+    struct SessionLine: Encodable {
+        var id: String
+        var chartKind: String
+        var chartId: String
+        var counselorId: String
+        var start: Date
+        var durationMinutes: Int
+        var format: String
+        var status: String
+        var noted: Bool
+    }
+
+    struct Created: Encodable {
+        var id: String
+    }
+
+    func addSchedule(to v1: RouterGroup<HavenRequestContext>) {
+        let sessions = SessionService(pool: pool, keys: keys)
+        v1.post("/therapy-sessions") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(ScheduleBody.self, from: request, context: context)
+            let chart: ChartReference
+            switch (body.coupleId, body.clientId) {
+            case (let couple?, nil): chart = .couple(couple)
+            case (nil, let client?): chart = .client(client)
+            default: throw ServiceError(.invalidInput, field: "coupleId", "give exactly one of coupleId and clientId")
+            }
+            let id = try await sessions.schedule(
+                chart,
+                start: body.start,
+                durationMinutes: body.durationMinutes,
+                format: try Self.parse(SessionFormat.self, body.format),
+                riskOverrideReason: body.riskOverrideReason,
+                actor: actor
+            )
+            return try APIJSON.response(Created(id: id.uuidString.lowercased()), status: .created)
+        }
+        v1.post("/therapy-sessions/{sessionId}/status") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(StatusBody.self, from: request, context: context)
+            try await sessions.setStatus(
+                try Self.parse(SessionStatus.self, body.status),
+                session: try Self.id("sessionId", context),
+                actor: actor
+            )
+            return Response(status: .noContent)
+        }
+        v1.get("/couples/{coupleId}/sessions") { _, context in
+            let list = try await sessions.list(
+                chart: .couple(try Self.id("coupleId", context)),
+                actor: try context.requireActor()
+            )
+            return try APIJSON.response(
+                Page(
+                    items: list.map {
+                        SessionLine(
+                            id: $0.id.uuidString.lowercased(),
+                            chartKind: $0.chart.kind,
+                            chartId: $0.chart.id.uuidString.lowercased(),
+                            counselorId: $0.counselorID.uuidString.lowercased(),
+                            start: $0.start,
+                            durationMinutes: $0.durationMinutes,
+                            format: $0.format,
+                            status: $0.status,
+                            noted: $0.noted
+                        )
+                    },
+                    nextCursor: nil
+                )
+            )
+        }
+    }
+
+    /// A clinical enum from request text, refused with the field and the allowed values.
+    static func parse<Value: ClinicalEnum>(_ type: Value.Type, _ text: String) throws -> Value {
+        do {
+            return try Value.parse(text)
+        } catch let error as DomainError {
+            throw ServiceError(.invalidInput, field: error.field, error.message)
+        }
+    }
+}
