@@ -3,6 +3,7 @@ import HTTPTypes
 import HavenService
 import Hummingbird
 import NIOCore
+import Postgres
 
 /// An RFC 9457 problem document: a stable `type` per kind of failure, the HTTP status, a message
 /// that never holds clinical data, the field at fault, and the request id.
@@ -60,6 +61,16 @@ struct APIProblem: Encodable {
                 status: error.status.code,
                 detail: error.status.code == 413 ? "the request body is larger than 1 MiB" : error.status.reasonPhrase,
                 field: nil,
+                requestId: requestID
+            )
+        case let error as PostgresError where error.sqlState == "22021" || error.sqlState == "22P05":
+            // Text with a NUL or bytes the database's encoding cannot hold: the input's fault.
+            return APIProblem(
+                type: base + "invalid-input",
+                title: "Unprocessable Content",
+                status: 422,
+                detail: "the text holds characters that cannot be stored (such as NUL)",
+                field: error.column,
                 requestId: requestID
             )
         case is NIOTooManyBytesError:

@@ -58,20 +58,28 @@ extension HavenAPI {
             let actor = try context.requireActor()
             let limit = try Self.limit(request)
             let all = try await ChartService(pool: self.pool, keys: self.keys).listCouples(actor: actor)
-            var start = 0
-            if let cursor = request.uri.queryParameters.get("cursor") {
-                guard let after = UUID(uuidString: cursor), let index = all.firstIndex(where: { $0.id == after }) else {
+            // Keyset pages over (start date, id): a cursor names the last couple seen, so pages stay
+            // consistent while couples are added.
+            var remaining = all[...]
+            if let cursor = request.uri.queryParameters.get("cursor").map { String($0) }, !cursor.isEmpty {
+                let parts = cursor.split(separator: "_", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let date = CalendarDate(iso8601: parts[0]),
+                    let after = UUID(uuidString: parts[1])
+                else {
                     throw APIError(
                         status: .badRequest,
                         kind: "bad-cursor",
-                        detail: "cursor does not name a page",
+                        detail: "cursor is a nextCursor value",
                         field: "cursor"
                     )
                 }
-                start = index + 1
+                remaining = all.drop {
+                    ($0.startDate, $0.id.uuidString.lowercased()) <= (date, after.uuidString.lowercased())
+                }
             }
-            let page = Array(all[start..<min(all.count, start + limit)])
-            let next = start + limit < all.count ? page.last?.id.uuidString.lowercased() : nil
+            let page = Array(remaining.prefix(limit))
+            let next =
+                remaining.count > limit ? page.last.map { "\($0.startDate)_\($0.id.uuidString.lowercased())" } : nil
             return try APIJSON.response(
                 Page(
                     items: page.map {

@@ -109,7 +109,18 @@ extension HavenAPI {
         }
         v1.get("/homework/open") { request, context in
             let actor = try context.requireActor()
-            let overdueOnly = request.uri.queryParameters.get("overdue") == "true"
+            let overdueOnly: Bool
+            switch request.uri.queryParameters.get("overdue").map { String($0) } {
+            case nil, "false": overdueOnly = false
+            case "true": overdueOnly = true
+            default:
+                throw APIError(
+                    status: .badRequest,
+                    kind: "bad-parameter",
+                    detail: "overdue is true or false",
+                    field: "overdue"
+                )
+            }
             let open = try await homework.openAssignments(today: try await self.today(actor), actor: actor)
                 .filter { !overdueOnly || $0.status == .overdue }
             return try APIJSON.response(

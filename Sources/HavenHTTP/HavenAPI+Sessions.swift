@@ -29,7 +29,8 @@ extension HavenAPI {
 
     func signIn(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let body = try await APIJSON.decode(SignInRequest.self, from: request, context: context)
-        guard body.email.count <= 320, body.password.count <= 1024 else {
+        // Text PostgreSQL cannot hold (NUL) can match no account.
+        guard body.email.count <= 320, body.password.count <= 1024, !body.email.contains("\u{0}") else {
             throw ServiceError(.unauthenticated, "wrong email or password, or the account is disabled")
         }
         let address = context.remoteAddress?.ipAddress ?? "unknown"

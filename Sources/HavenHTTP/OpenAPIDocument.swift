@@ -36,7 +36,7 @@ enum OpenAPIDocument {
               summary: This document.
               security: []
               responses:
-                "200": {description: The OpenAPI document., content: {application/yaml: {schema: {type: string}}}}
+                "200": {description: The OpenAPI document., content: {application/yaml: {schema: {}}}}
           /v1/sessions:
             post:
               summary: Sign in with email and password; returns a bearer token.
@@ -106,7 +106,10 @@ enum OpenAPIDocument {
               summary: The caller's caseload (and supervisees'), with EFT stage and step and sessions.
               parameters:
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
-                - {name: cursor, in: query, description: nextCursor of the previous page., schema: {type: string}}
+                - name: cursor
+                  in: query
+                  description: nextCursor of the previous page.
+                  schema: {type: string, pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
               responses:
                 "200":
                   description: One page of couples.
@@ -498,6 +501,7 @@ enum OpenAPIDocument {
                                 partnerId: {type: string, format: uuid}
                                 dueOn: {type: string, format: date}
                                 status: {type: string}
+                "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
           /v1/clients/{clientId}/measures:
             parameters:
