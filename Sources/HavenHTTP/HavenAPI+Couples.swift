@@ -103,15 +103,14 @@ extension HavenAPI {
         }
         v1.get("/couples/{coupleId}") { _, context in
             let actor = try context.requireActor()
-            let charts = ChartService(pool: self.pool, keys: self.keys)
-            let couple = try await charts.couple(try Self.id("coupleId", context), actor: actor)
-            let a = try await charts.client(couple.partnerA, actor: actor)
-            let b = try await charts.client(couple.partnerB, actor: actor)
+            // One service call, one audit entry: the chart with its partners' names.
+            let couple = try await ChartService(pool: self.pool, keys: self.keys)
+                .couple(try Self.id("coupleId", context), actor: actor)
             return try APIJSON.response(
                 CoupleView(
                     id: couple.id.uuidString.lowercased(),
-                    partnerA: .init(id: a.id.uuidString.lowercased(), name: a.preferredName ?? a.legalName),
-                    partnerB: .init(id: b.id.uuidString.lowercased(), name: b.preferredName ?? b.legalName),
+                    partnerA: .init(id: couple.partnerA.uuidString.lowercased(), name: couple.partnerAName),
+                    partnerB: .init(id: couple.partnerB.uuidString.lowercased(), name: couple.partnerBName),
                     counselorId: couple.counselorID.uuidString.lowercased(),
                     startDate: couple.startDate.description,
                     status: couple.status.rawValue,

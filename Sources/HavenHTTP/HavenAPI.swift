@@ -71,6 +71,7 @@ public struct HavenAPI: Sendable {
         addSchedule(to: v1)
         addHomework(to: v1)
         addMeasures(to: v1)
+        addRecords(to: v1)
         return router
     }
 

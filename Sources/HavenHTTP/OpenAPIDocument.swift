@@ -566,6 +566,181 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
+          /v1/clients:
+            get:
+              summary: The clients in the caller's reach (audited as a caseload read).
+              responses:
+                "200":
+                  description: The clients.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items: {type: array, items: {$ref: "#/components/schemas/Client"}}
+                "401": {$ref: "#/components/responses/Problem"}
+          /v1/clients/{clientId}:
+            parameters:
+              - {$ref: "#/components/parameters/ClientId"}
+            get:
+              summary: A client chart (audited).
+              responses:
+                "200": {description: The client., content: {application/json: {schema: {$ref: "#/components/schemas/Client"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+          /v1/couples/{coupleId}/goals:
+            parameters:
+              - {$ref: "#/components/parameters/CoupleId"}
+            get:
+              summary: The couple's treatment goals.
+              responses:
+                "200":
+                  description: The goals.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, description, status]
+                              properties:
+                                id: {type: string, format: uuid}
+                                description: {type: string}
+                                status: {type: string}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: Add a treatment goal (sealed).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [description]
+                      properties:
+                        description: {type: string}
+              responses:
+                "201": {description: Added., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/goals/{goalId}/status:
+            parameters:
+              - {name: goalId, in: path, required: true, schema: {type: string, format: uuid}}
+            put:
+              summary: Change a goal's status.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [status]
+                      properties:
+                        status: {type: string, enum: [open, in_progress, met, discontinued]}
+              responses:
+                "204": {description: Changed.}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/couples/{coupleId}/injuries:
+            parameters:
+              - {$ref: "#/components/parameters/CoupleId"}
+            get:
+              summary: The couple's attachment injuries.
+              responses:
+                "200":
+                  description: The injuries.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, injuredPartnerId, description, identifiedOn, status, resolutionStep]
+                              properties:
+                                id: {type: string, format: uuid}
+                                injuredPartnerId: {type: string, format: uuid}
+                                description: {type: string}
+                                identifiedOn: {type: string, format: date}
+                                status: {type: string}
+                                resolutionStep: {type: integer}
+                                resolvedOn: {type: string, format: date}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: Record an attachment injury (description sealed).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [description, injuredPartnerId]
+                      properties:
+                        description: {type: string}
+                        injuredPartnerId: {type: string, format: uuid}
+                        identifiedOn: {type: string, format: date}
+              responses:
+                "201": {description: Recorded., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/notes/{noteId}/addenda:
+            parameters:
+              - {$ref: "#/components/parameters/NoteId"}
+            post:
+              summary: Add an addendum to a signed note (reason and text sealed).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [reason, text]
+                      properties:
+                        reason: {type: string}
+                        text: {type: string}
+              responses:
+                "201": {description: Added., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/notes/{noteId}/cosign:
+            parameters:
+              - {$ref: "#/components/parameters/NoteId"}
+            post:
+              summary: Co-sign a supervisee's signed note (supervisors).
+              responses:
+                "204": {description: Co-signed.}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
         components:
           securitySchemes:
             bearer: {type: http, scheme: bearer}
@@ -586,6 +761,19 @@ enum OpenAPIDocument {
               properties:
                 status: {type: string}
                 problems: {type: array, items: {type: string}}
+            Client:
+              type: object
+              required: [id, legalName, intakeDate, status, primaryCounselorId]
+              properties:
+                id: {type: string, format: uuid}
+                legalName: {type: string}
+                preferredName: {type: string}
+                pronouns: {type: string}
+                dateOfBirth: {type: string, format: date}
+                intakeDate: {type: string, format: date}
+                status: {type: string}
+                attachmentStyle: {type: string}
+                primaryCounselorId: {type: string, format: uuid}
             Person:
               type: object
               required: [id, name]

@@ -193,6 +193,9 @@ public struct ChartService: Sendable {
         public var startDate: CalendarDate
         public var status: CareStatus
         public var presentingConcerns: String?
+        /// The partners' preferred (else legal) names.
+        public var partnerAName: String
+        public var partnerBName: String
     }
 
     /// Reads a couple chart (audited). A chart outside the actor's reach is `notFound`, exactly like
@@ -202,8 +205,12 @@ public struct ChartService: Sendable {
         let found = try await pool.transaction(as: actor) { connection -> Couple? in
             let rows = try await connection.query(
                 """
-                SELECT partner_a_id, partner_b_id, counselor_id, start_date, status, presenting_concerns
-                FROM couples WHERE id = \(id)
+                SELECT c.partner_a_id, c.partner_b_id, c.counselor_id, c.start_date, c.status, c.presenting_concerns,
+                       coalesce(a.preferred_name, a.legal_name, ''), coalesce(b.preferred_name, b.legal_name, '')
+                FROM couples c
+                LEFT JOIN clients a ON a.id = c.partner_a_id
+                LEFT JOIN clients b ON b.id = c.partner_b_id
+                WHERE c.id = \(id)
                 """
             )
             guard let row = try rows.singleRow() else {
@@ -219,8 +226,8 @@ public struct ChartService: Sendable {
                 )
                 return nil
             }
-            let (a, b, counselor, start, status, sealed) = try row.decode(
-                (UUID, UUID, UUID, CalendarDate, String, [UInt8]?).self
+            let (a, b, counselor, start, status, sealed, aName, bName) = try row.decode(
+                (UUID, UUID, UUID, CalendarDate, String, [UInt8]?, String, String).self
             )
             var concerns: String?
             if let sealed {
@@ -245,7 +252,9 @@ public struct ChartService: Sendable {
                 counselorID: counselor,
                 startDate: start,
                 status: try CareStatus.parse(status),
-                presentingConcerns: concerns
+                presentingConcerns: concerns,
+                partnerAName: aName,
+                partnerBName: bName
             )
         }
         guard let found else {

@@ -143,10 +143,8 @@ struct CoupleCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Clinic.with(options) { clinic in
-                let charts = ChartService(pool: clinic.pool, keys: clinic.keys)
-                let couple = try await charts.couple(try await clinic.resolve(id, as: .couple), actor: clinic.actor)
-                let a = try await charts.client(couple.partnerA, actor: clinic.actor)
-                let b = try await charts.client(couple.partnerB, actor: clinic.actor)
+                let couple = try await ChartService(pool: clinic.pool, keys: clinic.keys)
+                    .couple(try await clinic.resolve(id, as: .couple), actor: clinic.actor)
                 let view = View(
                     id: full(couple.id),
                     partnerA: full(couple.partnerA),
@@ -158,7 +156,7 @@ struct CoupleCommand: AsyncParsableCommand {
                 )
                 try output.emit(view) {
                     """
-                    \(a.preferredName ?? a.legalName) (\(short(a.id))) & \(b.preferredName ?? b.legalName) (\(short(b.id)))  \(view.id)
+                    \(couple.partnerAName) (\(short(couple.partnerA))) & \(couple.partnerBName) (\(short(couple.partnerB)))  \(view.id)
                     started \(view.startDate), \(view.status)
                     presenting concerns: \(couple.presentingConcerns ?? "-")
                     """

@@ -376,4 +376,102 @@ struct APIRouteTests {
             }
         }
     }
+
+    @Test func clientsGoalsInjuriesAddendaAndCosign() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let token = try await HTTPFixture.signIn(client, "dana@harbor.example")
+            let auth = HTTPFixture.bearer(token)
+            struct Created: Decodable { var id: String }
+            struct Items: Decodable {
+                struct Item: Decodable {
+                    var id: String
+                    var status: String?
+                }
+                var items: [Item]
+            }
+            let clients = try await client.execute(uri: "/v1/clients", method: .get, headers: auth) {
+                try json(Items.self, $0)
+            }
+            #expect(clients.items.count == 2)
+            try await client.execute(uri: "/v1/clients/\(clients.items[0].id)", method: .get, headers: auth) {
+                #expect($0.status == .ok && String(buffer: $0.body).contains("Fictional"))
+            }
+            let goal = try await client.execute(
+                uri: "/v1/couples/\(fixture.danaCouple)/goals",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"description": "Fictional goal"}"#)
+            ) { response -> String in
+                #expect(response.status == .created)
+                return try json(Created.self, response).id
+            }
+            try await client.execute(
+                uri: "/v1/goals/\(goal)/status",
+                method: .put,
+                headers: auth,
+                body: ByteBuffer(string: #"{"status": "met"}"#)
+            ) { #expect($0.status == .noContent) }
+            try await client.execute(
+                uri: "/v1/goals/\(goal)/status",
+                method: .put,
+                headers: auth,
+                body: ByteBuffer(string: #"{"status": "finished"}"#)
+            ) { response in
+                #expect(response.status == .unprocessableContent)
+                let problem = try json(Problem.self, response)
+                #expect(problem.field == "status")
+            }
+            let goals = try await client.execute(
+                uri: "/v1/couples/\(fixture.danaCouple)/goals",
+                method: .get,
+                headers: auth
+            ) {
+                try json(Items.self, $0)
+            }
+            #expect(goals.items.map(\.status) == ["met"])
+            let injury = #"{"description": "Fictional injury", "injuredPartnerId": "\#(clients.items[0].id)"}"#
+            try await client.execute(
+                uri: "/v1/couples/\(fixture.danaCouple)/injuries",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: injury)
+            ) { #expect($0.status == .created) }
+            try await client.execute(uri: "/v1/couples/\(fixture.danaCouple)/injuries", method: .get, headers: auth) {
+                let injuries = try json(Items.self, $0)
+                #expect(injuries.items.map(\.status) == ["identified"])
+            }
+            // A signed note takes an addendum; Dana is not a supervisor, so co-signing is refused.
+            let draft = #"{"sessionId": "\#(fixture.danaSession)", "stage": 1, "step": 1, "body": "Fictional."}"#
+            let note = try await client.execute(
+                uri: "/v1/notes",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: draft)
+            ) {
+                try json(Created.self, $0).id
+            }
+            try await client.execute(
+                uri: "/v1/notes/\(note)/addenda",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"reason": "Late entry", "text": "Fictional."}"#)
+            ) { #expect($0.status == .conflict) }
+            try await client.execute(
+                uri: "/v1/notes/\(note)/sign",
+                method: .post,
+                headers: HTTPFixture.bearer(token, [.ifMatch: "\"1\""])
+            ) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(
+                uri: "/v1/notes/\(note)/addenda",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"reason": "Late entry", "text": "Fictional."}"#)
+            ) { #expect($0.status == .created) }
+            try await client.execute(uri: "/v1/notes/\(note)/cosign", method: .post, headers: auth) {
+                #expect($0.status == .forbidden)
+            }
+        }
+    }
 }

@@ -1,0 +1,169 @@
+import Foundation
+import HTTPTypes
+import HavenCore
+import HavenService
+import Hummingbird
+import Postgres
+
+extension HavenAPI {
+    struct ClientView: Encodable {
+        var id: String
+        var legalName: String
+        var preferredName: String?
+        var pronouns: String?
+        var dateOfBirth: String?
+        var intakeDate: String
+        var status: String
+        var attachmentStyle: String?
+        var primaryCounselorId: String
+
+        init(_ client: ChartService.Client) {
+            id = client.id.uuidString.lowercased()
+            legalName = client.legalName
+            preferredName = client.preferredName
+            pronouns = client.pronouns
+            dateOfBirth = client.dateOfBirth?.description
+            intakeDate = client.intakeDate.description
+            status = client.status
+            attachmentStyle = client.attachmentStyle
+            primaryCounselorId = client.primaryCounselorID.uuidString.lowercased()
+        }
+    }
+
+    struct TextBody: Decodable {
+        var description: String
+        var injuredPartnerId: UUID?
+        var identifiedOn: String?
+    }
+
+    struct GoalStatusBody: Decodable {
+        var status: String
+    }
+
+    struct AddendumBody: Decodable {
+        var reason: String
+        var text: String
+    }
+
+    struct GoalLine: Encodable {
+        var id: String
+        var description: String
+        var status: String
+    }
+
+    struct InjuryLine: Encodable {
+        var id: String
+        var injuredPartnerId: String
+        var description: String
+        var identifiedOn: String
+        var status: String
+        var resolutionStep: Int
+        var resolvedOn: String?
+    }
+
+    func addRecords(to v1: RouterGroup<HavenRequestContext>) {
+        let charts = ChartService(pool: pool, keys: keys)
+        let records = CoupleRecordService(pool: pool, keys: keys)
+        let notes = NoteService(pool: pool, keys: keys)
+        v1.get("/clients") { _, context in
+            let clients = try await charts.listClients(actor: try context.requireActor())
+            return try APIJSON.response(Page(items: clients.map(ClientView.init), nextCursor: nil))
+        }
+        v1.get("/clients/{clientId}") { _, context in
+            try APIJSON.response(
+                ClientView(try await charts.client(try Self.id("clientId", context), actor: try context.requireActor()))
+            )
+        }
+        v1.get("/couples/{coupleId}/goals") { _, context in
+            let goals = try await records.goals(
+                couple: try Self.id("coupleId", context),
+                actor: try context.requireActor()
+            )
+            return try APIJSON.response(
+                Page(
+                    items: goals.map {
+                        GoalLine(id: $0.id.uuidString.lowercased(), description: $0.description, status: $0.status)
+                    },
+                    nextCursor: nil
+                )
+            )
+        }
+        v1.post("/couples/{coupleId}/goals") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(TextBody.self, from: request, context: context)
+            let id = try await records.addGoal(
+                couple: try Self.id("coupleId", context),
+                description: body.description,
+                actor: actor
+            )
+            return try APIJSON.response(Created(id: id.uuidString.lowercased()), status: .created)
+        }
+        v1.put("/goals/{goalId}/status") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(GoalStatusBody.self, from: request, context: context)
+            try await records.setGoalStatus(try Self.id("goalId", context), status: body.status, actor: actor)
+            return Response(status: .noContent)
+        }
+        v1.get("/couples/{coupleId}/injuries") { _, context in
+            let injuries = try await records.injuries(
+                couple: try Self.id("coupleId", context),
+                actor: try context.requireActor()
+            )
+            return try APIJSON.response(
+                Page(
+                    items: injuries.map {
+                        InjuryLine(
+                            id: $0.id.uuidString.lowercased(),
+                            injuredPartnerId: $0.injuredPartnerID.uuidString.lowercased(),
+                            description: $0.description,
+                            identifiedOn: $0.identifiedOn.description,
+                            status: $0.status.rawValue,
+                            resolutionStep: $0.resolutionStep,
+                            resolvedOn: $0.resolvedOn?.description
+                        )
+                    },
+                    nextCursor: nil
+                )
+            )
+        }
+        v1.post("/couples/{coupleId}/injuries") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(TextBody.self, from: request, context: context)
+            guard let partner = body.injuredPartnerId else {
+                throw ServiceError(.invalidInput, field: "injuredPartnerId", "is required")
+            }
+            let identified: CalendarDate
+            if let text = body.identifiedOn {
+                guard let date = CalendarDate(iso8601: text) else {
+                    throw ServiceError(.invalidInput, field: "identifiedOn", "is a date: YYYY-MM-DD")
+                }
+                identified = date
+            } else {
+                identified = try await self.today(actor)
+            }
+            let id = try await records.recordInjury(
+                couple: try Self.id("coupleId", context),
+                injuredPartner: partner,
+                description: body.description,
+                identifiedOn: identified,
+                actor: actor
+            )
+            return try APIJSON.response(Created(id: id.uuidString.lowercased()), status: .created)
+        }
+        v1.post("/notes/{noteId}/addenda") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(AddendumBody.self, from: request, context: context)
+            let id = try await notes.addAddendum(
+                to: try Self.id("noteId", context),
+                reason: body.reason,
+                text: body.text,
+                actor: actor
+            )
+            return try APIJSON.response(Created(id: id.uuidString.lowercased()), status: .created)
+        }
+        v1.post("/notes/{noteId}/cosign") { _, context in
+            try await notes.cosign(try Self.id("noteId", context), actor: try context.requireActor())
+            return Response(status: .noContent)
+        }
+    }
+}
