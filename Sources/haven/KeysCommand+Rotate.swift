@@ -13,7 +13,8 @@ extension KeysCommand {
                 Adds version N+1 to the key file (keeping the old versions), rewraps every data key in \
                 batches, then raises the minimum version. No clinical row is touched and the service \
                 keeps running. If interrupted, run it again: it finishes the same rotation instead of \
-                starting another. Give every running process the new key file before rotating.
+                starting another. Then give every host the updated key file and restart Haven there: until \
+                it restarts, a process opens only the data keys it already holds in memory.
 
                 Example:
                   haven keys rotate-master --key-file /etc/haven/master.key
