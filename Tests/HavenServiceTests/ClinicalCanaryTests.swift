@@ -137,7 +137,22 @@ struct ClinicalCanaryTests {
                 reason: "break-glass: \(canary)",
                 actor: setup.counselorB
             )
-            // Reads and the export open everything again.
+            _ = try await ReportService(pool: app, keys: setup.keys).setSummary(
+                "summary: \(canary)",
+                for: .couple(couple),
+                from: CalendarDate(year: 2026, month: 9, day: 1)!,
+                to: today,
+                actor: setup.counselorA
+            )
+            // Reads, a clinical report and the export open everything again.
+            let facts = try await ReportService(pool: app, keys: setup.keys).facts(
+                for: .couple(couple),
+                today: today,
+                audience: .clinical,
+                format: .html,
+                actor: setup.counselorA
+            )
+            #expect(facts.summary?.text == "summary: \(canary)" && facts.riskDetail?.contains(canary) == true)
             let export = try await ExportService(pool: app, keys: setup.keys).exportClient(
                 a,
                 includePsychotherapyNotes: true,
@@ -164,6 +179,7 @@ struct ClinicalCanaryTests {
             for table in [
                 "progress_notes", "note_addenda", "psychotherapy_notes", "homework_responses", "cycle_maps",
                 "attachment_injuries", "treatment_goals", "break_glass_grants", "couples", "therapy_sessions",
+                "report_summaries",
             ] {
                 #expect(dump.contains("COPY public.\(table)"), "\(table)")
             }
