@@ -177,12 +177,7 @@ extension HavenAPI {
             }
             return date
         }
-        let practice = try await PracticeService(pool: pool).practice(actor: actor)
-        let zone = TimeZone(identifier: practice.timeZone) ?? TimeZone(identifier: "UTC")!
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let parts = calendar.dateComponents([.year, .month, .day], from: Date())
-        let today = CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)!
+        let today = try await self.today(actor)
         let facts = try await ReportService(pool: pool, keys: keys).facts(
             for: .couple(try Self.id("coupleId", context)),
             from: try date("from"),

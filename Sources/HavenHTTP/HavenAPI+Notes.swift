@@ -3,6 +3,7 @@ import HTTPTypes
 import HavenCore
 import HavenService
 import Hummingbird
+import Sealing
 
 extension HavenAPI {
     /// A draft as clients send it: the session (on create), EFT stage and step, tags, risk, body.
@@ -98,7 +99,7 @@ extension HavenAPI {
                     riskLevel: note.draft.riskLevel.rawValue,
                     riskDetail: note.draft.riskDetail,
                     body: note.draft.body,
-                    contentHash: note.contentHash.map { $0.map { String(format: "%02x", $0) }.joined() }
+                    contentHash: note.contentHash.map(Hex.encode)
                 ),
                 headers: headers
             )
@@ -128,7 +129,7 @@ extension HavenAPI {
                 var contentHash: String
             }
             return try APIJSON.response(
-                Signed(id: id.uuidString.lowercased(), contentHash: hash.map { String(format: "%02x", $0) }.joined())
+                Signed(id: id.uuidString.lowercased(), contentHash: Hex.encode(hash))
             )
         }
     }

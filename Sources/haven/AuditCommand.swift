@@ -3,6 +3,7 @@ import Foundation
 import HavenService
 import HavenStore
 import Postgres
+import Sealing
 
 /// `haven audit`: the hash-chained audit log (operators, owner database URL).
 struct AuditCommand: AsyncParsableCommand {
@@ -92,7 +93,7 @@ struct AuditCommand: AsyncParsableCommand {
                         outcome: $0.entry.outcome.rawValue,
                         source: $0.entry.source,
                         requestID: $0.entry.requestID,
-                        hash: $0.hash.map { String(format: "%02x", $0) }.joined()
+                        hash: Hex.encode($0.hash)
                     )
                 }
                 try output.emit(lines) {
@@ -138,7 +139,7 @@ struct AuditCommand: AsyncParsableCommand {
                     throw ExitCode(2)
                 }
                 let head = result.head.map {
-                    "head seq \($0.seq), hash \($0.hash.map { String(format: "%02x", $0) }.joined())"
+                    "head seq \($0.seq), hash \(Hex.encode($0.hash))"
                 }
                 print("Intact: \(result.count) entries; \(head ?? "empty").")
             }
@@ -180,7 +181,7 @@ struct AuditCommand: AsyncParsableCommand {
                 let view = HeadView(
                     practiceID: full(practiceID),
                     seq: result.head?.seq ?? 0,
-                    hash: result.head?.hash.map { String(format: "%02x", $0) }.joined() ?? "",
+                    hash: Hex.encode(result.head?.hash ?? []),
                     takenAt: Date()
                 )
                 try output.emit(view) { "\(view.practiceID) seq \(view.seq) hash \(view.hash)" }

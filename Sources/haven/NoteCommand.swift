@@ -3,6 +3,7 @@ import Foundation
 import HavenCore
 import HavenService
 import Postgres
+import Sealing
 
 /// `haven note`: EFT progress notes, from draft to signed, with addenda and co-signatures.
 struct NoteCommand: AsyncParsableCommand {
@@ -156,7 +157,7 @@ struct NoteCommand: AsyncParsableCommand {
                     expected = try await notes.note(noteID, actor: clinic.actor).version
                 }
                 let hash = try await notes.sign(noteID, expectedVersion: expected, actor: clinic.actor)
-                print("Signed \(full(noteID)); content hash \(hash.map { String(format: "%02x", $0) }.joined())")
+                print("Signed \(full(noteID)); content hash \(Hex.encode(hash))")
             }
         }
     }
@@ -266,7 +267,7 @@ struct NoteCommand: AsyncParsableCommand {
                     riskLevel: note.draft.riskLevel.rawValue,
                     riskDetail: note.draft.riskDetail,
                     body: note.draft.body,
-                    contentHash: note.contentHash.map { $0.map { String(format: "%02x", $0) }.joined() },
+                    contentHash: note.contentHash.map(Hex.encode),
                     addenda: addenda.map {
                         AddendumView(
                             id: full($0.id),
