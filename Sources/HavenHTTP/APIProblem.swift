@@ -31,7 +31,7 @@ struct APIProblem: Encodable {
                     (error.field == "version" ? 409 : 409, error.field == "version" ? "stale-version" : "conflict")
                 }
             return APIProblem(
-                type: base + kind,
+                type: base + (error.reason ?? kind),
                 title: HTTPResponse.Status(code: status).reasonPhrase,
                 status: status,
                 detail: error.message,

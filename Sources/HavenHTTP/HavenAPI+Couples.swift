@@ -61,7 +61,7 @@ extension HavenAPI {
             // Keyset pages over (start date, id): a cursor names the last couple seen, so pages stay
             // consistent while couples are added.
             var remaining = all[...]
-            if let cursor = request.uri.queryParameters.get("cursor").map { String($0) }, !cursor.isEmpty {
+            if let cursor = request.uri.queryParameters.get("cursor").map({ String($0) }), !cursor.isEmpty {
                 let parts = cursor.split(separator: "_", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let date = CalendarDate(iso8601: parts[0]),
                     let after = UUID(uuidString: parts[1])

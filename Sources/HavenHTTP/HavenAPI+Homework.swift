@@ -110,7 +110,7 @@ extension HavenAPI {
         v1.get("/homework/open") { request, context in
             let actor = try context.requireActor()
             let overdueOnly: Bool
-            switch request.uri.queryParameters.get("overdue").map { String($0) } {
+            switch request.uri.queryParameters.get("overdue").map({ String($0) }) {
             case nil, "false": overdueOnly = false
             case "true": overdueOnly = true
             default:

@@ -7,6 +7,8 @@ extension HavenAPI {
     struct SignInRequest: Decodable {
         var email: String
         var password: String
+        /// The authenticator app's current code, for accounts that enrolled one.
+        var totpCode: String?
     }
 
     struct SignInResponse: Encodable {
@@ -15,6 +17,8 @@ extension HavenAPI {
         var expiresAt: Date
         var staffId: String
         var roles: [String]
+        /// The practice requires a second factor this account lacks: enrol one (`/v1/me/totp`) first.
+        var totpEnrollmentRequired: Bool
     }
 
     struct MeResponse: Encodable {
@@ -30,32 +34,23 @@ extension HavenAPI {
     func signIn(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let body = try await APIJSON.decode(SignInRequest.self, from: request, context: context)
         // Text PostgreSQL cannot hold (NUL) can match no account.
-        guard body.email.count <= 320, body.password.count <= 1024, !body.email.contains("\u{0}") else {
+        guard body.email.count <= 320, body.password.count <= 1024, !body.email.contains("\u{0}"),
+            (body.totpCode ?? "").count <= 20
+        else {
             throw ServiceError(.unauthenticated, "wrong email or password, or the account is disabled")
         }
         let address = context.remoteAddress?.ipAddress ?? "unknown"
-        if let wait = throttle.wait(email: body.email, address: address) {
-            var problem = APIProblem.from(
-                APIError(
-                    status: .tooManyRequests,
-                    kind: "too-many-attempts",
-                    detail: "too many failed sign-ins; try again later",
-                    field: nil
-                ),
-                requestID: context.requestID
-            ).response
-            problem.headers[.retryAfter] = "\(max(1, wait.components.seconds))"
-            return problem
-        }
+        if let paused = pausedResponse(account: body.email, address: address, context: context) { return paused }
         let signIn: AuthService.SignIn
         do {
             signIn = try await auth.login(
                 email: body.email,
                 password: body.password,
+                totpCode: body.totpCode,
                 source: context.source,
                 requestID: context.requestID
             )
-        } catch let error as ServiceError where error.kind == .unauthenticated {
+        } catch let error as ServiceError where error.kind == .unauthenticated && error.reason != "totp-required" {
             throttle.failed(email: body.email, address: address)
             throw error
         }
@@ -65,10 +60,27 @@ extension HavenAPI {
                 token: signIn.token.value,
                 expiresAt: signIn.absoluteExpiry,
                 staffId: signIn.actor.staffID.uuidString.lowercased(),
-                roles: signIn.actor.roleNames
+                roles: signIn.actor.roleNames,
+                totpEnrollmentRequired: signIn.actor.totpEnrollmentDue
             ),
             status: .created
         )
+    }
+
+    /// A 429 problem with `Retry-After` when the account or address has failed too often, else nil.
+    func pausedResponse(account: String, address: String, context: HavenRequestContext) -> Response? {
+        guard let wait = throttle.wait(email: account, address: address) else { return nil }
+        var problem = APIProblem.from(
+            APIError(
+                status: .tooManyRequests,
+                kind: "too-many-attempts",
+                detail: "too many failed attempts; try again later",
+                field: nil
+            ),
+            requestID: context.requestID
+        ).response
+        problem.headers[.retryAfter] = "\(max(1, wait.components.seconds))"
+        return problem
     }
 
     func signOut(_ request: Request, _ context: HavenRequestContext) async throws -> Response {

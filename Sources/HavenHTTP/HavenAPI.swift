@@ -72,6 +72,7 @@ public struct HavenAPI: Sendable {
         addHomework(to: v1)
         addMeasures(to: v1)
         addRecords(to: v1)
+        addTOTP(to: v1)
         return router
     }
 

@@ -12,6 +12,8 @@ enum OpenAPIDocument {
             `Authorization: Bearer <token>`. Failures are RFC 9457 problem documents
             (`application/problem+json`) with a stable `type`, the field at fault and the request id;
             they never contain clinical data. A record outside the caller's caseload is 404, never 403.
+            When the practice requires a one-time-code app and the caller has none, every route but
+            /v1/me/totp* and sign-out answers 403 with type `.../totp-enrollment-required`.
             Every response carries `X-Request-ID` (the caller's, when given as a plain token, else a new one).
         servers:
           - url: http://127.0.0.1:8080
@@ -51,6 +53,13 @@ enum OpenAPIDocument {
                       properties:
                         email: {type: string, maxLength: 320}
                         password: {type: string, maxLength: 1024}
+                        totpCode:
+                          type: string
+                          maxLength: 20
+                          description: >-
+                            The authenticator app's current code, for accounts that enrolled one. Without it
+                            such an account gets 401 with type `.../totp-required`; a wrong or reused code is
+                            `.../totp-invalid` and counts as a failed sign-in.
               responses:
                 "201":
                   description: Signed in. The token ends after the idle timeout or the absolute lifetime.
@@ -58,13 +67,19 @@ enum OpenAPIDocument {
                     application/json:
                       schema:
                         type: object
-                        required: [token, tokenType, expiresAt, staffId, roles]
+                        required: [token, tokenType, expiresAt, staffId, roles, totpEnrollmentRequired]
                         properties:
                           token: {type: string}
                           tokenType: {const: Bearer}
                           expiresAt: {type: string, format: date-time}
                           staffId: {type: string, format: uuid}
                           roles: {type: array, items: {type: string, enum: [admin, counselor, supervisor]}}
+                          totpEnrollmentRequired:
+                            type: boolean
+                            description: >-
+                              The practice requires a one-time-code app this account lacks. Until one is enrolled
+                              and confirmed under /v1/me/totp, every other request is 403 with type
+                              `.../totp-enrollment-required`.
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "413": {$ref: "#/components/responses/Problem"}
@@ -101,6 +116,55 @@ enum OpenAPIDocument {
                           practice: {type: string}
                           timeZone: {type: string}
                 "401": {$ref: "#/components/responses/Problem"}
+          /v1/me/totp:
+            get:
+              summary: Whether the caller has a one-time-code app, and whether the practice requires one.
+              responses:
+                "200": {description: The status., content: {application/json: {schema: {$ref: "#/components/schemas/TOTPStatus"}}}}
+                "401": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: Start enrolling a one-time-code app (TOTP, RFC 6238); the secret is shown once.
+              description: >-
+                Replaces an unconfirmed enrolment. Sign-in asks for the app's codes only once a code has been
+                posted to /v1/me/totp/confirmation. Works in a session that still owes the practice a second factor.
+              responses:
+                "201":
+                  description: The secret, in base32 and as an otpauth URI (for a QR code).
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [secret, uri]
+                        properties:
+                          secret: {type: string}
+                          uri: {type: string}
+                "401": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
+          /v1/me/totp/confirmation:
+            post:
+              summary: Confirm the app being enrolled with a code it shows.
+              requestBody: {$ref: "#/components/requestBodies/TOTPCode"}
+              responses:
+                "200": {description: Enrolled., content: {application/json: {schema: {$ref: "#/components/schemas/TOTPStatus"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+                "429": {$ref: "#/components/responses/Paused"}
+          /v1/me/totp/removal:
+            post:
+              summary: Remove the caller's app, proven with a current code (refused when the practice requires one).
+              requestBody: {$ref: "#/components/requestBodies/TOTPCode"}
+              responses:
+                "200": {description: Removed., content: {application/json: {schema: {$ref: "#/components/schemas/TOTPStatus"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+                "429": {$ref: "#/components/responses/Paused"}
           /v1/couples:
             get:
               summary: The caller's caseload (and supervisees'), with EFT stage and step and sessions.
@@ -748,13 +812,37 @@ enum OpenAPIDocument {
             CoupleId: {name: coupleId, in: path, required: true, schema: {type: string, format: uuid}}
             NoteId: {name: noteId, in: path, required: true, schema: {type: string, format: uuid}}
             ClientId: {name: clientId, in: path, required: true, schema: {type: string, format: uuid}}
+          requestBodies:
+            TOTPCode:
+              required: true
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [code]
+                    properties:
+                      code: {type: string, maxLength: 20}
           responses:
             Problem:
               description: An RFC 9457 problem document.
               content:
                 application/problem+json:
                   schema: {$ref: "#/components/schemas/Problem"}
+            Paused:
+              description: Too many wrong codes or sign-ins; Retry-After says when to try again.
+              headers:
+                Retry-After: {schema: {type: integer}}
+              content:
+                application/problem+json:
+                  schema: {$ref: "#/components/schemas/Problem"}
           schemas:
+            TOTPStatus:
+              type: object
+              required: [enrolled, pending, required]
+              properties:
+                enrolled: {type: boolean, description: A confirmed app; sign-in asks for its code.}
+                pending: {type: boolean, description: Enrolled but not yet confirmed with a code.}
+                required: {type: boolean, description: The practice requires every staff member to have one.}
             Health:
               type: object
               required: [status]

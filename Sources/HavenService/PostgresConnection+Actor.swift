@@ -6,6 +6,8 @@ extension ConnectionPool {
     /// (`app.practice_id`, `app.staff_id`, and `app.caseload`, the counselors whose charts the actor
     /// reaches) is set by `haven_set_context` with `set_config(..., true)`, so it lasts exactly as
     /// long as the transaction (it also works behind PgBouncer in transaction mode).
+    ///
+    /// - Throws: `ServiceError.totpEnrollmentDue` while the actor owes the practice a second factor.
     @discardableResult
     public func transaction<Value: Sendable>(
         as actor: StaffActor,
@@ -13,6 +15,7 @@ extension ConnectionPool {
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
         try actor.validate()
+        if actor.totpEnrollmentDue { throw ServiceError.totpEnrollmentDue }
         return try await transaction(
             practiceID: actor.practiceID,
             staffID: actor.staffID,

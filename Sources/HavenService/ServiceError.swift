@@ -18,13 +18,26 @@ public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible 
     public var kind: Kind
     /// The input field at fault, for `invalidInput`.
     public var field: String?
+    /// A stable, machine-readable refinement of `kind` that a client acts on (e.g. `totp-required`:
+    /// ask for the one-time code and retry); the HTTP API's problem type when present.
+    public var reason: String?
     public var message: String
 
-    public init(_ kind: Kind, field: String? = nil, _ message: String) {
+    public init(_ kind: Kind, field: String? = nil, reason: String? = nil, _ message: String) {
         self.kind = kind
         self.field = field
+        self.reason = reason
         self.message = message
     }
 
     public var description: String { field.map { "\($0): \(message)" } ?? message }
+}
+
+extension ServiceError {
+    /// The practice requires a second factor the actor has not enrolled yet.
+    public static let totpEnrollmentDue = ServiceError(
+        .forbidden,
+        reason: "totp-enrollment-required",
+        "your practice requires a one-time-code app: enrol one first (POST /v1/me/totp, or 'haven totp enroll')"
+    )
 }

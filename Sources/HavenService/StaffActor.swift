@@ -18,6 +18,9 @@ public struct StaffActor: Sendable, Equatable {
     /// `cli:user@host` or the HTTP client's address.
     public var source: String
     public var requestID: String?
+    /// The practice requires a second factor this staff member has not enrolled: until they do, the
+    /// session may only enrol one (`TOTPService`) or sign out; every other use case is refused.
+    public var totpEnrollmentDue: Bool
 
     public init(
         staffID: UUID,
@@ -25,7 +28,8 @@ public struct StaffActor: Sendable, Equatable {
         roles: Set<Role>,
         breakGlass: Bool = false,
         source: String,
-        requestID: String? = nil
+        requestID: String? = nil,
+        totpEnrollmentDue: Bool = false
     ) {
         self.staffID = staffID
         self.practiceID = practiceID
@@ -33,6 +37,7 @@ public struct StaffActor: Sendable, Equatable {
         self.breakGlass = breakGlass
         self.source = source
         self.requestID = requestID
+        self.totpEnrollmentDue = totpEnrollmentDue
     }
 
     /// Checks what the audit log will record about the request.

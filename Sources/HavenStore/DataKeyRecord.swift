@@ -49,6 +49,8 @@ public struct KeySubject: Hashable, Sendable, CustomStringConvertible {
         case client
         case psychotherapy
         case test
+        /// A staff member's own secrets (their TOTP secret).
+        case staff
     }
 
     public var kind: Kind

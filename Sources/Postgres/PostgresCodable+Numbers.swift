@@ -14,6 +14,16 @@ extension Int: PostgresEncodable, PostgresDecodable {
     }
 }
 
+extension Int64: PostgresEncodable, PostgresDecodable {
+    public static var postgresType: PostgresType { .int8 }
+
+    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
+
+    public static func decode(from cell: PostgresCell) throws -> Int64 {
+        Int64(try Int.decode(from: cell))
+    }
+}
+
 extension Int32: PostgresEncodable, PostgresDecodable {
     public static var postgresType: PostgresType { .int4 }
 

@@ -13,6 +13,10 @@ struct LoginCommand: AsyncParsableCommand {
             $HAVEN_CONFIG_DIR (default ~/.config/haven) with mode 0600; it ends after 15 idle minutes or \
             12 hours, or with 'haven logout'.
 
+            With a one-time-code app enrolled ('haven totp enroll'), it also asks for the app's code \
+            (or takes --totp-code); that needs the master key, as clinical commands do. If your practice \
+            requires an app and you have none, you can only enrol one until you do.
+
             Example:
               haven login --email dana@harbor.example
               printf '%s' "$PASSWORD" | haven login --email dana@harbor.example --password-stdin
@@ -21,6 +25,8 @@ struct LoginCommand: AsyncParsableCommand {
 
     @Option(help: "Your sign-in email.") var email: String?
     @Flag(help: "Read the password from stdin (for scripts) instead of prompting.") var passwordStdin = false
+    @Option(help: "The authenticator app's current code (asked for at a terminal when needed).") var totpCode: String?
+    @OptionGroup var keys: MasterKeyOptions
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp("libpq URL of the haven_app role (default: $HAVEN_DATABASE_URL).", valueName: "url")
@@ -37,8 +43,26 @@ struct LoginCommand: AsyncParsableCommand {
             logger: logger
         )
         do {
-            let signIn = try await AuthService(pool: pool, logger: logger)
-                .login(email: email, password: password, source: KeyContext.source)
+            let configured = keys.path != nil || ProcessInfo.processInfo.environment["HAVEN_MASTER_KEY"] != nil
+            let manager = try configured ? KeyManager(ring: keys.load(), logger: logger) : nil
+            let auth = AuthService(pool: pool, keys: manager, logger: logger)
+            let signIn: AuthService.SignIn
+            do {
+                signIn = try await auth.login(
+                    email: email,
+                    password: password,
+                    totpCode: totpCode,
+                    source: KeyContext.source
+                )
+            } catch let error as ServiceError where error.reason == "totp-required" && isatty(STDIN_FILENO) != 0 {
+                print("One-time code: ", terminator: "")
+                signIn = try await auth.login(
+                    email: email,
+                    password: password,
+                    totpCode: readLine() ?? "",
+                    source: KeyContext.source
+                )
+            }
             try SessionFile(
                 token: signIn.token.value,
                 email: email.lowercased(),
@@ -48,6 +72,9 @@ struct LoginCommand: AsyncParsableCommand {
             ).save()
             await pool.close()
             print("Signed in as \(email.lowercased()) (\(signIn.actor.roleNames.joined(separator: ", "))).")
+            if signIn.actor.totpEnrollmentDue {
+                print("Your practice requires a one-time-code app: run 'haven totp enroll' before anything else.")
+            }
         } catch {
             await pool.close()
             throw error

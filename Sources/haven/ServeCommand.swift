@@ -59,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let auth = AuthService(
             pool: pool,
+            keys: keys,
             policy: .init(idleTimeout: .seconds(idleMinutes * 60), absoluteLifetime: .seconds(lifetimeHours * 3600)),
             logger: logger
         )

@@ -7,7 +7,7 @@ struct StaffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "staff",
         abstract: "Add, list and disable staff; link supervisors (operators).",
-        subcommands: [Add.self, List.self, Disable.self, Supervise.self]
+        subcommands: [Add.self, List.self, Disable.self, Supervise.self, ResetTOTP.self, RequireTOTP.self]
     )
 
     /// Which practice: `--practice`, or the only one.
@@ -126,6 +126,70 @@ struct StaffCommand: AsyncParsableCommand {
                     source: KeyContext.source
                 )
                 print("Disabled \(full(staffID)); their sessions have ended.")
+            }
+        }
+    }
+
+    struct ResetTOTP: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-totp",
+            abstract: "Remove a staff member's one-time-code app (lost device); they enrol again.",
+            discussion: """
+                Check who is asking before you do this: it leaves the account protected by its password \
+                alone until they enrol a new app (at once, if the practice requires one).
+
+                Example:
+                  haven staff reset-totp 1a2b3c4d
+                """
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: PracticeOption
+        @Argument(help: "Staff id or prefix.") var id: String
+
+        func run() async throws {
+            try await Operator.with(database) { op in
+                let practiceID = try await op.practice(practice.practice)
+                let staffID = try await op.staff(id, practice: practiceID)
+                try await TOTPService.reset(
+                    staffID: staffID,
+                    practiceID: practiceID,
+                    source: KeyContext.source,
+                    pool: op.pool
+                )
+                print("Reset \(full(staffID)): their next sign-in needs the password only.")
+            }
+        }
+    }
+
+    struct RequireTOTP: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "require-totp",
+            abstract: "Set the practice policy: whether every staff member must use a one-time-code app.",
+            discussion: """
+                With 'on', a staff member without a confirmed app can only enrol one (every other request \
+                is refused, in live sessions too) until they do.
+
+                Example:
+                  haven staff require-totp on
+                """
+        )
+
+        @OptionGroup var database: OwnerDatabaseOptions
+        @OptionGroup var practice: PracticeOption
+        @Argument(help: "on or off.") var setting: String
+
+        func run() async throws {
+            guard ["on", "off"].contains(setting) else { throw UserError(message: "setting: say 'on' or 'off'") }
+            try await Operator.with(database) { op in
+                let practiceID = try await op.practice(practice.practice)
+                try await TOTPService.setRequired(
+                    setting == "on",
+                    practiceID: practiceID,
+                    source: KeyContext.source,
+                    pool: op.pool
+                )
+                print("One-time-code apps are now \(setting == "on" ? "required" : "optional") in this practice.")
             }
         }
     }

@@ -84,7 +84,7 @@ struct HTTPFixture {
                 }
                 let (danaCouple, danaSession) = try await couple(dana)
                 let (samCouple, _) = try await couple(sam)
-                let auth = AuthService(pool: app, hasher: hasher, logger: logger)
+                let auth = AuthService(pool: app, keys: keys, hasher: hasher, logger: logger)
                 let api = HavenAPI(pool: app, keys: keys, auth: auth, logger: logger) { [] }
                 let application = Application(router: api.router(), logger: logger)
                 let fixture = HTTPFixture(

@@ -67,8 +67,8 @@ struct StaffFixture {
         }
     }
 
-    func auth(_ policy: AuthService.Policy = .init()) -> AuthService {
-        AuthService(pool: app, hasher: Self.hasher, policy: policy, logger: TestDatabase.logger)
+    func auth(_ policy: AuthService.Policy = .init(), keys: KeyManager? = nil) -> AuthService {
+        AuthService(pool: app, keys: keys, hasher: Self.hasher, policy: policy, logger: TestDatabase.logger)
     }
 }
 

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import HavenService
+
+/// `haven totp`: your own one-time-code app, the second sign-in factor.
+struct TOTPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "totp",
+        abstract: "Enrol, confirm or remove your one-time-code app (second sign-in factor).",
+        discussion: """
+            Any authenticator app that takes a TOTP secret works (6 digits, 30 seconds). Once confirmed, \
+            'haven login' and POST /v1/sessions ask for its code; each code works once. When your practice \
+            requires an app, you cannot remove yours; an operator resets a lost one ('haven staff reset-totp').
+
+            Example:
+              haven totp enroll
+              haven totp status
+            """,
+        subcommands: [Status.self, Enroll.self, Confirm.self, Remove.self]
+    )
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show whether you have an app and whether the practice requires one.",
+            discussion: "Example:\n  haven totp status --json"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let status = try await TOTPService(pool: clinic.pool, keys: clinic.keys).status(actor: clinic.actor)
+                try output.emit(status) {
+                    let state =
+                        status.enrolled
+                        ? "enrolled" : status.pending ? "enrolled, waiting for 'haven totp confirm'" : "not enrolled"
+                    return "One-time-code app: \(state). Practice policy: \(status.required ? "required" : "optional")."
+                }
+            }
+        }
+    }
+
+    struct Enroll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start enrolling an app: prints its secret, then asks for a code to confirm it.",
+            discussion: """
+                The secret is printed once: type it into the app (or turn the otpauth URI into a QR code). \
+                At a terminal you are asked for the app's code at once; otherwise run 'haven totp confirm'.
+
+                Example:
+                  haven totp enroll
+                """
+        )
+
+        @OptionGroup var options: ClinicalOptions
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let service = TOTPService(pool: clinic.pool, keys: clinic.keys)
+                let enrollment = try await service.begin(actor: clinic.actor)
+                print("Secret: \(enrollment.secret)")
+                print("URI:    \(enrollment.uri)")
+                guard isatty(STDIN_FILENO) != 0 else {
+                    print("Confirm with: haven totp confirm <code from the app>")
+                    return
+                }
+                print("Code from the app: ", terminator: "")
+                try await service.confirm(code: readLine() ?? "", actor: clinic.actor)
+                print("Confirmed: sign-in now asks for the app's code.")
+            }
+        }
+    }
+
+    struct Confirm: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Confirm the app you are enrolling with a code it shows.",
+            discussion: "Example:\n  haven totp confirm 492039"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Argument(help: "The app's current 6-digit code.") var code: String
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                try await TOTPService(pool: clinic.pool, keys: clinic.keys).confirm(code: code, actor: clinic.actor)
+                print("Confirmed: sign-in now asks for the app's code.")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove your app, proven with its current code (not when the practice requires one).",
+            discussion: "Example:\n  haven totp remove 492039"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Argument(help: "The app's current 6-digit code.") var code: String
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                try await TOTPService(pool: clinic.pool, keys: clinic.keys).remove(code: code, actor: clinic.actor)
+                print("Removed: sign-in asks for your password only.")
+            }
+        }
+    }
+}
