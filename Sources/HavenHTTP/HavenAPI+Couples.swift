@@ -20,12 +20,6 @@ extension HavenAPI {
         var nextSession: Date?
     }
 
-    struct Page<Item: Encodable>: Encodable {
-        var items: [Item]
-        /// Pass as `cursor` for the next page; absent on the last page.
-        var nextCursor: String?
-    }
-
     struct CoupleView: Encodable {
         var id: String
         var partnerA: Person
@@ -56,7 +50,7 @@ extension HavenAPI {
     func addCouples(to v1: RouterGroup<HavenRequestContext>) {
         v1.get("/couples") { request, context in
             let actor = try context.requireActor()
-            let limit = try Self.limit(request)
+            let limit = try Page<CoupleLine>.limit(request)
             let all = try await ChartService(pool: self.pool, keys: self.keys).listCouples(actor: actor)
             // Keyset pages over (start date, id): a cursor names the last couple seen, so pages stay
             // consistent while couples are added.
@@ -118,27 +112,24 @@ extension HavenAPI {
                 )
             )
         }
-        v1.get("/couples/{coupleId}/notes") { _, context in
+        v1.get("/couples/{coupleId}/notes") { request, context in
             let notes = try await NoteService(pool: self.pool, keys: self.keys)
                 .list(chart: .couple(try Self.id("coupleId", context)), actor: try context.requireActor())
             return try APIJSON.response(
-                Page(
-                    items: notes.map {
-                        NoteLine(
-                            id: $0.id.uuidString.lowercased(),
-                            sessionId: $0.sessionID.uuidString.lowercased(),
-                            sessionStart: $0.sessionStart,
-                            stage: $0.stage,
-                            step: $0.step,
-                            riskLevel: $0.riskLevel,
-                            state: $0.signed ? "signed" : "draft",
-                            version: $0.version,
-                            addenda: $0.addenda,
-                            cosigned: $0.cosigned
-                        )
-                    },
-                    nextCursor: nil
-                )
+                try Page(notes, request: request, key: { $0.id.uuidString.lowercased() }) {
+                    NoteLine(
+                        id: $0.id.uuidString.lowercased(),
+                        sessionId: $0.sessionID.uuidString.lowercased(),
+                        sessionStart: $0.sessionStart,
+                        stage: $0.stage,
+                        step: $0.step,
+                        riskLevel: $0.riskLevel,
+                        state: $0.signed ? "signed" : "draft",
+                        version: $0.version,
+                        addenda: $0.addenda,
+                        cosigned: $0.cosigned
+                    )
+                }
             )
         }
         v1.get("/couples/{coupleId}/report") { request, context in
@@ -199,11 +190,4 @@ extension HavenAPI {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func limit(_ request: Request) throws -> Int {
-        guard let text = request.uri.queryParameters.get("limit") else { return 50 }
-        guard let limit = Int(String(text)), (1...200).contains(limit) else {
-            throw APIError(status: .badRequest, kind: "bad-parameter", detail: "limit is 1 to 200", field: "limit")
-        }
-        return limit
-    }
 }

@@ -45,24 +45,21 @@ extension HavenAPI {
 
     func addHomework(to v1: RouterGroup<HavenRequestContext>) {
         let homework = HomeworkService(pool: pool, keys: keys)
-        v1.get("/homework/prompts") { _, context in
+        v1.get("/homework/prompts") { request, context in
             let prompts = try await homework.library(actor: try context.requireActor())
             return try APIJSON.response(
-                Page(
-                    items: prompts.map {
-                        PromptLine(
-                            id: $0.id.uuidString.lowercased(),
-                            title: $0.title,
-                            category: $0.category.rawValue,
-                            instructions: $0.instructions,
-                            frequency: $0.frequency.rawValue,
-                            stages: $0.stages.map(\.rawValue),
-                            joint: $0.joint,
-                            builtIn: $0.builtIn
-                        )
-                    },
-                    nextCursor: nil
-                )
+                try Page(prompts, request: request, key: { $0.id.uuidString.lowercased() }) {
+                    PromptLine(
+                        id: $0.id.uuidString.lowercased(),
+                        title: $0.title,
+                        category: $0.category.rawValue,
+                        instructions: $0.instructions,
+                        frequency: $0.frequency.rawValue,
+                        stages: $0.stages.map(\.rawValue),
+                        joint: $0.joint,
+                        builtIn: $0.builtIn
+                    )
+                }
             )
         }
         v1.post("/homework/assignments") { request, context in
@@ -124,19 +121,16 @@ extension HavenAPI {
             let open = try await homework.openAssignments(today: try await self.today(actor), actor: actor)
                 .filter { !overdueOnly || $0.status == .overdue }
             return try APIJSON.response(
-                Page(
-                    items: open.map {
-                        OpenLine(
-                            id: $0.id.uuidString.lowercased(),
-                            promptTitle: $0.promptTitle,
-                            coupleId: $0.coupleID.uuidString.lowercased(),
-                            partnerId: $0.partnerID?.uuidString.lowercased(),
-                            dueOn: $0.dueOn.description,
-                            status: $0.status.rawValue
-                        )
-                    },
-                    nextCursor: nil
-                )
+                try Page(open, request: request, key: { $0.id.uuidString.lowercased() }) {
+                    OpenLine(
+                        id: $0.id.uuidString.lowercased(),
+                        promptTitle: $0.promptTitle,
+                        coupleId: $0.coupleID.uuidString.lowercased(),
+                        partnerId: $0.partnerID?.uuidString.lowercased(),
+                        dueOn: $0.dueOn.description,
+                        status: $0.status.rawValue
+                    )
+                }
             )
         }
     }

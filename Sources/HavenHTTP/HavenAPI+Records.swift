@@ -65,27 +65,26 @@ extension HavenAPI {
         let charts = ChartService(pool: pool, keys: keys)
         let records = CoupleRecordService(pool: pool, keys: keys)
         let notes = NoteService(pool: pool, keys: keys)
-        v1.get("/clients") { _, context in
+        v1.get("/clients") { request, context in
             let clients = try await charts.listClients(actor: try context.requireActor())
-            return try APIJSON.response(Page(items: clients.map(ClientView.init), nextCursor: nil))
+            return try APIJSON.response(
+                try Page(clients, request: request, key: { $0.id.uuidString.lowercased() }, line: ClientView.init)
+            )
         }
         v1.get("/clients/{clientId}") { _, context in
             try APIJSON.response(
                 ClientView(try await charts.client(try Self.id("clientId", context), actor: try context.requireActor()))
             )
         }
-        v1.get("/couples/{coupleId}/goals") { _, context in
+        v1.get("/couples/{coupleId}/goals") { request, context in
             let goals = try await records.goals(
                 couple: try Self.id("coupleId", context),
                 actor: try context.requireActor()
             )
             return try APIJSON.response(
-                Page(
-                    items: goals.map {
-                        GoalLine(id: $0.id.uuidString.lowercased(), description: $0.description, status: $0.status)
-                    },
-                    nextCursor: nil
-                )
+                try Page(goals, request: request, key: { $0.id.uuidString.lowercased() }) {
+                    GoalLine(id: $0.id.uuidString.lowercased(), description: $0.description, status: $0.status)
+                }
             )
         }
         v1.post("/couples/{coupleId}/goals") { request, context in
@@ -104,26 +103,23 @@ extension HavenAPI {
             try await records.setGoalStatus(try Self.id("goalId", context), status: body.status, actor: actor)
             return Response(status: .noContent)
         }
-        v1.get("/couples/{coupleId}/injuries") { _, context in
+        v1.get("/couples/{coupleId}/injuries") { request, context in
             let injuries = try await records.injuries(
                 couple: try Self.id("coupleId", context),
                 actor: try context.requireActor()
             )
             return try APIJSON.response(
-                Page(
-                    items: injuries.map {
-                        InjuryLine(
-                            id: $0.id.uuidString.lowercased(),
-                            injuredPartnerId: $0.injuredPartnerID.uuidString.lowercased(),
-                            description: $0.description,
-                            identifiedOn: $0.identifiedOn.description,
-                            status: $0.status.rawValue,
-                            resolutionStep: $0.resolutionStep,
-                            resolvedOn: $0.resolvedOn?.description
-                        )
-                    },
-                    nextCursor: nil
-                )
+                try Page(injuries, request: request, key: { $0.id.uuidString.lowercased() }) {
+                    InjuryLine(
+                        id: $0.id.uuidString.lowercased(),
+                        injuredPartnerId: $0.injuredPartnerID.uuidString.lowercased(),
+                        description: $0.description,
+                        identifiedOn: $0.identifiedOn.description,
+                        status: $0.status.rawValue,
+                        resolutionStep: $0.resolutionStep,
+                        resolvedOn: $0.resolvedOn?.description
+                    )
+                }
             )
         }
         v1.post("/couples/{coupleId}/injuries") { request, context in

@@ -66,28 +66,25 @@ extension HavenAPI {
             )
             return Response(status: .noContent)
         }
-        v1.get("/couples/{coupleId}/sessions") { _, context in
+        v1.get("/couples/{coupleId}/sessions") { request, context in
             let list = try await sessions.list(
                 chart: .couple(try Self.id("coupleId", context)),
                 actor: try context.requireActor()
             )
             return try APIJSON.response(
-                Page(
-                    items: list.map {
-                        SessionLine(
-                            id: $0.id.uuidString.lowercased(),
-                            chartKind: $0.chart.kind,
-                            chartId: $0.chart.id.uuidString.lowercased(),
-                            counselorId: $0.counselorID.uuidString.lowercased(),
-                            start: $0.start,
-                            durationMinutes: $0.durationMinutes,
-                            format: $0.format,
-                            status: $0.status,
-                            noted: $0.noted
-                        )
-                    },
-                    nextCursor: nil
-                )
+                try Page(list, request: request, key: { $0.id.uuidString.lowercased() }) {
+                    SessionLine(
+                        id: $0.id.uuidString.lowercased(),
+                        chartKind: $0.chart.kind,
+                        chartId: $0.chart.id.uuidString.lowercased(),
+                        counselorId: $0.counselorID.uuidString.lowercased(),
+                        start: $0.start,
+                        durationMinutes: $0.durationMinutes,
+                        format: $0.format,
+                        status: $0.status,
+                        noted: $0.noted
+                    )
+                }
             )
         }
     }

@@ -73,6 +73,8 @@ public struct HavenAPI: Sendable {
         addMeasures(to: v1)
         addRecords(to: v1)
         addTOTP(to: v1)
+        addCycleMaps(to: v1)
+        addAudit(to: v1)
         return router
     }
 

@@ -232,6 +232,9 @@ enum OpenAPIDocument {
               - {$ref: "#/components/parameters/CoupleId"}
             get:
               summary: The couple's progress notes (no text), by session date.
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
               responses:
                 "200":
                   description: The notes.
@@ -387,6 +390,9 @@ enum OpenAPIDocument {
               - {$ref: "#/components/parameters/CoupleId"}
             get:
               summary: The couple's therapy sessions, by start time.
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
               responses:
                 "200":
                   description: The sessions.
@@ -463,6 +469,9 @@ enum OpenAPIDocument {
           /v1/homework/prompts:
             get:
               summary: The homework library, built-in and the practice's.
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
               responses:
                 "200":
                   description: The prompts.
@@ -487,6 +496,7 @@ enum OpenAPIDocument {
                                 stages: {type: array, items: {type: integer}}
                                 joint: {type: boolean}
                                 builtIn: {type: boolean}
+                "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
           /v1/homework/assignments:
             post:
@@ -542,6 +552,8 @@ enum OpenAPIDocument {
             get:
               summary: Assignments not yet answered by everyone they were given to.
               parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
                 - {name: overdue, in: query, schema: {type: boolean}}
               responses:
                 "200":
@@ -633,6 +645,9 @@ enum OpenAPIDocument {
           /v1/clients:
             get:
               summary: The clients in the caller's reach (audited as a caseload read).
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
               responses:
                 "200":
                   description: The clients.
@@ -644,6 +659,7 @@ enum OpenAPIDocument {
                         properties:
                           nextCursor: {type: string}
                           items: {type: array, items: {$ref: "#/components/schemas/Client"}}
+                "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
           /v1/clients/{clientId}:
             parameters:
@@ -660,6 +676,9 @@ enum OpenAPIDocument {
               - {$ref: "#/components/parameters/CoupleId"}
             get:
               summary: The couple's treatment goals.
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
               responses:
                 "200":
                   description: The goals.
@@ -725,6 +744,9 @@ enum OpenAPIDocument {
               - {$ref: "#/components/parameters/CoupleId"}
             get:
               summary: The couple's attachment injuries.
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
               responses:
                 "200":
                   description: The injuries.
@@ -805,10 +827,143 @@ enum OpenAPIDocument {
                 "403": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
                 "409": {$ref: "#/components/responses/Problem"}
+          /v1/couples/{coupleId}/cycle-maps/{partnerId}:
+            parameters:
+              - {$ref: "#/components/parameters/CoupleId"}
+              - {name: partnerId, in: path, required: true, schema: {type: string, format: uuid}}
+            get:
+              summary: One partner's cycle map (EFT case formulation), every version, oldest first (audited).
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
+              responses:
+                "200":
+                  description: The versions.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              allOf:
+                                - {$ref: "#/components/schemas/CycleMap"}
+                                - type: object
+                                  required: [version, createdAt]
+                                  properties:
+                                    version: {type: integer, minimum: 1}
+                                    createdAt: {type: string, format: date-time}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: Add a version of the partner's cycle map (the history stays).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: "#/components/schemas/CycleMap"}
+              responses:
+                "201":
+                  description: The new version's number.
+                  content:
+                    application/json:
+                      schema: {type: object, required: [version], properties: {version: {type: integer, minimum: 1}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/audit:
+            get:
+              summary: The practice's audit log, oldest first (admins only; the read is audited).
+              description: Entries hold ids, never clinical text. Anyone but an admin gets 403, audited as denied.
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - name: cursor
+                  in: query
+                  description: nextCursor of the previous page (the last sequence number seen).
+                  schema: {type: string, pattern: "^[0-9]{1,18}$"}
+                - {name: clientId, in: query, description: Entries naming this client., schema: {type: string, format: uuid}}
+                - {name: staffId, in: query, description: Entries by this staff member., schema: {type: string, format: uuid}}
+                - {name: action, in: query, description: "e.g. note.read", schema: {type: string, maxLength: 100}}
+                - {name: outcome, in: query, schema: {type: string, enum: [success, denied, failed]}}
+                - {name: breakGlass, in: query, description: Only entries made under break-glass access., schema: {type: boolean}}
+                - {name: from, in: query, description: From this instant (inclusive)., schema: {type: string, format: date-time}}
+                - {name: to, in: query, description: Until this instant (exclusive)., schema: {type: string, format: date-time}}
+              responses:
+                "200":
+                  description: One page of entries.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [seq, occurredAt, roles, breakGlass, action, clientIds, outcome, source, hash]
+                              properties:
+                                seq: {type: integer, minimum: 1}
+                                occurredAt: {type: string, format: date-time}
+                                staffId: {type: string, format: uuid}
+                                roles: {type: array, items: {type: string}}
+                                breakGlass: {type: boolean}
+                                action: {type: string}
+                                entityType: {type: string}
+                                entityId: {type: string, format: uuid}
+                                clientIds: {type: array, items: {type: string, format: uuid}}
+                                outcome: {type: string, enum: [success, denied, failed]}
+                                source: {type: string}
+                                requestId: {type: string}
+                                hash: {type: string, pattern: "^[0-9a-f]{64}$"}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+          /v1/audit/verification:
+            get:
+              summary: Walk the practice's hash chain and report the first broken link (admins only; audited).
+              responses:
+                "200":
+                  description: The chain's state.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [intact, entries]
+                        properties:
+                          intact: {type: boolean}
+                          entries: {type: integer, minimum: 0}
+                          headSeq: {type: integer}
+                          headHash: {type: string, pattern: "^[0-9a-f]{64}$"}
+                          firstBreakSeq: {type: integer}
+                          firstBreakReason: {type: string}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
         components:
           securitySchemes:
             bearer: {type: http, scheme: bearer}
           parameters:
+            Limit:
+              name: limit
+              in: query
+              description: Entries per page.
+              schema: {type: integer, minimum: 1, maximum: 200, default: 50}
+            Cursor:
+              name: cursor
+              in: query
+              description: >-
+                nextCursor of the previous page (the id of its last entry). A cursor naming an entry that has
+                left the list is 400 `bad-cursor`: start again from the first page.
+              schema: {type: string}
             CoupleId: {name: coupleId, in: path, required: true, schema: {type: string, format: uuid}}
             NoteId: {name: noteId, in: path, required: true, schema: {type: string, format: uuid}}
             ClientId: {name: clientId, in: path, required: true, schema: {type: string, format: uuid}}
@@ -836,6 +991,17 @@ enum OpenAPIDocument {
                 application/problem+json:
                   schema: {$ref: "#/components/schemas/Problem"}
           schemas:
+            CycleMap:
+              type: object
+              required: [position, trigger, actionTendency, perceptionOfPartner, reactiveEmotion, primaryEmotion, unmetNeed]
+              properties:
+                position: {type: string, enum: [pursuer, withdrawer, alternating]}
+                trigger: {type: string}
+                actionTendency: {type: string}
+                perceptionOfPartner: {type: string}
+                reactiveEmotion: {type: string}
+                primaryEmotion: {type: string}
+                unmetNeed: {type: string}
             TOTPStatus:
               type: object
               required: [enrolled, pending, required]

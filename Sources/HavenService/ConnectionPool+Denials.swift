@@ -13,7 +13,8 @@ extension ConnectionPool {
         entityID: UUID,
         actor: StaffActor
     ) async throws -> ServiceError {
-        guard error.kind == .notFound || error.kind == .forbidden else { return error }
+        // The second-factor refusal was audited where it was made.
+        guard error.kind == .notFound || error.kind == .forbidden, error != .totpEnrollmentDue else { return error }
         try await transaction(as: actor) { connection in
             try await AuditStore.append(
                 AuditEntry(actor: actor, action: action, entityType: entityType, entityID: entityID, outcome: .denied),

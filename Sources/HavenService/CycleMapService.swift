@@ -127,10 +127,24 @@ public struct CycleMapService: Sendable {
     }
 
     /// Every version of a partner's map, oldest first (audited).
+    ///
+    /// - Throws: `notFound` for a couple out of reach (audited as denied); `invalidInput` naming
+    ///   `partnerID` for someone who is not one of the couple's partners.
     public func history(couple coupleID: UUID, partner partnerID: UUID, actor: StaffActor) async throws -> [Version] {
         try actor.validate()
         let keys = self.keys
-        return try await pool.transaction(as: actor) { connection in
+        let outcome = try await pool.transaction(as: actor) { connection -> Result<[Version], ServiceError> in
+            guard
+                let couple = try await connection.query(
+                    "SELECT partner_a_id, partner_b_id FROM couples WHERE id = \(coupleID)"
+                ).singleRow()
+            else {
+                return .failure(ServiceError(.notFound, field: "couple", "no couple with this id in your caseload"))
+            }
+            let (a, b) = try couple.decode((UUID, UUID).self)
+            guard partnerID == a || partnerID == b else {
+                return .failure(ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners"))
+            }
             let rows = try await connection.query(
                 """
                 SELECT id, version, position, map, key_subject, created_at FROM cycle_maps
@@ -169,7 +183,14 @@ public struct CycleMapService: Sendable {
                 ),
                 on: connection
             )
-            return versions
+            return .success(versions)
         }
+        return try await pool.valueRecordingDenial(
+            outcome,
+            action: "cycle_map.read",
+            entityType: "couple",
+            entityID: coupleID,
+            actor: actor
+        )
     }
 }

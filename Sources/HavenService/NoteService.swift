@@ -180,9 +180,7 @@ public struct NoteService: Sendable {
         async throws -> ServiceError?
     {
         try await pool.transaction(
-            practiceID: actor.practiceID,
-            staffID: actor.staffID,
-            breakGlass: actor.breakGlass,
+            as: actor,
             prologue: [Self.sessionQuery(sessionID)]
         ) { connection, rows -> ServiceError? in
             guard let session = try Self.sessionInfo(from: rows[0]) else {
@@ -444,9 +442,7 @@ public struct NoteService: Sendable {
     public func note(_ noteID: UUID, actor: StaffActor) async throws -> Note {
         try actor.validate()
         let found = try await pool.transaction(
-            practiceID: actor.practiceID,
-            staffID: actor.staffID,
-            breakGlass: actor.breakGlass,
+            as: actor,
             prologue: [Self.loadQuery(noteID, lock: false)]
         ) { connection, rows -> Note? in
             let note = try await self.note(noteID, from: rows[0], on: connection)

@@ -1,4 +1,5 @@
 import Foundation
+import HavenStore
 import Postgres
 
 extension ConnectionPool {
@@ -14,8 +15,7 @@ extension ConnectionPool {
         isolation: IsolationLevel = .readCommitted,
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        try actor.validate()
-        if actor.totpEnrollmentDue { throw ServiceError.totpEnrollmentDue }
+        try await requireEnrolled(actor)
         return try await transaction(
             practiceID: actor.practiceID,
             staffID: actor.staffID,
@@ -25,6 +25,48 @@ extension ConnectionPool {
         ) { connection, _ in
             try await body(connection)
         }
+    }
+
+    /// As `transaction(as:isolation:_:)`, sending BEGIN, the security context and `prologue` in one
+    /// round trip (the body receives the prologue's rows) and honouring the actor's break-glass mode.
+    @discardableResult
+    public func transaction<Value: Sendable>(
+        as actor: StaffActor,
+        isolation: IsolationLevel = .readCommitted,
+        prologue: [PostgresQuery],
+        _ body: @Sendable @escaping (isolated PostgresConnection, _ prologueRows: [PostgresRows]) async throws -> Value
+    ) async throws -> Value {
+        try await requireEnrolled(actor)
+        return try await transaction(
+            practiceID: actor.practiceID,
+            staffID: actor.staffID,
+            breakGlass: actor.breakGlass,
+            isolation: isolation,
+            prologue: prologue,
+            body
+        )
+    }
+
+    /// Checks what the audit log will record about the actor and refuses (audited) an actor who owes
+    /// the practice a second factor: the one gate every use case acting as a staff member passes.
+    ///
+    /// - Throws: `invalidInput` for the actor's source or request id; `ServiceError.totpEnrollmentDue`.
+    func requireEnrolled(_ actor: StaffActor) async throws {
+        try actor.validate()
+        guard actor.totpEnrollmentDue else { return }
+        try await transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
+            try await AuditStore.append(
+                AuditEntry(
+                    actor: actor,
+                    action: "staff.totp.required",
+                    entityType: "staff",
+                    entityID: actor.staffID,
+                    outcome: .denied
+                ),
+                on: connection
+            )
+        }
+        throw ServiceError.totpEnrollmentDue
     }
 
     /// Runs `body` in a transaction whose row-level security context is the given practice (and staff

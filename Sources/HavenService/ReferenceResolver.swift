@@ -45,7 +45,7 @@ public struct ReferenceResolver: Sendable {
     ///   hex digits, or a prefix matching several records (naming them); `notFound` when nothing in
     ///   reach matches.
     public func resolve(_ text: String, as kind: Kind, actor: StaffActor) async throws -> UUID {
-        try actor.validate()
+        try await pool.requireEnrolled(actor)
         return try await resolve(
             text,
             as: kind,

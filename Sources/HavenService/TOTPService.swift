@@ -130,6 +130,20 @@ public struct TOTPService: Sendable {
     /// - Throws: `forbidden` when the practice requires one (an operator can reset a lost app);
     ///   `notFound` with none enrolled; `invalidInput` (field `code`) for a wrong or used code.
     public func remove(code: String, actor: StaffActor) async throws {
+        do {
+            try await removeChecked(code: code, actor: actor)
+        } catch let error as ServiceError where error.kind == .forbidden {
+            try await pool.transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
+                try await AuditStore.append(
+                    Self.entry(actor, action: "staff.totp.remove", outcome: .denied),
+                    on: connection
+                )
+            }
+            throw error
+        }
+    }
+
+    private func removeChecked(code: String, actor: StaffActor) async throws {
         try await checkCode(code, confirmed: true, actor: actor) { connection, _ in
             let required = try await connection.query(
                 "SELECT require_totp FROM practices WHERE id = \(actor.practiceID)"
@@ -275,16 +289,6 @@ public struct TOTPService: Sendable {
     }
 
     static func entry(_ actor: StaffActor, action: String, outcome: AuditEntry.Outcome) -> AuditEntry {
-        AuditEntry(
-            practiceID: actor.practiceID,
-            staffID: actor.staffID,
-            staffRoles: actor.roleNames,
-            action: action,
-            entityType: "staff",
-            entityID: actor.staffID,
-            outcome: outcome,
-            source: actor.source,
-            requestID: actor.requestID
-        )
+        AuditEntry(actor: actor, action: action, entityType: "staff", entityID: actor.staffID, outcome: outcome)
     }
 }

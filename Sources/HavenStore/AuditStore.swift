@@ -87,6 +87,8 @@ public enum AuditStore {
         /// Only entries made under break-glass access.
         public var breakGlassOnly: Bool
         public var outcome: AuditEntry.Outcome?
+        /// Only entries after this sequence number (the cursor of a paged read).
+        public var afterSeq: Int?
         public var limit: Int
 
         public init(
@@ -98,6 +100,7 @@ public enum AuditStore {
             to: Date? = nil,
             breakGlassOnly: Bool = false,
             outcome: AuditEntry.Outcome? = nil,
+            afterSeq: Int? = nil,
             limit: Int = 1_000
         ) {
             self.practiceID = practiceID
@@ -108,6 +111,7 @@ public enum AuditStore {
             self.to = to
             self.breakGlassOnly = breakGlassOnly
             self.outcome = outcome
+            self.afterSeq = afterSeq
             self.limit = limit
         }
     }
@@ -116,7 +120,7 @@ public enum AuditStore {
     public static func list(_ filter: Filter, on connection: PostgresConnection) async throws -> [StoredAuditEntry] {
         let query: PostgresQuery = """
             SELECT \(unescaped: columns) FROM audit_log
-            WHERE practice_id = \(filter.practiceID)
+            WHERE practice_id = \(filter.practiceID) AND seq > \(filter.afterSeq ?? 0)
               AND (\(filter.clientID)::uuid IS NULL OR client_ids @> ARRAY[\(filter.clientID)::uuid])
               AND (\(filter.staffID)::uuid IS NULL OR staff_id = \(filter.staffID))
               AND (\(filter.action)::text IS NULL OR action = \(filter.action))

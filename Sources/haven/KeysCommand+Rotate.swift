@@ -69,7 +69,10 @@ extension KeysCommand {
         @OptionGroup var keys: MasterKeyOptions
 
         @Option(
-            help: ArgumentHelp("The subject, as kind:id (couple, client, psychotherapy, test).", valueName: "kind:id")
+            help: ArgumentHelp(
+                "The subject, as kind:id (couple, client, psychotherapy, staff, test).",
+                valueName: "kind:id"
+            )
         )
         var subject: String?
 
@@ -84,7 +87,9 @@ extension KeysCommand {
                 throw ValidationError("give exactly one of --subject kind:id or --all")
             }
             if let subject, KeySubject(parsing: subject) == nil {
-                throw ValidationError("--subject must be kind:id with kind one of couple, client, psychotherapy, test")
+                throw ValidationError(
+                    "--subject must be kind:id with kind one of couple, client, psychotherapy, staff, test"
+                )
             }
             guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1...10000") }
         }

@@ -63,7 +63,9 @@ extension KeysCommand {
 
         func validate() throws {
             if KeySubject(parsing: subject) == nil {
-                throw ValidationError("--subject must be kind:id with kind one of couple, client, psychotherapy, test")
+                throw ValidationError(
+                    "--subject must be kind:id with kind one of couple, client, psychotherapy, staff, test"
+                )
             }
         }
 

@@ -70,7 +70,15 @@ struct CycleMapServiceTests {
                 )
             }
             #expect(stranger?.field == "partnerID")
-            #expect(try await maps.history(couple: couple, partner: a, actor: setup.counselorB).isEmpty)
+            // Out of reach is "not found" (and audited as denied), not an empty history.
+            let outside = await #expect(throws: ServiceError.self) {
+                try await maps.history(couple: couple, partner: a, actor: setup.counselorB)
+            }
+            #expect(outside?.kind == .notFound)
+            let foreign = await #expect(throws: ServiceError.self) {
+                try await maps.history(couple: couple, partner: UUID(), actor: setup.counselorA)
+            }
+            #expect(foreign?.field == "partnerID")
         }
     }
 }

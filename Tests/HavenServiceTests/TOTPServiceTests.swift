@@ -125,6 +125,19 @@ struct TOTPServiceTests {
             let refused = await #expect(throws: ServiceError.self) { try await setup.charts.listCouples(actor: sam) }
             #expect(refused?.reason == "totp-enrollment-required")
             #expect(refused?.kind == .forbidden)
+            // Paths that open their own transaction pass the same gate.
+            let read = await #expect(throws: ServiceError.self) { try await setup.notes.note(UUID(), actor: sam) }
+            #expect(read == .totpEnrollmentDue)
+            let write = await #expect(throws: ServiceError.self) {
+                try await setup.notes.writeDraft(NoteServiceTests.draft, session: UUID(), actor: sam)
+            }
+            #expect(write == .totpEnrollmentDue)
+            let prefix = await #expect(throws: ServiceError.self) {
+                try await ReferenceResolver(pool: setup.fixture.app).resolve("abcdef12", as: .couple, actor: sam)
+            }
+            #expect(prefix == .totpEnrollmentDue)
+            let confined = try await Self.auditActions(setup, "staff.totp.required")
+            #expect(confined == [.denied, .denied, .denied, .denied], "each refusal audited once")
             let fresh = try await auth.login(
                 email: "sam@harbor.example",
                 password: StaffFixture.password,
@@ -143,6 +156,7 @@ struct TOTPServiceTests {
                 try await totp.remove(code: app.code(step: step + 1), actor: enrolled)
             }
             #expect(kept?.kind == .forbidden, "the policy keeps the app")
+            #expect(try await Self.auditActions(setup, "staff.totp.remove") == [.denied])
             try await auth.logout(fresh.token, actor: fresh.actor)
 
             // A lost phone: the operator resets it and the staff member must enrol again.
