@@ -202,28 +202,26 @@ public struct ChartService: Sendable {
     /// one that does not exist, and the attempt is audited as denied.
     public func couple(_ id: UUID, actor: StaffActor) async throws -> Couple {
         let keys = self.keys
-        let found = try await pool.transaction(as: actor) { connection -> Couple? in
-            let rows = try await connection.query(
-                """
-                SELECT c.partner_a_id, c.partner_b_id, c.counselor_id, c.start_date, c.status, c.presenting_concerns,
-                       coalesce(a.preferred_name, a.legal_name, ''), coalesce(b.preferred_name, b.legal_name, '')
-                FROM couples c
-                LEFT JOIN clients a ON a.id = c.partner_a_id
-                LEFT JOIN clients b ON b.id = c.partner_b_id
-                WHERE c.id = \(id)
-                """
-            )
-            guard let row = try rows.singleRow() else {
-                try await AuditStore.append(
-                    AuditEntry(
-                        actor: actor,
-                        action: "couple.read",
-                        entityType: "couple",
-                        entityID: id,
-                        outcome: .denied
-                    ),
-                    on: connection
+        // Two round trips after the token check: BEGIN, the context and the chart; then the audit
+        // entry and COMMIT.
+        let chart: PostgresQuery = """
+            SELECT c.partner_a_id, c.partner_b_id, c.counselor_id, c.start_date, c.status, c.presenting_concerns,
+                   coalesce(a.preferred_name, a.legal_name, ''), coalesce(b.preferred_name, b.legal_name, '')
+            FROM couples c
+            LEFT JOIN clients a ON a.id = c.partner_a_id
+            LEFT JOIN clients b ON b.id = c.partner_b_id
+            WHERE c.id = \(id)
+            """
+        let found = try await pool.transaction(as: actor, prologue: [chart]) { connection, rows -> Couple? in
+            guard let row = try rows[0].singleRow() else {
+                let denied = AuditEntry(
+                    actor: actor,
+                    action: "couple.read",
+                    entityType: "couple",
+                    entityID: id,
+                    outcome: .denied
                 )
+                _ = try await connection.pipeline(AuditStore.appendStatements(denied) + ["COMMIT"])
                 return nil
             }
             let (a, b, counselor, start, status, sealed, aName, bName) = try row.decode(
@@ -241,10 +239,14 @@ public struct ChartService: Sendable {
                 concerns = String(decoding: plaintext, as: UTF8.self)
                 wipe(&plaintext)
             }
-            try await AuditStore.append(
-                AuditEntry(actor: actor, action: "couple.read", entityType: "couple", entityID: id, clients: [a, b]),
-                on: connection
+            let read = AuditEntry(
+                actor: actor,
+                action: "couple.read",
+                entityType: "couple",
+                entityID: id,
+                clients: [a, b]
             )
+            _ = try await connection.pipeline(AuditStore.appendStatements(read) + ["COMMIT"])
             return Couple(
                 id: id,
                 partnerA: a,

@@ -1,6 +1,8 @@
 """Drives `scripts/bench api`: wrk on loopback against a release `haven serve` on the demo practice,
-an authenticated GET of a couple's chart and a POST of a draft note, at 16 and 64 connections;
-prints requests per second, p50/p99 latency, errors and the server's RSS before and after."""
+an authenticated GET of a couple's chart and a POST of a draft note, at 16 and 64 connections; beside
+each, pgbench running the very SQL that request runs (captured from PostgreSQL's statement log, values
+included) at the same concurrency. Prints requests per second, p50/p99 latency, errors, the ratio to
+pgbench, and the server's RSS after every run and through a soak."""
 import argparse
 import json
 import os
@@ -9,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+from bench_sql_capture import capture, pgbench, pgbench_script
 
 
 def rss_kib(pid):
@@ -49,9 +53,10 @@ def wrk(args, url, connections, script):
 
 def main():
     parser = argparse.ArgumentParser()
-    for name in ("haven-bin", "work", "port"):
+    for name in ("haven-bin", "work", "port", "pg-port"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--soak-rounds", type=int, default=6)
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
     env = dict(os.environ, HAVEN_LOG_LEVEL="warning")
@@ -82,17 +87,54 @@ def main():
             f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
             f.write('wrk.headers["Content-Type"] = "application/json"\n')
             f.write(f"wrk.body = {json.dumps(json.dumps(note))}\n")
+        # Warm the pool, statement caches and key cache, then capture one request of each kind.
+        for _ in range(20):
+            request(base, f"/v1/couples/{couple}", token=token)
+            request(base, "/v1/notes", note, token=token)
+        get_sql = capture(args.work, args.pg_port, lambda: request(base, f"/v1/couples/{couple}", token=token))
+        posted = {}
+        post_sql = capture(args.work, args.pg_port, lambda: posted.update(request(base, "/v1/notes", note, token=token)))
+        scripts = {}
+        for name, sqls, header, replacements in (
+            ("get", get_sql, (), ()),
+            # Each run inserts a new note: its id becomes a random one per transaction.
+            ("post", post_sql, ("\\set r random(1, 9223372036854775806)",), ((f"'{posted['id']}'", "md5(:r::text)::uuid"),)),
+        ):
+            path = os.path.join(args.work, f"{name}.sql")
+            with open(path, "w") as f:
+                f.write(pgbench_script(sqls, replacements, header))
+            scripts[name] = path
+            print(f"captured {name.upper()}: {len(sqls)} statements ({path})")
+        database_url = os.environ["HAVEN_DATABASE_URL"]
         before = rss_kib(server.pid)
-        print(f"{'request':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-        for label, url, script in (
-            ("GET /v1/couples/{id}", f"{base}/v1/couples/{couple}", get_script),
-            ("POST /v1/notes (2 KiB draft)", f"{base}/v1/notes", post_script),
+        print(f"server RSS after warm-up: {before / 1024:.1f} MiB")
+        print(f"{'request':<30}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
+              f"{'pgbench tps':>12}{'p50':>7}{'p99':>7}{'ratio':>7}{'RSS MiB':>9}")
+        for label, url, script, sql in (
+            ("GET /v1/couples/{id}", f"{base}/v1/couples/{couple}", get_script, scripts["get"]),
+            ("POST /v1/notes (2 KiB)", f"{base}/v1/notes", post_script, scripts["post"]),
         ):
             for connections in (16, 64):
                 rate, p50, p99, errors = wrk(args, url, connections, script)
-                print(f"{label:<34}{connections:>6}{rate:>10.1f}{p50:>9.2f}{p99:>9.2f}{errors:>8}")
-        after = rss_kib(server.pid)
-        print(f"server RSS: {before / 1024:.1f} MiB before, {after / 1024:.1f} MiB after")
+                rss = rss_kib(server.pid) / 1024
+                tps, pg50, pg99, failed = pgbench(args.work, args.pg_port, database_url, sql, connections, args.seconds)
+                print(f"{label:<30}{connections:>6}{rate:>9.1f}{p50:>8.2f}{p99:>8.2f}{errors:>7}"
+                      f"{tps:>12.1f}{pg50:>7.2f}{pg99:>7.2f}{rate / tps:>7.2f}{rss:>9.1f}")
+                if failed:
+                    print(f"  pgbench: {failed} failed transactions")
+        print("goals: ratio >= 0.7, p99 < 25 ms at 16 connections, zero errors, RSS flat")
+        print(f"soak: {args.soak_rounds} rounds of GET then POST at 16 connections, {args.seconds} s each")
+        samples = []
+        for round_number in range(1, args.soak_rounds + 1):
+            errors = 0
+            for url, script in ((f"{base}/v1/couples/{couple}", get_script), (f"{base}/v1/notes", post_script)):
+                errors += wrk(args, url, 16, script)[3]
+            samples.append(rss_kib(server.pid) / 1024)
+            print(f"  round {round_number}: RSS {samples[-1]:.1f} MiB, errors {errors}")
+        if len(samples) >= 3:
+            later = samples[len(samples) // 2:]
+            growth = later[-1] - later[0]
+            print(f"  RSS over the second half of the soak: {later[0]:.1f} -> {later[-1]:.1f} MiB ({growth:+.1f} MiB)")
     finally:
         server.terminate()
         server.wait(timeout=30)
