@@ -69,7 +69,7 @@ public struct AuditService: Sendable {
         }
         return try await pool.transaction(as: actor, isolation: .repeatableRead) { connection in
             let value = try await body(connection)
-            try await AuditStore.append(
+            AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: action,

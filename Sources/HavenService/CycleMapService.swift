@@ -173,7 +173,7 @@ public struct CycleMapService: Sendable {
                     )
                 )
             }
-            try await AuditStore.append(
+            AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "cycle_map.read",

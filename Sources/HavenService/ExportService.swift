@@ -36,7 +36,7 @@ public struct ExportService: Sendable {
             var reader = ExportReader(clientID: clientID, keys: keys, connection: connection)
             guard let export = try await reader.read(includePsychotherapyNotes: includePsychotherapyNotes, at: now)
             else {
-                try await AuditStore.append(
+                AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: actor,
                         action: action,
@@ -48,7 +48,7 @@ public struct ExportService: Sendable {
                 )
                 return nil
             }
-            try await AuditStore.append(
+            AuditStore.appendAtCommit(
                 AuditEntry(actor: actor, action: action, entityType: "client", entityID: clientID, clients: [clientID]),
                 on: connection
             )

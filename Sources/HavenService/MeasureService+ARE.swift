@@ -83,7 +83,7 @@ extension MeasureService {
                     rating: try ARERating(accessible: accessible, responsive: responsive, engaged: engaged)
                 )
             }
-            try await AuditStore.append(
+            AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "are.read",

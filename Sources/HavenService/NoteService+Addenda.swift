@@ -39,7 +39,7 @@ extension NoteService {
                     "SELECT state, counselor_id, key_subject FROM progress_notes WHERE id = \(noteID)"
                 ).singleRow()
             else {
-                try await AuditStore.append(
+                AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: actor,
                         action: "note.addend",
@@ -129,7 +129,7 @@ extension NoteService {
                     )
                 )
             }
-            try await AuditStore.append(
+            AuditStore.appendAtCommit(
                 AuditEntry(actor: actor, action: "note.read_addenda", entityType: "note", entityID: noteID),
                 on: connection
             )

@@ -184,7 +184,7 @@ public struct NoteService: Sendable {
             prologue: [Self.sessionQuery(sessionID)]
         ) { connection, rows -> ServiceError? in
             guard let session = try Self.sessionInfo(from: rows[0]) else {
-                try await AuditStore.append(
+                AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: actor,
                         action: "note.write",
@@ -486,7 +486,7 @@ public struct NoteService: Sendable {
         actor: StaffActor,
         on connection: PostgresConnection
     ) async throws -> Result<Value, ServiceError> {
-        try await AuditStore.append(
+        await AuditStore.appendAtCommit(
             AuditEntry(
                 actor: actor,
                 action: action,

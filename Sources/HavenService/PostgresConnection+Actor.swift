@@ -55,7 +55,7 @@ extension ConnectionPool {
         try actor.validate()
         guard actor.totpEnrollmentDue else { return }
         try await transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
-            try await AuditStore.append(
+            AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "staff.totp.required",

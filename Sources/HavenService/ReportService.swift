@@ -43,7 +43,7 @@ public struct ReportService: Sendable {
         let result = try await pool.transaction(as: actor, isolation: .repeatableRead) { connection -> ReportFacts? in
             var reader = ReportReader(chart: chart, audience: audience, keys: keys, connection: connection)
             guard var facts = try await reader.read(from: from, to: to, today: today) else {
-                try await AuditStore.append(
+                AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: actor,
                         action: "report.generate",

@@ -1,6 +1,14 @@
 import CLibPQ
 
 extension PostgresConnection {
+    /// Queues statements to run at the end of the open transaction, in COMMIT's round trip: for work
+    /// that must commit with the transaction but is best done last, such as an audit append whose
+    /// lock should be held only for the commit itself. A failure rolls the whole transaction back.
+    /// Only inside `transaction`, and not in a body that sends COMMIT itself.
+    public func sendWithCommit(_ queries: [PostgresQuery]) {
+        statementsBeforeCommit += queries
+    }
+
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     ///
     /// A serialization failure (40001) or deadlock (40P01), whether from the body or from COMMIT, rolls
@@ -43,6 +51,7 @@ extension PostgresConnection {
         let begin = PostgresQuery(sql: "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")")
         var attempt = 1
         while true {
+            statementsBeforeCommit = []
             do {
                 var prologueRows: [PostgresRows] = []
                 if prologue.isEmpty {
@@ -51,8 +60,11 @@ extension PostgresConnection {
                     prologueRows = Array(try await pipeline([begin] + prologue).dropFirst())
                 }
                 let value = try await body(self, prologueRows)
+                let queued = statementsBeforeCommit
+                statementsBeforeCommit = []
                 if transactionStatus == PQTRANS_IDLE {
                     // The body committed in its own pipeline.
+                    precondition(queued.isEmpty, "statements queued with sendWithCommit, but the body committed itself")
                     return value
                 }
                 guard transactionStatus != PQTRANS_INERROR else {
@@ -62,7 +74,11 @@ extension PostgresConnection {
                         message: "a statement in the transaction failed; nothing was committed"
                     )
                 }
-                try await execute("COMMIT")
+                if queued.isEmpty {
+                    try await execute("COMMIT")
+                } else {
+                    _ = try await pipeline(queued + ["COMMIT"])
+                }
                 return value
             } catch {
                 rollbackQuietly()

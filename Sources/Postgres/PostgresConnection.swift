@@ -18,6 +18,8 @@ public actor PostgresConnection {
     /// connection is lost libpq reports the status as unknown, so this is what tells a lost idle
     /// connection (safe to replace) from a lost transaction (its work is gone; the caller must know).
     private var transactionWasOpen = false
+    /// Statements queued by `sendWithCommit` for the open transaction's COMMIT round trip.
+    var statementsBeforeCommit: [PostgresQuery] = []
     private let logger: Logger
     /// Published after every call: whether `prepareForReuse` has work to do. Lets the pool skip a hop
     /// to this connection's thread when the connection is already clean (the usual case).
