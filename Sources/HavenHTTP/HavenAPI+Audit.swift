@@ -5,22 +5,6 @@ import Hummingbird
 import Sealing
 
 extension HavenAPI {
-    struct AuditLine: Encodable {
-        var seq: Int
-        var occurredAt: Date
-        var staffId: String?
-        var roles: [String]
-        var breakGlass: Bool
-        var action: String
-        var entityType: String?
-        var entityId: String?
-        var clientIds: [String]
-        var outcome: String
-        var source: String
-        var requestId: String?
-        var hash: String
-    }
-
     struct AuditVerification: Encodable {
         var intact: Bool
         var entries: Int
@@ -36,6 +20,8 @@ extension HavenAPI {
         let audit = AuditService(pool: pool)
         v1.get("/audit") { request, context in
             let actor = try context.requireActor()
+            // The role first: a refused caller is on record whatever else the request holds.
+            try await audit.authorize(action: "audit.list", actor: actor)
             let query = request.uri.queryParameters
             func text(_ name: String) -> String? {
                 query.get(name).map { String($0) }.flatMap { $0.isEmpty ? nil : $0 }
@@ -48,7 +34,8 @@ extension HavenAPI {
             }
             func instant(_ name: String) throws -> Date? {
                 try text(name).map { value in
-                    guard let date = try? Date(value, strategy: .iso8601) else {
+                    let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+                    guard let date = (try? Date(value, strategy: .iso8601)) ?? (try? fractional.parse(value)) else {
                         throw Self.badParameter(
                             name,
                             "must be an ISO 8601 date-time with an offset, e.g. 2026-11-01T00:00:00Z"
@@ -70,12 +57,19 @@ extension HavenAPI {
             default: throw Self.badParameter("breakGlass", "is true or false")
             }
             let after = try text("cursor").map { value in
-                guard let seq = Int(value), seq >= 0 else { throw Self.badParameter("cursor", "is a nextCursor value") }
+                guard let seq = Int(value), seq >= 0 else {
+                    throw APIError(
+                        status: .badRequest,
+                        kind: "bad-cursor",
+                        detail: "cursor is a nextCursor value",
+                        field: "cursor"
+                    )
+                }
                 return seq
             }
             let action = text("action")
             guard (action?.count ?? 0) <= 100 else { throw Self.badParameter("action", "is at most 100 characters") }
-            let limit = try Page<AuditLine>.limit(request)
+            let limit = try Page<StoredAuditEntry>.limit(request)
             let entries = try await audit.list(
                 AuditStore.Filter(
                     practiceID: actor.practiceID,
@@ -94,24 +88,7 @@ extension HavenAPI {
             let page = entries.prefix(limit)
             return try APIJSON.response(
                 Page(
-                    items: page.map { stored in
-                        let entry = stored.entry
-                        return AuditLine(
-                            seq: stored.seq,
-                            occurredAt: entry.occurredAt,
-                            staffId: entry.staffID?.uuidString.lowercased(),
-                            roles: entry.staffRoles,
-                            breakGlass: entry.breakGlass,
-                            action: entry.action,
-                            entityType: entry.entityType,
-                            entityId: entry.entityID?.uuidString.lowercased(),
-                            clientIds: entry.clientIDs.map { $0.uuidString.lowercased() },
-                            outcome: entry.outcome.rawValue,
-                            source: entry.source,
-                            requestId: entry.requestID,
-                            hash: Hex.encode(stored.hash)
-                        )
-                    },
+                    items: Array(page),
                     nextCursor: entries.count > limit ? page.last.map { String($0.seq) } : nil
                 )
             )

@@ -50,49 +50,24 @@ extension HavenAPI {
     func addCouples(to v1: RouterGroup<HavenRequestContext>) {
         v1.get("/couples") { request, context in
             let actor = try context.requireActor()
-            let limit = try Page<CoupleLine>.limit(request)
             let all = try await ChartService(pool: self.pool, keys: self.keys).listCouples(actor: actor)
-            // Keyset pages over (start date, id): a cursor names the last couple seen, so pages stay
-            // consistent while couples are added.
-            var remaining = all[...]
-            if let cursor = request.uri.queryParameters.get("cursor").map({ String($0) }), !cursor.isEmpty {
-                let parts = cursor.split(separator: "_", maxSplits: 1).map(String.init)
-                guard parts.count == 2, let date = CalendarDate(iso8601: parts[0]),
-                    let after = UUID(uuidString: parts[1])
-                else {
-                    throw APIError(
-                        status: .badRequest,
-                        kind: "bad-cursor",
-                        detail: "cursor is a nextCursor value",
-                        field: "cursor"
+            // Pages follow the caseload's order (start date, id); the cursor is the last couple's id.
+            return try APIJSON.response(
+                try Page(all, request: request, key: { $0.id.uuidString.lowercased() }) {
+                    CoupleLine(
+                        id: $0.id.uuidString.lowercased(),
+                        partnerA: $0.partnerA,
+                        partnerB: $0.partnerB,
+                        status: $0.status,
+                        counselorId: $0.counselorID.uuidString.lowercased(),
+                        startDate: $0.startDate.description,
+                        stage: $0.stage,
+                        step: $0.step,
+                        highRisk: $0.highRisk,
+                        lastSession: $0.lastSession,
+                        nextSession: $0.nextSession
                     )
                 }
-                remaining = all.drop {
-                    ($0.startDate, $0.id.uuidString.lowercased()) <= (date, after.uuidString.lowercased())
-                }
-            }
-            let page = Array(remaining.prefix(limit))
-            let next =
-                remaining.count > limit ? page.last.map { "\($0.startDate)_\($0.id.uuidString.lowercased())" } : nil
-            return try APIJSON.response(
-                Page(
-                    items: page.map {
-                        CoupleLine(
-                            id: $0.id.uuidString.lowercased(),
-                            partnerA: $0.partnerA,
-                            partnerB: $0.partnerB,
-                            status: $0.status,
-                            counselorId: $0.counselorID.uuidString.lowercased(),
-                            startDate: $0.startDate.description,
-                            stage: $0.stage,
-                            step: $0.step,
-                            highRisk: $0.highRisk,
-                            lastSession: $0.lastSession,
-                            nextSession: $0.nextSession
-                        )
-                    },
-                    nextCursor: next
-                )
             )
         }
         v1.get("/couples/{coupleId}") { _, context in

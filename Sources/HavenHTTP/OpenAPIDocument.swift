@@ -169,11 +169,8 @@ enum OpenAPIDocument {
             get:
               summary: The caller's caseload (and supervisees'), with EFT stage and step and sessions.
               parameters:
-                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
-                - name: cursor
-                  in: query
-                  description: nextCursor of the previous page.
-                  schema: {type: string, pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
               responses:
                 "200":
                   description: One page of couples.

@@ -51,13 +51,11 @@ public struct AuditService: Sendable {
         }
     }
 
-    /// Runs `body` in a repeatable-read transaction as an admin and audits the read in it (the entry
-    /// lands after the snapshot, so it is not in what it reads); a non-admin is refused and audited.
-    private func asAdmin<Value: Sendable>(
-        action: String,
-        actor: StaffActor,
-        _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
-    ) async throws -> Value {
+    /// Refuses (and audits the refusal of) anyone but an admin: callers check this before anything
+    /// else about a request, so a refused caller learns nothing and is always on record.
+    ///
+    /// - Throws: `forbidden`.
+    public func authorize(action: String, actor: StaffActor) async throws {
         guard actor.roles.contains(.admin) else {
             throw try await pool.recordingDenial(
                 ServiceError(.forbidden, "only admins read the audit log"),
@@ -67,19 +65,19 @@ public struct AuditService: Sendable {
                 actor: actor
             )
         }
-        return try await pool.transaction(as: actor, isolation: .repeatableRead) { connection in
-            let value = try await body(connection)
-            AuditStore.appendAtCommit(
-                AuditEntry(
-                    actor: actor,
-                    action: action,
-                    entityType: "practice",
-                    entityID: actor.practiceID,
-                    outcome: .success
-                ),
-                on: connection
-            )
-            return value
+    }
+
+    /// Runs `body` in one repeatable-read snapshot as an admin, then audits the read (after the
+    /// snapshot, so the entry is not in what it read).
+    private func asAdmin<Value: Sendable>(
+        action: String,
+        actor: StaffActor,
+        _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        try await authorize(action: action, actor: actor)
+        let entry = AuditEntry(actor: actor, action: action, entityType: "practice", entityID: actor.practiceID)
+        return try await pool.snapshot(as: actor) { connection in
+            (try await body(connection), AuditStore.appendStatements(entry))
         }
     }
 }

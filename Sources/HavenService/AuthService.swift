@@ -250,7 +250,7 @@ public struct AuthService: Sendable {
     /// Records a refused sign-in of an existing account.
     private func auditLoginDenied(staffID: UUID, practiceID: UUID, source: String, requestID: String?) async throws {
         try await pool.transaction(practiceID: practiceID, staffID: staffID) { connection in
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     practiceID: practiceID,
                     staffID: staffID,

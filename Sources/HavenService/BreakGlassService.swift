@@ -99,7 +99,7 @@ public struct BreakGlassService: Sendable {
                 )[0]
                 let (grantedAt, expiresAt) = try row.decode((Date, Date).self)
                 let clients = try await Self.clients(of: chart, actor: actor, on: connection)
-                AuditStore.appendAtCommit(
+                try AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: flagged,
                         action: "break_glass.open",
@@ -135,7 +135,7 @@ public struct BreakGlassService: Sendable {
                 throw ServiceError(.notFound, field: "grant", "no open break-glass grant of yours with this id")
             }
             let (kind, chartID) = try row.decode((String, UUID).self)
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(actor: actor, action: "break_glass.close", entityType: kind, entityID: chartID),
                 on: connection
             )
@@ -189,7 +189,7 @@ public struct BreakGlassService: Sendable {
 
     private func auditDenied(_ chart: ChartReference, actor: StaffActor) async throws {
         try await pool.transaction(as: actor) { connection in
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "break_glass.open",

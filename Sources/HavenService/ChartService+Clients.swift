@@ -44,7 +44,7 @@ extension ChartService {
             let client = try await connection.query(
                 "SELECT \(unescaped: Self.clientColumns) FROM clients WHERE id = \(id)"
             ).singleRow().map(Self.client)
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "client.read",

@@ -16,7 +16,7 @@ extension ConnectionPool {
         // The second-factor refusal was audited where it was made.
         guard error.kind == .notFound || error.kind == .forbidden, error != .totpEnrollmentDue else { return error }
         try await transaction(as: actor) { connection in
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(actor: actor, action: action, entityType: entityType, entityID: entityID, outcome: .denied),
                 on: connection
             )

@@ -168,7 +168,7 @@ public struct CoupleRecordService: Sendable {
             guard updated == 1 else {
                 return ServiceError(.notFound, field: "injury", "no injury with this id in your caseload")
             }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(actor: actor, action: "injury.update", entityType: "injury", entityID: id),
                 on: connection
             )
@@ -218,7 +218,7 @@ public struct CoupleRecordService: Sendable {
                     )
                 )
             }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(actor: actor, action: "injury.list", entityType: "couple", entityID: coupleID),
                 on: connection
             )
@@ -286,7 +286,7 @@ public struct CoupleRecordService: Sendable {
             guard updated == 1 else {
                 return ServiceError(.notFound, field: "goal", "no goal with this id in your caseload")
             }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(actor: actor, action: "goal.update", entityType: "goal", entityID: id),
                 on: connection
             )
@@ -327,7 +327,7 @@ public struct CoupleRecordService: Sendable {
                     )
                 )
             }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(actor: actor, action: "goal.list", entityType: "couple", entityID: coupleID),
                 on: connection
             )

@@ -173,7 +173,7 @@ public struct CycleMapService: Sendable {
                     )
                 )
             }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "cycle_map.read",

@@ -31,28 +31,27 @@ public struct ExportService: Sendable {
     ) async throws -> ClientExport {
         let action = includePsychotherapyNotes ? "client.export.psychotherapy_notes" : "client.export"
         let keys = self.keys
-        let export = try await pool.transaction(as: actor, isolation: .repeatableRead) {
-            connection -> ClientExport? in
+        let export = try await pool.snapshot(as: actor) { connection -> (ClientExport?, then: [PostgresQuery]) in
             var reader = ExportReader(clientID: clientID, keys: keys, connection: connection)
             guard let export = try await reader.read(includePsychotherapyNotes: includePsychotherapyNotes, at: now)
             else {
-                AuditStore.appendAtCommit(
-                    AuditEntry(
-                        actor: actor,
-                        action: action,
-                        entityType: "client",
-                        entityID: clientID,
-                        outcome: .denied
-                    ),
-                    on: connection
+                let denied = AuditEntry(
+                    actor: actor,
+                    action: action,
+                    entityType: "client",
+                    entityID: clientID,
+                    outcome: .denied
                 )
-                return nil
+                return (nil, AuditStore.appendStatements(denied))
             }
-            AuditStore.appendAtCommit(
-                AuditEntry(actor: actor, action: action, entityType: "client", entityID: clientID, clients: [clientID]),
-                on: connection
+            let read = AuditEntry(
+                actor: actor,
+                action: action,
+                entityType: "client",
+                entityID: clientID,
+                clients: [clientID]
             )
-            return export
+            return (export, AuditStore.appendStatements(read))
         }
         guard let export else {
             throw ServiceError(.notFound, field: "client", "no client with this id in your caseload")

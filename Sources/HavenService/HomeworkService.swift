@@ -114,7 +114,7 @@ public struct HomeworkService: Sendable {
             var reasonKey: UUID?
             if joint && highRisk {
                 guard let reason = riskOverrideReason else {
-                    AuditStore.appendAtCommit(
+                    try AuditStore.appendAtCommit(
                         AuditEntry(
                             actor: actor,
                             action: "homework.assign",

@@ -83,7 +83,7 @@ extension MeasureService {
                     rating: try ARERating(accessible: accessible, responsive: responsive, engaged: engaged)
                 )
             }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "are.read",

@@ -110,7 +110,7 @@ public struct MeasureService: Sendable {
             guard inserted.count == 1 else {
                 return .failure(ServiceError(.notFound, field: "client", "no client with this id in your caseload"))
             }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "measure.record",
@@ -161,7 +161,7 @@ public struct MeasureService: Sendable {
                 WHERE client_id = \(clientID) AND definition_id = \(definitionID) ORDER BY administered_on, created_at
                 """
             ).map { try $0.decode((CalendarDate, Double).self) }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "measure.trend",

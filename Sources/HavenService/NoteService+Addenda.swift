@@ -39,7 +39,7 @@ extension NoteService {
                     "SELECT state, counselor_id, key_subject FROM progress_notes WHERE id = \(noteID)"
                 ).singleRow()
             else {
-                AuditStore.appendAtCommit(
+                try AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: actor,
                         action: "note.addend",
@@ -129,7 +129,7 @@ extension NoteService {
                     )
                 )
             }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(actor: actor, action: "note.read_addenda", entityType: "note", entityID: noteID),
                 on: connection
             )

@@ -184,7 +184,7 @@ public struct NoteService: Sendable {
             prologue: [Self.sessionQuery(sessionID)]
         ) { connection, rows -> ServiceError? in
             guard let session = try Self.sessionInfo(from: rows[0]) else {
-                AuditStore.appendAtCommit(
+                try AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: actor,
                         action: "note.write",
@@ -486,7 +486,7 @@ public struct NoteService: Sendable {
         actor: StaffActor,
         on connection: PostgresConnection
     ) async throws -> Result<Value, ServiceError> {
-        await AuditStore.appendAtCommit(
+        try await AuditStore.appendAtCommit(
             AuditEntry(
                 actor: actor,
                 action: action,

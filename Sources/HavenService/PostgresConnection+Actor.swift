@@ -47,6 +47,26 @@ extension ConnectionPool {
         )
     }
 
+    /// Reads in one repeatable-read snapshot as `actor`, then runs the statements the body hands back
+    /// (its audit entries, records of what was read) in a read-committed transaction of their own
+    /// before returning the value: nothing is returned unless they committed.
+    ///
+    /// An audit append must see the newest entry of the practice's chain to take the next sequence
+    /// number, which a snapshot taken before it cannot; appended inside the snapshot, a concurrent
+    /// entry would make it collide.
+    public func snapshot<Value: Sendable>(
+        as actor: StaffActor,
+        _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> (Value, then: [PostgresQuery])
+    ) async throws -> Value {
+        let (value, statements) = try await transaction(as: actor, isolation: .repeatableRead, body)
+        if !statements.isEmpty {
+            try await transaction(as: actor) { connection in
+                _ = try await connection.pipeline(statements + ["COMMIT"])
+            }
+        }
+        return value
+    }
+
     /// Checks what the audit log will record about the actor and refuses (audited) an actor who owes
     /// the practice a second factor: the one gate every use case acting as a staff member passes.
     ///
@@ -55,7 +75,7 @@ extension ConnectionPool {
         try actor.validate()
         guard actor.totpEnrollmentDue else { return }
         try await transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "staff.totp.required",

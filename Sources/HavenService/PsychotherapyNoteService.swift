@@ -95,7 +95,7 @@ public struct PsychotherapyNoteService: Sendable {
                     "SELECT key_subject_id, body FROM psychotherapy_notes WHERE id = \(id)"
                 ).singleRow()
             else {
-                AuditStore.appendAtCommit(
+                try AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: actor,
                         action: "psychotherapy_note.read",
@@ -116,7 +116,7 @@ public struct PsychotherapyNoteService: Sendable {
             )
             var plaintext = try await keys.open(sealed, context: context, on: connection)
             defer { wipe(&plaintext) }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     actor: actor,
                     action: "psychotherapy_note.read",

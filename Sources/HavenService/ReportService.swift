@@ -40,20 +40,17 @@ public struct ReportService: Sendable {
         try actor.validate()
         let keys = self.keys
         let runID = UUID()
-        let result = try await pool.transaction(as: actor, isolation: .repeatableRead) { connection -> ReportFacts? in
+        let result = try await pool.snapshot(as: actor) { connection -> (ReportFacts?, then: [PostgresQuery]) in
             var reader = ReportReader(chart: chart, audience: audience, keys: keys, connection: connection)
             guard var facts = try await reader.read(from: from, to: to, today: today) else {
-                AuditStore.appendAtCommit(
-                    AuditEntry(
-                        actor: actor,
-                        action: "report.generate",
-                        entityType: chart.kind,
-                        entityID: chart.id,
-                        outcome: .denied
-                    ),
-                    on: connection
+                let denied = AuditEntry(
+                    actor: actor,
+                    action: "report.generate",
+                    entityType: chart.kind,
+                    entityID: chart.id,
+                    outcome: .denied
                 )
-                return nil
+                return (nil, AuditStore.appendStatements(denied))
             }
             guard facts.periodTo >= facts.periodFrom else {
                 throw ServiceError(.invalidInput, field: "to", "the period ends before it starts (\(facts.periodFrom))")
@@ -75,9 +72,8 @@ public struct ReportService: Sendable {
                     clients: facts.partners.map(\.id)
                 )
             )
-            _ = try await connection.pipeline(statements)
             facts.queryCount = reader.queries + statements.count
-            return facts
+            return (facts, statements)
         }
         guard let result else {
             throw ServiceError(.notFound, field: "chart", "no such \(chart.kind) in your caseload")

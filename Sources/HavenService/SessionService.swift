@@ -54,7 +54,7 @@ public struct SessionService: Sendable {
                 """
             )[0].decode(([UUID]?, Bool).self)
             guard let clients else {
-                AuditStore.appendAtCommit(
+                try AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: actor,
                         action: "session.schedule",
@@ -70,7 +70,7 @@ public struct SessionService: Sendable {
             var reasonKey: UUID?
             if highRisk, let coupleID {
                 guard let reason = riskOverrideReason, !reason.allSatisfy(\.isWhitespace), let keys else {
-                    AuditStore.appendAtCommit(
+                    try AuditStore.appendAtCommit(
                         AuditEntry(
                             actor: actor,
                             action: "session.schedule",
@@ -145,7 +145,7 @@ public struct SessionService: Sendable {
                     """
                 ).singleRow()
             else {
-                AuditStore.appendAtCommit(
+                try AuditStore.appendAtCommit(
                     AuditEntry(
                         actor: actor,
                         action: "session.\(status.rawValue)",

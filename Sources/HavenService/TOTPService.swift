@@ -134,7 +134,7 @@ public struct TOTPService: Sendable {
             try await removeChecked(code: code, actor: actor)
         } catch let error as ServiceError where error.kind == .forbidden {
             try await pool.transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
-                AuditStore.appendAtCommit(
+                try AuditStore.appendAtCommit(
                     Self.entry(actor, action: "staff.totp.remove", outcome: .denied),
                     on: connection
                 )
@@ -196,7 +196,7 @@ public struct TOTPService: Sendable {
         }
         guard accepted else {
             try await pool.transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
-                AuditStore.appendAtCommit(
+                try AuditStore.appendAtCommit(
                     Self.entry(actor, action: confirmed ? "staff.totp.remove" : "staff.totp.confirm", outcome: .denied),
                     on: connection
                 )
@@ -221,7 +221,7 @@ public struct TOTPService: Sendable {
             guard removed == 1 else {
                 throw ServiceError(.notFound, field: "staff", "this staff member has no one-time-code app")
             }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     practiceID: practiceID,
                     staffID: nil,
@@ -249,7 +249,7 @@ public struct TOTPService: Sendable {
                 "UPDATE practices SET require_totp = \(required) WHERE id = \(practiceID)"
             )
             guard updated == 1 else { throw ServiceError(.notFound, field: "practice", "no such practice") }
-            AuditStore.appendAtCommit(
+            try AuditStore.appendAtCommit(
                 AuditEntry(
                     practiceID: practiceID,
                     staffID: nil,

@@ -32,8 +32,8 @@ public enum AuditStore {
 
     /// Appends one entry as the caller's transaction commits, in COMMIT's round trip: the practice's
     /// append lock is then held for the commit alone, not across the transaction's other round trips.
-    public static func appendAtCommit(_ entry: AuditEntry, on connection: isolated PostgresConnection) {
-        connection.sendWithCommit(appendStatements(entry))
+    public static func appendAtCommit(_ entry: AuditEntry, on connection: isolated PostgresConnection) throws {
+        try connection.sendWithCommit(appendStatements(entry))
     }
 
     /// Appends one entry in the caller's transaction (one round trip).

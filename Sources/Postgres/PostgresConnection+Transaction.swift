@@ -5,7 +5,12 @@ extension PostgresConnection {
     /// that must commit with the transaction but is best done last, such as an audit append whose
     /// lock should be held only for the commit itself. A failure rolls the whole transaction back.
     /// Only inside `transaction`, and not in a body that sends COMMIT itself.
-    public func sendWithCommit(_ queries: [PostgresQuery]) {
+    ///
+    /// - Throws: `PostgresError` (misuse) outside a transaction, where nothing would ever send them.
+    public func sendWithCommit(_ queries: [PostgresQuery]) throws {
+        guard transactionStatus == PQTRANS_INTRANS || transactionStatus == PQTRANS_ACTIVE else {
+            throw PostgresError(.misuse, message: "sendWithCommit outside a transaction")
+        }
         statementsBeforeCommit += queries
     }
 

@@ -31,6 +31,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
             case protocolViolation = "protocol violation"
             case invalidConfiguration = "invalid configuration"
             case transactionAborted = "transaction aborted"
+            case misuse = "misuse"
         }
 
         private let base: Base
@@ -82,6 +83,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let invalidConfiguration = Code(.invalidConfiguration)
         /// A transaction body finished after a statement in it failed; nothing was committed.
         public static let transactionAborted = Code(.transactionAborted)
+        /// The API was used where it cannot work (a programming error, e.g. queuing statements for a
+        /// COMMIT outside any transaction).
+        public static let misuse = Code(.misuse)
 
         public var description: String { base.rawValue }
     }

@@ -13,22 +13,6 @@ struct AuditCommand: AsyncParsableCommand {
         subcommands: [List.self, Verify.self, Head.self]
     )
 
-    struct Line: Encodable {
-        var seq: Int
-        var occurredAt: Date
-        var staffID: String?
-        var roles: [String]
-        var breakGlass: Bool
-        var action: String
-        var entityType: String?
-        var entityID: String?
-        var clientIDs: [String]
-        var outcome: String
-        var source: String
-        var requestID: String?
-        var hash: String
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List audit entries, oldest first, by client, staff, action, outcome and any date range.",
@@ -79,24 +63,7 @@ struct AuditCommand: AsyncParsableCommand {
                     limit: limit
                 )
                 let entries = try await op.pool.withConnection { try await AuditStore.list(filter, on: $0) }
-                let lines = entries.map {
-                    Line(
-                        seq: $0.seq,
-                        occurredAt: $0.entry.occurredAt,
-                        staffID: $0.entry.staffID.map(full),
-                        roles: $0.entry.staffRoles,
-                        breakGlass: $0.entry.breakGlass,
-                        action: $0.entry.action,
-                        entityType: $0.entry.entityType,
-                        entityID: $0.entry.entityID.map(full),
-                        clientIDs: $0.entry.clientIDs.map(full),
-                        outcome: $0.entry.outcome.rawValue,
-                        source: $0.entry.source,
-                        requestID: $0.entry.requestID,
-                        hash: Hex.encode($0.hash)
-                    )
-                }
-                try output.emit(lines) {
+                try output.emit(entries) {
                     guard !entries.isEmpty else { return "No entries match." }
                     return TextTable(
                         header: ["SEQ", "WHEN", "STAFF", "ACTION", "ENTITY", "CLIENTS", "OUTCOME", "SOURCE"],

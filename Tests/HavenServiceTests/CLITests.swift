@@ -49,7 +49,7 @@ struct CLITests {
         var seq: Int
         var action: String
         var outcome: String
-        var clientIDs: [String]
+        var clientIds: [String]
     }
 
     static func mode(of path: String) throws -> Int {
