@@ -6,19 +6,6 @@ import Hummingbird
 import Postgres
 
 extension HavenAPI {
-    struct CoupleLine: Encodable {
-        var id: String
-        var partnerA: String
-        var partnerB: String
-        var status: String
-        var counselorId: String
-        var startDate: String
-        var stage: Int?
-        var step: Int?
-        var highRisk: Bool
-        var lastSession: Date?
-        var nextSession: Date?
-    }
 
     struct CoupleView: Encodable {
         var id: String
@@ -34,40 +21,13 @@ extension HavenAPI {
         }
     }
 
-    struct NoteLine: Encodable {
-        var id: String
-        var sessionId: String
-        var sessionStart: Date
-        var stage: Int
-        var step: Int
-        var riskLevel: String
-        var state: String
-        var version: Int
-        var addenda: Int
-        var cosigned: Bool
-    }
-
     func addCouples(to v1: RouterGroup<HavenRequestContext>) {
         v1.get("/couples") { request, context in
             let actor = try context.requireActor()
             let all = try await ChartService(pool: self.pool, keys: self.keys).listCouples(actor: actor)
             // Pages follow the caseload's order (start date, id); the cursor is the last couple's id.
             return try APIJSON.response(
-                try Page(all, request: request, key: { $0.id.uuidString.lowercased() }) {
-                    CoupleLine(
-                        id: $0.id.uuidString.lowercased(),
-                        partnerA: $0.partnerA,
-                        partnerB: $0.partnerB,
-                        status: $0.status,
-                        counselorId: $0.counselorID.uuidString.lowercased(),
-                        startDate: $0.startDate.description,
-                        stage: $0.stage,
-                        step: $0.step,
-                        highRisk: $0.highRisk,
-                        lastSession: $0.lastSession,
-                        nextSession: $0.nextSession
-                    )
-                }
+                try Page(all, request: request, key: { $0.id.uuidString.lowercased() }, line: { $0 })
             )
         }
         v1.get("/couples/{coupleId}") { _, context in
@@ -91,20 +51,7 @@ extension HavenAPI {
             let notes = try await NoteService(pool: self.pool, keys: self.keys)
                 .list(chart: .couple(try Self.id("coupleId", context)), actor: try context.requireActor())
             return try APIJSON.response(
-                try Page(notes, request: request, key: { $0.id.uuidString.lowercased() }) {
-                    NoteLine(
-                        id: $0.id.uuidString.lowercased(),
-                        sessionId: $0.sessionID.uuidString.lowercased(),
-                        sessionStart: $0.sessionStart,
-                        stage: $0.stage,
-                        step: $0.step,
-                        riskLevel: $0.riskLevel,
-                        state: $0.signed ? "signed" : "draft",
-                        version: $0.version,
-                        addenda: $0.addenda,
-                        cosigned: $0.cosigned
-                    )
-                }
+                try Page(notes, request: request, key: { $0.id.uuidString.lowercased() }, line: { $0 })
             )
         }
         v1.get("/couples/{coupleId}/report") { request, context in

@@ -19,18 +19,6 @@ extension HavenAPI {
         var status: String
     }
 
-    struct SessionLine: Encodable {
-        var id: String
-        var chartKind: String
-        var chartId: String
-        var counselorId: String
-        var start: Date
-        var durationMinutes: Int
-        var format: String
-        var status: String
-        var noted: Bool
-    }
-
     struct Created: Encodable {
         var id: String
     }
@@ -72,19 +60,7 @@ extension HavenAPI {
                 actor: try context.requireActor()
             )
             return try APIJSON.response(
-                try Page(list, request: request, key: { $0.id.uuidString.lowercased() }) {
-                    SessionLine(
-                        id: $0.id.uuidString.lowercased(),
-                        chartKind: $0.chart.kind,
-                        chartId: $0.chart.id.uuidString.lowercased(),
-                        counselorId: $0.counselorID.uuidString.lowercased(),
-                        start: $0.start,
-                        durationMinutes: $0.durationMinutes,
-                        format: $0.format,
-                        status: $0.status,
-                        noted: $0.noted
-                    )
-                }
+                try Page(list, request: request, key: { $0.id.uuidString.lowercased() }, line: { $0 })
             )
         }
     }

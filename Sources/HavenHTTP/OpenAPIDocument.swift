@@ -246,11 +246,12 @@ enum OpenAPIDocument {
                             type: array
                             items:
                               type: object
-                              required: [id, sessionId, sessionStart, stage, step, riskLevel, state, version, addenda, cosigned]
+                              required: [id, sessionId, sessionStart, authorId, stage, step, riskLevel, state, version, addenda, cosigned]
                               properties:
                                 id: {type: string, format: uuid}
                                 sessionId: {type: string, format: uuid}
                                 sessionStart: {type: string, format: date-time}
+                                authorId: {type: string, format: uuid}
                                 stage: {type: integer}
                                 step: {type: integer}
                                 riskLevel: {type: string}

@@ -48,21 +48,6 @@ struct CoupleCommand: AsyncParsableCommand {
         }
     }
 
-    /// A caseload line as `--json` prints it.
-    struct Line: Encodable {
-        var id: String
-        var partnerA: String
-        var partnerB: String
-        var status: String
-        var counselorID: String
-        var startDate: String
-        var stage: Int?
-        var step: Int?
-        var highRisk: Bool
-        var lastSession: Date?
-        var nextSession: Date?
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List your couples with their EFT stage and step and their sessions.",
@@ -85,22 +70,7 @@ struct CoupleCommand: AsyncParsableCommand {
                 let counselorID = try await counselor.asyncMap { try await clinic.resolve($0, as: .staff) }
                 let couples = try await ChartService(pool: clinic.pool, keys: clinic.keys)
                     .listCouples(counselor: counselorID, actor: clinic.actor)
-                let lines = couples.map {
-                    Line(
-                        id: full($0.id),
-                        partnerA: $0.partnerA,
-                        partnerB: $0.partnerB,
-                        status: $0.status,
-                        counselorID: full($0.counselorID),
-                        startDate: $0.startDate.description,
-                        stage: $0.stage,
-                        step: $0.step,
-                        highRisk: $0.highRisk,
-                        lastSession: $0.lastSession,
-                        nextSession: $0.nextSession
-                    )
-                }
-                try output.emit(lines) {
+                try output.emit(couples) {
                     guard !couples.isEmpty else { return "No couples in your caseload yet ('haven couple add')." }
                     return TextTable(
                         header: ["ID", "PARTNERS", "STATUS", "STAGE", "STEP", "RISK", "LAST SESSION", "NEXT SESSION"],

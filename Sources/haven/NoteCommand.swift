@@ -302,21 +302,6 @@ struct NoteCommand: AsyncParsableCommand {
         }
     }
 
-    /// A list line as `--json` prints it.
-    struct Line: Encodable {
-        var id: String
-        var sessionID: String
-        var sessionStart: Date
-        var authorID: String
-        var stage: Int
-        var step: Int
-        var riskLevel: String
-        var state: String
-        var version: Int
-        var addenda: Int
-        var cosigned: Bool
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List a couple's or a client's notes.",
@@ -332,22 +317,7 @@ struct NoteCommand: AsyncParsableCommand {
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let notes = try await NoteService(pool: clinic.pool, keys: clinic.keys)
                     .list(chart: try await chart.resolve(clinic)!, actor: clinic.actor)
-                let lines = notes.map {
-                    Line(
-                        id: full($0.id),
-                        sessionID: full($0.sessionID),
-                        sessionStart: $0.sessionStart,
-                        authorID: full($0.authorID),
-                        stage: $0.stage,
-                        step: $0.step,
-                        riskLevel: $0.riskLevel,
-                        state: $0.signed ? "signed" : "draft",
-                        version: $0.version,
-                        addenda: $0.addenda,
-                        cosigned: $0.cosigned
-                    )
-                }
-                try output.emit(lines) {
+                try output.emit(notes) {
                     guard !notes.isEmpty else { return "No notes on this chart." }
                     return TextTable(
                         header: ["ID", "SESSION", "STAGE", "STEP", "RISK", "STATE", "ADDENDA", "CO-SIGNED"],

@@ -113,19 +113,6 @@ struct SessionCommand: AsyncParsableCommand {
         }
     }
 
-    /// A session as `--json` prints it.
-    struct Line: Encodable {
-        var id: String
-        var chartKind: String
-        var chartID: String
-        var counselorID: String
-        var start: Date
-        var durationMinutes: Int
-        var format: String
-        var status: String
-        var noted: Bool
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List sessions: one day's, or one chart's.",
@@ -156,20 +143,7 @@ struct SessionCommand: AsyncParsableCommand {
                 }
                 let sessions = try await SessionService(pool: clinic.pool, keys: clinic.keys)
                     .list(chart: chart, from: from, to: to, actor: clinic.actor)
-                let lines = sessions.map {
-                    Line(
-                        id: full($0.id),
-                        chartKind: $0.chart.kind,
-                        chartID: full($0.chart.id),
-                        counselorID: full($0.counselorID),
-                        start: $0.start,
-                        durationMinutes: $0.durationMinutes,
-                        format: $0.format,
-                        status: $0.status,
-                        noted: $0.noted
-                    )
-                }
-                try output.emit(lines) {
+                try output.emit(sessions) {
                     guard !sessions.isEmpty else { return "No sessions." }
                     return TextTable(
                         header: ["ID", "START", "MIN", "CHART", "FORMAT", "STATUS", "NOTE"],
