@@ -151,7 +151,7 @@ public struct AuthService: Sendable {
                         requestID: requestID
                     )
                 )
-                _ = try await connection.pipeline(statements)
+                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as ServiceError where error == Self.wrongCode {
             try await auditLoginDenied(staffID: staffID, practiceID: practiceID, source: source, requestID: requestID)
@@ -236,7 +236,7 @@ public struct AuthService: Sendable {
                     requestID: actor.requestID
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
         }
     }
 

@@ -72,7 +72,7 @@ extension ChartService {
                 ]
                     + AuditStore.appendStatements(
                         AuditEntry(actor: actor, action: "client.list", entityType: "caseload", entityID: actor.staffID)
-                    )
+                    ) + ["COMMIT"]
             )
             return try rows[0].map(Self.client)
         }

@@ -82,7 +82,7 @@ public struct ChartService: Sendable {
                 statements += AuditStore.appendStatements(
                     AuditEntry(actor: actor, action: "client.create", entityType: "client", entityID: id, clients: [id])
                 )
-                _ = try await connection.pipeline(statements)
+                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as PostgresError where error.code == .insufficientPrivilege {
             throw ServiceError(
@@ -169,7 +169,7 @@ public struct ChartService: Sendable {
                             clients: [partnerA, partnerB]
                         )
                     )
-                    _ = try await connection.pipeline(statements)
+                    _ = try await connection.pipeline(statements + ["COMMIT"])
                 }
             } catch let error as PostgresError where error.constraint == "couples_one_active_per_client" {
                 throw ServiceError(
@@ -324,7 +324,7 @@ public struct ChartService: Sendable {
                             entityType: "caseload",
                             entityID: counselor ?? actor.staffID
                         )
-                    )
+                    ) + ["COMMIT"]
             )
             return try rows[0].map { row in
                 let (id, a, b, status, counselorID, start, stage, step, highRisk) = try row.decode(

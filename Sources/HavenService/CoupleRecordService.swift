@@ -127,7 +127,7 @@ public struct CoupleRecordService: Sendable {
             statements += AuditStore.appendStatements(
                 AuditEntry(actor: actor, action: "injury.record", entityType: "injury", entityID: id, clients: [a, b])
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
         if let outcome {
@@ -254,7 +254,7 @@ public struct CoupleRecordService: Sendable {
             statements += AuditStore.appendStatements(
                 AuditEntry(actor: actor, action: "goal.add", entityType: "goal", entityID: id)
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
         if let outcome {

@@ -114,7 +114,7 @@ public struct CycleMapService: Sendable {
                     clients: [partnerID]
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return .success(latest + 1)
         }
         return try await pool.valueRecordingDenial(

@@ -45,7 +45,7 @@ extension HomeworkService {
             statements += AuditStore.appendStatements(
                 AuditEntry(actor: actor, action: "homework.prompt.add", entityType: "prompt", entityID: id)
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
         }
         return id
     }

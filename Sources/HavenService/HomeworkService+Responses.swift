@@ -104,7 +104,7 @@ extension HomeworkService {
                     clients: [partnerID]
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
         if let outcome {

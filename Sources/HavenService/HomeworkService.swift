@@ -161,7 +161,7 @@ public struct HomeworkService: Sendable {
                     clients: partnerID.map { [$0] } ?? [a, b]
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
         if let outcome { throw outcome }

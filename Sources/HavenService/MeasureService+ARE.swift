@@ -50,7 +50,7 @@ extension MeasureService {
                     clients: [partnerID]
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
         if let outcome {

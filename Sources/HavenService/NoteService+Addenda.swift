@@ -85,7 +85,7 @@ extension NoteService {
             statements += AuditStore.appendStatements(
                 AuditEntry(actor: actor, action: "note.addend", entityType: "note", entityID: noteID)
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
         if let outcome { throw outcome }
@@ -180,7 +180,7 @@ extension NoteService {
                     AuditEntry(actor: actor, action: "note.cosign", entityType: "note", entityID: noteID)
                 )
                 do {
-                    _ = try await connection.pipeline(statements)
+                    _ = try await connection.pipeline(statements + ["COMMIT"])
                 } catch let error as PostgresError where error.code == .uniqueViolation {
                     // Thrown, not returned: the failed statement aborted the transaction.
                     throw ServiceError(.conflict, field: "note", "the note is already co-signed")

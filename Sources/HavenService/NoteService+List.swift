@@ -37,7 +37,7 @@ extension NoteService {
                 ]
                     + AuditStore.appendStatements(
                         AuditEntry(actor: actor, action: "note.list", entityType: chart.kind, entityID: chart.id)
-                    )
+                    ) + ["COMMIT"]
             )
             return try rows[0].map { row in
                 let (id, session, start, author, stage, step, risk, signed, version) = try row.decode(

@@ -228,7 +228,7 @@ public struct NoteService: Sendable {
                 )
             )
             statements.append("COMMIT")
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
     }
@@ -376,7 +376,7 @@ public struct NoteService: Sendable {
                     clients: session.partners
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return .success(version + 1)
         }
         return try outcome.get()
@@ -431,7 +431,7 @@ public struct NoteService: Sendable {
                     clients: note.clientIDs
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return .success(hash)
         }
         return try outcome.get()

@@ -76,7 +76,7 @@ public struct PsychotherapyNoteService: Sendable {
                             entityID: id
                         )
                     )
-                    _ = try await connection.pipeline(statements)
+                    _ = try await connection.pipeline(statements + ["COMMIT"])
                 }
             } catch let error as PostgresError where error.code == .insufficientPrivilege {
                 throw ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")

@@ -141,7 +141,7 @@ public struct ReportService: Sendable {
                 statements += AuditStore.appendStatements(
                     AuditEntry(actor: actor, action: "report.summary.set", entityType: "report_summary", entityID: id)
                 )
-                _ = try await connection.pipeline(statements)
+                _ = try await connection.pipeline(statements + ["COMMIT"])
                 return id
             }
         }

@@ -48,7 +48,7 @@ extension SessionService {
                             entityType: chart?.kind ?? "caseload",
                             entityID: chart?.id ?? actor.staffID
                         )
-                    )
+                    ) + ["COMMIT"]
             )
             return try rows[0].map { row in
                 let (id, couple, client, counselor, start, minutes, format, status, noted) = try row.decode(

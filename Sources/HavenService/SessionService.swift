@@ -117,7 +117,7 @@ public struct SessionService: Sendable {
                     clients: clients
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
         if let outcome { throw outcome }
@@ -177,7 +177,7 @@ public struct SessionService: Sendable {
                     clients: clients ?? []
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
         if let refusal { throw refusal }

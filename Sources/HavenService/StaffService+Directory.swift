@@ -40,7 +40,7 @@ extension StaffService {
                         source: source
                     )
                 )
-                _ = try await connection.pipeline(statements)
+                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw ServiceError(.conflict, field: "supervisee", "is already supervised by this supervisor")

@@ -99,7 +99,7 @@ extension StaffService {
                         source: source
                     )
                 )
-                _ = try await connection.pipeline(statements)
+                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw ServiceError(.conflict, field: "code", "the practice already has a measure with this code")

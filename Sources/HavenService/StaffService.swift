@@ -112,7 +112,7 @@ public struct StaffService: Sendable {
                         source: source
                     )
                 )
-                _ = try await connection.pipeline(statements)
+                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw ServiceError(.conflict, field: "email", "a staff member with this email already exists")
@@ -145,7 +145,7 @@ public struct StaffService: Sendable {
                     source: source
                 )
             )
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
         }
     }
 }

@@ -102,7 +102,7 @@ public struct TOTPService: Sendable {
                 """
             ]
             statements += AuditStore.appendStatements(Self.entry(actor, action: "staff.totp.begin", outcome: .success))
-            _ = try await connection.pipeline(statements)
+            _ = try await connection.pipeline(statements + ["COMMIT"])
             return email
         }
         return Enrollment(
@@ -191,7 +191,7 @@ public struct TOTPService: Sendable {
             let (sealed, lastUsed) = try row.decode(([UInt8], Int64?).self)
             let totp = try await Self.open(sealed, staffID: actor.staffID, keys: keys, on: connection)
             guard let step = totp.matchingStep(for: code, at: Date()), step > lastUsed ?? .min else { return false }
-            _ = try await connection.pipeline(try await change(connection, step))
+            _ = try await connection.pipeline(try await change(connection, step) + ["COMMIT"])
             return true
         }
         guard accepted else {

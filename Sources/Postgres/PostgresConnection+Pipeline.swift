@@ -6,6 +6,15 @@ extension PostgresConnection {
     /// Outside a transaction block the statements run as one implicit transaction: if one fails, none
     /// of them takes effect, and the first error is thrown. Inside a `transaction` they join it.
     public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        // A pipeline ending in COMMIT also carries what `sendWithCommit` queued, just before it; the
+        // caller gets one result per query it passed.
+        if queries.last?.sql == "COMMIT", !statementsBeforeCommit.isEmpty {
+            let queued = statementsBeforeCommit
+            statementsBeforeCommit = []
+            var rows = try await pipeline(Array(queries.dropLast()) + queued + [queries[queries.count - 1]])
+            rows.removeSubrange((queries.count - 1)..<(queries.count - 1 + queued.count))
+            return rows
+        }
         try Task.checkCancellation()
         if queries.isEmpty { return [] }
         defer { publishReuseState() }

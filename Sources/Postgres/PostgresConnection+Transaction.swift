@@ -4,7 +4,8 @@ extension PostgresConnection {
     /// Queues statements to run at the end of the open transaction, in COMMIT's round trip: for work
     /// that must commit with the transaction but is best done last, such as an audit append whose
     /// lock should be held only for the commit itself. A failure rolls the whole transaction back.
-    /// Only inside `transaction`, and not in a body that sends COMMIT itself.
+    /// Only inside `transaction`; a body that ends the transaction itself with a pipeline ending in
+    /// COMMIT carries them in that pipeline.
     ///
     /// - Throws: `PostgresError` (misuse) outside a transaction, where nothing would ever send them.
     public func sendWithCommit(_ queries: [PostgresQuery]) throws {
