@@ -12,7 +12,8 @@ extension ClinicalEnum {
     public static func parse(_ text: String) throws -> Self {
         guard let value = Self(rawValue: text) else {
             let allowed = allCases.map(\.rawValue).joined(separator: ", ")
-            throw DomainError(field: fieldName, "'\(text)' is not one of: \(allowed)")
+            // The typed text is not echoed: an error message must never carry what a caller wrote.
+            throw DomainError(field: fieldName, "is not one of: \(allowed)")
         }
         return value
     }

@@ -43,7 +43,7 @@ public enum CouplesSatisfactionIndex: String, Sendable, CaseIterable, Codable {
             let allowed = range(ofItem: index)
             throw DomainError(
                 field: "items[\(index + 1)]",
-                "item \(index + 1) is scored \(allowed.lowerBound)–\(allowed.upperBound) (got \(response))"
+                "item \(index + 1) is scored \(allowed.lowerBound)–\(allowed.upperBound)"
             )
         }
         return CSIScore(form: self, total: items.reduce(0, +))

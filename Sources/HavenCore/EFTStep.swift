@@ -35,7 +35,7 @@ public struct EFTStep: Hashable, Sendable, Comparable, Codable, CustomStringConv
     /// - Throws: `DomainError` on `step` unless 1...9.
     public init(_ number: Int) throws {
         guard (1...9).contains(number) else {
-            throw DomainError(field: "step", "must be 1 to 9 (got \(number))")
+            throw DomainError(field: "step", "must be 1 to 9")
         }
         self.number = number
     }

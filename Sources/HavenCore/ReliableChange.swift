@@ -60,7 +60,7 @@ public struct ARERating: Sendable, Equatable, Codable {
     public init(accessible: Int, responsive: Int, engaged: Int) throws {
         for (name, value) in [("accessible", accessible), ("responsive", responsive), ("engaged", engaged)]
         where !(0...10).contains(value) {
-            throw DomainError(field: name, "must be 0 to 10 (got \(value))")
+            throw DomainError(field: name, "must be 0 to 10")
         }
         self.accessible = accessible
         self.responsive = responsive

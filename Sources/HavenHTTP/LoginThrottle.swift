@@ -25,7 +25,7 @@ final class LoginThrottle: Sendable {
         failures.withLock { table in
             var longest: Duration?
             for (key, limit) in [
-                ("account:" + email.lowercased(), limits.perAccount), ("address:" + address, limits.perAddress),
+                ("account:" + Self.account(email), limits.perAccount), ("address:" + address, limits.perAddress),
             ] {
                 let recent = (table[key] ?? []).filter { now - $0 < limits.window }
                 table[key] = recent.isEmpty ? nil : recent
@@ -38,10 +38,16 @@ final class LoginThrottle: Sendable {
         }
     }
 
+    /// The account key: the email as sign-in matches it (trimmed, lowercased), so spacing or case
+    /// cannot buy more attempts.
+    static func account(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+
     /// Records a failed attempt.
     func failed(email: String, address: String, now: ContinuousClock.Instant = .now) {
         failures.withLock { table in
-            for key in ["account:" + email.lowercased(), "address:" + address] {
+            for key in ["account:" + Self.account(email), "address:" + address] {
                 table[key, default: []].append(now)
             }
         }
@@ -49,6 +55,6 @@ final class LoginThrottle: Sendable {
 
     /// Clears the account's failures after a successful sign-in.
     func succeeded(email: String) {
-        _ = failures.withLock { $0.removeValue(forKey: "account:" + email.lowercased()) }
+        _ = failures.withLock { $0.removeValue(forKey: "account:" + Self.account(email)) }
     }
 }

@@ -261,6 +261,7 @@ enum OpenAPIDocument {
                                 cosigned: {type: boolean}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
           /v1/couples/{coupleId}/report:
             parameters:
               - {$ref: "#/components/parameters/CoupleId"}
@@ -299,6 +300,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
                 "413": {$ref: "#/components/responses/Problem"}
                 "422": {$ref: "#/components/responses/Problem"}
           /v1/notes/{noteId}:
@@ -418,6 +420,7 @@ enum OpenAPIDocument {
                                 noted: {type: boolean}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
           /v1/therapy-sessions:
             post:
               summary: Schedule a session (the caller is its counselor). A conjoint session for a high-risk couple needs riskOverrideReason.
@@ -698,6 +701,7 @@ enum OpenAPIDocument {
                                 status: {type: string}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
             post:
               summary: Add a treatment goal (sealed).
               requestBody:
@@ -770,6 +774,7 @@ enum OpenAPIDocument {
                                 resolvedOn: {type: string, format: date}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
             post:
               summary: Record an attachment injury (description sealed).
               requestBody:

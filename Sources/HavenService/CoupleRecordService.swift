@@ -188,41 +188,44 @@ public struct CoupleRecordService: Sendable {
     /// A couple's injuries, oldest first (audited).
     public func injuries(couple coupleID: UUID, actor: StaffActor) async throws -> [Injury] {
         try actor.validate()
-        return try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, injured_partner_id, description, identified_on, status, resolution_step, resolved_on, key_subject
-                FROM attachment_injuries WHERE couple_id = \(coupleID) ORDER BY identified_on, id
-                """
-            )
-            var result: [Injury] = []
-            for row in rows {
-                let (id, partner, sealed, identified, status, step, resolved, subject) = try row.decode(
-                    (UUID, UUID, [UInt8], CalendarDate, String, Int, CalendarDate?, String).self
+        let chart = ChartReference.couple(coupleID)
+        return try await pool.readingChart(chart, action: "injury.list", actor: actor) {
+            try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, _ in
+                let rows = try await connection.query(
+                    """
+                    SELECT id, injured_partner_id, description, identified_on, status, resolution_step, resolved_on, key_subject
+                    FROM attachment_injuries WHERE couple_id = \(coupleID) ORDER BY identified_on, id
+                    """
                 )
-                result.append(
-                    Injury(
-                        id: id,
-                        injuredPartnerID: partner,
-                        description: try await self.opened(
-                            sealed,
-                            table: "attachment_injuries",
-                            rowID: id,
-                            subject: subject,
-                            on: connection
-                        ),
-                        identifiedOn: identified,
-                        status: try InjuryStatus.parse(status),
-                        resolutionStep: step,
-                        resolvedOn: resolved
+                var result: [Injury] = []
+                for row in rows {
+                    let (id, partner, sealed, identified, status, step, resolved, subject) = try row.decode(
+                        (UUID, UUID, [UInt8], CalendarDate, String, Int, CalendarDate?, String).self
                     )
+                    result.append(
+                        Injury(
+                            id: id,
+                            injuredPartnerID: partner,
+                            description: try await self.opened(
+                                sealed,
+                                table: "attachment_injuries",
+                                rowID: id,
+                                subject: subject,
+                                on: connection
+                            ),
+                            identifiedOn: identified,
+                            status: try InjuryStatus.parse(status),
+                            resolutionStep: step,
+                            resolvedOn: resolved
+                        )
+                    )
+                }
+                try AuditStore.appendAtCommit(
+                    AuditEntry(actor: actor, action: "injury.list", entityType: "couple", entityID: coupleID),
+                    on: connection
                 )
+                return result
             }
-            try AuditStore.appendAtCommit(
-                AuditEntry(actor: actor, action: "injury.list", entityType: "couple", entityID: coupleID),
-                on: connection
-            )
-            return result
         }
     }
 
@@ -306,32 +309,35 @@ public struct CoupleRecordService: Sendable {
     /// A couple's goals, oldest first (audited).
     public func goals(couple coupleID: UUID, actor: StaffActor) async throws -> [Goal] {
         try actor.validate()
-        return try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.query(
-                "SELECT id, description, status, key_subject FROM treatment_goals WHERE couple_id = \(coupleID) ORDER BY created_at, id"
-            )
-            var result: [Goal] = []
-            for row in rows {
-                let (id, sealed, status, subject) = try row.decode((UUID, [UInt8], String, String).self)
-                result.append(
-                    Goal(
-                        id: id,
-                        description: try await self.opened(
-                            sealed,
-                            table: "treatment_goals",
-                            rowID: id,
-                            subject: subject,
-                            on: connection
-                        ),
-                        status: status
-                    )
+        let chart = ChartReference.couple(coupleID)
+        return try await pool.readingChart(chart, action: "goal.list", actor: actor) {
+            try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, _ in
+                let rows = try await connection.query(
+                    "SELECT id, description, status, key_subject FROM treatment_goals WHERE couple_id = \(coupleID) ORDER BY created_at, id"
                 )
+                var result: [Goal] = []
+                for row in rows {
+                    let (id, sealed, status, subject) = try row.decode((UUID, [UInt8], String, String).self)
+                    result.append(
+                        Goal(
+                            id: id,
+                            description: try await self.opened(
+                                sealed,
+                                table: "treatment_goals",
+                                rowID: id,
+                                subject: subject,
+                                on: connection
+                            ),
+                            status: status
+                        )
+                    )
+                }
+                try AuditStore.appendAtCommit(
+                    AuditEntry(actor: actor, action: "goal.list", entityType: "couple", entityID: coupleID),
+                    on: connection
+                )
+                return result
             }
-            try AuditStore.appendAtCommit(
-                AuditEntry(actor: actor, action: "goal.list", entityType: "couple", entityID: coupleID),
-                on: connection
-            )
-            return result
         }
     }
 }

@@ -53,7 +53,7 @@ public struct MeasureService: Sendable {
                 "SELECT id FROM measure_definitions WHERE code = \(code) ORDER BY practice_id NULLS LAST LIMIT 1"
             ).singleRow().map { try $0.decode(0, as: UUID.self) }
         }
-        guard let found else { throw ServiceError(.notFound, field: "measure", "no measure with the code \(code)") }
+        guard let found else { throw ServiceError(.notFound, field: "measure", "no measure with this code") }
         return found
     }
 
@@ -151,7 +151,20 @@ public struct MeasureService: Sendable {
     /// The client's administrations of one measure (audited as a read).
     public func trend(measure definitionID: UUID, client clientID: UUID, actor: StaffActor) async throws -> Trend {
         try actor.validate()
-        return try await pool.transaction(as: actor) { connection in
+        let chart = ChartReference.client(clientID)
+        return try await pool.readingChart(chart, action: "measure.trend", actor: actor) {
+            try await trendInReach(measure: definitionID, client: clientID, actor: actor)
+        }
+    }
+
+    private func trendInReach(
+        measure definitionID: UUID,
+        client clientID: UUID,
+        actor: StaffActor
+    ) async throws -> Trend {
+        try await pool.transaction(as: actor, prologue: [ChartReference.client(clientID).reachCheck]) {
+            connection,
+            _ in
             guard let definition = try await Self.definition(definitionID, on: connection) else {
                 throw ServiceError(.notFound, field: "measure", "no such measure")
             }

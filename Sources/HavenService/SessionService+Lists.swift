@@ -25,11 +25,24 @@ extension SessionService {
         to: Date? = nil,
         actor: StaffActor
     ) async throws -> [Listing] {
+        guard let chart else { return try await listInReach(chart: nil, from: from, to: to, actor: actor) }
+        return try await pool.readingChart(chart, action: "session.list", actor: actor) {
+            try await listInReach(chart: chart, from: from, to: to, actor: actor)
+        }
+    }
+
+    private func listInReach(
+        chart: ChartReference?,
+        from: Date?,
+        to: Date?,
+        actor: StaffActor
+    ) async throws -> [Listing] {
         let couple: UUID? = if case .couple(let id) = chart { id } else { nil }
         let client: UUID? = if case .client(let id) = chart { id } else { nil }
+        let check: [PostgresQuery] = chart.map { [$0.reachCheck] } ?? []
         return try await pool.transaction(as: actor) { connection in
             let rows = try await connection.pipeline(
-                [
+                check + [
                     """
                     SELECT s.id, s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
                            s.status, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
@@ -50,7 +63,7 @@ extension SessionService {
                         )
                     ) + ["COMMIT"]
             )
-            return try rows[0].map { row in
+            return try rows[check.count].map { row in
                 let (id, couple, client, counselor, start, minutes, format, status, noted) = try row.decode(
                     (UUID, UUID?, UUID?, UUID, Date, Int32, String, String, Bool).self
                 )

@@ -99,6 +99,46 @@ struct AuditAndCycleMapRouteTests {
         }
     }
 
+    @Test func aChartsListsAre404OutsideTheCaseloadAndAudited() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let dana = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "dana@harbor.example"))
+            let partner = try await client.execute(
+                uri: "/v1/couples/\(fixture.danaCouple)",
+                method: .get,
+                headers: dana
+            ) {
+                try json(Couple.self, $0).partnerA.id
+            }
+            let sam = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "sam@harbor.example"))
+            let paths = [
+                "/v1/couples/\(fixture.danaCouple)/notes", "/v1/couples/\(fixture.danaCouple)/sessions",
+                "/v1/couples/\(fixture.danaCouple)/goals", "/v1/couples/\(fixture.danaCouple)/injuries",
+                "/v1/clients/\(partner)/measures/CSI-4",
+            ]
+            for path in paths {
+                try await client.execute(uri: path, method: .get, headers: dana) { response in
+                    #expect(response.status == .ok, "\(path) for its counselor")
+                }
+                try await client.execute(uri: path, method: .get, headers: sam) { response in
+                    #expect(response.status == .notFound, "\(path) outside the caseload")
+                    let problem = try json(Problem.self, response)
+                    #expect(!problem.detail.contains(partner))
+                }
+            }
+            let denied = try await fixture.owner.withConnection { connection in
+                try await AuditStore.list(
+                    .init(practiceID: fixture.practiceID, staffID: fixture.sam.staffID, outcome: .denied),
+                    on: connection
+                )
+            }
+            #expect(
+                Set(denied.map(\.entry.action)) == [
+                    "note.list", "session.list", "goal.list", "injury.list", "measure.trend",
+                ]
+            )
+        }
+    }
+
     @Test func onlyAdminsReadTheAuditLogAndEveryReadIsAudited() async throws {
         try await HTTPFixture.with { fixture, client in
             _ = try await StaffService(

@@ -71,6 +71,22 @@ struct TOTPRouteTests {
             try await client.execute(uri: "/v1/sessions", method: .post, body: fresh) { response in
                 #expect(response.status == .created)
             }
+            try await client.execute(uri: "/v1/me/totp", method: .get, headers: headers) { response in
+                let status = try json(Status.self, response)
+                #expect(status == Status(enrolled: true, pending: false, required: false))
+            }
+            // Removal takes a code not used before.
+            let used = ByteBuffer(string: #"{"code": "\#(app.code(step: step))"}"#)
+            try await client.execute(uri: "/v1/me/totp/removal", method: .post, headers: headers, body: used) {
+                response in
+                #expect(response.status == .unprocessableContent)
+            }
+            let next = ByteBuffer(string: #"{"code": "\#(app.code(step: step + 1))"}"#)
+            try await client.execute(uri: "/v1/me/totp/removal", method: .post, headers: headers, body: next) {
+                response in
+                let status = try json(Status.self, response)
+                #expect(status == Status(enrolled: false, pending: false, required: false))
+            }
             // The log never holds the secret or a code.
             let log = fixture.logs.entries.map(\.fullText).joined(separator: "\n")
             #expect(!log.contains(enrollment.secret))

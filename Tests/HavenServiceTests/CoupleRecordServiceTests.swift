@@ -50,7 +50,11 @@ struct CoupleRecordServiceTests {
                 )
             }
             #expect(stranger?.field == "injuredPartnerID")
-            #expect(try await records.injuries(couple: couple, actor: setup.counselorB).isEmpty)
+            // Out of reach: "not found" (audited as denied), not an empty list.
+            let outside = await #expect(throws: ServiceError.self) {
+                try await records.injuries(couple: couple, actor: setup.counselorB)
+            }
+            #expect(outside?.kind == .notFound)
         }
     }
 
