@@ -40,6 +40,19 @@ struct AuditAndCycleMapRouteTests {
         var headSeq: Int?
     }
 
+    /// The id of a couple's first partner, as its counselor reads the chart.
+    static func firstPartner(
+        of couple: UUID,
+        _ client: any TestClientProtocol,
+        _ headers: HTTPFields
+    ) async throws
+        -> String
+    {
+        try await client.execute(uri: "/v1/couples/\(couple)", method: .get, headers: headers) {
+            try json(Couple.self, $0).partnerA.id
+        }
+    }
+
     static func map(_ position: String, _ emotion: String) -> ByteBuffer {
         ByteBuffer(
             string: """
@@ -53,13 +66,7 @@ struct AuditAndCycleMapRouteTests {
     @Test func cycleMapVersionsArePagedByCursor() async throws {
         try await HTTPFixture.with { fixture, client in
             let dana = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "dana@harbor.example"))
-            let partner = try await client.execute(
-                uri: "/v1/couples/\(fixture.danaCouple)",
-                method: .get,
-                headers: dana
-            ) {
-                try json(Couple.self, $0).partnerA.id
-            }
+            let partner = try await Self.firstPartner(of: fixture.danaCouple, client, dana)
             let path = "/v1/couples/\(fixture.danaCouple)/cycle-maps/\(partner)"
             for (index, emotion) in ["Fear of rejection", "Loneliness", "Shame"].enumerated() {
                 try await client.execute(uri: path, method: .post, headers: dana, body: Self.map("pursuer", emotion)) {
@@ -102,13 +109,7 @@ struct AuditAndCycleMapRouteTests {
     @Test func aChartsListsAre404OutsideTheCaseloadAndAudited() async throws {
         try await HTTPFixture.with { fixture, client in
             let dana = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "dana@harbor.example"))
-            let partner = try await client.execute(
-                uri: "/v1/couples/\(fixture.danaCouple)",
-                method: .get,
-                headers: dana
-            ) {
-                try json(Couple.self, $0).partnerA.id
-            }
+            let partner = try await Self.firstPartner(of: fixture.danaCouple, client, dana)
             let sam = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "sam@harbor.example"))
             let paths = [
                 "/v1/couples/\(fixture.danaCouple)/notes", "/v1/couples/\(fixture.danaCouple)/sessions",
