@@ -55,12 +55,15 @@ extension HavenAPI {
             )
         }
         v1.get("/couples/{coupleId}/report") { request, context in
-            try await self.report(request, context)
+            try await self.report(request, context, chart: .couple(try Self.id("coupleId", context)))
+        }
+        v1.get("/clients/{clientId}/report") { request, context in
+            try await self.report(request, context, chart: .client(try Self.id("clientId", context)))
         }
     }
 
-    /// A couple's progress report; the format follows `Accept` (JSON, HTML or Markdown).
-    func report(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
+    /// A chart's progress report; the format follows `Accept` (JSON, HTML or Markdown).
+    func report(_ request: Request, _ context: HavenRequestContext, chart: ChartReference) async throws -> Response {
         let actor = try context.requireActor()
         let accept = request.headers[.accept] ?? "application/json"
         let (format, contentType): (ReportService.Format, String) =
@@ -92,7 +95,7 @@ extension HavenAPI {
         }
         let today = try await self.today(actor)
         let facts = try await ReportService(pool: pool, keys: keys).facts(
-            for: .couple(try Self.id("coupleId", context)),
+            for: chart,
             from: try date("from"),
             to: try date("to"),
             today: today,

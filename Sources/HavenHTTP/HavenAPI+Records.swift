@@ -130,10 +130,7 @@ extension HavenAPI {
             }
             let identified: CalendarDate
             if let text = body.identifiedOn {
-                guard let date = CalendarDate(iso8601: text) else {
-                    throw ServiceError(.invalidInput, field: "identifiedOn", "is a date: YYYY-MM-DD")
-                }
-                identified = date
+                identified = try Self.date(text, field: "identifiedOn")
             } else {
                 identified = try await self.today(actor)
             }

@@ -74,6 +74,7 @@ public struct HavenAPI: Sendable {
         addRecords(to: v1)
         addTOTP(to: v1)
         addCycleMaps(to: v1)
+        addCharts(to: v1)
         addAudit(to: v1)
         return router
     }

@@ -200,6 +200,29 @@ enum OpenAPIDocument {
                                 nextSession: {type: string, format: date-time}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: Open a couple's chart for two of the caller's clients.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [partnerAId, partnerBId, startDate]
+                      properties:
+                        partnerAId: {type: string, format: uuid}
+                        partnerBId: {type: string, format: uuid}
+                        startDate: {type: string, format: date}
+                        presentingConcerns: {type: string, maxLength: 65536, description: Sealed at rest.}
+              responses:
+                "201": {description: Opened., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
           /v1/couples/{coupleId}:
             parameters:
               - {$ref: "#/components/parameters/CoupleId"}
@@ -270,6 +293,25 @@ enum OpenAPIDocument {
               - {name: to, in: query, schema: {type: string, format: date}}
             get:
               summary: The couple's progress report; the format follows Accept (JSON, HTML or Markdown). Audited.
+              responses:
+                "200":
+                  description: The report. JSON follows docs/report-schema.json.
+                  content:
+                    application/json: {schema: {type: object}}
+                    text/html: {schema: {type: string}}
+                    text/markdown: {schema: {type: string}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/clients/{clientId}/report:
+            parameters:
+              - {$ref: "#/components/parameters/ClientId"}
+              - {name: audience, in: query, schema: {type: string, enum: [clinical, client], default: clinical}}
+              - {name: from, in: query, schema: {type: string, format: date}}
+              - {name: to, in: query, schema: {type: string, format: date}}
+            get:
+              summary: A client's progress report over a period (individual sessions and measures); format by Accept (audited).
               responses:
                 "200":
                   description: The report. JSON follows docs/report-schema.json.
@@ -662,6 +704,30 @@ enum OpenAPIDocument {
                           items: {type: array, items: {$ref: "#/components/schemas/Client"}}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: Open a client's chart (the caller becomes the primary counselor).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [legalName, intakeDate]
+                      properties:
+                        legalName: {type: string, maxLength: 200}
+                        preferredName: {type: string, maxLength: 100}
+                        pronouns: {type: string}
+                        dateOfBirth: {type: string, format: date}
+                        intakeDate: {type: string, format: date}
+                        attachmentStyle: {type: string}
+              responses:
+                "201": {description: Opened., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
           /v1/clients/{clientId}:
             parameters:
               - {$ref: "#/components/parameters/ClientId"}

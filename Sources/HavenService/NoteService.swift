@@ -227,7 +227,6 @@ public struct NoteService: Sendable {
                     clients: session.partners
                 )
             )
-            statements.append("COMMIT")
             _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }

@@ -1,0 +1,64 @@
+import Foundation
+import HavenCore
+import HavenService
+import Hummingbird
+import Postgres
+
+extension HavenAPI {
+    struct NewClientBody: Decodable {
+        var legalName: String
+        var preferredName: String?
+        var pronouns: String?
+        var dateOfBirth: String?
+        var intakeDate: String
+        var attachmentStyle: String?
+    }
+
+    struct NewCoupleBody: Decodable {
+        var partnerAId: UUID
+        var partnerBId: UUID
+        var startDate: String
+        var presentingConcerns: String?
+    }
+
+    /// Opening charts: a client (the acting counselor's) and a couple of two of their clients.
+    func addCharts(to v1: RouterGroup<HavenRequestContext>) {
+        let charts = ChartService(pool: pool, keys: keys)
+        v1.post("/clients") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(NewClientBody.self, from: request, context: context)
+            let id = try await charts.createClient(
+                .init(
+                    legalName: body.legalName,
+                    preferredName: body.preferredName,
+                    pronouns: body.pronouns,
+                    dateOfBirth: try body.dateOfBirth.map { try Self.date($0, field: "dateOfBirth") },
+                    intakeDate: try Self.date(body.intakeDate, field: "intakeDate"),
+                    attachmentStyle: try body.attachmentStyle.map { try Self.parse(AttachmentStyle.self, $0) }
+                ),
+                actor: actor
+            )
+            return try APIJSON.response(Created(id: id.uuidString.lowercased()), status: .created)
+        }
+        v1.post("/couples") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(NewCoupleBody.self, from: request, context: context)
+            let id = try await charts.createCouple(
+                partnerA: body.partnerAId,
+                partnerB: body.partnerBId,
+                startDate: try Self.date(body.startDate, field: "startDate"),
+                presentingConcerns: body.presentingConcerns,
+                actor: actor
+            )
+            return try APIJSON.response(Created(id: id.uuidString.lowercased()), status: .created)
+        }
+    }
+
+    /// A calendar date from request text, refused with the field at fault.
+    static func date(_ text: String, field: String) throws -> CalendarDate {
+        guard let date = CalendarDate(iso8601: text) else {
+            throw ServiceError(.invalidInput, field: field, "is a date: YYYY-MM-DD")
+        }
+        return date
+    }
+}
