@@ -288,18 +288,13 @@ enum OpenAPIDocument {
           /v1/couples/{coupleId}/report:
             parameters:
               - {$ref: "#/components/parameters/CoupleId"}
-              - {name: audience, in: query, schema: {type: string, enum: [clinical, client], default: clinical}}
-              - {name: from, in: query, schema: {type: string, format: date}}
-              - {name: to, in: query, schema: {type: string, format: date}}
+              - {$ref: "#/components/parameters/Audience"}
+              - {$ref: "#/components/parameters/From"}
+              - {$ref: "#/components/parameters/To"}
             get:
               summary: The couple's progress report; the format follows Accept (JSON, HTML or Markdown). Audited.
               responses:
-                "200":
-                  description: The report. JSON follows docs/report-schema.json.
-                  content:
-                    application/json: {schema: {type: object}}
-                    text/html: {schema: {type: string}}
-                    text/markdown: {schema: {type: string}}
+                "200": {$ref: "#/components/responses/Report"}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
@@ -307,18 +302,13 @@ enum OpenAPIDocument {
           /v1/clients/{clientId}/report:
             parameters:
               - {$ref: "#/components/parameters/ClientId"}
-              - {name: audience, in: query, schema: {type: string, enum: [clinical, client], default: clinical}}
-              - {name: from, in: query, schema: {type: string, format: date}}
-              - {name: to, in: query, schema: {type: string, format: date}}
+              - {$ref: "#/components/parameters/Audience"}
+              - {$ref: "#/components/parameters/From"}
+              - {$ref: "#/components/parameters/To"}
             get:
               summary: A client's progress report over a period (individual sessions and measures); format by Accept (audited).
               responses:
-                "200":
-                  description: The report. JSON follows docs/report-schema.json.
-                  content:
-                    application/json: {schema: {type: object}}
-                    text/html: {schema: {type: string}}
-                    text/markdown: {schema: {type: string}}
+                "200": {$ref: "#/components/responses/Report"}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
@@ -1021,6 +1011,9 @@ enum OpenAPIDocument {
           securitySchemes:
             bearer: {type: http, scheme: bearer}
           parameters:
+            Audience: {name: audience, in: query, schema: {type: string, enum: [clinical, client], default: clinical}}
+            From: {name: from, in: query, description: The period's first day (default the chart's start)., schema: {type: string, format: date}}
+            To: {name: to, in: query, description: The period's last day (default today)., schema: {type: string, format: date}}
             Limit:
               name: limit
               in: query
@@ -1047,6 +1040,12 @@ enum OpenAPIDocument {
                     properties:
                       code: {type: string, maxLength: 20}
           responses:
+            Report:
+              description: The report. JSON follows docs/report-schema.json.
+              content:
+                application/json: {schema: {type: object}}
+                text/html: {schema: {type: string}}
+                text/markdown: {schema: {type: string}}
             Problem:
               description: An RFC 9457 problem document.
               content:
