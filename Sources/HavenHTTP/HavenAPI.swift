@@ -75,6 +75,7 @@ public struct HavenAPI: Sendable {
         addTOTP(to: v1)
         addCycleMaps(to: v1)
         addCharts(to: v1)
+        addChartRecords(to: v1)
         addAudit(to: v1)
         return router
     }

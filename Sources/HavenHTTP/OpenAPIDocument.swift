@@ -531,6 +531,30 @@ enum OpenAPIDocument {
                                 builtIn: {type: boolean}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: Add one of the practice's own homework prompts to the library.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [title, category, instructions, frequency, stages, joint]
+                      properties:
+                        title: {type: string, maxLength: 200}
+                        category: {type: string}
+                        instructions: {type: string}
+                        frequency: {type: string, enum: [once, daily, weekly]}
+                        stages: {type: array, items: {type: integer, minimum: 1, maximum: 3}}
+                        joint: {type: boolean}
+              responses:
+                "201": {description: Added., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "409": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
           /v1/homework/assignments:
             post:
               summary: Assign a prompt to a couple or one partner. Joint homework for a high-risk couple needs riskOverrideReason.
@@ -851,6 +875,104 @@ enum OpenAPIDocument {
                 "404": {$ref: "#/components/responses/Problem"}
                 "413": {$ref: "#/components/responses/Problem"}
                 "422": {$ref: "#/components/responses/Problem"}
+          /v1/clients/{clientId}/notes:
+            parameters:
+              - {$ref: "#/components/parameters/ClientId"}
+            get:
+              summary: A client's own progress notes (individual sessions; no text), by session date.
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
+              responses:
+                "200":
+                  description: The notes.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, sessionId, sessionStart, authorId, stage, step, riskLevel, state, version, addenda, cosigned]
+                              properties:
+                                id: {type: string, format: uuid}
+                                sessionId: {type: string, format: uuid}
+                                sessionStart: {type: string, format: date-time}
+                                authorId: {type: string, format: uuid}
+                                stage: {type: integer}
+                                step: {type: integer}
+                                riskLevel: {type: string}
+                                state: {type: string, enum: [draft, signed]}
+                                version: {type: integer}
+                                addenda: {type: integer}
+                                cosigned: {type: boolean}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+          /v1/clients/{clientId}/sessions:
+            parameters:
+              - {$ref: "#/components/parameters/ClientId"}
+            get:
+              summary: A client's individual therapy sessions, by start time.
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
+              responses:
+                "200":
+                  description: The sessions.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, chartKind, chartId, counselorId, start, durationMinutes, format, status, noted]
+                              properties:
+                                id: {type: string, format: uuid}
+                                chartKind: {type: string, enum: [couple, client]}
+                                chartId: {type: string, format: uuid}
+                                counselorId: {type: string, format: uuid}
+                                start: {type: string, format: date-time}
+                                durationMinutes: {type: integer}
+                                format: {type: string, enum: [in_person, video, phone]}
+                                status: {type: string, enum: [scheduled, completed, cancelled, late_cancelled, no_show]}
+                                noted: {type: boolean}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+          /v1/injuries/{injuryId}:
+            parameters:
+              - {name: injuryId, in: path, required: true, schema: {type: string, format: uuid}}
+            put:
+              summary: Move an attachment injury through the resolution model (step 1–8, status, resolved date).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [resolutionStep, status]
+                      properties:
+                        resolutionStep: {type: integer, minimum: 1, maximum: 8}
+                        status: {type: string, enum: [identified, in_repair, resolved]}
+                        resolvedOn: {type: string, format: date}
+              responses:
+                "204": {description: Updated.}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
           /v1/notes/{noteId}/addenda:
             parameters:
               - {$ref: "#/components/parameters/NoteId"}
@@ -874,6 +996,35 @@ enum OpenAPIDocument {
                 "409": {$ref: "#/components/responses/Problem"}
                 "413": {$ref: "#/components/responses/Problem"}
                 "422": {$ref: "#/components/responses/Problem"}
+            get:
+              summary: A note's addenda, oldest first (audited).
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
+              responses:
+                "200":
+                  description: The addenda.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, authorId, createdAt, reason, text]
+                              properties:
+                                id: {type: string, format: uuid}
+                                authorId: {type: string, format: uuid}
+                                createdAt: {type: string, format: date-time}
+                                reason: {type: string}
+                                text: {type: string}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
           /v1/notes/{noteId}/cosign:
             parameters:
               - {$ref: "#/components/parameters/NoteId"}

@@ -436,9 +436,68 @@ struct APIRouteTests {
                 headers: auth,
                 body: ByteBuffer(string: injury)
             ) { #expect($0.status == .created) }
-            try await client.execute(uri: "/v1/couples/\(fixture.danaCouple)/injuries", method: .get, headers: auth) {
+            let injuryID = try await client.execute(
+                uri: "/v1/couples/\(fixture.danaCouple)/injuries",
+                method: .get,
+                headers: auth
+            ) {
                 let injuries = try json(Items.self, $0)
                 #expect(injuries.items.map(\.status) == ["identified"])
+                return try #require(injuries.items.first).id
+            }
+            // Through the resolution model; a made-up status names the field; Sam cannot reach it.
+            for (body, status) in [
+                (#"{"resolutionStep": 3, "status": "in_repair"}"#, HTTPResponse.Status.noContent),
+                (#"{"resolutionStep": 3, "status": "mended"}"#, .unprocessableContent),
+                (#"{"resolutionStep": 9, "status": "in_repair"}"#, .unprocessableContent),
+            ] {
+                try await client.execute(
+                    uri: "/v1/injuries/\(injuryID)",
+                    method: .put,
+                    headers: auth,
+                    body: ByteBuffer(string: body)
+                ) { #expect($0.status == status, "\(body)") }
+            }
+            let sam = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "sam@harbor.example"))
+            try await client.execute(
+                uri: "/v1/injuries/\(injuryID)",
+                method: .put,
+                headers: sam,
+                body: ByteBuffer(string: #"{"resolutionStep": 4, "status": "in_repair"}"#)
+            ) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/couples/\(fixture.danaCouple)/injuries", method: .get, headers: auth) {
+                let injuries = try json(Items.self, $0)
+                #expect(injuries.items.map(\.status) == ["in_repair"])
+            }
+            // A client's own notes and sessions (none yet); out of Sam's reach.
+            for path in ["/v1/clients/\(clients.items[0].id)/notes", "/v1/clients/\(clients.items[0].id)/sessions"] {
+                try await client.execute(uri: path, method: .get, headers: auth) { response in
+                    #expect(response.status == .ok)
+                    let items = try json(Items.self, response).items
+                    #expect(items.isEmpty)
+                }
+                try await client.execute(uri: path, method: .get, headers: sam) { #expect($0.status == .notFound) }
+            }
+            // The practice's own prompt joins the library.
+            let prompt = #"""
+                {"title": "Fictional check-in", "category": "responsiveness", "instructions": "Ask one question.",
+                 "frequency": "daily", "stages": [1, 2], "joint": true}
+                """#
+            try await client.execute(
+                uri: "/v1/homework/prompts",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: prompt)
+            ) { #expect($0.status == .created) }
+            try await client.execute(
+                uri: "/v1/homework/prompts",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: prompt.replacingOccurrences(of: "[1, 2]", with: "[4]"))
+            ) { response in
+                #expect(response.status == .unprocessableContent)
+                let problem = try json(Problem.self, response)
+                #expect(problem.field == "stages")
             }
             // A signed note takes an addendum; Dana is not a supervisor, so co-signing is refused.
             let draft = #"{"sessionId": "\#(fixture.danaSession)", "stage": 1, "step": 1, "body": "Fictional."}"#
@@ -469,6 +528,17 @@ struct APIRouteTests {
                 headers: auth,
                 body: ByteBuffer(string: #"{"reason": "Late entry", "text": "Fictional."}"#)
             ) { #expect($0.status == .created) }
+            try await client.execute(uri: "/v1/notes/\(note)/addenda", method: .get, headers: auth) { response in
+                struct Addenda: Decodable {
+                    struct Addendum: Decodable {
+                        var reason: String
+                        var text: String
+                    }
+                    var items: [Addendum]
+                }
+                let addenda = try json(Addenda.self, response)
+                #expect(addenda.items.map(\.reason) == ["Late entry"])
+            }
             try await client.execute(uri: "/v1/notes/\(note)/cosign", method: .post, headers: auth) {
                 #expect($0.status == .forbidden)
             }
