@@ -5,13 +5,6 @@ import Hummingbird
 import Postgres
 
 extension HavenAPI {
-    struct AddendumView: Encodable {
-        var id: String
-        var authorId: String
-        var createdAt: Date
-        var reason: String
-        var text: String
-    }
 
     struct InjuryUpdateBody: Decodable {
         var resolutionStep: Int
@@ -56,15 +49,7 @@ extension HavenAPI {
         v1.get("/notes/{noteId}/addenda") { request, context in
             let list = try await notes.addenda(of: try Self.id("noteId", context), actor: try context.requireActor())
             return try APIJSON.response(
-                try Page(list, request: request, key: { $0.id.uuidString.lowercased() }) {
-                    AddendumView(
-                        id: $0.id.uuidString.lowercased(),
-                        authorId: $0.authorID.uuidString.lowercased(),
-                        createdAt: $0.createdAt,
-                        reason: $0.reason,
-                        text: $0.text
-                    )
-                }
+                try Page(list, request: request, key: { $0.id.uuidString.lowercased() }, line: { $0 })
             )
         }
         v1.put("/injuries/{injuryId}") { request, context in

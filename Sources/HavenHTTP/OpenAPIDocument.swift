@@ -267,21 +267,7 @@ enum OpenAPIDocument {
                           nextCursor: {type: string}
                           items:
                             type: array
-                            items:
-                              type: object
-                              required: [id, sessionId, sessionStart, authorId, stage, step, riskLevel, state, version, addenda, cosigned]
-                              properties:
-                                id: {type: string, format: uuid}
-                                sessionId: {type: string, format: uuid}
-                                sessionStart: {type: string, format: date-time}
-                                authorId: {type: string, format: uuid}
-                                stage: {type: integer}
-                                step: {type: integer}
-                                riskLevel: {type: string}
-                                state: {type: string, enum: [draft, signed]}
-                                version: {type: integer}
-                                addenda: {type: integer}
-                                cosigned: {type: boolean}
+                            items: {$ref: "#/components/schemas/NoteLine"}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
@@ -437,19 +423,7 @@ enum OpenAPIDocument {
                           nextCursor: {type: string}
                           items:
                             type: array
-                            items:
-                              type: object
-                              required: [id, chartKind, chartId, counselorId, start, durationMinutes, format, status, noted]
-                              properties:
-                                id: {type: string, format: uuid}
-                                chartKind: {type: string, enum: [couple, client]}
-                                chartId: {type: string, format: uuid}
-                                counselorId: {type: string, format: uuid}
-                                start: {type: string, format: date-time}
-                                durationMinutes: {type: integer}
-                                format: {type: string, enum: [in_person, video, phone]}
-                                status: {type: string, enum: [scheduled, completed, cancelled, late_cancelled, no_show]}
-                                noted: {type: boolean}
+                            items: {$ref: "#/components/schemas/SessionLine"}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
@@ -895,21 +869,7 @@ enum OpenAPIDocument {
                           nextCursor: {type: string}
                           items:
                             type: array
-                            items:
-                              type: object
-                              required: [id, sessionId, sessionStart, authorId, stage, step, riskLevel, state, version, addenda, cosigned]
-                              properties:
-                                id: {type: string, format: uuid}
-                                sessionId: {type: string, format: uuid}
-                                sessionStart: {type: string, format: date-time}
-                                authorId: {type: string, format: uuid}
-                                stage: {type: integer}
-                                step: {type: integer}
-                                riskLevel: {type: string}
-                                state: {type: string, enum: [draft, signed]}
-                                version: {type: integer}
-                                addenda: {type: integer}
-                                cosigned: {type: boolean}
+                            items: {$ref: "#/components/schemas/NoteLine"}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
@@ -933,19 +893,7 @@ enum OpenAPIDocument {
                           nextCursor: {type: string}
                           items:
                             type: array
-                            items:
-                              type: object
-                              required: [id, chartKind, chartId, counselorId, start, durationMinutes, format, status, noted]
-                              properties:
-                                id: {type: string, format: uuid}
-                                chartKind: {type: string, enum: [couple, client]}
-                                chartId: {type: string, format: uuid}
-                                counselorId: {type: string, format: uuid}
-                                start: {type: string, format: date-time}
-                                durationMinutes: {type: integer}
-                                format: {type: string, enum: [in_person, video, phone]}
-                                status: {type: string, enum: [scheduled, completed, cancelled, late_cancelled, no_show]}
-                                noted: {type: boolean}
+                            items: {$ref: "#/components/schemas/SessionLine"}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
@@ -1210,6 +1158,34 @@ enum OpenAPIDocument {
                 application/problem+json:
                   schema: {$ref: "#/components/schemas/Problem"}
           schemas:
+            SessionLine:
+              type: object
+              required: [id, chartKind, chartId, counselorId, start, durationMinutes, format, status, noted]
+              properties:
+                id: {type: string, format: uuid}
+                chartKind: {type: string, enum: [couple, client]}
+                chartId: {type: string, format: uuid}
+                counselorId: {type: string, format: uuid}
+                start: {type: string, format: date-time}
+                durationMinutes: {type: integer}
+                format: {type: string, enum: [in_person, video, phone]}
+                status: {type: string, enum: [scheduled, completed, cancelled, late_cancelled, no_show]}
+                noted: {type: boolean}
+            NoteLine:
+              type: object
+              required: [id, sessionId, sessionStart, authorId, stage, step, riskLevel, state, version, addenda, cosigned]
+              properties:
+                id: {type: string, format: uuid}
+                sessionId: {type: string, format: uuid}
+                sessionStart: {type: string, format: date-time}
+                authorId: {type: string, format: uuid}
+                stage: {type: integer}
+                step: {type: integer}
+                riskLevel: {type: string}
+                state: {type: string, enum: [draft, signed]}
+                version: {type: integer}
+                addenda: {type: integer}
+                cosigned: {type: boolean}
             CycleMap:
               type: object
               required: [position, trigger, actionTendency, perceptionOfPartner, reactiveEmotion, primaryEmotion, unmetNeed]

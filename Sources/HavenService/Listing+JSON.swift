@@ -69,3 +69,16 @@ extension UUID {
     /// The lowercase text form every JSON view and sealed context uses.
     var lowercased: String { uuidString.lowercased() }
 }
+
+extension NoteService.Addendum: Encodable {
+    enum CodingKeys: String, CodingKey { case id, authorId, createdAt, reason, text }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.lowercased, forKey: .id)
+        try container.encode(authorID.lowercased, forKey: .authorId)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(text, forKey: .text)
+    }
+}

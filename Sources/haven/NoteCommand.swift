@@ -224,15 +224,7 @@ struct NoteCommand: AsyncParsableCommand {
         var riskDetail: String?
         var body: String
         var contentHash: String?
-        var addenda: [AddendumView]
-    }
-
-    struct AddendumView: Encodable {
-        var id: String
-        var authorID: String
-        var createdAt: Date
-        var reason: String
-        var text: String
+        var addenda: [NoteService.Addendum]
     }
 
     struct Show: AsyncParsableCommand {
@@ -268,15 +260,7 @@ struct NoteCommand: AsyncParsableCommand {
                     riskDetail: note.draft.riskDetail,
                     body: note.draft.body,
                     contentHash: note.contentHash.map(Hex.encode),
-                    addenda: addenda.map {
-                        AddendumView(
-                            id: full($0.id),
-                            authorID: full($0.authorID),
-                            createdAt: $0.createdAt,
-                            reason: $0.reason,
-                            text: $0.text
-                        )
-                    }
+                    addenda: addenda
                 )
                 try output.emit(view) {
                     var lines = [
