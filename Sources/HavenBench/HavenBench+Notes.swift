@@ -46,7 +46,7 @@ struct NoteBenchSetup {
             practiceID: practice,
             source: "bench"
         )
-        let actor = StaffActor(staffID: counselor, practiceID: practice, roles: [.counselor], source: "bench")
+        let actor = try await staff.openSession(for: counselor, practiceID: practice, source: "bench")
         let charts = ChartService(pool: app, keys: keys)
         let intake = CalendarDate(year: 2026, month: 1, day: 5)!
         let a = try await charts.createClient(.init(legalName: "Partner A", intakeDate: intake), actor: actor)

@@ -52,10 +52,9 @@ extension HavenBench {
             )
 
             let charts = ChartService(pool: app, keys: keys)
-            let actor = StaffActor(
-                staffID: seeded.firstCounselor,
+            let actor = try await StaffService(pool: owner).openSession(
+                for: seeded.firstCounselor,
                 practiceID: seeded.practice,
-                roles: [.counselor],
                 source: "bench"
             )
             var listed = 0

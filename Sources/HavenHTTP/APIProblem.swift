@@ -29,6 +29,7 @@ struct APIProblem: Encodable {
                 case .notFound: (404, "not-found")
                 case .conflict:
                     (error.field == "version" ? 409 : 409, error.field == "version" ? "stale-version" : "conflict")
+                case .integrity: (500, "integrity")
                 }
             return APIProblem(
                 type: base + (error.reason ?? kind),

@@ -84,8 +84,7 @@ extension HavenAPI {
     }
 
     func signOut(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
-        let token = String((request.headers[.authorization] ?? "").dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        try await auth.logout(SessionToken(value: token), actor: try context.requireActor())
+        try await auth.logout(actor: try context.requireActor())
         return Response(status: .noContent)
     }
 

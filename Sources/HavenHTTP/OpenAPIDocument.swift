@@ -1083,6 +1083,10 @@ enum OpenAPIDocument {
                                 source: {type: string}
                                 requestId: {type: string}
                                 hash: {type: string, pattern: "^[0-9a-f]{64}$"}
+                                digest:
+                                  description: the SHA-256 the entry vouches for (a signed note's content hash on note.sign)
+                                  type: string
+                                  pattern: "^[0-9a-f]{64}$"
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
                 "403": {$ref: "#/components/responses/Problem"}

@@ -75,7 +75,7 @@ public struct AuditService: Sendable {
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
         try await authorize(action: action, actor: actor)
-        let entry = AuditEntry(actor: actor, action: action, entityType: "practice", entityID: actor.practiceID)
+        let entry = AuditEvent(action: action, entityType: "practice", entityID: actor.practiceID)
         return try await pool.snapshot(as: actor) { connection in
             (try await body(connection), AuditStore.appendStatements(entry))
         }

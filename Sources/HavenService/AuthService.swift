@@ -50,6 +50,10 @@ public struct AuthService: Sendable {
 
     /// Checks the password and opens a session. Both outcomes are audited when the account exists.
     ///
+    /// The service never reads the stored hash: it asks the database for the account's scrypt settings
+    /// (a decoy for an unknown email), derives the candidate hash, and `haven_sign_in` compares it and
+    /// opens the session in the same transaction (migration 0025).
+    ///
     /// An account with a confirmed TOTP app also needs `totpCode`, a code not used before. When the
     /// practice requires a second factor the account has not enrolled, the session opens restricted
     /// to enrolling one (`StaffActor.totpEnrollmentDue`).
@@ -72,27 +76,42 @@ public struct AuthService: Sendable {
         }
         let refused = ServiceError(.unauthenticated, "wrong email or password, or the account is disabled")
         let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
-        let account = try await pool.withConnection { connection in
-            try await connection.query(
-                "SELECT staff_id, practice_id, password_hash, active FROM haven_login_lookup(\(normalized))"
+        let settings = try await pool.query("SELECT haven_sign_in_settings(\(normalized))")[0].decode(
+            0,
+            as: String.self
+        )
+        // Malformed settings cannot match anything; the database still records the refusal.
+        let candidate = await hasher.derive(password, settings: settings) ?? ""
+        let rehash = hasher.needsRehash(settings + "$") ? try await hasher.hash(password) : nil
+        let token = try SessionToken.generate()
+        let idleSeconds = Int32(policy.idleTimeout.components.seconds)
+        let lifetimeSeconds = Int32(policy.absoluteLifetime.components.seconds)
+        let keys = self.keys
+        let outcome = try await pool.transaction { connection -> SignInOutcome in
+            let row = try await connection.query(
+                """
+                SELECT outcome, practice_id, staff_id, roles, totp_secret, totp_last_used_step, totp_enrollment_due,
+                       absolute_expires_at
+                FROM haven_sign_in(\(normalized), \(candidate), \(token.storageHash), \(idleSeconds), \
+                \(lifetimeSeconds), \(rehash), \(source), \(requestID))
+                """
+            )[0]
+            let (kind, practice, staff, roleNames, sealed, lastUsed, enrollmentDue, expiry) = try row.decode(
+                (String, UUID?, UUID?, [String]?, [UInt8]?, Int64?, Bool?, Date?).self
             )
-            .singleRow()
-            .map { try $0.decode((UUID, UUID, String, Bool).self) }
-        }
-        guard let (staffID, practiceID, storedHash, active) = account else {
-            // Spend the same time as a real check, so timing does not reveal which emails exist.
-            _ = await hasher.verify(password, against: Self.decoyHash)
-            throw refused
-        }
-        let verified = await hasher.verify(password, against: storedHash)
-        guard verified, active else {
-            try await auditLoginDenied(staffID: staffID, practiceID: practiceID, source: source, requestID: requestID)
-            throw refused
-        }
-        let factor = try await secondFactor(staffID: staffID, practiceID: practiceID)
-        var acceptedStep: Int64?
-        if let totp = factor.totp {
+            guard kind != "refused", let practiceID = practice, let staffID = staff, let roles = roleNames,
+                let absolute = expiry
+            else { return .refused }
+            let signedIn = SignInOutcome.signedIn(
+                practiceID: practiceID,
+                staffID: staffID,
+                roles: roles,
+                enrollmentDue: enrollmentDue ?? false,
+                absoluteExpiry: absolute
+            )
+            guard kind == "second-factor", let sealed else { return signedIn }
             guard let totpCode, !totpCode.isEmpty else {
+                // Rolled back: no session, nothing audited (the password is asked again with the code).
                 throw ServiceError(
                     .unauthenticated,
                     field: "totpCode",
@@ -100,113 +119,65 @@ public struct AuthService: Sendable {
                     "this account needs the 6-digit code from its authenticator app"
                 )
             }
-            guard let step = totp.matchingStep(for: totpCode, at: Date()), step > factor.lastUsedStep ?? .min else {
-                try await auditLoginDenied(
-                    staffID: staffID,
-                    practiceID: practiceID,
-                    source: source,
-                    requestID: requestID
+            guard let keys else {
+                throw ServiceError(
+                    .unauthenticated,
+                    reason: "totp-unavailable",
+                    "this account signs in with a one-time code, which needs the master key loaded"
                 )
-                throw Self.wrongCode
             }
-            acceptedStep = step
+            let totp = try await TOTPService.open(sealed, staffID: staffID, keys: keys, on: connection)
+            let step = totp.matchingStep(for: totpCode, at: Date()).flatMap { $0 > lastUsed ?? .min ? $0 : nil }
+            // The step moves forward atomically in the database: of two sign-ins racing with one code,
+            // one wins; a wrong or reused code deletes the waiting session and is audited.
+            let live = try await connection.query("SELECT haven_sign_in_second_factor(\(step))")[0].decode(
+                0,
+                as: Bool.self
+            )
+            return live ? signedIn : .wrongCode
         }
-        let rehash = hasher.needsRehash(storedHash) ? try await hasher.hash(password) : nil
-        let token = try SessionToken.generate()
-        let idleSeconds = Int32(policy.idleTimeout.components.seconds)
-        let absolute = Date().addingTimeInterval(Double(policy.absoluteLifetime.components.seconds))
-        let roles = factor.roles
-        let step = acceptedStep
-        do {
-            try await pool.transaction(practiceID: practiceID, staffID: staffID) { connection in
-                if let acceptedStep = step {
-                    // The step moves forward atomically: of two sign-ins racing with one code, one wins.
-                    let moved = try await connection.execute(
-                        """
-                        UPDATE staff_totp SET last_used_step = \(acceptedStep)
-                        WHERE practice_id = \(practiceID) AND staff_id = \(staffID) AND last_used_step < \(acceptedStep)
-                        """
-                    )
-                    guard moved == 1 else { throw Self.wrongCode }
-                }
-                var statements: [PostgresQuery] = [
-                    """
-                    INSERT INTO staff_sessions (token_hash, practice_id, staff_id, idle_timeout_seconds, absolute_expires_at)
-                    VALUES (\(token.storageHash), \(practiceID), \(staffID), \(idleSeconds), \(absolute))
-                    """
-                ]
-                if let rehash {
-                    statements.append("UPDATE staff SET password_hash = \(rehash) WHERE id = \(staffID)")
-                }
-                statements += AuditStore.appendStatements(
-                    AuditEntry(
-                        practiceID: practiceID,
-                        staffID: staffID,
-                        staffRoles: roles.sorted(),
-                        action: "staff.login",
-                        entityType: "staff",
-                        entityID: staffID,
-                        outcome: .success,
-                        source: source,
-                        requestID: requestID
-                    )
-                )
-                _ = try await connection.pipeline(statements + ["COMMIT"])
-            }
-        } catch let error as ServiceError where error == Self.wrongCode {
-            try await auditLoginDenied(staffID: staffID, practiceID: practiceID, source: source, requestID: requestID)
-            throw error
+        switch outcome {
+        case .refused:
+            throw refused
+        case .wrongCode:
+            throw Self.wrongCode
+        case .signedIn(let practiceID, let staffID, let roles, let enrollmentDue, let absolute):
+            let actor = StaffActor(
+                staffID: staffID,
+                practiceID: practiceID,
+                sessionHash: token.storageHash,
+                roles: Set(roles.compactMap(StaffActor.Role.init(rawValue:))),
+                source: source,
+                requestID: requestID,
+                totpEnrollmentDue: enrollmentDue
+            )
+            return SignIn(token: token, actor: actor, absoluteExpiry: absolute)
         }
-        let actor = StaffActor(
-            staffID: staffID,
-            practiceID: practiceID,
-            roles: Set(roles.compactMap(StaffActor.Role.init(rawValue:))),
-            source: source,
-            requestID: requestID,
-            totpEnrollmentDue: factor.required && factor.totp == nil
-        )
-        return SignIn(token: token, actor: actor, absoluteExpiry: absolute)
     }
 
-    /// The staff member a token belongs to, if the session is live and the account active.
+    private enum SignInOutcome: Sendable {
+        case refused
+        case wrongCode
+        case signedIn(practiceID: UUID, staffID: UUID, roles: [String], enrollmentDue: Bool, absoluteExpiry: Date)
+    }
+
+    /// The staff member a token belongs to, if the session is live and the account active. Nothing
+    /// is written; each use case then opens its own context from the same token.
     ///
     /// - Throws: `ServiceError.unauthenticated` saying to sign in again.
     public func authenticate(_ token: SessionToken, source: String, requestID: String? = nil) async throws -> StaffActor
     {
-        let expired = ServiceError(
-            .unauthenticated,
-            "the session has expired or was ended; sign in again with 'haven login'"
-        )
         let hash = token.storageHash
-        let session = try await pool.withConnection { connection in
-            try await connection.query(
-                """
-                SELECT practice_id, staff_id, last_seen_at, idle_timeout_seconds, absolute_expires_at, revoked_at, active, roles,
-                       totp_enrollment_due
-                FROM haven_session_lookup(\(hash))
-                """
-            ).singleRow().map { try $0.decode((UUID, UUID, Date, Int, Date, Date?, Bool, [String], Bool).self) }
-        }
-        guard
-            let (practiceID, staffID, lastSeen, idleSeconds, absolute, revoked, active, roles, enrollmentDue) = session
-        else {
-            throw expired
-        }
-        let now = Date()
-        guard revoked == nil, active, now < absolute, now.timeIntervalSince(lastSeen) < Double(idleSeconds) else {
-            throw expired
-        }
-        // Refresh the idle clock at most every 30 seconds: one write per half-minute, not per request.
-        if now.timeIntervalSince(lastSeen) > 30 {
-            try await pool.transaction(practiceID: practiceID, staffID: staffID) { connection in
-                try await connection.execute(
-                    "UPDATE staff_sessions SET last_seen_at = now() WHERE token_hash = \(hash)"
-                )
-            }
+        let session = try await pool.query(
+            "SELECT practice_id, staff_id, roles, totp_enrollment_due FROM haven_session_actor(\(hash))"
+        ).singleRow().map { try $0.decode((UUID, UUID, [String], Bool).self) }
+        guard let (practiceID, staffID, roles, enrollmentDue) = session else {
+            throw ServiceError.sessionExpired
         }
         return StaffActor(
             staffID: staffID,
             practiceID: practiceID,
+            sessionHash: hash,
             roles: Set(roles.compactMap(StaffActor.Role.init(rawValue:))),
             source: source,
             requestID: requestID,
@@ -214,29 +185,12 @@ public struct AuthService: Sendable {
         )
     }
 
-    /// Ends the session the token belongs to (audited).
-    public func logout(_ token: SessionToken, actor: StaffActor) async throws {
-        let hash = token.storageHash
+    /// Ends the actor's session (audited by the database).
+    public func logout(actor: StaffActor) async throws {
         try actor.validate()
         // Not `transaction(as:)`: a session that still owes a second factor may always sign out.
-        try await pool.transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
-            var statements: [PostgresQuery] = [
-                "UPDATE staff_sessions SET revoked_at = now() WHERE token_hash = \(hash) AND revoked_at IS NULL"
-            ]
-            statements += AuditStore.appendStatements(
-                AuditEntry(
-                    practiceID: actor.practiceID,
-                    staffID: actor.staffID,
-                    staffRoles: actor.roleNames,
-                    action: "staff.logout",
-                    entityType: "staff",
-                    entityID: actor.staffID,
-                    outcome: .success,
-                    source: actor.source,
-                    requestID: actor.requestID
-                )
-            )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
+        try await pool.transaction(context: actor) { connection in
+            _ = try await connection.pipeline(["SELECT haven_sign_out()", "COMMIT"])
         }
     }
 
@@ -246,57 +200,4 @@ public struct AuthService: Sendable {
         reason: "totp-invalid",
         "the one-time code is wrong, expired or already used; wait for the next one"
     )
-
-    /// Records a refused sign-in of an existing account.
-    private func auditLoginDenied(staffID: UUID, practiceID: UUID, source: String, requestID: String?) async throws {
-        try await pool.transaction(practiceID: practiceID, staffID: staffID) { connection in
-            try AuditStore.appendAtCommit(
-                AuditEntry(
-                    practiceID: practiceID,
-                    staffID: staffID,
-                    action: "staff.login",
-                    entityType: "staff",
-                    entityID: staffID,
-                    outcome: .denied,
-                    source: source,
-                    requestID: requestID
-                ),
-                on: connection
-            )
-        }
-    }
-
-    /// What sign-in needs after the password: the roles, the practice's policy and the staff member's
-    /// confirmed TOTP secret, opened (one transaction).
-    private func secondFactor(
-        staffID: UUID,
-        practiceID: UUID
-    ) async throws -> (roles: [String], required: Bool, totp: TOTP?, lastUsedStep: Int64?) {
-        let keys = self.keys
-        return try await pool.transaction(practiceID: practiceID, staffID: staffID) { connection in
-            let row = try await connection.query(
-                """
-                SELECT st.roles, p.require_totp, t.secret, t.last_used_step
-                FROM staff st
-                JOIN practices p ON p.id = st.practice_id
-                LEFT JOIN staff_totp t ON t.practice_id = st.practice_id AND t.staff_id = st.id AND t.confirmed_at IS NOT NULL
-                WHERE st.id = \(staffID)
-                """
-            )[0]
-            let (roles, required, sealed, lastUsed) = try row.decode(([String], Bool, [UInt8]?, Int64?).self)
-            guard let sealed else { return (roles, required, nil, nil) }
-            guard let keys else {
-                throw ServiceError(
-                    .unauthenticated,
-                    reason: "totp-unavailable",
-                    "this account signs in with a one-time code, which needs the master key loaded"
-                )
-            }
-            let totp = try await TOTPService.open(sealed, staffID: staffID, keys: keys, on: connection)
-            return (roles, required, totp, lastUsed)
-        }
-    }
-
-    /// A valid hash of a random password, verified against when the email is unknown.
-    static let decoyHash = "$scrypt$ln=17,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 }

@@ -69,14 +69,6 @@ public struct BreakGlassService: Sendable {
         let id = UUID()
         let keys = self.keys
         let seconds = Double(duration.components.seconds)
-        let flagged = StaffActor(
-            staffID: actor.staffID,
-            practiceID: actor.practiceID,
-            roles: actor.roles,
-            breakGlass: true,
-            source: actor.source,
-            requestID: actor.requestID
-        )
         do {
             return try await pool.transaction(as: actor) { connection in
                 let sealed = try await keys.seal(
@@ -88,31 +80,18 @@ public struct BreakGlassService: Sendable {
                     rowID: id.uuidString.lowercased(),
                     on: connection
                 )
+                // The database opens the grant for the context's own clinician and audits it, flagged.
                 let row = try await connection.query(
                     """
-                    INSERT INTO break_glass_grants (id, practice_id, staff_id, chart_kind, chart_id, reason,
-                                                    reason_key_id, expires_at)
-                    VALUES (\(id), \(actor.practiceID), \(actor.staffID), \(chart.kind), \(chart.id), \
-                    \(sealed.sealed), \(sealed.keyID), now() + make_interval(secs => \(seconds)))
-                    RETURNING granted_at, expires_at
+                    SELECT granted_at, expires_at FROM haven_break_glass_open(\(id), \(chart.kind), \(chart.id), \
+                    \(sealed.sealed), \(sealed.keyID), \(seconds))
                     """
                 )[0]
                 let (grantedAt, expiresAt) = try row.decode((Date, Date).self)
-                let clients = try await Self.clients(of: chart, actor: actor, on: connection)
-                try AuditStore.appendAtCommit(
-                    AuditEntry(
-                        actor: flagged,
-                        action: "break_glass.open",
-                        entityType: chart.kind,
-                        entityID: chart.id,
-                        clients: clients
-                    ),
-                    on: connection
-                )
                 return Grant(id: id, chart: chart, grantedAt: grantedAt, expiresAt: expiresAt, revokedAt: nil)
             }
         } catch let error as PostgresError where error.code == .foreignKeyViolation {
-            try await auditDenied(chart, actor: flagged)
+            try await auditDenied(chart, actor: actor)
             throw ServiceError(.notFound, field: "chart", "no such \(chart.kind) in this practice")
         }
     }
@@ -123,22 +102,13 @@ public struct BreakGlassService: Sendable {
     public func close(_ grantID: UUID, actor: StaffActor) async throws {
         try actor.validate()
         try await pool.transaction(as: actor) { connection in
+            // The database closes only the context's own grant, and audits it.
             guard
-                let row = try await connection.query(
-                    """
-                    UPDATE break_glass_grants SET revoked_at = now()
-                    WHERE id = \(grantID) AND revoked_at IS NULL
-                    RETURNING chart_kind, chart_id
-                    """
-                ).singleRow()
+                try await connection.query("SELECT chart_kind FROM haven_break_glass_close(\(grantID))").singleRow()
+                    != nil
             else {
                 throw ServiceError(.notFound, field: "grant", "no open break-glass grant of yours with this id")
             }
-            let (kind, chartID) = try row.decode((String, UUID).self)
-            try AuditStore.appendAtCommit(
-                AuditEntry(actor: actor, action: "break_glass.close", entityType: kind, entityID: chartID),
-                on: connection
-            )
         }
     }
 
@@ -165,33 +135,13 @@ public struct BreakGlassService: Sendable {
         }
     }
 
-    /// The clients a chart is about, for the audit entry. The chart was out of reach until the grant
-    /// existed, so the context is reloaded with break-glass first.
-    private static func clients(
-        of chart: ChartReference,
-        actor: StaffActor,
-        on connection: PostgresConnection
-    ) async throws -> [UUID] {
-        switch chart {
-        case .client(let id):
-            return [id]
-        case .couple(let id):
-            _ = try await connection.query("SELECT haven_set_context(\(actor.practiceID), \(actor.staffID), true)")
-            guard
-                let row = try await connection.query(
-                    "SELECT partner_a_id, partner_b_id FROM couples WHERE id = \(id)"
-                ).singleRow()
-            else { return [] }
-            let (a, b) = try row.decode((UUID, UUID).self)
-            return [a, b]
-        }
-    }
-
+    /// Records a refused grant, flagged as break-glass like the grant it would have been.
     private func auditDenied(_ chart: ChartReference, actor: StaffActor) async throws {
-        try await pool.transaction(as: actor) { connection in
+        var flagged = actor
+        flagged.breakGlass = true
+        try await pool.transaction(as: flagged) { connection in
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "break_glass.open",
                     entityType: chart.kind,
                     entityID: chart.id,

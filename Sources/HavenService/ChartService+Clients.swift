@@ -45,12 +45,11 @@ extension ChartService {
                 "SELECT \(unescaped: Self.clientColumns) FROM clients WHERE id = \(id)"
             ).singleRow().map(Self.client)
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "client.read",
                     entityType: "client",
                     entityID: id,
-                    clients: client == nil ? [] : [id],
+                    clientIDs: client == nil ? [] : [id],
                     outcome: client == nil ? .denied : .success
                 ),
                 on: connection
@@ -71,7 +70,7 @@ extension ChartService {
                     "SELECT \(unescaped: Self.clientColumns) FROM clients ORDER BY legal_name, id"
                 ]
                     + AuditStore.appendStatements(
-                        AuditEntry(actor: actor, action: "client.list", entityType: "caseload", entityID: actor.staffID)
+                        AuditEvent(action: "client.list", entityType: "caseload", entityID: actor.staffID)
                     ) + ["COMMIT"]
             )
             return try rows[0].map(Self.client)

@@ -80,7 +80,7 @@ public struct ChartService: Sendable {
                     """
                 ]
                 statements += AuditStore.appendStatements(
-                    AuditEntry(actor: actor, action: "client.create", entityType: "client", entityID: id, clients: [id])
+                    AuditEvent(action: "client.create", entityType: "client", entityID: id, clientIDs: [id])
                 )
                 _ = try await connection.pipeline(statements + ["COMMIT"])
             }
@@ -161,12 +161,11 @@ public struct ChartService: Sendable {
                         """
                     ]
                     statements += AuditStore.appendStatements(
-                        AuditEntry(
-                            actor: actor,
+                        AuditEvent(
                             action: "couple.create",
                             entityType: "couple",
                             entityID: id,
-                            clients: [partnerA, partnerB]
+                            clientIDs: [partnerA, partnerB]
                         )
                     )
                     _ = try await connection.pipeline(statements + ["COMMIT"])
@@ -214,8 +213,7 @@ public struct ChartService: Sendable {
             """
         let found = try await pool.transaction(as: actor, prologue: [chart]) { connection, rows -> Couple? in
             guard let row = try rows[0].singleRow() else {
-                let denied = AuditEntry(
-                    actor: actor,
+                let denied = AuditEvent(
                     action: "couple.read",
                     entityType: "couple",
                     entityID: id,
@@ -239,12 +237,11 @@ public struct ChartService: Sendable {
                 concerns = String(decoding: plaintext, as: UTF8.self)
                 wipe(&plaintext)
             }
-            let read = AuditEntry(
-                actor: actor,
+            let read = AuditEvent(
                 action: "couple.read",
                 entityType: "couple",
                 entityID: id,
-                clients: [a, b]
+                clientIDs: [a, b]
             )
             _ = try await connection.pipeline(AuditStore.appendStatements(read) + ["COMMIT"])
             return Couple(
@@ -318,8 +315,7 @@ public struct ChartService: Sendable {
                     """
                 ]
                     + AuditStore.appendStatements(
-                        AuditEntry(
-                            actor: actor,
+                        AuditEvent(
                             action: "couple.list",
                             entityType: "caseload",
                             entityID: counselor ?? actor.staffID

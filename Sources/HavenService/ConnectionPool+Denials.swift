@@ -17,7 +17,7 @@ extension ConnectionPool {
         guard error.kind == .notFound || error.kind == .forbidden, error != .totpEnrollmentDue else { return error }
         try await transaction(as: actor) { connection in
             try AuditStore.appendAtCommit(
-                AuditEntry(actor: actor, action: action, entityType: entityType, entityID: entityID, outcome: .denied),
+                AuditEvent(action: action, entityType: entityType, entityID: entityID, outcome: .denied),
                 on: connection
             )
         }

@@ -125,7 +125,7 @@ public struct CoupleRecordService: Sendable {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(actor: actor, action: "injury.record", entityType: "injury", entityID: id, clients: [a, b])
+                AuditEvent(action: "injury.record", entityType: "injury", entityID: id, clientIDs: [a, b])
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
@@ -169,7 +169,7 @@ public struct CoupleRecordService: Sendable {
                 return ServiceError(.notFound, field: "injury", "no injury with this id in your caseload")
             }
             try AuditStore.appendAtCommit(
-                AuditEntry(actor: actor, action: "injury.update", entityType: "injury", entityID: id),
+                AuditEvent(action: "injury.update", entityType: "injury", entityID: id),
                 on: connection
             )
             return nil
@@ -221,7 +221,7 @@ public struct CoupleRecordService: Sendable {
                     )
                 }
                 try AuditStore.appendAtCommit(
-                    AuditEntry(actor: actor, action: "injury.list", entityType: "couple", entityID: coupleID),
+                    AuditEvent(action: "injury.list", entityType: "couple", entityID: coupleID),
                     on: connection
                 )
                 return result
@@ -255,7 +255,7 @@ public struct CoupleRecordService: Sendable {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(actor: actor, action: "goal.add", entityType: "goal", entityID: id)
+                AuditEvent(action: "goal.add", entityType: "goal", entityID: id)
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
@@ -290,7 +290,7 @@ public struct CoupleRecordService: Sendable {
                 return ServiceError(.notFound, field: "goal", "no goal with this id in your caseload")
             }
             try AuditStore.appendAtCommit(
-                AuditEntry(actor: actor, action: "goal.update", entityType: "goal", entityID: id),
+                AuditEvent(action: "goal.update", entityType: "goal", entityID: id),
                 on: connection
             )
             return nil
@@ -333,7 +333,7 @@ public struct CoupleRecordService: Sendable {
                     )
                 }
                 try AuditStore.appendAtCommit(
-                    AuditEntry(actor: actor, action: "goal.list", entityType: "couple", entityID: coupleID),
+                    AuditEvent(action: "goal.list", entityType: "couple", entityID: coupleID),
                     on: connection
                 )
                 return result

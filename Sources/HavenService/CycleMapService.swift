@@ -106,12 +106,11 @@ public struct CycleMapService: Sendable {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "cycle_map.revise",
                     entityType: "couple",
                     entityID: coupleID,
-                    clients: [partnerID]
+                    clientIDs: [partnerID]
                 )
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
@@ -174,12 +173,11 @@ public struct CycleMapService: Sendable {
                 )
             }
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "cycle_map.read",
                     entityType: "couple",
                     entityID: coupleID,
-                    clients: [partnerID]
+                    clientIDs: [partnerID]
                 ),
                 on: connection
             )

@@ -187,6 +187,25 @@ struct ExportReader {
                 ([String], [String], String, [UInt8]?, [UInt8], Date?, [UInt8]?, String, [UUID]).self,
                 from: 8
             )
+            let openedDetail = try await open(riskDetail, "progress_notes", "risk_detail", row: id, subject: subject)
+            let openedBody = try await open(body, "progress_notes", "body", row: id, subject: subject)
+            if state == "signed" {
+                let content = NoteIntegrity.Content(
+                    noteID: id,
+                    sessionID: session,
+                    authorID: author,
+                    stage: Int(stage),
+                    step: Int(step),
+                    stepPartnerID: partner,
+                    interventions: interventions,
+                    tangoMoves: tango,
+                    changeEvents: events,
+                    riskLevel: risk,
+                    riskDetail: openedDetail,
+                    body: openedBody
+                )
+                try NoteIntegrity.check(content, storedHash: hash, clientIDs: [clientID])
+            }
             result.append(
                 ClientExport.ProgressNote(
                     id: id,
@@ -200,8 +219,8 @@ struct ExportReader {
                     tangoMoves: tango,
                     changeEvents: events,
                     riskLevel: risk,
-                    riskDetail: try await open(riskDetail, "progress_notes", "risk_detail", row: id, subject: subject),
-                    body: try await open(body, "progress_notes", "body", row: id, subject: subject),
+                    riskDetail: openedDetail,
+                    body: openedBody,
                     signedAt: signedAt,
                     contentHash: hash.map(Hex.encode),
                     addenda: addenda[id] ?? [],

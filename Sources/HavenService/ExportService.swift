@@ -31,27 +31,28 @@ public struct ExportService: Sendable {
     ) async throws -> ClientExport {
         let action = includePsychotherapyNotes ? "client.export.psychotherapy_notes" : "client.export"
         let keys = self.keys
-        let export = try await pool.snapshot(as: actor) { connection -> (ClientExport?, then: [PostgresQuery]) in
-            var reader = ExportReader(clientID: clientID, keys: keys, connection: connection)
-            guard let export = try await reader.read(includePsychotherapyNotes: includePsychotherapyNotes, at: now)
-            else {
-                let denied = AuditEntry(
-                    actor: actor,
+        let pool = self.pool
+        let export = try await pool.refusingTampered(actor: actor) {
+            try await pool.snapshot(as: actor) { connection -> (ClientExport?, then: [PostgresQuery]) in
+                var reader = ExportReader(clientID: clientID, keys: keys, connection: connection)
+                guard let export = try await reader.read(includePsychotherapyNotes: includePsychotherapyNotes, at: now)
+                else {
+                    let denied = AuditEvent(
+                        action: action,
+                        entityType: "client",
+                        entityID: clientID,
+                        outcome: .denied
+                    )
+                    return (nil, AuditStore.appendStatements(denied))
+                }
+                let read = AuditEvent(
                     action: action,
                     entityType: "client",
                     entityID: clientID,
-                    outcome: .denied
+                    clientIDs: [clientID]
                 )
-                return (nil, AuditStore.appendStatements(denied))
+                return (export, AuditStore.appendStatements(read))
             }
-            let read = AuditEntry(
-                actor: actor,
-                action: action,
-                entityType: "client",
-                entityID: clientID,
-                clients: [clientID]
-            )
-            return (export, AuditStore.appendStatements(read))
         }
         guard let export else {
             throw ServiceError(.notFound, field: "client", "no client with this id in your caseload")

@@ -43,7 +43,7 @@ extension HomeworkService {
                 """
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(actor: actor, action: "homework.prompt.add", entityType: "prompt", entityID: id)
+                AuditEvent(action: "homework.prompt.add", entityType: "prompt", entityID: id)
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
         }

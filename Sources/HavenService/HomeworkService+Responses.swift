@@ -96,12 +96,11 @@ extension HomeworkService {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "homework.respond",
                     entityType: "homework_assignment",
                     entityID: assignmentID,
-                    clients: [partnerID]
+                    clientIDs: [partnerID]
                 )
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])

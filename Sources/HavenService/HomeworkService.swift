@@ -115,12 +115,11 @@ public struct HomeworkService: Sendable {
             if joint && highRisk {
                 guard let reason = riskOverrideReason else {
                     try AuditStore.appendAtCommit(
-                        AuditEntry(
-                            actor: actor,
+                        AuditEvent(
                             action: "homework.assign",
                             entityType: "couple",
                             entityID: coupleID,
-                            clients: [a, b],
+                            clientIDs: [a, b],
                             outcome: .denied
                         ),
                         on: connection
@@ -153,12 +152,11 @@ public struct HomeworkService: Sendable {
                 """
             )
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: reasonKey == nil ? "homework.assign" : "homework.assign.risk_override",
                     entityType: "homework_assignment",
                     entityID: id,
-                    clients: partnerID.map { [$0] } ?? [a, b]
+                    clientIDs: partnerID.map { [$0] } ?? [a, b]
                 )
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])

@@ -42,12 +42,11 @@ extension MeasureService {
                 """
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "are.rate",
                     entityType: "session",
                     entityID: sessionID,
-                    clients: [partnerID]
+                    clientIDs: [partnerID]
                 )
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
@@ -84,12 +83,11 @@ extension MeasureService {
                 )
             }
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "are.read",
                     entityType: "client",
                     entityID: partnerID,
-                    clients: [partnerID]
+                    clientIDs: [partnerID]
                 ),
                 on: connection
             )

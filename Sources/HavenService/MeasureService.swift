@@ -111,12 +111,11 @@ public struct MeasureService: Sendable {
                 return .failure(ServiceError(.notFound, field: "client", "no client with this id in your caseload"))
             }
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "measure.record",
                     entityType: "measure",
                     entityID: id,
-                    clients: [clientID]
+                    clientIDs: [clientID]
                 ),
                 on: connection
             )
@@ -175,12 +174,11 @@ public struct MeasureService: Sendable {
                 """
             ).map { try $0.decode((CalendarDate, Double).self) }
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "measure.trend",
                     entityType: "client",
                     entityID: clientID,
-                    clients: [clientID]
+                    clientIDs: [clientID]
                 ),
                 on: connection
             )

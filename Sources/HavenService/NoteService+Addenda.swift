@@ -40,8 +40,7 @@ extension NoteService {
                 ).singleRow()
             else {
                 try AuditStore.appendAtCommit(
-                    AuditEntry(
-                        actor: actor,
+                    AuditEvent(
                         action: "note.addend",
                         entityType: "note",
                         entityID: noteID,
@@ -83,7 +82,7 @@ extension NoteService {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(actor: actor, action: "note.addend", entityType: "note", entityID: noteID)
+                AuditEvent(action: "note.addend", entityType: "note", entityID: noteID)
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
@@ -130,7 +129,7 @@ extension NoteService {
                 )
             }
             try AuditStore.appendAtCommit(
-                AuditEntry(actor: actor, action: "note.read_addenda", entityType: "note", entityID: noteID),
+                AuditEvent(action: "note.read_addenda", entityType: "note", entityID: noteID),
                 on: connection
             )
             return result
@@ -177,7 +176,7 @@ extension NoteService {
                     """
                 ]
                 statements += AuditStore.appendStatements(
-                    AuditEntry(actor: actor, action: "note.cosign", entityType: "note", entityID: noteID)
+                    AuditEvent(action: "note.cosign", entityType: "note", entityID: noteID)
                 )
                 do {
                     _ = try await connection.pipeline(statements + ["COMMIT"])

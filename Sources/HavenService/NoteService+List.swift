@@ -43,7 +43,7 @@ extension NoteService {
                     """,
                 ]
                     + AuditStore.appendStatements(
-                        AuditEntry(actor: actor, action: "note.list", entityType: chart.kind, entityID: chart.id)
+                        AuditEvent(action: "note.list", entityType: chart.kind, entityID: chart.id)
                     ) + ["COMMIT"]
             )
             return try rows[1].map { row in

@@ -185,8 +185,7 @@ public struct NoteService: Sendable {
         ) { connection, rows -> ServiceError? in
             guard let session = try Self.sessionInfo(from: rows[0]) else {
                 try AuditStore.appendAtCommit(
-                    AuditEntry(
-                        actor: actor,
+                    AuditEvent(
                         action: "note.write",
                         entityType: "session",
                         entityID: sessionID,
@@ -219,12 +218,11 @@ public struct NoteService: Sendable {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "note.write",
                     entityType: "note",
                     entityID: id,
-                    clients: session.partners
+                    clientIDs: session.partners
                 )
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
@@ -367,12 +365,11 @@ public struct NoteService: Sendable {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "note.edit",
                     entityType: "note",
                     entityID: noteID,
-                    clients: session.partners
+                    clientIDs: session.partners
                 )
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
@@ -421,13 +418,14 @@ public struct NoteService: Sendable {
             var statements: [PostgresQuery] = [
                 "UPDATE progress_notes SET state = 'signed', content_hash = \(hash), signed_at = now() WHERE id = \(noteID)"
             ]
+            // The entry carries the content hash: the signed content itself is then under the chain.
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "note.sign",
                     entityType: "note",
                     entityID: noteID,
-                    clients: note.clientIDs
+                    clientIDs: note.clientIDs,
+                    digest: hash
                 )
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
@@ -438,26 +436,36 @@ public struct NoteService: Sendable {
 
     /// Reads a note (audited), in two round trips: BEGIN, context and the row; then the audit entry
     /// and COMMIT.
+    ///
+    /// - Throws: `integrity` for a signed note that no longer matches its content hash (audited).
     public func note(_ noteID: UUID, actor: StaffActor) async throws -> Note {
         try actor.validate()
-        let found = try await pool.transaction(
+        let found = try await pool.refusingTampered(actor: actor) {
+            try await self.read(noteID, actor: actor)
+        }
+        guard let found else { throw ServiceError(.notFound, field: "note", "no note with this id in your caseload") }
+        return found
+    }
+
+    private func read(_ noteID: UUID, actor: StaffActor) async throws -> Note? {
+        try await pool.transaction(
             as: actor,
             prologue: [Self.loadQuery(noteID, lock: false)]
         ) { connection, rows -> Note? in
             let note = try await self.note(noteID, from: rows[0], on: connection)
-            let entry = AuditEntry(
-                actor: actor,
+            if let note, note.signed {
+                try NoteIntegrity.check(.init(note), storedHash: note.contentHash, clientIDs: note.clientIDs)
+            }
+            let entry = AuditEvent(
                 action: "note.read",
                 entityType: "note",
                 entityID: noteID,
-                clients: note?.clientIDs ?? [],
+                clientIDs: note?.clientIDs ?? [],
                 outcome: note == nil ? .denied : .success
             )
             _ = try await connection.pipeline(AuditStore.appendStatements(entry) + ["COMMIT"])
             return note
         }
-        guard let found else { throw ServiceError(.notFound, field: "note", "no note with this id in your caseload") }
-        return found
     }
 
     private static func loadQuery(_ noteID: UUID, lock: Bool) -> PostgresQuery {
@@ -486,12 +494,11 @@ public struct NoteService: Sendable {
         on connection: PostgresConnection
     ) async throws -> Result<Value, ServiceError> {
         try await AuditStore.appendAtCommit(
-            AuditEntry(
-                actor: actor,
+            AuditEvent(
                 action: action,
                 entityType: "note",
                 entityID: noteID,
-                clients: clients,
+                clientIDs: clients,
                 outcome: .denied
             ),
             on: connection
@@ -548,29 +555,8 @@ public struct NoteService: Sendable {
         )
     }
 
-    /// SHA-256 over the note's canonical content (docs/security.md): ids, stage and step, the tags,
-    /// the risk level and the plaintext body and risk detail, each length-prefixed.
+    /// The note's content hash (`NoteIntegrity.hash`).
     static func contentHash(of note: Note) -> [UInt8] {
-        var out = Array("haven-note-v1".utf8)
-        func field(_ text: String) { appendLengthPrefixed(Array(text.utf8), to: &out) }
-        field(note.id.uuidString.lowercased())
-        field(note.sessionID.uuidString.lowercased())
-        field(note.authorID.uuidString.lowercased())
-        field("\(note.draft.stage).\(note.draft.step)")
-        field(note.draft.stepPartnerID?.uuidString.lowercased() ?? "")
-        field(note.draft.interventions.map(\.rawValue).joined(separator: ","))
-        field(note.draft.tangoMoves.map(\.rawValue).joined(separator: ","))
-        field(note.draft.changeEvents.map(\.rawValue).joined(separator: ","))
-        field(note.draft.riskLevel.rawValue)
-        field(note.draft.riskDetail ?? "")
-        field(note.draft.body)
-        return SHA256.hash(out)
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
+        NoteIntegrity.hash(.init(note))
     }
 }

@@ -3,12 +3,16 @@ import HavenStore
 import Postgres
 
 extension ConnectionPool {
-    /// Runs `body` in a transaction acting as `actor`: the row-level security context
-    /// (`app.practice_id`, `app.staff_id`, and `app.caseload`, the counselors whose charts the actor
-    /// reaches) is set by `haven_set_context` with `set_config(..., true)`, so it lasts exactly as
-    /// long as the transaction (it also works behind PgBouncer in transaction mode).
+    /// Runs `body` in a transaction acting as `actor`.
     ///
-    /// - Throws: `ServiceError.totpEnrollmentDue` while the actor owes the practice a second factor.
+    /// The row-level security context (practice, staff member, caseload, break-glass reach, and the
+    /// source and request id the audit log records) is opened by the database from the actor's live
+    /// session (`haven_open_context`, migration 0025) in BEGIN's round trip, and lasts exactly as long
+    /// as the transaction (it also works behind PgBouncer in transaction mode). Nothing the service
+    /// sends besides the token's hash decides what the transaction reaches.
+    ///
+    /// - Throws: `ServiceError.unauthenticated` when the session is no longer live;
+    ///   `ServiceError.totpEnrollmentDue` while the actor owes the practice a second factor.
     @discardableResult
     public func transaction<Value: Sendable>(
         as actor: StaffActor,
@@ -16,19 +20,13 @@ extension ConnectionPool {
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
         try await requireEnrolled(actor)
-        return try await transaction(
-            practiceID: actor.practiceID,
-            staffID: actor.staffID,
-            breakGlass: actor.breakGlass,
-            isolation: isolation,
-            prologue: []
-        ) { connection, _ in
+        return try await transaction(context: actor, isolation: isolation, prologue: []) { connection, _ in
             try await body(connection)
         }
     }
 
-    /// As `transaction(as:isolation:_:)`, sending BEGIN, the security context and `prologue` in one
-    /// round trip (the body receives the prologue's rows) and honouring the actor's break-glass mode.
+    /// As `transaction(as:isolation:_:)`, sending BEGIN, the context and `prologue` in one round trip
+    /// (the body receives the prologue's rows).
     @discardableResult
     public func transaction<Value: Sendable>(
         as actor: StaffActor,
@@ -37,14 +35,7 @@ extension ConnectionPool {
         _ body: @Sendable @escaping (isolated PostgresConnection, _ prologueRows: [PostgresRows]) async throws -> Value
     ) async throws -> Value {
         try await requireEnrolled(actor)
-        return try await transaction(
-            practiceID: actor.practiceID,
-            staffID: actor.staffID,
-            breakGlass: actor.breakGlass,
-            isolation: isolation,
-            prologue: prologue,
-            body
-        )
+        return try await transaction(context: actor, isolation: isolation, prologue: prologue, body)
     }
 
     /// Reads in one repeatable-read snapshot as `actor`, then runs the statements the body hands back
@@ -68,16 +59,16 @@ extension ConnectionPool {
     }
 
     /// Checks what the audit log will record about the actor and refuses (audited) an actor who owes
-    /// the practice a second factor: the one gate every use case acting as a staff member passes.
+    /// the practice a second factor: the one gate every use case acting as a staff member passes. (The
+    /// database gives such a session an empty caseload as well.)
     ///
     /// - Throws: `invalidInput` for the actor's source or request id; `ServiceError.totpEnrollmentDue`.
     func requireEnrolled(_ actor: StaffActor) async throws {
         try actor.validate()
         guard actor.totpEnrollmentDue else { return }
-        try await transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
+        try await transaction(context: actor) { connection in
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "staff.totp.required",
                     entityType: "staff",
                     entityID: actor.staffID,
@@ -89,35 +80,33 @@ extension ConnectionPool {
         throw ServiceError.totpEnrollmentDue
     }
 
-    /// Runs `body` in a transaction whose row-level security context is the given practice (and staff
-    /// member, if any).
+    /// Runs `body` in a transaction whose context is opened from the actor's session, without the
+    /// second-factor gate: for what a session that still owes a factor may do (enrol one, sign out,
+    /// have its refusals audited).
+    ///
+    /// - Throws: `ServiceError.unauthenticated` when the session is no longer live.
     @discardableResult
-    public func transaction<Value: Sendable>(
-        practiceID: UUID,
-        staffID: UUID?,
+    func transaction<Value: Sendable>(
+        context actor: StaffActor,
         isolation: IsolationLevel = .readCommitted,
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        try await transaction(practiceID: practiceID, staffID: staffID, isolation: isolation, prologue: []) {
-            connection,
-            _ in
+        try await transaction(context: actor, isolation: isolation, prologue: []) { connection, _ in
             try await body(connection)
         }
     }
 
-    /// As `transaction(practiceID:staffID:isolation:_:)`, sending BEGIN, the security context and
-    /// `prologue` in one round trip; the body receives the prologue's rows. With `breakGlass`, the
-    /// staff member's live break-glass grants widen what the transaction can read (never write).
     @discardableResult
-    public func transaction<Value: Sendable>(
-        practiceID: UUID,
-        staffID: UUID?,
-        breakGlass: Bool = false,
-        isolation: IsolationLevel = .readCommitted,
+    private func transaction<Value: Sendable>(
+        context actor: StaffActor,
+        isolation: IsolationLevel,
         prologue: [PostgresQuery],
         _ body: @Sendable @escaping (isolated PostgresConnection, _ prologueRows: [PostgresRows]) async throws -> Value
     ) async throws -> Value {
-        let context: PostgresQuery = "SELECT haven_set_context(\(practiceID), \(staffID), \(breakGlass))"
+        let context: PostgresQuery = """
+            SELECT 1 FROM haven_open_context(\(actor.sessionHash), \(actor.breakGlass), \(actor.source), \
+            \(actor.requestID))
+            """
         do {
             return try await withConnection { connection in
                 try await connection.transaction(isolation: isolation, prologue: [context] + prologue) {
@@ -126,9 +115,35 @@ extension ConnectionPool {
                     try await body(connection, Array(rows.dropFirst()))
                 }
             }
-        } catch let error as PostgresError where breakGlass && error.code == .insufficientPrivilege {
+        } catch let error as PostgresError where error.sqlState == Self.sessionNotLive {
+            throw ServiceError.sessionExpired
+        } catch let error as PostgresError where actor.breakGlass && error.code == .insufficientPrivilege {
             // A break-glass grant widens reading only; the policies refuse every write through it.
             throw ServiceError(.forbidden, "break-glass access is read-only; act without it to change your own charts")
+        }
+    }
+
+    /// SQLSTATE 28000 (invalid authorization specification): `haven_open_context` found no live session.
+    static let sessionNotLive = "28000"
+
+    /// Runs `body` in a transaction of an operator (the owner role only: the application role may not
+    /// open this context) in one practice, acting for `staffID` if given. The owner's policies see
+    /// every row; the context is what the transaction's audit entries and key guard record.
+    @discardableResult
+    public func transaction<Value: Sendable>(
+        operatorIn practiceID: UUID,
+        staffID: UUID? = nil,
+        source: String,
+        requestID: String? = nil,
+        isolation: IsolationLevel = .readCommitted,
+        _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        let context: PostgresQuery =
+            "SELECT haven_operator_context(\(practiceID), \(staffID), \(source), \(requestID))"
+        return try await withConnection { connection in
+            try await connection.transaction(isolation: isolation, prologue: [context]) { connection, _ in
+                try await body(connection)
+            }
         }
     }
 }

@@ -69,8 +69,7 @@ public struct PsychotherapyNoteService: Sendable {
                         """,
                     ]
                     statements += AuditStore.appendStatements(
-                        AuditEntry(
-                            actor: actor,
+                        AuditEvent(
                             action: "psychotherapy_note.write",
                             entityType: "psychotherapy_note",
                             entityID: id
@@ -96,8 +95,7 @@ public struct PsychotherapyNoteService: Sendable {
                 ).singleRow()
             else {
                 try AuditStore.appendAtCommit(
-                    AuditEntry(
-                        actor: actor,
+                    AuditEvent(
                         action: "psychotherapy_note.read",
                         entityType: "psychotherapy_note",
                         entityID: id,
@@ -117,8 +115,7 @@ public struct PsychotherapyNoteService: Sendable {
             var plaintext = try await keys.open(sealed, context: context, on: connection)
             defer { wipe(&plaintext) }
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "psychotherapy_note.read",
                     entityType: "psychotherapy_note",
                     entityID: id

@@ -45,28 +45,20 @@ public struct ReferenceResolver: Sendable {
     ///   hex digits, or a prefix matching several records (naming them); `notFound` when nothing in
     ///   reach matches.
     public func resolve(_ text: String, as kind: Kind, actor: StaffActor) async throws -> UUID {
-        try await pool.requireEnrolled(actor)
-        return try await resolve(
-            text,
-            as: kind,
-            practiceID: actor.practiceID,
-            staffID: actor.staffID,
-            breakGlass: actor.breakGlass
-        )
+        try await resolve(text, as: kind, actor: Optional(actor), practiceID: actor.practiceID)
     }
 
     /// As `resolve(_:as:actor:)` for operators (the owner role's pool): within one practice, or any
     /// when `practiceID` is nil (practices themselves).
     public func resolve(_ text: String, as kind: Kind, practiceID: UUID?) async throws -> UUID {
-        try await resolve(text, as: kind, practiceID: practiceID, staffID: nil, breakGlass: false)
+        try await resolve(text, as: kind, actor: nil, practiceID: practiceID)
     }
 
     private func resolve(
         _ text: String,
         as kind: Kind,
-        practiceID: UUID?,
-        staffID: UUID?,
-        breakGlass: Bool
+        actor: StaffActor?,
+        practiceID: UUID?
     ) async throws -> UUID {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         if let id = UUID(uuidString: trimmed) { return id }
@@ -84,15 +76,18 @@ public struct ReferenceResolver: Sendable {
             SELECT id FROM \(unescaped: kind.table) WHERE id BETWEEN \(low) AND \(high) ORDER BY id LIMIT 5
             """
         let matches: [UUID]
-        if let practiceID {
-            matches = try await pool.transaction(
-                practiceID: practiceID,
-                staffID: staffID,
-                breakGlass: breakGlass,
-                prologue: []
-            ) { connection, _ in
+        if let actor {
+            // Row-level security decides what "in reach" means for the actor.
+            matches = try await pool.transaction(as: actor) { connection in
                 try await connection.query(query).map { try $0.decode(0, as: UUID.self) }
             }
+        } else if let practiceID, kind != .practice {
+            // An operator (owner role) sees every practice: keep to the one named.
+            let scoped: PostgresQuery = """
+                SELECT id FROM \(unescaped: kind.table) WHERE id BETWEEN \(low) AND \(high) AND practice_id = \(practiceID)
+                ORDER BY id LIMIT 5
+                """
+            matches = try await pool.query(scoped).map { try $0.decode(0, as: UUID.self) }
         } else {
             matches = try await pool.query(query).map { try $0.decode(0, as: UUID.self) }
         }

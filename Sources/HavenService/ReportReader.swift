@@ -219,7 +219,10 @@ struct ReportReader {
             """,
             """
             SELECT n.id, n.session_id, s.scheduled_start, n.stage::int4, n.step::int4, n.step_partner_id, n.change_events,
-                   n.risk_level, n.state = 'signed', CASE WHEN \(clinical) THEN n.risk_detail END, n.key_subject
+                   n.risk_level, n.state = 'signed', CASE WHEN \(clinical) THEN n.risk_detail END, n.key_subject,
+                   n.author_id, n.interventions, n.tango_moves,
+                   CASE WHEN n.state = 'signed' THEN n.body END, CASE WHEN n.state = 'signed' THEN n.risk_detail END,
+                   n.content_hash
             FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
             WHERE n.chart_kind = \(chart.kind) AND n.chart_id = \(chart.id)
               AND s.scheduled_start >= \(fromInstant) AND s.scheduled_start < \(toInstant)
@@ -279,6 +282,31 @@ struct ReportReader {
                 (UUID, UUID, Date, Int32, Int32, UUID?, [String], String).self
             )
             let (signed, detail, subject) = try row.decode((Bool, [UInt8]?, String).self, from: 8)
+            if signed {
+                // A signed note counts in a report only while it is what was signed; its sealed text is
+                // opened for the check alone, never added to the facts here.
+                let (author, interventions, tango, body, sealedDetail, hash) = try row.decode(
+                    (UUID, [String], [String], [UInt8]?, [UInt8]?, [UInt8]?).self,
+                    from: 11
+                )
+                let content = NoteIntegrity.Content(
+                    noteID: id,
+                    sessionID: session,
+                    authorID: author,
+                    stage: Int(stage),
+                    step: Int(step),
+                    stepPartnerID: partner,
+                    interventions: interventions,
+                    tangoMoves: tango,
+                    changeEvents: events,
+                    riskLevel: risk,
+                    riskDetail: try await sealedDetail.asyncMap {
+                        try await open($0, "progress_notes", "risk_detail", id, subject)
+                    },
+                    body: try await open(body ?? [], "progress_notes", "body", id, subject)
+                )
+                try NoteIntegrity.check(content, storedHash: hash, clientIDs: facts.partners.map(\.id))
+            }
             facts.notes.append(
                 .init(
                     sessionID: session,

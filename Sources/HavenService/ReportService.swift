@@ -40,40 +40,45 @@ public struct ReportService: Sendable {
         try actor.validate()
         let keys = self.keys
         let runID = UUID()
-        let result = try await pool.snapshot(as: actor) { connection -> (ReportFacts?, then: [PostgresQuery]) in
-            var reader = ReportReader(chart: chart, audience: audience, keys: keys, connection: connection)
-            guard var facts = try await reader.read(from: from, to: to, today: today) else {
-                let denied = AuditEntry(
-                    actor: actor,
-                    action: "report.generate",
-                    entityType: chart.kind,
-                    entityID: chart.id,
-                    outcome: .denied
+        let pool = self.pool
+        let result = try await pool.refusingTampered(actor: actor) {
+            try await pool.snapshot(as: actor) { connection -> (ReportFacts?, then: [PostgresQuery]) in
+                var reader = ReportReader(chart: chart, audience: audience, keys: keys, connection: connection)
+                guard var facts = try await reader.read(from: from, to: to, today: today) else {
+                    let denied = AuditEvent(
+                        action: "report.generate",
+                        entityType: chart.kind,
+                        entityID: chart.id,
+                        outcome: .denied
+                    )
+                    return (nil, AuditStore.appendStatements(denied))
+                }
+                guard facts.periodTo >= facts.periodFrom else {
+                    throw ServiceError(
+                        .invalidInput,
+                        field: "to",
+                        "the period ends before it starts (\(facts.periodFrom))"
+                    )
+                }
+                var statements: [PostgresQuery] = [
+                    """
+                    INSERT INTO report_runs (id, practice_id, counselor_id, chart_kind, chart_id, period_from, period_to,
+                                             audience, format, generated_by)
+                    VALUES (\(runID), \(actor.practiceID), \(facts.counselor.id), \(chart.kind), \(chart.id), \
+                    \(facts.periodFrom), \(facts.periodTo), \(audience.rawValue), \(format.rawValue), \(actor.staffID))
+                    """
+                ]
+                statements += AuditStore.appendStatements(
+                    AuditEvent(
+                        action: "report.generate",
+                        entityType: "report",
+                        entityID: runID,
+                        clientIDs: facts.partners.map(\.id)
+                    )
                 )
-                return (nil, AuditStore.appendStatements(denied))
+                facts.queryCount = reader.queries + statements.count
+                return (facts, statements)
             }
-            guard facts.periodTo >= facts.periodFrom else {
-                throw ServiceError(.invalidInput, field: "to", "the period ends before it starts (\(facts.periodFrom))")
-            }
-            var statements: [PostgresQuery] = [
-                """
-                INSERT INTO report_runs (id, practice_id, counselor_id, chart_kind, chart_id, period_from, period_to,
-                                         audience, format, generated_by)
-                VALUES (\(runID), \(actor.practiceID), \(facts.counselor.id), \(chart.kind), \(chart.id), \
-                \(facts.periodFrom), \(facts.periodTo), \(audience.rawValue), \(format.rawValue), \(actor.staffID))
-                """
-            ]
-            statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
-                    action: "report.generate",
-                    entityType: "report",
-                    entityID: runID,
-                    clients: facts.partners.map(\.id)
-                )
-            )
-            facts.queryCount = reader.queries + statements.count
-            return (facts, statements)
         }
         guard let result else {
             throw ServiceError(.notFound, field: "chart", "no such \(chart.kind) in your caseload")
@@ -139,7 +144,7 @@ public struct ReportService: Sendable {
                     """,
                 ]
                 statements += AuditStore.appendStatements(
-                    AuditEntry(actor: actor, action: "report.summary.set", entityType: "report_summary", entityID: id)
+                    AuditEvent(action: "report.summary.set", entityType: "report_summary", entityID: id)
                 )
                 _ = try await connection.pipeline(statements + ["COMMIT"])
                 return id

@@ -13,6 +13,9 @@ public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible 
         case notFound
         /// A conflicting record exists or a stale version was given.
         case conflict
+        /// Stored data failed an integrity check (a signed note changed after signing): refused and
+        /// audited; a system problem for an operator, never the user's input.
+        case integrity
     }
 
     public var kind: Kind
@@ -39,5 +42,13 @@ extension ServiceError {
         .forbidden,
         reason: "totp-enrollment-required",
         "your practice requires a one-time-code app: enrol one first (POST /v1/me/totp, or 'haven totp enroll')"
+    )
+}
+
+extension ServiceError {
+    /// The session the actor acts through has expired, was ended, or belongs to a disabled account.
+    public static let sessionExpired = ServiceError(
+        .unauthenticated,
+        "the session has expired or was ended; sign in again with 'haven login'"
     )
 }

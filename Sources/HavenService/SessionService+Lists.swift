@@ -55,8 +55,7 @@ extension SessionService {
                     """
                 ]
                     + AuditStore.appendStatements(
-                        AuditEntry(
-                            actor: actor,
+                        AuditEvent(
                             action: "session.list",
                             entityType: chart?.kind ?? "caseload",
                             entityID: chart?.id ?? actor.staffID

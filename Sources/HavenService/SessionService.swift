@@ -55,8 +55,7 @@ public struct SessionService: Sendable {
             )[0].decode(([UUID]?, Bool).self)
             guard let clients else {
                 try AuditStore.appendAtCommit(
-                    AuditEntry(
-                        actor: actor,
+                    AuditEvent(
                         action: "session.schedule",
                         entityType: coupleID == nil ? "client" : "couple",
                         entityID: coupleID ?? clientID ?? id,
@@ -71,12 +70,11 @@ public struct SessionService: Sendable {
             if highRisk, let coupleID {
                 guard let reason = riskOverrideReason, !reason.allSatisfy(\.isWhitespace), let keys else {
                     try AuditStore.appendAtCommit(
-                        AuditEntry(
-                            actor: actor,
+                        AuditEvent(
                             action: "session.schedule",
                             entityType: "couple",
                             entityID: coupleID,
-                            clients: clients,
+                            clientIDs: clients,
                             outcome: .denied
                         ),
                         on: connection
@@ -109,12 +107,11 @@ public struct SessionService: Sendable {
                 """
             )
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: reasonKey == nil ? "session.schedule" : "session.schedule.risk_override",
                     entityType: "session",
                     entityID: id,
-                    clients: clients
+                    clientIDs: clients
                 )
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
@@ -146,8 +143,7 @@ public struct SessionService: Sendable {
                 ).singleRow()
             else {
                 try AuditStore.appendAtCommit(
-                    AuditEntry(
-                        actor: actor,
+                    AuditEvent(
                         action: "session.\(status.rawValue)",
                         entityType: "session",
                         entityID: id,
@@ -169,43 +165,16 @@ public struct SessionService: Sendable {
                 "UPDATE therapy_sessions SET status = \(status.rawValue) WHERE id = \(id)"
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    actor: actor,
+                AuditEvent(
                     action: "session.\(status.rawValue)",
                     entityType: "session",
                     entityID: id,
-                    clients: clients ?? []
+                    clientIDs: clients ?? []
                 )
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
         }
         if let refusal { throw refusal }
-    }
-}
-
-extension AuditEntry {
-    /// An entry for an action of `actor`.
-    init(
-        actor: StaffActor,
-        action: String,
-        entityType: String,
-        entityID: UUID,
-        clients: [UUID] = [],
-        outcome: Outcome = .success
-    ) {
-        self.init(
-            practiceID: actor.practiceID,
-            staffID: actor.staffID,
-            staffRoles: actor.roleNames,
-            breakGlass: actor.breakGlass,
-            action: action,
-            entityType: entityType,
-            entityID: entityID,
-            clientIDs: clients,
-            outcome: outcome,
-            source: actor.source,
-            requestID: actor.requestID
-        )
     }
 }

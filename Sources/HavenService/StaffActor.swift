@@ -1,7 +1,10 @@
 import Foundation
 
-/// The staff member a use case acts for: who they are, in which practice, with which roles, and
-/// where the request came from (for the audit log).
+/// The staff member a use case acts for: who they are, in which practice, with which roles, the
+/// session they act through, and where the request came from (for the audit log).
+///
+/// The database trusts none of the ids here: every transaction opens its row-level security context
+/// from `sessionHash` (`haven_open_context`), so an actor is only as good as its live session.
 public struct StaffActor: Sendable, Equatable {
     /// The roles a staff member can hold; they combine.
     public enum Role: String, Sendable, CaseIterable {
@@ -12,6 +15,9 @@ public struct StaffActor: Sendable, Equatable {
 
     public var staffID: UUID
     public var practiceID: UUID
+    /// SHA-256 of the session token (`SessionToken.storageHash`): what the database derives the
+    /// transaction's practice, staff member, caseload and break-glass reach from.
+    public var sessionHash: [UInt8]
     public var roles: Set<Role>
     /// Break-glass access in force (written reason, time-limited, flagged in the audit log).
     public var breakGlass: Bool
@@ -25,6 +31,7 @@ public struct StaffActor: Sendable, Equatable {
     public init(
         staffID: UUID,
         practiceID: UUID,
+        sessionHash: [UInt8],
         roles: Set<Role>,
         breakGlass: Bool = false,
         source: String,
@@ -33,6 +40,7 @@ public struct StaffActor: Sendable, Equatable {
     ) {
         self.staffID = staffID
         self.practiceID = practiceID
+        self.sessionHash = sessionHash
         self.roles = roles
         self.breakGlass = breakGlass
         self.source = source

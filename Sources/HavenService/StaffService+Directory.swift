@@ -13,7 +13,7 @@ extension StaffService {
             throw ServiceError(.invalidInput, field: "supervisee", "must be someone other than the supervisor")
         }
         do {
-            try await pool.transaction(practiceID: practiceID, staffID: nil) { connection in
+            try await pool.transaction(operatorIn: practiceID, source: source) { connection in
                 let roles = try await connection.query(
                     "SELECT roles FROM staff WHERE id = \(supervisor) AND practice_id = \(practiceID) AND active"
                 ).singleRow()?.decode(0, as: [String].self)
@@ -30,14 +30,11 @@ extension StaffService {
                     """
                 ]
                 statements += AuditStore.appendStatements(
-                    AuditEntry(
-                        practiceID: practiceID,
-                        staffID: nil,
+                    AuditEvent(
                         action: "staff.supervise",
                         entityType: "staff",
                         entityID: supervisee,
-                        outcome: .success,
-                        source: source
+                        outcome: .success
                     )
                 )
                 _ = try await connection.pipeline(statements + ["COMMIT"])

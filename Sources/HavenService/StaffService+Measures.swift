@@ -78,7 +78,7 @@ extension StaffService {
         }
         let id = UUID()
         do {
-            try await pool.transaction(practiceID: practiceID, staffID: nil) { connection in
+            try await pool.transaction(operatorIn: practiceID, source: source) { connection in
                 var statements: [PostgresQuery] = [
                     """
                     INSERT INTO measure_definitions (id, practice_id, code, name, scoring, minimum, maximum, higher_is_better,
@@ -89,14 +89,11 @@ extension StaffService {
                     """
                 ]
                 statements += AuditStore.appendStatements(
-                    AuditEntry(
-                        practiceID: practiceID,
-                        staffID: nil,
+                    AuditEvent(
                         action: "measure.define",
                         entityType: "measure",
                         entityID: id,
-                        outcome: .success,
-                        source: source
+                        outcome: .success
                     )
                 )
                 _ = try await connection.pipeline(statements + ["COMMIT"])

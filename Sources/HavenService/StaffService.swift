@@ -94,7 +94,7 @@ public struct StaffService: Sendable {
         let id = UUID()
         let roles = new.roles.map(\.rawValue).sorted()
         do {
-            try await pool.transaction(practiceID: practiceID, staffID: nil) { connection in
+            try await pool.transaction(operatorIn: practiceID, source: source) { connection in
                 var statements: [PostgresQuery] = [
                     """
                     INSERT INTO staff (id, practice_id, email, display_name, credentials, roles, pre_licensed, password_hash)
@@ -102,14 +102,11 @@ public struct StaffService: Sendable {
                     """
                 ]
                 statements += AuditStore.appendStatements(
-                    AuditEntry(
-                        practiceID: practiceID,
-                        staffID: nil,
+                    AuditEvent(
                         action: "staff.create",
                         entityType: "staff",
                         entityID: id,
-                        outcome: .success,
-                        source: source
+                        outcome: .success
                     )
                 )
                 _ = try await connection.pipeline(statements + ["COMMIT"])
@@ -124,7 +121,7 @@ public struct StaffService: Sendable {
 
     /// Disables an account: it can no longer sign in, and its open sessions stop working at once.
     public func disable(staffID: UUID, practiceID: UUID, source: String) async throws {
-        try await pool.transaction(practiceID: practiceID, staffID: nil) { connection in
+        try await pool.transaction(operatorIn: practiceID, source: source) { connection in
             let updated = try await connection.execute(
                 "UPDATE staff SET active = false, disabled_at = now() WHERE id = \(staffID) AND practice_id = \(practiceID) AND active"
             )
@@ -135,15 +132,70 @@ public struct StaffService: Sendable {
                 "UPDATE staff_sessions SET revoked_at = now() WHERE staff_id = \(staffID) AND revoked_at IS NULL"
             ]
             statements += AuditStore.appendStatements(
-                AuditEntry(
-                    practiceID: practiceID,
-                    staffID: nil,
+                AuditEvent(
                     action: "staff.disable",
                     entityType: "staff",
                     entityID: staffID,
-                    outcome: .success,
-                    source: source
+                    outcome: .success
                 )
+            )
+            _ = try await connection.pipeline(statements + ["COMMIT"])
+        }
+    }
+
+    /// Opens a session for a staff member on the operator's authority, for work an operator does on
+    /// the server host in that member's name (the demo seed, benchmarks). Audited as
+    /// `staff.session.open` with the operator's source. The session ends by itself after `lifetime`;
+    /// `endSessions` ends it sooner.
+    ///
+    /// - Throws: `notFound` naming `staff` for no active staff member with this id in the practice.
+    public func openSession(
+        for staffID: UUID,
+        practiceID: UUID,
+        lifetime: Duration = .seconds(3_600),
+        source: String
+    ) async throws -> StaffActor {
+        let token = try SessionToken.generate()
+        let seconds = Int32(lifetime.components.seconds)
+        let roles = try await pool.transaction(operatorIn: practiceID, source: source) { connection in
+            guard
+                let row = try await connection.query(
+                    "SELECT roles FROM staff WHERE id = \(staffID) AND practice_id = \(practiceID) AND active"
+                ).singleRow()
+            else { throw ServiceError(.notFound, field: "staff", "no active staff member with this id") }
+            let roles = try row.decode(0, as: [String].self)
+            var statements: [PostgresQuery] = [
+                """
+                INSERT INTO staff_sessions (token_hash, practice_id, staff_id, idle_timeout_seconds, absolute_expires_at)
+                VALUES (\(token.storageHash), \(practiceID), \(staffID), \(seconds), now() + make_interval(secs => \(seconds)))
+                """
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEvent(action: "staff.session.open", entityType: "staff", entityID: staffID)
+            )
+            _ = try await connection.pipeline(statements + ["COMMIT"])
+            return roles
+        }
+        return StaffActor(
+            staffID: staffID,
+            practiceID: practiceID,
+            sessionHash: token.storageHash,
+            roles: Set(roles.compactMap(StaffActor.Role.init(rawValue:))),
+            source: source
+        )
+    }
+
+    /// Ends every open session of a staff member (after an operator's seeding run, say). Audited.
+    public func endSessions(of staffID: UUID, practiceID: UUID, source: String) async throws {
+        try await pool.transaction(operatorIn: practiceID, source: source) { connection in
+            var statements: [PostgresQuery] = [
+                """
+                UPDATE staff_sessions SET revoked_at = now()
+                WHERE practice_id = \(practiceID) AND staff_id = \(staffID) AND revoked_at IS NULL
+                """
+            ]
+            statements += AuditStore.appendStatements(
+                AuditEvent(action: "staff.session.end", entityType: "staff", entityID: staffID)
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
         }

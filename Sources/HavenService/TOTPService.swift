@@ -46,15 +46,12 @@ public struct TOTPService: Sendable {
     /// The actor's status.
     public func status(actor: StaffActor) async throws -> Status {
         try actor.validate()
-        return try await pool.transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
-            let (required, confirmed) = try await connection.query(
-                """
-                SELECT p.require_totp, CASE WHEN t.staff_id IS NOT NULL THEN t.confirmed_at IS NOT NULL END
-                FROM practices p LEFT JOIN staff_totp t ON t.practice_id = p.id AND t.staff_id = \(actor.staffID)
-                WHERE p.id = \(actor.practiceID)
-                """
-            )[0].decode((Bool, Bool?).self)
-            return Status(enrolled: confirmed == true, pending: confirmed == false, required: required)
+        // Not `transaction(as:)`: a session that owes the practice a factor may always look and enrol.
+        return try await pool.transaction(context: actor) { connection in
+            let (required, hasSecret, confirmed) = try await connection.query(
+                "SELECT require_totp, secret IS NOT NULL, confirmed FROM haven_totp_own()"
+            )[0].decode((Bool, Bool, Bool).self)
+            return Status(enrolled: confirmed, pending: hasSecret && !confirmed, required: required)
         }
     }
 
@@ -66,21 +63,10 @@ public struct TOTPService: Sendable {
         try actor.validate()
         let totp = try TOTP.generate()
         let keys = self.keys
-        let email = try await pool.transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT st.email, t.confirmed_at IS NOT NULL
-                FROM staff st LEFT JOIN staff_totp t ON t.practice_id = st.practice_id AND t.staff_id = st.id
-                WHERE st.id = \(actor.staffID)
-                """
-            )
-            let (email, confirmed) = try rows[0].decode((String, Bool?).self)
-            guard confirmed != true else {
-                throw ServiceError(
-                    .conflict,
-                    "a one-time-code app is already enrolled; remove it first (with a current code) to enrol another"
-                )
-            }
+        let email = try await pool.transaction(context: actor) { connection in
+            let (email, confirmed) = try await connection.query("SELECT email, confirmed FROM haven_totp_own()")[0]
+                .decode((String, Bool).self)
+            guard !confirmed else { throw Self.alreadyEnrolled }
             var plaintext = totp.secret.withUnsafeBytes { Array($0) }
             defer { wipe(&plaintext) }
             let (sealed, keyID) = try await keys.seal(
@@ -92,17 +78,8 @@ public struct TOTPService: Sendable {
                 rowID: actor.staffID.uuidString.lowercased(),
                 on: connection
             )
-            var statements: [PostgresQuery] = [
-                """
-                INSERT INTO staff_totp (practice_id, staff_id, secret, secret_key_id)
-                VALUES (\(actor.practiceID), \(actor.staffID), \(sealed), \(keyID))
-                ON CONFLICT (practice_id, staff_id) DO UPDATE
-                SET secret = EXCLUDED.secret, secret_key_id = EXCLUDED.secret_key_id, created_at = now(),
-                    confirmed_at = NULL, last_used_step = NULL
-                """
-            ]
-            statements += AuditStore.appendStatements(Self.entry(actor, action: "staff.totp.begin", outcome: .success))
-            _ = try await connection.pipeline(statements + ["COMMIT"])
+            // The database stores it as the context's own and audits it.
+            _ = try await connection.pipeline(["SELECT haven_totp_enroll(\(sealed), \(keyID))", "COMMIT"])
             return email
         }
         return Enrollment(
@@ -111,17 +88,22 @@ public struct TOTPService: Sendable {
         )
     }
 
+    static let alreadyEnrolled = ServiceError(
+        .conflict,
+        "a one-time-code app is already enrolled; remove it first (with a current code) to enrol another"
+    )
+
     /// Confirms the pending app with a code it shows: from now on sign-in asks for its codes.
     ///
     /// - Throws: `notFound` with nothing pending; `invalidInput` (field `code`) for a wrong code.
     public func confirm(code: String, actor: StaffActor) async throws {
-        try await checkCode(code, confirmed: false, actor: actor) { connection, step in
-            let confirm: PostgresQuery = """
-                UPDATE staff_totp SET confirmed_at = now(), last_used_step = \(step)
-                WHERE practice_id = \(actor.practiceID) AND staff_id = \(actor.staffID) AND confirmed_at IS NULL
-                """
-            return [confirm]
-                + AuditStore.appendStatements(Self.entry(actor, action: "staff.totp.confirm", outcome: .success))
+        try await withCheckedCode(code, confirmed: false, action: "staff.totp.confirm", actor: actor) {
+            connection,
+            step in
+            let confirmed = try await connection.query("SELECT haven_totp_confirm(\(step))")[0].decode(0, as: Bool.self)
+            guard confirmed else {
+                throw ServiceError(.notFound, "no enrolment is waiting for confirmation; start one first")
+            }
         }
     }
 
@@ -130,57 +112,41 @@ public struct TOTPService: Sendable {
     /// - Throws: `forbidden` when the practice requires one (an operator can reset a lost app);
     ///   `notFound` with none enrolled; `invalidInput` (field `code`) for a wrong or used code.
     public func remove(code: String, actor: StaffActor) async throws {
-        do {
-            try await removeChecked(code: code, actor: actor)
-        } catch let error as ServiceError where error.kind == .forbidden {
-            try await pool.transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
-                try AuditStore.appendAtCommit(
-                    Self.entry(actor, action: "staff.totp.remove", outcome: .denied),
-                    on: connection
-                )
-            }
-            throw error
-        }
-    }
-
-    private func removeChecked(code: String, actor: StaffActor) async throws {
-        try await checkCode(code, confirmed: true, actor: actor) { connection, _ in
-            let required = try await connection.query(
-                "SELECT require_totp FROM practices WHERE id = \(actor.practiceID)"
-            )[0].decode(0, as: Bool.self)
-            guard !required else {
+        try await withCheckedCode(code, confirmed: true, action: "staff.totp.remove", actor: actor) {
+            connection,
+            step in
+            // The database refuses (and audits the refusal) when the practice requires an app.
+            switch try await connection.query("SELECT haven_totp_remove(\(step))")[0].decode(0, as: String.self) {
+            case "removed":
+                return
+            case "required":
                 throw ServiceError(
                     .forbidden,
                     "your practice requires a one-time-code app; to replace a lost one, ask an operator to reset it"
                 )
+            default:
+                throw Self.wrongCodeError
             }
-            let delete: PostgresQuery =
-                "DELETE FROM staff_totp WHERE practice_id = \(actor.practiceID) AND staff_id = \(actor.staffID)"
-            return [delete]
-                + AuditStore.appendStatements(Self.entry(actor, action: "staff.totp.remove", outcome: .success))
         }
     }
 
     /// Verifies `code` against the actor's pending (or confirmed) secret, not reusing a step, then
-    /// runs the statements `change` returns in the same transaction. A wrong code is audited.
-    private func checkCode(
+    /// runs `apply` with the code's time step in the same transaction and commits it (a refusal that
+    /// `apply` throws after the database audited it is still committed). A wrong code is audited.
+    private func withCheckedCode(
         _ code: String,
         confirmed: Bool,
+        action: String,
         actor: StaffActor,
-        change: @Sendable @escaping (isolated PostgresConnection, Int64) async throws -> [PostgresQuery]
+        apply: @Sendable @escaping (isolated PostgresConnection, Int64) async throws -> Void
     ) async throws {
         try actor.validate()
         let keys = self.keys
-        let accepted = try await pool.transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
-            let row = try await connection.query(
-                """
-                SELECT secret, last_used_step FROM staff_totp
-                WHERE practice_id = \(actor.practiceID) AND staff_id = \(actor.staffID)
-                  AND (confirmed_at IS NOT NULL) = \(confirmed)
-                FOR UPDATE
-                """
-            ).singleRow()
-            guard let row else {
+        let outcome = try await pool.transaction(context: actor) { connection -> ServiceError? in
+            let (sealed, isConfirmed, lastUsed) = try await connection.query(
+                "SELECT secret, confirmed, last_used_step FROM haven_totp_own()"
+            )[0].decode(([UInt8]?, Bool, Int64?).self)
+            guard let sealed, isConfirmed == confirmed else {
                 throw ServiceError(
                     .notFound,
                     confirmed
@@ -188,33 +154,36 @@ public struct TOTPService: Sendable {
                         : "no enrolment is waiting for confirmation; start one first"
                 )
             }
-            let (sealed, lastUsed) = try row.decode(([UInt8], Int64?).self)
             let totp = try await Self.open(sealed, staffID: actor.staffID, keys: keys, on: connection)
-            guard let step = totp.matchingStep(for: code, at: Date()), step > lastUsed ?? .min else { return false }
-            _ = try await connection.pipeline(try await change(connection, step) + ["COMMIT"])
-            return true
-        }
-        guard accepted else {
-            try await pool.transaction(practiceID: actor.practiceID, staffID: actor.staffID) { connection in
+            guard let step = totp.matchingStep(for: code, at: Date()), step > lastUsed ?? .min else {
                 try AuditStore.appendAtCommit(
-                    Self.entry(actor, action: confirmed ? "staff.totp.remove" : "staff.totp.confirm", outcome: .denied),
+                    AuditEvent(action: action, entityType: "staff", entityID: actor.staffID, outcome: .denied),
                     on: connection
                 )
+                return Self.wrongCodeError
             }
-            throw ServiceError(
-                .invalidInput,
-                field: "code",
-                "does not match the app's current code (or was already used); check the device's clock and try the next code"
-            )
+            do {
+                try await apply(connection, step)
+                return nil
+            } catch let refusal as ServiceError {
+                return refusal
+            }
         }
+        if let outcome { throw outcome }
     }
+
+    static let wrongCodeError = ServiceError(
+        .invalidInput,
+        field: "code",
+        "does not match the app's current code (or was already used); check the device's clock and try the next code"
+    )
 
     // MARK: - Operators (owner role)
 
     /// Removes a staff member's app (lost device), so they sign in with the password alone and, if the
     /// practice requires it, enrol again. Acts through an owner pool; audited without an actor.
     public static func reset(staffID: UUID, practiceID: UUID, source: String, pool: ConnectionPool) async throws {
-        try await pool.transaction(practiceID: practiceID, staffID: nil) { connection in
+        try await pool.transaction(operatorIn: practiceID, source: source) { connection in
             let removed = try await connection.execute(
                 "DELETE FROM staff_totp WHERE practice_id = \(practiceID) AND staff_id = \(staffID)"
             )
@@ -222,14 +191,11 @@ public struct TOTPService: Sendable {
                 throw ServiceError(.notFound, field: "staff", "this staff member has no one-time-code app")
             }
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    practiceID: practiceID,
-                    staffID: nil,
+                AuditEvent(
                     action: "staff.totp.reset",
                     entityType: "staff",
                     entityID: staffID,
-                    outcome: .success,
-                    source: source
+                    outcome: .success
                 ),
                 on: connection
             )
@@ -244,20 +210,17 @@ public struct TOTPService: Sendable {
         source: String,
         pool: ConnectionPool
     ) async throws {
-        try await pool.transaction(practiceID: practiceID, staffID: nil) { connection in
+        try await pool.transaction(operatorIn: practiceID, source: source) { connection in
             let updated = try await connection.execute(
                 "UPDATE practices SET require_totp = \(required) WHERE id = \(practiceID)"
             )
             guard updated == 1 else { throw ServiceError(.notFound, field: "practice", "no such practice") }
             try AuditStore.appendAtCommit(
-                AuditEntry(
-                    practiceID: practiceID,
-                    staffID: nil,
+                AuditEvent(
                     action: required ? "practice.totp.require" : "practice.totp.optional",
                     entityType: "practice",
                     entityID: practiceID,
-                    outcome: .success,
-                    source: source
+                    outcome: .success
                 ),
                 on: connection
             )
@@ -286,9 +249,5 @@ public struct TOTPService: Sendable {
         var plaintext = try await keys.open(sealed, context: context, on: connection)
         defer { wipe(&plaintext) }
         return TOTP(secret: SecureBytes(copying: plaintext))
-    }
-
-    static func entry(_ actor: StaffActor, action: String, outcome: AuditEntry.Outcome) -> AuditEntry {
-        AuditEntry(actor: actor, action: action, entityType: "staff", entityID: actor.staffID, outcome: outcome)
     }
 }

@@ -26,6 +26,9 @@ public struct AuditEntry: Sendable, Equatable {
     /// Where the request came from: `cli:user@host` or the HTTP client's address.
     public var source: String
     public var requestID: String?
+    /// A SHA-256 digest of what the entry is about, when it has one: a signed note's content hash on
+    /// its `note.sign` entry, which puts the signed content itself under the chain.
+    public var digest: [UInt8]?
 
     public init(
         practiceID: UUID,
@@ -39,7 +42,8 @@ public struct AuditEntry: Sendable, Equatable {
         clientIDs: [UUID] = [],
         outcome: Outcome,
         source: String,
-        requestID: String? = nil
+        requestID: String? = nil,
+        digest: [UInt8]? = nil
     ) {
         self.practiceID = practiceID
         self.occurredAt = occurredAt
@@ -53,6 +57,7 @@ public struct AuditEntry: Sendable, Equatable {
         self.outcome = outcome
         self.source = source
         self.requestID = requestID
+        self.digest = digest
     }
 
     /// Microseconds since 2000-01-01 UTC, computed exactly as the instant is sent to PostgreSQL, so a
@@ -62,9 +67,10 @@ public struct AuditEntry: Sendable, Equatable {
     }
 
     /// The canonical encoding the hash covers (docs/security.md): a label, then every field
-    /// length-prefixed, in declaration order.
+    /// length-prefixed, in declaration order; an entry with a digest is labelled v2 and ends with it
+    /// (`haven_audit_canonical` in the database computes the same bytes).
     public var canonicalBytes: [UInt8] {
-        var out = Array("haven-audit-v1".utf8)
+        var out = Array((digest == nil ? "haven-audit-v1" : "haven-audit-v2").utf8)
         func field(_ bytes: [UInt8]) { appendLengthPrefixed(bytes, to: &out) }
         func uuid(_ id: UUID?) -> [UInt8] {
             guard let id else { return [] }
@@ -82,6 +88,7 @@ public struct AuditEntry: Sendable, Equatable {
         field(Array(outcome.rawValue.utf8))
         field(Array(source.utf8))
         field(Array((requestID ?? "").utf8))
+        if let digest { field(digest) }
         return out
     }
 

@@ -2,53 +2,45 @@ import Foundation
 import Postgres
 import Sealing
 
-/// SQL for the audit log: appends (hash-chained per practice, serialized per practice by a
-/// transaction-scoped advisory lock, fine under READ COMMITTED), queries, and chain verification.
+/// SQL for the audit log: appends (computed in the database from the previous entry, hash-chained per
+/// practice, serialized per practice by a transaction-scoped advisory lock, fine under READ COMMITTED),
+/// queries, and chain verification.
 public enum AuditStore {
     /// The previous hash of a practice's first entry.
     public static let genesisHash = [UInt8](repeating: 0, count: 32)
 
-    /// The statements that append `entry` in the caller's transaction; send them with the rest of
-    /// the transaction's statements in one pipeline. The second returns `seq` and `hash`.
-    public static func appendStatements(_ entry: AuditEntry) -> [PostgresQuery] {
-        let lock: PostgresQuery =
-            "SELECT pg_advisory_xact_lock(7, hashtext(\(entry.practiceID.uuidString.lowercased())))"
-        let insert: PostgresQuery = """
-            INSERT INTO audit_log (practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action, \
-            entity_type, entity_id, client_ids, outcome, source, request_id, previous_hash, hash)
-            SELECT \(entry.practiceID), coalesce(last.seq, 0) + 1, \(entry.occurredAt), \(entry.staffID), \
-            \(entry.staffRoles), \(entry.breakGlass), \(entry.action), \(entry.entityType), \(entry.entityID), \
-            \(entry.clientIDs), \(entry.outcome.rawValue), \(entry.source), \(entry.requestID), \
-            coalesce(last.hash, \(genesisHash)), \
-            sha256(coalesce(last.hash, \(genesisHash)) || int8send(coalesce(last.seq, 0) + 1) || \(entry.canonicalBytes))
-            FROM (SELECT 1) AS one
-            LEFT JOIN LATERAL (
-                SELECT seq, hash FROM audit_log WHERE practice_id = \(entry.practiceID) ORDER BY seq DESC LIMIT 1
-            ) AS last ON true
-            RETURNING seq, hash
+    /// The statement that appends `event` in the caller's transaction, as the transaction's context
+    /// (`haven_audit_append`: the database computes the entry's place in the practice's chain and takes
+    /// the actor, source, request id and time from the context). Send it with the rest of the
+    /// transaction's statements in one pipeline; it returns `seq` and `hash`.
+    public static func appendStatements(_ event: AuditEvent) -> [PostgresQuery] {
+        [
             """
-        return [lock, insert]
+            SELECT seq, hash FROM haven_audit_append(\(event.action), \(event.entityType), \(event.entityID), \
+            \(event.clientIDs), \(event.outcome.rawValue), \(event.digest))
+            """
+        ]
     }
 
     /// Appends one entry as the caller's transaction commits, in COMMIT's round trip: the practice's
     /// append lock is then held for the commit alone, not across the transaction's other round trips.
-    public static func appendAtCommit(_ entry: AuditEntry, on connection: isolated PostgresConnection) throws {
-        try connection.sendWithCommit(appendStatements(entry))
+    public static func appendAtCommit(_ event: AuditEvent, on connection: isolated PostgresConnection) throws {
+        try connection.sendWithCommit(appendStatements(event))
     }
 
     /// Appends one entry in the caller's transaction (one round trip).
     @discardableResult
     public static func append(
-        _ entry: AuditEntry,
+        _ event: AuditEvent,
         on connection: PostgresConnection
     ) async throws -> (seq: Int, hash: [UInt8]) {
-        let results = try await connection.pipeline(appendStatements(entry))
-        return try results[1][0].decode((Int, [UInt8]).self)
+        let results = try await connection.pipeline(appendStatements(event))
+        return try results[0][0].decode((Int, [UInt8]).self)
     }
 
     private static let columns: StaticString = """
         practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action, entity_type, entity_id, \
-        client_ids, outcome, source, request_id, previous_hash, hash
+        client_ids, outcome, source, request_id, previous_hash, hash, digest
         """
 
     private static func stored(_ row: PostgresRow) throws -> StoredAuditEntry {
@@ -62,6 +54,7 @@ public enum AuditStore {
         let requestID = try row.decode(12, as: String?.self)
         let previous = try row.decode(13, as: [UInt8].self)
         let hash = try row.decode(14, as: [UInt8].self)
+        let digest = try row.decode(15, as: [UInt8]?.self)
         guard let outcomeValue = AuditEntry.Outcome(rawValue: outcome) else {
             throw PostgresError(.invalidValue, message: "unknown audit outcome", column: "outcome")
         }
@@ -77,7 +70,8 @@ public enum AuditStore {
             clientIDs: clients,
             outcome: outcomeValue,
             source: source,
-            requestID: requestID
+            requestID: requestID,
+            digest: digest
         )
         return StoredAuditEntry(seq: seq, entry: entry, previousHash: previous, hash: hash)
     }

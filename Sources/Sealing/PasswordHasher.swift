@@ -86,6 +86,31 @@ public struct PasswordHasher: Sendable {
         return CRYPTO_memcmp(derived, parsed.hash, derived.count) == 0
     }
 
+    /// The stored form of `password` hashed with the parameters and salt of `settings` (a stored hash
+    /// without its last field: `$scrypt$ln=…,r=…,p=…$<salt>`), off the cooperative thread pool.
+    ///
+    /// Sign-in uses it so the service never reads a stored hash: the database hands out the settings,
+    /// the service derives the candidate, and the database compares it with what it stores.
+    ///
+    /// - Returns: `nil` when `settings` is malformed.
+    public func derive(_ password: String, settings: String) async -> String? {
+        guard let parsed = Self.parse(settings + "$" + Self.base64([UInt8](repeating: 0, count: Self.hashCount)))
+        else { return nil }
+        return await gate.run {
+            guard
+                let derived = try? await runOnDedicatedThread({
+                    try Self.scrypt(
+                        password: Array(password.utf8),
+                        salt: parsed.salt,
+                        parameters: parsed.parameters,
+                        count: Self.hashCount
+                    )
+                })
+            else { return nil }
+            return settings + "$" + Self.base64(derived)
+        }
+    }
+
     /// Whether a stored hash uses weaker parameters than this hasher's (rehash after login).
     public func needsRehash(_ stored: String) -> Bool {
         guard let parsed = Self.parse(stored) else { return true }

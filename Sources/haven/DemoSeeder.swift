@@ -38,7 +38,7 @@ struct DemoSeeder {
                 practiceID: practice,
                 source: "demo-seed"
             )
-            actors.append(StaffActor(staffID: id, practiceID: practice, roles: member.roles, source: "demo-seed"))
+            actors.append(try await staffService.openSession(for: id, practiceID: practice, source: "demo-seed"))
             summary.staff += 1
         }
         // Morgan supervises Sam, who is pre-licensed: Morgan co-signs Sam's notes.
@@ -51,6 +51,10 @@ struct DemoSeeder {
         let library = try await HomeworkService(pool: app, keys: keys).library(actor: actors[0])
         for (index, couple) in DemoData.couples.enumerated() {
             try await seed(couple, index: index, actors: actors, library: library, now: now, summary: &summary)
+        }
+        // The seed acted through operator-opened sessions; none outlives it.
+        for actor in actors {
+            try await staffService.endSessions(of: actor.staffID, practiceID: practice, source: "demo-seed")
         }
         return summary
     }

@@ -44,6 +44,9 @@ struct ErrorReport {
             return ("\(message); your text is kept in \(error.path) (retry with --file \(error.path))", status)
         case let error as UserError:
             return (error.message, 1)
+        case let error as ServiceError where error.kind == .integrity:
+            // Stored data failed its check: the system's problem, not the user's input.
+            return (error.description, 2)
         case let error as ServiceError:
             // Refusals and bad input: the user's to fix; the description names the field, never a value.
             return (error.description, 1)

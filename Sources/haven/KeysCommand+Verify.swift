@@ -7,9 +7,12 @@ extension KeysCommand {
     /// `haven keys verify`.
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Open every sealed value and report those that fail (no plaintext is printed).",
+            abstract: "Open every sealed value and check every signed note; report what fails (no plaintext).",
             discussion: """
-                Exits with status 1 when any value fails, listing table, column, row id and reason.
+                Each signed note's content is checked against the hash stored when it was signed, and \
+                that hash against the digest of the note's signing audit entry (so a note changed \
+                together with its hash is caught too). Exits with status 1 when any value or note \
+                fails, listing table, column, row id and reason.
 
                 Example:
                   haven keys verify
@@ -22,19 +25,34 @@ extension KeysCommand {
         func run() async throws {
             let context = try await KeyContext.open(database: database, keys: keys)
             let report = try await context.manager.verify(pool: context.pool)
+            let notes = try await NoteIntegrity.verifyAll(pool: context.pool, keys: context.manager)
             await context.pool.close()
             if report.failures.isEmpty {
                 print("All \(report.checked) sealed values open.")
-                return
+            } else {
+                print(
+                    TextTable(
+                        header: ["TABLE", "COLUMN", "ROW", "REASON"],
+                        rows: report.failures.map { [$0.table, $0.column, $0.rowID, $0.reason] }
+                    ).render()
+                )
+                print("\(report.failures.count) of \(report.checked) sealed values failed to open.")
             }
-            print(
-                TextTable(
-                    header: ["TABLE", "COLUMN", "ROW", "REASON"],
-                    rows: report.failures.map { [$0.table, $0.column, $0.rowID, $0.reason] }
-                ).render()
-            )
-            print("\(report.failures.count) of \(report.checked) sealed values failed to open.")
-            throw ExitCode(1)
+            if notes.failures.isEmpty {
+                print(
+                    "All \(notes.checked) signed notes match what was signed "
+                        + "(\(notes.matchedToChain) also against their signing audit entry)."
+                )
+            } else {
+                print(
+                    TextTable(
+                        header: ["TABLE", "ROW", "REASON"],
+                        rows: notes.failures.map { ["progress_notes", $0.noteID.uuidString.lowercased(), $0.reason] }
+                    ).render()
+                )
+                print("\(notes.failures.count) of \(notes.checked) signed notes fail their check.")
+            }
+            if !report.failures.isEmpty || !notes.failures.isEmpty { throw ExitCode(1) }
         }
     }
 

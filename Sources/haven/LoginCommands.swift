@@ -111,14 +111,14 @@ struct LogoutCommand: AsyncParsableCommand {
     @OptionGroup var options: ClinicalOptions
 
     func run() async throws {
-        guard let session = try SessionFile.load() else {
+        guard try SessionFile.load() != nil else {
             print("Not signed in.")
             return
         }
         do {
             try await Clinic.with(options, needsKeys: false) { clinic in
                 try await AuthService(pool: clinic.pool, logger: CommandLogging.logger())
-                    .logout(session.sessionToken, actor: clinic.actor)
+                    .logout(actor: clinic.actor)
             }
         } catch let error as ServiceError where error.kind == .unauthenticated {
             // Already over on the server; forgetting it here is all that is left.

@@ -47,7 +47,12 @@ struct HTTPFixture {
                         practiceID: practice,
                         source: "test"
                     )
-                    return StaffActor(staffID: id, practiceID: practice, roles: [.counselor], source: "test")
+                    return try await staff.openSession(
+                        for: id,
+                        practiceID: practice,
+                        lifetime: .seconds(6 * 3_600),
+                        source: "test"
+                    )
                 }
                 let dana = try await counselor("dana@harbor.example", "Dana Reyes")
                 let sam = try await counselor("sam@harbor.example", "Sam Ortiz")

@@ -7,19 +7,18 @@ import Testing
 
 @Suite("The audit log: hash chain, concurrency, tamper detection")
 struct AuditLogTests {
-    private func entry(_ fixture: StaffFixture, _ action: String, client: UUID? = nil) -> AuditEntry {
-        AuditEntry(
+    private func entry(_ action: String, client: UUID? = nil) -> AuditEvent {
+        AuditEvent(action: action, entityType: "note", entityID: UUID(), clientIDs: client.map { [$0] } ?? [])
+    }
+
+    private func counselor(_ fixture: StaffFixture) async throws -> StaffActor {
+        var actor = try await fixture.staff.openSession(
+            for: fixture.counselorID,
             practiceID: fixture.practiceID,
-            staffID: fixture.counselorID,
-            staffRoles: ["counselor"],
-            action: action,
-            entityType: "note",
-            entityID: UUID(),
-            clientIDs: client.map { [$0] } ?? [],
-            outcome: .success,
-            source: "cli:test@host",
-            requestID: "req-1"
+            source: "cli:test@host"
         )
+        actor.requestID = "req-1"
+        return actor
     }
 
     @Test func concurrentAppendsUnderReadCommittedFormOneIntactChain() async throws {
@@ -27,15 +26,19 @@ struct AuditLogTests {
             // Four writers (the pool's size), fifteen appends each, all racing for the chain's head.
             // Each writer holds its own connection, so no append waits on a pool checkout (whose timeout
             // would make the test depend on machine load rather than on the chain).
+            let actor = try await counselor(fixture)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for writer in 0..<4 {
-                    let entries = (0..<15).map { self.entry(fixture, "note.read.\(writer * 15 + $0)") }
+                    let entries = (0..<15).map { self.entry("note.read.\(writer * 15 + $0)") }
                     group.addTask {
                         try await fixture.app.withConnection { connection in
                             for entry in entries {
                                 try await connection.transaction { connection in
                                     try await connection.query(
-                                        "SELECT haven_set_context(\(fixture.practiceID), \(fixture.counselorID))"
+                                        """
+                                        SELECT 1 FROM haven_open_context(\(actor.sessionHash), false, \(actor.source), \
+                                        \(actor.requestID))
+                                        """
                                     )
                                     try await AuditStore.append(entry, on: connection)
                                 }
@@ -49,18 +52,26 @@ struct AuditLogTests {
                 try await AuditStore.verify(practiceID: fixture.practiceID, on: $0)
             }
             #expect(result.firstBreak == nil)
-            #expect(result.count == 61)  // 60 + the staff.create of the fixture
-            #expect(result.head?.seq == 61)
+            #expect(result.count == 62)  // 60 + the fixture's staff.create and staff.session.open
+            #expect(result.head?.seq == 62)
+            // The database took the actor, source and request id from the session's context.
+            let listed = try await fixture.owner.withConnection { connection in
+                try await AuditStore.list(.init(practiceID: fixture.practiceID, action: "note.read.7"), on: connection)
+            }
+            let recorded = try #require(listed.first).entry
+            #expect(recorded.staffID == fixture.counselorID && recorded.staffRoles == ["counselor"])
+            #expect(recorded.source == "cli:test@host" && recorded.requestID == "req-1" && !recorded.breakGlass)
         }
     }
 
     @Test func theApplicationRoleCannotEditOrDelete() async throws {
         try await StaffFixture.with { fixture in
+            let actor = try await counselor(fixture)
             for statement: PostgresQuery in [
                 "UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
             ] {
                 let error = await #expect(throws: PostgresError.self) {
-                    try await fixture.app.transaction(practiceID: fixture.practiceID, staffID: nil) { connection in
+                    try await fixture.app.transaction(as: actor) { connection in
                         try await connection.execute(statement)
                     }
                 }
@@ -73,10 +84,10 @@ struct AuditLogTests {
     func verificationNamesTheFirstBrokenLink(tampering: String) async throws {
         try await StaffFixture.with { fixture in
             let client = UUID()
+            let actor = try await counselor(fixture)
             for index in 0..<5 {
-                let entry = self.entry(fixture, "note.read.\(index)", client: client)
-                try await fixture.app.transaction(practiceID: fixture.practiceID, staffID: fixture.counselorID) {
-                    connection in
+                let entry = self.entry("note.read.\(index)", client: client)
+                try await fixture.app.transaction(as: actor) { connection in
                     try await AuditStore.append(entry, on: connection)
                 }
             }

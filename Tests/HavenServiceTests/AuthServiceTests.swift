@@ -86,7 +86,7 @@ struct AuthServiceTests {
             #expect(signIn.actor.roles == [.counselor])
             let actor = try await auth.authenticate(SessionToken(value: signIn.token.value), source: "test")
             #expect(actor.practiceID == fixture.practiceID)
-            try await auth.logout(signIn.token, actor: actor)
+            try await auth.logout(actor: actor)
             await #expect(throws: ServiceError.self) { try await auth.authenticate(signIn.token, source: "test") }
             // Only the token's hash is stored.
             let stored = try await fixture.owner.query("SELECT token_hash FROM staff_sessions")

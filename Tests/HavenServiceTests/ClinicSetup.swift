@@ -46,8 +46,15 @@ struct ClinicSetup {
             )
             let keys = KeyManager(ring: try MasterKeyring.generate(), logger: logger)
             try await fixture.owner.withConnection { try await keys.checkMasterKeys(on: $0) }
-            func actor(_ id: UUID, _ roles: Set<StaffActor.Role>) -> StaffActor {
-                StaffActor(staffID: id, practiceID: fixture.practiceID, roles: roles, source: "test")
+            func actor(_ id: UUID, _ roles: Set<StaffActor.Role>) async throws -> StaffActor {
+                let actor = try await fixture.staff.openSession(
+                    for: id,
+                    practiceID: fixture.practiceID,
+                    lifetime: .seconds(6 * 3_600),
+                    source: "test"
+                )
+                precondition(actor.roles == roles, "the fixture's roles drifted")
+                return actor
             }
             return try await body(
                 ClinicSetup(
@@ -55,9 +62,9 @@ struct ClinicSetup {
                     charts: ChartService(pool: fixture.app, keys: keys),
                     sessions: SessionService(pool: fixture.app, keys: keys),
                     notes: NoteService(pool: fixture.app, keys: keys),
-                    counselorA: actor(fixture.counselorID, [.counselor]),
-                    counselorB: actor(counselorBID, [.counselor]),
-                    admin: actor(adminID, [.admin]),
+                    counselorA: try await actor(fixture.counselorID, [.counselor]),
+                    counselorB: try await actor(counselorBID, [.counselor]),
+                    admin: try await actor(adminID, [.admin]),
                     counselorBID: counselorBID,
                     keys: keys
                 )

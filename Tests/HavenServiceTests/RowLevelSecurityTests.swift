@@ -35,37 +35,41 @@ struct RowLevelSecurityTests {
     @Test func noContextOrAnotherPracticeSeesNothingAndTheContextEndsWithTheTransaction() async throws {
         try await StaffFixture.with { fixture in
             let other = try await fixture.staff.createPractice(name: "Elsewhere")
+            let elsewhere = try await fixture.staff.createStaff(
+                .init(
+                    email: "kit@elsewhere.example",
+                    displayName: "Kit",
+                    roles: [.counselor],
+                    password: StaffFixture.password
+                ),
+                practiceID: other,
+                source: "test"
+            )
             let none = try await fixture.app.query("SELECT count(*) FROM staff")
             #expect(try none[0].decode(0, as: Int.self) == 0)
-            let mine = try await fixture.app.transaction(practiceID: fixture.practiceID, staffID: fixture.counselorID) {
-                connection in
+            let dana = try await fixture.staff.openSession(
+                for: fixture.counselorID,
+                practiceID: fixture.practiceID,
+                source: "t"
+            )
+            let mine = try await fixture.app.transaction(as: dana) { connection in
                 try await connection.query("SELECT count(*) FROM staff")[0].decode(0, as: Int.self)
             }
             #expect(mine == 1)
-            let theirs = try await fixture.app.transaction(practiceID: other, staffID: nil) { connection in
-                try await connection.query("SELECT count(*) FROM staff")[0].decode(0, as: Int.self)
+            let kit = try await fixture.staff.openSession(for: elsewhere, practiceID: other, source: "t")
+            let theirs = try await fixture.app.transaction(as: kit) { connection in
+                try await connection.query("SELECT count(*) FROM staff WHERE practice_id = \(fixture.practiceID)")[0]
+                    .decode(0, as: Int.self)
             }
             #expect(theirs == 0)
-            let after = try await fixture.app.query(
-                "SELECT current_setting('app.practice_id', true), count(*) FROM staff"
-            )
-            let (setting, count) = try after[0].decode((String?, Int).self)
-            #expect((setting ?? "").isEmpty && count == 0)
-            // Writing into another practice is refused by the policy.
+            let after = try await fixture.app.query("SELECT haven_current_practice(), count(*) FROM staff")
+            let (practice, count) = try after[0].decode((UUID?, Int).self)
+            #expect(practice == nil && count == 0)
+            // Staff rows are the operators' to change.
             let write = await #expect(throws: PostgresError.self) {
-                try await fixture.app.transaction(practiceID: other, staffID: nil) { connection in
+                try await fixture.app.transaction(as: dana) { connection in
                     try await connection.execute(
                         "UPDATE staff SET display_name = 'x' WHERE id = \(fixture.counselorID)"
-                    )
-                    try await AuditStore.append(
-                        AuditEntry(
-                            practiceID: fixture.practiceID,
-                            staffID: nil,
-                            action: "x",
-                            outcome: .success,
-                            source: "t"
-                        ),
-                        on: connection
                     )
                 }
             }

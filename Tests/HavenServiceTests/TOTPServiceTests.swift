@@ -157,7 +157,7 @@ struct TOTPServiceTests {
             }
             #expect(kept?.kind == .forbidden, "the policy keeps the app")
             #expect(try await Self.auditActions(setup, "staff.totp.remove") == [.denied])
-            try await auth.logout(fresh.token, actor: fresh.actor)
+            try await auth.logout(actor: fresh.actor)
 
             // A lost phone: the operator resets it and the staff member must enrol again.
             try await TOTPService.reset(
