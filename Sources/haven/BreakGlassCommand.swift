@@ -12,7 +12,8 @@ struct BreakGlassCommand: AsyncParsableCommand {
             applies only to commands run with --break-glass, which are read-only and flagged in the audit log.
 
             Example:
-              haven break-glass open --couple 3f2a91c0-5b7e-4c1d-9a2f-0e4d8c6b1a23 --reason-file reason.txt
+              haven break-glass open --couple 3f2a91c0-5b7e-4c1d-9a2f-0e4d8c6b1a23 \\
+                  --reason-file reason.txt
               haven note list --couple 3f2a91c0 --break-glass
             """,
         subcommands: [Open.self, Close.self, List.self]
@@ -26,8 +27,9 @@ struct BreakGlassCommand: AsyncParsableCommand {
                 $EDITOR at a terminal: never from the command line, where other local users can read it.
 
                 Example:
-                  haven break-glass open --couple 3f2a91c0-5b7e-4c1d-9a2f-0e4d8c6b1a23 --reason-file reason.txt --minutes 60
-                  haven break-glass open --client 7b1c22d4-0c5e-4f1a-8d2b-9e3f4a5b6c7d   # opens $EDITOR
+                  haven break-glass open --couple 3f2a91c0-5b7e-4c1d-9a2f-0e4d8c6b1a23 \\
+                      --reason-file reason.txt --minutes 60
+                  haven break-glass open --client 7b1c22d4-0c5e-4f1a-8d2b-9e3f4a5b6c7d
                 """
         )
 
