@@ -3,6 +3,7 @@ import HTTPTypes
 import HavenService
 import Hummingbird
 import Logging
+import Postgres
 import Sealing
 
 extension HTTPField.Name {
@@ -10,8 +11,9 @@ extension HTTPField.Name {
     public static let requestID = HTTPField.Name("X-Request-ID")!
 }
 
-/// Gives every request an id (the caller's `X-Request-ID` when it is a plain token of at most 100
-/// characters, else a new UUID), turns every error into a problem document, and logs one line per
+/// Gives every request an id (the caller's `X-Request-ID` when `acceptsRequestID` takes it, else a
+/// new UUID), turns every error into a problem document, marks every `/v1` response
+/// `Cache-Control: no-store` (they carry clinical data, tokens or who-saw-whom), and logs one line per
 /// request: id, method, route, status, duration and actor id — never a body, a query or a value.
 struct RequestMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
@@ -26,10 +28,7 @@ struct RequestMiddleware: RouterMiddleware {
     {
         var context = context
         let inbound = request.headers[.requestID] ?? ""
-        context.requestID =
-            (1...100).contains(inbound.count)
-                && inbound.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }
-            ? inbound : UUID().uuidString.lowercased()
+        context.requestID = Self.acceptsRequestID(inbound) ? inbound : UUID().uuidString.lowercased()
         let started = ContinuousClock.now
         var response: Response
         var actorID = "-"
@@ -42,12 +41,21 @@ struct RequestMiddleware: RouterMiddleware {
                     "request failed",
                     metadata: ["request_id": "\(context.requestID)", "error_type": "\(type(of: error))"]
                 )
+            } else if problem.status == 503, let error = error as? PostgresError {
+                // The kind only ("could not connect", "timed out waiting for a connection"): no message.
+                logger.warning(
+                    "database unavailable",
+                    metadata: ["request_id": "\(context.requestID)", "db.error": "\(error.code)"]
+                )
             }
             response = problem.response
             if problem.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
         }
         if let actor = context.notes.actorID.withLock({ $0 }) { actorID = actor.uuidString.lowercased() }
         response.headers[.requestID] = context.requestID
+        if request.uri.path == "/v1" || request.uri.path.hasPrefix("/v1/") {
+            response.headers[.cacheControl] = "no-store"
+        }
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
         logger.info(
@@ -62,6 +70,23 @@ struct RequestMiddleware: RouterMiddleware {
             ]
         )
         return response
+    }
+
+    /// The longest caller-chosen request id kept (a UUID is 36 characters, nginx's `$request_id` 32).
+    static let maximumRequestIDLength = 64
+
+    /// Whether a caller's `X-Request-ID` is kept: 1 to 64 ASCII letters, digits, `-`, `.` or `_`, so
+    /// it cannot forge log lines or carry anything but an id into logs and the audit log.
+    static func acceptsRequestID(_ value: String) -> Bool {
+        (1...maximumRequestIDLength).contains(value.utf8.count)
+            && value.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
+                    true
+                default: false
+                }
+            }
     }
 }
 

@@ -3,19 +3,59 @@ import HTTPTypes
 import HavenService
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import Postgres
 
-/// An RFC 9457 problem document: a stable `type` per kind of failure, the HTTP status, a message
-/// that never holds clinical data, the field at fault, and the request id.
+/// An RFC 9457 problem document: a stable `type` per kind of failure, the HTTP status and its title,
+/// a message that never holds clinical data, the field at fault, and the request id.
 struct APIProblem: Encodable {
     var type: String
-    var title: String
+    /// Always the status's reason phrase (`APIProblem.title(for:)`), never empty.
+    let title: String
     var status: Int
     var detail: String
     var field: String?
     var requestId: String
 
     static let base = "https://haven.invalid/problems/"
+
+    /// Seconds a client waits before retrying while the database is unavailable (503).
+    static let retryAfterSeconds = 5
+
+    init(type: String, status: Int, detail: String, field: String?, requestId: String) {
+        self.type = type
+        self.title = Self.title(for: status)
+        self.status = status
+        self.detail = detail
+        self.field = field
+        self.requestId = requestId
+    }
+
+    /// The reason phrase of `status` (`HTTPResponse.Status(code:)` alone carries none).
+    static func title(for status: Int) -> String {
+        switch status {
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 409: "Conflict"
+        case 413: "Content Too Large"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 503: "Service Unavailable"
+        default: status < 500 ? "Client Error" : "Server Error"
+        }
+    }
+
+    /// Whether `error` means the database cannot be reached just now (down, restarting, every
+    /// connection busy, shutting down): the request may succeed later, so 503 rather than 500.
+    static func isDatabaseUnavailable(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError else { return false }
+        return [.connectionFailed, .connectionLost, .poolTimeout, .poolClosed].contains(error.code)
+            || error.sqlState == "57P03" || error.sqlState == "53300"
+    }
 
     /// The problem for any error a route or middleware threw.
     static func from(_ error: any Error, requestID: String) -> APIProblem {
@@ -33,7 +73,6 @@ struct APIProblem: Encodable {
                 }
             return APIProblem(
                 type: base + (error.reason ?? kind),
-                title: HTTPResponse.Status(code: status).reasonPhrase,
                 status: status,
                 detail: error.message,
                 field: error.field,
@@ -42,7 +81,6 @@ struct APIProblem: Encodable {
         case let error as APIError:
             return APIProblem(
                 type: base + error.kind,
-                title: error.status.reasonPhrase,
                 status: error.status.code,
                 detail: error.detail,
                 field: error.field,
@@ -58,9 +96,9 @@ struct APIProblem: Encodable {
                 }
             return APIProblem(
                 type: base + kind,
-                title: error.status.reasonPhrase,
                 status: error.status.code,
-                detail: error.status.code == 413 ? "the request body is larger than 1 MiB" : error.status.reasonPhrase,
+                detail: error.status.code == 413
+                    ? "the request body is larger than 1 MiB" : Self.title(for: error.status.code),
                 field: nil,
                 requestId: requestID
             )
@@ -68,7 +106,6 @@ struct APIProblem: Encodable {
             // Text with a NUL or bytes the database's encoding cannot hold: the input's fault.
             return APIProblem(
                 type: base + "invalid-input",
-                title: "Unprocessable Content",
                 status: 422,
                 detail: "the text holds characters that cannot be stored (such as NUL)",
                 field: error.column,
@@ -76,10 +113,26 @@ struct APIProblem: Encodable {
             )
         case is NIOTooManyBytesError:
             return from(HTTPError(.contentTooLarge), requestID: requestID)
+        case is HTTPParserError:
+            // A body the HTTP parser refused while the route read it (e.g. a malformed chunk).
+            return APIProblem(
+                type: base + "malformed-body",
+                status: 400,
+                detail: "the request body is not well-formed HTTP (chunked encoding or length)",
+                field: nil,
+                requestId: requestID
+            )
+        case let error where isDatabaseUnavailable(error):
+            return APIProblem(
+                type: base + "unavailable",
+                status: 503,
+                detail: "the service cannot reach its database just now; retry after the time in Retry-After",
+                field: nil,
+                requestId: requestID
+            )
         case is DecodingError:
             return APIProblem(
                 type: base + "malformed-body",
-                title: "Bad Request",
                 status: 400,
                 detail: "the body is not the JSON this endpoint takes (see /openapi.yaml)",
                 field: (error as? DecodingError).flatMap(Self.field),
@@ -88,7 +141,6 @@ struct APIProblem: Encodable {
         default:
             return APIProblem(
                 type: base + "internal",
-                title: "Internal Server Error",
                 status: 500,
                 detail: "something went wrong on our side; quote the request id when reporting it",
                 field: nil,
@@ -109,6 +161,7 @@ struct APIProblem: Encodable {
     var response: Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
+        if status == 503 { headers[.retryAfter] = "\(Self.retryAfterSeconds)" }
         let body = (try? APIJSON.encoder.encode(self)) ?? Data()
         return Response(
             status: HTTPResponse.Status(code: status),

@@ -14,7 +14,11 @@ enum OpenAPIDocument {
             they never contain clinical data. A record outside the caller's caseload is 404, never 403.
             When the practice requires a one-time-code app and the caller has none, every route but
             /v1/me/totp* and sign-out answers 403 with type `.../totp-enrollment-required`.
-            Every response carries `X-Request-ID` (the caller's, when given as a plain token, else a new one).
+            Every response carries `X-Request-ID` (the caller's, when it is 1-64 ASCII letters, digits,
+            `-`, `.` or `_`, else a new one), and every /v1 response `Cache-Control: no-store`. Every
+            problem has a `title` (its status's reason phrase). While the database cannot be reached, any
+            route answers 503 (type `.../unavailable`) with `Retry-After` in seconds; a malformed request
+            body (broken chunked encoding) is 400 (type `.../malformed-body`).
         servers:
           - url: http://127.0.0.1:8080
         security:
@@ -945,7 +949,7 @@ enum OpenAPIDocument {
                 "413": {$ref: "#/components/responses/Problem"}
                 "422": {$ref: "#/components/responses/Problem"}
             get:
-              summary: A note's addenda, oldest first (audited).
+              summary: A note's addenda, oldest first (audited). A note out of reach is 404 (audited as denied), never an empty list.
               parameters:
                 - {$ref: "#/components/parameters/Limit"}
                 - {$ref: "#/components/parameters/Cursor"}

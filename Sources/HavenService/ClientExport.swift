@@ -7,6 +7,9 @@ import Postgres
 /// Left out always: the other partner's individual sessions and their notes, and the other
 /// partner's homework responses they did not share. Left out unless asked: psychotherapy notes
 /// (and then only those the requester may read: their own, or under break-glass).
+///
+/// A sealed value that fails to open (damaged, or its key shredded) is null in its place and listed
+/// in `unreadableValues`; the rest of the export is still complete.
 public struct ClientExport: Sendable, Codable, Equatable {
     /// `haven-client-export-v1`.
     public var format: String
@@ -25,6 +28,9 @@ public struct ClientExport: Sendable, Codable, Equatable {
     public var psychotherapyNotes: [PsychotherapyNote]?
     /// What was left out and why, in words for the person receiving the export.
     public var exclusions: [String]
+    /// Sealed values that could not be opened (table, column, row id and the sealing failure, never
+    /// any content), each null where it belongs; empty when all opened.
+    public var unreadableValues: [KeyManager.VerificationFailure]
 
     public struct Client: Sendable, Codable, Equatable {
         public var id: UUID
@@ -74,7 +80,8 @@ public struct ClientExport: Sendable, Codable, Equatable {
         public var changeEvents: [String]
         public var riskLevel: String
         public var riskDetail: String?
-        public var body: String
+        /// Nil only when it failed to open (`unreadableValues`).
+        public var body: String?
         public var signedAt: Date?
         /// SHA-256 of the signed content, lowercase hex.
         public var contentHash: String?
@@ -86,8 +93,9 @@ public struct ClientExport: Sendable, Codable, Equatable {
         public var id: UUID
         public var authorID: UUID
         public var createdAt: Date
-        public var reason: String
-        public var body: String
+        /// Nil only when it failed to open (`unreadableValues`), as for `body`.
+        public var reason: String?
+        public var body: String?
     }
 
     public struct Assignment: Sendable, Codable, Equatable {
@@ -133,7 +141,8 @@ public struct ClientExport: Sendable, Codable, Equatable {
         public var coupleID: UUID
         public var version: Int
         public var position: String
-        public var map: CycleMapService.Map
+        /// Nil only when it failed to open (`unreadableValues`).
+        public var map: CycleMapService.Map?
         public var createdAt: Date
     }
 
@@ -141,7 +150,8 @@ public struct ClientExport: Sendable, Codable, Equatable {
         public var id: UUID
         public var coupleID: UUID
         public var injuredPartnerID: UUID
-        public var description: String
+        /// Nil only when it failed to open (`unreadableValues`).
+        public var description: String?
         public var identifiedOn: String
         public var status: String
         public var resolutionStep: Int
@@ -151,7 +161,8 @@ public struct ClientExport: Sendable, Codable, Equatable {
     public struct Goal: Sendable, Codable, Equatable {
         public var id: UUID
         public var coupleID: UUID
-        public var description: String
+        /// Nil only when it failed to open (`unreadableValues`).
+        public var description: String?
         public var status: String
     }
 
@@ -160,7 +171,8 @@ public struct ClientExport: Sendable, Codable, Equatable {
         public var authorID: UUID
         public var chartKind: String
         public var chartID: UUID
-        public var body: String
+        /// Nil only when it failed to open (`unreadableValues`).
+        public var body: String?
         public var updatedAt: Date
     }
 

@@ -9,6 +9,8 @@ struct ExportReader {
     let clientID: UUID
     let keys: KeyManager
     let connection: PostgresConnection
+    /// Values that failed to open so far; each is null in its place in the export.
+    private(set) var unreadable: [KeyManager.VerificationFailure] = []
 
     init(clientID: UUID, keys: KeyManager, connection: PostgresConnection) {
         self.clientID = clientID
@@ -43,29 +45,15 @@ struct ExportReader {
             attachmentInjuries: try await injuries(couples: coupleIDs),
             treatmentGoals: try await goals(couples: coupleIDs),
             psychotherapyNotes: includePsychotherapyNotes ? try await psychotherapyNotes(couples: coupleIDs) : nil,
-            exclusions: exclusions
+            exclusions: exclusions,
+            unreadableValues: unreadable
         )
     }
 
-    private func open(
-        _ sealed: [UInt8],
-        _ table: String,
-        _ column: String,
-        row: UUID,
-        subject: String
-    ) async throws
-        -> String
-    {
-        var plaintext = try await keys.open(
-            sealed,
-            context: SealContext(table: table, column: column, rowID: row.uuidString.lowercased(), subject: subject),
-            on: connection
-        )
-        defer { wipe(&plaintext) }
-        return String(decoding: plaintext, as: UTF8.self)
-    }
-
-    private func open(
+    /// Opens one sealed value; a value that fails to open (damaged, its key shredded or missing) is
+    /// recorded in `unreadable` by table, column and row, and is nil, so the rest of the export still
+    /// goes out. A master key or OpenSSL failure (every value would fail) still fails the export.
+    private mutating func open(
         _ sealed: [UInt8]?,
         _ table: String,
         _ column: String,
@@ -75,7 +63,19 @@ struct ExportReader {
         -> String?
     {
         guard let sealed else { return nil }
-        return try await open(sealed, table, column, row: row, subject: subject) as String
+        let rowID = row.uuidString.lowercased()
+        do {
+            var plaintext = try await keys.open(
+                sealed,
+                context: SealContext(table: table, column: column, rowID: rowID, subject: subject),
+                on: connection
+            )
+            defer { wipe(&plaintext) }
+            return String(decoding: plaintext, as: UTF8.self)
+        } catch let error as SealingError where error.kind != .masterKey && error.kind != .openSSL {
+            unreadable.append(.init(table: table, column: column, rowID: rowID, reason: error.kind.rawValue))
+            return nil
+        }
     }
 
     private func client() async throws -> ClientExport.Client? {
@@ -104,7 +104,7 @@ struct ExportReader {
         )
     }
 
-    private func couples() async throws -> [ClientExport.Couple] {
+    private mutating func couples() async throws -> [ClientExport.Couple] {
         var result: [ClientExport.Couple] = []
         for row in try await connection.query(
             """
@@ -163,7 +163,7 @@ struct ExportReader {
         }
     }
 
-    private func notes(couples: [UUID]) async throws -> [ClientExport.ProgressNote] {
+    private mutating func notes(couples: [UUID]) async throws -> [ClientExport.ProgressNote] {
         let rows = try await connection.query(
             """
             SELECT n.id, n.session_id, n.author_id, n.state, n.stage::int4, n.step::int4, n.step_partner_id,
@@ -189,7 +189,9 @@ struct ExportReader {
             )
             let openedDetail = try await open(riskDetail, "progress_notes", "risk_detail", row: id, subject: subject)
             let openedBody = try await open(body, "progress_notes", "body", row: id, subject: subject)
-            if state == "signed" {
+            // A signed note is checked whenever its text opened (one that did not is listed as
+            // unreadable instead).
+            if state == "signed", let openedBody, (riskDetail == nil) == (openedDetail == nil) {
                 let content = NoteIntegrity.Content(
                     noteID: id,
                     sessionID: session,
@@ -231,7 +233,7 @@ struct ExportReader {
         return result
     }
 
-    private func addenda(couples: [UUID]) async throws -> [UUID: [ClientExport.Addendum]] {
+    private mutating func addenda(couples: [UUID]) async throws -> [UUID: [ClientExport.Addendum]] {
         var result: [UUID: [ClientExport.Addendum]] = [:]
         for row in try await connection.query(
             """
@@ -260,7 +262,7 @@ struct ExportReader {
 
     /// Assignments for the client or for both partners; responses by the client, and by the other
     /// partner only when shared.
-    private func homework(couples: [UUID]) async throws -> [ClientExport.Assignment] {
+    private mutating func homework(couples: [UUID]) async throws -> [ClientExport.Assignment] {
         var responses: [UUID: [ClientExport.Response]] = [:]
         for row in try await connection.query(
             """
@@ -354,7 +356,7 @@ struct ExportReader {
     }
 
     /// The client's own cycle map versions (the partner's map is theirs).
-    private func cycleMaps() async throws -> [ClientExport.CycleMap] {
+    private mutating func cycleMaps() async throws -> [ClientExport.CycleMap] {
         var result: [ClientExport.CycleMap] = []
         for row in try await connection.query(
             """
@@ -365,13 +367,13 @@ struct ExportReader {
             let (id, couple, version, position, sealed, subject, createdAt) = try row.decode(
                 (UUID, UUID, Int32, String, [UInt8], String, Date).self
             )
-            let json = try await open(sealed, "cycle_maps", "map", row: id, subject: subject) as String
+            let json = try await open(sealed, "cycle_maps", "map", row: id, subject: subject)
             result.append(
                 ClientExport.CycleMap(
                     coupleID: couple,
                     version: Int(version),
                     position: position,
-                    map: try JSONDecoder().decode(CycleMapService.Map.self, from: Data(json.utf8)),
+                    map: try json.map { try JSONDecoder().decode(CycleMapService.Map.self, from: Data($0.utf8)) },
                     createdAt: createdAt
                 )
             )
@@ -379,7 +381,7 @@ struct ExportReader {
         return result
     }
 
-    private func injuries(couples: [UUID]) async throws -> [ClientExport.Injury] {
+    private mutating func injuries(couples: [UUID]) async throws -> [ClientExport.Injury] {
         var result: [ClientExport.Injury] = []
         for row in try await connection.query(
             """
@@ -413,7 +415,7 @@ struct ExportReader {
         return result
     }
 
-    private func goals(couples: [UUID]) async throws -> [ClientExport.Goal] {
+    private mutating func goals(couples: [UUID]) async throws -> [ClientExport.Goal] {
         var result: [ClientExport.Goal] = []
         for row in try await connection.query(
             """
@@ -434,7 +436,7 @@ struct ExportReader {
         return result
     }
 
-    private func psychotherapyNotes(couples: [UUID]) async throws -> [ClientExport.PsychotherapyNote] {
+    private mutating func psychotherapyNotes(couples: [UUID]) async throws -> [ClientExport.PsychotherapyNote] {
         var result: [ClientExport.PsychotherapyNote] = []
         for row in try await connection.query(
             """

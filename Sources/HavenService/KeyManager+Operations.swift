@@ -254,8 +254,8 @@ extension KeyManager {
 
     // MARK: - Verification
 
-    /// A value that failed to open.
-    public struct VerificationFailure: Sendable, Equatable {
+    /// A value that failed to open (found by `verify`, or in a client export's `unreadableValues`).
+    public struct VerificationFailure: Sendable, Equatable, Codable {
         public var table: String
         public var column: String
         public var rowID: String

@@ -91,19 +91,38 @@ extension NoteService {
         return id
     }
 
-    /// The addenda of a note, oldest first (audited with the note's reads).
+    /// The addenda of a note, oldest first (audited as `note.read_addenda` with the note's clients).
+    /// The note is read first, in the same round trip: row-level security hides a note out of reach,
+    /// which is then "not found" and audited as denied, never an empty list.
+    ///
+    /// - Throws: `notFound` (audited as denied) for a note that does not exist or is out of reach.
     public func addenda(of noteID: UUID, actor: StaffActor) async throws -> [Addendum] {
         try actor.validate()
         let keys = self.keys
-        return try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.query(
+        let found = try await pool.transaction(
+            as: actor,
+            prologue: [
+                "SELECT \(unescaped: Self.clientIDsColumn) FROM progress_notes WHERE id = \(noteID)",
                 """
                 SELECT id, author_id, created_at, key_subject, reason, body FROM note_addenda
                 WHERE note_id = \(noteID) ORDER BY created_at, id
-                """
+                """,
+            ]
+        ) { connection, rows -> [Addendum]? in
+            let note = try rows[0].singleRow()
+            try AuditStore.appendAtCommit(
+                AuditEvent(
+                    action: "note.read_addenda",
+                    entityType: "note",
+                    entityID: noteID,
+                    clientIDs: try note?.decode(0, as: [UUID].self) ?? [],
+                    outcome: note == nil ? .denied : .success
+                ),
+                on: connection
             )
+            guard note != nil else { return nil }
             var result: [Addendum] = []
-            for row in rows {
+            for row in rows[1] {
                 let (id, author, created, subject, reason, body) = try row.decode(
                     (UUID, UUID, Date, String, [UInt8], [UInt8]).self
                 )
@@ -128,12 +147,10 @@ extension NoteService {
                     )
                 )
             }
-            try AuditStore.appendAtCommit(
-                AuditEvent(action: "note.read_addenda", entityType: "note", entityID: noteID),
-                on: connection
-            )
             return result
         }
+        guard let found else { throw ServiceError(.notFound, field: "note", "no note with this id in your caseload") }
+        return found
     }
 
     /// Co-signs a signed note as a supervisor of its counselor, vouching for its content hash.

@@ -468,13 +468,17 @@ public struct NoteService: Sendable {
         }
     }
 
+    /// A `progress_notes` row's client ids (the client, or both partners of the couple), as SQL.
+    static let clientIDsColumn: StaticString = """
+        CASE WHEN chart_kind = 'client' THEN ARRAY[chart_id]
+             ELSE coalesce((SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = chart_id), '{}')
+        END
+        """
+
     private static func loadQuery(_ noteID: UUID, lock: Bool) -> PostgresQuery {
         """
         SELECT session_id, author_id, stage, step, step_partner_id, interventions, tango_moves, change_events,
-               risk_level, body, risk_detail, state, version, content_hash, key_subject,
-               CASE WHEN chart_kind = 'client' THEN ARRAY[chart_id]
-                    ELSE coalesce((SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = chart_id), '{}')
-               END
+               risk_level, body, risk_detail, state, version, content_hash, key_subject, \(unescaped: Self.clientIDsColumn)
         FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE OF progress_notes" : "")
         """
     }

@@ -12,7 +12,8 @@ struct BreakGlassCommand: AsyncParsableCommand {
             applies only to commands run with --break-glass, which are read-only and flagged in the audit log.
 
             Example:
-              haven break-glass open --couple 3f2a91c0 --reason "Client in crisis; their counselor is unreachable"
+              haven break-glass open --couple 3f2a91c0-5b7e-4c1d-9a2f-0e4d8c6b1a23 \\
+                  --reason-file reason.txt
               haven note list --couple 3f2a91c0 --break-glass
             """,
         subcommands: [Open.self, Close.self, List.self]
@@ -22,18 +23,30 @@ struct BreakGlassCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open a grant on one chart (its full id).",
             discussion: """
+                The reason comes from --reason-file (a file, or '-' for stdin), else from stdin, or from \
+                $EDITOR at a terminal: never from the command line, where other local users can read it.
+
                 Example:
                   haven break-glass open --couple 3f2a91c0-5b7e-4c1d-9a2f-0e4d8c6b1a23 \\
-                      --reason "Client called in crisis; their counselor is unreachable today" --minutes 60
+                      --reason-file reason.txt --minutes 60
+                  haven break-glass open --client 7b1c22d4-0c5e-4f1a-8d2b-9e3f4a5b6c7d
                 """
         )
 
         @OptionGroup var options: ClinicalOptions
         @OptionGroup var chart: SessionCommand.ChartOptions
-        @Option(help: "Why you need the access (sealed, 20+ characters).") var reason: String
+        @OptionGroup var reason: ReasonOptions
         @Option(help: "How long, in minutes (1-480).") var minutes = 60
 
+        static let template = """
+
+
+            # Why do you need access to this chart (20+ characters, sealed)? Lines starting with '#' are ignored.
+            """
+
         func run() async throws {
+            try reason.refuseOnCommandLine()
+            let reason = try reason.read(template: Self.template)
             try await Clinic.with(options) { clinic in
                 // The chart is outside the actor's caseload: only a full id can name it.
                 let target: ChartReference

@@ -126,7 +126,8 @@ struct HomeworkCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Assign a prompt to a couple (or one partner) from a session.",
             discussion: """
-                Joint homework for a couple with an open high-risk flag needs --risk-override-reason.
+                Joint homework for a couple with an open high-risk flag needs --risk-override-reason-file \
+                (a file, or '-' for stdin).
 
                 Example:
                   haven homework assign --prompt 0f1e2d3c --couple 3f2a91c0 --session 5d0e33aa --due 2026-12-01 --recurrence weekly
@@ -140,14 +141,24 @@ struct HomeworkCommand: AsyncParsableCommand {
         @Option(help: "The session it was assigned in (id or prefix).") var session: String
         @Option(help: "Due date (YYYY-MM-DD).") var due: String
         @Option(help: "none, daily or weekly.") var recurrence = "none"
-        @Option(help: "Why joint homework goes ahead despite an open high-risk flag (sealed, audited).")
-        var riskOverrideReason: String?
+        @OptionGroup var riskOverride: RiskOverrideOptions
 
         func run() async throws {
             guard let recurrence = HomeworkService.Recurrence(rawValue: recurrence) else {
                 throw UserError(message: "--recurrence: '\(self.recurrence)' is not one of: none, daily, weekly")
             }
             let dueOn = try parseDate(due, option: "--due")
+            let riskOverrideReason = try riskOverride.read()
+            try await riskOverride.namingTheFlag {
+                try await assign(dueOn: dueOn, recurrence: recurrence, riskOverrideReason: riskOverrideReason)
+            }
+        }
+
+        private func assign(
+            dueOn: CalendarDate,
+            recurrence: HomeworkService.Recurrence,
+            riskOverrideReason: String?
+        ) async throws {
             try await Clinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let id = try await HomeworkService(pool: clinic.pool, keys: clinic.keys).assign(

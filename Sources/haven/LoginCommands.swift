@@ -34,6 +34,8 @@ struct LoginCommand: AsyncParsableCommand {
     var databaseURL: String?
 
     func run() async throws {
+        // Refuse a config directory that is not private before a session exists to be kept in it.
+        _ = try SessionFile.privateDirectory()
         let email = try self.email ?? prompt("Email: ")
         let password = try readPassword()
         let logger = CommandLogging.logger()

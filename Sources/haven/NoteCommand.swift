@@ -27,7 +27,27 @@ struct NoteCommand: AsyncParsableCommand {
         @Option(help: "Tango moves, comma-separated.") var tango: String?
         @Option(help: "Change events, comma-separated (e.g. cycle_deescalated).") var events: String?
         @Option(help: "Risk level: none, low, moderate or high.") var risk: String?
-        @Option(help: "Risk detail (sealed).") var riskDetail: String?
+        @Option(
+            help: ArgumentHelp("Read the risk detail (sealed) from a file ('-' for stdin).", valueName: "path")
+        )
+        var riskDetailFile: String?
+        @Option(name: .customLong("risk-detail"), help: .private) var riskDetailInline: String?
+
+        /// Refuses `--risk-detail TEXT`, and a risk detail from stdin when the note's text comes from
+        /// stdin too; call before reading anything.
+        func checkTextSources(bodyReadsStandardInput: Bool) throws {
+            try TextInputOptions.refuseOnCommandLine(
+                riskDetailInline,
+                flag: "--risk-detail",
+                instead: "--risk-detail-file PATH ('-' for stdin)"
+            )
+            if riskDetailFile == "-" && bodyReadsStandardInput {
+                throw UserError(
+                    message:
+                        "--risk-detail-file: the note's text already comes from stdin; give the risk detail in a file (or the text with --file PATH)"
+                )
+            }
+        }
 
         /// `base` with the options given applied.
         func apply(to base: NoteService.Draft, clinic: Clinic) async throws -> NoteService.Draft {
@@ -39,7 +59,9 @@ struct NoteCommand: AsyncParsableCommand {
             if let tango { draft.tangoMoves = try list(tango).map(TangoMove.parse) }
             if let events { draft.changeEvents = try list(events).map(ChangeEvent.parse) }
             if let risk { draft.riskLevel = try RiskLevel.parse(risk) }
-            if let riskDetail { draft.riskDetail = riskDetail }
+            if let riskDetailFile {
+                draft.riskDetail = try TextInputOptions.read(file: riskDetailFile, template: "", what: "risk detail")
+            }
             return draft
         }
 
@@ -73,6 +95,7 @@ struct NoteCommand: AsyncParsableCommand {
             guard fields.stage != nil, fields.step != nil else {
                 throw UserError(message: "--stage and --step are required for a new note")
             }
+            try fields.checkTextSources(bodyReadsStandardInput: input.readsStandardInput)
             let body = try input.read(template: NoteCommand.template, what: "note")
             try await KeptText.guarding(body, kind: "note") {
                 try await Clinic.with(options) { clinic in
@@ -109,6 +132,7 @@ struct NoteCommand: AsyncParsableCommand {
         @Flag(help: "Keep the text as it is; change only the fields given.") var keepText = false
 
         func run() async throws {
+            try fields.checkTextSources(bodyReadsStandardInput: !keepText && input.readsStandardInput)
             try await Clinic.with(options) { clinic in
                 let notes = NoteService(pool: clinic.pool, keys: clinic.keys)
                 let noteID = try await clinic.resolve(id, as: .note)
@@ -165,15 +189,30 @@ struct NoteCommand: AsyncParsableCommand {
     struct Addend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an addendum to a signed note (a correction or late entry).",
-            discussion: "Example:\n  haven note addend 9c41e2b7 --reason \"Late entry\" --file addendum.txt"
+            discussion: """
+                The reason comes from --reason-file (a file, or '-' for stdin), else from stdin, or from \
+                $EDITOR at a terminal; the text from --file, stdin or $EDITOR. Only one of them can be stdin.
+
+                Example:
+                  haven note addend 9c41e2b7 --reason-file reason.txt --file addendum.txt
+                  echo "Late entry" | haven note addend 9c41e2b7 --file addendum.txt
+                """
         )
 
         @OptionGroup var options: ClinicalOptions
         @Argument(help: "Note id or prefix.") var id: String
-        @Option(help: "Why the addendum is made (sealed).") var reason: String
+        @OptionGroup var reason: ReasonOptions
         @OptionGroup var input: TextInputOptions
 
+        static let reasonTemplate = """
+
+
+            # Why is this addendum made (e.g. late entry, correction)? Lines starting with '#' are ignored.
+            """
+
         func run() async throws {
+            try reason.refuseOnCommandLine()
+            let reason = try reason.read(template: Self.reasonTemplate, besides: input)
             let text = try input.read(template: NoteCommand.template, what: "addendum")
             try await KeptText.guarding(text, kind: "addendum") {
                 try await Clinic.with(options) { clinic in

@@ -26,11 +26,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ClinicalOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Port to listen on (1-65535).") var port = 8080
     @Flag(help: "Allow a non-loopback address without TLS in front (not for production).") var allowPlainHttp = false
     @Option(help: "Minutes of inactivity after which a token stops working.") var idleMinutes = 15
     @Option(help: "Hours after which a token stops working regardless.") var lifetimeHours = 12
-    @Option(help: "Connections to the database.") var connections = 8
+    @Option(help: "Connections to the database (1-500).") var connections = 8
 
     func run() async throws {
         let loopback = ["127.0.0.1", "::1", "localhost"].contains(host)
@@ -40,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
                     "refusing to serve plain HTTP on \(host); put TLS in front (docs/operations.md) and pass --allow-plain-http"
             )
         }
+        try Self.validate(port: port, connections: connections)
         guard (1...1440).contains(idleMinutes), (1...168).contains(lifetimeHours) else {
             throw UserError(message: "--idle-minutes must be 1 to 1440 and --lifetime-hours 1 to 168")
         }
@@ -68,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let app = Application(
             router: api.router(),
+            server: HavenAPI.server(),
             configuration: .init(address: .hostname(host, port: port), serverName: "haven"),
             onServerRunning: { _ in logger.info("serving", metadata: ["address": "\(host):\(port)"]) },
             logger: logger
@@ -80,6 +82,23 @@ struct ServeCommand: AsyncParsableCommand {
         }
         await pool.close()
     }
+
+    /// Refuses a port outside TCP's range (the kernel would take it modulo 65536) and a pool that
+    /// could never hand out a connection.
+    static func validate(port: Int, connections: Int) throws {
+        guard (1...65535).contains(port) else {
+            throw UserError(message: "--port must be 1 to 65535 (e.g. --port 8080)")
+        }
+        guard (1...maximumConnections).contains(connections) else {
+            throw UserError(
+                message:
+                    "--connections must be 1 to \(maximumConnections) (database connections; the server's max_connections bounds it)"
+            )
+        }
+    }
+
+    /// The largest database pool `--connections` asks for.
+    static let maximumConnections = 500
 
     /// What keeps the service from being ready: the database, pending migrations, the master key.
     static func readiness(pool: ConnectionPool, keys: KeyManager) async -> [String] {

@@ -34,7 +34,8 @@ struct SessionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Schedule a session (you are its counselor).",
             discussion: """
-                A conjoint session for a couple with an open high-risk flag needs --risk-override-reason.
+                A conjoint session for a couple with an open high-risk flag needs \
+                --risk-override-reason-file (a file, or '-' for stdin).
 
                 Example:
                   haven session schedule --couple 3f2a91c0 --at 2026-11-24T15:00 --minutes 50 --format video
@@ -46,10 +47,16 @@ struct SessionCommand: AsyncParsableCommand {
         @Option(help: "Start, ISO 8601 (practice time unless an offset or Z is given).") var at: String
         @Option(help: "Length in minutes (5-480).") var minutes = 50
         @Option(help: "in_person, video or phone.") var format = "in_person"
-        @Option(help: "Why a conjoint session goes ahead despite an open high-risk flag (sealed, audited).")
-        var riskOverrideReason: String?
+        @OptionGroup var riskOverride: RiskOverrideOptions
 
         func run() async throws {
+            let riskOverrideReason = try riskOverride.read()
+            try await riskOverride.namingTheFlag {
+                try await schedule(riskOverrideReason: riskOverrideReason)
+            }
+        }
+
+        private func schedule(riskOverrideReason: String?) async throws {
             try await Clinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let id = try await SessionService(pool: clinic.pool, keys: clinic.keys).schedule(

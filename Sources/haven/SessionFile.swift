@@ -22,8 +22,58 @@ struct SessionFile: Codable {
 
     static var url: URL { directory.appendingPathComponent("session.json") }
 
+    /// `url`, once `privateDirectory()` has checked its directory.
+    private static func checkedURL() throws -> URL {
+        try privateDirectory().appendingPathComponent(url.lastPathComponent)
+    }
+
+    /// The config directory, checked before anything in it is read or written: one that exists but
+    /// belongs to another user is refused (they could read or replace the session); one of ours that
+    /// others may enter is tightened to 0700, with a note on stderr. A missing one is left to be
+    /// created (0700) by the first write.
+    ///
+    /// - Throws: `UserError` naming the directory and what to do.
+    static func privateDirectory() throws -> URL {
+        let directory = directory
+        var status = stat()
+        guard stat(directory.path, &status) == 0 else {
+            guard errno == ENOENT else {
+                throw UserError(message: "cannot use \(directory.path): \(String(cString: strerror(errno)))")
+            }
+            return directory
+        }
+        guard status.st_mode & mode_t(S_IFMT) == mode_t(S_IFDIR) else {
+            throw UserError(
+                message: "\(directory.path) is not a directory; set HAVEN_CONFIG_DIR to a private directory"
+            )
+        }
+        guard status.st_uid == geteuid() else {
+            throw UserError(
+                message:
+                    "\(directory.path) belongs to another user; set HAVEN_CONFIG_DIR to a directory of your own (mode 0700)"
+            )
+        }
+        let mode = status.st_mode & 0o777
+        if mode & 0o077 != 0 {
+            guard chmod(directory.path, 0o700) == 0 else {
+                throw UserError(
+                    message:
+                        "\(directory.path) is open to other users (mode \(String(mode, radix: 8))) and cannot be tightened: \(String(cString: strerror(errno))); run 'chmod 700 \(directory.path)'"
+                )
+            }
+            FileHandle.standardError.write(
+                Data(
+                    "haven: \(directory.path) was open to other users (mode \(String(mode, radix: 8))); it is now 0700\n"
+                        .utf8
+                )
+            )
+        }
+        return directory
+    }
+
     /// The stored session, or nil when nobody is signed in.
     static func load() throws -> SessionFile? {
+        let url = try checkedURL()
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         do {
             let decoder = JSONDecoder()
@@ -38,7 +88,7 @@ struct SessionFile: Codable {
     func save() throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        try PrivateFile.write(try encoder.encode(self), to: Self.url)
+        try PrivateFile.write(try encoder.encode(self), to: try Self.checkedURL())
     }
 
     /// Forgets the stored session.

@@ -70,7 +70,8 @@ enum KeptText {
     /// Saves `text` under the config directory's `unsaved/` with mode 0600 and returns the path.
     static func keep(_ text: String, kind: String) -> String? {
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        let url = SessionFile.directory.appendingPathComponent("unsaved")
+        guard let directory = try? SessionFile.privateDirectory() else { return nil }
+        let url = directory.appendingPathComponent("unsaved")
             .appendingPathComponent("\(kind)-\(stamp)-\(UUID().uuidString.prefix(8)).txt")
         do {
             try PrivateFile.write(Data(text.utf8), to: url)

@@ -79,14 +79,11 @@ struct CLIOperatorTests {
             try f.ok(["login", "--email", "kim@harbor.example", "--password-stdin"], stdin: password)
             let outside = try f.cli.run(["couple", "show", couple])
             #expect(outside.status == 1 && outside.stderr.contains("no couple"))
-            let short = try f.cli.run(["break-glass", "open", "--couple", couple, "--reason", "urgent"])
-            #expect(short.status == 1 && short.stderr.contains("reason"))
+            let short = try f.cli.run(["break-glass", "open", "--couple", couple], stdin: "urgent")
+            #expect(short.status == 1 && short.stderr.contains("reason: "))
             let grant = try f.ok(
-                [
-                    "break-glass", "open", "--couple", couple, "--reason",
-                    "Fictional: client in crisis, counselor away",
-                    "--minutes", "30",
-                ]
+                ["break-glass", "open", "--couple", couple, "--reason-file", "-", "--minutes", "30"],
+                stdin: "Fictional: client in crisis, counselor away"
             )
             #expect(grant.contains("open until"))
             #expect(try f.ok(["couple", "show", couple, "--break-glass"]).contains("Fictional"))

@@ -121,7 +121,9 @@ struct CLITests {
             #expect(try f.ok(["note", "sign", note]).contains("content hash"))
             let signedEdit = try f.cli.run(["note", "edit", note], stdin: "changed")
             #expect(signedEdit.status == 1 && signedEdit.stderr.contains("haven note addend \(note.prefix(8))"))
-            try f.ok(["note", "addend", note, "--reason", "Late entry"], stdin: "Fictional: partner B joined late.")
+            let reasonFile = f.directory + "/reason.txt"
+            try "Late entry\n".write(toFile: reasonFile, atomically: true, encoding: .utf8)
+            try f.ok(["note", "addend", note, "--reason-file", reasonFile], stdin: "Fictional: partner B joined late.")
             let after = try f.json(["note", "show", note], as: NoteView.self)
             #expect(after.state == "signed" && after.addenda.map(\.reason) == ["Late entry"])
             #expect(try f.json(["note", "list", "--couple", couple], as: [Line].self).map(\.state) == ["signed"])

@@ -172,4 +172,57 @@ struct ExportTests {
             #expect(denied.map(\.entry.outcome) == [.denied, .denied])
         }
     }
+
+    @Test func aValueThatFailsToOpenIsReportedAndTheRestIsExported() async throws {
+        try await ClinicSetup.with { setup in
+            let chart = try await Self.fill(setup)
+            // Damage A's own homework response and cycle map: one bit of each value's tag.
+            let damaged = try await setup.fixture.owner.withConnection { connection in
+                let response = try await connection.query(
+                    """
+                    UPDATE homework_responses SET response = set_byte(response, length(response) - 1,
+                                                                    get_byte(response, length(response) - 1) # 1)
+                    WHERE partner_id = \(chart.a) RETURNING id
+                    """
+                ).singleRow()?.decode(0, as: UUID.self)
+                let map = try await connection.query(
+                    """
+                    UPDATE cycle_maps SET map = set_byte(map, length(map) - 1, get_byte(map, length(map) - 1) # 1)
+                    WHERE partner_id = \(chart.a) RETURNING id
+                    """
+                ).singleRow()?.decode(0, as: UUID.self)
+                return [try #require(response), try #require(map)]
+            }
+            let export = try await ExportService(pool: setup.fixture.app, keys: setup.keys)
+                .exportClient(chart.a, actor: setup.counselorA)
+            #expect(
+                export.unreadableValues == [
+                    .init(
+                        table: "homework_responses",
+                        column: "response",
+                        rowID: damaged[0].uuidString.lowercased(),
+                        reason: "sealed value failed authentication"
+                    ),
+                    .init(
+                        table: "cycle_maps",
+                        column: "map",
+                        rowID: damaged[1].uuidString.lowercased(),
+                        reason: "sealed value failed authentication"
+                    ),
+                ]
+            )
+            let responses = export.homework.flatMap(\.responses)
+            #expect(responses.first { $0.id == damaged[0] }.map { $0.text == nil } == true)
+            #expect(export.cycleMaps.count == 1 && export.cycleMaps[0].map == nil)
+            let json = String(decoding: try ClientExport.encoder.encode(export), as: UTF8.self)
+            for present in [
+                "CONJOINT-NOTE-SENTINEL", "ADDENDUM-BODY-SENTINEL", "B-SHARED-SENTINEL", "unreadableValues",
+            ] {
+                #expect(json.contains(present), "missing \(present)")
+            }
+            #expect(!json.contains("A-RESPONSE-SENTINEL") && !json.contains("A-CYCLE-SENTINEL"))
+            let decoded = try ClientExport.decoder.decode(ClientExport.self, from: Data(json.utf8))
+            #expect(decoded.unreadableValues == export.unreadableValues && decoded.cycleMaps[0].map == nil)
+        }
+    }
 }
