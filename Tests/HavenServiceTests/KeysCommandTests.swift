@@ -117,11 +117,26 @@ struct KeysCommandTests {
             let run = try OperatorRun(ring: setup.keys.ring, configuration: owner.configuration)
             defer { run.remove() }
             let arguments = ["keys", "rotate-data", "--all", "--batch-size", "1"]
-            // Kill as the 1st, 3rd and 5th chart's rotation starts: right after its new key, and
-            // (each later run resuming the pending chart first) part-way through re-encryption.
-            for (round, started) in [1, 3, 5].enumerated() {
+            let originalKeys = try await setup.keys.status(pool: owner).dataKeys.map(\.id)
+            /// Signed-note and addendum bodies already under a new key (7 per chart).
+            @Sendable func moved() async throws -> Int {
+                try await owner.query(
+                    """
+                    SELECT (SELECT count(*) FROM progress_notes WHERE body_key_id <> ALL(\(originalKeys)))
+                         + (SELECT count(*) FROM note_addenda WHERE body_key_id <> ALL(\(originalKeys)))
+                    """
+                )[0].decode(0, as: Int.self)
+            }
+            // Kill part-way through the 1st chart's addenda, part-way through the 3rd chart (after a run
+            // that resumed the 1st and did the 2nd), and right after the 5th chart's new key.
+            let killPoints: [@Sendable () async throws -> Bool] = [
+                { try await moved() >= 3 },
+                { try await moved() >= 2 * 7 + 3 },
+                { try await Self.rotationsStarted(owner) >= 5 },
+            ]
+            for (round, condition) in killPoints.enumerated() {
                 let pid = run.spawn(arguments, output: "run\(round)")
-                let killed = try await run.stop(pid, when: { try await Self.rotationsStarted(owner) >= started })
+                let killed = try await run.stop(pid, when: condition)
                 #expect(killed, "run \(round) finished before it could be killed: \(run.log("run\(round)"))")
                 try await expectIntact("after kill \(round)")
                 let status = try run.run(["keys", "status", "--json"])
