@@ -83,18 +83,47 @@ extension KeyManager {
         public var skipped = 0
         /// Values that failed to open (corrupted or moved); left as they are. `keys verify` lists them.
         public var unreadable = 0
+        /// Where each unreadable value is.
+        public var unreadableValues: [RotationFailure] = []
+        /// Subjects whose pass stopped on an error (the batch at fault rolled back; the subject stays
+        /// pending, its values readable under the retired key); the run went on with the others.
+        public var failedSubjects: [RotationFailure] = []
         /// Subjects left alone because they were shredded (or re-keyed) while the rotation ran.
         public var abandoned = 0
+        /// Subjects an interrupted rotation of every subject had already finished (not rotated again).
+        public var alreadyRotated = 0
         /// Values still under retired keys when the pass ended (unreadable ones, or written under the
         /// old key while the pass ran); the next rotation moves them.
         public var leftOnRetiredKeys = 0
+    }
+
+    /// A subject, or one of its values, that a rotation could not move: ids and names only, never a
+    /// value.
+    public struct RotationFailure: Sendable, Equatable, CustomStringConvertible {
+        /// The subject, as `kind:id`.
+        public var subject: String
+        /// Where it stopped, when a value was at fault.
+        public var table: String?
+        public var column: String?
+        public var rowID: String?
+        /// The kind of error: a SQLSTATE and constraint, or a sealing error's kind.
+        public var reason: String
+
+        public var description: String {
+            let place = table.map { table in
+                " at \(table).\(column ?? "?")" + (rowID.map { " row \($0)" } ?? "")
+            }
+            return "\(subject)\(place ?? ""): \(reason)"
+        }
     }
 
     /// Gives a subject (or every subject) a new data key, then re-encrypts its values under it, in
     /// batches, each batch its own transaction. Online: writers keep working (new writes use the new
     /// key). Resumable: a subject whose rotation was interrupted (its retired key is still marked
     /// pending) is finished without creating another key; nothing is unreadable in between, since
-    /// retired keys still open their values. A subject shredded meanwhile is left alone.
+    /// retired keys still open their values. A subject shredded meanwhile is left alone. A subject
+    /// whose pass fails (a database refusal, say) is reported in `failedSubjects` and the run goes on
+    /// with the next; only a lost database stops the run.
     ///
     /// - Parameters:
     ///   - subject: one subject, or `nil` for every subject with a key.
@@ -115,95 +144,185 @@ extension KeyManager {
             }
         }
         let columns = try await pool.withConnection { try await KeyStore.sealedColumns(on: $0) }
+        // Rotating every subject resumes an unfinished run: subjects it already re-keyed are done.
+        let since =
+            subject == nil
+            ? try await pool.transaction { try await KeyStore.beginRotationOfAll(source: source, on: $0) } : nil
         var report = DataRotationReport()
         var budget = maxBatches
         for (practiceID, subject) in subjects {
             let relevant = columns.filter { $0.subjectKind == nil || $0.subjectKind == subject.kind }
-            let pending = try await pool.withConnection { connection in
-                try await KeyStore.hasPendingRotation(practiceID: practiceID, subject: subject, on: connection)
-            }
-            if !pending {
-                try await pool.transaction { connection in
-                    var keyIDs: [UUID] = []
-                    if let active = try await KeyStore.activeKey(
-                        practiceID: practiceID,
-                        subject: subject,
-                        on: connection
-                    ) {
-                        try await KeyStore.retireActiveKey(id: active.id, on: connection)
-                        self.activeKeys.remove(subject: subject)
-                        keyIDs.append(active.id)
-                    }
-                    keyIDs.append(try await self.activeKey(practiceID: practiceID, subject: subject, on: connection).id)
-                    try await KeyStore.recordEvent(
-                        action: "rotate-data",
-                        practiceID: practiceID,
-                        subject: subject,
-                        keyIDs: keyIDs,
-                        source: source,
-                        on: connection
+            do {
+                let more = try await rotateSubject(
+                    subject,
+                    practiceID: practiceID,
+                    columns: relevant,
+                    pool: pool,
+                    batchSize: batchSize,
+                    rotatedSince: since,
+                    budget: &budget,
+                    report: &report,
+                    source: source
+                )
+                if !more { return report }
+            } catch let stop as RotationStop {
+                report.failedSubjects.append(
+                    RotationFailure(
+                        subject: subject.description,
+                        table: stop.column.table,
+                        column: stop.column.column,
+                        rowID: stop.rowID,
+                        reason: Self.reason(stop.error)
                     )
-                }
-                report.newKeys += 1
-            }
-            let keys = try await pool.withConnection { try await KeyStore.dataKeys(subject: subject, on: $0) }
-                .filter { $0.practiceID == practiceID }
-            guard let target = keys.first(where: { $0.state == .active }) else {
-                report.abandoned += 1
-                continue
-            }
-            let sources = keys.filter { $0.state == .retired }.map(\.id)
-            var finished = true
-            subjectLoop: for sourceKey in sources {
-                for column in relevant {
-                    var cursor: String?
-                    while true {
-                        if let remaining = budget, remaining <= 0 { return report }
-                        let after = cursor
-                        let batch = try await pool.transaction { connection in
-                            try await self.reencryptBatch(
-                                column: column,
-                                from: sourceKey,
-                                to: target.id,
-                                after: after,
-                                limit: batchSize,
-                                on: connection
-                            )
-                        }
-                        guard let batch else {
-                            report.abandoned += 1
-                            finished = false
-                            break subjectLoop
-                        }
-                        report.reencrypted += batch.moved
-                        report.skipped += batch.skipped
-                        report.unreadable += batch.unreadable
-                        guard let last = batch.lastRowID else { break }
-                        // Only batches that found values count towards `maxBatches`.
-                        budget = budget.map { $0 - 1 }
-                        cursor = last
-                    }
-                }
-            }
-            guard finished else { continue }
-            report.leftOnRetiredKeys += try await pool.transaction { connection in
-                try await KeyStore.finishRotation(practiceID: practiceID, subject: subject, on: connection)
-                var left = 0
-                for sourceKey in sources {
-                    for column in relevant {
-                        left += try await KeyStore.valueCounts(in: column, on: connection)[sourceKey] ?? 0
-                    }
-                }
-                return left
+                )
+            } catch let error where !Self.stopsTheRun(error) {
+                report.failedSubjects.append(RotationFailure(subject: subject.description, reason: Self.reason(error)))
             }
         }
+        if subject == nil, report.failedSubjects.isEmpty {
+            try await pool.transaction { try await KeyStore.finishRotationOfAll(source: source, on: $0) }
+        }
         return report
+    }
+
+    /// One subject's rotation; a subject whose active key is from `rotatedSince` on is done already.
+    /// Returns `false` when `budget` ran out.
+    private func rotateSubject(
+        _ subject: KeySubject,
+        practiceID: UUID,
+        columns relevant: [SealedColumn],
+        pool: ConnectionPool,
+        batchSize: Int,
+        rotatedSince: Date?,
+        budget: inout Int?,
+        report: inout DataRotationReport,
+        source: String
+    ) async throws -> Bool {
+        let pending = try await pool.withConnection { connection in
+            try await KeyStore.hasPendingRotation(practiceID: practiceID, subject: subject, on: connection)
+        }
+        if !pending {
+            if let rotatedSince,
+                let active = try await pool.withConnection({ connection in
+                    try await KeyStore.activeKey(practiceID: practiceID, subject: subject, on: connection)
+                }), active.createdAt >= rotatedSince
+            {
+                report.alreadyRotated += 1
+                return true
+            }
+            try await pool.transaction { connection in
+                var keyIDs: [UUID] = []
+                if let active = try await KeyStore.activeKey(
+                    practiceID: practiceID,
+                    subject: subject,
+                    on: connection
+                ) {
+                    try await KeyStore.retireActiveKey(id: active.id, on: connection)
+                    self.activeKeys.remove(subject: subject)
+                    keyIDs.append(active.id)
+                }
+                keyIDs.append(try await self.activeKey(practiceID: practiceID, subject: subject, on: connection).id)
+                try await KeyStore.recordEvent(
+                    action: "rotate-data",
+                    practiceID: practiceID,
+                    subject: subject,
+                    keyIDs: keyIDs,
+                    source: source,
+                    on: connection
+                )
+            }
+            report.newKeys += 1
+        }
+        let keys = try await pool.withConnection { try await KeyStore.dataKeys(subject: subject, on: $0) }
+            .filter { $0.practiceID == practiceID }
+        guard let target = keys.first(where: { $0.state == .active }) else {
+            report.abandoned += 1
+            return true
+        }
+        let sources = keys.filter { $0.state == .retired }.map(\.id)
+        for sourceKey in sources {
+            for column in relevant {
+                var cursor: String?
+                while true {
+                    if let remaining = budget, remaining <= 0 { return false }
+                    let after = cursor
+                    let batch = try await pool.transaction { connection in
+                        try await self.reencryptBatch(
+                            column: column,
+                            from: sourceKey,
+                            to: target.id,
+                            after: after,
+                            limit: batchSize,
+                            on: connection
+                        )
+                    }
+                    guard let batch else {
+                        report.abandoned += 1
+                        return true
+                    }
+                    report.reencrypted += batch.moved
+                    report.skipped += batch.skipped
+                    report.unreadable += batch.unreadable.count
+                    report.unreadableValues += batch.unreadable.map {
+                        RotationFailure(
+                            subject: subject.description,
+                            table: column.table,
+                            column: column.column,
+                            rowID: $0.rowID,
+                            reason: $0.reason
+                        )
+                    }
+                    guard let last = batch.lastRowID else { break }
+                    // Only batches that found values count towards `maxBatches`.
+                    budget = budget.map { $0 - 1 }
+                    cursor = last
+                }
+            }
+        }
+        report.leftOnRetiredKeys += try await pool.transaction { connection in
+            try await KeyStore.finishRotation(practiceID: practiceID, subject: subject, on: connection)
+            var left = 0
+            for sourceKey in sources {
+                for column in relevant {
+                    left += try await KeyStore.valueCounts(in: column, on: connection)[sourceKey] ?? 0
+                }
+            }
+            return left
+        }
+        return true
+    }
+
+    /// A value whose re-encryption the database refused; its batch rolled back.
+    private struct RotationStop: Error {
+        var column: SealedColumn
+        var rowID: String
+        var error: any Error
+    }
+
+    /// Errors that end the whole run rather than one subject's pass: the database is gone.
+    private static func stopsTheRun(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError else { return error is CancellationError }
+        return [.connectionFailed, .connectionLost, .connectionClosed, .poolClosed, .poolTimeout].contains(error.code)
+    }
+
+    /// What went wrong, in ids and names only: the SQLSTATE and constraint, or the sealing error's kind.
+    private static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as PostgresError:
+            let details = [error.sqlState.map { "SQLSTATE \($0)" }, error.constraint.map { "constraint \($0)" }]
+                .compactMap { $0 }
+            return "\(error.code)" + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))")
+        case let error as SealingError:
+            return error.kind.rawValue
+        default:
+            return "unexpected error (\(type(of: error)))"
+        }
     }
 
     private struct Batch: Sendable {
         var moved = 0
         var skipped = 0
-        var unreadable = 0
+        var unreadable: [(rowID: String, reason: String)] = []
         /// The last row id seen, or `nil` when the column has no more values under the old key.
         var lastRowID: String?
     }
@@ -237,13 +356,19 @@ extension KeyManager {
             var plaintext: [UInt8]
             do {
                 plaintext = try Sealer.open(value.sealed, context: context) { _ in old }
-            } catch is SealingError {
-                batch.unreadable += 1
+            } catch let error as SealingError {
+                batch.unreadable.append((value.rowID, error.kind.rawValue))
                 continue
             }
             defer { wipe(&plaintext) }
             let resealed = try Sealer.seal(plaintext, with: new, context: context)
-            if try await KeyStore.replace(value, in: column, with: resealed, keyID: target, on: connection) {
+            let replaced: Bool
+            do {
+                replaced = try await KeyStore.replace(value, in: column, with: resealed, keyID: target, on: connection)
+            } catch let error where !Self.stopsTheRun(error) {
+                throw RotationStop(column: column, rowID: value.rowID, error: error)
+            }
+            if replaced {
                 batch.moved += 1
             } else {
                 batch.skipped += 1
@@ -346,6 +471,18 @@ extension KeyManager {
         public var masterKeyVersion: Int?
         public var values: Int
         public var createdAt: Date
+        /// A retired key whose subject's rotation was interrupted or failed (`rotate-data` resumes it).
+        public var rotationPending: Bool
+    }
+
+    /// A subject a rotation has not finished with: values still under its retired keys.
+    public struct UnfinishedRotation: Sendable, Equatable {
+        public var subject: String
+        /// Values its retired keys still protect.
+        public var values: Int
+        /// Whether its rotation was interrupted or failed (rather than values written under the old
+        /// key while the pass ran).
+        public var pending: Bool
     }
 
     /// Master key versions, floors, and every data key with how many values it protects.
@@ -359,6 +496,22 @@ extension KeyManager {
             lhs.dataKeys == rhs.dataKeys && lhs.minimumMasterKeyVersion == rhs.minimumMasterKeyVersion
                 && lhs.masterKeyVersions.map(\.version) == rhs.masterKeyVersions.map(\.version)
         }
+
+        /// Subjects with values left under retired keys, or a rotation still pending, oldest key first.
+        public var unfinishedRotations: [UnfinishedRotation] {
+            var result: [UnfinishedRotation] = []
+            for key in dataKeys where key.state == "retired" && (key.values > 0 || key.rotationPending) {
+                if let index = result.firstIndex(where: { $0.subject == key.subject }) {
+                    result[index].values += key.values
+                    result[index].pending = result[index].pending || key.rotationPending
+                } else {
+                    result.append(
+                        UnfinishedRotation(subject: key.subject, values: key.values, pending: key.rotationPending)
+                    )
+                }
+            }
+            return result
+        }
     }
 
     /// The keyring's state, for `haven keys status`.
@@ -370,6 +523,7 @@ extension KeyManager {
             for column in try await KeyStore.sealedColumns(on: connection) {
                 counts.merge(try await KeyStore.valueCounts(in: column, on: connection)) { $0 + $1 }
             }
+            let pending = try await KeyStore.pendingRotationKeyIDs(on: connection)
             let keys = try await KeyStore.dataKeys(on: connection).map { record in
                 KeyStatus(
                     id: record.id,
@@ -377,7 +531,8 @@ extension KeyManager {
                     state: record.state.rawValue,
                     masterKeyVersion: record.masterKeyVersion,
                     values: counts[record.id] ?? 0,
-                    createdAt: record.createdAt
+                    createdAt: record.createdAt,
+                    rotationPending: pending.contains(record.id)
                 )
             }
             return Status(

@@ -44,6 +44,38 @@ extension KeyStore {
         )
     }
 
+    /// Starts a rotation of every subject, or finds the one a killed or failed run left unfinished.
+    /// Returns when it started: subjects whose active key is newer were rotated by it already.
+    public static func beginRotationOfAll(source: String, on connection: PostgresConnection) async throws -> Date {
+        try await connection.execute("SELECT pg_advisory_xact_lock(8, 0)")
+        let last = try await connection.query(
+            """
+            SELECT action, occurred_at FROM key_events WHERE action IN ('rotate-data-all', 'rotate-data-all-done')
+            ORDER BY id DESC LIMIT 1
+            """
+        ).singleRow().map { try $0.decode((String, Date).self) }
+        if let last, last.0 == "rotate-data-all" { return last.1 }
+        return try await connection.query(
+            "INSERT INTO key_events (action, source) VALUES ('rotate-data-all', \(source)) RETURNING occurred_at"
+        )[0].decode(0, as: Date.self)
+    }
+
+    /// Records that the rotation of every subject has finished; the next one starts afresh.
+    public static func finishRotationOfAll(source: String, on connection: PostgresConnection) async throws {
+        try await connection.execute(
+            "INSERT INTO key_events (action, source) VALUES ('rotate-data-all-done', \(source))"
+        )
+    }
+
+    /// The retired keys whose subject's rotation has not finished.
+    public static func pendingRotationKeyIDs(on connection: PostgresConnection) async throws -> Set<UUID> {
+        Set(
+            try await connection.query("SELECT id FROM data_keys WHERE rotation_pending").map {
+                try $0.decode(0, as: UUID.self)
+            }
+        )
+    }
+
     /// Locks keys' rows against a concurrent shred until the transaction ends; returns their states.
     public static func lockKeyStates(_ ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: String] {
         var states: [UUID: String] = [:]

@@ -9,8 +9,8 @@ import Sealing
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "List, verify and export the head of the audit log (operators).",
-        subcommands: [List.self, Verify.self, Head.self]
+        abstract: "List and verify the audit log; export and check its head (operators).",
+        subcommands: [List.self, Verify.self, Head.self, Checkpoint.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -89,26 +89,108 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the practice's hash chain; name the first broken link.",
-            discussion: "Exit status 0 when intact, 2 when broken.\n\nExample:\n  haven audit verify"
+            discussion: """
+                With --checkpoint FILE (written by 'haven audit checkpoint'), also checks the file's MAC \
+                with the master key and that the chain still holds the head it records: entries deleted \
+                from the end, or a chain rewritten with every hash recomputed, fail. The practice is \
+                the checkpoint's unless --practice names it.
+
+                Exit status 0 when intact, 2 when broken (or the checkpoint is not authentic).
+
+                Example:
+                  haven audit verify
+                  haven audit verify --checkpoint /secure/offsite/haven-audit-2026-12-01.json
+                """
         )
 
         @OptionGroup var database: OwnerDatabaseOptions
         @OptionGroup var practice: StaffCommand.PracticeOption
+        @OptionGroup var keys: MasterKeyOptions
+
+        @Option(
+            help: ArgumentHelp(
+                "A checkpoint file from 'haven audit checkpoint' to check the chain against.",
+                valueName: "file"
+            )
+        )
+        var checkpoint: String?
 
         func run() async throws {
+            if let checkpoint {
+                try await verify(against: checkpoint)
+                return
+            }
             try await Operator.with(database) { op in
                 let practiceID = try await op.practice(practice.practice)
                 let result = try await op.pool.withConnection {
                     try await AuditStore.verify(practiceID: practiceID, on: $0)
                 }
                 if let broken = result.firstBreak {
-                    FileHandle.standardError.write(Data("haven: the audit chain is broken: \(broken)\n".utf8))
+                    standardError("haven: the audit chain is broken: \(broken)")
                     throw ExitCode(2)
                 }
                 let head = result.head.map {
                     "head seq \($0.seq), hash \(Hex.encode($0.hash))"
                 }
                 print("Intact: \(result.count) entries; \(head ?? "empty").")
+            }
+        }
+
+        private func verify(against path: String) async throws {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw UserError(message: "--checkpoint: cannot read \(path) (it does not exist or is not accessible)")
+            }
+            let checkpoint: AuditCheckpoint
+            do {
+                checkpoint = try AuditCheckpoint(fileData: data)
+            } catch {
+                standardError("haven: --checkpoint \(path): \(AuditCheckpointError.unreadable)")
+                throw ExitCode(2)
+            }
+            let finding = try await KeyContext.with(database: database, keys: keys) { context in
+                let op = Operator(pool: context.pool)
+                if let named = practice.practice, try await op.practice(named) != checkpoint.practiceID {
+                    throw UserError(
+                        message:
+                            "--practice: the checkpoint \(path) is of practice \(full(checkpoint.practiceID)), not this one"
+                    )
+                }
+                do {
+                    guard try checkpoint.isAuthentic(ring: context.manager.ring) else {
+                        standardError(
+                            "haven: the checkpoint \(path) is not authentic: its MAC does not match under master key "
+                                + "version \(checkpoint.masterKeyVersion) (altered, or not made with this master key); "
+                                + "do not trust it, and compare the chain with your other checkpoints"
+                        )
+                        throw ExitCode(2)
+                    }
+                } catch let error as AuditCheckpointError {
+                    throw UserError(message: "--checkpoint \(path): \(error)")
+                }
+                return try await context.pool.withConnection { try await checkpoint.check(on: $0) }
+            }
+            let taken = "the checkpoint \(path) (seq \(checkpoint.seq), taken \(checkpoint.takenAt))"
+            switch finding {
+            case .matches(let entries, let head):
+                let headText = head.map { "head seq \($0.seq), hash \(Hex.encode($0.hash))" } ?? "empty"
+                print("Intact: \(entries) entries; \(headText); holds \(taken).")
+            case .chainBroken(let broken):
+                standardError("haven: the audit chain is broken: \(broken)")
+                throw ExitCode(2)
+            case .tailMissing(let lastSeq):
+                standardError(
+                    "haven: the audit log ends at seq \(lastSeq) but \(taken) records more: entries "
+                        + "\(lastSeq + 1) to \(checkpoint.seq) were deleted; restore them from a backup and "
+                        + "investigate who had owner or superuser access"
+                )
+                throw ExitCode(2)
+            case .rewritten:
+                standardError(
+                    "haven: audit entry \(checkpoint.seq) does not match \(taken): the chain was rewritten "
+                        + "(entries edited and their hashes recomputed) at or before seq \(checkpoint.seq); "
+                        + "compare with a backup and investigate who had owner or superuser access"
+                )
+                throw ExitCode(2)
             }
         }
     }
@@ -155,4 +237,9 @@ struct AuditCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Prints one line to stderr (what `haven audit verify` found).
+private func standardError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

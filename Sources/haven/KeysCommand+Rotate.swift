@@ -57,7 +57,12 @@ extension KeysCommand {
             discussion: """
                 Online and resumable: runs in batches, each its own transaction, while the service \
                 keeps writing; if killed at any point, run it again to finish, with nothing lost or \
-                unreadable in between.
+                unreadable in between. Signed notes and addenda are re-encrypted too (their content \
+                never changes). A subject that fails is named (subject, table, column, row) and the run \
+                goes on with the others; exit status 2 if any subject failed, 1 if a value could not be \
+                opened. 'haven keys status' shows what is left. An --all run that was killed or had \
+                failures is resumed by the next --all run: subjects it already re-keyed are not rotated \
+                again.
 
                 Examples:
                   haven keys rotate-data --subject couple:3f2a91c0-...
@@ -107,6 +112,23 @@ extension KeysCommand {
                 "New data keys: \(report.newKeys). Values re-encrypted: \(report.reencrypted)"
                     + (report.skipped > 0 ? " (\(report.skipped) already rewritten by the service)." : ".")
             )
+            if report.alreadyRotated > 0 {
+                print("Resumed an unfinished run: \(report.alreadyRotated) subjects already had their new key.")
+            }
+            for value in report.unreadableValues {
+                FileHandle.standardError.write(Data("haven: could not open \(value); left as it is\n".utf8))
+            }
+            for failure in report.failedSubjects {
+                FileHandle.standardError.write(Data("haven: rotation of \(failure); the subject stays pending\n".utf8))
+            }
+            if !report.failedSubjects.isEmpty {
+                print(
+                    "\(report.failedSubjects.count) subjects could not be rotated (listed above); their values still open "
+                        + "under their retired keys. Fix the cause, then run 'haven keys rotate-data' again; "
+                        + "'haven keys status' shows what is left."
+                )
+                throw ExitCode(2)
+            }
             if report.unreadable > 0 {
                 print(
                     "\(report.unreadable) values could not be opened and were left as they are; run 'haven keys verify'."

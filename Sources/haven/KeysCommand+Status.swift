@@ -8,6 +8,9 @@ extension KeysCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show master key versions and every data key with the values it protects.",
             discussion: """
+                Ends with what a data-key rotation has left: subjects whose retired keys still protect \
+                values, or whose rotation was interrupted or failed (pending).
+
                 Example:
                   haven keys status --json
                 """
@@ -38,11 +41,18 @@ extension KeysCommand {
                         var masterKeyVersion: Int?
                         var values: Int
                         var createdAt: String
+                        var rotationPending: Bool
+                    }
+                    struct Unfinished: Encodable {
+                        var subject: String
+                        var values: Int
+                        var pending: Bool
                     }
                     var masterKeyVersions: [Version]
                     var minimumMasterKeyVersion: Int
                     var minimumFormatVersion: Int
                     var dataKeys: [Key]
+                    var unfinishedRotations: [Unfinished]
                 }
                 let output = Output(
                     masterKeyVersions: status.masterKeyVersions.map {
@@ -57,8 +67,12 @@ extension KeysCommand {
                             state: $0.state,
                             masterKeyVersion: $0.masterKeyVersion,
                             values: $0.values,
-                            createdAt: formatter.string(from: $0.createdAt)
+                            createdAt: formatter.string(from: $0.createdAt),
+                            rotationPending: $0.rotationPending
                         )
+                    },
+                    unfinishedRotations: status.unfinishedRotations.map {
+                        .init(subject: $0.subject, values: $0.values, pending: $0.pending)
                     }
                 )
                 let encoder = JSONEncoder()
@@ -82,11 +96,22 @@ extension KeysCommand {
                         header: ["KEY", "SUBJECT", "STATE", "MASTER", "VALUES", "CREATED"],
                         rows: status.dataKeys.map {
                             [
-                                String($0.id.uuidString.lowercased().prefix(8)), $0.subject, $0.state,
+                                String($0.id.uuidString.lowercased().prefix(8)), $0.subject,
+                                $0.state + ($0.rotationPending ? " (rotation pending)" : ""),
                                 $0.masterKeyVersion.map(String.init) ?? "-", String($0.values),
                                 formatter.string(from: $0.createdAt),
                             ]
                         }
+                    ).render()
+                )
+            }
+            let unfinished = status.unfinishedRotations
+            if !unfinished.isEmpty {
+                print("\nLeft to rotate (run 'haven keys rotate-data' again):")
+                print(
+                    TextTable(
+                        header: ["SUBJECT", "VALUES UNDER RETIRED KEYS", "ROTATION"],
+                        rows: unfinished.map { [$0.subject, String($0.values), $0.pending ? "pending" : "left over"] }
                     ).render()
                 )
             }

@@ -58,6 +58,23 @@ struct KeyContext {
         return KeyContext(pool: pool, manager: manager)
     }
 
+    /// Opens a context, runs `body` with it and closes its pool, whether or not `body` throws.
+    static func with<Value>(
+        database: OwnerDatabaseOptions,
+        keys: MasterKeyOptions,
+        _ body: (KeyContext) async throws -> Value
+    ) async throws -> Value {
+        let context = try await open(database: database, keys: keys)
+        do {
+            let value = try await body(context)
+            await context.pool.close()
+            return value
+        } catch {
+            await context.pool.close()
+            throw error
+        }
+    }
+
     /// Who ran the command, for the key event log: `cli:user@host`.
     static var source: String {
         let user =
