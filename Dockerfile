@@ -13,7 +13,7 @@ RUN swift build -c release --product haven --static-swift-stdlib \
     && cp "$(swift build -c release --show-bin-path)/haven" /haven
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libssl3 ca-certificates \
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libssl3 libcurl4 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /nonexistent haven
 COPY --from=build /haven /usr/local/bin/haven

@@ -11,24 +11,28 @@ extension HavenAPI {
         var totpCode: String?
     }
 
-    struct SignInResponse: Encodable {
-        var token: String
-        var tokenType = "Bearer"
-        var expiresAt: Date
-        var staffId: String
-        var roles: [String]
+    /// `POST /v1/sessions`'s answer (the CLI decodes the same type).
+    public struct SignInResponse: Codable, Sendable {
+        public var token: String
+        public var tokenType = "Bearer"
+        public var expiresAt: Date
+        /// Ids are lowercase UUID text, as everywhere in the API.
+        public var staffId: String
+        public var practiceId: String
+        public var roles: [String]
         /// The practice requires a second factor this account lacks: enrol one (`/v1/me/totp`) first.
-        var totpEnrollmentRequired: Bool
+        public var totpEnrollmentRequired: Bool
     }
 
-    struct MeResponse: Encodable {
-        var staffId: String
-        var practiceId: String
-        var roles: [String]
-        var name: String
-        var email: String
-        var practice: String
-        var timeZone: String
+    /// `GET /v1/me`'s answer (the CLI decodes the same type).
+    public struct MeResponse: Codable, Sendable {
+        public var staffId: String
+        public var practiceId: String
+        public var roles: [String]
+        public var name: String
+        public var email: String
+        public var practice: String
+        public var timeZone: String
     }
 
     func signIn(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
@@ -60,6 +64,7 @@ extension HavenAPI {
                 token: signIn.token.value,
                 expiresAt: signIn.absoluteExpiry,
                 staffId: signIn.actor.staffID.uuidString.lowercased(),
+                practiceId: signIn.actor.practiceID.uuidString.lowercased(),
                 roles: signIn.actor.roleNames,
                 totpEnrollmentRequired: signIn.actor.totpEnrollmentDue
             ),

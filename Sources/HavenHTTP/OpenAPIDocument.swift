@@ -71,12 +71,13 @@ enum OpenAPIDocument {
                     application/json:
                       schema:
                         type: object
-                        required: [token, tokenType, expiresAt, staffId, roles, totpEnrollmentRequired]
+                        required: [token, tokenType, expiresAt, staffId, practiceId, roles, totpEnrollmentRequired]
                         properties:
                           token: {type: string}
                           tokenType: {const: Bearer}
                           expiresAt: {type: string, format: date-time}
                           staffId: {type: string, format: uuid}
+                          practiceId: {type: string, format: uuid}
                           roles: {type: array, items: {type: string, enum: [admin, counselor, supervisor]}}
                           totpEnrollmentRequired:
                             type: boolean

@@ -82,7 +82,7 @@ public struct AuthService: Sendable {
         )
         // Malformed settings cannot match anything; the database still records the refusal.
         let candidate = await hasher.derive(password, settings: settings) ?? ""
-        let rehash = hasher.needsRehash(settings + "$") ? try await hasher.hash(password) : nil
+        let rehash = hasher.needsRehash(settings: settings) ? try await hasher.hash(password) : nil
         let token = try SessionToken.generate()
         let idleSeconds = Int32(policy.idleTimeout.components.seconds)
         let lifetimeSeconds = Int32(policy.absoluteLifetime.components.seconds)

@@ -159,12 +159,17 @@ public struct CoupleRecordService: Sendable {
             throw ServiceError(.invalidInput, field: "resolvedOn", "is given exactly when the status is resolved")
         }
         let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            let updated = try await connection.execute(
-                """
-                UPDATE attachment_injuries SET resolution_step = \(Int16(step)), status = \(status.rawValue), \
-                resolved_on = \(resolvedOn) WHERE id = \(id)
-                """
-            )
+            let updated: Int
+            do {
+                updated = try await connection.execute(
+                    """
+                    UPDATE attachment_injuries SET resolution_step = \(Int16(step)), status = \(status.rawValue), \
+                    resolved_on = \(resolvedOn) WHERE id = \(id)
+                    """
+                )
+            } catch let error as PostgresError where error.constraint == "attachment_injuries_resolved_after" {
+                throw ServiceError(.invalidInput, field: "resolvedOn", "is before the day the injury was identified")
+            }
             guard updated == 1 else {
                 return ServiceError(.notFound, field: "injury", "no injury with this id in your caseload")
             }

@@ -94,8 +94,7 @@ public struct PasswordHasher: Sendable {
     ///
     /// - Returns: `nil` when `settings` is malformed.
     public func derive(_ password: String, settings: String) async -> String? {
-        guard let parsed = Self.parse(settings + "$" + Self.base64([UInt8](repeating: 0, count: Self.hashCount)))
-        else { return nil }
+        guard let parsed = Self.parse(settings: settings) else { return nil }
         return await gate.run {
             guard
                 let derived = try? await runOnDedicatedThread({
@@ -113,7 +112,17 @@ public struct PasswordHasher: Sendable {
 
     /// Whether a stored hash uses weaker parameters than this hasher's (rehash after login).
     public func needsRehash(_ stored: String) -> Bool {
-        guard let parsed = Self.parse(stored) else { return true }
+        needsRehash(Self.parse(stored))
+    }
+
+    /// Whether a stored hash with these `settings` (the stored form without its last field, as
+    /// `derive` takes them) uses weaker parameters than this hasher's.
+    public func needsRehash(settings: String) -> Bool {
+        needsRehash(Self.parse(settings: settings))
+    }
+
+    private func needsRehash(_ parsed: Parsed?) -> Bool {
+        guard let parsed else { return true }
         return parsed.parameters.logN < parameters.logN || parsed.parameters.r < parameters.r
             || parsed.parameters.p < parameters.p
     }
@@ -153,6 +162,11 @@ public struct PasswordHasher: Sendable {
         var parameters: Parameters
         var salt: [UInt8]
         var hash: [UInt8]
+    }
+
+    /// The parameters and salt of `settings`, a stored hash without its last field.
+    private static func parse(settings: String) -> Parsed? {
+        parse(settings + "$" + base64([UInt8](repeating: 0, count: hashCount)))
     }
 
     private static func parse(_ stored: String) -> Parsed? {

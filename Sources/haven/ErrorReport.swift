@@ -43,7 +43,9 @@ struct ErrorReport {
             guard let (message, status) = classify(error.underlying) else { return nil }
             return ("\(message); your text is kept in \(error.path) (retry with --file \(error.path))", status)
         case let error as UserError:
-            return (error.message, 1)
+            return (error.message, error.status)
+        case let error as APIFailure:
+            return (error.description, error.exitStatus)
         case let error as ServiceError where error.kind == .integrity:
             // Stored data failed its check: the system's problem, not the user's input.
             return (error.description, 2)
@@ -77,4 +79,6 @@ struct KeptTextError: Error {
 /// A problem with what the user asked for; the message says what was wrong and what to do.
 struct UserError: Error {
     let message: String
+    /// 1 for what the user can fix; 2 for a problem of the system (a server out of reach).
+    var status: Int32 = 1
 }

@@ -1,24 +1,28 @@
 import ArgumentParser
 import Foundation
+import HavenHTTP
 import HavenService
 import Postgres
 
-/// `haven login`: email and password in, a session token stored (mode 0600) for later commands.
+/// `haven login`: email and password to `haven serve`, a session token stored (mode 0600) for later
+/// commands, with the server's address.
 struct LoginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "login",
-        abstract: "Sign in; later clinical commands act as you.",
+        abstract: "Sign in to Haven; later clinical commands act as you.",
         discussion: """
-            Asks for your email (unless --email) and password (not echoed). The session is stored in \
-            $HAVEN_CONFIG_DIR (default ~/.config/haven) with mode 0600; it ends after 15 idle minutes or \
-            12 hours, or with 'haven logout'.
+            Signs in through the server (`haven serve`) named by --server or $HAVEN_URL: https://, or \
+            plain http:// only to this machine. Asks for your email (unless --email) and password (not \
+            echoed). The session token and the server's address are stored in $HAVEN_CONFIG_DIR \
+            (default ~/.config/haven) with mode 0600; the session ends after 15 idle minutes or 12 \
+            hours, or with 'haven logout'. Failed sign-ins are paused like the web's.
 
             With a one-time-code app enrolled ('haven totp enroll'), it also asks for the app's code \
-            (or takes --totp-code); that needs the master key, as clinical commands do. If your practice \
-            requires an app and you have none, you can only enrol one until you do.
+            (or takes --totp-code). If your practice requires an app and you have none, you can only \
+            enrol one until you do.
 
             Example:
-              haven login --email dana@harbor.example
+              haven login --server https://haven.example.org --email dana@harbor.example
               printf '%s' "$PASSWORD" | haven login --email dana@harbor.example --password-stdin
             """
     )
@@ -26,61 +30,64 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(help: "Your sign-in email.") var email: String?
     @Flag(help: "Read the password from stdin (for scripts) instead of prompting.") var passwordStdin = false
     @Option(help: "The authenticator app's current code (asked for at a terminal when needed).") var totpCode: String?
-    @OptionGroup var keys: MasterKeyOptions
-    @Option(
-        name: .customLong("database-url"),
-        help: ArgumentHelp("libpq URL of the haven_app role (default: $HAVEN_DATABASE_URL).", valueName: "url")
-    )
-    var databaseURL: String?
+    @Option(help: ArgumentHelp("Haven's address (default: $HAVEN_URL).", valueName: "url")) var server: String?
+
+    struct SignIn: Encodable, Sendable {
+        var email: String
+        var password: String
+        var totpCode: String?
+    }
 
     func run() async throws {
         // Refuse a config directory that is not private before a session exists to be kept in it.
         _ = try SessionFile.privateDirectory()
+        let environment = ProcessInfo.processInfo.environment["HAVEN_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let address = server ?? environment else {
+            throw UserError(
+                message:
+                    "no server given; pass --server https://haven.example.org or set HAVEN_URL (scripts/start prints it)"
+            )
+        }
+        let client = try APIClient(server: address, flag: server != nil ? "--server" : "HAVEN_URL")
         let email = try self.email ?? prompt("Email: ")
         let password = try readPassword()
-        let logger = CommandLogging.logger()
-        let pool = ConnectionPool(
-            configuration: try ClinicalOptions.configuration(url: databaseURL),
-            limits: .init(maxConnections: 1),
-            logger: logger
-        )
+        let answer: HavenAPI.SignInResponse
         do {
-            let configured = keys.path != nil || ProcessInfo.processInfo.environment["HAVEN_MASTER_KEY"] != nil
-            let manager = try configured ? KeyManager(ring: keys.load(), logger: logger) : nil
-            let auth = AuthService(pool: pool, keys: manager, logger: logger)
-            let signIn: AuthService.SignIn
-            do {
-                signIn = try await auth.login(
-                    email: email,
-                    password: password,
-                    totpCode: totpCode,
-                    source: KeyContext.source
-                )
-            } catch let error as ServiceError where error.reason == "totp-required" && isatty(STDIN_FILENO) != 0 {
-                print("One-time code: ", terminator: "")
-                signIn = try await auth.login(
-                    email: email,
-                    password: password,
-                    totpCode: readLine() ?? "",
-                    source: KeyContext.source
-                )
-            }
-            try SessionFile(
-                token: signIn.token.value,
-                email: email.lowercased(),
-                staffID: signIn.actor.staffID,
-                practiceID: signIn.actor.practiceID,
-                absoluteExpiry: signIn.absoluteExpiry
-            ).save()
-            await pool.close()
-            print("Signed in as \(email.lowercased()) (\(signIn.actor.roleNames.joined(separator: ", "))).")
-            if signIn.actor.totpEnrollmentDue {
-                print("Your practice requires a one-time-code app: run 'haven totp enroll' before anything else.")
-            }
-        } catch {
-            await pool.close()
-            throw error
+            answer = try await client.send(
+                "POST",
+                "/v1/sessions",
+                body: SignIn(email: email, password: password, totpCode: totpCode),
+                as: HavenAPI.SignInResponse.self
+            )
+        } catch let failure as APIFailure where failure.kind == "totp-required" && isatty(STDIN_FILENO) != 0 {
+            print("One-time code: ", terminator: "")
+            answer = try await client.send(
+                "POST",
+                "/v1/sessions",
+                body: SignIn(email: email, password: password, totpCode: readLine() ?? ""),
+                as: HavenAPI.SignInResponse.self
+            )
         }
+        let signedIn = email.trimmingCharacters(in: .whitespaces).lowercased()
+        try SessionFile(
+            token: answer.token,
+            email: signedIn,
+            staffID: try Self.id(answer.staffId),
+            practiceID: try Self.id(answer.practiceId),
+            absoluteExpiry: answer.expiresAt,
+            server: client.server.absoluteString
+        ).save()
+        print("Signed in as \(signedIn) (\(answer.roles.joined(separator: ", "))).")
+        if answer.totpEnrollmentRequired {
+            print("Your practice requires a one-time-code app: run 'haven totp enroll' before anything else.")
+        }
+    }
+
+    private static func id(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else {
+            throw UserError(message: "the server answered the sign-in in a form this haven does not understand")
+        }
+        return id
     }
 
     private func readPassword() throws -> String {
@@ -110,19 +117,14 @@ struct LogoutCommand: AsyncParsableCommand {
         discussion: "Example:\n  haven logout"
     )
 
-    @OptionGroup var options: ClinicalOptions
-
     func run() async throws {
-        guard try SessionFile.load() != nil else {
+        guard let session = try SessionFile.load() else {
             print("Not signed in.")
             return
         }
         do {
-            try await Clinic.with(options, needsKeys: false) { clinic in
-                try await AuthService(pool: clinic.pool, logger: CommandLogging.logger())
-                    .logout(actor: clinic.actor)
-            }
-        } catch let error as ServiceError where error.kind == .unauthenticated {
+            try await session.client().send("DELETE", "/v1/sessions/current")
+        } catch let failure as APIFailure where failure.status == 401 {
             // Already over on the server; forgetting it here is all that is left.
         }
         SessionFile.remove()
@@ -138,7 +140,6 @@ struct WhoamiCommand: AsyncParsableCommand {
         discussion: "Example:\n  haven whoami --json"
     )
 
-    @OptionGroup var options: ClinicalOptions
     @OptionGroup var output: OutputOptions
 
     struct Identity: Encodable {
@@ -153,28 +154,24 @@ struct WhoamiCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await Clinic.with(options, needsKeys: false) { clinic in
-            let practice = try await clinic.practice()
-            let me = try await PracticeService(pool: clinic.pool).staff(actor: clinic.actor)
-                .first { $0.id == clinic.actor.staffID }
-            let session = try SessionFile.load()
-            let identity = Identity(
-                staffID: full(clinic.actor.staffID),
-                email: session?.email ?? "",
-                name: me?.displayName ?? "",
-                roles: clinic.actor.roleNames,
-                practiceID: full(practice.id),
-                practice: practice.name,
-                timeZone: practice.timeZone,
-                sessionExpires: session?.absoluteExpiry ?? Date()
-            )
-            try output.emit(identity) {
-                """
-                \(identity.name) <\(identity.email)>, \(identity.roles.joined(separator: ", ")) at \(practice.name)
-                staff id \(identity.staffID); times shown in \(practice.timeZone); session ends by \
-                \(DateStyle(timeZoneName: practice.timeZone).dateTime(identity.sessionExpires))
-                """
-            }
+        let session = try SessionFile.required()
+        let me = try await session.client().send("GET", "/v1/me", as: HavenAPI.MeResponse.self)
+        let identity = Identity(
+            staffID: me.staffId,
+            email: me.email,
+            name: me.name,
+            roles: me.roles,
+            practiceID: me.practiceId,
+            practice: me.practice,
+            timeZone: me.timeZone,
+            sessionExpires: session.absoluteExpiry
+        )
+        try output.emit(identity) {
+            """
+            \(identity.name) <\(identity.email)>, \(identity.roles.joined(separator: ", ")) at \(me.practice)
+            staff id \(identity.staffID); times shown in \(me.timeZone); session ends by \
+            \(DateStyle(timeZoneName: me.timeZone).dateTime(identity.sessionExpires))
+            """
         }
     }
 }

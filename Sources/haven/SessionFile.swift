@@ -9,6 +9,8 @@ struct SessionFile: Codable {
     var staffID: UUID
     var practiceID: UUID
     var absoluteExpiry: Date
+    /// The `haven serve` this session was opened on (absent in sessions stored by older versions).
+    var server: String?
 
     /// The config directory.
     static var directory: URL {
@@ -97,6 +99,20 @@ struct SessionFile: Codable {
     }
 
     var sessionToken: SessionToken { SessionToken(value: token) }
+
+    /// The stored session, or an error saying to sign in.
+    static func required() throws -> SessionFile {
+        guard let session = try load() else { throw UserError(message: "not signed in; run 'haven login' first") }
+        return session
+    }
+
+    /// A client of the server this session was opened on, presenting its token.
+    func client() throws -> APIClient {
+        guard let server else {
+            throw UserError(message: "this session was stored by an older haven; sign in again with 'haven login'")
+        }
+        return try APIClient(server: server, token: token, flag: "the stored server")
+    }
 }
 
 /// Files only their owner can read: sessions, and note text kept after a failed write.

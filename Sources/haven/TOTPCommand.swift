@@ -10,7 +10,9 @@ struct TOTPCommand: AsyncParsableCommand {
         discussion: """
             Any authenticator app that takes a TOTP secret works (6 digits, 30 seconds). Once confirmed, \
             'haven login' and POST /v1/sessions ask for its code; each code works once. When your practice \
-            requires an app, you cannot remove yours; an operator resets a lost one ('haven staff reset-totp').
+            requires an app, you cannot remove yours; an operator resets a lost one ('haven staff reset-totp'). \
+            These commands go through the server you signed in to (/v1/me/totp); wrong codes are paused \
+            there like failed sign-ins.
 
             Example:
               haven totp enroll
@@ -25,18 +27,19 @@ struct TOTPCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven totp status --json"
         )
 
-        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
-                let status = try await TOTPService(pool: clinic.pool, keys: clinic.keys).status(actor: clinic.actor)
-                try output.emit(status) {
-                    let state =
-                        status.enrolled
-                        ? "enrolled" : status.pending ? "enrolled, waiting for 'haven totp confirm'" : "not enrolled"
-                    return "One-time-code app: \(state). Practice policy: \(status.required ? "required" : "optional")."
-                }
+            let status = try await SessionFile.required().client().send(
+                "GET",
+                "/v1/me/totp",
+                as: TOTPService.Status.self
+            )
+            try output.emit(status) {
+                let state =
+                    status.enrolled
+                    ? "enrolled" : status.pending ? "enrolled, waiting for 'haven totp confirm'" : "not enrolled"
+                return "One-time-code app: \(state). Practice policy: \(status.required ? "required" : "optional")."
             }
         }
     }
@@ -53,22 +56,23 @@ struct TOTPCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        struct Enrollment: Decodable {
+            var secret: String
+            var uri: String
+        }
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
-                let service = TOTPService(pool: clinic.pool, keys: clinic.keys)
-                let enrollment = try await service.begin(actor: clinic.actor)
-                print("Secret: \(enrollment.secret)")
-                print("URI:    \(enrollment.uri)")
-                guard isatty(STDIN_FILENO) != 0 else {
-                    print("Confirm with: haven totp confirm <code from the app>")
-                    return
-                }
-                print("Code from the app: ", terminator: "")
-                try await service.confirm(code: readLine() ?? "", actor: clinic.actor)
-                print("Confirmed: sign-in now asks for the app's code.")
+            let client = try SessionFile.required().client()
+            let enrollment = try await client.send("POST", "/v1/me/totp", body: APIClient.Empty(), as: Enrollment.self)
+            print("Secret: \(enrollment.secret)")
+            print("URI:    \(enrollment.uri)")
+            guard isatty(STDIN_FILENO) != 0 else {
+                print("Confirm with: haven totp confirm <code from the app>")
+                return
             }
+            print("Code from the app: ", terminator: "")
+            try await Confirm.send(readLine() ?? "", to: "/v1/me/totp/confirmation", client: client)
+            print("Confirmed: sign-in now asks for the app's code.")
         }
     }
 
@@ -78,14 +82,20 @@ struct TOTPCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven totp confirm 492039"
         )
 
-        @OptionGroup var options: ClinicalOptions
         @Argument(help: "The app's current 6-digit code.") var code: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
-                try await TOTPService(pool: clinic.pool, keys: clinic.keys).confirm(code: code, actor: clinic.actor)
-                print("Confirmed: sign-in now asks for the app's code.")
-            }
+            try await Self.send(code, to: "/v1/me/totp/confirmation", client: SessionFile.required().client())
+            print("Confirmed: sign-in now asks for the app's code.")
+        }
+
+        struct Code: Encodable, Sendable {
+            var code: String
+        }
+
+        /// Posts a code to `path` (confirmation or removal); the answer is the new status.
+        static func send(_ code: String, to path: String, client: APIClient) async throws {
+            _ = try await client.send("POST", path, body: Code(code: code), as: TOTPService.Status.self)
         }
     }
 
@@ -95,14 +105,11 @@ struct TOTPCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven totp remove 492039"
         )
 
-        @OptionGroup var options: ClinicalOptions
         @Argument(help: "The app's current 6-digit code.") var code: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
-                try await TOTPService(pool: clinic.pool, keys: clinic.keys).remove(code: code, actor: clinic.actor)
-                print("Removed: sign-in asks for your password only.")
-            }
+            try await Confirm.send(code, to: "/v1/me/totp/removal", client: SessionFile.required().client())
+            print("Removed: sign-in asks for your password only.")
         }
     }
 }

@@ -199,3 +199,42 @@ struct AuthServiceTests {
         }
     }
 }
+
+@Suite("Sign-in compares in the database and upgrades a weak hash only after the right password")
+struct PasswordUpgradeTests {
+    private func storedHash(_ fixture: StaffFixture) async throws -> String {
+        try await fixture.owner.query("SELECT password_hash FROM staff WHERE id = \(fixture.counselorID)")[0]
+            .decode(0, as: String.self)
+    }
+
+    @Test func theStoredHashChangesOnlyForStrongerParametersAndTheRightPassword() async throws {
+        try await StaffFixture.with { fixture in
+            let original = try await storedHash(fixture)
+            for _ in 0..<2 {
+                _ = try await fixture.auth().login(
+                    email: "dana@harbor.example",
+                    password: StaffFixture.password,
+                    source: "t"
+                )
+            }
+            #expect(try await storedHash(fixture) == original)
+            let stronger = AuthService(
+                pool: fixture.app,
+                hasher: PasswordHasher(parameters: .init(logN: 11, r: 8, p: 1)),
+                logger: TestDatabase.logger
+            )
+            await #expect(throws: ServiceError.self) {
+                try await stronger.login(email: "dana@harbor.example", password: "not the password", source: "t")
+            }
+            #expect(try await storedHash(fixture) == original)
+            _ = try await stronger.login(email: "dana@harbor.example", password: StaffFixture.password, source: "t")
+            let upgraded = try await storedHash(fixture)
+            #expect(upgraded != original && upgraded.hasPrefix("$scrypt$ln=11,"))
+            _ = try await fixture.auth().login(
+                email: "dana@harbor.example",
+                password: StaffFixture.password,
+                source: "t"
+            )
+        }
+    }
+}

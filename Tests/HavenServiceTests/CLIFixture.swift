@@ -4,13 +4,15 @@ import HavenTestSupport
 import Postgres
 import Sealing
 
-/// A practice with counselor Dana (StaffFixture), a master key file, a private config directory and
-/// the built `haven` binary pointed at all three.
+/// A practice with counselor Dana (StaffFixture), a master key file, a private config directory, a
+/// live `haven serve` on them, and the built `haven` binary pointed at all of it (`HAVEN_URL` for
+/// sign-in, the database and key for the commands that still reach the database directly).
 struct CLIFixture {
     let fixture: StaffFixture
     let cli: HavenCLI
     let directory: String
     let keys: KeyManager
+    let server: HavenServer
 
     var configDirectory: String { directory + "/config" }
 
@@ -27,7 +29,7 @@ struct CLIFixture {
             // The owner records the key's version; the application role may only check it.
             let keys = KeyManager(ring: ring, logger: TestDatabase.logger)
             try await fixture.owner.withConnection { try await keys.checkMasterKeys(on: $0) }
-            let cli = HavenCLI(
+            var cli = HavenCLI(
                 binary: try TestDatabase.havenBinary(),
                 environment: [
                     "HAVEN_DATABASE_URL": try await TestDatabase.appURL(for: fixture.owner.configuration),
@@ -39,7 +41,10 @@ struct CLIFixture {
                     "USER": "tester",
                 ]
             )
-            try await body(CLIFixture(fixture: fixture, cli: cli, directory: directory, keys: keys))
+            let server = try await HavenServer.start(cli, directory: directory)
+            defer { server.stop() }
+            cli.environment["HAVEN_URL"] = server.url
+            try await body(CLIFixture(fixture: fixture, cli: cli, directory: directory, keys: keys, server: server))
         }
     }
 

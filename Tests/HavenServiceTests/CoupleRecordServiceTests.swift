@@ -25,6 +25,16 @@ struct CoupleRecordServiceTests {
                 try await records.updateInjury(id, step: 8, status: .resolved, actor: setup.counselorA)
             }
             #expect(halfway?.field == "resolvedOn")
+            let beforeIdentified = await #expect(throws: ServiceError.self) {
+                try await records.updateInjury(
+                    id,
+                    step: 8,
+                    status: .resolved,
+                    resolvedOn: identified.adding(days: -1),
+                    actor: setup.counselorA
+                )
+            }
+            #expect(beforeIdentified?.kind == .invalidInput && beforeIdentified?.field == "resolvedOn")
             try await records.updateInjury(
                 id,
                 step: 8,

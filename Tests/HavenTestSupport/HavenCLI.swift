@@ -46,12 +46,47 @@ public struct HavenCLI: Sendable {
         let output = directory + "/stdout"
         let errors = directory + "/stderr"
         try Data(stdin.utf8).write(to: URL(fileURLWithPath: input))
+        let pid = try spawn(arguments, stdin: input, stdout: output, stderr: errors, extraEnvironment: extraEnvironment)
+        let status = waitForProgram(pid)
+        return Result(
+            status: status,
+            stdout: (try? String(contentsOfFile: output, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+        )
+    }
+
+    /// Starts `haven arguments...` without waiting, its output in `logPath` (stderr in `.err` beside).
+    ///
+    /// - Returns: the child's pid.
+    public func spawn(
+        _ arguments: [String],
+        logPath: String,
+        extraEnvironment: [String: String] = [:]
+    ) throws
+        -> pid_t
+    {
+        try spawn(
+            arguments,
+            stdin: "/dev/null",
+            stdout: logPath,
+            stderr: logPath + ".err",
+            extraEnvironment: extraEnvironment
+        )
+    }
+
+    private func spawn(
+        _ arguments: [String],
+        stdin: String,
+        stdout: String,
+        stderr: String,
+        extraEnvironment: [String: String]
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv = ([binary] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let merged = environment.merging(extraEnvironment) { $1 }
@@ -61,11 +96,6 @@ public struct HavenCLI: Sendable {
         guard posix_spawn(&pid, binary, &actions, nil, argv, envp) == 0 else {
             throw TestSetupError("cannot start \(binary)")
         }
-        let status = waitForProgram(pid)
-        return Result(
-            status: status,
-            stdout: (try? String(contentsOfFile: output, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-        )
+        return pid
     }
 }

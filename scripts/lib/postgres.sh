@@ -10,6 +10,8 @@ haven_ensure_packages() {
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkgconf)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+    # The CLI talks HTTP to haven serve through Foundation's URLSession, which loads libcurl.
+    ldconfig -p 2>/dev/null | grep -q 'libcurl.so.4 ' || missing+=(libcurl4)
     for extra in "$@"; do
         case "$extra" in
             hyperfine) command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine) ;;

@@ -1,0 +1,187 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// How clinical commands reach Haven: HTTP to `haven serve`, with the bearer token `haven login`
+/// stored. The CLI holds no database password and no master key for these.
+///
+/// Plain `http://` is accepted only to a loopback host (the server itself); anything else must be
+/// `https://` (TLS in front of `haven serve`, docs/operations.md), since a password and a session
+/// token travel in every request.
+struct APIClient: Sendable {
+    let server: URL
+    let token: String?
+
+    /// - Throws: `UserError` naming `flag` for a URL that is not http(s), or plain http to a host
+    ///   other than loopback.
+    init(server text: String, token: String? = nil, flag: String = "--server") throws {
+        self.server = try Self.validated(text, flag: flag)
+        self.token = token
+    }
+
+    static func validated(_ text: String, flag: String) throws -> URL {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), let host = url.host,
+            !host.isEmpty, scheme == "http" || scheme == "https"
+        else {
+            throw UserError(message: "\(flag) must be an http(s) URL such as https://haven.example.org")
+        }
+        guard scheme == "https" || isLoopback(host) else {
+            throw UserError(
+                message:
+                    "\(flag): refusing plain http to \(host), which would send your password and session unencrypted; "
+                    + "use https:// (TLS in front of haven serve, docs/operations.md)"
+            )
+        }
+        return url
+    }
+
+    /// Whether `host` is this machine: localhost, 127.0.0.0/8 or ::1.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        if bare == "localhost" || bare == "::1" { return true }
+        let parts = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// A request with no body to send.
+    struct Empty: Encodable, Sendable {}
+
+    /// Sends a request and decodes the JSON answer.
+    ///
+    /// - Throws: `APIFailure` for a problem answer (its detail is the server's message in the user's
+    ///   words), `UserError` when the server cannot be reached.
+    func send<Body: Encodable & Sendable, Answer: Decodable>(
+        _ method: String,
+        _ path: String,
+        query: [URLQueryItem] = [],
+        body: Body? = Empty?.none,
+        as answer: Answer.Type
+    ) async throws -> Answer {
+        let data = try await exchange(method, path, query: query, body: body)
+        do {
+            return try Self.decoder.decode(Answer.self, from: data)
+        } catch {
+            throw UserError(message: "\(server.absoluteString) answered in a form this haven does not understand")
+        }
+    }
+
+    /// Sends a request whose answer has no body worth reading.
+    func send<Body: Encodable & Sendable>(
+        _ method: String,
+        _ path: String,
+        query: [URLQueryItem] = [],
+        body: Body? = Empty?.none
+    ) async throws {
+        _ = try await exchange(method, path, query: query, body: body)
+    }
+
+    private func exchange<Body: Encodable & Sendable>(
+        _ method: String,
+        _ path: String,
+        query: [URLQueryItem],
+        body: Body?
+    ) async throws -> Data {
+        var components = URLComponents(url: server, resolvingAgainstBaseURL: false)!
+        components.path = (components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path) + path
+        components.queryItems = query.isEmpty ? nil : query
+        guard let url = components.url else { throw UserError(message: "cannot build a request URL for \(path)") }
+        var request = URLRequest(url: url, timeoutInterval: 60)
+        request.httpMethod = method
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try Self.encoder.encode(body)
+        }
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await Self.session.data(for: request)
+        } catch {
+            throw UserError(
+                message:
+                    "cannot reach Haven at \(server.absoluteString) (\(error.localizedDescription)); is 'haven serve' running there?",
+                status: 2
+            )
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            throw APIFailure(status: status, data: data, retryAfter: (response as? HTTPURLResponse)?.retryAfter)
+        }
+        return data
+    }
+
+    private static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.urlCache = nil
+        return URLSession(configuration: configuration)
+    }()
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            for options: ISO8601DateFormatter.Options in [
+                [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds],
+            ] {
+                let formatter = ISO8601DateFormatter()
+                formatter.formatOptions = options
+                if let date = formatter.date(from: text) { return date }
+            }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an instant"))
+        }
+        return decoder
+    }
+}
+
+extension HTTPURLResponse {
+    fileprivate var retryAfter: String? { value(forHTTPHeaderField: "Retry-After") }
+}
+
+/// A problem answer from `haven serve` (RFC 9457): what the user sees is the server's own message,
+/// prefixed with the field it names, exactly as the service would have said it.
+struct APIFailure: Error, CustomStringConvertible {
+    var status: Int
+    /// The problem type's last path segment (`not-found`, `totp-required`, ...).
+    var kind: String
+    var detail: String
+    var field: String?
+    var requestID: String?
+    var retryAfter: String?
+
+    init(status: Int, data: Data, retryAfter: String?) {
+        struct Problem: Decodable {
+            var type: String?
+            var title: String?
+            var detail: String?
+            var field: String?
+            var requestId: String?
+        }
+        let problem = try? JSONDecoder().decode(Problem.self, from: data)
+        self.status = status
+        self.kind = problem?.type?.split(separator: "/").last.map(String.init) ?? "http-\(status)"
+        self.detail = problem?.detail ?? problem?.title ?? "the server answered \(status)"
+        self.field = problem?.field
+        self.requestID = problem?.requestId
+        self.retryAfter = retryAfter
+    }
+
+    var description: String {
+        var text = field.map { "\($0): \(detail)" } ?? detail
+        if status == 429, let retryAfter { text += " (retry in \(retryAfter) s)" }
+        if status >= 500, let requestID { text += " (request id \(requestID))" }
+        return text
+    }
+
+    /// 1 for what the user can fix (4xx), 2 for the system's problems.
+    var exitStatus: Int32 { (400..<500).contains(status) ? 1 : 2 }
+}
