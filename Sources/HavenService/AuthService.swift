@@ -130,10 +130,22 @@ public struct AuthService: Sendable {
             let step = totp.matchingStep(for: totpCode, at: Date()).flatMap { $0 > lastUsed ?? .min ? $0 : nil }
             // The step moves forward atomically in the database: of two sign-ins racing with one code,
             // one wins; a wrong or reused code deletes the waiting session and is audited.
-            let live = try await connection.query("SELECT haven_sign_in_second_factor(\(step))")[0].decode(
-                0,
-                as: Bool.self
-            )
+            // The step comes with its attestation: the database then knows a master-key holder checked it.
+            let attestation = step.map { keys.attest(step: $0, sessionHash: token.storageHash) }
+            let live: Bool
+            do {
+                live = try await connection.query(
+                    """
+                    SELECT haven_sign_in_second_factor(\(step), \(attestation?.version), \(attestation?.mac))
+                    """
+                )[0].decode(0, as: Bool.self)
+            } catch let error as PostgresError where error.sqlState == KeyManager.attestationKeyMissing {
+                throw ServiceError(
+                    .unauthenticated,
+                    reason: "totp-unavailable",
+                    "one-time codes cannot be checked until an operator records the master key's attestation key ('haven keys status')"
+                )
+            }
             return live ? signedIn : .wrongCode
         }
         switch outcome {

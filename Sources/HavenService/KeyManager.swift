@@ -83,6 +83,7 @@ public final class KeyManager: Sendable {
                 detail: "this database has master key version \(newest) but the newest loaded is \(ring.currentVersion)"
             )
         }
+        try await recordAttestationKeys(on: connection)
     }
 
     private static let checkContext = MasterKeyring.WrapContext(

@@ -97,10 +97,13 @@ public struct TOTPService: Sendable {
     ///
     /// - Throws: `notFound` with nothing pending; `invalidInput` (field `code`) for a wrong code.
     public func confirm(code: String, actor: StaffActor) async throws {
+        let keys = self.keys
         try await withCheckedCode(code, confirmed: false, action: "staff.totp.confirm", actor: actor) {
             connection,
             step in
-            let confirmed = try await connection.query("SELECT haven_totp_confirm(\(step))")[0].decode(0, as: Bool.self)
+            let (version, mac) = keys.attest(step: step, sessionHash: actor.sessionHash)
+            let confirmed = try await connection.query("SELECT haven_totp_confirm(\(step), \(version), \(mac))")[0]
+                .decode(0, as: Bool.self)
             guard confirmed else {
                 throw ServiceError(.notFound, "no enrolment is waiting for confirmation; start one first")
             }
@@ -112,11 +115,15 @@ public struct TOTPService: Sendable {
     /// - Throws: `forbidden` when the practice requires one (an operator can reset a lost app);
     ///   `notFound` with none enrolled; `invalidInput` (field `code`) for a wrong or used code.
     public func remove(code: String, actor: StaffActor) async throws {
+        let keys = self.keys
         try await withCheckedCode(code, confirmed: true, action: "staff.totp.remove", actor: actor) {
             connection,
             step in
             // The database refuses (and audits the refusal) when the practice requires an app.
-            switch try await connection.query("SELECT haven_totp_remove(\(step))")[0].decode(0, as: String.self) {
+            let (version, mac) = keys.attest(step: step, sessionHash: actor.sessionHash)
+            switch try await connection.query("SELECT haven_totp_remove(\(step), \(version), \(mac))")[0]
+                .decode(0, as: String.self)
+            {
             case "removed":
                 return
             case "required":

@@ -54,6 +54,12 @@ struct ServeCommand: AsyncParsableCommand {
         let keys = KeyManager(ring: ring, logger: logger)
         do {
             try await pool.withConnection { try await keys.checkMasterKeys(on: $0) }
+            if try await !pool.withConnection({ try await keys.attestationRecorded(on: $0) }) {
+                // Staff with a one-time-code app cannot sign in until it is: say so where operators look.
+                logger.warning(
+                    "the master key's second-factor attestation key is not recorded; staff with a one-time-code app cannot sign in until an operator runs 'haven keys status'"
+                )
+            }
         } catch let error as SealingError where error.kind == .masterKey {
             await pool.close()
             throw UserError(message: error.detail ?? error.description)

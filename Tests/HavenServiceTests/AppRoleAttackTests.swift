@@ -302,4 +302,99 @@ struct AppRoleAttackTests {
             #expect(denied.count == 1 && denied[0].entry.source == "attacker")
         }
     }
+
+    @Test func thePasswordAndTheAppRoleDoNotPassTheSecondFactor() async throws {
+        try await ClinicSetup.with { setup in
+            // Dana has a confirmed app; the attacker knows her password and holds haven_app, not the
+            // master key, so they can make no attestation.
+            let totp = TOTPService(pool: setup.fixture.app, keys: setup.keys)
+            let enrollment = try await totp.begin(actor: setup.counselorA)
+            let app = try TOTPServiceTests.app(enrollment)
+            try await totp.confirm(code: app.code(step: app.step(at: Date()) - 1), actor: setup.counselorA)
+            let settings = try await setup.fixture.app.query("SELECT haven_sign_in_settings('dana@harbor.example')")[0]
+                .decode(0, as: String.self)
+            let candidate = try #require(await StaffFixture.hasher.derive(StaffFixture.password, settings: settings))
+            for forged in [[UInt8](repeating: 0, count: 32), []] {
+                let token = try SessionToken.generate()
+                let live = try await setup.fixture.app.withConnection { connection in
+                    try await connection.transaction { connection in
+                        let outcome = try await connection.query(
+                            """
+                            SELECT outcome FROM haven_sign_in('dana@harbor.example', \(candidate), \(token.storageHash),
+                                                              900, 3600, NULL, 'attacker', NULL)
+                            """
+                        )[0].decode(0, as: String.self)
+                        #expect(outcome == "second-factor")
+                        // While the code is owed, the sign-in's own context reaches no chart.
+                        let charts = try await connection.query("SELECT count(*) FROM couples")[0].decode(
+                            0,
+                            as: Int.self
+                        )
+                        #expect(charts == 0)
+                        let step = app.step(at: Date()) + 1_000
+                        return try await connection.query(
+                            "SELECT haven_sign_in_second_factor(\(step), 1, \(forged.isEmpty ? nil : forged))"
+                        )[0].decode(0, as: Bool.self)
+                    }
+                }
+                #expect(!live)
+                // The waiting session is gone and the attempt is on record.
+                let refused = await #expect(throws: PostgresError.self) {
+                    try await setup.fixture.app.withConnection { connection in
+                        try await connection.transaction { connection in
+                            try await connection.query(
+                                "SELECT 1 FROM haven_open_context(\(token.storageHash), false, 't', NULL)"
+                            )
+                        }
+                    }
+                }
+                #expect(refused?.sqlState == "28000")
+            }
+            let denied = try await setup.fixture.owner.withConnection { connection in
+                try await AuditStore.list(
+                    .init(practiceID: setup.fixture.practiceID, action: "staff.login", outcome: .denied),
+                    on: connection
+                )
+            }
+            #expect(denied.count == 2 && denied.allSatisfy { $0.entry.source == "attacker" })
+            // Removing the app with an invented step fails the same way; the real code still works.
+            let removed = try await setup.fixture.app.withConnection { connection in
+                try await connection.transaction { connection in
+                    try await connection.query(
+                        "SELECT 1 FROM haven_open_context(\(setup.counselorA.sessionHash), false, 'attacker', NULL)"
+                    )
+                    return try await connection.query(
+                        "SELECT haven_totp_remove(\(app.step(at: Date()) + 2_000), 1, \([UInt8](repeating: 9, count: 32)))"
+                    )[0].decode(0, as: String.self)
+                }
+            }
+            #expect(removed == "stale")
+            _ = try await setup.fixture.auth(keys: setup.keys).login(
+                email: "dana@harbor.example",
+                password: StaffFixture.password,
+                totpCode: app.code(step: app.step(at: Date())),
+                source: "t"
+            )
+        }
+    }
+
+    @Test func theDatabasesHMACMatchesRFC4231() async throws {
+        try await StaffFixture.with { fixture in
+            let cases: [(key: [UInt8], data: [UInt8], mac: String)] = [
+                (
+                    [UInt8](repeating: 0x0b, count: 20), Array("Hi There".utf8),
+                    "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+                ),
+                (
+                    Array("Jefe".utf8), Array("what do ya want for nothing?".utf8),
+                    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+                ),
+            ]
+            for (key, data, mac) in cases {
+                let computed = try await fixture.owner.query("SELECT haven_hmac_sha256(\(key), \(data))")[0]
+                    .decode(0, as: [UInt8].self)
+                #expect(Hex.encode(computed) == mac)
+            }
+        }
+    }
 }

@@ -1,0 +1,61 @@
+import Foundation
+import HavenStore
+import Postgres
+import Sealing
+
+/// Second-factor attestations: proof to the database that a one-time code's time step was checked
+/// by a holder of the master key (migration 0027, docs/security.md).
+///
+/// The key is HKDF-Expand(master key version v, "haven-totp-attestation-v1", 32); the attestation of
+/// a step in a session is HMAC-SHA-256(key, token hash || int64_be(step)). Operators record each
+/// version's key (owner role) when they check the master keys; the application role can neither read
+/// nor write it, so the haven_app password alone cannot pass a second factor.
+extension KeyManager {
+    static let attestationInfo = Array("haven-totp-attestation-v1".utf8)
+
+    /// SQLSTATE 55000: the database has no attestation key for the version used.
+    static let attestationKeyMissing = "55000"
+
+    /// The attestation key of one master key version.
+    func attestationKey(version: Int) -> SecureBytes? {
+        ring.keys[version].map { HKDF.expand(key: $0, info: Self.attestationInfo, count: 32) }
+    }
+
+    /// The attestation of `step` for the session whose token hash is `sessionHash`, under the newest
+    /// master key version.
+    func attest(step: Int64, sessionHash: [UInt8]) -> (version: Int32, mac: [UInt8]) {
+        let version = ring.currentVersion
+        guard let key = attestationKey(version: version) else { return (Int32(version), []) }
+        let message = sessionHash + withUnsafeBytes(of: step.bigEndian) { Array($0) }
+        return (Int32(version), HMAC.authenticate(message, key: key, digest: .sha256))
+    }
+
+    /// Records the attestation keys of loaded versions the database lacks. Only the owner role may;
+    /// for the application role (the server) this does nothing, and readiness reports what is missing.
+    func recordAttestationKeys(on connection: PostgresConnection) async throws {
+        let recorded = Set(
+            try await connection.query("SELECT haven_attestation_versions()").map { try $0.decode(0, as: Int.self) }
+        )
+        for version in ring.keys.keys.sorted() where !recorded.contains(version) {
+            guard let key = attestationKey(version: version) else { continue }
+            var bytes = key.withUnsafeBytes { Array($0) }
+            defer { wipe(&bytes) }
+            do {
+                try await connection.execute(
+                    """
+                    INSERT INTO second_factor_attestation_keys (master_key_version, key)
+                    VALUES (\(Int32(version)), \(bytes)) ON CONFLICT (master_key_version) DO NOTHING
+                    """
+                )
+            } catch let error as PostgresError where error.code == .insufficientPrivilege {
+                return
+            }
+        }
+    }
+
+    /// Whether the newest loaded master key version's attestation key is recorded (readiness).
+    public func attestationRecorded(on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query("SELECT haven_attestation_versions()")
+            .map { try $0.decode(0, as: Int.self) }.contains(ring.currentVersion)
+    }
+}
