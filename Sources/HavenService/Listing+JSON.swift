@@ -4,7 +4,7 @@ import Postgres
 /// The JSON forms of list entries, one per kind, shared by the CLI's `--json` and the HTTP API:
 /// camelCase keys with `Id` suffixes, ids as lowercase UUIDs, dates as ISO 8601 days, instants in
 /// the encoder's date strategy. No clinical text: lists carry none.
-extension ChartService.CoupleSummary: Encodable {
+extension ChartService.CoupleSummary: Codable {
     enum CodingKeys: String, CodingKey {
         case id, partnerA, partnerB, status, counselorId, startDate, stage, step, highRisk, lastSession, nextSession
     }
@@ -22,6 +22,34 @@ extension ChartService.CoupleSummary: Encodable {
         try container.encode(highRisk, forKey: .highRisk)
         try container.encodeIfPresent(lastSession, forKey: .lastSession)
         try container.encodeIfPresent(nextSession, forKey: .nextSession)
+    }
+
+    /// Reads the same form back (the CLI decodes what the API sends).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func id(_ key: CodingKeys) throws -> UUID {
+            guard let id = UUID(uuidString: try container.decode(String.self, forKey: key)) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not a UUID")
+            }
+            return id
+        }
+        let start = try container.decode(String.self, forKey: .startDate)
+        guard let startDate = CalendarDate(iso8601: start) else {
+            throw DecodingError.dataCorruptedError(forKey: .startDate, in: container, debugDescription: "not a day")
+        }
+        self.init(
+            id: try id(.id),
+            partnerA: try container.decode(String.self, forKey: .partnerA),
+            partnerB: try container.decode(String.self, forKey: .partnerB),
+            status: try container.decode(String.self, forKey: .status),
+            counselorID: try id(.counselorId),
+            startDate: startDate,
+            stage: try container.decodeIfPresent(Int.self, forKey: .stage),
+            step: try container.decodeIfPresent(Int.self, forKey: .step),
+            highRisk: try container.decode(Bool.self, forKey: .highRisk),
+            lastSession: try container.decodeIfPresent(Date.self, forKey: .lastSession),
+            nextSession: try container.decodeIfPresent(Date.self, forKey: .nextSession)
+        )
     }
 }
 

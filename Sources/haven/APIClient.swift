@@ -68,6 +68,24 @@ struct APIClient: Sendable {
         }
     }
 
+    /// Every item of a cursor-paged list (`{"items": [...], "nextCursor": "..."}`), page by page.
+    func pages<Item: Decodable>(_ path: String, query: [URLQueryItem] = [], as item: Item.Type) async throws -> [Item] {
+        var items: [Item] = []
+        var cursor: String?
+        repeat {
+            let page = try await send(
+                "GET",
+                path,
+                query: query + [URLQueryItem(name: "limit", value: "200")]
+                    + (cursor.map { [URLQueryItem(name: "cursor", value: $0)] } ?? []),
+                as: APIPage<Item>.self
+            )
+            items += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        return items
+    }
+
     /// Sends a request whose answer has no body worth reading.
     func send<Body: Encodable & Sendable>(
         _ method: String,
@@ -145,6 +163,13 @@ struct APIClient: Sendable {
 
 extension HTTPURLResponse {
     fileprivate var retryAfter: String? { value(forHTTPHeaderField: "Retry-After") }
+}
+
+/// One page of a cursor-paged list.
+struct APIPage<Item: Decodable>: Decodable {
+    var items: [Item]
+    /// Absent on the last page.
+    var nextCursor: String?
 }
 
 /// A problem answer from `haven serve` (RFC 9457): what the user sees is the server's own message,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HavenCore
+import HavenHTTP
 import HavenService
 import Postgres
 
@@ -60,33 +61,55 @@ struct CoupleCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "Only this counselor's couples (id or prefix).") var counselor: String?
+        @Option(help: "Only this counselor's couples (id or prefix of a counselor in your reach).") var counselor:
+            String?
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let counselorID = try await counselor.asyncMap { try await clinic.resolve($0, as: .staff) }
-                let couples = try await ChartService(pool: clinic.pool, keys: clinic.keys)
-                    .listCouples(counselor: counselorID, actor: clinic.actor)
-                try output.emit(couples) {
-                    guard !couples.isEmpty else { return "No couples in your caseload yet ('haven couple add')." }
-                    return TextTable(
-                        header: ["ID", "PARTNERS", "STATUS", "STAGE", "STEP", "RISK", "LAST SESSION", "NEXT SESSION"],
-                        rows: couples.map { couple in
-                            [
-                                short(couple.id), "\(couple.partnerA) & \(couple.partnerB)", couple.status,
-                                couple.stage.map { "\($0) \(stageName($0))" } ?? "-",
-                                couple.step.map(String.init) ?? "-",
-                                couple.highRisk ? "HIGH" : "",
-                                couple.lastSession.map(style.dateTime) ?? "-",
-                                couple.nextSession.map(style.dateTime) ?? "-",
-                            ]
-                        }
-                    ).render()
-                }
+            // Through the server: GET /v1/me for the practice's time zone, GET /v1/couples page by page.
+            let client = try SessionFile.required().client()
+            let me = try await client.send("GET", "/v1/me", as: HavenAPI.MeResponse.self)
+            let style = DateStyle(timeZoneName: me.timeZone)
+            var couples = try await client.pages("/v1/couples", as: ChartService.CoupleSummary.self)
+            if let counselor {
+                let counselorID = try Self.match(counselor, among: Set(couples.map(\.counselorID)))
+                couples = couples.filter { $0.counselorID == counselorID }
             }
+            try output.emit(couples) {
+                guard !couples.isEmpty else { return "No couples in your caseload yet ('haven couple add')." }
+                return TextTable(
+                    header: ["ID", "PARTNERS", "STATUS", "STAGE", "STEP", "RISK", "LAST SESSION", "NEXT SESSION"],
+                    rows: couples.map { couple in
+                        [
+                            short(couple.id), "\(couple.partnerA) & \(couple.partnerB)", couple.status,
+                            couple.stage.map { "\($0) \(stageName($0))" } ?? "-",
+                            couple.step.map(String.init) ?? "-",
+                            couple.highRisk ? "HIGH" : "",
+                            couple.lastSession.map(style.dateTime) ?? "-",
+                            couple.nextSession.map(style.dateTime) ?? "-",
+                        ]
+                    }
+                ).render()
+            }
+        }
+
+        /// The one counselor of your reachable couples whose id `text` is, or starts with.
+        static func match(_ text: String, among counselors: Set<UUID>) throws -> UUID {
+            let digits = text.trimmingCharacters(in: .whitespaces).lowercased().filter { $0 != "-" }
+            guard digits.count >= 8, digits.count <= 32, digits.allSatisfy(\.isHexDigit) else {
+                throw UserError(
+                    message: "counselor: '\(text.prefix(40))' is not a UUID or a prefix of at least 8 hex digits"
+                )
+            }
+            let matches = counselors.filter { $0.uuidString.lowercased().filter { $0 != "-" }.hasPrefix(digits) }
+            guard matches.count <= 1 else {
+                let names = matches.map { $0.uuidString.lowercased() }.sorted().joined(separator: ", ")
+                throw UserError(message: "counselor: \(digits) matches several: \(names); give more digits")
+            }
+            guard let match = matches.first else {
+                throw UserError(message: "counselor: no counselor of a couple in your reach starts with \(digits)")
+            }
+            return match
         }
     }
 

@@ -31,6 +31,14 @@ struct CLIServerTests {
                 identity?["email"] as? String == "dana@harbor.example"
                     && identity?["practice"] as? String == "Harbor Counseling"
             )
+            // The caseload too: through GET /v1/couples, same table and JSON as before.
+            let caseload = try f.cli.run(["couple", "list"], extraEnvironment: Self.noDatabase)
+            #expect(caseload.status == 0 && caseload.stdout.contains("No couples in your caseload yet"), "\(caseload)")
+            let badCounselor = try f.cli.run(
+                ["couple", "list", "--counselor", "12z4"],
+                extraEnvironment: Self.noDatabase
+            )
+            #expect(badCounselor.status == 1 && badCounselor.stderr.contains("counselor: '12z4' is not a UUID"))
             let logout = try f.cli.run(["logout"], extraEnvironment: Self.noDatabase)
             #expect(logout.status == 0, "\(logout)")
             // The token is dead on the server, not only forgotten here.
