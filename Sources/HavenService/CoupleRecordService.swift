@@ -158,7 +158,38 @@ public struct CoupleRecordService: Sendable {
         guard (status == .resolved) == (resolvedOn != nil) else {
             throw ServiceError(.invalidInput, field: "resolvedOn", "is given exactly when the status is resolved")
         }
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        let outcome: ServiceError?
+        do {
+            outcome = try await updateInjuryRow(id, step: step, status: status, resolvedOn: resolvedOn, actor: actor)
+        } catch let error as PostgresError
+            where error.code == .checkViolation && error.constraint == "attachment_injuries_resolved_after"
+        {
+            throw ServiceError(
+                .invalidInput,
+                field: "resolvedOn",
+                "must be on or after the day the injury was identified"
+            )
+        }
+        if let outcome {
+            throw try await pool.recordingDenial(
+                outcome,
+                action: "injury.update",
+                entityType: "injury",
+                entityID: id,
+                actor: actor
+            )
+        }
+    }
+
+    /// The update itself: nil when done, the refusal when no such injury is in reach.
+    private func updateInjuryRow(
+        _ id: UUID,
+        step: Int,
+        status: InjuryStatus,
+        resolvedOn: CalendarDate?,
+        actor: StaffActor
+    ) async throws -> ServiceError? {
+        try await pool.transaction(as: actor) { connection -> ServiceError? in
             let updated = try await connection.execute(
                 """
                 UPDATE attachment_injuries SET resolution_step = \(Int16(step)), status = \(status.rawValue), \
@@ -173,15 +204,6 @@ public struct CoupleRecordService: Sendable {
                 on: connection
             )
             return nil
-        }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: "injury.update",
-                entityType: "injury",
-                entityID: id,
-                actor: actor
-            )
         }
     }
 

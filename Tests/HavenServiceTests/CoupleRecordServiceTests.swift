@@ -25,6 +25,17 @@ struct CoupleRecordServiceTests {
                 try await records.updateInjury(id, step: 8, status: .resolved, actor: setup.counselorA)
             }
             #expect(halfway?.field == "resolvedOn")
+            // Resolved before it was identified: the input's fault (a CHECK in the database), not a 500.
+            let early = await #expect(throws: ServiceError.self) {
+                try await records.updateInjury(
+                    id,
+                    step: 8,
+                    status: .resolved,
+                    resolvedOn: identified.adding(days: -1),
+                    actor: setup.counselorA
+                )
+            }
+            #expect(early?.kind == .invalidInput && early?.field == "resolvedOn")
             try await records.updateInjury(
                 id,
                 step: 8,
