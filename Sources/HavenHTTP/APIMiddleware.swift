@@ -9,6 +9,9 @@ import Sealing
 extension HTTPField.Name {
     /// The request id every response carries and every log line names.
     public static let requestID = HTTPField.Name("X-Request-ID")!
+    /// `on` acts under the caller's break-glass grants (`StaffActor.breakGlass`): reads reach the
+    /// granted charts and every audit entry is flagged; the service refuses writes under it.
+    public static let havenBreakGlass = HTTPField.Name("Haven-Break-Glass")!
 }
 
 /// Gives every request an id (the caller's `X-Request-ID` when `acceptsRequestID` takes it, else a
@@ -92,7 +95,8 @@ struct RequestMiddleware: RouterMiddleware {
 
 /// Authenticates `Authorization: Bearer <token>` for everything under `/v1` but signing in: the
 /// token's session must be live and its staff member active (a disabled account's tokens stop at
-/// once). Sets the context's actor with the request id and address for the audit log.
+/// once). Sets the context's actor with the request id and address for the audit log, in break-glass
+/// mode when the request says `Haven-Break-Glass: on` (`off` or no header: not).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
     let auth: AuthService
@@ -110,12 +114,26 @@ struct AuthMiddleware: RouterMiddleware {
         else {
             throw ServiceError(.unauthenticated, "send 'Authorization: Bearer <token>' from POST /v1/sessions")
         }
+        let breakGlass: Bool
+        switch request.headers[.havenBreakGlass] {
+        case nil, "off": breakGlass = false
+        case "on": breakGlass = true
+        default:
+            throw APIError(
+                status: .badRequest,
+                kind: "bad-header",
+                detail: "Haven-Break-Glass is on or off",
+                field: "Haven-Break-Glass"
+            )
+        }
         var context = context
-        context.actor = try await auth.authenticate(
+        var actor = try await auth.authenticate(
             SessionToken(value: token),
             source: context.source,
             requestID: context.requestID
         )
+        actor.breakGlass = breakGlass
+        context.actor = actor
         if let actor = context.actor { context.notes.actorID.withLock { $0 = actor.staffID } }
         return try await next(request, context)
     }

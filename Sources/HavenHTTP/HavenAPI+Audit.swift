@@ -22,26 +22,11 @@ extension HavenAPI {
             let actor = try context.requireActor()
             // The role first: a refused caller is on record whatever else the request holds.
             try await audit.authorize(action: "audit.list", actor: actor)
-            let query = request.uri.queryParameters
-            func text(_ name: String) -> String? {
-                query.get(name).map { String($0) }.flatMap { $0.isEmpty ? nil : $0 }
-            }
+            func text(_ name: String) -> String? { Self.queryText(request, name) }
             func id(_ name: String) throws -> UUID? {
                 try text(name).map { value in
                     guard let id = UUID(uuidString: value) else { throw Self.badParameter(name, "must be a UUID") }
                     return id
-                }
-            }
-            func instant(_ name: String) throws -> Date? {
-                try text(name).map { value in
-                    let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-                    guard let date = (try? Date(value, strategy: .iso8601)) ?? (try? fractional.parse(value)) else {
-                        throw Self.badParameter(
-                            name,
-                            "must be an ISO 8601 date-time with an offset, e.g. 2026-11-01T00:00:00Z"
-                        )
-                    }
-                    return date
                 }
             }
             let outcome = try text("outcome").map { value in
@@ -50,12 +35,7 @@ extension HavenAPI {
                 }
                 return outcome
             }
-            let breakGlass: Bool
-            switch text("breakGlass") {
-            case nil, "false": breakGlass = false
-            case "true": breakGlass = true
-            default: throw Self.badParameter("breakGlass", "is true or false")
-            }
+            let breakGlass = try Self.flag(request, "breakGlass")
             let after = try text("cursor").map { value in
                 guard let seq = Int(value), seq >= 0 else {
                     throw APIError(
@@ -76,8 +56,8 @@ extension HavenAPI {
                     clientID: try id("clientId"),
                     staffID: try id("staffId"),
                     action: action,
-                    from: try instant("from"),
-                    to: try instant("to"),
+                    from: try Self.instant(request, "from"),
+                    to: try Self.instant(request, "to"),
                     breakGlassOnly: breakGlass,
                     outcome: outcome,
                     afterSeq: after,
@@ -106,10 +86,5 @@ extension HavenAPI {
                 )
             )
         }
-    }
-
-    /// A 400 for a query parameter that is not what the route takes.
-    static func badParameter(_ name: String, _ problem: String) -> APIError {
-        APIError(status: .badRequest, kind: "bad-parameter", detail: "\(name) \(problem)", field: name)
     }
 }

@@ -44,6 +44,19 @@ extension HavenAPI {
             )
             return try APIJSON.response(Created(id: id.uuidString.lowercased()), status: .created)
         }
+        // The schedule across every chart in reach (the day's view): sessions starting in [from, to).
+        v1.get("/therapy-sessions") { request, context in
+            let actor = try context.requireActor()
+            let list = try await sessions.list(
+                chart: nil,
+                from: try Self.instant(request, "from"),
+                to: try Self.instant(request, "to"),
+                actor: actor
+            )
+            return try APIJSON.response(
+                try Page(list, request: request, key: { $0.id.uuidString.lowercased() }, line: { $0 })
+            )
+        }
         v1.post("/therapy-sessions/{sessionId}/status") { request, context in
             let actor = try context.requireActor()
             let body = try await APIJSON.decode(StatusBody.self, from: request, context: context)

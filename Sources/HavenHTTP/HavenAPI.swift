@@ -77,6 +77,11 @@ public struct HavenAPI: Sendable {
         addCharts(to: v1)
         addChartRecords(to: v1)
         addAudit(to: v1)
+        addReferences(to: v1)
+        addReportSummaries(to: v1)
+        addExport(to: v1)
+        addBreakGlass(to: v1)
+        addPsychotherapyNotes(to: v1)
         return router
     }
 

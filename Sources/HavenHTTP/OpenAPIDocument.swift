@@ -19,6 +19,10 @@ enum OpenAPIDocument {
             problem has a `title` (its status's reason phrase). While the database cannot be reached, any
             route answers 503 (type `.../unavailable`) with `Retry-After` in seconds; a malformed request
             body (broken chunked encoding) is 400 (type `.../malformed-body`).
+            A request sent with `Haven-Break-Glass: on` acts under the caller's break-glass grants (see
+            /v1/break-glass-grants): reads also reach the granted charts (psychotherapy notes included) and
+            every audit entry is flagged; a write under it is 403. `off` or no header: not; any other
+            value is 400 (type `.../bad-header`).
         servers:
           - url: http://127.0.0.1:8080
         security:
@@ -433,6 +437,26 @@ enum OpenAPIDocument {
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
           /v1/therapy-sessions:
+            get:
+              summary: The schedule across every chart in reach (the day's view), by start time, audited as a schedule read.
+              parameters:
+                - {name: from, in: query, description: "First instant, with an offset (e.g. 2026-11-24T00:00:00-06:00).", schema: {type: string, format: date-time}}
+                - {name: to, in: query, description: Instant the period ends before (exclusive)., schema: {type: string, format: date-time}}
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
+              responses:
+                "200":
+                  description: The sessions.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items: {type: array, items: {$ref: "#/components/schemas/SessionLine"}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
             post:
               summary: Schedule a session (the caller is its counselor). A conjoint session for a high-risk couple needs riskOverrideReason.
               requestBody:
@@ -1115,6 +1139,191 @@ enum OpenAPIDocument {
                           firstBreakReason: {type: string}
                 "401": {$ref: "#/components/responses/Problem"}
                 "403": {$ref: "#/components/responses/Problem"}
+          /v1/references:
+            get:
+              summary: The one record in reach whose id starts with a prefix (as the CLI's 8+ hex-digit ids).
+              description: >-
+                Row-level security decides what is in reach (with `Haven-Break-Glass: on`, the caller's granted
+                charts too); a prefix matching records out of reach matches nothing. A full UUID is answered as
+                given, unchecked, as the CLI does: the record's own route decides whether it is in reach. Not
+                audited (it reveals only ids).
+              parameters:
+                - name: kind
+                  in: query
+                  required: true
+                  schema:
+                    type: string
+                    enum: [client, couple, session, note, assignment, injury, goal, prompt, staff, practice,
+                      psychotherapy-note, break-glass-grant]
+                - name: prefix
+                  in: query
+                  required: true
+                  description: 8 to 31 hex digits (hyphens ignored), or a full UUID.
+                  schema: {type: string}
+              responses:
+                "200":
+                  description: The record's full id.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [kind, id]
+                        properties:
+                          kind: {type: string}
+                          id: {type: string, format: uuid}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {description: Nothing in reach starts with the prefix (field `prefix`)., content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
+                "409": {description: "Several records in reach match (type `.../ambiguous-reference`, field `prefix`); the detail lists up to five.", content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
+                "422": {description: Not a UUID or a prefix of 8+ hex digits (field `prefix`)., content: {application/problem+json: {schema: {$ref: "#/components/schemas/Problem"}}}}
+          /v1/couples/{coupleId}/report-summaries:
+            parameters:
+              - {$ref: "#/components/parameters/CoupleId"}
+            post:
+              summary: Write the counselor's summary of a period of the couple's chart (sealed; clinical reports only).
+              description: A later summary for the same period replaces the earlier one in reports; both are kept.
+              requestBody: {$ref: "#/components/requestBodies/ReportSummary"}
+              responses:
+                "201": {description: Written., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/clients/{clientId}/report-summaries:
+            parameters:
+              - {$ref: "#/components/parameters/ClientId"}
+            post:
+              summary: Write the counselor's summary of a period of the client's own chart (sealed; clinical reports only).
+              requestBody: {$ref: "#/components/requestBodies/ReportSummary"}
+              responses:
+                "201": {description: Written., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/clients/{clientId}/export:
+            parameters:
+              - {$ref: "#/components/parameters/ClientId"}
+            get:
+              summary: Everything held about a client, decrypted, for a records request (audited as one entry).
+              description: >-
+                The `haven-client-export-v1` document `haven export client` writes, byte for byte. Leaves out
+                the other partner's individual sessions, notes and unshared homework responses always, and
+                psychotherapy notes unless asked (then only those the caller may read; audited as
+                `client.export.psychotherapy_notes`). A value that fails to open is null and listed in
+                `unreadableValues`.
+              parameters:
+                - {name: psychotherapyNotes, in: query, schema: {type: boolean, default: false}}
+              responses:
+                "200": {description: The export., content: {application/json: {schema: {$ref: "#/components/schemas/ClientExport"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+          /v1/break-glass-grants:
+            get:
+              summary: The caller's break-glass grants, newest first, live and past (the reasons stay sealed).
+              parameters:
+                - {$ref: "#/components/parameters/Limit"}
+                - {$ref: "#/components/parameters/Cursor"}
+              responses:
+                "200":
+                  description: The grants.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items]
+                        properties:
+                          nextCursor: {type: string}
+                          items: {type: array, items: {$ref: "#/components/schemas/Grant"}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+            post:
+              summary: Open a break-glass grant on one chart outside the caller's caseload (counselors and supervisors).
+              description: >-
+                Emergency, read-only, time-limited reach into one chart, with a written reason (sealed, never in
+                the URL). Audited and flagged. Act on it by sending `Haven-Break-Glass: on` with read requests.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [chartKind, chartId, reason]
+                      properties:
+                        chartKind: {type: string, enum: [couple, client]}
+                        chartId: {type: string, format: uuid}
+                        reason: {type: string, minLength: 20, maxLength: 4096, description: Why (20+ characters).}
+                        durationMinutes: {type: integer, minimum: 1, maximum: 480, default: 60}
+              responses:
+                "201": {description: Opened., content: {application/json: {schema: {$ref: "#/components/schemas/Grant"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/break-glass-grants/{grantId}:
+            parameters:
+              - {name: grantId, in: path, required: true, schema: {type: string, format: uuid}}
+            delete:
+              summary: Close one of the caller's grants before it expires (audited).
+              responses:
+                "204": {description: Closed.}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+          /v1/couples/{coupleId}/psychotherapy-notes:
+            parameters:
+              - {$ref: "#/components/parameters/CoupleId"}
+            post:
+              summary: Write a psychotherapy note on the couple's chart (private to its author, sealed under the author's own key).
+              requestBody: {$ref: "#/components/requestBodies/PsychotherapyNote"}
+              responses:
+                "201": {description: Written., headers: {Location: {schema: {type: string}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/clients/{clientId}/psychotherapy-notes:
+            parameters:
+              - {$ref: "#/components/parameters/ClientId"}
+            post:
+              summary: Write a psychotherapy note on the client's own chart (private to its author).
+              requestBody: {$ref: "#/components/requestBodies/PsychotherapyNote"}
+              responses:
+                "201": {description: Written., headers: {Location: {schema: {type: string}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "403": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
+                "413": {$ref: "#/components/responses/Problem"}
+                "422": {$ref: "#/components/responses/Problem"}
+          /v1/psychotherapy-notes/{psychotherapyNoteId}:
+            parameters:
+              - {name: psychotherapyNoteId, in: path, required: true, schema: {type: string, format: uuid}}
+            get:
+              summary: Read a psychotherapy note (its author only; anyone else gets 404, audited as denied).
+              responses:
+                "200":
+                  description: The note.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [id, body]
+                        properties:
+                          id: {type: string, format: uuid}
+                          body: {type: string}
+                "400": {$ref: "#/components/responses/Problem"}
+                "401": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
         components:
           securitySchemes:
             bearer: {type: http, scheme: bearer}
@@ -1138,6 +1347,27 @@ enum OpenAPIDocument {
             NoteId: {name: noteId, in: path, required: true, schema: {type: string, format: uuid}}
             ClientId: {name: clientId, in: path, required: true, schema: {type: string, format: uuid}}
           requestBodies:
+            ReportSummary:
+              required: true
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [summary, from, to]
+                    properties:
+                      summary: {type: string, maxLength: 16384, description: The summary text (sealed).}
+                      from: {type: string, format: date, description: The period's first day.}
+                      to: {type: string, format: date, description: The period's last day (on or after from).}
+                      nextReview: {type: string, format: date, description: On or after to.}
+            PsychotherapyNote:
+              required: true
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [body]
+                    properties:
+                      body: {type: string, maxLength: 65536}
             TOTPCode:
               required: true
               content:
@@ -1167,6 +1397,219 @@ enum OpenAPIDocument {
                 application/problem+json:
                   schema: {$ref: "#/components/schemas/Problem"}
           schemas:
+            Grant:
+              type: object
+              required: [id, chartKind, chartId, grantedAt, expiresAt, live]
+              properties:
+                id: {type: string, format: uuid}
+                chartKind: {type: string, enum: [couple, client]}
+                chartId: {type: string, format: uuid}
+                grantedAt: {type: string, format: date-time}
+                expiresAt: {type: string, format: date-time}
+                revokedAt: {type: string, format: date-time, description: When it was closed early.}
+                live: {type: boolean, description: Still widens break-glass requests now.}
+            ClientExport:
+              description: >-
+                `haven-client-export-v1`: keys as the CLI's export file spells them (`...ID` suffixes, UUIDs in
+                upper case), absent where a value is absent.
+              type: object
+              required: [format, generatedAt, client, couples, sessions, progressNotes, homework, measures, areRatings,
+                cycleMaps, attachmentInjuries, treatmentGoals, exclusions, unreadableValues]
+              properties:
+                format: {const: haven-client-export-v1}
+                generatedAt: {type: string, format: date-time}
+                client:
+                  type: object
+                  required: [id, legalName, intakeDate, status, primaryCounselorID]
+                  properties:
+                    id: {type: string, format: uuid}
+                    legalName: {type: string}
+                    preferredName: {type: string}
+                    pronouns: {type: string}
+                    dateOfBirth: {type: string}
+                    intakeDate: {type: string}
+                    status: {type: string}
+                    attachmentStyle: {type: string}
+                    primaryCounselorID: {type: string, format: uuid}
+                couples:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, partnerAID, partnerBID, counselorID, startDate, status]
+                    properties:
+                      id: {type: string, format: uuid}
+                      partnerAID: {type: string, format: uuid}
+                      partnerBID: {type: string, format: uuid}
+                      counselorID: {type: string, format: uuid}
+                      startDate: {type: string}
+                      status: {type: string}
+                      presentingConcerns: {type: string}
+                sessions:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, chartKind, chartID, counselorID, scheduledStart, durationMinutes, format, status, attendeeIDs]
+                    properties:
+                      id: {type: string, format: uuid}
+                      chartKind: {type: string, enum: [couple, client]}
+                      chartID: {type: string, format: uuid}
+                      counselorID: {type: string, format: uuid}
+                      scheduledStart: {type: string, format: date-time}
+                      durationMinutes: {type: integer}
+                      format: {type: string}
+                      status: {type: string}
+                      attendeeIDs: {type: array, items: {type: string, format: uuid}}
+                progressNotes:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, sessionID, authorID, state, stage, step, interventions, tangoMoves, changeEvents, riskLevel,
+                      addenda, cosignedBy]
+                    properties:
+                      id: {type: string, format: uuid}
+                      sessionID: {type: string, format: uuid}
+                      authorID: {type: string, format: uuid}
+                      state: {type: string}
+                      stage: {type: integer}
+                      step: {type: integer}
+                      stepPartnerID: {type: string, format: uuid}
+                      interventions: {type: array, items: {type: string}}
+                      tangoMoves: {type: array, items: {type: string}}
+                      changeEvents: {type: array, items: {type: string}}
+                      riskLevel: {type: string}
+                      riskDetail: {type: string}
+                      body: {type: string}
+                      signedAt: {type: string, format: date-time}
+                      contentHash: {type: string, pattern: "^[0-9a-f]{64}$"}
+                      addenda:
+                        type: array
+                        items:
+                          type: object
+                          required: [id, authorID, createdAt]
+                          properties:
+                            id: {type: string, format: uuid}
+                            authorID: {type: string, format: uuid}
+                            createdAt: {type: string, format: date-time}
+                            reason: {type: string}
+                            body: {type: string}
+                      cosignedBy: {type: array, items: {type: string, format: uuid}}
+                homework:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, coupleID, promptTitle, category, assignedOn, dueOn, recurrence, responses]
+                    properties:
+                      id: {type: string, format: uuid}
+                      coupleID: {type: string, format: uuid}
+                      promptTitle: {type: string}
+                      category: {type: string}
+                      partnerID: {type: string, format: uuid}
+                      assignedOn: {type: string}
+                      dueOn: {type: string}
+                      recurrence: {type: string}
+                      responses:
+                        type: array
+                        items:
+                          type: object
+                          required: [id, partnerID, completion, sharedWithPartner, recordedAt]
+                          properties:
+                            id: {type: string, format: uuid}
+                            partnerID: {type: string, format: uuid}
+                            completion: {type: string}
+                            text: {type: string}
+                            sharedWithPartner: {type: boolean}
+                            recordedAt: {type: string, format: date-time}
+                measures:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, code, name, administeredOn, items, total]
+                    properties:
+                      id: {type: string, format: uuid}
+                      code: {type: string}
+                      name: {type: string}
+                      administeredOn: {type: string}
+                      items: {type: array, items: {type: integer}}
+                      total: {type: number}
+                areRatings:
+                  type: array
+                  items:
+                    type: object
+                    required: [sessionID, accessible, responsive, engaged, ratedAt]
+                    properties:
+                      sessionID: {type: string, format: uuid}
+                      accessible: {type: integer}
+                      responsive: {type: integer}
+                      engaged: {type: integer}
+                      ratedAt: {type: string, format: date-time}
+                cycleMaps:
+                  type: array
+                  items:
+                    type: object
+                    required: [coupleID, version, position, createdAt]
+                    properties:
+                      coupleID: {type: string, format: uuid}
+                      version: {type: integer}
+                      position: {type: string}
+                      map:
+                        type: object
+                        required: [trigger, actionTendency, perceptionOfPartner, reactiveEmotion, primaryEmotion, unmetNeed]
+                        properties:
+                          trigger: {type: string}
+                          actionTendency: {type: string}
+                          perceptionOfPartner: {type: string}
+                          reactiveEmotion: {type: string}
+                          primaryEmotion: {type: string}
+                          unmetNeed: {type: string}
+                      createdAt: {type: string, format: date-time}
+                attachmentInjuries:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, coupleID, injuredPartnerID, identifiedOn, status, resolutionStep]
+                    properties:
+                      id: {type: string, format: uuid}
+                      coupleID: {type: string, format: uuid}
+                      injuredPartnerID: {type: string, format: uuid}
+                      description: {type: string}
+                      identifiedOn: {type: string}
+                      status: {type: string}
+                      resolutionStep: {type: integer}
+                      resolvedOn: {type: string}
+                treatmentGoals:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, coupleID, status]
+                    properties:
+                      id: {type: string, format: uuid}
+                      coupleID: {type: string, format: uuid}
+                      description: {type: string}
+                      status: {type: string}
+                psychotherapyNotes:
+                  description: Present only when asked for.
+                  type: array
+                  items:
+                    type: object
+                    required: [id, authorID, chartKind, chartID, updatedAt]
+                    properties:
+                      id: {type: string, format: uuid}
+                      authorID: {type: string, format: uuid}
+                      chartKind: {type: string, enum: [couple, client]}
+                      chartID: {type: string, format: uuid}
+                      body: {type: string}
+                      updatedAt: {type: string, format: date-time}
+                exclusions: {type: array, items: {type: string}}
+                unreadableValues:
+                  type: array
+                  items:
+                    type: object
+                    required: [table, column, rowID, reason]
+                    properties:
+                      table: {type: string}
+                      column: {type: string}
+                      rowID: {type: string}
+                      reason: {type: string}
             SessionLine:
               type: object
               required: [id, chartKind, chartId, counselorId, start, durationMinutes, format, status, noted]

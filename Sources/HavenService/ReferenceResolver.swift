@@ -39,11 +39,14 @@ public struct ReferenceResolver: Sendable {
     /// The shortest prefix accepted.
     public static let minimumPrefix = 8
 
+    /// The `ServiceError.reason` of a prefix that matches several records.
+    public static let ambiguous = "ambiguous-reference"
+
     /// Resolves `text` to one record's id.
     ///
     /// - Throws: `invalidInput` (field = the kind) for text that is neither a UUID nor a prefix of 8+
-    ///   hex digits, or a prefix matching several records (naming them); `notFound` when nothing in
-    ///   reach matches.
+    ///   hex digits; `conflict` (reason `ambiguous-reference`, field = the kind) for a prefix matching
+    ///   several records in reach (naming up to five); `notFound` when nothing in reach matches.
     public func resolve(_ text: String, as kind: Kind, actor: StaffActor) async throws -> UUID {
         try await resolve(text, as: kind, actor: Optional(actor), practiceID: actor.practiceID)
     }
@@ -103,8 +106,9 @@ public struct ReferenceResolver: Sendable {
         default:
             let names = matches.map { $0.uuidString.lowercased() }.joined(separator: ", ")
             throw ServiceError(
-                .invalidInput,
+                .conflict,
                 field: kind.rawValue,
+                reason: Self.ambiguous,
                 "\(trimmed) matches several: \(names)\(matches.count == 5 ? ", ..." : ""); give more digits"
             )
         }
