@@ -12,6 +12,8 @@ extension HavenAPI {
         var dateOfBirth: String?
         var intakeDate: String
         var attachmentStyle: String?
+        /// Default: the caller; else a counselor in the caller's reach (a supervisee).
+        var primaryCounselorId: UUID?
     }
 
     struct NewCoupleBody: Decodable {
@@ -34,7 +36,8 @@ extension HavenAPI {
                     pronouns: body.pronouns,
                     dateOfBirth: try body.dateOfBirth.map { try Self.date($0, field: "dateOfBirth") },
                     intakeDate: try Self.date(body.intakeDate, field: "intakeDate"),
-                    attachmentStyle: try body.attachmentStyle.map { try Self.parse(AttachmentStyle.self, $0) }
+                    attachmentStyle: try body.attachmentStyle.map { try Self.parse(AttachmentStyle.self, $0) },
+                    primaryCounselorID: body.primaryCounselorId
                 ),
                 actor: actor
             )

@@ -7,17 +7,19 @@ import Postgres
 
 extension HavenAPI {
 
-    struct CoupleView: Encodable {
-        var id: String
-        var partnerA: Person
-        var partnerB: Person
-        var counselorId: String
-        var startDate: String
-        var status: String
-        var presentingConcerns: String?
-        struct Person: Encodable {
-            var id: String
-            var name: String
+    /// A couple chart as the API sends it (and the CLI's `--json` prints it).
+    public struct CoupleView: Codable, Sendable {
+        public var id: String
+        public var partnerA: Person
+        public var partnerB: Person
+        public var counselorId: String
+        public var startDate: String
+        public var status: String
+        public var presentingConcerns: String?
+        /// A partner: id and preferred (else legal) name.
+        public struct Person: Codable, Sendable {
+            public var id: String
+            public var name: String
         }
     }
 

@@ -6,16 +6,17 @@ import Hummingbird
 import Postgres
 
 extension HavenAPI {
-    struct ClientView: Encodable {
-        var id: String
-        var legalName: String
-        var preferredName: String?
-        var pronouns: String?
-        var dateOfBirth: String?
-        var intakeDate: String
-        var status: String
-        var attachmentStyle: String?
-        var primaryCounselorId: String
+    /// A client chart as the API sends it (and the CLI's `--json` prints it).
+    public struct ClientView: Codable, Sendable {
+        public var id: String
+        public var legalName: String
+        public var preferredName: String?
+        public var pronouns: String?
+        public var dateOfBirth: String?
+        public var intakeDate: String
+        public var status: String
+        public var attachmentStyle: String?
+        public var primaryCounselorId: String
 
         init(_ client: ChartService.Client) {
             id = client.id.uuidString.lowercased()

@@ -19,8 +19,9 @@ extension HavenAPI {
         var status: String
     }
 
-    struct Created: Encodable {
-        var id: String
+    /// What a create answers (201): the new record's id.
+    public struct Created: Codable, Sendable {
+        public var id: String
     }
 
     func addSchedule(to v1: RouterGroup<HavenRequestContext>) {

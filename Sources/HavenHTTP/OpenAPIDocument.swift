@@ -722,7 +722,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
             post:
-              summary: Open a client's chart (the caller becomes the primary counselor).
+              summary: Open a client's chart (the caller, or a supervisee the caller names, is the primary counselor).
               requestBody:
                 required: true
                 content:
@@ -737,6 +737,7 @@ enum OpenAPIDocument {
                         dateOfBirth: {type: string, format: date}
                         intakeDate: {type: string, format: date}
                         attachmentStyle: {type: string}
+                        primaryCounselorId: {type: string, format: uuid, description: Default the caller.}
               responses:
                 "201": {description: Opened., content: {application/json: {schema: {$ref: "#/components/schemas/Created"}}}}
                 "400": {$ref: "#/components/responses/Problem"}

@@ -13,6 +13,8 @@ import FoundationNetworking
 struct APIClient: Sendable {
     let server: URL
     let token: String?
+    /// Sends `Haven-Break-Glass: on`: reads act under the caller's open break-glass grants.
+    var breakGlass = false
 
     /// - Throws: `UserError` naming `flag` for a URL that is not http(s), or plain http to a host
     ///   other than loopback.
@@ -86,6 +88,18 @@ struct APIClient: Sendable {
         return items
     }
 
+    /// Sends a request and returns the answer's bytes as they came (reports in Markdown or HTML,
+    /// exports written to a file byte for byte).
+    func data<Body: Encodable & Sendable>(
+        _ method: String,
+        _ path: String,
+        query: [URLQueryItem] = [],
+        body: Body? = Empty?.none,
+        accept: String
+    ) async throws -> Data {
+        try await exchange(method, path, query: query, body: body, accept: accept)
+    }
+
     /// Sends a request whose answer has no body worth reading.
     func send<Body: Encodable & Sendable>(
         _ method: String,
@@ -100,7 +114,8 @@ struct APIClient: Sendable {
         _ method: String,
         _ path: String,
         query: [URLQueryItem],
-        body: Body?
+        body: Body?,
+        accept: String = "application/json"
     ) async throws -> Data {
         var components = URLComponents(url: server, resolvingAgainstBaseURL: false)!
         components.path = (components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path) + path
@@ -108,7 +123,8 @@ struct APIClient: Sendable {
         guard let url = components.url else { throw UserError(message: "cannot build a request URL for \(path)") }
         var request = URLRequest(url: url, timeoutInterval: 60)
         request.httpMethod = method
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        request.setValue(accept, forHTTPHeaderField: "Accept")
+        if breakGlass { request.setValue("on", forHTTPHeaderField: "Haven-Break-Glass") }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -33,7 +33,7 @@ struct BreakGlassCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var chart: SessionCommand.ChartOptions
         @OptionGroup var reason: ReasonOptions
         @Option(help: "How long, in minutes (1-480).") var minutes = 60
@@ -47,7 +47,7 @@ struct BreakGlassCommand: AsyncParsableCommand {
         func run() async throws {
             try reason.refuseOnCommandLine()
             let reason = try reason.read(template: Self.template)
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 // The chart is outside the actor's caseload: only a full id can name it.
                 let target: ChartReference
                 switch (chart.couple, chart.client) {
@@ -78,11 +78,11 @@ struct BreakGlassCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven break-glass close 6d7e8f90"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Grant id or prefix.") var id: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let grantID = try await clinic.resolve(id, as: .grant)
                 try await BreakGlassService(pool: clinic.pool, keys: clinic.keys).close(grantID, actor: clinic.actor)
                 print("Closed.")
@@ -106,11 +106,11 @@ struct BreakGlassCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven break-glass list"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let grants = try await BreakGlassService(pool: clinic.pool, keys: clinic.keys).grants(
                     actor: clinic.actor

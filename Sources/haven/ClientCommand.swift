@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
 import HavenCore
-import HavenService
-import Postgres
+import HavenHTTP
 
 /// `haven client`: individual client charts.
 struct ClientCommand: AsyncParsableCommand {
@@ -11,31 +10,6 @@ struct ClientCommand: AsyncParsableCommand {
         abstract: "Open, list and show client charts.",
         subcommands: [Add.self, List.self, Show.self]
     )
-
-    /// A client as `--json` prints it.
-    struct View: Encodable {
-        var id: String
-        var legalName: String
-        var preferredName: String?
-        var pronouns: String?
-        var dateOfBirth: String?
-        var intakeDate: String
-        var status: String
-        var attachmentStyle: String?
-        var primaryCounselorID: String
-
-        init(_ client: ChartService.Client) {
-            id = full(client.id)
-            legalName = client.legalName
-            preferredName = client.preferredName
-            pronouns = client.pronouns
-            dateOfBirth = client.dateOfBirth?.description
-            intakeDate = client.intakeDate.description
-            status = client.status
-            attachmentStyle = client.attachmentStyle
-            primaryCounselorID = full(client.primaryCounselorID)
-        }
-    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -55,22 +29,35 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Attachment style: secure, anxious, avoidant or disorganized.") var attachment: String?
         @Option(help: "Primary counselor (default you; a supervisee's id or prefix).") var counselor: String?
 
+        /// `POST /v1/clients`.
+        struct Body: Encodable, Sendable {
+            var legalName: String
+            var preferredName: String?
+            var pronouns: String?
+            var dateOfBirth: String?
+            var intakeDate: String
+            var attachmentStyle: String?
+            var primaryCounselorId: UUID?
+        }
+
         func run() async throws {
+            let birth = try self.birth.map { try parseDate($0, option: "--birth") }
+            let intake = try self.intake.map { try parseDate($0, option: "--intake") }
+            let attachment = try self.attachment.map(AttachmentStyle.parse)
             try await Clinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let id = try await ChartService(pool: clinic.pool, keys: clinic.keys).createClient(
-                    .init(
-                        legalName: name,
-                        preferredName: preferred,
-                        pronouns: pronouns,
-                        dateOfBirth: try birth.map { try parseDate($0, option: "--birth") },
-                        intakeDate: try intake.map { try parseDate($0, option: "--intake") } ?? style.today(),
-                        attachmentStyle: try attachment.map(AttachmentStyle.parse),
-                        primaryCounselorID: try await counselor.asyncMap { try await clinic.resolve($0, as: .staff) }
-                    ),
-                    actor: clinic.actor
+                var intakeDate = intake
+                if intakeDate == nil { intakeDate = try await clinic.dateStyle().today() }
+                let body = Body(
+                    legalName: name,
+                    preferredName: preferred,
+                    pronouns: pronouns,
+                    dateOfBirth: birth?.description,
+                    intakeDate: intakeDate!.description,
+                    attachmentStyle: attachment?.rawValue,
+                    primaryCounselorId: try await clinic.resolveIfGiven(counselor, as: .staff)
                 )
-                print(full(id))
+                let created = try await clinic.api.send("POST", "/v1/clients", body: body, as: HavenAPI.Created.self)
+                print(created.id)
             }
         }
     }
@@ -86,14 +73,13 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Clinic.with(options) { clinic in
-                let clients = try await ChartService(pool: clinic.pool, keys: clinic.keys)
-                    .listClients(actor: clinic.actor)
-                try output.emit(clients.map(View.init)) {
+                let clients = try await clinic.api.pages("/v1/clients", as: HavenAPI.ClientView.self)
+                try output.emit(clients) {
                     guard !clients.isEmpty else { return "No clients in your caseload yet ('haven client add')." }
                     return TextTable(
                         header: ["ID", "NAME", "PREFERRED", "INTAKE", "STATUS"],
                         rows: clients.map {
-                            [short($0.id), $0.legalName, $0.preferredName ?? "", $0.intakeDate.description, $0.status]
+                            [short($0.id), $0.legalName, $0.preferredName ?? "", $0.intakeDate, $0.status]
                         }
                     ).render()
                 }
@@ -113,13 +99,16 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Clinic.with(options) { clinic in
-                let client = try await ChartService(pool: clinic.pool, keys: clinic.keys)
-                    .client(try await clinic.resolve(id, as: .client), actor: clinic.actor)
-                let view = View(client)
-                try output.emit(view) {
+                let clientID = try await clinic.resolve(id, as: .client)
+                let client = try await clinic.api.send(
+                    "GET",
+                    "/v1/clients/\(full(clientID))",
+                    as: HavenAPI.ClientView.self
+                )
+                try output.emit(client) {
                     """
-                    \(client.legalName)\(client.preferredName.map { " (\($0))" } ?? "")  \(view.id)
-                    pronouns: \(client.pronouns ?? "-")   born: \(view.dateOfBirth ?? "-")   intake: \(view.intakeDate)
+                    \(client.legalName)\(client.preferredName.map { " (\($0))" } ?? "")  \(client.id)
+                    pronouns: \(client.pronouns ?? "-")   born: \(client.dateOfBirth ?? "-")   intake: \(client.intakeDate)
                     status: \(client.status)   attachment style: \(client.attachmentStyle ?? "-")
                     """
                 }

@@ -1,121 +1,71 @@
 import ArgumentParser
 import Foundation
+import HavenHTTP
 import HavenService
-import Logging
-import Postgres
-import Sealing
 
-/// How clinical commands reach Haven: the application-role database URL, the master key, and the
-/// session `haven login` stored.
+/// What every clinical command takes besides its own options.
 struct ClinicalOptions: ParsableArguments {
-    @Option(
-        name: .customLong("database-url"),
-        help: ArgumentHelp("libpq URL of the haven_app role (default: $HAVEN_DATABASE_URL).", valueName: "url")
-    )
-    var databaseURL: String?
-
-    @OptionGroup var keys: MasterKeyOptions
-
     @Flag(
         name: .customLong("break-glass"),
         help: "Act under your break-glass grants (read-only; every audit entry is flagged). See 'haven break-glass'."
     )
     var breakGlass = false
-
-    func configuration() throws -> PostgresConfiguration {
-        try Self.configuration(url: databaseURL)
-    }
-
-    /// The haven_app connection settings: `url`, else `$HAVEN_DATABASE_URL`.
-    static func configuration(url: String?) throws -> PostgresConfiguration {
-        guard let url = url ?? ProcessInfo.processInfo.environment["HAVEN_DATABASE_URL"], !url.isEmpty else {
-            throw UserError(
-                message: "no database configured; set HAVEN_DATABASE_URL to the haven_app URL `scripts/start` prints"
-            )
-        }
-        do {
-            return try PostgresConfiguration(url)
-        } catch let error as PostgresError where error.code == .invalidConfiguration {
-            throw UserError(message: "HAVEN_DATABASE_URL is not valid: \(error.message ?? "unparseable")")
-        }
-    }
 }
 
-/// A clinical command's connection to Haven, acting as the signed-in staff member.
-struct Clinic {
-    let pool: ConnectionPool
-    let actor: StaffActor
-    let options: ClinicalOptions
-    private let keyManager: KeyManager?
+/// A clinical command's line to Haven: HTTP to the `haven serve` the stored session was opened on,
+/// presenting that session's token. It holds no database password and no master key; the server
+/// authorises, seals and audits every call.
+struct Clinic: Sendable {
+    let api: APIClient
 
-    /// Connects and authenticates the stored session.
+    /// The signed-in session's client, sending `Haven-Break-Glass: on` when `--break-glass` was given.
     ///
-    /// - Parameter needsKeys: whether the command seals or opens clinical text (loads the master key).
-    static func open(_ options: ClinicalOptions, needsKeys: Bool = true) async throws -> Clinic {
-        let logger = CommandLogging.logger()
-        guard let session = try SessionFile.load() else {
-            throw UserError(message: "not signed in; run 'haven login' first")
-        }
-        let ring = needsKeys ? try options.keys.load() : nil
-        let pool = ConnectionPool(
-            configuration: try options.configuration(),
-            limits: .init(maxConnections: 2),
-            logger: logger
-        )
-        do {
-            var actor = try await AuthService(pool: pool, logger: logger).authenticate(
-                session.sessionToken,
-                source: KeyContext.source
-            )
-            actor.breakGlass = options.breakGlass
-            var manager: KeyManager?
-            if let ring {
-                let keys = KeyManager(ring: ring, logger: logger)
-                try await pool.withConnection { try await keys.checkMasterKeys(on: $0) }
-                manager = keys
-            }
-            return Clinic(pool: pool, actor: actor, options: options, keyManager: manager)
-        } catch {
-            await pool.close()
-            if let error = error as? SealingError, error.kind == .masterKey {
-                throw UserError(message: error.detail ?? error.description)
-            }
-            throw error
-        }
+    /// - Throws: `UserError` when nobody is signed in.
+    static func open(_ options: ClinicalOptions) throws -> Clinic {
+        var api = try SessionFile.required().client()
+        api.breakGlass = options.breakGlass
+        return Clinic(api: api)
     }
 
-    /// The key manager (opened only when the command asked for keys).
-    var keys: KeyManager {
-        guard let keyManager else { preconditionFailure("this command was opened without keys") }
-        return keyManager
+    /// Runs `body` with the signed-in session's clinic.
+    static func with<Value>(_ options: ClinicalOptions, _ body: (Clinic) async throws -> Value) async throws -> Value {
+        try await body(try open(options))
     }
 
-    /// Resolves a typed id or prefix.
+    /// Resolves a typed id or prefix (8+ hex digits) within the caller's reach: a full UUID as it is
+    /// (the server checks reach when it is used), a prefix through `GET /v1/references`.
+    ///
+    /// - Parameters:
+    ///   - text: what the user typed.
+    ///   - kind: the kind of record; it names the problem (`client: 'xyz' is not a UUID ...`).
+    /// - Throws: `APIFailure` naming `kind` for a malformed, ambiguous or unknown reference.
     func resolve(_ text: String, as kind: ReferenceResolver.Kind) async throws -> UUID {
-        try await ReferenceResolver(pool: pool).resolve(text, as: kind, actor: actor)
-    }
-
-    /// The practice's settings (time zone for display).
-    func practice() async throws -> PracticeService.Practice {
-        try await PracticeService(pool: pool).practice(actor: actor)
-    }
-
-    func close() async { await pool.close() }
-
-    /// Runs `body` with a clinic, closing it afterwards whatever happens.
-    static func with<Value>(
-        _ options: ClinicalOptions,
-        needsKeys: Bool = true,
-        _ body: (Clinic) async throws -> Value
-    ) async throws -> Value {
-        let clinic = try await open(options, needsKeys: needsKeys)
+        if let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) { return id }
+        struct Reference: Decodable { var id: UUID }
         do {
-            let value = try await body(clinic)
-            await clinic.close()
-            return value
-        } catch {
-            await clinic.close()
-            throw error
+            return try await api.send(
+                "GET",
+                "/v1/references",
+                query: [
+                    URLQueryItem(name: "kind", value: kind.rawValue.replacingOccurrences(of: " ", with: "-")),
+                    URLQueryItem(name: "prefix", value: text),
+                ],
+                as: Reference.self
+            ).id
+        } catch var failure as APIFailure where failure.field == "prefix" {
+            failure.field = kind.rawValue
+            throw failure
         }
+    }
+
+    /// Resolves a reference when one was given (an optional flag).
+    func resolveIfGiven(_ text: String?, as kind: ReferenceResolver.Kind) async throws -> UUID? {
+        guard let text else { return nil }
+        return try await resolve(text, as: kind)
+    }
+
+    /// How dates are shown and read: in the practice's time zone (`GET /v1/me`).
+    func dateStyle() async throws -> DateStyle {
+        DateStyle(timeZoneName: try await api.send("GET", "/v1/me", as: HavenAPI.MeResponse.self).timeZone)
     }
 }

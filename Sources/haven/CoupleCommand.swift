@@ -30,21 +30,30 @@ struct CoupleCommand: AsyncParsableCommand {
         @Option(help: "Start date (YYYY-MM-DD; default today).") var start: String?
         @Option(help: "File holding the presenting concerns ('-' for stdin).") var concernsFile: String?
 
+        /// `POST /v1/couples`.
+        struct Body: Encodable, Sendable {
+            var partnerAId: UUID
+            var partnerBId: UUID
+            var startDate: String
+            var presentingConcerns: String?
+        }
+
         func run() async throws {
+            let start = try self.start.map { try parseDate($0, option: "--start") }
+            var concerns: String?
+            if let concernsFile {
+                concerns = try TextInputOptions.read(file: concernsFile, template: "", what: "presenting concerns")
+            }
             try await Clinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                var concerns: String?
-                if let concernsFile {
-                    concerns = try TextInputOptions.read(file: concernsFile, template: "", what: "presenting concerns")
-                }
-                let id = try await ChartService(pool: clinic.pool, keys: clinic.keys).createCouple(
-                    partnerA: try await clinic.resolve(partnerA, as: .client),
-                    partnerB: try await clinic.resolve(partnerB, as: .client),
-                    startDate: try start.map { try parseDate($0, option: "--start") } ?? style.today(),
-                    presentingConcerns: concerns,
-                    actor: clinic.actor
+                var startDate = start
+                if startDate == nil { startDate = try await clinic.dateStyle().today() }
+                let body = Body(
+                    partnerAId: try await clinic.resolve(partnerA, as: .client),
+                    partnerBId: try await clinic.resolve(partnerB, as: .client),
+                    startDate: startDate!.description,
+                    presentingConcerns: concerns
                 )
-                print(full(id))
+                print(try await clinic.api.send("POST", "/v1/couples", body: body, as: HavenAPI.Created.self).id)
             }
         }
     }
@@ -113,17 +122,6 @@ struct CoupleCommand: AsyncParsableCommand {
         }
     }
 
-    /// A couple chart as `--json` prints it.
-    struct View: Encodable {
-        var id: String
-        var partnerA: String
-        var partnerB: String
-        var counselorID: String
-        var startDate: String
-        var status: String
-        var presentingConcerns: String?
-    }
-
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a couple chart, presenting concerns included.",
@@ -136,21 +134,16 @@ struct CoupleCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Clinic.with(options) { clinic in
-                let couple = try await ChartService(pool: clinic.pool, keys: clinic.keys)
-                    .couple(try await clinic.resolve(id, as: .couple), actor: clinic.actor)
-                let view = View(
-                    id: full(couple.id),
-                    partnerA: full(couple.partnerA),
-                    partnerB: full(couple.partnerB),
-                    counselorID: full(couple.counselorID),
-                    startDate: couple.startDate.description,
-                    status: couple.status.rawValue,
-                    presentingConcerns: couple.presentingConcerns
+                let coupleID = try await clinic.resolve(id, as: .couple)
+                let couple = try await clinic.api.send(
+                    "GET",
+                    "/v1/couples/\(full(coupleID))",
+                    as: HavenAPI.CoupleView.self
                 )
-                try output.emit(view) {
+                try output.emit(couple) {
                     """
-                    \(couple.partnerAName) (\(short(couple.partnerA))) & \(couple.partnerBName) (\(short(couple.partnerB)))  \(view.id)
-                    started \(view.startDate), \(view.status)
+                    \(couple.partnerA.name) (\(short(couple.partnerA.id))) & \(couple.partnerB.name) (\(short(couple.partnerB.id)))  \(couple.id)
+                    started \(couple.startDate), \(couple.status)
                     presenting concerns: \(couple.presentingConcerns ?? "-")
                     """
                 }

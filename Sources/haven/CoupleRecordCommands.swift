@@ -17,7 +17,7 @@ struct InjuryCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven injury record --couple 3f2a91c0 --injured 7b1c22d4 --file injury.txt"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Option(help: "Couple id or prefix.") var couple: String
         @Option(help: "The injured partner (client id or prefix).") var injured: String
         @Option(help: "When it was identified (YYYY-MM-DD; default today).") var date: String?
@@ -26,7 +26,7 @@ struct InjuryCommand: AsyncParsableCommand {
         func run() async throws {
             let text = try input.read(template: NoteCommand.template, what: "description")
             try await KeptText.guarding(text, kind: "injury") {
-                try await Clinic.with(options) { clinic in
+                try await LegacyClinic.with(options) { clinic in
                     let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                     let id = try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys).recordInjury(
                         couple: try await clinic.resolve(couple, as: .couple),
@@ -47,7 +47,7 @@ struct InjuryCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven injury update 1c2d3e4f --step 8 --status resolved --resolved-on 2026-11-20"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Injury id or prefix.") var id: String
         @Option(help: "Resolution-model step, 1-8.") var step: Int
         @Option(help: "identified, in_repair or resolved.") var status: String
@@ -55,7 +55,7 @@ struct InjuryCommand: AsyncParsableCommand {
 
         func run() async throws {
             let status = try InjuryStatus.parse(status)
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys).updateInjury(
                     try await clinic.resolve(id, as: .injury),
                     step: step,
@@ -84,12 +84,12 @@ struct InjuryCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven injury list --couple 3f2a91c0"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Couple id or prefix.") var couple: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let injuries = try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys)
                     .injuries(couple: try await clinic.resolve(couple, as: .couple), actor: clinic.actor)
                 let lines = injuries.map {
@@ -134,14 +134,14 @@ struct GoalCommand: AsyncParsableCommand {
             discussion: "Example:\n  echo 'Reach for each other when stressed' | haven goal add --couple 3f2a91c0"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Option(help: "Couple id or prefix.") var couple: String
         @OptionGroup var input: TextInputOptions
 
         func run() async throws {
             let text = try input.read(template: NoteCommand.template, what: "goal")
             try await KeptText.guarding(text, kind: "goal") {
-                try await Clinic.with(options) { clinic in
+                try await LegacyClinic.with(options) { clinic in
                     let id = try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys)
                         .addGoal(
                             couple: try await clinic.resolve(couple, as: .couple),
@@ -161,12 +161,12 @@ struct GoalCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven goal set-status 2b3c4d5e met"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Goal id or prefix.") var id: String
         @Argument(help: "open, in_progress, met or discontinued.") var status: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys)
                     .setGoalStatus(try await clinic.resolve(id, as: .goal), status: status, actor: clinic.actor)
                 print("Updated.")
@@ -186,12 +186,12 @@ struct GoalCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven goal list --couple 3f2a91c0 --json"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Couple id or prefix.") var couple: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let goals = try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys)
                     .goals(couple: try await clinic.resolve(couple, as: .couple), actor: clinic.actor)
                 try output.emit(goals.map { Line(id: full($0.id), description: $0.description, status: $0.status) }) {

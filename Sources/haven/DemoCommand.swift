@@ -47,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
                 let keys = KeyManager(ring: ring, logger: logger)
                 try await op.pool.withConnection { try await keys.checkMasterKeys(on: $0) }
                 let app = ConnectionPool(
-                    configuration: try ClinicalOptions.configuration(url: nil),
+                    configuration: try AppDatabaseOptions.configuration(url: nil),
                     limits: .init(maxConnections: 2),
                     logger: logger
                 )

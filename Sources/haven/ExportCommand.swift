@@ -22,14 +22,14 @@ struct ExportCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Client id or prefix.") var id: String
         @Flag(help: "Include the psychotherapy notes you may read (audited as such).") var includePsychotherapyNotes =
             false
         @Option(help: "Output file (written with mode 0600).") var out: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let export = try await ExportService(pool: clinic.pool, keys: clinic.keys).exportClient(
                     try await clinic.resolve(id, as: .client),
                     includePsychotherapyNotes: includePsychotherapyNotes,

@@ -29,14 +29,14 @@ struct HomeworkCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven homework library --stage 1\n  haven homework library --json"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only prompts suited to this EFT stage (1-3).") var stage: Int?
         @Option(help: "Only this category (e.g. cycle_awareness).") var category: String?
 
         func run() async throws {
             let category = try self.category.map(HomeworkCategory.parse)
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let prompts = try await HomeworkService(pool: clinic.pool, keys: clinic.keys).library(
                     actor: clinic.actor
                 )
@@ -85,7 +85,7 @@ struct HomeworkCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Option(help: "Title (1-120 characters).") var title: String
         @Option(help: "Category (see 'haven homework library').") var category: String
         @Option(help: "once, daily or weekly.") var frequency = "once"
@@ -104,7 +104,7 @@ struct HomeworkCommand: AsyncParsableCommand {
             let category = try HomeworkCategory.parse(category)
             let frequency = try HomeworkFrequency.parse(frequency)
             let instructions = try input.read(template: NoteCommand.template, what: "instructions")
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 print(
                     full(
                         try await HomeworkService(pool: clinic.pool, keys: clinic.keys).addPrompt(
@@ -134,7 +134,7 @@ struct HomeworkCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Option(help: "Prompt id or prefix (see 'haven homework library').") var prompt: String
         @Option(help: "Couple id or prefix.") var couple: String
         @Option(help: "Only this partner (client id or prefix); default both.") var partner: String?
@@ -159,7 +159,7 @@ struct HomeworkCommand: AsyncParsableCommand {
             recurrence: HomeworkService.Recurrence,
             riskOverrideReason: String?
         ) async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let id = try await HomeworkService(pool: clinic.pool, keys: clinic.keys).assign(
                     prompt: try await clinic.resolve(prompt, as: .prompt),
@@ -189,7 +189,7 @@ struct HomeworkCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Assignment id or prefix.") var assignment: String
         @Option(help: "The responding partner (client id or prefix).") var partner: String
         @Option(help: "completed or partly_completed.") var completion = "completed"
@@ -211,7 +211,7 @@ struct HomeworkCommand: AsyncParsableCommand {
 
         func record(completion: HomeworkService.Completion, text: String?) async throws {
             let write = {
-                try await Clinic.with(options) { clinic in
+                try await LegacyClinic.with(options) { clinic in
                     try await HomeworkService(pool: clinic.pool, keys: clinic.keys).recordResponse(
                         assignment: try await clinic.resolve(assignment, as: .assignment),
                         partner: try await clinic.resolve(partner, as: .client),
@@ -233,12 +233,12 @@ struct HomeworkCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven homework skip 7a8b9c0d --partner 3f2a91c0"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Assignment id or prefix.") var assignment: String
         @Option(help: "The partner (client id or prefix).") var partner: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 try await HomeworkService(pool: clinic.pool, keys: clinic.keys).recordResponse(
                     assignment: try await clinic.resolve(assignment, as: .assignment),
                     partner: try await clinic.resolve(partner, as: .client),
@@ -265,12 +265,12 @@ struct HomeworkCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven homework open --overdue"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var output: OutputOptions
         @Flag(help: "Only those past their due date.") var overdue = false
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let open = try await HomeworkService(pool: clinic.pool, keys: clinic.keys)
                     .openAssignments(today: style.today(), actor: clinic.actor)

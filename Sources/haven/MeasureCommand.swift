@@ -21,7 +21,7 @@ struct MeasureCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Option(help: "Measure code (CSI-4, CSI-16, CSI-32 or a practice's own).") var measure: String
         @Option(help: "Client id or prefix.") var client: String
         @Option(help: "Item answers, comma-separated, in form order.") var items: String?
@@ -36,7 +36,7 @@ struct MeasureCommand: AsyncParsableCommand {
                 }
                 return value
             }
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let service = MeasureService(pool: clinic.pool)
                 let result = try await service.record(
@@ -72,13 +72,13 @@ struct MeasureCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven measure trend --measure CSI-4 --client 3f2a91c0"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Measure code.") var measure: String
         @Option(help: "Client id or prefix.") var client: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let service = MeasureService(pool: clinic.pool)
                 let clientID = try await clinic.resolve(client, as: .client)
                 let trend = try await service.trend(

@@ -50,7 +50,7 @@ struct NoteCommand: AsyncParsableCommand {
         }
 
         /// `base` with the options given applied.
-        func apply(to base: NoteService.Draft, clinic: Clinic) async throws -> NoteService.Draft {
+        func apply(to base: NoteService.Draft, clinic: LegacyClinic) async throws -> NoteService.Draft {
             var draft = base
             if let stage { draft.stage = stage }
             if let step { draft.step = step }
@@ -86,7 +86,7 @@ struct NoteCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Option(help: "The completed session (id or prefix).") var session: String
         @OptionGroup var fields: FieldOptions
         @OptionGroup var input: TextInputOptions
@@ -98,7 +98,7 @@ struct NoteCommand: AsyncParsableCommand {
             try fields.checkTextSources(bodyReadsStandardInput: input.readsStandardInput)
             let body = try input.read(template: NoteCommand.template, what: "note")
             try await KeptText.guarding(body, kind: "note") {
-                try await Clinic.with(options) { clinic in
+                try await LegacyClinic.with(options) { clinic in
                     let draft = try await fields.apply(to: .init(stage: 1, step: 1, body: body), clinic: clinic)
                     let (id, version) = try await NoteService(pool: clinic.pool, keys: clinic.keys)
                         .writeDraft(
@@ -125,7 +125,7 @@ struct NoteCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Note id or prefix.") var id: String
         @OptionGroup var fields: FieldOptions
         @OptionGroup var input: TextInputOptions
@@ -133,7 +133,7 @@ struct NoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             try fields.checkTextSources(bodyReadsStandardInput: !keepText && input.readsStandardInput)
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let notes = NoteService(pool: clinic.pool, keys: clinic.keys)
                 let noteID = try await clinic.resolve(id, as: .note)
                 let current = try await notes.note(noteID, actor: clinic.actor)
@@ -166,12 +166,12 @@ struct NoteCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven note sign 9c41e2b7"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Note id or prefix.") var id: String
         @Option(help: "The version you reviewed (default: the current one).") var version: Int?
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let notes = NoteService(pool: clinic.pool, keys: clinic.keys)
                 let noteID = try await clinic.resolve(id, as: .note)
                 let expected: Int
@@ -199,7 +199,7 @@ struct NoteCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Note id or prefix.") var id: String
         @OptionGroup var reason: ReasonOptions
         @OptionGroup var input: TextInputOptions
@@ -215,7 +215,7 @@ struct NoteCommand: AsyncParsableCommand {
             let reason = try reason.read(template: Self.reasonTemplate, besides: input)
             let text = try input.read(template: NoteCommand.template, what: "addendum")
             try await KeptText.guarding(text, kind: "addendum") {
-                try await Clinic.with(options) { clinic in
+                try await LegacyClinic.with(options) { clinic in
                     let addendum = try await NoteService(pool: clinic.pool, keys: clinic.keys).addAddendum(
                         to: try await clinic.resolve(id, as: .note),
                         reason: reason,
@@ -234,11 +234,11 @@ struct NoteCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven note cosign 9c41e2b7"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Note id or prefix.") var id: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let noteID = try await clinic.resolve(id, as: .note)
                 try await NoteService(pool: clinic.pool, keys: clinic.keys).cosign(noteID, actor: clinic.actor)
                 print("Co-signed \(full(noteID)).")
@@ -272,12 +272,12 @@ struct NoteCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven note show 9c41e2b7 --json"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Note id or prefix.") var id: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let notes = NoteService(pool: clinic.pool, keys: clinic.keys)
                 let noteID = try await clinic.resolve(id, as: .note)
@@ -331,12 +331,12 @@ struct NoteCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven note list --couple 3f2a91c0"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var chart: SessionCommand.ChartOptions
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let notes = try await NoteService(pool: clinic.pool, keys: clinic.keys)
                     .list(chart: try await chart.resolve(clinic)!, actor: clinic.actor)

@@ -93,6 +93,9 @@ func parseDate(_ text: String, option: String) throws -> CalendarDate {
 /// The first eight hex digits of an id: how the CLI shows ids in tables (any command accepts them).
 func short(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }
 
+/// The first eight hex digits of an id as the API sends it (lowercase UUID text).
+func short(_ id: String) -> String { String(id.lowercased().prefix(8)) }
+
 /// Lowercase UUID text, for JSON.
 func full(_ id: UUID) -> String { id.uuidString.lowercased() }
 

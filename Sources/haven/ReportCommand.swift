@@ -21,14 +21,17 @@ struct ReportCommand: AsyncParsableCommand {
         var format: String?
         @Option(help: "Write to this file (mode 0600) instead of the terminal.") var out: String?
 
-        func run(_ chart: @escaping (Clinic) async throws -> ChartReference, options: ClinicalOptions) async throws {
+        func run(
+            _ chart: @escaping (LegacyClinic) async throws -> ChartReference,
+            options: LegacyClinicalOptions
+        ) async throws {
             guard let audience = ReportAudience(rawValue: audience) else {
                 throw UserError(message: "--audience: '\(self.audience)' is not one of: clinical, client")
             }
             let format = try resolvedFormat()
             let from = try self.from.map { try parseDate($0, option: "--from") }
             let to = try self.to.map { try parseDate($0, option: "--to") }
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let today = style.today()
                 let facts = try await ReportService(pool: clinic.pool, keys: clinic.keys).facts(
@@ -80,7 +83,7 @@ struct ReportCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var report: ReportOptions
         @Argument(help: "Couple id or prefix.") var id: String
 
@@ -96,7 +99,7 @@ struct ReportCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven report client 7b1c22d4 --out client.html"
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var report: ReportOptions
         @Argument(help: "Client id or prefix.") var id: String
 
@@ -122,7 +125,7 @@ struct ReportCommand: AsyncParsableCommand {
                     """
             )
 
-            @OptionGroup var options: ClinicalOptions
+            @OptionGroup var options: LegacyClinicalOptions
             @OptionGroup var chart: SessionCommand.ChartOptions
             @Option(help: "First day of the period (YYYY-MM-DD).") var from: String
             @Option(help: "Last day of the period (YYYY-MM-DD).") var to: String
@@ -135,7 +138,7 @@ struct ReportCommand: AsyncParsableCommand {
                 let nextReview = try nextReview.map { try parseDate($0, option: "--next-review") }
                 let text = try input.read(template: NoteCommand.template, what: "summary")
                 try await KeptText.guarding(text, kind: "summary") {
-                    try await Clinic.with(options) { clinic in
+                    try await LegacyClinic.with(options) { clinic in
                         let id = try await ReportService(pool: clinic.pool, keys: clinic.keys).setSummary(
                             text,
                             for: try await chart.resolve(clinic)!,

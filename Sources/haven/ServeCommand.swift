@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: ClinicalOptions
+    @OptionGroup var options: AppDatabaseOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (1-65535).") var port = 8080
     @Flag(help: "Allow a non-loopback address without TLS in front (not for production).") var allowPlainHttp = false

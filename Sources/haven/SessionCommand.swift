@@ -20,7 +20,7 @@ struct SessionCommand: AsyncParsableCommand {
         @Option(help: "Couple id or prefix.") var couple: String?
         @Option(help: "Client id or prefix (an individual session).") var client: String?
 
-        func resolve(_ clinic: Clinic, required: Bool = true) async throws -> ChartReference? {
+        func resolve(_ clinic: LegacyClinic, required: Bool = true) async throws -> ChartReference? {
             switch (couple, client) {
             case (let couple?, nil): return .couple(try await clinic.resolve(couple, as: .couple))
             case (nil, let client?): return .client(try await clinic.resolve(client, as: .client))
@@ -42,7 +42,7 @@ struct SessionCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var chart: ChartOptions
         @Option(help: "Start, ISO 8601 (practice time unless an offset or Z is given).") var at: String
         @Option(help: "Length in minutes (5-480).") var minutes = 50
@@ -57,7 +57,7 @@ struct SessionCommand: AsyncParsableCommand {
         }
 
         private func schedule(riskOverrideReason: String?) async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let id = try await SessionService(pool: clinic.pool, keys: clinic.keys).schedule(
                     try await chart.resolve(clinic)!,
@@ -107,11 +107,11 @@ struct SessionCommand: AsyncParsableCommand {
             )
         }
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @Argument(help: "Session id or prefix.") var id: String
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let session = try await clinic.resolve(id, as: .session)
                 try await SessionService(pool: clinic.pool, keys: clinic.keys)
                     .setStatus(Kind.status, session: session, actor: clinic.actor)
@@ -132,13 +132,13 @@ struct SessionCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var options: LegacyClinicalOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var chart: ChartOptions
         @Option(help: "A day (YYYY-MM-DD) in the practice's time zone.") var day: String?
 
         func run() async throws {
-            try await Clinic.with(options) { clinic in
+            try await LegacyClinic.with(options) { clinic in
                 let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
                 let chart = try await self.chart.resolve(clinic, required: false)
                 var from: Date?
