@@ -10,14 +10,16 @@ extension HavenAPI {
         var durationMinutes: Int?
     }
 
-    struct GrantView: Encodable {
-        var id: String
-        var chartKind: String
-        var chartId: String
-        var grantedAt: Date
-        var expiresAt: Date
-        var revokedAt: Date?
-        var live: Bool
+    /// A break-glass grant as the API sends it (and `haven break-glass list --json` prints it); the
+    /// reason stays sealed.
+    public struct GrantView: Codable, Sendable {
+        public var id: String
+        public var chartKind: String
+        public var chartId: String
+        public var grantedAt: Date
+        public var expiresAt: Date
+        public var revokedAt: Date?
+        public var live: Bool
 
         init(_ grant: BreakGlassService.Grant, now: Date) {
             id = grant.id.uuidString.lowercased()

@@ -46,20 +46,22 @@ extension HavenAPI {
         var text: String
     }
 
-    struct GoalLine: Encodable {
-        var id: String
-        var description: String
-        var status: String
+    /// A treatment goal as the API sends it (and `haven goal list --json` prints it).
+    public struct GoalLine: Codable, Sendable {
+        public var id: String
+        public var description: String
+        public var status: String
     }
 
-    struct InjuryLine: Encodable {
-        var id: String
-        var injuredPartnerId: String
-        var description: String
-        var identifiedOn: String
-        var status: String
-        var resolutionStep: Int
-        var resolvedOn: String?
+    /// An attachment injury as the API sends it (and `haven injury list --json` prints it).
+    public struct InjuryLine: Codable, Sendable {
+        public var id: String
+        public var injuredPartnerId: String
+        public var description: String
+        public var identifiedOn: String
+        public var status: String
+        public var resolutionStep: Int
+        public var resolvedOn: String?
     }
 
     func addRecords(to v1: RouterGroup<HavenRequestContext>) {

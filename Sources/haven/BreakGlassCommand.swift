@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import HavenService
+import HavenHTTP
 
 /// `haven break-glass`: emergency read access to a chart outside your caseload.
 struct BreakGlassCommand: AsyncParsableCommand {
@@ -33,7 +33,7 @@ struct BreakGlassCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var chart: SessionCommand.ChartOptions
         @OptionGroup var reason: ReasonOptions
         @Option(help: "How long, in minutes (1-480).") var minutes = 60
@@ -44,22 +44,32 @@ struct BreakGlassCommand: AsyncParsableCommand {
             # Why do you need access to this chart (20+ characters, sealed)? Lines starting with '#' are ignored.
             """
 
+        /// `POST /v1/break-glass-grants`.
+        struct Body: Encodable, Sendable {
+            var chartKind: String
+            var chartId: UUID
+            var reason: String
+            var durationMinutes: Int
+        }
+
         func run() async throws {
             try reason.refuseOnCommandLine()
+            // The chart is outside the actor's caseload: only a full id can name it.
+            let (kind, chartID): (String, UUID)
+            switch (chart.couple, chart.client) {
+            case (let couple?, nil): (kind, chartID) = ("couple", try uuid(couple, "--couple"))
+            case (nil, let client?): (kind, chartID) = ("client", try uuid(client, "--client"))
+            default: throw UserError(message: "give exactly one of --couple and --client")
+            }
             let reason = try reason.read(template: Self.template)
-            try await LegacyClinic.with(options) { clinic in
-                // The chart is outside the actor's caseload: only a full id can name it.
-                let target: ChartReference
-                switch (chart.couple, chart.client) {
-                case (let couple?, nil): target = .couple(try uuid(couple, "--couple"))
-                case (nil, let client?): target = .client(try uuid(client, "--client"))
-                default: throw UserError(message: "give exactly one of --couple and --client")
+            try await Clinic.with(options) { clinic in
+                let style = try await clinic.dateStyle()
+                let body = Body(chartKind: kind, chartId: chartID, reason: reason, durationMinutes: minutes)
+                let grant = try await Clinic.naming(["durationMinutes": "--minutes", "chartId": "--\(kind)"]) {
+                    try await clinic.api.send("POST", "/v1/break-glass-grants", body: body, as: HavenAPI.GrantView.self)
                 }
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let grant = try await BreakGlassService(pool: clinic.pool, keys: clinic.keys)
-                    .open(target, reason: reason, duration: .seconds(minutes * 60), actor: clinic.actor)
                 print(
-                    "Grant \(full(grant.id)) open until \(style.dateTime(grant.expiresAt)); add --break-glass to read."
+                    "Grant \(grant.id) open until \(style.dateTime(grant.expiresAt)); add --break-glass to read."
                 )
             }
         }
@@ -78,26 +88,16 @@ struct BreakGlassCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven break-glass close 6d7e8f90"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Grant id or prefix.") var id: String
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
+            try await Clinic.with(options) { clinic in
                 let grantID = try await clinic.resolve(id, as: .grant)
-                try await BreakGlassService(pool: clinic.pool, keys: clinic.keys).close(grantID, actor: clinic.actor)
+                try await clinic.api.send("DELETE", "/v1/break-glass-grants/\(full(grantID))")
                 print("Closed.")
             }
         }
-    }
-
-    struct Line: Encodable {
-        var id: String
-        var chartKind: String
-        var chartID: String
-        var grantedAt: Date
-        var expiresAt: Date
-        var revokedAt: Date?
-        var live: Bool
     }
 
     struct List: AsyncParsableCommand {
@@ -106,35 +106,22 @@ struct BreakGlassCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven break-glass list"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let grants = try await BreakGlassService(pool: clinic.pool, keys: clinic.keys).grants(
-                    actor: clinic.actor
-                )
-                let lines = grants.map {
-                    Line(
-                        id: full($0.id),
-                        chartKind: $0.chart.kind,
-                        chartID: full($0.chart.id),
-                        grantedAt: $0.grantedAt,
-                        expiresAt: $0.expiresAt,
-                        revokedAt: $0.revokedAt,
-                        live: $0.isLive()
-                    )
-                }
-                try output.emit(lines) {
+            try await Clinic.with(options) { clinic in
+                let style = try await clinic.dateStyle()
+                let grants = try await clinic.api.pages("/v1/break-glass-grants", as: HavenAPI.GrantView.self)
+                try output.emit(grants) {
                     guard !grants.isEmpty else { return "No break-glass grants." }
                     return TextTable(
                         header: ["ID", "CHART", "GRANTED", "EXPIRES", "STATE"],
                         rows: grants.map {
                             [
-                                short($0.id), "\($0.chart.kind) \(short($0.chart.id))", style.dateTime($0.grantedAt),
+                                short($0.id), "\($0.chartKind) \(short($0.chartId))", style.dateTime($0.grantedAt),
                                 style.dateTime($0.expiresAt),
-                                $0.isLive() ? "live" : ($0.revokedAt == nil ? "expired" : "closed"),
+                                $0.live ? "live" : ($0.revokedAt == nil ? "expired" : "closed"),
                             ]
                         }
                     ).render()

@@ -64,6 +64,25 @@ struct Clinic: Sendable {
         return try await resolve(text, as: kind)
     }
 
+    /// Runs `body`, naming the flags the user typed instead of the API's JSON fields in a problem
+    /// (`durationMinutes: ...` becomes `--minutes: ...`).
+    static func naming<Value>(_ flags: [String: String], _ body: () async throws -> Value) async throws -> Value {
+        do {
+            return try await body()
+        } catch var failure as APIFailure {
+            if let field = failure.field, let flag = flags[field] { failure.field = flag }
+            throw failure
+        }
+    }
+
+    /// A chart's resource path in the API: `/v1/couples/{id}` or `/v1/clients/{id}`.
+    static func path(of chart: ChartReference) -> String {
+        switch chart {
+        case .couple(let id): "/v1/couples/\(full(id))"
+        case .client(let id): "/v1/clients/\(full(id))"
+        }
+    }
+
     /// How dates are shown and read: in the practice's time zone (`GET /v1/me`).
     func dateStyle() async throws -> DateStyle {
         DateStyle(timeZoneName: try await api.send("GET", "/v1/me", as: HavenAPI.MeResponse.self).timeZone)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HavenCore
-import HavenService
+import HavenHTTP
 
 /// `haven injury`: attachment injuries and their resolution.
 struct InjuryCommand: AsyncParsableCommand {
@@ -17,25 +17,37 @@ struct InjuryCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven injury record --couple 3f2a91c0 --injured 7b1c22d4 --file injury.txt"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Option(help: "Couple id or prefix.") var couple: String
         @Option(help: "The injured partner (client id or prefix).") var injured: String
         @Option(help: "When it was identified (YYYY-MM-DD; default today).") var date: String?
         @OptionGroup var input: TextInputOptions
 
+        /// `POST /v1/couples/{id}/injuries`; the server dates it today (practice time) when no day is given.
+        struct Body: Encodable, Sendable {
+            var description: String
+            var injuredPartnerId: UUID
+            var identifiedOn: String?
+        }
+
         func run() async throws {
+            let identifiedOn = try date.map { try parseDate($0, option: "--date") }
             let text = try input.read(template: NoteCommand.template, what: "description")
             try await KeptText.guarding(text, kind: "injury") {
-                try await LegacyClinic.with(options) { clinic in
-                    let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                    let id = try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys).recordInjury(
-                        couple: try await clinic.resolve(couple, as: .couple),
-                        injuredPartner: try await clinic.resolve(injured, as: .client),
+                try await Clinic.with(options) { clinic in
+                    let coupleID = try await clinic.resolve(couple, as: .couple)
+                    let body = Body(
                         description: text,
-                        identifiedOn: try date.map { try parseDate($0, option: "--date") } ?? style.today(),
-                        actor: clinic.actor
+                        injuredPartnerId: try await clinic.resolve(injured, as: .client),
+                        identifiedOn: identifiedOn?.description
                     )
-                    print(full(id))
+                    let created = try await clinic.api.send(
+                        "POST",
+                        "/v1/couples/\(full(coupleID))/injuries",
+                        body: body,
+                        as: HavenAPI.Created.self
+                    )
+                    print(created.id)
                 }
             }
         }
@@ -47,35 +59,31 @@ struct InjuryCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven injury update 1c2d3e4f --step 8 --status resolved --resolved-on 2026-11-20"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Injury id or prefix.") var id: String
         @Option(help: "Resolution-model step, 1-8.") var step: Int
         @Option(help: "identified, in_repair or resolved.") var status: String
         @Option(help: "Date resolved (YYYY-MM-DD), exactly when resolved.") var resolvedOn: String?
 
+        /// `PUT /v1/injuries/{id}`.
+        struct Body: Encodable, Sendable {
+            var resolutionStep: Int
+            var status: String
+            var resolvedOn: String?
+        }
+
         func run() async throws {
-            let status = try InjuryStatus.parse(status)
-            try await LegacyClinic.with(options) { clinic in
-                try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys).updateInjury(
-                    try await clinic.resolve(id, as: .injury),
-                    step: step,
-                    status: status,
-                    resolvedOn: try resolvedOn.map { try parseDate($0, option: "--resolved-on") },
-                    actor: clinic.actor
-                )
+            let body = Body(
+                resolutionStep: step,
+                status: try InjuryStatus.parse(status).rawValue,
+                resolvedOn: try resolvedOn.map { try parseDate($0, option: "--resolved-on") }?.description
+            )
+            try await Clinic.with(options) { clinic in
+                let injuryID = try await clinic.resolve(id, as: .injury)
+                try await clinic.api.send("PUT", "/v1/injuries/\(full(injuryID))", body: body)
                 print("Updated.")
             }
         }
-    }
-
-    struct Line: Encodable {
-        var id: String
-        var injuredPartnerID: String
-        var description: String
-        var identifiedOn: String
-        var status: String
-        var resolutionStep: Int
-        var resolvedOn: String?
     }
 
     struct List: AsyncParsableCommand {
@@ -84,33 +92,25 @@ struct InjuryCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven injury list --couple 3f2a91c0"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Couple id or prefix.") var couple: String
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let injuries = try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys)
-                    .injuries(couple: try await clinic.resolve(couple, as: .couple), actor: clinic.actor)
-                let lines = injuries.map {
-                    Line(
-                        id: full($0.id),
-                        injuredPartnerID: full($0.injuredPartnerID),
-                        description: $0.description,
-                        identifiedOn: $0.identifiedOn.description,
-                        status: $0.status.rawValue,
-                        resolutionStep: $0.resolutionStep,
-                        resolvedOn: $0.resolvedOn?.description
-                    )
-                }
-                try output.emit(lines) {
-                    guard !lines.isEmpty else { return "No attachment injuries recorded." }
+            try await Clinic.with(options) { clinic in
+                let coupleID = try await clinic.resolve(couple, as: .couple)
+                let injuries = try await clinic.api.pages(
+                    "/v1/couples/\(full(coupleID))/injuries",
+                    as: HavenAPI.InjuryLine.self
+                )
+                try output.emit(injuries) {
+                    guard !injuries.isEmpty else { return "No attachment injuries recorded." }
                     return TextTable(
                         header: ["ID", "INJURED", "IDENTIFIED", "STEP", "STATUS", "DESCRIPTION"],
                         rows: injuries.map {
                             [
-                                short($0.id), short($0.injuredPartnerID), $0.identifiedOn.description,
-                                "\($0.resolutionStep)", $0.status.rawValue, String($0.description.prefix(60)),
+                                short($0.id), short($0.injuredPartnerId), $0.identifiedOn,
+                                "\($0.resolutionStep)", $0.status, String($0.description.prefix(60)),
                             ]
                         }
                     ).render()
@@ -134,21 +134,22 @@ struct GoalCommand: AsyncParsableCommand {
             discussion: "Example:\n  echo 'Reach for each other when stressed' | haven goal add --couple 3f2a91c0"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Option(help: "Couple id or prefix.") var couple: String
         @OptionGroup var input: TextInputOptions
 
         func run() async throws {
             let text = try input.read(template: NoteCommand.template, what: "goal")
             try await KeptText.guarding(text, kind: "goal") {
-                try await LegacyClinic.with(options) { clinic in
-                    let id = try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys)
-                        .addGoal(
-                            couple: try await clinic.resolve(couple, as: .couple),
-                            description: text,
-                            actor: clinic.actor
-                        )
-                    print(full(id))
+                try await Clinic.with(options) { clinic in
+                    let coupleID = try await clinic.resolve(couple, as: .couple)
+                    let created = try await clinic.api.send(
+                        "POST",
+                        "/v1/couples/\(full(coupleID))/goals",
+                        body: ["description": text],
+                        as: HavenAPI.Created.self
+                    )
+                    print(created.id)
                 }
             }
         }
@@ -161,23 +162,17 @@ struct GoalCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven goal set-status 2b3c4d5e met"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Goal id or prefix.") var id: String
         @Argument(help: "open, in_progress, met or discontinued.") var status: String
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys)
-                    .setGoalStatus(try await clinic.resolve(id, as: .goal), status: status, actor: clinic.actor)
+            try await Clinic.with(options) { clinic in
+                let goalID = try await clinic.resolve(id, as: .goal)
+                try await clinic.api.send("PUT", "/v1/goals/\(full(goalID))/status", body: ["status": status])
                 print("Updated.")
             }
         }
-    }
-
-    struct Line: Encodable {
-        var id: String
-        var description: String
-        var status: String
     }
 
     struct List: AsyncParsableCommand {
@@ -186,15 +181,18 @@ struct GoalCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven goal list --couple 3f2a91c0 --json"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Couple id or prefix.") var couple: String
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let goals = try await CoupleRecordService(pool: clinic.pool, keys: clinic.keys)
-                    .goals(couple: try await clinic.resolve(couple, as: .couple), actor: clinic.actor)
-                try output.emit(goals.map { Line(id: full($0.id), description: $0.description, status: $0.status) }) {
+            try await Clinic.with(options) { clinic in
+                let coupleID = try await clinic.resolve(couple, as: .couple)
+                let goals = try await clinic.api.pages(
+                    "/v1/couples/\(full(coupleID))/goals",
+                    as: HavenAPI.GoalLine.self
+                )
+                try output.emit(goals) {
                     guard !goals.isEmpty else { return "No treatment goals recorded." }
                     return TextTable(
                         header: ["ID", "STATUS", "GOAL"],

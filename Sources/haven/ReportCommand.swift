@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenHTTP
 import HavenReports
 import HavenService
 
@@ -22,8 +23,8 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "Write to this file (mode 0600) instead of the terminal.") var out: String?
 
         func run(
-            _ chart: @escaping (LegacyClinic) async throws -> ChartReference,
-            options: LegacyClinicalOptions
+            _ chart: @escaping (Clinic) async throws -> ChartReference,
+            options: ClinicalOptions
         ) async throws {
             guard let audience = ReportAudience(rawValue: audience) else {
                 throw UserError(message: "--audience: '\(self.audience)' is not one of: clinical, client")
@@ -31,27 +32,27 @@ struct ReportCommand: AsyncParsableCommand {
             let format = try resolvedFormat()
             let from = try self.from.map { try parseDate($0, option: "--from") }
             let to = try self.to.map { try parseDate($0, option: "--to") }
-            try await LegacyClinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let today = style.today()
-                let facts = try await ReportService(pool: clinic.pool, keys: clinic.keys).facts(
-                    for: try await chart(clinic),
-                    from: from,
-                    to: to,
-                    today: today,
-                    audience: audience,
-                    format: format,
-                    actor: clinic.actor
-                )
-                let report = ProgressReport.build(from: facts, generatedOn: today)
-                let text: String =
+            try await Clinic.with(options) { clinic in
+                // The server builds and renders the report (and audits it); the format follows Accept.
+                let accept =
                     switch format {
-                    case .md: MarkdownRenderer.render(report)
-                    case .html: HTMLRenderer.render(report)
-                    case .json: try report.json()
+                    case .md: "text/markdown"
+                    case .html: "text/html"
+                    case .json: "application/json"
                     }
+                let data = try await clinic.api.data(
+                    "GET",
+                    Clinic.path(of: try await chart(clinic)) + "/report",
+                    query: [
+                        URLQueryItem(name: "audience", value: audience.rawValue),
+                        from.map { URLQueryItem(name: "from", value: $0.description) },
+                        to.map { URLQueryItem(name: "to", value: $0.description) },
+                    ].compactMap { $0 },
+                    accept: accept
+                )
+                let text = String(decoding: data, as: UTF8.self)
                 if let out {
-                    try PrivateFile.write(Data(text.utf8), to: URL(fileURLWithPath: out))
+                    try PrivateFile.write(data, to: URL(fileURLWithPath: out))
                     print("Wrote \(out) (\(format.rawValue), \(audience.rawValue) audience).")
                 } else {
                     print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
@@ -83,7 +84,7 @@ struct ReportCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var report: ReportOptions
         @Argument(help: "Couple id or prefix.") var id: String
 
@@ -99,7 +100,7 @@ struct ReportCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven report client 7b1c22d4 --out client.html"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var report: ReportOptions
         @Argument(help: "Client id or prefix.") var id: String
 
@@ -125,12 +126,20 @@ struct ReportCommand: AsyncParsableCommand {
                     """
             )
 
-            @OptionGroup var options: LegacyClinicalOptions
+            @OptionGroup var options: ClinicalOptions
             @OptionGroup var chart: SessionCommand.ChartOptions
             @Option(help: "First day of the period (YYYY-MM-DD).") var from: String
             @Option(help: "Last day of the period (YYYY-MM-DD).") var to: String
             @Option(help: "When to review progress next (YYYY-MM-DD).") var nextReview: String?
             @OptionGroup var input: TextInputOptions
+
+            /// `POST /v1/{couples,clients}/{id}/report-summaries`.
+            struct Body: Encodable, Sendable {
+                var summary: String
+                var from: String
+                var to: String
+                var nextReview: String?
+            }
 
             func run() async throws {
                 let from = try parseDate(from, option: "--from")
@@ -138,16 +147,26 @@ struct ReportCommand: AsyncParsableCommand {
                 let nextReview = try nextReview.map { try parseDate($0, option: "--next-review") }
                 let text = try input.read(template: NoteCommand.template, what: "summary")
                 try await KeptText.guarding(text, kind: "summary") {
-                    try await LegacyClinic.with(options) { clinic in
-                        let id = try await ReportService(pool: clinic.pool, keys: clinic.keys).setSummary(
-                            text,
-                            for: try await chart.resolve(clinic)!,
-                            from: from,
-                            to: to,
-                            nextReview: nextReview,
-                            actor: clinic.actor
+                    try await Clinic.with(options) { clinic in
+                        let chart: ChartReference
+                        switch (self.chart.couple, self.chart.client) {
+                        case (let couple?, nil): chart = .couple(try await clinic.resolve(couple, as: .couple))
+                        case (nil, let client?): chart = .client(try await clinic.resolve(client, as: .client))
+                        default: throw UserError(message: "give exactly one of --couple and --client")
+                        }
+                        let body = Body(
+                            summary: text,
+                            from: from.description,
+                            to: to.description,
+                            nextReview: nextReview?.description
                         )
-                        print(full(id))
+                        let created = try await clinic.api.send(
+                            "POST",
+                            Clinic.path(of: chart) + "/report-summaries",
+                            body: body,
+                            as: HavenAPI.Created.self
+                        )
+                        print(created.id)
                     }
                 }
             }
