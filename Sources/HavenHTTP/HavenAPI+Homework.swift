@@ -6,15 +6,18 @@ import Hummingbird
 import Postgres
 
 extension HavenAPI {
-    struct PromptLine: Encodable {
-        var id: String
-        var title: String
-        var category: String
-        var instructions: String
-        var frequency: String
-        var stages: [Int]
-        var joint: Bool
-        var builtIn: Bool
+    /// A homework prompt as the API sends it (and `haven homework library --json` prints it).
+    public struct PromptLine: Codable, Sendable {
+        public var id: String
+        public var title: String
+        public var category: String
+        public var instructions: String
+        public var frequency: String
+        public var stages: [Int]
+        /// The partners do it together (enactment-style) rather than each alone.
+        public var joint: Bool
+        /// Haven's own prompt rather than one the practice added.
+        public var builtIn: Bool
     }
 
     struct AssignBody: Decodable {
@@ -34,13 +37,15 @@ extension HavenAPI {
         var shared: Bool?
     }
 
-    struct OpenLine: Encodable {
-        var id: String
-        var promptTitle: String
-        var coupleId: String
-        var partnerId: String?
-        var dueOn: String
-        var status: String
+    /// An open assignment as the API sends it (and `haven homework open --json` prints it).
+    public struct OpenLine: Codable, Sendable {
+        public var id: String
+        public var promptTitle: String
+        public var coupleId: String
+        /// The one partner it was given to; absent when given to both.
+        public var partnerId: String?
+        public var dueOn: String
+        public var status: String
     }
 
     func addHomework(to v1: RouterGroup<HavenRequestContext>) {

@@ -13,20 +13,25 @@ extension HavenAPI {
         var sessionId: UUID?
     }
 
-    struct Recorded: Encodable {
-        var id: String
-        var total: Double
+    /// A recorded administration: its id and the total the service scored.
+    public struct Recorded: Codable, Sendable {
+        public var id: String
+        public var total: Double
     }
 
-    struct TrendView: Encodable {
-        struct Point: Encodable {
-            var date: String
-            var total: Double
+    /// A client's trend on one measure as the API sends it (and `haven measure trend --json` prints it).
+    public struct TrendView: Codable, Sendable {
+        public struct Point: Codable, Sendable {
+            public var date: String
+            public var total: Double
         }
-        var points: [Point]
-        var cutoff: Double?
-        var reliableChangeIndex: Double?
-        var label: String?
+        /// The measure's code.
+        public var measure: String
+        public var clientId: String
+        public var points: [Point]
+        public var cutoff: Double?
+        public var reliableChangeIndex: Double?
+        public var label: String?
     }
 
     func addMeasures(to v1: RouterGroup<HavenRequestContext>) {
@@ -53,16 +58,20 @@ extension HavenAPI {
         }
         v1.get("/clients/{clientId}/measures/{code}") { _, context in
             let actor = try context.requireActor()
-            guard let code = context.parameters.get("code") else {
+            // The router hands over the segment as sent: a code with a space arrives as `%20`.
+            guard let code = context.parameters.get("code")?.removingPercentEncoding, !code.isEmpty else {
                 throw APIError(status: .badRequest, kind: "bad-parameter", detail: "code is required", field: "code")
             }
+            let clientID = try Self.id("clientId", context)
             let trend = try await measures.trend(
                 measure: try await measures.definitionID(code: code, actor: actor),
-                client: try Self.id("clientId", context),
+                client: clientID,
                 actor: actor
             )
             return try APIJSON.response(
                 TrendView(
+                    measure: code,
+                    clientId: clientID.uuidString.lowercased(),
                     points: trend.points.map { .init(date: $0.date.description, total: $0.total) },
                     cutoff: trend.cutoff,
                     reliableChangeIndex: trend.reliableChangeIndex,

@@ -676,7 +676,7 @@ enum OpenAPIDocument {
           /v1/clients/{clientId}/measures/{code}:
             parameters:
               - {$ref: "#/components/parameters/ClientId"}
-              - {name: code, in: path, required: true, schema: {type: string}}
+              - {name: code, in: path, required: true, description: "The measure's code, percent-encoded (CSI-4, or a practice's own).", schema: {type: string}}
             get:
               summary: A client's trend on one measure, with reliable change when the measure has its parameters.
               responses:
@@ -686,8 +686,10 @@ enum OpenAPIDocument {
                     application/json:
                       schema:
                         type: object
-                        required: [points]
+                        required: [measure, clientId, points]
                         properties:
+                          measure: {type: string, description: "The measure's code, as asked for."}
+                          clientId: {type: string, format: uuid}
                           points:
                             type: array
                             items:

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import HavenCore
+import HavenHTTP
 import HavenService
-import Postgres
 
 /// `haven homework`: the prompt library, assignments and each partner's responses.
 struct HomeworkCommand: AsyncParsableCommand {
@@ -12,56 +12,31 @@ struct HomeworkCommand: AsyncParsableCommand {
         subcommands: [Library.self, AddPrompt.self, Assign.self, Respond.self, Skip.self, Open.self]
     )
 
-    struct PromptLine: Encodable {
-        var id: String
-        var title: String
-        var category: String
-        var frequency: String
-        var stages: [Int]
-        var joint: Bool
-        var builtIn: Bool
-        var instructions: String
-    }
-
     struct Library: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List homework prompts: built-in and your practice's.",
             discussion: "Example:\n  haven homework library --stage 1\n  haven homework library --json"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only prompts suited to this EFT stage (1-3).") var stage: Int?
         @Option(help: "Only this category (e.g. cycle_awareness).") var category: String?
 
         func run() async throws {
             let category = try self.category.map(HomeworkCategory.parse)
-            try await LegacyClinic.with(options) { clinic in
-                let prompts = try await HomeworkService(pool: clinic.pool, keys: clinic.keys).library(
-                    actor: clinic.actor
-                )
-                .filter { prompt in
-                    (stage.map { s in prompt.stages.contains { $0.rawValue == s } } ?? true)
-                        && (category.map { $0 == prompt.category } ?? true)
-                }
-                let lines = prompts.map {
-                    PromptLine(
-                        id: full($0.id),
-                        title: $0.title,
-                        category: $0.category.rawValue,
-                        frequency: $0.frequency.rawValue,
-                        stages: $0.stages.map(\.rawValue),
-                        joint: $0.joint,
-                        builtIn: $0.builtIn,
-                        instructions: $0.instructions
-                    )
-                }
+            try await Clinic.with(options) { clinic in
+                let lines = try await clinic.api.pages("/v1/homework/prompts", as: HavenAPI.PromptLine.self)
+                    .filter { prompt in
+                        (stage.map { prompt.stages.contains($0) } ?? true)
+                            && (category.map { $0.rawValue == prompt.category } ?? true)
+                    }
                 try output.emit(lines) {
                     TextTable(
                         header: ["ID", "TITLE", "CATEGORY", "STAGES", "FREQUENCY", "WHO", "SOURCE"],
                         rows: lines.map {
                             [
-                                String($0.id.prefix(8)), $0.title, $0.category,
+                                short($0.id), $0.title, $0.category,
                                 $0.stages.map(String.init).joined(separator: ","), $0.frequency,
                                 $0.joint ? "together" : "each alone", $0.builtIn ? "built-in" : "practice",
                             ]
@@ -85,13 +60,23 @@ struct HomeworkCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Option(help: "Title (1-120 characters).") var title: String
         @Option(help: "Category (see 'haven homework library').") var category: String
         @Option(help: "once, daily or weekly.") var frequency = "once"
         @Option(help: "EFT stages it suits, comma-separated (1,2,3).") var stages: String
         @Flag(help: "The partners do it together (enactment-style).") var joint = false
         @OptionGroup var input: TextInputOptions
+
+        /// `POST /v1/homework/prompts`.
+        struct Body: Encodable, Sendable {
+            var title: String
+            var category: String
+            var instructions: String
+            var frequency: String
+            var stages: [Int]
+            var joint: Bool
+        }
 
         func run() async throws {
             var stageSet: Set<EFTStage> = []
@@ -104,19 +89,17 @@ struct HomeworkCommand: AsyncParsableCommand {
             let category = try HomeworkCategory.parse(category)
             let frequency = try HomeworkFrequency.parse(frequency)
             let instructions = try input.read(template: NoteCommand.template, what: "instructions")
-            try await LegacyClinic.with(options) { clinic in
+            let body = Body(
+                title: title,
+                category: category.rawValue,
+                instructions: instructions,
+                frequency: frequency.rawValue,
+                stages: stageSet.map(\.rawValue).sorted(),
+                joint: joint
+            )
+            try await Clinic.with(options) { clinic in
                 print(
-                    full(
-                        try await HomeworkService(pool: clinic.pool, keys: clinic.keys).addPrompt(
-                            title: title,
-                            category: category,
-                            instructions: instructions,
-                            frequency: frequency,
-                            stages: stageSet,
-                            joint: joint,
-                            actor: clinic.actor
-                        )
-                    )
+                    try await clinic.api.send("POST", "/v1/homework/prompts", body: body, as: HavenAPI.Created.self).id
                 )
             }
         }
@@ -134,7 +117,7 @@ struct HomeworkCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Option(help: "Prompt id or prefix (see 'haven homework library').") var prompt: String
         @Option(help: "Couple id or prefix.") var couple: String
         @Option(help: "Only this partner (client id or prefix); default both.") var partner: String?
@@ -143,36 +126,50 @@ struct HomeworkCommand: AsyncParsableCommand {
         @Option(help: "none, daily or weekly.") var recurrence = "none"
         @OptionGroup var riskOverride: RiskOverrideOptions
 
+        /// `POST /v1/homework/assignments`.
+        struct Body: Encodable, Sendable {
+            var promptId: UUID
+            var coupleId: UUID
+            var partnerId: UUID?
+            var sessionId: UUID
+            var dueOn: String
+            var recurrence: String
+            var riskOverrideReason: String?
+        }
+
         func run() async throws {
             guard let recurrence = HomeworkService.Recurrence(rawValue: recurrence) else {
                 throw UserError(message: "--recurrence: '\(self.recurrence)' is not one of: none, daily, weekly")
             }
             let dueOn = try parseDate(due, option: "--due")
             let riskOverrideReason = try riskOverride.read()
-            try await riskOverride.namingTheFlag {
-                try await assign(dueOn: dueOn, recurrence: recurrence, riskOverrideReason: riskOverrideReason)
-            }
-        }
-
-        private func assign(
-            dueOn: CalendarDate,
-            recurrence: HomeworkService.Recurrence,
-            riskOverrideReason: String?
-        ) async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let id = try await HomeworkService(pool: clinic.pool, keys: clinic.keys).assign(
-                    prompt: try await clinic.resolve(prompt, as: .prompt),
-                    couple: try await clinic.resolve(couple, as: .couple),
-                    partner: try await partner.asyncMap { try await clinic.resolve($0, as: .client) },
-                    session: try await clinic.resolve(session, as: .session),
-                    dueOn: dueOn,
-                    recurrence: recurrence,
-                    today: style.today(),
-                    riskOverrideReason: riskOverrideReason,
-                    actor: clinic.actor
+            try await Clinic.with(options) { clinic in
+                let body = Body(
+                    promptId: try await clinic.resolve(prompt, as: .prompt),
+                    coupleId: try await clinic.resolve(couple, as: .couple),
+                    partnerId: try await clinic.resolveIfGiven(partner, as: .client),
+                    sessionId: try await clinic.resolve(session, as: .session),
+                    dueOn: dueOn.description,
+                    recurrence: recurrence.rawValue,
+                    riskOverrideReason: riskOverrideReason
                 )
-                print(full(id))
+                do {
+                    print(
+                        try await clinic.api.send(
+                            "POST",
+                            "/v1/homework/assignments",
+                            body: body,
+                            as: HavenAPI.Created.self
+                        ).id
+                    )
+                } catch let failure as APIFailure where failure.field == "riskOverrideReason" {
+                    // The server's refusal, named after the flag that supplies the reason (as
+                    // `RiskOverrideOptions.namingTheFlag` does for the service's).
+                    throw UserError(
+                        message: "--risk-override-reason-file: \(failure.detail); give it in a file ('-' for stdin)",
+                        status: failure.exitStatus
+                    )
+                }
             }
         }
     }
@@ -189,12 +186,20 @@ struct HomeworkCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Assignment id or prefix.") var assignment: String
         @Option(help: "The responding partner (client id or prefix).") var partner: String
         @Option(help: "completed or partly_completed.") var completion = "completed"
         @Option(name: .customLong("file"), help: "Response text file ('-' for stdin).") var file: String?
         @Flag(help: "The partner shares this response with the other partner.") var shared = false
+
+        /// `POST /v1/homework/assignments/{id}/responses`.
+        struct Body: Encodable, Sendable {
+            var partnerId: UUID
+            var completion: String
+            var text: String?
+            var shared: Bool
+        }
 
         func run() async throws {
             guard let completion = HomeworkService.Completion(rawValue: completion) else {
@@ -211,14 +216,14 @@ struct HomeworkCommand: AsyncParsableCommand {
 
         func record(completion: HomeworkService.Completion, text: String?) async throws {
             let write = {
-                try await LegacyClinic.with(options) { clinic in
-                    try await HomeworkService(pool: clinic.pool, keys: clinic.keys).recordResponse(
-                        assignment: try await clinic.resolve(assignment, as: .assignment),
-                        partner: try await clinic.resolve(partner, as: .client),
+                try await Clinic.with(options) { clinic in
+                    try await HomeworkCommand.respond(
+                        clinic,
+                        assignment: assignment,
+                        partner: partner,
                         completion: completion,
                         text: text,
-                        shareWithPartner: shared,
-                        actor: clinic.actor
+                        shared: shared
                     )
                     print("Recorded.")
                 }
@@ -233,30 +238,46 @@ struct HomeworkCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven homework skip 7a8b9c0d --partner 3f2a91c0"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Assignment id or prefix.") var assignment: String
         @Option(help: "The partner (client id or prefix).") var partner: String
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                try await HomeworkService(pool: clinic.pool, keys: clinic.keys).recordResponse(
-                    assignment: try await clinic.resolve(assignment, as: .assignment),
-                    partner: try await clinic.resolve(partner, as: .client),
-                    completion: .skipped,
-                    actor: clinic.actor
+            try await Clinic.with(options) { clinic in
+                try await HomeworkCommand.respond(
+                    clinic,
+                    assignment: assignment,
+                    partner: partner,
+                    completion: .skipped
                 )
                 print("Recorded as skipped.")
             }
         }
     }
 
-    struct OpenLine: Encodable {
-        var id: String
-        var promptTitle: String
-        var coupleID: String
-        var partnerID: String?
-        var dueOn: String
-        var status: String
+    /// Records a partner's response (or skip): `POST /v1/homework/assignments/{id}/responses`.
+    ///
+    /// - Parameters:
+    ///   - assignment: the assignment's id or prefix, as typed.
+    ///   - partner: the responding partner's client id or prefix, as typed.
+    ///   - text: the response (sealed by the server), if any.
+    ///   - shared: whether the partner shares it with the other partner.
+    static func respond(
+        _ clinic: Clinic,
+        assignment: String,
+        partner: String,
+        completion: HomeworkService.Completion,
+        text: String? = nil,
+        shared: Bool = false
+    ) async throws {
+        let assignmentID = try await clinic.resolve(assignment, as: .assignment)
+        let body = Respond.Body(
+            partnerId: try await clinic.resolve(partner, as: .client),
+            completion: completion.rawValue,
+            text: text,
+            shared: shared
+        )
+        try await clinic.api.send("POST", "/v1/homework/assignments/\(full(assignmentID))/responses", body: body)
     }
 
     struct Open: AsyncParsableCommand {
@@ -265,34 +286,25 @@ struct HomeworkCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven homework open --overdue"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @Flag(help: "Only those past their due date.") var overdue = false
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let open = try await HomeworkService(pool: clinic.pool, keys: clinic.keys)
-                    .openAssignments(today: style.today(), actor: clinic.actor)
-                    .filter { !overdue || $0.status == .overdue }
-                let lines = open.map {
-                    OpenLine(
-                        id: full($0.id),
-                        promptTitle: $0.promptTitle,
-                        coupleID: full($0.coupleID),
-                        partnerID: $0.partnerID.map(full),
-                        dueOn: $0.dueOn.description,
-                        status: $0.status.rawValue
-                    )
-                }
-                try output.emit(lines) {
+            try await Clinic.with(options) { clinic in
+                let open = try await clinic.api.pages(
+                    "/v1/homework/open",
+                    query: overdue ? [URLQueryItem(name: "overdue", value: "true")] : [],
+                    as: HavenAPI.OpenLine.self
+                )
+                try output.emit(open) {
                     guard !open.isEmpty else { return overdue ? "Nothing overdue." : "No open homework." }
                     return TextTable(
                         header: ["ID", "PROMPT", "COUPLE", "FOR", "DUE", "STATUS"],
                         rows: open.map {
                             [
-                                short($0.id), $0.promptTitle, short($0.coupleID), $0.partnerID.map(short) ?? "both",
-                                $0.dueOn.description, $0.status.rawValue,
+                                short($0.id), $0.promptTitle, short($0.coupleId), $0.partnerId.map(short) ?? "both",
+                                $0.dueOn, $0.status,
                             ]
                         }
                     ).render()

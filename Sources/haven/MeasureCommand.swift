@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HavenCore
+import HavenHTTP
 import HavenService
 
 /// `haven measure`: outcome measures (CSI-4/16/32 and practice-defined).
@@ -21,13 +22,22 @@ struct MeasureCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Option(help: "Measure code (CSI-4, CSI-16, CSI-32 or a practice's own).") var measure: String
         @Option(help: "Client id or prefix.") var client: String
         @Option(help: "Item answers, comma-separated, in form order.") var items: String?
         @Option(help: "The score, for single-score measures.") var score: Double?
         @Option(help: "Administration date (YYYY-MM-DD; default today).") var date: String?
         @Option(help: "The session it was given in (id or prefix).") var session: String?
+
+        /// `POST /v1/clients/{id}/measures`.
+        struct Body: Encodable, Sendable {
+            var code: String
+            var administeredOn: String
+            var items: [Int]?
+            var score: Double?
+            var sessionId: UUID?
+        }
 
         func run() async throws {
             let answers = try (items ?? "").split(separator: ",").enumerated().map { index, part in
@@ -36,34 +46,27 @@ struct MeasureCommand: AsyncParsableCommand {
                 }
                 return value
             }
-            try await LegacyClinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let service = MeasureService(pool: clinic.pool)
-                let result = try await service.record(
-                    measure: try await service.definitionID(code: measure, actor: clinic.actor),
-                    client: try await clinic.resolve(client, as: .client),
-                    administeredOn: try date.map { try parseDate($0, option: "--date") } ?? style.today(),
-                    items: answers,
+            let date = try self.date.map { try parseDate($0, option: "--date") }
+            try await Clinic.with(options) { clinic in
+                let clientID = try await clinic.resolve(client, as: .client)
+                var administeredOn = date
+                if administeredOn == nil { administeredOn = try await clinic.dateStyle().today() }
+                let body = Body(
+                    code: measure,
+                    administeredOn: administeredOn!.description,
+                    items: answers.isEmpty ? nil : answers,
                     score: score,
-                    session: try await session.asyncMap { try await clinic.resolve($0, as: .session) },
-                    actor: clinic.actor
+                    sessionId: try await clinic.resolveIfGiven(session, as: .session)
                 )
-                print("\(full(result.id)) total \(result.total.formatted(.number.precision(.fractionLength(0...2))))")
+                let result = try await clinic.api.send(
+                    "POST",
+                    "/v1/clients/\(full(clientID))/measures",
+                    body: body,
+                    as: HavenAPI.Recorded.self
+                )
+                print("\(result.id) total \(result.total.formatted(.number.precision(.fractionLength(0...2))))")
             }
         }
-    }
-
-    struct TrendView: Encodable {
-        struct Point: Encodable {
-            var date: String
-            var total: Double
-        }
-        var measure: String
-        var clientID: String
-        var points: [Point]
-        var cutoff: Double?
-        var reliableChangeIndex: Double?
-        var label: String?
     }
 
     struct Trend: AsyncParsableCommand {
@@ -72,35 +75,26 @@ struct MeasureCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven measure trend --measure CSI-4 --client 3f2a91c0"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Measure code.") var measure: String
         @Option(help: "Client id or prefix.") var client: String
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let service = MeasureService(pool: clinic.pool)
+            try await Clinic.with(options) { clinic in
                 let clientID = try await clinic.resolve(client, as: .client)
-                let trend = try await service.trend(
-                    measure: try await service.definitionID(code: measure, actor: clinic.actor),
-                    client: clientID,
-                    actor: clinic.actor
+                let trend = try await clinic.api.send(
+                    "GET",
+                    "/v1/clients/\(full(clientID))/measures/\(measure)",
+                    as: HavenAPI.TrendView.self
                 )
-                let view = TrendView(
-                    measure: measure,
-                    clientID: full(clientID),
-                    points: trend.points.map { .init(date: $0.date.description, total: $0.total) },
-                    cutoff: trend.cutoff,
-                    reliableChangeIndex: trend.reliableChangeIndex,
-                    label: trend.label?.rawValue
-                )
-                try output.emit(view) {
+                try output.emit(trend) {
                     guard !trend.points.isEmpty else { return "No \(measure) administrations for this client." }
                     var text = TextTable(
                         header: ["DATE", "TOTAL", "BAND"],
                         rows: trend.points.map { point in
                             [
-                                point.date.description,
+                                point.date,
                                 point.total.formatted(.number.precision(.fractionLength(0...2))),
                                 trend.cutoff.map { point.total < $0 ? "distress" : "" } ?? "",
                             ]
@@ -108,7 +102,7 @@ struct MeasureCommand: AsyncParsableCommand {
                     ).render()
                     if let rci = trend.reliableChangeIndex, let label = trend.label {
                         text +=
-                            "\nreliable change index \(rci.formatted(.number.precision(.fractionLength(2)))): \(label.rawValue)"
+                            "\nreliable change index \(rci.formatted(.number.precision(.fractionLength(2)))): \(label)"
                     }
                     return text
                 }
