@@ -38,27 +38,37 @@ extension HavenAPI {
         }
     }
 
-    struct NoteView: Encodable {
-        var id: String
-        var sessionId: String
-        var authorId: String
-        var state: String
-        var version: Int
-        var stage: Int
-        var step: Int
-        var stepPartnerId: String?
-        var interventions: [String]
-        var tangoMoves: [String]
-        var changeEvents: [String]
-        var riskLevel: String
-        var riskDetail: String?
-        var body: String
-        var contentHash: String?
+    /// `GET /v1/notes/{noteId}`'s answer (the CLI decodes the same type). Ids are lowercase UUID text.
+    public struct NoteView: Codable, Sendable {
+        public var id: String
+        public var sessionId: String
+        public var authorId: String
+        /// `draft` or `signed`.
+        public var state: String
+        public var version: Int
+        public var stage: Int
+        public var step: Int
+        public var stepPartnerId: String?
+        public var interventions: [String]
+        public var tangoMoves: [String]
+        public var changeEvents: [String]
+        public var riskLevel: String
+        public var riskDetail: String?
+        public var body: String
+        /// SHA-256 of the signed content, hex; absent on drafts.
+        public var contentHash: String?
     }
 
-    struct Written: Encodable {
-        var id: String
-        var version: Int
+    /// What a note write or edit answers: the note's id and its new version (also its ETag).
+    public struct Written: Codable, Sendable {
+        public var id: String
+        public var version: Int
+    }
+
+    /// What signing a note answers: its id and the SHA-256 content hash (hex) recorded with it.
+    public struct Signed: Codable, Sendable {
+        public var id: String
+        public var contentHash: String
     }
 
     func addNotes(to v1: RouterGroup<HavenRequestContext>) {
@@ -124,10 +134,6 @@ extension HavenAPI {
             let actor = try context.requireActor()
             let id = try Self.id("noteId", context)
             let hash = try await notes.sign(id, expectedVersion: try Self.ifMatch(request), actor: actor)
-            struct Signed: Encodable {
-                var id: String
-                var contentHash: String
-            }
             return try APIJSON.response(
                 Signed(id: id.uuidString.lowercased(), contentHash: Hex.encode(hash))
             )

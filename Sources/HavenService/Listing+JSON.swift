@@ -27,22 +27,16 @@ extension ChartService.CoupleSummary: Codable {
     /// Reads the same form back (the CLI decodes what the API sends).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        func id(_ key: CodingKeys) throws -> UUID {
-            guard let id = UUID(uuidString: try container.decode(String.self, forKey: key)) else {
-                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not a UUID")
-            }
-            return id
-        }
         let start = try container.decode(String.self, forKey: .startDate)
         guard let startDate = CalendarDate(iso8601: start) else {
             throw DecodingError.dataCorruptedError(forKey: .startDate, in: container, debugDescription: "not a day")
         }
         self.init(
-            id: try id(.id),
+            id: try container.decodeUUID(forKey: .id),
             partnerA: try container.decode(String.self, forKey: .partnerA),
             partnerB: try container.decode(String.self, forKey: .partnerB),
             status: try container.decode(String.self, forKey: .status),
-            counselorID: try id(.counselorId),
+            counselorID: try container.decodeUUID(forKey: .counselorId),
             startDate: startDate,
             stage: try container.decodeIfPresent(Int.self, forKey: .stage),
             step: try container.decodeIfPresent(Int.self, forKey: .step),
@@ -53,7 +47,7 @@ extension ChartService.CoupleSummary: Codable {
     }
 }
 
-extension NoteService.Listing: Encodable {
+extension NoteService.Listing: Codable {
     enum CodingKeys: String, CodingKey {
         case id, sessionId, sessionStart, authorId, stage, step, riskLevel, state, version, addenda, cosigned
     }
@@ -72,9 +66,31 @@ extension NoteService.Listing: Encodable {
         try container.encode(addenda, forKey: .addenda)
         try container.encode(cosigned, forKey: .cosigned)
     }
+
+    /// Reads the same form back (the CLI decodes what the API sends).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let state = try container.decode(String.self, forKey: .state)
+        guard state == "signed" || state == "draft" else {
+            throw DecodingError.dataCorruptedError(forKey: .state, in: container, debugDescription: "not a state")
+        }
+        self.init(
+            id: try container.decodeUUID(forKey: .id),
+            sessionID: try container.decodeUUID(forKey: .sessionId),
+            sessionStart: try container.decode(Date.self, forKey: .sessionStart),
+            authorID: try container.decodeUUID(forKey: .authorId),
+            stage: try container.decode(Int.self, forKey: .stage),
+            step: try container.decode(Int.self, forKey: .step),
+            riskLevel: try container.decode(String.self, forKey: .riskLevel),
+            signed: state == "signed",
+            version: try container.decode(Int.self, forKey: .version),
+            addenda: try container.decode(Int.self, forKey: .addenda),
+            cosigned: try container.decode(Bool.self, forKey: .cosigned)
+        )
+    }
 }
 
-extension SessionService.Listing: Encodable {
+extension SessionService.Listing: Codable {
     enum CodingKeys: String, CodingKey {
         case id, chartKind, chartId, counselorId, start, durationMinutes, format, status, noted
     }
@@ -91,6 +107,29 @@ extension SessionService.Listing: Encodable {
         try container.encode(status, forKey: .status)
         try container.encode(noted, forKey: .noted)
     }
+
+    /// Reads the same form back (the CLI decodes what the API sends).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let chartID = try container.decodeUUID(forKey: .chartId)
+        let chart: ChartReference
+        switch try container.decode(String.self, forKey: .chartKind) {
+        case "couple": chart = .couple(chartID)
+        case "client": chart = .client(chartID)
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .chartKind, in: container, debugDescription: "not a kind")
+        }
+        self.init(
+            id: try container.decodeUUID(forKey: .id),
+            chart: chart,
+            counselorID: try container.decodeUUID(forKey: .counselorId),
+            start: try container.decode(Date.self, forKey: .start),
+            durationMinutes: try container.decode(Int.self, forKey: .durationMinutes),
+            format: try container.decode(String.self, forKey: .format),
+            status: try container.decode(String.self, forKey: .status),
+            noted: try container.decode(Bool.self, forKey: .noted)
+        )
+    }
 }
 
 extension UUID {
@@ -98,7 +137,7 @@ extension UUID {
     var lowercased: String { uuidString.lowercased() }
 }
 
-extension NoteService.Addendum: Encodable {
+extension NoteService.Addendum: Codable {
     enum CodingKeys: String, CodingKey { case id, authorId, createdAt, reason, text }
 
     public func encode(to encoder: any Encoder) throws {
@@ -108,5 +147,26 @@ extension NoteService.Addendum: Encodable {
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(reason, forKey: .reason)
         try container.encode(text, forKey: .text)
+    }
+    /// Reads the same form back (the CLI decodes what the API sends).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decodeUUID(forKey: .id),
+            authorID: try container.decodeUUID(forKey: .authorId),
+            createdAt: try container.decode(Date.self, forKey: .createdAt),
+            reason: try container.decode(String.self, forKey: .reason),
+            text: try container.decode(String.self, forKey: .text)
+        )
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A lowercase (or any case) UUID text value, as every JSON view writes ids.
+    fileprivate func decodeUUID(forKey key: Key) throws -> UUID {
+        guard let id = UUID(uuidString: try decode(String.self, forKey: key)) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a UUID")
+        }
+        return id
     }
 }

@@ -15,6 +15,8 @@ struct APIClient: Sendable {
     let token: String?
     /// Sends `Haven-Break-Glass: on`: reads act under the caller's open break-glass grants.
     var breakGlass = false
+    /// Further request headers, e.g. `If-Match` naming the version a note edit is based on.
+    var headers: [String: String] = [:]
 
     /// - Throws: `UserError` naming `flag` for a URL that is not http(s), or plain http to a host
     ///   other than loopback.
@@ -125,6 +127,7 @@ struct APIClient: Sendable {
         request.httpMethod = method
         request.setValue(accept, forHTTPHeaderField: "Accept")
         if breakGlass { request.setValue("on", forHTTPHeaderField: "Haven-Break-Glass") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -90,14 +90,18 @@ struct RiskOverrideOptions: ParsableArguments {
         return try TextInputOptions.read(file: file, template: "", what: "risk override reason")
     }
 
-    /// Runs `body`, naming this flag when the service asks for the override reason.
+    /// Runs `body`, naming this flag when the service (or the API, for it) asks for the override reason.
     func namingTheFlag<Value>(_ body: () async throws -> Value) async throws -> Value {
         do {
             return try await body()
         } catch let error as ServiceError where error.field == "riskOverrideReason" {
-            throw UserError(
-                message: "--risk-override-reason-file: \(error.message); give it in a file ('-' for stdin)"
-            )
+            throw Self.namingTheFlag(error.message)
+        } catch let failure as APIFailure where failure.field == "riskOverrideReason" {
+            throw Self.namingTheFlag(failure.detail)
         }
+    }
+
+    private static func namingTheFlag(_ message: String) -> UserError {
+        UserError(message: "--risk-override-reason-file: \(message); give it in a file ('-' for stdin)")
     }
 }

@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
 import HavenCore
+import HavenHTTP
 import HavenService
-import Postgres
-import Sealing
 
 /// `haven note`: EFT progress notes, from draft to signed, with addenda and co-signatures.
 struct NoteCommand: AsyncParsableCommand {
@@ -16,6 +15,41 @@ struct NoteCommand: AsyncParsableCommand {
             """,
         subcommands: [Write.self, Edit.self, Sign.self, Addend.self, Cosign.self, Show.self, List.self]
     )
+
+    /// A draft as `POST /v1/notes` (with its session) and `PUT /v1/notes/{noteId}` take it.
+    struct DraftBody: Encodable, Sendable {
+        var sessionId: UUID?
+        var stage: Int
+        var step: Int
+        var stepPartnerId: UUID?
+        var interventions: [String] = []
+        var tangoMoves: [String] = []
+        var changeEvents: [String] = []
+        var riskLevel = RiskLevel.none.rawValue
+        var riskDetail: String?
+        var body: String
+
+        /// A new note's draft on `sessionId`: stage 1, step 1 until the options say otherwise.
+        init(sessionId: UUID, body: String) {
+            self.sessionId = sessionId
+            self.stage = 1
+            self.step = 1
+            self.body = body
+        }
+
+        /// The draft `note` holds now, to edit.
+        init(_ note: HavenAPI.NoteView) {
+            stage = note.stage
+            step = note.step
+            stepPartnerId = note.stepPartnerId.flatMap { UUID(uuidString: $0) }
+            interventions = note.interventions
+            tangoMoves = note.tangoMoves
+            changeEvents = note.changeEvents
+            riskLevel = note.riskLevel
+            riskDetail = note.riskDetail
+            body = note.body
+        }
+    }
 
     /// The structured part of a note.
     struct FieldOptions: ParsableArguments {
@@ -49,16 +83,18 @@ struct NoteCommand: AsyncParsableCommand {
             }
         }
 
-        /// `base` with the options given applied.
-        func apply(to base: NoteService.Draft, clinic: LegacyClinic) async throws -> NoteService.Draft {
+        /// `base` with the options given applied (tags and risk level checked here, so errors name them).
+        func apply(to base: DraftBody, clinic: Clinic) async throws -> DraftBody {
             var draft = base
             if let stage { draft.stage = stage }
             if let step { draft.step = step }
-            if let partner { draft.stepPartnerID = try await clinic.resolve(partner, as: .client) }
-            if let interventions { draft.interventions = try list(interventions).map(Intervention.parse) }
-            if let tango { draft.tangoMoves = try list(tango).map(TangoMove.parse) }
-            if let events { draft.changeEvents = try list(events).map(ChangeEvent.parse) }
-            if let risk { draft.riskLevel = try RiskLevel.parse(risk) }
+            if let partner { draft.stepPartnerId = try await clinic.resolve(partner, as: .client) }
+            if let interventions {
+                draft.interventions = try list(interventions).map { try Intervention.parse($0).rawValue }
+            }
+            if let tango { draft.tangoMoves = try list(tango).map { try TangoMove.parse($0).rawValue } }
+            if let events { draft.changeEvents = try list(events).map { try ChangeEvent.parse($0).rawValue } }
+            if let risk { draft.riskLevel = try RiskLevel.parse(risk).rawValue }
             if let riskDetailFile {
                 draft.riskDetail = try TextInputOptions.read(file: riskDetailFile, template: "", what: "risk detail")
             }
@@ -86,7 +122,7 @@ struct NoteCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Option(help: "The completed session (id or prefix).") var session: String
         @OptionGroup var fields: FieldOptions
         @OptionGroup var input: TextInputOptions
@@ -98,15 +134,11 @@ struct NoteCommand: AsyncParsableCommand {
             try fields.checkTextSources(bodyReadsStandardInput: input.readsStandardInput)
             let body = try input.read(template: NoteCommand.template, what: "note")
             try await KeptText.guarding(body, kind: "note") {
-                try await LegacyClinic.with(options) { clinic in
-                    let draft = try await fields.apply(to: .init(stage: 1, step: 1, body: body), clinic: clinic)
-                    let (id, version) = try await NoteService(pool: clinic.pool, keys: clinic.keys)
-                        .writeDraft(
-                            draft,
-                            session: try await clinic.resolve(session, as: .session),
-                            actor: clinic.actor
-                        )
-                    print("\(full(id)) (draft, version \(version))")
+                try await Clinic.with(options) { clinic in
+                    let sessionID = try await clinic.resolve(session, as: .session)
+                    let draft = try await fields.apply(to: DraftBody(sessionId: sessionID, body: body), clinic: clinic)
+                    let written = try await clinic.api.send("POST", "/v1/notes", body: draft, as: HavenAPI.Written.self)
+                    print("\(written.id) (draft, version \(written.version))")
                 }
             }
         }
@@ -125,7 +157,7 @@ struct NoteCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Note id or prefix.") var id: String
         @OptionGroup var fields: FieldOptions
         @OptionGroup var input: TextInputOptions
@@ -133,24 +165,27 @@ struct NoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             try fields.checkTextSources(bodyReadsStandardInput: !keepText && input.readsStandardInput)
-            try await LegacyClinic.with(options) { clinic in
-                let notes = NoteService(pool: clinic.pool, keys: clinic.keys)
+            try await Clinic.with(options) { clinic in
                 let noteID = try await clinic.resolve(id, as: .note)
-                let current = try await notes.note(noteID, actor: clinic.actor)
-                if current.signed { throw NoteCommand.signed(noteID) }
-                var draft = try await fields.apply(to: current.draft, clinic: clinic)
+                let current = try await clinic.api.send(
+                    "GET",
+                    "/v1/notes/\(full(noteID))",
+                    as: HavenAPI.NoteView.self
+                )
+                if current.state == "signed" { throw NoteCommand.signed(noteID) }
+                var draft = try await fields.apply(to: DraftBody(current), clinic: clinic)
                 if !keepText {
-                    draft.body = try input.read(template: current.draft.body + NoteCommand.template, what: "note")
+                    draft.body = try input.read(template: current.body + NoteCommand.template, what: "note")
                 }
-                let body = draft.body
-                try await KeptText.guarding(body, kind: "note") {
-                    let version = try await notes.editDraft(
-                        noteID,
-                        expectedVersion: current.version,
-                        draft: draft,
-                        actor: clinic.actor
+                try await KeptText.guarding(draft.body, kind: "note") {
+                    // Applies only if the note is still at the version read above (409 otherwise).
+                    let written = try await clinic.api.expecting(version: current.version).send(
+                        "PUT",
+                        "/v1/notes/\(full(noteID))",
+                        body: draft,
+                        as: HavenAPI.Written.self
                     )
-                    print("\(full(noteID)) (draft, version \(version))")
+                    print("\(full(noteID)) (draft, version \(written.version))")
                 }
             }
         }
@@ -166,22 +201,23 @@ struct NoteCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven note sign 9c41e2b7"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Note id or prefix.") var id: String
         @Option(help: "The version you reviewed (default: the current one).") var version: Int?
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let notes = NoteService(pool: clinic.pool, keys: clinic.keys)
+            try await Clinic.with(options) { clinic in
                 let noteID = try await clinic.resolve(id, as: .note)
+                let path = "/v1/notes/\(full(noteID))"
                 let expected: Int
                 if let version {
                     expected = version
                 } else {
-                    expected = try await notes.note(noteID, actor: clinic.actor).version
+                    expected = try await clinic.api.send("GET", path, as: HavenAPI.NoteView.self).version
                 }
-                let hash = try await notes.sign(noteID, expectedVersion: expected, actor: clinic.actor)
-                print("Signed \(full(noteID)); content hash \(Hex.encode(hash))")
+                let signed = try await clinic.api.expecting(version: expected)
+                    .send("POST", path + "/sign", as: HavenAPI.Signed.self)
+                print("Signed \(full(noteID)); content hash \(signed.contentHash)")
             }
         }
     }
@@ -199,10 +235,16 @@ struct NoteCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Note id or prefix.") var id: String
         @OptionGroup var reason: ReasonOptions
         @OptionGroup var input: TextInputOptions
+
+        /// `POST /v1/notes/{noteId}/addenda`.
+        struct AddendumBody: Encodable, Sendable {
+            var reason: String
+            var text: String
+        }
 
         static let reasonTemplate = """
 
@@ -215,14 +257,15 @@ struct NoteCommand: AsyncParsableCommand {
             let reason = try reason.read(template: Self.reasonTemplate, besides: input)
             let text = try input.read(template: NoteCommand.template, what: "addendum")
             try await KeptText.guarding(text, kind: "addendum") {
-                try await LegacyClinic.with(options) { clinic in
-                    let addendum = try await NoteService(pool: clinic.pool, keys: clinic.keys).addAddendum(
-                        to: try await clinic.resolve(id, as: .note),
-                        reason: reason,
-                        text: text,
-                        actor: clinic.actor
+                try await Clinic.with(options) { clinic in
+                    let noteID = try await clinic.resolve(id, as: .note)
+                    let created = try await clinic.api.send(
+                        "POST",
+                        "/v1/notes/\(full(noteID))/addenda",
+                        body: AddendumBody(reason: reason, text: text),
+                        as: HavenAPI.Created.self
                     )
-                    print(full(addendum))
+                    print(created.id)
                 }
             }
         }
@@ -234,36 +277,30 @@ struct NoteCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven note cosign 9c41e2b7"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Note id or prefix.") var id: String
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
+            try await Clinic.with(options) { clinic in
                 let noteID = try await clinic.resolve(id, as: .note)
-                try await NoteService(pool: clinic.pool, keys: clinic.keys).cosign(noteID, actor: clinic.actor)
+                try await clinic.api.send("POST", "/v1/notes/\(full(noteID))/cosign")
                 print("Co-signed \(full(noteID)).")
             }
         }
     }
 
-    /// A note as `--json` prints it.
-    struct View: Encodable {
-        var id: String
-        var sessionID: String
-        var authorID: String
-        var state: String
-        var version: Int
-        var stage: Int
-        var step: Int
-        var stepPartnerID: String?
-        var interventions: [String]
-        var tangoMoves: [String]
-        var changeEvents: [String]
-        var riskLevel: String
-        var riskDetail: String?
-        var body: String
-        var contentHash: String?
+    /// A note as `note show --json` prints it: the API's `NoteView`, with its addenda beside.
+    struct Shown: Encodable {
+        var note: HavenAPI.NoteView
         var addenda: [NoteService.Addendum]
+
+        enum CodingKeys: String, CodingKey { case addenda }
+
+        func encode(to encoder: any Encoder) throws {
+            try note.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(addenda, forKey: .addenda)
+        }
     }
 
     struct Show: AsyncParsableCommand {
@@ -272,45 +309,30 @@ struct NoteCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven note show 9c41e2b7 --json"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Note id or prefix.") var id: String
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let notes = NoteService(pool: clinic.pool, keys: clinic.keys)
+            try await Clinic.with(options) { clinic in
+                let style = try await clinic.dateStyle()
                 let noteID = try await clinic.resolve(id, as: .note)
-                let note = try await notes.note(noteID, actor: clinic.actor)
-                let addenda = note.signed ? try await notes.addenda(of: noteID, actor: clinic.actor) : []
-                let view = View(
-                    id: full(note.id),
-                    sessionID: full(note.sessionID),
-                    authorID: full(note.authorID),
-                    state: note.signed ? "signed" : "draft",
-                    version: note.version,
-                    stage: note.draft.stage,
-                    step: note.draft.step,
-                    stepPartnerID: note.draft.stepPartnerID.map(full),
-                    interventions: note.draft.interventions.map(\.rawValue),
-                    tangoMoves: note.draft.tangoMoves.map(\.rawValue),
-                    changeEvents: note.draft.changeEvents.map(\.rawValue),
-                    riskLevel: note.draft.riskLevel.rawValue,
-                    riskDetail: note.draft.riskDetail,
-                    body: note.draft.body,
-                    contentHash: note.contentHash.map(Hex.encode),
-                    addenda: addenda
-                )
-                try output.emit(view) {
+                let path = "/v1/notes/\(full(noteID))"
+                let note = try await clinic.api.send("GET", path, as: HavenAPI.NoteView.self)
+                // Only a signed note has addenda (a draft is edited instead).
+                let addenda =
+                    note.state == "signed"
+                    ? try await clinic.api.pages(path + "/addenda", as: NoteService.Addendum.self) : []
+                try output.emit(Shown(note: note, addenda: addenda)) {
                     var lines = [
-                        "note \(view.id) — \(view.state), version \(view.version)",
-                        "session \(short(note.sessionID)); stage \(view.stage) (\(stageName(view.stage))), step \(view.step)",
-                        "interventions: \(view.interventions.joined(separator: ", ").nonEmpty ?? "-")",
-                        "tango moves: \(view.tangoMoves.joined(separator: ", ").nonEmpty ?? "-")",
-                        "change events: \(view.changeEvents.joined(separator: ", ").nonEmpty ?? "-")",
-                        "risk: \(view.riskLevel)\(view.riskDetail.map { " — \($0)" } ?? "")",
+                        "note \(note.id) — \(note.state), version \(note.version)",
+                        "session \(short(note.sessionId)); stage \(note.stage) (\(stageName(note.stage))), step \(note.step)",
+                        "interventions: \(note.interventions.joined(separator: ", ").nonEmpty ?? "-")",
+                        "tango moves: \(note.tangoMoves.joined(separator: ", ").nonEmpty ?? "-")",
+                        "change events: \(note.changeEvents.joined(separator: ", ").nonEmpty ?? "-")",
+                        "risk: \(note.riskLevel)\(note.riskDetail.map { " — \($0)" } ?? "")",
                         "",
-                        view.body,
+                        note.body,
                     ]
                     for addendum in addenda {
                         lines += [
@@ -331,15 +353,17 @@ struct NoteCommand: AsyncParsableCommand {
             discussion: "Example:\n  haven note list --couple 3f2a91c0"
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var chart: SessionCommand.ChartOptions
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let notes = try await NoteService(pool: clinic.pool, keys: clinic.keys)
-                    .list(chart: try await chart.resolve(clinic)!, actor: clinic.actor)
+            try await Clinic.with(options) { clinic in
+                let style = try await clinic.dateStyle()
+                let notes = try await clinic.api.pages(
+                    SessionCommand.path(of: try await chart.resolve(clinic)!, "notes"),
+                    as: NoteService.Listing.self
+                )
                 try output.emit(notes) {
                     guard !notes.isEmpty else { return "No notes on this chart." }
                     return TextTable(
@@ -362,4 +386,14 @@ struct NoteCommand: AsyncParsableCommand {
 extension String {
     /// nil when empty.
     var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+extension APIClient {
+    /// This client sending `If-Match: "<version>"`: a note edit or signature applies only while the
+    /// note is still at `version`, else the server answers 409 and changes nothing.
+    fileprivate func expecting(version: Int) -> APIClient {
+        var client = self
+        client.headers["If-Match"] = "\"\(version)\""
+        return client
+    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HavenCore
+import HavenHTTP
 import HavenService
 import Postgres
 
@@ -20,13 +21,37 @@ struct SessionCommand: AsyncParsableCommand {
         @Option(help: "Couple id or prefix.") var couple: String?
         @Option(help: "Client id or prefix (an individual session).") var client: String?
 
+        /// The chart named, resolved within reach; nil when neither was given and none is `required`.
+        ///
+        /// - Throws: `UserError` unless exactly one of `--couple` and `--client` was given (or neither,
+        ///   when not `required`); `APIFailure` for a reference that names no chart in reach.
+        func resolve(_ clinic: Clinic, required: Bool = true) async throws -> ChartReference? {
+            try await resolve(required: required) { try await clinic.resolve($0, as: $1) }
+        }
+
+        /// The same through the database, for the commands not yet moved to the API (issue #12).
         func resolve(_ clinic: LegacyClinic, required: Bool = true) async throws -> ChartReference? {
+            try await resolve(required: required) { try await clinic.resolve($0, as: $1) }
+        }
+
+        private func resolve(
+            required: Bool,
+            _ lookUp: (String, ReferenceResolver.Kind) async throws -> UUID
+        ) async throws -> ChartReference? {
             switch (couple, client) {
-            case (let couple?, nil): return .couple(try await clinic.resolve(couple, as: .couple))
-            case (nil, let client?): return .client(try await clinic.resolve(client, as: .client))
+            case (let couple?, nil): return .couple(try await lookUp(couple, .couple))
+            case (nil, let client?): return .client(try await lookUp(client, .client))
             case (nil, nil) where !required: return nil
             default: throw UserError(message: "give exactly one of --couple and --client")
             }
+        }
+    }
+
+    /// The API path of a chart's collection: `/v1/couples/{id}/<records>` or `/v1/clients/{id}/<records>`.
+    static func path(of chart: ChartReference, _ records: String) -> String {
+        switch chart {
+        case .couple(let id): "/v1/couples/\(full(id))/\(records)"
+        case .client(let id): "/v1/clients/\(full(id))/\(records)"
         }
     }
 
@@ -42,7 +67,7 @@ struct SessionCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var chart: ChartOptions
         @Option(help: "Start, ISO 8601 (practice time unless an offset or Z is given).") var at: String
         @Option(help: "Length in minutes (5-480).") var minutes = 50
@@ -56,18 +81,36 @@ struct SessionCommand: AsyncParsableCommand {
             }
         }
 
+        /// `POST /v1/therapy-sessions`.
+        struct Body: Encodable, Sendable {
+            var coupleId: UUID?
+            var clientId: UUID?
+            var start: Date
+            var durationMinutes: Int
+            var format: String
+            var riskOverrideReason: String?
+        }
+
         private func schedule(riskOverrideReason: String?) async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
-                let id = try await SessionService(pool: clinic.pool, keys: clinic.keys).schedule(
-                    try await chart.resolve(clinic)!,
-                    start: try style.parseDateTime(at, option: "--at"),
+            let format = try SessionFormat.parse(format)
+            try await Clinic.with(options) { clinic in
+                let start = try await clinic.dateStyle().parseDateTime(at, option: "--at")
+                let chart = try await chart.resolve(clinic)!
+                let body = Body(
+                    coupleId: chart.coupleID,
+                    clientId: chart.clientID,
+                    start: start,
                     durationMinutes: minutes,
-                    format: try SessionFormat.parse(format),
-                    riskOverrideReason: riskOverrideReason,
-                    actor: clinic.actor
+                    format: format.rawValue,
+                    riskOverrideReason: riskOverrideReason
                 )
-                print(full(id))
+                let created = try await clinic.api.send(
+                    "POST",
+                    "/v1/therapy-sessions",
+                    body: body,
+                    as: HavenAPI.Created.self
+                )
+                print(created.id)
             }
         }
     }
@@ -107,14 +150,22 @@ struct SessionCommand: AsyncParsableCommand {
             )
         }
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @Argument(help: "Session id or prefix.") var id: String
 
+        /// `POST /v1/therapy-sessions/{sessionId}/status`.
+        struct Body: Encodable, Sendable {
+            var status: String
+        }
+
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
+            try await Clinic.with(options) { clinic in
                 let session = try await clinic.resolve(id, as: .session)
-                try await SessionService(pool: clinic.pool, keys: clinic.keys)
-                    .setStatus(Kind.status, session: session, actor: clinic.actor)
+                try await clinic.api.send(
+                    "POST",
+                    "/v1/therapy-sessions/\(full(session))/status",
+                    body: Body(status: Kind.status.rawValue)
+                )
                 print("Session \(short(session)) is \(Kind.status.rawValue.replacingOccurrences(of: "_", with: " ")).")
             }
         }
@@ -132,24 +183,40 @@ struct SessionCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var options: LegacyClinicalOptions
+        @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var chart: ChartOptions
         @Option(help: "A day (YYYY-MM-DD) in the practice's time zone.") var day: String?
 
         func run() async throws {
-            try await LegacyClinic.with(options) { clinic in
-                let style = DateStyle(timeZoneName: try await clinic.practice().timeZone)
+            let day = try self.day.map { try parseDate($0, option: "--day") }
+            try await Clinic.with(options) { clinic in
+                let style = try await clinic.dateStyle()
                 let chart = try await self.chart.resolve(clinic, required: false)
-                var from: Date?
-                var to: Date?
-                if day != nil || chart == nil {
-                    let date = try day.map { try parseDate($0, option: "--day") } ?? style.today()
-                    from = style.start(of: date)
-                    to = style.start(of: date.adding(days: 1))
+                func period(_ day: CalendarDate) -> Range<Date> {
+                    style.start(of: day)..<style.start(of: day.adding(days: 1))
                 }
-                let sessions = try await SessionService(pool: clinic.pool, keys: clinic.keys)
-                    .list(chart: chart, from: from, to: to, actor: clinic.actor)
+                var sessions: [SessionService.Listing]
+                if let chart {
+                    // The chart's sessions, narrowed to the day when one was given.
+                    sessions = try await clinic.api.pages(
+                        SessionCommand.path(of: chart, "sessions"),
+                        as: SessionService.Listing.self
+                    )
+                    if let day { sessions = sessions.filter { period(day).contains($0.start) } }
+                } else {
+                    // The day's schedule across every chart in reach.
+                    let day = period(day ?? style.today())
+                    let instant = ISO8601DateFormatter()
+                    sessions = try await clinic.api.pages(
+                        "/v1/therapy-sessions",
+                        query: [
+                            URLQueryItem(name: "from", value: instant.string(from: day.lowerBound)),
+                            URLQueryItem(name: "to", value: instant.string(from: day.upperBound)),
+                        ],
+                        as: SessionService.Listing.self
+                    )
+                }
                 try output.emit(sessions) {
                     guard !sessions.isEmpty else { return "No sessions." }
                     return TextTable(
@@ -164,5 +231,17 @@ struct SessionCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension ChartReference {
+    /// The couple's id, for a couple chart.
+    fileprivate var coupleID: UUID? {
+        if case .couple(let id) = self { id } else { nil }
+    }
+
+    /// The client's id, for an individual chart.
+    fileprivate var clientID: UUID? {
+        if case .client(let id) = self { id } else { nil }
     }
 }

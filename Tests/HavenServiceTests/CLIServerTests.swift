@@ -48,6 +48,116 @@ struct CLIServerTests {
         }
     }
 
+    /// Sessions and progress notes, from scheduling to a supervisor's co-signature, through the
+    /// server alone; the version checks, the signed-note hint and kept text work as they did.
+    @Test func sessionsAndNotesNeedOnlyTheServer() async throws {
+        try await CLIFixture.with { f in
+            try f.login()
+            let a = try f.ok(["client", "add", "--name", "Fictional A", "--intake", "2026-09-01"])
+            let b = try f.ok(["client", "add", "--name", "Fictional B", "--intake", "2026-09-01"])
+            let couple = try f.ok(["couple", "add", "--partner-a", a, "--partner-b", b, "--start", "2026-09-01"])
+            func run(_ arguments: [String], stdin: String = "") throws -> HavenCLI.Result {
+                try f.cli.run(arguments, stdin: stdin, extraEnvironment: Self.noDatabase)
+            }
+            func ok(_ arguments: [String], stdin: String = "") throws -> String {
+                try f.ok(arguments, stdin: stdin, environment: Self.noDatabase)
+            }
+            func json(_ arguments: [String]) throws -> Any {
+                let result = try run(arguments + ["--json"])
+                #expect(result.status == 0, "\(arguments): \(result)")
+                return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+            }
+
+            // Sessions: schedule, record, list by day (across charts) and by chart.
+            let session = try ok([
+                "session", "schedule", "--couple", String(couple.prefix(8)), "--at", "2026-11-24T15:00", "--format",
+                "video",
+            ])
+            let individual = try ok(["session", "schedule", "--client", a, "--at", "2026-11-25T10:00"])
+            let day = try run(["session", "list", "--day", "2026-11-24"])
+            #expect(day.status == 0 && day.stdout.contains("2026-11-24 15:00") && day.stdout.contains("scheduled"))
+            #expect(
+                day.stdout.contains(String(session.prefix(8))) && !day.stdout.contains(String(individual.prefix(8)))
+            )
+            #expect(try ok(["session", "complete", String(session.prefix(8))]).hasSuffix("is completed."))
+            #expect(try ok(["session", "no-show", individual]).hasSuffix("is no show."))
+            let coupleSessions = try #require(try json(["session", "list", "--couple", couple]) as? [[String: Any]])
+            #expect(coupleSessions.map { $0["status"] as? String } == ["completed"])
+            #expect(coupleSessions.first?["chartKind"] as? String == "couple")
+            #expect(coupleSessions.first?["chartId"] as? String == couple)
+            let clientSessions = try #require(try json(["session", "list", "--client", a]) as? [[String: Any]])
+            #expect(clientSessions.map { $0["status"] as? String } == ["no_show"])
+            #expect(try run(["session", "list", "--couple", couple, "--day", "2026-11-25"]).stdout == "No sessions.\n")
+
+            // A failed write through the API keeps the text.
+            let refused = try run(
+                ["note", "write", "--session", individual, "--stage", "1", "--step", "1", "--file", "-"],
+                stdin: "Fictional text the counselor must not lose."
+            )
+            #expect(refused.status == 1 && refused.stderr.contains("kept in") && refused.stderr.contains("/unsaved/"))
+
+            // Notes: write, edit under a version check, sign, addend, show, list.
+            let written = try ok(
+                [
+                    "note", "write", "--session", session, "--stage", "1", "--step", "2", "--interventions",
+                    "tracking_the_cycle", "--file", "-",
+                ],
+                stdin: "Fictional: mapped the cycle."
+            )
+            #expect(written.hasSuffix("(draft, version 1)"))
+            let note = String(written.prefix(36))
+            #expect(
+                try ok(["note", "edit", note, "--risk", "low", "--file", "-"], stdin: "Fictional: revised.")
+                    == "\(note) (draft, version 2)"
+            )
+            let badTag = try run(["note", "edit", note, "--keep-text", "--interventions", "hugging"])
+            #expect(badTag.status == 1 && badTag.stderr.contains("intervention"), "\(badTag)")
+            let stale = try run(["note", "sign", note, "--version", "1"])
+            #expect(stale.status == 1 && stale.stderr.contains("the note changed (now version 2)"), "\(stale)")
+            let signed = try ok(["note", "sign", String(note.prefix(8))])
+            #expect(
+                signed.hasPrefix("Signed \(note); content hash ")
+                    && signed.count == "Signed \(note); content hash ".count + 64
+            )
+            let signedEdit = try run(["note", "edit", note], stdin: "changed")
+            #expect(signedEdit.status == 1 && signedEdit.stderr.contains("haven note addend \(note.prefix(8))"))
+            let reasonFile = f.directory + "/reason.txt"
+            try "Late entry\n".write(toFile: reasonFile, atomically: true, encoding: .utf8)
+            try ok(["note", "addend", note, "--reason-file", reasonFile], stdin: "Fictional: partner B joined late.")
+            let shown = try #require(try json(["note", "show", note]) as? [String: Any])
+            #expect(shown["sessionId"] as? String == session && shown["sessionID"] == nil)
+            #expect(shown["state"] as? String == "signed" && shown["riskLevel"] as? String == "low")
+            #expect((shown["contentHash"] as? String)?.count == 64)
+            let addenda = try #require(shown["addenda"] as? [[String: Any]])
+            #expect(addenda.map { $0["reason"] as? String } == ["Late entry"])
+            let human = try run(["note", "show", note])
+            #expect(human.stdout.hasPrefix("note \(note) — signed, version 2\n"))
+            #expect(human.stdout.contains("addendum ") && human.stdout.contains("Fictional: partner B joined late."))
+            let list = try run(["note", "list", "--couple", couple])
+            #expect(list.status == 0 && list.stdout.contains("signed") && list.stdout.contains("CO-SIGNED"))
+
+            // A supervisor co-signs through the server too.
+            let sam = try f.ok(
+                [
+                    "staff", "add", "--email", "sam@harbor.example", "--name", "Sam Rivera", "--role", "supervisor",
+                    "--password-stdin",
+                ],
+                stdin: StaffFixture.password
+            )
+            try f.ok(["staff", "supervise", "--supervisor", sam, "--supervisee", f.fixture.counselorID.uuidString])
+            let ownCosign = try run(["note", "cosign", note])
+            #expect(ownCosign.status == 1 && ownCosign.stderr.contains("only a supervisor"), "\(ownCosign)")
+            let login = try run(
+                ["login", "--email", "sam@harbor.example", "--password-stdin"],
+                stdin: StaffFixture.password
+            )
+            #expect(login.status == 0, "\(login)")
+            #expect(try ok(["note", "cosign", String(note.prefix(8))]) == "Co-signed \(note).")
+            let notes = try #require(try json(["note", "list", "--couple", couple]) as? [[String: Any]])
+            #expect(notes.map { $0["cosigned"] as? Bool } == [true] && notes.first?["addenda"] as? Int == 1)
+        }
+    }
+
     @Test(arguments: ["http://haven.example.org", "http://10.1.2.3:8080", "ftp://127.0.0.1", "not a url"])
     func plainHTTPToAnotherHostIsRefusedBeforeAnythingIsSent(server: String) async throws {
         try await CLIFixture.with { f in

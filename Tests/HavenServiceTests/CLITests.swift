@@ -226,15 +226,16 @@ struct CLITests {
             #expect(wrongPassword.status == 1 && wrongPassword.stderr.contains("wrong email or password"))
             try f.login()
             // Commands not yet moved to the API still need the database and the key.
-            let noDatabase = try f.cli.run(["session", "list"], extraEnvironment: ["HAVEN_DATABASE_URL": ""])
+            let legacy = ["goal", "list", "--couple", UUID().uuidString]
+            let noDatabase = try f.cli.run(legacy, extraEnvironment: ["HAVEN_DATABASE_URL": ""])
             #expect(noDatabase.status == 1 && noDatabase.stderr.contains("set HAVEN_DATABASE_URL"))
             let unreachable = try f.cli.run(
-                ["session", "list"],
+                legacy,
                 extraEnvironment: ["HAVEN_DATABASE_URL": "postgresql://haven_app:x@127.0.0.1:1/haven?connect_timeout=2"]
             )
             #expect(unreachable.status == 2 && !unreachable.stderr.contains("Fatal"))
             let noKey = try f.cli.run(
-                ["session", "list"],
+                legacy,
                 extraEnvironment: ["HAVEN_MASTER_KEY_FILE": "/nonexistent/key"]
             )
             #expect(noKey.status == 1 && noKey.stderr.contains("/nonexistent/key"))
