@@ -50,6 +50,14 @@ struct APIClient: Sendable {
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
+    /// `text` as one path segment: percent-encoded, a `/` included, so user text (a measure code)
+    /// cannot reach another route.
+    static func segment(_ text: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/;")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+
     /// A request with no body to send.
     struct Empty: Encodable, Sendable {}
 
@@ -120,7 +128,9 @@ struct APIClient: Sendable {
         accept: String = "application/json"
     ) async throws -> Data {
         var components = URLComponents(url: server, resolvingAgainstBaseURL: false)!
-        components.path = (components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path) + path
+        // `path` is already percent-encoded: fixed words, UUIDs, and user text through `segment(_:)`.
+        let base = components.percentEncodedPath
+        components.percentEncodedPath = (base.hasSuffix("/") ? String(base.dropLast()) : base) + path
         components.queryItems = query.isEmpty ? nil : query
         guard let url = components.url else { throw UserError(message: "cannot build a request URL for \(path)") }
         var request = URLRequest(url: url, timeoutInterval: 60)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HavenHTTP
+import HavenService
 
 /// `haven break-glass`: emergency read access to a chart outside your caseload.
 struct BreakGlassCommand: AsyncParsableCommand {
@@ -55,12 +56,9 @@ struct BreakGlassCommand: AsyncParsableCommand {
         func run() async throws {
             try reason.refuseOnCommandLine()
             // The chart is outside the actor's caseload: only a full id can name it.
-            let (kind, chartID): (String, UUID)
-            switch (chart.couple, chart.client) {
-            case (let couple?, nil): (kind, chartID) = ("couple", try uuid(couple, "--couple"))
-            case (nil, let client?): (kind, chartID) = ("client", try uuid(client, "--client"))
-            default: throw UserError(message: "give exactly one of --couple and --client")
-            }
+            let (chartKind, text) = try chart.chosen()!
+            let kind = chartKind.rawValue
+            let chartID = try uuid(text, "--\(kind)")
             let reason = try reason.read(template: Self.template)
             try await Clinic.with(options) { clinic in
                 let style = try await clinic.dateStyle()

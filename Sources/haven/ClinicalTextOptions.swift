@@ -90,18 +90,15 @@ struct RiskOverrideOptions: ParsableArguments {
         return try TextInputOptions.read(file: file, template: "", what: "risk override reason")
     }
 
-    /// Runs `body`, naming this flag when the service (or the API, for it) asks for the override reason.
+    /// Runs `body`, naming this flag when the server asks for the override reason (or refuses it).
     func namingTheFlag<Value>(_ body: () async throws -> Value) async throws -> Value {
         do {
             return try await body()
-        } catch let error as ServiceError where error.field == "riskOverrideReason" {
-            throw Self.namingTheFlag(error.message)
         } catch let failure as APIFailure where failure.field == "riskOverrideReason" {
-            throw Self.namingTheFlag(failure.detail)
+            throw UserError(
+                message: "--risk-override-reason-file: \(failure.detail); give it in a file ('-' for stdin)",
+                status: failure.exitStatus
+            )
         }
-    }
-
-    private static func namingTheFlag(_ message: String) -> UserError {
-        UserError(message: "--risk-override-reason-file: \(message); give it in a file ('-' for stdin)")
     }
 }

@@ -12,9 +12,11 @@ struct Haven: AsyncParsableCommand {
         discussion: """
             Commands are `haven <noun> <verb>`; ids are UUIDs or unambiguous prefixes of 8+ hex digits, and \
             read commands take --json. Clinical commands act as the staff member signed in with `haven \
-            login`, through HAVEN_DATABASE_URL (the haven_app role) and the master key \
-            (HAVEN_MASTER_KEY_FILE). Operator commands (practice, staff, audit, db, keys) use the owner URL \
-            in HAVEN_OWNER_DATABASE_URL. `scripts/start` starts a private database and prints all three.
+            login` (HAVEN_URL names the server): each is a call to `haven serve`, with no database \
+            password or master key on your machine. Operator commands (practice, staff, audit, db, keys, \
+            demo, measure define) run on the server host with the owner URL in HAVEN_OWNER_DATABASE_URL \
+            and the master key (HAVEN_MASTER_KEY_FILE); `haven serve` uses HAVEN_DATABASE_URL (haven_app). \
+            `scripts/start` starts a private database and the server, and prints them all.
 
             Exit status: 0 success, 1 a problem with the input, 2 a problem with the system.
 

@@ -153,7 +153,7 @@ struct HomeworkCommand: AsyncParsableCommand {
                     recurrence: recurrence.rawValue,
                     riskOverrideReason: riskOverrideReason
                 )
-                do {
+                try await riskOverride.namingTheFlag {
                     print(
                         try await clinic.api.send(
                             "POST",
@@ -161,13 +161,6 @@ struct HomeworkCommand: AsyncParsableCommand {
                             body: body,
                             as: HavenAPI.Created.self
                         ).id
-                    )
-                } catch let failure as APIFailure where failure.field == "riskOverrideReason" {
-                    // The server's refusal, named after the flag that supplies the reason (as
-                    // `RiskOverrideOptions.namingTheFlag` does for the service's).
-                    throw UserError(
-                        message: "--risk-override-reason-file: \(failure.detail); give it in a file ('-' for stdin)",
-                        status: failure.exitStatus
                     )
                 }
             }

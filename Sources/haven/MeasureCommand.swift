@@ -85,7 +85,7 @@ struct MeasureCommand: AsyncParsableCommand {
                 let clientID = try await clinic.resolve(client, as: .client)
                 let trend = try await clinic.api.send(
                     "GET",
-                    "/v1/clients/\(full(clientID))/measures/\(measure)",
+                    "/v1/clients/\(full(clientID))/measures/\(APIClient.segment(measure))",
                     as: HavenAPI.TrendView.self
                 )
                 try output.emit(trend) {

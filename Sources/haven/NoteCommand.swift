@@ -361,7 +361,7 @@ struct NoteCommand: AsyncParsableCommand {
             try await Clinic.with(options) { clinic in
                 let style = try await clinic.dateStyle()
                 let notes = try await clinic.api.pages(
-                    SessionCommand.path(of: try await chart.resolve(clinic)!, "notes"),
+                    Clinic.path(of: try await chart.resolve(clinic)!) + "/notes",
                     as: NoteService.Listing.self
                 )
                 try output.emit(notes) {

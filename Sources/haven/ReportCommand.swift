@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import HavenHTTP
-import HavenReports
 import HavenService
 
 /// `haven report`: progress reports for a couple or a client.
@@ -148,12 +147,7 @@ struct ReportCommand: AsyncParsableCommand {
                 let text = try input.read(template: NoteCommand.template, what: "summary")
                 try await KeptText.guarding(text, kind: "summary") {
                     try await Clinic.with(options) { clinic in
-                        let chart: ChartReference
-                        switch (self.chart.couple, self.chart.client) {
-                        case (let couple?, nil): chart = .couple(try await clinic.resolve(couple, as: .couple))
-                        case (nil, let client?): chart = .client(try await clinic.resolve(client, as: .client))
-                        default: throw UserError(message: "give exactly one of --couple and --client")
-                        }
+                        let chart = try await self.chart.resolve(clinic)!
                         let body = Body(
                             summary: text,
                             from: from.description,

@@ -26,32 +26,24 @@ struct SessionCommand: AsyncParsableCommand {
         /// - Throws: `UserError` unless exactly one of `--couple` and `--client` was given (or neither,
         ///   when not `required`); `APIFailure` for a reference that names no chart in reach.
         func resolve(_ clinic: Clinic, required: Bool = true) async throws -> ChartReference? {
-            try await resolve(required: required) { try await clinic.resolve($0, as: $1) }
+            switch try chosen(required: required) {
+            case (.couple, let text)?: .couple(try await clinic.resolve(text, as: .couple))
+            case (_, let text)?: .client(try await clinic.resolve(text, as: .client))
+            case nil: nil
+            }
         }
 
-        /// The same through the database, for the commands not yet moved to the API (issue #12).
-        func resolve(_ clinic: LegacyClinic, required: Bool = true) async throws -> ChartReference? {
-            try await resolve(required: required) { try await clinic.resolve($0, as: $1) }
-        }
-
-        private func resolve(
-            required: Bool,
-            _ lookUp: (String, ReferenceResolver.Kind) async throws -> UUID
-        ) async throws -> ChartReference? {
+        /// Which flag was given and what was typed: `.couple` or `.client`, or nil when neither was
+        /// given and none is `required`.
+        ///
+        /// - Throws: `UserError` unless exactly one of `--couple` and `--client` was given.
+        func chosen(required: Bool = true) throws -> (kind: ReferenceResolver.Kind, text: String)? {
             switch (couple, client) {
-            case (let couple?, nil): return .couple(try await lookUp(couple, .couple))
-            case (nil, let client?): return .client(try await lookUp(client, .client))
+            case (let couple?, nil): return (.couple, couple)
+            case (nil, let client?): return (.client, client)
             case (nil, nil) where !required: return nil
             default: throw UserError(message: "give exactly one of --couple and --client")
             }
-        }
-    }
-
-    /// The API path of a chart's collection: `/v1/couples/{id}/<records>` or `/v1/clients/{id}/<records>`.
-    static func path(of chart: ChartReference, _ records: String) -> String {
-        switch chart {
-        case .couple(let id): "/v1/couples/\(full(id))/\(records)"
-        case .client(let id): "/v1/clients/\(full(id))/\(records)"
         }
     }
 
@@ -200,7 +192,7 @@ struct SessionCommand: AsyncParsableCommand {
                 if let chart {
                     // The chart's sessions, narrowed to the day when one was given.
                     sessions = try await clinic.api.pages(
-                        SessionCommand.path(of: chart, "sessions"),
+                        Clinic.path(of: chart) + "/sessions",
                         as: SessionService.Listing.self
                     )
                     if let day { sessions = sessions.filter { period(day).contains($0.start) } }

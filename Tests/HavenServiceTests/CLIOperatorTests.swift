@@ -27,10 +27,10 @@ struct CLIOperatorTests {
             let password = "a long fictional password"
             // Two practices now exist, so operator commands must name one.
             let second = try f.ok(["practice", "create", "--name", "Second Practice", "--time-zone", "Europe/Berlin"])
-            let ambiguous = try f.cli.run(["staff", "list"])
+            let ambiguous = try f.run(["staff", "list"])
             #expect(ambiguous.status == 1 && ambiguous.stderr.contains("--practice"))
             #expect(try f.json(["practice", "list"], as: [Line].self).count == 2)
-            let badZone = try f.cli.run(["practice", "create", "--name", "X", "--time-zone", "Mars/Olympus"])
+            let badZone = try f.run(["practice", "create", "--name", "X", "--time-zone", "Mars/Olympus"])
             #expect(badZone.status == 1 && badZone.stderr.contains("IANA"))
 
             let practice = f.fixture.practiceID.uuidString.lowercased()
@@ -41,7 +41,7 @@ struct CLIOperatorTests {
                 ],
                 stdin: password
             )
-            let badRole = try f.cli.run(
+            let badRole = try f.run(
                 [
                     "staff", "add", "--practice", practice, "--email", "x@harbor.example", "--name", "X", "--role",
                     "boss",
@@ -77,9 +77,9 @@ struct CLIOperatorTests {
             try f.ok(["login", "--email", "lee@harbor.example", "--password-stdin"], stdin: password)
             #expect(try f.json(["couple", "list"], as: [Line].self).map(\.id) == [couple])
             try f.ok(["login", "--email", "kim@harbor.example", "--password-stdin"], stdin: password)
-            let outside = try f.cli.run(["couple", "show", couple])
+            let outside = try f.run(["couple", "show", couple])
             #expect(outside.status == 1 && outside.stderr.contains("no couple"))
-            let short = try f.cli.run(["break-glass", "open", "--couple", couple], stdin: "urgent")
+            let short = try f.run(["break-glass", "open", "--couple", couple], stdin: "urgent")
             #expect(short.status == 1 && short.stderr.contains("reason: "))
             let grant = try f.ok(
                 ["break-glass", "open", "--couple", couple, "--reason-file", "-", "--minutes", "30"],
@@ -87,12 +87,12 @@ struct CLIOperatorTests {
             )
             #expect(grant.contains("open until"))
             #expect(try f.ok(["couple", "show", couple, "--break-glass"]).contains("Fictional"))
-            let write = try f.cli.run(["goal", "add", "--couple", couple, "--break-glass"], stdin: "Fictional goal")
+            let write = try f.run(["goal", "add", "--couple", couple, "--break-glass"], stdin: "Fictional goal")
             #expect(write.status == 1 && write.stderr.contains("read-only"))
             let grants = try f.json(["break-glass", "list"], as: [Line].self)
             #expect(grants.count == 1 && grants[0].live == true)
             try f.ok(["break-glass", "close", String(grants[0].id.prefix(8))])
-            #expect(try f.cli.run(["couple", "show", couple, "--break-glass"]).status == 1)
+            #expect(try f.run(["couple", "show", couple, "--break-glass"]).status == 1)
             let flagged = try f.json(["audit", "list", "--practice", practice, "--break-glass"], as: [AuditLine].self)
             #expect(
                 flagged.map(\.action).contains("break_glass.open") && flagged.contains { $0.action == "couple.read" }
@@ -135,7 +135,7 @@ struct CLIOperatorTests {
 
     @Test func aPracticeMeasureWithParametersGivesReliableChangeInReports() async throws {
         try await CLIFixture.with { f in
-            let missingSource = try f.cli.run(
+            let missingSource = try f.run(
                 [
                     "measure", "define", "--code", "CLOSE", "--name", "Closeness", "--min", "0", "--max", "100", "--sd",
                     "10",
@@ -160,7 +160,7 @@ struct CLIOperatorTests {
             try f.ok([
                 "measure", "record", "--measure", "CLOSE", "--client", a, "--score", "45", "--date", "2026-11-02",
             ])
-            let tooHigh = try f.cli.run(["measure", "record", "--measure", "CLOSE", "--client", a, "--score", "101"])
+            let tooHigh = try f.run(["measure", "record", "--measure", "CLOSE", "--client", a, "--score", "101"])
             #expect(tooHigh.status == 1 && tooHigh.stderr.contains("score"))
             struct Report: Decodable {
                 struct Measures: Decodable { var series: [Series] }
@@ -171,7 +171,7 @@ struct CLIOperatorTests {
                 }
                 var measures: Measures
             }
-            let json = try f.cli.run(["report", "couple", couple, "--format", "json", "--to", "2026-11-30"])
+            let json = try f.run(["report", "couple", couple, "--format", "json", "--to", "2026-11-30"])
             let report = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8))
             // (45 − 30) / (√2 · 10 · √0.1) ≈ 3.35.
             #expect(report.measures.series.map(\.reliableChangeIndex) == [3.35])

@@ -3,11 +3,6 @@ import HavenTestSupport
 import Testing
 
 extension CLIServerTests {
-    /// What a counselor's shell holds: the server's address and a config directory, nothing else.
-    private static let serverOnly = [
-        "HAVEN_DATABASE_URL": "", "HAVEN_OWNER_DATABASE_URL": "", "HAVEN_MASTER_KEY_FILE": "",
-    ]
-
     struct Prompt: Decodable {
         var id: String
         var title: String
@@ -57,7 +52,7 @@ extension CLIServerTests {
                 stdin: "Fictional note."
             )
             func run(_ arguments: [String], stdin: String = "") throws -> HavenCLI.Result {
-                try f.cli.run(arguments, stdin: stdin, extraEnvironment: Self.serverOnly)
+                try f.run(arguments, stdin: stdin)
             }
             func json<Value: Decodable>(_ arguments: [String], as type: Value.Type) throws -> Value {
                 let result = try run(arguments + ["--json"])

@@ -6,17 +6,16 @@ import Testing
 /// the CLI's environment, plain http only to this machine, and the server's sign-in pause applies.
 @Suite("The CLI signs in through the server")
 struct CLIServerTests {
-    /// What a counselor's shell holds: the server's address and a config directory, nothing else.
-    private static let noDatabase = [
-        "HAVEN_DATABASE_URL": "", "HAVEN_OWNER_DATABASE_URL": "", "HAVEN_MASTER_KEY_FILE": "",
-    ]
-
     @Test func signInWhoamiAndSignOutNeedOnlyTheServer() async throws {
         try await CLIFixture.with { f in
-            let login = try f.cli.run(
+            // The counselor's shell (CLIFixture.cli) holds no database URL and no master key.
+            #expect(
+                ["HAVEN_DATABASE_URL", "HAVEN_OWNER_DATABASE_URL", "HAVEN_MASTER_KEY_FILE", "HAVEN_MASTER_KEY"]
+                    .allSatisfy { f.cli.environment[$0] == nil }
+            )
+            let login = try f.run(
                 ["login", "--email", "dana@harbor.example", "--password-stdin"],
-                stdin: StaffFixture.password,
-                extraEnvironment: Self.noDatabase
+                stdin: StaffFixture.password
             )
             #expect(login.status == 0 && login.stdout.contains("Signed in as dana@harbor.example"), "\(login)")
             let session =
@@ -24,7 +23,7 @@ struct CLIServerTests {
                     with: Data(contentsOf: URL(fileURLWithPath: f.configDirectory + "/session.json"))
                 ) as? [String: Any]
             #expect(session?["server"] as? String == f.server.url)
-            let whoami = try f.cli.run(["whoami", "--json"], extraEnvironment: Self.noDatabase)
+            let whoami = try f.run(["whoami", "--json"])
             #expect(whoami.status == 0, "\(whoami)")
             let identity = try JSONSerialization.jsonObject(with: Data(whoami.stdout.utf8)) as? [String: Any]
             #expect(
@@ -32,18 +31,17 @@ struct CLIServerTests {
                     && identity?["practice"] as? String == "Harbor Counseling"
             )
             // The caseload too: through GET /v1/couples, same table and JSON as before.
-            let caseload = try f.cli.run(["couple", "list"], extraEnvironment: Self.noDatabase)
+            let caseload = try f.run(["couple", "list"])
             #expect(caseload.status == 0 && caseload.stdout.contains("No couples in your caseload yet"), "\(caseload)")
-            let badCounselor = try f.cli.run(
-                ["couple", "list", "--counselor", "12z4"],
-                extraEnvironment: Self.noDatabase
+            let badCounselor = try f.run(
+                ["couple", "list", "--counselor", "12z4"]
             )
             #expect(badCounselor.status == 1 && badCounselor.stderr.contains("counselor: '12z4' is not a UUID"))
-            let logout = try f.cli.run(["logout"], extraEnvironment: Self.noDatabase)
+            let logout = try f.run(["logout"])
             #expect(logout.status == 0, "\(logout)")
             // The token is dead on the server, not only forgotten here.
             #expect(!FileManager.default.fileExists(atPath: f.configDirectory + "/session.json"))
-            let after = try f.cli.run(["whoami"], extraEnvironment: Self.noDatabase)
+            let after = try f.run(["whoami"])
             #expect(after.status == 1 && after.stderr.contains("not signed in"))
         }
     }
@@ -57,10 +55,11 @@ struct CLIServerTests {
             let b = try f.ok(["client", "add", "--name", "Fictional B", "--intake", "2026-09-01"])
             let couple = try f.ok(["couple", "add", "--partner-a", a, "--partner-b", b, "--start", "2026-09-01"])
             func run(_ arguments: [String], stdin: String = "") throws -> HavenCLI.Result {
-                try f.cli.run(arguments, stdin: stdin, extraEnvironment: Self.noDatabase)
+                try f.run(arguments, stdin: stdin)
             }
+            @discardableResult
             func ok(_ arguments: [String], stdin: String = "") throws -> String {
-                try f.ok(arguments, stdin: stdin, environment: Self.noDatabase)
+                try f.ok(arguments, stdin: stdin)
             }
             func json(_ arguments: [String]) throws -> Any {
                 let result = try run(arguments + ["--json"])
@@ -161,7 +160,7 @@ struct CLIServerTests {
     @Test(arguments: ["http://haven.example.org", "http://10.1.2.3:8080", "ftp://127.0.0.1", "not a url"])
     func plainHTTPToAnotherHostIsRefusedBeforeAnythingIsSent(server: String) async throws {
         try await CLIFixture.with { f in
-            let result = try f.cli.run(
+            let result = try f.run(
                 ["login", "--server", server, "--email", "dana@harbor.example", "--password-stdin"],
                 stdin: StaffFixture.password
             )
@@ -173,14 +172,14 @@ struct CLIServerTests {
 
     @Test func noServerOrAnUnreachableOneSaysWhatToDo() async throws {
         try await CLIFixture.with { f in
-            let none = try f.cli.run(
+            let none = try f.run(
                 ["login", "--email", "dana@harbor.example", "--password-stdin"],
                 stdin: StaffFixture.password,
                 extraEnvironment: ["HAVEN_URL": ""]
             )
             #expect(none.status == 1 && none.stderr.contains("HAVEN_URL"), "\(none)")
             // Port 9 on loopback: nothing listens there.
-            let down = try f.cli.run(
+            let down = try f.run(
                 ["login", "--server", "http://127.0.0.1:9", "--email", "dana@harbor.example", "--password-stdin"],
                 stdin: StaffFixture.password
             )
@@ -191,14 +190,14 @@ struct CLIServerTests {
     @Test func wrongPasswordsArePausedLikeTheAPIs() async throws {
         try await CLIFixture.with { f in
             for _ in 0..<5 {
-                let wrong = try f.cli.run(
+                let wrong = try f.run(
                     ["login", "--email", "dana@harbor.example", "--password-stdin"],
                     stdin: "not the password at all"
                 )
                 #expect(wrong.status == 1 && wrong.stderr.contains("wrong email or password"), "\(wrong)")
             }
             // Even the right password now waits: the pause is the server's, for every client.
-            let paused = try f.cli.run(
+            let paused = try f.run(
                 ["login", "--email", "dana@harbor.example", "--password-stdin"],
                 stdin: StaffFixture.password
             )

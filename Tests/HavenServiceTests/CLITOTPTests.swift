@@ -16,7 +16,7 @@ struct CLITOTPTests {
         try await CLIFixture.with { f in
             try f.login()
             // Not at a terminal: enrol prints the secret and says how to confirm.
-            let enroll = try f.cli.run(["totp", "enroll"])
+            let enroll = try f.run(["totp", "enroll"])
             #expect(enroll.status == 0)
             let secretLine = try #require(enroll.stdout.split(separator: "\n").first { $0.hasPrefix("Secret: ") })
             let secret = try #require(Base32.decode(String(secretLine.dropFirst("Secret: ".count))))
@@ -29,7 +29,7 @@ struct CLITOTPTests {
 
             let app = TOTP(secret: SecureBytes(copying: secret))
             let step = app.step(at: Date())
-            let wrong = try f.cli.run(["totp", "confirm", app.code(step: step + 9)])
+            let wrong = try f.run(["totp", "confirm", app.code(step: step + 9)])
             #expect(wrong.status == 1 && wrong.stderr.contains("code"))
             try f.ok(["totp", "confirm", app.code(step: step - 1)])
             #expect(
@@ -42,25 +42,25 @@ struct CLITOTPTests {
 
             // Login now needs the code: without one (no terminal to ask) it fails and says so.
             let login = ["login", "--email", "dana@harbor.example", "--password-stdin"]
-            let bare = try f.cli.run(login, stdin: StaffFixture.password)
+            let bare = try f.run(login, stdin: StaffFixture.password)
             #expect(bare.status == 1 && bare.stderr.contains("6-digit code"))
             try f.ok(login + ["--totp-code", app.code(step: step)], stdin: StaffFixture.password)
-            let replay = try f.cli.run(login + ["--totp-code", app.code(step: step)], stdin: StaffFixture.password)
+            let replay = try f.run(login + ["--totp-code", app.code(step: step)], stdin: StaffFixture.password)
             #expect(replay.status == 1 && replay.stderr.contains("already used"))
             try f.ok(["whoami"])
 
             // The operator's policy makes it impossible to remove; the operator's reset still can.
             try f.ok(["staff", "require-totp", "on"])
-            let kept = try f.cli.run(["totp", "remove", app.code(step: step + 1)])
+            let kept = try f.run(["totp", "remove", app.code(step: step + 1)])
             #expect(kept.status == 1 && kept.stderr.contains("requires"))
             try f.ok(["staff", "reset-totp", String(f.fixture.counselorID.uuidString.prefix(8))])
-            let confined = try f.cli.run(["couple", "list"])
+            let confined = try f.run(["couple", "list"])
             #expect(confined.status == 1 && confined.stderr.contains("haven totp enroll"))
             #expect(
                 try f.json(["totp", "status"], as: Status.self)
                     == Status(enrolled: false, pending: false, required: true)
             )
-            let relogin = try f.cli.run(login, stdin: StaffFixture.password)
+            let relogin = try f.run(login, stdin: StaffFixture.password)
             #expect(relogin.status == 0 && relogin.stdout.contains("haven totp enroll"))
         }
     }

@@ -83,7 +83,7 @@ struct CLITests {
                 ]
             )
             // A note on a session not yet completed is refused, and the text is kept.
-            let refused = try f.cli.run(
+            let refused = try f.run(
                 ["note", "write", "--session", session, "--stage", "1", "--step", "2"],
                 stdin: "Fictional text the counselor must not lose."
             )
@@ -119,7 +119,7 @@ struct CLITests {
             )
             try f.ok(["note", "edit", note, "--risk", "low", "--keep-text"])
             #expect(try f.ok(["note", "sign", note]).contains("content hash"))
-            let signedEdit = try f.cli.run(["note", "edit", note], stdin: "changed")
+            let signedEdit = try f.run(["note", "edit", note], stdin: "changed")
             #expect(signedEdit.status == 1 && signedEdit.stderr.contains("haven note addend \(note.prefix(8))"))
             let reasonFile = f.directory + "/reason.txt"
             try "Late entry\n".write(toFile: reasonFile, atomically: true, encoding: .utf8)
@@ -160,7 +160,7 @@ struct CLITests {
             #expect(try f.json(["goal", "list", "--couple", couple], as: [Line].self).map(\.status) == ["in_progress"])
 
             // Reports: Markdown to the terminal, HTML by extension (mode 0600), JSON parsed back.
-            let markdown = try f.cli.run(["report", "couple", couple])
+            let markdown = try f.run(["report", "couple", couple])
             #expect(markdown.status == 0 && markdown.stdout.hasPrefix("# Progress report: Alex & Jordan Lee"))
             try f.ok(
                 [
@@ -179,7 +179,7 @@ struct CLITests {
                 var summary: Summary
                 struct Summary: Decodable { var omitted: String? }
             }
-            let clientReport = try f.cli.run(["report", "couple", couple, "--audience", "client", "--format", "json"])
+            let clientReport = try f.run(["report", "couple", couple, "--audience", "client", "--format", "json"])
             #expect(clientReport.status == 0)
             let parsed = try JSONDecoder().decode(ReportJSON.self, from: Data(clientReport.stdout.utf8))
             #expect(parsed.audience == "client" && parsed.summary.omitted != nil)
@@ -187,7 +187,7 @@ struct CLITests {
                 !clientReport.stdout.contains("Fictional summary")
                     && !clientReport.stdout.contains("Fictional: they argue")
             )
-            let badAudience = try f.cli.run(["report", "couple", couple, "--audience", "partner"])
+            let badAudience = try f.run(["report", "couple", couple, "--audience", "partner"])
             #expect(badAudience.status == 1 && badAudience.stderr.contains("clinical, client"))
 
             let exportPath = f.directory + "/export.json"
@@ -210,37 +210,47 @@ struct CLITests {
             #expect(head.seq > 20 && head.hash.count == 64)
 
             try f.ok(["logout"])
-            let signedOut = try f.cli.run(["couple", "list"])
+            let signedOut = try f.run(["couple", "list"])
             #expect(signedOut.status == 1 && signedOut.stderr.contains("haven login"))
         }
     }
 
     @Test func badInputGetsOneClearLineAndTheRightExitStatus() async throws {
         try await CLIFixture.with { f in
-            let notSignedIn = try f.cli.run(["couple", "list"])
+            let notSignedIn = try f.run(["couple", "list"])
             #expect(notSignedIn.status == 1 && notSignedIn.stderr == "haven: not signed in; run 'haven login' first\n")
-            let wrongPassword = try f.cli.run(
+            let wrongPassword = try f.run(
                 ["login", "--email", "dana@harbor.example", "--password-stdin"],
                 stdin: "not the password"
             )
             #expect(wrongPassword.status == 1 && wrongPassword.stderr.contains("wrong email or password"))
             try f.login()
-            // Commands not yet moved to the API still need the database and the key.
-            let legacy = ["goal", "list", "--couple", UUID().uuidString]
-            let noDatabase = try f.cli.run(legacy, extraEnvironment: ["HAVEN_DATABASE_URL": ""])
-            #expect(noDatabase.status == 1 && noDatabase.stderr.contains("set HAVEN_DATABASE_URL"))
-            let unreachable = try f.cli.run(
-                legacy,
-                extraEnvironment: ["HAVEN_DATABASE_URL": "postgresql://haven_app:x@127.0.0.1:1/haven?connect_timeout=2"]
+            // Clinical commands need only the server: database settings in the shell change nothing.
+            let ignored = try f.run(
+                ["client", "list"],
+                extraEnvironment: [
+                    "HAVEN_DATABASE_URL": "postgresql://haven_app:x@127.0.0.1:1/haven",
+                    "HAVEN_MASTER_KEY_FILE": "/nonexistent",
+                ]
             )
-            #expect(unreachable.status == 2 && !unreachable.stderr.contains("Fatal"))
-            let noKey = try f.cli.run(
-                legacy,
-                extraEnvironment: ["HAVEN_MASTER_KEY_FILE": "/nonexistent/key"]
-            )
-            #expect(noKey.status == 1 && noKey.stderr.contains("/nonexistent/key"))
+            #expect(ignored.status == 0 && ignored.stdout.contains("No clients"), "\(ignored)")
+            // A server that is down is the system's problem (exit 2) and says where it looked; a stored
+            // server reached over plain http to another host is refused before anything is sent.
+            let sessionPath = f.configDirectory + "/session.json"
+            let stored = try Data(contentsOf: URL(fileURLWithPath: sessionPath))
+            for (server, status, message) in [
+                ("http://127.0.0.1:9", Int32(2), "cannot reach Haven at http://127.0.0.1:9"),
+                ("http://haven.example.org", Int32(1), "refusing plain http to haven.example.org"),
+            ] {
+                var session = try #require(try JSONSerialization.jsonObject(with: stored) as? [String: Any])
+                session["server"] = server
+                try JSONSerialization.data(withJSONObject: session).write(to: URL(fileURLWithPath: sessionPath))
+                let result = try f.run(["session", "list"])
+                #expect(result.status == status && result.stderr.contains(message), "\(result)")
+            }
+            try stored.write(to: URL(fileURLWithPath: sessionPath))
 
-            let malformed = try f.cli.run(["client", "show", "xyz"])
+            let malformed = try f.run(["client", "show", "xyz"])
             #expect(
                 malformed.status == 1 && malformed.stderr.contains("not a UUID or a prefix of at least 8 hex digits")
             )
@@ -253,17 +263,17 @@ struct CLITests {
                     """
                 )
             }
-            let ambiguous = try f.cli.run(["client", "show", "aaaaaaaa"])
+            let ambiguous = try f.run(["client", "show", "aaaaaaaa"])
             #expect(ambiguous.status == 1)
             #expect(
                 ambiguous.stderr.contains("aaaaaaaa-0000-4000-8000-100000000000, aaaaaaaa-0000-4000-8000-200000000000")
             )
             #expect(try f.ok(["client", "show", "aaaaaaaa-0000-4000-8000-1", "--json"]).hasPrefix("{"))
-            let badDate = try f.cli.run(
+            let badDate = try f.run(
                 ["session", "schedule", "--client", "aaaaaaaa-0000-4000-8000-100000000000", "--at", "tomorrow"]
             )
             #expect(badDate.status == 1 && badDate.stderr.contains("ISO 8601, e.g. 2026-11-24T15:00"))
-            let badEnum = try f.cli.run(
+            let badEnum = try f.run(
                 [
                     "session", "schedule", "--client", "aaaaaaaa-0000-4000-8000-100000000000", "--at",
                     "2026-12-01T10:00",
@@ -271,17 +281,17 @@ struct CLITests {
                 ]
             )
             #expect(badEnum.status == 1 && badEnum.stderr.contains("in_person, video, phone"))
-            let typo = try f.cli.run(["coupel", "list"])
+            let typo = try f.run(["coupel", "list"])
             #expect(typo.status == 1 && typo.stderr.contains("did you mean 'couple'"))
-            let option = try f.cli.run(["couple", "list", "--jsn"])
+            let option = try f.run(["couple", "list", "--jsn"])
             #expect(option.status == 1 && option.stderr.contains("Did you mean '--json'"))
-            let outside = try f.cli.run(["note", "show", UUID().uuidString])
+            let outside = try f.run(["note", "show", UUID().uuidString])
             #expect(outside.status == 1 && outside.stderr.contains("no note"))
             #expect(!outside.stderr.contains("SQL") && !outside.stderr.contains("Fatal"))
 
             // A disabled account's session stops at once.
             try f.ok(["staff", "disable", String(f.fixture.counselorID.uuidString.prefix(8))])
-            let disabled = try f.cli.run(["couple", "list"])
+            let disabled = try f.run(["couple", "list"])
             #expect(disabled.status == 1 && disabled.stderr.contains("sign in again with 'haven login'"))
         }
     }

@@ -16,7 +16,7 @@ struct CLITrapTests {
                 (["--port", "99999"], "--port must be 1 to 65535"),
                 (["--port", "0"], "--port must be 1 to 65535"),
             ] {
-                let result = try f.cli.run(["serve"] + arguments)
+                let result = try f.run(["serve"] + arguments)
                 #expect(result.status == 1, "\(arguments): \(result)")
                 #expect(result.stderr.hasPrefix("haven: \(message)") && result.stderr.split(separator: "\n").count == 1)
                 #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Precondition"))
@@ -51,13 +51,13 @@ struct CLITrapTests {
                     "--risk-override-reason", "--risk-override-reason-file"
                 ),
             ] {
-                let result = try f.cli.run(arguments, stdin: "Fictional text.")
+                let result = try f.run(arguments, stdin: "Fictional text.")
                 #expect(result.status == 1, "\(arguments[0]) \(arguments[1]): \(result)")
                 #expect(result.stderr.hasPrefix("haven: \(flag): clinical text is not taken on the command line"))
                 #expect(result.stderr.contains(instead) && !result.stderr.contains(secret))
             }
             // The hidden flags stay out of the help.
-            let help = try f.cli.run(["note", "write", "--help"])
+            let help = try f.run(["note", "write", "--help"])
             #expect(help.stdout.contains("--risk-detail-file") && !help.stdout.contains("--risk-detail "))
         }
     }
@@ -77,7 +77,7 @@ struct CLITrapTests {
                 encoding: .utf8
             )
             let write = ["note", "write", "--session", session, "--stage", "1", "--step", "2", "--risk", "high"]
-            let bothStdin = try f.cli.run(write + ["--risk-detail-file", "-"], stdin: "Fictional note.")
+            let bothStdin = try f.run(write + ["--risk-detail-file", "-"], stdin: "Fictional note.")
             #expect(bothStdin.status == 1 && bothStdin.stderr.contains("--risk-detail-file: the note's text already"))
             let note = String(try f.ok(write + ["--risk-detail-file", riskFile], stdin: "Fictional note.").prefix(36))
             struct Shown: Decodable {
@@ -92,7 +92,7 @@ struct CLITrapTests {
             try f.ok(["note", "sign", note])
 
             // An addendum's text and reason cannot both be stdin; a reason file (or stdin) works.
-            let noReason = try f.cli.run(["note", "addend", note], stdin: "Fictional: partner B joined late.")
+            let noReason = try f.run(["note", "addend", note], stdin: "Fictional: partner B joined late.")
             #expect(
                 noReason.status == 1 && noReason.stderr.contains("--reason-file: the text already comes from stdin")
             )
@@ -110,7 +110,7 @@ struct CLITrapTests {
 
             // The couple is now high-risk: a conjoint session needs an override reason, from a file or stdin.
             let schedule = ["session", "schedule", "--couple", couple, "--at", "2026-11-27T15:00"]
-            let refused = try f.cli.run(schedule)
+            let refused = try f.run(schedule)
             #expect(refused.status == 1 && refused.stderr.hasPrefix("haven: --risk-override-reason-file: this couple"))
             try f.ok(
                 schedule + ["--risk-override-reason-file", "-"],
@@ -123,15 +123,15 @@ struct CLITrapTests {
         try await CLIFixture.with { f in
             try f.login()
             chmod(f.configDirectory, 0o755)
-            let whoami = try f.cli.run(["whoami"])
+            let whoami = try f.run(["whoami"])
             #expect(whoami.status == 0, "\(whoami)")
             #expect(whoami.stderr.contains("was open to other users (mode 755); it is now 0700"))
             #expect(try CLITests.mode(of: f.configDirectory) == 0o700)
-            #expect(try f.cli.run(["whoami"]).stderr.isEmpty)
+            #expect(try f.run(["whoami"]).stderr.isEmpty)
 
             let file = f.directory + "/not-a-directory"
             try "x".write(toFile: file, atomically: true, encoding: .utf8)
-            let notDirectory = try f.cli.run(["whoami"], extraEnvironment: ["HAVEN_CONFIG_DIR": file])
+            let notDirectory = try f.run(["whoami"], extraEnvironment: ["HAVEN_CONFIG_DIR": file])
             #expect(
                 notDirectory.status == 1 && notDirectory.stderr.contains("is not a directory; set HAVEN_CONFIG_DIR")
             )
@@ -141,7 +141,7 @@ struct CLITrapTests {
                 let foreign = f.directory + "/foreign"
                 try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: false)
                 chown(foreign, 65534, 65534)
-                let refused = try f.cli.run(
+                let refused = try f.run(
                     ["login", "--email", "dana@harbor.example", "--password-stdin"],
                     stdin: StaffFixture.password,
                     extraEnvironment: ["HAVEN_CONFIG_DIR": foreign]
