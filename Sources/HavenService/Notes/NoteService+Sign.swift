@@ -1,0 +1,65 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+import Sealing
+
+/// Signing: a draft becomes final, with the SHA-256 of its canonical content recorded.
+extension NoteService {
+    /// Signs a draft: records the SHA-256 of its canonical content and freezes it for good.
+    ///
+    /// - Returns: the content hash.
+    public func sign(_ noteID: UUID, expectedVersion: Int, actor: StaffActor) async throws -> [UInt8] {
+        let outcome = try await pool.transaction(as: actor) { connection -> Result<[UInt8], ServiceError> in
+            guard let note = try await self.load(noteID, lock: true, on: connection) else {
+                return try await self.refuse(
+                    ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
+                    action: "note.sign",
+                    note: noteID,
+                    actor: actor,
+                    on: connection
+                )
+            }
+            guard !note.signed else {
+                return .failure(ServiceError(.conflict, field: "note", "the note is already signed"))
+            }
+            guard note.authorID == actor.staffID else {
+                return try await self.refuse(
+                    ServiceError(.forbidden, field: "note", "only the note's author signs it"),
+                    action: "note.sign",
+                    note: noteID,
+                    clients: note.clientIDs,
+                    actor: actor,
+                    on: connection
+                )
+            }
+            guard note.version == expectedVersion else {
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "version",
+                        "the note changed (now version \(note.version)); review it and sign again"
+                    )
+                )
+            }
+            let hash = Self.contentHash(of: note)
+            var statements: [PostgresQuery] = [
+                "UPDATE progress_notes SET state = 'signed', content_hash = \(hash), signed_at = now() WHERE id = \(noteID)"
+            ]
+            // The entry carries the content hash: the signed content itself is then under the chain.
+            statements += AuditStore.appendStatements(
+                AuditEvent(
+                    action: "note.sign",
+                    entityType: "note",
+                    entityID: noteID,
+                    clientIDs: note.clientIDs,
+                    digest: hash
+                )
+            )
+            _ = try await connection.pipeline(statements + ["COMMIT"])
+            return .success(hash)
+        }
+        return try outcome.get()
+    }
+
+}

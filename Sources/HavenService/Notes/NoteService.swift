@@ -1,0 +1,249 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+import Sealing
+
+/// Progress notes: write a draft on a completed session, edit it (optimistic concurrency), sign it
+/// (freezes it and records a content hash), read it. Bodies and risk details are sealed for the
+/// session's chart.
+public struct NoteService: Sendable {
+    let pool: ConnectionPool
+    let keys: KeyManager
+
+    public init(pool: ConnectionPool, keys: KeyManager) {
+        self.pool = pool
+        self.keys = keys
+    }
+
+    /// The longest note body accepted, in bytes of UTF-8.
+    public static let maximumBodyBytes = 64 * 1024
+
+    /// What a counselor writes.
+    public struct Draft: Sendable, Equatable {
+        public var stage: Int
+        public var step: Int
+        /// For steps 5–7: which partner the work was with.
+        public var stepPartnerID: UUID?
+        public var interventions: [Intervention]
+        public var tangoMoves: [TangoMove]
+        public var changeEvents: [ChangeEvent]
+        public var riskLevel: RiskLevel
+        public var riskDetail: String?
+        public var body: String
+
+        public init(
+            stage: Int,
+            step: Int,
+            stepPartnerID: UUID? = nil,
+            interventions: [Intervention] = [],
+            tangoMoves: [TangoMove] = [],
+            changeEvents: [ChangeEvent] = [],
+            riskLevel: RiskLevel = .none,
+            riskDetail: String? = nil,
+            body: String
+        ) {
+            self.stage = stage
+            self.step = step
+            self.stepPartnerID = stepPartnerID
+            self.interventions = interventions
+            self.tangoMoves = tangoMoves
+            self.changeEvents = changeEvents
+            self.riskLevel = riskLevel
+            self.riskDetail = riskDetail
+            self.body = body
+        }
+    }
+
+    /// A note as read back (opened).
+    public struct Note: Sendable, Equatable {
+        public var id: UUID
+        public var sessionID: UUID
+        public var authorID: UUID
+        public var draft: Draft
+        public var signed: Bool
+        public var version: Int
+        public var contentHash: [UInt8]?
+        /// The chart's clients: the client, or both partners of the couple.
+        public var clientIDs: [UUID]
+    }
+
+    /// Checks a draft against the domain rules before anything is written.
+    func validate(_ draft: Draft, partners: [UUID]) throws {
+        let step: EFTStep
+        do {
+            step = try EFTStep(stage: draft.stage, step: draft.step)
+        } catch let error as DomainError {
+            throw ServiceError(.invalidInput, field: error.field, error.message)
+        }
+        if let partner = draft.stepPartnerID {
+            guard step.recordsPartner else {
+                throw ServiceError(
+                    .invalidInput,
+                    field: "stepPartnerID",
+                    "only steps 5–7 record which partner the work was with"
+                )
+            }
+            guard partners.contains(partner) else {
+                throw ServiceError(.invalidInput, field: "stepPartnerID", "must be one of the couple's partners")
+            }
+        }
+        let bytes = draft.body.utf8.count
+        guard bytes > 0, !draft.body.allSatisfy(\.isWhitespace) else {
+            throw ServiceError(.invalidInput, field: "body", "is empty; write the note text")
+        }
+        guard bytes <= Self.maximumBodyBytes else {
+            throw ServiceError(
+                .invalidInput,
+                field: "body",
+                "is \(bytes / 1024) KiB; the limit is \(Self.maximumBodyBytes / 1024) KiB"
+            )
+        }
+        if let detail = draft.riskDetail, detail.utf8.count > Self.maximumBodyBytes {
+            throw ServiceError(.invalidInput, field: "riskDetail", "is longer than \(Self.maximumBodyBytes / 1024) KiB")
+        }
+    }
+    /// The refusal for a write whose key is gone or no longer active.
+    static func erased(_ error: PostgresError) -> ServiceError {
+        error.constraint == "data_keys_subject_erased"
+            ? ServiceError(
+                .conflict,
+                field: "session",
+                "this chart was erased (its keys were shredded); nothing was written"
+            )
+            : ServiceError(
+                .conflict,
+                field: "session",
+                "the chart's key changed or was erased meanwhile; nothing was written, try again"
+            )
+    }
+
+    /// Reads a note (audited), in two round trips: BEGIN, context and the row; then the audit entry
+    /// and COMMIT.
+    ///
+    /// - Throws: `integrity` for a signed note that no longer matches its content hash (audited).
+    public func note(_ noteID: UUID, actor: StaffActor) async throws -> Note {
+        try actor.validate()
+        let found = try await pool.refusingTampered(actor: actor) {
+            try await self.read(noteID, actor: actor)
+        }
+        guard let found else { throw ServiceError(.notFound, field: "note", "no note with this id in your caseload") }
+        return found
+    }
+
+    private func read(_ noteID: UUID, actor: StaffActor) async throws -> Note? {
+        try await pool.transaction(
+            as: actor,
+            prologue: [Self.loadQuery(noteID, lock: false)]
+        ) { connection, rows -> Note? in
+            let note = try await self.note(noteID, from: rows[0], on: connection)
+            if let note, note.signed {
+                try NoteIntegrity.check(.init(note), storedHash: note.contentHash, clientIDs: note.clientIDs)
+            }
+            let entry = AuditEvent(
+                action: "note.read",
+                entityType: "note",
+                entityID: noteID,
+                clientIDs: note?.clientIDs ?? [],
+                outcome: note == nil ? .denied : .success
+            )
+            _ = try await connection.pipeline(AuditStore.appendStatements(entry) + ["COMMIT"])
+            return note
+        }
+    }
+
+    /// A `progress_notes` row's client ids (the client, or both partners of the couple), as SQL.
+    static let clientIDsColumn: StaticString = """
+        CASE WHEN chart_kind = 'client' THEN ARRAY[chart_id]
+             ELSE coalesce((SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = chart_id), '{}')
+        END
+        """
+
+    static func loadQuery(_ noteID: UUID, lock: Bool) -> PostgresQuery {
+        """
+        SELECT session_id, author_id, stage, step, step_partner_id, interventions, tango_moves, change_events,
+               risk_level, body, risk_detail, state, version, content_hash, key_subject, \(unescaped: Self.clientIDsColumn)
+        FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE OF progress_notes" : "")
+        """
+    }
+
+    func load(_ noteID: UUID, lock: Bool, on connection: PostgresConnection) async throws -> Note? {
+        try await note(noteID, from: try await connection.query(Self.loadQuery(noteID, lock: lock)), on: connection)
+    }
+
+    /// Records a refused action on a note as denied in the audit log (in the caller's transaction,
+    /// which then commits) and hands the refusal back.
+    func refuse<Value>(
+        _ error: ServiceError,
+        action: String,
+        note noteID: UUID,
+        clients: [UUID] = [],
+        actor: StaffActor,
+        on connection: PostgresConnection
+    ) async throws -> Result<Value, ServiceError> {
+        try await AuditStore.appendAtCommit(
+            AuditEvent(
+                action: action,
+                entityType: "note",
+                entityID: noteID,
+                clientIDs: clients,
+                outcome: .denied
+            ),
+            on: connection
+        )
+        return .failure(error)
+    }
+
+    /// Decodes and opens a note from its row (`loadQuery`).
+    func note(_ noteID: UUID, from rows: PostgresRows, on connection: PostgresConnection) async throws -> Note? {
+        guard let row = try rows.singleRow() else { return nil }
+        let (session, author, stage, step, partner, interventions, tango, events) = try row.decode(
+            (UUID, UUID, Int, Int, UUID?, [String], [String], [String]).self
+        )
+        let risk = try row.decode(8, as: String.self)
+        let body = try row.decode(9, as: [UInt8].self)
+        let detail = try row.decode(10, as: [UInt8]?.self)
+        let state = try row.decode(11, as: String.self)
+        let version = try row.decode(12, as: Int.self)
+        let hash = try row.decode(13, as: [UInt8]?.self)
+        let subject = try row.decode(14, as: String.self)
+        let clients = try row.decode(15, as: [UUID].self)
+        func open(_ sealed: [UInt8], column: String) async throws -> String {
+            let context = SealContext(
+                table: "progress_notes",
+                column: column,
+                rowID: noteID.uuidString.lowercased(),
+                subject: subject
+            )
+            var plaintext = try await keys.open(sealed, context: context, on: connection)
+            defer { wipe(&plaintext) }
+            return String(decoding: plaintext, as: UTF8.self)
+        }
+        let draft = Draft(
+            stage: stage,
+            step: step,
+            stepPartnerID: partner,
+            interventions: try interventions.map(Intervention.parse),
+            tangoMoves: try tango.map(TangoMove.parse),
+            changeEvents: try events.map(ChangeEvent.parse),
+            riskLevel: try RiskLevel.parse(risk),
+            riskDetail: try await detail.asyncMap { try await open($0, column: "risk_detail") },
+            body: try await open(body, column: "body")
+        )
+        return Note(
+            id: noteID,
+            sessionID: session,
+            authorID: author,
+            draft: draft,
+            signed: state == "signed",
+            version: version,
+            contentHash: hash,
+            clientIDs: clients
+        )
+    }
+
+    /// The note's content hash (`NoteIntegrity.hash`).
+    static func contentHash(of note: Note) -> [UInt8] {
+        NoteIntegrity.hash(.init(note))
+    }
+}
