@@ -3,11 +3,24 @@ import HavenService
 import Hummingbird
 
 extension HavenAPI {
-    struct GrantBody: Decodable {
-        var chartKind: String
-        var chartId: UUID
-        var reason: String
-        var durationMinutes: Int?
+    /// `POST /v1/break-glass-grants`: open a grant on one chart outside the caller's caseload.
+    public struct GrantBody: Codable, Sendable {
+        public var chartKind: String
+        public var chartId: UUID
+        public var reason: String
+        public var durationMinutes: Int?
+
+        public init(
+            chartKind: String,
+            chartId: UUID,
+            reason: String,
+            durationMinutes: Int? = nil
+        ) {
+            self.chartKind = chartKind
+            self.chartId = chartId
+            self.reason = reason
+            self.durationMinutes = durationMinutes
+        }
     }
 
     /// A break-glass grant as the API sends it (and `haven break-glass list --json` prints it); the

@@ -6,19 +6,47 @@ import Postgres
 
 extension HavenAPI {
 
-    struct InjuryUpdateBody: Decodable {
-        var resolutionStep: Int
-        var status: String
-        var resolvedOn: String?
+    /// `PUT /v1/injuries/{id}`: an injury's resolution-model step and status.
+    public struct InjuryUpdateBody: Codable, Sendable {
+        public var resolutionStep: Int
+        public var status: String
+        public var resolvedOn: String?
+
+        public init(
+            resolutionStep: Int,
+            status: String,
+            resolvedOn: String? = nil
+        ) {
+            self.resolutionStep = resolutionStep
+            self.status = status
+            self.resolvedOn = resolvedOn
+        }
     }
 
-    struct NewPromptBody: Decodable {
-        var title: String
-        var category: String
-        var instructions: String
-        var frequency: String
-        var stages: [Int]
-        var joint: Bool
+    /// `POST /v1/homework/prompts`: a practice's own homework prompt.
+    public struct NewPromptBody: Codable, Sendable {
+        public var title: String
+        public var category: String
+        public var instructions: String
+        public var frequency: String
+        public var stages: [Int]
+        public var joint: Bool
+
+        public init(
+            title: String,
+            category: String,
+            instructions: String,
+            frequency: String,
+            stages: [Int],
+            joint: Bool
+        ) {
+            self.title = title
+            self.category = category
+            self.instructions = instructions
+            self.frequency = frequency
+            self.stages = stages
+            self.joint = joint
+        }
     }
 
     /// The rest of what a counselor does through the CLI: a client's own notes and sessions, a

@@ -5,22 +5,54 @@ import Hummingbird
 import Postgres
 
 extension HavenAPI {
-    struct NewClientBody: Decodable {
-        var legalName: String
-        var preferredName: String?
-        var pronouns: String?
-        var dateOfBirth: String?
-        var intakeDate: String
-        var attachmentStyle: String?
+    /// `POST /v1/clients`: a new client chart.
+    public struct NewClientBody: Codable, Sendable {
+        public var legalName: String
+        public var preferredName: String?
+        public var pronouns: String?
+        public var dateOfBirth: String?
+        public var intakeDate: String
+        public var attachmentStyle: String?
         /// Default: the caller; else a counselor in the caller's reach (a supervisee).
-        var primaryCounselorId: UUID?
+        public var primaryCounselorId: UUID?
+
+        public init(
+            legalName: String,
+            preferredName: String? = nil,
+            pronouns: String? = nil,
+            dateOfBirth: String? = nil,
+            intakeDate: String,
+            attachmentStyle: String? = nil,
+            primaryCounselorId: UUID? = nil
+        ) {
+            self.legalName = legalName
+            self.preferredName = preferredName
+            self.pronouns = pronouns
+            self.dateOfBirth = dateOfBirth
+            self.intakeDate = intakeDate
+            self.attachmentStyle = attachmentStyle
+            self.primaryCounselorId = primaryCounselorId
+        }
     }
 
-    struct NewCoupleBody: Decodable {
-        var partnerAId: UUID
-        var partnerBId: UUID
-        var startDate: String
-        var presentingConcerns: String?
+    /// `POST /v1/couples`: a new couple chart of two clients.
+    public struct NewCoupleBody: Codable, Sendable {
+        public var partnerAId: UUID
+        public var partnerBId: UUID
+        public var startDate: String
+        public var presentingConcerns: String?
+
+        public init(
+            partnerAId: UUID,
+            partnerBId: UUID,
+            startDate: String,
+            presentingConcerns: String? = nil
+        ) {
+            self.partnerAId = partnerAId
+            self.partnerBId = partnerBId
+            self.startDate = startDate
+            self.presentingConcerns = presentingConcerns
+        }
     }
 
     /// Opening charts: a client (the acting counselor's) and a couple of two of their clients.

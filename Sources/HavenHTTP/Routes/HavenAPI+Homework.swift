@@ -20,21 +20,53 @@ extension HavenAPI {
         public var builtIn: Bool
     }
 
-    struct AssignBody: Decodable {
-        var promptId: UUID
-        var coupleId: UUID
-        var partnerId: UUID?
-        var sessionId: UUID
-        var dueOn: String
-        var recurrence: String?
-        var riskOverrideReason: String?
+    /// `POST /v1/homework/assignments`: a prompt assigned to a couple or one partner.
+    public struct AssignBody: Codable, Sendable {
+        public var promptId: UUID
+        public var coupleId: UUID
+        public var partnerId: UUID?
+        public var sessionId: UUID
+        public var dueOn: String
+        public var recurrence: String?
+        public var riskOverrideReason: String?
+
+        public init(
+            promptId: UUID,
+            coupleId: UUID,
+            partnerId: UUID? = nil,
+            sessionId: UUID,
+            dueOn: String,
+            recurrence: String? = nil,
+            riskOverrideReason: String? = nil
+        ) {
+            self.promptId = promptId
+            self.coupleId = coupleId
+            self.partnerId = partnerId
+            self.sessionId = sessionId
+            self.dueOn = dueOn
+            self.recurrence = recurrence
+            self.riskOverrideReason = riskOverrideReason
+        }
     }
 
-    struct ResponseBody: Decodable {
-        var partnerId: UUID
-        var completion: String
-        var text: String?
-        var shared: Bool?
+    /// `POST /v1/homework/assignments/{id}/responses`: a partner's response or skip.
+    public struct ResponseBody: Codable, Sendable {
+        public var partnerId: UUID
+        public var completion: String
+        public var text: String?
+        public var shared: Bool?
+
+        public init(
+            partnerId: UUID,
+            completion: String,
+            text: String? = nil,
+            shared: Bool? = nil
+        ) {
+            self.partnerId = partnerId
+            self.completion = completion
+            self.text = text
+            self.shared = shared
+        }
     }
 
     /// An open assignment as the API sends it (and `haven homework open --json` prints it).

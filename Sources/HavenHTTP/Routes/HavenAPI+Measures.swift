@@ -5,12 +5,27 @@ import Hummingbird
 import Postgres
 
 extension HavenAPI {
-    struct MeasureBody: Decodable {
-        var code: String
-        var administeredOn: String
-        var items: [Int]?
-        var score: Double?
-        var sessionId: UUID?
+    /// `POST /v1/clients/{id}/measures`: one administration of a measure.
+    public struct MeasureBody: Codable, Sendable {
+        public var code: String
+        public var administeredOn: String
+        public var items: [Int]?
+        public var score: Double?
+        public var sessionId: UUID?
+
+        public init(
+            code: String,
+            administeredOn: String,
+            items: [Int]? = nil,
+            score: Double? = nil,
+            sessionId: UUID? = nil
+        ) {
+            self.code = code
+            self.administeredOn = administeredOn
+            self.items = items
+            self.score = score
+            self.sessionId = sessionId
+        }
     }
 
     /// A recorded administration: its id and the total the service scored.

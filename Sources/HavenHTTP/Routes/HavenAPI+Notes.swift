@@ -7,17 +7,41 @@ import Sealing
 
 extension HavenAPI {
     /// A draft as clients send it: the session (on create), EFT stage and step, tags, risk, body.
-    struct DraftBody: Decodable {
-        var sessionId: UUID?
-        var stage: Int
-        var step: Int
-        var stepPartnerId: UUID?
-        var interventions: [String]?
-        var tangoMoves: [String]?
-        var changeEvents: [String]?
-        var riskLevel: String?
-        var riskDetail: String?
-        var body: String
+    public struct DraftBody: Codable, Sendable {
+        public var sessionId: UUID?
+        public var stage: Int
+        public var step: Int
+        public var stepPartnerId: UUID?
+        public var interventions: [String]?
+        public var tangoMoves: [String]?
+        public var changeEvents: [String]?
+        public var riskLevel: String?
+        public var riskDetail: String?
+        public var body: String
+
+        public init(
+            sessionId: UUID? = nil,
+            stage: Int,
+            step: Int,
+            stepPartnerId: UUID? = nil,
+            interventions: [String]? = nil,
+            tangoMoves: [String]? = nil,
+            changeEvents: [String]? = nil,
+            riskLevel: String? = nil,
+            riskDetail: String? = nil,
+            body: String
+        ) {
+            self.sessionId = sessionId
+            self.stage = stage
+            self.step = step
+            self.stepPartnerId = stepPartnerId
+            self.interventions = interventions
+            self.tangoMoves = tangoMoves
+            self.changeEvents = changeEvents
+            self.riskLevel = riskLevel
+            self.riskDetail = riskDetail
+            self.body = body
+        }
 
         func draft() throws -> NoteService.Draft {
             do {

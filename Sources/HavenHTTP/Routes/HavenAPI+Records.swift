@@ -31,19 +31,46 @@ extension HavenAPI {
         }
     }
 
-    struct TextBody: Decodable {
-        var description: String
-        var injuredPartnerId: UUID?
-        var identifiedOn: String?
+    /// `POST /v1/couples/{id}/goals` and `/injuries`: a goal or an injury's description (sealed).
+    public struct TextBody: Codable, Sendable {
+        public var description: String
+        public var injuredPartnerId: UUID?
+        public var identifiedOn: String?
+
+        public init(
+            description: String,
+            injuredPartnerId: UUID? = nil,
+            identifiedOn: String? = nil
+        ) {
+            self.description = description
+            self.injuredPartnerId = injuredPartnerId
+            self.identifiedOn = identifiedOn
+        }
     }
 
-    struct GoalStatusBody: Decodable {
-        var status: String
+    /// `PUT /v1/goals/{id}/status`.
+    public struct GoalStatusBody: Codable, Sendable {
+        public var status: String
+
+        public init(
+            status: String
+        ) {
+            self.status = status
+        }
     }
 
-    struct AddendumBody: Decodable {
-        var reason: String
-        var text: String
+    /// `POST /v1/notes/{id}/addenda`: a signed note's addendum and why it is made.
+    public struct AddendumBody: Codable, Sendable {
+        public var reason: String
+        public var text: String
+
+        public init(
+            reason: String,
+            text: String
+        ) {
+            self.reason = reason
+            self.text = text
+        }
     }
 
     /// A treatment goal as the API sends it (and `haven goal list --json` prints it).

@@ -3,11 +3,24 @@ import HavenService
 import Hummingbird
 
 extension HavenAPI {
-    struct SummaryBody: Decodable {
-        var summary: String
-        var from: String
-        var to: String
-        var nextReview: String?
+    /// `POST /v1/{couples,clients}/{id}/report-summaries`: the counselor's summary of a period.
+    public struct SummaryBody: Codable, Sendable {
+        public var summary: String
+        public var from: String
+        public var to: String
+        public var nextReview: String?
+
+        public init(
+            summary: String,
+            from: String,
+            to: String,
+            nextReview: String? = nil
+        ) {
+            self.summary = summary
+            self.from = from
+            self.to = to
+            self.nextReview = nextReview
+        }
     }
 
     /// The counselor's summary of a period of a chart, shown in clinical reports (sealed).

@@ -6,17 +6,41 @@ import Hummingbird
 import Postgres
 
 extension HavenAPI {
-    struct ScheduleBody: Decodable {
-        var coupleId: UUID?
-        var clientId: UUID?
-        var start: Date
-        var durationMinutes: Int
-        var format: String
-        var riskOverrideReason: String?
+    /// `POST /v1/therapy-sessions`: a session for one chart (exactly one of the two ids).
+    public struct ScheduleBody: Codable, Sendable {
+        public var coupleId: UUID?
+        public var clientId: UUID?
+        public var start: Date
+        public var durationMinutes: Int
+        public var format: String
+        public var riskOverrideReason: String?
+
+        public init(
+            coupleId: UUID? = nil,
+            clientId: UUID? = nil,
+            start: Date,
+            durationMinutes: Int,
+            format: String,
+            riskOverrideReason: String? = nil
+        ) {
+            self.coupleId = coupleId
+            self.clientId = clientId
+            self.start = start
+            self.durationMinutes = durationMinutes
+            self.format = format
+            self.riskOverrideReason = riskOverrideReason
+        }
     }
 
-    struct StatusBody: Decodable {
-        var status: String
+    /// `POST /v1/therapy-sessions/{id}/status`.
+    public struct StatusBody: Codable, Sendable {
+        public var status: String
+
+        public init(
+            status: String
+        ) {
+            self.status = status
+        }
     }
 
     /// What a create answers (201): the new record's id.

@@ -4,11 +4,22 @@ import Hummingbird
 import Sealing
 
 extension HavenAPI {
-    struct SignInRequest: Decodable {
-        var email: String
-        var password: String
+    /// `POST /v1/sessions`: email, password and, for accounts with an app, its code.
+    public struct SignInRequest: Codable, Sendable {
+        public var email: String
+        public var password: String
         /// The authenticator app's current code, for accounts that enrolled one.
-        var totpCode: String?
+        public var totpCode: String?
+
+        public init(
+            email: String,
+            password: String,
+            totpCode: String? = nil
+        ) {
+            self.email = email
+            self.password = password
+            self.totpCode = totpCode
+        }
     }
 
     /// `POST /v1/sessions`'s answer (the CLI decodes the same type).

@@ -8,8 +8,15 @@ extension HavenAPI {
         var uri: String
     }
 
-    struct TOTPCodeRequest: Decodable {
-        var code: String
+    /// A one-time code, to confirm or remove an authenticator app.
+    public struct TOTPCodeRequest: Codable, Sendable {
+        public var code: String
+
+        public init(
+            code: String
+        ) {
+            self.code = code
+        }
     }
 
     /// The signed-in staff member's one-time-code app: status, enrol, confirm, remove. These work in

@@ -45,14 +45,6 @@ struct BreakGlassCommand: AsyncParsableCommand {
             # Why do you need access to this chart (20+ characters, sealed)? Lines starting with '#' are ignored.
             """
 
-        /// `POST /v1/break-glass-grants`.
-        struct Body: Encodable, Sendable {
-            var chartKind: String
-            var chartId: UUID
-            var reason: String
-            var durationMinutes: Int
-        }
-
         func run() async throws {
             try reason.refuseOnCommandLine()
             // The chart is outside the actor's caseload: only a full id can name it.
@@ -62,7 +54,12 @@ struct BreakGlassCommand: AsyncParsableCommand {
             let reason = try reason.read(template: Self.template)
             try await Clinic.with(options) { clinic in
                 let style = try await clinic.dateStyle()
-                let body = Body(chartKind: kind, chartId: chartID, reason: reason, durationMinutes: minutes)
+                let body = HavenAPI.GrantBody(
+                    chartKind: kind,
+                    chartId: chartID,
+                    reason: reason,
+                    durationMinutes: minutes
+                )
                 let grant = try await Clinic.naming(["durationMinutes": "--minutes", "chartId": "--\(kind)"]) {
                     try await clinic.api.send("POST", "/v1/break-glass-grants", body: body, as: HavenAPI.GrantView.self)
                 }

@@ -29,17 +29,6 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Attachment style: secure, anxious, avoidant or disorganized.") var attachment: String?
         @Option(help: "Primary counselor (default you; a supervisee's id or prefix).") var counselor: String?
 
-        /// `POST /v1/clients`.
-        struct Body: Encodable, Sendable {
-            var legalName: String
-            var preferredName: String?
-            var pronouns: String?
-            var dateOfBirth: String?
-            var intakeDate: String
-            var attachmentStyle: String?
-            var primaryCounselorId: UUID?
-        }
-
         func run() async throws {
             let birth = try self.birth.map { try parseDate($0, option: "--birth") }
             let intake = try self.intake.map { try parseDate($0, option: "--intake") }
@@ -47,7 +36,7 @@ struct ClientCommand: AsyncParsableCommand {
             try await Clinic.with(options) { clinic in
                 var intakeDate = intake
                 if intakeDate == nil { intakeDate = try await clinic.dateStyle().today() }
-                let body = Body(
+                let body = HavenAPI.NewClientBody(
                     legalName: name,
                     preferredName: preferred,
                     pronouns: pronouns,

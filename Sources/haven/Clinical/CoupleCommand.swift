@@ -30,14 +30,6 @@ struct CoupleCommand: AsyncParsableCommand {
         @Option(help: "Start date (YYYY-MM-DD; default today).") var start: String?
         @Option(help: "File holding the presenting concerns ('-' for stdin).") var concernsFile: String?
 
-        /// `POST /v1/couples`.
-        struct Body: Encodable, Sendable {
-            var partnerAId: UUID
-            var partnerBId: UUID
-            var startDate: String
-            var presentingConcerns: String?
-        }
-
         func run() async throws {
             let start = try self.start.map { try parseDate($0, option: "--start") }
             var concerns: String?
@@ -47,7 +39,7 @@ struct CoupleCommand: AsyncParsableCommand {
             try await Clinic.with(options) { clinic in
                 var startDate = start
                 if startDate == nil { startDate = try await clinic.dateStyle().today() }
-                let body = Body(
+                let body = HavenAPI.NewCoupleBody(
                     partnerAId: try await clinic.resolve(partnerA, as: .client),
                     partnerBId: try await clinic.resolve(partnerB, as: .client),
                     startDate: startDate!.description,

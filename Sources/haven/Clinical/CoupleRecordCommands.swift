@@ -23,20 +23,13 @@ struct InjuryCommand: AsyncParsableCommand {
         @Option(help: "When it was identified (YYYY-MM-DD; default today).") var date: String?
         @OptionGroup var input: TextInputOptions
 
-        /// `POST /v1/couples/{id}/injuries`; the server dates it today (practice time) when no day is given.
-        struct Body: Encodable, Sendable {
-            var description: String
-            var injuredPartnerId: UUID
-            var identifiedOn: String?
-        }
-
         func run() async throws {
             let identifiedOn = try date.map { try parseDate($0, option: "--date") }
             let text = try input.read(template: NoteCommand.template, what: "description")
             try await KeptText.guarding(text, kind: "injury") {
                 try await Clinic.with(options) { clinic in
                     let coupleID = try await clinic.resolve(couple, as: .couple)
-                    let body = Body(
+                    let body = HavenAPI.TextBody(
                         description: text,
                         injuredPartnerId: try await clinic.resolve(injured, as: .client),
                         identifiedOn: identifiedOn?.description
@@ -65,15 +58,8 @@ struct InjuryCommand: AsyncParsableCommand {
         @Option(help: "identified, in_repair or resolved.") var status: String
         @Option(help: "Date resolved (YYYY-MM-DD), exactly when resolved.") var resolvedOn: String?
 
-        /// `PUT /v1/injuries/{id}`.
-        struct Body: Encodable, Sendable {
-            var resolutionStep: Int
-            var status: String
-            var resolvedOn: String?
-        }
-
         func run() async throws {
-            let body = Body(
+            let body = HavenAPI.InjuryUpdateBody(
                 resolutionStep: step,
                 status: try InjuryStatus.parse(status).rawValue,
                 resolvedOn: try resolvedOn.map { try parseDate($0, option: "--resolved-on") }?.description
@@ -146,7 +132,7 @@ struct GoalCommand: AsyncParsableCommand {
                     let created = try await clinic.api.send(
                         "POST",
                         "/v1/couples/\(full(coupleID))/goals",
-                        body: ["description": text],
+                        body: HavenAPI.TextBody(description: text),
                         as: HavenAPI.Created.self
                     )
                     print(created.id)
@@ -169,7 +155,11 @@ struct GoalCommand: AsyncParsableCommand {
         func run() async throws {
             try await Clinic.with(options) { clinic in
                 let goalID = try await clinic.resolve(id, as: .goal)
-                try await clinic.api.send("PUT", "/v1/goals/\(full(goalID))/status", body: ["status": status])
+                try await clinic.api.send(
+                    "PUT",
+                    "/v1/goals/\(full(goalID))/status",
+                    body: HavenAPI.GoalStatusBody(status: status)
+                )
                 print("Updated.")
             }
         }

@@ -68,16 +68,6 @@ struct HomeworkCommand: AsyncParsableCommand {
         @Flag(help: "The partners do it together (enactment-style).") var joint = false
         @OptionGroup var input: TextInputOptions
 
-        /// `POST /v1/homework/prompts`.
-        struct Body: Encodable, Sendable {
-            var title: String
-            var category: String
-            var instructions: String
-            var frequency: String
-            var stages: [Int]
-            var joint: Bool
-        }
-
         func run() async throws {
             var stageSet: Set<EFTStage> = []
             for part in stages.split(separator: ",") {
@@ -89,7 +79,7 @@ struct HomeworkCommand: AsyncParsableCommand {
             let category = try HomeworkCategory.parse(category)
             let frequency = try HomeworkFrequency.parse(frequency)
             let instructions = try input.read(template: NoteCommand.template, what: "instructions")
-            let body = Body(
+            let body = HavenAPI.NewPromptBody(
                 title: title,
                 category: category.rawValue,
                 instructions: instructions,
@@ -126,17 +116,6 @@ struct HomeworkCommand: AsyncParsableCommand {
         @Option(help: "none, daily or weekly.") var recurrence = "none"
         @OptionGroup var riskOverride: RiskOverrideOptions
 
-        /// `POST /v1/homework/assignments`.
-        struct Body: Encodable, Sendable {
-            var promptId: UUID
-            var coupleId: UUID
-            var partnerId: UUID?
-            var sessionId: UUID
-            var dueOn: String
-            var recurrence: String
-            var riskOverrideReason: String?
-        }
-
         func run() async throws {
             guard let recurrence = HomeworkService.Recurrence(rawValue: recurrence) else {
                 throw UserError(message: "--recurrence: '\(self.recurrence)' is not one of: none, daily, weekly")
@@ -144,7 +123,7 @@ struct HomeworkCommand: AsyncParsableCommand {
             let dueOn = try parseDate(due, option: "--due")
             let riskOverrideReason = try riskOverride.read()
             try await Clinic.with(options) { clinic in
-                let body = Body(
+                let body = HavenAPI.AssignBody(
                     promptId: try await clinic.resolve(prompt, as: .prompt),
                     coupleId: try await clinic.resolve(couple, as: .couple),
                     partnerId: try await clinic.resolveIfGiven(partner, as: .client),
@@ -185,14 +164,6 @@ struct HomeworkCommand: AsyncParsableCommand {
         @Option(help: "completed or partly_completed.") var completion = "completed"
         @Option(name: .customLong("file"), help: "Response text file ('-' for stdin).") var file: String?
         @Flag(help: "The partner shares this response with the other partner.") var shared = false
-
-        /// `POST /v1/homework/assignments/{id}/responses`.
-        struct Body: Encodable, Sendable {
-            var partnerId: UUID
-            var completion: String
-            var text: String?
-            var shared: Bool
-        }
 
         func run() async throws {
             guard let completion = HomeworkService.Completion(rawValue: completion) else {
@@ -264,7 +235,7 @@ struct HomeworkCommand: AsyncParsableCommand {
         shared: Bool = false
     ) async throws {
         let assignmentID = try await clinic.resolve(assignment, as: .assignment)
-        let body = Respond.Body(
+        let body = HavenAPI.ResponseBody(
             partnerId: try await clinic.resolve(partner, as: .client),
             completion: completion.rawValue,
             text: text,

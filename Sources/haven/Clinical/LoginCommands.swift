@@ -32,12 +32,6 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(help: "The authenticator app's current code (asked for at a terminal when needed).") var totpCode: String?
     @Option(help: ArgumentHelp("Haven's address (default: $HAVEN_URL).", valueName: "url")) var server: String?
 
-    struct SignIn: Encodable, Sendable {
-        var email: String
-        var password: String
-        var totpCode: String?
-    }
-
     func run() async throws {
         // Refuse a config directory that is not private before a session exists to be kept in it.
         _ = try SessionFile.privateDirectory()
@@ -56,7 +50,7 @@ struct LoginCommand: AsyncParsableCommand {
             answer = try await client.send(
                 "POST",
                 "/v1/sessions",
-                body: SignIn(email: email, password: password, totpCode: totpCode),
+                body: HavenAPI.SignInRequest(email: email, password: password, totpCode: totpCode),
                 as: HavenAPI.SignInResponse.self
             )
         } catch let failure as APIFailure where failure.kind == "totp-required" && isatty(STDIN_FILENO) != 0 {
@@ -64,7 +58,7 @@ struct LoginCommand: AsyncParsableCommand {
             answer = try await client.send(
                 "POST",
                 "/v1/sessions",
-                body: SignIn(email: email, password: password, totpCode: readLine() ?? ""),
+                body: HavenAPI.SignInRequest(email: email, password: password, totpCode: readLine() ?? ""),
                 as: HavenAPI.SignInResponse.self
             )
         }

@@ -30,15 +30,6 @@ struct MeasureCommand: AsyncParsableCommand {
         @Option(help: "Administration date (YYYY-MM-DD; default today).") var date: String?
         @Option(help: "The session it was given in (id or prefix).") var session: String?
 
-        /// `POST /v1/clients/{id}/measures`.
-        struct Body: Encodable, Sendable {
-            var code: String
-            var administeredOn: String
-            var items: [Int]?
-            var score: Double?
-            var sessionId: UUID?
-        }
-
         func run() async throws {
             let answers = try (items ?? "").split(separator: ",").enumerated().map { index, part in
                 guard let value = Int(part.trimmingCharacters(in: .whitespaces)) else {
@@ -51,7 +42,7 @@ struct MeasureCommand: AsyncParsableCommand {
                 let clientID = try await clinic.resolve(client, as: .client)
                 var administeredOn = date
                 if administeredOn == nil { administeredOn = try await clinic.dateStyle().today() }
-                let body = Body(
+                let body = HavenAPI.MeasureBody(
                     code: measure,
                     administeredOn: administeredOn!.description,
                     items: answers.isEmpty ? nil : answers,

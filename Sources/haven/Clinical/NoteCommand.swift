@@ -16,41 +16,6 @@ struct NoteCommand: AsyncParsableCommand {
         subcommands: [Write.self, Edit.self, Sign.self, Addend.self, Cosign.self, Show.self, List.self]
     )
 
-    /// A draft as `POST /v1/notes` (with its session) and `PUT /v1/notes/{noteId}` take it.
-    struct DraftBody: Encodable, Sendable {
-        var sessionId: UUID?
-        var stage: Int
-        var step: Int
-        var stepPartnerId: UUID?
-        var interventions: [String] = []
-        var tangoMoves: [String] = []
-        var changeEvents: [String] = []
-        var riskLevel = RiskLevel.none.rawValue
-        var riskDetail: String?
-        var body: String
-
-        /// A new note's draft on `sessionId`: stage 1, step 1 until the options say otherwise.
-        init(sessionId: UUID, body: String) {
-            self.sessionId = sessionId
-            self.stage = 1
-            self.step = 1
-            self.body = body
-        }
-
-        /// The draft `note` holds now, to edit.
-        init(_ note: HavenAPI.NoteView) {
-            stage = note.stage
-            step = note.step
-            stepPartnerId = note.stepPartnerId.flatMap { UUID(uuidString: $0) }
-            interventions = note.interventions
-            tangoMoves = note.tangoMoves
-            changeEvents = note.changeEvents
-            riskLevel = note.riskLevel
-            riskDetail = note.riskDetail
-            body = note.body
-        }
-    }
-
     /// The structured part of a note.
     struct FieldOptions: ParsableArguments {
         @Option(help: "EFT stage, 1-3.") var stage: Int?
@@ -84,7 +49,7 @@ struct NoteCommand: AsyncParsableCommand {
         }
 
         /// `base` with the options given applied (tags and risk level checked here, so errors name them).
-        func apply(to base: DraftBody, clinic: Clinic) async throws -> DraftBody {
+        func apply(to base: HavenAPI.DraftBody, clinic: Clinic) async throws -> HavenAPI.DraftBody {
             var draft = base
             if let stage { draft.stage = stage }
             if let step { draft.step = step }
@@ -136,7 +101,10 @@ struct NoteCommand: AsyncParsableCommand {
             try await KeptText.guarding(body, kind: "note") {
                 try await Clinic.with(options) { clinic in
                     let sessionID = try await clinic.resolve(session, as: .session)
-                    let draft = try await fields.apply(to: DraftBody(sessionId: sessionID, body: body), clinic: clinic)
+                    let draft = try await fields.apply(
+                        to: HavenAPI.DraftBody(sessionId: sessionID, body: body),
+                        clinic: clinic
+                    )
                     let written = try await clinic.api.send("POST", "/v1/notes", body: draft, as: HavenAPI.Written.self)
                     print("\(written.id) (draft, version \(written.version))")
                 }
@@ -173,7 +141,7 @@ struct NoteCommand: AsyncParsableCommand {
                     as: HavenAPI.NoteView.self
                 )
                 if current.state == "signed" { throw NoteCommand.signed(noteID) }
-                var draft = try await fields.apply(to: DraftBody(current), clinic: clinic)
+                var draft = try await fields.apply(to: HavenAPI.DraftBody(current), clinic: clinic)
                 if !keepText {
                     draft.body = try input.read(template: current.body + NoteCommand.template, what: "note")
                 }
@@ -240,12 +208,6 @@ struct NoteCommand: AsyncParsableCommand {
         @OptionGroup var reason: ReasonOptions
         @OptionGroup var input: TextInputOptions
 
-        /// `POST /v1/notes/{noteId}/addenda`.
-        struct AddendumBody: Encodable, Sendable {
-            var reason: String
-            var text: String
-        }
-
         static let reasonTemplate = """
 
 
@@ -262,7 +224,7 @@ struct NoteCommand: AsyncParsableCommand {
                     let created = try await clinic.api.send(
                         "POST",
                         "/v1/notes/\(full(noteID))/addenda",
-                        body: AddendumBody(reason: reason, text: text),
+                        body: HavenAPI.AddendumBody(reason: reason, text: text),
                         as: HavenAPI.Created.self
                     )
                     print(created.id)
@@ -395,5 +357,27 @@ extension APIClient {
         var client = self
         client.headers["If-Match"] = "\"\(version)\""
         return client
+    }
+}
+
+extension HavenAPI.DraftBody {
+    /// A new note's draft on `sessionId`: stage 1, step 1, no risk, until the options say otherwise.
+    init(sessionId: UUID, body: String) {
+        self.init(sessionId: sessionId, stage: 1, step: 1, riskLevel: RiskLevel.none.rawValue, body: body)
+    }
+
+    /// The draft `note` holds now, to edit.
+    init(_ note: HavenAPI.NoteView) {
+        self.init(
+            stage: note.stage,
+            step: note.step,
+            stepPartnerId: note.stepPartnerId.flatMap { UUID(uuidString: $0) },
+            interventions: note.interventions,
+            tangoMoves: note.tangoMoves,
+            changeEvents: note.changeEvents,
+            riskLevel: note.riskLevel,
+            riskDetail: note.riskDetail,
+            body: note.body
+        )
     }
 }

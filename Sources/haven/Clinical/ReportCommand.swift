@@ -132,14 +132,6 @@ struct ReportCommand: AsyncParsableCommand {
             @Option(help: "When to review progress next (YYYY-MM-DD).") var nextReview: String?
             @OptionGroup var input: TextInputOptions
 
-            /// `POST /v1/{couples,clients}/{id}/report-summaries`.
-            struct Body: Encodable, Sendable {
-                var summary: String
-                var from: String
-                var to: String
-                var nextReview: String?
-            }
-
             func run() async throws {
                 let from = try parseDate(from, option: "--from")
                 let to = try parseDate(to, option: "--to")
@@ -148,7 +140,7 @@ struct ReportCommand: AsyncParsableCommand {
                 try await KeptText.guarding(text, kind: "summary") {
                     try await Clinic.with(options) { clinic in
                         let chart = try await self.chart.resolve(clinic)!
-                        let body = Body(
+                        let body = HavenAPI.SummaryBody(
                             summary: text,
                             from: from.description,
                             to: to.description,

@@ -73,22 +73,12 @@ struct SessionCommand: AsyncParsableCommand {
             }
         }
 
-        /// `POST /v1/therapy-sessions`.
-        struct Body: Encodable, Sendable {
-            var coupleId: UUID?
-            var clientId: UUID?
-            var start: Date
-            var durationMinutes: Int
-            var format: String
-            var riskOverrideReason: String?
-        }
-
         private func schedule(riskOverrideReason: String?) async throws {
             let format = try SessionFormat.parse(format)
             try await Clinic.with(options) { clinic in
                 let start = try await clinic.dateStyle().parseDateTime(at, option: "--at")
                 let chart = try await chart.resolve(clinic)!
-                let body = Body(
+                let body = HavenAPI.ScheduleBody(
                     coupleId: chart.coupleID,
                     clientId: chart.clientID,
                     start: start,
@@ -145,18 +135,13 @@ struct SessionCommand: AsyncParsableCommand {
         @OptionGroup var options: ClinicalOptions
         @Argument(help: "Session id or prefix.") var id: String
 
-        /// `POST /v1/therapy-sessions/{sessionId}/status`.
-        struct Body: Encodable, Sendable {
-            var status: String
-        }
-
         func run() async throws {
             try await Clinic.with(options) { clinic in
                 let session = try await clinic.resolve(id, as: .session)
                 try await clinic.api.send(
                     "POST",
                     "/v1/therapy-sessions/\(full(session))/status",
-                    body: Body(status: Kind.status.rawValue)
+                    body: HavenAPI.StatusBody(status: Kind.status.rawValue)
                 )
                 print("Session \(short(session)) is \(Kind.status.rawValue.replacingOccurrences(of: "_", with: " ")).")
             }

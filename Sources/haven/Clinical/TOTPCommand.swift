@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenHTTP
 import HavenService
 
 /// `haven totp`: your own one-time-code app, the second sign-in factor.
@@ -89,13 +90,14 @@ struct TOTPCommand: AsyncParsableCommand {
             print("Confirmed: sign-in now asks for the app's code.")
         }
 
-        struct Code: Encodable, Sendable {
-            var code: String
-        }
-
         /// Posts a code to `path` (confirmation or removal); the answer is the new status.
         static func send(_ code: String, to path: String, client: APIClient) async throws {
-            _ = try await client.send("POST", path, body: Code(code: code), as: TOTPService.Status.self)
+            _ = try await client.send(
+                "POST",
+                path,
+                body: HavenAPI.TOTPCodeRequest(code: code),
+                as: TOTPService.Status.self
+            )
         }
     }
 
