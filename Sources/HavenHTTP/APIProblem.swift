@@ -52,9 +52,7 @@ struct APIProblem: Encodable {
     /// Whether `error` means the database cannot be reached just now (down, restarting, every
     /// connection busy, shutting down): the request may succeed later, so 503 rather than 500.
     static func isDatabaseUnavailable(_ error: any Error) -> Bool {
-        guard let error = error as? PostgresError else { return false }
-        return [.connectionFailed, .connectionLost, .poolTimeout, .poolClosed].contains(error.code)
-            || error.sqlState == "57P03" || error.sqlState == "53300"
+        (error as? PostgresError)?.isUnavailable == true
     }
 
     /// The problem for any error a route or middleware threw.
@@ -102,7 +100,7 @@ struct APIProblem: Encodable {
                 field: nil,
                 requestId: requestID
             )
-        case let error as PostgresError where error.sqlState == "22021" || error.sqlState == "22P05":
+        case let error as PostgresError where error.isUnstorableText:
             // Text with a NUL or bytes the database's encoding cannot hold: the input's fault.
             return APIProblem(
                 type: base + "invalid-input",

@@ -133,6 +133,19 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         code == .serializationFailure || code == .deadlockDetected
     }
 
+    /// Whether the database cannot take work just now: unreachable, restarting or shutting down
+    /// (SQLSTATE class 08, 57P01–57P03), out of connection slots (53300), or the pool cannot hand out a
+    /// connection. A later attempt may succeed (an HTTP server answers 503, not 500).
+    public var isUnavailable: Bool {
+        [.connectionFailed, .connectionLost, .poolTimeout, .poolClosed].contains(code) || sqlState == "53300"
+    }
+
+    /// Whether the server refused text it cannot store (a NUL, or bytes the database's encoding
+    /// cannot hold: SQLSTATE 22021, 22P05): the input's fault, not the system's.
+    public var isUnstorableText: Bool {
+        sqlState == "22021" || sqlState == "22P05"
+    }
+
     public var description: String {
         switch code {
         case .connectionFailed:

@@ -47,6 +47,19 @@ struct ErrorTests {
         }
     }
 
+    @Test func textTheServerCannotStoreIsTheInputsFault() async throws {
+        try await TestDatabase.with(migrated: false) { configuration in
+            try await TestDatabase.withConnection(configuration) { connection in
+                try await connection.executeScript("CREATE TABLE words (word text)")
+                let error = await #expect(throws: PostgresError.self) {
+                    try await connection.execute("INSERT INTO words VALUES (\("fictional\u{0}word"))")
+                }
+                #expect(error?.isUnstorableText == true && error?.isUnavailable == false)
+                #expect(error?.description.contains("fictional") == false)
+            }
+        }
+    }
+
     @Test func connectionFailuresNameTheTargetButNeverThePassword() async throws {
         let admin = try TestDatabase.adminConfiguration()
         let port = try #require(admin.description.split(separator: ":").last?.split(separator: "/").first)
@@ -56,7 +69,7 @@ struct ErrorTests {
         let error = await #expect(throws: PostgresError.self) {
             _ = try await PostgresConnection.connect(wrong, logger: TestDatabase.logger)
         }
-        #expect(error?.code == .connectionFailed)
+        #expect(error?.code == .connectionFailed && error?.isUnavailable == true)
         #expect(error?.description.contains("127.0.0.1:\(port)/haven_test") == true)
         #expect(error?.description.contains("password authentication failed") == true)
         #expect(error?.description.contains("hunter2") == false)
