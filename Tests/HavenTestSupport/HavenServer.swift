@@ -64,7 +64,7 @@ public struct HavenServer: Sendable {
     }
 
     /// A port on 127.0.0.1 nobody listens on right now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()

@@ -39,6 +39,14 @@ public struct ReferenceResolver: Sendable {
     /// The shortest prefix accepted.
     public static let minimumPrefix = 8
 
+    /// The hex digits of `text` when it can name a record by prefix (8 to 31 hex digits, dashes
+    /// ignored), lowercased; nil otherwise. Clients check with it before sending a prefix anywhere.
+    public static func prefixDigits(_ text: String) -> String? {
+        let digits = text.trimmingCharacters(in: .whitespaces).lowercased().filter { $0 != "-" }
+        guard digits.count >= minimumPrefix, digits.count < 32, digits.allSatisfy(\.isHexDigit) else { return nil }
+        return digits
+    }
+
     /// The `ServiceError.reason` of a prefix that matches several records.
     public static let ambiguous = "ambiguous-reference"
 
@@ -65,8 +73,7 @@ public struct ReferenceResolver: Sendable {
     ) async throws -> UUID {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         if let id = UUID(uuidString: trimmed) { return id }
-        let digits = trimmed.filter { $0 != "-" }
-        guard digits.count >= Self.minimumPrefix, digits.count < 32, digits.allSatisfy(\.isHexDigit) else {
+        guard let digits = Self.prefixDigits(trimmed) else {
             throw ServiceError(
                 .invalidInput,
                 field: kind.rawValue,

@@ -154,6 +154,14 @@ struct APIClient: Sendable {
             )
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        if (300..<400).contains(status) {
+            // Never followed (RedirectRefusal): the token would go wherever the answer points.
+            throw UserError(
+                message:
+                    "\(server.absoluteString) answered with a redirect (\(status)), which haven does not follow with your session; sign in with the server's own address ('haven login --server URL')",
+                status: 2
+            )
+        }
         guard (200..<300).contains(status) else {
             throw APIFailure(status: status, data: data, retryAfter: (response as? HTTPURLResponse)?.retryAfter)
         }
@@ -161,11 +169,23 @@ struct APIClient: Sendable {
     }
 
     private static let session: URLSession = {
+        bypassProxiesForLoopback()
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
-        return URLSession(configuration: configuration)
+        return URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
     }()
+
+    /// Requests to this machine never go through a proxy named in the environment (`http_proxy`,
+    /// `ALL_PROXY`): plain http is allowed only to loopback, and a proxy would see the password and
+    /// the token in clear text. Proxies still carry https (TLS is checked end to end through them).
+    private static func bypassProxiesForLoopback() {
+        let loopback = "localhost,127.0.0.1,127.0.0.0/8,::1"
+        for name in ["no_proxy", "NO_PROXY"] {
+            let current = ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+            setenv(name, current.map { "\($0),\(loopback)" } ?? loopback, 1)
+        }
+    }
 
     static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
@@ -187,6 +207,20 @@ struct APIClient: Sendable {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an instant"))
         }
         return decoder
+    }
+}
+
+/// Refuses every redirect: URLSession would otherwise follow one with the same headers, the bearer
+/// token included, to whatever host (or plain-http address) the answer names.
+private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }
 

@@ -40,7 +40,16 @@ struct Clinic: Sendable {
     ///   - kind: the kind of record; it names the problem (`client: 'xyz' is not a UUID ...`).
     /// - Throws: `APIFailure` naming `kind` for a malformed, ambiguous or unknown reference.
     func resolve(_ text: String, as kind: ReferenceResolver.Kind) async throws -> UUID {
-        if let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) { return id }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let id = UUID(uuidString: trimmed) { return id }
+        // Checked here first, so nothing but hex digits ever travels in the URL (a name typed by
+        // mistake stays on this machine).
+        guard let digits = ReferenceResolver.prefixDigits(trimmed) else {
+            throw UserError(
+                message:
+                    "\(kind.rawValue): '\(text.prefix(40))' is not a UUID or a prefix of at least \(ReferenceResolver.minimumPrefix) hex digits"
+            )
+        }
         struct Reference: Decodable { var id: UUID }
         do {
             return try await api.send(
@@ -48,7 +57,7 @@ struct Clinic: Sendable {
                 "/v1/references",
                 query: [
                     URLQueryItem(name: "kind", value: kind.rawValue.replacingOccurrences(of: " ", with: "-")),
-                    URLQueryItem(name: "prefix", value: text),
+                    URLQueryItem(name: "prefix", value: digits),
                 ],
                 as: Reference.self
             ).id

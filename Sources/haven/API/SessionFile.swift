@@ -74,9 +74,31 @@ struct SessionFile: Codable {
     }
 
     /// The stored session, or nil when nobody is signed in.
+    ///
+    /// - Throws: `UserError` for a session file that is a symbolic link, not a regular file, not the
+    ///   user's own or open to others: someone else could have written it (pointing the CLI, and what
+    ///   it sends, at their server), so it is not used.
     static func load() throws -> SessionFile? {
         let url = try checkedURL()
-        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        let descriptor = open(url.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return nil }
+            throw UserError(
+                message:
+                    "\(url.path) cannot be used (\(String(cString: strerror(errno)))); remove it and sign in again with 'haven login'"
+            )
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG),
+            status.st_uid == geteuid(), status.st_mode & 0o077 == 0
+        else {
+            throw UserError(
+                message:
+                    "\(url.path) is not a private file of yours (owned by you, mode 0600); remove it and sign in again with 'haven login'"
+            )
+        }
+        let data = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false).readDataToEndOfFile()
         do {
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601

@@ -96,8 +96,13 @@ struct CoupleCommand: AsyncParsableCommand {
 
         /// The one counselor of your reachable couples whose id `text` is, or starts with.
         static func match(_ text: String, among counselors: Set<UUID>) throws -> UUID {
-            let digits = text.trimmingCharacters(in: .whitespaces).lowercased().filter { $0 != "-" }
-            guard digits.count >= 8, digits.count <= 32, digits.allSatisfy(\.isHexDigit) else {
+            if let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) {
+                guard counselors.contains(id) else {
+                    throw UserError(message: "counselor: no counselor of a couple in your reach is \(full(id))")
+                }
+                return id
+            }
+            guard let digits = ReferenceResolver.prefixDigits(text) else {
                 throw UserError(
                     message: "counselor: '\(text.prefix(40))' is not a UUID or a prefix of at least 8 hex digits"
                 )

@@ -116,12 +116,19 @@ struct LogoutCommand: AsyncParsableCommand {
             print("Not signed in.")
             return
         }
+        // Forget the token here first, whatever the server says: it must not outlive a logout.
+        SessionFile.remove()
         do {
             try await session.client().send("DELETE", "/v1/sessions/current")
         } catch let failure as APIFailure where failure.status == 401 {
-            // Already over on the server; forgetting it here is all that is left.
+            // Already over on the server.
+        } catch {
+            throw UserError(
+                message:
+                    "signed out here, but the server could not end the session (\(ErrorReport.classify(error)?.message ?? "no answer")); it ends by itself after 15 idle minutes",
+                status: 2
+            )
         }
-        SessionFile.remove()
         print("Signed out.")
     }
 }

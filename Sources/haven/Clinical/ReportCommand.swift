@@ -54,7 +54,7 @@ struct ReportCommand: AsyncParsableCommand {
                     try PrivateFile.write(data, to: URL(fileURLWithPath: out))
                     print("Wrote \(out) (\(format.rawValue), \(audience.rawValue) audience).")
                 } else {
-                    print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+                    print(text.terminalSafe, terminator: text.hasSuffix("\n") ? "" : "\n")
                 }
             }
         }

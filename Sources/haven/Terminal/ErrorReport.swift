@@ -66,7 +66,7 @@ struct ErrorReport {
     }
 
     private func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((text.terminalSafe + "\n").utf8))
     }
 }
 

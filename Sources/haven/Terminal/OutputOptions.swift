@@ -18,7 +18,7 @@ struct OutputOptions: ParsableArguments {
             print(String(decoding: try encoder.encode(value), as: UTF8.self))
         } else {
             let text = human()
-            if !text.isEmpty { print(text) }
+            if !text.isEmpty { print(text.terminalSafe) }
         }
     }
 }

@@ -47,7 +47,10 @@ struct TextInputOptions: ParsableArguments {
     static func edit(template: String) throws -> String {
         let environment = ProcessInfo.processInfo.environment
         let editor = [environment["VISUAL"], environment["EDITOR"]].compactMap { $0 }.first { !$0.isEmpty } ?? "vi"
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("haven-\(UUID().uuidString).txt")
+        // In the private config directory (0700), not the shared $TMPDIR: if haven is killed before it
+        // cleans up, the text stays where only its owner can read it.
+        let url = try SessionFile.privateDirectory().appendingPathComponent("editing")
+            .appendingPathComponent("haven-\(UUID().uuidString).txt")
         try PrivateFile.write(Data(template.utf8), to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         // The path is passed as an argument, never spliced into the shell text.
