@@ -86,7 +86,8 @@ let package = Package(
                 // HTTPParserError: a malformed body read by a route is a 400.
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["EmbedOpenAPIDocument"]
         ),
         .target(
             name: "HavenReports",
@@ -128,15 +129,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // Build-time embedding of sql/migrations into HavenStore.
+        // Build-time embedding of files kept elsewhere in the repository: sql/migrations into
+        // HavenStore, docs/openapi.yaml into HavenHTTP. One generator, one plugin per use.
         .executableTarget(
-            name: "MigrationEmbedder",
+            name: "FileEmbedder",
             swiftSettings: strictSettings
         ),
         .plugin(
             name: "EmbedMigrations",
             capability: .buildTool(),
-            dependencies: ["MigrationEmbedder"]
+            dependencies: ["FileEmbedder"]
+        ),
+        .plugin(
+            name: "EmbedOpenAPIDocument",
+            capability: .buildTool(),
+            dependencies: ["FileEmbedder"]
         ),
 
         // Tests.
