@@ -15,8 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries.
@@ -76,13 +76,16 @@ let package = Package(
             dependencies: [
                 "HavenReports",
                 "HavenService",
+                "HavenStore",
                 "HavenCore",
                 "Postgres",
                 "Sealing",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTPServerBuilder: the HTTP/1.1 server with its idle timeout.
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 // HTTPParserError: a malformed body read by a route is a 400.
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -99,8 +102,8 @@ let package = Package(
         .executableTarget(
             name: "haven",
             dependencies: [
+                "HavenCore",
                 "HavenHTTP",
-                "HavenReports",
                 "HavenService",
                 "HavenStore",
                 "Sealing",
@@ -108,7 +111,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -161,9 +163,11 @@ let package = Package(
             name: "HavenHTTPTests",
             dependencies: [
                 "HavenHTTP", "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -192,14 +196,18 @@ let package = Package(
         .testTarget(
             name: "HavenServiceTests",
             dependencies: [
-                "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
+                "HavenCore", "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing",
+                "HavenTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HavenStoreTests",
-            dependencies: ["HavenStore", "Postgres", "HavenTestSupport"],
+            dependencies: [
+                "HavenStore", "Postgres", "HavenTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]
