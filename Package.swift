@@ -148,7 +148,10 @@ let package = Package(
             dependencies: ["FileEmbedder"]
         ),
 
-        // Tests.
+        // Tests. Suites that need the PostgreSQL test server (or the built binary) are skipped, saying
+        // why, when scripts/test has not set it up, so a plain `swift test` passes.
+        //
+        // Test databases, running the built binary, log capture, and the traits that skip.
         .target(
             name: "HavenTestSupport",
             dependencies: [
@@ -157,6 +160,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/HavenTestSupport",
+            swiftSettings: strictSettings
+        ),
+        // A practice with staff, a clinic, a sealed test table: shared by the service and CLI tests.
+        .target(
+            name: "HavenServiceFixtures",
+            dependencies: [
+                "HavenCore",
+                "HavenService",
+                "HavenStore",
+                "HavenTestSupport",
+                "Postgres",
+                "Sealing",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/HavenServiceFixtures",
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -197,8 +215,16 @@ let package = Package(
             name: "HavenServiceTests",
             dependencies: [
                 "HavenCore", "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing",
-                "HavenTestSupport",
+                "HavenTestSupport", "HavenServiceFixtures",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The built `haven` binary end to end (HAVEN_BIN, set by scripts/test).
+        .testTarget(
+            name: "HavenCLITests",
+            dependencies: [
+                "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport", "HavenServiceFixtures",
             ],
             swiftSettings: strictSettings
         ),
