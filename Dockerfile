@@ -9,6 +9,8 @@ COPY Sources ./Sources
 COPY Plugins ./Plugins
 COPY Tests ./Tests
 COPY sql ./sql
+# docs/openapi.yaml is compiled into the binary (served at /openapi.yaml).
+COPY docs/openapi.yaml ./docs/openapi.yaml
 RUN swift build -c release --product haven --static-swift-stdlib \
     && cp "$(swift build -c release --show-bin-path)/haven" /haven
 

@@ -15,8 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries.
@@ -76,17 +76,21 @@ let package = Package(
             dependencies: [
                 "HavenReports",
                 "HavenService",
+                "HavenStore",
                 "HavenCore",
                 "Postgres",
                 "Sealing",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTPServerBuilder: the HTTP/1.1 server with its idle timeout.
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 // HTTPParserError: a malformed body read by a route is a 400.
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["EmbedOpenAPIDocument"]
         ),
         .target(
             name: "HavenReports",
@@ -98,8 +102,8 @@ let package = Package(
         .executableTarget(
             name: "haven",
             dependencies: [
+                "HavenCore",
                 "HavenHTTP",
-                "HavenReports",
                 "HavenService",
                 "HavenStore",
                 "Sealing",
@@ -107,7 +111,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -128,18 +131,27 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // Build-time embedding of sql/migrations into HavenStore.
+        // Build-time embedding of files kept elsewhere in the repository: sql/migrations into
+        // HavenStore, docs/openapi.yaml into HavenHTTP. One generator, one plugin per use.
         .executableTarget(
-            name: "MigrationEmbedder",
+            name: "FileEmbedder",
             swiftSettings: strictSettings
         ),
         .plugin(
             name: "EmbedMigrations",
             capability: .buildTool(),
-            dependencies: ["MigrationEmbedder"]
+            dependencies: ["FileEmbedder"]
+        ),
+        .plugin(
+            name: "EmbedOpenAPIDocument",
+            capability: .buildTool(),
+            dependencies: ["FileEmbedder"]
         ),
 
-        // Tests.
+        // Tests. Suites that need the PostgreSQL test server (or the built binary) are skipped, saying
+        // why, when scripts/test has not set it up, so a plain `swift test` passes.
+        //
+        // Test databases, running the built binary, log capture, and the traits that skip.
         .target(
             name: "HavenTestSupport",
             dependencies: [
@@ -150,13 +162,30 @@ let package = Package(
             path: "Tests/HavenTestSupport",
             swiftSettings: strictSettings
         ),
+        // A practice with staff, a clinic, a sealed test table: shared by the service and CLI tests.
+        .target(
+            name: "HavenServiceFixtures",
+            dependencies: [
+                "HavenCore",
+                "HavenService",
+                "HavenStore",
+                "HavenTestSupport",
+                "Postgres",
+                "Sealing",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/HavenServiceFixtures",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "HavenHTTPTests",
             dependencies: [
                 "HavenHTTP", "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -185,14 +214,26 @@ let package = Package(
         .testTarget(
             name: "HavenServiceTests",
             dependencies: [
-                "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
+                "HavenCore", "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing",
+                "HavenTestSupport", "HavenServiceFixtures",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The built `haven` binary end to end (HAVEN_BIN, set by scripts/test).
+        .testTarget(
+            name: "HavenCLITests",
+            dependencies: [
+                "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport", "HavenServiceFixtures",
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HavenStoreTests",
-            dependencies: ["HavenStore", "Postgres", "HavenTestSupport"],
+            dependencies: [
+                "HavenStore", "Postgres", "HavenTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,9 +1,9 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds every `sql/migrations/*.sql` file into the target as Swift source, so the `haven` binary
-/// carries its migrations and works from any directory, even copied alone. `sql/` stays the only
-/// place migrations are written.
+/// Embeds every `sql/migrations/*.sql` file into the target as Swift source
+/// (`embeddedMigrationFiles`, by `FileEmbedder`), so the `haven` binary carries its migrations and
+/// works from any directory, even copied alone. `sql/` stays the only place migrations are written.
 @main
 struct EmbedMigrations: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -15,8 +15,8 @@ struct EmbedMigrations: BuildToolPlugin {
         return [
             .buildCommand(
                 displayName: "Embedding \(files.count) SQL migrations",
-                executable: try context.tool(named: "MigrationEmbedder").url,
-                arguments: [output.path] + files.map(\.path),
+                executable: try context.tool(named: "FileEmbedder").url,
+                arguments: [output.path, "--files", "embeddedMigrationFiles"] + files.map(\.path),
                 inputFiles: files,
                 outputFiles: [output]
             )

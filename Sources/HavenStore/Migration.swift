@@ -30,7 +30,7 @@ public struct Migration: Sendable, Equatable {
     ///
     /// - Throws: `MigrationError` for a malformed file name or two files with one number.
     public static func embedded() throws -> [Migration] {
-        let migrations = try embeddedMigrationFiles.map { try Migration(fileName: $0.name, sql: $0.sql) }
+        let migrations = try embeddedMigrationFiles.map { try Migration(fileName: $0.name, sql: $0.text) }
             .sorted { $0.version < $1.version }
         for (previous, next) in zip(migrations, migrations.dropFirst()) where previous.version == next.version {
             throw MigrationError.duplicateVersion(next.version, previous.name, next.name)

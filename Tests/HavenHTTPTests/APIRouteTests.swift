@@ -9,7 +9,10 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Every route and every error status, through Hummingbird's test client and the real database")
+@Suite(
+    "Every route and every error status, through Hummingbird's test client and the real database",
+    .needsTestDatabase
+)
 struct APIRouteTests {
     @Test func operationsRoutesNeedNoToken() async throws {
         try await HTTPFixture.with { _, client in

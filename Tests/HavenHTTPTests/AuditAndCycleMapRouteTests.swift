@@ -9,7 +9,7 @@ import NIOCore
 import Sealing
 import Testing
 
-@Suite("Cycle maps, cursor pages and the admins' audit routes")
+@Suite("Cycle maps, cursor pages and the admins' audit routes", .needsTestDatabase)
 struct AuditAndCycleMapRouteTests {
     struct Page<Item: Decodable>: Decodable {
         var items: [Item]

@@ -10,7 +10,10 @@ import Testing
 
 /// The routes the CLI needs to be a pure client of the API: id prefixes, the day's schedule, report
 /// summaries, exports, break-glass grants and psychotherapy notes.
-@Suite("Routes for the CLI: references, schedule, summaries, export, break-glass, psychotherapy notes")
+@Suite(
+    "Routes for the CLI: references, schedule, summaries, export, break-glass, psychotherapy notes",
+    .needsTestDatabase
+)
 struct CLIRouteTests {
     struct Created: Decodable { var id: String }
     struct Reference: Decodable {

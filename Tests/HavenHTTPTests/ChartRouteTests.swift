@@ -8,7 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Opening charts over HTTP: clients and couples")
+@Suite("Opening charts over HTTP: clients and couples", .needsTestDatabase)
 struct ChartRouteTests {
     struct Created: Decodable { var id: String }
     struct Page: Decodable {

@@ -25,7 +25,7 @@ private struct TitledProblem: Decodable {
 
 @Suite("HTTP hardening: caching, titles, request ids, out-of-reach addenda, outages, timeouts, bad bodies")
 struct HardeningTests {
-    @Test func everyV1ResponseIsNoStoreAndEveryProblemHasItsTitle() async throws {
+    @Test(.needsTestDatabase) func everyV1ResponseIsNoStoreAndEveryProblemHasItsTitle() async throws {
         try await HTTPFixture.with { fixture, client in
             let wrong = ByteBuffer(string: #"{"email": "dana@harbor.example", "password": "nope nope nope"}"#)
             try await client.execute(uri: "/v1/sessions", method: .post, body: wrong) { response in
@@ -85,7 +85,7 @@ struct HardeningTests {
         }
     }
 
-    @Test func addendaOfANoteOutOfReachAreNotFoundAndAuditedAsDenied() async throws {
+    @Test(.needsTestDatabase) func addendaOfANoteOutOfReachAreNotFoundAndAuditedAsDenied() async throws {
         try await HTTPFixture.with { fixture, client in
             let dana = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "dana@harbor.example"))
             struct Created: Decodable { var id: String }

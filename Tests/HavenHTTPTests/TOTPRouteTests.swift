@@ -9,7 +9,7 @@ import NIOCore
 import Sealing
 import Testing
 
-@Suite("TOTP over HTTP: enrolment, sign-in with codes, and the practice policy")
+@Suite("TOTP over HTTP: enrolment, sign-in with codes, and the practice policy", .needsTestDatabase)
 struct TOTPRouteTests {
     struct Enrollment: Decodable {
         var secret: String

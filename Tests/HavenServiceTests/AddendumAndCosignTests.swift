@@ -1,18 +1,19 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("Addenda to signed notes and supervisor co-signatures")
+@Suite("Addenda to signed notes and supervisor co-signatures", .needsTestDatabase)
 struct AddendumAndCosignTests {
     private func signedNote(_ setup: ClinicSetup) async throws -> UUID {
         let (session, _, _, _) = try await setup.completedSession()
         let (id, version) = try await setup.notes.writeDraft(
-            NoteServiceTests.draft,
+            NoteService.Draft.sample,
             session: session,
             actor: setup.counselorA
         )
@@ -48,7 +49,7 @@ struct AddendumAndCosignTests {
         try await ClinicSetup.with { setup in
             let (session, _, _, _) = try await setup.completedSession()
             let (draft, _) = try await setup.notes.writeDraft(
-                NoteServiceTests.draft,
+                NoteService.Draft.sample,
                 session: session,
                 actor: setup.counselorA
             )

@@ -1,5 +1,6 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
@@ -9,11 +10,11 @@ import Testing
 /// The trust boundary tried from the attacker's side: someone holding the `haven_app` password (the
 /// server's secret) connects with plain SQL — no service code — and tries to widen their reach. Every
 /// statement here is what such a person could type into psql.
-@Suite("haven_app with raw SQL cannot widen its reach")
+@Suite("haven_app with raw SQL cannot widen its reach", .needsTestDatabase)
 struct AppRoleAttackTests {
     /// Every table that holds practice data, and the context store itself.
     static let tables =
-        RowLevelSecurityTests.protectedTables + [
+        ProtectedTables.all + [
             "break_glass_grants", "staff_totp", "report_runs", "report_summaries", "request_contexts", "sign_in_decoy",
         ]
 
@@ -22,7 +23,7 @@ struct AppRoleAttackTests {
         try await ClinicSetup.with { setup in
             let (session, couple, _, _) = try await setup.completedSession()
             let (note, version) = try await setup.notes.writeDraft(
-                NoteServiceTests.draft,
+                NoteService.Draft.sample,
                 session: session,
                 actor: setup.counselorA
             )
@@ -309,7 +310,7 @@ struct AppRoleAttackTests {
             // master key, so they can make no attestation.
             let totp = TOTPService(pool: setup.fixture.app, keys: setup.keys)
             let enrollment = try await totp.begin(actor: setup.counselorA)
-            let app = try TOTPServiceTests.app(enrollment)
+            let app = try enrollment.authenticatorApp()
             try await totp.confirm(code: app.code(step: app.step(at: Date()) - 1), actor: setup.counselorA)
             let settings = try await setup.fixture.app.query("SELECT haven_sign_in_settings('dana@harbor.example')")[0]
                 .decode(0, as: String.self)

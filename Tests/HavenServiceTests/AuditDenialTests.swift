@@ -1,18 +1,19 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Every refusal of reach or role is audited as denied; entries name the chart's clients")
+@Suite("Every refusal of reach or role is audited as denied; entries name the chart's clients", .needsTestDatabase)
 struct AuditDenialTests {
     @Test func anotherCounselorsAttemptsAreEachOnRecord() async throws {
         try await ClinicSetup.with { setup in
             let (session, couple, a, b) = try await setup.completedSession()
             let (note, version) = try await setup.notes.writeDraft(
-                NoteServiceTests.draft,
+                NoteService.Draft.sample,
                 session: session,
                 actor: setup.counselorA
             )
@@ -28,7 +29,7 @@ struct AuditDenialTests {
                         _ = try await setup.notes.editDraft(
                             note,
                             expectedVersion: version,
-                            draft: NoteServiceTests.draft,
+                            draft: NoteService.Draft.sample,
                             actor: outsider
                         )
                     }

@@ -1,11 +1,12 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("The audit log: hash chain, concurrency, tamper detection")
+@Suite("The audit log: hash chain, concurrency, tamper detection", .needsTestDatabase)
 struct AuditLogTests {
     private func entry(_ action: String, client: UUID? = nil) -> AuditEvent {
         AuditEvent(action: action, entityType: "note", entityID: UUID(), clientIDs: client.map { [$0] } ?? [])

@@ -1,5 +1,6 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Logging
@@ -7,72 +8,7 @@ import Postgres
 import Sealing
 import Testing
 
-/// A practice with staff, the owner pool (operator) and the application-role pool (service).
-struct StaffFixture {
-    let owner: ConnectionPool
-    let app: ConnectionPool
-    let practiceID: UUID
-    let counselorID: UUID
-    let staff: StaffService
-    static let password = "correct horse battery"
-    static let hasher = PasswordHasher(parameters: .init(logN: 10, r: 8, p: 1))
-
-    static func with<Value>(
-        logger: Logger = TestDatabase.logger,
-        _ body: (StaffFixture) async throws -> Value
-    ) async throws -> Value {
-        try await TestDatabase.with { configuration in
-            let owner = ConnectionPool(
-                configuration: configuration,
-                limits: .init(maxConnections: 4),
-                logger: logger
-            )
-            let app = ConnectionPool(
-                configuration: try await TestDatabase.appConfiguration(for: configuration),
-                limits: .init(maxConnections: 4),
-                logger: logger
-            )
-            let staff = StaffService(pool: owner, hasher: hasher)
-            let practiceID = try await staff.createPractice(name: "Harbor Counseling", timeZone: "America/Chicago")
-            let counselorID = try await staff.createStaff(
-                .init(
-                    email: "Dana@Harbor.example",
-                    displayName: "Dana Reyes",
-                    credentials: "LMFT",
-                    roles: [.counselor],
-                    password: password
-                ),
-                practiceID: practiceID,
-                source: "test"
-            )
-            let fixture = StaffFixture(
-                owner: owner,
-                app: app,
-                practiceID: practiceID,
-                counselorID: counselorID,
-                staff: staff
-            )
-            // Close both pools before the database is dropped: DROP DATABASE ... WITH (FORCE) may not
-            // terminate the application role's sessions.
-            do {
-                let value = try await body(fixture)
-                await owner.close()
-                await app.close()
-                return value
-            } catch {
-                await owner.close()
-                await app.close()
-                throw error
-            }
-        }
-    }
-
-    func auth(_ policy: AuthService.Policy = .init(), keys: KeyManager? = nil) -> AuthService {
-        AuthService(pool: app, keys: keys, hasher: Self.hasher, policy: policy, logger: TestDatabase.logger)
-    }
-}
-
-@Suite("Sign-in, sessions and disabling, through the application role")
+@Suite("Sign-in, sessions and disabling, through the application role", .needsTestDatabase)
 struct AuthServiceTests {
     @Test func loginAuthenticateLogout() async throws {
         try await StaffFixture.with { fixture in
@@ -200,7 +136,7 @@ struct AuthServiceTests {
     }
 }
 
-@Suite("Sign-in compares in the database and upgrades a weak hash only after the right password")
+@Suite("Sign-in compares in the database and upgrades a weak hash only after the right password", .needsTestDatabase)
 struct PasswordUpgradeTests {
     private func storedHash(_ fixture: StaffFixture) async throws -> String {
         try await fixture.owner.query("SELECT password_hash FROM staff WHERE id = \(fixture.counselorID)")[0]

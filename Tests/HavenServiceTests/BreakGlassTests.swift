@@ -1,11 +1,12 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Break-glass access: written reason, time-limited, read-only, flagged in the audit log")
+@Suite("Break-glass access: written reason, time-limited, read-only, flagged in the audit log", .needsTestDatabase)
 struct BreakGlassTests {
     static let reason = "Client called the crisis line; their counselor is away until Monday."
 
@@ -13,7 +14,7 @@ struct BreakGlassTests {
         try await ClinicSetup.with { setup in
             let (session, couple, a, b) = try await setup.completedSession()
             let (note, _) = try await setup.notes.writeDraft(
-                NoteServiceTests.draft,
+                NoteService.Draft.sample,
                 session: session,
                 actor: setup.counselorA
             )
@@ -34,11 +35,11 @@ struct BreakGlassTests {
             }
             #expect(outside?.kind == .notFound)
             // ...and in it, the chart reads, psychotherapy notes included, and writes stay refused.
-            #expect(try await setup.notes.note(note, actor: emergency).draft == NoteServiceTests.draft)
+            #expect(try await setup.notes.note(note, actor: emergency).draft == NoteService.Draft.sample)
             #expect(try await process.read(processNote, actor: emergency) == "Process note.")
             _ = try await setup.charts.couple(couple, actor: emergency)
             let write = await #expect(throws: ServiceError.self) {
-                try await setup.notes.writeDraft(NoteServiceTests.draft, session: session, actor: emergency)
+                try await setup.notes.writeDraft(NoteService.Draft.sample, session: session, actor: emergency)
             }
             #expect(write?.kind == .forbidden)
 

@@ -1,12 +1,13 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("A sealed canary phrase leaks nowhere")
+@Suite("A sealed canary phrase leaks nowhere", .needsTestDatabase, .needsServerLog)
 struct CanaryTests {
     @Test func theCanaryIsInNoDumpNoServerLogNoAppLogAndNoError() async throws {
         guard let serverLog = ProcessInfo.processInfo.environment["HAVEN_TEST_SERVER_LOG"],

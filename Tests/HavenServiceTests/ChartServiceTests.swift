@@ -1,13 +1,14 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("Client and couple charts behind the service, the caseload wall and the audit log")
+@Suite("Client and couple charts behind the service, the caseload wall and the audit log", .needsTestDatabase)
 struct ChartServiceTests {
     @Test func aCoupleChartRoundTripsWithSealedConcernsAndIsAudited() async throws {
         try await ClinicSetup.with { setup in
@@ -145,7 +146,7 @@ struct ChartServiceTests {
     }
 }
 
-@Suite("The application role cannot widen its own reach")
+@Suite("The application role cannot widen its own reach", .needsTestDatabase)
 struct AppRoleReachTests {
     @Test func staffSupervisionAndPracticesAreOperatorOnly() async throws {
         try await ClinicSetup.with { setup in
@@ -206,7 +207,7 @@ struct AppRoleReachTests {
                 keys: KeyManager(ring: setup.keys.ring, logger: TestDatabase.logger)
             )
             let error = await #expect(throws: ServiceError.self) {
-                try await fresh.writeDraft(NoteServiceTests.draft, session: session, actor: setup.counselorA)
+                try await fresh.writeDraft(NoteService.Draft.sample, session: session, actor: setup.counselorA)
             }
             #expect(error?.kind == .conflict && error?.description.contains("erased") == true)
             let keys = try await setup.fixture.owner.query("SELECT count(*) FROM data_keys WHERE state = 'active'")
@@ -219,7 +220,7 @@ struct AppRoleReachTests {
             let (session, couple, _, _) = try await setup.completedSession()
             let empty = try await setup.charts.listCouples(actor: setup.counselorA)
             #expect(empty.count == 1 && empty[0].stage == nil && empty[0].nextSession == nil)
-            var draft = NoteServiceTests.draft
+            var draft = NoteService.Draft.sample
             draft.stage = 2
             draft.step = 5
             draft.riskLevel = .high

@@ -1,12 +1,13 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("A canary written through every sealed service path leaks nowhere")
+@Suite("A canary written through every sealed service path leaks nowhere", .needsTestDatabase, .needsServerLog)
 struct ClinicalCanaryTests {
     @Test func theCanaryIsInNoDumpNoServerLogNoAppLogAndNoError() async throws {
         guard let serverLog = ProcessInfo.processInfo.environment["HAVEN_TEST_SERVER_LOG"],
@@ -35,7 +36,7 @@ struct ClinicalCanaryTests {
             try await setup.sessions.setStatus(.completed, session: session, actor: setup.counselorA)
 
             // Notes: body and risk detail, an edit, an addendum, a refused stale edit, an oversized body.
-            var draft = NoteServiceTests.draft
+            var draft = NoteService.Draft.sample
             draft.body = "body: \(canary)"
             draft.riskLevel = .high
             draft.riskDetail = "risk: \(canary)"

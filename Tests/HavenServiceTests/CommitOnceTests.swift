@@ -1,9 +1,10 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenTestSupport
 import Testing
 
-@Suite("Every service transaction ends with exactly one COMMIT")
+@Suite("Every service transaction ends with exactly one COMMIT", .needsTestDatabase)
 struct CommitOnceTests {
     /// Paths that end their own last pipeline with COMMIT must not also let the transaction send
     /// one: a second COMMIT is a wasted statement (PostgreSQL only warns) on the hottest paths.
@@ -12,7 +13,7 @@ struct CommitOnceTests {
         try await ClinicSetup.with(logger: capture.logger()) { setup in
             let (session, couple, _, _) = try await setup.completedSession()
             let (note, _) = try await setup.notes.writeDraft(
-                NoteServiceTests.draft,
+                NoteService.Draft.sample,
                 session: session,
                 actor: setup.counselorA
             )

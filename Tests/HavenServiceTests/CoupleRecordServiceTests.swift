@@ -1,12 +1,13 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Attachment injuries and treatment goals")
+@Suite("Attachment injuries and treatment goals", .needsTestDatabase)
 struct CoupleRecordServiceTests {
     @Test func injuriesMoveThroughTheResolutionModel() async throws {
         try await ClinicSetup.with { setup in

@@ -1,12 +1,13 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Cycle maps: versioned per partner, sealed")
+@Suite("Cycle maps: versioned per partner, sealed", .needsTestDatabase)
 struct CycleMapServiceTests {
     static let map = CycleMapService.Map(
         trigger: "Partner comes home late without calling",

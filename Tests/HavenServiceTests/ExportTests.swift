@@ -1,119 +1,17 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Client export for records requests")
+@Suite("Client export for records requests", .needsTestDatabase)
 struct ExportTests {
-    static let today = HomeworkServiceTests.today
-
-    /// A chart with one sentinel phrase in every place a partner's export must or must not reach.
-    struct Chart {
-        var couple: UUID
-        var a: UUID
-        var b: UUID
-    }
-
-    static func fill(_ setup: ClinicSetup) async throws -> Chart {
-        let (conjoint, couple, a, b) = try await setup.completedSession()
-        var draft = NoteServiceTests.draft
-        draft.body = "CONJOINT-NOTE-SENTINEL"
-        let (note, version) = try await setup.notes.writeDraft(draft, session: conjoint, actor: setup.counselorA)
-        _ = try await setup.notes.sign(note, expectedVersion: version, actor: setup.counselorA)
-        _ = try await setup.notes.addAddendum(
-            to: note,
-            reason: "ADDENDUM-REASON-SENTINEL",
-            text: "ADDENDUM-BODY-SENTINEL",
-            actor: setup.counselorA
-        )
-        // Partner B's individual session and its note: B's record only.
-        let individual = try await setup.sessions.schedule(
-            .client(b),
-            start: Date(timeIntervalSince1970: 1_790_100_000),
-            durationMinutes: 50,
-            format: .video,
-            actor: setup.counselorA
-        )
-        try await setup.sessions.setStatus(.completed, session: individual, actor: setup.counselorA)
-        draft.body = "B-INDIVIDUAL-SENTINEL"
-        _ = try await setup.notes.writeDraft(draft, session: individual, actor: setup.counselorA)
-
-        let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
-        let prompt = try await homework.library(actor: setup.counselorA).first { !$0.joint }!.id
-        let both = try await homework.assign(
-            prompt: prompt,
-            couple: couple,
-            session: conjoint,
-            dueOn: today.adding(days: 7),
-            today: today,
-            actor: setup.counselorA
-        )
-        try await homework.recordResponse(
-            assignment: both,
-            partner: a,
-            completion: .completed,
-            text: "A-RESPONSE-SENTINEL",
-            actor: setup.counselorA
-        )
-        try await homework.recordResponse(
-            assignment: both,
-            partner: b,
-            completion: .completed,
-            text: "B-PRIVATE-SENTINEL",
-            actor: setup.counselorA
-        )
-        let shared = try await homework.assign(
-            prompt: prompt,
-            couple: couple,
-            session: conjoint,
-            dueOn: today.adding(days: 7),
-            today: today,
-            actor: setup.counselorA
-        )
-        try await homework.recordResponse(
-            assignment: shared,
-            partner: b,
-            completion: .partlyCompleted,
-            text: "B-SHARED-SENTINEL",
-            shareWithPartner: true,
-            actor: setup.counselorA
-        )
-        let cycleMaps = CycleMapService(pool: setup.fixture.app, keys: setup.keys)
-        func map(_ text: String) -> CycleMapService.Map {
-            .init(
-                trigger: text,
-                actionTendency: "pursue",
-                perceptionOfPartner: "distant",
-                reactiveEmotion: "anger",
-                primaryEmotion: "fear",
-                unmetNeed: "reassurance"
-            )
-        }
-        _ = try await cycleMaps.revise(
-            couple: couple,
-            partner: a,
-            position: .pursuer,
-            map: map("A-CYCLE-SENTINEL"),
-            actor: setup.counselorA
-        )
-        _ = try await cycleMaps.revise(
-            couple: couple,
-            partner: b,
-            position: .withdrawer,
-            map: map("B-CYCLE-SENTINEL"),
-            actor: setup.counselorA
-        )
-        let process = PsychotherapyNoteService(pool: setup.fixture.app, keys: setup.keys)
-        _ = try await process.write("PROCESS-NOTE-SENTINEL", chart: .couple(couple), actor: setup.counselorA)
-        return Chart(couple: couple, a: a, b: b)
-    }
-
     @Test func partnerAsExportHoldsTheirRecordAndNothingConfidentialOfB() async throws {
         try await ClinicSetup.with { setup in
-            let chart = try await Self.fill(setup)
+            let chart = try await SentinelChart.fill(setup)
             let service = ExportService(pool: setup.fixture.app, keys: setup.keys)
             let export = try await service.exportClient(chart.a, actor: setup.counselorA)
             let json = String(decoding: try ClientExport.encoder.encode(export), as: UTF8.self)
@@ -155,7 +53,7 @@ struct ExportTests {
 
     @Test func aClientOutOfReachIsNotFoundAndTheAttemptAudited() async throws {
         try await ClinicSetup.with { setup in
-            let chart = try await Self.fill(setup)
+            let chart = try await SentinelChart.fill(setup)
             let service = ExportService(pool: setup.fixture.app, keys: setup.keys)
             for outsider in [setup.counselorB, setup.admin] {
                 let error = await #expect(throws: ServiceError.self) {
@@ -175,7 +73,7 @@ struct ExportTests {
 
     @Test func aValueThatFailsToOpenIsReportedAndTheRestIsExported() async throws {
         try await ClinicSetup.with { setup in
-            let chart = try await Self.fill(setup)
+            let chart = try await SentinelChart.fill(setup)
             // Damage A's own homework response and cycle map: one bit of each value's tag.
             let damaged = try await setup.fixture.owner.withConnection { connection in
                 let response = try await connection.query(

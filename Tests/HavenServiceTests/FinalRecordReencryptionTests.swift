@@ -1,19 +1,20 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("Signed notes and addenda: re-encryption is the only change that gets through")
+@Suite("Signed notes and addenda: re-encryption is the only change that gets through", .needsTestDatabase)
 struct FinalRecordReencryptionTests {
     /// A signed note with an addendum on a couple's chart.
     private func signedNoteWithAddendum(_ setup: ClinicSetup) async throws -> (note: UUID, addendum: UUID, couple: UUID)
     {
         let (session, couple, _, _) = try await setup.completedSession()
         let (note, version) = try await setup.notes.writeDraft(
-            NoteServiceTests.draft,
+            NoteService.Draft.sample,
             session: session,
             actor: setup.counselorA
         )

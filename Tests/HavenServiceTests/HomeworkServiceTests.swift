@@ -1,13 +1,14 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("Homework: the library, assignments and the high-risk safety check")
+@Suite("Homework: the library, assignments and the high-risk safety check", .needsTestDatabase)
 struct HomeworkServiceTests {
     static let today = CalendarDate(year: 2026, month: 11, day: 22)!
 
@@ -83,7 +84,7 @@ struct HomeworkServiceTests {
         try await ClinicSetup.with { setup in
             let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
             let (session, couple, _, _) = try await setup.completedSession()
-            var risky = NoteServiceTests.draft
+            var risky = NoteService.Draft.sample
             risky.riskLevel = .high
             risky.riskDetail = "Disclosed a recent shove during an argument."
             _ = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
@@ -137,7 +138,7 @@ struct HomeworkServiceTests {
     }
 }
 
-@Suite("Homework responses and the open list")
+@Suite("Homework responses and the open list", .needsTestDatabase)
 struct HomeworkResponseTests {
     @Test func responsesAreSealedPerPartnerAndCloseTheAssignment() async throws {
         try await ClinicSetup.with { setup in
@@ -207,12 +208,12 @@ struct HomeworkResponseTests {
     }
 }
 
-@Suite("Conjoint sessions for a high-risk couple")
+@Suite("Conjoint sessions for a high-risk couple", .needsTestDatabase)
 struct HighRiskSchedulingTests {
     @Test func aConjointSessionNeedsAnOverrideButAnIndividualOneDoesNot() async throws {
         try await ClinicSetup.with { setup in
             let (session, couple, a, _) = try await setup.completedSession()
-            var risky = NoteServiceTests.draft
+            var risky = NoteService.Draft.sample
             risky.riskLevel = .high
             _ = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
             let next = Date(timeIntervalSince1970: 1_790_600_000)

@@ -1,12 +1,13 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("Data keys in the database: sealing, rotation, verification, shredding")
+@Suite("Data keys in the database: sealing, rotation, verification, shredding", .needsTestDatabase)
 struct KeyManagerTests {
     @Test func sealedValuesRoundTripAndKeysAreCountedPerValue() async throws {
         try await KeyTestFixture.with { fixture in

@@ -1,12 +1,13 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Outcome measures: recording, validation and trends")
+@Suite("Outcome measures: recording, validation and trends", .needsTestDatabase)
 struct MeasureServiceTests {
     @Test func csi4ScoresAreRecordedAndTrended() async throws {
         try await ClinicSetup.with { setup in
@@ -101,7 +102,7 @@ struct MeasureServiceTests {
     }
 }
 
-@Suite("A.R.E. ratings")
+@Suite("A.R.E. ratings", .needsTestDatabase)
 struct ARERatingTests {
     @Test func ratingsAreRecordedPerPartnerPerCompletedSession() async throws {
         try await ClinicSetup.with { setup in

@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
@@ -8,7 +9,7 @@ import Testing
 
 /// Signed means verified: someone with the owner's powers (triggers off) changes a signed note; every
 /// read refuses it loudly and `haven keys verify` names it.
-@Suite("A signed note that changed after signing is refused on every read")
+@Suite("A signed note that changed after signing is refused on every read", .needsTestDatabase)
 struct NoteIntegrityTests {
     private static let today = CalendarDate(year: 2026, month: 12, day: 1)!
 
@@ -17,7 +18,7 @@ struct NoteIntegrityTests {
     private func signedNote(_ setup: ClinicSetup) async throws -> (note: UUID, couple: UUID, a: UUID, oldBody: [UInt8])
     {
         let (session, couple, a, _) = try await setup.completedSession()
-        var first = NoteServiceTests.draft
+        var first = NoteService.Draft.sample
         first.body = "First draft: partner B said she would leave."
         let (note, version) = try await setup.notes.writeDraft(first, session: session, actor: setup.counselorA)
         let oldBody = try await setup.fixture.owner.query("SELECT body FROM progress_notes WHERE id = \(note)")[0]
@@ -25,7 +26,7 @@ struct NoteIntegrityTests {
         let edited = try await setup.notes.editDraft(
             note,
             expectedVersion: version,
-            draft: NoteServiceTests.draft,
+            draft: NoteService.Draft.sample,
             actor: setup.counselorA
         )
         _ = try await setup.notes.sign(note, expectedVersion: edited, actor: setup.counselorA)

@@ -1,31 +1,27 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("Progress notes: drafts, optimistic edits, signing, and the rules the database keeps")
+@Suite("Progress notes: drafts, optimistic edits, signing, and the rules the database keeps", .needsTestDatabase)
 struct NoteServiceTests {
-    static let draft = NoteService.Draft(
-        stage: 1,
-        step: 2,
-        interventions: [.trackingTheCycle, .reflectingEmotion],
-        riskLevel: .low,
-        riskDetail: "Raised voices at home last week; no physical threat reported.",
-        body: "Mapped the pursue–withdraw cycle around weekend plans. Partner A named fear of being unimportant."
-    )
-
     @Test func draftEditSignRoundTrip() async throws {
         try await ClinicSetup.with { setup in
             let (session, _, _, b) = try await setup.completedSession()
-            let (id, version) = try await setup.notes.writeDraft(Self.draft, session: session, actor: setup.counselorA)
+            let (id, version) = try await setup.notes.writeDraft(
+                NoteService.Draft.sample,
+                session: session,
+                actor: setup.counselorA
+            )
             #expect(version == 1)
             var note = try await setup.notes.note(id, actor: setup.counselorA)
-            #expect(note.draft == Self.draft && !note.signed)
-            var edited = Self.draft
+            #expect(note.draft == NoteService.Draft.sample && !note.signed)
+            var edited = NoteService.Draft.sample
             edited.stage = 2
             edited.step = 5
             edited.stepPartnerID = b
@@ -38,7 +34,12 @@ struct NoteServiceTests {
             note = try await setup.notes.note(id, actor: setup.counselorA)
             #expect(note.signed && note.contentHash == hash && note.draft == edited)
             let again = await #expect(throws: ServiceError.self) {
-                try await setup.notes.editDraft(id, expectedVersion: 2, draft: Self.draft, actor: setup.counselorA)
+                try await setup.notes.editDraft(
+                    id,
+                    expectedVersion: 2,
+                    draft: NoteService.Draft.sample,
+                    actor: setup.counselorA
+                )
             }
             #expect(again?.kind == .conflict && again?.description.contains("addendum") == true)
             // The database itself refuses, whoever asks.
@@ -55,11 +56,15 @@ struct NoteServiceTests {
     @Test func aStaleEditIsRefusedAndNothingIsLost() async throws {
         try await ClinicSetup.with { setup in
             let (session, _, _, _) = try await setup.completedSession()
-            let (id, _) = try await setup.notes.writeDraft(Self.draft, session: session, actor: setup.counselorA)
-            var first = Self.draft
+            let (id, _) = try await setup.notes.writeDraft(
+                NoteService.Draft.sample,
+                session: session,
+                actor: setup.counselorA
+            )
+            var first = NoteService.Draft.sample
             first.body = "First edit."
             _ = try await setup.notes.editDraft(id, expectedVersion: 1, draft: first, actor: setup.counselorA)
-            var stale = Self.draft
+            var stale = NoteService.Draft.sample
             stale.body = "An edit made from the old version."
             let error = await #expect(throws: ServiceError.self) {
                 try await setup.notes.editDraft(id, expectedVersion: 1, draft: stale, actor: setup.counselorA)
@@ -74,7 +79,7 @@ struct NoteServiceTests {
         try await ClinicSetup.with { setup in
             let (session, _, _, _) = try await setup.completedSession()
             func attempt(_ change: (inout NoteService.Draft) -> Void) async -> ServiceError? {
-                var draft = Self.draft
+                var draft = NoteService.Draft.sample
                 change(&draft)
                 return await #expect(throws: ServiceError.self) {
                     try await setup.notes.writeDraft(draft, session: session, actor: setup.counselorA)
@@ -101,7 +106,7 @@ struct NoteServiceTests {
             )
             try await setup.sessions.setStatus(.cancelled, session: cancelled, actor: setup.counselorA)
             let onCancelled = await #expect(throws: ServiceError.self) {
-                try await setup.notes.writeDraft(Self.draft, session: cancelled, actor: setup.counselorA)
+                try await setup.notes.writeDraft(NoteService.Draft.sample, session: cancelled, actor: setup.counselorA)
             }
             #expect(onCancelled?.field == "session" && onCancelled?.description.contains("cancelled") == true)
             let count = try await setup.fixture.owner.query("SELECT count(*) FROM progress_notes")
@@ -112,9 +117,13 @@ struct NoteServiceTests {
     @Test func anotherCounselorCannotWriteOrReadAndIsAudited() async throws {
         try await ClinicSetup.with { setup in
             let (session, _, _, _) = try await setup.completedSession()
-            let (id, _) = try await setup.notes.writeDraft(Self.draft, session: session, actor: setup.counselorA)
+            let (id, _) = try await setup.notes.writeDraft(
+                NoteService.Draft.sample,
+                session: session,
+                actor: setup.counselorA
+            )
             let write = await #expect(throws: ServiceError.self) {
-                try await setup.notes.writeDraft(Self.draft, session: session, actor: setup.counselorB)
+                try await setup.notes.writeDraft(NoteService.Draft.sample, session: session, actor: setup.counselorB)
             }
             #expect(write?.kind == .notFound)
             let read = await #expect(throws: ServiceError.self) {
@@ -176,13 +185,13 @@ struct NoteServiceTests {
     }
 }
 
-@Suite("Writes against shredded keys")
+@Suite("Writes against shredded keys", .needsTestDatabase)
 struct ShreddedWriteTests {
     @Test func aWriteWithAKeyShreddedByAnotherProcessFailsAndWritesNothing() async throws {
         try await ClinicSetup.with { setup in
             let (session, couple, _, _) = try await setup.completedSession()
             // This process caches the couple's active key on its first write.
-            _ = try await setup.notes.writeDraft(NoteServiceTests.draft, session: session, actor: setup.counselorA)
+            _ = try await setup.notes.writeDraft(NoteService.Draft.sample, session: session, actor: setup.counselorA)
             // Another process (the operator's CLI) shreds the couple.
             let operatorKeys = KeyManager(ring: setup.keys.ring, logger: TestDatabase.logger)
             _ = try await operatorKeys.shred(
@@ -190,7 +199,7 @@ struct ShreddedWriteTests {
                 pool: setup.fixture.owner
             )
             let error = await #expect(throws: ServiceError.self) {
-                try await setup.notes.writeDraft(NoteServiceTests.draft, session: session, actor: setup.counselorA)
+                try await setup.notes.writeDraft(NoteService.Draft.sample, session: session, actor: setup.counselorA)
             }
             #expect(error?.kind == .conflict && error?.description.contains("erased") == true)
             let count = try await setup.fixture.owner.query("SELECT count(*) FROM progress_notes")

@@ -1,13 +1,14 @@
 import Foundation
 import HavenCore
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("Psychotherapy notes reach only their author")
+@Suite("Psychotherapy notes reach only their author", .needsTestDatabase)
 struct PsychotherapyNoteTests {
     @Test func onlyTheAuthorReadsEvenASupervisorCannot() async throws {
         try await ClinicSetup.with { setup in
@@ -49,7 +50,7 @@ struct PsychotherapyNoteTests {
             let service = PsychotherapyNoteService(pool: setup.fixture.app, keys: setup.keys)
             let process = try await service.write("Process note.", chart: .couple(couple), actor: setup.counselorA)
             let (progress, _) = try await setup.notes.writeDraft(
-                NoteServiceTests.draft,
+                NoteService.Draft.sample,
                 session: session,
                 actor: setup.counselorA
             )
@@ -69,7 +70,7 @@ struct PsychotherapyNoteTests {
                 keys: KeyManager(ring: setup.keys.ring, logger: TestDatabase.logger)
             )
             await #expect(throws: SealingError(.keyShredded)) { try await fresh.read(process, actor: setup.counselorA) }
-            #expect(try await setup.notes.note(progress, actor: setup.counselorA).draft == NoteServiceTests.draft)
+            #expect(try await setup.notes.note(progress, actor: setup.counselorA).draft == NoteService.Draft.sample)
             // Another counselor cannot write process notes on a chart outside their caseload.
             let error = await #expect(throws: ServiceError.self) {
                 try await service.write("x", chart: .couple(couple), actor: setup.counselorB)

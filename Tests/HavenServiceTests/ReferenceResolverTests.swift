@@ -1,10 +1,11 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Id prefixes resolve within the actor's reach")
+@Suite("Id prefixes resolve within the actor's reach", .needsTestDatabase)
 struct ReferenceResolverTests {
     @Test func aPrefixResolvesToOneIdAndSeveralMatchesAreAConflict() async throws {
         try await ClinicSetup.with { setup in

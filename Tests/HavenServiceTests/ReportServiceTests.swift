@@ -2,12 +2,13 @@ import Foundation
 import HavenCore
 import HavenReports
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Progress reports from the real record: exclusions, bounded queries, audit")
+@Suite("Progress reports from the real record: exclusions, bounded queries, audit", .needsTestDatabase)
 struct ReportServiceTests {
     static let today = CalendarDate(year: 2026, month: 11, day: 30)!
 
@@ -19,7 +20,7 @@ struct ReportServiceTests {
 
     @Test func eachConfidentialCategoryStaysOutOfTheClientFacingReport() async throws {
         try await ClinicSetup.with { setup in
-            let chart = try await ExportTests.fill(setup)
+            let chart = try await SentinelChart.fill(setup)
             let (couple, a, b) = (chart.couple, chart.a, chart.b)
             // More sentinels: the latest conjoint note records high risk with detail, a summary, an
             // injury, and a cycle map emotion only clinicians see.
@@ -31,7 +32,7 @@ struct ReportServiceTests {
                 actor: setup.counselorA
             )
             try await setup.sessions.setStatus(.completed, session: later, actor: setup.counselorA)
-            var draft = NoteServiceTests.draft
+            var draft = NoteService.Draft.sample
             draft.body = "LATER-NOTE-BODY-SENTINEL"
             draft.riskLevel = .high
             draft.riskDetail = "RISK-DETAIL-SENTINEL"

@@ -1,26 +1,19 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Row-level security is a second wall")
+@Suite("Row-level security is a second wall", .needsTestDatabase)
 struct RowLevelSecurityTests {
-    static let protectedTables = [
-        "practices", "data_keys", "staff", "supervision_links", "staff_sessions", "audit_log", "clients",
-        "couples", "therapy_sessions", "progress_notes", "note_addenda", "note_cosignatures", "psychotherapy_notes",
-        "homework_prompts", "homework_assignments", "homework_responses", "measure_definitions",
-        "measure_administrations", "attachment_injuries", "treatment_goals", "cycle_maps",
-        "are_ratings",
-    ]
-
     @Test func everyProtectedTableHasForcedRowLevelSecurity() async throws {
         try await StaffFixture.with { fixture in
             let rows = try await fixture.owner.query(
-                "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(\(Self.protectedTables)) ORDER BY relname"
+                "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(\(ProtectedTables.all)) ORDER BY relname"
             )
-            #expect(rows.count == Self.protectedTables.count)
+            #expect(rows.count == ProtectedTables.all.count)
             for row in rows {
                 let (name, enabled, forced) = try row.decode((String, Bool, Bool).self)
                 #expect(enabled && forced, "\(name)")

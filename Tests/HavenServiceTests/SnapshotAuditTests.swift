@@ -1,11 +1,12 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Snapshot reads (reports, exports) audit alongside concurrent writers without colliding")
+@Suite("Snapshot reads (reports, exports) audit alongside concurrent writers without colliding", .needsTestDatabase)
 struct SnapshotAuditTests {
     /// A report reads in a repeatable-read snapshot. Appending its audit entry inside that snapshot
     /// would take a sequence number another transaction has since used; it must not.

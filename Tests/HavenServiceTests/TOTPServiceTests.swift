@@ -1,17 +1,14 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("A second sign-in factor: TOTP enrolment, sign-in with codes, and the practice policy")
+@Suite("A second sign-in factor: TOTP enrolment, sign-in with codes, and the practice policy", .needsTestDatabase)
 struct TOTPServiceTests {
-    static func app(_ enrollment: TOTPService.Enrollment) throws -> TOTP {
-        TOTP(secret: SecureBytes(copying: try #require(Base32.decode(enrollment.secret))))
-    }
-
     static func auditActions(_ setup: ClinicSetup, _ action: String) async throws -> [AuditEntry.Outcome] {
         try await setup.fixture.owner.withConnection { connection in
             try await AuditStore.list(.init(practiceID: setup.fixture.practiceID, action: action), on: connection)
@@ -30,7 +27,7 @@ struct TOTPServiceTests {
             // Unconfirmed, the app is not asked for yet.
             _ = try await auth.login(email: "dana@harbor.example", password: StaffFixture.password, source: "test")
 
-            let app = try Self.app(enrollment)
+            let app = try enrollment.authenticatorApp()
             let step = app.step(at: Date())
             let wrongConfirm = await #expect(throws: ServiceError.self) {
                 try await totp.confirm(code: app.code(step: step + 5), actor: dana)
@@ -129,7 +126,7 @@ struct TOTPServiceTests {
             let read = await #expect(throws: ServiceError.self) { try await setup.notes.note(UUID(), actor: sam) }
             #expect(read == .totpEnrollmentDue)
             let write = await #expect(throws: ServiceError.self) {
-                try await setup.notes.writeDraft(NoteServiceTests.draft, session: UUID(), actor: sam)
+                try await setup.notes.writeDraft(NoteService.Draft.sample, session: UUID(), actor: sam)
             }
             #expect(write == .totpEnrollmentDue)
             let prefix = await #expect(throws: ServiceError.self) {
@@ -146,7 +143,7 @@ struct TOTPServiceTests {
             #expect(fresh.actor.totpEnrollmentDue)
 
             let enrollment = try await totp.begin(actor: sam)
-            let app = try Self.app(enrollment)
+            let app = try enrollment.authenticatorApp()
             let step = app.step(at: Date())
             try await totp.confirm(code: app.code(step: step), actor: sam)
             let enrolled = try await auth.authenticate(signIn.token, source: "test")

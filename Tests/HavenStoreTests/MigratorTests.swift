@@ -21,7 +21,7 @@ struct MigratorTests {
         #expect(throws: MigrationError.badFileName(name)) { try Migration(fileName: name, sql: "SELECT 1") }
     }
 
-    @Test func migrateAppliesEverythingOnceThenNothing() async throws {
+    @Test(.needsTestDatabase) func migrateAppliesEverythingOnceThenNothing() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
                 let migrator = try Migrator(logger: logger)
@@ -37,7 +37,7 @@ struct MigratorTests {
         }
     }
 
-    @Test func concurrentMigratorsApplyEachMigrationExactlyOnce() async throws {
+    @Test(.needsTestDatabase) func concurrentMigratorsApplyEachMigrationExactlyOnce() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             let extra = try Migration(
                 fileName: "0999_slow.sql",
@@ -64,7 +64,7 @@ struct MigratorTests {
         }
     }
 
-    @Test func aChangedAppliedMigrationStopsTheRunBeforeAnythingIsApplied() async throws {
+    @Test(.needsTestDatabase) func aChangedAppliedMigrationStopsTheRunBeforeAnythingIsApplied() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
                 let original = [
@@ -87,7 +87,7 @@ struct MigratorTests {
         }
     }
 
-    @Test func anUnknownAppliedMigrationIsReportedNotIgnored() async throws {
+    @Test(.needsTestDatabase) func anUnknownAppliedMigrationIsReportedNotIgnored() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
                 let newer = [
@@ -104,7 +104,7 @@ struct MigratorTests {
         }
     }
 
-    @Test func aFailingMigrationIsRolledBackAndNotRecorded() async throws {
+    @Test(.needsTestDatabase) func aFailingMigrationIsRolledBackAndNotRecorded() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
                 let migrations = [
@@ -127,7 +127,7 @@ struct MigratorTests {
         }
     }
 
-    @Test func theApplicationRoleCannotBypassSecurity() async throws {
+    @Test(.needsTestDatabase) func theApplicationRoleCannotBypassSecurity() async throws {
         try await TestDatabase.with { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
                 let rows = try await connection.query(
@@ -143,7 +143,7 @@ struct MigratorTests {
         }
     }
 
-    @Test func practicesEnforceTheirConstraints() async throws {
+    @Test(.needsTestDatabase) func practicesEnforceTheirConstraints() async throws {
         try await TestDatabase.with { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
                 try await connection.execute(

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Errors: SQLSTATE mapping, safe descriptions, connection failures, cancellation")
 struct ErrorTests {
-    @Test func constraintViolationsMapToTypedCodes() async throws {
+    @Test(.needsTestDatabase) func constraintViolationsMapToTypedCodes() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
                 try await connection.executeScript(
@@ -47,7 +47,7 @@ struct ErrorTests {
         }
     }
 
-    @Test func textTheServerCannotStoreIsTheInputsFault() async throws {
+    @Test(.needsTestDatabase) func textTheServerCannotStoreIsTheInputsFault() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
                 try await connection.executeScript("CREATE TABLE words (word text)")
@@ -60,7 +60,7 @@ struct ErrorTests {
         }
     }
 
-    @Test func connectionFailuresNameTheTargetButNeverThePassword() async throws {
+    @Test(.needsTestDatabase) func connectionFailuresNameTheTargetButNeverThePassword() async throws {
         let admin = try TestDatabase.adminConfiguration()
         let port = try #require(admin.description.split(separator: ":").last?.split(separator: "/").first)
         let wrong = try PostgresConfiguration(
@@ -90,7 +90,7 @@ struct ErrorTests {
         #expect(throws: PostgresError.self) { try PostgresConfiguration("postgresql://[::1") }
     }
 
-    @Test func statementTimeoutAndTaskCancellationBecomeQueryCanceled() async throws {
+    @Test(.needsTestDatabase) func statementTimeoutAndTaskCancellationBecomeQueryCanceled() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
                 let timeout = await #expect(throws: PostgresError.self) {
@@ -115,7 +115,7 @@ struct ErrorTests {
         }
     }
 
-    @Test func noticesGoToTheLoggerAtDebugNotToStderr() async throws {
+    @Test(.needsTestDatabase) func noticesGoToTheLoggerAtDebugNotToStderr() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             let capture = LogCapture()
             let connection = try await PostgresConnection.connect(configuration, logger: capture.logger())

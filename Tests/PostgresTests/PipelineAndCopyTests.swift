@@ -2,7 +2,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Pipeline mode and COPY FROM STDIN")
+@Suite("Pipeline mode and COPY FROM STDIN", .needsTestDatabase)
 struct PipelineAndCopyTests {
     @Test func pipelineReturnsEachStatementsRows() async throws {
         try await TestDatabase.with(migrated: false) { configuration in

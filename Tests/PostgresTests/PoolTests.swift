@@ -4,7 +4,7 @@ import Postgres
 import Synchronization
 import Testing
 
-@Suite("Connection pool: bounds, reuse hygiene, failure recovery")
+@Suite("Connection pool: bounds, reuse hygiene, failure recovery", .needsTestDatabase)
 struct PoolTests {
     @Test func twoHundredTasksThroughFourConnectionsLoseNothing() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
@@ -113,7 +113,7 @@ struct PoolTests {
     }
 }
 
-@Suite("Server restart under a pool", .serialized)
+@Suite("Server restart under a pool", .serialized, .needsTestDatabase, .needsServerRestart)
 struct ServerRestartTests {
     @Test func inFlightWorkFailsClearlyAndTheNextCheckoutWorks() async throws {
         guard let restart = ProcessInfo.processInfo.environment["HAVEN_TEST_RESTART_SERVER"] else {

@@ -2,7 +2,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Statements queued for COMMIT's round trip")
+@Suite("Statements queued for COMMIT's round trip", .needsTestDatabase)
 struct SendWithCommitTests {
     static func names(_ connection: PostgresConnection) async throws -> [String] {
         try await connection.query("SELECT name FROM items ORDER BY seq").map { try $0.decode(0, as: String.self) }

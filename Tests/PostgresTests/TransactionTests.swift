@@ -2,7 +2,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Transactions: commit, rollback, retry")
+@Suite("Transactions: commit, rollback, retry", .needsTestDatabase)
 struct TransactionTests {
     struct Boom: Error {}
 

@@ -3,7 +3,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("Binding and decoding every supported type against the server")
+@Suite("Binding and decoding every supported type against the server", .needsTestDatabase)
 struct TypeRoundTripTests {
     /// Sends `value` as a parameter, has the server echo it, and decodes it back.
     private func echo<Value: PostgresEncodable & PostgresDecodable & Equatable>(

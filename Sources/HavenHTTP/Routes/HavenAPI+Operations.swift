@@ -25,7 +25,8 @@ extension HavenAPI {
             return Response(
                 status: .ok,
                 headers: headers,
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml))
+                // docs/openapi.yaml, compiled in by the EmbedOpenAPIDocument build plugin.
+                body: .init(byteBuffer: ByteBuffer(string: openAPIDocumentYAML))
             )
         }
     }

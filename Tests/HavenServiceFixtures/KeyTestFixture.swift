@@ -6,11 +6,17 @@ import Postgres
 import Sealing
 
 /// A practice, a sealed test table registered as a sealed column, and helpers to write and read it.
-struct KeyTestFixture {
-    let configuration: PostgresConfiguration
-    let pool: ConnectionPool
-    let practiceID = UUID()
-    static let column = SealedColumn(
+///
+/// Shared by HavenServiceTests and HavenCLITests; needs the test server (`TestDatabase`).
+public struct KeyTestFixture: Sendable {
+    /// The test database (owner role).
+    public let configuration: PostgresConfiguration
+    /// An owner-role pool on it.
+    public let pool: ConnectionPool
+    /// The practice the sealed values belong to.
+    public let practiceID = UUID()
+    /// `sealed_test_values.body`, registered so `keys verify` and `rotate-data` walk it.
+    public static let column = SealedColumn(
         table: "sealed_test_values",
         column: "body",
         keyIDColumn: "body_key_id",
@@ -18,7 +24,9 @@ struct KeyTestFixture {
         subjectColumn: "subject_id"
     )
 
-    static func with<Value>(_ body: (KeyTestFixture) async throws -> Value) async throws -> Value {
+    /// Creates a migrated test database with the practice and the sealed table, runs `body`, and
+    /// drops the database.
+    public static func with<Value>(_ body: (KeyTestFixture) async throws -> Value) async throws -> Value {
         try await TestDatabase.with { configuration in
             let pool = ConnectionPool(
                 configuration: configuration,
@@ -57,7 +65,7 @@ struct KeyTestFixture {
 
     /// Seals and inserts a value; returns its row id.
     @discardableResult
-    func write(_ text: String, subject: String, manager: KeyManager, rowID: UUID = UUID()) async throws -> UUID {
+    public func write(_ text: String, subject: String, manager: KeyManager, rowID: UUID = UUID()) async throws -> UUID {
         let practiceID = self.practiceID
         try await pool.transaction { connection in
             let (sealed, keyID) = try await manager.seal(
@@ -81,7 +89,7 @@ struct KeyTestFixture {
     }
 
     /// Reads and opens a value.
-    func read(_ rowID: UUID, manager: KeyManager) async throws -> String {
+    public func read(_ rowID: UUID, manager: KeyManager) async throws -> String {
         try await pool.withConnection { connection in
             let row = try await connection.query("SELECT subject_id, body FROM sealed_test_values WHERE id = \(rowID)")[
                 0
@@ -98,7 +106,7 @@ struct KeyTestFixture {
     }
 
     /// A manager over `ring` whose master keys have been checked against the database.
-    func manager(_ ring: MasterKeyring, cacheCapacity: Int = 64) async throws -> KeyManager {
+    public func manager(_ ring: MasterKeyring, cacheCapacity: Int = 64) async throws -> KeyManager {
         let manager = KeyManager(ring: ring, cacheCapacity: cacheCapacity, logger: TestDatabase.logger)
         try await pool.withConnection { try await manager.checkMasterKeys(on: $0) }
         return manager

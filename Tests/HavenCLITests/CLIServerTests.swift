@@ -1,10 +1,11 @@
 import Foundation
+import HavenServiceFixtures
 import HavenTestSupport
 import Testing
 
 /// `haven login`, `whoami` and `logout` go through `haven serve`: no database URL or master key in
 /// the CLI's environment, plain http only to this machine, and the server's sign-in pause applies.
-@Suite("The CLI signs in through the server")
+@Suite("The CLI signs in through the server", .needsTestDatabase, .needsHavenBinary)
 struct CLIServerTests {
     @Test func signInWhoamiAndSignOutNeedOnlyTheServer() async throws {
         try await CLIFixture.with { f in

@@ -1,4 +1,5 @@
 import Foundation
+import HavenServiceFixtures
 import HavenTestSupport
 import Testing
 
@@ -6,7 +7,11 @@ import Testing
 import Glibc
 #endif
 
-@Suite("Operator traps: serve's numbers, clinical text never on the command line, a private config directory")
+@Suite(
+    "Operator traps: serve's numbers, clinical text never on the command line, a private config directory",
+    .needsTestDatabase,
+    .needsHavenBinary
+)
 struct CLITrapTests {
     @Test func serveRefusesImpossibleConnectionsAndPortsWithOneLine() async throws {
         try await CLIFixture.with { f in
@@ -126,7 +131,7 @@ struct CLITrapTests {
             let whoami = try f.run(["whoami"])
             #expect(whoami.status == 0, "\(whoami)")
             #expect(whoami.stderr.contains("was open to other users (mode 755); it is now 0700"))
-            #expect(try CLITests.mode(of: f.configDirectory) == 0o700)
+            #expect(try FileManager.default.posixPermissions(ofItemAtPath: f.configDirectory) == 0o700)
             #expect(try f.run(["whoami"]).stderr.isEmpty)
 
             let file = f.directory + "/not-a-directory"

@@ -1,4 +1,5 @@
 import Foundation
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
@@ -7,7 +8,7 @@ import Testing
 
 @testable import HavenService
 
-@Suite("The haven binary's key commands, killed mid-rotation and resumed")
+@Suite("The haven binary's key commands, killed mid-rotation and resumed", .needsTestDatabase, .needsHavenBinary)
 struct KeysCommandTests {
     @Test func rotateDataKilledWithSIGKILLThenRunAgainLosesNothing() async throws {
         try await KeyTestFixture.with { fixture in

@@ -5,7 +5,11 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("The haven binary for operators: practices, staff, supervision, break-glass, the demo practice")
+@Suite(
+    "The haven binary for operators: practices, staff, supervision, break-glass, the demo practice",
+    .needsTestDatabase,
+    .needsHavenBinary
+)
 struct CLIOperatorTests {
     struct Line: Decodable {
         var id: String

@@ -1,10 +1,15 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenTestSupport
 import Sealing
 import Testing
 
-@Suite("The haven binary's second factor: totp enroll/confirm/status/remove, login with a code, the policy")
+@Suite(
+    "The haven binary's second factor: totp enroll/confirm/status/remove, login with a code, the policy",
+    .needsTestDatabase,
+    .needsHavenBinary
+)
 struct CLITOTPTests {
     struct Status: Decodable, Equatable {
         var enrolled: Bool

@@ -1,12 +1,17 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
 import Postgres
 import Sealing
 import Testing
 
-@Suite("Audit checkpoints: truncation, rewrites and forged checkpoints are caught")
+@Suite(
+    "Audit checkpoints: truncation, rewrites and forged checkpoints are caught",
+    .needsTestDatabase,
+    .needsHavenBinary
+)
 struct AuditCheckpointTests {
     /// A practice with some audited activity, a checkpoint of its chain in `checkpoint.json`, and the
     /// operator's `haven` pointed at both.

@@ -5,7 +5,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("The haven binary end to end: a counselor's day and an operator's checks")
+@Suite("The haven binary end to end: a counselor's day and an operator's checks", .needsTestDatabase, .needsHavenBinary)
 struct CLITests {
     struct Identity: Decodable {
         var staffID: String
@@ -52,15 +52,13 @@ struct CLITests {
         var clientIds: [String]
     }
 
-    static func mode(of path: String) throws -> Int {
-        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
-    }
-
     @Test func aCounselorsDayFromLoginToExport() async throws {
         try await CLIFixture.with { f in
             try f.login()
-            #expect(try Self.mode(of: f.configDirectory + "/session.json") == 0o600)
-            #expect(try Self.mode(of: f.configDirectory) == 0o700)
+            #expect(
+                try FileManager.default.posixPermissions(ofItemAtPath: f.configDirectory + "/session.json") == 0o600
+            )
+            #expect(try FileManager.default.posixPermissions(ofItemAtPath: f.configDirectory) == 0o700)
             let me = try f.json(["whoami"], as: Identity.self)
             #expect(me.roles == ["counselor"] && me.practice == "Harbor Counseling")
 
@@ -95,7 +93,7 @@ struct CLITests {
             #expect(
                 try String(contentsOfFile: keptPath, encoding: .utf8) == "Fictional text the counselor must not lose."
             )
-            #expect(try Self.mode(of: keptPath) == 0o600)
+            #expect(try FileManager.default.posixPermissions(ofItemAtPath: keptPath) == 0o600)
 
             try f.ok(["session", "complete", String(session.prefix(8))])
             // $EDITOR writes the note, as in `git commit`.
@@ -171,7 +169,7 @@ struct CLITests {
             )
             let htmlPath = f.directory + "/report.html"
             try f.ok(["report", "couple", couple, "--out", htmlPath, "--to", "2026-11-30"])
-            #expect(try Self.mode(of: htmlPath) == 0o600)
+            #expect(try FileManager.default.posixPermissions(ofItemAtPath: htmlPath) == 0o600)
             let html = try String(contentsOfFile: htmlPath, encoding: .utf8)
             #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("Fictional summary: steady engagement."))
             struct ReportJSON: Decodable {
@@ -192,7 +190,7 @@ struct CLITests {
 
             let exportPath = f.directory + "/export.json"
             try f.ok(["export", "client", a, "--out", exportPath])
-            #expect(try Self.mode(of: exportPath) == 0o600)
+            #expect(try FileManager.default.posixPermissions(ofItemAtPath: exportPath) == 0o600)
             let export = try ClientExport.decoder.decode(
                 ClientExport.self,
                 from: Data(contentsOf: URL(fileURLWithPath: exportPath))

@@ -1,5 +1,6 @@
 import Foundation
 import HavenService
+import HavenServiceFixtures
 import HavenTestSupport
 import Postgres
 import Sealing

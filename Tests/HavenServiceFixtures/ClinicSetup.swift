@@ -8,18 +8,26 @@ import Postgres
 import Sealing
 
 /// Two counselors and an admin in one practice, with the chart, session and note services.
-struct ClinicSetup {
-    let fixture: StaffFixture
-    let charts: ChartService
-    let sessions: SessionService
-    let notes: NoteService
-    let counselorA: StaffActor
-    let counselorB: StaffActor
-    let admin: StaffActor
-    let counselorBID: UUID
-    let keys: KeyManager
+///
+/// Shared by HavenServiceTests and HavenCLITests; needs the test server (`TestDatabase`).
+public struct ClinicSetup: Sendable {
+    /// The practice, its pools and counselor A's id.
+    public let fixture: StaffFixture
+    /// The services, over the application-role pool and `keys`.
+    public let charts: ChartService
+    public let sessions: SessionService
+    public let notes: NoteService
+    /// Signed-in staff: Dana (A) and Sam (B), counselors; the office, an admin.
+    public let counselorA: StaffActor
+    public let counselorB: StaffActor
+    public let admin: StaffActor
+    /// Sam's staff id.
+    public let counselorBID: UUID
+    /// A key manager over a fresh master keyring, checked against the database.
+    public let keys: KeyManager
 
-    static func with<Value>(
+    /// Builds the clinic in a fresh test database, runs `body`, and drops the database.
+    public static func with<Value>(
         logger: Logger = TestDatabase.logger,
         _ body: (ClinicSetup) async throws -> Value
     ) async throws -> Value {
@@ -72,7 +80,8 @@ struct ClinicSetup {
         }
     }
 
-    func couple(
+    /// Counselor A's new couple (Alex and Jo) with `concerns`; returns the couple and partner ids.
+    public func couple(
         _ concerns: String? = "They argue about time together; she pursues, he withdraws."
     )
         async throws -> (couple: UUID, a: UUID, b: UUID)
@@ -99,7 +108,7 @@ struct ClinicSetup {
 
 extension ClinicSetup {
     /// A completed couple session of counselor A's couple.
-    func completedSession() async throws -> (session: UUID, couple: UUID, a: UUID, b: UUID) {
+    public func completedSession() async throws -> (session: UUID, couple: UUID, a: UUID, b: UUID) {
         let (couple, a, b) = try await self.couple()
         let session = try await sessions.schedule(
             .couple(couple),

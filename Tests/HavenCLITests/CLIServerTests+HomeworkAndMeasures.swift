@@ -109,7 +109,7 @@ extension CLIServerTests {
                     .components(separatedBy: " (retry").first
             )
             #expect(try String(contentsOfFile: kept, encoding: .utf8) == "Fictional response.")
-            #expect(try CLITests.mode(of: kept) == 0o600)
+            #expect(try FileManager.default.posixPermissions(ofItemAtPath: kept) == 0o600)
             let answered = try run(["homework", "respond", assignment, "--partner", a, "--file", kept, "--shared"])
             #expect(answered.status == 0 && answered.stdout == "Recorded.\n", "\(answered)")
             let skipped = try run(["homework", "skip", assignment, "--partner", b])
