@@ -10,7 +10,7 @@ import Glibc
 /// redirect or goes through a proxy to this machine, a session file someone else could have written is
 /// not used, a colleague's text cannot drive the reader's terminal, a mistyped name never travels in
 /// a URL, and logging out forgets the token even when the server is down.
-@Suite("The CLI's token and terminal, attacked")
+@Suite("The CLI's token and terminal, attacked", .needsTestDatabase, .needsHavenBinary)
 struct CLITokenSafetyTests {
     /// A loopback HTTP server that records every request (path and Authorization header) in `log`
     /// and answers a redirect to its own `/leak` path (or, as a proxy would, 502).
