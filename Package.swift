@@ -52,6 +52,7 @@ let package = Package(
         .target(
             name: "HavenStore",
             dependencies: [
+                "HavenCore",
                 "Postgres",
                 "Sealing",
                 .product(name: "Logging", package: "swift-log"),
@@ -94,7 +95,7 @@ let package = Package(
         ),
         .target(
             name: "HavenReports",
-            dependencies: ["HavenService", "HavenCore", "Postgres"],
+            dependencies: ["HavenService", "HavenCore"],
             swiftSettings: strictSettings
         ),
 
@@ -180,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "HavenHTTPTests",
             dependencies: [
-                "HavenHTTP", "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
+                "HavenHTTP", "HavenService", "HavenStore", "HavenCore", "Postgres", "Sealing", "HavenTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -191,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HavenReportsTests",
-            dependencies: ["HavenReports", "HavenService", "Postgres", "HavenTestSupport"],
+            dependencies: ["HavenReports", "HavenService", "HavenCore", "HavenTestSupport"],
             exclude: ["Goldens"],
             swiftSettings: strictSettings
         ),
@@ -231,7 +232,7 @@ let package = Package(
         .testTarget(
             name: "HavenStoreTests",
             dependencies: [
-                "HavenStore", "Postgres", "HavenTestSupport",
+                "HavenStore", "HavenCore", "Postgres", "HavenTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -1,7 +1,6 @@
 import Foundation
 import HavenCore
 import HavenService
-import Postgres
 
 extension ProgressReport {
     /// Builds the report from facts already filtered for their audience. Pure: the same facts and

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import HavenCore
 
 /// A small SVG renderer for the report's charts: line series on a date axis with an optional
 /// cut-off line and shaded distress band, a step chart with marked events, and horizontal bars.

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HavenCore
 import HavenHTTP
 import HavenService
 import HavenStore

@@ -1,6 +1,6 @@
 import Foundation
+import HavenCore
 import HavenService
-import Postgres
 
 /// A fixed fictional couple's facts: every section has something to show, and every id and date is
 /// constant, so rendered output can be compared byte for byte.

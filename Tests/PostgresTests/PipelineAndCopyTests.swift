@@ -88,7 +88,7 @@ struct PipelineAndCopyTests {
                 ) { writer in
                     for index in 0..<10_000 {
                         try writer.append([
-                            index, "person \(index) \t\n\\", CalendarDate(daysSince1970: index),
+                            index, "person \(index) \t\n\\", TestDay(daysSince1970: index),
                             index % 2 == 0 ? [UInt8]([0, 1, 2]) : [UInt8]?.none, ["a", "b"], index % 3 == 0,
                         ])
                     }

@@ -39,9 +39,9 @@ struct TypeRoundTripTests {
                 let instant = Date(timeIntervalSince1970: 1_763_766_000.123456)
                 let decoded = try await echo(instant, cast: "timestamptz", on: connection)
                 #expect(abs(decoded.timeIntervalSince(instant)) < 0.000_001)
-                let day = try #require(CalendarDate(year: 1987, month: 2, day: 28))
+                let day = TestDay(daysSince1970: 6_267)  // 1987-02-28
                 #expect(try await echo(day, cast: "date", on: connection) == day)
-                let early = try #require(CalendarDate(year: 1899, month: 12, day: 31))
+                let early = TestDay(daysSince1970: -25_568)  // 1899-12-31
                 #expect(try await echo(early, cast: "date", on: connection) == early)
             }
         }
@@ -79,7 +79,7 @@ struct TypeRoundTripTests {
                 #expect(echoed5 == [1, -2, 3])
                 let none: String? = nil
                 #expect(try await echo(none, cast: "text", on: connection) == nil)
-                let someDay: CalendarDate? = CalendarDate(year: 2024, month: 2, day: 29)
+                let someDay: TestDay? = TestDay(daysSince1970: 19_782)  // 2024-02-29
                 #expect(try await echo(someDay, cast: "date", on: connection) == someDay)
                 let noDate: Date? = nil
                 #expect(try await echo(noDate, cast: "timestamptz", on: connection) == nil)
@@ -107,6 +107,33 @@ struct TypeRoundTripTests {
                 #expect(try rows[1].decode("blob", as: [UInt8]?.self) == nil)
                 let count = try await connection.query("SELECT count(*) FROM notes")
                 #expect(try count[0].decode(0, as: Int.self) == 2)
+            }
+        }
+    }
+
+    /// A round trip would hide a mistake made both ways; the server's own reading of a date does not.
+    @Test func datesAreTheServersDays() async throws {
+        try await TestDatabase.with(migrated: false) { configuration in
+            try await TestDatabase.withConnection(configuration) { connection in
+                let leapDay = TestDay(daysSince1970: 19_782)
+                let sent = try await connection.query("SELECT \(leapDay)::text")
+                #expect(try sent[0].decode(0, as: String.self) == "2024-02-29")
+                let rows = try await connection.query(
+                    """
+                    SELECT '1970-01-01'::date AS unix, '2000-01-01'::date AS postgres, '1899-12-31'::date AS early,
+                           'infinity'::date AS forever, '-infinity'::date AS never, 1::int4 AS number
+                    """
+                )
+                #expect(try rows[0].decode("unix", as: TestDay.self) == TestDay(daysSince1970: 0))
+                #expect(try rows[0].decode("postgres", as: TestDay.self) == TestDay(daysSince1970: 10_957))
+                #expect(try rows[0].decode("early", as: TestDay.self) == TestDay(daysSince1970: -25_568))
+                for column in ["forever", "never"] {
+                    let infinite = #expect(throws: PostgresError.self) { try rows[0].decode(column, as: TestDay.self) }
+                    #expect(infinite?.code == .invalidValue)
+                }
+                let mismatch = #expect(throws: PostgresError.self) { try rows[0].decode("number", as: TestDay.self) }
+                #expect(mismatch?.code == .typeMismatch)
+                #expect(mismatch?.column == "number")
             }
         }
     }

@@ -2,7 +2,6 @@ import Foundation
 import HavenCore
 import HavenService
 import Hummingbird
-import Postgres
 
 extension HavenAPI {
     /// `POST /v1/clients`: a new client chart.

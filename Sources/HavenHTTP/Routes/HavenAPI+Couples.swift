@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
+import HavenCore
 import HavenReports
 import HavenService
 import Hummingbird
-import Postgres
 
 extension HavenAPI {
 

@@ -3,7 +3,6 @@ import HTTPTypes
 import HavenCore
 import HavenService
 import Hummingbird
-import Postgres
 
 extension HavenAPI {
     /// A homework prompt as the API sends it (and `haven homework library --json` prints it).

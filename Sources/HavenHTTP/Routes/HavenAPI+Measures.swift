@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
+import HavenCore
 import HavenService
 import Hummingbird
-import Postgres
 
 extension HavenAPI {
     /// `POST /v1/clients/{id}/measures`: one administration of a measure.

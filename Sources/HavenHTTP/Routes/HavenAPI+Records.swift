@@ -3,7 +3,6 @@ import HTTPTypes
 import HavenCore
 import HavenService
 import Hummingbird
-import Postgres
 
 extension HavenAPI {
     /// A client chart as the API sends it (and the CLI's `--json` prints it).

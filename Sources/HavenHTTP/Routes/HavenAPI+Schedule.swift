@@ -3,7 +3,6 @@ import HTTPTypes
 import HavenCore
 import HavenService
 import Hummingbird
-import Postgres
 
 extension HavenAPI {
     /// `POST /v1/therapy-sessions`: a session for one chart (exactly one of the two ids).

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import HavenCore
 
 /// A caseload line's JSON form, shared by the CLI's `--json` and the HTTP API (the CLI decodes what the API
 /// sends): camelCase keys with `Id` suffixes, ids as lowercase UUIDs, dates as ISO 8601 days,

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import HavenCore
 
 /// Who a progress report is for: the clinical record (everything reportable), or the clients
 /// themselves (no note text, no risk detail, no presenting concerns or summary written for

@@ -3,7 +3,6 @@ import Foundation
 import HavenCore
 import HavenHTTP
 import HavenService
-import Postgres
 
 /// `haven couple`: couple charts, the unit of EFT work.
 struct CoupleCommand: AsyncParsableCommand {

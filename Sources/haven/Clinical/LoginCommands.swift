@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HavenHTTP
 import HavenService
-import Postgres
 
 /// `haven login`: email and password to `haven serve`, a session token stored (mode 0600) for later
 /// commands, with the server's address.

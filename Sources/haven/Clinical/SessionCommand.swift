@@ -3,7 +3,6 @@ import Foundation
 import HavenCore
 import HavenHTTP
 import HavenService
-import Postgres
 
 /// `haven session`: scheduling and recording therapy sessions.
 struct SessionCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import HavenCore
 import HavenService
-import Postgres
 
 /// `--json` on read commands: stable machine output (sorted keys, ISO 8601 instants, ids as lowercase
 /// UUIDs) instead of a table.

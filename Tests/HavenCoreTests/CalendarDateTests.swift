@@ -1,4 +1,4 @@
-import Postgres
+import HavenCore
 import Testing
 
 @Suite("CalendarDate arithmetic and parsing")

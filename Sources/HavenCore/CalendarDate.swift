@@ -1,7 +1,8 @@
 /// A calendar date without a time or a time zone: PostgreSQL's `date`.
 ///
 /// Birth dates, intake dates and due dates are days, not instants; modelling them as `Date` would
-/// shift them across time zones.
+/// shift them across time zones. A domain value with no I/O: HavenStore makes it a database value
+/// (`CalendarDate+Postgres.swift`), the HTTP API and the CLI use its `Codable` form.
 public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The proleptic Gregorian year.
     public let year: Int
@@ -78,24 +79,6 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         case 4, 6, 9, 11: 30
         default: 31
         }
-    }
-}
-
-/// Days between 1970-01-01 (Unix) and 2000-01-01 (PostgreSQL's epoch).
-let postgresEpochDaysSince1970 = 10_957
-
-extension CalendarDate: PostgresEncodable, PostgresDecodable {
-    public static var postgresType: PostgresType { .date }
-
-    public func encode(into buffer: inout [UInt8]) {
-        buffer.appendBigEndian(Int32(daysSince1970 - postgresEpochDaysSince1970))
-    }
-
-    public static func decode(from cell: PostgresCell) throws -> CalendarDate {
-        try cell.requireType(.date, decoding: CalendarDate.self)
-        let days = try cell.readInteger(Int32.self, at: 0, in: try cell.requireBytes())
-        guard days != Int32.max, days != Int32.min else { throw cell.malformed("infinite date") }
-        return CalendarDate(daysSince1970: Int(days) + postgresEpochDaysSince1970)
     }
 }
 
