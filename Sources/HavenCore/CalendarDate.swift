@@ -1,4 +1,4 @@
-/// A calendar date without a time or a time zone: PostgreSQL's `date`.
+/// A calendar date without a time or a time zone (PostgreSQL's `date`, ISO 8601's `YYYY-MM-DD`).
 ///
 /// Birth dates, intake dates and due dates are days, not instants; modelling them as `Date` would
 /// shift them across time zones. A domain value with no I/O: HavenStore makes it a database value
