@@ -4,7 +4,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-@Suite("CalendarDate travels as a PostgreSQL date")
+@Suite("CalendarDate travels as a PostgreSQL date", .needsTestDatabase)
 struct CalendarDatePostgresTests {
     /// HavenStore's conformance: a `CalendarDate` is sent and read as the same day the server sees.
     @Test func calendarDatesAreTheServersDates() async throws {

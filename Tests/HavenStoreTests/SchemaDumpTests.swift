@@ -9,11 +9,9 @@ struct SchemaDumpTests {
     /// Migrates an empty database, dumps its schema the way `scripts/schema-dump` does and compares it
     /// with the committed file. With `HAVEN_UPDATE_SCHEMA=1` (what `scripts/schema-dump` sets) it writes
     /// the file instead.
-    @Test func committedSchemaMatchesTheMigrations() async throws {
+    @Test(.needsTestDatabase, .needsPgDump) func committedSchemaMatchesTheMigrations() async throws {
         let environment = ProcessInfo.processInfo.environment
-        guard let pgDump = environment["HAVEN_TEST_PG_DUMP"], !pgDump.isEmpty else {
-            throw TestSetupError("HAVEN_TEST_PG_DUMP is set by scripts/test and scripts/schema-dump")
-        }
+        let pgDump = try #require(environment["HAVEN_TEST_PG_DUMP"])
         let schema = try await TestDatabase.with(migrated: false) { configuration in
             let owner = try await TestDatabase.withConnection(configuration) { connection in
                 try await Migrator(logger: TestDatabase.logger).migrate(on: connection)

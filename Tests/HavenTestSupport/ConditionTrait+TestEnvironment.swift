@@ -30,6 +30,14 @@ extension Trait where Self == ConditionTrait {
         )
     }
 
+    /// Needs the test server's `pg_dump` (`HAVEN_TEST_PG_DUMP`), to dump a migrated database's schema.
+    public static var needsPgDump: Self {
+        .enabled(
+            if: TestEnvironment.isSet("HAVEN_TEST_PG_DUMP"),
+            "no pg_dump: HAVEN_TEST_PG_DUMP is not set (scripts/test and scripts/schema-dump set it)"
+        )
+    }
+
     /// Needs a script that restarts the test server (`HAVEN_TEST_RESTART_SERVER`).
     public static var needsServerRestart: Self {
         .enabled(
