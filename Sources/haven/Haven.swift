@@ -36,14 +36,16 @@ struct Haven: AsyncParsableCommand {
     /// Parses the command line, runs the command, and maps failures to one line on stderr and an exit
     /// status: 0 success, 1 user error, 2 system error.
     static func main() async {
+        // An unknown noun or verb is an error before anything else, `--help` after it included
+        // (ArgumentParser would print the parent's help and exit 0).
+        if let message = CommandSuggestion.message(for: Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data("haven: \(message)\n".utf8))
+            Foundation.exit(1)
+        }
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
         } catch {
-            if let message = CommandSuggestion.message(for: Array(CommandLine.arguments.dropFirst())) {
-                FileHandle.standardError.write(Data("haven: \(message)\n".utf8))
-                Foundation.exit(1)
-            }
             Foundation.exit(ErrorReport(error).emit())
         }
         do {

@@ -281,6 +281,11 @@ struct CLITests {
             #expect(badEnum.status == 1 && badEnum.stderr.contains("in_person, video, phone"))
             let typo = try f.run(["coupel", "list"])
             #expect(typo.status == 1 && typo.stderr.contains("did you mean 'couple'"))
+            // Asking for help on a command that does not exist is the same error, not the top help.
+            for arguments in [["fooo", "--help"], ["note", "fooo", "--help"]] {
+                let help = try f.run(arguments)
+                #expect(help.status == 1 && help.stderr.contains("unknown command 'fooo'") && help.stdout.isEmpty)
+            }
             let option = try f.run(["couple", "list", "--jsn"])
             #expect(option.status == 1 && option.stderr.contains("Did you mean '--json'"))
             let outside = try f.run(["note", "show", UUID().uuidString])
