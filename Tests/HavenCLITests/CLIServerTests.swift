@@ -112,6 +112,21 @@ struct CLIServerTests {
             )
             let badTag = try run(["note", "edit", note, "--keep-text", "--interventions", "hugging"])
             #expect(badTag.status == 1 && badTag.stderr.contains("intervention"), "\(badTag)")
+            // A mistyped flag is refused before the text is read: no kept copy of a note given in a file.
+            let noteFile = f.directory + "/note.txt"
+            try "Fictional: text in a file.".write(toFile: noteFile, atomically: true, encoding: .utf8)
+            func kept() -> [String] {
+                (try? FileManager.default.contentsOfDirectory(atPath: f.configDirectory + "/unsaved")) ?? []
+            }
+            let keptBefore = kept()
+            let badWrite = try run(
+                [
+                    "note", "write", "--session", session, "--stage", "1", "--step", "2", "--tango", "waltz", "--file",
+                    noteFile,
+                ]
+            )
+            #expect(badWrite.status == 1 && badWrite.stderr.contains("tango") && !badWrite.stderr.contains("kept in"))
+            #expect(kept() == keptBefore, "\(badWrite)")
             let stale = try run(["note", "sign", note, "--version", "1"])
             #expect(stale.status == 1 && stale.stderr.contains("the note changed (now version 2)"), "\(stale)")
             let signed = try ok(["note", "sign", String(note.prefix(8))])

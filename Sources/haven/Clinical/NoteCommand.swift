@@ -48,18 +48,39 @@ struct NoteCommand: AsyncParsableCommand {
             }
         }
 
-        /// `base` with the options given applied (tags and risk level checked here, so errors name them).
-        func apply(to base: HavenAPI.DraftBody, clinic: Clinic) async throws -> HavenAPI.DraftBody {
+        /// The tags and risk level given, checked (errors name the flag). Call before any text is read,
+        /// so a mistyped flag costs nothing: no editor session, no kept copy.
+        func checked() throws -> Checked {
+            Checked(
+                interventions: try interventions.map { try list($0).map { try Intervention.parse($0).rawValue } },
+                tangoMoves: try tango.map { try list($0).map { try TangoMove.parse($0).rawValue } },
+                changeEvents: try events.map { try list($0).map { try ChangeEvent.parse($0).rawValue } },
+                riskLevel: try risk.map { try RiskLevel.parse($0).rawValue }
+            )
+        }
+
+        /// What `checked()` found valid.
+        struct Checked {
+            var interventions: [String]?
+            var tangoMoves: [String]?
+            var changeEvents: [String]?
+            var riskLevel: String?
+        }
+
+        /// `base` with the options given applied: the checked tags, the partner resolved, the risk detail read.
+        func apply(
+            _ checked: Checked,
+            to base: HavenAPI.DraftBody,
+            clinic: Clinic
+        ) async throws -> HavenAPI.DraftBody {
             var draft = base
             if let stage { draft.stage = stage }
             if let step { draft.step = step }
             if let partner { draft.stepPartnerId = try await clinic.resolve(partner, as: .client) }
-            if let interventions {
-                draft.interventions = try list(interventions).map { try Intervention.parse($0).rawValue }
-            }
-            if let tango { draft.tangoMoves = try list(tango).map { try TangoMove.parse($0).rawValue } }
-            if let events { draft.changeEvents = try list(events).map { try ChangeEvent.parse($0).rawValue } }
-            if let risk { draft.riskLevel = try RiskLevel.parse(risk).rawValue }
+            if let interventions = checked.interventions { draft.interventions = interventions }
+            if let tangoMoves = checked.tangoMoves { draft.tangoMoves = tangoMoves }
+            if let changeEvents = checked.changeEvents { draft.changeEvents = changeEvents }
+            if let riskLevel = checked.riskLevel { draft.riskLevel = riskLevel }
             if let riskDetailFile {
                 draft.riskDetail = try TextInputOptions.read(file: riskDetailFile, template: "", what: "risk detail")
             }
@@ -97,11 +118,13 @@ struct NoteCommand: AsyncParsableCommand {
                 throw UserError(message: "--stage and --step are required for a new note")
             }
             try fields.checkTextSources(bodyReadsStandardInput: input.readsStandardInput)
+            let checked = try fields.checked()
             let body = try input.read(template: NoteCommand.template, what: "note")
             try await KeptText.guarding(body, kind: "note") {
                 try await Clinic.with(options) { clinic in
                     let sessionID = try await clinic.resolve(session, as: .session)
                     let draft = try await fields.apply(
+                        checked,
                         to: HavenAPI.DraftBody(sessionId: sessionID, body: body),
                         clinic: clinic
                     )
@@ -133,6 +156,7 @@ struct NoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             try fields.checkTextSources(bodyReadsStandardInput: !keepText && input.readsStandardInput)
+            let checked = try fields.checked()
             try await Clinic.with(options) { clinic in
                 let noteID = try await clinic.resolve(id, as: .note)
                 let current = try await clinic.api.send(
@@ -141,7 +165,7 @@ struct NoteCommand: AsyncParsableCommand {
                     as: HavenAPI.NoteView.self
                 )
                 if current.state == "signed" { throw NoteCommand.signed(noteID) }
-                var draft = try await fields.apply(to: HavenAPI.DraftBody(current), clinic: clinic)
+                var draft = try await fields.apply(checked, to: HavenAPI.DraftBody(current), clinic: clinic)
                 if !keepText {
                     draft.body = try input.read(template: current.body + NoteCommand.template, what: "note")
                 }
