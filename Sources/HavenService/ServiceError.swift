@@ -1,3 +1,5 @@
+import HavenCore
+
 /// A use case refused or failed; `description` is safe to show a user (no clinical data, no SQL)
 /// and says what to do.
 public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -34,6 +36,13 @@ public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 
     public var description: String { field.map { "\($0): \(message)" } ?? message }
+}
+
+extension ServiceError {
+    /// A broken domain rule, as the invalid input it is (the field and message carry over).
+    public init(_ error: DomainError) {
+        self.init(.invalidInput, field: error.field, error.message)
+    }
 }
 
 extension ServiceError {

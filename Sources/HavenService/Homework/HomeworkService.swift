@@ -66,7 +66,8 @@ public struct HomeworkService: Sendable {
     /// - Parameters:
     ///   - partnerID: one partner, or `nil` for both.
     ///   - riskOverrideReason: required to assign a joint prompt while the couple has an open
-    ///     high-risk flag (the latest note recorded high risk).
+    ///     high-risk flag (the latest note recorded high risk); 20 to 1000 characters whenever given
+    ///     (`RiskOverrideReason`), checked by `RiskOverride`, the gate conjoint sessions share.
     /// - Throws: `invalidInput` naming `dueOn`, `partnerID`, `session` or `riskOverrideReason`;
     ///   `notFound` for a prompt, couple or session out of reach.
     public func assign(
@@ -84,11 +85,7 @@ public struct HomeworkService: Sendable {
         guard dueOn >= today else {
             throw ServiceError(.invalidInput, field: "dueOn", "must be on or after the assignment date (\(today))")
         }
-        if let reason = riskOverrideReason,
-            !(1...1_000).contains(reason.trimmingCharacters(in: .whitespaces).unicodeScalars.count)
-        {
-            throw ServiceError(.invalidInput, field: "riskOverrideReason", "must be 1 to 1000 characters when given")
-        }
+        let reason = try RiskOverride.validate(riskOverrideReason)
         let id = UUID()
         let keys = self.keys
         let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
@@ -110,50 +107,34 @@ public struct HomeworkService: Sendable {
             if let partnerID, partnerID != a, partnerID != b {
                 return ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners")
             }
-            var sealedReason: [UInt8]?
-            var reasonKey: UUID?
-            if joint && highRisk {
-                guard let reason = riskOverrideReason else {
-                    try AuditStore.appendAtCommit(
-                        AuditEvent(
-                            action: "homework.assign",
-                            entityType: "couple",
-                            entityID: coupleID,
-                            clientIDs: [a, b],
-                            outcome: .denied
-                        ),
-                        on: connection
-                    )
-                    return ServiceError(
-                        .invalidInput,
-                        field: "riskOverrideReason",
-                        "this couple has an open high-risk flag; a joint exercise needs an explicit override with a reason"
-                    )
-                }
-                let sealed = try await keys.seal(
-                    Array(reason.utf8),
-                    practiceID: actor.practiceID,
-                    subject: KeySubject(kind: .couple, id: coupleID.uuidString.lowercased()),
-                    table: "homework_assignments",
-                    column: "risk_override_reason",
-                    rowID: id.uuidString.lowercased(),
-                    on: connection
-                )
-                (sealedReason, reasonKey) = (sealed.sealed, sealed.keyID)
+            let override: RiskOverride
+            switch try await RiskOverride.pass(
+                reason,
+                flaggedCouple: joint && highRisk ? coupleID : nil,
+                clients: [a, b],
+                refused: "homework.assign",
+                exercise: "a joint exercise",
+                keys: keys,
+                table: "homework_assignments",
+                rowID: id,
+                actor: actor,
+                on: connection
+            ) {
+            case .failure(let refusal): return refusal
+            case .success(let passed): override = passed
             }
-            var statements: [PostgresQuery] = []
-            if let reasonKey { statements.append("SELECT haven_require_live_keys(\([reasonKey]))") }
+            var statements = override.liveKeyCheck
             statements.append(
                 """
                 INSERT INTO homework_assignments (id, practice_id, prompt_id, couple_id, partner_id, session_id, counselor_id,
                     assigned_on, due_on, recurrence, risk_override_reason, risk_override_key_id)
                 VALUES (\(id), \(actor.practiceID), \(promptID), \(coupleID), \(partnerID), \(sessionID), \(actor.staffID), \
-                \(today), \(dueOn), \(recurrence.rawValue), \(sealedReason), \(reasonKey))
+                \(today), \(dueOn), \(recurrence.rawValue), \(override.sealedReason), \(override.keyID))
                 """
             )
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: reasonKey == nil ? "homework.assign" : "homework.assign.risk_override",
+                    action: override.overridden ? "homework.assign.risk_override" : "homework.assign",
                     entityType: "homework_assignment",
                     entityID: id,
                     clientIDs: partnerID.map { [$0] } ?? [a, b]

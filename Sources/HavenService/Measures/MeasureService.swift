@@ -95,7 +95,7 @@ public struct MeasureService: Sendable {
                     total = score
                 }
             } catch let error as DomainError {
-                return .failure(ServiceError(.invalidInput, field: error.field, error.message))
+                return .failure(ServiceError(error))
             }
             let inserted = try await connection.query(
                 """

@@ -74,7 +74,7 @@ public struct NoteService: Sendable {
         do {
             step = try EFTStep(stage: draft.stage, step: draft.step)
         } catch let error as DomainError {
-            throw ServiceError(.invalidInput, field: error.field, error.message)
+            throw ServiceError(error)
         }
         if let partner = draft.stepPartnerID {
             guard step.recordsPartner else {

@@ -22,7 +22,8 @@ public struct SessionService: Sendable {
     public typealias Chart = ChartReference
 
     /// Schedules a session with the actor as its counselor. A conjoint (couple) session for a couple
-    /// whose latest note records high risk needs `riskOverrideReason`, sealed and audited.
+    /// whose latest note records high risk needs `riskOverrideReason` (20 to 1000 characters whenever
+    /// given, `RiskOverrideReason`), sealed and audited by `RiskOverride`, the gate joint homework shares.
     ///
     /// - Throws: `invalidInput` naming `durationMinutes` or `riskOverrideReason`; `notFound` when the
     ///   chart is not in reach.
@@ -37,6 +38,7 @@ public struct SessionService: Sendable {
         guard (5...480).contains(durationMinutes) else {
             throw ServiceError(.invalidInput, field: "durationMinutes", "must be 5 to 480 minutes")
         }
+        let reason = try RiskOverride.validate(riskOverrideReason)
         let id = UUID()
         let (coupleID, clientID): (UUID?, UUID?) =
             switch chart {
@@ -65,50 +67,34 @@ public struct SessionService: Sendable {
                 )
                 return ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")
             }
-            var sealedReason: [UInt8]?
-            var reasonKey: UUID?
-            if highRisk, let coupleID {
-                guard let reason = riskOverrideReason, !reason.allSatisfy(\.isWhitespace), let keys else {
-                    try AuditStore.appendAtCommit(
-                        AuditEvent(
-                            action: "session.schedule",
-                            entityType: "couple",
-                            entityID: coupleID,
-                            clientIDs: clients,
-                            outcome: .denied
-                        ),
-                        on: connection
-                    )
-                    return ServiceError(
-                        .invalidInput,
-                        field: "riskOverrideReason",
-                        "this couple has an open high-risk flag; a conjoint session needs an explicit override with a reason"
-                    )
-                }
-                let sealed = try await keys.seal(
-                    Array(reason.utf8),
-                    practiceID: actor.practiceID,
-                    subject: KeySubject(kind: .couple, id: coupleID.uuidString.lowercased()),
-                    table: "therapy_sessions",
-                    column: "risk_override_reason",
-                    rowID: id.uuidString.lowercased(),
-                    on: connection
-                )
-                (sealedReason, reasonKey) = (sealed.sealed, sealed.keyID)
+            let override: RiskOverride
+            switch try await RiskOverride.pass(
+                reason,
+                flaggedCouple: highRisk ? coupleID : nil,
+                clients: clients,
+                refused: "session.schedule",
+                exercise: "a conjoint session",
+                keys: keys,
+                table: "therapy_sessions",
+                rowID: id,
+                actor: actor,
+                on: connection
+            ) {
+            case .failure(let refusal): return refusal
+            case .success(let passed): override = passed
             }
-            var statements: [PostgresQuery] = []
-            if let reasonKey { statements.append("SELECT haven_require_live_keys(\([reasonKey]))") }
+            var statements = override.liveKeyCheck
             statements.append(
                 """
                 INSERT INTO therapy_sessions (id, practice_id, couple_id, client_id, counselor_id, scheduled_start,
                                               duration_minutes, format, risk_override_reason, risk_override_key_id)
                 VALUES (\(id), \(actor.practiceID), \(coupleID), \(clientID), \(actor.staffID), \(start), \
-                \(Int32(durationMinutes)), \(format.rawValue), \(sealedReason), \(reasonKey))
+                \(Int32(durationMinutes)), \(format.rawValue), \(override.sealedReason), \(override.keyID))
                 """
             )
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: reasonKey == nil ? "session.schedule" : "session.schedule.risk_override",
+                    action: override.overridden ? "session.schedule.risk_override" : "session.schedule",
                     entityType: "session",
                     entityID: id,
                     clientIDs: clients
