@@ -142,8 +142,8 @@ public struct BreakGlassService: Sendable {
         try await pool.transaction(as: flagged) { connection in
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "break_glass.open",
-                    entityType: chart.kind,
+                    action: .breakGlassOpen,
+                    entityType: chart.entityType,
                     entityID: chart.id,
                     outcome: .denied
                 ),

@@ -69,8 +69,8 @@ extension ConnectionPool {
         try await transaction(context: actor) { connection in
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "staff.totp.required",
-                    entityType: "staff",
+                    action: .staffTOTPRequired,
+                    entityType: .staff,
                     entityID: actor.staffID,
                     outcome: .denied
                 ),

@@ -98,7 +98,7 @@ public struct TOTPService: Sendable {
     /// - Throws: `notFound` with nothing pending; `invalidInput` (field `code`) for a wrong code.
     public func confirm(code: String, actor: StaffActor) async throws {
         let keys = self.keys
-        try await withCheckedCode(code, confirmed: false, action: "staff.totp.confirm", actor: actor) {
+        try await withCheckedCode(code, confirmed: false, action: .staffTOTPConfirm, actor: actor) {
             connection,
             step in
             let (version, mac) = keys.attest(step: step, sessionHash: actor.sessionHash)
@@ -116,7 +116,7 @@ public struct TOTPService: Sendable {
     ///   `notFound` with none enrolled; `invalidInput` (field `code`) for a wrong or used code.
     public func remove(code: String, actor: StaffActor) async throws {
         let keys = self.keys
-        try await withCheckedCode(code, confirmed: true, action: "staff.totp.remove", actor: actor) {
+        try await withCheckedCode(code, confirmed: true, action: .staffTOTPRemove, actor: actor) {
             connection,
             step in
             // The database refuses (and audits the refusal) when the practice requires an app.
@@ -143,7 +143,7 @@ public struct TOTPService: Sendable {
     private func withCheckedCode(
         _ code: String,
         confirmed: Bool,
-        action: String,
+        action: AuditEvent.Action,
         actor: StaffActor,
         apply: @Sendable @escaping (isolated PostgresConnection, Int64) async throws -> Void
     ) async throws {
@@ -164,7 +164,7 @@ public struct TOTPService: Sendable {
             let totp = try await Self.open(sealed, staffID: actor.staffID, keys: keys, on: connection)
             guard let step = totp.matchingStep(for: code, at: Date()), step > lastUsed ?? .min else {
                 try AuditStore.appendAtCommit(
-                    AuditEvent(action: action, entityType: "staff", entityID: actor.staffID, outcome: .denied),
+                    AuditEvent(action: action, entityType: .staff, entityID: actor.staffID, outcome: .denied),
                     on: connection
                 )
                 return Self.wrongCodeError
@@ -199,8 +199,8 @@ public struct TOTPService: Sendable {
             }
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "staff.totp.reset",
-                    entityType: "staff",
+                    action: .staffTOTPReset,
+                    entityType: .staff,
                     entityID: staffID,
                     outcome: .success
                 ),
@@ -224,8 +224,8 @@ public struct TOTPService: Sendable {
             guard updated == 1 else { throw ServiceError(.notFound, field: "practice", "no such practice") }
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: required ? "practice.totp.require" : "practice.totp.optional",
-                    entityType: "practice",
+                    action: required ? .practiceTOTPRequire : .practiceTOTPOptional,
+                    entityType: .practice,
                     entityID: practiceID,
                     outcome: .success
                 ),

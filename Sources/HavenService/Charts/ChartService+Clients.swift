@@ -46,8 +46,8 @@ extension ChartService {
             ).singleRow().map(Self.client)
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "client.read",
-                    entityType: "client",
+                    action: .clientRead,
+                    entityType: .client,
                     entityID: id,
                     clientIDs: client == nil ? [] : [id],
                     outcome: client == nil ? .denied : .success
@@ -70,7 +70,7 @@ extension ChartService {
                     "SELECT \(unescaped: Self.clientColumns) FROM clients ORDER BY legal_name, id"
                 ]
                     + AuditStore.appendStatements(
-                        AuditEvent(action: "client.list", entityType: "caseload", entityID: actor.staffID)
+                        AuditEvent(action: .clientList, entityType: .caseload, entityID: actor.staffID)
                     ) + ["COMMIT"]
             )
             return try rows[0].map(Self.client)

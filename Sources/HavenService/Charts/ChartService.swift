@@ -80,7 +80,7 @@ public struct ChartService: Sendable {
                     """
                 ]
                 statements += AuditStore.appendStatements(
-                    AuditEvent(action: "client.create", entityType: "client", entityID: id, clientIDs: [id])
+                    AuditEvent(action: .clientCreate, entityType: .client, entityID: id, clientIDs: [id])
                 )
                 _ = try await connection.pipeline(statements + ["COMMIT"])
             }
@@ -108,8 +108,8 @@ public struct ChartService: Sendable {
         actor: StaffActor
     ) async throws -> UUID {
         return try await pool.recordingDenials(
-            action: "couple.create",
-            entityType: "client",
+            action: .coupleCreate,
+            entityType: .client,
             entityID: partnerB,
             actor: actor
         ) {
@@ -162,8 +162,8 @@ public struct ChartService: Sendable {
                     ]
                     statements += AuditStore.appendStatements(
                         AuditEvent(
-                            action: "couple.create",
-                            entityType: "couple",
+                            action: .coupleCreate,
+                            entityType: .couple,
                             entityID: id,
                             clientIDs: [partnerA, partnerB]
                         )
@@ -214,8 +214,8 @@ public struct ChartService: Sendable {
         let found = try await pool.transaction(as: actor, prologue: [chart]) { connection, rows -> Couple? in
             guard let row = try rows[0].singleRow() else {
                 let denied = AuditEvent(
-                    action: "couple.read",
-                    entityType: "couple",
+                    action: .coupleRead,
+                    entityType: .couple,
                     entityID: id,
                     outcome: .denied
                 )
@@ -238,8 +238,8 @@ public struct ChartService: Sendable {
                 wipe(&plaintext)
             }
             let read = AuditEvent(
-                action: "couple.read",
-                entityType: "couple",
+                action: .coupleRead,
+                entityType: .couple,
                 entityID: id,
                 clientIDs: [a, b]
             )
@@ -316,8 +316,8 @@ public struct ChartService: Sendable {
                 ]
                     + AuditStore.appendStatements(
                         AuditEvent(
-                            action: "couple.list",
-                            entityType: "caseload",
+                            action: .coupleList,
+                            entityType: .caseload,
                             entityID: counselor ?? actor.staffID
                         )
                     ) + ["COMMIT"]

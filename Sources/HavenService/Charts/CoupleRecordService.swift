@@ -125,7 +125,7 @@ public struct CoupleRecordService: Sendable {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEvent(action: "injury.record", entityType: "injury", entityID: id, clientIDs: [a, b])
+                AuditEvent(action: .injuryRecord, entityType: .injury, entityID: id, clientIDs: [a, b])
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
@@ -133,8 +133,8 @@ public struct CoupleRecordService: Sendable {
         if let outcome {
             throw try await pool.recordingDenial(
                 outcome,
-                action: "injury.record",
-                entityType: "couple",
+                action: .injuryRecord,
+                entityType: .couple,
                 entityID: coupleID,
                 actor: actor
             )
@@ -159,22 +159,28 @@ public struct CoupleRecordService: Sendable {
             throw ServiceError(.invalidInput, field: "resolvedOn", "is given exactly when the status is resolved")
         }
         let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            let updated: Int
+            let updated: PostgresRow?
             do {
-                updated = try await connection.execute(
+                updated = try await connection.query(
                     """
                     UPDATE attachment_injuries SET resolution_step = \(Int16(step)), status = \(status.rawValue), \
                     resolved_on = \(resolvedOn) WHERE id = \(id)
+                    RETURNING (SELECT ARRAY[partner_a_id, partner_b_id] FROM couples WHERE couples.id = couple_id)
                     """
-                )
+                ).singleRow()
             } catch let error as PostgresError where error.constraint == "attachment_injuries_resolved_after" {
                 throw ServiceError(.invalidInput, field: "resolvedOn", "is before the day the injury was identified")
             }
-            guard updated == 1 else {
+            guard let updated else {
                 return ServiceError(.notFound, field: "injury", "no injury with this id in your caseload")
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(action: "injury.update", entityType: "injury", entityID: id),
+                AuditEvent(
+                    action: .injuryUpdate,
+                    entityType: .injury,
+                    entityID: id,
+                    clientIDs: try updated.decode(0, as: [UUID]?.self) ?? []
+                ),
                 on: connection
             )
             return nil
@@ -182,8 +188,8 @@ public struct CoupleRecordService: Sendable {
         if let outcome {
             throw try await pool.recordingDenial(
                 outcome,
-                action: "injury.update",
-                entityType: "injury",
+                action: .injuryUpdate,
+                entityType: .injury,
                 entityID: id,
                 actor: actor
             )
@@ -194,8 +200,8 @@ public struct CoupleRecordService: Sendable {
     public func injuries(couple coupleID: UUID, actor: StaffActor) async throws -> [Injury] {
         try actor.validate()
         let chart = ChartReference.couple(coupleID)
-        return try await pool.readingChart(chart, action: "injury.list", actor: actor) {
-            try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, _ in
+        return try await pool.readingChart(chart, action: .injuryList, actor: actor) {
+            try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, reach in
                 let rows = try await connection.query(
                     """
                     SELECT id, injured_partner_id, description, identified_on, status, resolution_step, resolved_on, key_subject
@@ -226,7 +232,12 @@ public struct CoupleRecordService: Sendable {
                     )
                 }
                 try AuditStore.appendAtCommit(
-                    AuditEvent(action: "injury.list", entityType: "couple", entityID: coupleID),
+                    AuditEvent(
+                        action: .injuryList,
+                        entityType: .couple,
+                        entityID: coupleID,
+                        clientIDs: try chart.clientIDs(fromReachCheck: reach[0])
+                    ),
                     on: connection
                 )
                 return result
@@ -241,9 +252,11 @@ public struct CoupleRecordService: Sendable {
         let id = UUID()
         let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
             guard
-                let counselor = try await connection.query("SELECT counselor_id FROM couples WHERE id = \(coupleID)")
-                    .singleRow().map({ try $0.decode(0, as: UUID.self) })
+                let row = try await connection.query(
+                    "SELECT partner_a_id, partner_b_id, counselor_id FROM couples WHERE id = \(coupleID)"
+                ).singleRow()
             else { return ServiceError(.notFound, field: "couple", "no couple with this id in your caseload") }
+            let (a, b, counselor) = try row.decode((UUID, UUID, UUID).self)
             let text = try await self.sealed(
                 description,
                 table: "treatment_goals",
@@ -260,7 +273,7 @@ public struct CoupleRecordService: Sendable {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEvent(action: "goal.add", entityType: "goal", entityID: id)
+                AuditEvent(action: .goalAdd, entityType: .goal, entityID: id, clientIDs: [a, b])
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
@@ -268,8 +281,8 @@ public struct CoupleRecordService: Sendable {
         if let outcome {
             throw try await pool.recordingDenial(
                 outcome,
-                action: "goal.add",
-                entityType: "couple",
+                action: .goalAdd,
+                entityType: .couple,
                 entityID: coupleID,
                 actor: actor
             )
@@ -288,14 +301,22 @@ public struct CoupleRecordService: Sendable {
             )
         }
         let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            let updated = try await connection.execute(
-                "UPDATE treatment_goals SET status = \(status), updated_at = now() WHERE id = \(id)"
-            )
-            guard updated == 1 else {
+            let updated = try await connection.query(
+                """
+                UPDATE treatment_goals SET status = \(status), updated_at = now() WHERE id = \(id)
+                RETURNING (SELECT ARRAY[partner_a_id, partner_b_id] FROM couples WHERE couples.id = couple_id)
+                """
+            ).singleRow()
+            guard let updated else {
                 return ServiceError(.notFound, field: "goal", "no goal with this id in your caseload")
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(action: "goal.update", entityType: "goal", entityID: id),
+                AuditEvent(
+                    action: .goalUpdate,
+                    entityType: .goal,
+                    entityID: id,
+                    clientIDs: try updated.decode(0, as: [UUID]?.self) ?? []
+                ),
                 on: connection
             )
             return nil
@@ -303,8 +324,8 @@ public struct CoupleRecordService: Sendable {
         if let outcome {
             throw try await pool.recordingDenial(
                 outcome,
-                action: "goal.update",
-                entityType: "goal",
+                action: .goalUpdate,
+                entityType: .goal,
                 entityID: id,
                 actor: actor
             )
@@ -315,8 +336,8 @@ public struct CoupleRecordService: Sendable {
     public func goals(couple coupleID: UUID, actor: StaffActor) async throws -> [Goal] {
         try actor.validate()
         let chart = ChartReference.couple(coupleID)
-        return try await pool.readingChart(chart, action: "goal.list", actor: actor) {
-            try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, _ in
+        return try await pool.readingChart(chart, action: .goalList, actor: actor) {
+            try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, reach in
                 let rows = try await connection.query(
                     "SELECT id, description, status, key_subject FROM treatment_goals WHERE couple_id = \(coupleID) ORDER BY created_at, id"
                 )
@@ -338,7 +359,12 @@ public struct CoupleRecordService: Sendable {
                     )
                 }
                 try AuditStore.appendAtCommit(
-                    AuditEvent(action: "goal.list", entityType: "couple", entityID: coupleID),
+                    AuditEvent(
+                        action: .goalList,
+                        entityType: .couple,
+                        entityID: coupleID,
+                        clientIDs: try chart.clientIDs(fromReachCheck: reach[0])
+                    ),
                     on: connection
                 )
                 return result

@@ -107,8 +107,8 @@ public struct CycleMapService: Sendable {
             ]
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: "cycle_map.revise",
-                    entityType: "couple",
+                    action: .cycleMapRevise,
+                    entityType: .couple,
                     entityID: coupleID,
                     clientIDs: [partnerID]
                 )
@@ -118,8 +118,8 @@ public struct CycleMapService: Sendable {
         }
         return try await pool.valueRecordingDenial(
             outcome,
-            action: "cycle_map.revise",
-            entityType: "couple",
+            action: .cycleMapRevise,
+            entityType: .couple,
             entityID: coupleID,
             actor: actor
         )
@@ -174,8 +174,8 @@ public struct CycleMapService: Sendable {
             }
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "cycle_map.read",
-                    entityType: "couple",
+                    action: .cycleMapRead,
+                    entityType: .couple,
                     entityID: coupleID,
                     clientIDs: [partnerID]
                 ),
@@ -185,8 +185,8 @@ public struct CycleMapService: Sendable {
         }
         return try await pool.valueRecordingDenial(
             outcome,
-            action: "cycle_map.read",
-            entityType: "couple",
+            action: .cycleMapRead,
+            entityType: .couple,
             entityID: coupleID,
             actor: actor
         )

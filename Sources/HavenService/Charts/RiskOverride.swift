@@ -54,7 +54,7 @@ struct RiskOverride: Sendable {
         _ reason: RiskOverrideReason?,
         flaggedCouple: UUID?,
         clients: [UUID],
-        refused action: String,
+        refused action: AuditEvent.Action,
         exercise: String,
         keys: KeyManager?,
         table: String,
@@ -67,7 +67,7 @@ struct RiskOverride: Sendable {
             try AuditStore.appendAtCommit(
                 AuditEvent(
                     action: action,
-                    entityType: "couple",
+                    entityType: .couple,
                     entityID: coupleID,
                     clientIDs: clients,
                     outcome: .denied

@@ -29,7 +29,7 @@ public struct ExportService: Sendable {
         at now: Date = Date(),
         actor: StaffActor
     ) async throws -> ClientExport {
-        let action = includePsychotherapyNotes ? "client.export.psychotherapy_notes" : "client.export"
+        let action: AuditEvent.Action = includePsychotherapyNotes ? .clientExportPsychotherapyNotes : .clientExport
         let keys = self.keys
         let pool = self.pool
         let export = try await pool.refusingTampered(actor: actor) {
@@ -39,7 +39,7 @@ public struct ExportService: Sendable {
                 else {
                     let denied = AuditEvent(
                         action: action,
-                        entityType: "client",
+                        entityType: .client,
                         entityID: clientID,
                         outcome: .denied
                     )
@@ -47,7 +47,7 @@ public struct ExportService: Sendable {
                 }
                 let read = AuditEvent(
                     action: action,
-                    entityType: "client",
+                    entityType: .client,
                     entityID: clientID,
                     clientIDs: [clientID]
                 )

@@ -43,7 +43,7 @@ extension HomeworkService {
                 """
             ]
             statements += AuditStore.appendStatements(
-                AuditEvent(action: "homework.prompt.add", entityType: "prompt", entityID: id)
+                AuditEvent(action: .homeworkPromptAdd, entityType: .prompt, entityID: id)
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
         }

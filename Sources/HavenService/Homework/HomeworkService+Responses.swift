@@ -97,8 +97,8 @@ extension HomeworkService {
             ]
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: "homework.respond",
-                    entityType: "homework_assignment",
+                    action: .homeworkRespond,
+                    entityType: .homeworkAssignment,
                     entityID: assignmentID,
                     clientIDs: [partnerID]
                 )
@@ -109,8 +109,8 @@ extension HomeworkService {
         if let outcome {
             throw try await pool.recordingDenial(
                 outcome,
-                action: "homework.respond",
-                entityType: "assignment",
+                action: .homeworkRespond,
+                entityType: .homeworkAssignment,
                 entityID: assignmentID,
                 actor: actor
             )

@@ -112,7 +112,7 @@ public struct HomeworkService: Sendable {
                 reason,
                 flaggedCouple: joint && highRisk ? coupleID : nil,
                 clients: [a, b],
-                refused: "homework.assign",
+                refused: .homeworkAssign,
                 exercise: "a joint exercise",
                 keys: keys,
                 table: "homework_assignments",
@@ -134,8 +134,8 @@ public struct HomeworkService: Sendable {
             )
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: override.overridden ? "homework.assign.risk_override" : "homework.assign",
-                    entityType: "homework_assignment",
+                    action: override.overridden ? .homeworkAssignRiskOverride : .homeworkAssign,
+                    entityType: .homeworkAssignment,
                     entityID: id,
                     clientIDs: partnerID.map { [$0] } ?? [a, b]
                 )

@@ -43,8 +43,8 @@ extension MeasureService {
             ]
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: "are.rate",
-                    entityType: "session",
+                    action: .areRate,
+                    entityType: .session,
                     entityID: sessionID,
                     clientIDs: [partnerID]
                 )
@@ -55,8 +55,8 @@ extension MeasureService {
         if let outcome {
             throw try await pool.recordingDenial(
                 outcome,
-                action: "are.rate",
-                entityType: "session",
+                action: .areRate,
+                entityType: .session,
                 entityID: sessionID,
                 actor: actor
             )
@@ -84,8 +84,8 @@ extension MeasureService {
             }
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "are.read",
-                    entityType: "client",
+                    action: .areRead,
+                    entityType: .client,
                     entityID: partnerID,
                     clientIDs: [partnerID]
                 ),

@@ -112,8 +112,8 @@ public struct MeasureService: Sendable {
             }
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "measure.record",
-                    entityType: "measure",
+                    action: .measureRecord,
+                    entityType: .measure,
                     entityID: id,
                     clientIDs: [clientID]
                 ),
@@ -125,8 +125,8 @@ public struct MeasureService: Sendable {
             id,
             try await pool.valueRecordingDenial(
                 outcome,
-                action: "measure.record",
-                entityType: "client",
+                action: .measureRecord,
+                entityType: .client,
                 entityID: clientID,
                 actor: actor
             )
@@ -151,7 +151,7 @@ public struct MeasureService: Sendable {
     public func trend(measure definitionID: UUID, client clientID: UUID, actor: StaffActor) async throws -> Trend {
         try actor.validate()
         let chart = ChartReference.client(clientID)
-        return try await pool.readingChart(chart, action: "measure.trend", actor: actor) {
+        return try await pool.readingChart(chart, action: .measureTrend, actor: actor) {
             try await trendInReach(measure: definitionID, client: clientID, actor: actor)
         }
     }
@@ -175,8 +175,8 @@ public struct MeasureService: Sendable {
             ).map { try $0.decode((CalendarDate, Double).self) }
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "measure.trend",
-                    entityType: "client",
+                    action: .measureTrend,
+                    entityType: .client,
                     entityID: clientID,
                     clientIDs: [clientID]
                 ),

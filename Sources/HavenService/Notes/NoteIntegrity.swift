@@ -136,8 +136,8 @@ extension ConnectionPool {
             try await transaction(context: actor) { connection in
                 try AuditStore.appendAtCommit(
                     AuditEvent(
-                        action: "note.integrity",
-                        entityType: "note",
+                        action: .noteIntegrity,
+                        entityType: .note,
                         entityID: mismatch.noteID,
                         clientIDs: mismatch.clientIDs,
                         outcome: .failed

@@ -36,13 +36,16 @@ extension NoteService {
         let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
             guard
                 let row = try await connection.query(
-                    "SELECT state, counselor_id, key_subject FROM progress_notes WHERE id = \(noteID)"
+                    """
+                    SELECT state, counselor_id, key_subject, \(unescaped: ChartReference.clientIDsColumn)
+                    FROM progress_notes WHERE id = \(noteID)
+                    """
                 ).singleRow()
             else {
                 try AuditStore.appendAtCommit(
                     AuditEvent(
-                        action: "note.addend",
-                        entityType: "note",
+                        action: .noteAddend,
+                        entityType: .note,
                         entityID: noteID,
                         outcome: .denied
                     ),
@@ -50,7 +53,7 @@ extension NoteService {
                 )
                 return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
             }
-            let (state, counselor, subjectText) = try row.decode((String, UUID, String).self)
+            let (state, counselor, subjectText, clients) = try row.decode((String, UUID, String, [UUID]).self)
             guard state == "signed" else {
                 return ServiceError(
                     .conflict,
@@ -82,7 +85,7 @@ extension NoteService {
                 """,
             ]
             statements += AuditStore.appendStatements(
-                AuditEvent(action: "note.addend", entityType: "note", entityID: noteID)
+                AuditEvent(action: .noteAddend, entityType: .note, entityID: noteID, clientIDs: clients)
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
@@ -102,7 +105,7 @@ extension NoteService {
         let found = try await pool.transaction(
             as: actor,
             prologue: [
-                "SELECT \(unescaped: Self.clientIDsColumn) FROM progress_notes WHERE id = \(noteID)",
+                "SELECT \(unescaped: ChartReference.clientIDsColumn) FROM progress_notes WHERE id = \(noteID)",
                 """
                 SELECT id, author_id, created_at, key_subject, reason, body FROM note_addenda
                 WHERE note_id = \(noteID) ORDER BY created_at, id
@@ -112,8 +115,8 @@ extension NoteService {
             let note = try rows[0].singleRow()
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "note.read_addenda",
-                    entityType: "note",
+                    action: .noteReadAddenda,
+                    entityType: .note,
                     entityID: noteID,
                     clientIDs: try note?.decode(0, as: [UUID].self) ?? [],
                     outcome: note == nil ? .denied : .success
@@ -158,7 +161,7 @@ extension NoteService {
     /// - Throws: `forbidden` unless the actor supervises the note's counselor (and is not its
     ///   author); `conflict` for a draft or a note already co-signed.
     public func cosign(_ noteID: UUID, actor: StaffActor) async throws {
-        try await pool.recordingDenials(action: "note.cosign", entityType: "note", entityID: noteID, actor: actor) {
+        try await pool.recordingDenials(action: .noteCosign, entityType: .note, entityID: noteID, actor: actor) {
             try actor.validate()
             guard actor.roles.contains(.supervisor) else {
                 throw ServiceError(.forbidden, field: "note", "only a supervisor co-signs notes")
@@ -166,12 +169,17 @@ extension NoteService {
             let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
                 guard
                     let row = try await connection.query(
-                        "SELECT state, counselor_id, author_id, content_hash FROM progress_notes WHERE id = \(noteID)"
+                        """
+                        SELECT state, counselor_id, author_id, content_hash, \(unescaped: ChartReference.clientIDsColumn)
+                        FROM progress_notes WHERE id = \(noteID)
+                        """
                     ).singleRow()
                 else {
                     return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
                 }
-                let (state, counselor, author, hash) = try row.decode((String, UUID, UUID, [UInt8]?).self)
+                let (state, counselor, author, hash, clients) = try row.decode(
+                    (String, UUID, UUID, [UInt8]?, [UUID]).self
+                )
                 guard state == "signed", let hash else {
                     return ServiceError(
                         .conflict,
@@ -193,7 +201,7 @@ extension NoteService {
                     """
                 ]
                 statements += AuditStore.appendStatements(
-                    AuditEvent(action: "note.cosign", entityType: "note", entityID: noteID)
+                    AuditEvent(action: .noteCosign, entityType: .note, entityID: noteID, clientIDs: clients)
                 )
                 do {
                     _ = try await connection.pipeline(statements + ["COMMIT"])

@@ -89,8 +89,8 @@ extension NoteService {
             guard let session = try Self.sessionInfo(from: rows[0]) else {
                 try AuditStore.appendAtCommit(
                     AuditEvent(
-                        action: "note.write",
-                        entityType: "session",
+                        action: .noteWrite,
+                        entityType: .session,
                         entityID: sessionID,
                         outcome: .denied
                     ),
@@ -122,8 +122,8 @@ extension NoteService {
             ]
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: "note.write",
-                    entityType: "note",
+                    action: .noteWrite,
+                    entityType: .note,
                     entityID: id,
                     clientIDs: session.partners
                 )
@@ -201,7 +201,7 @@ extension NoteService {
             else {
                 return try await self.refuse(
                     ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
-                    action: "note.edit",
+                    action: .noteEdit,
                     note: noteID,
                     actor: actor,
                     on: connection
@@ -214,7 +214,7 @@ extension NoteService {
             guard author == actor.staffID else {
                 return try await self.refuse(
                     ServiceError(.forbidden, field: "note", "only the note's author edits a draft"),
-                    action: "note.edit",
+                    action: .noteEdit,
                     note: noteID,
                     actor: actor,
                     on: connection
@@ -254,8 +254,8 @@ extension NoteService {
             ]
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: "note.edit",
-                    entityType: "note",
+                    action: .noteEdit,
+                    entityType: .note,
                     entityID: noteID,
                     clientIDs: session.partners
                 )

@@ -141,8 +141,8 @@ public struct NoteService: Sendable {
                 try NoteIntegrity.check(.init(note), storedHash: note.contentHash, clientIDs: note.clientIDs)
             }
             let entry = AuditEvent(
-                action: "note.read",
-                entityType: "note",
+                action: .noteRead,
+                entityType: .note,
                 entityID: noteID,
                 clientIDs: note?.clientIDs ?? [],
                 outcome: note == nil ? .denied : .success
@@ -152,17 +152,10 @@ public struct NoteService: Sendable {
         }
     }
 
-    /// A `progress_notes` row's client ids (the client, or both partners of the couple), as SQL.
-    static let clientIDsColumn: StaticString = """
-        CASE WHEN chart_kind = 'client' THEN ARRAY[chart_id]
-             ELSE coalesce((SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = chart_id), '{}')
-        END
-        """
-
     static func loadQuery(_ noteID: UUID, lock: Bool) -> PostgresQuery {
         """
         SELECT session_id, author_id, stage, step, step_partner_id, interventions, tango_moves, change_events,
-               risk_level, body, risk_detail, state, version, content_hash, key_subject, \(unescaped: Self.clientIDsColumn)
+               risk_level, body, risk_detail, state, version, content_hash, key_subject, \(unescaped: ChartReference.clientIDsColumn)
         FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE OF progress_notes" : "")
         """
     }
@@ -175,7 +168,7 @@ public struct NoteService: Sendable {
     /// which then commits) and hands the refusal back.
     func refuse<Value>(
         _ error: ServiceError,
-        action: String,
+        action: AuditEvent.Action,
         note noteID: UUID,
         clients: [UUID] = [],
         actor: StaffActor,
@@ -184,7 +177,7 @@ public struct NoteService: Sendable {
         try await AuditStore.appendAtCommit(
             AuditEvent(
                 action: action,
-                entityType: "note",
+                entityType: .note,
                 entityID: noteID,
                 clientIDs: clients,
                 outcome: .denied

@@ -28,8 +28,8 @@ public struct PsychotherapyNoteService: Sendable {
     /// - Throws: `invalidInput` naming `body`; `notFound` when the chart is not in reach.
     public func write(_ body: String, chart: Chart, actor: StaffActor) async throws -> UUID {
         return try await pool.recordingDenials(
-            action: "psychotherapy_note.write",
-            entityType: chart.kind,
+            action: .psychotherapyNoteWrite,
+            entityType: chart.entityType,
             entityID: chart.id,
             actor: actor
         ) {
@@ -48,7 +48,7 @@ public struct PsychotherapyNoteService: Sendable {
             let keys = self.keys
             let subject = Self.subject(chart: chart.id, author: actor.staffID)
             do {
-                try await pool.transaction(as: actor) { connection in
+                try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, reach in
                     let (keyID, key) = try await keys.activeKey(
                         practiceID: actor.practiceID,
                         subject: subject,
@@ -70,14 +70,15 @@ public struct PsychotherapyNoteService: Sendable {
                     ]
                     statements += AuditStore.appendStatements(
                         AuditEvent(
-                            action: "psychotherapy_note.write",
-                            entityType: "psychotherapy_note",
-                            entityID: id
+                            action: .psychotherapyNoteWrite,
+                            entityType: .psychotherapyNote,
+                            entityID: id,
+                            clientIDs: try chart.clientIDs(fromReachCheck: reach[0])
                         )
                     )
                     _ = try await connection.pipeline(statements + ["COMMIT"])
                 }
-            } catch let error as PostgresError where error.code == .insufficientPrivilege {
+            } catch let error as PostgresError where error.code == .insufficientPrivilege || error.sqlState == "P0002" {
                 throw ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")
             }
             return id
@@ -91,13 +92,16 @@ public struct PsychotherapyNoteService: Sendable {
         let found = try await pool.transaction(as: actor) { connection -> String? in
             guard
                 let row = try await connection.query(
-                    "SELECT key_subject_id, body FROM psychotherapy_notes WHERE id = \(id)"
+                    """
+                    SELECT key_subject_id, body, \(unescaped: ChartReference.clientIDsColumn)
+                    FROM psychotherapy_notes WHERE id = \(id)
+                    """
                 ).singleRow()
             else {
                 try AuditStore.appendAtCommit(
                     AuditEvent(
-                        action: "psychotherapy_note.read",
-                        entityType: "psychotherapy_note",
+                        action: .psychotherapyNoteRead,
+                        entityType: .psychotherapyNote,
                         entityID: id,
                         outcome: .denied
                     ),
@@ -105,7 +109,7 @@ public struct PsychotherapyNoteService: Sendable {
                 )
                 return nil
             }
-            let (subjectID, sealed) = try row.decode((String, [UInt8]).self)
+            let (subjectID, sealed, clients) = try row.decode((String, [UInt8], [UUID]).self)
             let context = SealContext(
                 table: "psychotherapy_notes",
                 column: "body",
@@ -116,9 +120,10 @@ public struct PsychotherapyNoteService: Sendable {
             defer { wipe(&plaintext) }
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "psychotherapy_note.read",
-                    entityType: "psychotherapy_note",
-                    entityID: id
+                    action: .psychotherapyNoteRead,
+                    entityType: .psychotherapyNote,
+                    entityID: id,
+                    clientIDs: clients
                 ),
                 on: connection
             )

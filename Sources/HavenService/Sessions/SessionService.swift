@@ -58,8 +58,8 @@ public struct SessionService: Sendable {
             guard let clients else {
                 try AuditStore.appendAtCommit(
                     AuditEvent(
-                        action: "session.schedule",
-                        entityType: coupleID == nil ? "client" : "couple",
+                        action: .sessionSchedule,
+                        entityType: coupleID == nil ? .client : .couple,
                         entityID: coupleID ?? clientID ?? id,
                         outcome: .denied
                     ),
@@ -72,7 +72,7 @@ public struct SessionService: Sendable {
                 reason,
                 flaggedCouple: highRisk ? coupleID : nil,
                 clients: clients,
-                refused: "session.schedule",
+                refused: .sessionSchedule,
                 exercise: "a conjoint session",
                 keys: keys,
                 table: "therapy_sessions",
@@ -94,8 +94,8 @@ public struct SessionService: Sendable {
             )
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: override.overridden ? "session.schedule.risk_override" : "session.schedule",
-                    entityType: "session",
+                    action: override.overridden ? .sessionScheduleRiskOverride : .sessionSchedule,
+                    entityType: .session,
                     entityID: id,
                     clientIDs: clients
                 )
@@ -130,8 +130,8 @@ public struct SessionService: Sendable {
             else {
                 try AuditStore.appendAtCommit(
                     AuditEvent(
-                        action: "session.\(status.rawValue)",
-                        entityType: "session",
+                        action: .session(status),
+                        entityType: .session,
                         entityID: id,
                         outcome: .denied
                     ),
@@ -152,8 +152,8 @@ public struct SessionService: Sendable {
             ]
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: "session.\(status.rawValue)",
-                    entityType: "session",
+                    action: .session(status),
+                    entityType: .session,
                     entityID: id,
                     clientIDs: clients ?? []
                 )
@@ -162,5 +162,18 @@ public struct SessionService: Sendable {
             return nil
         }
         if let refusal { throw refusal }
+    }
+}
+
+extension AuditEvent.Action {
+    /// The action that records a session taking `status` (`session.completed`, `session.no_show`, ...).
+    fileprivate static func session(_ status: SessionStatus) -> Self {
+        switch status {
+        case .scheduled: .sessionSchedule
+        case .completed: .sessionCompleted
+        case .cancelled: .sessionCancelled
+        case .lateCancelled: .sessionLateCancelled
+        case .noShow: .sessionNoShow
+        }
     }
 }

@@ -31,8 +31,8 @@ extension StaffService {
                 ]
                 statements += AuditStore.appendStatements(
                     AuditEvent(
-                        action: "staff.supervise",
-                        entityType: "staff",
+                        action: .staffSupervise,
+                        entityType: .staff,
                         entityID: supervisee,
                         outcome: .success
                     )

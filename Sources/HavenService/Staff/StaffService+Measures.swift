@@ -90,8 +90,8 @@ extension StaffService {
                 ]
                 statements += AuditStore.appendStatements(
                     AuditEvent(
-                        action: "measure.define",
-                        entityType: "measure",
+                        action: .measureDefine,
+                        entityType: .measure,
                         entityID: id,
                         outcome: .success
                     )

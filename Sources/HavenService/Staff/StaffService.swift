@@ -103,8 +103,8 @@ public struct StaffService: Sendable {
                 ]
                 statements += AuditStore.appendStatements(
                     AuditEvent(
-                        action: "staff.create",
-                        entityType: "staff",
+                        action: .staffCreate,
+                        entityType: .staff,
                         entityID: id,
                         outcome: .success
                     )
@@ -133,8 +133,8 @@ public struct StaffService: Sendable {
             ]
             statements += AuditStore.appendStatements(
                 AuditEvent(
-                    action: "staff.disable",
-                    entityType: "staff",
+                    action: .staffDisable,
+                    entityType: .staff,
                     entityID: staffID,
                     outcome: .success
                 )
@@ -171,7 +171,7 @@ public struct StaffService: Sendable {
                 """
             ]
             statements += AuditStore.appendStatements(
-                AuditEvent(action: "staff.session.open", entityType: "staff", entityID: staffID)
+                AuditEvent(action: .staffSessionOpen, entityType: .staff, entityID: staffID)
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
             return roles
@@ -195,7 +195,7 @@ public struct StaffService: Sendable {
                 """
             ]
             statements += AuditStore.appendStatements(
-                AuditEvent(action: "staff.session.end", entityType: "staff", entityID: staffID)
+                AuditEvent(action: .staffSessionEnd, entityType: .staff, entityID: staffID)
             )
             _ = try await connection.pipeline(statements + ["COMMIT"])
         }
