@@ -65,13 +65,11 @@ extension ChartService {
     /// The clients in the actor's reach, by name. Audited as a caseload read.
     public func listClients(actor: StaffActor) async throws -> [Client] {
         try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.pipeline(
+            let rows = try await connection.commit(
                 [
                     "SELECT \(unescaped: Self.clientColumns) FROM clients ORDER BY legal_name, id"
-                ]
-                    + AuditStore.appendStatements(
-                        AuditEvent(action: .clientList, entityType: .caseload, entityID: actor.staffID)
-                    ) + ["COMMIT"]
+                ],
+                audited: AuditEvent(action: .clientList, entityType: .caseload, entityID: actor.staffID)
             )
             return try rows[0].map(Self.client)
         }

@@ -71,7 +71,7 @@ public struct ChartService: Sendable {
         let counselor = new.primaryCounselorID ?? actor.staffID
         do {
             try await pool.transaction(as: actor) { connection in
-                var statements: [PostgresQuery] = [
+                let statements: [PostgresQuery] = [
                     """
                     INSERT INTO clients (id, practice_id, legal_name, preferred_name, pronouns, date_of_birth, intake_date,
                                          attachment_style, primary_counselor_id)
@@ -79,10 +79,10 @@ public struct ChartService: Sendable {
                     \(new.dateOfBirth), \(new.intakeDate), \(new.attachmentStyle?.rawValue), \(counselor))
                     """
                 ]
-                statements += AuditStore.appendStatements(
-                    AuditEvent(action: .clientCreate, entityType: .client, entityID: id, clientIDs: [id])
+                try await connection.commit(
+                    statements,
+                    audited: AuditEvent(action: .clientCreate, entityType: .client, entityID: id, clientIDs: [id])
                 )
-                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as PostgresError where error.code == .insufficientPrivilege {
             throw ServiceError(
@@ -152,7 +152,7 @@ public struct ChartService: Sendable {
                         )
                         (sealed, keyID) = (result.sealed, result.keyID)
                     }
-                    var statements: [PostgresQuery] = [
+                    let statements: [PostgresQuery] = [
                         """
                         INSERT INTO couples (id, practice_id, partner_a_id, partner_b_id, counselor_id, start_date,
                                              presenting_concerns, presenting_concerns_key_id)
@@ -160,15 +160,15 @@ public struct ChartService: Sendable {
                         \(sealed), \(keyID))
                         """
                     ]
-                    statements += AuditStore.appendStatements(
-                        AuditEvent(
+                    try await connection.commit(
+                        statements,
+                        audited: AuditEvent(
                             action: .coupleCreate,
                             entityType: .couple,
                             entityID: id,
                             clientIDs: [partnerA, partnerB]
                         )
                     )
-                    _ = try await connection.pipeline(statements + ["COMMIT"])
                 }
             } catch let error as PostgresError where error.constraint == "couples_one_active_per_client" {
                 throw ServiceError(
@@ -219,7 +219,7 @@ public struct ChartService: Sendable {
                     entityID: id,
                     outcome: .denied
                 )
-                _ = try await connection.pipeline(AuditStore.appendStatements(denied) + ["COMMIT"])
+                try await connection.commit(audited: denied)
                 return nil
             }
             let (a, b, counselor, start, status, sealed, aName, bName) = try row.decode(
@@ -243,7 +243,7 @@ public struct ChartService: Sendable {
                 entityID: id,
                 clientIDs: [a, b]
             )
-            _ = try await connection.pipeline(AuditStore.appendStatements(read) + ["COMMIT"])
+            try await connection.commit(audited: read)
             return Couple(
                 id: id,
                 partnerA: a,
@@ -290,7 +290,7 @@ public struct ChartService: Sendable {
         -> [CoupleSummary]
     {
         try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.pipeline(
+            let rows = try await connection.commit(
                 [
                     """
                     SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status,
@@ -313,14 +313,12 @@ public struct ChartService: Sendable {
                     WHERE \(counselor)::uuid IS NULL OR c.counselor_id = \(counselor)
                     ORDER BY c.start_date, c.id
                     """
-                ]
-                    + AuditStore.appendStatements(
-                        AuditEvent(
-                            action: .coupleList,
-                            entityType: .caseload,
-                            entityID: counselor ?? actor.staffID
-                        )
-                    ) + ["COMMIT"]
+                ],
+                audited: AuditEvent(
+                    action: .coupleList,
+                    entityType: .caseload,
+                    entityID: counselor ?? actor.staffID
+                )
             )
             return try rows[0].map { row in
                 let (id, a, b, status, counselorID, start, stage, step, highRisk) = try row.decode(

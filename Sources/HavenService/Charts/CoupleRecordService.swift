@@ -97,15 +97,22 @@ public struct CoupleRecordService: Sendable {
         try actor.validate()
         try checkText(description, field: "description")
         let id = UUID()
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        return try await pool.auditedTransaction(as: actor) { connection -> Result<UUID, ServiceError> in
             guard
                 let row = try await connection.query(
                     "SELECT partner_a_id, partner_b_id, counselor_id FROM couples WHERE id = \(coupleID)"
                 ).singleRow()
-            else { return ServiceError(.notFound, field: "couple", "no couple with this id in your caseload") }
+            else {
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "couple", "no couple with this id in your caseload"),
+                    audited: AuditEvent(action: .injuryRecord, entityType: .couple, entityID: coupleID)
+                )
+            }
             let (a, b, counselor) = try row.decode((UUID, UUID, UUID).self)
             guard partnerID == a || partnerID == b else {
-                return ServiceError(.invalidInput, field: "injuredPartnerID", "must be one of the couple's partners")
+                return .failure(
+                    ServiceError(.invalidInput, field: "injuredPartnerID", "must be one of the couple's partners")
+                )
             }
             let text = try await self.sealed(
                 description,
@@ -115,7 +122,7 @@ public struct CoupleRecordService: Sendable {
                 actor: actor,
                 on: connection
             )
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([text.keyID]))",
                 """
                 INSERT INTO attachment_injuries (id, practice_id, couple_id, counselor_id, injured_partner_id,
@@ -124,22 +131,12 @@ public struct CoupleRecordService: Sendable {
                 \(text.keyID), \(identifiedOn))
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(action: .injuryRecord, entityType: .injury, entityID: id, clientIDs: [a, b])
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .injuryRecord, entityType: .injury, entityID: id, clientIDs: [a, b])
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(id)
         }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: .injuryRecord,
-                entityType: .couple,
-                entityID: coupleID,
-                actor: actor
-            )
-        }
-        return id
     }
 
     /// Moves an injury through the resolution model (step 1–8) and its status; `resolvedOn` is
@@ -158,7 +155,7 @@ public struct CoupleRecordService: Sendable {
         guard (status == .resolved) == (resolvedOn != nil) else {
             throw ServiceError(.invalidInput, field: "resolvedOn", "is given exactly when the status is resolved")
         }
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
             let updated: PostgresRow?
             do {
                 updated = try await connection.query(
@@ -172,7 +169,10 @@ public struct CoupleRecordService: Sendable {
                 throw ServiceError(.invalidInput, field: "resolvedOn", "is before the day the injury was identified")
             }
             guard let updated else {
-                return ServiceError(.notFound, field: "injury", "no injury with this id in your caseload")
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "injury", "no injury with this id in your caseload"),
+                    audited: AuditEvent(action: .injuryUpdate, entityType: .injury, entityID: id)
+                )
             }
             try AuditStore.appendAtCommit(
                 AuditEvent(
@@ -183,16 +183,7 @@ public struct CoupleRecordService: Sendable {
                 ),
                 on: connection
             )
-            return nil
-        }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: .injuryUpdate,
-                entityType: .injury,
-                entityID: id,
-                actor: actor
-            )
+            return .success(())
         }
     }
 
@@ -250,12 +241,17 @@ public struct CoupleRecordService: Sendable {
         try actor.validate()
         try checkText(description, field: "description")
         let id = UUID()
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        return try await pool.auditedTransaction(as: actor) { connection -> Result<UUID, ServiceError> in
             guard
                 let row = try await connection.query(
                     "SELECT partner_a_id, partner_b_id, counselor_id FROM couples WHERE id = \(coupleID)"
                 ).singleRow()
-            else { return ServiceError(.notFound, field: "couple", "no couple with this id in your caseload") }
+            else {
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "couple", "no couple with this id in your caseload"),
+                    audited: AuditEvent(action: .goalAdd, entityType: .couple, entityID: coupleID)
+                )
+            }
             let (a, b, counselor) = try row.decode((UUID, UUID, UUID).self)
             let text = try await self.sealed(
                 description,
@@ -265,29 +261,19 @@ public struct CoupleRecordService: Sendable {
                 actor: actor,
                 on: connection
             )
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([text.keyID]))",
                 """
                 INSERT INTO treatment_goals (id, practice_id, couple_id, counselor_id, description, description_key_id)
                 VALUES (\(id), \(actor.practiceID), \(coupleID), \(counselor), \(text.bytes), \(text.keyID))
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(action: .goalAdd, entityType: .goal, entityID: id, clientIDs: [a, b])
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .goalAdd, entityType: .goal, entityID: id, clientIDs: [a, b])
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(id)
         }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: .goalAdd,
-                entityType: .couple,
-                entityID: coupleID,
-                actor: actor
-            )
-        }
-        return id
     }
 
     /// Sets a goal's status (`open`, `in_progress`, `met`, `discontinued`).
@@ -300,7 +286,7 @@ public struct CoupleRecordService: Sendable {
                 "must be one of: \(Self.goalStatuses.joined(separator: ", "))"
             )
         }
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
             let updated = try await connection.query(
                 """
                 UPDATE treatment_goals SET status = \(status), updated_at = now() WHERE id = \(id)
@@ -308,7 +294,10 @@ public struct CoupleRecordService: Sendable {
                 """
             ).singleRow()
             guard let updated else {
-                return ServiceError(.notFound, field: "goal", "no goal with this id in your caseload")
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "goal", "no goal with this id in your caseload"),
+                    audited: AuditEvent(action: .goalUpdate, entityType: .goal, entityID: id)
+                )
             }
             try AuditStore.appendAtCommit(
                 AuditEvent(
@@ -319,16 +308,7 @@ public struct CoupleRecordService: Sendable {
                 ),
                 on: connection
             )
-            return nil
-        }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: .goalUpdate,
-                entityType: .goal,
-                entityID: id,
-                actor: actor
-            )
+            return .success(())
         }
     }
 

@@ -97,7 +97,7 @@ public struct CycleMapService: Sendable {
                     subject: subject.description
                 )
             )
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([keyID]))",
                 """
                 INSERT INTO cycle_maps (id, practice_id, couple_id, partner_id, counselor_id, version, position, map, map_key_id)
@@ -105,15 +105,15 @@ public struct CycleMapService: Sendable {
                 \(position.rawValue), \(sealed), \(keyID))
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
                     action: .cycleMapRevise,
                     entityType: .couple,
                     entityID: coupleID,
                     clientIDs: [partnerID]
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
             return .success(latest + 1)
         }
         return try await pool.valueRecordingDenial(

@@ -64,21 +64,17 @@ struct RiskOverride: Sendable {
     ) async throws -> Result<RiskOverride, ServiceError> {
         guard let coupleID = flaggedCouple else { return .success(RiskOverride()) }
         guard let reason, let keys else {
-            try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: action,
-                    entityType: .couple,
-                    entityID: coupleID,
-                    clientIDs: clients,
-                    outcome: .denied
-                ),
-                on: connection
-            )
-            return .failure(
+            return try connection.refuse(
                 ServiceError(
                     .invalidInput,
                     field: RiskOverrideReason.fieldName,
                     "this couple has an open high-risk flag; \(exercise) needs an explicit override with a reason"
+                ),
+                audited: AuditEvent(
+                    action: action,
+                    entityType: .couple,
+                    entityID: coupleID,
+                    clientIDs: clients
                 )
             )
         }

@@ -88,7 +88,7 @@ public struct HomeworkService: Sendable {
         let reason = try RiskOverride.validate(riskOverrideReason)
         let id = UUID()
         let keys = self.keys
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        return try await pool.auditedTransaction(as: actor) { connection in
             guard
                 let row = try await connection.query(
                     """
@@ -98,14 +98,16 @@ public struct HomeworkService: Sendable {
                     """
                 ).singleRow()
             else {
-                return ServiceError(.notFound, field: "couple", "no such prompt, or no such couple in your caseload")
+                return .failure(
+                    ServiceError(.notFound, field: "couple", "no such prompt, or no such couple in your caseload")
+                )
             }
             let (joint, a, b, highRisk, sessions) = try row.decode((Bool, UUID, UUID, Bool, Int).self)
             guard sessions == 1 else {
-                return ServiceError(.invalidInput, field: "session", "must be a session of this couple")
+                return .failure(ServiceError(.invalidInput, field: "session", "must be a session of this couple"))
             }
             if let partnerID, partnerID != a, partnerID != b {
-                return ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners")
+                return .failure(ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners"))
             }
             let override: RiskOverride
             switch try await RiskOverride.pass(
@@ -120,7 +122,7 @@ public struct HomeworkService: Sendable {
                 actor: actor,
                 on: connection
             ) {
-            case .failure(let refusal): return refusal
+            case .failure(let refusal): return .failure(refusal)
             case .success(let passed): override = passed
             }
             var statements = override.liveKeyCheck
@@ -132,18 +134,16 @@ public struct HomeworkService: Sendable {
                 \(today), \(dueOn), \(recurrence.rawValue), \(override.sealedReason), \(override.keyID))
                 """
             )
-            statements += AuditStore.appendStatements(
-                AuditEvent(
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
                     action: override.overridden ? .homeworkAssignRiskOverride : .homeworkAssign,
                     entityType: .homeworkAssignment,
                     entityID: id,
                     clientIDs: partnerID.map { [$0] } ?? [a, b]
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(id)
         }
-        if let outcome { throw outcome }
-        return id
     }
 }

@@ -33,7 +33,7 @@ extension NoteService {
         }
         let id = UUID()
         let keys = self.keys
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        return try await pool.auditedTransaction(as: actor) { connection in
             guard
                 let row = try await connection.query(
                     """
@@ -42,23 +42,23 @@ extension NoteService {
                     """
                 ).singleRow()
             else {
-                try AuditStore.appendAtCommit(
-                    AuditEvent(
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
+                    audited: AuditEvent(
                         action: .noteAddend,
                         entityType: .note,
-                        entityID: noteID,
-                        outcome: .denied
-                    ),
-                    on: connection
+                        entityID: noteID
+                    )
                 )
-                return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
             }
             let (state, counselor, subjectText, clients) = try row.decode((String, UUID, String, [UUID]).self)
             guard state == "signed" else {
-                return ServiceError(
-                    .conflict,
-                    field: "note",
-                    "the note is a draft; edit it instead of adding an addendum"
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "note",
+                        "the note is a draft; edit it instead of adding an addendum"
+                    )
                 )
             }
             guard let subject = KeySubject(parsing: subjectText) else {
@@ -75,7 +75,7 @@ extension NoteService {
             }
             let sealedReason = try Sealer.seal(Array(trimmedReason.utf8), with: key, context: context("reason"))
             let sealedText = try Sealer.seal(Array(text.utf8), with: key, context: context("body"))
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([keyID]))",
                 """
                 INSERT INTO note_addenda (id, practice_id, note_id, author_id, counselor_id, key_subject,
@@ -84,14 +84,12 @@ extension NoteService {
                 \(sealedReason), \(keyID), \(sealedText), \(keyID))
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(action: .noteAddend, entityType: .note, entityID: noteID, clientIDs: clients)
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .noteAddend, entityType: .note, entityID: noteID, clientIDs: clients)
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(id)
         }
-        if let outcome { throw outcome }
-        return id
     }
 
     /// The addenda of a note, oldest first (audited as `note.read_addenda` with the note's clients).
@@ -166,7 +164,7 @@ extension NoteService {
             guard actor.roles.contains(.supervisor) else {
                 throw ServiceError(.forbidden, field: "note", "only a supervisor co-signs notes")
             }
-            let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+            try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
                 guard
                     let row = try await connection.query(
                         """
@@ -175,45 +173,53 @@ extension NoteService {
                         """
                     ).singleRow()
                 else {
-                    return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
+                    return .failure(ServiceError(.notFound, field: "note", "no note with this id in your caseload"))
                 }
                 let (state, counselor, author, hash, clients) = try row.decode(
                     (String, UUID, UUID, [UInt8]?, [UUID]).self
                 )
                 guard state == "signed", let hash else {
-                    return ServiceError(
-                        .conflict,
-                        field: "note",
-                        "the note is not signed yet; its author signs it first"
+                    return .failure(
+                        ServiceError(
+                            .conflict,
+                            field: "note",
+                            "the note is not signed yet; its author signs it first"
+                        )
                     )
                 }
                 guard author != actor.staffID, counselor != actor.staffID else {
-                    return ServiceError(
-                        .forbidden,
-                        field: "note",
-                        "a co-signature comes from the counselor's supervisor, not the author"
+                    return .failure(
+                        ServiceError(
+                            .forbidden,
+                            field: "note",
+                            "a co-signature comes from the counselor's supervisor, not the author"
+                        )
                     )
                 }
-                var statements: [PostgresQuery] = [
+                let statements: [PostgresQuery] = [
                     """
                     INSERT INTO note_cosignatures (practice_id, note_id, supervisor_id, counselor_id, content_hash)
                     VALUES (\(actor.practiceID), \(noteID), \(actor.staffID), \(counselor), \(hash))
                     """
                 ]
-                statements += AuditStore.appendStatements(
-                    AuditEvent(action: .noteCosign, entityType: .note, entityID: noteID, clientIDs: clients)
-                )
                 do {
-                    _ = try await connection.pipeline(statements + ["COMMIT"])
+                    try await connection.commit(
+                        statements,
+                        audited: AuditEvent(
+                            action: .noteCosign,
+                            entityType: .note,
+                            entityID: noteID,
+                            clientIDs: clients
+                        )
+                    )
                 } catch let error as PostgresError where error.code == .uniqueViolation {
                     // Thrown, not returned: the failed statement aborted the transaction.
                     throw ServiceError(.conflict, field: "note", "the note is already co-signed")
                 } catch let error as PostgresError where error.constraint == "note_cosignatures_by_supervisor" {
                     throw ServiceError(.forbidden, field: "note", "only a supervisor of the note's counselor co-signs")
                 }
-                return nil
+                return .success(())
             }
-            if let outcome { throw outcome }
         }
     }
 }

@@ -61,16 +61,14 @@ extension NoteService {
         let id = UUID()
         // Two round trips: BEGIN, the security context and the session lookup; then the guard on the
         // keys, the insert, the audit entry and COMMIT.
-        let outcome: ServiceError?
         do {
-            outcome = try await writeDraftTransaction(draft, id: id, session: sessionID, actor: actor)
+            try await writeDraftTransaction(draft, id: id, session: sessionID, actor: actor)
         } catch let error as PostgresError
             where error.constraint == "data_keys_not_shredded" || error.constraint == "data_keys_subject_erased"
         {
             keys.forgetActiveKeys()
             throw Self.erased(error)
         }
-        if let outcome { throw outcome }
         return (id, 1)
     }
 
@@ -80,34 +78,34 @@ extension NoteService {
         session sessionID: UUID,
         actor: StaffActor
     )
-        async throws -> ServiceError?
+        async throws
     {
-        try await pool.transaction(
+        try await pool.auditedTransaction(
             as: actor,
             prologue: [Self.sessionQuery(sessionID)]
-        ) { connection, rows -> ServiceError? in
+        ) { connection, rows -> Result<Void, ServiceError> in
             guard let session = try Self.sessionInfo(from: rows[0]) else {
-                try AuditStore.appendAtCommit(
-                    AuditEvent(
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "session", "no session with this id in your caseload"),
+                    audited: AuditEvent(
                         action: .noteWrite,
                         entityType: .session,
-                        entityID: sessionID,
-                        outcome: .denied
-                    ),
-                    on: connection
+                        entityID: sessionID
+                    )
                 )
-                return ServiceError(.notFound, field: "session", "no session with this id in your caseload")
             }
             guard session.status == SessionStatus.completed.rawValue else {
-                return ServiceError(
-                    .invalidInput,
-                    field: "session",
-                    "notes are written on completed sessions; this one is \(session.status.replacingOccurrences(of: "_", with: " "))"
+                return .failure(
+                    ServiceError(
+                        .invalidInput,
+                        field: "session",
+                        "notes are written on completed sessions; this one is \(session.status.replacingOccurrences(of: "_", with: " "))"
+                    )
                 )
             }
             try self.validate(draft, partners: session.partners)
             let sealed = try await self.seal(draft, noteID: id, subject: session.subject, actor: actor, on: connection)
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([sealed.bodyKey] + (sealed.riskDetailKey.map { [$0] } ?? [])))",
                 """
                 INSERT INTO progress_notes (id, practice_id, session_id, author_id, counselor_id, chart_kind, chart_id,
@@ -120,16 +118,16 @@ extension NoteService {
                 \(sealed.riskDetail), \(sealed.riskDetailKey))
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
                     action: .noteWrite,
                     entityType: .note,
                     entityID: id,
                     clientIDs: session.partners
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(())
         }
     }
 
@@ -240,7 +238,7 @@ extension NoteService {
                 actor: actor,
                 on: connection
             )
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([sealed.bodyKey] + (sealed.riskDetailKey.map { [$0] } ?? [])))",
                 """
                 UPDATE progress_notes SET stage = \(Int16(draft.stage)), step = \(Int16(draft.step)), \
@@ -252,15 +250,15 @@ extension NoteService {
                 WHERE id = \(noteID)
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
                     action: .noteEdit,
                     entityType: .note,
                     entityID: noteID,
                     clientIDs: session.partners
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
             return .success(version + 1)
         }
         return try outcome.get()

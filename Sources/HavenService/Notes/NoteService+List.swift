@@ -29,7 +29,7 @@ extension NoteService {
 
     private func listInReach(chart: ChartReference, actor: StaffActor) async throws -> [Listing] {
         try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, reach in
-            let rows = try await connection.pipeline(
+            let rows = try await connection.commit(
                 [
                     """
                     SELECT n.id, n.session_id, s.scheduled_start, n.author_id, n.stage::int4, n.step::int4, n.risk_level,
@@ -40,15 +40,13 @@ extension NoteService {
                     WHERE n.chart_kind = \(chart.kind) AND n.chart_id = \(chart.id)
                     ORDER BY s.scheduled_start, n.created_at, n.id
                     """
-                ]
-                    + AuditStore.appendStatements(
-                        AuditEvent(
-                            action: .noteList,
-                            entityType: chart.entityType,
-                            entityID: chart.id,
-                            clientIDs: try chart.clientIDs(fromReachCheck: reach[0])
-                        )
-                    ) + ["COMMIT"]
+                ],
+                audited: AuditEvent(
+                    action: .noteList,
+                    entityType: chart.entityType,
+                    entityID: chart.id,
+                    clientIDs: try chart.clientIDs(fromReachCheck: reach[0])
+                )
             )
             return try rows[0].map { row in
                 let (id, session, start, author, stage, step, risk, signed, version) = try row.decode(

@@ -43,12 +43,13 @@ extension NoteService {
                 )
             }
             let hash = Self.contentHash(of: note)
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "UPDATE progress_notes SET state = 'signed', content_hash = \(hash), signed_at = now() WHERE id = \(noteID)"
             ]
             // The entry carries the content hash: the signed content itself is then under the chain.
-            statements += AuditStore.appendStatements(
-                AuditEvent(
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
                     action: .noteSign,
                     entityType: .note,
                     entityID: noteID,
@@ -56,7 +57,6 @@ extension NoteService {
                     digest: hash
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
             return .success(hash)
         }
         return try outcome.get()

@@ -147,7 +147,7 @@ public struct NoteService: Sendable {
                 clientIDs: note?.clientIDs ?? [],
                 outcome: note == nil ? .denied : .success
             )
-            _ = try await connection.pipeline(AuditStore.appendStatements(entry) + ["COMMIT"])
+            try await connection.commit(audited: entry)
             return note
         }
     }
@@ -166,7 +166,7 @@ public struct NoteService: Sendable {
 
     /// Records a refused action on a note as denied in the audit log (in the caller's transaction,
     /// which then commits) and hands the refusal back.
-    func refuse<Value>(
+    func refuse<Value: Sendable>(
         _ error: ServiceError,
         action: AuditEvent.Action,
         note noteID: UUID,
@@ -174,17 +174,15 @@ public struct NoteService: Sendable {
         actor: StaffActor,
         on connection: PostgresConnection
     ) async throws -> Result<Value, ServiceError> {
-        try await AuditStore.appendAtCommit(
-            AuditEvent(
+        return try await connection.refuse(
+            error,
+            audited: AuditEvent(
                 action: action,
                 entityType: .note,
                 entityID: noteID,
-                clientIDs: clients,
-                outcome: .denied
-            ),
-            on: connection
+                clientIDs: clients
+            )
         )
-        return .failure(error)
     }
 
     /// Decodes and opens a note from its row (`loadQuery`).

@@ -60,7 +60,7 @@ public struct PsychotherapyNoteService: Sendable {
                         rowID: id.uuidString.lowercased(),
                         subject: subject.description
                     )
-                    var statements: [PostgresQuery] = [
+                    let statements: [PostgresQuery] = [
                         "SELECT haven_require_live_keys(\([keyID]))",
                         """
                         INSERT INTO psychotherapy_notes (id, practice_id, author_id, chart_kind, chart_id, body, body_key_id)
@@ -68,15 +68,15 @@ public struct PsychotherapyNoteService: Sendable {
                         \(try Sealer.seal(Array(body.utf8), with: key, context: context)), \(keyID))
                         """,
                     ]
-                    statements += AuditStore.appendStatements(
-                        AuditEvent(
+                    try await connection.commit(
+                        statements,
+                        audited: AuditEvent(
                             action: .psychotherapyNoteWrite,
                             entityType: .psychotherapyNote,
                             entityID: id,
                             clientIDs: try chart.clientIDs(fromReachCheck: reach[0])
                         )
                     )
-                    _ = try await connection.pipeline(statements + ["COMMIT"])
                 }
             } catch let error as PostgresError where error.code == .insufficientPrivilege || error.sqlState == "P0002" {
                 throw ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")

@@ -136,7 +136,7 @@ public struct ReportService: Sendable {
                     rowID: id.uuidString.lowercased(),
                     on: connection
                 )
-                var statements: [PostgresQuery] = [
+                let statements: [PostgresQuery] = [
                     "SELECT haven_require_live_keys(\([sealed.keyID]))",
                     """
                     INSERT INTO report_summaries (id, practice_id, counselor_id, chart_kind, chart_id, period_from,
@@ -145,10 +145,15 @@ public struct ReportService: Sendable {
                     \(sealed.sealed), \(sealed.keyID), \(nextReview), \(actor.staffID))
                     """,
                 ]
-                statements += AuditStore.appendStatements(
-                    AuditEvent(action: .reportSummarySet, entityType: .reportSummary, entityID: id, clientIDs: clients)
+                try await connection.commit(
+                    statements,
+                    audited: AuditEvent(
+                        action: .reportSummarySet,
+                        entityType: .reportSummary,
+                        entityID: id,
+                        clientIDs: clients
+                    )
                 )
-                _ = try await connection.pipeline(statements + ["COMMIT"])
                 return id
             }
         }

@@ -41,7 +41,7 @@ extension SessionService {
         let client: UUID? = if case .client(let id) = chart { id } else { nil }
         let check: [PostgresQuery] = chart.map { [$0.reachCheck] } ?? []
         return try await pool.transaction(as: actor, prologue: check) { connection, reach in
-            let rows = try await connection.pipeline(
+            let rows = try await connection.commit(
                 [
                     """
                     SELECT s.id, s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
@@ -53,15 +53,13 @@ extension SessionService {
                       AND (\(to)::timestamptz IS NULL OR s.scheduled_start < \(to))
                     ORDER BY s.scheduled_start, s.id
                     """
-                ]
-                    + AuditStore.appendStatements(
-                        AuditEvent(
-                            action: .sessionList,
-                            entityType: chart?.entityType ?? .caseload,
-                            entityID: chart?.id ?? actor.staffID,
-                            clientIDs: try chart?.clientIDs(fromReachCheck: reach[0]) ?? []
-                        )
-                    ) + ["COMMIT"]
+                ],
+                audited: AuditEvent(
+                    action: .sessionList,
+                    entityType: chart?.entityType ?? .caseload,
+                    entityID: chart?.id ?? actor.staffID,
+                    clientIDs: try chart?.clientIDs(fromReachCheck: reach[0]) ?? []
+                )
             )
             return try rows[0].map { row in
                 let (id, couple, client, counselor, start, minutes, format, status, noted) = try row.decode(

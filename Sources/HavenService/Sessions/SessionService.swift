@@ -46,7 +46,7 @@ public struct SessionService: Sendable {
             case .client(let client): (nil, client)
             }
         let keys = self.keys
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        return try await pool.auditedTransaction(as: actor) { connection in
             // The chart's clients (nil when out of reach) and whether the couple is flagged high-risk.
             let (clients, highRisk) = try await connection.query(
                 """
@@ -56,16 +56,14 @@ public struct SessionService: Sendable {
                 """
             )[0].decode(([UUID]?, Bool).self)
             guard let clients else {
-                try AuditStore.appendAtCommit(
-                    AuditEvent(
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "chart", "no such couple or client in your caseload"),
+                    audited: AuditEvent(
                         action: .sessionSchedule,
                         entityType: coupleID == nil ? .client : .couple,
-                        entityID: coupleID ?? clientID ?? id,
-                        outcome: .denied
-                    ),
-                    on: connection
+                        entityID: coupleID ?? clientID ?? id
+                    )
                 )
-                return ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")
             }
             let override: RiskOverride
             switch try await RiskOverride.pass(
@@ -80,7 +78,7 @@ public struct SessionService: Sendable {
                 actor: actor,
                 on: connection
             ) {
-            case .failure(let refusal): return refusal
+            case .failure(let refusal): return .failure(refusal)
             case .success(let passed): override = passed
             }
             var statements = override.liveKeyCheck
@@ -92,19 +90,17 @@ public struct SessionService: Sendable {
                 \(Int32(durationMinutes)), \(format.rawValue), \(override.sealedReason), \(override.keyID))
                 """
             )
-            statements += AuditStore.appendStatements(
-                AuditEvent(
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
                     action: override.overridden ? .sessionScheduleRiskOverride : .sessionSchedule,
                     entityType: .session,
                     entityID: id,
                     clientIDs: clients
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(id)
         }
-        if let outcome { throw outcome }
-        return id
     }
 
     /// Records how a session went: completed, cancelled, late-cancelled or no-show.
@@ -116,7 +112,7 @@ public struct SessionService: Sendable {
                 "a session can be completed, cancelled, late_cancelled or no_show"
             )
         }
-        let refusal = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
             guard
                 let row = try await connection.query(
                     """
@@ -128,40 +124,39 @@ public struct SessionService: Sendable {
                     """
                 ).singleRow()
             else {
-                try AuditStore.appendAtCommit(
-                    AuditEvent(
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "session", "no session with this id in your caseload"),
+                    audited: AuditEvent(
                         action: .session(status),
                         entityType: .session,
-                        entityID: id,
-                        outcome: .denied
-                    ),
-                    on: connection
+                        entityID: id
+                    )
                 )
-                return ServiceError(.notFound, field: "session", "no session with this id in your caseload")
             }
             let (current, clients) = try row.decode((String, [UUID]?).self)
             guard current == SessionStatus.scheduled.rawValue else {
-                return ServiceError(
-                    .conflict,
-                    field: "session",
-                    "the session is already \(current.replacingOccurrences(of: "_", with: " ")); only a scheduled one changes"
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "session",
+                        "the session is already \(current.replacingOccurrences(of: "_", with: " ")); only a scheduled one changes"
+                    )
                 )
             }
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "UPDATE therapy_sessions SET status = \(status.rawValue) WHERE id = \(id)"
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
                     action: .session(status),
                     entityType: .session,
                     entityID: id,
                     clientIDs: clients ?? []
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(())
         }
-        if let refusal { throw refusal }
     }
 }
 
