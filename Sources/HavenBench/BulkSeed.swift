@@ -19,11 +19,9 @@ struct BulkSeed {
         var notes: Int
     }
 
-    private static let body = Array(
-        String(
-            repeating: "Tracked the pursue-withdraw cycle around weekend plans; reflected the fear under the anger. ",
-            count: 6
-        ).utf8
+    private static let body = String(
+        repeating: "Tracked the pursue-withdraw cycle around weekend plans; reflected the fear under the anger. ",
+        count: 6
     )
 
     private struct SessionRow: Sendable {
@@ -114,7 +112,7 @@ struct BulkSeed {
                         subject: subject,
                         table: "progress_notes",
                         column: "body",
-                        rowID: note.uuidString.lowercased(),
+                        rowID: note,
                         on: connection
                     )
                     noteRows.append(

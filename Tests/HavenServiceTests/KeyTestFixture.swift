@@ -61,12 +61,12 @@ struct KeyTestFixture {
         let practiceID = self.practiceID
         try await pool.transaction { connection in
             let (sealed, keyID) = try await manager.seal(
-                Array(text.utf8),
+                text,
                 practiceID: practiceID,
                 subject: KeySubject(kind: .test, id: subject),
                 table: Self.column.table,
                 column: Self.column.column,
-                rowID: rowID.uuidString.lowercased(),
+                rowID: rowID,
                 on: connection
             )
             try await connection.execute(
@@ -87,13 +87,14 @@ struct KeyTestFixture {
                 0
             ]
             let (subject, sealed) = try row.decode((String, [UInt8]).self)
-            let context = SealContext(
+            return try await manager.open(
+                sealed,
+                subject: KeySubject(kind: .test, id: subject),
                 table: Self.column.table,
                 column: Self.column.column,
-                rowID: rowID.uuidString.lowercased(),
-                subject: KeySubject(kind: .test, id: subject).description
+                rowID: rowID,
+                on: connection
             )
-            return String(decoding: try await manager.open(sealed, context: context, on: connection), as: UTF8.self)
         }
     }
 

@@ -72,12 +72,12 @@ public struct BreakGlassService: Sendable {
         do {
             return try await pool.transaction(as: actor) { connection in
                 let sealed = try await keys.seal(
-                    Array(trimmed.utf8),
+                    trimmed,
                     practiceID: actor.practiceID,
                     subject: chart.keySubject,
                     table: "break_glass_grants",
                     column: "reason",
-                    rowID: id.uuidString.lowercased(),
+                    rowID: id,
                     on: connection
                 )
                 // The database opens the grant for the context's own clinician and audits it, flagged.

@@ -70,12 +70,12 @@ public struct TOTPService: Sendable {
             var plaintext = totp.secret.withUnsafeBytes { Array($0) }
             defer { wipe(&plaintext) }
             let (sealed, keyID) = try await keys.seal(
-                plaintext,
+                secret: plaintext,
                 practiceID: actor.practiceID,
                 subject: Self.subject(actor.staffID),
                 table: "staff_totp",
                 column: "secret",
-                rowID: actor.staffID.uuidString.lowercased(),
+                rowID: actor.staffID,
                 on: connection
             )
             // The database stores it as the context's own and audits it.
@@ -247,14 +247,15 @@ public struct TOTPService: Sendable {
         keys: KeyManager,
         on connection: isolated PostgresConnection
     ) async throws -> TOTP {
-        let context = SealContext(
-            table: "staff_totp",
-            column: "secret",
-            rowID: staffID.uuidString.lowercased(),
-            subject: subject(staffID).description
+        TOTP(
+            secret: try await keys.openSecret(
+                sealed,
+                subject: subject(staffID),
+                table: "staff_totp",
+                column: "secret",
+                rowID: staffID,
+                on: connection
+            )
         )
-        var plaintext = try await keys.open(sealed, context: context, on: connection)
-        defer { wipe(&plaintext) }
-        return TOTP(secret: SecureBytes(copying: plaintext))
     }
 }

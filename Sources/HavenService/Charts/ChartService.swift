@@ -142,12 +142,12 @@ public struct ChartService: Sendable {
                     var keyID: UUID?
                     if let concerns = presentingConcerns {
                         let result = try await keys.seal(
-                            Array(concerns.utf8),
+                            concerns,
                             practiceID: actor.practiceID,
                             subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()),
                             table: "couples",
                             column: "presenting_concerns",
-                            rowID: id.uuidString.lowercased(),
+                            rowID: id,
                             on: connection
                         )
                         (sealed, keyID) = (result.sealed, result.keyID)
@@ -227,15 +227,14 @@ public struct ChartService: Sendable {
             )
             var concerns: String?
             if let sealed {
-                let context = SealContext(
+                concerns = try await keys.open(
+                    sealed,
+                    subject: ChartReference.couple(id).keySubject,
                     table: "couples",
                     column: "presenting_concerns",
-                    rowID: id.uuidString.lowercased(),
-                    subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()).description
+                    rowID: id,
+                    on: connection
                 )
-                var plaintext = try await keys.open(sealed, context: context, on: connection)
-                concerns = String(decoding: plaintext, as: UTF8.self)
-                wipe(&plaintext)
             }
             let read = AuditEvent(
                 action: .coupleRead,

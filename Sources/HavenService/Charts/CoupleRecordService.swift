@@ -53,12 +53,12 @@ public struct CoupleRecordService: Sendable {
         on connection: PostgresConnection
     ) async throws -> (bytes: [UInt8], keyID: UUID) {
         let result = try await keys.seal(
-            Array(text.utf8),
+            text,
             practiceID: actor.practiceID,
             subject: KeySubject(kind: .couple, id: couple.uuidString.lowercased()),
             table: table,
             column: "description",
-            rowID: rowID.uuidString.lowercased(),
+            rowID: rowID,
             on: connection
         )
         return (result.sealed, result.keyID)
@@ -73,15 +73,14 @@ public struct CoupleRecordService: Sendable {
     )
         async throws -> String
     {
-        let context = SealContext(
+        try await keys.open(
+            bytes,
+            subject: try KeySubject(stored: subject),
             table: table,
             column: "description",
-            rowID: rowID.uuidString.lowercased(),
-            subject: subject
+            rowID: rowID,
+            on: connection
         )
-        var plaintext = try await keys.open(bytes, context: context, on: connection)
-        defer { wipe(&plaintext) }
-        return String(decoding: plaintext, as: UTF8.self)
     }
 
     /// Records an attachment injury of one partner.

@@ -86,16 +86,14 @@ public struct CycleMapService: Sendable {
                 return .failure(ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners"))
             }
             let subject = KeySubject(kind: .couple, id: coupleID.uuidString.lowercased())
-            let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
-            let sealed = try Sealer.seal(
-                Array(encoded),
-                with: key,
-                context: SealContext(
-                    table: "cycle_maps",
-                    column: "map",
-                    rowID: id.uuidString.lowercased(),
-                    subject: subject.description
-                )
+            let (sealed, keyID) = try await keys.seal(
+                String(decoding: encoded, as: UTF8.self),
+                practiceID: actor.practiceID,
+                subject: subject,
+                table: "cycle_maps",
+                column: "map",
+                rowID: id,
+                on: connection
             )
             let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([keyID]))",
@@ -155,19 +153,19 @@ public struct CycleMapService: Sendable {
                 let (id, version, position, sealed, subject, created) = try row.decode(
                     (UUID, Int, String, [UInt8], String, Date).self
                 )
-                let context = SealContext(
+                let map = try await keys.open(
+                    sealed,
+                    subject: try KeySubject(stored: subject),
                     table: "cycle_maps",
                     column: "map",
-                    rowID: id.uuidString.lowercased(),
-                    subject: subject
+                    rowID: id,
+                    on: connection
                 )
-                var plaintext = try await keys.open(sealed, context: context, on: connection)
-                defer { wipe(&plaintext) }
                 versions.append(
                     Version(
                         version: version,
                         position: try CyclePosition.parse(position),
-                        map: try JSONDecoder().decode(Map.self, from: Data(plaintext)),
+                        map: try JSONDecoder().decode(Map.self, from: Data(map.utf8)),
                         createdAt: created
                     )
                 )

@@ -79,12 +79,12 @@ struct RiskOverride: Sendable {
             )
         }
         let sealed = try await keys.seal(
-            Array(reason.text.utf8),
+            reason.text,
             practiceID: actor.practiceID,
             subject: KeySubject(kind: .couple, id: coupleID.uuidString.lowercased()),
             table: table,
             column: "risk_override_reason",
-            rowID: rowID.uuidString.lowercased(),
+            rowID: rowID,
             on: connection
         )
         return .success(RiskOverride(sealedReason: sealed.sealed, keyID: sealed.keyID))

@@ -76,22 +76,15 @@ extension HomeworkService {
             var sealed: [UInt8]?
             var keyID: UUID?
             if let text, !text.allSatisfy(\.isWhitespace) {
-                let (activeID, key) = try await keys.activeKey(
+                (sealed, keyID) = try await keys.seal(
+                    text,
                     practiceID: actor.practiceID,
                     subject: subject,
+                    table: "homework_responses",
+                    column: "response",
+                    rowID: id,
                     on: connection
                 )
-                sealed = try Sealer.seal(
-                    Array(text.utf8),
-                    with: key,
-                    context: SealContext(
-                        table: "homework_responses",
-                        column: "response",
-                        rowID: id.uuidString.lowercased(),
-                        subject: subject.description
-                    )
-                )
-                keyID = activeID
             }
             var statements: [PostgresQuery] = []
             if let keyID { statements.append("SELECT haven_require_live_keys(\([keyID]))") }

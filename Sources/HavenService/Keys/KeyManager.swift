@@ -94,25 +94,118 @@ public final class KeyManager: Sendable {
 
     // MARK: - Sealing and opening
 
-    /// Seals `plaintext` for a place in the database with the subject's active data key (creating
-    /// the key on first use). Returns the sealed bytes and the key's id for the companion column.
+    /// Seals `text` for `subject` at its place in the database (table, column, row: the value's
+    /// additional data, docs/encryption.md) with the subject's active data key, creating the key on
+    /// first use. `open(_:subject:table:column:rowID:on:)` takes the same subject and place back.
+    ///
+    /// - Returns: the sealed bytes, and the key's id for the value's companion `_key_id` column.
     public func seal(
-        _ plaintext: [UInt8],
+        _ text: String,
         practiceID: UUID,
         subject: KeySubject,
         table: String,
         column: String,
-        rowID: String,
+        rowID: UUID,
+        on connection: PostgresConnection
+    ) async throws -> (sealed: [UInt8], keyID: UUID) {
+        var plaintext = Array(text.utf8)
+        defer { wipe(&plaintext) }
+        return try await seal(
+            secret: plaintext,
+            practiceID: practiceID,
+            subject: subject,
+            table: table,
+            column: column,
+            rowID: rowID,
+            on: connection
+        )
+    }
+
+    /// As `seal(_:practiceID:subject:table:column:rowID:on:)` for several columns of one row, with one
+    /// key lookup: the values share the subject's active key, whose id is returned once.
+    public func seal(
+        _ texts: [(column: String, text: String)],
+        practiceID: UUID,
+        subject: KeySubject,
+        table: String,
+        rowID: UUID,
+        on connection: PostgresConnection
+    ) async throws -> (sealed: [[UInt8]], keyID: UUID) {
+        let (keyID, key) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
+        let sealed = try texts.map { column, text in
+            var plaintext = Array(text.utf8)
+            defer { wipe(&plaintext) }
+            let context = Self.context(subject: subject, table: table, column: column, rowID: rowID)
+            return try Sealer.seal(plaintext, with: key, context: context)
+        }
+        return (sealed, keyID)
+    }
+
+    /// Opens a value `seal(_:practiceID:subject:table:column:rowID:on:)` wrote for `subject` at the same
+    /// place, and returns its text; the plaintext bytes are wiped once decoded.
+    ///
+    /// - Throws: `SealingError` when the value does not open there (bound to another place, tampered,
+    ///   its key shredded or unknown).
+    public func open(
+        _ sealed: [UInt8],
+        subject: KeySubject,
+        table: String,
+        column: String,
+        rowID: UUID,
+        on connection: PostgresConnection
+    ) async throws -> String {
+        var plaintext = try await open(
+            sealed,
+            context: Self.context(subject: subject, table: table, column: column, rowID: rowID),
+            on: connection
+        )
+        defer { wipe(&plaintext) }
+        return String(decoding: plaintext, as: UTF8.self)
+    }
+
+    /// As `seal(_:practiceID:subject:table:column:rowID:on:)`, for a secret that is not text (a
+    /// one-time-code secret); the caller wipes `plaintext`.
+    public func seal(
+        secret plaintext: [UInt8],
+        practiceID: UUID,
+        subject: KeySubject,
+        table: String,
+        column: String,
+        rowID: UUID,
         on connection: PostgresConnection
     ) async throws -> (sealed: [UInt8], keyID: UUID) {
         let (keyID, key) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
-        let context = SealContext(table: table, column: column, rowID: rowID, subject: subject.description)
+        let context = Self.context(subject: subject, table: table, column: column, rowID: rowID)
         return (try Sealer.seal(plaintext, with: key, context: context), keyID)
     }
 
-    /// Opens a sealed value read from the place the context names.
-    public func open(_ sealed: [UInt8], context: SealContext, on connection: PostgresConnection) async throws -> [UInt8]
-    {
+    /// As `open(_:subject:table:column:rowID:on:)`, for a value `seal(secret:...)` wrote: the secret in
+    /// memory that wipes itself.
+    public func openSecret(
+        _ sealed: [UInt8],
+        subject: KeySubject,
+        table: String,
+        column: String,
+        rowID: UUID,
+        on connection: PostgresConnection
+    ) async throws -> SecureBytes {
+        var plaintext = try await open(
+            sealed,
+            context: Self.context(subject: subject, table: table, column: column, rowID: rowID),
+            on: connection
+        )
+        defer { wipe(&plaintext) }
+        return SecureBytes(copying: plaintext)
+    }
+
+    /// The additional data a value at this place is bound to (row ids in lowercase, as stored).
+    static func context(subject: KeySubject, table: String, column: String, rowID: UUID) -> SealContext {
+        SealContext(table: table, column: column, rowID: rowID.uuidString.lowercased(), subject: subject.description)
+    }
+
+    /// Opens a sealed value read from the place `context` names: the key operations, which walk every
+    /// registered column, and the values sealed with a key the caller already holds.
+    func open(_ sealed: [UInt8], context: SealContext, on connection: PostgresConnection) async throws -> [UInt8] {
         let minimumFormat = UInt8(clamping: try await minimumFormatVersion(on: connection))
         let value = try SealedValue(parsing: sealed, minimumVersion: minimumFormat)
         let key = try await dataKey(id: UUID(uuid: uuidTuple(value.keyID)), on: connection)
@@ -227,4 +320,18 @@ func uuidTuple(_ bytes: [UInt8]) -> uuid_t {
     var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes) }
     return value
+}
+
+extension KeySubject {
+    /// The subject a row's stored `key_subject` text names. Haven writes only texts that parse, so a
+    /// value next to one that does not was not sealed for it: it fails to open like a value bound to
+    /// another place.
+    ///
+    /// - Throws: `SealingError(.authenticationFailed)`.
+    init(stored text: String) throws {
+        guard let subject = KeySubject(parsing: text) else {
+            throw SealingError(.authenticationFailed, detail: "the row's key subject is not one Haven writes")
+        }
+        self = subject
+    }
 }

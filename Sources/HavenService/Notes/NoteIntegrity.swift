@@ -204,17 +204,17 @@ extension NoteIntegrity {
                 report.checked += 1
                 after = id
                 func open(_ sealed: [UInt8], _ column: String) async throws -> String {
-                    let context = SealContext(
-                        table: "progress_notes",
-                        column: column,
-                        rowID: id.uuidString.lowercased(),
-                        subject: subject
-                    )
-                    var plaintext = try await pool.withConnection {
-                        try await keys.open(sealed, context: context, on: $0)
+                    let subject = try KeySubject(stored: subject)
+                    return try await pool.withConnection {
+                        try await keys.open(
+                            sealed,
+                            subject: subject,
+                            table: "progress_notes",
+                            column: column,
+                            rowID: id,
+                            on: $0
+                        )
                     }
-                    defer { wipe(&plaintext) }
-                    return String(decoding: plaintext, as: UTF8.self)
                 }
                 let content: Content
                 do {

@@ -64,17 +64,15 @@ extension NoteService {
             guard let subject = KeySubject(parsing: subjectText) else {
                 throw ServiceError(.conflict, field: "note", "the note's chart is not recognised")
             }
-            let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
-            func context(_ column: String) -> SealContext {
-                SealContext(
-                    table: "note_addenda",
-                    column: column,
-                    rowID: id.uuidString.lowercased(),
-                    subject: subjectText
-                )
-            }
-            let sealedReason = try Sealer.seal(Array(trimmedReason.utf8), with: key, context: context("reason"))
-            let sealedText = try Sealer.seal(Array(text.utf8), with: key, context: context("body"))
+            let (sealed, keyID) = try await keys.seal(
+                [("reason", trimmedReason), ("body", text)],
+                practiceID: actor.practiceID,
+                subject: subject,
+                table: "note_addenda",
+                rowID: id,
+                on: connection
+            )
+            let (sealedReason, sealedText) = (sealed[0], sealed[1])
             let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([keyID]))",
                 """
@@ -124,19 +122,19 @@ extension NoteService {
             guard note != nil else { return nil }
             var result: [Addendum] = []
             for row in rows[1] {
-                let (id, author, created, subject, reason, body) = try row.decode(
+                let (id, author, created, storedSubject, reason, body) = try row.decode(
                     (UUID, UUID, Date, String, [UInt8], [UInt8]).self
                 )
+                let subject = try KeySubject(stored: storedSubject)
                 func open(_ sealed: [UInt8], _ column: String) async throws -> String {
-                    let context = SealContext(
+                    try await keys.open(
+                        sealed,
+                        subject: subject,
                         table: "note_addenda",
                         column: column,
-                        rowID: id.uuidString.lowercased(),
-                        subject: subject
+                        rowID: id,
+                        on: connection
                     )
-                    var plaintext = try await keys.open(sealed, context: context, on: connection)
-                    defer { wipe(&plaintext) }
-                    return String(decoding: plaintext, as: UTF8.self)
                 }
                 result.append(
                     Addendum(

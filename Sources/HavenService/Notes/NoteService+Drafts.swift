@@ -146,24 +146,20 @@ extension NoteService {
         on connection: PostgresConnection
     ) async throws -> SealedDraft {
         // One key lookup for both values: the body and the risk detail share the chart's key.
-        let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
-        func context(_ column: String) -> SealContext {
-            SealContext(
-                table: "progress_notes",
-                column: column,
-                rowID: noteID.uuidString.lowercased(),
-                subject: subject.description
-            )
-        }
-        var sealed = SealedDraft(
-            body: try Sealer.seal(Array(draft.body.utf8), with: key, context: context("body")),
-            bodyKey: keyID
+        let (values, keyID) = try await keys.seal(
+            [("body", draft.body)] + (draft.riskDetail.map { [("risk_detail", $0)] } ?? []),
+            practiceID: actor.practiceID,
+            subject: subject,
+            table: "progress_notes",
+            rowID: noteID,
+            on: connection
         )
-        if let detail = draft.riskDetail {
-            sealed.riskDetail = try Sealer.seal(Array(detail.utf8), with: key, context: context("risk_detail"))
-            sealed.riskDetailKey = keyID
-        }
-        return sealed
+        return SealedDraft(
+            body: values[0],
+            bodyKey: keyID,
+            riskDetail: values.count > 1 ? values[1] : nil,
+            riskDetailKey: values.count > 1 ? keyID : nil
+        )
     }
 
     /// Replaces a draft's content, if `expectedVersion` is still current.

@@ -197,18 +197,17 @@ public struct NoteService: Sendable {
         let state = try row.decode(11, as: String.self)
         let version = try row.decode(12, as: Int.self)
         let hash = try row.decode(13, as: [UInt8]?.self)
-        let subject = try row.decode(14, as: String.self)
+        let subject = try KeySubject(stored: try row.decode(14, as: String.self))
         let clients = try row.decode(15, as: [UUID].self)
         func open(_ sealed: [UInt8], column: String) async throws -> String {
-            let context = SealContext(
+            try await keys.open(
+                sealed,
+                subject: subject,
                 table: "progress_notes",
                 column: column,
-                rowID: noteID.uuidString.lowercased(),
-                subject: subject
+                rowID: noteID,
+                on: connection
             )
-            var plaintext = try await keys.open(sealed, context: context, on: connection)
-            defer { wipe(&plaintext) }
-            return String(decoding: plaintext, as: UTF8.self)
         }
         let draft = Draft(
             stage: stage,

@@ -49,23 +49,21 @@ public struct PsychotherapyNoteService: Sendable {
             let subject = Self.subject(chart: chart.id, author: actor.staffID)
             do {
                 try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, reach in
-                    let (keyID, key) = try await keys.activeKey(
+                    let (sealed, keyID) = try await keys.seal(
+                        body,
                         practiceID: actor.practiceID,
                         subject: subject,
-                        on: connection
-                    )
-                    let context = SealContext(
                         table: "psychotherapy_notes",
                         column: "body",
-                        rowID: id.uuidString.lowercased(),
-                        subject: subject.description
+                        rowID: id,
+                        on: connection
                     )
                     let statements: [PostgresQuery] = [
                         "SELECT haven_require_live_keys(\([keyID]))",
                         """
                         INSERT INTO psychotherapy_notes (id, practice_id, author_id, chart_kind, chart_id, body, body_key_id)
                         VALUES (\(id), \(actor.practiceID), \(actor.staffID), \(chart.kind), \(chart.id), \
-                        \(try Sealer.seal(Array(body.utf8), with: key, context: context)), \(keyID))
+                        \(sealed), \(keyID))
                         """,
                     ]
                     try await connection.commit(
@@ -110,14 +108,14 @@ public struct PsychotherapyNoteService: Sendable {
                 return nil
             }
             let (subjectID, sealed, clients) = try row.decode((String, [UInt8], [UUID]).self)
-            let context = SealContext(
+            let body = try await keys.open(
+                sealed,
+                subject: KeySubject(kind: .psychotherapy, id: subjectID),
                 table: "psychotherapy_notes",
                 column: "body",
-                rowID: id.uuidString.lowercased(),
-                subject: KeySubject(kind: .psychotherapy, id: subjectID).description
+                rowID: id,
+                on: connection
             )
-            var plaintext = try await keys.open(sealed, context: context, on: connection)
-            defer { wipe(&plaintext) }
             try AuditStore.appendAtCommit(
                 AuditEvent(
                     action: .psychotherapyNoteRead,
@@ -127,7 +125,7 @@ public struct PsychotherapyNoteService: Sendable {
                 ),
                 on: connection
             )
-            return String(decoding: plaintext, as: UTF8.self)
+            return body
         }
         guard let found else {
             throw ServiceError(.notFound, field: "psychotherapyNote", "no psychotherapy note of yours with this id")

@@ -128,12 +128,12 @@ public struct ReportService: Sendable {
                     ).singleRow()?.decode((UUID, [UUID]).self)
                 else { throw ServiceError(.notFound, field: "chart", "no such \(chart.kind) in your caseload") }
                 let sealed = try await keys.seal(
-                    Array(text.utf8),
+                    text,
                     practiceID: actor.practiceID,
                     subject: chart.keySubject,
                     table: "report_summaries",
                     column: "summary",
-                    rowID: id.uuidString.lowercased(),
+                    rowID: id,
                     on: connection
                 )
                 let statements: [PostgresQuery] = [
