@@ -50,8 +50,14 @@ struct APIRouteTests {
             try await client.execute(uri: "/v1/sessions/current", method: .delete, headers: HTTPFixture.bearer(token)) {
                 #expect($0.status == .noContent)
             }
-            try await client.execute(uri: "/v1/me", method: .get, headers: HTTPFixture.bearer(token)) {
-                #expect($0.status == .unauthorized)
+            try await client.execute(uri: "/v1/me", method: .get, headers: HTTPFixture.bearer(token)) { response in
+                // The service says what happened; the API adds its own next step, never a CLI command.
+                let problem = try json(Problem.self, response)
+                #expect(response.status == .unauthorized && problem.type.hasSuffix("/unauthenticated"))
+                #expect(
+                    problem.detail.hasPrefix("the session has expired or was ended; sign in again (POST /v1/sessions)")
+                )
+                #expect(!problem.detail.contains("haven "))
             }
             // A disabled account's token stops at once.
             let second = try await HTTPFixture.signIn(client, "dana@harbor.example")

@@ -116,7 +116,7 @@ public enum NoteIntegrity {
             .integrity,
             field: "note",
             "signed note \(mismatch.noteID.uuidString.lowercased()) no longer matches what was signed (it was "
-                + "changed outside Haven); nothing was shown: ask an operator to investigate ('haven keys verify')"
+                + "changed outside Haven); nothing was shown: ask an operator to investigate"
         )
     }
 }
