@@ -109,10 +109,7 @@ struct BulkSeed {
                     let sealed = try await keys.seal(
                         Self.body,
                         practiceID: practice,
-                        subject: subject,
-                        table: "progress_notes",
-                        column: "body",
-                        rowID: note,
+                        at: SealedPlace(subject: subject, table: "progress_notes", column: "body", rowID: note),
                         on: connection
                     )
                     noteRows.append(

@@ -63,10 +63,12 @@ struct KeyTestFixture {
             let (sealed, keyID) = try await manager.seal(
                 text,
                 practiceID: practiceID,
-                subject: KeySubject(kind: .test, id: subject),
-                table: Self.column.table,
-                column: Self.column.column,
-                rowID: rowID,
+                at: SealedPlace(
+                    subject: KeySubject(kind: .test, id: subject),
+                    table: Self.column.table,
+                    column: Self.column.column,
+                    rowID: rowID
+                ),
                 on: connection
             )
             try await connection.execute(
@@ -89,10 +91,12 @@ struct KeyTestFixture {
             let (subject, sealed) = try row.decode((String, [UInt8]).self)
             return try await manager.open(
                 sealed,
-                subject: KeySubject(kind: .test, id: subject),
-                table: Self.column.table,
-                column: Self.column.column,
-                rowID: rowID,
+                at: SealedPlace(
+                    subject: KeySubject(kind: .test, id: subject),
+                    table: Self.column.table,
+                    column: Self.column.column,
+                    rowID: rowID
+                ),
                 on: connection
             )
         }

@@ -74,10 +74,12 @@ public struct BreakGlassService: Sendable {
                 let sealed = try await keys.seal(
                     trimmed,
                     practiceID: actor.practiceID,
-                    subject: chart.keySubject,
-                    table: "break_glass_grants",
-                    column: "reason",
-                    rowID: id,
+                    at: SealedPlace(
+                        subject: chart.keySubject,
+                        table: "break_glass_grants",
+                        column: "reason",
+                        rowID: id
+                    ),
                     on: connection
                 )
                 // The database opens the grant for the context's own clinician and audits it, flagged.

@@ -72,10 +72,12 @@ public struct TOTPService: Sendable {
             let (sealed, keyID) = try await keys.seal(
                 secret: plaintext,
                 practiceID: actor.practiceID,
-                subject: Self.subject(actor.staffID),
-                table: "staff_totp",
-                column: "secret",
-                rowID: actor.staffID,
+                at: SealedPlace(
+                    subject: Self.subject(actor.staffID),
+                    table: "staff_totp",
+                    column: "secret",
+                    rowID: actor.staffID
+                ),
                 on: connection
             )
             // The database stores it as the context's own and audits it.
@@ -250,10 +252,7 @@ public struct TOTPService: Sendable {
         TOTP(
             secret: try await keys.openSecret(
                 sealed,
-                subject: subject(staffID),
-                table: "staff_totp",
-                column: "secret",
-                rowID: staffID,
+                at: SealedPlace(subject: subject(staffID), table: "staff_totp", column: "secret", rowID: staffID),
                 on: connection
             )
         )

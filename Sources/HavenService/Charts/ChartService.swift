@@ -144,10 +144,12 @@ public struct ChartService: Sendable {
                         let result = try await keys.seal(
                             concerns,
                             practiceID: actor.practiceID,
-                            subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()),
-                            table: "couples",
-                            column: "presenting_concerns",
-                            rowID: id,
+                            at: SealedPlace(
+                                subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()),
+                                table: "couples",
+                                column: "presenting_concerns",
+                                rowID: id
+                            ),
                             on: connection
                         )
                         (sealed, keyID) = (result.sealed, result.keyID)
@@ -229,10 +231,12 @@ public struct ChartService: Sendable {
             if let sealed {
                 concerns = try await keys.open(
                     sealed,
-                    subject: ChartReference.couple(id).keySubject,
-                    table: "couples",
-                    column: "presenting_concerns",
-                    rowID: id,
+                    at: SealedPlace(
+                        subject: ChartReference.couple(id).keySubject,
+                        table: "couples",
+                        column: "presenting_concerns",
+                        rowID: id
+                    ),
                     on: connection
                 )
             }

@@ -89,10 +89,7 @@ public struct CycleMapService: Sendable {
             let (sealed, keyID) = try await keys.seal(
                 String(decoding: encoded, as: UTF8.self),
                 practiceID: actor.practiceID,
-                subject: subject,
-                table: "cycle_maps",
-                column: "map",
-                rowID: id,
+                at: SealedPlace(subject: subject, table: "cycle_maps", column: "map", rowID: id),
                 on: connection
             )
             let statements: [PostgresQuery] = [
@@ -155,10 +152,12 @@ public struct CycleMapService: Sendable {
                 )
                 let map = try await keys.open(
                     sealed,
-                    subject: try KeySubject(stored: subject),
-                    table: "cycle_maps",
-                    column: "map",
-                    rowID: id,
+                    at: SealedPlace(
+                        subject: try KeySubject(stored: subject),
+                        table: "cycle_maps",
+                        column: "map",
+                        rowID: id
+                    ),
                     on: connection
                 )
                 versions.append(

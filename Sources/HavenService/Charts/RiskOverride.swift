@@ -81,10 +81,12 @@ struct RiskOverride: Sendable {
         let sealed = try await keys.seal(
             reason.text,
             practiceID: actor.practiceID,
-            subject: KeySubject(kind: .couple, id: coupleID.uuidString.lowercased()),
-            table: table,
-            column: "risk_override_reason",
-            rowID: rowID,
+            at: SealedPlace(
+                subject: KeySubject(kind: .couple, id: coupleID.uuidString.lowercased()),
+                table: table,
+                column: "risk_override_reason",
+                rowID: rowID
+            ),
             on: connection
         )
         return .success(RiskOverride(sealedReason: sealed.sealed, keyID: sealed.keyID))

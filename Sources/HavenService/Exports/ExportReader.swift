@@ -66,10 +66,7 @@ struct ExportReader {
         do {
             return try await keys.open(
                 sealed,
-                subject: try KeySubject(stored: subject),
-                table: table,
-                column: column,
-                rowID: row,
+                at: SealedPlace(subject: try KeySubject(stored: subject), table: table, column: column, rowID: row),
                 on: connection
             )
         } catch let error as SealingError where error.kind != .masterKey && error.kind != .openSSL {

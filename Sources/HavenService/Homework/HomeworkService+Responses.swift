@@ -79,10 +79,7 @@ extension HomeworkService {
                 (sealed, keyID) = try await keys.seal(
                     text,
                     practiceID: actor.practiceID,
-                    subject: subject,
-                    table: "homework_responses",
-                    column: "response",
-                    rowID: id,
+                    at: SealedPlace(subject: subject, table: "homework_responses", column: "response", rowID: id),
                     on: connection
                 )
             }

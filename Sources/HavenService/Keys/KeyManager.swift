@@ -94,113 +94,74 @@ public final class KeyManager: Sendable {
 
     // MARK: - Sealing and opening
 
-    /// Seals `text` for `subject` at its place in the database (table, column, row: the value's
-    /// additional data, docs/encryption.md) with the subject's active data key, creating the key on
-    /// first use. `open(_:subject:table:column:rowID:on:)` takes the same subject and place back.
+    /// Seals `text` at its place in the database (`SealedPlace`: subject, table, column, row) with the
+    /// subject's active data key, creating the key on first use. `open(_:at:on:)` takes the same place.
     ///
     /// - Returns: the sealed bytes, and the key's id for the value's companion `_key_id` column.
     public func seal(
         _ text: String,
         practiceID: UUID,
-        subject: KeySubject,
-        table: String,
-        column: String,
-        rowID: UUID,
+        at place: SealedPlace,
         on connection: PostgresConnection
     ) async throws -> (sealed: [UInt8], keyID: UUID) {
         var plaintext = Array(text.utf8)
         defer { wipe(&plaintext) }
-        return try await seal(
-            secret: plaintext,
-            practiceID: practiceID,
-            subject: subject,
-            table: table,
-            column: column,
-            rowID: rowID,
-            on: connection
-        )
+        return try await seal(secret: plaintext, practiceID: practiceID, at: place, on: connection)
     }
 
-    /// As `seal(_:practiceID:subject:table:column:rowID:on:)` for several columns of one row, with one
-    /// key lookup: the values share the subject's active key, whose id is returned once.
+    /// As `seal(_:practiceID:at:on:)` for several values of one subject (the columns of one row), with
+    /// one key lookup: the values share the subject's active key, whose id is returned once.
     public func seal(
-        _ texts: [(column: String, text: String)],
+        _ values: [(text: String, place: SealedPlace)],
         practiceID: UUID,
-        subject: KeySubject,
-        table: String,
-        rowID: UUID,
         on connection: PostgresConnection
     ) async throws -> (sealed: [[UInt8]], keyID: UUID) {
+        guard let subject = values.first?.place.subject else { return ([], UUID()) }
+        precondition(values.allSatisfy { $0.place.subject == subject }, "one key seals values of one subject")
         let (keyID, key) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
-        let sealed = try texts.map { column, text in
+        let sealed = try values.map { text, place in
             var plaintext = Array(text.utf8)
             defer { wipe(&plaintext) }
-            let context = Self.context(subject: subject, table: table, column: column, rowID: rowID)
-            return try Sealer.seal(plaintext, with: key, context: context)
+            return try Sealer.seal(plaintext, with: key, context: place.context)
         }
         return (sealed, keyID)
     }
 
-    /// Opens a value `seal(_:practiceID:subject:table:column:rowID:on:)` wrote for `subject` at the same
-    /// place, and returns its text; the plaintext bytes are wiped once decoded.
+    /// Opens a value `seal(_:practiceID:at:on:)` wrote at the same place and returns its text; the
+    /// plaintext bytes are wiped once decoded.
     ///
     /// - Throws: `SealingError` when the value does not open there (bound to another place, tampered,
     ///   its key shredded or unknown).
-    public func open(
-        _ sealed: [UInt8],
-        subject: KeySubject,
-        table: String,
-        column: String,
-        rowID: UUID,
-        on connection: PostgresConnection
-    ) async throws -> String {
-        var plaintext = try await open(
-            sealed,
-            context: Self.context(subject: subject, table: table, column: column, rowID: rowID),
-            on: connection
-        )
+    public func open(_ sealed: [UInt8], at place: SealedPlace, on connection: PostgresConnection) async throws -> String
+    {
+        var plaintext = try await open(sealed, context: place.context, on: connection)
         defer { wipe(&plaintext) }
         return String(decoding: plaintext, as: UTF8.self)
     }
 
-    /// As `seal(_:practiceID:subject:table:column:rowID:on:)`, for a secret that is not text (a
-    /// one-time-code secret); the caller wipes `plaintext`.
+    /// As `seal(_:practiceID:at:on:)`, for a secret that is not text (a one-time-code secret); the
+    /// caller wipes `plaintext`.
     public func seal(
         secret plaintext: [UInt8],
         practiceID: UUID,
-        subject: KeySubject,
-        table: String,
-        column: String,
-        rowID: UUID,
+        at place: SealedPlace,
         on connection: PostgresConnection
     ) async throws -> (sealed: [UInt8], keyID: UUID) {
-        let (keyID, key) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
-        let context = Self.context(subject: subject, table: table, column: column, rowID: rowID)
-        return (try Sealer.seal(plaintext, with: key, context: context), keyID)
+        let (keyID, key) = try await activeKey(practiceID: practiceID, subject: place.subject, on: connection)
+        return (try Sealer.seal(plaintext, with: key, context: place.context), keyID)
     }
 
-    /// As `open(_:subject:table:column:rowID:on:)`, for a value `seal(secret:...)` wrote: the secret in
-    /// memory that wipes itself.
+    /// As `open(_:at:on:)`, for a value `seal(secret:...)` wrote: the secret, in memory that wipes itself.
     public func openSecret(
         _ sealed: [UInt8],
-        subject: KeySubject,
-        table: String,
-        column: String,
-        rowID: UUID,
+        at place: SealedPlace,
         on connection: PostgresConnection
-    ) async throws -> SecureBytes {
-        var plaintext = try await open(
-            sealed,
-            context: Self.context(subject: subject, table: table, column: column, rowID: rowID),
-            on: connection
-        )
+    ) async throws
+        -> SecureBytes
+    {
+        var plaintext = try await open(sealed, context: place.context, on: connection)
         defer { wipe(&plaintext) }
         return SecureBytes(copying: plaintext)
-    }
-
-    /// The additional data a value at this place is bound to (row ids in lowercase, as stored).
-    static func context(subject: KeySubject, table: String, column: String, rowID: UUID) -> SealContext {
-        SealContext(table: table, column: column, rowID: rowID.uuidString.lowercased(), subject: subject.description)
     }
 
     /// Opens a sealed value read from the place `context` names: the key operations, which walk every

@@ -208,10 +208,7 @@ extension NoteIntegrity {
                     return try await pool.withConnection {
                         try await keys.open(
                             sealed,
-                            subject: subject,
-                            table: "progress_notes",
-                            column: column,
-                            rowID: id,
+                            at: SealedPlace(subject: subject, table: "progress_notes", column: column, rowID: id),
                             on: $0
                         )
                     }

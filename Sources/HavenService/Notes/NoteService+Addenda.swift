@@ -64,12 +64,10 @@ extension NoteService {
             guard let subject = KeySubject(parsing: subjectText) else {
                 throw ServiceError(.conflict, field: "note", "the note's chart is not recognised")
             }
+            let reason = SealedPlace(subject: subject, table: "note_addenda", column: "reason", rowID: id)
             let (sealed, keyID) = try await keys.seal(
-                [("reason", trimmedReason), ("body", text)],
+                [(trimmedReason, reason), (text, reason.column("body"))],
                 practiceID: actor.practiceID,
-                subject: subject,
-                table: "note_addenda",
-                rowID: id,
                 on: connection
             )
             let (sealedReason, sealedText) = (sealed[0], sealed[1])
@@ -129,10 +127,7 @@ extension NoteService {
                 func open(_ sealed: [UInt8], _ column: String) async throws -> String {
                     try await keys.open(
                         sealed,
-                        subject: subject,
-                        table: "note_addenda",
-                        column: column,
-                        rowID: id,
+                        at: SealedPlace(subject: subject, table: "note_addenda", column: column, rowID: id),
                         on: connection
                     )
                 }

@@ -146,12 +146,10 @@ extension NoteService {
         on connection: PostgresConnection
     ) async throws -> SealedDraft {
         // One key lookup for both values: the body and the risk detail share the chart's key.
+        let body = SealedPlace(subject: subject, table: "progress_notes", column: "body", rowID: noteID)
         let (values, keyID) = try await keys.seal(
-            [("body", draft.body)] + (draft.riskDetail.map { [("risk_detail", $0)] } ?? []),
+            [(draft.body, body)] + (draft.riskDetail.map { [($0, body.column("risk_detail"))] } ?? []),
             practiceID: actor.practiceID,
-            subject: subject,
-            table: "progress_notes",
-            rowID: noteID,
             on: connection
         )
         return SealedDraft(

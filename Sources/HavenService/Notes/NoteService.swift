@@ -202,10 +202,7 @@ public struct NoteService: Sendable {
         func open(_ sealed: [UInt8], column: String) async throws -> String {
             try await keys.open(
                 sealed,
-                subject: subject,
-                table: "progress_notes",
-                column: column,
-                rowID: noteID,
+                at: SealedPlace(subject: subject, table: "progress_notes", column: column, rowID: noteID),
                 on: connection
             )
         }

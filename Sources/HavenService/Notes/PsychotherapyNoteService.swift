@@ -52,10 +52,7 @@ public struct PsychotherapyNoteService: Sendable {
                     let (sealed, keyID) = try await keys.seal(
                         body,
                         practiceID: actor.practiceID,
-                        subject: subject,
-                        table: "psychotherapy_notes",
-                        column: "body",
-                        rowID: id,
+                        at: SealedPlace(subject: subject, table: "psychotherapy_notes", column: "body", rowID: id),
                         on: connection
                     )
                     let statements: [PostgresQuery] = [
@@ -110,10 +107,12 @@ public struct PsychotherapyNoteService: Sendable {
             let (subjectID, sealed, clients) = try row.decode((String, [UInt8], [UUID]).self)
             let body = try await keys.open(
                 sealed,
-                subject: KeySubject(kind: .psychotherapy, id: subjectID),
-                table: "psychotherapy_notes",
-                column: "body",
-                rowID: id,
+                at: SealedPlace(
+                    subject: KeySubject(kind: .psychotherapy, id: subjectID),
+                    table: "psychotherapy_notes",
+                    column: "body",
+                    rowID: id
+                ),
                 on: connection
             )
             try AuditStore.appendAtCommit(

@@ -364,10 +364,7 @@ struct ReportReader {
     {
         try await keys.open(
             sealed,
-            subject: try KeySubject(stored: subject),
-            table: table,
-            column: column,
-            rowID: row,
+            at: SealedPlace(subject: try KeySubject(stored: subject), table: table, column: column, rowID: row),
             on: connection
         )
     }

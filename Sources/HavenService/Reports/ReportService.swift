@@ -130,10 +130,7 @@ public struct ReportService: Sendable {
                 let sealed = try await keys.seal(
                     text,
                     practiceID: actor.practiceID,
-                    subject: chart.keySubject,
-                    table: "report_summaries",
-                    column: "summary",
-                    rowID: id,
+                    at: SealedPlace(subject: chart.keySubject, table: "report_summaries", column: "summary", rowID: id),
                     on: connection
                 )
                 let statements: [PostgresQuery] = [
