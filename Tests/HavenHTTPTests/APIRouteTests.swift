@@ -308,16 +308,7 @@ struct APIRouteTests {
                 #expect($0.status == .ok && String(buffer: $0.body).contains("no_show"))
             }
 
-            struct Prompts: Decodable {
-                struct Prompt: Decodable {
-                    var id: String
-                    var joint: Bool
-                }
-                var items: [Prompt]
-            }
-            let prompt = try await client.execute(uri: "/v1/homework/prompts", method: .get, headers: auth) {
-                try json(Prompts.self, $0).items.first { !$0.joint }!.id
-            }
+            let prompt = try await HTTPFixture.promptID(client, auth, joint: false)
             let assign =
                 #"{"promptId": "\#(prompt)", "coupleId": "\#(fixture.danaCouple)", "sessionId": "\#(fixture.danaSession)", "dueOn": "2099-01-01"}"#
             let assignment = try await client.execute(

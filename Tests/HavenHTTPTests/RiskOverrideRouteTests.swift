@@ -17,16 +17,7 @@ struct RiskOverrideRouteTests {
             try await client.execute(uri: "/v1/notes", method: .post, headers: auth, body: ByteBuffer(string: note)) {
                 #expect($0.status == .created)
             }
-            struct Prompts: Decodable {
-                struct Prompt: Decodable {
-                    var id: String
-                    var joint: Bool
-                }
-                var items: [Prompt]
-            }
-            let joint = try await client.execute(uri: "/v1/homework/prompts", method: .get, headers: auth) {
-                try json(Prompts.self, $0).items.first { $0.joint }!.id
-            }
+            let joint = try await HTTPFixture.promptID(client, auth, joint: true)
             let schedule =
                 #"{"coupleId": "\#(fixture.danaCouple)", "start": "2026-12-01T16:00:00Z", "durationMinutes": 50, "format": "video""#
             let assign =

@@ -10,13 +10,7 @@ import Testing
 struct AuditClientIDsTests {
     @Test func entriesAboutACoupleChartCarryBothPartners() async throws {
         try await ClinicSetup.with { setup in
-            let (session, couple, a, b) = try await setup.completedSession()
-            let (note, version) = try await setup.notes.writeDraft(
-                NoteServiceTests.draft,
-                session: session,
-                actor: setup.counselorA
-            )
-            _ = try await setup.notes.sign(note, expectedVersion: version, actor: setup.counselorA)
+            let (note, _, couple, a, b) = try await setup.signedNote()
             _ = try await setup.notes.addAddendum(
                 to: note,
                 reason: "Wrong weekday",

@@ -111,4 +111,12 @@ extension ClinicSetup {
         try await sessions.setStatus(.completed, session: session, actor: counselorA)
         return (session, couple, a, b)
     }
+
+    /// A note signed by counselor A on a completed session of their couple.
+    func signedNote() async throws -> (note: UUID, session: UUID, couple: UUID, a: UUID, b: UUID) {
+        let (session, couple, a, b) = try await completedSession()
+        let (note, version) = try await notes.writeDraft(NoteServiceTests.draft, session: session, actor: counselorA)
+        _ = try await notes.sign(note, expectedVersion: version, actor: counselorA)
+        return (note, session, couple, a, b)
+    }
 }

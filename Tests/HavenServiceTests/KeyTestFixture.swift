@@ -63,12 +63,7 @@ struct KeyTestFixture {
             let (sealed, keyID) = try await manager.seal(
                 text,
                 practiceID: practiceID,
-                at: SealedPlace(
-                    subject: KeySubject(kind: .test, id: subject),
-                    table: Self.column.table,
-                    column: Self.column.column,
-                    rowID: rowID
-                ),
+                at: Self.place(rowID, subject: subject),
                 on: connection
             )
             try await connection.execute(
@@ -82,6 +77,16 @@ struct KeyTestFixture {
         return rowID
     }
 
+    /// Where a test value is sealed.
+    static func place(_ rowID: UUID, subject: String) -> SealedPlace {
+        SealedPlace(
+            subject: KeySubject(kind: .test, id: subject),
+            table: column.table,
+            column: column.column,
+            rowID: rowID
+        )
+    }
+
     /// Reads and opens a value.
     func read(_ rowID: UUID, manager: KeyManager) async throws -> String {
         try await pool.withConnection { connection in
@@ -91,12 +96,7 @@ struct KeyTestFixture {
             let (subject, sealed) = try row.decode((String, [UInt8]).self)
             return try await manager.open(
                 sealed,
-                at: SealedPlace(
-                    subject: KeySubject(kind: .test, id: subject),
-                    table: Self.column.table,
-                    column: Self.column.column,
-                    rowID: rowID
-                ),
+                at: Self.place(rowID, subject: subject),
                 on: connection
             )
         }

@@ -143,12 +143,7 @@ public struct BreakGlassService: Sendable {
         flagged.breakGlass = true
         try await pool.transaction(as: flagged) { connection in
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: .breakGlassOpen,
-                    entityType: chart.entityType,
-                    entityID: chart.id,
-                    outcome: .denied
-                ),
+                AuditEvent(action: .breakGlassOpen, entityType: chart.entityType, entityID: chart.id, outcome: .denied),
                 on: connection
             )
         }

@@ -200,12 +200,7 @@ public struct TOTPService: Sendable {
                 throw ServiceError(.notFound, field: "staff", "this staff member has no one-time-code app")
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: .staffTOTPReset,
-                    entityType: .staff,
-                    entityID: staffID,
-                    outcome: .success
-                ),
+                AuditEvent(action: .staffTOTPReset, entityType: .staff, entityID: staffID, outcome: .success),
                 on: connection
             )
         }

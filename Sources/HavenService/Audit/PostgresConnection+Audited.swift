@@ -39,7 +39,13 @@ extension ConnectionPool {
         as actor: StaffActor,
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> UseCaseResult<Value>
     ) async throws -> Value {
-        try await transaction(as: actor, body).get()
+        try await transaction(as: actor) { connection in
+            do {
+                return try await body(connection)
+            } catch let refusal as AuditedRefusal {
+                return .failure(refusal.error)
+            }
+        }.get()
     }
 
     /// As `auditedTransaction(as:_:)`, sending `prologue` with BEGIN (the body receives its rows).
@@ -48,6 +54,27 @@ extension ConnectionPool {
         prologue: [PostgresQuery],
         _ body: @Sendable @escaping (isolated PostgresConnection, [PostgresRows]) async throws -> UseCaseResult<Value>
     ) async throws -> Value {
-        try await transaction(as: actor, prologue: prologue, body).get()
+        try await transaction(as: actor, prologue: prologue) { connection, rows in
+            do {
+                return try await body(connection, rows)
+            } catch let refusal as AuditedRefusal {
+                return .failure(refusal.error)
+            }
+        }.get()
+    }
+}
+
+/// A refusal whose denied entry is already appended at COMMIT, thrown from deep inside an audited use
+/// case (a shared gate) so its caller need not pass a result up by hand: `auditedTransaction` ends the
+/// body there, commits the entry and throws `error`. Outside an audited transaction it would roll the
+/// entry back, so only code that runs inside one throws it.
+struct AuditedRefusal: Error {
+    let error: ServiceError
+
+    init(_ error: ServiceError, audited entry: AuditEvent, on connection: isolated PostgresConnection) throws {
+        var denied = entry
+        denied.outcome = .denied
+        try AuditStore.appendAtCommit(denied, on: connection)
+        self.error = error
     }
 }

@@ -215,12 +215,7 @@ public struct ChartService: Sendable {
             """
         let found = try await pool.transaction(as: actor, prologue: [chart]) { connection, rows -> Couple? in
             guard let row = try rows[0].singleRow() else {
-                let denied = AuditEvent(
-                    action: .coupleRead,
-                    entityType: .couple,
-                    entityID: id,
-                    outcome: .denied
-                )
+                let denied = AuditEvent(action: .coupleRead, entityType: .couple, entityID: id, outcome: .denied)
                 try await connection.commit(audited: denied)
                 return nil
             }
@@ -240,12 +235,7 @@ public struct ChartService: Sendable {
                     on: connection
                 )
             }
-            let read = AuditEvent(
-                action: .coupleRead,
-                entityType: .couple,
-                entityID: id,
-                clientIDs: [a, b]
-            )
+            let read = AuditEvent(action: .coupleRead, entityType: .couple, entityID: id, clientIDs: [a, b])
             try await connection.commit(audited: read)
             return Couple(
                 id: id,
@@ -317,11 +307,7 @@ public struct ChartService: Sendable {
                     ORDER BY c.start_date, c.id
                     """
                 ],
-                audited: AuditEvent(
-                    action: .coupleList,
-                    entityType: .caseload,
-                    entityID: counselor ?? actor.staffID
-                )
+                audited: AuditEvent(action: .coupleList, entityType: .caseload, entityID: counselor ?? actor.staffID)
             )
             return try rows[0].map { row in
                 let (id, a, b, status, counselorID, start, stage, step, highRisk) = try row.decode(

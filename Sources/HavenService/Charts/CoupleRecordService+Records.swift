@@ -59,16 +59,7 @@ extension CoupleRecordService {
         insert: @Sendable @escaping (UUID, Couple, (sealed: [UInt8], keyID: UUID)) -> PostgresQuery
     ) async throws -> UUID {
         try actor.validate()
-        guard !description.allSatisfy(\.isWhitespace) else {
-            throw ServiceError(.invalidInput, field: "description", "is empty")
-        }
-        guard description.utf8.count <= NoteService.maximumBodyBytes else {
-            throw ServiceError(
-                .invalidInput,
-                field: "description",
-                "is longer than \(NoteService.maximumBodyBytes / 1024) KiB"
-            )
-        }
+        try NoteService.checkText(description, field: "description")
         let id = UUID()
         let keys = self.keys
         return try await pool.auditedTransaction(as: actor) { connection in

@@ -170,12 +170,7 @@ public struct CycleMapService: Sendable {
                 )
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: .cycleMapRead,
-                    entityType: .couple,
-                    entityID: coupleID,
-                    clientIDs: [partnerID]
-                ),
+                AuditEvent(action: .cycleMapRead, entityType: .couple, entityID: coupleID, clientIDs: [partnerID]),
                 on: connection
             )
             return .success(versions)

@@ -38,57 +38,75 @@ struct RiskOverride: Sendable {
         }
     }
 
-    /// Passes the gate inside the use case's transaction.
+    /// The use cases behind the gate, and what each names in it.
+    enum Use: Sendable {
+        case conjointSession
+        case jointHomework
+
+        /// Audited as denied (on the couple) when the gate refuses.
+        var refused: AuditEvent.Action {
+            switch self {
+            case .conjointSession: .sessionSchedule
+            case .jointHomework: .homeworkAssign
+            }
+        }
+
+        /// What needs the override, in the refusal's message.
+        var exercise: String {
+            switch self {
+            case .conjointSession: "a conjoint session"
+            case .jointHomework: "a joint exercise"
+            }
+        }
+
+        /// The table of the new row, whose `risk_override_reason` the reason's seal is bound to.
+        var table: String {
+            switch self {
+            case .conjointSession: "therapy_sessions"
+            case .jointHomework: "homework_assignments"
+            }
+        }
+    }
+
+    /// Passes the gate inside the use case's `auditedTransaction`.
     ///
     /// - Parameters:
     ///   - flaggedCouple: the couple when the gate applies (it has an open high-risk flag and the use
     ///     case brings its partners together), `nil` when it does not.
     ///   - clients: the chart's clients, for the refusal's entry.
-    ///   - refused: the use case's action, audited as denied (on the couple) when the gate refuses.
-    ///   - exercise: what needs the override, for the refusal's message ("a conjoint session").
     ///   - keys: seals the reason; without it the gate cannot be overridden.
-    ///   - table: the table of the new row (the reason's seal is bound to its `risk_override_reason`).
-    /// - Returns: the override to store, or the refusal to throw once the transaction has committed
-    ///   its audit entry.
+    /// - Returns: the override to store in the new row `rowID`.
+    /// - Throws: the refusal, already audited as denied, as an `AuditedRefusal`: the transaction
+    ///   commits its entry, then throws the `ServiceError`.
     static func pass(
         _ reason: RiskOverrideReason?,
+        for use: Use,
         flaggedCouple: UUID?,
         clients: [UUID],
-        refused action: AuditEvent.Action,
-        exercise: String,
         keys: KeyManager?,
-        table: String,
         rowID: UUID,
         actor: StaffActor,
         on connection: isolated PostgresConnection
-    ) async throws -> Result<RiskOverride, ServiceError> {
-        guard let coupleID = flaggedCouple else { return .success(RiskOverride()) }
+    ) async throws -> RiskOverride {
+        guard let coupleID = flaggedCouple else { return RiskOverride() }
+        let subject = ChartReference.couple(coupleID).keySubject
         guard let reason, let keys else {
-            return try connection.refuse(
+            throw try AuditedRefusal(
                 ServiceError(
                     .invalidInput,
                     field: RiskOverrideReason.fieldName,
-                    "this couple has an open high-risk flag; \(exercise) needs an explicit override with a reason"
+                    "this couple has an open high-risk flag; \(use.exercise) needs an explicit override with a reason"
                 ),
-                audited: AuditEvent(
-                    action: action,
-                    entityType: .couple,
-                    entityID: coupleID,
-                    clientIDs: clients
-                )
+                audited: AuditEvent(action: use.refused, entityType: .couple, entityID: coupleID, clientIDs: clients),
+                on: connection
             )
         }
         let sealed = try await keys.seal(
             reason.text,
             practiceID: actor.practiceID,
-            at: SealedPlace(
-                subject: KeySubject(kind: .couple, id: coupleID.uuidString.lowercased()),
-                table: table,
-                column: "risk_override_reason",
-                rowID: rowID
-            ),
+            at: SealedPlace(subject: subject, table: use.table, column: "risk_override_reason", rowID: rowID),
             on: connection
         )
-        return .success(RiskOverride(sealedReason: sealed.sealed, keyID: sealed.keyID))
+        return RiskOverride(sealedReason: sealed.sealed, keyID: sealed.keyID)
     }
 }

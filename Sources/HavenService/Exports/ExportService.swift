@@ -37,20 +37,10 @@ public struct ExportService: Sendable {
                 var reader = ExportReader(clientID: clientID, keys: keys, connection: connection)
                 guard let export = try await reader.read(includePsychotherapyNotes: includePsychotherapyNotes, at: now)
                 else {
-                    let denied = AuditEvent(
-                        action: action,
-                        entityType: .client,
-                        entityID: clientID,
-                        outcome: .denied
-                    )
+                    let denied = AuditEvent(action: action, entityType: .client, entityID: clientID, outcome: .denied)
                     return (nil, AuditStore.appendStatements(denied))
                 }
-                let read = AuditEvent(
-                    action: action,
-                    entityType: .client,
-                    entityID: clientID,
-                    clientIDs: [clientID]
-                )
+                let read = AuditEvent(action: action, entityType: .client, entityID: clientID, clientIDs: [clientID])
                 return (export, AuditStore.appendStatements(read))
             }
         }

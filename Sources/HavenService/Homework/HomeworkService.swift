@@ -109,22 +109,16 @@ public struct HomeworkService: Sendable {
             if let partnerID, partnerID != a, partnerID != b {
                 return .failure(ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners"))
             }
-            let override: RiskOverride
-            switch try await RiskOverride.pass(
+            let override = try await RiskOverride.pass(
                 reason,
+                for: .jointHomework,
                 flaggedCouple: joint && highRisk ? coupleID : nil,
                 clients: [a, b],
-                refused: .homeworkAssign,
-                exercise: "a joint exercise",
                 keys: keys,
-                table: "homework_assignments",
                 rowID: id,
                 actor: actor,
                 on: connection
-            ) {
-            case .failure(let refusal): return .failure(refusal)
-            case .success(let passed): override = passed
-            }
+            )
             var statements = override.liveKeyCheck
             statements.append(
                 """

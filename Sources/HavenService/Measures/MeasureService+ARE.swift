@@ -50,12 +50,7 @@ extension MeasureService {
             ]
             try await connection.commit(
                 statements,
-                audited: AuditEvent(
-                    action: .areRate,
-                    entityType: .session,
-                    entityID: sessionID,
-                    clientIDs: [partnerID]
-                )
+                audited: AuditEvent(action: .areRate, entityType: .session, entityID: sessionID, clientIDs: [partnerID])
             )
             return .success(())
         }
@@ -81,12 +76,7 @@ extension MeasureService {
                 )
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: .areRead,
-                    entityType: .client,
-                    entityID: partnerID,
-                    clientIDs: [partnerID]
-                ),
+                AuditEvent(action: .areRead, entityType: .client, entityID: partnerID, clientIDs: [partnerID]),
                 on: connection
             )
             return series

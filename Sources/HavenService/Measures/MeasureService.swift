@@ -111,12 +111,7 @@ public struct MeasureService: Sendable {
                 return .failure(ServiceError(.notFound, field: "client", "no client with this id in your caseload"))
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: .measureRecord,
-                    entityType: .measure,
-                    entityID: id,
-                    clientIDs: [clientID]
-                ),
+                AuditEvent(action: .measureRecord, entityType: .measure, entityID: id, clientIDs: [clientID]),
                 on: connection
             )
             return .success(total)
@@ -174,12 +169,7 @@ public struct MeasureService: Sendable {
                 """
             ).map { try $0.decode((CalendarDate, Double).self) }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: .measureTrend,
-                    entityType: .client,
-                    entityID: clientID,
-                    clientIDs: [clientID]
-                ),
+                AuditEvent(action: .measureTrend, entityType: .client, entityID: clientID, clientIDs: [clientID]),
                 on: connection
             )
             var trend = Trend(points: points.map { (date: $0.0, total: $0.1) }, cutoff: definition.cutoff)

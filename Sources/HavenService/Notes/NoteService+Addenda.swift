@@ -25,12 +25,7 @@ extension NoteService {
         guard (1...500).contains(trimmedReason.unicodeScalars.count) else {
             throw ServiceError(.invalidInput, field: "reason", "must be 1 to 500 characters")
         }
-        guard !text.allSatisfy(\.isWhitespace) else {
-            throw ServiceError(.invalidInput, field: "text", "is empty; write the correction")
-        }
-        guard text.utf8.count <= Self.maximumBodyBytes else {
-            throw ServiceError(.invalidInput, field: "text", "is longer than \(Self.maximumBodyBytes / 1024) KiB")
-        }
+        try Self.checkText(text, field: "text", ifEmpty: "is empty; write the correction")
         let id = UUID()
         let keys = self.keys
         return try await pool.auditedTransaction(as: actor) { connection in
@@ -44,11 +39,7 @@ extension NoteService {
             else {
                 return try connection.refuse(
                     ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
-                    audited: AuditEvent(
-                        action: .noteAddend,
-                        entityType: .note,
-                        entityID: noteID
-                    )
+                    audited: AuditEvent(action: .noteAddend, entityType: .note, entityID: noteID)
                 )
             }
             let (state, counselor, subjectText, clients) = try row.decode((String, UUID, String, [UUID]).self)

@@ -87,11 +87,7 @@ extension NoteService {
             guard let session = try Self.sessionInfo(from: rows[0]) else {
                 return try connection.refuse(
                     ServiceError(.notFound, field: "session", "no session with this id in your caseload"),
-                    audited: AuditEvent(
-                        action: .noteWrite,
-                        entityType: .session,
-                        entityID: sessionID
-                    )
+                    audited: AuditEvent(action: .noteWrite, entityType: .session, entityID: sessionID)
                 )
             }
             guard session.status == SessionStatus.completed.rawValue else {
@@ -120,12 +116,7 @@ extension NoteService {
             ]
             try await connection.commit(
                 statements,
-                audited: AuditEvent(
-                    action: .noteWrite,
-                    entityType: .note,
-                    entityID: id,
-                    clientIDs: session.partners
-                )
+                audited: AuditEvent(action: .noteWrite, entityType: .note, entityID: id, clientIDs: session.partners)
             )
             return .success(())
         }
@@ -246,12 +237,7 @@ extension NoteService {
             ]
             try await connection.commit(
                 statements,
-                audited: AuditEvent(
-                    action: .noteEdit,
-                    entityType: .note,
-                    entityID: noteID,
-                    clientIDs: session.partners
-                )
+                audited: AuditEvent(action: .noteEdit, entityType: .note, entityID: noteID, clientIDs: session.partners)
             )
             return .success(version + 1)
         }

@@ -19,6 +19,17 @@ public struct NoteService: Sendable {
     /// The longest note body accepted, in bytes of UTF-8.
     public static let maximumBodyBytes = 64 * 1024
 
+    /// The rule for a clinical free text a use case seals whole (a psychotherapy note, an addendum, an
+    /// injury's or goal's description): not blank, at most `maximumBodyBytes`.
+    ///
+    /// - Throws: `invalidInput` naming `field`: `ifEmpty` when blank, the limit when too long.
+    static func checkText(_ text: String, field: String, ifEmpty: String = "is empty") throws {
+        guard !text.allSatisfy(\.isWhitespace) else { throw ServiceError(.invalidInput, field: field, ifEmpty) }
+        guard text.utf8.count <= maximumBodyBytes else {
+            throw ServiceError(.invalidInput, field: field, "is longer than \(maximumBodyBytes / 1024) KiB")
+        }
+    }
+
     /// What a counselor writes.
     public struct Draft: Sendable, Equatable {
         public var stage: Int
@@ -176,12 +187,7 @@ public struct NoteService: Sendable {
     ) async throws -> Result<Value, ServiceError> {
         return try await connection.refuse(
             error,
-            audited: AuditEvent(
-                action: action,
-                entityType: .note,
-                entityID: noteID,
-                clientIDs: clients
-            )
+            audited: AuditEvent(action: action, entityType: .note, entityID: noteID, clientIDs: clients)
         )
     }
 

@@ -34,16 +34,7 @@ public struct PsychotherapyNoteService: Sendable {
             actor: actor
         ) {
             try actor.validate()
-            guard !body.allSatisfy(\.isWhitespace) else {
-                throw ServiceError(.invalidInput, field: "body", "is empty; write the note text")
-            }
-            guard body.utf8.count <= NoteService.maximumBodyBytes else {
-                throw ServiceError(
-                    .invalidInput,
-                    field: "body",
-                    "is longer than \(NoteService.maximumBodyBytes / 1024) KiB"
-                )
-            }
+            try NoteService.checkText(body, field: "body", ifEmpty: "is empty; write the note text")
             let id = UUID()
             let keys = self.keys
             let subject = Self.subject(chart: chart.id, author: actor.staffID)

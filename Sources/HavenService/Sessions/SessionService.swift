@@ -65,22 +65,16 @@ public struct SessionService: Sendable {
                     )
                 )
             }
-            let override: RiskOverride
-            switch try await RiskOverride.pass(
+            let override = try await RiskOverride.pass(
                 reason,
+                for: .conjointSession,
                 flaggedCouple: highRisk ? coupleID : nil,
                 clients: clients,
-                refused: .sessionSchedule,
-                exercise: "a conjoint session",
                 keys: keys,
-                table: "therapy_sessions",
                 rowID: id,
                 actor: actor,
                 on: connection
-            ) {
-            case .failure(let refusal): return .failure(refusal)
-            case .success(let passed): override = passed
-            }
+            )
             var statements = override.liveKeyCheck
             statements.append(
                 """
@@ -126,11 +120,7 @@ public struct SessionService: Sendable {
             else {
                 return try connection.refuse(
                     ServiceError(.notFound, field: "session", "no session with this id in your caseload"),
-                    audited: AuditEvent(
-                        action: .session(status),
-                        entityType: .session,
-                        entityID: id
-                    )
+                    audited: AuditEvent(action: .session(status), entityType: .session, entityID: id)
                 )
             }
             let (current, clients) = try row.decode((String, [UUID]?).self)

@@ -90,12 +90,7 @@ extension StaffService {
                 ]
                 try await connection.commit(
                     statements,
-                    audited: AuditEvent(
-                        action: .measureDefine,
-                        entityType: .measure,
-                        entityID: id,
-                        outcome: .success
-                    )
+                    audited: AuditEvent(action: .measureDefine, entityType: .measure, entityID: id, outcome: .success)
                 )
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {

@@ -103,12 +103,7 @@ public struct StaffService: Sendable {
                 ]
                 try await connection.commit(
                     statements,
-                    audited: AuditEvent(
-                        action: .staffCreate,
-                        entityType: .staff,
-                        entityID: id,
-                        outcome: .success
-                    )
+                    audited: AuditEvent(action: .staffCreate, entityType: .staff, entityID: id, outcome: .success)
                 )
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
@@ -133,12 +128,7 @@ public struct StaffService: Sendable {
             ]
             try await connection.commit(
                 statements,
-                audited: AuditEvent(
-                    action: .staffDisable,
-                    entityType: .staff,
-                    entityID: staffID,
-                    outcome: .success
-                )
+                audited: AuditEvent(action: .staffDisable, entityType: .staff, entityID: staffID, outcome: .success)
             )
         }
     }
