@@ -20,11 +20,9 @@ struct BulkSeed {
         var notes: Int
     }
 
-    private static let body = Array(
-        String(
-            repeating: "Tracked the pursue-withdraw cycle around weekend plans; reflected the fear under the anger. ",
-            count: 6
-        ).utf8
+    private static let body = String(
+        repeating: "Tracked the pursue-withdraw cycle around weekend plans; reflected the fear under the anger. ",
+        count: 6
     )
 
     private struct SessionRow: Sendable {
@@ -112,10 +110,7 @@ struct BulkSeed {
                     let sealed = try await keys.seal(
                         Self.body,
                         practiceID: practice,
-                        subject: subject,
-                        table: "progress_notes",
-                        column: "body",
-                        rowID: note.uuidString.lowercased(),
+                        at: SealedPlace(subject: subject, table: "progress_notes", column: "body", rowID: note),
                         on: connection
                     )
                     noteRows.append(

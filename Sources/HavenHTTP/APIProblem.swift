@@ -72,7 +72,7 @@ struct APIProblem: Encodable {
             return APIProblem(
                 type: base + (error.reason ?? kind),
                 status: status,
-                detail: error.message,
+                detail: advice(for: error).map { "\(error.message); \($0)" } ?? error.message,
                 field: error.field,
                 requestId: requestID
             )
@@ -145,6 +145,16 @@ struct APIProblem: Encodable {
                 requestId: requestID
             )
         }
+    }
+
+    /// What an HTTP client does next, for the refusals whose remedy is a route: the services say only
+    /// what happened (the CLI names its own commands for the same refusals).
+    static func advice(for error: ServiceError) -> String? {
+        if error == .sessionExpired { return "sign in again (POST /v1/sessions) and send the new bearer token" }
+        if error == .totpEnrollmentDue {
+            return "enrol one first (POST /v1/me/totp, then POST /v1/me/totp/confirmation with a code)"
+        }
+        return nil
     }
 
     private static func field(_ error: DecodingError) -> String? {

@@ -1,3 +1,5 @@
+import HavenCore
+
 /// A use case refused or failed; `description` is safe to show a user (no clinical data, no SQL)
 /// and says what to do.
 public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -37,18 +39,25 @@ public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible 
 }
 
 extension ServiceError {
+    /// A broken domain rule, as the invalid input it is (the field and message carry over).
+    public init(_ error: DomainError) {
+        self.init(.invalidInput, field: error.field, error.message)
+    }
+}
+
+// Services say what happened; each interface maps a refusal to its own next step (the HTTP API's
+// `APIProblem.advice(for:)` names routes, the CLI's `ErrorReport.advice` names commands).
+
+extension ServiceError {
     /// The practice requires a second factor the actor has not enrolled yet.
     public static let totpEnrollmentDue = ServiceError(
         .forbidden,
         reason: "totp-enrollment-required",
-        "your practice requires a one-time-code app: enrol one first (POST /v1/me/totp, or 'haven totp enroll')"
+        "your practice requires a one-time-code app, and none is enrolled for you yet"
     )
 }
 
 extension ServiceError {
     /// The session the actor acts through has expired, was ended, or belongs to a disabled account.
-    public static let sessionExpired = ServiceError(
-        .unauthenticated,
-        "the session has expired or was ended; sign in again with 'haven login'"
-    )
+    public static let sessionExpired = ServiceError(.unauthenticated, "the session has expired or was ended")
 }

@@ -7,9 +7,10 @@ import Foundation
 /// when are deliberately not part of it: the database takes them from the transaction's context
 /// (`haven_audit_append`, migration 0025), so no caller can record an entry in another's name.
 public struct AuditEvent: Sendable, Equatable {
-    /// A dotted verb, e.g. `note.write`, `keys.shred`, `staff.login`.
-    public var action: String
-    public var entityType: String?
+    /// What happened (`AuditEvent.Action`: every action in one place).
+    public var action: Action
+    /// The kind of record `entityID` names.
+    public var entityType: EntityType?
     public var entityID: UUID?
     /// The clients whose chart the record belongs to (the accounting of disclosures filters on them).
     public var clientIDs: [UUID]
@@ -18,8 +19,8 @@ public struct AuditEvent: Sendable, Equatable {
     public var digest: [UInt8]?
 
     public init(
-        action: String,
-        entityType: String? = nil,
+        action: Action,
+        entityType: EntityType? = nil,
         entityID: UUID? = nil,
         clientIDs: [UUID] = [],
         outcome: AuditEntry.Outcome = .success,

@@ -16,7 +16,7 @@ public enum AuditStore {
     public static func appendStatements(_ event: AuditEvent) -> [PostgresQuery] {
         [
             """
-            SELECT seq, hash FROM haven_audit_append(\(event.action), \(event.entityType), \(event.entityID), \
+            SELECT seq, hash FROM haven_audit_append(\(event.action.rawValue), \(event.entityType?.rawValue), \(event.entityID), \
             \(event.clientIDs), \(event.outcome.rawValue), \(event.digest))
             """
         ]

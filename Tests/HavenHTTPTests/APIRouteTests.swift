@@ -53,8 +53,14 @@ struct APIRouteTests {
             try await client.execute(uri: "/v1/sessions/current", method: .delete, headers: HTTPFixture.bearer(token)) {
                 #expect($0.status == .noContent)
             }
-            try await client.execute(uri: "/v1/me", method: .get, headers: HTTPFixture.bearer(token)) {
-                #expect($0.status == .unauthorized)
+            try await client.execute(uri: "/v1/me", method: .get, headers: HTTPFixture.bearer(token)) { response in
+                // The service says what happened; the API adds its own next step, never a CLI command.
+                let problem = try json(Problem.self, response)
+                #expect(response.status == .unauthorized && problem.type.hasSuffix("/unauthenticated"))
+                #expect(
+                    problem.detail.hasPrefix("the session has expired or was ended; sign in again (POST /v1/sessions)")
+                )
+                #expect(!problem.detail.contains("haven "))
             }
             // A disabled account's token stops at once.
             let second = try await HTTPFixture.signIn(client, "dana@harbor.example")
@@ -305,16 +311,7 @@ struct APIRouteTests {
                 #expect($0.status == .ok && String(buffer: $0.body).contains("no_show"))
             }
 
-            struct Prompts: Decodable {
-                struct Prompt: Decodable {
-                    var id: String
-                    var joint: Bool
-                }
-                var items: [Prompt]
-            }
-            let prompt = try await client.execute(uri: "/v1/homework/prompts", method: .get, headers: auth) {
-                try json(Prompts.self, $0).items.first { !$0.joint }!.id
-            }
+            let prompt = try await HTTPFixture.promptID(client, auth, joint: false)
             let assign =
                 #"{"promptId": "\#(prompt)", "coupleId": "\#(fixture.danaCouple)", "sessionId": "\#(fixture.danaSession)", "dueOn": "2099-01-01"}"#
             let assignment = try await client.execute(

@@ -192,6 +192,12 @@ struct AuditAndCycleMapRouteTests {
                     #expect(response.status == .badRequest, "\(bad)")
                 }
             }
+            // No action the log can hold is longer than 100 characters (the service's rule).
+            let long = String(repeating: "a", count: 101)
+            try await client.execute(uri: "/v1/audit?action=\(long)", method: .get, headers: admin) { response in
+                let problem = try json(Problem.self, response)
+                #expect(response.status == .unprocessableContent && problem.field == "action")
+            }
             let reads = try await fixture.owner.withConnection { connection in
                 try await AuditStore.list(.init(practiceID: fixture.practiceID, action: "audit.list"), on: connection)
             }

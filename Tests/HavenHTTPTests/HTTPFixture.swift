@@ -126,6 +126,23 @@ struct HTTPFixture {
         }
     }
 
+    /// The id of a library prompt that is (or is not) a joint exercise.
+    static func promptID(_ client: any TestClientProtocol, _ auth: HTTPFields, joint: Bool) async throws -> String {
+        struct Prompts: Decodable {
+            struct Prompt: Decodable {
+                var id: String
+                var joint: Bool
+            }
+            var items: [Prompt]
+        }
+        return try await client.execute(uri: "/v1/homework/prompts", method: .get, headers: auth) {
+            guard let prompt = try json(Prompts.self, $0).items.first(where: { $0.joint == joint }) else {
+                throw TestSetupError("the library has no \(joint ? "joint" : "individual") prompt")
+            }
+            return prompt.id
+        }
+    }
+
     static func bearer(_ token: String, _ extra: HTTPFields = [:]) -> HTTPFields {
         var headers = extra
         headers[.authorization] = "Bearer \(token)"

@@ -69,12 +69,9 @@ public struct KeyTestFixture: Sendable {
         let practiceID = self.practiceID
         try await pool.transaction { connection in
             let (sealed, keyID) = try await manager.seal(
-                Array(text.utf8),
+                text,
                 practiceID: practiceID,
-                subject: KeySubject(kind: .test, id: subject),
-                table: Self.column.table,
-                column: Self.column.column,
-                rowID: rowID.uuidString.lowercased(),
+                at: Self.place(rowID, subject: subject),
                 on: connection
             )
             try await connection.execute(
@@ -88,6 +85,16 @@ public struct KeyTestFixture: Sendable {
         return rowID
     }
 
+    /// Where a test value is sealed.
+    static func place(_ rowID: UUID, subject: String) -> SealedPlace {
+        SealedPlace(
+            subject: KeySubject(kind: .test, id: subject),
+            table: column.table,
+            column: column.column,
+            rowID: rowID
+        )
+    }
+
     /// Reads and opens a value.
     public func read(_ rowID: UUID, manager: KeyManager) async throws -> String {
         try await pool.withConnection { connection in
@@ -95,13 +102,11 @@ public struct KeyTestFixture: Sendable {
                 0
             ]
             let (subject, sealed) = try row.decode((String, [UInt8]).self)
-            let context = SealContext(
-                table: Self.column.table,
-                column: Self.column.column,
-                rowID: rowID.uuidString.lowercased(),
-                subject: KeySubject(kind: .test, id: subject).description
+            return try await manager.open(
+                sealed,
+                at: Self.place(rowID, subject: subject),
+                on: connection
             )
-            return String(decoding: try await manager.open(sealed, context: context, on: connection), as: UTF8.self)
         }
     }
 

@@ -128,4 +128,45 @@ struct AuditDenialTests {
             }
         }
     }
+
+    /// One entity name per record: a refused homework response used to be audited on `assignment`
+    /// while an accepted one was on `homework_assignment`, so filtering by entity missed refusals.
+    @Test func aHomeworkResponseIsAuditedOnTheSameEntityWhetherAcceptedOrRefused() async throws {
+        try await ClinicSetup.with { setup in
+            let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
+            let (session, couple, a, _) = try await setup.completedSession()
+            let solo = try #require(try await homework.library(actor: setup.counselorA).first { !$0.joint }).id
+            let today = CalendarDate(year: 2026, month: 11, day: 22)!
+            let assignment = try await homework.assign(
+                prompt: solo,
+                couple: couple,
+                session: session,
+                dueOn: today,
+                today: today,
+                actor: setup.counselorA
+            )
+            await #expect(throws: ServiceError.self) {
+                try await homework.recordResponse(
+                    assignment: assignment,
+                    partner: a,
+                    completion: .completed,
+                    actor: setup.counselorB
+                )
+            }
+            try await homework.recordResponse(
+                assignment: assignment,
+                partner: a,
+                completion: .completed,
+                actor: setup.counselorA
+            )
+            let entries = try await setup.fixture.owner.withConnection { connection in
+                try await AuditStore.list(
+                    .init(practiceID: setup.fixture.practiceID, action: "homework.respond"),
+                    on: connection
+                )
+            }.map(\.entry)
+            #expect(entries.map(\.outcome) == [.denied, .success])
+            #expect(entries.allSatisfy { $0.entityType == "homework_assignment" && $0.entityID == assignment })
+        }
+    }
 }

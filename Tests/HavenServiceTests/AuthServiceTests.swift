@@ -86,7 +86,8 @@ struct AuthServiceTests {
             let error = await #expect(throws: ServiceError.self) {
                 try await auth.authenticate(signIn.token, source: "test")
             }
-            #expect(error?.description.contains("haven login") == true)
+            // The service says the session is over; each interface says how to sign in again.
+            #expect(error == .sessionExpired)
         }
     }
 

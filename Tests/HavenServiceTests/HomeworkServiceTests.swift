@@ -254,4 +254,48 @@ struct HighRiskSchedulingTests {
             #expect(try await setup.keys.verify(pool: setup.fixture.owner).failures.isEmpty)
         }
     }
+
+    @Test(arguments: ["ok", "   ok   ", "\n\n", "Looks fine to me."])
+    func aTokenReasonIsRefusedForASessionAndAJointExerciseAlike(reason: String) async throws {
+        try await ClinicSetup.with { setup in
+            let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
+            let (session, couple, _, _) = try await setup.completedSession()
+            var risky = NoteService.Draft.sample
+            risky.riskLevel = .high
+            _ = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
+            let joint = try #require(try await homework.library(actor: setup.counselorA).first { $0.joint }).id
+            let scheduling = await #expect(throws: ServiceError.self) {
+                try await setup.sessions.schedule(
+                    .couple(couple),
+                    start: Date(timeIntervalSince1970: 1_790_600_000),
+                    durationMinutes: 60,
+                    format: .inPerson,
+                    riskOverrideReason: reason,
+                    actor: setup.counselorA
+                )
+            }
+            let assigning = await #expect(throws: ServiceError.self) {
+                try await homework.assign(
+                    prompt: joint,
+                    couple: couple,
+                    session: session,
+                    dueOn: HomeworkServiceTests.today,
+                    today: HomeworkServiceTests.today,
+                    riskOverrideReason: reason,
+                    actor: setup.counselorA
+                )
+            }
+            for refusal in [scheduling, assigning] {
+                #expect(refusal?.kind == .invalidInput && refusal?.field == "riskOverrideReason")
+                #expect(refusal?.message == "must say why, in 20 to 1000 characters")
+            }
+            let written = try await setup.fixture.owner.query(
+                """
+                SELECT (SELECT count(*) FROM therapy_sessions WHERE couple_id = \(couple)),
+                       (SELECT count(*) FROM homework_assignments WHERE couple_id = \(couple))
+                """
+            )[0].decode((Int, Int).self)
+            #expect(written == (1, 0))
+        }
+    }
 }

@@ -143,7 +143,7 @@ public struct AuthService: Sendable {
                 throw ServiceError(
                     .unauthenticated,
                     reason: "totp-unavailable",
-                    "one-time codes cannot be checked until an operator records the master key's attestation key ('haven keys status')"
+                    "one-time codes cannot be checked until an operator records the master key's attestation key"
                 )
             }
             return live ? signedIn : .wrongCode

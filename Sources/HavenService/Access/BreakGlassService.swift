@@ -72,12 +72,14 @@ public struct BreakGlassService: Sendable {
         do {
             return try await pool.transaction(as: actor) { connection in
                 let sealed = try await keys.seal(
-                    Array(trimmed.utf8),
+                    trimmed,
                     practiceID: actor.practiceID,
-                    subject: chart.keySubject,
-                    table: "break_glass_grants",
-                    column: "reason",
-                    rowID: id.uuidString.lowercased(),
+                    at: SealedPlace(
+                        subject: chart.keySubject,
+                        table: "break_glass_grants",
+                        column: "reason",
+                        rowID: id
+                    ),
                     on: connection
                 )
                 // The database opens the grant for the context's own clinician and audits it, flagged.
@@ -141,12 +143,7 @@ public struct BreakGlassService: Sendable {
         flagged.breakGlass = true
         try await pool.transaction(as: flagged) { connection in
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: "break_glass.open",
-                    entityType: chart.kind,
-                    entityID: chart.id,
-                    outcome: .denied
-                ),
+                AuditEvent(action: .breakGlassOpen, entityType: chart.entityType, entityID: chart.id, outcome: .denied),
                 on: connection
             )
         }

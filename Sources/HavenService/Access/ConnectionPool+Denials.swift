@@ -8,8 +8,8 @@ extension ConnectionPool {
     /// `forbidden`) are denials; other errors pass through unrecorded.
     func recordingDenial(
         _ error: ServiceError,
-        action: String,
-        entityType: String,
+        action: AuditEvent.Action,
+        entityType: AuditEvent.EntityType,
         entityID: UUID,
         actor: StaffActor
     ) async throws -> ServiceError {
@@ -27,8 +27,8 @@ extension ConnectionPool {
     /// `result`'s value, or its refusal recorded (`recordingDenial`) and thrown.
     func valueRecordingDenial<Value>(
         _ result: Result<Value, ServiceError>,
-        action: String,
-        entityType: String,
+        action: AuditEvent.Action,
+        entityType: AuditEvent.EntityType,
         entityID: UUID,
         actor: StaffActor
     ) async throws -> Value {
@@ -50,8 +50,8 @@ extension ConnectionPool {
 extension ConnectionPool {
     /// Runs `body`; a refusal it throws is recorded (`recordingDenial`) and rethrown.
     func recordingDenials<Value>(
-        action: String,
-        entityType: String,
+        action: AuditEvent.Action,
+        entityType: AuditEvent.EntityType,
         entityID: UUID,
         actor: StaffActor,
         _ body: () async throws -> Value

@@ -68,12 +68,7 @@ extension ConnectionPool {
         guard actor.totpEnrollmentDue else { return }
         try await transaction(context: actor) { connection in
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: "staff.totp.required",
-                    entityType: "staff",
-                    entityID: actor.staffID,
-                    outcome: .denied
-                ),
+                AuditEvent(action: .staffTOTPRequired, entityType: .staff, entityID: actor.staffID, outcome: .denied),
                 on: connection
             )
         }

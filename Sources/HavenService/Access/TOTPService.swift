@@ -70,12 +70,14 @@ public struct TOTPService: Sendable {
             var plaintext = totp.secret.withUnsafeBytes { Array($0) }
             defer { wipe(&plaintext) }
             let (sealed, keyID) = try await keys.seal(
-                plaintext,
+                secret: plaintext,
                 practiceID: actor.practiceID,
-                subject: Self.subject(actor.staffID),
-                table: "staff_totp",
-                column: "secret",
-                rowID: actor.staffID.uuidString.lowercased(),
+                at: SealedPlace(
+                    subject: Self.subject(actor.staffID),
+                    table: "staff_totp",
+                    column: "secret",
+                    rowID: actor.staffID
+                ),
                 on: connection
             )
             // The database stores it as the context's own and audits it.
@@ -98,7 +100,7 @@ public struct TOTPService: Sendable {
     /// - Throws: `notFound` with nothing pending; `invalidInput` (field `code`) for a wrong code.
     public func confirm(code: String, actor: StaffActor) async throws {
         let keys = self.keys
-        try await withCheckedCode(code, confirmed: false, action: "staff.totp.confirm", actor: actor) {
+        try await withCheckedCode(code, confirmed: false, action: .staffTOTPConfirm, actor: actor) {
             connection,
             step in
             let (version, mac) = keys.attest(step: step, sessionHash: actor.sessionHash)
@@ -116,7 +118,7 @@ public struct TOTPService: Sendable {
     ///   `notFound` with none enrolled; `invalidInput` (field `code`) for a wrong or used code.
     public func remove(code: String, actor: StaffActor) async throws {
         let keys = self.keys
-        try await withCheckedCode(code, confirmed: true, action: "staff.totp.remove", actor: actor) {
+        try await withCheckedCode(code, confirmed: true, action: .staffTOTPRemove, actor: actor) {
             connection,
             step in
             // The database refuses (and audits the refusal) when the practice requires an app.
@@ -143,7 +145,7 @@ public struct TOTPService: Sendable {
     private func withCheckedCode(
         _ code: String,
         confirmed: Bool,
-        action: String,
+        action: AuditEvent.Action,
         actor: StaffActor,
         apply: @Sendable @escaping (isolated PostgresConnection, Int64) async throws -> Void
     ) async throws {
@@ -164,7 +166,7 @@ public struct TOTPService: Sendable {
             let totp = try await Self.open(sealed, staffID: actor.staffID, keys: keys, on: connection)
             guard let step = totp.matchingStep(for: code, at: Date()), step > lastUsed ?? .min else {
                 try AuditStore.appendAtCommit(
-                    AuditEvent(action: action, entityType: "staff", entityID: actor.staffID, outcome: .denied),
+                    AuditEvent(action: action, entityType: .staff, entityID: actor.staffID, outcome: .denied),
                     on: connection
                 )
                 return Self.wrongCodeError
@@ -198,12 +200,7 @@ public struct TOTPService: Sendable {
                 throw ServiceError(.notFound, field: "staff", "this staff member has no one-time-code app")
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: "staff.totp.reset",
-                    entityType: "staff",
-                    entityID: staffID,
-                    outcome: .success
-                ),
+                AuditEvent(action: .staffTOTPReset, entityType: .staff, entityID: staffID, outcome: .success),
                 on: connection
             )
         }
@@ -224,8 +221,8 @@ public struct TOTPService: Sendable {
             guard updated == 1 else { throw ServiceError(.notFound, field: "practice", "no such practice") }
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: required ? "practice.totp.require" : "practice.totp.optional",
-                    entityType: "practice",
+                    action: required ? .practiceTOTPRequire : .practiceTOTPOptional,
+                    entityType: .practice,
                     entityID: practiceID,
                     outcome: .success
                 ),
@@ -247,14 +244,12 @@ public struct TOTPService: Sendable {
         keys: KeyManager,
         on connection: isolated PostgresConnection
     ) async throws -> TOTP {
-        let context = SealContext(
-            table: "staff_totp",
-            column: "secret",
-            rowID: staffID.uuidString.lowercased(),
-            subject: subject(staffID).description
+        TOTP(
+            secret: try await keys.openSecret(
+                sealed,
+                at: SealedPlace(subject: subject(staffID), table: "staff_totp", column: "secret", rowID: staffID),
+                on: connection
+            )
         )
-        var plaintext = try await keys.open(sealed, context: context, on: connection)
-        defer { wipe(&plaintext) }
-        return TOTP(secret: SecureBytes(copying: plaintext))
     }
 }

@@ -14,15 +14,23 @@ public struct AuditService: Sendable {
 
     /// Entries matching `filter` (its practice is the actor's), oldest first.
     ///
-    /// - Throws: `forbidden` unless the actor is an admin; `invalidInput` naming `limit` (1–1,000).
+    /// - Throws: `forbidden` unless the actor is an admin; `invalidInput` naming `limit` (1–1,000) or
+    ///   `action` (longer than any action the log can hold, `AuditEvent.Action.maximumLength`).
     public func list(_ filter: AuditStore.Filter, actor: StaffActor) async throws -> [StoredAuditEntry] {
         guard (1...1_000).contains(filter.limit) else {
             throw ServiceError(.invalidInput, field: "limit", "must be 1 to 1000")
         }
+        guard (filter.action?.count ?? 0) <= AuditEvent.Action.maximumLength else {
+            throw ServiceError(
+                .invalidInput,
+                field: "action",
+                "must be at most \(AuditEvent.Action.maximumLength) characters"
+            )
+        }
         var scoped = filter
         scoped.practiceID = actor.practiceID
         let practiceFilter = scoped
-        return try await asAdmin(action: "audit.list", actor: actor) { connection in
+        return try await asAdmin(action: .auditList, actor: actor) { connection in
             try await AuditStore.list(practiceFilter, on: connection)
         }
     }
@@ -40,7 +48,7 @@ public struct AuditService: Sendable {
     ///
     /// - Throws: `forbidden` unless the actor is an admin.
     public func verify(actor: StaffActor) async throws -> Verification {
-        try await asAdmin(action: "audit.verify", actor: actor) { connection in
+        try await asAdmin(action: .auditVerify, actor: actor) { connection in
             let result = try await AuditStore.verify(practiceID: actor.practiceID, on: connection)
             return Verification(
                 firstBreak: result.firstBreak,
@@ -55,12 +63,12 @@ public struct AuditService: Sendable {
     /// else about a request, so a refused caller learns nothing and is always on record.
     ///
     /// - Throws: `forbidden`.
-    public func authorize(action: String, actor: StaffActor) async throws {
+    public func authorize(action: AuditEvent.Action, actor: StaffActor) async throws {
         guard actor.roles.contains(.admin) else {
             throw try await pool.recordingDenial(
                 ServiceError(.forbidden, "only admins read the audit log"),
                 action: action,
-                entityType: "practice",
+                entityType: .practice,
                 entityID: actor.practiceID,
                 actor: actor
             )
@@ -70,12 +78,12 @@ public struct AuditService: Sendable {
     /// Runs `body` in one repeatable-read snapshot as an admin, then audits the read (after the
     /// snapshot, so the entry is not in what it read).
     private func asAdmin<Value: Sendable>(
-        action: String,
+        action: AuditEvent.Action,
         actor: StaffActor,
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
         try await authorize(action: action, actor: actor)
-        let entry = AuditEvent(action: action, entityType: "practice", entityID: actor.practiceID)
+        let entry = AuditEvent(action: action, entityType: .practice, entityID: actor.practiceID)
         return try await pool.snapshot(as: actor) { connection in
             (try await body(connection), AuditStore.appendStatements(entry))
         }

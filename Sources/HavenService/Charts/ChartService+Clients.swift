@@ -46,8 +46,8 @@ extension ChartService {
             ).singleRow().map(Self.client)
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "client.read",
-                    entityType: "client",
+                    action: .clientRead,
+                    entityType: .client,
                     entityID: id,
                     clientIDs: client == nil ? [] : [id],
                     outcome: client == nil ? .denied : .success
@@ -65,13 +65,11 @@ extension ChartService {
     /// The clients in the actor's reach, by name. Audited as a caseload read.
     public func listClients(actor: StaffActor) async throws -> [Client] {
         try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.pipeline(
+            let rows = try await connection.commit(
                 [
                     "SELECT \(unescaped: Self.clientColumns) FROM clients ORDER BY legal_name, id"
-                ]
-                    + AuditStore.appendStatements(
-                        AuditEvent(action: "client.list", entityType: "caseload", entityID: actor.staffID)
-                    ) + ["COMMIT"]
+                ],
+                audited: AuditEvent(action: .clientList, entityType: .caseload, entityID: actor.staffID)
             )
             return try rows[0].map(Self.client)
         }

@@ -71,7 +71,7 @@ public struct ChartService: Sendable {
         let counselor = new.primaryCounselorID ?? actor.staffID
         do {
             try await pool.transaction(as: actor) { connection in
-                var statements: [PostgresQuery] = [
+                let statements: [PostgresQuery] = [
                     """
                     INSERT INTO clients (id, practice_id, legal_name, preferred_name, pronouns, date_of_birth, intake_date,
                                          attachment_style, primary_counselor_id)
@@ -79,10 +79,10 @@ public struct ChartService: Sendable {
                     \(new.dateOfBirth), \(new.intakeDate), \(new.attachmentStyle?.rawValue), \(counselor))
                     """
                 ]
-                statements += AuditStore.appendStatements(
-                    AuditEvent(action: "client.create", entityType: "client", entityID: id, clientIDs: [id])
+                try await connection.commit(
+                    statements,
+                    audited: AuditEvent(action: .clientCreate, entityType: .client, entityID: id, clientIDs: [id])
                 )
-                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as PostgresError where error.code == .insufficientPrivilege {
             throw ServiceError(
@@ -108,8 +108,8 @@ public struct ChartService: Sendable {
         actor: StaffActor
     ) async throws -> UUID {
         return try await pool.recordingDenials(
-            action: "couple.create",
-            entityType: "client",
+            action: .coupleCreate,
+            entityType: .client,
             entityID: partnerB,
             actor: actor
         ) {
@@ -142,17 +142,19 @@ public struct ChartService: Sendable {
                     var keyID: UUID?
                     if let concerns = presentingConcerns {
                         let result = try await keys.seal(
-                            Array(concerns.utf8),
+                            concerns,
                             practiceID: actor.practiceID,
-                            subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()),
-                            table: "couples",
-                            column: "presenting_concerns",
-                            rowID: id.uuidString.lowercased(),
+                            at: SealedPlace(
+                                subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()),
+                                table: "couples",
+                                column: "presenting_concerns",
+                                rowID: id
+                            ),
                             on: connection
                         )
                         (sealed, keyID) = (result.sealed, result.keyID)
                     }
-                    var statements: [PostgresQuery] = [
+                    let statements: [PostgresQuery] = [
                         """
                         INSERT INTO couples (id, practice_id, partner_a_id, partner_b_id, counselor_id, start_date,
                                              presenting_concerns, presenting_concerns_key_id)
@@ -160,15 +162,15 @@ public struct ChartService: Sendable {
                         \(sealed), \(keyID))
                         """
                     ]
-                    statements += AuditStore.appendStatements(
-                        AuditEvent(
-                            action: "couple.create",
-                            entityType: "couple",
+                    try await connection.commit(
+                        statements,
+                        audited: AuditEvent(
+                            action: .coupleCreate,
+                            entityType: .couple,
                             entityID: id,
                             clientIDs: [partnerA, partnerB]
                         )
                     )
-                    _ = try await connection.pipeline(statements + ["COMMIT"])
                 }
             } catch let error as PostgresError where error.constraint == "couples_one_active_per_client" {
                 throw ServiceError(
@@ -213,13 +215,8 @@ public struct ChartService: Sendable {
             """
         let found = try await pool.transaction(as: actor, prologue: [chart]) { connection, rows -> Couple? in
             guard let row = try rows[0].singleRow() else {
-                let denied = AuditEvent(
-                    action: "couple.read",
-                    entityType: "couple",
-                    entityID: id,
-                    outcome: .denied
-                )
-                _ = try await connection.pipeline(AuditStore.appendStatements(denied) + ["COMMIT"])
+                let denied = AuditEvent(action: .coupleRead, entityType: .couple, entityID: id, outcome: .denied)
+                try await connection.commit(audited: denied)
                 return nil
             }
             let (a, b, counselor, start, status, sealed, aName, bName) = try row.decode(
@@ -227,23 +224,19 @@ public struct ChartService: Sendable {
             )
             var concerns: String?
             if let sealed {
-                let context = SealContext(
-                    table: "couples",
-                    column: "presenting_concerns",
-                    rowID: id.uuidString.lowercased(),
-                    subject: KeySubject(kind: .couple, id: id.uuidString.lowercased()).description
+                concerns = try await keys.open(
+                    sealed,
+                    at: SealedPlace(
+                        subject: ChartReference.couple(id).keySubject,
+                        table: "couples",
+                        column: "presenting_concerns",
+                        rowID: id
+                    ),
+                    on: connection
                 )
-                var plaintext = try await keys.open(sealed, context: context, on: connection)
-                concerns = String(decoding: plaintext, as: UTF8.self)
-                wipe(&plaintext)
             }
-            let read = AuditEvent(
-                action: "couple.read",
-                entityType: "couple",
-                entityID: id,
-                clientIDs: [a, b]
-            )
-            _ = try await connection.pipeline(AuditStore.appendStatements(read) + ["COMMIT"])
+            let read = AuditEvent(action: .coupleRead, entityType: .couple, entityID: id, clientIDs: [a, b])
+            try await connection.commit(audited: read)
             return Couple(
                 id: id,
                 partnerA: a,
@@ -290,7 +283,7 @@ public struct ChartService: Sendable {
         -> [CoupleSummary]
     {
         try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.pipeline(
+            let rows = try await connection.commit(
                 [
                     """
                     SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status,
@@ -313,14 +306,8 @@ public struct ChartService: Sendable {
                     WHERE \(counselor)::uuid IS NULL OR c.counselor_id = \(counselor)
                     ORDER BY c.start_date, c.id
                     """
-                ]
-                    + AuditStore.appendStatements(
-                        AuditEvent(
-                            action: "couple.list",
-                            entityType: "caseload",
-                            entityID: counselor ?? actor.staffID
-                        )
-                    ) + ["COMMIT"]
+                ],
+                audited: AuditEvent(action: .coupleList, entityType: .caseload, entityID: counselor ?? actor.staffID)
             )
             return try rows[0].map { row in
                 let (id, a, b, status, counselorID, start, stage, step, highRisk) = try row.decode(

@@ -37,53 +37,6 @@ public struct CoupleRecordService: Sendable {
     /// The allowed goal statuses.
     public static let goalStatuses = ["open", "in_progress", "met", "discontinued"]
 
-    private func checkText(_ text: String, field: String) throws {
-        guard !text.allSatisfy(\.isWhitespace) else { throw ServiceError(.invalidInput, field: field, "is empty") }
-        guard text.utf8.count <= NoteService.maximumBodyBytes else {
-            throw ServiceError(.invalidInput, field: field, "is longer than \(NoteService.maximumBodyBytes / 1024) KiB")
-        }
-    }
-
-    private func sealed(
-        _ text: String,
-        table: String,
-        rowID: UUID,
-        couple: UUID,
-        actor: StaffActor,
-        on connection: PostgresConnection
-    ) async throws -> (bytes: [UInt8], keyID: UUID) {
-        let result = try await keys.seal(
-            Array(text.utf8),
-            practiceID: actor.practiceID,
-            subject: KeySubject(kind: .couple, id: couple.uuidString.lowercased()),
-            table: table,
-            column: "description",
-            rowID: rowID.uuidString.lowercased(),
-            on: connection
-        )
-        return (result.sealed, result.keyID)
-    }
-
-    private func opened(
-        _ bytes: [UInt8],
-        table: String,
-        rowID: UUID,
-        subject: String,
-        on connection: PostgresConnection
-    )
-        async throws -> String
-    {
-        let context = SealContext(
-            table: table,
-            column: "description",
-            rowID: rowID.uuidString.lowercased(),
-            subject: subject
-        )
-        var plaintext = try await keys.open(bytes, context: context, on: connection)
-        defer { wipe(&plaintext) }
-        return String(decoding: plaintext, as: UTF8.self)
-    }
-
     /// Records an attachment injury of one partner.
     ///
     /// - Throws: `invalidInput` naming `description` or `injuredPartnerID`; `notFound` for a couple out of reach.
@@ -94,52 +47,19 @@ public struct CoupleRecordService: Sendable {
         identifiedOn: CalendarDate,
         actor: StaffActor
     ) async throws -> UUID {
-        try actor.validate()
-        try checkText(description, field: "description")
-        let id = UUID()
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            guard
-                let row = try await connection.query(
-                    "SELECT partner_a_id, partner_b_id, counselor_id FROM couples WHERE id = \(coupleID)"
-                ).singleRow()
-            else { return ServiceError(.notFound, field: "couple", "no couple with this id in your caseload") }
-            let (a, b, counselor) = try row.decode((UUID, UUID, UUID).self)
-            guard partnerID == a || partnerID == b else {
+        try await add(.injury, couple: coupleID, description: description, actor: actor) { couple in
+            guard couple.partners.contains(partnerID) else {
                 return ServiceError(.invalidInput, field: "injuredPartnerID", "must be one of the couple's partners")
             }
-            let text = try await self.sealed(
-                description,
-                table: "attachment_injuries",
-                rowID: id,
-                couple: coupleID,
-                actor: actor,
-                on: connection
-            )
-            var statements: [PostgresQuery] = [
-                "SELECT haven_require_live_keys(\([text.keyID]))",
-                """
-                INSERT INTO attachment_injuries (id, practice_id, couple_id, counselor_id, injured_partner_id,
-                                                 description, description_key_id, identified_on)
-                VALUES (\(id), \(actor.practiceID), \(coupleID), \(counselor), \(partnerID), \(text.bytes), \
-                \(text.keyID), \(identifiedOn))
-                """,
-            ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(action: "injury.record", entityType: "injury", entityID: id, clientIDs: [a, b])
-            )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
             return nil
+        } insert: { id, couple, sealed in
+            """
+            INSERT INTO attachment_injuries (id, practice_id, couple_id, counselor_id, injured_partner_id,
+                                             description, description_key_id, identified_on)
+            VALUES (\(id), \(actor.practiceID), \(coupleID), \(couple.counselor), \(partnerID), \(sealed.sealed), \
+            \(sealed.keyID), \(identifiedOn))
+            """
         }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: "injury.record",
-                entityType: "couple",
-                entityID: coupleID,
-                actor: actor
-            )
-        }
-        return id
     }
 
     /// Moves an injury through the resolution model (step 1–8) and its status; `resolvedOn` is
@@ -151,135 +71,69 @@ public struct CoupleRecordService: Sendable {
         resolvedOn: CalendarDate? = nil,
         actor: StaffActor
     ) async throws {
-        try actor.validate()
         guard (1...8).contains(step) else {
             throw ServiceError(.invalidInput, field: "resolutionStep", "must be 1 to 8")
         }
         guard (status == .resolved) == (resolvedOn != nil) else {
             throw ServiceError(.invalidInput, field: "resolvedOn", "is given exactly when the status is resolved")
         }
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            let updated: Int
-            do {
-                updated = try await connection.execute(
-                    """
-                    UPDATE attachment_injuries SET resolution_step = \(Int16(step)), status = \(status.rawValue), \
-                    resolved_on = \(resolvedOn) WHERE id = \(id)
-                    """
+        try await update(
+            .injury,
+            id,
+            actor: actor,
+            """
+            UPDATE attachment_injuries SET resolution_step = \(Int16(step)), status = \(status.rawValue), \
+            resolved_on = \(resolvedOn) WHERE id = \(id) RETURNING \(unescaped: Self.partnersColumn)
+            """,
+            refusing: [
+                "attachment_injuries_resolved_after": ServiceError(
+                    .invalidInput,
+                    field: "resolvedOn",
+                    "is before the day the injury was identified"
                 )
-            } catch let error as PostgresError where error.constraint == "attachment_injuries_resolved_after" {
-                throw ServiceError(.invalidInput, field: "resolvedOn", "is before the day the injury was identified")
-            }
-            guard updated == 1 else {
-                return ServiceError(.notFound, field: "injury", "no injury with this id in your caseload")
-            }
-            try AuditStore.appendAtCommit(
-                AuditEvent(action: "injury.update", entityType: "injury", entityID: id),
-                on: connection
-            )
-            return nil
-        }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: "injury.update",
-                entityType: "injury",
-                entityID: id,
-                actor: actor
-            )
-        }
+            ]
+        )
     }
 
     /// A couple's injuries, oldest first (audited).
     public func injuries(couple coupleID: UUID, actor: StaffActor) async throws -> [Injury] {
-        try actor.validate()
-        let chart = ChartReference.couple(coupleID)
-        return try await pool.readingChart(chart, action: "injury.list", actor: actor) {
-            try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, _ in
-                let rows = try await connection.query(
-                    """
-                    SELECT id, injured_partner_id, description, identified_on, status, resolution_step, resolved_on, key_subject
-                    FROM attachment_injuries WHERE couple_id = \(coupleID) ORDER BY identified_on, id
-                    """
-                )
-                var result: [Injury] = []
-                for row in rows {
-                    let (id, partner, sealed, identified, status, step, resolved, subject) = try row.decode(
-                        (UUID, UUID, [UInt8], CalendarDate, String, Int, CalendarDate?, String).self
-                    )
-                    result.append(
-                        Injury(
-                            id: id,
-                            injuredPartnerID: partner,
-                            description: try await self.opened(
-                                sealed,
-                                table: "attachment_injuries",
-                                rowID: id,
-                                subject: subject,
-                                on: connection
-                            ),
-                            identifiedOn: identified,
-                            status: try InjuryStatus.parse(status),
-                            resolutionStep: step,
-                            resolvedOn: resolved
-                        )
-                    )
-                }
-                try AuditStore.appendAtCommit(
-                    AuditEvent(action: "injury.list", entityType: "couple", entityID: coupleID),
-                    on: connection
-                )
-                return result
-            }
+        try await list(
+            .injury,
+            couple: coupleID,
+            actor: actor,
+            """
+            SELECT id, description, key_subject, injured_partner_id, identified_on, status, resolution_step, resolved_on
+            FROM attachment_injuries WHERE couple_id = \(coupleID) ORDER BY identified_on, id
+            """
+        ) { id, description, row in
+            let (partner, identified, status, step, resolved) = try row.decode(
+                (UUID, CalendarDate, String, Int, CalendarDate?).self,
+                from: 3
+            )
+            return Injury(
+                id: id,
+                injuredPartnerID: partner,
+                description: description,
+                identifiedOn: identified,
+                status: try InjuryStatus.parse(status),
+                resolutionStep: step,
+                resolvedOn: resolved
+            )
         }
     }
 
     /// Adds a treatment goal to a couple's chart.
     public func addGoal(couple coupleID: UUID, description: String, actor: StaffActor) async throws -> UUID {
-        try actor.validate()
-        try checkText(description, field: "description")
-        let id = UUID()
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            guard
-                let counselor = try await connection.query("SELECT counselor_id FROM couples WHERE id = \(coupleID)")
-                    .singleRow().map({ try $0.decode(0, as: UUID.self) })
-            else { return ServiceError(.notFound, field: "couple", "no couple with this id in your caseload") }
-            let text = try await self.sealed(
-                description,
-                table: "treatment_goals",
-                rowID: id,
-                couple: coupleID,
-                actor: actor,
-                on: connection
-            )
-            var statements: [PostgresQuery] = [
-                "SELECT haven_require_live_keys(\([text.keyID]))",
-                """
-                INSERT INTO treatment_goals (id, practice_id, couple_id, counselor_id, description, description_key_id)
-                VALUES (\(id), \(actor.practiceID), \(coupleID), \(counselor), \(text.bytes), \(text.keyID))
-                """,
-            ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(action: "goal.add", entityType: "goal", entityID: id)
-            )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+        try await add(.goal, couple: coupleID, description: description, actor: actor) { id, couple, sealed in
+            """
+            INSERT INTO treatment_goals (id, practice_id, couple_id, counselor_id, description, description_key_id)
+            VALUES (\(id), \(actor.practiceID), \(coupleID), \(couple.counselor), \(sealed.sealed), \(sealed.keyID))
+            """
         }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: "goal.add",
-                entityType: "couple",
-                entityID: coupleID,
-                actor: actor
-            )
-        }
-        return id
     }
 
     /// Sets a goal's status (`open`, `in_progress`, `met`, `discontinued`).
     public func setGoalStatus(_ id: UUID, status: String, actor: StaffActor) async throws {
-        try actor.validate()
         guard Self.goalStatuses.contains(status) else {
             throw ServiceError(
                 .invalidInput,
@@ -287,62 +141,29 @@ public struct CoupleRecordService: Sendable {
                 "must be one of: \(Self.goalStatuses.joined(separator: ", "))"
             )
         }
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
-            let updated = try await connection.execute(
-                "UPDATE treatment_goals SET status = \(status), updated_at = now() WHERE id = \(id)"
-            )
-            guard updated == 1 else {
-                return ServiceError(.notFound, field: "goal", "no goal with this id in your caseload")
-            }
-            try AuditStore.appendAtCommit(
-                AuditEvent(action: "goal.update", entityType: "goal", entityID: id),
-                on: connection
-            )
-            return nil
-        }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: "goal.update",
-                entityType: "goal",
-                entityID: id,
-                actor: actor
-            )
-        }
+        try await update(
+            .goal,
+            id,
+            actor: actor,
+            """
+            UPDATE treatment_goals SET status = \(status), updated_at = now() WHERE id = \(id)
+            RETURNING \(unescaped: Self.partnersColumn)
+            """
+        )
     }
 
     /// A couple's goals, oldest first (audited).
     public func goals(couple coupleID: UUID, actor: StaffActor) async throws -> [Goal] {
-        try actor.validate()
-        let chart = ChartReference.couple(coupleID)
-        return try await pool.readingChart(chart, action: "goal.list", actor: actor) {
-            try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, _ in
-                let rows = try await connection.query(
-                    "SELECT id, description, status, key_subject FROM treatment_goals WHERE couple_id = \(coupleID) ORDER BY created_at, id"
-                )
-                var result: [Goal] = []
-                for row in rows {
-                    let (id, sealed, status, subject) = try row.decode((UUID, [UInt8], String, String).self)
-                    result.append(
-                        Goal(
-                            id: id,
-                            description: try await self.opened(
-                                sealed,
-                                table: "treatment_goals",
-                                rowID: id,
-                                subject: subject,
-                                on: connection
-                            ),
-                            status: status
-                        )
-                    )
-                }
-                try AuditStore.appendAtCommit(
-                    AuditEvent(action: "goal.list", entityType: "couple", entityID: coupleID),
-                    on: connection
-                )
-                return result
-            }
+        try await list(
+            .goal,
+            couple: coupleID,
+            actor: actor,
+            """
+            SELECT id, description, key_subject, status FROM treatment_goals WHERE couple_id = \(coupleID)
+            ORDER BY created_at, id
+            """
+        ) { id, description, row in
+            Goal(id: id, description: description, status: try row.decode(3, as: String.self))
         }
     }
 }

@@ -86,18 +86,13 @@ public struct CycleMapService: Sendable {
                 return .failure(ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners"))
             }
             let subject = KeySubject(kind: .couple, id: coupleID.uuidString.lowercased())
-            let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
-            let sealed = try Sealer.seal(
-                Array(encoded),
-                with: key,
-                context: SealContext(
-                    table: "cycle_maps",
-                    column: "map",
-                    rowID: id.uuidString.lowercased(),
-                    subject: subject.description
-                )
+            let (sealed, keyID) = try await keys.seal(
+                String(decoding: encoded, as: UTF8.self),
+                practiceID: actor.practiceID,
+                at: SealedPlace(subject: subject, table: "cycle_maps", column: "map", rowID: id),
+                on: connection
             )
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([keyID]))",
                 """
                 INSERT INTO cycle_maps (id, practice_id, couple_id, partner_id, counselor_id, version, position, map, map_key_id)
@@ -105,21 +100,21 @@ public struct CycleMapService: Sendable {
                 \(position.rawValue), \(sealed), \(keyID))
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: "cycle_map.revise",
-                    entityType: "couple",
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
+                    action: .cycleMapRevise,
+                    entityType: .couple,
                     entityID: coupleID,
                     clientIDs: [partnerID]
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
             return .success(latest + 1)
         }
         return try await pool.valueRecordingDenial(
             outcome,
-            action: "cycle_map.revise",
-            entityType: "couple",
+            action: .cycleMapRevise,
+            entityType: .couple,
             entityID: coupleID,
             actor: actor
         )
@@ -155,38 +150,35 @@ public struct CycleMapService: Sendable {
                 let (id, version, position, sealed, subject, created) = try row.decode(
                     (UUID, Int, String, [UInt8], String, Date).self
                 )
-                let context = SealContext(
-                    table: "cycle_maps",
-                    column: "map",
-                    rowID: id.uuidString.lowercased(),
-                    subject: subject
+                let map = try await keys.open(
+                    sealed,
+                    at: SealedPlace(
+                        subject: try KeySubject(stored: subject),
+                        table: "cycle_maps",
+                        column: "map",
+                        rowID: id
+                    ),
+                    on: connection
                 )
-                var plaintext = try await keys.open(sealed, context: context, on: connection)
-                defer { wipe(&plaintext) }
                 versions.append(
                     Version(
                         version: version,
                         position: try CyclePosition.parse(position),
-                        map: try JSONDecoder().decode(Map.self, from: Data(plaintext)),
+                        map: try JSONDecoder().decode(Map.self, from: Data(map.utf8)),
                         createdAt: created
                     )
                 )
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: "cycle_map.read",
-                    entityType: "couple",
-                    entityID: coupleID,
-                    clientIDs: [partnerID]
-                ),
+                AuditEvent(action: .cycleMapRead, entityType: .couple, entityID: coupleID, clientIDs: [partnerID]),
                 on: connection
             )
             return .success(versions)
         }
         return try await pool.valueRecordingDenial(
             outcome,
-            action: "cycle_map.read",
-            entityType: "couple",
+            action: .cycleMapRead,
+            entityType: .couple,
             entityID: coupleID,
             actor: actor
         )

@@ -64,16 +64,14 @@ struct ExportReader {
         -> String?
     {
         guard let sealed else { return nil }
-        let rowID = row.uuidString.lowercased()
         do {
-            var plaintext = try await keys.open(
+            return try await keys.open(
                 sealed,
-                context: SealContext(table: table, column: column, rowID: rowID, subject: subject),
+                at: SealedPlace(subject: try KeySubject(stored: subject), table: table, column: column, rowID: row),
                 on: connection
             )
-            defer { wipe(&plaintext) }
-            return String(decoding: plaintext, as: UTF8.self)
         } catch let error as SealingError where error.kind != .masterKey && error.kind != .openSSL {
+            let rowID = row.uuidString.lowercased()
             unreadable.append(.init(table: table, column: column, rowID: rowID, reason: error.kind.rawValue))
             return nil
         }

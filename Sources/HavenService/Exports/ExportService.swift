@@ -29,7 +29,7 @@ public struct ExportService: Sendable {
         at now: Date = Date(),
         actor: StaffActor
     ) async throws -> ClientExport {
-        let action = includePsychotherapyNotes ? "client.export.psychotherapy_notes" : "client.export"
+        let action: AuditEvent.Action = includePsychotherapyNotes ? .clientExportPsychotherapyNotes : .clientExport
         let keys = self.keys
         let pool = self.pool
         let export = try await pool.refusingTampered(actor: actor) {
@@ -37,20 +37,10 @@ public struct ExportService: Sendable {
                 var reader = ExportReader(clientID: clientID, keys: keys, connection: connection)
                 guard let export = try await reader.read(includePsychotherapyNotes: includePsychotherapyNotes, at: now)
                 else {
-                    let denied = AuditEvent(
-                        action: action,
-                        entityType: "client",
-                        entityID: clientID,
-                        outcome: .denied
-                    )
+                    let denied = AuditEvent(action: action, entityType: .client, entityID: clientID, outcome: .denied)
                     return (nil, AuditStore.appendStatements(denied))
                 }
-                let read = AuditEvent(
-                    action: action,
-                    entityType: "client",
-                    entityID: clientID,
-                    clientIDs: [clientID]
-                )
+                let read = AuditEvent(action: action, entityType: .client, entityID: clientID, clientIDs: [clientID])
                 return (export, AuditStore.appendStatements(read))
             }
         }

@@ -35,17 +35,17 @@ extension HomeworkService {
         let id = UUID()
         let stageNumbers = stages.map(\.rawValue).sorted().map(Int32.init)
         try await pool.transaction(as: actor) { connection in
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 """
                 INSERT INTO homework_prompts (id, practice_id, title, category, instructions, frequency, stages, joint)
                 VALUES (\(id), \(actor.practiceID), \(trimmedTitle), \(category.rawValue), \(trimmedInstructions), \
                 \(frequency.rawValue), \(stageNumbers)::smallint[], \(joint))
                 """
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(action: "homework.prompt.add", entityType: "prompt", entityID: id)
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .homeworkPromptAdd, entityType: .prompt, entityID: id)
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
         }
         return id
     }

@@ -43,7 +43,7 @@ extension HomeworkService {
             )
         }
         let keys = self.keys
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
             guard
                 let row = try await connection.query(
                     """
@@ -52,14 +52,23 @@ extension HomeworkService {
                     """
                 ).singleRow()
             else {
-                return ServiceError(.notFound, field: "assignment", "no assignment with this id in your caseload")
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "assignment", "no assignment with this id in your caseload"),
+                    audited: AuditEvent(
+                        action: .homeworkRespond,
+                        entityType: .homeworkAssignment,
+                        entityID: assignmentID
+                    )
+                )
             }
             let (couple, assignedPartner, a, b, counselor) = try row.decode((UUID, UUID?, UUID, UUID, UUID).self)
             guard partnerID == a || partnerID == b, assignedPartner == nil || assignedPartner == partnerID else {
-                return ServiceError(
-                    .invalidInput,
-                    field: "partnerID",
-                    "must be the partner (or a partner) the homework was assigned to"
+                return .failure(
+                    ServiceError(
+                        .invalidInput,
+                        field: "partnerID",
+                        "must be the partner (or a partner) the homework was assigned to"
+                    )
                 )
             }
             let id = UUID()
@@ -67,22 +76,12 @@ extension HomeworkService {
             var sealed: [UInt8]?
             var keyID: UUID?
             if let text, !text.allSatisfy(\.isWhitespace) {
-                let (activeID, key) = try await keys.activeKey(
+                (sealed, keyID) = try await keys.seal(
+                    text,
                     practiceID: actor.practiceID,
-                    subject: subject,
+                    at: SealedPlace(subject: subject, table: "homework_responses", column: "response", rowID: id),
                     on: connection
                 )
-                sealed = try Sealer.seal(
-                    Array(text.utf8),
-                    with: key,
-                    context: SealContext(
-                        table: "homework_responses",
-                        column: "response",
-                        rowID: id.uuidString.lowercased(),
-                        subject: subject.description
-                    )
-                )
-                keyID = activeID
             }
             var statements: [PostgresQuery] = []
             if let keyID { statements.append("SELECT haven_require_live_keys(\([keyID]))") }
@@ -95,25 +94,16 @@ extension HomeworkService {
                 \(completion.rawValue), \(sealed), \(keyID), \(shareWithPartner))
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: "homework.respond",
-                    entityType: "homework_assignment",
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
+                    action: .homeworkRespond,
+                    entityType: .homeworkAssignment,
                     entityID: assignmentID,
                     clientIDs: [partnerID]
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
-        }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: "homework.respond",
-                entityType: "assignment",
-                entityID: assignmentID,
-                actor: actor
-            )
+            return .success(())
         }
     }
 

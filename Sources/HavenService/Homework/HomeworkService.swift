@@ -66,7 +66,8 @@ public struct HomeworkService: Sendable {
     /// - Parameters:
     ///   - partnerID: one partner, or `nil` for both.
     ///   - riskOverrideReason: required to assign a joint prompt while the couple has an open
-    ///     high-risk flag (the latest note recorded high risk).
+    ///     high-risk flag (the latest note recorded high risk); 20 to 1000 characters whenever given
+    ///     (`RiskOverrideReason`), checked by `RiskOverride`, the gate conjoint sessions share.
     /// - Throws: `invalidInput` naming `dueOn`, `partnerID`, `session` or `riskOverrideReason`;
     ///   `notFound` for a prompt, couple or session out of reach.
     public func assign(
@@ -84,14 +85,10 @@ public struct HomeworkService: Sendable {
         guard dueOn >= today else {
             throw ServiceError(.invalidInput, field: "dueOn", "must be on or after the assignment date (\(today))")
         }
-        if let reason = riskOverrideReason,
-            !(1...1_000).contains(reason.trimmingCharacters(in: .whitespaces).unicodeScalars.count)
-        {
-            throw ServiceError(.invalidInput, field: "riskOverrideReason", "must be 1 to 1000 characters when given")
-        }
+        let reason = try RiskOverride.validate(riskOverrideReason)
         let id = UUID()
         let keys = self.keys
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        return try await pool.auditedTransaction(as: actor) { connection in
             guard
                 let row = try await connection.query(
                     """
@@ -101,68 +98,46 @@ public struct HomeworkService: Sendable {
                     """
                 ).singleRow()
             else {
-                return ServiceError(.notFound, field: "couple", "no such prompt, or no such couple in your caseload")
+                return .failure(
+                    ServiceError(.notFound, field: "couple", "no such prompt, or no such couple in your caseload")
+                )
             }
             let (joint, a, b, highRisk, sessions) = try row.decode((Bool, UUID, UUID, Bool, Int).self)
             guard sessions == 1 else {
-                return ServiceError(.invalidInput, field: "session", "must be a session of this couple")
+                return .failure(ServiceError(.invalidInput, field: "session", "must be a session of this couple"))
             }
             if let partnerID, partnerID != a, partnerID != b {
-                return ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners")
+                return .failure(ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners"))
             }
-            var sealedReason: [UInt8]?
-            var reasonKey: UUID?
-            if joint && highRisk {
-                guard let reason = riskOverrideReason else {
-                    try AuditStore.appendAtCommit(
-                        AuditEvent(
-                            action: "homework.assign",
-                            entityType: "couple",
-                            entityID: coupleID,
-                            clientIDs: [a, b],
-                            outcome: .denied
-                        ),
-                        on: connection
-                    )
-                    return ServiceError(
-                        .invalidInput,
-                        field: "riskOverrideReason",
-                        "this couple has an open high-risk flag; a joint exercise needs an explicit override with a reason"
-                    )
-                }
-                let sealed = try await keys.seal(
-                    Array(reason.utf8),
-                    practiceID: actor.practiceID,
-                    subject: KeySubject(kind: .couple, id: coupleID.uuidString.lowercased()),
-                    table: "homework_assignments",
-                    column: "risk_override_reason",
-                    rowID: id.uuidString.lowercased(),
-                    on: connection
-                )
-                (sealedReason, reasonKey) = (sealed.sealed, sealed.keyID)
-            }
-            var statements: [PostgresQuery] = []
-            if let reasonKey { statements.append("SELECT haven_require_live_keys(\([reasonKey]))") }
+            let override = try await RiskOverride.pass(
+                reason,
+                for: .jointHomework,
+                flaggedCouple: joint && highRisk ? coupleID : nil,
+                clients: [a, b],
+                keys: keys,
+                rowID: id,
+                actor: actor,
+                on: connection
+            )
+            var statements = override.liveKeyCheck
             statements.append(
                 """
                 INSERT INTO homework_assignments (id, practice_id, prompt_id, couple_id, partner_id, session_id, counselor_id,
                     assigned_on, due_on, recurrence, risk_override_reason, risk_override_key_id)
                 VALUES (\(id), \(actor.practiceID), \(promptID), \(coupleID), \(partnerID), \(sessionID), \(actor.staffID), \
-                \(today), \(dueOn), \(recurrence.rawValue), \(sealedReason), \(reasonKey))
+                \(today), \(dueOn), \(recurrence.rawValue), \(override.sealedReason), \(override.keyID))
                 """
             )
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: reasonKey == nil ? "homework.assign" : "homework.assign.risk_override",
-                    entityType: "homework_assignment",
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
+                    action: override.overridden ? .homeworkAssignRiskOverride : .homeworkAssign,
+                    entityType: .homeworkAssignment,
                     entityID: id,
                     clientIDs: partnerID.map { [$0] } ?? [a, b]
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(id)
         }
-        if let outcome { throw outcome }
-        return id
     }
 }

@@ -94,25 +94,79 @@ public final class KeyManager: Sendable {
 
     // MARK: - Sealing and opening
 
-    /// Seals `plaintext` for a place in the database with the subject's active data key (creating
-    /// the key on first use). Returns the sealed bytes and the key's id for the companion column.
+    /// Seals `text` at its place in the database (`SealedPlace`: subject, table, column, row) with the
+    /// subject's active data key, creating the key on first use. `open(_:at:on:)` takes the same place.
+    ///
+    /// - Returns: the sealed bytes, and the key's id for the value's companion `_key_id` column.
     public func seal(
-        _ plaintext: [UInt8],
+        _ text: String,
         practiceID: UUID,
-        subject: KeySubject,
-        table: String,
-        column: String,
-        rowID: String,
+        at place: SealedPlace,
         on connection: PostgresConnection
     ) async throws -> (sealed: [UInt8], keyID: UUID) {
-        let (keyID, key) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
-        let context = SealContext(table: table, column: column, rowID: rowID, subject: subject.description)
-        return (try Sealer.seal(plaintext, with: key, context: context), keyID)
+        var plaintext = Array(text.utf8)
+        defer { wipe(&plaintext) }
+        return try await seal(secret: plaintext, practiceID: practiceID, at: place, on: connection)
     }
 
-    /// Opens a sealed value read from the place the context names.
-    public func open(_ sealed: [UInt8], context: SealContext, on connection: PostgresConnection) async throws -> [UInt8]
+    /// As `seal(_:practiceID:at:on:)` for several values of one subject (the columns of one row), with
+    /// one key lookup: the values share the subject's active key, whose id is returned once.
+    public func seal(
+        _ values: [(text: String, place: SealedPlace)],
+        practiceID: UUID,
+        on connection: PostgresConnection
+    ) async throws -> (sealed: [[UInt8]], keyID: UUID) {
+        guard let subject = values.first?.place.subject else { return ([], UUID()) }
+        precondition(values.allSatisfy { $0.place.subject == subject }, "one key seals values of one subject")
+        let (keyID, key) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
+        let sealed = try values.map { text, place in
+            var plaintext = Array(text.utf8)
+            defer { wipe(&plaintext) }
+            return try Sealer.seal(plaintext, with: key, context: place.context)
+        }
+        return (sealed, keyID)
+    }
+
+    /// Opens a value `seal(_:practiceID:at:on:)` wrote at the same place and returns its text; the
+    /// plaintext bytes are wiped once decoded.
+    ///
+    /// - Throws: `SealingError` when the value does not open there (bound to another place, tampered,
+    ///   its key shredded or unknown).
+    public func open(_ sealed: [UInt8], at place: SealedPlace, on connection: PostgresConnection) async throws -> String
     {
+        var plaintext = try await open(sealed, context: place.context, on: connection)
+        defer { wipe(&plaintext) }
+        return String(decoding: plaintext, as: UTF8.self)
+    }
+
+    /// As `seal(_:practiceID:at:on:)`, for a secret that is not text (a one-time-code secret); the
+    /// caller wipes `plaintext`.
+    public func seal(
+        secret plaintext: [UInt8],
+        practiceID: UUID,
+        at place: SealedPlace,
+        on connection: PostgresConnection
+    ) async throws -> (sealed: [UInt8], keyID: UUID) {
+        let (keyID, key) = try await activeKey(practiceID: practiceID, subject: place.subject, on: connection)
+        return (try Sealer.seal(plaintext, with: key, context: place.context), keyID)
+    }
+
+    /// As `open(_:at:on:)`, for a value `seal(secret:...)` wrote: the secret, in memory that wipes itself.
+    public func openSecret(
+        _ sealed: [UInt8],
+        at place: SealedPlace,
+        on connection: PostgresConnection
+    ) async throws
+        -> SecureBytes
+    {
+        var plaintext = try await open(sealed, context: place.context, on: connection)
+        defer { wipe(&plaintext) }
+        return SecureBytes(copying: plaintext)
+    }
+
+    /// Opens a sealed value read from the place `context` names: the key operations, which walk every
+    /// registered column, and the values sealed with a key the caller already holds.
+    func open(_ sealed: [UInt8], context: SealContext, on connection: PostgresConnection) async throws -> [UInt8] {
         let minimumFormat = UInt8(clamping: try await minimumFormatVersion(on: connection))
         let value = try SealedValue(parsing: sealed, minimumVersion: minimumFormat)
         let key = try await dataKey(id: UUID(uuid: uuidTuple(value.keyID)), on: connection)
@@ -227,4 +281,18 @@ func uuidTuple(_ bytes: [UInt8]) -> uuid_t {
     var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes) }
     return value
+}
+
+extension KeySubject {
+    /// The subject a row's stored `key_subject` text names. Haven writes only texts that parse, so a
+    /// value next to one that does not was not sealed for it: it fails to open like a value bound to
+    /// another place.
+    ///
+    /// - Throws: `SealingError(.authenticationFailed)`.
+    init(stored text: String) throws {
+        guard let subject = KeySubject(parsing: text) else {
+            throw SealingError(.authenticationFailed, detail: "the row's key subject is not one Haven writes")
+        }
+        self = subject
+    }
 }

@@ -15,7 +15,7 @@ extension MeasureService {
         actor: StaffActor
     ) async throws {
         try actor.validate()
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
             guard
                 let row = try await connection.query(
                     """
@@ -23,15 +23,22 @@ extension MeasureService {
                     FROM therapy_sessions s JOIN couples c ON c.id = s.couple_id WHERE s.id = \(sessionID)
                     """
                 ).singleRow()
-            else { return ServiceError(.notFound, field: "session", "no couple session with this id in your caseload") }
+            else {
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "session", "no couple session with this id in your caseload"),
+                    audited: AuditEvent(action: .areRate, entityType: .session, entityID: sessionID)
+                )
+            }
             let (status, counselor, a, b) = try row.decode((String, UUID, UUID, UUID).self)
             guard status == SessionStatus.completed.rawValue else {
-                return ServiceError(.invalidInput, field: "session", "ratings are given for completed sessions")
+                return .failure(
+                    ServiceError(.invalidInput, field: "session", "ratings are given for completed sessions")
+                )
             }
             guard partnerID == a || partnerID == b else {
-                return ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners")
+                return .failure(ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners"))
             }
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 """
                 INSERT INTO are_ratings (practice_id, session_id, partner_id, counselor_id, accessible, responsive, engaged)
                 VALUES (\(actor.practiceID), \(sessionID), \(partnerID), \(counselor), \(Int16(rating.accessible)), \
@@ -41,25 +48,11 @@ extension MeasureService {
                     rated_at = now()
                 """
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: "are.rate",
-                    entityType: "session",
-                    entityID: sessionID,
-                    clientIDs: [partnerID]
-                )
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .areRate, entityType: .session, entityID: sessionID, clientIDs: [partnerID])
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
-        }
-        if let outcome {
-            throw try await pool.recordingDenial(
-                outcome,
-                action: "are.rate",
-                entityType: "session",
-                entityID: sessionID,
-                actor: actor
-            )
+            return .success(())
         }
     }
 
@@ -83,12 +76,7 @@ extension MeasureService {
                 )
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: "are.read",
-                    entityType: "client",
-                    entityID: partnerID,
-                    clientIDs: [partnerID]
-                ),
+                AuditEvent(action: .areRead, entityType: .client, entityID: partnerID, clientIDs: [partnerID]),
                 on: connection
             )
             return series

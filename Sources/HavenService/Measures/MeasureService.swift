@@ -95,7 +95,7 @@ public struct MeasureService: Sendable {
                     total = score
                 }
             } catch let error as DomainError {
-                return .failure(ServiceError(.invalidInput, field: error.field, error.message))
+                return .failure(ServiceError(error))
             }
             let inserted = try await connection.query(
                 """
@@ -111,12 +111,7 @@ public struct MeasureService: Sendable {
                 return .failure(ServiceError(.notFound, field: "client", "no client with this id in your caseload"))
             }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: "measure.record",
-                    entityType: "measure",
-                    entityID: id,
-                    clientIDs: [clientID]
-                ),
+                AuditEvent(action: .measureRecord, entityType: .measure, entityID: id, clientIDs: [clientID]),
                 on: connection
             )
             return .success(total)
@@ -125,8 +120,8 @@ public struct MeasureService: Sendable {
             id,
             try await pool.valueRecordingDenial(
                 outcome,
-                action: "measure.record",
-                entityType: "client",
+                action: .measureRecord,
+                entityType: .client,
                 entityID: clientID,
                 actor: actor
             )
@@ -151,7 +146,7 @@ public struct MeasureService: Sendable {
     public func trend(measure definitionID: UUID, client clientID: UUID, actor: StaffActor) async throws -> Trend {
         try actor.validate()
         let chart = ChartReference.client(clientID)
-        return try await pool.readingChart(chart, action: "measure.trend", actor: actor) {
+        return try await pool.readingChart(chart, action: .measureTrend, actor: actor) {
             try await trendInReach(measure: definitionID, client: clientID, actor: actor)
         }
     }
@@ -174,12 +169,7 @@ public struct MeasureService: Sendable {
                 """
             ).map { try $0.decode((CalendarDate, Double).self) }
             try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: "measure.trend",
-                    entityType: "client",
-                    entityID: clientID,
-                    clientIDs: [clientID]
-                ),
+                AuditEvent(action: .measureTrend, entityType: .client, entityID: clientID, clientIDs: [clientID]),
                 on: connection
             )
             var trend = Trend(points: points.map { (date: $0.0, total: $0.1) }, cutoff: definition.cutoff)

@@ -116,7 +116,7 @@ public enum NoteIntegrity {
             .integrity,
             field: "note",
             "signed note \(mismatch.noteID.uuidString.lowercased()) no longer matches what was signed (it was "
-                + "changed outside Haven); nothing was shown: ask an operator to investigate ('haven keys verify')"
+                + "changed outside Haven); nothing was shown: ask an operator to investigate"
         )
     }
 }
@@ -136,8 +136,8 @@ extension ConnectionPool {
             try await transaction(context: actor) { connection in
                 try AuditStore.appendAtCommit(
                     AuditEvent(
-                        action: "note.integrity",
-                        entityType: "note",
+                        action: .noteIntegrity,
+                        entityType: .note,
                         entityID: mismatch.noteID,
                         clientIDs: mismatch.clientIDs,
                         outcome: .failed
@@ -204,17 +204,14 @@ extension NoteIntegrity {
                 report.checked += 1
                 after = id
                 func open(_ sealed: [UInt8], _ column: String) async throws -> String {
-                    let context = SealContext(
-                        table: "progress_notes",
-                        column: column,
-                        rowID: id.uuidString.lowercased(),
-                        subject: subject
-                    )
-                    var plaintext = try await pool.withConnection {
-                        try await keys.open(sealed, context: context, on: $0)
+                    let subject = try KeySubject(stored: subject)
+                    return try await pool.withConnection {
+                        try await keys.open(
+                            sealed,
+                            at: SealedPlace(subject: subject, table: "progress_notes", column: column, rowID: id),
+                            on: $0
+                        )
                     }
-                    defer { wipe(&plaintext) }
-                    return String(decoding: plaintext, as: UTF8.self)
                 }
                 let content: Content
                 do {

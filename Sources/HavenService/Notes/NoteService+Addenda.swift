@@ -25,54 +25,44 @@ extension NoteService {
         guard (1...500).contains(trimmedReason.unicodeScalars.count) else {
             throw ServiceError(.invalidInput, field: "reason", "must be 1 to 500 characters")
         }
-        guard !text.allSatisfy(\.isWhitespace) else {
-            throw ServiceError(.invalidInput, field: "text", "is empty; write the correction")
-        }
-        guard text.utf8.count <= Self.maximumBodyBytes else {
-            throw ServiceError(.invalidInput, field: "text", "is longer than \(Self.maximumBodyBytes / 1024) KiB")
-        }
+        try Self.checkText(text, field: "text", ifEmpty: "is empty; write the correction")
         let id = UUID()
         let keys = self.keys
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        return try await pool.auditedTransaction(as: actor) { connection in
             guard
                 let row = try await connection.query(
-                    "SELECT state, counselor_id, key_subject FROM progress_notes WHERE id = \(noteID)"
+                    """
+                    SELECT state, counselor_id, key_subject, \(unescaped: ChartReference.clientIDsColumn)
+                    FROM progress_notes WHERE id = \(noteID)
+                    """
                 ).singleRow()
             else {
-                try AuditStore.appendAtCommit(
-                    AuditEvent(
-                        action: "note.addend",
-                        entityType: "note",
-                        entityID: noteID,
-                        outcome: .denied
-                    ),
-                    on: connection
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
+                    audited: AuditEvent(action: .noteAddend, entityType: .note, entityID: noteID)
                 )
-                return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
             }
-            let (state, counselor, subjectText) = try row.decode((String, UUID, String).self)
+            let (state, counselor, subjectText, clients) = try row.decode((String, UUID, String, [UUID]).self)
             guard state == "signed" else {
-                return ServiceError(
-                    .conflict,
-                    field: "note",
-                    "the note is a draft; edit it instead of adding an addendum"
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "note",
+                        "the note is a draft; edit it instead of adding an addendum"
+                    )
                 )
             }
             guard let subject = KeySubject(parsing: subjectText) else {
                 throw ServiceError(.conflict, field: "note", "the note's chart is not recognised")
             }
-            let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
-            func context(_ column: String) -> SealContext {
-                SealContext(
-                    table: "note_addenda",
-                    column: column,
-                    rowID: id.uuidString.lowercased(),
-                    subject: subjectText
-                )
-            }
-            let sealedReason = try Sealer.seal(Array(trimmedReason.utf8), with: key, context: context("reason"))
-            let sealedText = try Sealer.seal(Array(text.utf8), with: key, context: context("body"))
-            var statements: [PostgresQuery] = [
+            let reason = SealedPlace(subject: subject, table: "note_addenda", column: "reason", rowID: id)
+            let (sealed, keyID) = try await keys.seal(
+                [(trimmedReason, reason), (text, reason.column("body"))],
+                practiceID: actor.practiceID,
+                on: connection
+            )
+            let (sealedReason, sealedText) = (sealed[0], sealed[1])
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([keyID]))",
                 """
                 INSERT INTO note_addenda (id, practice_id, note_id, author_id, counselor_id, key_subject,
@@ -81,14 +71,12 @@ extension NoteService {
                 \(sealedReason), \(keyID), \(sealedText), \(keyID))
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(action: "note.addend", entityType: "note", entityID: noteID)
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .noteAddend, entityType: .note, entityID: noteID, clientIDs: clients)
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(id)
         }
-        if let outcome { throw outcome }
-        return id
     }
 
     /// The addenda of a note, oldest first (audited as `note.read_addenda` with the note's clients).
@@ -102,7 +90,7 @@ extension NoteService {
         let found = try await pool.transaction(
             as: actor,
             prologue: [
-                "SELECT \(unescaped: Self.clientIDsColumn) FROM progress_notes WHERE id = \(noteID)",
+                "SELECT \(unescaped: ChartReference.clientIDsColumn) FROM progress_notes WHERE id = \(noteID)",
                 """
                 SELECT id, author_id, created_at, key_subject, reason, body FROM note_addenda
                 WHERE note_id = \(noteID) ORDER BY created_at, id
@@ -112,8 +100,8 @@ extension NoteService {
             let note = try rows[0].singleRow()
             try AuditStore.appendAtCommit(
                 AuditEvent(
-                    action: "note.read_addenda",
-                    entityType: "note",
+                    action: .noteReadAddenda,
+                    entityType: .note,
                     entityID: noteID,
                     clientIDs: try note?.decode(0, as: [UUID].self) ?? [],
                     outcome: note == nil ? .denied : .success
@@ -123,19 +111,16 @@ extension NoteService {
             guard note != nil else { return nil }
             var result: [Addendum] = []
             for row in rows[1] {
-                let (id, author, created, subject, reason, body) = try row.decode(
+                let (id, author, created, storedSubject, reason, body) = try row.decode(
                     (UUID, UUID, Date, String, [UInt8], [UInt8]).self
                 )
+                let subject = try KeySubject(stored: storedSubject)
                 func open(_ sealed: [UInt8], _ column: String) async throws -> String {
-                    let context = SealContext(
-                        table: "note_addenda",
-                        column: column,
-                        rowID: id.uuidString.lowercased(),
-                        subject: subject
+                    try await keys.open(
+                        sealed,
+                        at: SealedPlace(subject: subject, table: "note_addenda", column: column, rowID: id),
+                        on: connection
                     )
-                    var plaintext = try await keys.open(sealed, context: context, on: connection)
-                    defer { wipe(&plaintext) }
-                    return String(decoding: plaintext, as: UTF8.self)
                 }
                 result.append(
                     Addendum(
@@ -158,54 +143,67 @@ extension NoteService {
     /// - Throws: `forbidden` unless the actor supervises the note's counselor (and is not its
     ///   author); `conflict` for a draft or a note already co-signed.
     public func cosign(_ noteID: UUID, actor: StaffActor) async throws {
-        try await pool.recordingDenials(action: "note.cosign", entityType: "note", entityID: noteID, actor: actor) {
+        try await pool.recordingDenials(action: .noteCosign, entityType: .note, entityID: noteID, actor: actor) {
             try actor.validate()
             guard actor.roles.contains(.supervisor) else {
                 throw ServiceError(.forbidden, field: "note", "only a supervisor co-signs notes")
             }
-            let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+            try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
                 guard
                     let row = try await connection.query(
-                        "SELECT state, counselor_id, author_id, content_hash FROM progress_notes WHERE id = \(noteID)"
+                        """
+                        SELECT state, counselor_id, author_id, content_hash, \(unescaped: ChartReference.clientIDsColumn)
+                        FROM progress_notes WHERE id = \(noteID)
+                        """
                     ).singleRow()
                 else {
-                    return ServiceError(.notFound, field: "note", "no note with this id in your caseload")
+                    return .failure(ServiceError(.notFound, field: "note", "no note with this id in your caseload"))
                 }
-                let (state, counselor, author, hash) = try row.decode((String, UUID, UUID, [UInt8]?).self)
+                let (state, counselor, author, hash, clients) = try row.decode(
+                    (String, UUID, UUID, [UInt8]?, [UUID]).self
+                )
                 guard state == "signed", let hash else {
-                    return ServiceError(
-                        .conflict,
-                        field: "note",
-                        "the note is not signed yet; its author signs it first"
+                    return .failure(
+                        ServiceError(
+                            .conflict,
+                            field: "note",
+                            "the note is not signed yet; its author signs it first"
+                        )
                     )
                 }
                 guard author != actor.staffID, counselor != actor.staffID else {
-                    return ServiceError(
-                        .forbidden,
-                        field: "note",
-                        "a co-signature comes from the counselor's supervisor, not the author"
+                    return .failure(
+                        ServiceError(
+                            .forbidden,
+                            field: "note",
+                            "a co-signature comes from the counselor's supervisor, not the author"
+                        )
                     )
                 }
-                var statements: [PostgresQuery] = [
+                let statements: [PostgresQuery] = [
                     """
                     INSERT INTO note_cosignatures (practice_id, note_id, supervisor_id, counselor_id, content_hash)
                     VALUES (\(actor.practiceID), \(noteID), \(actor.staffID), \(counselor), \(hash))
                     """
                 ]
-                statements += AuditStore.appendStatements(
-                    AuditEvent(action: "note.cosign", entityType: "note", entityID: noteID)
-                )
                 do {
-                    _ = try await connection.pipeline(statements + ["COMMIT"])
+                    try await connection.commit(
+                        statements,
+                        audited: AuditEvent(
+                            action: .noteCosign,
+                            entityType: .note,
+                            entityID: noteID,
+                            clientIDs: clients
+                        )
+                    )
                 } catch let error as PostgresError where error.code == .uniqueViolation {
                     // Thrown, not returned: the failed statement aborted the transaction.
                     throw ServiceError(.conflict, field: "note", "the note is already co-signed")
                 } catch let error as PostgresError where error.constraint == "note_cosignatures_by_supervisor" {
                     throw ServiceError(.forbidden, field: "note", "only a supervisor of the note's counselor co-signs")
                 }
-                return nil
+                return .success(())
             }
-            if let outcome { throw outcome }
         }
     }
 }

@@ -61,16 +61,14 @@ extension NoteService {
         let id = UUID()
         // Two round trips: BEGIN, the security context and the session lookup; then the guard on the
         // keys, the insert, the audit entry and COMMIT.
-        let outcome: ServiceError?
         do {
-            outcome = try await writeDraftTransaction(draft, id: id, session: sessionID, actor: actor)
+            try await writeDraftTransaction(draft, id: id, session: sessionID, actor: actor)
         } catch let error as PostgresError
             where error.constraint == "data_keys_not_shredded" || error.constraint == "data_keys_subject_erased"
         {
             keys.forgetActiveKeys()
             throw Self.erased(error)
         }
-        if let outcome { throw outcome }
         return (id, 1)
     }
 
@@ -80,34 +78,30 @@ extension NoteService {
         session sessionID: UUID,
         actor: StaffActor
     )
-        async throws -> ServiceError?
+        async throws
     {
-        try await pool.transaction(
+        try await pool.auditedTransaction(
             as: actor,
             prologue: [Self.sessionQuery(sessionID)]
-        ) { connection, rows -> ServiceError? in
+        ) { connection, rows -> Result<Void, ServiceError> in
             guard let session = try Self.sessionInfo(from: rows[0]) else {
-                try AuditStore.appendAtCommit(
-                    AuditEvent(
-                        action: "note.write",
-                        entityType: "session",
-                        entityID: sessionID,
-                        outcome: .denied
-                    ),
-                    on: connection
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "session", "no session with this id in your caseload"),
+                    audited: AuditEvent(action: .noteWrite, entityType: .session, entityID: sessionID)
                 )
-                return ServiceError(.notFound, field: "session", "no session with this id in your caseload")
             }
             guard session.status == SessionStatus.completed.rawValue else {
-                return ServiceError(
-                    .invalidInput,
-                    field: "session",
-                    "notes are written on completed sessions; this one is \(session.status.replacingOccurrences(of: "_", with: " "))"
+                return .failure(
+                    ServiceError(
+                        .invalidInput,
+                        field: "session",
+                        "notes are written on completed sessions; this one is \(session.status.replacingOccurrences(of: "_", with: " "))"
+                    )
                 )
             }
             try self.validate(draft, partners: session.partners)
             let sealed = try await self.seal(draft, noteID: id, subject: session.subject, actor: actor, on: connection)
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([sealed.bodyKey] + (sealed.riskDetailKey.map { [$0] } ?? [])))",
                 """
                 INSERT INTO progress_notes (id, practice_id, session_id, author_id, counselor_id, chart_kind, chart_id,
@@ -120,16 +114,11 @@ extension NoteService {
                 \(sealed.riskDetail), \(sealed.riskDetailKey))
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: "note.write",
-                    entityType: "note",
-                    entityID: id,
-                    clientIDs: session.partners
-                )
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .noteWrite, entityType: .note, entityID: id, clientIDs: session.partners)
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(())
         }
     }
 
@@ -148,24 +137,18 @@ extension NoteService {
         on connection: PostgresConnection
     ) async throws -> SealedDraft {
         // One key lookup for both values: the body and the risk detail share the chart's key.
-        let (keyID, key) = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
-        func context(_ column: String) -> SealContext {
-            SealContext(
-                table: "progress_notes",
-                column: column,
-                rowID: noteID.uuidString.lowercased(),
-                subject: subject.description
-            )
-        }
-        var sealed = SealedDraft(
-            body: try Sealer.seal(Array(draft.body.utf8), with: key, context: context("body")),
-            bodyKey: keyID
+        let body = SealedPlace(subject: subject, table: "progress_notes", column: "body", rowID: noteID)
+        let (values, keyID) = try await keys.seal(
+            [(draft.body, body)] + (draft.riskDetail.map { [($0, body.column("risk_detail"))] } ?? []),
+            practiceID: actor.practiceID,
+            on: connection
         )
-        if let detail = draft.riskDetail {
-            sealed.riskDetail = try Sealer.seal(Array(detail.utf8), with: key, context: context("risk_detail"))
-            sealed.riskDetailKey = keyID
-        }
-        return sealed
+        return SealedDraft(
+            body: values[0],
+            bodyKey: keyID,
+            riskDetail: values.count > 1 ? values[1] : nil,
+            riskDetailKey: values.count > 1 ? keyID : nil
+        )
     }
 
     /// Replaces a draft's content, if `expectedVersion` is still current.
@@ -201,7 +184,7 @@ extension NoteService {
             else {
                 return try await self.refuse(
                     ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
-                    action: "note.edit",
+                    action: .noteEdit,
                     note: noteID,
                     actor: actor,
                     on: connection
@@ -214,7 +197,7 @@ extension NoteService {
             guard author == actor.staffID else {
                 return try await self.refuse(
                     ServiceError(.forbidden, field: "note", "only the note's author edits a draft"),
-                    action: "note.edit",
+                    action: .noteEdit,
                     note: noteID,
                     actor: actor,
                     on: connection
@@ -240,7 +223,7 @@ extension NoteService {
                 actor: actor,
                 on: connection
             )
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "SELECT haven_require_live_keys(\([sealed.bodyKey] + (sealed.riskDetailKey.map { [$0] } ?? [])))",
                 """
                 UPDATE progress_notes SET stage = \(Int16(draft.stage)), step = \(Int16(draft.step)), \
@@ -252,15 +235,10 @@ extension NoteService {
                 WHERE id = \(noteID)
                 """,
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: "note.edit",
-                    entityType: "note",
-                    entityID: noteID,
-                    clientIDs: session.partners
-                )
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .noteEdit, entityType: .note, entityID: noteID, clientIDs: session.partners)
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
             return .success(version + 1)
         }
         return try outcome.get()

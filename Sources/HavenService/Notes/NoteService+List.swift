@@ -22,16 +22,15 @@ extension NoteService {
     /// The notes on one chart, by session date. Audited with the chart's id.
     public func list(chart: ChartReference, actor: StaffActor) async throws -> [Listing] {
         try actor.validate()
-        return try await pool.readingChart(chart, action: "note.list", actor: actor) {
+        return try await pool.readingChart(chart, action: .noteList, actor: actor) {
             try await listInReach(chart: chart, actor: actor)
         }
     }
 
     private func listInReach(chart: ChartReference, actor: StaffActor) async throws -> [Listing] {
-        try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.pipeline(
+        try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, reach in
+            let rows = try await connection.commit(
                 [
-                    chart.reachCheck,
                     """
                     SELECT n.id, n.session_id, s.scheduled_start, n.author_id, n.stage::int4, n.step::int4, n.risk_level,
                            n.state = 'signed', n.version,
@@ -40,13 +39,16 @@ extension NoteService {
                     FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
                     WHERE n.chart_kind = \(chart.kind) AND n.chart_id = \(chart.id)
                     ORDER BY s.scheduled_start, n.created_at, n.id
-                    """,
-                ]
-                    + AuditStore.appendStatements(
-                        AuditEvent(action: "note.list", entityType: chart.kind, entityID: chart.id)
-                    ) + ["COMMIT"]
+                    """
+                ],
+                audited: AuditEvent(
+                    action: .noteList,
+                    entityType: chart.entityType,
+                    entityID: chart.id,
+                    clientIDs: try chart.clientIDs(fromReachCheck: reach[0])
+                )
             )
-            return try rows[1].map { row in
+            return try rows[0].map { row in
                 let (id, session, start, author, stage, step, risk, signed, version) = try row.decode(
                     (UUID, UUID, Date, UUID, Int32, Int32, String, Bool, Int32).self
                 )

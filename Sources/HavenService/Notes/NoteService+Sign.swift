@@ -14,7 +14,7 @@ extension NoteService {
             guard let note = try await self.load(noteID, lock: true, on: connection) else {
                 return try await self.refuse(
                     ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
-                    action: "note.sign",
+                    action: .noteSign,
                     note: noteID,
                     actor: actor,
                     on: connection
@@ -26,7 +26,7 @@ extension NoteService {
             guard note.authorID == actor.staffID else {
                 return try await self.refuse(
                     ServiceError(.forbidden, field: "note", "only the note's author signs it"),
-                    action: "note.sign",
+                    action: .noteSign,
                     note: noteID,
                     clients: note.clientIDs,
                     actor: actor,
@@ -43,20 +43,20 @@ extension NoteService {
                 )
             }
             let hash = Self.contentHash(of: note)
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "UPDATE progress_notes SET state = 'signed', content_hash = \(hash), signed_at = now() WHERE id = \(noteID)"
             ]
             // The entry carries the content hash: the signed content itself is then under the chain.
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: "note.sign",
-                    entityType: "note",
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
+                    action: .noteSign,
+                    entityType: .note,
                     entityID: noteID,
                     clientIDs: note.clientIDs,
                     digest: hash
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
             return .success(hash)
         }
         return try outcome.get()

@@ -19,6 +19,17 @@ public struct NoteService: Sendable {
     /// The longest note body accepted, in bytes of UTF-8.
     public static let maximumBodyBytes = 64 * 1024
 
+    /// The rule for a clinical free text a use case seals whole (a psychotherapy note, an addendum, an
+    /// injury's or goal's description): not blank, at most `maximumBodyBytes`.
+    ///
+    /// - Throws: `invalidInput` naming `field`: `ifEmpty` when blank, the limit when too long.
+    static func checkText(_ text: String, field: String, ifEmpty: String = "is empty") throws {
+        guard !text.allSatisfy(\.isWhitespace) else { throw ServiceError(.invalidInput, field: field, ifEmpty) }
+        guard text.utf8.count <= maximumBodyBytes else {
+            throw ServiceError(.invalidInput, field: field, "is longer than \(maximumBodyBytes / 1024) KiB")
+        }
+    }
+
     /// What a counselor writes.
     public struct Draft: Sendable, Equatable {
         public var stage: Int
@@ -74,7 +85,7 @@ public struct NoteService: Sendable {
         do {
             step = try EFTStep(stage: draft.stage, step: draft.step)
         } catch let error as DomainError {
-            throw ServiceError(.invalidInput, field: error.field, error.message)
+            throw ServiceError(error)
         }
         if let partner = draft.stepPartnerID {
             guard step.recordsPartner else {
@@ -141,28 +152,21 @@ public struct NoteService: Sendable {
                 try NoteIntegrity.check(.init(note), storedHash: note.contentHash, clientIDs: note.clientIDs)
             }
             let entry = AuditEvent(
-                action: "note.read",
-                entityType: "note",
+                action: .noteRead,
+                entityType: .note,
                 entityID: noteID,
                 clientIDs: note?.clientIDs ?? [],
                 outcome: note == nil ? .denied : .success
             )
-            _ = try await connection.pipeline(AuditStore.appendStatements(entry) + ["COMMIT"])
+            try await connection.commit(audited: entry)
             return note
         }
     }
 
-    /// A `progress_notes` row's client ids (the client, or both partners of the couple), as SQL.
-    static let clientIDsColumn: StaticString = """
-        CASE WHEN chart_kind = 'client' THEN ARRAY[chart_id]
-             ELSE coalesce((SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = chart_id), '{}')
-        END
-        """
-
     static func loadQuery(_ noteID: UUID, lock: Bool) -> PostgresQuery {
         """
         SELECT session_id, author_id, stage, step, step_partner_id, interventions, tango_moves, change_events,
-               risk_level, body, risk_detail, state, version, content_hash, key_subject, \(unescaped: Self.clientIDsColumn)
+               risk_level, body, risk_detail, state, version, content_hash, key_subject, \(unescaped: ChartReference.clientIDsColumn)
         FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE OF progress_notes" : "")
         """
     }
@@ -173,25 +177,18 @@ public struct NoteService: Sendable {
 
     /// Records a refused action on a note as denied in the audit log (in the caller's transaction,
     /// which then commits) and hands the refusal back.
-    func refuse<Value>(
+    func refuse<Value: Sendable>(
         _ error: ServiceError,
-        action: String,
+        action: AuditEvent.Action,
         note noteID: UUID,
         clients: [UUID] = [],
         actor: StaffActor,
         on connection: PostgresConnection
     ) async throws -> Result<Value, ServiceError> {
-        try await AuditStore.appendAtCommit(
-            AuditEvent(
-                action: action,
-                entityType: "note",
-                entityID: noteID,
-                clientIDs: clients,
-                outcome: .denied
-            ),
-            on: connection
+        return try await connection.refuse(
+            error,
+            audited: AuditEvent(action: action, entityType: .note, entityID: noteID, clientIDs: clients)
         )
-        return .failure(error)
     }
 
     /// Decodes and opens a note from its row (`loadQuery`).
@@ -206,18 +203,14 @@ public struct NoteService: Sendable {
         let state = try row.decode(11, as: String.self)
         let version = try row.decode(12, as: Int.self)
         let hash = try row.decode(13, as: [UInt8]?.self)
-        let subject = try row.decode(14, as: String.self)
+        let subject = try KeySubject(stored: try row.decode(14, as: String.self))
         let clients = try row.decode(15, as: [UUID].self)
         func open(_ sealed: [UInt8], column: String) async throws -> String {
-            let context = SealContext(
-                table: "progress_notes",
-                column: column,
-                rowID: noteID.uuidString.lowercased(),
-                subject: subject
+            try await keys.open(
+                sealed,
+                at: SealedPlace(subject: subject, table: "progress_notes", column: column, rowID: noteID),
+                on: connection
             )
-            var plaintext = try await keys.open(sealed, context: context, on: connection)
-            defer { wipe(&plaintext) }
-            return String(decoding: plaintext, as: UTF8.self)
         }
         let draft = Draft(
             stage: stage,

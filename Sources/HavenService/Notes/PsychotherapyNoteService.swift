@@ -28,56 +28,43 @@ public struct PsychotherapyNoteService: Sendable {
     /// - Throws: `invalidInput` naming `body`; `notFound` when the chart is not in reach.
     public func write(_ body: String, chart: Chart, actor: StaffActor) async throws -> UUID {
         return try await pool.recordingDenials(
-            action: "psychotherapy_note.write",
-            entityType: chart.kind,
+            action: .psychotherapyNoteWrite,
+            entityType: chart.entityType,
             entityID: chart.id,
             actor: actor
         ) {
             try actor.validate()
-            guard !body.allSatisfy(\.isWhitespace) else {
-                throw ServiceError(.invalidInput, field: "body", "is empty; write the note text")
-            }
-            guard body.utf8.count <= NoteService.maximumBodyBytes else {
-                throw ServiceError(
-                    .invalidInput,
-                    field: "body",
-                    "is longer than \(NoteService.maximumBodyBytes / 1024) KiB"
-                )
-            }
+            try NoteService.checkText(body, field: "body", ifEmpty: "is empty; write the note text")
             let id = UUID()
             let keys = self.keys
             let subject = Self.subject(chart: chart.id, author: actor.staffID)
             do {
-                try await pool.transaction(as: actor) { connection in
-                    let (keyID, key) = try await keys.activeKey(
+                try await pool.transaction(as: actor, prologue: [chart.reachCheck]) { connection, reach in
+                    let (sealed, keyID) = try await keys.seal(
+                        body,
                         practiceID: actor.practiceID,
-                        subject: subject,
+                        at: SealedPlace(subject: subject, table: "psychotherapy_notes", column: "body", rowID: id),
                         on: connection
                     )
-                    let context = SealContext(
-                        table: "psychotherapy_notes",
-                        column: "body",
-                        rowID: id.uuidString.lowercased(),
-                        subject: subject.description
-                    )
-                    var statements: [PostgresQuery] = [
+                    let statements: [PostgresQuery] = [
                         "SELECT haven_require_live_keys(\([keyID]))",
                         """
                         INSERT INTO psychotherapy_notes (id, practice_id, author_id, chart_kind, chart_id, body, body_key_id)
                         VALUES (\(id), \(actor.practiceID), \(actor.staffID), \(chart.kind), \(chart.id), \
-                        \(try Sealer.seal(Array(body.utf8), with: key, context: context)), \(keyID))
+                        \(sealed), \(keyID))
                         """,
                     ]
-                    statements += AuditStore.appendStatements(
-                        AuditEvent(
-                            action: "psychotherapy_note.write",
-                            entityType: "psychotherapy_note",
-                            entityID: id
+                    try await connection.commit(
+                        statements,
+                        audited: AuditEvent(
+                            action: .psychotherapyNoteWrite,
+                            entityType: .psychotherapyNote,
+                            entityID: id,
+                            clientIDs: try chart.clientIDs(fromReachCheck: reach[0])
                         )
                     )
-                    _ = try await connection.pipeline(statements + ["COMMIT"])
                 }
-            } catch let error as PostgresError where error.code == .insufficientPrivilege {
+            } catch let error as PostgresError where error.code == .insufficientPrivilege || error.sqlState == "P0002" {
                 throw ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")
             }
             return id
@@ -91,13 +78,16 @@ public struct PsychotherapyNoteService: Sendable {
         let found = try await pool.transaction(as: actor) { connection -> String? in
             guard
                 let row = try await connection.query(
-                    "SELECT key_subject_id, body FROM psychotherapy_notes WHERE id = \(id)"
+                    """
+                    SELECT key_subject_id, body, \(unescaped: ChartReference.clientIDsColumn)
+                    FROM psychotherapy_notes WHERE id = \(id)
+                    """
                 ).singleRow()
             else {
                 try AuditStore.appendAtCommit(
                     AuditEvent(
-                        action: "psychotherapy_note.read",
-                        entityType: "psychotherapy_note",
+                        action: .psychotherapyNoteRead,
+                        entityType: .psychotherapyNote,
                         entityID: id,
                         outcome: .denied
                     ),
@@ -105,24 +95,27 @@ public struct PsychotherapyNoteService: Sendable {
                 )
                 return nil
             }
-            let (subjectID, sealed) = try row.decode((String, [UInt8]).self)
-            let context = SealContext(
-                table: "psychotherapy_notes",
-                column: "body",
-                rowID: id.uuidString.lowercased(),
-                subject: KeySubject(kind: .psychotherapy, id: subjectID).description
-            )
-            var plaintext = try await keys.open(sealed, context: context, on: connection)
-            defer { wipe(&plaintext) }
-            try AuditStore.appendAtCommit(
-                AuditEvent(
-                    action: "psychotherapy_note.read",
-                    entityType: "psychotherapy_note",
-                    entityID: id
+            let (subjectID, sealed, clients) = try row.decode((String, [UInt8], [UUID]).self)
+            let body = try await keys.open(
+                sealed,
+                at: SealedPlace(
+                    subject: KeySubject(kind: .psychotherapy, id: subjectID),
+                    table: "psychotherapy_notes",
+                    column: "body",
+                    rowID: id
                 ),
                 on: connection
             )
-            return String(decoding: plaintext, as: UTF8.self)
+            try AuditStore.appendAtCommit(
+                AuditEvent(
+                    action: .psychotherapyNoteRead,
+                    entityType: .psychotherapyNote,
+                    entityID: id,
+                    clientIDs: clients
+                ),
+                on: connection
+            )
+            return body
         }
         guard let found else {
             throw ServiceError(.notFound, field: "psychotherapyNote", "no psychotherapy note of yours with this id")

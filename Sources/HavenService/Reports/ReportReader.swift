@@ -363,13 +363,11 @@ struct ReportReader {
     )
         async throws -> String
     {
-        var plaintext = try await keys.open(
+        try await keys.open(
             sealed,
-            context: SealContext(table: table, column: column, rowID: row.uuidString.lowercased(), subject: subject),
+            at: SealedPlace(subject: try KeySubject(stored: subject), table: table, column: column, rowID: row),
             on: connection
         )
-        defer { wipe(&plaintext) }
-        return String(decoding: plaintext, as: UTF8.self)
     }
 
     static func startOfDay(_ day: CalendarDate, in zone: TimeZone) -> Date {

@@ -47,8 +47,8 @@ public struct ReportService: Sendable {
                 var reader = ReportReader(chart: chart, audience: audience, keys: keys, connection: connection)
                 guard var facts = try await reader.read(from: from, to: to, today: today) else {
                     let denied = AuditEvent(
-                        action: "report.generate",
-                        entityType: chart.kind,
+                        action: .reportGenerate,
+                        entityType: chart.entityType,
                         entityID: chart.id,
                         outcome: .denied
                     )
@@ -71,8 +71,8 @@ public struct ReportService: Sendable {
                 ]
                 statements += AuditStore.appendStatements(
                     AuditEvent(
-                        action: "report.generate",
-                        entityType: "report",
+                        action: .reportGenerate,
+                        entityType: .report,
                         entityID: runID,
                         clientIDs: facts.partners.map(\.id)
                     )
@@ -113,29 +113,28 @@ public struct ReportService: Sendable {
         let id = UUID()
         let keys = self.keys
         return try await pool.recordingDenials(
-            action: "report.summary.set",
-            entityType: chart.kind,
+            action: .reportSummarySet,
+            entityType: chart.entityType,
             entityID: chart.id,
             actor: actor
         ) {
             try await pool.transaction(as: actor) { connection in
                 let table: StaticString = chart.kind == "couple" ? "couples" : "clients"
-                let counselorColumn: StaticString = chart.kind == "couple" ? "counselor_id" : "primary_counselor_id"
+                let columns: StaticString =
+                    chart.kind == "couple"
+                    ? "counselor_id, ARRAY[partner_a_id, partner_b_id]" : "primary_counselor_id, ARRAY[id]"
                 guard
-                    let counselor = try await connection.query(
-                        "SELECT \(unescaped: counselorColumn) FROM \(unescaped: table) WHERE id = \(chart.id)"
-                    ).singleRow()?.decode(0, as: UUID.self)
+                    let (counselor, clients) = try await connection.query(
+                        "SELECT \(unescaped: columns) FROM \(unescaped: table) WHERE id = \(chart.id)"
+                    ).singleRow()?.decode((UUID, [UUID]).self)
                 else { throw ServiceError(.notFound, field: "chart", "no such \(chart.kind) in your caseload") }
                 let sealed = try await keys.seal(
-                    Array(text.utf8),
+                    text,
                     practiceID: actor.practiceID,
-                    subject: chart.keySubject,
-                    table: "report_summaries",
-                    column: "summary",
-                    rowID: id.uuidString.lowercased(),
+                    at: SealedPlace(subject: chart.keySubject, table: "report_summaries", column: "summary", rowID: id),
                     on: connection
                 )
-                var statements: [PostgresQuery] = [
+                let statements: [PostgresQuery] = [
                     "SELECT haven_require_live_keys(\([sealed.keyID]))",
                     """
                     INSERT INTO report_summaries (id, practice_id, counselor_id, chart_kind, chart_id, period_from,
@@ -144,10 +143,15 @@ public struct ReportService: Sendable {
                     \(sealed.sealed), \(sealed.keyID), \(nextReview), \(actor.staffID))
                     """,
                 ]
-                statements += AuditStore.appendStatements(
-                    AuditEvent(action: "report.summary.set", entityType: "report_summary", entityID: id)
+                try await connection.commit(
+                    statements,
+                    audited: AuditEvent(
+                        action: .reportSummarySet,
+                        entityType: .reportSummary,
+                        entityID: id,
+                        clientIDs: clients
+                    )
                 )
-                _ = try await connection.pipeline(statements + ["COMMIT"])
                 return id
             }
         }

@@ -26,7 +26,7 @@ extension SessionService {
         actor: StaffActor
     ) async throws -> [Listing] {
         guard let chart else { return try await listInReach(chart: nil, from: from, to: to, actor: actor) }
-        return try await pool.readingChart(chart, action: "session.list", actor: actor) {
+        return try await pool.readingChart(chart, action: .sessionList, actor: actor) {
             try await listInReach(chart: chart, from: from, to: to, actor: actor)
         }
     }
@@ -40,9 +40,9 @@ extension SessionService {
         let couple: UUID? = if case .couple(let id) = chart { id } else { nil }
         let client: UUID? = if case .client(let id) = chart { id } else { nil }
         let check: [PostgresQuery] = chart.map { [$0.reachCheck] } ?? []
-        return try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.pipeline(
-                check + [
+        return try await pool.transaction(as: actor, prologue: check) { connection, reach in
+            let rows = try await connection.commit(
+                [
                     """
                     SELECT s.id, s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
                            s.status, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
@@ -53,16 +53,15 @@ extension SessionService {
                       AND (\(to)::timestamptz IS NULL OR s.scheduled_start < \(to))
                     ORDER BY s.scheduled_start, s.id
                     """
-                ]
-                    + AuditStore.appendStatements(
-                        AuditEvent(
-                            action: "session.list",
-                            entityType: chart?.kind ?? "caseload",
-                            entityID: chart?.id ?? actor.staffID
-                        )
-                    ) + ["COMMIT"]
+                ],
+                audited: AuditEvent(
+                    action: .sessionList,
+                    entityType: chart?.entityType ?? .caseload,
+                    entityID: chart?.id ?? actor.staffID,
+                    clientIDs: try chart?.clientIDs(fromReachCheck: reach[0]) ?? []
+                )
             )
-            return try rows[check.count].map { row in
+            return try rows[0].map { row in
                 let (id, couple, client, counselor, start, minutes, format, status, noted) = try row.decode(
                     (UUID, UUID?, UUID?, UUID, Date, Int32, String, String, Bool).self
                 )

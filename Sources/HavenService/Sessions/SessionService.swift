@@ -22,7 +22,8 @@ public struct SessionService: Sendable {
     public typealias Chart = ChartReference
 
     /// Schedules a session with the actor as its counselor. A conjoint (couple) session for a couple
-    /// whose latest note records high risk needs `riskOverrideReason`, sealed and audited.
+    /// whose latest note records high risk needs `riskOverrideReason` (20 to 1000 characters whenever
+    /// given, `RiskOverrideReason`), sealed and audited by `RiskOverride`, the gate joint homework shares.
     ///
     /// - Throws: `invalidInput` naming `durationMinutes` or `riskOverrideReason`; `notFound` when the
     ///   chart is not in reach.
@@ -37,6 +38,7 @@ public struct SessionService: Sendable {
         guard (5...480).contains(durationMinutes) else {
             throw ServiceError(.invalidInput, field: "durationMinutes", "must be 5 to 480 minutes")
         }
+        let reason = try RiskOverride.validate(riskOverrideReason)
         let id = UUID()
         let (coupleID, clientID): (UUID?, UUID?) =
             switch chart {
@@ -44,7 +46,7 @@ public struct SessionService: Sendable {
             case .client(let client): (nil, client)
             }
         let keys = self.keys
-        let outcome = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        return try await pool.auditedTransaction(as: actor) { connection in
             // The chart's clients (nil when out of reach) and whether the couple is flagged high-risk.
             let (clients, highRisk) = try await connection.query(
                 """
@@ -54,71 +56,45 @@ public struct SessionService: Sendable {
                 """
             )[0].decode(([UUID]?, Bool).self)
             guard let clients else {
-                try AuditStore.appendAtCommit(
-                    AuditEvent(
-                        action: "session.schedule",
-                        entityType: coupleID == nil ? "client" : "couple",
-                        entityID: coupleID ?? clientID ?? id,
-                        outcome: .denied
-                    ),
-                    on: connection
-                )
-                return ServiceError(.notFound, field: "chart", "no such couple or client in your caseload")
-            }
-            var sealedReason: [UInt8]?
-            var reasonKey: UUID?
-            if highRisk, let coupleID {
-                guard let reason = riskOverrideReason, !reason.allSatisfy(\.isWhitespace), let keys else {
-                    try AuditStore.appendAtCommit(
-                        AuditEvent(
-                            action: "session.schedule",
-                            entityType: "couple",
-                            entityID: coupleID,
-                            clientIDs: clients,
-                            outcome: .denied
-                        ),
-                        on: connection
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "chart", "no such couple or client in your caseload"),
+                    audited: AuditEvent(
+                        action: .sessionSchedule,
+                        entityType: coupleID == nil ? .client : .couple,
+                        entityID: coupleID ?? clientID ?? id
                     )
-                    return ServiceError(
-                        .invalidInput,
-                        field: "riskOverrideReason",
-                        "this couple has an open high-risk flag; a conjoint session needs an explicit override with a reason"
-                    )
-                }
-                let sealed = try await keys.seal(
-                    Array(reason.utf8),
-                    practiceID: actor.practiceID,
-                    subject: KeySubject(kind: .couple, id: coupleID.uuidString.lowercased()),
-                    table: "therapy_sessions",
-                    column: "risk_override_reason",
-                    rowID: id.uuidString.lowercased(),
-                    on: connection
                 )
-                (sealedReason, reasonKey) = (sealed.sealed, sealed.keyID)
             }
-            var statements: [PostgresQuery] = []
-            if let reasonKey { statements.append("SELECT haven_require_live_keys(\([reasonKey]))") }
+            let override = try await RiskOverride.pass(
+                reason,
+                for: .conjointSession,
+                flaggedCouple: highRisk ? coupleID : nil,
+                clients: clients,
+                keys: keys,
+                rowID: id,
+                actor: actor,
+                on: connection
+            )
+            var statements = override.liveKeyCheck
             statements.append(
                 """
                 INSERT INTO therapy_sessions (id, practice_id, couple_id, client_id, counselor_id, scheduled_start,
                                               duration_minutes, format, risk_override_reason, risk_override_key_id)
                 VALUES (\(id), \(actor.practiceID), \(coupleID), \(clientID), \(actor.staffID), \(start), \
-                \(Int32(durationMinutes)), \(format.rawValue), \(sealedReason), \(reasonKey))
+                \(Int32(durationMinutes)), \(format.rawValue), \(override.sealedReason), \(override.keyID))
                 """
             )
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: reasonKey == nil ? "session.schedule" : "session.schedule.risk_override",
-                    entityType: "session",
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
+                    action: override.overridden ? .sessionScheduleRiskOverride : .sessionSchedule,
+                    entityType: .session,
                     entityID: id,
                     clientIDs: clients
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(id)
         }
-        if let outcome { throw outcome }
-        return id
     }
 
     /// Records how a session went: completed, cancelled, late-cancelled or no-show.
@@ -130,7 +106,7 @@ public struct SessionService: Sendable {
                 "a session can be completed, cancelled, late_cancelled or no_show"
             )
         }
-        let refusal = try await pool.transaction(as: actor) { connection -> ServiceError? in
+        try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
             guard
                 let row = try await connection.query(
                     """
@@ -142,39 +118,47 @@ public struct SessionService: Sendable {
                     """
                 ).singleRow()
             else {
-                try AuditStore.appendAtCommit(
-                    AuditEvent(
-                        action: "session.\(status.rawValue)",
-                        entityType: "session",
-                        entityID: id,
-                        outcome: .denied
-                    ),
-                    on: connection
+                return try connection.refuse(
+                    ServiceError(.notFound, field: "session", "no session with this id in your caseload"),
+                    audited: AuditEvent(action: .session(status), entityType: .session, entityID: id)
                 )
-                return ServiceError(.notFound, field: "session", "no session with this id in your caseload")
             }
             let (current, clients) = try row.decode((String, [UUID]?).self)
             guard current == SessionStatus.scheduled.rawValue else {
-                return ServiceError(
-                    .conflict,
-                    field: "session",
-                    "the session is already \(current.replacingOccurrences(of: "_", with: " ")); only a scheduled one changes"
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "session",
+                        "the session is already \(current.replacingOccurrences(of: "_", with: " ")); only a scheduled one changes"
+                    )
                 )
             }
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "UPDATE therapy_sessions SET status = \(status.rawValue) WHERE id = \(id)"
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: "session.\(status.rawValue)",
-                    entityType: "session",
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(
+                    action: .session(status),
+                    entityType: .session,
                     entityID: id,
                     clientIDs: clients ?? []
                 )
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
-            return nil
+            return .success(())
         }
-        if let refusal { throw refusal }
+    }
+}
+
+extension AuditEvent.Action {
+    /// The action that records a session taking `status` (`session.completed`, `session.no_show`, ...).
+    fileprivate static func session(_ status: SessionStatus) -> Self {
+        switch status {
+        case .scheduled: .sessionSchedule
+        case .completed: .sessionCompleted
+        case .cancelled: .sessionCancelled
+        case .lateCancelled: .sessionLateCancelled
+        case .noShow: .sessionNoShow
+        }
     }
 }

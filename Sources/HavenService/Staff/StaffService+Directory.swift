@@ -23,21 +23,21 @@ extension StaffService {
                 guard roles.contains("supervisor") else {
                     throw ServiceError(.invalidInput, field: "supervisor", "does not hold the supervisor role")
                 }
-                var statements: [PostgresQuery] = [
+                let statements: [PostgresQuery] = [
                     """
                     INSERT INTO supervision_links (practice_id, supervisor_id, supervisee_id)
                     VALUES (\(practiceID), \(supervisor), \(supervisee))
                     """
                 ]
-                statements += AuditStore.appendStatements(
-                    AuditEvent(
-                        action: "staff.supervise",
-                        entityType: "staff",
+                try await connection.commit(
+                    statements,
+                    audited: AuditEvent(
+                        action: .staffSupervise,
+                        entityType: .staff,
                         entityID: supervisee,
                         outcome: .success
                     )
                 )
-                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw ServiceError(.conflict, field: "supervisee", "is already supervised by this supervisor")

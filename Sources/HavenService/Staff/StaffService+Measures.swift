@@ -79,7 +79,7 @@ extension StaffService {
         let id = UUID()
         do {
             try await pool.transaction(operatorIn: practiceID, source: source) { connection in
-                var statements: [PostgresQuery] = [
+                let statements: [PostgresQuery] = [
                     """
                     INSERT INTO measure_definitions (id, practice_id, code, name, scoring, minimum, maximum, higher_is_better,
                                                      cutoff, standard_deviation, reliability, parameters_source)
@@ -88,15 +88,10 @@ extension StaffService {
                     \(definition.reliability), \(definition.parametersSource))
                     """
                 ]
-                statements += AuditStore.appendStatements(
-                    AuditEvent(
-                        action: "measure.define",
-                        entityType: "measure",
-                        entityID: id,
-                        outcome: .success
-                    )
+                try await connection.commit(
+                    statements,
+                    audited: AuditEvent(action: .measureDefine, entityType: .measure, entityID: id, outcome: .success)
                 )
-                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw ServiceError(.conflict, field: "code", "the practice already has a measure with this code")

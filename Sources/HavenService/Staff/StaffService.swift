@@ -95,21 +95,16 @@ public struct StaffService: Sendable {
         let roles = new.roles.map(\.rawValue).sorted()
         do {
             try await pool.transaction(operatorIn: practiceID, source: source) { connection in
-                var statements: [PostgresQuery] = [
+                let statements: [PostgresQuery] = [
                     """
                     INSERT INTO staff (id, practice_id, email, display_name, credentials, roles, pre_licensed, password_hash)
                     VALUES (\(id), \(practiceID), \(email), \(name), \(new.credentials), \(roles), \(new.preLicensed), \(hash))
                     """
                 ]
-                statements += AuditStore.appendStatements(
-                    AuditEvent(
-                        action: "staff.create",
-                        entityType: "staff",
-                        entityID: id,
-                        outcome: .success
-                    )
+                try await connection.commit(
+                    statements,
+                    audited: AuditEvent(action: .staffCreate, entityType: .staff, entityID: id, outcome: .success)
                 )
-                _ = try await connection.pipeline(statements + ["COMMIT"])
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw ServiceError(.conflict, field: "email", "a staff member with this email already exists")
@@ -128,18 +123,13 @@ public struct StaffService: Sendable {
             guard updated == 1 else {
                 throw ServiceError(.notFound, field: "staff", "no active staff member with this id")
             }
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 "UPDATE staff_sessions SET revoked_at = now() WHERE staff_id = \(staffID) AND revoked_at IS NULL"
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(
-                    action: "staff.disable",
-                    entityType: "staff",
-                    entityID: staffID,
-                    outcome: .success
-                )
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .staffDisable, entityType: .staff, entityID: staffID, outcome: .success)
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
         }
     }
 
@@ -164,16 +154,16 @@ public struct StaffService: Sendable {
                 ).singleRow()
             else { throw ServiceError(.notFound, field: "staff", "no active staff member with this id") }
             let roles = try row.decode(0, as: [String].self)
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 """
                 INSERT INTO staff_sessions (token_hash, practice_id, staff_id, idle_timeout_seconds, absolute_expires_at)
                 VALUES (\(token.storageHash), \(practiceID), \(staffID), \(seconds), now() + make_interval(secs => \(seconds)))
                 """
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(action: "staff.session.open", entityType: "staff", entityID: staffID)
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .staffSessionOpen, entityType: .staff, entityID: staffID)
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
             return roles
         }
         return StaffActor(
@@ -188,16 +178,16 @@ public struct StaffService: Sendable {
     /// Ends every open session of a staff member (after an operator's seeding run, say). Audited.
     public func endSessions(of staffID: UUID, practiceID: UUID, source: String) async throws {
         try await pool.transaction(operatorIn: practiceID, source: source) { connection in
-            var statements: [PostgresQuery] = [
+            let statements: [PostgresQuery] = [
                 """
                 UPDATE staff_sessions SET revoked_at = now()
                 WHERE practice_id = \(practiceID) AND staff_id = \(staffID) AND revoked_at IS NULL
                 """
             ]
-            statements += AuditStore.appendStatements(
-                AuditEvent(action: "staff.session.end", entityType: "staff", entityID: staffID)
+            try await connection.commit(
+                statements,
+                audited: AuditEvent(action: .staffSessionEnd, entityType: .staff, entityID: staffID)
             )
-            _ = try await connection.pipeline(statements + ["COMMIT"])
         }
     }
 }

@@ -163,7 +163,12 @@ struct APIClient: Sendable {
             )
         }
         guard (200..<300).contains(status) else {
-            throw APIFailure(status: status, data: data, retryAfter: (response as? HTTPURLResponse)?.retryAfter)
+            throw APIFailure(
+                status: status,
+                data: data,
+                retryAfter: (response as? HTTPURLResponse)?.retryAfter,
+                sentToken: token != nil
+            )
         }
         return data
     }
@@ -245,8 +250,10 @@ struct APIFailure: Error, CustomStringConvertible {
     var field: String?
     var requestID: String?
     var retryAfter: String?
+    /// Whether the request carried the stored session's token: a 401 then means the session is over.
+    var sentToken = false
 
-    init(status: Int, data: Data, retryAfter: String?) {
+    init(status: Int, data: Data, retryAfter: String?, sentToken: Bool = false) {
         struct Problem: Decodable {
             var type: String?
             var title: String?
@@ -261,10 +268,15 @@ struct APIFailure: Error, CustomStringConvertible {
         self.field = problem?.field
         self.requestID = problem?.requestId
         self.retryAfter = retryAfter
+        self.sentToken = sentToken
     }
 
     var description: String {
+        // The refusals whose remedy is a command: the CLI's own words, not the API's routes.
+        if status == 401 && sentToken { return ErrorReport.sessionEnded }
+        if kind == "totp-enrollment-required" { return ErrorReport.totpEnrollmentDue }
         var text = field.map { "\($0): \(detail)" } ?? detail
+        if let advice = ErrorReport.advice(reason: kind) { text += " (\(advice))" }
         if status == 429, let retryAfter { text += " (retry in \(retryAfter) s)" }
         if status >= 500, let requestID { text += " (request id \(requestID))" }
         return text

@@ -46,12 +46,17 @@ struct ErrorReport {
             return (error.message, error.status)
         case let error as APIFailure:
             return (error.description, error.exitStatus)
+        case let error as ServiceError where error == .sessionExpired:
+            return (sessionEnded, 1)
+        case let error as ServiceError where error == .totpEnrollmentDue:
+            return (totpEnrollmentDue, 1)
         case let error as ServiceError where error.kind == .integrity:
             // Stored data failed its check: the system's problem, not the user's input.
-            return (error.description, 2)
+            return ("\(error.description) (\(advice(reason: "integrity") ?? ""))", 2)
         case let error as ServiceError:
             // Refusals and bad input: the user's to fix; the description names the field, never a value.
-            return (error.description, 1)
+            let advice = error.reason.flatMap(advice(reason:))
+            return (advice.map { "\(error.description) (\($0))" } ?? error.description, 1)
         case let error as DomainError:
             return ("\(error.field): \(error.message)", 1)
         case let error as SealingError:
@@ -62,6 +67,26 @@ struct ErrorReport {
             return (error.description, 2)
         default:
             return nil
+        }
+    }
+
+    // The services and the API say what happened; these are the CLI's next steps for the refusals
+    // whose remedy is a command (the API names its routes for the same refusals).
+
+    /// A stored session the server no longer accepts (expired, ended, or the account disabled).
+    static let sessionEnded = "the session has expired or was ended; sign in again with 'haven login'"
+
+    /// The practice requires a second factor the user has not enrolled.
+    static let totpEnrollmentDue =
+        "your practice requires a one-time-code app, and none is enrolled for you yet: enrol one first with "
+        + "'haven totp enroll'"
+
+    /// The operator's command that explains a refusal, by the problem's reason or kind.
+    static func advice(reason: String) -> String? {
+        switch reason {
+        case "totp-unavailable": "an operator checks with 'haven keys status'"
+        case "integrity": "an operator checks with 'haven keys verify'"
+        default: nil
         }
     }
 

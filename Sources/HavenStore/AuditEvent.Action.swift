@@ -1,0 +1,92 @@
+extension AuditEvent {
+    /// Every action the audit log records, in one place: a dotted verb whose raw value is what the log
+    /// stores (and its hash chain covers), so a raw value never changes once entries carry it.
+    ///
+    /// Most are appended by the service (`AuditStore.appendStatements`); the last group is written by
+    /// the database's own functions (sign-in, sign-out, second-factor steps, closing a grant) and is
+    /// listed so this catalogue is complete for anyone filtering the log.
+    public enum Action: String, Sendable, CaseIterable {
+        /// The longest action the log stores (its `audit_log_action_length` CHECK, migration 0004): the
+        /// bound on an action a reader filters by, too.
+        public static let maximumLength = 100
+
+        // Staff, practices and the second factor.
+        case staffCreate = "staff.create"
+        case staffDisable = "staff.disable"
+        case staffSupervise = "staff.supervise"
+        case staffSessionOpen = "staff.session.open"
+        case staffSessionEnd = "staff.session.end"
+        case staffTOTPRequired = "staff.totp.required"
+        case staffTOTPConfirm = "staff.totp.confirm"
+        case staffTOTPRemove = "staff.totp.remove"
+        case staffTOTPReset = "staff.totp.reset"
+        case practiceTOTPRequire = "practice.totp.require"
+        case practiceTOTPOptional = "practice.totp.optional"
+        case breakGlassOpen = "break_glass.open"
+
+        // Charts.
+        case clientCreate = "client.create"
+        case clientRead = "client.read"
+        case clientList = "client.list"
+        case clientExport = "client.export"
+        case clientExportPsychotherapyNotes = "client.export.psychotherapy_notes"
+        case coupleCreate = "couple.create"
+        case coupleRead = "couple.read"
+        case coupleList = "couple.list"
+        case injuryRecord = "injury.record"
+        case injuryUpdate = "injury.update"
+        case injuryList = "injury.list"
+        case goalAdd = "goal.add"
+        case goalUpdate = "goal.update"
+        case goalList = "goal.list"
+        case cycleMapRevise = "cycle_map.revise"
+        case cycleMapRead = "cycle_map.read"
+
+        // Sessions.
+        case sessionSchedule = "session.schedule"
+        case sessionScheduleRiskOverride = "session.schedule.risk_override"
+        case sessionList = "session.list"
+        case sessionCompleted = "session.completed"
+        case sessionCancelled = "session.cancelled"
+        case sessionLateCancelled = "session.late_cancelled"
+        case sessionNoShow = "session.no_show"
+
+        // Notes.
+        case noteWrite = "note.write"
+        case noteEdit = "note.edit"
+        case noteSign = "note.sign"
+        case noteRead = "note.read"
+        case noteList = "note.list"
+        case noteAddend = "note.addend"
+        case noteReadAddenda = "note.read_addenda"
+        case noteCosign = "note.cosign"
+        case noteIntegrity = "note.integrity"
+        case psychotherapyNoteWrite = "psychotherapy_note.write"
+        case psychotherapyNoteRead = "psychotherapy_note.read"
+
+        // Homework.
+        case homeworkPromptAdd = "homework.prompt.add"
+        case homeworkAssign = "homework.assign"
+        case homeworkAssignRiskOverride = "homework.assign.risk_override"
+        case homeworkRespond = "homework.respond"
+
+        // Measures.
+        case measureDefine = "measure.define"
+        case measureRecord = "measure.record"
+        case measureTrend = "measure.trend"
+        case areRate = "are.rate"
+        case areRead = "are.read"
+
+        // Reports and the audit log itself.
+        case reportGenerate = "report.generate"
+        case reportSummarySet = "report.summary.set"
+        case auditList = "audit.list"
+        case auditVerify = "audit.verify"
+
+        // Written by the database's functions (migrations 0025 and 0027), never by the service.
+        case staffLogin = "staff.login"
+        case staffLogout = "staff.logout"
+        case staffTOTPBegin = "staff.totp.begin"
+        case breakGlassClose = "break_glass.close"
+    }
+}

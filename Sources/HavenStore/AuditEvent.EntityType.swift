@@ -1,0 +1,22 @@
+extension AuditEvent {
+    /// The kind of record an entry is about (its `entity_id` names the record), in one place; the raw
+    /// value is what the log stores and its hash chain covers.
+    public enum EntityType: String, Sendable, CaseIterable {
+        case practice
+        case staff
+        /// A staff member's caseload (the entity id is the staff member's): a list across charts.
+        case caseload
+        case client
+        case couple
+        case session
+        case note
+        case psychotherapyNote = "psychotherapy_note"
+        case injury
+        case goal
+        case prompt
+        case homeworkAssignment = "homework_assignment"
+        case measure
+        case report
+        case reportSummary = "report_summary"
+    }
+}
