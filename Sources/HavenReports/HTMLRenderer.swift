@@ -72,9 +72,10 @@ public enum HTMLRenderer {
                             "Step chart of the EFT step (1 to 9) recorded at each of \(timeline.count) sessions, "
                             + "with \(report.changeEvents.events.count) change events marked.",
                         points: timeline.map { ($0.date, $0.step) },
-                        events: report.changeEvents.events.map { ($0.date, $0.label) }
+                        events: report.changeEvents.events.map { ($0.date, $0.label) },
+                        stageNames: labels.stageBands
                     ),
-                    caption: "Stage and step by session date; vertical lines mark change events.",
+                    caption: "Stage and step by session date; numbered lines mark change events (key below the chart).",
                     table: table(
                         caption: "Stage and step by session",
                         header: labels.timeline,
@@ -151,7 +152,6 @@ public enum HTMLRenderer {
         for (index, code) in codes.enumerated() {
             let series = m.series.filter { $0.code == code }
             let first = series[0]
-            let maximum = max(series.flatMap { $0.points.map(\.total) }.max() ?? 1, first.cutoff ?? 0) * 1.1
             parts.append("<h3>\(e(first.name)) (\(e(code)))</h3>")
             parts.append(
                 figure(
@@ -164,7 +164,6 @@ public enum HTMLRenderer {
                             } ?? "")
                             + ".",
                         series: series.map { .init(name: $0.partner, points: $0.points.map { ($0.date, $0.total) }) },
-                        yRange: 0...maximum.rounded(.up),
                         cutoff: first.cutoff,
                         distressBelow: first.higherIsBetter
                     ),

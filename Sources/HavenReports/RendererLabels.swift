@@ -8,6 +8,12 @@ struct RendererLabels {
     var timeline: [String] {
         plain ? ["Session date", "Part (of 3)", "Step (of 9)"] : ["Session date", "Stage", "Step"]
     }
+    /// The three stages' names beside the step chart's bands (steps 1–4, 5–7, 8–9).
+    var stageBands: [String] {
+        plain
+            ? ["Part 1: calming the pattern", "Part 2: reaching out anew", "Part 3: making it last"]
+            : ["Stage 1: de-escalation", "Stage 2: restructuring", "Stage 3: consolidation"]
+    }
     var measureColumns: [String] {
         plain
             ? [
