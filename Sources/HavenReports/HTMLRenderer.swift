@@ -53,6 +53,7 @@ public enum HTMLRenderer {
                     )
                 )
             }
+            if let note = report.concernsAndGoals.note { parts.append("<p class=\"note\">\(e(note))</p>") }
             return parts
         }
         section(&out, "stage", report.stageAndStep.title, report.stageAndStep.omitted) {
@@ -122,7 +123,7 @@ public enum HTMLRenderer {
             ]
         }
         section(&out, "measures", report.measures.title, report.measures.omitted) { measures(report, labels) }
-        section(&out, "homework", report.homework.title, report.homework.omitted) { homework(report) }
+        section(&out, "homework", report.homework.title, report.homework.omitted) { homework(report, labels) }
         section(&out, "risk", report.risk.title, report.risk.omitted) {
             var parts = ["<p class=\"\(report.risk.openHighRiskFlag ? "flag" : "")\">\(e(report.risk.statement))</p>"]
             if let detail = report.risk.detail { parts.append("<p>Detail: \(e(detail))</p>") }
@@ -182,10 +183,8 @@ public enum HTMLRenderer {
                         $0 != labels.measureColumns[1] && $0 != labels.measureColumns[7]
                     },
                     rows: series.map {
-                        [
-                            $0.partner, number($0.baseline), number($0.latest), signed($0.change),
-                            $0.reliableChangeIndex.map(signed) ?? "–", $0.label ?? "–",
-                        ]
+                        [$0.partner, number($0.baseline), number($0.latest), signed($0.change)]
+                            + labels.reliableChange($0)
                     }
                 )
             )
@@ -209,18 +208,10 @@ public enum HTMLRenderer {
         return parts
     }
 
-    private static func homework(_ report: ProgressReport) -> [String] {
+    private static func homework(_ report: ProgressReport, _ labels: RendererLabels) -> [String] {
         let hw = report.homework
-        let header = ["Assigned", "Completed", "Partly", "Skipped", "No response", "Done"]
-        func rows(_ counts: [ProgressReport.HomeworkCounts]) -> [[String]] {
-            counts.map {
-                [
-                    $0.name, "\($0.assigned)", "\($0.completed)", "\($0.partlyCompleted)", "\($0.skipped)",
-                    "\($0.noResponse)",
-                    percent($0.completionRate),
-                ]
-            }
-        }
+        let header = labels.homeworkColumns
+        func rows(_ counts: [ProgressReport.HomeworkCounts]) -> [[String]] { counts.map(labels.homeworkCells) }
         var parts = [
             "<p>\(hw.assignments) assignments.</p>",
             figure(

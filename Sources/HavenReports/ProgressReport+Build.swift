@@ -61,12 +61,22 @@ extension ProgressReport {
         let goals = facts.goals.map {
             Goal(description: $0.description, status: $0.status.replacingOccurrences(of: "_", with: " "))
         }
-        let empty = facts.presentingConcerns == nil && goals.isEmpty
+        // Clients never see the presenting concerns, so their report cannot say whether any are
+        // recorded: it says where they are kept.
+        let kept = "What brought you to counseling is kept in your clinical record."
+        let omitted: String? =
+            if words.plain {
+                goals.isEmpty ? "No treatment goals are recorded yet. " + kept : nil
+            } else {
+                facts.presentingConcerns == nil && goals.isEmpty
+                    ? "No presenting concerns or treatment goals are recorded." : nil
+            }
         return ConcernsAndGoals(
             title: words.concerns,
-            omitted: empty ? "No presenting concerns or treatment goals are recorded." : nil,
+            omitted: omitted,
             presentingConcerns: facts.presentingConcerns,
-            goals: goals
+            goals: goals,
+            note: words.plain && !goals.isEmpty ? kept : nil
         )
     }
 
@@ -179,7 +189,9 @@ extension ProgressReport {
                     rci = (index * 100).rounded() / 100
                     label = words.label(change.label(from: first.total, to: last.total).rawValue)
                 } else if points.count > 1, first.standardDeviation == nil || first.reliability == nil {
-                    let note = "\(code) has no stored SD and reliability, so no reliable-change label is given."
+                    let note =
+                        "No reliable-change index for \(code): Haven carries no published standard deviation "
+                        + "and reliability for it."
                     if !notes.contains(note) { notes.append(note) }
                 }
                 func distress(_ total: Double) -> Bool? {
@@ -242,6 +254,7 @@ extension ProgressReport {
                 partlyCompleted: 0,
                 skipped: 0,
                 noResponse: 0,
+                keptPrivate: 0,
                 completionRate: 0
             )
             for (assignment, partner) in pairs {
@@ -251,11 +264,13 @@ extension ProgressReport {
                 case "completed": result.completed += 1
                 case "partly_completed": result.partlyCompleted += 1
                 case "skipped": result.skipped += 1
+                case "private": result.keptPrivate += 1
                 default: result.noResponse += 1
                 }
             }
-            if result.assigned > 0 {
-                let rate = Double(result.completed + result.partlyCompleted) / Double(result.assigned)
+            if result.assigned > result.keptPrivate {
+                let rate =
+                    Double(result.completed + result.partlyCompleted) / Double(result.assigned - result.keptPrivate)
                 result.completionRate = (rate * 1000).rounded() / 1000
             }
             return result
@@ -287,7 +302,8 @@ extension ProgressReport {
             perPartner: facts.assignments.isEmpty ? [] : perPartner,
             perCategory: perCategory,
             note: words.plain && !facts.assignments.isEmpty
-                ? "Only the responses each of you chose to share are counted; others show as no response." : nil
+                ? "A response a partner chose to keep private counts as private: it is not counted as missed, "
+                    + "and the share done is of the responses you can both see." : nil
         )
     }
 
@@ -334,7 +350,7 @@ extension ProgressReport {
         }
         return Summary(
             title: words.summary,
-            omitted: facts.summary == nil ? "No summary written for this period ('haven report summary set')." : nil,
+            omitted: facts.summary == nil ? "No summary written for this period." : nil,
             text: facts.summary?.text,
             nextReview: facts.summary?.nextReview?.description
         )

@@ -62,6 +62,9 @@ public struct ProgressReport: Sendable, Equatable, Codable {
         public var omitted: String?
         public var presentingConcerns: String?
         public var goals: [Goal]
+        /// Client audience: presenting concerns are kept in the clinical record (never a claim that
+        /// none are recorded).
+        public var note: String?
     }
 
     public struct TimelinePoint: Sendable, Equatable, Codable {
@@ -178,7 +181,9 @@ public struct ProgressReport: Sendable, Equatable, Codable {
         public var partlyCompleted: Int
         public var skipped: Int
         public var noResponse: Int
-        /// Completed or partly completed over assigned, 0–1, rounded to 3 places.
+        /// Responses the partner chose not to share (client audience): kept apart, not counted as missed.
+        public var keptPrivate: Int
+        /// Completed or partly completed over assigned less those kept private, 0–1, rounded to 3 places.
         public var completionRate: Double
     }
 

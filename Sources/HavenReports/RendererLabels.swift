@@ -33,4 +33,33 @@ struct RendererLabels {
             ? "How open (accessible), responsive and engaged \(partner) was in sessions, as your counselor saw it (1–5)"
             : "A.R.E. ratings, \(partner) (accessible / responsive / engaged, 1–5)"
     }
+
+    /// The change-index and reliable-change cells of a series, in words when there is no index: a
+    /// single score, or a measure without published SD and reliability (never a bare dash).
+    func reliableChange(_ series: ProgressReport.MeasureSeries) -> [String] {
+        if let index = series.reliableChangeIndex { return [signed(index), series.label ?? ""] }
+        if series.points.count < 2 {
+            return ["not computed", plain ? "needs a second score" : "one administration only"]
+        }
+        return [
+            "not computed",
+            plain ? "no published norms to judge this change by" : "no published SD and reliability",
+        ]
+    }
+
+    /// Homework count columns after the name; "Kept private" only where responses can be (the
+    /// client audience: the clinical record sees every response).
+    var homeworkColumns: [String] {
+        ["Assigned", "Completed", "Partly", "Skipped"] + (plain ? ["Kept private"] : []) + ["No response", "Done"]
+    }
+
+    func homeworkCells(_ counts: ProgressReport.HomeworkCounts) -> [String] {
+        [counts.name, "\(counts.assigned)", "\(counts.completed)", "\(counts.partlyCompleted)", "\(counts.skipped)"]
+            + (plain ? ["\(counts.keptPrivate)"] : [])
+            + [
+                "\(counts.noResponse)",
+                counts.assigned > 0 && counts.assigned == counts.keptPrivate
+                    ? "kept private" : percent(counts.completionRate),
+            ]
+    }
 }

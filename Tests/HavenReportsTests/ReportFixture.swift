@@ -71,7 +71,8 @@ enum ReportFixture {
             ReportFacts.Response(assignmentID: assignments[0].id, partnerID: drew, completion: "partly_completed"),
             ReportFacts.Response(assignmentID: assignments[1].id, partnerID: robin, completion: "skipped"),
         ]
-        if audience == .client { responses.removeLast() }
+        // Robin did not share that response: the client audience only learns it exists.
+        if audience == .client { responses[2].completion = "private" }
         return ReportFacts(
             audience: audience,
             practiceName: "Harbor Counseling (fictional)",

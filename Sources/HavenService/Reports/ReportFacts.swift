@@ -213,6 +213,7 @@ public struct ReportFacts: Sendable, Equatable, Codable {
     public struct Response: Sendable, Equatable, Codable {
         public var assignmentID: UUID
         public var partnerID: UUID
+        /// The completion, or `private` (client audience) for a response its partner did not share.
         public var completion: String
 
         public init(

@@ -249,10 +249,10 @@ struct ReportReader {
             ORDER BY a.assigned_on, a.id
             """,
             """
-            SELECT r.assignment_id, r.partner_id, r.completion
+            SELECT r.assignment_id, r.partner_id,
+                   CASE WHEN \(clinical) OR r.shared_with_partner THEN r.completion ELSE 'private' END
             FROM homework_responses r JOIN homework_assignments a ON a.id = r.assignment_id
             WHERE a.couple_id = \(couple) AND a.assigned_on BETWEEN \(periodFrom) AND \(periodTo)
-              AND (\(clinical) OR r.shared_with_partner)
             ORDER BY a.assigned_on, r.assignment_id, r.partner_id
             """,
             """
