@@ -136,12 +136,21 @@ public enum HTMLRenderer {
         }
         out.append("<section class=\"signatures\" aria-labelledby=\"signatures\">")
         out.append("<h2 id=\"signatures\">\(e(report.signatures.title))</h2>")
+        out.append("<ul>")
         for line in report.signatures.lines {
             out.append(
-                "<div class=\"signature\"><p>\(e(line.role)): \(e(clinician(.init(name: line.name, credentials: line.credentials))))</p>"
-                    + "<p class=\"line\">Signature</p><p class=\"line\">Date</p></div>"
+                "<li>\(e(line.role)): \(e(clinician(.init(name: line.name, credentials: line.credentials))))</li>"
             )
         }
+        out.append("</ul>")
+        out += SignatureWording.lines(report.signatures).filter { !$0.isEmpty }.map { "<p>\(e($0))</p>" }
+        out.append(
+            table(
+                caption: "E-signatures of the session notes",
+                header: SignatureWording.columns,
+                rows: report.signatures.notes.map(SignatureWording.cells)
+            )
+        )
         out += ["</section>", "</main>", "</body>", "</html>", ""]
         return out.joined(separator: "\n")
     }
@@ -280,7 +289,7 @@ public enum HTMLRenderer {
         th,td{border:1px solid #ccd;padding:.25rem .5rem;text-align:left}th{background:#eef3f7}\
         figure{margin:1rem 0}figcaption{font-size:.85rem;color:#555}svg{max-width:100%;height:auto}\
         .omitted,.note{color:#555;font-style:italic}.flag{color:#8a1c0c;font-weight:bold}\
-        .signature{margin-top:1.5rem}.signature .line{border-top:1px solid #333;width:18rem;padding-top:.2rem;margin-top:2rem}\
+        .signatures td:nth-child(4){font-family:monospace;font-size:.75rem;word-break:break-all}\
         @media print{body{font-size:11pt}main{margin:0;max-width:none}\
         section{break-before:page}section.signatures{break-before:auto}figure,table{break-inside:avoid}}
         """

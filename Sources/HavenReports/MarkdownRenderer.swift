@@ -117,10 +117,10 @@ public enum MarkdownRenderer {
         }
         out += ["", "## \(report.signatures.title)", ""]
         for line in report.signatures.lines {
-            out.append("\(line.role): \(clinician(.init(name: line.name, credentials: line.credentials)))  ")
-            out.append("Signature: ______________________  Date: ____________")
-            out.append("")
+            out.append("- \(line.role): \(clinician(.init(name: line.name, credentials: line.credentials)))")
         }
+        out += [""] + SignatureWording.lines(report.signatures)
+        out += table(SignatureWording.columns, report.signatures.notes.map(SignatureWording.cells))
         return out.joined(separator: "\n")
     }
 

@@ -28,8 +28,16 @@ extension ProgressReport {
             homework: homework(facts, words, names),
             risk: risk(facts, words),
             summary: summary(facts, words),
-            signatures: signatures(facts, words)
+            signatures: signatures(facts, words, zone)
         )
+    }
+
+    /// `YYYY-MM-DD HH:MM` in the practice's time zone.
+    static func minute(_ date: Date, in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        return day(date, in: zone) + String(format: " %02d:%02d", parts.hour!, parts.minute!)
     }
 
     static func day(_ date: Date, in zone: TimeZone) -> String {
@@ -356,11 +364,37 @@ extension ProgressReport {
         )
     }
 
-    private static func signatures(_ facts: ReportFacts, _ words: ReportWording) -> Signatures {
+    private static func signatures(_ facts: ReportFacts, _ words: ReportWording, _ zone: TimeZone) -> Signatures {
         var lines = [Signature(role: "Counselor", name: facts.counselor.name, credentials: facts.counselor.credentials)]
         if facts.counselor.preLicensed {
             lines += facts.supervisors.map { Signature(role: "Supervisor", name: $0.name, credentials: $0.credentials) }
         }
-        return Signatures(title: words.signatures, lines: lines)
+        func who(_ signer: ReportFacts.Signer) -> String {
+            signer.credentials.isEmpty ? signer.name : "\(signer.name), \(signer.credentials)"
+        }
+        let notes = facts.notes.compactMap { note -> NoteSignature? in
+            guard let signature = note.signature else { return nil }
+            let cosignature: String =
+                switch (signature.cosignedBy, signature.cosignatureMatches) {
+                case (_?, true?): "co-signed"
+                case (_?, _): "co-signed, but for other content than the note now holds"
+                case (nil, _): facts.counselor.preLicensed ? "awaiting co-signature" : "not required"
+                }
+            return NoteSignature(
+                sessionDate: day(note.sessionStart, in: zone),
+                signedBy: who(signature.signedBy),
+                signedAt: minute(signature.signedAt, in: zone),
+                contentHash: signature.contentHash,
+                cosignedBy: signature.cosignedBy.map(who),
+                cosignedAt: signature.cosignedAt.map { minute($0, in: zone) },
+                cosignature: cosignature
+            )
+        }
+        return Signatures(
+            title: words.signatures,
+            lines: lines,
+            notes: notes,
+            unsignedNotes: facts.notes.filter { !$0.signed }.count
+        )
     }
 }

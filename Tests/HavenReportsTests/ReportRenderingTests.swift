@@ -195,4 +195,25 @@ struct ReportRenderingTests {
         #expect(markdown.contains("not computed"))
         #expect(markdown.contains("Haven carries no published standard deviation and reliability for it"))
     }
+
+    @Test(arguments: ReportAudience.allCases)
+    func theSignatureBlockShowsTheESignaturesNotInkLines(audience: ReportAudience) throws {
+        let report = ProgressReport.build(
+            from: ReportFixture.facts(audience: audience),
+            generatedOn: ReportFixture.generatedOn
+        )
+        let notes = report.signatures.notes
+        #expect(notes.count == 6 && report.signatures.unsignedNotes == 1)
+        // 2026-09-01 at noon UTC plus an hour is 08:00 in Chicago.
+        #expect(notes[0].signedBy == "Sam Ortiz, AMFT" && notes[0].signedAt == "2026-09-01 08:00")
+        #expect(notes[0].contentHash == String(repeating: "00", count: 32))
+        #expect(notes[0].cosignature == "co-signed" && notes[0].cosignedBy == "Morgan Blake, LMFT")
+        #expect(notes.last?.cosignature == "awaiting co-signature")
+        for rendered in [MarkdownRenderer.render(report), HTMLRenderer.render(report)] {
+            #expect(!rendered.contains("____") && !rendered.contains("class=\"line\""))
+            #expect(rendered.contains("co-signed by Morgan Blake, LMFT at 2026-09-02 07:00"))
+            #expect(rendered.contains(String(repeating: "01", count: 32)))
+            #expect(rendered.contains("1 note is not signed yet (draft)."))
+        }
+    }
 }

@@ -90,6 +90,11 @@ struct ReportServiceTests {
             #expect(clientFacts.sessions.count == 2 && clientFacts.riskDetail == nil && clientFacts.summary == nil)
             let clinicalFacts = try await facts(.clinical)
             #expect(clinicalFacts.responses.count == 3 && clinicalFacts.summary?.text == "SUMMARY-SENTINEL")
+            // Signed notes carry their e-signature: author, time, the content hash.
+            let signed = clinicalFacts.notes.filter(\.signed)
+            #expect(!signed.isEmpty && signed.allSatisfy { $0.signature?.contentHash.count == 64 })
+            #expect(signed.allSatisfy { $0.signature?.signedBy.name.isEmpty == false })
+            #expect(clinicalFacts.notes.filter { !$0.signed }.allSatisfy { $0.signature == nil })
             _ = a
         }
     }
