@@ -53,6 +53,7 @@ public enum HTMLRenderer {
                     )
                 )
             }
+            if let note = report.concernsAndGoals.note { parts.append("<p class=\"note\">\(e(note))</p>") }
             return parts
         }
         section(&out, "stage", report.stageAndStep.title, report.stageAndStep.omitted) {
@@ -72,9 +73,10 @@ public enum HTMLRenderer {
                             "Step chart of the EFT step (1 to 9) recorded at each of \(timeline.count) sessions, "
                             + "with \(report.changeEvents.events.count) change events marked.",
                         points: timeline.map { ($0.date, $0.step) },
-                        events: report.changeEvents.events.map { ($0.date, $0.label) }
+                        events: report.changeEvents.events.map { ($0.date, $0.label) },
+                        stageNames: labels.stageBands
                     ),
-                    caption: "Stage and step by session date; vertical lines mark change events.",
+                    caption: "Stage and step by session date; numbered lines mark change events (key below the chart).",
                     table: table(
                         caption: "Stage and step by session",
                         header: labels.timeline,
@@ -121,7 +123,7 @@ public enum HTMLRenderer {
             ]
         }
         section(&out, "measures", report.measures.title, report.measures.omitted) { measures(report, labels) }
-        section(&out, "homework", report.homework.title, report.homework.omitted) { homework(report) }
+        section(&out, "homework", report.homework.title, report.homework.omitted) { homework(report, labels) }
         section(&out, "risk", report.risk.title, report.risk.omitted) {
             var parts = ["<p class=\"\(report.risk.openHighRiskFlag ? "flag" : "")\">\(e(report.risk.statement))</p>"]
             if let detail = report.risk.detail { parts.append("<p>Detail: \(e(detail))</p>") }
@@ -134,12 +136,21 @@ public enum HTMLRenderer {
         }
         out.append("<section class=\"signatures\" aria-labelledby=\"signatures\">")
         out.append("<h2 id=\"signatures\">\(e(report.signatures.title))</h2>")
+        out.append("<ul>")
         for line in report.signatures.lines {
             out.append(
-                "<div class=\"signature\"><p>\(e(line.role)): \(e(clinician(.init(name: line.name, credentials: line.credentials))))</p>"
-                    + "<p class=\"line\">Signature</p><p class=\"line\">Date</p></div>"
+                "<li>\(e(line.role)): \(e(clinician(.init(name: line.name, credentials: line.credentials))))</li>"
             )
         }
+        out.append("</ul>")
+        out += SignatureWording.lines(report.signatures).filter { !$0.isEmpty }.map { "<p>\(e($0))</p>" }
+        out.append(
+            table(
+                caption: "E-signatures of the session notes",
+                header: SignatureWording.columns,
+                rows: report.signatures.notes.map(SignatureWording.cells)
+            )
+        )
         out += ["</section>", "</main>", "</body>", "</html>", ""]
         return out.joined(separator: "\n")
     }
@@ -151,7 +162,6 @@ public enum HTMLRenderer {
         for (index, code) in codes.enumerated() {
             let series = m.series.filter { $0.code == code }
             let first = series[0]
-            let maximum = max(series.flatMap { $0.points.map(\.total) }.max() ?? 1, first.cutoff ?? 0) * 1.1
             parts.append("<h3>\(e(first.name)) (\(e(code)))</h3>")
             parts.append(
                 figure(
@@ -164,7 +174,6 @@ public enum HTMLRenderer {
                             } ?? "")
                             + ".",
                         series: series.map { .init(name: $0.partner, points: $0.points.map { ($0.date, $0.total) }) },
-                        yRange: 0...maximum.rounded(.up),
                         cutoff: first.cutoff,
                         distressBelow: first.higherIsBetter
                     ),
@@ -183,10 +192,8 @@ public enum HTMLRenderer {
                         $0 != labels.measureColumns[1] && $0 != labels.measureColumns[7]
                     },
                     rows: series.map {
-                        [
-                            $0.partner, number($0.baseline), number($0.latest), signed($0.change),
-                            $0.reliableChangeIndex.map(signed) ?? "–", $0.label ?? "–",
-                        ]
+                        [$0.partner, number($0.baseline), number($0.latest), signed($0.change)]
+                            + labels.reliableChange($0)
                     }
                 )
             )
@@ -210,18 +217,10 @@ public enum HTMLRenderer {
         return parts
     }
 
-    private static func homework(_ report: ProgressReport) -> [String] {
+    private static func homework(_ report: ProgressReport, _ labels: RendererLabels) -> [String] {
         let hw = report.homework
-        let header = ["Assigned", "Completed", "Partly", "Skipped", "No response", "Done"]
-        func rows(_ counts: [ProgressReport.HomeworkCounts]) -> [[String]] {
-            counts.map {
-                [
-                    $0.name, "\($0.assigned)", "\($0.completed)", "\($0.partlyCompleted)", "\($0.skipped)",
-                    "\($0.noResponse)",
-                    percent($0.completionRate),
-                ]
-            }
-        }
+        let header = labels.homeworkColumns
+        func rows(_ counts: [ProgressReport.HomeworkCounts]) -> [[String]] { counts.map(labels.homeworkCells) }
         var parts = [
             "<p>\(hw.assignments) assignments.</p>",
             figure(
@@ -290,7 +289,7 @@ public enum HTMLRenderer {
         th,td{border:1px solid #ccd;padding:.25rem .5rem;text-align:left}th{background:#eef3f7}\
         figure{margin:1rem 0}figcaption{font-size:.85rem;color:#555}svg{max-width:100%;height:auto}\
         .omitted,.note{color:#555;font-style:italic}.flag{color:#8a1c0c;font-weight:bold}\
-        .signature{margin-top:1.5rem}.signature .line{border-top:1px solid #333;width:18rem;padding-top:.2rem;margin-top:2rem}\
+        .signatures td:nth-child(4){font-family:monospace;font-size:.75rem;word-break:break-all}\
         @media print{body{font-size:11pt}main{margin:0;max-width:none}\
         section{break-before:page}section.signatures{break-before:auto}figure,table{break-inside:avoid}}
         """

@@ -31,6 +31,7 @@ public enum MarkdownRenderer {
                     report.concernsAndGoals.goals.map { [escape($0.description), $0.status] }
                 )
             }
+            if let note = report.concernsAndGoals.note { lines += ["", note] }
             return lines
         }
         section(&out, report.stageAndStep.title, report.stageAndStep.omitted) {
@@ -70,8 +71,7 @@ public enum MarkdownRenderer {
                     report.measures.series.map {
                         [
                             $0.partner, $0.code, number($0.baseline), number($0.latest), signed($0.change),
-                            $0.reliableChangeIndex.map(signed) ?? "–", $0.label ?? "–", $0.cutoff.map(number) ?? "–",
-                        ]
+                        ] + labels.reliableChange($0) + [$0.cutoff.map(number) ?? "none"]
                     }
                 )
                 for series in report.measures.series {
@@ -97,18 +97,11 @@ public enum MarkdownRenderer {
             return lines
         }
         section(&out, report.homework.title, report.homework.omitted) {
-            let rows = { (counts: [ProgressReport.HomeworkCounts]) in
-                counts.map {
-                    [
-                        $0.name, "\($0.assigned)", "\($0.completed)", "\($0.partlyCompleted)", "\($0.skipped)",
-                        "\($0.noResponse)", percent($0.completionRate),
-                    ]
-                }
-            }
-            let header = ["", "Assigned", "Completed", "Partly", "Skipped", "No response", "Done"]
+            let rows = { (counts: [ProgressReport.HomeworkCounts]) in counts.map(labels.homeworkCells) }
+            let header = labels.homeworkColumns
             var lines = ["\(report.homework.assignments) assignments.", ""]
-            lines += table(["Partner"] + header.dropFirst(), rows(report.homework.perPartner))
-            lines += [""] + table(["Category"] + header.dropFirst(), rows(report.homework.perCategory))
+            lines += table(["Partner"] + header, rows(report.homework.perPartner))
+            lines += [""] + table(["Category"] + header, rows(report.homework.perCategory))
             if let note = report.homework.note { lines += ["", "_\(note)_"] }
             return lines
         }
@@ -124,10 +117,10 @@ public enum MarkdownRenderer {
         }
         out += ["", "## \(report.signatures.title)", ""]
         for line in report.signatures.lines {
-            out.append("\(line.role): \(clinician(.init(name: line.name, credentials: line.credentials)))  ")
-            out.append("Signature: ______________________  Date: ____________")
-            out.append("")
+            out.append("- \(line.role): \(clinician(.init(name: line.name, credentials: line.credentials)))")
         }
+        out += [""] + SignatureWording.lines(report.signatures)
+        out += table(SignatureWording.columns, report.signatures.notes.map(SignatureWording.cells))
         return out.joined(separator: "\n")
     }
 

@@ -28,8 +28,16 @@ extension ProgressReport {
             homework: homework(facts, words, names),
             risk: risk(facts, words),
             summary: summary(facts, words),
-            signatures: signatures(facts, words)
+            signatures: signatures(facts, words, zone)
         )
+    }
+
+    /// `YYYY-MM-DD HH:MM` in the practice's time zone.
+    static func minute(_ date: Date, in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        return day(date, in: zone) + String(format: " %02d:%02d", parts.hour!, parts.minute!)
     }
 
     static func day(_ date: Date, in zone: TimeZone) -> String {
@@ -61,12 +69,22 @@ extension ProgressReport {
         let goals = facts.goals.map {
             Goal(description: $0.description, status: $0.status.replacingOccurrences(of: "_", with: " "))
         }
-        let empty = facts.presentingConcerns == nil && goals.isEmpty
+        // Clients never see the presenting concerns, so their report cannot say whether any are
+        // recorded: it says where they are kept.
+        let kept = "What brought you to counseling is kept in your clinical record."
+        let omitted: String? =
+            if words.plain {
+                goals.isEmpty ? "No treatment goals are recorded yet. " + kept : nil
+            } else {
+                facts.presentingConcerns == nil && goals.isEmpty
+                    ? "No presenting concerns or treatment goals are recorded." : nil
+            }
         return ConcernsAndGoals(
             title: words.concerns,
-            omitted: empty ? "No presenting concerns or treatment goals are recorded." : nil,
+            omitted: omitted,
             presentingConcerns: facts.presentingConcerns,
-            goals: goals
+            goals: goals,
+            note: words.plain && !goals.isEmpty ? kept : nil
         )
     }
 
@@ -179,7 +197,9 @@ extension ProgressReport {
                     rci = (index * 100).rounded() / 100
                     label = words.label(change.label(from: first.total, to: last.total).rawValue)
                 } else if points.count > 1, first.standardDeviation == nil || first.reliability == nil {
-                    let note = "\(code) has no stored SD and reliability, so no reliable-change label is given."
+                    let note =
+                        "No reliable-change index for \(code): Haven carries no published standard deviation "
+                        + "and reliability for it."
                     if !notes.contains(note) { notes.append(note) }
                 }
                 func distress(_ total: Double) -> Bool? {
@@ -242,6 +262,7 @@ extension ProgressReport {
                 partlyCompleted: 0,
                 skipped: 0,
                 noResponse: 0,
+                keptPrivate: 0,
                 completionRate: 0
             )
             for (assignment, partner) in pairs {
@@ -251,11 +272,13 @@ extension ProgressReport {
                 case "completed": result.completed += 1
                 case "partly_completed": result.partlyCompleted += 1
                 case "skipped": result.skipped += 1
+                case "private": result.keptPrivate += 1
                 default: result.noResponse += 1
                 }
             }
-            if result.assigned > 0 {
-                let rate = Double(result.completed + result.partlyCompleted) / Double(result.assigned)
+            if result.assigned > result.keptPrivate {
+                let rate =
+                    Double(result.completed + result.partlyCompleted) / Double(result.assigned - result.keptPrivate)
                 result.completionRate = (rate * 1000).rounded() / 1000
             }
             return result
@@ -287,7 +310,8 @@ extension ProgressReport {
             perPartner: facts.assignments.isEmpty ? [] : perPartner,
             perCategory: perCategory,
             note: words.plain && !facts.assignments.isEmpty
-                ? "Only the responses each of you chose to share are counted; others show as no response." : nil
+                ? "A response a partner chose to keep private counts as private: it is not counted as missed, "
+                    + "and the share done is of the responses you can both see." : nil
         )
     }
 
@@ -334,17 +358,43 @@ extension ProgressReport {
         }
         return Summary(
             title: words.summary,
-            omitted: facts.summary == nil ? "No summary written for this period ('haven report summary set')." : nil,
+            omitted: facts.summary == nil ? "No summary written for this period." : nil,
             text: facts.summary?.text,
             nextReview: facts.summary?.nextReview?.description
         )
     }
 
-    private static func signatures(_ facts: ReportFacts, _ words: ReportWording) -> Signatures {
+    private static func signatures(_ facts: ReportFacts, _ words: ReportWording, _ zone: TimeZone) -> Signatures {
         var lines = [Signature(role: "Counselor", name: facts.counselor.name, credentials: facts.counselor.credentials)]
         if facts.counselor.preLicensed {
             lines += facts.supervisors.map { Signature(role: "Supervisor", name: $0.name, credentials: $0.credentials) }
         }
-        return Signatures(title: words.signatures, lines: lines)
+        func who(_ signer: ReportFacts.Signer) -> String {
+            signer.credentials.isEmpty ? signer.name : "\(signer.name), \(signer.credentials)"
+        }
+        let notes = facts.notes.compactMap { note -> NoteSignature? in
+            guard let signature = note.signature else { return nil }
+            let cosignature: String =
+                switch (signature.cosignedBy, signature.cosignatureMatches) {
+                case (_?, true?): "co-signed"
+                case (_?, _): "co-signed, but for other content than the note now holds"
+                case (nil, _): facts.counselor.preLicensed ? "awaiting co-signature" : "not required"
+                }
+            return NoteSignature(
+                sessionDate: day(note.sessionStart, in: zone),
+                signedBy: who(signature.signedBy),
+                signedAt: minute(signature.signedAt, in: zone),
+                contentHash: signature.contentHash,
+                cosignedBy: signature.cosignedBy.map(who),
+                cosignedAt: signature.cosignedAt.map { minute($0, in: zone) },
+                cosignature: cosignature
+            )
+        }
+        return Signatures(
+            title: words.signatures,
+            lines: lines,
+            notes: notes,
+            unsignedNotes: facts.notes.filter { !$0.signed }.count
+        )
     }
 }

@@ -62,6 +62,9 @@ public struct ProgressReport: Sendable, Equatable, Codable {
         public var omitted: String?
         public var presentingConcerns: String?
         public var goals: [Goal]
+        /// Client audience: presenting concerns are kept in the clinical record (never a claim that
+        /// none are recorded).
+        public var note: String?
     }
 
     public struct TimelinePoint: Sendable, Equatable, Codable {
@@ -178,7 +181,9 @@ public struct ProgressReport: Sendable, Equatable, Codable {
         public var partlyCompleted: Int
         public var skipped: Int
         public var noResponse: Int
-        /// Completed or partly completed over assigned, 0–1, rounded to 3 places.
+        /// Responses the partner chose not to share (client audience): kept apart, not counted as missed.
+        public var keptPrivate: Int
+        /// Completed or partly completed over assigned less those kept private, 0–1, rounded to 3 places.
         public var completionRate: Double
     }
 
@@ -213,9 +218,30 @@ public struct ProgressReport: Sendable, Equatable, Codable {
         public var credentials: String
     }
 
+    /// One session note's e-signature, as the record holds it.
+    public struct NoteSignature: Sendable, Equatable, Codable {
+        public var sessionDate: String
+        /// Name and credentials.
+        public var signedBy: String
+        /// Local date and time in the practice's time zone, `YYYY-MM-DD HH:MM`.
+        public var signedAt: String
+        /// SHA-256 of the signed content, lower-case hex.
+        public var contentHash: String
+        public var cosignedBy: String?
+        public var cosignedAt: String?
+        /// In words: co-signed, awaiting co-signature, not required, or that the co-signature
+        /// covers other content.
+        public var cosignature: String
+    }
+
     public struct Signatures: Sendable, Equatable, Codable {
         public var title: String
+        /// Who is responsible for the report: the counselor, and supervisors when pre-licensed.
         public var lines: [Signature]
+        /// The e-signatures of the period's session notes the report rests on.
+        public var notes: [NoteSignature]
+        /// Notes in the period still in draft (not signed).
+        public var unsignedNotes: Int
     }
 
     /// Sorted keys, two-space indentation: identical input gives identical bytes.

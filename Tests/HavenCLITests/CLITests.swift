@@ -187,6 +187,20 @@ struct CLITests {
             )
             let badAudience = try f.run(["report", "couple", couple, "--audience", "partner"])
             #expect(badAudience.status == 1 && badAudience.stderr.contains("clinical, client"))
+            // A file name that does not fit the format is refused, naming both options; nothing is written.
+            for (arguments, expected) in [
+                (["--out", f.directory + "/report.pdf"], "not a report format"),
+                (["--out", f.directory + "/report.pdf", "--format", "md"], "not a report format"),
+                (["--out", f.directory + "/report.html", "--format", "json"], "--format is json"),
+            ] {
+                let refused = try f.run(["report", "couple", couple] + arguments)
+                #expect(refused.status == 1 && refused.stderr.contains("--out") && refused.stderr.contains("--format"))
+                #expect(refused.stderr.contains(expected), "\(refused.stderr)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: f.directory + "/report.pdf"))
+            let markdownPath = f.directory + "/report.MD"
+            try f.ok(["report", "couple", couple, "--out", markdownPath, "--format", "md"])
+            #expect(try String(contentsOfFile: markdownPath, encoding: .utf8).hasPrefix("# Progress report"))
 
             let exportPath = f.directory + "/export.json"
             try f.ok(["export", "client", a, "--out", exportPath])

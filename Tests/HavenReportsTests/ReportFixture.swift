@@ -38,7 +38,17 @@ enum ReportFixture {
                 stepPartnerID: step >= 5 ? drew : nil,
                 changeEvents: number == 4 ? ["cycle_deescalated"] : [],
                 riskLevel: number == count - 1 ? "moderate" : "low",
-                signed: true
+                signed: number != count - 1,
+                signature: number == count - 1
+                    ? nil
+                    : .init(
+                        signedBy: .init(name: "Sam Ortiz", credentials: "AMFT"),
+                        signedAt: session.start.addingTimeInterval(3_600 + Double(number) * 60),
+                        contentHash: String(repeating: String(format: "%02x", number % 256), count: 32),
+                        cosignedBy: number < 2 ? .init(name: "Morgan Blake", credentials: "LMFT") : nil,
+                        cosignedAt: number < 2 ? session.start.addingTimeInterval(86_400) : nil,
+                        cosignatureMatches: number < 2 ? true : nil
+                    )
             )
         }
         let csi = { (partner: UUID, values: [Double]) in
@@ -71,7 +81,8 @@ enum ReportFixture {
             ReportFacts.Response(assignmentID: assignments[0].id, partnerID: drew, completion: "partly_completed"),
             ReportFacts.Response(assignmentID: assignments[1].id, partnerID: robin, completion: "skipped"),
         ]
-        if audience == .client { responses.removeLast() }
+        // Robin did not share that response: the client audience only learns it exists.
+        if audience == .client { responses[2].completion = "private" }
         return ReportFacts(
             audience: audience,
             practiceName: "Harbor Counseling (fictional)",

@@ -148,4 +148,72 @@ struct ReportRenderingTests {
             #expect(markdown.contains(reason), "\(reason)")
         }
     }
+
+    @Test func theClientAudienceNeverClaimsWithheldConcernsAreMissing() throws {
+        var facts = Self.empty(.client)
+        let empty = MarkdownRenderer.render(ProgressReport.build(from: facts, generatedOn: ReportFixture.generatedOn))
+        #expect(!empty.contains("No presenting concerns"))
+        #expect(
+            empty.contains(
+                "No treatment goals are recorded yet. What brought you to counseling is kept in your clinical record."
+            )
+        )
+        facts.goals = [.init(description: "Pause the cycle", status: "in_progress")]
+        let report = ProgressReport.build(from: facts, generatedOn: ReportFixture.generatedOn)
+        #expect(report.concernsAndGoals.omitted == nil)
+        #expect(report.concernsAndGoals.note == "What brought you to counseling is kept in your clinical record.")
+        #expect(HTMLRenderer.render(report).contains("kept in your clinical record"))
+    }
+
+    @Test func aPrivateResponseCountsAsPrivateNotAsMissed() throws {
+        let report = ProgressReport.build(
+            from: ReportFixture.facts(audience: .client),
+            generatedOn: ReportFixture.generatedOn
+        )
+        let robin = try #require(report.homework.perPartner.first { $0.name == "Robin" })
+        // Robin: one completed, one kept private, one with no response; the share done leaves out the private one.
+        #expect(robin.keptPrivate == 1 && robin.noResponse == 1 && robin.completionRate == 0.5)
+        #expect(MarkdownRenderer.render(report).contains("| Kept private |"))
+    }
+
+    @Test(arguments: ReportAudience.allCases)
+    func noCommandLineHintsAndNoBareDashes(audience: ReportAudience) throws {
+        var facts = ReportFixture.facts(audience: audience)
+        facts.summary = nil
+        facts.measures = facts.measures.map {
+            var measure = $0
+            measure.standardDeviation = nil
+            measure.reliability = nil
+            return measure
+        }
+        let report = ProgressReport.build(from: facts, generatedOn: ReportFixture.generatedOn)
+        for rendered in [MarkdownRenderer.render(report), HTMLRenderer.render(report), try report.json()] {
+            #expect(!rendered.contains("haven ") && !rendered.contains(" --") && !rendered.contains("('"))
+            #expect(!rendered.contains("| – |") && !rendered.contains("<td>–</td>"))
+        }
+        let markdown = MarkdownRenderer.render(report)
+        #expect(markdown.contains("not computed"))
+        #expect(markdown.contains("Haven carries no published standard deviation and reliability for it"))
+    }
+
+    @Test(arguments: ReportAudience.allCases)
+    func theSignatureBlockShowsTheESignaturesNotInkLines(audience: ReportAudience) throws {
+        let report = ProgressReport.build(
+            from: ReportFixture.facts(audience: audience),
+            generatedOn: ReportFixture.generatedOn
+        )
+        let notes = report.signatures.notes
+        #expect(notes.count == 6 && report.signatures.unsignedNotes == 1)
+        // 2026-09-01 at noon UTC plus an hour is 08:00 in Chicago.
+        #expect(notes[0].signedBy == "Sam Ortiz, AMFT" && notes[0].signedAt == "2026-09-01 08:00")
+        #expect(notes[0].contentHash == String(repeating: "00", count: 32))
+        #expect(notes[0].cosignature == "co-signed" && notes[0].cosignedBy == "Morgan Blake, LMFT")
+        #expect(notes.last?.cosignature == "awaiting co-signature")
+        for rendered in [MarkdownRenderer.render(report), HTMLRenderer.render(report)] {
+            #expect(!rendered.contains("____") && !rendered.contains("class=\"line\""))
+            #expect(rendered.contains("co-signed by Morgan Blake, LMFT at 2026-09-02 07:00"))
+            #expect(rendered.contains(String(repeating: "01", count: 32)))
+            #expect(rendered.contains("1 note is not signed yet (draft)."))
+        }
+    }
 }

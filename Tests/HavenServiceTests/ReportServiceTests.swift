@@ -78,14 +78,23 @@ struct ReportServiceTests {
                 #expect(clinical.contains(clinicalOnly) && !client.contains(clinicalOnly), "\(clinicalOnly)")
             }
             #expect(clinical.contains("OPEN HIGH-RISK FLAG") && !client.contains("HIGH-RISK"))
-            // B's private response is not even counted for the client audience; B's individual session
-            // is not one of the couple's sessions.
+            // For the client audience a response its partner did not share is known to exist, never how
+            // it went (it counts as private, not as missed); B's individual session is not one of the
+            // couple's sessions.
             let clientFacts = try await facts(.client)
-            #expect(clientFacts.responses.map(\.completion) == ["partly_completed"])
-            #expect(clientFacts.responses.allSatisfy { $0.partnerID == b })
+            #expect(clientFacts.responses.map(\.completion).sorted() == ["partly_completed", "private", "private"])
+            #expect(clientFacts.responses.filter { $0.completion != "private" }.allSatisfy { $0.partnerID == b })
+            let clientReport = ProgressReport.build(from: clientFacts, generatedOn: Self.today)
+            #expect(clientReport.homework.perPartner.map(\.keptPrivate) == [1, 1])
+            #expect(clientReport.homework.perPartner.map(\.noResponse) == [1, 0])
             #expect(clientFacts.sessions.count == 2 && clientFacts.riskDetail == nil && clientFacts.summary == nil)
             let clinicalFacts = try await facts(.clinical)
             #expect(clinicalFacts.responses.count == 3 && clinicalFacts.summary?.text == "SUMMARY-SENTINEL")
+            // Signed notes carry their e-signature: author, time, the content hash.
+            let signed = clinicalFacts.notes.filter(\.signed)
+            #expect(!signed.isEmpty && signed.allSatisfy { $0.signature?.contentHash.count == 64 })
+            #expect(signed.allSatisfy { $0.signature?.signedBy.name.isEmpty == false })
+            #expect(clinicalFacts.notes.filter { !$0.signed }.allSatisfy { $0.signature == nil })
             _ = a
         }
     }

@@ -64,6 +64,45 @@ public struct ReportFacts: Sendable, Equatable, Codable {
         }
     }
 
+    /// Who signed: a name and credentials as the staff record holds them.
+    public struct Signer: Sendable, Equatable, Codable {
+        public var name: String
+        public var credentials: String
+
+        public init(name: String, credentials: String) {
+            self.name = name
+            self.credentials = credentials
+        }
+    }
+
+    /// A signed note's e-signature: its author, when, the SHA-256 of what was signed, and the
+    /// supervisor's co-signature when there is one (and whether it covers the same content).
+    public struct NoteSignature: Sendable, Equatable, Codable {
+        public var signedBy: Signer
+        public var signedAt: Date
+        /// Lower-case hex.
+        public var contentHash: String
+        public var cosignedBy: Signer?
+        public var cosignedAt: Date?
+        public var cosignatureMatches: Bool?
+
+        public init(
+            signedBy: Signer,
+            signedAt: Date,
+            contentHash: String,
+            cosignedBy: Signer? = nil,
+            cosignedAt: Date? = nil,
+            cosignatureMatches: Bool? = nil
+        ) {
+            self.signedBy = signedBy
+            self.signedAt = signedAt
+            self.contentHash = contentHash
+            self.cosignedBy = cosignedBy
+            self.cosignedAt = cosignedAt
+            self.cosignatureMatches = cosignatureMatches
+        }
+    }
+
     public struct Note: Sendable, Equatable, Codable {
         public var sessionID: UUID
         public var sessionStart: Date
@@ -73,6 +112,8 @@ public struct ReportFacts: Sendable, Equatable, Codable {
         public var changeEvents: [String]
         public var riskLevel: String
         public var signed: Bool
+        /// The e-signature, when signed.
+        public var signature: NoteSignature?
 
         public init(
             sessionID: UUID,
@@ -82,8 +123,10 @@ public struct ReportFacts: Sendable, Equatable, Codable {
             stepPartnerID: UUID? = nil,
             changeEvents: [String],
             riskLevel: String,
-            signed: Bool
+            signed: Bool,
+            signature: NoteSignature? = nil
         ) {
+            self.signature = signature
             self.sessionID = sessionID
             self.sessionStart = sessionStart
             self.stage = stage
@@ -213,6 +256,7 @@ public struct ReportFacts: Sendable, Equatable, Codable {
     public struct Response: Sendable, Equatable, Codable {
         public var assignmentID: UUID
         public var partnerID: UUID
+        /// The completion, or `private` (client audience) for a response its partner did not share.
         public var completion: String
 
         public init(

@@ -223,8 +223,12 @@ struct ReportReader {
                    n.risk_level, n.state = 'signed', CASE WHEN \(clinical) THEN n.risk_detail END, n.key_subject,
                    n.author_id, n.interventions, n.tango_moves,
                    CASE WHEN n.state = 'signed' THEN n.body END, CASE WHEN n.state = 'signed' THEN n.risk_detail END,
-                   n.content_hash
+                   n.content_hash, n.signed_at, au.display_name, au.credentials, co.cosigned_at, sup.display_name,
+                   sup.credentials, co.content_hash = n.content_hash
             FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
+            LEFT JOIN staff au ON au.id = n.author_id
+            LEFT JOIN note_cosignatures co ON co.note_id = n.id
+            LEFT JOIN staff sup ON sup.id = co.supervisor_id
             WHERE n.chart_kind = \(chart.kind) AND n.chart_id = \(chart.id)
               AND s.scheduled_start >= \(fromInstant) AND s.scheduled_start < \(toInstant)
             ORDER BY s.scheduled_start, n.created_at, n.id
@@ -249,10 +253,10 @@ struct ReportReader {
             ORDER BY a.assigned_on, a.id
             """,
             """
-            SELECT r.assignment_id, r.partner_id, r.completion
+            SELECT r.assignment_id, r.partner_id,
+                   CASE WHEN \(clinical) OR r.shared_with_partner THEN r.completion ELSE 'private' END
             FROM homework_responses r JOIN homework_assignments a ON a.id = r.assignment_id
             WHERE a.couple_id = \(couple) AND a.assigned_on BETWEEN \(periodFrom) AND \(periodTo)
-              AND (\(clinical) OR r.shared_with_partner)
             ORDER BY a.assigned_on, r.assignment_id, r.partner_id
             """,
             """
@@ -283,6 +287,10 @@ struct ReportReader {
                 (UUID, UUID, Date, Int32, Int32, UUID?, [String], String).self
             )
             let (signed, detail, subject) = try row.decode((Bool, [UInt8]?, String).self, from: 8)
+            let signature = try row.decode(
+                ([UInt8]?, Date?, String?, String?, Date?, String?, String?, Bool?).self,
+                from: 16
+            )
             if signed {
                 // A signed note counts in a report only while it is what was signed; its sealed text is
                 // opened for the check alone, never added to the facts here.
@@ -317,7 +325,17 @@ struct ReportReader {
                     stepPartnerID: partner,
                     changeEvents: events,
                     riskLevel: risk,
-                    signed: signed
+                    signed: signed,
+                    signature: signature.1.map { signedAt in
+                        .init(
+                            signedBy: ReportFacts.Signer(name: signature.2 ?? "", credentials: signature.3 ?? ""),
+                            signedAt: signedAt,
+                            contentHash: (signature.0 ?? []).map { String(format: "%02x", $0) }.joined(),
+                            cosignedBy: signature.5.map { .init(name: $0, credentials: signature.6 ?? "") },
+                            cosignedAt: signature.4,
+                            cosignatureMatches: signature.7
+                        )
+                    }
                 )
             )
             latestRisk = detail.map { (id, $0, subject, risk) }

@@ -19,7 +19,8 @@ struct ReportCommand: AsyncParsableCommand {
         var audience = "clinical"
         @Option(help: "md, html or json (default: md to the terminal; from --out's extension otherwise).")
         var format: String?
-        @Option(help: "Write to this file (mode 0600) instead of the terminal.") var out: String?
+        @Option(help: "Write to this file (mode 0600) instead of the terminal; ends in .md, .html or .json.")
+        var out: String?
 
         func run(
             _ chart: @escaping (Clinic) async throws -> ChartReference,
@@ -59,16 +60,41 @@ struct ReportCommand: AsyncParsableCommand {
             }
         }
 
+        /// The extensions a file of each format may have.
+        static let extensions: [ReportService.Format: [String]] = [
+            .md: ["md", "markdown"], .html: ["html", "htm"], .json: ["json"],
+        ]
+
+        /// The format from `--format`, else from `--out`'s extension, else Markdown. A file whose
+        /// extension does not fit the format (`report.pdf` holding Markdown) is refused, naming both
+        /// options, before anything is asked of the server or written.
         private func resolvedFormat() throws -> ReportService.Format {
-            if let format {
-                guard let value = ReportService.Format(rawValue: format) else {
-                    throw UserError(message: "--format: '\(format)' is not one of: md, html, json")
+            var format: ReportService.Format?
+            if let raw = self.format {
+                guard let value = ReportService.Format(rawValue: raw) else {
+                    throw UserError(message: "--format: '\(raw)' is not one of: md, html, json")
                 }
-                return value
+                format = value
             }
-            if let out, out.hasSuffix(".html") || out.hasSuffix(".htm") { return .html }
-            if let out, out.hasSuffix(".json") { return .json }
-            return .md
+            guard let out else { return format ?? .md }
+            let name = URL(fileURLWithPath: out).lastPathComponent
+            let ext = name.contains(".") ? URL(fileURLWithPath: out).pathExtension.lowercased() : ""
+            guard !ext.isEmpty else { return format ?? .md }
+            let byExtension = Self.extensions.first { $0.value.contains(ext) }?.key
+            switch (format, byExtension) {
+            case (nil, let found?): return found
+            case (let chosen?, let found?) where chosen == found: return chosen
+            case (let chosen?, let found?):
+                throw UserError(
+                    message: "--out: '\(name)' ends in .\(ext), a \(found.rawValue) file, but --format is "
+                        + "\(chosen.rawValue); name the file .\(Self.extensions[chosen]![0]) or drop --format"
+                )
+            default:
+                throw UserError(
+                    message: "--out: '\(name)' ends in .\(ext), which is not a report format; name the file "
+                        + ".md, .html or .json (or give --format md, html or json with such a name)"
+                )
+            }
         }
     }
 
