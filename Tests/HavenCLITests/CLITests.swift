@@ -147,6 +147,13 @@ struct CLITests {
             try f.ok([
                 "measure", "record", "--measure", "CSI-4", "--client", a, "--items", "3,3,3,3", "--date", "2026-09-01",
             ])
+            let early = try f.run([
+                "measure", "record", "--measure", "CSI-4", "--client", a, "--items", "3,3,3,3", "--date", "2026-08-01",
+            ])
+            #expect(
+                early.status == 1 && early.stderr.contains("--date: is before the client's intake date"),
+                "\(early)"
+            )
             let trend = try f.json(["measure", "trend", "--measure", "CSI-4", "--client", a], as: Trend.self)
             #expect(trend.points.map(\.total) == [12] && trend.cutoff != nil)
             try f.ok(["injury", "record", "--couple", couple, "--injured", a], stdin: "Fictional injury.")

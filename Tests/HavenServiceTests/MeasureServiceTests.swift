@@ -58,6 +58,36 @@ struct MeasureServiceTests {
         }
     }
 
+    @Test func aMeasureIsDatedNeitherAfterTodayNorBeforeIntake() async throws {
+        try await ClinicSetup.with { setup in
+            let measures = MeasureService(pool: setup.fixture.app)
+            let (_, a, _) = try await setup.couple()  // intake 2026-09-01
+            let csi4 = try await measures.definitionID(code: "CSI-4", actor: setup.counselorA)
+            let tomorrow = CalendarDate(daysSince1970: Int(Date().timeIntervalSince1970 / 86_400) + 2)
+            for day in [tomorrow, CalendarDate(year: 2026, month: 8, day: 31)!] {
+                let refused = await #expect(throws: ServiceError.self) {
+                    try await measures.record(
+                        measure: csi4,
+                        client: a,
+                        administeredOn: day,
+                        items: [3, 3, 3, 3],
+                        actor: setup.counselorA
+                    )
+                }
+                #expect(refused?.kind == .invalidInput && refused?.field == "administeredOn", "\(day)")
+            }
+            // Nothing was written; the intake day itself is fine.
+            #expect(try await measures.trend(measure: csi4, client: a, actor: setup.counselorA).points.isEmpty)
+            _ = try await measures.record(
+                measure: csi4,
+                client: a,
+                administeredOn: CalendarDate(year: 2026, month: 9, day: 1)!,
+                items: [3, 3, 3, 3],
+                actor: setup.counselorA
+            )
+        }
+    }
+
     @Test func aPracticeMeasureWithParametersGetsAReliableChangeLabel() async throws {
         try await ClinicSetup.with { setup in
             let measures = MeasureService(pool: setup.fixture.app)

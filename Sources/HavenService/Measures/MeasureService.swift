@@ -59,8 +59,9 @@ public struct MeasureService: Sendable {
 
     /// Records an administration. CSI forms take `items`; single-score measures take `score`.
     ///
-    /// - Throws: `invalidInput` naming `items[n]`, `items` or `score`; `notFound` for a measure or
-    ///   client out of reach.
+    /// - Throws: `invalidInput` naming `items[n]`, `items` or `score`, or `administeredOn` for a day
+    ///   after today (practice time) or before the client's intake; `notFound` for a measure or client
+    ///   out of reach.
     public func record(
         measure definitionID: UUID,
         client clientID: UUID,
@@ -96,6 +97,30 @@ public struct MeasureService: Sendable {
                 }
             } catch let error as DomainError {
                 return .failure(ServiceError(error))
+            }
+            // A measure is recorded for a day it could have been given: not after today in the
+            // practice's time zone, not before the client's intake.
+            if let row = try await connection.query(
+                """
+                SELECT \(administeredOn) > (now() AT TIME ZONE p.time_zone)::date, \(administeredOn) < k.intake_date
+                FROM clients k JOIN practices p ON p.id = k.practice_id WHERE k.id = \(clientID)
+                """
+            ).singleRow() {
+                let (future, beforeIntake) = try row.decode((Bool, Bool).self)
+                if future {
+                    return .failure(
+                        ServiceError(
+                            .invalidInput,
+                            field: "administeredOn",
+                            "is after today (in the practice's time zone)"
+                        )
+                    )
+                }
+                if beforeIntake {
+                    return .failure(
+                        ServiceError(.invalidInput, field: "administeredOn", "is before the client's intake date")
+                    )
+                }
             }
             let inserted = try await connection.query(
                 """

@@ -97,7 +97,13 @@ public struct SessionService: Sendable {
         }
     }
 
+    /// The outcomes that can be recorded only once a session has started (cancelling comes before).
+    static let needsStart: Set<SessionStatus> = [.completed, .noShow]
+
     /// Records how a session went: completed, cancelled, late-cancelled or no-show.
+    ///
+    /// - Throws: `conflict` naming `status` for completed or no-show before the session has started
+    ///   (by the database's clock), naming `session` when it is no longer scheduled.
     public func setStatus(_ status: SessionStatus, session id: UUID, actor: StaffActor) async throws {
         guard status != .scheduled else {
             throw ServiceError(
@@ -113,7 +119,8 @@ public struct SessionService: Sendable {
                     SELECT s.status,
                            CASE WHEN s.couple_id IS NULL THEN ARRAY[s.client_id]
                                 ELSE (SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = s.couple_id)
-                           END
+                           END,
+                           s.scheduled_start <= now()
                     FROM therapy_sessions s WHERE s.id = \(id) FOR UPDATE OF s
                     """
                 ).singleRow()
@@ -123,13 +130,23 @@ public struct SessionService: Sendable {
                     audited: AuditEvent(action: .session(status), entityType: .session, entityID: id)
                 )
             }
-            let (current, clients) = try row.decode((String, [UUID]?).self)
+            let (current, clients, started) = try row.decode((String, [UUID]?, Bool).self)
             guard current == SessionStatus.scheduled.rawValue else {
                 return .failure(
                     ServiceError(
                         .conflict,
                         field: "session",
                         "the session is already \(current.replacingOccurrences(of: "_", with: " ")); only a scheduled one changes"
+                    )
+                )
+            }
+            // What happened in a session is known only once it has begun (the database's clock decides).
+            guard started || !Self.needsStart.contains(status) else {
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "status",
+                        "the session has not started yet; it can be marked \(status.rawValue.replacingOccurrences(of: "_", with: " ")) once it has"
                     )
                 )
             }

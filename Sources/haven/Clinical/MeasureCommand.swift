@@ -49,12 +49,14 @@ struct MeasureCommand: AsyncParsableCommand {
                     score: score,
                     sessionId: try await clinic.resolveIfGiven(session, as: .session)
                 )
-                let result = try await clinic.api.send(
-                    "POST",
-                    "/v1/clients/\(full(clientID))/measures",
-                    body: body,
-                    as: HavenAPI.Recorded.self
-                )
+                let result = try await Clinic.naming(["administeredOn": "--date", "code": "--measure"]) {
+                    try await clinic.api.send(
+                        "POST",
+                        "/v1/clients/\(full(clientID))/measures",
+                        body: body,
+                        as: HavenAPI.Recorded.self
+                    )
+                }
                 print("\(result.id) total \(result.total.formatted(.number.precision(.fractionLength(0...2))))")
             }
         }
