@@ -46,11 +46,15 @@ extension NoteService {
         try Self.sessionInfo(from: try await connection.query(Self.sessionQuery(sessionID)))
     }
 
+    /// The `ServiceError.reason` of a second progress note by the author of a signed one.
+    public static let signedNoteExists = "signed-note-exists"
+
     /// Writes a draft note on a completed session.
     ///
     /// - Returns: the note's id and version (1).
     /// - Throws: `invalidInput` naming the field (stage/step, body, stepPartnerID, session when it is not
-    ///   completed); `notFound` when the session is not in the actor's caseload (audited as denied).
+    ///   completed); `conflict` (reason `signed-note-exists`) when the actor signed a note on the session
+    ///   already; `notFound` when the session is not in the actor's caseload (audited as denied).
     public func writeDraft(
         _ draft: Draft,
         session sessionID: UUID,
@@ -82,7 +86,13 @@ extension NoteService {
     {
         try await pool.auditedTransaction(
             as: actor,
-            prologue: [Self.sessionQuery(sessionID)]
+            prologue: [
+                Self.sessionQuery(sessionID),
+                """
+                SELECT id FROM progress_notes
+                WHERE session_id = \(sessionID) AND author_id = \(actor.staffID) AND state = 'signed' LIMIT 1
+                """,
+            ]
         ) { connection, rows -> Result<Void, ServiceError> in
             guard let session = try Self.sessionInfo(from: rows[0]) else {
                 return try connection.refuse(
@@ -96,6 +106,17 @@ extension NoteService {
                         .invalidInput,
                         field: "session",
                         "notes are written on completed sessions; this one is \(session.status.replacingOccurrences(of: "_", with: " "))"
+                    )
+                )
+            }
+            // One signed progress note per author and session: what comes later is an addendum to it.
+            if let signed = try rows[1].singleRow()?.decode(0, as: UUID.self) {
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "session",
+                        reason: Self.signedNoteExists,
+                        "you signed note \(signed.uuidString.lowercased().prefix(8)) on this session already; a correction or late entry is an addendum to it"
                     )
                 )
             }

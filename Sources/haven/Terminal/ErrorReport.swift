@@ -86,6 +86,7 @@ struct ErrorReport {
         switch reason {
         case "totp-unavailable": "an operator checks with 'haven keys status'"
         case "integrity": "an operator checks with 'haven keys verify'"
+        case "signed-note-exists": "add an addendum with 'haven note addend NOTE'"
         default: nil
         }
     }
