@@ -217,7 +217,7 @@ struct AppRoleReachTests {
 
     @Test func theCaseloadListShowsStageStepAndSessions() async throws {
         try await ClinicSetup.with { setup in
-            let (session, couple, _, _) = try await setup.completedSession()
+            let (session, couple, a, _) = try await setup.completedSession()
             let empty = try await setup.charts.listCouples(actor: setup.counselorA)
             #expect(empty.count == 1 && empty[0].stage == nil && empty[0].nextSession == nil)
             var draft = NoteService.Draft.sample
@@ -235,7 +235,20 @@ struct AppRoleReachTests {
                 actor: setup.counselorA
             )
             let now = Date(timeIntervalSince1970: 1_795_000_000)
-            let list = try await setup.charts.listCouples(now: now, actor: setup.counselorA)
+            var list = try await setup.charts.listCouples(now: now, actor: setup.counselorA)
+            #expect(list[0].nextSession == next)
+            // An individual session with one partner comes first: it is the couple's next session.
+            let individual = Date(timeIntervalSince1970: 1_796_000_000)
+            _ = try await setup.sessions.schedule(
+                .client(a),
+                start: individual,
+                durationMinutes: 50,
+                format: .inPerson,
+                actor: setup.counselorA
+            )
+            list = try await setup.charts.listCouples(now: now, actor: setup.counselorA)
+            #expect(list[0].nextSession == individual)
+            list = try await setup.charts.listCouples(now: individual.addingTimeInterval(60), actor: setup.counselorA)
             #expect(list.count == 1)
             #expect(list[0].stage == 2 && list[0].step == 5 && list[0].highRisk)
             #expect(list[0].lastSession == Date(timeIntervalSince1970: 1_790_000_000) && list[0].nextSession == next)

@@ -273,8 +273,8 @@ public struct ChartService: Sendable {
     }
 
     /// The couples in the actor's reach (their own and their supervisees'), or one counselor's, with
-    /// each couple's current stage and step and their last and next sessions. Audited as a caseload
-    /// read.
+    /// each couple's current stage and step and their last and next sessions (conjoint, or individual
+    /// with either partner, as EFT assessment has both). Audited as a caseload read.
     public func listCouples(
         counselor: UUID? = nil,
         now: Date = Date(),
@@ -289,10 +289,11 @@ public struct ChartService: Sendable {
                     SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status,
                            c.counselor_id, c.start_date, n.stage::int4, n.step::int4, coalesce(n.risk_level = 'high', false),
                            (SELECT max(s.scheduled_start) FROM therapy_sessions s
-                            WHERE s.practice_id = c.practice_id AND s.couple_id = c.id AND s.status = 'completed'),
+                            WHERE s.practice_id = c.practice_id AND s.status = 'completed'
+                              AND (s.couple_id = c.id OR s.client_id IN (c.partner_a_id, c.partner_b_id))),
                            (SELECT min(s.scheduled_start) FROM therapy_sessions s
-                            WHERE s.practice_id = c.practice_id AND s.couple_id = c.id AND s.status = 'scheduled'
-                              AND s.scheduled_start >= \(now))
+                            WHERE s.practice_id = c.practice_id AND s.status = 'scheduled' AND s.scheduled_start >= \(now)
+                              AND (s.couple_id = c.id OR s.client_id IN (c.partner_a_id, c.partner_b_id)))
                     FROM couples c
                     JOIN clients a ON a.id = c.partner_a_id
                     JOIN clients b ON b.id = c.partner_b_id
