@@ -44,13 +44,20 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Entries by this staff member (id or prefix).") var staff: String?
         @Option(help: "Entries with this action (e.g. note.read; one of the audit catalogue's).") var action: String?
         @Option(help: "success, denied or failed.") var outcome: String?
-        @Option(help: "From this date (its start) or instant, inclusive.") var from: String?
-        @Option(help: "Before this date (its start) or instant: exclusive.") var to: String?
+        @Option(help: ArgumentHelp("From this date (its start) or instant, inclusive.", valueName: "when"))
+        var from: String?
+        @Option(help: ArgumentHelp("Before this date (its start) or instant: exclusive.", valueName: "when"))
+        var to: String?
         @Flag(help: "Only today's entries (practice time); not with --from or --to.") var today = false
         @Flag(help: "Only entries made under break-glass access.") var breakGlass = false
-        @Option(help: "At most this many entries (default 1000).") var limit: Int?
+        @Option(help: ArgumentHelp("At most this many entries (default 1000).", valueName: "n")) var limit: Int?
         @Flag(help: "Oldest first: the first --limit entries of the range.") var oldestFirst = false
-        @Option(help: "The latest N entries, printed oldest to newest; not with --limit or --oldest-first.")
+        @Option(
+            help: ArgumentHelp(
+                "The latest N entries, printed oldest to newest; not with --limit or --oldest-first.",
+                valueName: "n"
+            )
+        )
         var tail: Int?
 
         func run() async throws {
