@@ -87,9 +87,19 @@ public enum AuditStore {
         /// Only entries made under break-glass access.
         public var breakGlassOnly: Bool
         public var outcome: AuditEntry.Outcome?
-        /// Only entries after this sequence number (the cursor of a paged read).
+        /// Only entries after this sequence number (the cursor of a paged read, oldest first).
         public var afterSeq: Int?
+        /// At most this many entries, taken from the start of `order`: with `.newestFirst`, the latest.
         public var limit: Int
+        public var order: Order
+
+        /// Which end of the log a listing starts from.
+        public enum Order: Sendable {
+            /// Ascending seq (the API's pages, a chain walk).
+            case oldestFirst
+            /// Descending seq: the latest `limit` entries, newest first.
+            case newestFirst
+        }
 
         public init(
             practiceID: UUID,
@@ -101,7 +111,8 @@ public enum AuditStore {
             breakGlassOnly: Bool = false,
             outcome: AuditEntry.Outcome? = nil,
             afterSeq: Int? = nil,
-            limit: Int = 1_000
+            limit: Int = 1_000,
+            order: Order = .oldestFirst
         ) {
             self.practiceID = practiceID
             self.clientID = clientID
@@ -113,11 +124,13 @@ public enum AuditStore {
             self.outcome = outcome
             self.afterSeq = afterSeq
             self.limit = limit
+            self.order = order
         }
     }
 
-    /// Entries matching the filter, oldest first.
+    /// Entries matching the filter, in its order (oldest first unless it says otherwise).
     public static func list(_ filter: Filter, on connection: PostgresConnection) async throws -> [StoredAuditEntry] {
+        let direction: StaticString = filter.order == .newestFirst ? "DESC" : "ASC"
         let query: PostgresQuery = """
             SELECT \(unescaped: columns) FROM audit_log
             WHERE practice_id = \(filter.practiceID) AND seq > \(filter.afterSeq ?? 0)
@@ -128,7 +141,7 @@ public enum AuditStore {
               AND (\(filter.to)::timestamptz IS NULL OR occurred_at < \(filter.to))
               AND (NOT \(filter.breakGlassOnly) OR break_glass)
               AND (\(filter.outcome?.rawValue)::text IS NULL OR outcome = \(filter.outcome?.rawValue))
-            ORDER BY seq LIMIT \(filter.limit)
+            ORDER BY seq \(unescaped: direction) LIMIT \(filter.limit)
             """
         return try await connection.query(query).map(stored)
     }

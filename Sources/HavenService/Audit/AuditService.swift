@@ -12,7 +12,7 @@ public struct AuditService: Sendable {
         self.pool = pool
     }
 
-    /// Entries matching `filter` (its practice is the actor's), oldest first.
+    /// Entries matching `filter` (its practice is the actor's), in its order (oldest first by default).
     ///
     /// - Throws: `forbidden` unless the actor is an admin; `invalidInput` naming `limit` (1–1,000) or
     ///   `action` (longer than any action the log can hold, `AuditEvent.Action.maximumLength`).

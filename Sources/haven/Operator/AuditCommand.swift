@@ -15,12 +15,23 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List audit entries, oldest first, by client, staff, action, outcome and any date range.",
+            abstract: "List audit entries, newest first, by client, staff, action, outcome and any date range.",
             discussion: """
-                Dates are ISO 8601 (practice time unless an offset or Z is given); --to is exclusive.
+                Newest first, at most --limit entries (the latest); --oldest-first starts from the \
+                beginning of the range instead, and --tail N prints the latest N oldest to newest, as \
+                tail does.
+
+                --from and --to take a date (2026-12-01: the start of that day in the practice's time \
+                zone) or a date and time in ISO 8601 (practice time unless an offset or Z is given). \
+                --to is exclusive: --to 2026-12-05 means before 5 December. --today is from the start \
+                of today to the start of tomorrow, practice time.
+
+                An --action outside the audit catalogue is refused, with the closest and the list.
 
                 Example:
-                  haven audit list --client 3f2a91c0 --from 2026-01-01T00:00
+                  haven audit list --today
+                  haven audit list --client 3f2a91c0 --from 2026-01-01 --to 2026-02-01
+                  haven audit list --tail 20
                   haven audit list --break-glass --json
                   haven audit list --outcome denied --action note.read
                 """
@@ -31,12 +42,23 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Option(help: "Entries naming this client (id or prefix).") var client: String?
         @Option(help: "Entries by this staff member (id or prefix).") var staff: String?
-        @Option(help: "Entries with this action (e.g. note.read).") var action: String?
+        @Option(help: "Entries with this action (e.g. note.read; one of the audit catalogue's).") var action: String?
         @Option(help: "success, denied or failed.") var outcome: String?
-        @Option(help: "From this instant (inclusive).") var from: String?
-        @Option(help: "Until this instant (exclusive).") var to: String?
+        @Option(help: ArgumentHelp("From this date (its start) or instant, inclusive.", valueName: "when"))
+        var from: String?
+        @Option(help: ArgumentHelp("Before this date (its start) or instant: exclusive.", valueName: "when"))
+        var to: String?
+        @Flag(help: "Only today's entries (practice time); not with --from or --to.") var today = false
         @Flag(help: "Only entries made under break-glass access.") var breakGlass = false
-        @Option(help: "At most this many entries.") var limit = 1_000
+        @Option(help: ArgumentHelp("At most this many entries (default 1000).", valueName: "n")) var limit: Int?
+        @Flag(help: "Oldest first: the first --limit entries of the range.") var oldestFirst = false
+        @Option(
+            help: ArgumentHelp(
+                "The latest N entries, printed oldest to newest; not with --limit or --oldest-first.",
+                valueName: "n"
+            )
+        )
+        var tail: Int?
 
         func run() async throws {
             let outcome = try self.outcome.map { text in
@@ -45,24 +67,44 @@ struct AuditCommand: AsyncParsableCommand {
                 }
                 return value
             }
-            guard (1...100_000).contains(limit) else { throw UserError(message: "--limit: must be 1 to 100000") }
+            if let action, AuditEvent.Action(rawValue: action) == nil {
+                throw unknownValue(
+                    action,
+                    option: "--action",
+                    kind: "an audit action",
+                    allowed: AuditEvent.Action.allCases.map(\.rawValue)
+                )
+            }
+            if today, from != nil || to != nil {
+                throw UserError(message: "--today: give either --today or --from/--to, not both")
+            }
+            if tail != nil, limit != nil || oldestFirst {
+                throw UserError(message: "--tail: give either --tail N or --limit/--oldest-first, not both")
+            }
+            let limit = tail ?? self.limit ?? 1_000
+            guard (1...100_000).contains(limit) else {
+                throw UserError(message: "\(tail == nil ? "--limit" : "--tail"): \(limit) is not from 1 to 100000")
+            }
             try await Operator.with(database) { op in
                 let practiceID = try await op.practice(practice.practice)
                 let zone = try await StaffService(pool: op.pool).practices().first { $0.id == practiceID }?.timeZone
                 let style = DateStyle(timeZoneName: zone ?? "UTC")
+                let range = today ? style.todayRange() : nil
                 let clientID = try await client.asyncMap { try await op.client($0, practice: practiceID) }
                 let filter = AuditStore.Filter(
                     practiceID: practiceID,
                     clientID: clientID,
                     staffID: try await staff.asyncMap { try await op.staff($0, practice: practiceID) },
                     action: action,
-                    from: try from.map { try style.parseDateTime($0, option: "--from") },
-                    to: try to.map { try style.parseDateTime($0, option: "--to") },
+                    from: try range?.from ?? from.map { try style.parseInstant($0, option: "--from") },
+                    to: try range?.to ?? to.map { try style.parseInstant($0, option: "--to") },
                     breakGlassOnly: breakGlass,
                     outcome: outcome,
-                    limit: limit
+                    limit: limit,
+                    order: oldestFirst ? .oldestFirst : .newestFirst
                 )
-                let entries = try await op.pool.withConnection { try await AuditStore.list(filter, on: $0) }
+                let found = try await op.pool.withConnection { try await AuditStore.list(filter, on: $0) }
+                let entries = tail == nil ? found : Array(found.reversed())
                 try output.emit(entries) {
                     guard !entries.isEmpty else { return "No entries match." }
                     return TextTable(
