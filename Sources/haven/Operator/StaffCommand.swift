@@ -6,8 +6,11 @@ import HavenService
 struct StaffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "staff",
-        abstract: "Add, list and disable staff; link supervisors (operators).",
-        subcommands: [Add.self, List.self, Disable.self, Supervise.self, ResetTOTP.self, RequireTOTP.self]
+        abstract: "Add, list, show and disable staff; set roles and passwords; link supervisors (operators).",
+        subcommands: [
+            Add.self, List.self, Show.self, Disable.self, SetRoles.self, ResetPassword.self, Supervise.self,
+            Unsupervise.self, ResetTOTP.self, RequireTOTP.self,
+        ]
     )
 
     /// Which practice: `--practice`, or the only one.
@@ -64,17 +67,9 @@ struct StaffCommand: AsyncParsableCommand {
         }
     }
 
-    struct Line: Encodable {
-        var id: String
-        var name: String
-        var email: String
-        var roles: [String]
-        var active: Bool
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List a practice's staff.",
+            abstract: "List a practice's staff with their pre-licensed status and supervisors.",
             discussion: "Example:\n  haven staff list --json"
         )
 
@@ -84,19 +79,17 @@ struct StaffCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Operator.with(database) { op in
-                let staff = try await StaffService(pool: op.pool).staff(
+                let staff = try await StaffService(pool: op.pool).accounts(
                     practiceID: try await op.practice(practice.practice)
                 )
-                try output.emit(
-                    staff.map {
-                        Line(id: full($0.id), name: $0.displayName, email: $0.email, roles: $0.roles, active: $0.active)
-                    }
-                ) {
+                try output.emit(staff.map(Account.init)) {
                     TextTable(
-                        header: ["ID", "NAME", "EMAIL", "ROLES", "ACTIVE"],
+                        header: ["ID", "NAME", "EMAIL", "ROLES", "PRE-LICENSED", "SUPERVISORS", "ACTIVE"],
                         rows: staff.map {
                             [
                                 short($0.id), $0.displayName, $0.email, $0.roles.joined(separator: ","),
+                                $0.preLicensed ? "yes" : "no",
+                                $0.supervisors.map(\.displayName).joined(separator: ", "),
                                 $0.active ? "yes" : "no",
                             ]
                         }
