@@ -62,8 +62,20 @@ struct KeysCommandTests {
             var notes: [NoteService.Note] = []
             var addenda: [UUID: [NoteService.Addendum]] = [:]
             for chart in 0..<charts {
-                let (session, _, _, _) = try await setup.completedSession()
+                let (first, couple, _, _) = try await setup.completedSession()
                 for index in 0..<3 {
+                    // One note per session: a signed note's author writes no second one there.
+                    var session = first
+                    if index > 0 {
+                        session = try await setup.sessions.schedule(
+                            .couple(couple),
+                            start: Date(timeIntervalSince1970: 1_790_000_000 + Double(index) * 604_800),
+                            durationMinutes: 50,
+                            format: .video,
+                            actor: setup.counselorA
+                        )
+                        try await setup.sessions.setStatus(.completed, session: session, actor: setup.counselorA)
+                    }
                     let draft = NoteService.Draft(
                         stage: 1,
                         step: 2,
