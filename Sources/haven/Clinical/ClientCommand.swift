@@ -45,7 +45,13 @@ struct ClientCommand: AsyncParsableCommand {
                     attachmentStyle: attachment?.rawValue,
                     primaryCounselorId: try await clinic.resolveIfGiven(counselor, as: .staff)
                 )
-                let created = try await clinic.api.send("POST", "/v1/clients", body: body, as: HavenAPI.Created.self)
+                let created = try await Clinic.naming([
+                    "legalName": "--name", "preferredName": "--preferred", "pronouns": "--pronouns",
+                    "dateOfBirth": "--birth", "intakeDate": "--intake", "attachmentStyle": "--attachment",
+                    "primaryCounselorID": "--counselor", "primaryCounselorId": "--counselor",
+                ]) {
+                    try await clinic.api.send("POST", "/v1/clients", body: body, as: HavenAPI.Created.self)
+                }
                 print(created.id)
             }
         }

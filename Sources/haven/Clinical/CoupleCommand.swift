@@ -44,7 +44,13 @@ struct CoupleCommand: AsyncParsableCommand {
                     startDate: startDate!.description,
                     presentingConcerns: concerns
                 )
-                print(try await clinic.api.send("POST", "/v1/couples", body: body, as: HavenAPI.Created.self).id)
+                let created = try await Clinic.naming([
+                    "partnerA": "--partner-a", "partnerAId": "--partner-a", "partnerB": "--partner-b",
+                    "partnerBId": "--partner-b", "startDate": "--start", "presentingConcerns": "--concerns-file",
+                ]) {
+                    try await clinic.api.send("POST", "/v1/couples", body: body, as: HavenAPI.Created.self)
+                }
+                print(created.id)
             }
         }
     }

@@ -34,12 +34,16 @@ struct InjuryCommand: AsyncParsableCommand {
                         injuredPartnerId: try await clinic.resolve(injured, as: .client),
                         identifiedOn: identifiedOn?.description
                     )
-                    let created = try await clinic.api.send(
-                        "POST",
-                        "/v1/couples/\(full(coupleID))/injuries",
-                        body: body,
-                        as: HavenAPI.Created.self
-                    )
+                    let created = try await Clinic.naming([
+                        "injuredPartnerID": "--injured", "injuredPartnerId": "--injured", "identifiedOn": "--date",
+                    ]) {
+                        try await clinic.api.send(
+                            "POST",
+                            "/v1/couples/\(full(coupleID))/injuries",
+                            body: body,
+                            as: HavenAPI.Created.self
+                        )
+                    }
                     print(created.id)
                 }
             }
@@ -66,7 +70,11 @@ struct InjuryCommand: AsyncParsableCommand {
             )
             try await Clinic.with(options) { clinic in
                 let injuryID = try await clinic.resolve(id, as: .injury)
-                try await clinic.api.send("PUT", "/v1/injuries/\(full(injuryID))", body: body)
+                try await Clinic.naming([
+                    "resolutionStep": "--step", "resolvedOn": "--resolved-on", "status": "--status",
+                ]) {
+                    try await clinic.api.send("PUT", "/v1/injuries/\(full(injuryID))", body: body)
+                }
                 print("Updated.")
             }
         }

@@ -134,12 +134,18 @@ struct HomeworkCommand: AsyncParsableCommand {
                 )
                 try await riskOverride.namingTheFlag {
                     print(
-                        try await clinic.api.send(
-                            "POST",
-                            "/v1/homework/assignments",
-                            body: body,
-                            as: HavenAPI.Created.self
-                        ).id
+                        try await Clinic.naming([
+                            "dueOn": "--due", "partnerID": "--partner", "partnerId": "--partner",
+                            "session": "--session", "sessionId": "--session", "promptId": "--prompt",
+                            "recurrence": "--recurrence",
+                        ]) {
+                            try await clinic.api.send(
+                                "POST",
+                                "/v1/homework/assignments",
+                                body: body,
+                                as: HavenAPI.Created.self
+                            ).id
+                        }
                     )
                 }
             }

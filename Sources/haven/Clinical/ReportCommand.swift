@@ -172,12 +172,16 @@ struct ReportCommand: AsyncParsableCommand {
                             to: to.description,
                             nextReview: nextReview?.description
                         )
-                        let created = try await clinic.api.send(
-                            "POST",
-                            Clinic.path(of: chart) + "/report-summaries",
-                            body: body,
-                            as: HavenAPI.Created.self
-                        )
+                        let created = try await Clinic.naming([
+                            "from": "--from", "to": "--to", "nextReview": "--next-review",
+                        ]) {
+                            try await clinic.api.send(
+                                "POST",
+                                Clinic.path(of: chart) + "/report-summaries",
+                                body: body,
+                                as: HavenAPI.Created.self
+                            )
+                        }
                         print(created.id)
                     }
                 }

@@ -85,12 +85,16 @@ struct SessionCommand: AsyncParsableCommand {
                     format: format.rawValue,
                     riskOverrideReason: riskOverrideReason
                 )
-                let created = try await clinic.api.send(
-                    "POST",
-                    "/v1/therapy-sessions",
-                    body: body,
-                    as: HavenAPI.Created.self
-                )
+                let created = try await Clinic.naming([
+                    "durationMinutes": "--minutes", "start": "--at", "format": "--format",
+                ]) {
+                    try await clinic.api.send(
+                        "POST",
+                        "/v1/therapy-sessions",
+                        body: body,
+                        as: HavenAPI.Created.self
+                    )
+                }
                 print(created.id)
             }
         }
