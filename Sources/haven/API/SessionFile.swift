@@ -1,5 +1,4 @@
 import Foundation
-import Sealing
 
 /// The signed-in session of `haven login`, kept in the user's config directory with mode 0600 (the
 /// directory 0700): `$HAVEN_CONFIG_DIR`, else `$XDG_CONFIG_HOME/haven`, else `~/.config/haven`.
@@ -119,8 +118,6 @@ struct SessionFile: Codable {
     static func remove() {
         try? FileManager.default.removeItem(at: url)
     }
-
-    var sessionToken: SessionToken { SessionToken(value: token) }
 
     /// The stored session, or an error saying to sign in.
     static func required() throws -> SessionFile {
