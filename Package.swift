@@ -225,7 +225,8 @@ let package = Package(
         .testTarget(
             name: "HavenCLITests",
             dependencies: [
-                "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport", "HavenServiceFixtures",
+                "HavenHTTP", "HavenService", "HavenStore", "Postgres", "Sealing", "HavenTestSupport",
+                "HavenServiceFixtures",
             ],
             swiftSettings: strictSettings
         ),

@@ -281,6 +281,27 @@ CREATE FUNCTION public.haven_break_glass_reach(for_practice uuid, for_staff uuid
 
 
 --
+-- Name: haven_chart_names(text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_chart_names(kind text, chart uuid) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT coalesce(CASE kind
+            WHEN 'couple' THEN (
+                SELECT array_remove(ARRAY[coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name)], NULL)
+                FROM couples c
+                LEFT JOIN clients a ON a.id = c.partner_a_id
+                LEFT JOIN clients b ON b.id = c.partner_b_id
+                WHERE c.id = chart
+            )
+            WHEN 'client' THEN (SELECT ARRAY[coalesce(preferred_name, legal_name)] FROM clients WHERE id = chart)
+        END, '{}')
+    $$;
+
+
+--
 -- Name: haven_client_in_caseload(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3777,6 +3798,14 @@ GRANT ALL ON FUNCTION public.haven_break_glass_open(grant_id uuid, kind text, ch
 --
 
 REVOKE ALL ON FUNCTION public.haven_break_glass_reach(for_practice uuid, for_staff uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_chart_names(kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_chart_names(kind text, chart uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_chart_names(kind text, chart uuid) TO haven_app;
 
 
 --

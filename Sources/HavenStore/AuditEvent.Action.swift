@@ -36,6 +36,8 @@ extension AuditEvent {
         case coupleCreate = "couple.create"
         case coupleRead = "couple.read"
         case coupleList = "couple.list"
+        /// A counselor's day (`haven today`): names and times across their caseload, no clinical text.
+        case dayRead = "day.read"
         case injuryRecord = "injury.record"
         case injuryUpdate = "injury.update"
         case injuryList = "injury.list"

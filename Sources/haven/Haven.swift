@@ -24,7 +24,8 @@ struct Haven: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            LoginCommand.self, LogoutCommand.self, WhoamiCommand.self, ClientCommand.self, CoupleCommand.self,
+            LoginCommand.self, LogoutCommand.self, WhoamiCommand.self, TodayCommand.self, ClientCommand.self,
+            CoupleCommand.self,
             SessionCommand.self, NoteCommand.self, HomeworkCommand.self, MeasureCommand.self, InjuryCommand.self,
             GoalCommand.self, ReportCommand.self, ExportCommand.self, BreakGlassCommand.self, TOTPCommand.self,
             AuditCommand.self,

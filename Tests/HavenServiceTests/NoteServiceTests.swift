@@ -29,8 +29,9 @@ struct NoteServiceTests {
             #expect(
                 try await setup.notes.editDraft(id, expectedVersion: 1, draft: edited, actor: setup.counselorA) == 2
             )
-            let hash = try await setup.notes.sign(id, expectedVersion: 2, actor: setup.counselorA)
-            #expect(hash.count == 32)
+            let signature = try await setup.notes.sign(id, expectedVersion: 2, actor: setup.counselorA)
+            let hash = signature.contentHash
+            #expect(hash.count == 32 && !signature.cosignaturePending)
             note = try await setup.notes.note(id, actor: setup.counselorA)
             #expect(note.signed && note.contentHash == hash && note.draft == edited)
             let again = await #expect(throws: ServiceError.self) {

@@ -93,6 +93,8 @@ extension HavenAPI {
     public struct Signed: Codable, Sendable {
         public var id: String
         public var contentHash: String
+        /// The author is pre-licensed: the note awaits a supervisor's co-signature.
+        public var cosignaturePending: Bool
     }
 
     func addNotes(to v1: RouterGroup<HavenRequestContext>) {
@@ -157,9 +159,13 @@ extension HavenAPI {
         v1.post("/notes/{noteId}/sign") { request, context in
             let actor = try context.requireActor()
             let id = try Self.id("noteId", context)
-            let hash = try await notes.sign(id, expectedVersion: try Self.ifMatch(request), actor: actor)
+            let signature = try await notes.sign(id, expectedVersion: try Self.ifMatch(request), actor: actor)
             return try APIJSON.response(
-                Signed(id: id.uuidString.lowercased(), contentHash: Hex.encode(hash))
+                Signed(
+                    id: id.uuidString.lowercased(),
+                    contentHash: Hex.encode(signature.contentHash),
+                    cosignaturePending: signature.cosignaturePending
+                )
             )
         }
     }

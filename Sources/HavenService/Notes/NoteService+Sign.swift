@@ -6,11 +6,17 @@ import Sealing
 
 /// Signing: a draft becomes final, with the SHA-256 of its canonical content recorded.
 extension NoteService {
+    /// What signing recorded.
+    public struct Signature: Sendable, Equatable {
+        /// SHA-256 of the note's canonical content.
+        public var contentHash: [UInt8]
+        /// The author is pre-licensed: the note now awaits a supervisor's co-signature.
+        public var cosignaturePending: Bool
+    }
+
     /// Signs a draft: records the SHA-256 of its canonical content and freezes it for good.
-    ///
-    /// - Returns: the content hash.
-    public func sign(_ noteID: UUID, expectedVersion: Int, actor: StaffActor) async throws -> [UInt8] {
-        let outcome = try await pool.transaction(as: actor) { connection -> Result<[UInt8], ServiceError> in
+    public func sign(_ noteID: UUID, expectedVersion: Int, actor: StaffActor) async throws -> Signature {
+        let outcome = try await pool.transaction(as: actor) { connection -> Result<Signature, ServiceError> in
             guard let note = try await self.load(noteID, lock: true, on: connection) else {
                 return try await self.refuse(
                     ServiceError(.notFound, field: "note", "no note with this id in your caseload"),
@@ -44,10 +50,13 @@ extension NoteService {
             }
             let hash = Self.contentHash(of: note)
             let statements: [PostgresQuery] = [
-                "UPDATE progress_notes SET state = 'signed', content_hash = \(hash), signed_at = now() WHERE id = \(noteID)"
+                """
+                UPDATE progress_notes SET state = 'signed', content_hash = \(hash), signed_at = now() WHERE id = \(noteID)
+                RETURNING coalesce((SELECT st.pre_licensed FROM staff st WHERE st.id = author_id), false)
+                """
             ]
             // The entry carries the content hash: the signed content itself is then under the chain.
-            try await connection.commit(
+            let rows = try await connection.commit(
                 statements,
                 audited: AuditEvent(
                     action: .noteSign,
@@ -57,7 +66,8 @@ extension NoteService {
                     digest: hash
                 )
             )
-            return .success(hash)
+            let pending = try rows[0].first?.decode(0, as: Bool.self) ?? false
+            return .success(Signature(contentHash: hash, cosignaturePending: pending))
         }
         return try outcome.get()
     }

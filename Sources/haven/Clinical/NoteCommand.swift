@@ -210,6 +210,9 @@ struct NoteCommand: AsyncParsableCommand {
                 let signed = try await clinic.api.expecting(version: expected)
                     .send("POST", path + "/sign", as: HavenAPI.Signed.self)
                 print("Signed \(full(noteID)); content hash \(signed.contentHash)")
+                if signed.cosignaturePending {
+                    print("Awaiting your supervisor's co-signature (you are pre-licensed): see their `haven today`.")
+                }
             }
         }
     }
