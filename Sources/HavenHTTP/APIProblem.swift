@@ -39,6 +39,7 @@ struct APIProblem: Encodable {
         case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
         case 409: "Conflict"
         case 413: "Content Too Large"
         case 422: "Unprocessable Content"

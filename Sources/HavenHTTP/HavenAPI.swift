@@ -63,7 +63,7 @@ public struct HavenAPI: Sendable {
         router.middlewares.add(RequestMiddleware(logger: logger))
         addOperations(to: router)
         router.post("/v1/sessions") { request, context in try await self.signIn(request, context) }
-        let v1 = router.group("/v1").add(middleware: AuthMiddleware(auth: auth))
+        let v1 = router.group("/v1").add(middleware: AuthMiddleware(auth: auth)).add(middleware: AcceptMiddleware())
         v1.delete("/sessions/current") { request, context in try await self.signOut(request, context) }
         v1.get("/me") { _, context in try await self.me(context) }
         addCouples(to: v1)

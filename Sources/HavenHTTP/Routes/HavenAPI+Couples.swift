@@ -67,13 +67,12 @@ extension HavenAPI {
     /// A chart's progress report; the format follows `Accept` (JSON, HTML or Markdown).
     func report(_ request: Request, _ context: HavenRequestContext, chart: ChartReference) async throws -> Response {
         let actor = try context.requireActor()
-        let accept = request.headers[.accept] ?? "application/json"
         let (format, contentType): (ReportService.Format, String) =
-            if accept.contains("text/html") {
-                (.html, "text/html; charset=utf-8")
-            } else if accept.contains("text/markdown") {
-                (.md, "text/markdown; charset=utf-8")
-            } else { (.json, "application/json") }
+            switch try AcceptMiddleware.require(["application/json", "text/html", "text/markdown"], request) {
+            case "text/html": (.html, "text/html; charset=utf-8")
+            case "text/markdown": (.md, "text/markdown; charset=utf-8")
+            default: (.json, "application/json")
+            }
         let audienceText = request.uri.queryParameters.get("audience") ?? "clinical"
         guard let audience = ReportAudience(rawValue: audienceText) else {
             throw APIError(
