@@ -16,6 +16,8 @@ struct APIProblem: Encodable {
     var detail: String
     var field: String?
     var requestId: String
+    /// For a stale `If-Match` (412): the record's current version, also sent as its `ETag`.
+    var currentVersion: Int?
 
     static let base = "https://haven.invalid/problems/"
 
@@ -41,6 +43,7 @@ struct APIProblem: Encodable {
         case 405: "Method Not Allowed"
         case 406: "Not Acceptable"
         case 409: "Conflict"
+        case 412: "Precondition Failed"
         case 413: "Content Too Large"
         case 422: "Unprocessable Content"
         case 429: "Too Many Requests"
@@ -66,17 +69,21 @@ struct APIProblem: Encodable {
                 case .unauthenticated: (401, "unauthenticated")
                 case .forbidden: (403, "forbidden")
                 case .notFound: (404, "not-found")
-                case .conflict:
-                    (error.field == "version" ? 409 : 409, error.field == "version" ? "stale-version" : "conflict")
+                case .conflict where error.currentVersion != nil:
+                    // The version came as If-Match: a failed precondition (RFC 9110 §13.1.1).
+                    (412, "stale-version")
+                case .conflict: (409, "conflict")
                 case .integrity: (500, "integrity")
                 }
-            return APIProblem(
+            var problem = APIProblem(
                 type: base + (error.reason ?? kind),
                 status: status,
                 detail: advice(for: error).map { "\(error.message); \($0)" } ?? error.message,
-                field: error.field,
+                field: error.currentVersion == nil ? error.field : "If-Match",
                 requestId: requestID
             )
+            problem.currentVersion = error.currentVersion
+            return problem
         case let error as APIError:
             return APIProblem(
                 type: base + error.kind,
@@ -171,6 +178,7 @@ struct APIProblem: Encodable {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
         if status == 503 { headers[.retryAfter] = "\(Self.retryAfterSeconds)" }
+        if let currentVersion { headers[.eTag] = "\"\(currentVersion)\"" }
         let body = (try? APIJSON.encoder.encode(self)) ?? Data()
         return Response(
             status: HTTPResponse.Status(code: status),

@@ -27,6 +27,9 @@ public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible 
     /// ask for the one-time code and retry); the HTTP API's problem type when present.
     public var reason: String?
     public var message: String
+    /// For a stale version (`reason` `stale-version`): the record's current version, so a client can
+    /// reload exactly that one.
+    public var currentVersion: Int?
 
     public init(_ kind: Kind, field: String? = nil, reason: String? = nil, _ message: String) {
         self.kind = kind
@@ -55,6 +58,21 @@ extension ServiceError {
         reason: "totp-enrollment-required",
         "your practice requires a one-time-code app, and none is enrolled for you yet"
     )
+}
+
+extension ServiceError {
+    /// A write based on a version that is no longer current (optimistic concurrency): nothing was
+    /// changed; `next` says what to do ("review it and sign again").
+    public static func staleVersion(current: Int, _ next: String) -> ServiceError {
+        var error = ServiceError(
+            .conflict,
+            field: "version",
+            reason: "stale-version",
+            "the note changed (now version \(current)); \(next)"
+        )
+        error.currentVersion = current
+        return error
+    }
 }
 
 extension ServiceError {

@@ -159,9 +159,13 @@ struct APIRouteTests {
                 headers: HTTPFixture.bearer(token, [.ifMatch: "\"1\""]),
                 body: ByteBuffer(string: edit)
             ) { response in
-                #expect(response.status == .conflict)
+                // A failed If-Match: 412 naming the header, with the current version as the ETag.
+                #expect(response.status == .preconditionFailed && response.headers[.eTag] == "\"2\"")
                 let problem = try json(Problem.self, response)
-                #expect(problem.type.hasSuffix("/stale-version"))
+                #expect(problem.type.hasSuffix("/stale-version") && problem.field == "If-Match")
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(body?["currentVersion"] as? Int == 2 && body?["title"] as? String == "Precondition Failed")
+                #expect((body?["detail"] as? String)?.contains("now version 2") == true)
             }
             try await client.execute(
                 uri: "/v1/notes/\(id)",

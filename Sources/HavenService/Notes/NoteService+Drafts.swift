@@ -226,11 +226,7 @@ extension NoteService {
             }
             guard version == expectedVersion else {
                 return .failure(
-                    ServiceError(
-                        .conflict,
-                        field: "version",
-                        "the note changed (now version \(version)); reload it and apply your edit again"
-                    )
+                    ServiceError.staleVersion(current: version, "reload it and apply your edit again")
                 )
             }
             guard let session = try await self.sessionInfo(sessionID, on: connection) else {

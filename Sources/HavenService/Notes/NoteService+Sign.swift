@@ -41,11 +41,7 @@ extension NoteService {
             }
             guard note.version == expectedVersion else {
                 return .failure(
-                    ServiceError(
-                        .conflict,
-                        field: "version",
-                        "the note changed (now version \(note.version)); review it and sign again"
-                    )
+                    ServiceError.staleVersion(current: note.version, "review it and sign again")
                 )
             }
             let hash = Self.contentHash(of: note)
