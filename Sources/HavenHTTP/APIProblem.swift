@@ -158,7 +158,7 @@ struct APIProblem: Encodable {
     /// What an HTTP client does next, for the refusals whose remedy is a route: the services say only
     /// what happened (the CLI names its own commands for the same refusals).
     static func advice(for error: ServiceError) -> String? {
-        if error == .sessionExpired { return "sign in again (POST /v1/sessions) and send the new bearer token" }
+        if error == .sessionExpired { return "sign in again (POST /v1/auth/sessions) and send the new bearer token" }
         if error == .totpEnrollmentDue {
             return "enrol one first (POST /v1/me/totp, then POST /v1/me/totp/confirmation with a code)"
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HavenService
 import Hummingbird
 import Logging
@@ -62,9 +63,17 @@ public struct HavenAPI: Sendable {
         let router = Router(context: HavenRequestContext.self)
         router.middlewares.add(RequestMiddleware(logger: logger))
         addOperations(to: router)
-        router.post("/v1/sessions") { request, context in try await self.signIn(request, context) }
+        router.post("/v1/auth/sessions") { request, context in try await self.signIn(request, context) }
         let v1 = router.group("/v1").add(middleware: AuthMiddleware(auth: auth)).add(middleware: AcceptMiddleware())
-        v1.delete("/sessions/current") { request, context in try await self.signOut(request, context) }
+        v1.delete("/auth/sessions/current") { request, context in try await self.signOut(request, context) }
+        // The paths before sign-in moved under /v1/auth (so a staff session cannot be mixed up with a
+        // therapy session, /v1/therapy-sessions): kept for one release, marked deprecated.
+        router.post("/v1/sessions") { request, context in
+            Self.deprecated(try await self.signIn(request, context), successor: "/v1/auth/sessions")
+        }
+        v1.delete("/sessions/current") { request, context in
+            Self.deprecated(try await self.signOut(request, context), successor: "/v1/auth/sessions/current")
+        }
         v1.get("/me") { _, context in try await self.me(context) }
         addCouples(to: v1)
         addNotes(to: v1)
@@ -84,6 +93,16 @@ public struct HavenAPI: Sendable {
         addPsychotherapyNotes(to: v1)
         addToday(to: v1)
         return router
+    }
+
+    /// `response` marked as from a deprecated path (RFC 9745 `Deprecation`, RFC 8288 `Link` to the
+    /// path that replaces it).
+    static func deprecated(_ response: Response, successor: String) -> Response {
+        var response = response
+        // 2026-12-05T00:00:00Z, the release that moved the sign-in paths.
+        response.headers[.deprecation] = "@1796428800"
+        response.headers[.link] = "<\(successor)>; rel=\"successor-version\""
+        return response
     }
 
     /// A path parameter that must be a UUID.

@@ -33,13 +33,18 @@ struct APIRouteTests {
     @Test func signingInOutAndTheTokenWall() async throws {
         try await HTTPFixture.with { fixture, client in
             let wrong = ByteBuffer(string: #"{"email": "dana@harbor.example", "password": "nope nope nope"}"#)
-            try await client.execute(uri: "/v1/sessions", method: .post, headers: [.requestID: "req-42"], body: wrong) {
+            try await client.execute(
+                uri: "/v1/auth/sessions",
+                method: .post,
+                headers: [.requestID: "req-42"],
+                body: wrong
+            ) {
                 response in
                 #expect(response.status == .unauthorized && response.headers[.requestID] == "req-42")
                 let problem = try json(Problem.self, response)
                 #expect(problem.type.hasSuffix("/unauthenticated") && problem.requestId == "req-42")
             }
-            try await client.execute(uri: "/v1/sessions", method: .post, body: ByteBuffer(string: "{not json")) {
+            try await client.execute(uri: "/v1/auth/sessions", method: .post, body: ByteBuffer(string: "{not json")) {
                 #expect($0.status == .badRequest)
             }
             try await client.execute(uri: "/v1/me", method: .get) { response in
@@ -50,7 +55,11 @@ struct APIRouteTests {
                 #expect(response.status == .ok && String(buffer: response.body).contains("Dana Reyes"))
                 #expect(response.headers[.requestID]?.isEmpty == false)
             }
-            try await client.execute(uri: "/v1/sessions/current", method: .delete, headers: HTTPFixture.bearer(token)) {
+            try await client.execute(
+                uri: "/v1/auth/sessions/current",
+                method: .delete,
+                headers: HTTPFixture.bearer(token)
+            ) {
                 #expect($0.status == .noContent)
             }
             try await client.execute(uri: "/v1/me", method: .get, headers: HTTPFixture.bearer(token)) { response in
@@ -58,9 +67,27 @@ struct APIRouteTests {
                 let problem = try json(Problem.self, response)
                 #expect(response.status == .unauthorized && problem.type.hasSuffix("/unauthenticated"))
                 #expect(
-                    problem.detail.hasPrefix("the session has expired or was ended; sign in again (POST /v1/sessions)")
+                    problem.detail.hasPrefix(
+                        "the session has expired or was ended; sign in again (POST /v1/auth/sessions)"
+                    )
                 )
                 #expect(!problem.detail.contains("haven "))
+            }
+            // The old sign-in paths still work for one release, marked deprecated with their successor.
+            let body = ByteBuffer(string: #"{"email": "dana@harbor.example", "password": "\#(HTTPFixture.password)"}"#)
+            let old = try await client.execute(uri: "/v1/sessions", method: .post, body: body) { response in
+                #expect(
+                    response.status == .created && response.headers[.deprecation] == "@1796428800"
+                )
+                #expect(response.headers[.link] == "</v1/auth/sessions>; rel=\"successor-version\"")
+                struct SignedIn: Decodable { var token: String }
+                return try json(SignedIn.self, response).token
+            }
+            try await client.execute(uri: "/v1/sessions/current", method: .delete, headers: HTTPFixture.bearer(old)) {
+                #expect(
+                    $0.status == .noContent
+                        && $0.headers[.link] == "</v1/auth/sessions/current>; rel=\"successor-version\""
+                )
             }
             // A disabled account's token stops at once.
             let second = try await HTTPFixture.signIn(client, "dana@harbor.example")
@@ -243,12 +270,12 @@ struct APIRouteTests {
         try await HTTPFixture.with { fixture, client in
             let wrong = ByteBuffer(string: #"{"email": "sam@harbor.example", "password": "wrong wrong wrong"}"#)
             for _ in 0..<5 {
-                try await client.execute(uri: "/v1/sessions", method: .post, body: wrong) {
+                try await client.execute(uri: "/v1/auth/sessions", method: .post, body: wrong) {
                     #expect($0.status == .unauthorized)
                 }
             }
             let right = ByteBuffer(string: #"{"email": "sam@harbor.example", "password": "\#(HTTPFixture.password)"}"#)
-            try await client.execute(uri: "/v1/sessions", method: .post, body: right) { response in
+            try await client.execute(uri: "/v1/auth/sessions", method: .post, body: right) { response in
                 #expect(response.status == .tooManyRequests)
                 #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 > 0)
                 let problem = try json(Problem.self, response)

@@ -118,7 +118,7 @@ struct HTTPFixture {
     /// Signs in and returns the bearer token.
     static func signIn(_ client: any TestClientProtocol, _ email: String) async throws -> String {
         let body = #"{"email": "\#(email)", "password": "\#(password)"}"#
-        return try await client.execute(uri: "/v1/sessions", method: .post, body: ByteBuffer(string: body)) {
+        return try await client.execute(uri: "/v1/auth/sessions", method: .post, body: ByteBuffer(string: body)) {
             response in
             guard response.status == .created else { throw TestSetupError("sign-in failed: \(response.status)") }
             struct Token: Decodable { var token: String }

@@ -28,7 +28,7 @@ struct HardeningTests {
     @Test(.needsTestDatabase) func everyV1ResponseIsNoStoreAndEveryProblemHasItsTitle() async throws {
         try await HTTPFixture.with { fixture, client in
             let wrong = ByteBuffer(string: #"{"email": "dana@harbor.example", "password": "nope nope nope"}"#)
-            try await client.execute(uri: "/v1/sessions", method: .post, body: wrong) { response in
+            try await client.execute(uri: "/v1/auth/sessions", method: .post, body: wrong) { response in
                 #expect(response.status == .unauthorized && response.headers[.cacheControl] == "no-store")
                 let problem = try json(TitledProblem.self, response)
                 #expect(problem.title == "Unauthorized")
@@ -146,7 +146,7 @@ struct HardeningTests {
     @Test func aDatabaseOutageIsServiceUnavailableWithRetryAfter() async throws {
         try await Self.withoutDatabase(.router) { client in
             let body = ByteBuffer(string: #"{"email": "dana@harbor.example", "password": "correct horse battery"}"#)
-            try await client.execute(uri: "/v1/sessions", method: .post, body: body) { response in
+            try await client.execute(uri: "/v1/auth/sessions", method: .post, body: body) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.headers[.retryAfter] == "5" && response.headers[.cacheControl] == "no-store")
                 let problem = try json(TitledProblem.self, response)
@@ -164,7 +164,7 @@ struct HardeningTests {
             let connection = try RawConnection(port: try #require(client.port))
             // The head first, so the route is reading the body when the broken chunk arrives.
             connection.send(
-                "POST /v1/sessions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                "POST /v1/auth/sessions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                     + "Transfer-Encoding: chunked\r\n\r\n"
             )
             try await Task.sleep(for: .milliseconds(200))

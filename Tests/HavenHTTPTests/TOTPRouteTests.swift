@@ -54,7 +54,11 @@ struct TOTPRouteTests {
                 #expect(status == Status(enrolled: true, pending: false, required: false))
             }
 
-            try await client.execute(uri: "/v1/sessions", method: .post, body: Self.signInBody("dana@harbor.example")) {
+            try await client.execute(
+                uri: "/v1/auth/sessions",
+                method: .post,
+                body: Self.signInBody("dana@harbor.example")
+            ) {
                 response in
                 #expect(response.status == .unauthorized)
                 let problem = try json(Problem.self, response)
@@ -62,13 +66,13 @@ struct TOTPRouteTests {
                 #expect(problem.field == "totpCode")
             }
             let reused = Self.signInBody("dana@harbor.example", code: app.code(step: step - 1))
-            try await client.execute(uri: "/v1/sessions", method: .post, body: reused) { response in
+            try await client.execute(uri: "/v1/auth/sessions", method: .post, body: reused) { response in
                 #expect(response.status == .unauthorized)
                 let problem = try json(Problem.self, response)
                 #expect(problem.type.hasSuffix("/totp-invalid"))
             }
             let fresh = Self.signInBody("dana@harbor.example", code: app.code(step: step))
-            try await client.execute(uri: "/v1/sessions", method: .post, body: fresh) { response in
+            try await client.execute(uri: "/v1/auth/sessions", method: .post, body: fresh) { response in
                 #expect(response.status == .created)
             }
             try await client.execute(uri: "/v1/me/totp", method: .get, headers: headers) { response in
@@ -133,7 +137,7 @@ struct TOTPRouteTests {
         try await HTTPFixture.with { fixture, client in
             try await TOTPService.setRequired(true, practiceID: fixture.practiceID, source: "test", pool: fixture.owner)
             let token = try await client.execute(
-                uri: "/v1/sessions",
+                uri: "/v1/auth/sessions",
                 method: .post,
                 body: Self.signInBody("dana@harbor.example")
             ) { response in
@@ -170,7 +174,7 @@ struct TOTPRouteTests {
             try await client.execute(uri: "/v1/couples", method: .get, headers: headers) { response in
                 #expect(response.status == .ok, "enrolled, the same session works")
             }
-            try await client.execute(uri: "/v1/sessions/current", method: .delete, headers: headers) { response in
+            try await client.execute(uri: "/v1/auth/sessions/current", method: .delete, headers: headers) { response in
                 #expect(response.status == .noContent)
             }
         }

@@ -72,7 +72,7 @@ def main():
             except Exception:
                 time.sleep(0.2)
         password = open(os.path.join(args.work, "demo.pw")).read().strip()
-        token = request(base, "/v1/sessions", {"email": "dana@demo.haven", "password": password})["token"]
+        token = request(base, "/v1/auth/sessions", {"email": "dana@demo.haven", "password": password})["token"]
         couple = request(base, "/v1/couples", token=token)["items"][0]["id"]
         sessions = request(base, f"/v1/couples/{couple}/sessions", token=token)["items"]
         session = next(s["id"] for s in sessions if s["status"] == "completed")

@@ -12,6 +12,10 @@ extension HTTPField.Name {
     /// `on` acts under the caller's break-glass grants (`StaffActor.breakGlass`): reads reach the
     /// granted charts and every audit entry is flagged; the service refuses writes under it.
     public static let havenBreakGlass = HTTPField.Name("Haven-Break-Glass")!
+    /// RFC 9745: when a path was deprecated (`@` and seconds since 1970).
+    public static let deprecation = HTTPField.Name("Deprecation")!
+    /// RFC 8288 links (here: a deprecated path's `successor-version`).
+    public static let link = HTTPField.Name("Link")!
 }
 
 /// Gives every request an id (the caller's `X-Request-ID` when `acceptsRequestID` takes it, else a
@@ -112,7 +116,7 @@ struct AuthMiddleware: RouterMiddleware {
             case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty,
             token.count <= 200
         else {
-            throw ServiceError(.unauthenticated, "send 'Authorization: Bearer <token>' from POST /v1/sessions")
+            throw ServiceError(.unauthenticated, "send 'Authorization: Bearer <token>' from POST /v1/auth/sessions")
         }
         let breakGlass: Bool
         switch request.headers[.havenBreakGlass] {

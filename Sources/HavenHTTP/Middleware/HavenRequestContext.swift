@@ -34,7 +34,7 @@ public struct HavenRequestContext: RequestContext, RemoteAddressRequestContext {
     /// The authenticated staff member (routes behind the auth middleware only).
     func requireActor() throws -> StaffActor {
         guard let actor else {
-            throw ServiceError(.unauthenticated, "sign in: POST /v1/sessions, then send the bearer token")
+            throw ServiceError(.unauthenticated, "sign in: POST /v1/auth/sessions, then send the bearer token")
         }
         return actor
     }

@@ -4,7 +4,7 @@ import Hummingbird
 import Sealing
 
 extension HavenAPI {
-    /// `POST /v1/sessions`: email, password and, for accounts with an app, its code.
+    /// `POST /v1/auth/sessions`: email, password and, for accounts with an app, its code.
     public struct SignInRequest: Codable, Sendable {
         public var email: String
         public var password: String
@@ -22,7 +22,7 @@ extension HavenAPI {
         }
     }
 
-    /// `POST /v1/sessions`'s answer (the CLI decodes the same type).
+    /// `POST /v1/auth/sessions`'s answer (the CLI decodes the same type).
     public struct SignInResponse: Codable, Sendable {
         public var token: String
         public var tokenType = "Bearer"

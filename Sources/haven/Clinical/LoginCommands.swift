@@ -48,7 +48,7 @@ struct LoginCommand: AsyncParsableCommand {
         do {
             answer = try await client.send(
                 "POST",
-                "/v1/sessions",
+                "/v1/auth/sessions",
                 body: HavenAPI.SignInRequest(email: email, password: password, totpCode: totpCode),
                 as: HavenAPI.SignInResponse.self
             )
@@ -56,7 +56,7 @@ struct LoginCommand: AsyncParsableCommand {
             print("One-time code: ", terminator: "")
             answer = try await client.send(
                 "POST",
-                "/v1/sessions",
+                "/v1/auth/sessions",
                 body: HavenAPI.SignInRequest(email: email, password: password, totpCode: readLine() ?? ""),
                 as: HavenAPI.SignInResponse.self
             )
@@ -118,7 +118,7 @@ struct LogoutCommand: AsyncParsableCommand {
         // Forget the token here first, whatever the server says: it must not outlive a logout.
         SessionFile.remove()
         do {
-            try await session.client().send("DELETE", "/v1/sessions/current")
+            try await session.client().send("DELETE", "/v1/auth/sessions/current")
         } catch let failure as APIFailure where failure.status == 401 {
             // Already over on the server.
         } catch {

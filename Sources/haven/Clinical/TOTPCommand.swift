@@ -10,7 +10,7 @@ struct TOTPCommand: AsyncParsableCommand {
         abstract: "Enrol, confirm or remove your one-time-code app (second sign-in factor).",
         discussion: """
             Any authenticator app that takes a TOTP secret works (6 digits, 30 seconds). Once confirmed, \
-            'haven login' and POST /v1/sessions ask for its code; each code works once. When your practice \
+            'haven login' and POST /v1/auth/sessions ask for its code; each code works once. When your practice \
             requires an app, you cannot remove yours; an operator resets a lost one ('haven staff reset-totp'). \
             These commands go through the server you signed in to (/v1/me/totp); wrong codes are paused \
             there like failed sign-ins.
