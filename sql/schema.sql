@@ -1663,7 +1663,7 @@ CREATE TABLE public.report_runs (
     generated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT report_runs_audience CHECK ((audience = ANY (ARRAY['clinical'::text, 'client'::text]))),
     CONSTRAINT report_runs_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
-    CONSTRAINT report_runs_format CHECK ((format = ANY (ARRAY['md'::text, 'html'::text, 'json'::text])))
+    CONSTRAINT report_runs_format CHECK ((format = ANY (ARRAY['md'::text, 'html'::text, 'json'::text, 'pdf'::text])))
 );
 
 ALTER TABLE ONLY public.report_runs FORCE ROW LEVEL SECURITY;

@@ -1,9 +1,11 @@
 import Foundation
 import HTTPTypes
+import HavenReports
 import HavenService
 import Hummingbird
 import Logging
 import Postgres
+import Sealing
 
 /// Haven's HTTP JSON API: the same `HavenService` methods the CLI calls, behind bearer-token auth,
 /// with RFC 9457 problems for every failure. Routes hold no business rule; they parse, call one
@@ -16,12 +18,17 @@ public struct HavenAPI: Sendable {
     let throttle: LoginThrottle
     /// Whether the database and keys were found ready (checked again on each `/ready`).
     let readiness: @Sendable () async -> [String]
+    /// Prints reports to PDF; nil when the host has no Chromium (reports are then HTML, Markdown, JSON).
+    let pdfPrinter: PDFPrinter?
+    /// At most two PDFs print at once: each is a Chromium process of a few hundred MiB.
+    let pdfPrints = ConcurrencyGate(limit: 2)
 
     /// - Parameters:
     ///   - pool: connections as the application role.
     ///   - keys: the master keys, already checked against the database.
     ///   - auth: sign-in and token checks, with the session policy.
     ///   - loginLimits: how many failed sign-ins an account or an address gets before a pause.
+    ///   - pdfPrinter: prints reports to PDF (the host's Chromium, found by default); nil: no PDF.
     ///   - readiness: what is not ready (empty when ready): database, migrations, keys.
     public init(
         pool: ConnectionPool,
@@ -29,8 +36,10 @@ public struct HavenAPI: Sendable {
         auth: AuthService,
         logger: Logger,
         loginLimits: LoginLimits = LoginLimits(),
+        pdfPrinter: PDFPrinter? = PDFPrinter(),
         readiness: @escaping @Sendable () async -> [String]
     ) {
+        self.pdfPrinter = pdfPrinter
         self.pool = pool
         self.keys = keys
         self.auth = auth

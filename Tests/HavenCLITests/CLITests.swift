@@ -196,15 +196,22 @@ struct CLITests {
             #expect(badAudience.status == 1 && badAudience.stderr.contains("clinical, client"))
             // A file name that does not fit the format is refused, naming both options; nothing is written.
             for (arguments, expected) in [
-                (["--out", f.directory + "/report.pdf"], "not a report format"),
-                (["--out", f.directory + "/report.pdf", "--format", "md"], "not a report format"),
+                (["--out", f.directory + "/report.docx"], "not a report format"),
+                (["--out", f.directory + "/report.pdf", "--format", "md"], "a pdf file, but --format is md"),
                 (["--out", f.directory + "/report.html", "--format", "json"], "--format is json"),
+                (["--format", "pdf"], "a PDF goes to a file; add --out"),
             ] {
                 let refused = try f.run(["report", "couple", couple] + arguments)
                 #expect(refused.status == 1 && refused.stderr.contains("--out") && refused.stderr.contains("--format"))
                 #expect(refused.stderr.contains(expected), "\(refused.stderr)")
             }
             #expect(!FileManager.default.fileExists(atPath: f.directory + "/report.pdf"))
+            #expect(!FileManager.default.fileExists(atPath: f.directory + "/report.docx"))
+            // A PDF, printed by the server's Chromium, written 0600.
+            let pdfPath = f.directory + "/report.pdf"
+            try f.ok(["report", "couple", couple, "--audience", "client", "--out", pdfPath])
+            #expect(try FileManager.default.posixPermissions(ofItemAtPath: pdfPath) == 0o600)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: pdfPath)).starts(with: Array("%PDF-".utf8)))
             let markdownPath = f.directory + "/report.MD"
             try f.ok(["report", "couple", couple, "--out", markdownPath, "--format", "md"])
             #expect(try String(contentsOfFile: markdownPath, encoding: .utf8).hasPrefix("# Progress report"))

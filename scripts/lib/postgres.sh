@@ -23,8 +23,9 @@ haven_ensure_packages() {
         echo "Installing missing Debian packages: ${missing[*]}" >&2
         local sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq >&2
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+        # Wait for a busy dpkg/apt lock (another install, unattended upgrades) rather than fail.
+        $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >&2
     fi
 }
 

@@ -64,15 +64,11 @@ extension HavenAPI {
         }
     }
 
-    /// A chart's progress report; the format follows `Accept` (JSON, HTML or Markdown).
+    /// A chart's progress report; the format follows `Accept` (JSON, HTML, Markdown, and PDF where the
+    /// server has Chromium).
     func report(_ request: Request, _ context: HavenRequestContext, chart: ChartReference) async throws -> Response {
         let actor = try context.requireActor()
-        let (format, contentType): (ReportService.Format, String) =
-            switch try AcceptMiddleware.require(["application/json", "text/html", "text/markdown"], request) {
-            case "text/html": (.html, "text/html; charset=utf-8")
-            case "text/markdown": (.md, "text/markdown; charset=utf-8")
-            default: (.json, "application/json")
-            }
+        let (format, contentType) = try Self.reportFormat(request, pdf: pdfPrinter != nil)
         let audienceText = request.uri.queryParameters.get("audience") ?? "clinical"
         guard let audience = ReportAudience(rawValue: audienceText) else {
             throw APIError(
@@ -105,15 +101,55 @@ extension HavenAPI {
             actor: actor
         )
         let report = ProgressReport.build(from: facts, generatedOn: today)
-        let text: String =
+        let body: ByteBuffer =
             switch format {
-            case .html: HTMLRenderer.render(report)
-            case .md: MarkdownRenderer.render(report)
-            case .json: try report.json()
+            case .html: ByteBuffer(string: HTMLRenderer.render(report))
+            case .md: ByteBuffer(string: MarkdownRenderer.render(report))
+            case .json: ByteBuffer(string: try report.json())
+            case .pdf: ByteBuffer(bytes: try await printPDF(HTMLRenderer.render(report)))
             }
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
+    /// The report format `Accept` asks for, among those this server offers. Asking for a PDF from a
+    /// server without Chromium is a 406 that says so.
+    static func reportFormat(_ request: Request, pdf: Bool) throws -> (ReportService.Format, String) {
+        var offered = ["application/json", "text/html", "text/markdown"]
+        if pdf { offered.append("application/pdf") }
+        let accept = request.headers[.accept]
+        if !pdf, ContentNegotiation.choose(offered, accept: accept) == nil,
+            ContentNegotiation.choose(["application/pdf"], accept: accept) != nil
+        {
+            throw APIError(
+                status: .notAcceptable,
+                kind: "pdf-unavailable",
+                detail: "a PDF needs Chromium on the server, and this server has none (its operator installs the "
+                    + "chromium package or sets HAVEN_CHROMIUM); the HTML report prints to PDF from a browser",
+                field: "Accept"
+            )
+        }
+        return switch try AcceptMiddleware.require(offered, request) {
+        case "text/html": (.html, "text/html; charset=utf-8")
+        case "text/markdown": (.md, "text/markdown; charset=utf-8")
+        case "application/pdf": (.pdf, "application/pdf")
+        default: (.json, "application/json")
+        }
+    }
+
+    /// `html` printed to PDF, at most `pdfPrintLimit` at a time (each is a Chromium process).
+    func printPDF(_ html: String) async throws -> Data {
+        guard let pdfPrinter else { throw APIError(status: .notAcceptable, kind: "pdf-unavailable", detail: "no PDF") }
+        do {
+            return try await pdfPrints.run { try await pdfPrinter.print(html: html) }
+        } catch let failure as PDFPrinter.Failure {
+            logger.error("PDF printing failed", metadata: ["reason": "\(failure.description)"])
+            throw APIError(
+                status: .serviceUnavailable,
+                kind: "pdf-failed",
+                detail: "the PDF could not be printed just now; retry, or download the HTML report and print it"
+            )
+        }
+    }
 }

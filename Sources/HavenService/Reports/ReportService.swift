@@ -22,6 +22,8 @@ public struct ReportService: Sendable {
     /// Output formats, as the audit record names them.
     public enum Format: String, Sendable, CaseIterable {
         case md, html, json
+        /// The HTML printed by headless Chromium (`PDFPrinter`), where the server has it.
+        case pdf
     }
 
     /// Gathers the facts for a report on `chart` from `from` (default: the chart's start) to `to`

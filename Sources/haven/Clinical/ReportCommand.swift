@@ -7,7 +7,7 @@ import HavenService
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Progress reports: Markdown, printable HTML with charts, or JSON; and the counselor's summary.",
+        abstract: "Progress reports: Markdown, printable HTML with charts, PDF, or JSON; and the counselor's summary.",
         subcommands: [Couple.self, Client.self, SummaryCommand.self]
     )
 
@@ -17,9 +17,9 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "Last day (YYYY-MM-DD; default: today).") var to: String?
         @Option(help: "clinical (default) or client (plain language; no notes, risk detail or private responses).")
         var audience = "clinical"
-        @Option(help: "md, html or json (default: md to the terminal; from --out's extension otherwise).")
+        @Option(help: "md, html, pdf or json (default: md to the terminal; from --out's extension otherwise).")
         var format: String?
-        @Option(help: "Write to this file (mode 0600) instead of the terminal; ends in .md, .html or .json.")
+        @Option(help: "Write to this file (mode 0600) instead of the terminal; ends in .md, .html, .pdf or .json.")
         var out: String?
 
         func run(
@@ -39,6 +39,7 @@ struct ReportCommand: AsyncParsableCommand {
                     case .md: "text/markdown"
                     case .html: "text/html"
                     case .json: "application/json"
+                    case .pdf: "application/pdf"
                     }
                 let data = try await clinic.api.data(
                     "GET",
@@ -62,7 +63,7 @@ struct ReportCommand: AsyncParsableCommand {
 
         /// The extensions a file of each format may have.
         static let extensions: [ReportService.Format: [String]] = [
-            .md: ["md", "markdown"], .html: ["html", "htm"], .json: ["json"],
+            .md: ["md", "markdown"], .html: ["html", "htm"], .json: ["json"], .pdf: ["pdf"],
         ]
 
         /// The format from `--format`, else from `--out`'s extension, else Markdown. A file whose
@@ -72,11 +73,16 @@ struct ReportCommand: AsyncParsableCommand {
             var format: ReportService.Format?
             if let raw = self.format {
                 guard let value = ReportService.Format(rawValue: raw) else {
-                    throw UserError(message: "--format: '\(raw)' is not one of: md, html, json")
+                    throw UserError(message: "--format: '\(raw)' is not one of: md, html, pdf, json")
                 }
                 format = value
             }
-            guard let out else { return format ?? .md }
+            guard let out else {
+                if format == .pdf {
+                    throw UserError(message: "--format pdf: a PDF goes to a file; add --out, e.g. --out progress.pdf")
+                }
+                return format ?? .md
+            }
             let name = URL(fileURLWithPath: out).lastPathComponent
             let ext = name.contains(".") ? URL(fileURLWithPath: out).pathExtension.lowercased() : ""
             guard !ext.isEmpty else { return format ?? .md }
@@ -92,7 +98,7 @@ struct ReportCommand: AsyncParsableCommand {
             default:
                 throw UserError(
                     message: "--out: '\(name)' ends in .\(ext), which is not a report format; name the file "
-                        + ".md, .html or .json (or give --format md, html or json with such a name)"
+                        + ".md, .html, .pdf or .json (or give --format md, html, pdf or json with such a name)"
                 )
             }
         }
@@ -105,6 +111,7 @@ struct ReportCommand: AsyncParsableCommand {
                 Example:
                   haven report couple 3f2a91c0
                   haven report couple 3f2a91c0 --audience client --out progress.html
+                  haven report couple 3f2a91c0 --audience client --out progress.pdf
                   haven report couple 3f2a91c0 --from 2026-09-01 --to 2026-11-30 --format json
                 """
         )

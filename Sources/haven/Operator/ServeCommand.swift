@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HavenHTTP
+import HavenReports
 import HavenService
 import HavenStore
 import Hummingbird
@@ -70,7 +71,13 @@ struct ServeCommand: AsyncParsableCommand {
             policy: .init(idleTimeout: .seconds(idleMinutes * 60), absoluteLifetime: .seconds(lifetimeHours * 3600)),
             logger: logger
         )
-        let api = HavenAPI(pool: pool, keys: keys, auth: auth, logger: logger) {
+        let printer = PDFPrinter()
+        if let printer {
+            logger.info("reports print to PDF", metadata: ["chromium": "\(printer.executable)"])
+        } else {
+            logger.notice("reports cannot print to PDF: no Chromium on PATH and no HAVEN_CHROMIUM")
+        }
+        let api = HavenAPI(pool: pool, keys: keys, auth: auth, logger: logger, pdfPrinter: printer) {
             await Self.readiness(pool: pool, keys: keys)
         }
         let app = Application(
