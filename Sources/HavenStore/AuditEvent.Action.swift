@@ -48,6 +48,10 @@ extension AuditEvent {
         // Sessions.
         case sessionSchedule = "session.schedule"
         case sessionScheduleRiskOverride = "session.schedule.risk_override"
+        /// A session booked over another of the same counselor on purpose (`allowOverlap`).
+        case sessionScheduleOverlap = "session.schedule.overlap"
+        /// A session's recorded status corrected, with a reason.
+        case sessionStatusCorrect = "session.status.correct"
         case sessionList = "session.list"
         case sessionCompleted = "session.completed"
         case sessionCancelled = "session.cancelled"
