@@ -53,6 +53,8 @@ extension AuditEvent {
         /// A session's recorded status corrected, with a reason.
         case sessionStatusCorrect = "session.status.correct"
         case sessionList = "session.list"
+        /// One session read (`GET /v1/therapy-sessions/{id}`, `haven session show`).
+        case sessionRead = "session.read"
         case sessionCompleted = "session.completed"
         case sessionCancelled = "session.cancelled"
         case sessionLateCancelled = "session.late_cancelled"

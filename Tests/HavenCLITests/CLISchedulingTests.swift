@@ -71,6 +71,9 @@ struct CLISchedulingTests {
             )
             #expect(done.contains("is now no show"))
             #expect(try f.json(["session", "list", "--couple", couple], as: [Line].self)[0].status == "no_show")
+            let shown = try f.run(["session", "show", String(session.prefix(8))]).stdout
+            #expect(shown.contains("intake, service code 90847") && shown.contains("status: no_show"), "\(shown)")
+            #expect(try f.json(["session", "show", session], as: Line.self).sessionType == "intake")
         }
     }
 }

@@ -70,6 +70,16 @@ struct SchedulingRouteTests {
             #expect(lines.first { $0.id == first.id }?.serviceCode == "90847")
             #expect(lines.contains { $0.sessionType == "conjoint" })
 
+            response = try await client.execute(uri: "/v1/therapy-sessions/\(first.id)", method: .get, headers: auth) {
+                $0
+            }
+            #expect(response.status == .ok)
+            #expect(try json(Line.self, response).serviceCode == "90847")
+            let unknown = UUID().uuidString.lowercased()
+            response = try await client.execute(uri: "/v1/therapy-sessions/\(unknown)", method: .get, headers: auth) {
+                $0
+            }
+            #expect(response.status == .notFound)
             // The status route lists only the statuses one can set.
             response = try await post("/v1/therapy-sessions/\(first.id)/status", #"{"status": "scheduled"}"#)
             #expect(response.status == .unprocessableContent)

@@ -129,6 +129,13 @@ extension HavenAPI {
                 try Page(list, request: request, key: { $0.id.uuidString.lowercased() }, line: { $0 })
             )
         }
+        v1.get("/therapy-sessions/{sessionId}") { _, context in
+            let session = try await sessions.show(
+                session: try Self.id("sessionId", context),
+                actor: try context.requireActor()
+            )
+            return try APIJSON.response(session)
+        }
         v1.post("/therapy-sessions/{sessionId}/status") { request, context in
             let actor = try context.requireActor()
             let body = try await APIJSON.decode(StatusBody.self, from: request, context: context)

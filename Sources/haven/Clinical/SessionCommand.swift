@@ -11,7 +11,7 @@ struct SessionCommand: AsyncParsableCommand {
         abstract: "Schedule sessions, record how they went, list them.",
         subcommands: [
             Schedule.self, SetStatus<Complete>.self, SetStatus<Cancel>.self, SetStatus<LateCancel>.self,
-            SetStatus<NoShow>.self, CorrectStatus.self, List.self,
+            SetStatus<NoShow>.self, CorrectStatus.self, List.self, Show.self,
         ]
     )
 
@@ -171,6 +171,38 @@ struct SessionCommand: AsyncParsableCommand {
                     body: HavenAPI.StatusBody(status: Kind.status.rawValue)
                 )
                 print("Session \(short(session)) is \(Kind.status.rawValue.replacingOccurrences(of: "_", with: " ")).")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one session: time, chart, type, service code, status.",
+            discussion: "Example:\n  haven session show 3f2a91c0 --json"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Session id or prefix.") var id: String
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let style = try await clinic.dateStyle()
+                let id = try await clinic.resolve(id, as: .session)
+                let session = try await clinic.api.send(
+                    "GET",
+                    "/v1/therapy-sessions/\(full(id))",
+                    as: SessionService.Listing.self
+                )
+                try output.emit(session) {
+                    """
+                    session \(session.id.uuidString.lowercased())
+                    \(style.dateTime(session.start)), \(session.durationMinutes) minutes, \(session.format)
+                    \(session.chart.kind) \(short(session.chart.id)), \(session.sessionType)\
+                    \(session.serviceCode.map { ", service code \($0)" } ?? "")
+                    status: \(session.status)\(session.noted ? ", noted" : "")
+                    """
+                }
             }
         }
     }
