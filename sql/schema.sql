@@ -320,6 +320,34 @@ $$;
 
 
 --
+-- Name: haven_client_overlaps(uuid[], timestamp with time zone, integer, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_client_overlaps(clients uuid[], start timestamp with time zone, minutes integer, except_session uuid) RETURNS TABLE(id uuid, scheduled_start timestamp with time zone, duration_minutes integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    reachable uuid[];
+BEGIN
+    SELECT coalesce(array_agg(c), '{}') INTO reachable FROM unnest(clients) AS c WHERE haven_client_in_caseload(c);
+    RETURN QUERY
+        SELECT s.id, s.scheduled_start, s.duration_minutes FROM therapy_sessions s
+        WHERE s.practice_id = haven_current_practice()
+          AND s.id IS DISTINCT FROM except_session
+          AND s.status NOT IN ('cancelled', 'late_cancelled')
+          AND (s.client_id = ANY (reachable) OR s.couple_id IN (
+              SELECT c.id FROM couples c
+              WHERE c.practice_id = s.practice_id AND (c.partner_a_id = ANY (reachable) OR c.partner_b_id = ANY (reachable))
+          ))
+          AND s.scheduled_start < start + make_interval(mins => minutes)
+          AND start < s.scheduled_start + make_interval(mins => s.duration_minutes)
+        ORDER BY s.scheduled_start, s.id;
+END
+$$;
+
+
+--
 -- Name: request_contexts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -369,6 +397,31 @@ BEGIN
         RAISE EXCEPTION 'this needs a staff member''s session context' USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN ctx;
+END
+$$;
+
+
+--
+-- Name: haven_counselor_conflicts(uuid, timestamp with time zone, integer, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_counselor_conflicts(counselor uuid, start timestamp with time zone, minutes integer, except_session uuid) RETURNS TABLE(id uuid, scheduled_start timestamp with time zone, duration_minutes integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT counselor = ANY (haven_current_caseload()) THEN
+        RETURN;
+    END IF;
+    PERFORM pg_advisory_xact_lock(30, hashtext(counselor::text));
+    RETURN QUERY
+        SELECT s.id, s.scheduled_start, s.duration_minutes FROM therapy_sessions s
+        WHERE s.practice_id = haven_current_practice() AND s.counselor_id = counselor
+          AND s.id IS DISTINCT FROM except_session
+          AND s.status NOT IN ('cancelled', 'late_cancelled')
+          AND s.scheduled_start < start + make_interval(mins => minutes)
+          AND start < s.scheduled_start + make_interval(mins => s.duration_minutes)
+        ORDER BY s.scheduled_start, s.id;
 END
 $$;
 
@@ -683,6 +736,59 @@ CREATE FUNCTION public.haven_session_actor(token bytea) RETURNS TABLE(practice_i
     AS $$
 BEGIN
     RETURN QUERY SELECT l.practice_id, l.staff_id, l.roles, l.totp_enrollment_due FROM haven_live_session(token) l;
+END
+$$;
+
+
+--
+-- Name: haven_session_default_type(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_session_default_type() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NEW.session_type IS NULL THEN
+        NEW.session_type := CASE WHEN NEW.couple_id IS NOT NULL THEN 'conjoint' ELSE 'individual' END;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: haven_session_slot_guard(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_session_slot_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    conflict record;
+BEGIN
+    IF NEW.status IN ('cancelled', 'late_cancelled') OR NEW.overlap_allowed THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.status NOT IN ('cancelled', 'late_cancelled')
+       AND OLD.scheduled_start = NEW.scheduled_start AND OLD.duration_minutes = NEW.duration_minutes
+       AND OLD.counselor_id = NEW.counselor_id THEN
+        RETURN NEW;
+    END IF;
+    PERFORM pg_advisory_xact_lock(30, hashtext(NEW.counselor_id::text));
+    SELECT s.id, s.scheduled_start INTO conflict FROM therapy_sessions s
+    WHERE s.practice_id = NEW.practice_id AND s.counselor_id = NEW.counselor_id AND s.id <> NEW.id
+      AND s.status NOT IN ('cancelled', 'late_cancelled')
+      AND s.scheduled_start < NEW.scheduled_start + make_interval(mins => NEW.duration_minutes)
+      AND NEW.scheduled_start < s.scheduled_start + make_interval(mins => s.duration_minutes)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'the counselor already has a session at that time'
+            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'therapy_sessions_counselor_slot',
+                  DETAIL = 'session ' || conflict.id::text || ' at ' || conflict.scheduled_start::text;
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -1848,11 +1954,23 @@ CASE
     WHEN (couple_id IS NOT NULL) THEN ('couple:'::text || (couple_id)::text)
     ELSE ('client:'::text || (client_id)::text)
 END) STORED,
+    session_type text NOT NULL,
+    service_code text,
+    overlap_allowed boolean DEFAULT false NOT NULL,
+    status_correction_reason bytea,
+    status_correction_key_id uuid,
+    status_corrected_at timestamp with time zone,
+    status_corrected_by uuid,
+    CONSTRAINT therapy_sessions_correction_complete CHECK ((((status_correction_reason IS NULL) = (status_corrected_at IS NULL)) AND ((status_corrected_at IS NULL) = (status_corrected_by IS NULL)))),
+    CONSTRAINT therapy_sessions_correction_has_key CHECK (((status_correction_reason IS NULL) = (status_correction_key_id IS NULL))),
     CONSTRAINT therapy_sessions_duration CHECK (((duration_minutes >= 5) AND (duration_minutes <= 480))),
     CONSTRAINT therapy_sessions_format CHECK ((format = ANY (ARRAY['in_person'::text, 'video'::text, 'phone'::text]))),
     CONSTRAINT therapy_sessions_one_chart CHECK (((couple_id IS NULL) <> (client_id IS NULL))),
     CONSTRAINT therapy_sessions_override_has_key CHECK (((risk_override_reason IS NULL) = (risk_override_key_id IS NULL))),
-    CONSTRAINT therapy_sessions_status CHECK ((status = ANY (ARRAY['scheduled'::text, 'completed'::text, 'cancelled'::text, 'late_cancelled'::text, 'no_show'::text])))
+    CONSTRAINT therapy_sessions_service_code CHECK ((service_code ~ '^[0-9A-Z]{5}(-[0-9A-Z]{2}){0,2}$'::text)),
+    CONSTRAINT therapy_sessions_status CHECK ((status = ANY (ARRAY['scheduled'::text, 'completed'::text, 'cancelled'::text, 'late_cancelled'::text, 'no_show'::text]))),
+    CONSTRAINT therapy_sessions_type CHECK ((session_type = ANY (ARRAY['assessment'::text, 'conjoint'::text, 'individual'::text, 'intake'::text, 'follow_up'::text]))),
+    CONSTRAINT therapy_sessions_type_fits_chart CHECK ((((session_type <> 'conjoint'::text) OR (couple_id IS NOT NULL)) AND ((session_type <> 'individual'::text) OR (client_id IS NOT NULL))))
 );
 
 ALTER TABLE ONLY public.therapy_sessions FORCE ROW LEVEL SECURITY;
@@ -2468,6 +2586,13 @@ CREATE INDEX therapy_sessions_client ON public.therapy_sessions USING btree (pra
 
 
 --
+-- Name: therapy_sessions_correction_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX therapy_sessions_correction_key ON public.therapy_sessions USING btree (status_correction_key_id);
+
+
+--
 -- Name: therapy_sessions_counselor_day; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2577,6 +2702,20 @@ CREATE TRIGGER progress_notes_on_completed_session BEFORE INSERT ON public.progr
 --
 
 CREATE TRIGGER progress_notes_signed_is_final BEFORE DELETE OR UPDATE ON public.progress_notes FOR EACH ROW EXECUTE FUNCTION public.progress_notes_signed_is_final();
+
+
+--
+-- Name: therapy_sessions therapy_sessions_counselor_slot; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_counselor_slot BEFORE INSERT OR UPDATE OF scheduled_start, duration_minutes, counselor_id, status, overlap_allowed ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_slot_guard();
+
+
+--
+-- Name: therapy_sessions therapy_sessions_default_type; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_default_type BEFORE INSERT ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_default_type();
 
 
 --
@@ -3068,6 +3207,14 @@ ALTER TABLE ONLY public.supervision_links
 
 
 --
+-- Name: therapy_sessions therapy_sessions_corrected_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.therapy_sessions
+    ADD CONSTRAINT therapy_sessions_corrected_by_fkey FOREIGN KEY (practice_id, status_corrected_by) REFERENCES public.staff(practice_id, id);
+
+
+--
 -- Name: therapy_sessions therapy_sessions_practice_id_client_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3105,6 +3252,14 @@ ALTER TABLE ONLY public.therapy_sessions
 
 ALTER TABLE ONLY public.therapy_sessions
     ADD CONSTRAINT therapy_sessions_risk_override_key_id_fkey FOREIGN KEY (risk_override_key_id) REFERENCES public.data_keys(id);
+
+
+--
+-- Name: therapy_sessions therapy_sessions_status_correction_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.therapy_sessions
+    ADD CONSTRAINT therapy_sessions_status_correction_key_id_fkey FOREIGN KEY (status_correction_key_id) REFERENCES public.data_keys(id);
 
 
 --
@@ -3817,6 +3972,14 @@ GRANT ALL ON FUNCTION public.haven_client_in_caseload(client uuid) TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_client_overlaps(clients uuid[], start timestamp with time zone, minutes integer, except_session uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_client_overlaps(clients uuid[], start timestamp with time zone, minutes integer, except_session uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_client_overlaps(clients uuid[], start timestamp with time zone, minutes integer, except_session uuid) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_context(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -3828,6 +3991,14 @@ REVOKE ALL ON FUNCTION public.haven_context() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION public.haven_context_staff() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_counselor_conflicts(counselor uuid, start timestamp with time zone, minutes integer, except_session uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_counselor_conflicts(counselor uuid, start timestamp with time zone, minutes integer, except_session uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_counselor_conflicts(counselor uuid, start timestamp with time zone, minutes integer, except_session uuid) TO haven_app;
 
 
 --
@@ -3925,6 +4096,13 @@ GRANT ALL ON FUNCTION public.haven_require_live_keys(key_ids uuid[]) TO haven_ap
 
 REVOKE ALL ON FUNCTION public.haven_session_actor(token bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_session_actor(token bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_session_slot_guard(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_session_slot_guard() FROM PUBLIC;
 
 
 --

@@ -38,6 +38,30 @@ public enum SessionFormat: String, ClinicalEnum {
     public static let fieldName = "format"
 }
 
+/// What kind of appointment a session is. A conjoint session is a couple's and an individual session
+/// one client's; assessment, intake and follow-up sessions may be either. When none is given, a
+/// couple's session is conjoint and a client's individual (`defaultType(forCouple:)`).
+public enum SessionType: String, ClinicalEnum {
+    case assessment, conjoint, individual, intake
+    case followUp = "follow_up"
+    public static let fieldName = "sessionType"
+
+    /// The type a session gets when none is given: conjoint for a couple, individual for a client.
+    public static func defaultType(forCouple: Bool) -> SessionType { forCouple ? .conjoint : .individual }
+
+    /// Checks that the type fits the chart (the database's `therapy_sessions_type_fits_chart` too).
+    ///
+    /// - Throws: `DomainError` naming `sessionType`.
+    public func check(forCouple: Bool) throws(DomainError) {
+        if self == .conjoint && !forCouple {
+            throw DomainError(field: Self.fieldName, "a conjoint session is a couple's; give the couple's chart")
+        }
+        if self == .individual && forCouple {
+            throw DomainError(field: Self.fieldName, "an individual session is one client's; give the client's chart")
+        }
+    }
+}
+
 /// What happened to an appointment. Only a completed session carries a clinical note.
 public enum SessionStatus: String, ClinicalEnum {
     case scheduled, completed, cancelled

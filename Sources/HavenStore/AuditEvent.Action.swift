@@ -50,7 +50,13 @@ extension AuditEvent {
         // Sessions.
         case sessionSchedule = "session.schedule"
         case sessionScheduleRiskOverride = "session.schedule.risk_override"
+        /// A session booked over another of the same counselor on purpose (`allowOverlap`).
+        case sessionScheduleOverlap = "session.schedule.overlap"
+        /// A session's recorded status corrected, with a reason.
+        case sessionStatusCorrect = "session.status.correct"
         case sessionList = "session.list"
+        /// One session read (`GET /v1/therapy-sessions/{id}`, `haven session show`).
+        case sessionRead = "session.read"
         case sessionCompleted = "session.completed"
         case sessionCancelled = "session.cancelled"
         case sessionLateCancelled = "session.late_cancelled"

@@ -64,12 +64,15 @@ struct KeysCommandTests {
             for chart in 0..<charts {
                 let (first, couple, _, _) = try await setup.completedSession()
                 for index in 0..<3 {
-                    // One note per session: a signed note's author writes no second one there.
+                    // One note per session: a signed note's author writes no second one there. Each chart's
+                    // sessions take their own hour: the counselor is not double-booked.
                     var session = first
                     if index > 0 {
                         session = try await setup.sessions.schedule(
                             .couple(couple),
-                            start: Date(timeIntervalSince1970: 1_790_000_000 + Double(index) * 604_800),
+                            start: Date(
+                                timeIntervalSince1970: 1_790_000_000 + Double(index) * 604_800 + Double(chart) * 7_200
+                            ),
                             durationMinutes: 50,
                             format: .video,
                             actor: setup.counselorA

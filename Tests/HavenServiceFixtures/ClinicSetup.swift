@@ -25,6 +25,9 @@ public struct ClinicSetup: Sendable {
     public let counselorBID: UUID
     /// A key manager over a fresh master keyring, checked against the database.
     public let keys: KeyManager
+    /// How many sessions `completedSession()` has booked: each takes the next two-hour slot, so a
+    /// counselor is never double-booked.
+    let bookedSessions = Counter()
 
     /// Builds the clinic in a fresh test database, runs `body`, and drops the database.
     public static func with<Value>(
@@ -107,12 +110,14 @@ public struct ClinicSetup: Sendable {
 }
 
 extension ClinicSetup {
-    /// A completed couple session of counselor A's couple.
+    /// A completed couple session of counselor A's couple: the first at 1_790_000_000 (2026-09-21),
+    /// each later one two hours after the one before.
     public func completedSession() async throws -> (session: UUID, couple: UUID, a: UUID, b: UUID) {
         let (couple, a, b) = try await self.couple()
+        let slot = Double(bookedSessions.increment() - 1)
         let session = try await sessions.schedule(
             .couple(couple),
-            start: Date(timeIntervalSince1970: 1_790_000_000),
+            start: Date(timeIntervalSince1970: 1_790_000_000 + slot * 7_200),
             durationMinutes: 60,
             format: .inPerson,
             actor: counselorA

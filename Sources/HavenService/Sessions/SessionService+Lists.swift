@@ -12,6 +12,10 @@ extension SessionService {
         public var start: Date
         public var durationMinutes: Int
         public var format: String
+        /// The session type's stored value (`SessionType`).
+        public var sessionType: String
+        /// The billing code, when one was given.
+        public var serviceCode: String?
         public var status: String
         /// Whether a progress note exists for it.
         public var noted: Bool
@@ -45,7 +49,7 @@ extension SessionService {
                 [
                     """
                     SELECT s.id, s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
-                           s.status, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
+                           s.session_type, s.service_code, s.status, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
                     FROM therapy_sessions s
                     WHERE (\(couple)::uuid IS NULL OR s.couple_id = \(couple))
                       AND (\(client)::uuid IS NULL OR s.client_id = \(client))
@@ -62,8 +66,8 @@ extension SessionService {
                 )
             )
             return try rows[0].map { row in
-                let (id, couple, client, counselor, start, minutes, format, status, noted) = try row.decode(
-                    (UUID, UUID?, UUID?, UUID, Date, Int32, String, String, Bool).self
+                let (id, couple, client, counselor, start, minutes, format, type, code, status, noted) = try row.decode(
+                    (UUID, UUID?, UUID?, UUID, Date, Int32, String, String, String?, String, Bool).self
                 )
                 return Listing(
                     id: id,
@@ -72,6 +76,8 @@ extension SessionService {
                     start: start,
                     durationMinutes: Int(minutes),
                     format: format,
+                    sessionType: type,
+                    serviceCode: code,
                     status: status,
                     noted: noted
                 )

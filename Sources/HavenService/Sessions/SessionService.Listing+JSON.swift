@@ -5,7 +5,8 @@ import Foundation
 /// instants in the encoder's date strategy. No clinical text: lists carry none.
 extension SessionService.Listing: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, chartKind, chartId, counselorId, start, durationMinutes, format, status, noted
+        case id, chartKind, chartId, counselorId, start, durationMinutes, format, sessionType, serviceCode, status,
+            noted
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -17,6 +18,8 @@ extension SessionService.Listing: Codable {
         try container.encode(start, forKey: .start)
         try container.encode(durationMinutes, forKey: .durationMinutes)
         try container.encode(format, forKey: .format)
+        try container.encode(sessionType, forKey: .sessionType)
+        try container.encode(serviceCode, forKey: .serviceCode)
         try container.encode(status, forKey: .status)
         try container.encode(noted, forKey: .noted)
     }
@@ -39,6 +42,8 @@ extension SessionService.Listing: Codable {
             start: try container.decode(Date.self, forKey: .start),
             durationMinutes: try container.decode(Int.self, forKey: .durationMinutes),
             format: try container.decode(String.self, forKey: .format),
+            sessionType: try container.decode(String.self, forKey: .sessionType),
+            serviceCode: try container.decodeIfPresent(String.self, forKey: .serviceCode),
             status: try container.decode(String.self, forKey: .status),
             noted: try container.decode(Bool.self, forKey: .noted)
         )

@@ -21,96 +21,45 @@ public struct SessionService: Sendable {
     /// Which chart a session belongs to.
     public typealias Chart = ChartReference
 
-    /// Schedules a session with the actor as its counselor. A conjoint (couple) session for a couple
-    /// whose latest note records high risk needs `riskOverrideReason` (20 to 1000 characters whenever
-    /// given, `RiskOverrideReason`), sealed and audited by `RiskOverride`, the gate joint homework shares.
-    ///
-    /// - Throws: `invalidInput` naming `durationMinutes` or `riskOverrideReason`; `notFound` when the
-    ///   chart is not in reach.
+    /// Schedules a session with the actor as its counselor (`book` with its defaults), returning its id.
     public func schedule(
         _ chart: Chart,
         start: Date,
         durationMinutes: Int,
         format: SessionFormat,
+        type: SessionType? = nil,
+        serviceCode: ServiceCode? = nil,
         riskOverrideReason: String? = nil,
+        allowOverlap: Bool = false,
         actor: StaffActor
     ) async throws -> UUID {
-        guard (5...480).contains(durationMinutes) else {
-            throw ServiceError(.invalidInput, field: "durationMinutes", "must be 5 to 480 minutes")
-        }
-        let reason = try RiskOverride.validate(riskOverrideReason)
-        let id = UUID()
-        let (coupleID, clientID): (UUID?, UUID?) =
-            switch chart {
-            case .couple(let couple): (couple, nil)
-            case .client(let client): (nil, client)
-            }
-        let keys = self.keys
-        return try await pool.auditedTransaction(as: actor) { connection in
-            // The chart's clients (nil when out of reach) and whether the couple is flagged high-risk.
-            let (clients, highRisk) = try await connection.query(
-                """
-                SELECT coalesce((SELECT ARRAY[partner_a_id, partner_b_id] FROM couples WHERE id = \(coupleID)),
-                                (SELECT ARRAY[id] FROM clients WHERE id = \(clientID))),
-                       \(coupleID)::uuid IS NOT NULL AND haven_couple_high_risk(\(coupleID))
-                """
-            )[0].decode(([UUID]?, Bool).self)
-            guard let clients else {
-                return try connection.refuse(
-                    ServiceError(.notFound, field: "chart", "no such couple or client in your caseload"),
-                    audited: AuditEvent(
-                        action: .sessionSchedule,
-                        entityType: coupleID == nil ? .client : .couple,
-                        entityID: coupleID ?? clientID ?? id
-                    )
-                )
-            }
-            let override = try await RiskOverride.pass(
-                reason,
-                for: .conjointSession,
-                flaggedCouple: highRisk ? coupleID : nil,
-                clients: clients,
-                keys: keys,
-                rowID: id,
-                actor: actor,
-                on: connection
-            )
-            var statements = override.liveKeyCheck
-            statements.append(
-                """
-                INSERT INTO therapy_sessions (id, practice_id, couple_id, client_id, counselor_id, scheduled_start,
-                                              duration_minutes, format, risk_override_reason, risk_override_key_id)
-                VALUES (\(id), \(actor.practiceID), \(coupleID), \(clientID), \(actor.staffID), \(start), \
-                \(Int32(durationMinutes)), \(format.rawValue), \(override.sealedReason), \(override.keyID))
-                """
-            )
-            try await connection.commit(
-                statements,
-                audited: AuditEvent(
-                    action: override.overridden ? .sessionScheduleRiskOverride : .sessionSchedule,
-                    entityType: .session,
-                    entityID: id,
-                    clientIDs: clients
-                )
-            )
-            return .success(id)
-        }
+        try await book(
+            chart,
+            start: start,
+            durationMinutes: durationMinutes,
+            format: format,
+            type: type,
+            serviceCode: serviceCode,
+            riskOverrideReason: riskOverrideReason,
+            allowOverlap: allowOverlap,
+            actor: actor
+        ).id
     }
 
     /// The outcomes that can be recorded only once a session has started (cancelling comes before).
     static let needsStart: Set<SessionStatus> = [.completed, .noShow]
+
+    /// What `setStatus` accepts (`SessionStatus.settable`).
+    static let settableStatuses = Set(SessionStatus.settable)
 
     /// Records how a session went: completed, cancelled, late-cancelled or no-show.
     ///
     /// - Throws: `conflict` naming `status` for completed or no-show before the session has started
     ///   (by the database's clock), naming `session` when it is no longer scheduled.
     public func setStatus(_ status: SessionStatus, session id: UUID, actor: StaffActor) async throws {
-        guard status != .scheduled else {
-            throw ServiceError(
-                .invalidInput,
-                field: "status",
-                "a session can be completed, cancelled, late_cancelled or no_show"
-            )
+        guard Self.settableStatuses.contains(status) else {
+            let allowed = SessionStatus.settable.map(\.rawValue).joined(separator: ", ")
+            throw ServiceError(.invalidInput, field: "status", "is not one of: \(allowed)")
         }
         try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
             guard

@@ -11,7 +11,7 @@ struct SessionCommand: AsyncParsableCommand {
         abstract: "Schedule sessions, record how they went, list them.",
         subcommands: [
             Schedule.self, SetStatus<Complete>.self, SetStatus<Cancel>.self, SetStatus<LateCancel>.self,
-            SetStatus<NoShow>.self, List.self,
+            SetStatus<NoShow>.self, CorrectStatus.self, List.self, Show.self,
         ]
     )
 
@@ -53,8 +53,14 @@ struct SessionCommand: AsyncParsableCommand {
                 A conjoint session for a couple with an open high-risk flag needs \
                 --risk-override-reason-file (a file, or '-' for stdin).
 
+                --type is conjoint for a couple and individual for a client when not given. A session \
+                that overlaps another of yours is refused unless --allow-overlap (audited); one that \
+                overlaps a session of the same clients (a partner's individual session, say) is booked \
+                with a warning on stderr.
+
                 Example:
-                  haven session schedule --couple 3f2a91c0 --at 2026-11-24T15:00 --minutes 50 --format video
+                  haven session schedule --couple 3f2a91c0 --at 2026-11-24T15:00 --minutes 50 --format video \
+                    --type assessment --service-code 90847
                 """
         )
 
@@ -63,6 +69,13 @@ struct SessionCommand: AsyncParsableCommand {
         @Option(help: "Start, ISO 8601 (practice time unless an offset or Z is given).") var at: String
         @Option(help: "Length in minutes (5-480).") var minutes = 50
         @Option(help: "in_person, video or phone.") var format = "in_person"
+        @Option(
+            help:
+                "assessment, conjoint, individual, intake or follow_up (default: conjoint for a couple, individual for a client)."
+        )
+        var type: String?
+        @Option(help: "CPT or HCPCS code, e.g. 90847 or 90837-95.") var serviceCode: String?
+        @Flag(help: "Book over another of your sessions on purpose (audited).") var allowOverlap = false
         @OptionGroup var riskOverride: RiskOverrideOptions
 
         func run() async throws {
@@ -74,6 +87,10 @@ struct SessionCommand: AsyncParsableCommand {
 
         private func schedule(riskOverrideReason: String?) async throws {
             let format = try SessionFormat.parse(format)
+            let type = try asFlag("--type") { try self.type.map(SessionType.parse) }
+            let code = try asFlag("--service-code") {
+                try serviceCode.map { code throws(DomainError) in try ServiceCode(code) }
+            }
             try await Clinic.with(options) { clinic in
                 let start = try await clinic.dateStyle().parseDateTime(at, option: "--at")
                 let chart = try await chart.resolve(clinic)!
@@ -83,17 +100,24 @@ struct SessionCommand: AsyncParsableCommand {
                     start: start,
                     durationMinutes: minutes,
                     format: format.rawValue,
-                    riskOverrideReason: riskOverrideReason
+                    sessionType: type?.rawValue,
+                    serviceCode: code?.code,
+                    riskOverrideReason: riskOverrideReason,
+                    allowOverlap: allowOverlap ? true : nil
                 )
                 let created = try await Clinic.naming([
-                    "durationMinutes": "--minutes", "start": "--at", "format": "--format",
+                    "durationMinutes": "--minutes", "start": "--at", "format": "--format", "sessionType": "--type",
+                    "serviceCode": "--service-code",
                 ]) {
                     try await clinic.api.send(
                         "POST",
                         "/v1/therapy-sessions",
                         body: body,
-                        as: HavenAPI.Created.self
+                        as: HavenAPI.ScheduledSession.self
                     )
+                }
+                for warning in created.warnings {
+                    FileHandle.standardError.write(Data("haven: warning: \(warning)\n".utf8))
                 }
                 print(created.id)
             }
@@ -151,6 +175,83 @@ struct SessionCommand: AsyncParsableCommand {
         }
     }
 
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one session: time, chart, type, service code, status.",
+            discussion: "Example:\n  haven session show 3f2a91c0 --json"
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Session id or prefix.") var id: String
+
+        func run() async throws {
+            try await Clinic.with(options) { clinic in
+                let style = try await clinic.dateStyle()
+                let id = try await clinic.resolve(id, as: .session)
+                let session = try await clinic.api.send(
+                    "GET",
+                    "/v1/therapy-sessions/\(full(id))",
+                    as: SessionService.Listing.self
+                )
+                try output.emit(session) {
+                    """
+                    session \(session.id.uuidString.lowercased())
+                    \(style.dateTime(session.start)), \(session.durationMinutes) minutes, \(session.format)
+                    \(session.chart.kind) \(short(session.chart.id)), \(session.sessionType)\
+                    \(session.serviceCode.map { ", service code \($0)" } ?? "")
+                    status: \(session.status)\(session.noted ? ", noted" : "")
+                    """
+                }
+            }
+        }
+    }
+
+    struct CorrectStatus: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "correct-status",
+            abstract: "Correct a wrongly recorded status, with a reason (sealed, audited).",
+            discussion: """
+                Any status can be corrected to any other: completed to no_show, cancelled to scheduled. \
+                Completed and no_show still need the session to have started; a session with a progress \
+                note stays completed; a session taking its slot back must not overlap another of the \
+                counselor's. The reason (20+ characters) comes from --reason-file (a file, or '-' for \
+                stdin), else from stdin, or from $EDITOR at a terminal: never from the command line.
+
+                Example:
+                  haven session correct-status 3f2a91c0 --to no_show --reason-file why.txt
+                """
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Argument(help: "Session id or prefix.") var id: String
+        @Option(help: "scheduled, completed, cancelled, late_cancelled or no_show.") var to: String
+        @OptionGroup var reason: ReasonOptions
+
+        static let template = """
+
+
+            # Why is the recorded status wrong (20+ characters, sealed)? Lines starting with '#' are ignored.
+            """
+
+        func run() async throws {
+            try reason.refuseOnCommandLine()
+            let status = try asFlag("--to") { try SessionStatus.parse(to) }
+            let text = try reason.read(template: Self.template)
+            try await Clinic.with(options) { clinic in
+                let session = try await clinic.resolve(id, as: .session)
+                try await Clinic.naming(["status": "--to", "reason": "--reason-file"]) {
+                    try await clinic.api.send(
+                        "POST",
+                        "/v1/therapy-sessions/\(full(session))/status-correction",
+                        body: HavenAPI.StatusCorrectionBody(status: status.rawValue, reason: text)
+                    )
+                }
+                print("Session \(short(session)) is now \(status.rawValue.replacingOccurrences(of: "_", with: " ")).")
+            }
+        }
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List sessions: one day's, or one chart's.",
@@ -200,17 +301,28 @@ struct SessionCommand: AsyncParsableCommand {
                 try output.emit(sessions) {
                     guard !sessions.isEmpty else { return "No sessions." }
                     return TextTable(
-                        header: ["ID", "START", "MIN", "CHART", "FORMAT", "STATUS", "NOTE"],
+                        header: ["ID", "START", "MIN", "CHART", "TYPE", "CODE", "FORMAT", "STATUS", "NOTE"],
                         rows: sessions.map {
                             [
                                 short($0.id), style.dateTime($0.start), "\($0.durationMinutes)",
-                                "\($0.chart.kind) \(short($0.chart.id))", $0.format, $0.status, $0.noted ? "yes" : "",
+                                "\($0.chart.kind) \(short($0.chart.id))", $0.sessionType, $0.serviceCode ?? "",
+                                $0.format,
+                                $0.status, $0.noted ? "yes" : "",
                             ]
                         }
                     ).render()
                 }
             }
         }
+    }
+}
+
+/// Runs a local domain check, naming `flag` (the flag the user typed) instead of the API field.
+private func asFlag<Value>(_ flag: String, _ body: () throws -> Value) throws -> Value {
+    do {
+        return try body()
+    } catch let error as DomainError {
+        throw UserError(message: "\(flag): \(error.message)")
     }
 }
 
