@@ -31,8 +31,11 @@ struct ErrorReport {
             if !message.isEmpty { printError(message) }
             return code.rawValue
         }
-        // Parse and validation errors: usage problems are the user's.
-        printError(message)
+        // Parse and validation errors: usage problems are the user's, said in Haven's one style.
+        printError(
+            ParseErrorWording.line(for: message, arguments: Array(CommandLine.arguments.dropFirst()))
+                .map { "haven: \($0)" } ?? message
+        )
         return 1
     }
 
