@@ -82,6 +82,7 @@ public struct HavenAPI: Sendable {
         addExport(to: v1)
         addBreakGlass(to: v1)
         addPsychotherapyNotes(to: v1)
+        addRiskFlags(to: v1)
         return router
     }
 

@@ -31,6 +31,16 @@ struct ExportTests {
             let decoded = try ClientExport.decoder.decode(ClientExport.self, from: Data(json.utf8))
             #expect(String(decoding: try ClientExport.encoder.encode(decoded), as: UTF8.self) == json)
 
+            // A draft is not part of the record: B's individual note is left out until it is signed.
+            let unsigned = try await service.exportClient(chart.b, actor: setup.counselorA)
+            #expect(
+                !String(decoding: try ClientExport.encoder.encode(unsigned), as: UTF8.self).contains("B-INDIVIDUAL")
+            )
+            let individual = try #require(
+                try await setup.notes.list(chart: .client(chart.b), actor: setup.counselorA).first
+            )
+            _ = try await setup.notes.sign(individual.id, expectedVersion: individual.version, actor: setup.counselorA)
+
             // B's export holds B's individual note and private response, and not A's response.
             let other = try await service.exportClient(chart.b, actor: setup.counselorA)
             let otherJSON = String(decoding: try ClientExport.encoder.encode(other), as: UTF8.self)
