@@ -986,6 +986,32 @@ $$;
 
 
 --
+-- Name: measure_administrations_void_only(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.measure_administrations_void_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    -- key_subject is generated (not yet computed in a BEFORE trigger); it follows client_id.
+    void constant text[] := ARRAY['voided_at', 'voided_by', 'void_reason', 'void_reason_key_id', 'key_subject'];
+    sealed constant text[] := ARRAY['void_reason', 'void_reason_key_id', 'key_subject'];
+BEGIN
+    IF OLD.voided_at IS NULL AND (to_jsonb(NEW) - void) = (to_jsonb(OLD) - void) THEN
+        RETURN NEW;
+    END IF;
+    IF OLD.voided_at IS NOT NULL AND haven_may_reencrypt(TG_RELID)
+        AND (to_jsonb(NEW) - sealed) = (to_jsonb(OLD) - sealed) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'a measure administration is not changed, and a void is final'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'measure_administrations_void_only';
+END
+$$;
+
+
+--
 -- Name: note_addenda_on_signed_note(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1481,7 +1507,13 @@ CREATE TABLE public.measure_administrations (
     administered_on date NOT NULL,
     items smallint[] DEFAULT '{}'::smallint[] NOT NULL,
     total double precision NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    key_subject text GENERATED ALWAYS AS (('client:'::text || (client_id)::text)) STORED,
+    voided_at timestamp with time zone,
+    voided_by uuid,
+    void_reason bytea,
+    void_reason_key_id uuid,
+    CONSTRAINT measure_administrations_void_complete CHECK ((((voided_at IS NULL) AND (voided_by IS NULL) AND (void_reason IS NULL) AND (void_reason_key_id IS NULL)) OR ((voided_at IS NOT NULL) AND (voided_by IS NOT NULL) AND (void_reason IS NOT NULL) AND (void_reason_key_id IS NOT NULL))))
 );
 
 ALTER TABLE ONLY public.measure_administrations FORCE ROW LEVEL SECURITY;
@@ -2399,6 +2431,13 @@ CREATE INDEX measure_administrations_client ON public.measure_administrations US
 
 
 --
+-- Name: measure_administrations_void_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX measure_administrations_void_key ON public.measure_administrations USING btree (void_reason_key_id);
+
+
+--
 -- Name: measure_definitions_code; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2599,6 +2638,13 @@ CREATE TRIGGER key_events_no_truncate BEFORE TRUNCATE ON public.key_events FOR E
 --
 
 CREATE TRIGGER key_events_no_update_or_delete BEFORE DELETE OR UPDATE ON public.key_events FOR EACH ROW EXECUTE FUNCTION public.key_events_append_only();
+
+
+--
+-- Name: measure_administrations measure_administrations_void_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER measure_administrations_void_only BEFORE UPDATE ON public.measure_administrations FOR EACH ROW EXECUTE FUNCTION public.measure_administrations_void_only();
 
 
 --
@@ -2899,6 +2945,14 @@ ALTER TABLE ONLY public.measure_administrations
 
 ALTER TABLE ONLY public.measure_administrations
     ADD CONSTRAINT measure_administrations_practice_id_session_id_fkey FOREIGN KEY (practice_id, session_id) REFERENCES public.therapy_sessions(practice_id, id);
+
+
+--
+-- Name: measure_administrations measure_administrations_void_reason_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.measure_administrations
+    ADD CONSTRAINT measure_administrations_void_reason_key_id_fkey FOREIGN KEY (void_reason_key_id) REFERENCES public.data_keys(id);
 
 
 --
@@ -4230,6 +4284,34 @@ GRANT SELECT ON TABLE public.master_key_versions TO haven_app;
 --
 
 GRANT SELECT,INSERT ON TABLE public.measure_administrations TO haven_app;
+
+
+--
+-- Name: COLUMN measure_administrations.voided_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(voided_at) ON TABLE public.measure_administrations TO haven_app;
+
+
+--
+-- Name: COLUMN measure_administrations.voided_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(voided_by) ON TABLE public.measure_administrations TO haven_app;
+
+
+--
+-- Name: COLUMN measure_administrations.void_reason; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(void_reason) ON TABLE public.measure_administrations TO haven_app;
+
+
+--
+-- Name: COLUMN measure_administrations.void_reason_key_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(void_reason_key_id) ON TABLE public.measure_administrations TO haven_app;
 
 
 --

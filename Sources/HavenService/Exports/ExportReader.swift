@@ -29,6 +29,7 @@ struct ExportReader {
             "Individual sessions of a partner, and their notes, belong to that partner's own record.",
             "A partner's homework responses appear only when that partner chose to share them.",
             "Draft progress notes are not part of the record until they are signed.",
+            "Measure administrations voided as recorded in error are left out.",
         ]
         if !includePsychotherapyNotes {
             exclusions.append("Psychotherapy notes are kept apart from the record and were not requested.")
@@ -319,7 +320,7 @@ struct ExportReader {
             """
             SELECT m.id, d.code, d.name, m.administered_on, m.items::int4[], m.total
             FROM measure_administrations m JOIN measure_definitions d ON d.id = m.definition_id
-            WHERE m.client_id = \(clientID) ORDER BY m.administered_on, m.created_at, m.id
+            WHERE m.client_id = \(clientID) AND m.voided_at IS NULL ORDER BY m.administered_on, m.created_at, m.id
             """
         ).map { row in
             let (id, code, name, on, items, total) = try row.decode(

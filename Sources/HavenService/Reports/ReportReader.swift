@@ -237,7 +237,8 @@ struct ReportReader {
             SELECT m.client_id, d.code, d.name, m.administered_on, m.total, d.cutoff, d.higher_is_better,
                    d.standard_deviation, d.reliability
             FROM measure_administrations m JOIN measure_definitions d ON d.id = m.definition_id
-            WHERE m.client_id = ANY(\(partners)) AND m.administered_on BETWEEN \(periodFrom) AND \(periodTo)
+            WHERE m.client_id = ANY(\(partners)) AND m.voided_at IS NULL
+              AND m.administered_on BETWEEN \(periodFrom) AND \(periodTo)
             ORDER BY d.code, m.administered_on, m.created_at, m.id
             """,
             """
