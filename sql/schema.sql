@@ -435,13 +435,7 @@ CREATE FUNCTION public.haven_couple_high_risk(couple uuid) RETURNS boolean
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN coalesce((
-        SELECT n.risk_level = 'high'
-        FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
-        WHERE n.chart_kind = 'couple' AND n.chart_id = couple AND n.practice_id = haven_current_practice()
-        ORDER BY s.scheduled_start DESC, n.created_at DESC
-        LIMIT 1
-    ), false);
+    RETURN haven_couple_open_risk_note(couple) IS NOT NULL;
 END
 $$;
 
@@ -459,6 +453,32 @@ BEGIN
         SELECT 1 FROM couples
         WHERE id = couple AND practice_id = haven_current_practice() AND counselor_id = ANY (haven_current_caseload())
     );
+END
+$$;
+
+
+--
+-- Name: haven_couple_open_risk_note(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_couple_open_risk_note(couple uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    latest progress_notes;
+BEGIN
+    SELECT n.* INTO latest
+    FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
+    WHERE n.chart_kind = 'couple' AND n.chart_id = couple AND n.practice_id = haven_current_practice()
+      AND n.risk_level IS NOT NULL
+    ORDER BY s.scheduled_start DESC, n.created_at DESC
+    LIMIT 1;
+    IF NOT FOUND OR latest.risk_level <> 'high'
+       OR EXISTS (SELECT 1 FROM risk_flag_closures r WHERE r.note_id = latest.id) THEN
+        RETURN NULL;
+    END IF;
+    RETURN latest.id;
 END
 $$;
 
@@ -1093,6 +1113,32 @@ $$;
 
 
 --
+-- Name: measure_administrations_void_only(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.measure_administrations_void_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    -- key_subject is generated (not yet computed in a BEFORE trigger); it follows client_id.
+    void constant text[] := ARRAY['voided_at', 'voided_by', 'void_reason', 'void_reason_key_id', 'key_subject'];
+    sealed constant text[] := ARRAY['void_reason', 'void_reason_key_id', 'key_subject'];
+BEGIN
+    IF OLD.voided_at IS NULL AND (to_jsonb(NEW) - void) = (to_jsonb(OLD) - void) THEN
+        RETURN NEW;
+    END IF;
+    IF OLD.voided_at IS NOT NULL AND haven_may_reencrypt(TG_RELID)
+        AND (to_jsonb(NEW) - sealed) = (to_jsonb(OLD) - sealed) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'a measure administration is not changed, and a void is final'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'measure_administrations_void_only';
+END
+$$;
+
+
+--
 -- Name: note_addenda_on_signed_note(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1588,7 +1634,13 @@ CREATE TABLE public.measure_administrations (
     administered_on date NOT NULL,
     items smallint[] DEFAULT '{}'::smallint[] NOT NULL,
     total double precision NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    key_subject text GENERATED ALWAYS AS (('client:'::text || (client_id)::text)) STORED,
+    voided_at timestamp with time zone,
+    voided_by uuid,
+    void_reason bytea,
+    void_reason_key_id uuid,
+    CONSTRAINT measure_administrations_void_complete CHECK ((((voided_at IS NULL) AND (voided_by IS NULL) AND (void_reason IS NULL) AND (void_reason_key_id IS NULL)) OR ((voided_at IS NOT NULL) AND (voided_by IS NOT NULL) AND (void_reason IS NOT NULL) AND (void_reason_key_id IS NOT NULL))))
 );
 
 ALTER TABLE ONLY public.measure_administrations FORCE ROW LEVEL SECURITY;
@@ -1700,7 +1752,7 @@ CREATE TABLE public.progress_notes (
     interventions text[] DEFAULT '{}'::text[] NOT NULL,
     tango_moves text[] DEFAULT '{}'::text[] NOT NULL,
     change_events text[] DEFAULT '{}'::text[] NOT NULL,
-    risk_level text DEFAULT 'none'::text NOT NULL,
+    risk_level text,
     body bytea NOT NULL,
     body_key_id uuid NOT NULL,
     risk_detail bytea,
@@ -1719,6 +1771,7 @@ CREATE TABLE public.progress_notes (
     CONSTRAINT progress_notes_risk_detail_has_key CHECK (((risk_detail IS NULL) = (risk_detail_key_id IS NULL))),
     CONSTRAINT progress_notes_risk_level CHECK ((risk_level = ANY (ARRAY['none'::text, 'low'::text, 'moderate'::text, 'high'::text]))),
     CONSTRAINT progress_notes_signed_has_hash CHECK (((state = 'signed'::text) = ((content_hash IS NOT NULL) AND (signed_at IS NOT NULL)))),
+    CONSTRAINT progress_notes_signed_has_risk_level CHECK (((state <> 'signed'::text) OR (risk_level IS NOT NULL))),
     CONSTRAINT progress_notes_state CHECK ((state = ANY (ARRAY['draft'::text, 'signed'::text]))),
     CONSTRAINT progress_notes_step_in_stage CHECK ((((stage = 1) AND ((step >= 1) AND (step <= 4))) OR ((stage = 2) AND ((step >= 5) AND (step <= 7))) OR ((stage = 3) AND ((step >= 8) AND (step <= 9))))),
     CONSTRAINT progress_notes_tango_moves CHECK ((tango_moves <@ ARRAY['mirror_present_process'::text, 'assemble_and_deepen_affect'::text, 'choreograph_engaged_encounter'::text, 'process_the_encounter'::text, 'integrate_and_validate'::text])),
@@ -1798,6 +1851,26 @@ CREATE TABLE public.report_summaries (
 );
 
 ALTER TABLE ONLY public.report_summaries FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: risk_flag_closures; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.risk_flag_closures (
+    id uuid NOT NULL,
+    practice_id uuid NOT NULL,
+    couple_id uuid NOT NULL,
+    counselor_id uuid NOT NULL,
+    note_id uuid NOT NULL,
+    closed_by uuid NOT NULL,
+    key_subject text GENERATED ALWAYS AS (('couple:'::text || (couple_id)::text)) STORED,
+    reason bytea NOT NULL,
+    reason_key_id uuid NOT NULL,
+    closed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.risk_flag_closures FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -2230,6 +2303,22 @@ ALTER TABLE ONLY public.request_contexts
 
 
 --
+-- Name: risk_flag_closures risk_flag_closures_one_per_note; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.risk_flag_closures
+    ADD CONSTRAINT risk_flag_closures_one_per_note UNIQUE (note_id);
+
+
+--
+-- Name: risk_flag_closures risk_flag_closures_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.risk_flag_closures
+    ADD CONSTRAINT risk_flag_closures_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2481,6 +2570,13 @@ CREATE INDEX measure_administrations_client ON public.measure_administrations US
 
 
 --
+-- Name: measure_administrations_void_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX measure_administrations_void_key ON public.measure_administrations USING btree (void_reason_key_id);
+
+
+--
 -- Name: measure_definitions_code; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2569,6 +2665,20 @@ CREATE INDEX report_summaries_chart ON public.report_summaries USING btree (prac
 --
 
 CREATE INDEX report_summaries_key ON public.report_summaries USING btree (summary_key_id);
+
+
+--
+-- Name: risk_flag_closures_couple; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX risk_flag_closures_couple ON public.risk_flag_closures USING btree (practice_id, couple_id);
+
+
+--
+-- Name: risk_flag_closures_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX risk_flag_closures_key ON public.risk_flag_closures USING btree (reason_key_id);
 
 
 --
@@ -2674,6 +2784,13 @@ CREATE TRIGGER key_events_no_truncate BEFORE TRUNCATE ON public.key_events FOR E
 --
 
 CREATE TRIGGER key_events_no_update_or_delete BEFORE DELETE OR UPDATE ON public.key_events FOR EACH ROW EXECUTE FUNCTION public.key_events_append_only();
+
+
+--
+-- Name: measure_administrations measure_administrations_void_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER measure_administrations_void_only BEFORE UPDATE ON public.measure_administrations FOR EACH ROW EXECUTE FUNCTION public.measure_administrations_void_only();
 
 
 --
@@ -2991,6 +3108,14 @@ ALTER TABLE ONLY public.measure_administrations
 
 
 --
+-- Name: measure_administrations measure_administrations_void_reason_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.measure_administrations
+    ADD CONSTRAINT measure_administrations_void_reason_key_id_fkey FOREIGN KEY (void_reason_key_id) REFERENCES public.data_keys(id);
+
+
+--
 -- Name: measure_definitions measure_definitions_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3148,6 +3273,30 @@ ALTER TABLE ONLY public.report_summaries
 
 ALTER TABLE ONLY public.report_summaries
     ADD CONSTRAINT report_summaries_summary_key_id_fkey FOREIGN KEY (summary_key_id) REFERENCES public.data_keys(id);
+
+
+--
+-- Name: risk_flag_closures risk_flag_closures_note_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.risk_flag_closures
+    ADD CONSTRAINT risk_flag_closures_note_id_fkey FOREIGN KEY (note_id) REFERENCES public.progress_notes(id);
+
+
+--
+-- Name: risk_flag_closures risk_flag_closures_practice_id_couple_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.risk_flag_closures
+    ADD CONSTRAINT risk_flag_closures_practice_id_couple_id_fkey FOREIGN KEY (practice_id, couple_id) REFERENCES public.couples(practice_id, id);
+
+
+--
+-- Name: risk_flag_closures risk_flag_closures_reason_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.risk_flag_closures
+    ADD CONSTRAINT risk_flag_closures_reason_key_id_fkey FOREIGN KEY (reason_key_id) REFERENCES public.data_keys(id);
 
 
 --
@@ -3782,6 +3931,33 @@ CREATE POLICY report_summaries_owner ON public.report_summaries TO haven USING (
 
 
 --
+-- Name: risk_flag_closures; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.risk_flag_closures ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: risk_flag_closures risk_flag_closures_break_glass; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY risk_flag_closures_break_glass ON public.risk_flag_closures FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND (key_subject = ANY (( SELECT public.haven_current_break_glass() AS haven_current_break_glass)::text[]))));
+
+
+--
+-- Name: risk_flag_closures risk_flag_closures_caseload; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY risk_flag_closures_caseload ON public.risk_flag_closures TO haven_app USING (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND (counselor_id = ANY (( SELECT public.haven_current_caseload() AS haven_current_caseload)::uuid[])))) WITH CHECK (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND (counselor_id = ANY (( SELECT public.haven_current_caseload() AS haven_current_caseload)::uuid[])) AND public.haven_couple_in_caseload(couple_id)));
+
+
+--
+-- Name: risk_flag_closures risk_flag_closures_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY risk_flag_closures_owner ON public.risk_flag_closures TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: therapy_sessions sessions_break_glass; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -4015,6 +4191,14 @@ GRANT ALL ON FUNCTION public.haven_couple_high_risk(couple uuid) TO haven_app;
 
 REVOKE ALL ON FUNCTION public.haven_couple_in_caseload(couple uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_couple_in_caseload(couple uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_couple_open_risk_note(couple uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_couple_open_risk_note(couple uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_couple_open_risk_note(couple uuid) TO haven_app;
 
 
 --
@@ -4310,6 +4494,34 @@ GRANT SELECT,INSERT ON TABLE public.measure_administrations TO haven_app;
 
 
 --
+-- Name: COLUMN measure_administrations.voided_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(voided_at) ON TABLE public.measure_administrations TO haven_app;
+
+
+--
+-- Name: COLUMN measure_administrations.voided_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(voided_by) ON TABLE public.measure_administrations TO haven_app;
+
+
+--
+-- Name: COLUMN measure_administrations.void_reason; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(void_reason) ON TABLE public.measure_administrations TO haven_app;
+
+
+--
+-- Name: COLUMN measure_administrations.void_reason_key_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(void_reason_key_id) ON TABLE public.measure_administrations TO haven_app;
+
+
+--
 -- Name: TABLE measure_definitions; Type: ACL; Schema: public; Owner: -
 --
 
@@ -4363,6 +4575,13 @@ GRANT SELECT,INSERT ON TABLE public.report_runs TO haven_app;
 --
 
 GRANT SELECT,INSERT ON TABLE public.report_summaries TO haven_app;
+
+
+--
+-- Name: TABLE risk_flag_closures; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.risk_flag_closures TO haven_app;
 
 
 --

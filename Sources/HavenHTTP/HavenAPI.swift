@@ -101,6 +101,7 @@ public struct HavenAPI: Sendable {
         addBreakGlass(to: v1)
         addPsychotherapyNotes(to: v1)
         addToday(to: v1)
+        addRiskFlags(to: v1)
         return router
     }
 

@@ -316,7 +316,8 @@ extension ProgressReport {
     }
 
     private static func risk(_ facts: ReportFacts, _ words: ReportWording) -> Risk {
-        let level = facts.notes.last?.riskLevel
+        // The latest note that records a level: a draft without one does not hide an earlier flag.
+        let level = facts.notes.last { $0.riskLevel != nil }?.riskLevel
         let open = level == "high"
         if words.plain {
             return Risk(

@@ -46,6 +46,9 @@ extension AuditEvent {
         case goalList = "goal.list"
         case cycleMapRevise = "cycle_map.revise"
         case cycleMapRead = "cycle_map.read"
+        /// A counselor closed a couple's open high-risk flag with a reason (the entity is the note
+        /// whose high risk it closes).
+        case riskFlagClose = "risk_flag.close"
 
         // Sessions.
         case sessionSchedule = "session.schedule"
@@ -85,6 +88,8 @@ extension AuditEvent {
         case measureDefine = "measure.define"
         case measureRecord = "measure.record"
         case measureTrend = "measure.trend"
+        /// A wrong administration voided with a reason (kept, left out of trends and reports).
+        case measureVoid = "measure.void"
         case areRate = "are.rate"
         case areRead = "are.read"
 

@@ -36,6 +36,13 @@ struct CLIFlagNamingTests {
                 ],
                 "--due: must be on or after"
             )
+            // The same prompt twice while the first is open: assigned, with a warning on stderr only.
+            let assign = ["homework", "assign", "--prompt", prompt, "--couple", couple, "--session", session, "--due"]
+            let first = try f.run(assign + ["2099-01-01"])
+            #expect(first.status == 0 && first.stderr.isEmpty, "\(first)")
+            let second = try f.run(assign + ["2099-01-08"])
+            #expect(second.status == 0 && second.stdout.count == 37, "\(second)")
+            #expect(second.stderr.hasPrefix("haven: warning: this prompt is already assigned"), "\(second)")
             let injury = try f.ok(["injury", "record", "--couple", couple, "--injured", a], stdin: "Fictional injury.")
             try refused(["injury", "update", injury, "--step", "9", "--status", "in_repair"], "--step: must be 1 to 8")
         }

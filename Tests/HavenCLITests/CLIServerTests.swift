@@ -91,7 +91,10 @@ struct CLIServerTests {
 
             // A failed write through the API keeps the text.
             let refused = try run(
-                ["note", "write", "--session", individual, "--stage", "1", "--step", "1", "--file", "-"],
+                [
+                    "note", "write", "--session", individual, "--stage", "1", "--step", "1", "--risk", "none", "--file",
+                    "-",
+                ],
                 stdin: "Fictional text the counselor must not lose."
             )
             #expect(refused.status == 1 && refused.stderr.contains("kept in") && refused.stderr.contains("/unsaved/"))
@@ -100,7 +103,7 @@ struct CLIServerTests {
             let written = try ok(
                 [
                     "note", "write", "--session", session, "--stage", "1", "--step", "2", "--interventions",
-                    "tracking_the_cycle", "--file", "-",
+                    "tracking_the_cycle", "--risk", "none", "--file", "-",
                 ],
                 stdin: "Fictional: mapped the cycle."
             )
@@ -122,7 +125,7 @@ struct CLIServerTests {
             let badWrite = try run(
                 [
                     "note", "write", "--session", session, "--stage", "1", "--step", "2", "--tango", "waltz", "--file",
-                    noteFile,
+                    noteFile, "--risk", "none",
                 ]
             )
             #expect(badWrite.status == 1 && badWrite.stderr.contains("tango") && !badWrite.stderr.contains("kept in"))

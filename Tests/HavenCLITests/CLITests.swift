@@ -82,7 +82,7 @@ struct CLITests {
             )
             // A note on a session not yet completed is refused, and the text is kept.
             let refused = try f.run(
-                ["note", "write", "--session", session, "--stage", "1", "--step", "2"],
+                ["note", "write", "--session", session, "--stage", "1", "--step", "2", "--risk", "none"],
                 stdin: "Fictional text the counselor must not lose."
             )
             #expect(refused.status == 1)
@@ -104,7 +104,7 @@ struct CLITests {
             let written = try f.ok(
                 [
                     "note", "write", "--session", String(session.prefix(8)), "--stage", "1", "--step", "2",
-                    "--interventions", "tracking_the_cycle,reflecting_emotion", "--edit",
+                    "--interventions", "tracking_the_cycle,reflecting_emotion", "--risk", "low", "--edit",
                 ],
                 environment: ["EDITOR": editor]
             )

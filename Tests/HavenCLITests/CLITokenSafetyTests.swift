@@ -133,8 +133,11 @@ struct CLITokenSafetyTests {
             // Erase-line and clipboard (OSC 52) sequences inside a note body.
             let hostile = "Fictional note.\u{1B}[1A\u{1B}[2K\u{1B}]52;c;ZmljdGlvbmFs\u{07} End."
             let note = String(
-                try f.ok(["note", "write", "--session", session, "--stage", "1", "--step", "1"], stdin: hostile)
-                    .prefix(36)
+                try f.ok(
+                    ["note", "write", "--session", session, "--stage", "1", "--step", "1", "--risk", "none"],
+                    stdin: hostile
+                )
+                .prefix(36)
             )
             let shown = try f.run(["note", "show", note])
             #expect(shown.status == 0 && shown.stdout.contains("Fictional note.") && shown.stdout.contains("End."))

@@ -1,4 +1,5 @@
 import Foundation
+import HavenCore
 import HavenServiceFixtures
 import HavenStore
 import HavenTestSupport
@@ -83,7 +84,7 @@ struct KeysCommandTests {
                         stage: 1,
                         step: 2,
                         interventions: [.trackingTheCycle],
-                        riskLevel: index == 0 ? .low : .none,
+                        riskLevel: index == 0 ? .low : RiskLevel.none,
                         riskDetail: index == 0 ? "Risk detail of chart \(chart)." : nil,
                         body: "Chart \(chart), note \(index): mapped the cycle around weekend plans."
                     )

@@ -219,10 +219,31 @@ struct APIRouteTests {
                 headers: HTTPFixture.bearer(token, [.ifMatch: "\"2\""]),
                 body: ByteBuffer(string: huge)
             ) { #expect($0.status == .contentTooLarge) }
+            // A draft may lack its risk level; signing one is refused naming the field, and nothing changes.
             try await client.execute(
                 uri: "/v1/notes/\(id)/sign",
                 method: .post,
                 headers: HTTPFixture.bearer(token, [.ifMatch: "\"2\""])
+            ) { response in
+                let problem = try json(Problem.self, response)
+                #expect(response.status == .unprocessableContent && problem.field == "riskLevel")
+            }
+            try await client.execute(uri: "/v1/notes/\(id)", method: .get, headers: HTTPFixture.bearer(token)) {
+                response in
+                #expect(response.headers[.eTag] == "\"2\"" && String(buffer: response.body).contains("\"draft\""))
+            }
+            try await client.execute(
+                uri: "/v1/notes/\(id)",
+                method: .put,
+                headers: HTTPFixture.bearer(token, [.ifMatch: "\"2\""]),
+                body: ByteBuffer(
+                    string: #"{"stage": 1, "step": 3, "riskLevel": "none", "body": "Fictional note, revised."}"#
+                )
+            ) { #expect($0.status == .ok && $0.headers[.eTag] == "\"3\"") }
+            try await client.execute(
+                uri: "/v1/notes/\(id)/sign",
+                method: .post,
+                headers: HTTPFixture.bearer(token, [.ifMatch: "\"3\""])
             ) {
                 #expect($0.status == .ok && String(buffer: $0.body).contains("contentHash"))
             }
@@ -531,7 +552,8 @@ struct APIRouteTests {
                 #expect(problem.field == "stages")
             }
             // A signed note takes an addendum; Dana is not a supervisor, so co-signing is refused.
-            let draft = #"{"sessionId": "\#(fixture.danaSession)", "stage": 1, "step": 1, "body": "Fictional."}"#
+            let draft =
+                #"{"sessionId": "\#(fixture.danaSession)", "stage": 1, "step": 1, "riskLevel": "none", "body": "Fictional."}"#
             let note = try await client.execute(
                 uri: "/v1/notes",
                 method: .post,

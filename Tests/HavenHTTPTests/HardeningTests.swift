@@ -89,7 +89,8 @@ struct HardeningTests {
         try await HTTPFixture.with { fixture, client in
             let dana = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "dana@harbor.example"))
             struct Created: Decodable { var id: String }
-            let draft = #"{"sessionId": "\#(fixture.danaSession)", "stage": 1, "step": 1, "body": "Fictional."}"#
+            let draft =
+                #"{"sessionId": "\#(fixture.danaSession)", "stage": 1, "step": 1, "riskLevel": "none", "body": "Fictional."}"#
             let note = try await client.execute(
                 uri: "/v1/notes",
                 method: .post,

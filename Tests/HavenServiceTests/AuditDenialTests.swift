@@ -144,7 +144,7 @@ struct AuditDenialTests {
                 dueOn: today,
                 today: today,
                 actor: setup.counselorA
-            )
+            ).id
             await #expect(throws: ServiceError.self) {
                 try await homework.recordResponse(
                     assignment: assignment,

@@ -102,7 +102,7 @@ struct ClinicalCanaryTests {
                 today: today,
                 riskOverrideReason: "homework override: \(canary)",
                 actor: setup.counselorA
-            )
+            ).id
             try await homework.recordResponse(
                 assignment: assignment,
                 partner: a,

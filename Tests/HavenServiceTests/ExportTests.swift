@@ -27,9 +27,25 @@ struct ExportTests {
             #expect(export.psychotherapyNotes == nil)
             #expect(export.sessions.count == 1 && export.progressNotes.count == 1)
             #expect(export.progressNotes[0].contentHash?.count == 64 && export.progressNotes[0].addenda.count == 1)
+            // Ids are lowercase UUID text, as documented (Foundation's default is uppercase).
+            #expect(json.contains("\"\(chart.a.uuidString.lowercased())\""))
+            #expect(!json.contains(chart.a.uuidString) && !json.contains(chart.b.uuidString))
+            #expect(
+                json.wholeMatch(of: /(?s).*"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}".*/) == nil
+            )
             // The JSON reads back and encodes to the same bytes.
             let decoded = try ClientExport.decoder.decode(ClientExport.self, from: Data(json.utf8))
             #expect(String(decoding: try ClientExport.encoder.encode(decoded), as: UTF8.self) == json)
+
+            // A draft is not part of the record: B's individual note is left out until it is signed.
+            let unsigned = try await service.exportClient(chart.b, actor: setup.counselorA)
+            #expect(
+                !String(decoding: try ClientExport.encoder.encode(unsigned), as: UTF8.self).contains("B-INDIVIDUAL")
+            )
+            let individual = try #require(
+                try await setup.notes.list(chart: .client(chart.b), actor: setup.counselorA).first
+            )
+            _ = try await setup.notes.sign(individual.id, expectedVersion: individual.version, actor: setup.counselorA)
 
             // B's export holds B's individual note and private response, and not A's response.
             let other = try await service.exportClient(chart.b, actor: setup.counselorA)

@@ -39,7 +39,7 @@ struct HomeworkServiceTests {
                 recurrence: .weekly,
                 today: Self.today,
                 actor: setup.counselorA
-            )
+            ).id
             #expect(
                 try await setup.fixture.owner.query("SELECT 1 FROM homework_assignments WHERE id = \(id)").count == 1
             )
@@ -118,7 +118,7 @@ struct HomeworkServiceTests {
                 today: Self.today,
                 riskOverrideReason: "Safety plan in place; exercise limited to the session room.",
                 actor: setup.counselorA
-            )
+            ).id
             let audit = try await setup.fixture.owner.withConnection { connection in
                 try await AuditStore.list(.init(practiceID: setup.fixture.practiceID), on: connection)
             }
@@ -153,7 +153,7 @@ struct HomeworkResponseTests {
                 dueOn: today.adding(days: 3),
                 today: today,
                 actor: setup.counselorA
-            )
+            ).id
             let onlyA = try await homework.assign(
                 prompt: library[1].id,
                 couple: couple,
@@ -162,7 +162,7 @@ struct HomeworkResponseTests {
                 dueOn: today,
                 today: today,
                 actor: setup.counselorA
-            )
+            ).id
             var open = try await homework.openAssignments(today: today.adding(days: 1), actor: setup.counselorA)
             #expect(open.map(\.id) == [onlyA, both])
             #expect(open.map(\.status) == [.overdue, .assigned])

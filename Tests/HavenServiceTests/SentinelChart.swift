@@ -49,7 +49,7 @@ struct SentinelChart {
             dueOn: today.adding(days: 7),
             today: today,
             actor: setup.counselorA
-        )
+        ).id
         try await homework.recordResponse(
             assignment: both,
             partner: a,
@@ -71,7 +71,7 @@ struct SentinelChart {
             dueOn: today.adding(days: 7),
             today: today,
             actor: setup.counselorA
-        )
+        ).id
         try await homework.recordResponse(
             assignment: shared,
             partner: b,

@@ -46,7 +46,7 @@ struct TodayServiceTests {
                 dueOn: CalendarDate(year: 2026, month: 9, day: 28)!,
                 today: CalendarDate(year: 2026, month: 9, day: 21)!,
                 actor: setup.counselorA
-            )
+            ).id
 
             let day = try await today.day(actor: setup.counselorA)
             #expect(day.timeZone == "America/Chicago")

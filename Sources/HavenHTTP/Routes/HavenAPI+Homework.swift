@@ -79,6 +79,13 @@ extension HavenAPI {
         public var status: String
     }
 
+    /// What assigning homework answers: the assignment's id and warnings (never refusals) such as the
+    /// same prompt still open for the same partner.
+    public struct Assigned: Codable, Sendable {
+        public var id: String
+        public var warnings: [String]
+    }
+
     func addHomework(to v1: RouterGroup<HavenRequestContext>) {
         let homework = HomeworkService(pool: pool, keys: keys)
         v1.get("/homework/prompts") { request, context in
@@ -107,7 +114,7 @@ extension HavenAPI {
             guard let recurrence = HomeworkService.Recurrence(rawValue: body.recurrence ?? "none") else {
                 throw ServiceError(.invalidInput, field: "recurrence", "is one of: none, daily, weekly")
             }
-            let id = try await homework.assign(
+            let assigned = try await homework.assign(
                 prompt: body.promptId,
                 couple: body.coupleId,
                 partner: body.partnerId,
@@ -118,7 +125,10 @@ extension HavenAPI {
                 riskOverrideReason: body.riskOverrideReason,
                 actor: actor
             )
-            return try APIJSON.response(Created(id: id.uuidString.lowercased()), status: .created)
+            return try APIJSON.response(
+                Assigned(id: assigned.id.uuidString.lowercased(), warnings: assigned.warnings),
+                status: .created
+            )
         }
         v1.post("/homework/assignments/{assignmentId}/responses") { request, context in
             let actor = try context.requireActor()

@@ -34,15 +34,27 @@ extension HavenAPI {
         public var total: Double
     }
 
+    /// What voiding an administration answers.
+    public struct Voided: Codable, Sendable {
+        public var id: String
+        public var voided: Bool
+    }
+
     /// A client's trend on one measure as the API sends it (and `haven measure trend --json` prints it).
     public struct TrendView: Codable, Sendable {
         public struct Point: Codable, Sendable {
+            /// The administration (what `POST /v1/measure-administrations/{id}/void` names).
+            public var id: String
             public var date: String
             public var total: Double
+            /// True on an administration voided as recorded in error (only with `includeVoided`).
+            public var voided: Bool?
         }
         /// The measure's code.
         public var measure: String
         public var clientId: String
+        /// The series; with `includeVoided=true`, voided administrations too, marked and counted in
+        /// neither the baseline nor reliable change.
         public var points: [Point]
         public var cutoff: Double?
         public var reliableChangeIndex: Double?
@@ -50,7 +62,14 @@ extension HavenAPI {
     }
 
     func addMeasures(to v1: RouterGroup<HavenRequestContext>) {
-        let measures = MeasureService(pool: pool)
+        let measures = MeasureService(pool: pool, keys: keys)
+        v1.post("/measure-administrations/{administrationId}/void") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(ReasonBody.self, from: request, context: context)
+            let id = try Self.id("administrationId", context)
+            try await measures.void(id, reason: body.reason, actor: actor)
+            return try APIJSON.response(Voided(id: id.uuidString.lowercased(), voided: true))
+        }
         v1.post("/clients/{clientId}/measures") { request, context in
             let actor = try context.requireActor()
             let body = try await APIJSON.decode(MeasureBody.self, from: request, context: context)
@@ -71,23 +90,37 @@ extension HavenAPI {
                 status: .created
             )
         }
-        v1.get("/clients/{clientId}/measures/{code}") { _, context in
+        v1.get("/clients/{clientId}/measures/{code}") { request, context in
             let actor = try context.requireActor()
             // The router hands over the segment as sent: a code with a space arrives as `%20`.
             guard let code = context.parameters.get("code")?.removingPercentEncoding, !code.isEmpty else {
                 throw APIError(status: .badRequest, kind: "bad-parameter", detail: "code is required", field: "code")
             }
             let clientID = try Self.id("clientId", context)
+            let includeVoided = request.uri.queryParameters.get("includeVoided") == "true"
             let trend = try await measures.trend(
                 measure: try await measures.definitionID(code: code, actor: actor),
                 client: clientID,
+                includeVoided: includeVoided,
                 actor: actor
             )
+            let live = trend.points.map { (point: $0, voided: false) }
+            let voided = trend.voided.map { (point: $0, voided: true) }
+            let points = (live + voided).sorted {
+                ($0.point.date, $0.voided ? 1 : 0) < ($1.point.date, $1.voided ? 1 : 0)
+            }
             return try APIJSON.response(
                 TrendView(
                     measure: code,
                     clientId: clientID.uuidString.lowercased(),
-                    points: trend.points.map { .init(date: $0.date.description, total: $0.total) },
+                    points: points.map {
+                        .init(
+                            id: $0.point.id.uuidString.lowercased(),
+                            date: $0.point.date.description,
+                            total: $0.point.total,
+                            voided: includeVoided ? $0.voided : nil
+                        )
+                    },
                     cutoff: trend.cutoff,
                     reliableChangeIndex: trend.reliableChangeIndex,
                     label: trend.label?.rawValue

@@ -15,6 +15,7 @@ extension HavenAPI {
         public var interventions: [String]?
         public var tangoMoves: [String]?
         public var changeEvents: [String]?
+        /// `none`, `low`, `moderate` or `high`; a draft may lack it, signing needs it.
         public var riskLevel: String?
         public var riskDetail: String?
         public var body: String
@@ -52,7 +53,7 @@ extension HavenAPI {
                     interventions: try (interventions ?? []).map(Intervention.parse),
                     tangoMoves: try (tangoMoves ?? []).map(TangoMove.parse),
                     changeEvents: try (changeEvents ?? []).map(ChangeEvent.parse),
-                    riskLevel: try RiskLevel.parse(riskLevel ?? "none"),
+                    riskLevel: try riskLevel.map(RiskLevel.parse),
                     riskDetail: riskDetail,
                     body: body
                 )
@@ -76,7 +77,8 @@ extension HavenAPI {
         public var interventions: [String]
         public var tangoMoves: [String]
         public var changeEvents: [String]
-        public var riskLevel: String
+        /// Absent on a draft whose risk level is not recorded yet.
+        public var riskLevel: String?
         public var riskDetail: String?
         public var body: String
         /// SHA-256 of the signed content, hex; absent on drafts.
@@ -132,7 +134,7 @@ extension HavenAPI {
                     interventions: note.draft.interventions.map(\.rawValue),
                     tangoMoves: note.draft.tangoMoves.map(\.rawValue),
                     changeEvents: note.draft.changeEvents.map(\.rawValue),
-                    riskLevel: note.draft.riskLevel.rawValue,
+                    riskLevel: note.draft.riskLevel?.rawValue,
                     riskDetail: note.draft.riskDetail,
                     body: note.draft.body,
                     contentHash: note.contentHash.map(Hex.encode)

@@ -15,6 +15,8 @@ public struct ReferenceResolver: Sendable {
     /// The kinds of record a reference can name.
     public enum Kind: String, Sendable, CaseIterable {
         case client, couple, session, note, assignment, injury, goal, prompt, staff, practice
+        /// A measure administration.
+        case measure
         case psychotherapyNote = "psychotherapy note"
         case grant = "break-glass grant"
 
@@ -30,6 +32,7 @@ public struct ReferenceResolver: Sendable {
             case .prompt: "homework_prompts"
             case .staff: "staff"
             case .practice: "practices"
+            case .measure: "measure_administrations"
             case .psychotherapyNote: "psychotherapy_notes"
             case .grant: "break_glass_grants"
             }

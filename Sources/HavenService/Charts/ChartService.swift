@@ -287,7 +287,7 @@ public struct ChartService: Sendable {
                 [
                     """
                     SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status,
-                           c.counselor_id, c.start_date, n.stage::int4, n.step::int4, coalesce(n.risk_level = 'high', false),
+                           c.counselor_id, c.start_date, n.stage::int4, n.step::int4, haven_couple_high_risk(c.id),
                            (SELECT max(s.scheduled_start) FROM therapy_sessions s
                             WHERE s.practice_id = c.practice_id AND s.status = 'completed'
                               AND (s.couple_id = c.id OR s.client_id IN (c.partner_a_id, c.partner_b_id))),
@@ -298,7 +298,7 @@ public struct ChartService: Sendable {
                     JOIN clients a ON a.id = c.partner_a_id
                     JOIN clients b ON b.id = c.partner_b_id
                     LEFT JOIN LATERAL (
-                        SELECT pn.stage, pn.step, pn.risk_level
+                        SELECT pn.stage, pn.step
                         FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
                         WHERE pn.practice_id = c.practice_id AND pn.chart_kind = 'couple' AND pn.chart_id = c.id
                         ORDER BY s.scheduled_start DESC, pn.created_at DESC

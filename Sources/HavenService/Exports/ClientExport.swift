@@ -33,7 +33,7 @@ public struct ClientExport: Sendable, Codable, Equatable {
     public var unreadableValues: [KeyManager.VerificationFailure]
 
     public struct Client: Sendable, Codable, Equatable {
-        public var id: UUID
+        @LowercaseID public var id: UUID
         public var legalName: String
         public var preferredName: String?
         public var pronouns: String?
@@ -41,40 +41,40 @@ public struct ClientExport: Sendable, Codable, Equatable {
         public var intakeDate: String
         public var status: String
         public var attachmentStyle: String?
-        public var primaryCounselorID: UUID
+        @LowercaseID public var primaryCounselorID: UUID
     }
 
     public struct Couple: Sendable, Codable, Equatable {
-        public var id: UUID
-        public var partnerAID: UUID
-        public var partnerBID: UUID
-        public var counselorID: UUID
+        @LowercaseID public var id: UUID
+        @LowercaseID public var partnerAID: UUID
+        @LowercaseID public var partnerBID: UUID
+        @LowercaseID public var counselorID: UUID
         public var startDate: String
         public var status: String
         public var presentingConcerns: String?
     }
 
     public struct Session: Sendable, Codable, Equatable {
-        public var id: UUID
+        @LowercaseID public var id: UUID
         /// `couple` (conjoint) or `client` (individual).
         public var chartKind: String
-        public var chartID: UUID
-        public var counselorID: UUID
+        @LowercaseID public var chartID: UUID
+        @LowercaseID public var counselorID: UUID
         public var scheduledStart: Date
         public var durationMinutes: Int
         public var format: String
         public var status: String
-        public var attendeeIDs: [UUID]
+        @LowercaseIDs public var attendeeIDs: [UUID]
     }
 
     public struct ProgressNote: Sendable, Codable, Equatable {
-        public var id: UUID
-        public var sessionID: UUID
-        public var authorID: UUID
+        @LowercaseID public var id: UUID
+        @LowercaseID public var sessionID: UUID
+        @LowercaseID public var authorID: UUID
         public var state: String
         public var stage: Int
         public var step: Int
-        public var stepPartnerID: UUID?
+        @LowercaseOptionalID public var stepPartnerID: UUID?
         public var interventions: [String]
         public var tangoMoves: [String]
         public var changeEvents: [String]
@@ -86,12 +86,12 @@ public struct ClientExport: Sendable, Codable, Equatable {
         /// SHA-256 of the signed content, lowercase hex.
         public var contentHash: String?
         public var addenda: [Addendum]
-        public var cosignedBy: [UUID]
+        @LowercaseIDs public var cosignedBy: [UUID]
     }
 
     public struct Addendum: Sendable, Codable, Equatable {
-        public var id: UUID
-        public var authorID: UUID
+        @LowercaseID public var id: UUID
+        @LowercaseID public var authorID: UUID
         public var createdAt: Date
         /// Nil only when it failed to open (`unreadableValues`), as for `body`.
         public var reason: String?
@@ -99,12 +99,12 @@ public struct ClientExport: Sendable, Codable, Equatable {
     }
 
     public struct Assignment: Sendable, Codable, Equatable {
-        public var id: UUID
-        public var coupleID: UUID
+        @LowercaseID public var id: UUID
+        @LowercaseID public var coupleID: UUID
         public var promptTitle: String
         public var category: String
         /// `nil` when assigned to both partners.
-        public var partnerID: UUID?
+        @LowercaseOptionalID public var partnerID: UUID?
         public var assignedOn: String
         public var dueOn: String
         public var recurrence: String
@@ -112,8 +112,8 @@ public struct ClientExport: Sendable, Codable, Equatable {
     }
 
     public struct Response: Sendable, Codable, Equatable {
-        public var id: UUID
-        public var partnerID: UUID
+        @LowercaseID public var id: UUID
+        @LowercaseID public var partnerID: UUID
         public var completion: String
         public var text: String?
         public var sharedWithPartner: Bool
@@ -121,7 +121,7 @@ public struct ClientExport: Sendable, Codable, Equatable {
     }
 
     public struct Measure: Sendable, Codable, Equatable {
-        public var id: UUID
+        @LowercaseID public var id: UUID
         public var code: String
         public var name: String
         public var administeredOn: String
@@ -130,7 +130,7 @@ public struct ClientExport: Sendable, Codable, Equatable {
     }
 
     public struct ARERating: Sendable, Codable, Equatable {
-        public var sessionID: UUID
+        @LowercaseID public var sessionID: UUID
         public var accessible: Int
         public var responsive: Int
         public var engaged: Int
@@ -138,7 +138,7 @@ public struct ClientExport: Sendable, Codable, Equatable {
     }
 
     public struct CycleMap: Sendable, Codable, Equatable {
-        public var coupleID: UUID
+        @LowercaseID public var coupleID: UUID
         public var version: Int
         public var position: String
         /// Nil only when it failed to open (`unreadableValues`).
@@ -147,9 +147,9 @@ public struct ClientExport: Sendable, Codable, Equatable {
     }
 
     public struct Injury: Sendable, Codable, Equatable {
-        public var id: UUID
-        public var coupleID: UUID
-        public var injuredPartnerID: UUID
+        @LowercaseID public var id: UUID
+        @LowercaseID public var coupleID: UUID
+        @LowercaseID public var injuredPartnerID: UUID
         /// Nil only when it failed to open (`unreadableValues`).
         public var description: String?
         public var identifiedOn: String
@@ -159,18 +159,18 @@ public struct ClientExport: Sendable, Codable, Equatable {
     }
 
     public struct Goal: Sendable, Codable, Equatable {
-        public var id: UUID
-        public var coupleID: UUID
+        @LowercaseID public var id: UUID
+        @LowercaseID public var coupleID: UUID
         /// Nil only when it failed to open (`unreadableValues`).
         public var description: String?
         public var status: String
     }
 
     public struct PsychotherapyNote: Sendable, Codable, Equatable {
-        public var id: UUID
-        public var authorID: UUID
+        @LowercaseID public var id: UUID
+        @LowercaseID public var authorID: UUID
         public var chartKind: String
-        public var chartID: UUID
+        @LowercaseID public var chartID: UUID
         /// Nil only when it failed to open (`unreadableValues`).
         public var body: String?
         public var updatedAt: Date

@@ -28,6 +28,8 @@ struct ExportReader {
         var exclusions = [
             "Individual sessions of a partner, and their notes, belong to that partner's own record.",
             "A partner's homework responses appear only when that partner chose to share them.",
+            "Draft progress notes are not part of the record until they are signed.",
+            "Measure administrations voided as recorded in error are left out.",
         ]
         if !includePsychotherapyNotes {
             exclusions.append("Psychotherapy notes are kept apart from the record and were not requested.")
@@ -171,8 +173,9 @@ struct ExportReader {
                    coalesce((SELECT array_agg(c.supervisor_id ORDER BY c.cosigned_at) FROM note_cosignatures c
                              WHERE c.note_id = n.id), '{}')
             FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
-            WHERE (n.chart_kind = 'client' AND n.chart_id = \(clientID))
-               OR (n.chart_kind = 'couple' AND n.chart_id = ANY(\(couples)))
+            WHERE n.state = 'signed'
+              AND ((n.chart_kind = 'client' AND n.chart_id = \(clientID))
+                OR (n.chart_kind = 'couple' AND n.chart_id = ANY(\(couples))))
             ORDER BY s.scheduled_start, n.created_at, n.id
             """
         )
@@ -317,7 +320,7 @@ struct ExportReader {
             """
             SELECT m.id, d.code, d.name, m.administered_on, m.items::int4[], m.total
             FROM measure_administrations m JOIN measure_definitions d ON d.id = m.definition_id
-            WHERE m.client_id = \(clientID) ORDER BY m.administered_on, m.created_at, m.id
+            WHERE m.client_id = \(clientID) AND m.voided_at IS NULL ORDER BY m.administered_on, m.created_at, m.id
             """
         ).map { row in
             let (id, code, name, on, items, total) = try row.decode(

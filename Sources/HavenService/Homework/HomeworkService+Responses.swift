@@ -126,8 +126,7 @@ extension HomeworkService {
                 """
                 SELECT a.id, p.title, a.couple_id, a.partner_id, a.due_on
                 FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
-                WHERE (SELECT count(*) FROM homework_responses r WHERE r.assignment_id = a.id)
-                      < CASE WHEN a.partner_id IS NULL THEN 2 ELSE 1 END
+                WHERE \(unescaped: Self.openCondition)
                 ORDER BY a.due_on, a.id
                 """
             ).map { row in

@@ -80,7 +80,7 @@ public struct HomeworkService: Sendable {
         today: CalendarDate,
         riskOverrideReason: String? = nil,
         actor: StaffActor
-    ) async throws -> UUID {
+    ) async throws -> Assigned {
         try actor.validate()
         guard dueOn >= today else {
             throw ServiceError(.invalidInput, field: "dueOn", "must be on or after the assignment date (\(today))")
@@ -109,6 +109,20 @@ public struct HomeworkService: Sendable {
             if let partnerID, partnerID != a, partnerID != b {
                 return .failure(ServiceError(.invalidInput, field: "partnerID", "must be one of the couple's partners"))
             }
+            // The same prompt still open for the same partner (or the couple) is worth a second look,
+            // not a refusal: a counselor may mean it (a weekly check-in renewed before it was answered).
+            let duplicates =
+                try await connection.query(
+                    """
+                    SELECT count(*)::int4 FROM homework_assignments a
+                    WHERE a.prompt_id = \(promptID) AND a.couple_id = \(coupleID)
+                      AND (a.partner_id IS NULL OR \(partnerID)::uuid IS NULL OR a.partner_id = \(partnerID))
+                      AND \(unescaped: Self.openCondition)
+                    """
+                ).singleRow()?.decode(0, as: Int32.self) ?? 0
+            let warnings =
+                duplicates > 0
+                ? ["this prompt is already assigned to this partner (or the couple) and still open"] : []
             let override = try await RiskOverride.pass(
                 reason,
                 for: .jointHomework,
@@ -137,7 +151,21 @@ public struct HomeworkService: Sendable {
                     clientIDs: partnerID.map { [$0] } ?? [a, b]
                 )
             )
-            return .success(id)
+            return .success(Assigned(id: id, warnings: warnings))
         }
     }
+
+    /// What an assignment answers: its id and what is worth a second look (not refused).
+    public struct Assigned: Sendable, Equatable {
+        public var id: UUID
+        /// E.g. the same prompt already assigned to the same partner and still open.
+        public var warnings: [String]
+    }
+
+    /// An assignment (`a`) still open: not every partner it is for has responded (the open list's
+    /// rule, and the duplicate warning's).
+    static let openCondition: StaticString = """
+        (SELECT count(*) FROM homework_responses r WHERE r.assignment_id = a.id)
+              < CASE WHEN a.partner_id IS NULL THEN 2 ELSE 1 END
+        """
 }

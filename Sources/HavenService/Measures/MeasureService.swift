@@ -8,9 +8,12 @@ import Postgres
 /// label and index.
 public struct MeasureService: Sendable {
     let pool: ConnectionPool
+    /// Seals a void's reason (`void`); the other use cases seal nothing.
+    let keys: KeyManager?
 
-    public init(pool: ConnectionPool) {
+    public init(pool: ConnectionPool, keys: KeyManager? = nil) {
         self.pool = pool
+        self.keys = keys
     }
 
     private struct Definition: Sendable {
@@ -154,31 +157,42 @@ public struct MeasureService: Sendable {
     }
 
     /// A client's series on one measure, oldest first, with baseline → latest and reliable change.
+    /// Voided administrations are never points: they count in neither the baseline nor the latest.
     public struct Trend: Sendable, Equatable {
-        public var points: [(date: CalendarDate, total: Double)]
+        public var points: [(id: UUID, date: CalendarDate, total: Double)]
+        /// The voided administrations, when asked for (`includeVoided`), oldest first; empty otherwise.
+        public var voided: [(id: UUID, date: CalendarDate, total: Double)] = []
         public var cutoff: Double?
         /// The Jacobson–Truax index from the first to the last point, when the measure has SD and r.
         public var reliableChangeIndex: Double?
         public var label: ReliableChange.Label?
 
         public static func == (lhs: Trend, rhs: Trend) -> Bool {
-            lhs.points.map(\.date) == rhs.points.map(\.date) && lhs.points.map(\.total) == rhs.points.map(\.total)
+            lhs.points.map(\.id) == rhs.points.map(\.id) && lhs.points.map(\.date) == rhs.points.map(\.date)
+                && lhs.points.map(\.total) == rhs.points.map(\.total) && lhs.voided.map(\.id) == rhs.voided.map(\.id)
                 && lhs.cutoff == rhs.cutoff && lhs.label == rhs.label
         }
     }
 
-    /// The client's administrations of one measure (audited as a read).
-    public func trend(measure definitionID: UUID, client clientID: UUID, actor: StaffActor) async throws -> Trend {
+    /// The client's administrations of one measure (audited as a read); voided ones only when
+    /// `includeVoided`, and then apart from the series.
+    public func trend(
+        measure definitionID: UUID,
+        client clientID: UUID,
+        includeVoided: Bool = false,
+        actor: StaffActor
+    ) async throws -> Trend {
         try actor.validate()
         let chart = ChartReference.client(clientID)
         return try await pool.readingChart(chart, action: .measureTrend, actor: actor) {
-            try await trendInReach(measure: definitionID, client: clientID, actor: actor)
+            try await trendInReach(measure: definitionID, client: clientID, includeVoided: includeVoided, actor: actor)
         }
     }
 
     private func trendInReach(
         measure definitionID: UUID,
         client clientID: UUID,
+        includeVoided: Bool,
         actor: StaffActor
     ) async throws -> Trend {
         try await pool.transaction(as: actor, prologue: [ChartReference.client(clientID).reachCheck]) {
@@ -187,17 +201,21 @@ public struct MeasureService: Sendable {
             guard let definition = try await Self.definition(definitionID, on: connection) else {
                 throw ServiceError(.notFound, field: "measure", "no such measure")
             }
-            let points = try await connection.query(
+            let rows = try await connection.query(
                 """
-                SELECT administered_on, total FROM measure_administrations
-                WHERE client_id = \(clientID) AND definition_id = \(definitionID) ORDER BY administered_on, created_at
+                SELECT id, administered_on, total, voided_at IS NOT NULL FROM measure_administrations
+                WHERE client_id = \(clientID) AND definition_id = \(definitionID)
+                  AND (voided_at IS NULL OR \(includeVoided))
+                ORDER BY administered_on, created_at, id
                 """
-            ).map { try $0.decode((CalendarDate, Double).self) }
+            ).map { try $0.decode((UUID, CalendarDate, Double, Bool).self) }
+            let points = rows.filter { !$0.3 }.map { (id: $0.0, date: $0.1, total: $0.2) }
             try AuditStore.appendAtCommit(
                 AuditEvent(action: .measureTrend, entityType: .client, entityID: clientID, clientIDs: [clientID]),
                 on: connection
             )
-            var trend = Trend(points: points.map { (date: $0.0, total: $0.1) }, cutoff: definition.cutoff)
+            var trend = Trend(points: points, cutoff: definition.cutoff)
+            trend.voided = rows.filter(\.3).map { (id: $0.0, date: $0.1, total: $0.2) }
             if let first = points.first, let last = points.last, points.count >= 2,
                 let sd = definition.standardDeviation, let reliability = definition.reliability
             {
@@ -206,8 +224,8 @@ public struct MeasureService: Sendable {
                     reliability: reliability,
                     higherIsBetter: definition.higherIsBetter
                 )
-                trend.reliableChangeIndex = change.index(from: first.1, to: last.1)
-                trend.label = change.label(from: first.1, to: last.1)
+                trend.reliableChangeIndex = change.index(from: first.total, to: last.total)
+                trend.label = change.label(from: first.total, to: last.total)
             }
             return trend
         }

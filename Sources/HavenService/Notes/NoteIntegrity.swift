@@ -68,7 +68,7 @@ public enum NoteIntegrity {
                 interventions: note.draft.interventions.map(\.rawValue),
                 tangoMoves: note.draft.tangoMoves.map(\.rawValue),
                 changeEvents: note.draft.changeEvents.map(\.rawValue),
-                riskLevel: note.draft.riskLevel.rawValue,
+                riskLevel: note.draft.riskLevel?.rawValue ?? "",
                 riskDetail: note.draft.riskDetail,
                 body: note.draft.body
             )

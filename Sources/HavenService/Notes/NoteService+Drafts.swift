@@ -131,7 +131,7 @@ extension NoteService {
                 VALUES (\(id), \(actor.practiceID), \(sessionID), \(actor.staffID), \(session.counselorID), \
                 \(session.chartKind), \(session.chartID), \(Int16(draft.stage)), \(Int16(draft.step)), \
                 \(draft.stepPartnerID), \(draft.interventions.map(\.rawValue)), \(draft.tangoMoves.map(\.rawValue)), \
-                \(draft.changeEvents.map(\.rawValue)), \(draft.riskLevel.rawValue), \(sealed.body), \(sealed.bodyKey), \
+                \(draft.changeEvents.map(\.rawValue)), \(draft.riskLevel?.rawValue), \(sealed.body), \(sealed.bodyKey), \
                 \(sealed.riskDetail), \(sealed.riskDetailKey))
                 """,
             ]
@@ -246,7 +246,7 @@ extension NoteService {
                 UPDATE progress_notes SET stage = \(Int16(draft.stage)), step = \(Int16(draft.step)), \
                 step_partner_id = \(draft.stepPartnerID), interventions = \(draft.interventions.map(\.rawValue)), \
                 tango_moves = \(draft.tangoMoves.map(\.rawValue)), change_events = \(draft.changeEvents.map(\.rawValue)), \
-                risk_level = \(draft.riskLevel.rawValue), body = \(sealed.body), body_key_id = \(sealed.bodyKey), \
+                risk_level = \(draft.riskLevel?.rawValue), body = \(sealed.body), body_key_id = \(sealed.bodyKey), \
                 risk_detail = \(sealed.riskDetail), risk_detail_key_id = \(sealed.riskDetailKey), \
                 version = version + 1, updated_at = now()
                 WHERE id = \(noteID)

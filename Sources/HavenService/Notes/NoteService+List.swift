@@ -12,7 +12,8 @@ extension NoteService {
         public var authorID: UUID
         public var stage: Int
         public var step: Int
-        public var riskLevel: String
+        /// `nil` on a draft whose risk level is not recorded yet.
+        public var riskLevel: String?
         public var signed: Bool
         public var version: Int
         public var addenda: Int
@@ -50,7 +51,7 @@ extension NoteService {
             )
             return try rows[0].map { row in
                 let (id, session, start, author, stage, step, risk, signed, version) = try row.decode(
-                    (UUID, UUID, Date, UUID, Int32, Int32, String, Bool, Int32).self
+                    (UUID, UUID, Date, UUID, Int32, Int32, String?, Bool, Int32).self
                 )
                 let (addenda, cosigned) = try row.decode((Int32, Bool).self, from: 9)
                 return Listing(

@@ -15,6 +15,12 @@ extension NoteService {
     }
 
     /// Signs a draft: records the SHA-256 of its canonical content and freezes it for good.
+    ///
+    /// A note is signed only with its risk level recorded explicitly (`none` included): the database
+    /// refuses a signed note without one too (`progress_notes_signed_has_risk_level`).
+    ///
+    /// - Throws: `invalidInput` naming `riskLevel` for a draft without one; `conflict` naming `version`
+    ///   or `note`; `notFound` and `forbidden` (audited as denied).
     public func sign(_ noteID: UUID, expectedVersion: Int, actor: StaffActor) async throws -> Signature {
         let outcome = try await pool.transaction(as: actor) { connection -> Result<Signature, ServiceError> in
             guard let note = try await self.load(noteID, lock: true, on: connection) else {
@@ -42,6 +48,15 @@ extension NoteService {
             guard note.version == expectedVersion else {
                 return .failure(
                     ServiceError.staleVersion(current: note.version, "review it and sign again")
+                )
+            }
+            guard note.draft.riskLevel != nil else {
+                return .failure(
+                    ServiceError(
+                        .invalidInput,
+                        field: RiskLevel.fieldName,
+                        "is required to sign: record the risk screen (\(RiskLevel.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    )
                 )
             }
             let hash = Self.contentHash(of: note)

@@ -37,7 +37,7 @@ extension NoteService.Listing: Codable {
             authorID: try container.decodeUUID(forKey: .authorId),
             stage: try container.decode(Int.self, forKey: .stage),
             step: try container.decode(Int.self, forKey: .step),
-            riskLevel: try container.decode(String.self, forKey: .riskLevel),
+            riskLevel: try container.decodeIfPresent(String.self, forKey: .riskLevel),
             signed: state == "signed",
             version: try container.decode(Int.self, forKey: .version),
             addenda: try container.decode(Int.self, forKey: .addenda),

@@ -39,7 +39,8 @@ public struct NoteService: Sendable {
         public var interventions: [Intervention]
         public var tangoMoves: [TangoMove]
         public var changeEvents: [ChangeEvent]
-        public var riskLevel: RiskLevel
+        /// The risk screen's level; a draft may lack it, a note is signed only with one (`sign`).
+        public var riskLevel: RiskLevel?
         public var riskDetail: String?
         public var body: String
 
@@ -50,7 +51,7 @@ public struct NoteService: Sendable {
             interventions: [Intervention] = [],
             tangoMoves: [TangoMove] = [],
             changeEvents: [ChangeEvent] = [],
-            riskLevel: RiskLevel = .none,
+            riskLevel: RiskLevel? = RiskLevel.none,
             riskDetail: String? = nil,
             body: String
         ) {
@@ -197,7 +198,7 @@ public struct NoteService: Sendable {
         let (session, author, stage, step, partner, interventions, tango, events) = try row.decode(
             (UUID, UUID, Int, Int, UUID?, [String], [String], [String]).self
         )
-        let risk = try row.decode(8, as: String.self)
+        let risk = try row.decode(8, as: String?.self)
         let body = try row.decode(9, as: [UInt8].self)
         let detail = try row.decode(10, as: [UInt8]?.self)
         let state = try row.decode(11, as: String.self)
@@ -219,7 +220,7 @@ public struct NoteService: Sendable {
             interventions: try interventions.map(Intervention.parse),
             tangoMoves: try tango.map(TangoMove.parse),
             changeEvents: try events.map(ChangeEvent.parse),
-            riskLevel: try RiskLevel.parse(risk),
+            riskLevel: try risk.map(RiskLevel.parse),
             riskDetail: try await detail.asyncMap { try await open($0, column: "risk_detail") },
             body: try await open(body, column: "body")
         )

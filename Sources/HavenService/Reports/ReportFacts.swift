@@ -110,7 +110,8 @@ public struct ReportFacts: Sendable, Equatable, Codable {
         public var step: Int
         public var stepPartnerID: UUID?
         public var changeEvents: [String]
-        public var riskLevel: String
+        /// `nil` on a draft whose risk level is not recorded yet.
+        public var riskLevel: String?
         public var signed: Bool
         /// The e-signature, when signed.
         public var signature: NoteSignature?
@@ -122,7 +123,7 @@ public struct ReportFacts: Sendable, Equatable, Codable {
             step: Int,
             stepPartnerID: UUID? = nil,
             changeEvents: [String],
-            riskLevel: String,
+            riskLevel: String?,
             signed: Bool,
             signature: NoteSignature? = nil
         ) {

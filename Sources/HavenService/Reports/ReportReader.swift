@@ -237,7 +237,8 @@ struct ReportReader {
             SELECT m.client_id, d.code, d.name, m.administered_on, m.total, d.cutoff, d.higher_is_better,
                    d.standard_deviation, d.reliability
             FROM measure_administrations m JOIN measure_definitions d ON d.id = m.definition_id
-            WHERE m.client_id = ANY(\(partners)) AND m.administered_on BETWEEN \(periodFrom) AND \(periodTo)
+            WHERE m.client_id = ANY(\(partners)) AND m.voided_at IS NULL
+              AND m.administered_on BETWEEN \(periodFrom) AND \(periodTo)
             ORDER BY d.code, m.administered_on, m.created_at, m.id
             """,
             """
@@ -281,10 +282,10 @@ struct ReportReader {
     }
 
     private func readNotes(_ rows: PostgresRows, into facts: inout ReportFacts) async throws {
-        var latestRisk: (id: UUID, sealed: [UInt8], subject: String, level: String)?
+        var latestRisk: (id: UUID, sealed: [UInt8], subject: String, level: String?)?
         for row in rows {
             let (id, session, start, stage, step, partner, events, risk) = try row.decode(
-                (UUID, UUID, Date, Int32, Int32, UUID?, [String], String).self
+                (UUID, UUID, Date, Int32, Int32, UUID?, [String], String?).self
             )
             let (signed, detail, subject) = try row.decode((Bool, [UInt8]?, String).self, from: 8)
             let signature = try row.decode(
@@ -308,7 +309,7 @@ struct ReportReader {
                     interventions: interventions,
                     tangoMoves: tango,
                     changeEvents: events,
-                    riskLevel: risk,
+                    riskLevel: risk ?? "",
                     riskDetail: try await sealedDetail.asyncMap {
                         try await open($0, "progress_notes", "risk_detail", id, subject)
                     },
@@ -338,7 +339,7 @@ struct ReportReader {
                     }
                 )
             )
-            latestRisk = detail.map { (id, $0, subject, risk) }
+            if risk != nil { latestRisk = detail.map { (id, $0, subject, risk) } }
         }
         if clinical, let latest = latestRisk, latest.level == "moderate" || latest.level == "high" {
             facts.riskDetail = try await open(latest.sealed, "progress_notes", "risk_detail", latest.id, latest.subject)

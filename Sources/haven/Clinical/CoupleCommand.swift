@@ -9,7 +9,7 @@ struct CoupleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "couple",
         abstract: "Open, list and show couple charts.",
-        subcommands: [Add.self, List.self, Show.self]
+        subcommands: [Add.self, List.self, Show.self, CloseRiskFlag.self]
     )
 
     struct Add: AsyncParsableCommand {

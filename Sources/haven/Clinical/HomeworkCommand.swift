@@ -133,20 +133,23 @@ struct HomeworkCommand: AsyncParsableCommand {
                     riskOverrideReason: riskOverrideReason
                 )
                 try await riskOverride.namingTheFlag {
-                    print(
-                        try await Clinic.naming([
-                            "dueOn": "--due", "partnerID": "--partner", "partnerId": "--partner",
-                            "session": "--session", "sessionId": "--session", "promptId": "--prompt",
-                            "recurrence": "--recurrence",
-                        ]) {
-                            try await clinic.api.send(
-                                "POST",
-                                "/v1/homework/assignments",
-                                body: body,
-                                as: HavenAPI.Created.self
-                            ).id
-                        }
-                    )
+                    let assigned = try await Clinic.naming([
+                        "dueOn": "--due", "partnerID": "--partner", "partnerId": "--partner",
+                        "session": "--session", "sessionId": "--session", "promptId": "--prompt",
+                        "recurrence": "--recurrence",
+                    ]) {
+                        try await clinic.api.send(
+                            "POST",
+                            "/v1/homework/assignments",
+                            body: body,
+                            as: HavenAPI.Assigned.self
+                        )
+                    }
+                    print(assigned.id)
+                    // Warnings go to stderr: stdout stays the id alone, for scripts.
+                    for warning in assigned.warnings {
+                        FileHandle.standardError.write(Data("haven: warning: \(warning)\n".utf8))
+                    }
                 }
             }
         }

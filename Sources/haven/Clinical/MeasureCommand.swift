@@ -8,8 +8,8 @@ import HavenService
 struct MeasureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "measure",
-        abstract: "Record outcome measures and show a client's trend.",
-        subcommands: [Record.self, Trend.self, Define.self]
+        abstract: "Record outcome measures, void a wrong one, and show a client's trend.",
+        subcommands: [Record.self, VoidAdministration.self, Trend.self, Define.self]
     )
 
     struct Record: AsyncParsableCommand {
@@ -65,13 +65,20 @@ struct MeasureCommand: AsyncParsableCommand {
     struct Trend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a client's administrations of a measure, with reliable change from first to last.",
-            discussion: "Example:\n  haven measure trend --measure CSI-4 --client 3f2a91c0"
+            discussion: """
+                Voided administrations are left out (of the series and of reliable change); \
+                --include-voided lists them too, marked.
+
+                Example:
+                  haven measure trend --measure CSI-4 --client 3f2a91c0
+                """
         )
 
         @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Measure code.") var measure: String
         @Option(help: "Client id or prefix.") var client: String
+        @Flag(help: "Also list voided administrations, marked VOIDED.") var includeVoided = false
 
         func run() async throws {
             try await Clinic.with(options) { clinic in
@@ -79,17 +86,20 @@ struct MeasureCommand: AsyncParsableCommand {
                 let trend = try await clinic.api.send(
                     "GET",
                     "/v1/clients/\(full(clientID))/measures/\(APIClient.segment(measure))",
+                    query: includeVoided ? [URLQueryItem(name: "includeVoided", value: "true")] : [],
                     as: HavenAPI.TrendView.self
                 )
                 try output.emit(trend) {
                     guard !trend.points.isEmpty else { return "No \(measure) administrations for this client." }
                     var text = TextTable(
-                        header: ["DATE", "TOTAL", "BAND"],
+                        header: ["ID", "DATE", "TOTAL", "BAND"],
                         rows: trend.points.map { point in
                             [
+                                short(point.id),
                                 point.date,
                                 point.total.formatted(.number.precision(.fractionLength(0...2))),
-                                trend.cutoff.map { point.total < $0 ? "distress" : "" } ?? "",
+                                point.voided == true
+                                    ? "VOIDED" : trend.cutoff.map { point.total < $0 ? "distress" : "" } ?? "",
                             ]
                         }
                     ).render()
@@ -99,6 +109,49 @@ struct MeasureCommand: AsyncParsableCommand {
                     }
                     return text
                 }
+            }
+        }
+    }
+
+    struct VoidAdministration: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "void",
+            abstract: "Void an administration recorded in error, saying why (kept, sealed reason, audited).",
+            discussion: """
+                The administration stays in the record, marked voided; trends, reports, exports and reliable \
+                change leave it out. A void is final. The reason (20-1000 characters) comes from \
+                --reason-file (a file, or '-' for stdin), else from stdin, or from $EDITOR at a terminal.
+
+                Example:
+                  haven measure trend --measure CSI-4 --client 3f2a91c0     # the ID column
+                  haven measure void 9c41e2b7 --reason-file reason.txt
+                """
+        )
+
+        @OptionGroup var options: ClinicalOptions
+        @Argument(help: "The administration (id or prefix, from 'haven measure trend').") var id: String
+        @OptionGroup var reason: ReasonOptions
+
+        static let template = """
+
+
+            # Why is this administration void (20+ characters, sealed)? Lines starting with '#' are ignored.
+            """
+
+        func run() async throws {
+            try reason.refuseOnCommandLine()
+            let text = try reason.read(template: Self.template)
+            try await Clinic.with(options) { clinic in
+                let administration = try await clinic.resolve(id, as: .measure)
+                _ = try await Clinic.naming(["reason": "--reason-file"]) {
+                    try await clinic.api.send(
+                        "POST",
+                        "/v1/measure-administrations/\(full(administration))/void",
+                        body: HavenAPI.ReasonBody(reason: text),
+                        as: HavenAPI.Voided.self
+                    )
+                }
+                print("Voided \(full(administration))")
             }
         }
     }

@@ -25,7 +25,8 @@ struct NoteCommand: AsyncParsableCommand {
             String?
         @Option(help: "Tango moves, comma-separated.") var tango: String?
         @Option(help: "Change events, comma-separated (e.g. cycle_deescalated).") var events: String?
-        @Option(help: "Risk level: none, low, moderate or high.") var risk: String?
+        @Option(help: "Risk level: none, low, moderate or high (required to write a note; asked at a terminal).")
+        var risk: String?
         @Option(
             help: ArgumentHelp("Read the risk detail (sealed) from a file ('-' for stdin).", valueName: "path")
         )
@@ -103,8 +104,10 @@ struct NoteCommand: AsyncParsableCommand {
             abstract: "Write a draft note on a completed session.",
             discussion: """
                 Example:
-                  haven note write --session 5d0e33aa --stage 1 --step 2 --interventions tracking_the_cycle --file note.txt
-                  haven note write --session 5d0e33aa --stage 1 --step 2      # opens $EDITOR
+                  haven note write --session 5d0e33aa --stage 1 --step 2 --risk none --interventions tracking_the_cycle --file note.txt
+                  haven note write --session 5d0e33aa --stage 1 --step 2 --risk low   # opens $EDITOR
+
+                A note records its risk level explicitly: give --risk, or answer the question at a terminal.
                 """
         )
 
@@ -118,7 +121,10 @@ struct NoteCommand: AsyncParsableCommand {
                 throw UserError(message: "--stage and --step are required for a new note")
             }
             try fields.checkTextSources(bodyReadsStandardInput: input.readsStandardInput)
-            let checked = try fields.checked()
+            var checked = try fields.checked()
+            if checked.riskLevel == nil {
+                checked.riskLevel = try NoteCommand.askRiskLevel(bodyReadsStandardInput: input.readsStandardInput)
+            }
             let body = try input.read(template: NoteCommand.template, what: "note")
             try await KeptText.guarding(body, kind: "note") {
                 try await Clinic.with(options) { clinic in
@@ -183,6 +189,22 @@ struct NoteCommand: AsyncParsableCommand {
         }
     }
 
+    /// The risk level typed at a terminal when `--risk` is not given (before any text is read, so a
+    /// refusal costs nothing); without a terminal, or with the note's text on stdin, `--risk` is required.
+    static func askRiskLevel(bodyReadsStandardInput: Bool) throws -> String {
+        let allowed = RiskLevel.allCases.map(\.rawValue).joined(separator: ", ")
+        guard !bodyReadsStandardInput, isatty(STDIN_FILENO) != 0 else {
+            throw UserError(message: "--risk is required: a note records its risk level (\(allowed))")
+        }
+        FileHandle.standardError.write(Data("Risk level (\(allowed)): ".utf8))
+        let typed = (readLine() ?? "").trimmingCharacters(in: .whitespaces)
+        do {
+            return try RiskLevel.parse(typed).rawValue
+        } catch {
+            throw UserError(message: "--risk: is not one of: \(allowed)")
+        }
+    }
+
     static func signed(_ id: UUID) -> UserError {
         UserError(message: "note \(short(id)) is signed; add an addendum with 'haven note addend \(short(id))'")
     }
@@ -207,8 +229,13 @@ struct NoteCommand: AsyncParsableCommand {
                 } else {
                     expected = try await clinic.api.send("GET", path, as: HavenAPI.NoteView.self).version
                 }
-                let signed = try await clinic.api.expecting(version: expected)
-                    .send("POST", path + "/sign", as: HavenAPI.Signed.self)
+                // A draft without a risk level is refused by the API naming riskLevel: name the flag that sets it.
+                let signed = try await Clinic.naming([
+                    "riskLevel": "--risk (haven note edit \(short(noteID)) --risk LEVEL)"
+                ]) {
+                    try await clinic.api.expecting(version: expected)
+                        .send("POST", path + "/sign", as: HavenAPI.Signed.self)
+                }
                 print("Signed \(full(noteID)); content hash \(signed.contentHash)")
                 if signed.cosignaturePending {
                     print("Awaiting your supervisor's co-signature (you are pre-licensed): see their `haven today`.")
@@ -319,7 +346,7 @@ struct NoteCommand: AsyncParsableCommand {
                         "interventions: \(note.interventions.joined(separator: ", ").nonEmpty ?? "-")",
                         "tango moves: \(note.tangoMoves.joined(separator: ", ").nonEmpty ?? "-")",
                         "change events: \(note.changeEvents.joined(separator: ", ").nonEmpty ?? "-")",
-                        "risk: \(note.riskLevel)\(note.riskDetail.map { " — \($0)" } ?? "")",
+                        "risk: \(note.riskLevel ?? "not recorded")\(note.riskDetail.map { " — \($0)" } ?? "")",
                         "",
                         note.body,
                     ]
@@ -360,7 +387,7 @@ struct NoteCommand: AsyncParsableCommand {
                         rows: notes.map {
                             [
                                 short($0.id), style.dateTime($0.sessionStart), "\($0.stage)", "\($0.step)",
-                                $0.riskLevel,
+                                $0.riskLevel ?? "-",
                                 $0.signed ? "signed" : "draft v\($0.version)", $0.addenda == 0 ? "" : "\($0.addenda)",
                                 $0.cosigned ? "yes" : "",
                             ]
@@ -388,9 +415,10 @@ extension APIClient {
 }
 
 extension HavenAPI.DraftBody {
-    /// A new note's draft on `sessionId`: stage 1, step 1, no risk, until the options say otherwise.
+    /// A new note's draft on `sessionId`: stage 1, step 1, until the options say otherwise (`--risk`
+    /// is required or asked for before this).
     init(sessionId: UUID, body: String) {
-        self.init(sessionId: sessionId, stage: 1, step: 1, riskLevel: RiskLevel.none.rawValue, body: body)
+        self.init(sessionId: sessionId, stage: 1, step: 1, body: body)
     }
 
     /// The draft `note` holds now, to edit.

@@ -172,7 +172,7 @@ struct DemoSeeder {
                     recurrence: prompt.frequency == .once ? .none : .weekly,
                     today: assigned,
                     actor: actor
-                )
+                ).id
                 summary.homework += 1
                 // Earlier homework was answered; the latest is still open.
                 if number < couple.sessions - 1 {
