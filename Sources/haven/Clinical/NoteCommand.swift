@@ -291,7 +291,7 @@ struct NoteCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a note with its addenda.",
+            abstract: "Show a note: its text, author, signature (time, content hash), co-signature and addenda.",
             discussion: "Example:\n  haven note show 9c41e2b7 --json"
         )
 
@@ -310,8 +310,21 @@ struct NoteCommand: AsyncParsableCommand {
                     note.state == "signed"
                     ? try await clinic.api.pages(path + "/addenda", as: NoteService.Addendum.self) : []
                 try output.emit(Shown(note: note, addenda: addenda)) {
+                    let author = note.authorName ?? short(note.authorId)
                     var lines = [
                         "note \(note.id) — \(note.state), version \(note.version)",
+                        "author: \(author)",
+                    ]
+                    if let signedAt = note.signedAt, let hash = note.contentHash {
+                        lines += [
+                            "signed: \(style.dateTime(signedAt)) by \(author)",
+                            "content hash: \(hash)",
+                            note.cosignature.map {
+                                "co-signed: \($0.supervisorName), \(style.dateTime($0.cosignedAt))"
+                            } ?? "co-signed: no",
+                        ]
+                    }
+                    lines += [
                         "session \(short(note.sessionId)); stage \(note.stage) (\(stageName(note.stage))), step \(note.step)",
                         "interventions: \(note.interventions.joined(separator: ", ").nonEmpty ?? "-")",
                         "tango moves: \(note.tangoMoves.joined(separator: ", ").nonEmpty ?? "-")",
@@ -323,7 +336,8 @@ struct NoteCommand: AsyncParsableCommand {
                     for addendum in addenda {
                         lines += [
                             "",
-                            "addendum \(short(addendum.id)), \(style.dateTime(addendum.createdAt)): \(addendum.reason)",
+                            "addendum \(short(addendum.id)) by \(addendum.authorName.nonEmpty ?? short(addendum.authorID)), "
+                                + "\(style.dateTime(addendum.createdAt)): \(addendum.reason)",
                             addendum.text,
                         ]
                     }

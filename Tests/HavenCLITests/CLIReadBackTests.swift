@@ -1,0 +1,64 @@
+import Foundation
+import HavenServiceFixtures
+import HavenTestSupport
+import Testing
+
+/// Read-back: what was recorded can be read back in the CLI, with names rather than ids in human tables.
+@Suite("The CLI reads back what was recorded", .needsTestDatabase, .needsHavenBinary)
+struct CLIReadBackTests {
+    /// `note show` names the author, the signature (time, content hash), the co-signature and each addendum's author.
+    @Test func noteShowNamesTheSignatureCosignatureAndAddenda() async throws {
+        try await CLIFixture.with { f in
+            try f.login()
+            let a = try f.ok(["client", "add", "--name", "Fictional Alex", "--intake", "2026-09-01"])
+            let b = try f.ok(["client", "add", "--name", "Fictional Sam", "--intake", "2026-09-01"])
+            let couple = try f.ok(["couple", "add", "--partner-a", a, "--partner-b", b, "--start", "2026-09-01"])
+            let session = try f.ok(["session", "schedule", "--couple", couple, "--at", "2026-11-24T15:00"])
+            try f.ok(["session", "complete", session])
+            let note = String(
+                try f.ok(
+                    ["note", "write", "--session", session, "--stage", "1", "--step", "2", "--file", "-"],
+                    stdin: "Fictional: mapped the cycle."
+                ).prefix(36)
+            )
+            let draft = try f.run(["note", "show", note])
+            #expect(draft.stdout.contains("author: Dana Reyes") && !draft.stdout.contains("signed:"), "\(draft)")
+            let hash = String(try f.ok(["note", "sign", note]).suffix(64))
+            let reasonFile = f.directory + "/reason.txt"
+            try "Late entry\n".write(toFile: reasonFile, atomically: true, encoding: .utf8)
+            try f.ok(["note", "addend", note, "--reason-file", reasonFile], stdin: "Fictional: partner B joined late.")
+            let sam = try f.ok(
+                [
+                    "staff", "add", "--email", "sam@harbor.example", "--name", "Sam Rivera", "--role", "supervisor",
+                    "--password-stdin",
+                ],
+                stdin: StaffFixture.password
+            )
+            try f.ok(["staff", "supervise", "--supervisor", sam, "--supervisee", f.fixture.counselorID.uuidString])
+            let unsigned = try f.run(["note", "show", note])
+            #expect(unsigned.stdout.contains("co-signed: no"), "\(unsigned)")
+            try f.ok(["login", "--email", "sam@harbor.example", "--password-stdin"], stdin: StaffFixture.password)
+            try f.ok(["note", "cosign", note])
+            let shown = try f.run(["note", "show", note])
+            #expect(shown.status == 0, "\(shown)")
+            for line in [
+                "author: Dana Reyes", "content hash: \(hash)", "co-signed: Sam Rivera, 20",
+                "signed: 20", "by Dana Reyes", "Late entry", "Fictional: partner B joined late.",
+            ] {
+                #expect(shown.stdout.contains(line), "\(line): \(shown)")
+            }
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(try f.run(["note", "show", note, "--json"]).stdout.utf8))
+                    as? [String: Any]
+            )
+            #expect(json["authorName"] as? String == "Dana Reyes" && json["signedAt"] is String)
+            let cosignature = try #require(json["cosignature"] as? [String: Any])
+            #expect(
+                cosignature["supervisorName"] as? String == "Sam Rivera"
+                    && cosignature["supervisorId"] as? String == sam
+            )
+            let addenda = try #require(json["addenda"] as? [[String: Any]])
+            #expect(addenda.map { $0["authorName"] as? String } == ["Dana Reyes"])
+        }
+    }
+}
