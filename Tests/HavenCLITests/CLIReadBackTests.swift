@@ -61,4 +61,67 @@ struct CLIReadBackTests {
             #expect(addenda.map { $0["authorName"] as? String } == ["Dana Reyes"])
         }
     }
+
+    /// Sessions, open homework, injuries and the audit list name people; ids stay in `--json`.
+    @Test func tablesNamePeopleAndJSONKeepsIds() async throws {
+        try await CLIFixture.with { f in
+            try f.login()
+            let a = try f.ok(["client", "add", "--name", "Fictional Alex", "--intake", "2026-09-01"])
+            let b = try f.ok(["client", "add", "--name", "Fictional Sam", "--intake", "2026-09-01"])
+            let couple = try f.ok(["couple", "add", "--partner-a", a, "--partner-b", b, "--start", "2026-09-01"])
+            let session = try f.ok(["session", "schedule", "--couple", couple, "--at", "2026-11-24T15:00"])
+            try f.ok(["session", "schedule", "--client", a, "--at", "2026-11-24T17:00"])
+            let day = try f.run(["session", "list", "--day", "2026-11-24"])
+            #expect(day.stdout.contains("Fictional Alex & Fictional Sam"), "\(day)")
+            #expect(day.stdout.contains("Fictional Alex ") && !day.stdout.contains("couple \(couple.prefix(8))"))
+            let sessions = try f.json(["session", "list", "--couple", couple], as: [[String: AnyCodableValue]].self)
+            #expect(
+                sessions.first?["chartId"] == .text(couple)
+                    && sessions.first?["chartName"] == .text("Fictional Alex & Fictional Sam")
+            )
+
+            let prompt = try #require(
+                try f.json(["homework", "library"], as: [Prompt].self).first { !$0.joint }
+            ).id
+            try f.ok([
+                "homework", "assign", "--prompt", prompt, "--couple", couple, "--partner", a, "--session", session,
+                "--due", "2099-01-01",
+            ])
+            let open = try f.run(["homework", "open"])
+            #expect(open.stdout.contains("Fictional Alex & Fictional Sam") && open.stdout.contains("Fictional Alex  "))
+            #expect(!open.stdout.contains(String(a.prefix(8))), "\(open)")
+            let openJSON = try f.json(["homework", "open"], as: [[String: AnyCodableValue]].self)
+            #expect(
+                openJSON.first?["partnerId"] == .text(a) && openJSON.first?["partnerName"] == .text("Fictional Alex")
+            )
+
+            try f.ok(["injury", "record", "--couple", couple, "--injured", b], stdin: "Fictional injury.")
+            let injuries = try f.run(["injury", "list", "--couple", couple])
+            #expect(injuries.stdout.contains("Fictional Sam") && !injuries.stdout.contains(String(b.prefix(8))))
+            let injuryJSON = try f.json(["injury", "list", "--couple", couple], as: [[String: AnyCodableValue]].self)
+            #expect(injuryJSON.first?["injuredPartnerId"] == .text(b))
+
+            let audit = try f.run(["audit", "list", "--tail", "3"])
+            #expect(audit.stdout.contains("Dana Reyes"), "\(audit)")
+            let auditJSON = try f.run(["audit", "list", "--tail", "3", "--json"])
+            #expect(auditJSON.stdout.contains(f.fixture.counselorID.uuidString.lowercased()))
+            #expect(!auditJSON.stdout.contains("Dana Reyes"))
+        }
+    }
+
+    struct Prompt: Decodable {
+        var id: String
+        var joint: Bool
+    }
+
+    /// A JSON value that is text, or something else this test does not look at.
+    enum AnyCodableValue: Decodable, Equatable {
+        case text(String)
+        case other
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            self = (try? container.decode(String.self)).map(Self.text) ?? .other
+        }
+    }
 }

@@ -73,8 +73,12 @@ extension HavenAPI {
         public var id: String
         public var promptTitle: String
         public var coupleId: String
+        /// The partners' names, "A & B".
+        public var coupleName: String?
         /// The one partner it was given to; absent when given to both.
         public var partnerId: String?
+        /// That partner's name; absent when given to both.
+        public var partnerName: String?
         public var dueOn: String
         public var status: String
     }
@@ -162,7 +166,9 @@ extension HavenAPI {
                         id: $0.id.uuidString.lowercased(),
                         promptTitle: $0.promptTitle,
                         coupleId: $0.coupleID.uuidString.lowercased(),
+                        coupleName: $0.coupleName,
                         partnerId: $0.partnerID?.uuidString.lowercased(),
+                        partnerName: $0.partnerName,
                         dueOn: $0.dueOn.description,
                         status: $0.status.rawValue
                     )

@@ -112,7 +112,11 @@ extension HomeworkService {
         public var id: UUID
         public var promptTitle: String
         public var coupleID: UUID
+        /// "A & B" (preferred names), read in the same query.
+        public var coupleName: String
         public var partnerID: UUID?
+        /// The partner it was given to, by name; nil when given to both.
+        public var partnerName: String?
         public var dueOn: CalendarDate
         public var status: Status
     }
@@ -124,19 +128,28 @@ extension HomeworkService {
         return try await pool.transaction(as: actor) { connection in
             try await connection.query(
                 """
-                SELECT a.id, p.title, a.couple_id, a.partner_id, a.due_on
+                SELECT a.id, p.title, a.couple_id, a.partner_id, a.due_on,
+                       coalesce(ca.preferred_name, ca.legal_name) || ' & ' || coalesce(cb.preferred_name, cb.legal_name),
+                       CASE a.partner_id WHEN c.partner_a_id THEN coalesce(ca.preferred_name, ca.legal_name)
+                                         WHEN c.partner_b_id THEN coalesce(cb.preferred_name, cb.legal_name) END
                 FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
+                JOIN couples c ON c.id = a.couple_id
+                JOIN clients ca ON ca.id = c.partner_a_id JOIN clients cb ON cb.id = c.partner_b_id
                 WHERE (SELECT count(*) FROM homework_responses r WHERE r.assignment_id = a.id)
                       < CASE WHEN a.partner_id IS NULL THEN 2 ELSE 1 END
                 ORDER BY a.due_on, a.id
                 """
             ).map { row in
-                let (id, title, couple, partner, due) = try row.decode((UUID, String, UUID, UUID?, CalendarDate).self)
+                let (id, title, couple, partner, due, coupleName, partnerName) = try row.decode(
+                    (UUID, String, UUID, UUID?, CalendarDate, String?, String?).self
+                )
                 return OpenAssignment(
                     id: id,
                     promptTitle: title,
                     coupleID: couple,
+                    coupleName: coupleName ?? "",
                     partnerID: partner,
+                    partnerName: partnerName,
                     dueOn: due,
                     status: due < today ? .overdue : .assigned
                 )

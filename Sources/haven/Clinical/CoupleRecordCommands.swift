@@ -103,7 +103,8 @@ struct InjuryCommand: AsyncParsableCommand {
                         header: ["ID", "INJURED", "IDENTIFIED", "STEP", "STATUS", "DESCRIPTION"],
                         rows: injuries.map {
                             [
-                                short($0.id), short($0.injuredPartnerId), $0.identifiedOn,
+                                short($0.id), $0.injuredPartnerName?.nonEmpty ?? short($0.injuredPartnerId),
+                                $0.identifiedOn,
                                 "\($0.resolutionStep)", $0.status, String($0.description.prefix(60)),
                             ]
                         }

@@ -273,7 +273,8 @@ struct HomeworkCommand: AsyncParsableCommand {
                         header: ["ID", "PROMPT", "COUPLE", "FOR", "DUE", "STATUS"],
                         rows: open.map {
                             [
-                                short($0.id), $0.promptTitle, short($0.coupleId), $0.partnerId.map(short) ?? "both",
+                                short($0.id), $0.promptTitle, $0.coupleName?.nonEmpty ?? short($0.coupleId),
+                                $0.partnerName ?? $0.partnerId.map(short) ?? "both",
                                 $0.dueOn, $0.status,
                             ]
                         }

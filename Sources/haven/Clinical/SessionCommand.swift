@@ -204,7 +204,8 @@ struct SessionCommand: AsyncParsableCommand {
                         rows: sessions.map {
                             [
                                 short($0.id), style.dateTime($0.start), "\($0.durationMinutes)",
-                                "\($0.chart.kind) \(short($0.chart.id))", $0.format, $0.status, $0.noted ? "yes" : "",
+                                $0.chartName.nonEmpty ?? "\($0.chart.kind) \(short($0.chart.id))", $0.format, $0.status,
+                                $0.noted ? "yes" : "",
                             ]
                         }
                     ).render()
