@@ -109,6 +109,65 @@ struct CLIReadBackTests {
         }
     }
 
+    /// `homework show` and `homework list --couple` read each partner's response back, shared or private.
+    @Test func homeworkShowAndListReadResponsesBack() async throws {
+        try await CLIFixture.with { f in
+            try f.login()
+            let a = try f.ok(["client", "add", "--name", "Fictional Alex", "--intake", "2026-09-01"])
+            let b = try f.ok(["client", "add", "--name", "Fictional Sam", "--intake", "2026-09-01"])
+            let couple = try f.ok(["couple", "add", "--partner-a", a, "--partner-b", b, "--start", "2026-09-01"])
+            let session = try f.ok(["session", "schedule", "--couple", couple, "--at", "2026-11-24T15:00"])
+            let prompt = try #require(
+                try f.json(["homework", "library"], as: [Prompt].self).first { !$0.joint }
+            ).id
+            let assignment = try f.ok([
+                "homework", "assign", "--prompt", prompt, "--couple", couple, "--session", session, "--due",
+                "2099-01-01",
+            ])
+            let none = try f.run(["homework", "show", assignment])
+            #expect(none.stdout.contains("no responses yet") && none.stdout.contains("status assigned"), "\(none)")
+            try f.ok(
+                ["homework", "respond", assignment, "--partner", a, "--file", "-", "--shared"],
+                stdin: "Fictional shared answer."
+            )
+            try f.ok(
+                ["homework", "respond", assignment, "--partner", b, "--completion", "partly_completed", "--file", "-"],
+                stdin: "Fictional private answer."
+            )
+            let shown = try f.run(["homework", "show", String(assignment.prefix(8))])
+            #expect(shown.status == 0, "\(shown)")
+            for text in [
+                "for both partners of Fictional Alex & Fictional Sam", "status partly_completed",
+                "Fictional Alex: completed", "shared with the other partner", "Fictional shared answer.",
+                "Fictional Sam: partly_completed", "private to the counselor", "Fictional private answer.",
+            ] {
+                #expect(shown.stdout.contains(text), "\(text): \(shown)")
+            }
+            let listed = try f.run(["homework", "list", "--couple", couple])
+            #expect(listed.stdout.contains("Fictional private answer."), "\(listed)")
+            let json = try f.json(["homework", "list", "--couple", couple], as: [Assignment].self)
+            #expect(json.map(\.id) == [assignment] && json.first?.coupleId == couple)
+            #expect(json.first?.responses.map(\.partnerId) == [a, b])
+            #expect(json.first?.responses.map(\.sharedWithPartner) == [true, false])
+            let unknown = try f.run(["homework", "show", "00000000-0000-4000-8000-000000000000"])
+            #expect(unknown.status == 1, "\(unknown)")
+            let denied = try f.run(["audit", "list", "--action", "homework.read", "--outcome", "denied", "--json"])
+            #expect(denied.stdout.contains("00000000-0000-4000-8000-000000000000"), "\(denied)")
+            let lists = try f.run(["audit", "list", "--action", "homework.list", "--client", b, "--json"])
+            #expect(lists.stdout.contains(couple), "\(lists)")
+        }
+    }
+
+    struct Assignment: Decodable {
+        var id: String
+        var coupleId: String
+        var responses: [Response]
+        struct Response: Decodable {
+            var partnerId: String
+            var sharedWithPartner: Bool
+        }
+    }
+
     struct Prompt: Decodable {
         var id: String
         var joint: Bool

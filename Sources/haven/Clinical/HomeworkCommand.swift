@@ -8,8 +8,11 @@ import HavenService
 struct HomeworkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "homework",
-        abstract: "Browse the library, add prompts, assign homework, record responses, list what is open.",
-        subcommands: [Library.self, AddPrompt.self, Assign.self, Respond.self, Skip.self, Open.self]
+        abstract:
+            "Browse the library, add prompts, assign homework, record responses, read them back, list what is open.",
+        subcommands: [
+            Library.self, AddPrompt.self, Assign.self, Respond.self, Skip.self, Open.self, Show.self, List.self,
+        ]
     )
 
     struct Library: AsyncParsableCommand {
