@@ -158,6 +158,44 @@ struct CLIReadBackTests {
         }
     }
 
+    /// `cycle set` saves any subset of a partner's map, each save a version; `show` names what is still empty.
+    @Test func cycleMapsAreFilledInOverSeveralSaves() async throws {
+        try await CLIFixture.with { f in
+            try f.login()
+            let a = try f.ok(["client", "add", "--name", "Fictional Alex", "--intake", "2026-09-01"])
+            let b = try f.ok(["client", "add", "--name", "Fictional Sam", "--intake", "2026-09-01"])
+            let couple = try f.ok(["couple", "add", "--partner-a", a, "--partner-b", b, "--start", "2026-09-01"])
+            let target = ["--couple", couple, "--partner", a]
+            #expect(try f.run(["cycle", "show"] + target).stdout.contains("No cycle map yet"))
+            let badPosition = try f.run(["cycle", "set"] + target + ["--position", "persuer"])
+            #expect(badPosition.status == 1 && badPosition.stderr.contains("did you mean 'pursuer'"), "\(badPosition)")
+            #expect(try f.ok(["cycle", "set"] + target + ["--position", "pursuer"]) == "Saved version 1.")
+            let first = try f.run(["cycle", "show"] + target)
+            #expect(first.stdout.contains("position: pursuer") && first.stdout.contains("trigger: (empty)"))
+            #expect(first.stdout.contains("still empty: trigger, action tendency"), "\(first)")
+            #expect(
+                try f.ok(
+                    ["cycle", "set"] + target + ["--file", "-"],
+                    stdin: "trigger: Fictional partner turns away\nunmet need: Fictional to matter\n"
+                ) == "Saved version 2."
+            )
+            let badField = try f.run(["cycle", "set"] + target + ["--file", "-"], stdin: "triger: x\n")
+            #expect(badField.status == 1 && badField.stderr.contains("did you mean 'trigger'"), "\(badField)")
+            let second = try f.run(["cycle", "show"] + target)
+            for text in [
+                "version 2", "position: pursuer", "trigger: Fictional partner turns away",
+                "unmet need: Fictional to matter",
+                "still empty: action tendency, perception of partner, reactive emotion, primary emotion",
+            ] {
+                #expect(second.stdout.contains(text), "\(text): \(second)")
+            }
+            let history = try f.run(["cycle", "history"] + target)
+            #expect(history.stdout.contains("1/7") && history.stdout.contains("3/7"), "\(history)")
+            let json = try f.run(["cycle", "history"] + target + ["--json"])
+            #expect(json.stdout.contains("\"emptyFields\"") && json.stdout.contains("\"version\" : 2"), "\(json)")
+        }
+    }
+
     struct Assignment: Decodable {
         var id: String
         var coupleId: String
