@@ -26,7 +26,8 @@ struct Haven: AsyncParsableCommand {
         subcommands: [
             LoginCommand.self, LogoutCommand.self, WhoamiCommand.self, ClientCommand.self, CoupleCommand.self,
             SessionCommand.self, NoteCommand.self, HomeworkCommand.self, MeasureCommand.self, InjuryCommand.self,
-            CycleCommand.self, GoalCommand.self, ReportCommand.self, ExportCommand.self, BreakGlassCommand.self,
+            CycleCommand.self, GoalCommand.self, ReportCommand.self, ValuesCommand.self, ExportCommand.self,
+            BreakGlassCommand.self,
             TOTPCommand.self,
             AuditCommand.self,
             PracticeCommand.self,

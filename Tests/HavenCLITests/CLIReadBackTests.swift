@@ -196,6 +196,32 @@ struct CLIReadBackTests {
         }
     }
 
+    /// `haven values` lists the allowed values; flags' help lists them; a bad value gets "did you mean".
+    @Test func allowedValuesAreListedInHelpAndOnError() async throws {
+        try await CLIFixture.with { f in
+            let all = try f.run(["values"])
+            #expect(all.status == 0 && all.stdout.contains("tango-moves: ") && all.stdout.contains("change-events: "))
+            let interventions = try f.run(["values", "interventions"])
+            #expect(interventions.stdout.split(separator: "\n").contains("reflecting_emotion"), "\(interventions)")
+            let typo = try f.run(["values", "intervention"])
+            #expect(typo.status == 1 && typo.stderr.contains("did you mean 'interventions'"), "\(typo)")
+            let help = try f.run(["note", "write", "--help"])
+            #expect(help.stdout.contains("tracking_the_cycle") && help.stdout.contains("blamer_softening"), "\(help)")
+            try f.login()
+            let bad = try f.run([
+                "note", "write", "--session", "00000000-0000-4000-8000-000000000000", "--stage", "1", "--step", "1",
+                "--interventions", "reflecting_emotion,heightenning", "--file", "-",
+            ])
+            #expect(
+                bad.status == 1 && bad.stderr.contains("--interventions: 'heightenning'")
+                    && bad.stderr.contains("did you mean 'heightening'"),
+                "\(bad)"
+            )
+            let status = try f.run(["injury", "update", "00000000", "--step", "2", "--status", "in-repair"])
+            #expect(status.status == 1 && status.stderr.contains("did you mean 'in_repair'"), "\(status)")
+        }
+    }
+
     struct Assignment: Decodable {
         var id: String
         var coupleId: String

@@ -21,11 +21,10 @@ struct NoteCommand: AsyncParsableCommand {
         @Option(help: "EFT stage, 1-3.") var stage: Int?
         @Option(help: "EFT step, 1-9 (must belong to the stage).") var step: Int?
         @Option(help: "For steps 5-7: the partner the work was with (client id or prefix).") var partner: String?
-        @Option(help: "Interventions, comma-separated (e.g. reflecting_emotion,heightening).") var interventions:
-            String?
-        @Option(help: "Tango moves, comma-separated.") var tango: String?
-        @Option(help: "Change events, comma-separated (e.g. cycle_deescalated).") var events: String?
-        @Option(help: "Risk level: none, low, moderate or high.") var risk: String?
+        @Option(help: "Interventions, comma-separated: \(allowedValues(Intervention.self)).") var interventions: String?
+        @Option(help: "Tango moves, comma-separated: \(allowedValues(TangoMove.self)).") var tango: String?
+        @Option(help: "Change events, comma-separated: \(allowedValues(ChangeEvent.self)).") var events: String?
+        @Option(help: "Risk level: \(allowedValues(RiskLevel.self)).") var risk: String?
         @Option(
             help: ArgumentHelp("Read the risk detail (sealed) from a file ('-' for stdin).", valueName: "path")
         )
@@ -52,10 +51,25 @@ struct NoteCommand: AsyncParsableCommand {
         /// so a mistyped flag costs nothing: no editor session, no kept copy.
         func checked() throws -> Checked {
             Checked(
-                interventions: try interventions.map { try list($0).map { try Intervention.parse($0).rawValue } },
-                tangoMoves: try tango.map { try list($0).map { try TangoMove.parse($0).rawValue } },
-                changeEvents: try events.map { try list($0).map { try ChangeEvent.parse($0).rawValue } },
-                riskLevel: try risk.map { try RiskLevel.parse($0).rawValue }
+                interventions: try interventions.map {
+                    try list($0).map {
+                        (try parseValue($0, option: "--interventions", kind: "an intervention") as Intervention)
+                            .rawValue
+                    }
+                },
+                tangoMoves: try tango.map {
+                    try list($0).map {
+                        (try parseValue($0, option: "--tango", kind: "a Tango move") as TangoMove).rawValue
+                    }
+                },
+                changeEvents: try events.map {
+                    try list($0).map {
+                        (try parseValue($0, option: "--events", kind: "a change event") as ChangeEvent).rawValue
+                    }
+                },
+                riskLevel: try risk.map {
+                    (try parseValue($0, option: "--risk", kind: "a risk level") as RiskLevel).rawValue
+                }
             )
         }
 

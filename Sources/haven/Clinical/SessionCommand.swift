@@ -73,7 +73,7 @@ struct SessionCommand: AsyncParsableCommand {
         }
 
         private func schedule(riskOverrideReason: String?) async throws {
-            let format = try SessionFormat.parse(format)
+            let format: SessionFormat = try parseValue(format, option: "--format", kind: "a session format")
             try await Clinic.with(options) { clinic in
                 let start = try await clinic.dateStyle().parseDateTime(at, option: "--at")
                 let chart = try await chart.resolve(clinic)!
