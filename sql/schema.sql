@@ -1446,7 +1446,7 @@ CREATE TABLE public.cycle_maps (
     partner_id uuid NOT NULL,
     counselor_id uuid NOT NULL,
     version integer NOT NULL,
-    "position" text NOT NULL,
+    "position" text,
     key_subject text GENERATED ALWAYS AS (('couple:'::text || (couple_id)::text)) STORED,
     map bytea NOT NULL,
     map_key_id uuid NOT NULL,

@@ -83,6 +83,8 @@ extension AuditEvent {
         case homeworkAssign = "homework.assign"
         case homeworkAssignRiskOverride = "homework.assign.risk_override"
         case homeworkRespond = "homework.respond"
+        case homeworkRead = "homework.read"
+        case homeworkList = "homework.list"
 
         // Measures.
         case measureDefine = "measure.define"

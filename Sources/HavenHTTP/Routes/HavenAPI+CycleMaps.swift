@@ -4,15 +4,16 @@ import HavenService
 import Hummingbird
 
 extension HavenAPI {
-    /// A revision: the position beside the map's own fields (`CycleMapService.Map`'s keys).
+    /// A revision: the position beside the map's own fields (`CycleMapService.Map`'s keys), any subset
+    /// of them; what is left out is kept from the previous version, a field sent as "" is emptied.
     struct CycleMapBody: Decodable {
-        var position: String
+        var position: String?
         var map: CycleMapService.Map
 
         enum CodingKeys: String, CodingKey { case position }
 
         init(from decoder: any Decoder) throws {
-            position = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .position)
+            position = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .position)
             map = try CycleMapService.Map(from: decoder)
         }
     }
@@ -21,13 +22,17 @@ extension HavenAPI {
     struct CycleMapVersion: Encodable {
         var version: CycleMapService.Version
 
-        enum CodingKeys: String, CodingKey { case version, position, createdAt }
+        enum CodingKeys: String, CodingKey { case version, position, createdAt, emptyFields }
 
         func encode(to encoder: any Encoder) throws {
             try version.map.encode(to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(version.version, forKey: .version)
-            try container.encode(version.position.rawValue, forKey: .position)
+            try container.encodeIfPresent(version.position?.rawValue, forKey: .position)
+            try container.encode(
+                (version.position == nil ? ["position"] : []) + version.map.emptyFields,
+                forKey: .emptyFields
+            )
             try container.encode(version.createdAt, forKey: .createdAt)
         }
     }
@@ -55,7 +60,7 @@ extension HavenAPI {
             let version = try await maps.revise(
                 couple: try Self.id("coupleId", context),
                 partner: try Self.id("partnerId", context),
-                position: try Self.parse(CyclePosition.self, body.position),
+                position: try body.position.map { try Self.parse(CyclePosition.self, $0) },
                 map: body.map,
                 actor: actor
             )

@@ -73,8 +73,12 @@ extension HavenAPI {
         public var id: String
         public var promptTitle: String
         public var coupleId: String
+        /// The partners' names, "A & B".
+        public var coupleName: String?
         /// The one partner it was given to; absent when given to both.
         public var partnerId: String?
+        /// That partner's name; absent when given to both.
+        public var partnerName: String?
         public var dueOn: String
         public var status: String
     }
@@ -84,6 +88,62 @@ extension HavenAPI {
     public struct Assigned: Codable, Sendable {
         public var id: String
         public var warnings: [String]
+    }
+
+    /// An assignment read back with each partner's response (`GET /v1/homework/assignments/{id}`,
+    /// `GET /v1/couples/{coupleId}/homework`; `haven homework show|list --json` prints it).
+    public struct AssignmentView: Codable, Sendable {
+        public var id: String
+        public var promptTitle: String
+        public var category: String
+        public var coupleId: String
+        public var coupleName: String
+        /// The one partner it was given to; absent when given to both.
+        public var partnerId: String?
+        public var partnerName: String?
+        public var sessionId: String
+        public var assignedOn: String
+        public var dueOn: String
+        public var recurrence: String
+        /// assigned, overdue, completed, partly_completed or skipped.
+        public var status: String
+        public var responses: [ResponseView]
+
+        init(_ assignment: HomeworkService.Assignment) {
+            id = assignment.id.uuidString.lowercased()
+            promptTitle = assignment.promptTitle
+            category = assignment.category
+            coupleId = assignment.coupleID.uuidString.lowercased()
+            coupleName = assignment.coupleName
+            partnerId = assignment.partnerID?.uuidString.lowercased()
+            partnerName = assignment.partnerName
+            sessionId = assignment.sessionID.uuidString.lowercased()
+            assignedOn = assignment.assignedOn.description
+            dueOn = assignment.dueOn.description
+            recurrence = assignment.recurrence
+            status = assignment.status.rawValue
+            responses = assignment.responses.map {
+                ResponseView(
+                    partnerId: $0.partnerID.uuidString.lowercased(),
+                    partnerName: $0.partnerName,
+                    completion: $0.completion.rawValue,
+                    text: $0.text,
+                    sharedWithPartner: $0.sharedWithPartner,
+                    recordedAt: $0.recordedAt
+                )
+            }
+        }
+    }
+
+    /// One partner's response as staff read it: its text (if any) and whether the partner shared it
+    /// with the other partner.
+    public struct ResponseView: Codable, Sendable {
+        public var partnerId: String
+        public var partnerName: String
+        public var completion: String
+        public var text: String?
+        public var sharedWithPartner: Bool
+        public var recordedAt: Date
     }
 
     func addHomework(to v1: RouterGroup<HavenRequestContext>) {
@@ -150,6 +210,28 @@ extension HavenAPI {
             )
             return Response(status: .noContent)
         }
+        v1.get("/homework/assignments/{assignmentId}") { _, context in
+            let actor = try context.requireActor()
+            let assignment = try await homework.assignment(
+                try Self.id("assignmentId", context),
+                today: try await self.today(actor),
+                actor: actor
+            )
+            return try APIJSON.response(AssignmentView(assignment))
+        }
+        v1.get("/couples/{coupleId}/homework") { request, context in
+            let actor = try context.requireActor()
+            let assignments = try await homework.assignments(
+                couple: try Self.id("coupleId", context),
+                today: try await self.today(actor),
+                actor: actor
+            )
+            return try APIJSON.response(
+                try Page(assignments, request: request, key: { $0.id.uuidString.lowercased() }) {
+                    AssignmentView($0)
+                }
+            )
+        }
         v1.get("/homework/open") { request, context in
             let actor = try context.requireActor()
             let overdueOnly: Bool
@@ -172,7 +254,9 @@ extension HavenAPI {
                         id: $0.id.uuidString.lowercased(),
                         promptTitle: $0.promptTitle,
                         coupleId: $0.coupleID.uuidString.lowercased(),
+                        coupleName: $0.coupleName,
                         partnerId: $0.partnerID?.uuidString.lowercased(),
+                        partnerName: $0.partnerName,
                         dueOn: $0.dueOn.description,
                         status: $0.status.rawValue
                     )

@@ -83,6 +83,19 @@ extension HavenAPI {
         public var body: String
         /// SHA-256 of the signed content, hex; absent on drafts.
         public var contentHash: String?
+        /// The author's display name.
+        public var authorName: String?
+        /// When the note was signed; absent on drafts.
+        public var signedAt: Date?
+        /// The supervisor's co-signature; absent until a supervisor co-signs.
+        public var cosignature: CosignatureView?
+    }
+
+    /// A co-signature as the API shows it: the supervisor (id and name) and when they co-signed.
+    public struct CosignatureView: Codable, Sendable {
+        public var supervisorId: String
+        public var supervisorName: String
+        public var cosignedAt: Date
     }
 
     /// What a note write or edit answers: the note's id and its new version (also its ETag).
@@ -137,7 +150,16 @@ extension HavenAPI {
                     riskLevel: note.draft.riskLevel?.rawValue,
                     riskDetail: note.draft.riskDetail,
                     body: note.draft.body,
-                    contentHash: note.contentHash.map(Hex.encode)
+                    contentHash: note.contentHash.map(Hex.encode),
+                    authorName: note.authorName,
+                    signedAt: note.signedAt,
+                    cosignature: note.cosignature.map {
+                        CosignatureView(
+                            supervisorId: $0.supervisorID.uuidString.lowercased(),
+                            supervisorName: $0.supervisorName,
+                            cosignedAt: $0.cosignedAt
+                        )
+                    }
                 ),
                 headers: headers
             )

@@ -83,6 +83,8 @@ extension HavenAPI {
     public struct InjuryLine: Codable, Sendable {
         public var id: String
         public var injuredPartnerId: String
+        /// The injured partner's name.
+        public var injuredPartnerName: String?
         public var description: String
         public var identifiedOn: String
         public var status: String
@@ -142,6 +144,7 @@ extension HavenAPI {
                     InjuryLine(
                         id: $0.id.uuidString.lowercased(),
                         injuredPartnerId: $0.injuredPartnerID.uuidString.lowercased(),
+                        injuredPartnerName: $0.injuredPartnerName,
                         description: $0.description,
                         identifiedOn: $0.identifiedOn.description,
                         status: $0.status.rawValue,

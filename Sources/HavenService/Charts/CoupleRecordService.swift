@@ -19,6 +19,8 @@ public struct CoupleRecordService: Sendable {
     public struct Injury: Sendable, Equatable {
         public var id: UUID
         public var injuredPartnerID: UUID
+        /// The injured partner's name (preferred, else legal), read in the same query.
+        public var injuredPartnerName: String = ""
         public var description: String
         public var identifiedOn: CalendarDate
         public var status: InjuryStatus
@@ -102,17 +104,20 @@ public struct CoupleRecordService: Sendable {
             couple: coupleID,
             actor: actor,
             """
-            SELECT id, description, key_subject, injured_partner_id, identified_on, status, resolution_step, resolved_on
+            SELECT id, description, key_subject, injured_partner_id, identified_on, status, resolution_step, resolved_on,
+                   (SELECT coalesce(k.preferred_name, k.legal_name) FROM clients k
+                    WHERE k.id = attachment_injuries.injured_partner_id)
             FROM attachment_injuries WHERE couple_id = \(coupleID) ORDER BY identified_on, id
             """
         ) { id, description, row in
-            let (partner, identified, status, step, resolved) = try row.decode(
-                (UUID, CalendarDate, String, Int, CalendarDate?).self,
+            let (partner, identified, status, step, resolved, name) = try row.decode(
+                (UUID, CalendarDate, String, Int, CalendarDate?, String?).self,
                 from: 3
             )
             return Injury(
                 id: id,
                 injuredPartnerID: partner,
+                injuredPartnerName: name ?? "",
                 description: description,
                 identifiedOn: identified,
                 status: try InjuryStatus.parse(status),

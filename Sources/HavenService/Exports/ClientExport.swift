@@ -140,7 +140,8 @@ public struct ClientExport: Sendable, Codable, Equatable {
     public struct CycleMap: Sendable, Codable, Equatable {
         @LowercaseID public var coupleID: UUID
         public var version: Int
-        public var position: String
+        /// nil until the counselor records it.
+        public var position: String?
         /// Nil only when it failed to open (`unreadableValues`).
         public var map: CycleMapService.Map?
         public var createdAt: Date

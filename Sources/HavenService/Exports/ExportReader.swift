@@ -367,7 +367,7 @@ struct ExportReader {
             """
         ) {
             let (id, couple, version, position, sealed, subject, createdAt) = try row.decode(
-                (UUID, UUID, Int32, String, [UInt8], String, Date).self
+                (UUID, UUID, Int32, String?, [UInt8], String, Date).self
             )
             let json = try await open(sealed, "cycle_maps", "map", row: id, subject: subject)
             result.append(

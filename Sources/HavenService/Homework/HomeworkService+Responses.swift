@@ -112,7 +112,11 @@ extension HomeworkService {
         public var id: UUID
         public var promptTitle: String
         public var coupleID: UUID
+        /// "A & B" (preferred names), read in the same query.
+        public var coupleName: String
         public var partnerID: UUID?
+        /// The partner it was given to, by name; nil when given to both.
+        public var partnerName: String?
         public var dueOn: CalendarDate
         public var status: Status
     }
@@ -124,18 +128,24 @@ extension HomeworkService {
         return try await pool.transaction(as: actor) { connection in
             try await connection.query(
                 """
-                SELECT a.id, p.title, a.couple_id, a.partner_id, a.due_on
+                SELECT a.id, p.title, a.couple_id, a.partner_id, a.due_on,
+                       array_to_string(haven_chart_names('couple', a.couple_id), ' & '),
+                       (SELECT coalesce(k.preferred_name, k.legal_name) FROM clients k WHERE k.id = a.partner_id)
                 FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
                 WHERE \(unescaped: Self.openCondition)
                 ORDER BY a.due_on, a.id
                 """
             ).map { row in
-                let (id, title, couple, partner, due) = try row.decode((UUID, String, UUID, UUID?, CalendarDate).self)
+                let (id, title, couple, partner, due, coupleName, partnerName) = try row.decode(
+                    (UUID, String, UUID, UUID?, CalendarDate, String?, String?).self
+                )
                 return OpenAssignment(
                     id: id,
                     promptTitle: title,
                     coupleID: couple,
+                    coupleName: coupleName ?? "",
                     partnerID: partner,
+                    partnerName: partnerName,
                     dueOn: due,
                     status: due < today ? .overdue : .assigned
                 )

@@ -9,6 +9,8 @@ extension NoteService {
     public struct Addendum: Sendable, Equatable {
         public var id: UUID
         public var authorID: UUID
+        /// The author's display name (read in the same query).
+        public var authorName: String
         public var createdAt: Date
         public var reason: String
         public var text: String
@@ -92,8 +94,9 @@ extension NoteService {
             prologue: [
                 "SELECT \(unescaped: ChartReference.clientIDsColumn) FROM progress_notes WHERE id = \(noteID)",
                 """
-                SELECT id, author_id, created_at, key_subject, reason, body FROM note_addenda
-                WHERE note_id = \(noteID) ORDER BY created_at, id
+                SELECT a.id, a.author_id, a.created_at, a.key_subject, a.reason, a.body,
+                       (SELECT st.display_name FROM staff st WHERE st.id = a.author_id)
+                FROM note_addenda a WHERE a.note_id = \(noteID) ORDER BY a.created_at, a.id
                 """,
             ]
         ) { connection, rows -> [Addendum]? in
@@ -114,6 +117,7 @@ extension NoteService {
                 let (id, author, created, storedSubject, reason, body) = try row.decode(
                     (UUID, UUID, Date, String, [UInt8], [UInt8]).self
                 )
+                let authorName = try row.decode(6, as: String?.self) ?? ""
                 let subject = try KeySubject(stored: storedSubject)
                 func open(_ sealed: [UInt8], _ column: String) async throws -> String {
                     try await keys.open(
@@ -126,6 +130,7 @@ extension NoteService {
                     Addendum(
                         id: id,
                         authorID: author,
+                        authorName: authorName,
                         createdAt: created,
                         reason: try await open(reason, "reason"),
                         text: try await open(body, "body")

@@ -48,12 +48,13 @@ extension NoteService.Listing: Codable {
 
 /// An addendum's JSON form (it carries the addendum's text: only where the reader may see it).
 extension NoteService.Addendum: Codable {
-    enum CodingKeys: String, CodingKey { case id, authorId, createdAt, reason, text }
+    enum CodingKeys: String, CodingKey { case id, authorId, authorName, createdAt, reason, text }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id.lowercased, forKey: .id)
         try container.encode(authorID.lowercased, forKey: .authorId)
+        try container.encode(authorName, forKey: .authorName)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(reason, forKey: .reason)
         try container.encode(text, forKey: .text)
@@ -64,6 +65,7 @@ extension NoteService.Addendum: Codable {
         self.init(
             id: try container.decodeUUID(forKey: .id),
             authorID: try container.decodeUUID(forKey: .authorId),
+            authorName: try container.decodeIfPresent(String.self, forKey: .authorName) ?? "",
             createdAt: try container.decode(Date.self, forKey: .createdAt),
             reason: try container.decode(String.self, forKey: .reason),
             text: try container.decode(String.self, forKey: .text)

@@ -78,6 +78,19 @@ public struct NoteService: Sendable {
         public var contentHash: [UInt8]?
         /// The chart's clients: the client, or both partners of the couple.
         public var clientIDs: [UUID]
+        /// The author's display name (read in the same query as the note).
+        public var authorName: String = ""
+        /// When the note was signed; nil on a draft.
+        public var signedAt: Date?
+        /// The supervisor's co-signature, if any.
+        public var cosignature: Cosignature?
+    }
+
+    /// A supervisor's co-signature on a signed note: who, and when.
+    public struct Cosignature: Sendable, Equatable {
+        public var supervisorID: UUID
+        public var supervisorName: String
+        public var cosignedAt: Date
     }
 
     /// Checks a draft against the domain rules before anything is written.
@@ -167,7 +180,12 @@ public struct NoteService: Sendable {
     static func loadQuery(_ noteID: UUID, lock: Bool) -> PostgresQuery {
         """
         SELECT session_id, author_id, stage, step, step_partner_id, interventions, tango_moves, change_events,
-               risk_level, body, risk_detail, state, version, content_hash, key_subject, \(unescaped: ChartReference.clientIDsColumn)
+               risk_level, body, risk_detail, state, version, content_hash, key_subject, \(unescaped: ChartReference.clientIDsColumn),
+               signed_at, (SELECT st.display_name FROM staff st WHERE st.id = progress_notes.author_id),
+               (SELECT c.supervisor_id FROM note_cosignatures c WHERE c.note_id = progress_notes.id),
+               (SELECT st.display_name FROM note_cosignatures c JOIN staff st ON st.id = c.supervisor_id
+                WHERE c.note_id = progress_notes.id),
+               (SELECT c.cosigned_at FROM note_cosignatures c WHERE c.note_id = progress_notes.id)
         FROM progress_notes WHERE id = \(noteID) \(unescaped: lock ? "FOR UPDATE OF progress_notes" : "")
         """
     }
@@ -206,6 +224,10 @@ public struct NoteService: Sendable {
         let hash = try row.decode(13, as: [UInt8]?.self)
         let subject = try KeySubject(stored: try row.decode(14, as: String.self))
         let clients = try row.decode(15, as: [UUID].self)
+        let (signedAt, authorName, supervisor, supervisorName, cosignedAt) = try row.decode(
+            (Date?, String?, UUID?, String?, Date?).self,
+            from: 16
+        )
         func open(_ sealed: [UInt8], column: String) async throws -> String {
             try await keys.open(
                 sealed,
@@ -232,8 +254,18 @@ public struct NoteService: Sendable {
             signed: state == "signed",
             version: version,
             contentHash: hash,
-            clientIDs: clients
+            clientIDs: clients,
+            authorName: authorName ?? "",
+            signedAt: signedAt,
+            cosignature: zip3(supervisor, supervisorName, cosignedAt).map {
+                Cosignature(supervisorID: $0, supervisorName: $1, cosignedAt: $2)
+            }
         )
+    }
+
+    private func zip3<A, B, C>(_ a: A?, _ b: B?, _ c: C?) -> (A, B, C)? {
+        guard let a, let b, let c else { return nil }
+        return (a, b, c)
     }
 
     /// The note's content hash (`NoteIntegrity.hash`).

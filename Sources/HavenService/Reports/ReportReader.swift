@@ -355,7 +355,7 @@ struct ReportReader {
     {
         var byPartner: [UUID: ReportFacts.CyclePartner] = [:]
         for row in rows {
-            let (partner, position, sealed, subject, id) = try row.decode((UUID, String, [UInt8]?, String, UUID).self)
+            let (partner, position, sealed, subject, id) = try row.decode((UUID, String?, [UInt8]?, String, UUID).self)
             var entry = ReportFacts.CyclePartner(partnerID: partner, position: position)
             if let sealed {
                 let json = try await open(sealed, "cycle_maps", "map", id, subject)

@@ -8,6 +8,9 @@ extension SessionService {
     public struct Listing: Sendable, Equatable {
         public var id: UUID
         public var chart: ChartReference
+        /// The chart's name for people: "A & B" (preferred names) for a couple, the client's for an
+        /// individual chart; read in the same query.
+        public var chartName: String
         public var counselorID: UUID
         public var start: Date
         public var durationMinutes: Int
@@ -20,6 +23,13 @@ extension SessionService {
         /// Whether a progress note exists for it.
         public var noted: Bool
     }
+
+    /// A session row's (`s`) chart name: "A & B" for a couple (preferred names, else legal), the
+    /// client's name for an individual session.
+    static let chartNameColumn: StaticString = """
+        array_to_string(haven_chart_names(CASE WHEN s.couple_id IS NULL THEN 'client' ELSE 'couple' END,
+                                          coalesce(s.couple_id, s.client_id)), ' & ')
+        """
 
     /// Sessions in the actor's reach: of one chart, and/or starting in `[from, to)`, by start time.
     /// Audited as a schedule read, naming the chart's clients when one chart is asked for.
@@ -49,7 +59,8 @@ extension SessionService {
                 [
                     """
                     SELECT s.id, s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
-                           s.session_type, s.service_code, s.status, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
+                           s.session_type, s.service_code, s.status, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id),
+                           \(unescaped: Self.chartNameColumn)
                     FROM therapy_sessions s
                     WHERE (\(couple)::uuid IS NULL OR s.couple_id = \(couple))
                       AND (\(client)::uuid IS NULL OR s.client_id = \(client))
@@ -69,9 +80,11 @@ extension SessionService {
                 let (id, couple, client, counselor, start, minutes, format, type, code, status, noted) = try row.decode(
                     (UUID, UUID?, UUID?, UUID, Date, Int32, String, String, String?, String, Bool).self
                 )
+                let name = try row.decode(11, as: String?.self) ?? ""
                 return Listing(
                     id: id,
                     chart: couple.map(ChartReference.couple) ?? .client(client ?? id),
+                    chartName: name,
                     counselorID: counselor,
                     start: start,
                     durationMinutes: Int(minutes),

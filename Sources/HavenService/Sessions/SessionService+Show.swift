@@ -18,7 +18,8 @@ extension SessionService {
                            EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id),
                            CASE WHEN s.couple_id IS NULL THEN ARRAY[s.client_id]
                                 ELSE (SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = s.couple_id)
-                           END
+                           END,
+                           \(unescaped: Self.chartNameColumn)
                     FROM therapy_sessions s WHERE s.id = \(id)
                     """
                 ).singleRow()
@@ -32,6 +33,7 @@ extension SessionService {
                 try row.decode(
                     (UUID?, UUID?, UUID, Date, Int32, String, String, String?, String, Bool, [UUID]?).self
                 )
+            let name = try row.decode(11, as: String?.self) ?? ""
             try await connection.commit(
                 audited: AuditEvent(action: .sessionRead, entityType: .session, entityID: id, clientIDs: clients ?? [])
             )
@@ -39,6 +41,7 @@ extension SessionService {
                 Listing(
                     id: id,
                     chart: couple.map(ChartReference.couple) ?? .client(client ?? id),
+                    chartName: name,
                     counselorID: counselor,
                     start: start,
                     durationMinutes: Int(minutes),

@@ -5,8 +5,8 @@ import Foundation
 /// instants in the encoder's date strategy. No clinical text: lists carry none.
 extension SessionService.Listing: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, chartKind, chartId, counselorId, start, durationMinutes, format, sessionType, serviceCode, status,
-            noted
+        case id, chartKind, chartId, chartName, counselorId, start, durationMinutes, format, sessionType, serviceCode,
+            status, noted
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -14,6 +14,7 @@ extension SessionService.Listing: Codable {
         try container.encode(id.lowercased, forKey: .id)
         try container.encode(chart.kind, forKey: .chartKind)
         try container.encode(chart.id.lowercased, forKey: .chartId)
+        try container.encode(chartName, forKey: .chartName)
         try container.encode(counselorID.lowercased, forKey: .counselorId)
         try container.encode(start, forKey: .start)
         try container.encode(durationMinutes, forKey: .durationMinutes)
@@ -38,6 +39,7 @@ extension SessionService.Listing: Codable {
         self.init(
             id: try container.decodeUUID(forKey: .id),
             chart: chart,
+            chartName: try container.decodeIfPresent(String.self, forKey: .chartName) ?? "",
             counselorID: try container.decodeUUID(forKey: .counselorId),
             start: try container.decode(Date.self, forKey: .start),
             durationMinutes: try container.decode(Int.self, forKey: .durationMinutes),

@@ -59,13 +59,13 @@ struct InjuryCommand: AsyncParsableCommand {
         @OptionGroup var options: ClinicalOptions
         @Argument(help: "Injury id or prefix.") var id: String
         @Option(help: "Resolution-model step, 1-8.") var step: Int
-        @Option(help: "identified, in_repair or resolved.") var status: String
+        @Option(help: "Status: \(allowedValues(InjuryStatus.self)).") var status: String
         @Option(help: "Date resolved (YYYY-MM-DD), exactly when resolved.") var resolvedOn: String?
 
         func run() async throws {
             let body = HavenAPI.InjuryUpdateBody(
                 resolutionStep: step,
-                status: try InjuryStatus.parse(status).rawValue,
+                status: (try parseValue(status, option: "--status", kind: "an injury status") as InjuryStatus).rawValue,
                 resolvedOn: try resolvedOn.map { try parseDate($0, option: "--resolved-on") }?.description
             )
             try await Clinic.with(options) { clinic in
@@ -103,7 +103,8 @@ struct InjuryCommand: AsyncParsableCommand {
                         header: ["ID", "INJURED", "IDENTIFIED", "STEP", "STATUS", "DESCRIPTION"],
                         rows: injuries.map {
                             [
-                                short($0.id), short($0.injuredPartnerId), $0.identifiedOn,
+                                short($0.id), $0.injuredPartnerName?.nonEmpty ?? short($0.injuredPartnerId),
+                                $0.identifiedOn,
                                 "\($0.resolutionStep)", $0.status, String($0.description.prefix(60)),
                             ]
                         }

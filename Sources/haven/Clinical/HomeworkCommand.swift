@@ -8,8 +8,11 @@ import HavenService
 struct HomeworkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "homework",
-        abstract: "Browse the library, add prompts, assign homework, record responses, list what is open.",
-        subcommands: [Library.self, AddPrompt.self, Assign.self, Respond.self, Skip.self, Open.self]
+        abstract:
+            "Browse the library, add prompts, assign homework, record responses, read them back, list what is open.",
+        subcommands: [
+            Library.self, AddPrompt.self, Assign.self, Respond.self, Skip.self, Open.self, Show.self, List.self,
+        ]
     )
 
     struct Library: AsyncParsableCommand {
@@ -21,10 +24,12 @@ struct HomeworkCommand: AsyncParsableCommand {
         @OptionGroup var options: ClinicalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only prompts suited to this EFT stage (1-3).") var stage: Int?
-        @Option(help: "Only this category (e.g. cycle_awareness).") var category: String?
+        @Option(help: "Only this category: \(allowedValues(HomeworkCategory.self)).") var category: String?
 
         func run() async throws {
-            let category = try self.category.map(HomeworkCategory.parse)
+            let category: HomeworkCategory? = try self.category.map {
+                try parseValue($0, option: "--category", kind: "a homework category")
+            }
             try await Clinic.with(options) { clinic in
                 let lines = try await clinic.api.pages("/v1/homework/prompts", as: HavenAPI.PromptLine.self)
                     .filter { prompt in
@@ -62,7 +67,7 @@ struct HomeworkCommand: AsyncParsableCommand {
 
         @OptionGroup var options: ClinicalOptions
         @Option(help: "Title (1-120 characters).") var title: String
-        @Option(help: "Category (see 'haven homework library').") var category: String
+        @Option(help: "Category: \(allowedValues(HomeworkCategory.self)).") var category: String
         @Option(help: "once, daily or weekly.") var frequency = "once"
         @Option(help: "EFT stages it suits, comma-separated (1,2,3).") var stages: String
         @Flag(help: "The partners do it together (enactment-style).") var joint = false
@@ -76,8 +81,8 @@ struct HomeworkCommand: AsyncParsableCommand {
                 else { throw UserError(message: "--stages: '\(part)' is not a stage; use 1, 2 or 3") }
                 stageSet.insert(stage)
             }
-            let category = try HomeworkCategory.parse(category)
-            let frequency = try HomeworkFrequency.parse(frequency)
+            let category: HomeworkCategory = try parseValue(category, option: "--category", kind: "a homework category")
+            let frequency: HomeworkFrequency = try parseValue(frequency, option: "--frequency", kind: "a frequency")
             let instructions = try input.read(template: NoteCommand.template, what: "instructions")
             let body = HavenAPI.NewPromptBody(
                 title: title,
@@ -276,7 +281,8 @@ struct HomeworkCommand: AsyncParsableCommand {
                         header: ["ID", "PROMPT", "COUPLE", "FOR", "DUE", "STATUS"],
                         rows: open.map {
                             [
-                                short($0.id), $0.promptTitle, short($0.coupleId), $0.partnerId.map(short) ?? "both",
+                                short($0.id), $0.promptTitle, $0.coupleName?.nonEmpty ?? short($0.coupleId),
+                                $0.partnerName ?? $0.partnerId.map(short) ?? "both",
                                 $0.dueOn, $0.status,
                             ]
                         }

@@ -21,11 +21,10 @@ struct NoteCommand: AsyncParsableCommand {
         @Option(help: "EFT stage, 1-3.") var stage: Int?
         @Option(help: "EFT step, 1-9 (must belong to the stage).") var step: Int?
         @Option(help: "For steps 5-7: the partner the work was with (client id or prefix).") var partner: String?
-        @Option(help: "Interventions, comma-separated (e.g. reflecting_emotion,heightening).") var interventions:
-            String?
-        @Option(help: "Tango moves, comma-separated.") var tango: String?
-        @Option(help: "Change events, comma-separated (e.g. cycle_deescalated).") var events: String?
-        @Option(help: "Risk level: none, low, moderate or high (required to write a note; asked at a terminal).")
+        @Option(help: "Interventions, comma-separated: \(allowedValues(Intervention.self)).") var interventions: String?
+        @Option(help: "Tango moves, comma-separated: \(allowedValues(TangoMove.self)).") var tango: String?
+        @Option(help: "Change events, comma-separated: \(allowedValues(ChangeEvent.self)).") var events: String?
+        @Option(help: "Risk level: \(allowedValues(RiskLevel.self)) (required to write a note; asked at a terminal).")
         var risk: String?
         @Option(
             help: ArgumentHelp("Read the risk detail (sealed) from a file ('-' for stdin).", valueName: "path")
@@ -53,10 +52,25 @@ struct NoteCommand: AsyncParsableCommand {
         /// so a mistyped flag costs nothing: no editor session, no kept copy.
         func checked() throws -> Checked {
             Checked(
-                interventions: try interventions.map { try list($0).map { try Intervention.parse($0).rawValue } },
-                tangoMoves: try tango.map { try list($0).map { try TangoMove.parse($0).rawValue } },
-                changeEvents: try events.map { try list($0).map { try ChangeEvent.parse($0).rawValue } },
-                riskLevel: try risk.map { try RiskLevel.parse($0).rawValue }
+                interventions: try interventions.map {
+                    try list($0).map {
+                        (try parseValue($0, option: "--interventions", kind: "an intervention") as Intervention)
+                            .rawValue
+                    }
+                },
+                tangoMoves: try tango.map {
+                    try list($0).map {
+                        (try parseValue($0, option: "--tango", kind: "a Tango move") as TangoMove).rawValue
+                    }
+                },
+                changeEvents: try events.map {
+                    try list($0).map {
+                        (try parseValue($0, option: "--events", kind: "a change event") as ChangeEvent).rawValue
+                    }
+                },
+                riskLevel: try risk.map {
+                    (try parseValue($0, option: "--risk", kind: "a risk level") as RiskLevel).rawValue
+                }
             )
         }
 
@@ -321,7 +335,7 @@ struct NoteCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a note with its addenda.",
+            abstract: "Show a note: its text, author, signature (time, content hash), co-signature and addenda.",
             discussion: "Example:\n  haven note show 9c41e2b7 --json"
         )
 
@@ -340,8 +354,21 @@ struct NoteCommand: AsyncParsableCommand {
                     note.state == "signed"
                     ? try await clinic.api.pages(path + "/addenda", as: NoteService.Addendum.self) : []
                 try output.emit(Shown(note: note, addenda: addenda)) {
+                    let author = note.authorName ?? short(note.authorId)
                     var lines = [
                         "note \(note.id) — \(note.state), version \(note.version)",
+                        "author: \(author)",
+                    ]
+                    if let signedAt = note.signedAt, let hash = note.contentHash {
+                        lines += [
+                            "signed: \(style.dateTime(signedAt)) by \(author)",
+                            "content hash: \(hash)",
+                            note.cosignature.map {
+                                "co-signed: \($0.supervisorName), \(style.dateTime($0.cosignedAt))"
+                            } ?? "co-signed: no",
+                        ]
+                    }
+                    lines += [
                         "session \(short(note.sessionId)); stage \(note.stage) (\(stageName(note.stage))), step \(note.step)",
                         "interventions: \(note.interventions.joined(separator: ", ").nonEmpty ?? "-")",
                         "tango moves: \(note.tangoMoves.joined(separator: ", ").nonEmpty ?? "-")",
@@ -353,7 +380,8 @@ struct NoteCommand: AsyncParsableCommand {
                     for addendum in addenda {
                         lines += [
                             "",
-                            "addendum \(short(addendum.id)), \(style.dateTime(addendum.createdAt)): \(addendum.reason)",
+                            "addendum \(short(addendum.id)) by \(addendum.authorName.nonEmpty ?? short(addendum.authorID)), "
+                                + "\(style.dateTime(addendum.createdAt)): \(addendum.reason)",
                             addendum.text,
                         ]
                     }

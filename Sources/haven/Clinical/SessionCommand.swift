@@ -86,7 +86,7 @@ struct SessionCommand: AsyncParsableCommand {
         }
 
         private func schedule(riskOverrideReason: String?) async throws {
-            let format = try SessionFormat.parse(format)
+            let format: SessionFormat = try parseValue(format, option: "--format", kind: "a session format")
             let type = try asFlag("--type") { try self.type.map(SessionType.parse) }
             let code = try asFlag("--service-code") {
                 try serviceCode.map { code throws(DomainError) in try ServiceCode(code) }
@@ -301,13 +301,12 @@ struct SessionCommand: AsyncParsableCommand {
                 try output.emit(sessions) {
                     guard !sessions.isEmpty else { return "No sessions." }
                     return TextTable(
-                        header: ["ID", "START", "MIN", "CHART", "TYPE", "CODE", "FORMAT", "STATUS", "NOTE"],
+                        header: ["ID", "START", "MIN", "WHO", "TYPE", "CODE", "FORMAT", "STATUS", "NOTE"],
                         rows: sessions.map {
                             [
                                 short($0.id), style.dateTime($0.start), "\($0.durationMinutes)",
-                                "\($0.chart.kind) \(short($0.chart.id))", $0.sessionType, $0.serviceCode ?? "",
-                                $0.format,
-                                $0.status, $0.noted ? "yes" : "",
+                                $0.chartName.nonEmpty ?? "\($0.chart.kind) \(short($0.chart.id))", $0.sessionType,
+                                $0.serviceCode ?? "", $0.format, $0.status, $0.noted ? "yes" : "",
                             ]
                         }
                     ).render()

@@ -105,6 +105,16 @@ struct AuditCommand: AsyncParsableCommand {
                 )
                 let found = try await op.pool.withConnection { try await AuditStore.list(filter, on: $0) }
                 let entries = tail == nil ? found : Array(found.reversed())
+                // Staff by name in the table (ids stay in --json): the practice's directory, one query.
+                let names =
+                    output.json
+                    ? [:]
+                    : Dictionary(
+                        try await StaffService(pool: op.pool).staff(practiceID: practiceID).map {
+                            ($0.id, $0.displayName)
+                        },
+                        uniquingKeysWith: { first, _ in first }
+                    )
                 try output.emit(entries) {
                     guard !entries.isEmpty else { return "No entries match." }
                     return TextTable(
@@ -112,7 +122,7 @@ struct AuditCommand: AsyncParsableCommand {
                         rows: entries.map {
                             [
                                 "\($0.seq)", style.dateTime($0.entry.occurredAt),
-                                ($0.entry.staffID.map(short) ?? "operator")
+                                ($0.entry.staffID.map { names[$0] ?? short($0) } ?? "operator")
                                     + ($0.entry.breakGlass ? " BREAK-GLASS" : ""),
                                 $0.entry.action,
                                 [$0.entry.entityType, $0.entry.entityID.map(short)].compactMap { $0 }.joined(

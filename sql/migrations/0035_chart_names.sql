@@ -1,4 +1,4 @@
--- 0036: one place that names a chart for a list: the preferred (else legal) names of a couple's two
+-- 0035: one place that names a chart for a list: the preferred (else legal) names of a couple's two
 -- partners, or of an individual client. Security invoker, so row-level security applies: a chart out
 -- of the caller's reach yields an empty array, never a name.
 
