@@ -318,7 +318,9 @@ extension ProgressReport {
     private static func risk(_ facts: ReportFacts, _ words: ReportWording) -> Risk {
         // The latest note that records a level: a draft without one does not hide an earlier flag.
         let level = facts.notes.last { $0.riskLevel != nil }?.riskLevel
-        let open = level == "high"
+        // A couple's flag is the database's answer for now (a counselor may have closed it with a
+        // reason, or it may come from a note before the period); an individual chart's, the level.
+        let open = facts.openHighRiskFlag ?? (level == "high")
         if words.plain {
             return Risk(
                 title: words.risk,
@@ -331,7 +333,13 @@ extension ProgressReport {
         }
         let statement: String =
             switch level {
+            case _ where open && level != "high":
+                "OPEN HIGH-RISK FLAG: a note outside this period records high risk and the flag is still open; "
+                    + "joint homework and conjoint sessions need an explicit override."
             case nil: "No notes in this period record a risk assessment."
+            case "high" where !open:
+                "The latest note records high risk; the counselor has since closed the flag with a reason (in the "
+                    + "audit log); no open high-risk flag."
             case "high":
                 "OPEN HIGH-RISK FLAG: the latest note records high risk; joint homework and conjoint sessions need an explicit override."
             case "moderate": "The latest note records moderate risk; no open high-risk flag."

@@ -17,7 +17,10 @@ struct CLIReadBackTests {
             try f.ok(["session", "complete", session])
             let note = String(
                 try f.ok(
-                    ["note", "write", "--session", session, "--stage", "1", "--step", "2", "--file", "-"],
+                    [
+                        "note", "write", "--session", session, "--stage", "1", "--step", "2", "--risk", "low", "--file",
+                        "-",
+                    ],
                     stdin: "Fictional: mapped the cycle."
                 ).prefix(36)
             )

@@ -315,7 +315,9 @@ struct CLITests {
                 #expect(help.status == 1 && help.stderr.contains("unknown command 'fooo'") && help.stdout.isEmpty)
             }
             let option = try f.run(["couple", "list", "--jsn"])
-            #expect(option.status == 1 && option.stderr.contains("Did you mean '--json'"))
+            #expect(
+                option.status == 1 && option.stderr.contains("haven: unknown option '--jsn' (did you mean --json?)")
+            )
             let outside = try f.run(["note", "show", UUID().uuidString])
             #expect(outside.status == 1 && outside.stderr.contains("no note"))
             #expect(!outside.stderr.contains("SQL") && !outside.stderr.contains("Fatal"))

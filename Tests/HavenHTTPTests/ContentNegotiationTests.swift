@@ -36,7 +36,7 @@ struct ContentNegotiationTests {
                 try await client.execute(
                     uri: uri,
                     method: .get,
-                    headers: HTTPFixture.bearer(token, [.accept: "application/pdf"])
+                    headers: HTTPFixture.bearer(token, [.accept: "image/png"])
                 ) { response in
                     #expect(response.status == .notAcceptable, "\(uri)")
                     let problem = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]

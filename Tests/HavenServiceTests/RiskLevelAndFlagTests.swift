@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenReports
 import HavenService
 import HavenServiceFixtures
 import HavenStore
@@ -83,6 +84,18 @@ struct RiskLevelAndFlagTests {
             )
             #expect(closed.noteID == high)
             #expect(try await !flagged())
+            // The clinical report says the flag was closed, not that it is open.
+            let facts = try await ReportService(pool: setup.fixture.app, keys: setup.keys).facts(
+                for: .couple(couple),
+                today: CalendarDate(year: 2026, month: 12, day: 31)!,
+                audience: .clinical,
+                format: .json,
+                actor: setup.counselorA
+            )
+            #expect(facts.openHighRiskFlag == false)
+            let risk = ProgressReport.build(from: facts, generatedOn: CalendarDate(year: 2026, month: 12, day: 31)!)
+                .risk
+            #expect(!risk.openHighRiskFlag && risk.statement.contains("closed the flag with a reason"))
             let again = await #expect(throws: ServiceError.self) {
                 try await records.closeRiskFlag(
                     couple: couple,

@@ -303,6 +303,10 @@ public struct ReportFacts: Sendable, Equatable, Codable {
     public var notes: [Note]
     /// Clinical audience only: the latest note's risk detail when its level is moderate or high.
     public var riskDetail: String?
+    /// For a couple: whether a high-risk flag is open now (`haven_couple_high_risk`, the one rule: the
+    /// latest note recording a level says high and no closure names it), whatever the period; nil for
+    /// an individual chart, whose risk is the latest note's level.
+    public var openHighRiskFlag: Bool?
     public var goals: [Goal]
     public var injuries: [String: Int]
     public var measures: [Measure]

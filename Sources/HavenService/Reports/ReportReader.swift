@@ -35,6 +35,7 @@ struct ReportReader {
             (UUID, String, UUID?, String?, UUID, String, String, Bool).self,
             from: 7
         )
+        let openHighRiskFlag = try header.decode(15, as: Bool?.self)
         let partners =
             [ReportFacts.Person(id: aID, name: aName)]
             + (bID.map { [ReportFacts.Person(id: $0, name: bName ?? "")] } ?? [])
@@ -128,6 +129,7 @@ struct ReportReader {
             summary: nil,
             queryCount: 0
         )
+        facts.openHighRiskFlag = openHighRiskFlag
         try await readNotes(rows[2], into: &facts)
         for row in rows[7] {
             let (status, count) = try row.decode((String, Int).self)
@@ -173,7 +175,8 @@ struct ReportReader {
             """
             SELECT p.name, p.time_zone, c.start_date, c.presenting_concerns, c.cycle_pattern, c.partner_a_position,
                    c.partner_b_position, a.id, coalesce(a.preferred_name, a.legal_name), b.id,
-                   coalesce(b.preferred_name, b.legal_name), s.id, s.display_name, s.credentials, s.pre_licensed
+                   coalesce(b.preferred_name, b.legal_name), s.id, s.display_name, s.credentials, s.pre_licensed,
+                   haven_couple_high_risk(c.id)
             FROM couples c
             JOIN practices p ON p.id = c.practice_id
             JOIN clients a ON a.id = c.partner_a_id
@@ -185,7 +188,7 @@ struct ReportReader {
             """
             SELECT p.name, p.time_zone, c.intake_date, NULL::bytea, NULL::text, NULL::text, NULL::text, c.id,
                    coalesce(c.preferred_name, c.legal_name), NULL::uuid, NULL::text, s.id, s.display_name,
-                   s.credentials, s.pre_licensed
+                   s.credentials, s.pre_licensed, NULL::boolean
             FROM clients c
             JOIN practices p ON p.id = c.practice_id
             JOIN staff s ON s.id = c.primary_counselor_id
