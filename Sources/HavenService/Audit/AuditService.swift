@@ -15,16 +15,18 @@ public struct AuditService: Sendable {
     /// Entries matching `filter` (its practice is the actor's), in its order (oldest first by default).
     ///
     /// - Throws: `forbidden` unless the actor is an admin; `invalidInput` naming `limit` (1–1,000) or
-    ///   `action` (longer than any action the log can hold, `AuditEvent.Action.maximumLength`).
+    ///   `action` (not one of `AuditEvent.Action`'s catalogue, which lists every action the log holds:
+    ///   a filter on anything else could only ever match nothing).
     public func list(_ filter: AuditStore.Filter, actor: StaffActor) async throws -> [StoredAuditEntry] {
         guard (1...1_000).contains(filter.limit) else {
             throw ServiceError(.invalidInput, field: "limit", "must be 1 to 1000")
         }
-        guard (filter.action?.count ?? 0) <= AuditEvent.Action.maximumLength else {
+        if let action = filter.action, AuditEvent.Action(rawValue: action) == nil {
             throw ServiceError(
                 .invalidInput,
                 field: "action",
-                "must be at most \(AuditEvent.Action.maximumLength) characters"
+                "is not an audit action; one of: "
+                    + AuditEvent.Action.allCases.map(\.rawValue).joined(separator: ", ")
             )
         }
         var scoped = filter
