@@ -53,6 +53,7 @@ struct TodayServiceTests {
             #expect(day.appointments.map(\.id).contains(soon))
             #expect(day.appointments.first { $0.id == soon }?.chart.names == ["Alex", "Jo"])
             #expect(day.appointments.first { $0.id == soon }?.chart.chart == .couple(couple))
+            #expect(day.appointments.first { $0.id == soon }?.sessionType == "conjoint")
             #expect(day.unfinished.map(\.id) == [over])
             #expect(day.drafts.map(\.id) == [note])
             #expect(day.drafts.first?.authorName == "Dana Reyes")

@@ -33,6 +33,7 @@ extension HavenAPI {
         public var start: Date
         public var durationMinutes: Int
         public var format: String
+        public var sessionType: String
         public var status: String
         public var noted: Bool
     }
@@ -108,6 +109,7 @@ extension HavenAPI.AppointmentView {
             start: item.start,
             durationMinutes: item.durationMinutes,
             format: item.format,
+            sessionType: item.sessionType,
             status: item.status,
             noted: item.noted
         )

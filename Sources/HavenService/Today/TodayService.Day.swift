@@ -45,6 +45,8 @@ extension TodayService {
         public var start: Date
         public var durationMinutes: Int
         public var format: String
+        /// assessment, conjoint, individual, intake or follow_up.
+        public var sessionType: String
         public var status: String
         /// Whether a progress note exists for it.
         public var noted: Bool

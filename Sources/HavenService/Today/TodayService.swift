@@ -74,7 +74,7 @@ public struct TodayService: Sendable {
         SELECT s.id, CASE WHEN s.couple_id IS NULL THEN 'client' ELSE 'couple' END, coalesce(s.couple_id, s.client_id),
                haven_chart_names(CASE WHEN s.couple_id IS NULL THEN 'client' ELSE 'couple' END, coalesce(s.couple_id, s.client_id)),
                s.scheduled_start, s.duration_minutes, s.format, s.status,
-               EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
+               EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id), s.session_type
         FROM therapy_sessions s CROSS JOIN day
         WHERE s.counselor_id = haven_current_staff()
           AND s.scheduled_start >= (day.today::timestamp AT TIME ZONE day.zone)
@@ -86,7 +86,7 @@ public struct TodayService: Sendable {
         SELECT s.id, CASE WHEN s.couple_id IS NULL THEN 'client' ELSE 'couple' END, coalesce(s.couple_id, s.client_id),
                haven_chart_names(CASE WHEN s.couple_id IS NULL THEN 'client' ELSE 'couple' END, coalesce(s.couple_id, s.client_id)),
                s.scheduled_start, s.duration_minutes, s.format, s.status,
-               EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
+               EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id), s.session_type
         FROM therapy_sessions s
         WHERE s.counselor_id = haven_current_staff() AND s.status = 'scheduled'
           AND s.scheduled_start + make_interval(mins => s.duration_minutes) < now()
@@ -181,13 +181,17 @@ public struct TodayService: Sendable {
 
     static func appointment(_ row: PostgresRow) throws -> Appointment {
         let id = try row.decode(0, as: UUID.self)
-        let (start, minutes, format, status, noted) = try row.decode((Date, Int32, String, String, Bool).self, from: 4)
+        let (start, minutes, format, status, noted, type) = try row.decode(
+            (Date, Int32, String, String, Bool, String).self,
+            from: 4
+        )
         return Appointment(
             id: id,
             chart: try chart(row, from: 1),
             start: start,
             durationMinutes: Int(minutes),
             format: format,
+            sessionType: type,
             status: status,
             noted: noted
         )

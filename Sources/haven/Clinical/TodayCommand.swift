@@ -98,12 +98,13 @@ private struct DayText {
         guard !day.appointments.isEmpty else { return "No sessions today or tomorrow." }
         let today = style.today()
         let table = TextTable(
-            header: ["ID", "WHEN", "MIN", "WHO", "FORMAT", "STATUS", "NOTE"],
+            header: ["ID", "WHEN", "MIN", "WHO", "TYPE", "FORMAT", "STATUS", "NOTE"],
             rows: day.appointments.map {
                 let date = style.dateTime($0.start)
                 let when = date.hasPrefix(today.description) ? "today" : "tomorrow"
                 return [
-                    short($0.id), "\(when) \(date.suffix(5))", "\($0.durationMinutes)", who($0.chart), $0.format,
+                    short($0.id), "\(when) \(date.suffix(5))", "\($0.durationMinutes)", who($0.chart), $0.sessionType,
+                    $0.format,
                     $0.status.replacingOccurrences(of: "_", with: " "), $0.noted ? "yes" : "",
                 ]
             }
