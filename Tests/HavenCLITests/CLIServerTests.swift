@@ -98,6 +98,9 @@ struct CLIServerTests {
                 stdin: "Fictional text the counselor must not lose."
             )
             #expect(refused.status == 1 && refused.stderr.contains("kept in") && refused.stderr.contains("/unsaved/"))
+            // The refusal names the flag and the next command, with the session's id.
+            #expect(refused.stderr.contains("--session: notes are written on completed sessions; this one is no show"))
+            #expect(refused.stderr.contains("haven session correct-status \(individual.prefix(8)) --to completed"))
 
             // Notes: write, edit under a version check, sign, addend, show, list.
             let written = try ok(

@@ -36,6 +36,13 @@ struct CLITodayTests {
             #expect(day.appointments.first { $0.id == soon }?.chart.names == ["Fictional Avery", "Fictional Blair"])
             #expect(Set(day.measuresDue.map(\.clientId)) == [a, b])
 
+            // A note on a session not yet marked: the next command, with the session's id.
+            let early = try f.run(
+                ["note", "write", "--session", over, "--stage", "1", "--step", "1", "--risk", "none", "--file", "-"],
+                stdin: "Fictional: early."
+            )
+            #expect(early.status == 1, "\(early)")
+            #expect(early.stderr.contains("complete the session first: haven session complete \(over.prefix(8))"))
             try f.ok(["session", "no-show", over])
             #expect(!(try f.run(["today"]).stdout.contains("Past their time")))
         }

@@ -105,6 +105,7 @@ extension NoteService {
                     ServiceError(
                         .invalidInput,
                         field: "session",
+                        reason: "session-not-completed",
                         "notes are written on completed sessions; this one is \(session.status.replacingOccurrences(of: "_", with: " "))"
                     )
                 )

@@ -148,7 +148,18 @@ struct NoteCommand: AsyncParsableCommand {
                         to: HavenAPI.DraftBody(sessionId: sessionID, body: body),
                         clinic: clinic
                     )
-                    let written = try await clinic.api.send("POST", "/v1/notes", body: draft, as: HavenAPI.Written.self)
+                    let written: HavenAPI.Written
+                    do {
+                        written = try await clinic.api.send("POST", "/v1/notes", body: draft, as: HavenAPI.Written.self)
+                    } catch let failure as APIFailure where failure.kind == "session-not-completed" {
+                        // The next command, with the session the user named.
+                        let next =
+                            failure.detail.hasSuffix("scheduled")
+                            ? "complete the session first: haven session complete \(short(sessionID))"
+                            : "if the status is wrong, correct it: haven session correct-status \(short(sessionID)) "
+                                + "--to completed --reason-file FILE"
+                        throw UserError(message: "--session: \(failure.detail) (\(next))")
+                    }
                     print("\(written.id) (draft, version \(written.version))")
                 }
             }
