@@ -233,4 +233,38 @@ struct SchedulerRoleTests {
             #expect(booked.count == 2)
         }
     }
+
+    @Test func aCounselorWhoIsAlsoASchedulerRecordsOutcomesOnlyInTheirCaseload() async throws {
+        try await clinic { setup, _, _, session in
+            let both = try await setup.fixture.staff.createStaff(
+                .init(
+                    email: "both@harbor.example",
+                    displayName: "Fictional Both",
+                    roles: [.counselor, .scheduler],
+                    password: StaffFixture.password
+                ),
+                practiceID: setup.fixture.practiceID,
+                source: "test"
+            )
+            let actor = try await setup.fixture.staff.openSession(
+                for: both,
+                practiceID: setup.fixture.practiceID,
+                source: "test"
+            )
+            #expect(try await setup.sessions.list(actor: actor).map(\.id) == [session])
+            let marked = await #expect(throws: ServiceError.self) {
+                try await setup.sessions.setStatus(.noShow, session: session, actor: actor)
+            }
+            #expect(marked?.kind == .notFound && marked?.field == "session")
+            let corrected = await #expect(throws: ServiceError.self) {
+                try await setup.sessions.correctStatus(
+                    .noShow,
+                    session: session,
+                    reason: "Fictional: the couple did not come; recorded by mistake.",
+                    actor: actor
+                )
+            }
+            #expect(corrected?.kind == .notFound && corrected?.field == "session")
+        }
+    }
 }

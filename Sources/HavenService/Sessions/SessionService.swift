@@ -79,7 +79,11 @@ public struct SessionService: Sendable {
                                               (SELECT chart_clients FROM haven_calendar_chart('couple', s.couple_id)))
                            END,
                            s.scheduled_start <= now()
-                    FROM therapy_sessions s WHERE s.id = \(id) FOR UPDATE OF s
+                    FROM therapy_sessions s
+                    WHERE s.id = \(id)
+                      -- Through the calendar (another counselor's session) only cancelling: the rest is the caseload's.
+                      AND (\(reach == .calendar) OR s.counselor_id = ANY (haven_current_caseload()))
+                    FOR UPDATE OF s
                     """
                 ).singleRow()
             else {
