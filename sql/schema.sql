@@ -281,6 +281,46 @@ CREATE FUNCTION public.haven_break_glass_reach(for_practice uuid, for_staff uuid
 
 
 --
+-- Name: haven_calendar_chart(text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_calendar_chart(kind text, chart uuid) RETURNS TABLE(chart_clients uuid[], chart_names text[], chart_counselor uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT ARRAY[c.partner_a_id, c.partner_b_id],
+               ARRAY[coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name)],
+               c.counselor_id
+        FROM couples c
+        JOIN clients a ON a.id = c.partner_a_id
+        JOIN clients b ON b.id = c.partner_b_id
+        WHERE kind = 'couple' AND c.id = chart AND c.practice_id = haven_current_practice() AND haven_current_calendar()
+        UNION ALL
+        SELECT ARRAY[c.id], ARRAY[coalesce(c.preferred_name, c.legal_name)], c.primary_counselor_id
+        FROM clients c
+        WHERE kind = 'client' AND c.id = chart AND c.practice_id = haven_current_practice() AND haven_current_calendar()
+    $$;
+
+
+--
+-- Name: haven_calendar_may_book(uuid, uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_calendar_may_book(session_counselor uuid, couple uuid, client uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT haven_current_calendar()
+            AND EXISTS (SELECT 1 FROM staff st
+                        WHERE st.id = session_counselor AND st.practice_id = haven_current_practice()
+                          AND st.active AND 'counselor' = ANY (st.roles))
+            AND EXISTS (SELECT 1 FROM haven_calendar_chart(CASE WHEN couple IS NULL THEN 'client' ELSE 'couple' END,
+                                                           coalesce(couple, client)) c
+                        WHERE c.chart_counselor = session_counselor)
+    $$;
+
+
+--
 -- Name: haven_chart_names(text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -330,7 +370,10 @@ CREATE FUNCTION public.haven_client_overlaps(clients uuid[], start timestamp wit
 DECLARE
     reachable uuid[];
 BEGIN
-    SELECT coalesce(array_agg(c), '{}') INTO reachable FROM unnest(clients) AS c WHERE haven_client_in_caseload(c);
+    SELECT coalesce(array_agg(c), '{}') INTO reachable FROM unnest(clients) AS c
+    WHERE haven_client_in_caseload(c)
+       OR (haven_current_calendar()
+           AND EXISTS (SELECT 1 FROM clients k WHERE k.id = c AND k.practice_id = haven_current_practice()));
     RETURN QUERY
         SELECT s.id, s.scheduled_start, s.duration_minutes FROM therapy_sessions s
         WHERE s.practice_id = haven_current_practice()
@@ -362,7 +405,8 @@ CREATE UNLOGGED TABLE public.request_contexts (
     break_glass_subjects text[] DEFAULT '{}'::text[] NOT NULL,
     token_hash bytea,
     source text NOT NULL,
-    request_id text
+    request_id text,
+    calendar boolean DEFAULT false NOT NULL
 );
 
 
@@ -410,7 +454,10 @@ CREATE FUNCTION public.haven_counselor_conflicts(counselor uuid, start timestamp
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    IF NOT counselor = ANY (haven_current_caseload()) THEN
+    IF NOT (counselor = ANY (haven_current_caseload())
+            OR (haven_current_calendar() AND EXISTS (SELECT 1 FROM staff st
+                                                      WHERE st.id = counselor
+                                                        AND st.practice_id = haven_current_practice()))) THEN
         RETURN;
     END IF;
     PERFORM pg_advisory_xact_lock(30, hashtext(counselor::text));
@@ -495,6 +542,22 @@ BEGIN
     RETURN coalesce((SELECT break_glass_subjects FROM request_contexts
                      WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()),
                     '{}');
+END
+$$;
+
+
+--
+-- Name: haven_current_calendar(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_current_calendar() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN coalesce((SELECT calendar FROM request_contexts
+                     WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()),
+                    false);
 END
 $$;
 
@@ -678,6 +741,9 @@ BEGIN
              THEN haven_break_glass_reach(live.practice_id, live.staff_id) ELSE '{}' END,
         token, source, request_id
     );
+    IF 'scheduler' = ANY (live.roles) AND NOT live.totp_enrollment_due AND NOT break_glass THEN
+        UPDATE request_contexts c SET calendar = true WHERE c.backend_pid = pg_backend_pid();
+    END IF;
     IF live.last_seen_at < now() - interval '30 seconds' THEN
         UPDATE staff_sessions SET last_seen_at = now() WHERE token_hash = token;
     END IF;
@@ -756,6 +822,27 @@ CREATE FUNCTION public.haven_session_actor(token bytea) RETURNS TABLE(practice_i
     AS $$
 BEGIN
     RETURN QUERY SELECT l.practice_id, l.staff_id, l.roles, l.totp_enrollment_due FROM haven_live_session(token) l;
+END
+$$;
+
+
+--
+-- Name: haven_session_calendar_guard(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_session_calendar_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF haven_current_calendar() AND NOT OLD.counselor_id = ANY (haven_current_caseload())
+       AND (OLD.status <> 'scheduled'
+            OR (to_jsonb(NEW) - 'status' - 'key_subject') IS DISTINCT FROM (to_jsonb(OLD) - 'status' - 'key_subject'))
+    THEN
+        RAISE EXCEPTION 'the calendar changes only a session''s status'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -1086,15 +1173,16 @@ CREATE FUNCTION public.haven_write_context(practice uuid, staff uuid, roles text
     AS $$
 BEGIN
     INSERT INTO request_contexts AS c (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
-                                       break_glass, break_glass_subjects, token_hash, source, request_id)
+                                       break_glass, break_glass_subjects, token_hash, source, request_id, calendar)
     VALUES (pg_backend_pid(), pg_current_xact_id(), practice, staff,
             ARRAY(SELECT r FROM unnest(roles) AS r ORDER BY r COLLATE "C"), caseload, break_glass, subjects,
-            token, source, request_id)
+            token, source, request_id, false)
     ON CONFLICT (backend_pid) DO UPDATE SET
         transaction_id = EXCLUDED.transaction_id, practice_id = EXCLUDED.practice_id,
         staff_id = EXCLUDED.staff_id, staff_roles = EXCLUDED.staff_roles, caseload = EXCLUDED.caseload,
         break_glass = EXCLUDED.break_glass, break_glass_subjects = EXCLUDED.break_glass_subjects,
-        token_hash = EXCLUDED.token_hash, source = EXCLUDED.source, request_id = EXCLUDED.request_id;
+        token_hash = EXCLUDED.token_hash, source = EXCLUDED.source, request_id = EXCLUDED.request_id,
+        calendar = false;
 END
 $$;
 
@@ -1944,7 +2032,7 @@ CREATE TABLE public.staff (
     CONSTRAINT staff_display_name_length CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 200))),
     CONSTRAINT staff_email_format CHECK (((email = lower(email)) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 254))),
     CONSTRAINT staff_password_hash_format CHECK ((password_hash ~~ '$scrypt$%'::text)),
-    CONSTRAINT staff_roles_valid CHECK (((cardinality(roles) >= 1) AND (roles <@ ARRAY['admin'::text, 'counselor'::text, 'supervisor'::text])))
+    CONSTRAINT staff_roles_valid CHECK (((cardinality(roles) >= 1) AND (roles <@ ARRAY['admin'::text, 'counselor'::text, 'scheduler'::text, 'supervisor'::text])))
 );
 
 ALTER TABLE ONLY public.staff FORCE ROW LEVEL SECURITY;
@@ -2819,6 +2907,13 @@ CREATE TRIGGER progress_notes_on_completed_session BEFORE INSERT ON public.progr
 --
 
 CREATE TRIGGER progress_notes_signed_is_final BEFORE DELETE OR UPDATE ON public.progress_notes FOR EACH ROW EXECUTE FUNCTION public.progress_notes_signed_is_final();
+
+
+--
+-- Name: therapy_sessions therapy_sessions_calendar_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_calendar_guard BEFORE UPDATE ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_calendar_guard();
 
 
 --
@@ -3965,6 +4060,27 @@ CREATE POLICY sessions_break_glass ON public.therapy_sessions FOR SELECT TO have
 
 
 --
+-- Name: therapy_sessions sessions_calendar_book; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY sessions_calendar_book ON public.therapy_sessions FOR INSERT TO haven_app WITH CHECK (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND ( SELECT public.haven_current_calendar() AS haven_current_calendar) AND (status = 'scheduled'::text) AND (risk_override_reason IS NULL) AND (status_correction_reason IS NULL) AND public.haven_calendar_may_book(counselor_id, couple_id, client_id)));
+
+
+--
+-- Name: therapy_sessions sessions_calendar_cancel; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY sessions_calendar_cancel ON public.therapy_sessions FOR UPDATE TO haven_app USING (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND ( SELECT public.haven_current_calendar() AS haven_current_calendar))) WITH CHECK (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND ( SELECT public.haven_current_calendar() AS haven_current_calendar) AND (status = ANY (ARRAY['scheduled'::text, 'cancelled'::text, 'late_cancelled'::text]))));
+
+
+--
+-- Name: therapy_sessions sessions_calendar_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY sessions_calendar_read ON public.therapy_sessions FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND ( SELECT public.haven_current_calendar() AS haven_current_calendar)));
+
+
+--
 -- Name: therapy_sessions sessions_caseload; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -4132,6 +4248,22 @@ REVOKE ALL ON FUNCTION public.haven_break_glass_reach(for_practice uuid, for_sta
 
 
 --
+-- Name: FUNCTION haven_calendar_chart(kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_calendar_chart(kind text, chart uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_calendar_chart(kind text, chart uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_calendar_may_book(session_counselor uuid, couple uuid, client uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_calendar_may_book(session_counselor uuid, couple uuid, client uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_calendar_may_book(session_counselor uuid, couple uuid, client uuid) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_chart_names(kind text, chart uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -4209,6 +4341,14 @@ GRANT ALL ON FUNCTION public.haven_current_break_glass() TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_current_calendar(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_current_calendar() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_current_calendar() TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_current_caseload(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -4280,6 +4420,13 @@ GRANT ALL ON FUNCTION public.haven_require_live_keys(key_ids uuid[]) TO haven_ap
 
 REVOKE ALL ON FUNCTION public.haven_session_actor(token bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_session_actor(token bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_session_calendar_guard(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_session_calendar_guard() FROM PUBLIC;
 
 
 --

@@ -58,6 +58,14 @@ extension ServiceError {
         reason: "totp-enrollment-required",
         "your practice requires a one-time-code app, and none is enrolled for you yet"
     )
+
+    /// A scheduler-only actor asked for anything but the calendar (listing sessions by time, booking,
+    /// cancelling).
+    public static let calendarOnly = ServiceError(
+        .forbidden,
+        reason: "calendar-only",
+        "the scheduler role reaches the calendar only; this needs a counselor, supervisor or admin"
+    )
 }
 
 extension ServiceError {

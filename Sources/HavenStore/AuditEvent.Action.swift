@@ -20,6 +20,8 @@ extension AuditEvent {
         case staffSessionOpen = "staff.session.open"
         case staffSessionEnd = "staff.session.end"
         case staffTOTPRequired = "staff.totp.required"
+        /// A scheduler-only actor asked for something outside the calendar (always denied).
+        case staffCalendarOnly = "staff.calendar_only"
         case staffTOTPConfirm = "staff.totp.confirm"
         case staffTOTPRemove = "staff.totp.remove"
         case staffTOTPReset = "staff.totp.reset"

@@ -46,9 +46,21 @@ struct CLIStaffAccountTests {
             let empty = try f.run(["staff", "set-roles", lee])
             #expect(empty.status == 1 && empty.stderr.contains("--role: give at least one"))
             let badRole = try f.run(["staff", "set-roles", lee, "--role", "boss"])
-            #expect(badRole.status == 1 && badRole.stderr.contains("admin, counselor, supervisor"))
+            #expect(badRole.status == 1 && badRole.stderr.contains("admin, counselor, scheduler, supervisor"))
             try f.ok(["staff", "set-roles", String(lee.prefix(8)), "--role", "counselor", "--role", "supervisor"])
             try f.ok(["staff", "supervise", "--supervisor", lee, "--supervisee", dana])
+
+            // The front desk: granted with `staff add` and with `set-roles`.
+            let deskID = try f.ok(
+                [
+                    "staff", "add", "--email", "desk@harbor.example", "--name", "Fictional Desk", "--role",
+                    "scheduler", "--password-stdin",
+                ],
+                stdin: password
+            )
+            #expect(try f.json(["staff", "show", deskID], as: Account.self).roles == ["scheduler"])
+            try f.ok(["staff", "set-roles", deskID, "--role", "admin", "--role", "scheduler"])
+            #expect(try f.json(["staff", "show", deskID], as: Account.self).roles == ["admin", "scheduler"])
 
             let shown = try f.json(["staff", "show", lee], as: Account.self)
             #expect(shown.roles == ["counselor", "supervisor"] && shown.preLicensed && shown.active)

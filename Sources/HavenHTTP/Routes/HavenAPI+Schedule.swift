@@ -19,6 +19,8 @@ extension HavenAPI {
         public var riskOverrideReason: String?
         /// Books over another session of the same counselor on purpose (audited).
         public var allowOverlap: Bool?
+        /// The session's counselor: the caller when omitted, or for a scheduler the chart's counselor.
+        public var counselorId: UUID?
 
         public init(
             coupleId: UUID? = nil,
@@ -29,7 +31,8 @@ extension HavenAPI {
             sessionType: String? = nil,
             serviceCode: String? = nil,
             riskOverrideReason: String? = nil,
-            allowOverlap: Bool? = nil
+            allowOverlap: Bool? = nil,
+            counselorId: UUID? = nil
         ) {
             self.coupleId = coupleId
             self.clientId = clientId
@@ -40,6 +43,7 @@ extension HavenAPI {
             self.serviceCode = serviceCode
             self.riskOverrideReason = riskOverrideReason
             self.allowOverlap = allowOverlap
+            self.counselorId = counselorId
         }
     }
 
@@ -109,6 +113,7 @@ extension HavenAPI {
                 },
                 riskOverrideReason: body.riskOverrideReason,
                 allowOverlap: body.allowOverlap ?? false,
+                counselorID: body.counselorId,
                 actor: actor
             )
             return try APIJSON.response(

@@ -19,7 +19,19 @@ extension ConnectionPool {
         isolation: IsolationLevel = .readCommitted,
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        try await requireEnrolled(actor)
+        try await transaction(as: actor, reach: .clinical, isolation: isolation, body)
+    }
+
+    /// As `transaction(as:isolation:_:)` for a use case whose reach is `reach`: a scheduler-only
+    /// actor passes only for `.calendar` (`requireEnrolled(_:reach:)`).
+    @discardableResult
+    func transaction<Value: Sendable>(
+        as actor: StaffActor,
+        reach: UseCaseReach,
+        isolation: IsolationLevel = .readCommitted,
+        _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        try await requireEnrolled(actor, reach: reach)
         return try await transaction(context: actor, isolation: isolation, prologue: []) { connection, _ in
             try await body(connection)
         }
@@ -34,7 +46,19 @@ extension ConnectionPool {
         prologue: [PostgresQuery],
         _ body: @Sendable @escaping (isolated PostgresConnection, _ prologueRows: [PostgresRows]) async throws -> Value
     ) async throws -> Value {
-        try await requireEnrolled(actor)
+        try await transaction(as: actor, reach: .clinical, isolation: isolation, prologue: prologue, body)
+    }
+
+    /// As `transaction(as:isolation:prologue:_:)` for a use case whose reach is `reach`.
+    @discardableResult
+    func transaction<Value: Sendable>(
+        as actor: StaffActor,
+        reach: UseCaseReach,
+        isolation: IsolationLevel = .readCommitted,
+        prologue: [PostgresQuery],
+        _ body: @Sendable @escaping (isolated PostgresConnection, _ prologueRows: [PostgresRows]) async throws -> Value
+    ) async throws -> Value {
+        try await requireEnrolled(actor, reach: reach)
         return try await transaction(context: actor, isolation: isolation, prologue: prologue, body)
     }
 
@@ -59,12 +83,28 @@ extension ConnectionPool {
     }
 
     /// Checks what the audit log will record about the actor and refuses (audited) an actor who owes
-    /// the practice a second factor: the one gate every use case acting as a staff member passes. (The
-    /// database gives such a session an empty caseload as well.)
+    /// the practice a second factor, and a scheduler-only actor anywhere but the calendar: the one gate
+    /// every use case acting as a staff member passes. (The database gives the first an empty
+    /// caseload, and the second no caseload beyond their own, as well.)
     ///
-    /// - Throws: `invalidInput` for the actor's source or request id; `ServiceError.totpEnrollmentDue`.
-    func requireEnrolled(_ actor: StaffActor) async throws {
+    /// - Throws: `invalidInput` for the actor's source or request id; `ServiceError.totpEnrollmentDue`;
+    ///   `forbidden` for a scheduler-only actor outside the calendar (audited `staff.calendar_only`).
+    func requireEnrolled(_ actor: StaffActor, reach: UseCaseReach = .clinical) async throws {
         try actor.validate()
+        if actor.isSchedulerOnly && reach != .calendar && !actor.totpEnrollmentDue {
+            try await transaction(context: actor) { connection in
+                try AuditStore.appendAtCommit(
+                    AuditEvent(
+                        action: .staffCalendarOnly,
+                        entityType: .staff,
+                        entityID: actor.staffID,
+                        outcome: .denied
+                    ),
+                    on: connection
+                )
+            }
+            throw ServiceError.calendarOnly
+        }
         guard actor.totpEnrollmentDue else { return }
         try await transaction(context: actor) { connection in
             try AuditStore.appendAtCommit(

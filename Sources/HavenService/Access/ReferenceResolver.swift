@@ -90,8 +90,10 @@ public struct ReferenceResolver: Sendable {
             """
         let matches: [UUID]
         if let actor {
-            // Row-level security decides what "in reach" means for the actor.
-            matches = try await pool.transaction(as: actor) { connection in
+            // Row-level security decides what "in reach" means for the actor; sessions and staff are
+            // part of the calendar a scheduler reaches.
+            let reach: UseCaseReach = [.session, .staff].contains(kind) ? .calendar : .clinical
+            matches = try await pool.transaction(as: actor, reach: reach) { connection in
                 try await connection.query(query).map { try $0.decode(0, as: UUID.self) }
             }
         } else if let practiceID, kind != .practice {

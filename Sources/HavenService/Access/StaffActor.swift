@@ -10,6 +10,9 @@ public struct StaffActor: Sendable, Equatable {
     public enum Role: String, Sendable, CaseIterable {
         case admin
         case counselor
+        /// The front desk: sees and books the practice's calendar (every counselor's sessions, with
+        /// names) and nothing clinical. Its reach in the database is the calendar, never a caseload.
+        case scheduler
         case supervisor
     }
 
@@ -59,6 +62,10 @@ public struct StaffActor: Sendable, Equatable {
             throw ServiceError(.invalidInput, field: "requestID", "must be at most 100 characters")
         }
     }
+
+    /// Holds the scheduler role and no other: every use case but the calendar's is refused
+    /// (`ConnectionPool.transaction(as:reach:...)`).
+    public var isSchedulerOnly: Bool { roles == [.scheduler] }
 
     /// Role names, sorted, as the audit log records them.
     public var roleNames: [String] { roles.map(\.rawValue).sorted() }

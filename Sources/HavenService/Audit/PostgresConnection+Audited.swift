@@ -37,9 +37,10 @@ extension ConnectionPool {
     /// which is thrown only after the transaction has committed, so the refusal's entry is kept.
     func auditedTransaction<Value: Sendable>(
         as actor: StaffActor,
+        reach: UseCaseReach = .clinical,
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> UseCaseResult<Value>
     ) async throws -> Value {
-        try await transaction(as: actor) { connection in
+        try await transaction(as: actor, reach: reach) { connection in
             do {
                 return try await body(connection)
             } catch let refusal as AuditedRefusal {

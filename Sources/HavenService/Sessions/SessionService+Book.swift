@@ -13,7 +13,12 @@ extension SessionService {
         public var warnings: [String]
     }
 
-    /// Books a session with the actor as its counselor.
+    /// Books a session with `counselorID` as its counselor (by default the actor, or for a scheduler
+    /// booking through the calendar, the chart's own counselor).
+    ///
+    /// Through the calendar (a scheduler, for a chart outside their own caseload) the counselor must be
+    /// the chart's counselor, and a conjoint session of a couple flagged high-risk is refused: only the
+    /// session's counselor can give the override reason, so they book it themselves.
     ///
     /// The type defaults to conjoint for a couple and individual for a client (`SessionType`); a
     /// conjoint session needs a couple's chart and an individual one a client's. A session that
@@ -25,9 +30,10 @@ extension SessionService {
     /// needs `riskOverrideReason` (20 to 1000 characters whenever given, `RiskOverrideReason`), sealed
     /// and audited by `RiskOverride`, the gate joint homework shares.
     ///
-    /// - Throws: `invalidInput` naming `durationMinutes`, `sessionType` or `riskOverrideReason`;
-    ///   `conflict` naming `start` with the conflicting session's time (audited as denied);
-    ///   `notFound` when the chart is not in reach.
+    /// - Throws: `invalidInput` naming `durationMinutes`, `sessionType`, `riskOverrideReason` or
+    ///   `counselorID`; `conflict` naming `start` with the conflicting session's time (audited as
+    ///   denied); `forbidden` naming `riskOverrideReason` when a high-risk couple's conjoint session is
+    ///   booked for another counselor (audited as denied); `notFound` when the chart is not in reach.
     public func book(
         _ chart: Chart,
         start: Date,
@@ -37,6 +43,7 @@ extension SessionService {
         serviceCode: ServiceCode? = nil,
         riskOverrideReason: String? = nil,
         allowOverlap: Bool = false,
+        counselorID: UUID? = nil,
         actor: StaffActor
     ) async throws -> Booking {
         guard (5...480).contains(durationMinutes) else {
@@ -57,16 +64,22 @@ extension SessionService {
         let id = UUID()
         let keys = self.keys
         let minutes = Int32(durationMinutes)
-        return try await pool.auditedTransaction(as: actor) { connection in
-            // The chart's clients (nil when out of reach) and whether the couple is flagged high-risk.
-            let (clients, highRisk) = try await connection.query(
+        let kind = coupleID == nil ? "client" : "couple"
+        return try await pool.auditedTransaction(as: actor, reach: .calendar) { connection in
+            // The chart's clients in the actor's own reach (nil when out of it), the same through the
+            // calendar with the chart's counselor (nil unless the actor is a scheduler), and whether the
+            // couple is flagged high-risk.
+            let (ownClients, calendarClients, chartCounselor, highRisk) = try await connection.query(
                 """
                 SELECT coalesce((SELECT ARRAY[partner_a_id, partner_b_id] FROM couples WHERE id = \(coupleID)),
                                 (SELECT ARRAY[id] FROM clients WHERE id = \(clientID))),
+                       cal.chart_clients, cal.chart_counselor,
                        \(coupleID)::uuid IS NOT NULL AND haven_couple_high_risk(\(coupleID))
+                FROM (SELECT 1) AS one
+                LEFT JOIN haven_calendar_chart(\(kind), \(coupleID ?? clientID)) AS cal ON true
                 """
-            )[0].decode(([UUID]?, Bool).self)
-            guard let clients else {
+            )[0].decode(([UUID]?, [UUID]?, UUID?, Bool).self)
+            guard let clients = ownClients ?? calendarClients else {
                 return try connection.refuse(
                     ServiceError(.notFound, field: "chart", "no such couple or client in your caseload"),
                     audited: AuditEvent(
@@ -76,11 +89,38 @@ extension SessionService {
                     )
                 )
             }
+            let counselor = counselorID ?? (ownClients == nil ? chartCounselor : nil) ?? actor.staffID
+            if ownClients == nil, let chartCounselor, counselor != chartCounselor {
+                return .failure(
+                    ServiceError(
+                        .invalidInput,
+                        field: "counselorID",
+                        "is not this chart's counselor; the calendar books a chart's sessions with its own counselor"
+                    )
+                )
+            }
+            if highRisk && counselor != actor.staffID {
+                return try connection.refuse(
+                    ServiceError(
+                        .forbidden,
+                        field: "riskOverrideReason",
+                        reason: "counselor-must-book",
+                        "this couple's conjoint session needs its counselor's override reason; the counselor must book it"
+                    ),
+                    audited: AuditEvent(
+                        action: .sessionScheduleRiskOverride,
+                        entityType: .session,
+                        entityID: id,
+                        clientIDs: clients
+                    )
+                )
+            }
+            let who = counselor == actor.staffID ? "you already have" : "the counselor already has"
             // The counselor's other sessions at that time (taking the counselor's booking lock), and
             // the clients' sessions at that time with anyone.
             let counselorConflicts = try Self.slots(
                 try await connection.query(
-                    "SELECT * FROM haven_counselor_conflicts(\(actor.staffID), \(start), \(minutes), NULL)"
+                    "SELECT * FROM haven_counselor_conflicts(\(counselor), \(start), \(minutes), NULL)"
                 )
             )
             if let conflict = counselorConflicts.first, !allowOverlap {
@@ -89,7 +129,7 @@ extension SessionService {
                         .conflict,
                         field: "start",
                         reason: "session-overlap",
-                        "you already have \(conflict.described) at that time; choose another time, or allow the overlap on purpose"
+                        "\(who) \(conflict.described) at that time; choose another time, or allow the overlap on purpose"
                     ),
                     audited: AuditEvent(
                         action: .sessionSchedule,
@@ -121,7 +161,7 @@ extension SessionService {
                 INSERT INTO therapy_sessions (id, practice_id, couple_id, client_id, counselor_id, scheduled_start,
                                               duration_minutes, format, session_type, service_code, overlap_allowed,
                                               risk_override_reason, risk_override_key_id)
-                VALUES (\(id), \(actor.practiceID), \(coupleID), \(clientID), \(actor.staffID), \(start), \
+                VALUES (\(id), \(actor.practiceID), \(coupleID), \(clientID), \(counselor), \(start), \
                 \(minutes), \(format.rawValue), \(type.rawValue), \(serviceCode?.code), \(overlapped), \
                 \(override.sealedReason), \(override.keyID))
                 """
@@ -140,8 +180,9 @@ extension SessionService {
                     clientIDs: clients
                 )
             )
+            let also = counselor == actor.staffID ? "you also have" : "the counselor also has"
             let warnings =
-                counselorConflicts.map { "you also have \($0.described) at that time (booked as a deliberate overlap)" }
+                counselorConflicts.map { "\(also) \($0.described) at that time (booked as a deliberate overlap)" }
                 + clientOverlaps.filter { slot in !counselorConflicts.contains(slot) }.map {
                     "the \(coupleID == nil ? "client" : "couple's partners") also have \($0.described) at that time"
                 }

@@ -40,7 +40,9 @@ extension SessionService {
                            END,
                            s.scheduled_start <= now(), s.couple_id, s.client_id, s.counselor_id, s.scheduled_start,
                            s.duration_minutes, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
-                    FROM therapy_sessions s WHERE s.id = \(id) FOR UPDATE OF s
+                    FROM therapy_sessions s
+                    WHERE s.id = \(id) AND s.counselor_id = ANY (haven_current_caseload())  -- not the calendar's
+                    FOR UPDATE OF s
                     """
                 ).singleRow()
             else {

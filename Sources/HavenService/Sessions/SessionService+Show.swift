@@ -5,21 +5,19 @@ import Postgres
 
 extension SessionService {
     /// One session in the actor's reach, as a schedule shows it (no clinical text), audited as
-    /// `session.read` with the chart's clients.
+    /// `session.read` with the chart's clients. Part of the calendar: a scheduler reads any of the
+    /// practice's sessions this way.
     ///
     /// - Throws: `notFound` naming `session` when it is not in reach (audited as denied).
     public func show(session id: UUID, actor: StaffActor) async throws -> Listing {
-        try await pool.auditedTransaction(as: actor) { connection -> Result<Listing, ServiceError> in
+        try await pool.auditedTransaction(as: actor, reach: .calendar) { connection -> Result<Listing, ServiceError> in
             guard
                 let row = try await connection.query(
                     """
                     SELECT s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
                            s.session_type, s.service_code, s.status,
                            EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id),
-                           CASE WHEN s.couple_id IS NULL THEN ARRAY[s.client_id]
-                                ELSE (SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = s.couple_id)
-                           END,
-                           \(unescaped: Self.chartNameColumn)
+                           \(unescaped: Self.namesColumns)
                     FROM therapy_sessions s WHERE s.id = \(id)
                     """
                 ).singleRow()
@@ -29,11 +27,14 @@ extension SessionService {
                     audited: AuditEvent(action: .sessionRead, entityType: .session, entityID: id)
                 )
             }
-            let (couple, client, counselor, start, minutes, format, type, code, status, noted, clients) =
+            let (
+                couple, client, counselor, start, minutes, format, type, code, status, noted, names, counselorName,
+                clients
+            ) =
                 try row.decode(
-                    (UUID?, UUID?, UUID, Date, Int32, String, String, String?, String, Bool, [UUID]?).self
+                    (UUID?, UUID?, UUID, Date, Int32, String, String, String?, String, Bool, [String], String?, [UUID]?)
+                        .self
                 )
-            let name = try row.decode(11, as: String?.self) ?? ""
             try await connection.commit(
                 audited: AuditEvent(action: .sessionRead, entityType: .session, entityID: id, clientIDs: clients ?? [])
             )
@@ -41,7 +42,6 @@ extension SessionService {
                 Listing(
                     id: id,
                     chart: couple.map(ChartReference.couple) ?? .client(client ?? id),
-                    chartName: name,
                     counselorID: counselor,
                     start: start,
                     durationMinutes: Int(minutes),
@@ -49,7 +49,9 @@ extension SessionService {
                     sessionType: type,
                     serviceCode: code,
                     status: status,
-                    noted: noted
+                    noted: noted,
+                    names: names,
+                    counselorName: counselorName
                 )
             )
         }

@@ -2,11 +2,12 @@ import Foundation
 
 /// A session list line's JSON form, shared by the CLI's `--json` and the HTTP API (the CLI decodes what the API
 /// sends): camelCase keys with `Id` suffixes, ids as lowercase UUIDs, dates as ISO 8601 days,
-/// instants in the encoder's date strategy. No clinical text: lists carry none.
+/// instants in the encoder's date strategy. No clinical text: lists carry none (names, times,
+/// status and the counselor are what the calendar shows).
 extension SessionService.Listing: Codable {
     enum CodingKeys: String, CodingKey {
         case id, chartKind, chartId, chartName, counselorId, start, durationMinutes, format, sessionType, serviceCode,
-            status, noted
+            status, noted, names, counselorName
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -23,6 +24,8 @@ extension SessionService.Listing: Codable {
         try container.encode(serviceCode, forKey: .serviceCode)
         try container.encode(status, forKey: .status)
         try container.encode(noted, forKey: .noted)
+        try container.encode(names, forKey: .names)
+        try container.encodeIfPresent(counselorName, forKey: .counselorName)
     }
 
     /// Reads the same form back (the CLI decodes what the API sends).
@@ -39,7 +42,6 @@ extension SessionService.Listing: Codable {
         self.init(
             id: try container.decodeUUID(forKey: .id),
             chart: chart,
-            chartName: try container.decodeIfPresent(String.self, forKey: .chartName) ?? "",
             counselorID: try container.decodeUUID(forKey: .counselorId),
             start: try container.decode(Date.self, forKey: .start),
             durationMinutes: try container.decode(Int.self, forKey: .durationMinutes),
@@ -47,7 +49,9 @@ extension SessionService.Listing: Codable {
             sessionType: try container.decode(String.self, forKey: .sessionType),
             serviceCode: try container.decodeIfPresent(String.self, forKey: .serviceCode),
             status: try container.decode(String.self, forKey: .status),
-            noted: try container.decode(Bool.self, forKey: .noted)
+            noted: try container.decode(Bool.self, forKey: .noted),
+            names: try container.decodeIfPresent([String].self, forKey: .names) ?? [],
+            counselorName: try container.decodeIfPresent(String.self, forKey: .counselorName)
         )
     }
 }

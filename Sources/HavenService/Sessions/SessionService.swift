@@ -49,28 +49,41 @@ public struct SessionService: Sendable {
     /// The outcomes that can be recorded only once a session has started (cancelling comes before).
     static let needsStart: Set<SessionStatus> = [.completed, .noShow]
 
+    /// The statuses the front desk sets (`setStatus` through the calendar).
+    static let frontDeskStatuses: Set<SessionStatus> = [.cancelled, .lateCancelled]
+
     /// What `setStatus` accepts (`SessionStatus.settable`).
     static let settableStatuses = Set(SessionStatus.settable)
 
     /// Records how a session went: completed, cancelled, late-cancelled or no-show.
     ///
+    /// Part of the calendar for cancelling: a scheduler cancels or late-cancels any scheduled session
+    /// of the practice; whether it was attended (completed, no-show) is the counselor's to record.
+    ///
     /// - Throws: `conflict` naming `status` for completed or no-show before the session has started
-    ///   (by the database's clock), naming `session` when it is no longer scheduled.
+    ///   (by the database's clock), naming `session` when it is no longer scheduled; `forbidden`
+    ///   (`ServiceError.calendarOnly`) for a scheduler-only actor recording completed or no-show.
     public func setStatus(_ status: SessionStatus, session id: UUID, actor: StaffActor) async throws {
         guard Self.settableStatuses.contains(status) else {
             let allowed = SessionStatus.settable.map(\.rawValue).joined(separator: ", ")
             throw ServiceError(.invalidInput, field: "status", "is not one of: \(allowed)")
         }
-        try await pool.auditedTransaction(as: actor) { connection -> Result<Void, ServiceError> in
+        let reach: UseCaseReach = Self.frontDeskStatuses.contains(status) ? .calendar : .clinical
+        try await pool.auditedTransaction(as: actor, reach: reach) { connection -> Result<Void, ServiceError> in
             guard
                 let row = try await connection.query(
                     """
                     SELECT s.status,
                            CASE WHEN s.couple_id IS NULL THEN ARRAY[s.client_id]
-                                ELSE (SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = s.couple_id)
+                                ELSE coalesce((SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c WHERE c.id = s.couple_id),
+                                              (SELECT chart_clients FROM haven_calendar_chart('couple', s.couple_id)))
                            END,
                            s.scheduled_start <= now()
-                    FROM therapy_sessions s WHERE s.id = \(id) FOR UPDATE OF s
+                    FROM therapy_sessions s
+                    WHERE s.id = \(id)
+                      -- Through the calendar (another counselor's session) only cancelling: the rest is the caseload's.
+                      AND (\(reach == .calendar) OR s.counselor_id = ANY (haven_current_caseload()))
+                    FOR UPDATE OF s
                     """
                 ).singleRow()
             else {

@@ -28,9 +28,9 @@ public struct PracticeService: Sendable {
         public var active: Bool
     }
 
-    /// The actor's practice.
+    /// The actor's practice (part of the calendar: the front desk needs its time zone).
     public func practice(actor: StaffActor) async throws -> Practice {
-        try await pool.transaction(as: actor) { connection in
+        try await pool.transaction(as: actor, reach: .calendar) { connection in
             guard
                 let row = try await connection.query(
                     "SELECT id, name, time_zone FROM practices WHERE id = \(actor.practiceID)"
@@ -41,9 +41,9 @@ public struct PracticeService: Sendable {
         }
     }
 
-    /// The practice's staff, by name.
+    /// The practice's staff, by name (part of the calendar: the front desk books for a counselor).
     public func staff(actor: StaffActor) async throws -> [StaffMember] {
-        try await pool.transaction(as: actor) { connection in
+        try await pool.transaction(as: actor, reach: .calendar) { connection in
             try await connection.query(
                 "SELECT id, display_name, email, roles, active FROM staff ORDER BY display_name, id"
             ).map { row in

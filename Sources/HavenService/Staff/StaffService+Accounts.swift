@@ -120,7 +120,11 @@ extension StaffService {
     public func setRoles(_ roles: Set<StaffActor.Role>, of staffID: UUID, practiceID: UUID, source: String) async throws
     {
         guard !roles.isEmpty else {
-            throw ServiceError(.invalidInput, field: "roles", "give at least one of admin, counselor, supervisor")
+            throw ServiceError(
+                .invalidInput,
+                field: "roles",
+                "give at least one of admin, counselor, scheduler, supervisor"
+            )
         }
         let names = roles.map(\.rawValue).sorted()
         try await pool.transaction(operatorIn: practiceID, source: source) { connection in

@@ -81,7 +81,11 @@ public struct StaffService: Sendable {
             throw ServiceError(.invalidInput, field: "credentials", "must be at most 100 characters")
         }
         guard !new.roles.isEmpty else {
-            throw ServiceError(.invalidInput, field: "roles", "give at least one of admin, counselor, supervisor")
+            throw ServiceError(
+                .invalidInput,
+                field: "roles",
+                "give at least one of admin, counselor, scheduler, supervisor"
+            )
         }
         guard new.password.count >= Self.minimumPasswordLength else {
             throw ServiceError(

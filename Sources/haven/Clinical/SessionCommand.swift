@@ -48,8 +48,12 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Schedule: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Schedule a session (you are its counselor).",
+            abstract: "Schedule a session (you, or --counselor, are its counselor).",
             discussion: """
+                The front desk (the scheduler role) books any chart of the practice: the session's \
+                counselor is the chart's own (--counselor, when given, must be that counselor). A \
+                high-risk couple's conjoint session is the counselor's to book.
+
                 A conjoint session for a couple with an open high-risk flag needs \
                 --risk-override-reason-file (a file, or '-' for stdin).
 
@@ -76,6 +80,10 @@ struct SessionCommand: AsyncParsableCommand {
         var type: String?
         @Option(help: "CPT or HCPCS code, e.g. 90847 or 90837-95.") var serviceCode: String?
         @Flag(help: "Book over another of your sessions on purpose (audited).") var allowOverlap = false
+        @Option(
+            help: "The session's counselor (a staff id or prefix); default: you, or for the front desk the chart's."
+        )
+        var counselor: String?
         @OptionGroup var riskOverride: RiskOverrideOptions
 
         func run() async throws {
@@ -94,6 +102,7 @@ struct SessionCommand: AsyncParsableCommand {
             try await Clinic.with(options) { clinic in
                 let start = try await clinic.dateStyle().parseDateTime(at, option: "--at")
                 let chart = try await chart.resolve(clinic)!
+                let counselorID = try await clinic.resolveIfGiven(counselor, as: .staff)
                 let body = HavenAPI.ScheduleBody(
                     coupleId: chart.coupleID,
                     clientId: chart.clientID,
@@ -103,11 +112,12 @@ struct SessionCommand: AsyncParsableCommand {
                     sessionType: type?.rawValue,
                     serviceCode: code?.code,
                     riskOverrideReason: riskOverrideReason,
-                    allowOverlap: allowOverlap ? true : nil
+                    allowOverlap: allowOverlap ? true : nil,
+                    counselorId: counselorID
                 )
                 let created = try await Clinic.naming([
                     "durationMinutes": "--minutes", "start": "--at", "format": "--format", "sessionType": "--type",
-                    "serviceCode": "--service-code",
+                    "serviceCode": "--service-code", "counselorID": "--counselor",
                 ]) {
                     try await clinic.api.send(
                         "POST",
@@ -301,12 +311,14 @@ struct SessionCommand: AsyncParsableCommand {
                 try output.emit(sessions) {
                     guard !sessions.isEmpty else { return "No sessions." }
                     return TextTable(
-                        header: ["ID", "START", "MIN", "WHO", "TYPE", "CODE", "FORMAT", "STATUS", "NOTE"],
+                        header: ["ID", "START", "MIN", "WHO", "COUNSELOR", "TYPE", "CODE", "FORMAT", "STATUS", "NOTE"],
                         rows: sessions.map {
                             [
                                 short($0.id), style.dateTime($0.start), "\($0.durationMinutes)",
-                                $0.chartName.nonEmpty ?? "\($0.chart.kind) \(short($0.chart.id))", $0.sessionType,
-                                $0.serviceCode ?? "", $0.format, $0.status, $0.noted ? "yes" : "",
+                                $0.chartName.nonEmpty ?? "\($0.chart.kind) \(short($0.chart.id))",
+                                $0.counselorName ?? short($0.counselorID), $0.sessionType, $0.serviceCode ?? "",
+                                $0.format,
+                                $0.status, $0.noted ? "yes" : "",
                             ]
                         }
                     ).render()

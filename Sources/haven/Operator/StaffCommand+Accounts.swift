@@ -39,7 +39,7 @@ extension StaffCommand {
         for value in values {
             for name in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
                 guard let parsed = StaffActor.Role(rawValue: name) else {
-                    throw UserError(message: "--role: '\(name)' is not one of: admin, counselor, supervisor")
+                    throw UserError(message: "--role: '\(name)' is not one of: admin, counselor, scheduler, supervisor")
                 }
                 roles.insert(parsed)
             }
@@ -119,7 +119,8 @@ extension StaffCommand {
         @OptionGroup var database: OwnerDatabaseOptions
         @OptionGroup var practice: PracticeOption
         @Argument(help: "Staff id or prefix.") var id: String
-        @Option(help: "A role: admin, counselor, supervisor (repeat, or comma-separate).") var role: [String] = []
+        @Option(help: "A role: admin, counselor, scheduler, supervisor (repeat, or comma-separate).") var role:
+            [String] = []
 
         func run() async throws {
             let roles = try StaffCommand.roles(role)

@@ -22,7 +22,7 @@ struct StaffCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a staff member with a password.",
             discussion: """
-                Roles combine: admin, counselor, supervisor. The password is prompted twice (or read with \
+                Roles combine: admin, counselor, scheduler, supervisor. The password is prompted twice (or read with \
                 --password-stdin); at least 12 characters.
 
                 Example:
@@ -34,7 +34,7 @@ struct StaffCommand: AsyncParsableCommand {
         @OptionGroup var practice: PracticeOption
         @Option(help: "Sign-in email.") var email: String
         @Option(help: "Display name.") var name: String
-        @Option(help: "Roles, comma-separated: admin, counselor, supervisor.") var role: String
+        @Option(help: "Roles, comma-separated: admin, counselor, scheduler, supervisor.") var role: String
         @Option(help: "Credentials shown with the name (e.g. LMFT).") var credentials = ""
         @Flag(help: "Pre-licensed (their notes need co-signature).") var preLicensed = false
         @Flag(help: "Read the password from stdin.") var passwordStdin = false
@@ -43,7 +43,7 @@ struct StaffCommand: AsyncParsableCommand {
             var roles: Set<StaffActor.Role> = []
             for name in role.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
                 guard let parsed = StaffActor.Role(rawValue: name) else {
-                    throw UserError(message: "--role: '\(name)' is not one of: admin, counselor, supervisor")
+                    throw UserError(message: "--role: '\(name)' is not one of: admin, counselor, scheduler, supervisor")
                 }
                 roles.insert(parsed)
             }
