@@ -53,7 +53,12 @@ struct CLIOperatorTests {
                 ],
                 stdin: password
             )
-            #expect(badRole.status == 1 && badRole.stderr.contains("admin, counselor, supervisor"))
+            #expect(
+                badRole.status == 1
+                    && badRole.stderr.contains(
+                        "--role: 'boss' is not a staff role; one of: admin, counselor, scheduler, supervisor"
+                    )
+            )
             let staff = try f.json(["staff", "list", "--practice", practice], as: [Line].self)
             #expect(Set(staff.compactMap(\.email)) == ["dana@harbor.example", "lee@harbor.example"])
             #expect(try f.json(["staff", "list", "--practice", second], as: [Line].self).isEmpty)

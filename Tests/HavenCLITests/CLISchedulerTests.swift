@@ -40,6 +40,20 @@ struct CLISchedulerTests {
                 let result = try f.run(command)
                 #expect(result.status != 0 && result.stderr.contains("calendar only"), "\(command): \(result)")
             }
+
+            // An admin alone reaches no session: the list says so instead of claiming an empty day.
+            try f.ok(["logout"])
+            try f.ok(
+                [
+                    "staff", "add", "--email", "office@harbor.example", "--name", "Fictional Office", "--role", "admin",
+                    "--password-stdin",
+                ],
+                stdin: password
+            )
+            try f.ok(["login", "--email", "office@harbor.example", "--password-stdin"], stdin: password)
+            let admin = try f.run(["session", "list", "--day", "2026-11-20"])
+            #expect(admin.status == 0 && admin.stdout.contains("No sessions in your reach"), "\(admin)")
+            #expect(admin.stdout.contains("scheduler role"))
         }
     }
 }

@@ -282,7 +282,8 @@ struct SessionCommand: AsyncParsableCommand {
         func run() async throws {
             let day = try self.day.map { try parseDate($0, option: "--day") }
             try await Clinic.with(options) { clinic in
-                let style = try await clinic.dateStyle()
+                let me = try await clinic.api.send("GET", "/v1/me", as: HavenAPI.MeResponse.self)
+                let style = DateStyle(timeZoneName: me.timeZone)
                 let chart = try await self.chart.resolve(clinic, required: false)
                 func period(_ day: CalendarDate) -> Range<Date> {
                     style.start(of: day)..<style.start(of: day.adding(days: 1))
@@ -309,7 +310,14 @@ struct SessionCommand: AsyncParsableCommand {
                     )
                 }
                 try output.emit(sessions) {
-                    guard !sessions.isEmpty else { return "No sessions." }
+                    guard !sessions.isEmpty else {
+                        // An admin alone reaches no session: say so rather than claim an empty day.
+                        let reach: Set = ["counselor", "supervisor", "scheduler"]
+                        return reach.isDisjoint(with: me.roles)
+                            ? "No sessions in your reach: an admin sees no clinical record, and the practice's calendar "
+                                + "is the scheduler role's (an operator grants it: haven staff set-roles)."
+                            : "No sessions."
+                    }
                     return TextTable(
                         header: ["ID", "START", "MIN", "WHO", "COUNSELOR", "TYPE", "CODE", "FORMAT", "STATUS", "NOTE"],
                         rows: sessions.map {

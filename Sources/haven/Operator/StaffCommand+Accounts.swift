@@ -39,7 +39,12 @@ extension StaffCommand {
         for value in values {
             for name in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
                 guard let parsed = StaffActor.Role(rawValue: name) else {
-                    throw UserError(message: "--role: '\(name)' is not one of: admin, counselor, scheduler, supervisor")
+                    throw unknownValue(
+                        name,
+                        option: "--role",
+                        kind: "a staff role",
+                        allowed: StaffActor.Role.allCases.map(\.rawValue)
+                    )
                 }
                 roles.insert(parsed)
             }

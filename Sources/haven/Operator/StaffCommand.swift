@@ -43,7 +43,12 @@ struct StaffCommand: AsyncParsableCommand {
             var roles: Set<StaffActor.Role> = []
             for name in role.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
                 guard let parsed = StaffActor.Role(rawValue: name) else {
-                    throw UserError(message: "--role: '\(name)' is not one of: admin, counselor, scheduler, supervisor")
+                    throw unknownValue(
+                        name,
+                        option: "--role",
+                        kind: "a staff role",
+                        allowed: StaffActor.Role.allCases.map(\.rawValue)
+                    )
                 }
                 roles.insert(parsed)
             }
