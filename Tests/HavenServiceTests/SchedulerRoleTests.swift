@@ -149,7 +149,7 @@ struct SchedulerRoleTests {
                     actor: scheduler
                 )
             }
-            #expect(wrong?.field == "counselorID")
+            #expect(wrong?.field == "counselorId")
 
             let start = Date().addingTimeInterval(7 * 86_400)
             let booking = try await setup.sessions.book(

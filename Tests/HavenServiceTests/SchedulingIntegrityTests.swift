@@ -151,6 +151,26 @@ struct SchedulingIntegrityTests {
         }
     }
 
+    @Test func aCounselorOutsideOnesReachIsRefusedNamingTheField() async throws {
+        try await ClinicSetup.with { setup in
+            let (couple, _, _) = try await setup.couple()
+            for stranger in [UUID(), setup.counselorBID] {
+                let refused = await #expect(throws: ServiceError.self) {
+                    try await setup.sessions.book(
+                        .couple(couple),
+                        start: Self.monday,
+                        durationMinutes: 50,
+                        format: .video,
+                        counselorID: stranger,
+                        actor: setup.counselorA
+                    )
+                }
+                #expect(refused?.kind == .invalidInput && refused?.field == "counselorId")
+            }
+            #expect(try await setup.fixture.owner.query("SELECT 1 FROM therapy_sessions").count == 0)
+        }
+    }
+
     @Test func anOverlapWithTheSameClientIsWarnedNotRefused() async throws {
         try await ClinicSetup.with { setup in
             let (couple, a, _) = try await setup.couple()

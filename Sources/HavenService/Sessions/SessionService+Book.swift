@@ -69,16 +69,17 @@ extension SessionService {
             // The chart's clients in the actor's own reach (nil when out of it), the same through the
             // calendar with the chart's counselor (nil unless the actor is a scheduler), and whether the
             // couple is flagged high-risk.
-            let (ownClients, calendarClients, chartCounselor, highRisk) = try await connection.query(
+            let (ownClients, calendarClients, chartCounselor, highRisk, counselorInReach) = try await connection.query(
                 """
                 SELECT coalesce((SELECT ARRAY[partner_a_id, partner_b_id] FROM couples WHERE id = \(coupleID)),
                                 (SELECT ARRAY[id] FROM clients WHERE id = \(clientID))),
                        cal.chart_clients, cal.chart_counselor,
-                       \(coupleID)::uuid IS NOT NULL AND haven_couple_high_risk(\(coupleID))
+                       \(coupleID)::uuid IS NOT NULL AND haven_couple_high_risk(\(coupleID)),
+                       \(counselorID)::uuid IS NULL OR \(counselorID) = ANY (haven_current_caseload())
                 FROM (SELECT 1) AS one
                 LEFT JOIN haven_calendar_chart(\(kind), \(coupleID ?? clientID)) AS cal ON true
                 """
-            )[0].decode(([UUID]?, [UUID]?, UUID?, Bool).self)
+            )[0].decode(([UUID]?, [UUID]?, UUID?, Bool, Bool).self)
             guard let clients = ownClients ?? calendarClients else {
                 return try connection.refuse(
                     ServiceError(.notFound, field: "chart", "no such couple or client in your caseload"),
@@ -94,8 +95,19 @@ extension SessionService {
                 return .failure(
                     ServiceError(
                         .invalidInput,
-                        field: "counselorID",
+                        field: "counselorId",
                         "is not this chart's counselor; the calendar books a chart's sessions with its own counselor"
+                    )
+                )
+            }
+            // In one's own reach: oneself or a supervisee (a staff id outside it would fail the row's
+            // policy, or name no one).
+            if ownClients != nil, !counselorInReach {
+                return .failure(
+                    ServiceError(
+                        .invalidInput,
+                        field: "counselorId",
+                        "is not you or a counselor you supervise; leave it out to book the session as your own"
                     )
                 )
             }

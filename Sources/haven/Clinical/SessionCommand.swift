@@ -117,7 +117,7 @@ struct SessionCommand: AsyncParsableCommand {
                 )
                 let created = try await Clinic.naming([
                     "durationMinutes": "--minutes", "start": "--at", "format": "--format", "sessionType": "--type",
-                    "serviceCode": "--service-code", "counselorID": "--counselor",
+                    "serviceCode": "--service-code", "counselorId": "--counselor",
                 ]) {
                     try await clinic.api.send(
                         "POST",
