@@ -5,30 +5,42 @@ import HavenService
 /// JSON document: what `ExportMarkdownRenderer` and `ExportHTMLRenderer` render. Every value is
 /// the export's own, as text; the renderers escape it.
 public struct ReadableExport: Sendable, Equatable {
-    /// "Records export", for whom, when, and what was left out.
+    /// "Records export".
     public var title: String
+    /// For whom: the client's legal name (and preferred name).
     public var subject: String
+    /// When, as the JSON has it (ISO 8601, UTC).
     public var generatedAt: String
+    /// What was left out, in the export's own words.
     public var exclusions: [String]
+    /// Values that could not be opened (table.column row: reason), never content.
     public var unreadable: [String]
+    /// The record, section by section.
     public var sections: [Section]
 
     /// One part of the export (sessions, progress notes, …).
     public struct Section: Sendable, Equatable {
+        /// e.g. "Progress notes".
         public var title: String
+        /// Its records, in the export's order.
         public var entries: [Entry]
     }
 
     /// One record: a heading, its fields, and its free text (each block shown as written).
     public struct Entry: Sendable, Equatable {
+        /// What and when, e.g. "Conjoint session 2026-11-20T15:00:00Z".
         public var heading: String
+        /// Short values (ids, dates, states); empty ones left out.
         public var fields: [Field]
+        /// Free text (note bodies, addenda, responses), shown as written.
         public var texts: [Field]
     }
 
     /// A label and its value.
     public struct Field: Sendable, Equatable {
+        /// What the value is.
         public var label: String
+        /// The value, unescaped (the renderers escape it).
         public var value: String
     }
 

@@ -6,6 +6,7 @@ import Foundation
 public struct ExportReview: Sendable, Codable, Equatable {
     /// The client whose export was reviewed.
     @ClientExport.LowercaseID public var clientID: UUID
+    /// When the review was made (the export read at this instant).
     public var generatedAt: Date
     /// Oldest first; empty when the export concerns no one else.
     public var items: [Item]
