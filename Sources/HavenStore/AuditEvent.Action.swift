@@ -35,6 +35,8 @@ extension AuditEvent {
         case clientList = "client.list"
         case clientExport = "client.export"
         case clientExportPsychotherapyNotes = "client.export.psychotherapy_notes"
+        /// The review before releasing an export: what in it concerns the other partner (no text).
+        case clientExportReview = "client.export.review"
         case coupleCreate = "couple.create"
         case coupleRead = "couple.read"
         case coupleList = "couple.list"

@@ -69,7 +69,9 @@ struct AcceptMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
 
     /// Routes that choose among several formats themselves (`ContentNegotiation.choose`).
-    static let negotiated: Set<String> = ["/v1/couples/{coupleId}/report", "/v1/clients/{clientId}/report"]
+    static let negotiated: Set<String> = [
+        "/v1/couples/{coupleId}/report", "/v1/clients/{clientId}/report", "/v1/clients/{clientId}/export",
+    ]
 
     func handle(
         _ request: Request,

@@ -61,46 +61,20 @@ struct ReportCommand: AsyncParsableCommand {
             }
         }
 
-        /// The extensions a file of each format may have.
-        static let extensions: [ReportService.Format: [String]] = [
-            .md: ["md", "markdown"], .html: ["html", "htm"], .json: ["json"], .pdf: ["pdf"],
-        ]
+        /// The formats a report comes in, with the extensions a file of each may have.
+        static let formats = OutputFormatChoice<ReportService.Format>(
+            formats: [(.md, ["md", "markdown"]), (.html, ["html", "htm"]), (.pdf, ["pdf"]), (.json, ["json"])],
+            what: "report"
+        )
 
-        /// The format from `--format`, else from `--out`'s extension, else Markdown. A file whose
-        /// extension does not fit the format (`report.pdf` holding Markdown) is refused, naming both
-        /// options, before anything is asked of the server or written.
+        /// The format from `--format`, else from `--out`'s extension, else Markdown
+        /// (`OutputFormatChoice`); a PDF only to a file.
         private func resolvedFormat() throws -> ReportService.Format {
-            var format: ReportService.Format?
-            if let raw = self.format {
-                guard let value = ReportService.Format(rawValue: raw) else {
-                    throw UserError(message: "--format: '\(raw)' is not one of: md, html, pdf, json")
-                }
-                format = value
+            let format = try Self.formats.resolve(format: self.format, out: out, default: .md)
+            if format == .pdf, out == nil {
+                throw UserError(message: "--format pdf: a PDF goes to a file; add --out, e.g. --out progress.pdf")
             }
-            guard let out else {
-                if format == .pdf {
-                    throw UserError(message: "--format pdf: a PDF goes to a file; add --out, e.g. --out progress.pdf")
-                }
-                return format ?? .md
-            }
-            let name = URL(fileURLWithPath: out).lastPathComponent
-            let ext = name.contains(".") ? URL(fileURLWithPath: out).pathExtension.lowercased() : ""
-            guard !ext.isEmpty else { return format ?? .md }
-            let byExtension = Self.extensions.first { $0.value.contains(ext) }?.key
-            switch (format, byExtension) {
-            case (nil, let found?): return found
-            case (let chosen?, let found?) where chosen == found: return chosen
-            case (let chosen?, let found?):
-                throw UserError(
-                    message: "--out: '\(name)' ends in .\(ext), a \(found.rawValue) file, but --format is "
-                        + "\(chosen.rawValue); name the file .\(Self.extensions[chosen]![0]) or drop --format"
-                )
-            default:
-                throw UserError(
-                    message: "--out: '\(name)' ends in .\(ext), which is not a report format; name the file "
-                        + ".md, .html, .pdf or .json (or give --format md, html, pdf or json with such a name)"
-                )
-            }
+            return format
         }
     }
 
