@@ -95,6 +95,7 @@ public struct ReadableExport: Sendable, Equatable {
                             + Self.instant(session.scheduledStart),
                         fields: Self.fields([
                             ("Id", Self.id(session.id)), ("Duration", "\(session.durationMinutes) minutes"),
+                            ("Type", session.sessionType), ("Service code", session.serviceCode),
                             ("Format", session.format), ("Status", session.status),
                             ("Attendees", session.attendeeIDs.map(Self.id).joined(separator: ", ")),
                         ]),

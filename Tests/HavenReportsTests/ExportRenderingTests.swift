@@ -26,7 +26,8 @@ struct ExportRenderingTests {
                           "startDate": "2026-09-01", "status": "active", "presentingConcerns": \(quoted)}],
              "sessions": [{"id": "\(session)", "chartKind": "couple", "chartID": "\(couple)", "counselorID": "\(staff)",
                            "scheduledStart": "2026-11-20T15:00:00Z", "durationMinutes": 50, "format": "in_person",
-                           "status": "completed", "attendeeIDs": ["\(a)", "\(b)"]}],
+                           "sessionType": "conjoint", "serviceCode": "90847", "status": "completed",
+                           "attendeeIDs": ["\(a)", "\(b)"]}],
              "progressNotes": [{"id": "00000000-0000-4000-8000-0000000000d0", "sessionID": "\(session)",
                                 "authorID": "\(staff)", "state": "signed", "stage": 1, "step": 2,
                                 "interventions": [], "tangoMoves": [], "changeEvents": [], "riskLevel": "none",
@@ -53,6 +54,7 @@ struct ExportRenderingTests {
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"))
         #expect(!html.contains("<a ") && !html.contains("href"))
         #expect(html.contains("<h1>Records export: # Heading"))
+        #expect(html.contains("90847") && html.contains("conjoint"), "a session's type and service code are shown")
         for section in ["Left out of this export", "Couples", "Sessions", "Progress notes", "Attachment injuries"] {
             #expect(html.contains("<h2>\(section)</h2>"), "missing \(section)")
         }

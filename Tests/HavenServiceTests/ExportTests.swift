@@ -26,6 +26,7 @@ struct ExportTests {
             }
             #expect(export.psychotherapyNotes == nil)
             #expect(export.sessions.count == 1 && export.progressNotes.count == 1)
+            #expect(export.sessions.first?.sessionType == "conjoint" && export.sessions.first?.serviceCode == nil)
             #expect(export.progressNotes[0].contentHash?.count == 64 && export.progressNotes[0].addenda.count == 1)
             // Ids are lowercase UUID text, as documented (Foundation's default is uppercase).
             #expect(json.contains("\"\(chart.a.uuidString.lowercased())\""))

@@ -63,6 +63,11 @@ public struct ClientExport: Sendable, Codable, Equatable {
         public var scheduledStart: Date
         public var durationMinutes: Int
         public var format: String
+        /// assessment, conjoint, individual, intake or follow_up (absent in exports written before
+        /// sessions had types; every export Haven writes now has it).
+        public var sessionType: String?
+        /// The billing code (e.g. 90847), when one was recorded.
+        public var serviceCode: String?
         public var status: String
         @LowercaseIDs public var attendeeIDs: [UUID]
     }

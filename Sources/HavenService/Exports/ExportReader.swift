@@ -142,7 +142,8 @@ struct ExportReader {
     private func sessions(couples: [UUID]) async throws -> [ClientExport.Session] {
         try await connection.query(
             """
-            SELECT id, couple_id, client_id, counselor_id, scheduled_start, duration_minutes, format, status, attendee_ids
+            SELECT id, couple_id, client_id, counselor_id, scheduled_start, duration_minutes, format, status, attendee_ids,
+                   session_type, service_code
             FROM therapy_sessions WHERE client_id = \(clientID) OR couple_id = ANY(\(couples))
             ORDER BY scheduled_start, id
             """
@@ -150,6 +151,7 @@ struct ExportReader {
             let (id, couple, client, counselor, start, minutes, format, status, attendees) = try row.decode(
                 (UUID, UUID?, UUID?, UUID, Date, Int32, String, String, [UUID]).self
             )
+            let (type, code) = try row.decode((String, String?).self, from: 9)
             return ClientExport.Session(
                 id: id,
                 chartKind: couple == nil ? "client" : "couple",
@@ -158,6 +160,8 @@ struct ExportReader {
                 scheduledStart: start,
                 durationMinutes: Int(minutes),
                 format: format,
+                sessionType: type,
+                serviceCode: code,
                 status: status,
                 attendeeIDs: attendees
             )
