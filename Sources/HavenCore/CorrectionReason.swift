@@ -9,7 +9,7 @@ import Foundation
 /// itself is clinical (it is sealed where it is stored) and never appears in an error.
 public struct CorrectionReason: Sendable, Equatable {
     /// The accepted length in characters, after trimming whitespace and newlines at both ends.
-    public static let length: ClosedRange<Int> = RiskOverrideReason.length
+    public static let length: ClosedRange<Int> = StatedReason.length
     /// The field an error names, as the services and the HTTP API call it.
     public static let fieldName = "reason"
 
@@ -20,13 +20,7 @@ public struct CorrectionReason: Sendable, Equatable {
     ///
     /// - Throws: `DomainError` naming `reason` and the accepted length.
     public init(_ text: String) throws(DomainError) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard Self.length.contains(trimmed.count) else {
-            throw DomainError(
-                field: Self.fieldName,
-                "must say why, in \(Self.length.lowerBound) to \(Self.length.upperBound) characters"
-            )
-        }
+        try StatedReason.check(text, field: Self.fieldName)
         self.text = text
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 /// in an error.
 public struct RiskOverrideReason: Sendable, Equatable {
     /// The accepted length in characters, after trimming whitespace and newlines at both ends.
-    public static let length: ClosedRange<Int> = 20...1_000
+    public static let length: ClosedRange<Int> = StatedReason.length
     /// The field an error names, as the services and the HTTP API call it.
     public static let fieldName = "riskOverrideReason"
 
@@ -21,13 +21,7 @@ public struct RiskOverrideReason: Sendable, Equatable {
     ///
     /// - Throws: `DomainError` naming `riskOverrideReason` and the accepted length.
     public init(_ text: String) throws(DomainError) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard Self.length.contains(trimmed.count) else {
-            throw DomainError(
-                field: Self.fieldName,
-                "must say why, in \(Self.length.lowerBound) to \(Self.length.upperBound) characters"
-            )
-        }
+        try StatedReason.check(text, field: Self.fieldName)
         self.text = text
     }
 }

@@ -44,6 +44,34 @@ extension SessionService {
                  (SELECT chart_clients FROM haven_calendar_chart('couple', s.couple_id)))
         """
 
+    /// The columns of a schedule line, in the order `listing(_:)` reads them (`s` is the session row).
+    static let listingColumns: StaticString = """
+        s.id, s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
+        s.session_type, s.service_code, s.status, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id)
+        """
+
+    /// A schedule line from a row of `listingColumns` then `namesColumns`.
+    static func listing(_ row: PostgresRow) throws -> Listing {
+        let (id, couple, client, counselor, start, minutes, format, type, code, status, noted) = try row.decode(
+            (UUID, UUID?, UUID?, UUID, Date, Int32, String, String, String?, String, Bool).self
+        )
+        let (names, counselorName) = try row.decode(([String], String?).self, from: 11)
+        return Listing(
+            id: id,
+            chart: couple.map(ChartReference.couple) ?? .client(client ?? id),
+            counselorID: counselor,
+            start: start,
+            durationMinutes: Int(minutes),
+            format: format,
+            sessionType: type,
+            serviceCode: code,
+            status: status,
+            noted: noted,
+            names: names,
+            counselorName: counselorName
+        )
+    }
+
     /// Sessions in the actor's reach: of one chart, and/or starting in `[from, to)`, by start time,
     /// with the chart's names and the counselor's. Audited as a schedule read, naming the chart's
     /// clients when one chart is asked for. Without a chart this is the calendar: a scheduler sees
@@ -77,9 +105,7 @@ extension SessionService {
             let rows = try await connection.commit(
                 [
                     """
-                    SELECT s.id, s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
-                           s.session_type, s.service_code, s.status, EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id),
-                           \(unescaped: Self.namesColumns)
+                    SELECT \(unescaped: Self.listingColumns), \(unescaped: Self.namesColumns)
                     FROM therapy_sessions s
                     WHERE (\(couple)::uuid IS NULL OR s.couple_id = \(couple))
                       AND (\(client)::uuid IS NULL OR s.client_id = \(client))
@@ -95,33 +121,7 @@ extension SessionService {
                     clientIDs: try chart?.clientIDs(fromReachCheck: reach[0]) ?? []
                 )
             )
-            return try rows[0].map { row in
-                let (
-                    id, couple, client, counselor, start, minutes, format, type, code, status, noted, names,
-                    counselorName, _
-                ) =
-                    try row.decode(
-                        (
-                            UUID, UUID?, UUID?, UUID, Date, Int32, String, String, String?, String, Bool, [String],
-                            String?, [UUID]?
-                        )
-                        .self
-                    )
-                return Listing(
-                    id: id,
-                    chart: couple.map(ChartReference.couple) ?? .client(client ?? id),
-                    counselorID: counselor,
-                    start: start,
-                    durationMinutes: Int(minutes),
-                    format: format,
-                    sessionType: type,
-                    serviceCode: code,
-                    status: status,
-                    noted: noted,
-                    names: names,
-                    counselorName: counselorName
-                )
-            }
+            return try rows[0].map(Self.listing)
         }
     }
 }

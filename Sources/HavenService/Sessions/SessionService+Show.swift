@@ -14,10 +14,7 @@ extension SessionService {
             guard
                 let row = try await connection.query(
                     """
-                    SELECT s.couple_id, s.client_id, s.counselor_id, s.scheduled_start, s.duration_minutes, s.format,
-                           s.session_type, s.service_code, s.status,
-                           EXISTS (SELECT 1 FROM progress_notes n WHERE n.session_id = s.id),
-                           \(unescaped: Self.namesColumns)
+                    SELECT \(unescaped: Self.listingColumns), \(unescaped: Self.namesColumns)
                     FROM therapy_sessions s WHERE s.id = \(id)
                     """
                 ).singleRow()
@@ -27,33 +24,12 @@ extension SessionService {
                     audited: AuditEvent(action: .sessionRead, entityType: .session, entityID: id)
                 )
             }
-            let (
-                couple, client, counselor, start, minutes, format, type, code, status, noted, names, counselorName,
-                clients
-            ) =
-                try row.decode(
-                    (UUID?, UUID?, UUID, Date, Int32, String, String, String?, String, Bool, [String], String?, [UUID]?)
-                        .self
-                )
+            let listing = try Self.listing(row)
+            let clients = try row.decode(13, as: [UUID]?.self)
             try await connection.commit(
                 audited: AuditEvent(action: .sessionRead, entityType: .session, entityID: id, clientIDs: clients ?? [])
             )
-            return .success(
-                Listing(
-                    id: id,
-                    chart: couple.map(ChartReference.couple) ?? .client(client ?? id),
-                    counselorID: counselor,
-                    start: start,
-                    durationMinutes: Int(minutes),
-                    format: format,
-                    sessionType: type,
-                    serviceCode: code,
-                    status: status,
-                    noted: noted,
-                    names: names,
-                    counselorName: counselorName
-                )
-            )
+            return .success(listing)
         }
     }
 }
