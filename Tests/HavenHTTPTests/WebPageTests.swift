@@ -143,10 +143,11 @@ struct WebPageTests {
             try await client.execute(uri: "/", method: .get, headers: browser.cookieHeader) { response in
                 #expect(response.headers[.location] == "/today")
             }
+            // As Chromium sends it under Referrer-Policy: no-referrer.
             try await client.execute(
                 uri: "/sign-out",
                 method: .post,
-                headers: Self.formHeaders(browser),
+                headers: Self.formHeaders(browser, extra: [.origin: "null", .secFetchSiteTest: "same-origin"]),
                 body: Self.form([("csrf", browser.csrf)])
             ) { response in
                 #expect(response.status == .seeOther)
@@ -186,6 +187,7 @@ struct WebPageTests {
                 ("another session's token", [("csrf", sam.csrf)], [:]),
                 ("the right token from another origin", [("csrf", dana.csrf)], [.origin: "https://evil.example"]),
                 ("the right token, cross-site", [("csrf", dana.csrf)], [.secFetchSiteTest: "cross-site"]),
+                ("the right token, an opaque origin without fetch metadata", [("csrf", dana.csrf)], [.origin: "null"]),
             ]
             for (what, fields, extra) in forgeries {
                 try await client.execute(

@@ -33,10 +33,14 @@ enum CSRF {
     }
 
     /// Whether the request's fetch metadata and `Origin` allow it to change state: `Sec-Fetch-Site`
-    /// absent or `same-origin`, and `Origin` absent or the origin the request was sent to.
+    /// absent or `same-origin`, and `Origin` absent or the origin the request was sent to. Under
+    /// `Referrer-Policy: no-referrer` Chromium sends `Origin: null` with a same-origin form POST (seen
+    /// with Chromium 156), so `null` passes only when `Sec-Fetch-Site` says `same-origin`.
     static func sameOrigin(_ request: Request) -> Bool {
-        if let site = request.headers[.secFetchSite], site != "same-origin" { return false }
+        let site = request.headers[.secFetchSite]
+        if let site, site != "same-origin" { return false }
         guard let origin = request.headers[.origin] else { return true }
+        if origin == "null" { return site == "same-origin" }
         guard let host = request.head.authority else { return false }
         return origin == "http://\(host)" || origin == "https://\(host)"
     }
