@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        // The web app's templates (docs/web.md).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // System libraries.
@@ -89,9 +91,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 // HTTPParserError: a malformed body read by a route is a 400.
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
+            // Embedded by EmbedWebAssets, not compiled or copied as resources.
+            exclude: ["Web/Templates", "Web/Static"],
             swiftSettings: strictSettings,
-            plugins: ["EmbedOpenAPIDocument"]
+            plugins: ["EmbedOpenAPIDocument", "EmbedWebAssets"]
         ),
         .target(
             name: "HavenReports",
@@ -145,6 +150,11 @@ let package = Package(
         ),
         .plugin(
             name: "EmbedOpenAPIDocument",
+            capability: .buildTool(),
+            dependencies: ["FileEmbedder"]
+        ),
+        .plugin(
+            name: "EmbedWebAssets",
             capability: .buildTool(),
             dependencies: ["FileEmbedder"]
         ),

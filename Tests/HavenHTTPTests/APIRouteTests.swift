@@ -24,8 +24,13 @@ struct APIRouteTests {
                 #expect(response.headers[.contentType] == "application/yaml")
                 #expect(String(buffer: response.body).hasPrefix("openapi: 3.1.0"))
             }
-            try await client.execute(uri: "/nowhere", method: .get) { response in
+            try await client.execute(uri: "/v1/nowhere", method: .get) { response in
                 #expect(response.status == .notFound && response.headers[.contentType] == "application/problem+json")
+            }
+            // Outside the API, a wrong address is a browser's: the web app's page, with its headers.
+            try await client.execute(uri: "/nowhere", method: .get) { response in
+                #expect(response.status == .notFound && response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.headers[.contentSecurityPolicy] != nil)
             }
         }
     }

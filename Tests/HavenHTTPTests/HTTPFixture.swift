@@ -24,6 +24,8 @@ struct HTTPFixture {
     let danaSession: UUID
     let samCouple: UUID
     let logs: LogCapture
+    /// The master keys the fixture's services seal with (for tests that build their own charts).
+    let keys: KeyManager
     static let password = "correct horse battery"
 
     static func with(
@@ -102,7 +104,8 @@ struct HTTPFixture {
                     danaCouple: danaCouple,
                     danaSession: danaSession,
                     samCouple: samCouple,
-                    logs: logs
+                    logs: logs,
+                    keys: keys
                 )
                 try await application.test(.router) { client in try await body(fixture, client) }
                 await owner.close()

@@ -55,7 +55,13 @@ struct RequestMiddleware: RouterMiddleware {
                     metadata: ["request_id": "\(context.requestID)", "db.error": "\(error.code)"]
                 )
             }
-            response = problem.response
+            if problem.status == 404 && !Self.isAPIPath(request.uri.path) {
+                // A browser's wrong address: the web app's page, with its headers (docs/web.md).
+                response = WebErrorPage.page(.notFound, "Not found", "There is nothing here.")
+                SecurityHeaders.apply(to: &response)
+            } else {
+                response = problem.response
+            }
             if problem.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
         }
         if let actor = context.notes.actorID.withLock({ $0 }) { actorID = actor.uuidString.lowercased() }
@@ -77,6 +83,11 @@ struct RequestMiddleware: RouterMiddleware {
             ]
         )
         return response
+    }
+
+    /// Whether `path` belongs to the API and its operations (JSON problems), not the web app.
+    static func isAPIPath(_ path: String) -> Bool {
+        path == "/v1" || path.hasPrefix("/v1/") || ["/openapi.yaml", "/health", "/ready"].contains(path)
     }
 
     /// The longest caller-chosen request id kept (a UUID is 36 characters, nginx's `$request_id` 32).

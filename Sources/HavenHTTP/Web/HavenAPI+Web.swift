@@ -1,0 +1,23 @@
+import Foundation
+import Hummingbird
+
+extension HavenAPI {
+    /// The counselor web app's pages (docs/web.md), behind `WebMiddleware`, and its static files.
+    func addWeb(to router: Router<HavenRequestContext>) {
+        router.get("/static/{file}") { _, context in
+            guard let name = context.parameters.get("file"), var response = WebStaticFiles.response(for: name) else {
+                var response = WebErrorPage.page(.notFound, "Not found", "There is nothing here.")
+                SecurityHeaders.apply(to: &response)
+                return response
+            }
+            SecurityHeaders.apply(to: &response, cacheable: true)
+            return response
+        }
+        let web = router.group().add(middleware: WebMiddleware(auth: auth, logger: logger))
+        web.get("/") { _, context in
+            WebPage.redirect(to: context.actor == nil ? "/sign-in" : "/today")
+        }
+        addSignInPages(to: web)
+        addTodayPage(to: web)
+    }
+}

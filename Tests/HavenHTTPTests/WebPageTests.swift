@@ -1,0 +1,288 @@
+import Foundation
+import HTTPTypes
+import HavenCore
+import HavenService
+import HavenTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite("The web app's first pages: sign-in, sign-out, today, cookies, CSRF and headers", .needsTestDatabase)
+struct WebPageTests {
+    /// A browser's cookie jar and the page's CSRF token, as far as these tests need them.
+    struct Browser {
+        var cookies: [String: String] = [:]
+        var csrf = ""
+
+        var cookieHeader: HTTPFields {
+            var headers = HTTPFields()
+            if !cookies.isEmpty {
+                headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: "; "
+                )
+            }
+            return headers
+        }
+
+        /// Takes the response's cookies (an expired one is dropped) and the page's CSRF token, if any.
+        mutating func take(_ response: TestResponse) {
+            for line in response.headers[values: .setCookie] {
+                let pair = line.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+                let name = String(pair[0])
+                let value = pair.count > 1 ? String(pair[1]) : ""
+                cookies[name] = line.contains("Max-Age=0") ? nil : value
+            }
+            if let token = WebPageTests.csrfToken(in: String(buffer: response.body)) { csrf = token }
+        }
+    }
+
+    static func csrfToken(in html: String) -> String? {
+        guard let range = html.range(of: #"name="csrf" value=""#) else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func form(_ fields: [(String, String)]) -> ByteBuffer {
+        let allowed = CharacterSet.alphanumerics.union(.init(charactersIn: "-._~"))
+        return ByteBuffer(
+            string: fields.map {
+                "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
+            }.joined(separator: "&")
+        )
+    }
+
+    static func formHeaders(_ browser: Browser, extra: HTTPFields = [:]) -> HTTPFields {
+        var headers = browser.cookieHeader
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        for field in extra { headers.append(field) }
+        return headers
+    }
+
+    /// Opens the sign-in page and signs in as `email`; the browser then holds the session cookie.
+    static func signIn(_ client: any TestClientProtocol, _ email: String) async throws -> Browser {
+        var browser = Browser()
+        try await client.execute(uri: "/sign-in", method: .get) { browser.take($0) }
+        try await client.execute(
+            uri: "/sign-in",
+            method: .post,
+            headers: formHeaders(browser),
+            body: form([("csrf", browser.csrf), ("email", email), ("password", HTTPFixture.password)])
+        ) { response in
+            #expect(response.status == .seeOther)
+            #expect(response.headers[.location] == "/today")
+            browser.take(response)
+        }
+        try #require(browser.cookies["__Host-haven-session"] != nil)
+        try await client.execute(uri: "/today", method: .get, headers: browser.cookieHeader) { browser.take($0) }
+        return browser
+    }
+
+    static func apiStatus(_ client: any TestClientProtocol, token: String) async throws -> HTTPResponse.Status {
+        try await client.execute(uri: "/v1/me", method: .get, headers: HTTPFixture.bearer(token)) { $0.status }
+    }
+
+    @Test func theRootSendsASignedOutBrowserToSignInWithTheSecurityHeaders() async throws {
+        try await HTTPFixture.with { _, client in
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/sign-in")
+                Self.expectSecurityHeaders(response)
+            }
+            try await client.execute(uri: "/today", method: .get) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/sign-in")
+            }
+            try await client.execute(uri: "/sign-in", method: .get) { response in
+                #expect(response.status == .ok)
+                Self.expectSecurityHeaders(response)
+                let html = String(buffer: response.body)
+                #expect(!html.contains("<script"))
+                #expect(!html.contains("<style"))
+                #expect(!html.contains("style="))
+                #expect(html.contains(#"<link rel="stylesheet" href="/static/haven.css">"#))
+            }
+            try await client.execute(uri: "/static/haven.css", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/css; charset=utf-8")
+                #expect(response.headers[.contentSecurityPolicy] != nil)
+            }
+        }
+    }
+
+    @Test func cookiesAreHostPrefixedSecureHttpOnlyAndStrict() async throws {
+        try await HTTPFixture.with { _, client in
+            var browser = Browser()
+            try await client.execute(uri: "/sign-in", method: .get) { response in
+                let cookie = try #require(response.headers[values: .setCookie].first)
+                Self.expectSafeCookie(cookie, named: "__Host-haven-pre")
+                browser.take(response)
+            }
+            try await client.execute(
+                uri: "/sign-in",
+                method: .post,
+                headers: Self.formHeaders(browser),
+                body: Self.form([
+                    ("csrf", browser.csrf), ("email", "dana@harbor.example"), ("password", HTTPFixture.password),
+                ])
+            ) { response in
+                let cookies = response.headers[values: .setCookie]
+                let session = try #require(cookies.first { $0.hasPrefix("__Host-haven-session=") })
+                Self.expectSafeCookie(session, named: "__Host-haven-session")
+                #expect(!session.contains("Max-Age") && !session.contains("Expires"))
+                // The pre-session cookie is spent.
+                #expect(cookies.contains { $0.hasPrefix("__Host-haven-pre=;") && $0.contains("Max-Age=0") })
+            }
+        }
+    }
+
+    @Test func theBrowserAndTheAPIShareOneSessionAndSignOutEndsBoth() async throws {
+        try await HTTPFixture.with { _, client in
+            var browser = try await Self.signIn(client, "dana@harbor.example")
+            let token = try #require(browser.cookies["__Host-haven-session"])
+            #expect(try await Self.apiStatus(client, token: token) == .ok)
+            try await client.execute(uri: "/", method: .get, headers: browser.cookieHeader) { response in
+                #expect(response.headers[.location] == "/today")
+            }
+            // As Chromium sends it under Referrer-Policy: no-referrer.
+            try await client.execute(
+                uri: "/sign-out",
+                method: .post,
+                headers: Self.formHeaders(browser, extra: [.origin: "null", .secFetchSiteTest: "same-origin"]),
+                body: Self.form([("csrf", browser.csrf)])
+            ) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/sign-in")
+                browser.take(response)
+            }
+            #expect(browser.cookies["__Host-haven-session"] == nil)
+            #expect(try await Self.apiStatus(client, token: token) == .unauthorized)
+        }
+    }
+
+    @Test func aWrongPasswordOpensNoSession() async throws {
+        try await HTTPFixture.with { _, client in
+            var browser = Browser()
+            try await client.execute(uri: "/sign-in", method: .get) { browser.take($0) }
+            try await client.execute(
+                uri: "/sign-in",
+                method: .post,
+                headers: Self.formHeaders(browser),
+                body: Self.form([("csrf", browser.csrf), ("email", "dana@harbor.example"), ("password", "wrong")])
+            ) { response in
+                #expect(response.status == .unauthorized)
+                #expect(!response.headers[values: .setCookie].contains { $0.hasPrefix("__Host-haven-session") })
+                #expect(String(buffer: response.body).contains("Wrong email or password"))
+            }
+        }
+    }
+
+    @Test func forgedSignOutsAreRefusedAndTheSessionLives() async throws {
+        try await HTTPFixture.with { _, client in
+            let dana = try await Self.signIn(client, "dana@harbor.example")
+            let sam = try await Self.signIn(client, "sam@harbor.example")
+            let token = try #require(dana.cookies["__Host-haven-session"])
+            let forgeries: [(String, [(String, String)], HTTPFields)] = [
+                ("no token", [], [:]),
+                ("a wrong token", [("csrf", "AAAA")], [:]),
+                ("another session's token", [("csrf", sam.csrf)], [:]),
+                ("the right token from another origin", [("csrf", dana.csrf)], [.origin: "https://evil.example"]),
+                ("the right token, cross-site", [("csrf", dana.csrf)], [.secFetchSiteTest: "cross-site"]),
+                ("the right token, an opaque origin without fetch metadata", [("csrf", dana.csrf)], [.origin: "null"]),
+            ]
+            for (what, fields, extra) in forgeries {
+                try await client.execute(
+                    uri: "/sign-out",
+                    method: .post,
+                    headers: Self.formHeaders(dana, extra: extra),
+                    body: Self.form(fields)
+                ) { response in
+                    #expect(response.status == .forbidden, "\(what)")
+                    #expect(!response.headers[values: .setCookie].contains { $0.hasPrefix("__Host-haven-session") })
+                    Self.expectSecurityHeaders(response)
+                }
+                #expect(try await Self.apiStatus(client, token: token) == .ok, "\(what)")
+            }
+            // A forged sign-in (login CSRF): the pre-session cookie's token is missing.
+            try await client.execute(
+                uri: "/sign-in",
+                method: .post,
+                headers: Self.formHeaders(Browser()),
+                body: Self.form([("email", "dana@harbor.example"), ("password", HTTPFixture.password)])
+            ) { response in
+                #expect(response.status == .forbidden)
+                #expect(!response.headers[values: .setCookie].contains { $0.hasPrefix("__Host-haven-session") })
+            }
+        }
+    }
+
+    @Test func todayShowsTheDaysSessionsWithNamesEscaped() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let charts = ChartService(pool: fixture.app, keys: fixture.keys)
+            let intake = CalendarDate(year: 2026, month: 9, day: 1)!
+            let a = try await charts.createClient(
+                .init(legalName: #"Ann <script>alert("x")</script>"#, intakeDate: intake),
+                actor: fixture.dana
+            )
+            let b = try await charts.createClient(
+                .init(legalName: "Bo O'Hara & Co", intakeDate: intake),
+                actor: fixture.dana
+            )
+            let couple = try await charts.createCouple(
+                partnerA: a,
+                partnerB: b,
+                startDate: intake,
+                presentingConcerns: "Fictional concerns.",
+                actor: fixture.dana
+            )
+            _ = try await SessionService(pool: fixture.app, keys: fixture.keys).schedule(
+                .couple(couple),
+                start: Date().addingTimeInterval(3_600),
+                durationMinutes: 50,
+                format: .video,
+                actor: fixture.dana
+            )
+            let browser = try await Self.signIn(client, "dana@harbor.example")
+            try await client.execute(uri: "/today", method: .get, headers: browser.cookieHeader) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.cacheControl] == "no-store")
+                Self.expectSecurityHeaders(response)
+                let html = String(buffer: response.body)
+                #expect(html.contains("Ann &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"))
+                #expect(html.contains("Bo O&#39;Hara &amp; Co"))
+                #expect(!html.contains("<script"))
+                #expect(html.contains(#"href="/couples/\#(couple.uuidString.lowercased())""#))
+                #expect(!browser.csrf.isEmpty)
+            }
+        }
+    }
+
+    static func expectSecurityHeaders(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) {
+        let csp = response.headers[.contentSecurityPolicy] ?? ""
+        for directive in [
+            "default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
+            "base-uri 'none'", "form-action 'self'",
+        ] {
+            #expect(csp.contains(directive), "CSP lacks \(directive)", sourceLocation: sourceLocation)
+        }
+        #expect(!csp.contains("unsafe"), sourceLocation: sourceLocation)
+        #expect(response.headers[.xContentTypeOptionsTest] == "nosniff", sourceLocation: sourceLocation)
+        #expect(response.headers[.referrerPolicyTest] == "no-referrer", sourceLocation: sourceLocation)
+    }
+
+    static func expectSafeCookie(_ line: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation)
+    {
+        let attributes = Set(line.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) })
+        #expect(line.hasPrefix("\(name)="), sourceLocation: sourceLocation)
+        #expect(
+            attributes.isSuperset(of: ["Path=/", "Secure", "HttpOnly", "SameSite=Strict"]),
+            sourceLocation: sourceLocation
+        )
+        #expect(!attributes.contains { $0.hasPrefix("Domain") }, sourceLocation: sourceLocation)
+    }
+}
+
+extension HTTPField.Name {
+    static let secFetchSiteTest = HTTPField.Name("Sec-Fetch-Site")!
+    static let xContentTypeOptionsTest = HTTPField.Name("X-Content-Type-Options")!
+    static let referrerPolicyTest = HTTPField.Name("Referrer-Policy")!
+}
