@@ -42,13 +42,13 @@ enum WebErrorPage {
 
     static func page(_ status: HTTPResponse.Status, _ title: String, _ message: String) -> Response {
         WebPage.html(
-            WebTemplates.render(ErrorView(title: title, message: message), template: "error"),
+            WebTemplates.render(ErrorView(chrome: .signedOut(title: title), message: message), template: "error"),
             status: status
         )
     }
 
     struct ErrorView {
-        var title: String
+        var chrome: PageChrome
         var message: String
     }
 }

@@ -21,8 +21,7 @@ extension HavenAPI {
 
     /// What the sign-in template shows.
     struct SignInView {
-        var title = "Sign in"
-        var csrf = ""
+        var chrome = PageChrome.signedOut(title: "Sign in")
         var email = ""
         var error: String?
         /// The account needs its one-time code (asked with the password until the two-step page of
@@ -39,7 +38,7 @@ extension HavenAPI {
         var view = view
         let existing = WebSession.preSession(in: request)
         let preSession = try existing ?? WebSession.newPreSession()
-        view.csrf = CSRF.token(forKey: preSession)
+        view.chrome.csrf = CSRF.token(forKey: preSession)
         var response = WebPage.html(WebTemplates.render(view, template: "sign-in"), status: status)
         if existing == nil {
             response.setCookie(WebSession.cookie(named: WebSession.preSessionCookieName, value: preSession))

@@ -3,9 +3,7 @@ import HavenService
 
 /// The Today page's content, every value a string ready to print (the template decides nothing).
 struct TodayView {
-    var title = "Today"
-    var signedIn = true
-    var csrf: String
+    var chrome: PageChrome
     var dateText: String
     var appointments: [Row]
     var unfinished: [Row]
@@ -24,8 +22,8 @@ struct TodayView {
         var detail: String
     }
 
-    init(day: TodayService.Day, csrf: String) {
-        self.csrf = csrf
+    init(day: TodayService.Day, chrome: PageChrome) {
+        self.chrome = chrome
         let zone = TimeZone(identifier: day.timeZone) ?? .gmt
         let time = Date.FormatStyle(date: .omitted, time: .shortened, timeZone: zone)
         let dayAndTime = Date.FormatStyle(timeZone: zone).weekday(.abbreviated).hour().minute()
