@@ -247,6 +247,10 @@ struct CalendarView {
                 }
             )
         }
+        // A refused session form whose session is not in the week shown: its words at the top.
+        if let refusal, let id = refusal.session, !sessions.contains(where: { $0.id == id }) {
+            self.notice = [notice, refusal.message].compactMap { $0 }.joined(separator: " ")
+        }
         let typed = refusal?.session == nil ? refusal?.form : nil
         let chosenChart = typed?["chart"]
         let chosenType = typed?["type"] ?? ""
