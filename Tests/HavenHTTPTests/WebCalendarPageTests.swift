@@ -9,6 +9,8 @@ import NIOCore
 import Sealing
 import Testing
 
+@testable import HavenHTTP
+
 @Suite("The calendar pages: a counselor's week, scheduling, moving and recording sessions", .needsTestDatabase)
 struct WebCalendarPageTests {
     typealias Browser = WebPageTests.Browser
@@ -41,6 +43,24 @@ struct WebCalendarPageTests {
     }
 
     static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
+
+    @Test func formDatesAndTimesAreReadInThePracticesZone() throws {
+        let time = PracticeTime(timeZoneName: "America/Chicago")
+        let monday = try #require(CalendarDate(iso8601: "2030-01-14"))
+        #expect(time.instant(monday, time: "10:00") == Self.mondayTen)
+        #expect(time.time(Self.mondayTen) == "10:00")
+        #expect(time.day(of: Self.mondayTen.addingTimeInterval(8 * 3_600)) == monday.adding(days: 1))
+        for bad in ["10", "10:0", "24:00", "10:60", "１０:００", "+1:00", "10:00:00", ""] {
+            #expect(time.instant(monday, time: bad) == nil, "\(bad)")
+        }
+        #expect(PracticeTime.monday(of: monday) == monday)
+        #expect(PracticeTime.monday(of: monday.adding(days: 6)) == monday)
+        #expect(PracticeTime.monday(of: monday.adding(days: 7)) == monday.adding(days: 7))
+        #expect(PracticeTime.monday(of: try #require(CalendarDate(iso8601: "1969-12-31"))).description == "1969-12-29")
+        // The day clocks go forward (2030-03-10 in Chicago) is 23 hours long.
+        let spring = try #require(CalendarDate(iso8601: "2030-03-10"))
+        #expect(time.start(of: spring.adding(days: 1)).timeIntervalSince(time.start(of: spring)) == 23 * 3_600)
+    }
 
     @Test func theWeekShowsTheCounselorsSessionsWithNamesEscaped() async throws {
         #expect(ISO8601DateFormatter().string(from: Self.mondayTen) == "2030-01-14T16:00:00Z")
