@@ -49,7 +49,7 @@ struct WebCalendarPageTests {
         let monday = try #require(CalendarDate(iso8601: "2030-01-14"))
         #expect(time.instant(monday, time: "10:00") == Self.mondayTen)
         #expect(time.time(Self.mondayTen) == "10:00")
-        #expect(time.day(of: Self.mondayTen.addingTimeInterval(8 * 3_600)) == monday.adding(days: 1))
+        #expect(time.day(of: Self.mondayTen.addingTimeInterval(14 * 3_600)) == monday.adding(days: 1))
         for bad in ["10", "10:0", "24:00", "10:60", "１０:００", "+1:00", "10:00:00", ""] {
             #expect(time.instant(monday, time: bad) == nil, "\(bad)")
         }
