@@ -35,6 +35,16 @@
   let saving = Promise.resolve();
   let halted = false;
 
+  // What the form says, without its bookkeeping: a save is sent only when this changed (a focus
+  // change alone must not bump the version under another tab).
+  function snapshot() {
+    const data = new URLSearchParams(new FormData(form));
+    for (const name of ["csrf", "note", "version", "action"]) data.delete(name);
+    return data.toString();
+  }
+  let lastSaved = snapshot();
+  let savedText = status.textContent;
+
   function say(text) {
     status.textContent = text;
   }
@@ -46,7 +56,12 @@
   }
 
   async function save() {
+    const sent = snapshot();
     if (halted || form.elements.body.value.trim() === "") return;
+    if (sent === lastSaved) {
+      say(savedText);
+      return;
+    }
     const body = new URLSearchParams(new FormData(form));
     let answer;
     try {
@@ -62,9 +77,11 @@
       return;
     }
     if (answer.status === 200) {
+      lastSaved = sent;
       form.elements.note.value = answer.json.note;
       form.elements.version.value = answer.json.version;
-      say(`Draft saved at ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}, version ${answer.json.version}.`);
+      savedText = `Draft saved at ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}, version ${answer.json.version}.`;
+      say(savedText);
     } else if (answer.status === 409) {
       halt(`${answer.json.error || "Another tab or window saved this note first."} Autosave has stopped here: press "Save draft" to compare and keep your text.`);
       say("Not saved (another tab saved first).");
