@@ -462,6 +462,14 @@ struct WebNotePageTests {
             #expect(lapsed.html.contains("copy it, sign in"))
             #expect(lapsed.html.contains(#"action="/sign-in""#))
             #expect(try await Self.notes(fixture, .couple(fixture.danaCouple), fixture.dana).isEmpty)
+            let addendum = try await Self.post(
+                client,
+                dana,
+                "/notes/\(Self.text(UUID()))/addenda",
+                [("reason", "Fictional reason"), ("text", "Fictional unsent addendum")]
+            )
+            #expect(addendum.status == .unauthorized)
+            #expect(addendum.html.contains("Fictional unsent addendum"))
             let json = try await Self.post(client, dana, "\(page)/autosave", Self.noteFields("Fictional unsaved"))
             #expect(json.status == .unauthorized)
             #expect(!json.html.contains("Fictional"))

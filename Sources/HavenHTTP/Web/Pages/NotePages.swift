@@ -105,10 +105,11 @@ extension HavenAPI {
         web.post("/notes/{id}/addenda") { request, context in
             var request = request
             let form = try await WebForm(request: &request)
-            let user = try SignedIn(request, context)
-            let noteID = try Self.pageID("id", context)
             let reason = form["reason"] ?? ""
             let text = form["text"] ?? ""
+            guard context.actor != nil else { return try Self.lapsedPage(request, NoteFields(body: text)) }
+            let user = try SignedIn(request, context)
+            let noteID = try Self.pageID("id", context)
             do {
                 _ = try await notes.addAddendum(to: noteID, reason: reason, text: text, actor: user.actor)
             } catch let error as ServiceError where error.kind == .invalidInput || error.kind == .conflict {
