@@ -20,5 +20,6 @@ extension HavenAPI {
         addSignInPages(to: web)
         addTodayPage(to: web)
         addCalendarPages(to: web)
+        addNotePages(to: web)
     }
 }
