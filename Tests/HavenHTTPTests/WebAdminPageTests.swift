@@ -207,7 +207,7 @@ struct WebAdminPageTests {
             #expect(status == .ok)
             #expect(
                 staff.contains(
-                    #"<tr><th scope="row">Dana Reyes</th><td>dana@harbor.example</td><td>counselor</td><td>licensed</td>"#
+                    #"<tr><th scope="row">Dana Reyes</th><td>dana@harbor.example</td><td>counselor</td><td>licensed</td><td>none</td>"#
                         + #"<td>Riley &lt;O&#39;Neil&gt;</td><td>—</td><td>active</td></tr>"#
                 ),
                 "Dana, supervised by Riley (escaped)"
@@ -216,7 +216,7 @@ struct WebAdminPageTests {
             #expect(staff.contains("<td>counselor, supervisor</td>"))
             #expect(staff.contains("<td>Dana Reyes</td><td>active</td>"), "Riley supervises Dana")
             #expect(staff.contains("<th scope=\"row\">Former Intern</th>"))
-            #expect(staff.contains("<td>pre-licensed</td><td>—</td><td>—</td><td>disabled</td>"))
+            #expect(staff.contains("<td>pre-licensed</td><td>none</td><td>—</td><td>—</td><td>disabled</td>"))
             #expect(staff.contains("<td>admin</td>") && staff.contains("Sam Ortiz"))
             let (_, overview) = try await Self.get(client, "/admin", admin)
             #expect(overview.contains("Harbor Counseling") && overview.contains("America/Chicago"))
@@ -244,6 +244,8 @@ struct WebAdminPageTests {
             }
             let (_, required) = try await Self.get(client, "/admin/security", admin)
             #expect(required.contains("Every staff member must use a one-time-code app"))
+            let (_, enrolled) = try await Self.get(client, "/admin/staff", admin)
+            #expect(enrolled.contains("<td>admin</td><td>licensed</td><td>enrolled</td>"))
             let (_, keys) = try await Self.get(client, "/admin/keys", admin)
             #expect(keys.contains("haven keys status"))
             // No client's name on any admin page (the audit log names clients by id only).
@@ -273,6 +275,7 @@ struct WebAdminPageTests {
                     var roles: [String]
                     var preLicensed: Bool
                     var active: Bool
+                    var totpEnrolled: Bool
                     var supervisors: [Colleague]
                     var supervisees: [Colleague]
                 }
@@ -305,7 +308,68 @@ struct WebAdminPageTests {
             #expect(danaRow.supervisors.map(\.id) == [staff.riley.uuidString.lowercased()])
             let former = try #require(answer.staff.first { $0.id == staff.former.uuidString.lowercased() })
             #expect(former.preLicensed && !former.active)
+            #expect(answer.staff.allSatisfy { !$0.totpEnrolled })
             #expect(try await Self.count(fixture, action: "staff.list", outcome: .success) == 1)
+        }
+    }
+
+    /// haven_admin_staff_totp (migration 0048) from the attacker's side: raw SQL as haven_app.
+    @Test func onlyAnAdminsLiveSessionReadsWhoHasACodeApp() async throws {
+        try await HTTPFixture.with { fixture, _ in
+            let ids = try await Self.addStaff(fixture)
+            let admin = try await StaffService(
+                pool: fixture.owner,
+                hasher: PasswordHasher(parameters: .init(logN: 10, r: 8, p: 1))
+            ).openSession(for: ids.admin, practiceID: fixture.practiceID, lifetime: .seconds(600), source: "test")
+            func call(_ prologue: PostgresQuery?) async throws -> [UUID]? {
+                try await fixture.app.withConnection { connection in
+                    do {
+                        return try await connection.transaction { connection in
+                            if let prologue { _ = try await connection.query(prologue) }
+                            return try await connection.query("SELECT haven_admin_staff_totp()").map {
+                                try $0.decode(0, as: UUID.self)
+                            }
+                        }
+                    } catch let error as PostgresError where error.code == .insufficientPrivilege {
+                        return nil
+                    }
+                }
+            }
+            #expect(try await call(nil) == nil, "no context")
+            let practice = fixture.practiceID.uuidString.lowercased()
+            let adminID = ids.admin.uuidString.lowercased()
+            #expect(
+                try await call(
+                    """
+                    SELECT set_config('app.practice_id', \(practice), true), set_config('app.staff_id', \(adminID), true),
+                           set_config('app.roles', 'admin', true)
+                    """
+                ) == nil,
+                "settings name no admin"
+            )
+            let dana = fixture.dana.sessionHash
+            #expect(
+                try await call("SELECT 1 FROM haven_open_context(\(dana), false, 'attacker', NULL)") == nil,
+                "a counselor's live session"
+            )
+            #expect(
+                try await call("SELECT 1 FROM haven_open_context(\(admin.sessionHash), false, 'test', NULL)") == [],
+                "an admin's live session: nobody has an app yet"
+            )
+            // haven_app still reads no staff_totp row directly, admin or not.
+            let direct = try await fixture.app.withConnection { connection in
+                do {
+                    return try await connection.transaction { connection in
+                        _ = try await connection.query(
+                            "SELECT 1 FROM haven_open_context(\(admin.sessionHash), false, 'test', NULL)"
+                        )
+                        return try await connection.query("SELECT count(*) FROM staff_totp")[0].decode(0, as: Int.self)
+                    }
+                } catch let error as PostgresError where error.code == .insufficientPrivilege {
+                    return -1
+                }
+            }
+            #expect(direct == -1)
         }
     }
 }

@@ -17,6 +17,7 @@ extension HavenAPI {
             var roles: [String]
             var preLicensed: Bool
             var active: Bool
+            var totpEnrolled: Bool
             var supervisors: [Colleague]
             var supervisees: [Colleague]
         }
@@ -43,6 +44,7 @@ extension HavenAPI {
                     roles: member.roles,
                     preLicensed: member.preLicensed,
                     active: member.active,
+                    totpEnrolled: member.totpEnrolled,
                     supervisors: member.supervisors.map(colleague),
                     supervisees: member.supervisees.map(colleague)
                 )

@@ -12,8 +12,8 @@ extension PracticeService {
         public var staff: [Account]
     }
 
-    /// One staff account as admins see it (what the application role may read: not whether an app is
-    /// enrolled, which only the staff member's own transactions and operators see; docs/web.md).
+    /// One staff account as admins see it: no credential, and of the one-time-code app only whether
+    /// one is confirmed (`haven_admin_staff_totp`, migration 0048).
     public struct Account: Sendable, Equatable {
         public var id: UUID
         public var displayName: String
@@ -21,6 +21,8 @@ extension PracticeService {
         public var roles: [String]
         public var preLicensed: Bool
         public var active: Bool
+        /// Whether the account has a confirmed one-time-code app.
+        public var totpEnrolled: Bool
         public var supervisors: [StaffService.Colleague]
         public var supervisees: [StaffService.Colleague]
     }
@@ -56,6 +58,9 @@ extension PracticeService {
                 ORDER BY display_name, id
                 """
             ).map { try $0.decode((UUID, String, String, [String], Bool, Bool).self) }
+            let enrolled = Set(
+                try await connection.query("SELECT haven_admin_staff_totp()").map { try $0.decode(0, as: UUID.self) }
+            )
             let names = Dictionary(rows.map { ($0.0, $0.1) }, uniquingKeysWith: { first, _ in first })
             func colleague(_ id: UUID) -> StaffService.Colleague {
                 StaffService.Colleague(id: id, displayName: names[id] ?? "")
@@ -68,6 +73,7 @@ extension PracticeService {
                     roles: roles,
                     preLicensed: preLicensed,
                     active: active,
+                    totpEnrolled: enrolled.contains(id),
                     supervisors: links.filter { $0.1 == id }.map { colleague($0.0) },
                     supervisees: links.filter { $0.0 == id }.map { colleague($0.1) }
                 )

@@ -26,6 +26,7 @@ enum AdminViews {
             var email: String
             var roles: String
             var licence: String
+            var codeApp: String
             var supervisors: String
             var supervisees: String
             var status: String
@@ -42,6 +43,7 @@ enum AdminViews {
                     email: member.email,
                     roles: member.roles.joined(separator: ", "),
                     licence: member.preLicensed ? "pre-licensed" : "licensed",
+                    codeApp: member.totpEnrolled ? "enrolled" : "none",
                     supervisors: names(member.supervisors),
                     supervisees: names(member.supervisees),
                     status: member.active ? "active" : "disabled"
