@@ -21,5 +21,6 @@ extension HavenAPI {
         addTodayPage(to: web)
         addCalendarPages(to: web)
         addNotePages(to: web)
+        addAdminPages(to: web)
     }
 }
