@@ -6,20 +6,34 @@ import Foundation
 /// XML (void elements closed), so XML tools can check it.
 public enum HTMLRenderer {
     public static func render(_ report: ProgressReport) -> String {
+        let h = report.header
+        let out: [String] =
+            [
+                "<!DOCTYPE html>",
+                "<html lang=\"en\">",
+                "<head>",
+                "<meta charset=\"utf-8\" />",
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />",
+                "<title>\(e(h.title)): \(h.partners.map { e($0.name) }.joined(separator: " &amp; "))</title>",
+                "<style>\(stylesheet)</style>",
+                "</head>",
+                "<body>",
+                "<main>",
+            ] + contentLines(report) + ["</main>", "</body>", "</html>", ""]
+        return out.joined(separator: "\n")
+    }
+
+    /// The report's content without the document around it (what `render` puts in `<main>`): for a
+    /// page that shows the report inside its own layout, with `stylesheet(scopedTo:)` as a file.
+    public static func content(_ report: ProgressReport) -> String {
+        contentLines(report).joined(separator: "\n")
+    }
+
+    private static func contentLines(_ report: ProgressReport) -> [String] {
         let labels = RendererLabels(report)
         let h = report.header
         let names = h.partners.map(\.name).joined(separator: " &amp; ")
         var out: [String] = [
-            "<!DOCTYPE html>",
-            "<html lang=\"en\">",
-            "<head>",
-            "<meta charset=\"utf-8\" />",
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />",
-            "<title>\(e(h.title)): \(h.partners.map { e($0.name) }.joined(separator: " &amp; "))</title>",
-            "<style>\(stylesheet)</style>",
-            "</head>",
-            "<body>",
-            "<main>",
             "<header>",
             "<h1>\(e(h.title)): \(names)</h1>",
             "<p class=\"meta\">\(e(h.practice)) · \(report.periodFrom) to \(report.periodTo) · generated \(report.generatedOn)</p>",
@@ -151,8 +165,8 @@ public enum HTMLRenderer {
                 rows: report.signatures.notes.map(SignatureWording.cells)
             )
         )
-        out += ["</section>", "</main>", "</body>", "</html>", ""]
-        return out.joined(separator: "\n")
+        out.append("</section>")
+        return out
     }
 
     private static func measures(_ report: ProgressReport, _ labels: RendererLabels) -> [String] {
@@ -278,7 +292,9 @@ public enum HTMLRenderer {
 
     private static func e(_ text: String) -> String { SVGChart.escape(text) }
 
-    static let stylesheet = """
+    /// The report's stylesheet, for the content inside `<main>`: inline in the self-contained file
+    /// `render` makes, and (scoped) the web app's `/static/report.css`. One text for both.
+    public static let stylesheet = """
         body{font-family:Georgia,'Times New Roman',serif;color:#1b1b1b;margin:0;background:#fff}\
         main{max-width:46rem;margin:2rem auto;padding:0 1rem}\
         h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px solid #ccd;padding-bottom:.2rem;margin-top:2rem}\
@@ -293,4 +309,11 @@ public enum HTMLRenderer {
         @media print{body{font-size:11pt}main{margin:0;max-width:none}\
         section{break-before:page}section.signatures{break-before:auto}figure,table{break-inside:avoid}}
         """
+
+    /// `stylesheet` nested under `selector` (CSS nesting), so a page that shows the report inside an
+    /// element of that class gets the report's look there and nowhere else; its `body` and `main` rules
+    /// match nothing inside the element, and its `@media print` rules apply when the page is printed.
+    public static func stylesheet(scopedTo selector: String) -> String {
+        "\(selector) {\n\(stylesheet)\n}\n"
+    }
 }

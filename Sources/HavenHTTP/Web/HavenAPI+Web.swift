@@ -19,5 +19,8 @@ extension HavenAPI {
         }
         addSignInPages(to: web)
         addTodayPage(to: web)
+        addHomeworkPages(to: web)
+        addMeasurePages(to: web)
+        addReportPages(to: web)
     }
 }
