@@ -21,9 +21,9 @@ enum WebStaticFiles {
     ).merging(["report.css": ("text/css; charset=utf-8", reportStylesheet)]) { embedded, _ in embedded }
 
     /// `/static/report.css`: the report's own stylesheet (`HTMLRenderer.stylesheet`, inline in the
-    /// downloadable file) scoped to the `.report` element a page shows a report in, since the CSP
-    /// allows no inline `<style>` in the app.
-    static let reportStylesheet = HTMLRenderer.stylesheet(scopedTo: ".report")
+    /// downloadable file), for the `.report` element a page shows a report in, since the CSP allows no
+    /// inline `<style>` in the app.
+    static let reportStylesheet = HTMLRenderer.stylesheet
 
     /// The file's response, or nil for a name that is not one of them.
     static func response(for name: String) -> Response? {
