@@ -19,6 +19,8 @@ extension HavenAPI {
         }
         addSignInPages(to: web)
         addTodayPage(to: web)
+        addCalendarPages(to: web)
+        addNotePages(to: web)
         addHomeworkPages(to: web)
         addMeasurePages(to: web)
         addReportPages(to: web)

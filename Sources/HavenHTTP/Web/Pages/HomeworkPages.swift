@@ -27,7 +27,7 @@ extension HavenAPI {
             )
             return WebPage.html(WebTemplates.render(view, template: "homework"))
         }
-        web.get("/couples/{coupleId}/homework/new") { request, context in
+        web.get("/couples/{id}/homework/new") { request, context in
             let user = try SignedIn(request, context)
             let query = request.uri.queryParameters
             var notice: String?
@@ -41,14 +41,14 @@ extension HavenAPI {
             }
             return try await self.coupleHomeworkPage(
                 user,
-                couple: try Self.pageID("coupleId", context),
+                couple: try Self.pageID("id", context),
                 assign: .init(),
                 notice: notice
             )
         }
-        web.post("/couples/{coupleId}/homework/new") { request, context in
+        web.post("/couples/{id}/homework/new") { request, context in
             let user = try SignedIn(request, context)
-            let coupleID = try Self.pageID("coupleId", context)
+            let coupleID = try Self.pageID("id", context)
             var request = request
             let form = try await WebForm(request: &request)
             let typed = CoupleHomeworkView.AssignForm(
@@ -105,9 +105,9 @@ extension HavenAPI {
                 )
             }
         }
-        web.post("/homework/{assignmentId}/responses") { request, context in
+        web.post("/homework/{id}/responses") { request, context in
             let user = try SignedIn(request, context)
-            let assignmentID = try Self.pageID("assignmentId", context)
+            let assignmentID = try Self.pageID("id", context)
             var request = request
             let form = try await WebForm(request: &request)
             guard let coupleID = form["couple"].flatMap(UUID.init(uuidString:)) else {
@@ -188,13 +188,5 @@ extension HavenAPI {
             notice: notice
         )
         return WebPage.html(WebTemplates.render(view, template: "homework-couple"), status: status)
-    }
-
-    /// The id in the path segment `name`; a malformed one is the 404 page, as an unknown one is.
-    static func pageID(_ name: String, _ context: HavenRequestContext) throws -> UUID {
-        guard let text = context.parameters.get(name), let id = UUID(uuidString: text) else {
-            throw ServiceError(.notFound, field: name, "nothing with this id")
-        }
-        return id
     }
 }

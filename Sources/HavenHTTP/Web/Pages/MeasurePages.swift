@@ -9,20 +9,20 @@ extension HavenAPI {
     /// calls of `POST /v1/clients/{id}/measures` and `GET /v1/clients/{id}/measures/{code}`.
     func addMeasurePages(to web: RouterGroup<HavenRequestContext>) {
         let measures = MeasureService(pool: pool, keys: keys)
-        web.get("/couples/{coupleId}/measures/new") { request, context in
+        web.get("/couples/{id}/measures/new") { request, context in
             let user = try SignedIn(request, context)
             let form =
                 request.uri.queryParameters.get("form").flatMap { CouplesSatisfactionIndex(rawValue: String($0)) }
                 ?? .csi4
             return try await self.measureFormPage(
                 user,
-                couple: try Self.pageID("coupleId", context),
+                couple: try Self.pageID("id", context),
                 typed: .init(form: form)
             )
         }
-        web.post("/couples/{coupleId}/measures/new") { request, context in
+        web.post("/couples/{id}/measures/new") { request, context in
             let user = try SignedIn(request, context)
-            let coupleID = try Self.pageID("coupleId", context)
+            let coupleID = try Self.pageID("id", context)
             var request = request
             let fields = try await WebForm(request: &request)
             let form = fields["form"].flatMap(CouplesSatisfactionIndex.init(rawValue:)) ?? .csi4
@@ -69,9 +69,9 @@ extension HavenAPI {
                 )
             }
         }
-        web.get("/couples/{coupleId}/measures") { request, context in
+        web.get("/couples/{id}/measures") { request, context in
             let user = try SignedIn(request, context)
-            let coupleID = try Self.pageID("coupleId", context)
+            let coupleID = try Self.pageID("id", context)
             let query = request.uri.queryParameters
             let couple = try await ChartService(pool: pool, keys: keys).couple(coupleID, actor: user.actor)
             guard let form = query.get("form").flatMap({ CouplesSatisfactionIndex(rawValue: String($0)) }),

@@ -11,34 +11,33 @@ extension HavenAPI {
     /// downloads (`report.html|md|json|pdf`) and the counselor's summary form, on the `ReportService`
     /// calls of `GET /v1/couples/{id}/report` and `POST /v1/couples/{id}/report-summaries`.
     func addReportPages(to web: RouterGroup<HavenRequestContext>) {
-        // The id's parameter is named as the other pages name it (the router wants one name per segment).
-        for (kind, parameter, chart) in [
-            ("couples", "coupleId", ChartReference.couple), ("clients", "clientId", ChartReference.client),
-        ] {
-            web.get("/\(kind)/{\(parameter)}/report") { request, context in
+        // The id's parameter is `id`, as the other pages under /couples and /clients name it (the router
+        // wants one name per segment).
+        for (kind, chart) in [("couples", ChartReference.couple), ("clients", ChartReference.client)] {
+            web.get("/\(kind)/{id}/report") { request, context in
                 let user = try SignedIn(request, context)
                 return try await self.reportPage(
                     user,
-                    chart: chart(try Self.pageID(parameter, context)),
+                    chart: chart(try Self.pageID("id", context)),
                     audience: try Self.reportAudience(request),
                     summary: .init(),
                     notice: request.uri.queryParameters.get("summarized") != nil ? "Summary saved." : nil
                 )
             }
             for format in ReportService.Format.allCases {
-                web.get("/\(kind)/{\(parameter)}/report.\(format.rawValue)") { request, context in
+                web.get("/\(kind)/{id}/report.\(format.rawValue)") { request, context in
                     let user = try SignedIn(request, context)
                     return try await self.reportDownload(
                         user,
-                        chart: chart(try Self.pageID(parameter, context)),
+                        chart: chart(try Self.pageID("id", context)),
                         audience: try Self.reportAudience(request),
                         format: format
                     )
                 }
             }
-            web.post("/\(kind)/{\(parameter)}/report/summary") { request, context in
+            web.post("/\(kind)/{id}/report/summary") { request, context in
                 let user = try SignedIn(request, context)
-                let reference = chart(try Self.pageID(parameter, context))
+                let reference = chart(try Self.pageID("id", context))
                 var request = request
                 let form = try await WebForm(request: &request)
                 var typed = ReportPageView.SummaryForm(

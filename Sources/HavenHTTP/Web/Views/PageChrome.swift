@@ -22,7 +22,9 @@ struct PageChrome {
     /// navigation shows a section only to the roles whose services would answer it. (Caseload,
     /// Calendar, Homework, Co-sign and Admin join as their pages land; docs/web.md.)
     static let sections: [(label: String, href: String, roles: Set<StaffActor.Role>)] = [
-        ("Today", "/today", [.counselor, .supervisor])
+        ("Today", "/today", [.counselor, .supervisor]),
+        ("Calendar", "/calendar", [.counselor, .supervisor, .scheduler]),
+        ("Co-sign", "/cosign", [.supervisor]),
     ]
 
     /// A page before sign-in (or an error page for a signed-out browser).
