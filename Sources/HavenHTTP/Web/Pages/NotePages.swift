@@ -396,17 +396,6 @@ extension HavenAPI {
         let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
-
-    /// An id from the path; a malformed one is the 404 page, as a missing record is.
-    static func pageID(_ name: String, _ context: HavenRequestContext) throws -> UUID {
-        guard let id = context.parameters.get(name).flatMap(UUID.init(uuidString:)) else {
-            throw ServiceError(.notFound, field: name, "there is nothing here")
-        }
-        return id
-    }
-
-    /// An id as the pages print it in paths and forms.
-    static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
 }
 
 extension NoteFields {
