@@ -18,7 +18,7 @@ public enum ExportHTMLRenderer {
             "<style>\(HTMLRenderer.stylesheet)</style>",
             "</head>",
             "<body>",
-            "<main>",
+            "<main class=\"report\">",
             "<header>",
             "<h1>\(e(readable.title)): \(subject)</h1>",
             "<p class=\"meta\">Everything this practice holds about \(subject), as of \(e(readable.generatedAt)) "

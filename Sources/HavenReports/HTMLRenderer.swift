@@ -6,20 +6,35 @@ import Foundation
 /// XML (void elements closed), so XML tools can check it.
 public enum HTMLRenderer {
     public static func render(_ report: ProgressReport) -> String {
+        let h = report.header
+        let out: [String] =
+            [
+                "<!DOCTYPE html>",
+                "<html lang=\"en\">",
+                "<head>",
+                "<meta charset=\"utf-8\" />",
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />",
+                "<title>\(e(h.title)): \(h.partners.map { e($0.name) }.joined(separator: " &amp; "))</title>",
+                "<style>\(stylesheet)</style>",
+                "</head>",
+                "<body>",
+                "<main class=\"report\">",
+            ] + contentLines(report) + ["</main>", "</body>", "</html>", ""]
+        return out.joined(separator: "\n")
+    }
+
+    /// The report's content without the document around it (what `render` puts in `<main>`): for a
+    /// page that shows the report in its own layout, inside an element of class `report`, with
+    /// `stylesheet` as a file.
+    public static func content(_ report: ProgressReport) -> String {
+        contentLines(report).joined(separator: "\n")
+    }
+
+    private static func contentLines(_ report: ProgressReport) -> [String] {
         let labels = RendererLabels(report)
         let h = report.header
         let names = h.partners.map(\.name).joined(separator: " &amp; ")
         var out: [String] = [
-            "<!DOCTYPE html>",
-            "<html lang=\"en\">",
-            "<head>",
-            "<meta charset=\"utf-8\" />",
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />",
-            "<title>\(e(h.title)): \(h.partners.map { e($0.name) }.joined(separator: " &amp; "))</title>",
-            "<style>\(stylesheet)</style>",
-            "</head>",
-            "<body>",
-            "<main>",
             "<header>",
             "<h1>\(e(h.title)): \(names)</h1>",
             "<p class=\"meta\">\(e(h.practice)) · \(report.periodFrom) to \(report.periodTo) · generated \(report.generatedOn)</p>",
@@ -151,8 +166,8 @@ public enum HTMLRenderer {
                 rows: report.signatures.notes.map(SignatureWording.cells)
             )
         )
-        out += ["</section>", "</main>", "</body>", "</html>", ""]
-        return out.joined(separator: "\n")
+        out.append("</section>")
+        return out
     }
 
     private static func measures(_ report: ProgressReport, _ labels: RendererLabels) -> [String] {
@@ -278,19 +293,27 @@ public enum HTMLRenderer {
 
     private static func e(_ text: String) -> String { SVGChart.escape(text) }
 
-    static let stylesheet = """
-        body{font-family:Georgia,'Times New Roman',serif;color:#1b1b1b;margin:0;background:#fff}\
-        main{max-width:46rem;margin:2rem auto;padding:0 1rem}\
-        h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px solid #ccd;padding-bottom:.2rem;margin-top:2rem}\
-        h3{font-size:1.05rem}.meta{color:#555;margin-top:0}\
-        dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0}\
-        table{border-collapse:collapse;margin:.8rem 0;font-family:Helvetica,Arial,sans-serif;font-size:.85rem}\
-        caption{text-align:left;font-weight:bold;padding-bottom:.3rem}\
-        th,td{border:1px solid #ccd;padding:.25rem .5rem;text-align:left}th{background:#eef3f7}\
-        figure{margin:1rem 0}figcaption{font-size:.85rem;color:#555}svg{max-width:100%;height:auto}\
-        .omitted,.note{color:#555;font-style:italic}.flag{color:#8a1c0c;font-weight:bold}\
-        .signatures td:nth-child(4){font-family:monospace;font-size:.75rem;word-break:break-all}\
-        @media print{body{font-size:11pt}main{margin:0;max-width:none}\
-        section{break-before:page}section.signatures{break-before:auto}figure,table{break-inside:avoid}}
+    /// The report's one stylesheet: inline in the self-contained file `render` makes, and the web app's
+    /// `/static/report.css` (its pages allow no inline style) as it is. Every rule but the page margin
+    /// is under `.report`, the element the report's content sits in (the file's `<main>`, the page's
+    /// `<article>`), so in the app it styles the report and nothing else.
+    public static let stylesheet = """
+        body{margin:0}\
+        .report{font-family:Georgia,'Times New Roman',serif;color:#1b1b1b;background:#fff;max-width:46rem;margin:2rem auto;\
+        padding:0 1rem}\
+        .report h1{font-size:1.6rem;margin-bottom:.2rem}\
+        .report h2{font-size:1.25rem;border-bottom:1px solid #ccd;padding-bottom:.2rem;margin-top:2rem}\
+        .report h3{font-size:1.05rem}.report .meta{color:#555;margin-top:0}\
+        .report dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}.report dt{font-weight:bold}\
+        .report dd{margin:0}\
+        .report table{border-collapse:collapse;margin:.8rem 0;font-family:Helvetica,Arial,sans-serif;font-size:.85rem}\
+        .report caption{text-align:left;font-weight:bold;padding-bottom:.3rem}\
+        .report th,.report td{border:1px solid #ccd;padding:.25rem .5rem;text-align:left}.report th{background:#eef3f7}\
+        .report figure{margin:1rem 0}.report figcaption{font-size:.85rem;color:#555}.report svg{max-width:100%;height:auto}\
+        .report .omitted,.report .note{color:#555;font-style:italic}.report .flag{color:#8a1c0c;font-weight:bold}\
+        .report .signatures td:nth-child(4){font-family:monospace;font-size:.75rem;word-break:break-all}\
+        @media print{.report{font-size:11pt;margin:0;max-width:none}\
+        .report section{break-before:page}.report section.signatures{break-before:auto}\
+        .report figure,.report table{break-inside:avoid}}
         """
 }

@@ -22,5 +22,8 @@ extension HavenAPI {
         addCalendarPages(to: web)
         addNotePages(to: web)
         addAdminPages(to: web)
+        addHomeworkPages(to: web)
+        addMeasurePages(to: web)
+        addReportPages(to: web)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HavenReports
 import Hummingbird
 
 /// The stylesheet and script the pages load from `/static/` (embedded at build time from
@@ -17,7 +18,12 @@ enum WebStaticFiles {
                 }
             return type.map { (file.name, ($0, file.text)) }
         }
-    )
+    ).merging(["report.css": ("text/css; charset=utf-8", reportStylesheet)]) { embedded, _ in embedded }
+
+    /// `/static/report.css`: the report's own stylesheet (`HTMLRenderer.stylesheet`, inline in the
+    /// downloadable file), for the `.report` element a page shows a report in, since the CSP allows no
+    /// inline `<style>` in the app.
+    static let reportStylesheet = HTMLRenderer.stylesheet
 
     /// The file's response, or nil for a name that is not one of them.
     static func response(for name: String) -> Response? {

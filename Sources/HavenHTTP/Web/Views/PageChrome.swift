@@ -24,6 +24,7 @@ struct PageChrome {
     static let sections: [(label: String, href: String, roles: Set<StaffActor.Role>)] = [
         ("Today", "/today", [.counselor, .supervisor]),
         ("Calendar", "/calendar", [.counselor, .supervisor, .scheduler]),
+        ("Homework", "/homework", [.counselor, .supervisor]),
         ("Co-sign", "/cosign", [.supervisor]),
         ("Admin", "/admin", [.admin]),
     ]

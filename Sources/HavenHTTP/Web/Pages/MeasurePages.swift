@@ -1,0 +1,116 @@
+import Foundation
+import HavenCore
+import HavenService
+import Hummingbird
+
+extension HavenAPI {
+    /// Recording a CSI for a partner item by item (`/couples/{id}/measures/new?form=CSI-4`) and the
+    /// result with its trend (`/couples/{id}/measures?partner={id}&form=CSI-4`), on the `MeasureService`
+    /// calls of `POST /v1/clients/{id}/measures` and `GET /v1/clients/{id}/measures/{code}`.
+    func addMeasurePages(to web: RouterGroup<HavenRequestContext>) {
+        let measures = MeasureService(pool: pool, keys: keys)
+        web.get("/couples/{id}/measures/new") { request, context in
+            let user = try SignedIn(request, context)
+            let form =
+                request.uri.queryParameters.get("form").flatMap { CouplesSatisfactionIndex(rawValue: String($0)) }
+                ?? .csi4
+            return try await self.measureFormPage(
+                user,
+                couple: try Self.pageID("id", context),
+                typed: .init(form: form)
+            )
+        }
+        web.post("/couples/{id}/measures/new") { request, context in
+            let user = try SignedIn(request, context)
+            let coupleID = try Self.pageID("id", context)
+            var request = request
+            let fields = try await WebForm(request: &request)
+            let form = fields["form"].flatMap(CouplesSatisfactionIndex.init(rawValue:)) ?? .csi4
+            let typed = MeasureFormView.Typed(
+                form: form,
+                partner: fields["partner"] ?? "",
+                administeredOn: fields["administeredOn"] ?? "",
+                items: (1...form.itemCount).map { fields["item\($0)"] ?? "" }
+            )
+            do {
+                let couple = try await ChartService(pool: pool, keys: keys).couple(coupleID, actor: user.actor)
+                guard let partner = UUID(uuidString: typed.partner),
+                    [couple.partnerA, couple.partnerB].contains(partner)
+                else { throw ServiceError(.invalidInput, field: "partner", "choose one of the couple's partners") }
+                guard let date = CalendarDate(iso8601: typed.administeredOn) else {
+                    throw ServiceError(.invalidInput, field: "administeredOn", "is a date: YYYY-MM-DD")
+                }
+                let items = try typed.items.enumerated().map { index, text in
+                    guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                        throw ServiceError(.invalidInput, field: "items[\(index + 1)]", "answer item \(index + 1)")
+                    }
+                    return value
+                }
+                _ = try await measures.record(
+                    measure: try await measures.definitionID(code: form.rawValue, actor: user.actor),
+                    client: partner,
+                    administeredOn: date,
+                    items: items,
+                    actor: user.actor
+                )
+                return WebPage.redirect(
+                    to:
+                        "/couples/\(coupleID.uuidString.lowercased())/measures?partner=\(partner.uuidString.lowercased())"
+                        + "&form=\(form.rawValue)&recorded=1"
+                )
+            } catch let error as ServiceError where error.kind == .invalidInput || error.kind == .conflict {
+                var typed = typed
+                typed.error = error.description
+                return try await self.measureFormPage(
+                    user,
+                    couple: coupleID,
+                    typed: typed,
+                    status: .unprocessableContent
+                )
+            }
+        }
+        web.get("/couples/{id}/measures") { request, context in
+            let user = try SignedIn(request, context)
+            let coupleID = try Self.pageID("id", context)
+            let query = request.uri.queryParameters
+            let couple = try await ChartService(pool: pool, keys: keys).couple(coupleID, actor: user.actor)
+            guard let form = query.get("form").flatMap({ CouplesSatisfactionIndex(rawValue: String($0)) }),
+                let partner = query.get("partner").flatMap({ UUID(uuidString: String($0)) }),
+                [couple.partnerA, couple.partnerB].contains(partner)
+            else { throw ServiceError(.notFound, field: "partner", "no such partner or measure") }
+            let trend = try await measures.trend(
+                measure: try await measures.definitionID(code: form.rawValue, actor: user.actor),
+                client: partner,
+                actor: user.actor
+            )
+            let name = partner == couple.partnerA ? couple.partnerAName : couple.partnerBName
+            let view = MeasureResultView(
+                chrome: user.chrome("\(form.rawValue): \(name)", section: "/caseload"),
+                couple: couple,
+                partnerName: name,
+                form: form,
+                trend: trend,
+                recorded: query.get("recorded") != nil
+            )
+            return WebPage.html(WebTemplates.render(view, template: "measure-result"))
+        }
+    }
+
+    /// The CSI form for one of the couple's partners (`ChartService.couple`: the caseload wall and
+    /// the partners' names).
+    private func measureFormPage(
+        _ user: SignedIn,
+        couple coupleID: UUID,
+        typed: MeasureFormView.Typed,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let couple = try await ChartService(pool: pool, keys: keys).couple(coupleID, actor: user.actor)
+        let view = MeasureFormView(
+            chrome: user.chrome("Record a \(typed.form.rawValue)", section: "/caseload"),
+            couple: couple,
+            typed: typed,
+            today: try await self.today(user.actor)
+        )
+        return WebPage.html(WebTemplates.render(view, template: "measure-new"), status: status)
+    }
+}
