@@ -96,7 +96,8 @@ struct CLITests {
             #expect(try FileManager.default.posixPermissions(ofItemAtPath: keptPath) == 0o600)
 
             try f.ok(["session", "complete", String(session.prefix(8))])
-            // $EDITOR writes the note, as in `git commit`.
+            // $EDITOR writes the note, as in `git commit`. The script is read by sh, not executed: a file
+            // just written can be "busy" for exec while another test's fork still holds its descriptor.
             let editor = f.directory + "/editor.sh"
             try "#!/bin/sh\nprintf 'Fictional: mapped the pursue-withdraw cycle.\\n' > \"$1\"\n"
                 .write(toFile: editor, atomically: true, encoding: .utf8)
@@ -106,7 +107,7 @@ struct CLITests {
                     "note", "write", "--session", String(session.prefix(8)), "--stage", "1", "--step", "2",
                     "--interventions", "tracking_the_cycle,reflecting_emotion", "--risk", "low", "--edit",
                 ],
-                environment: ["EDITOR": editor]
+                environment: ["EDITOR": "/bin/sh " + editor]
             )
             let note = String(written.prefix(36))
             let shown = try f.json(["note", "show", String(note.prefix(8))], as: NoteView.self)

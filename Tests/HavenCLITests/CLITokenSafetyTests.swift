@@ -183,7 +183,7 @@ struct CLITokenSafetyTests {
                     try f.ok(["client", "add", "--name", "Fictional B", "--intake", "2026-09-01"]),
                 ]
             )
-            try f.ok(["goal", "add", "--couple", couple, "--edit"], environment: ["EDITOR": editor])
+            try f.ok(["goal", "add", "--couple", couple, "--edit"], environment: ["EDITOR": "/bin/sh " + editor])
             let scratch = try String(contentsOfFile: record, encoding: .utf8)
             #expect(scratch.hasPrefix(f.configDirectory + "/"), "\(scratch)")
             #expect(!FileManager.default.fileExists(atPath: scratch))
