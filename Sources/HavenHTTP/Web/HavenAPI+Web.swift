@@ -20,6 +20,7 @@ extension HavenAPI {
         addSignInPages(to: web)
         addTodayPage(to: web)
         addCalendarPages(to: web)
+        addNotePages(to: web)
         addAccountPages(to: web)
         addBreakGlassPages(to: web)
     }

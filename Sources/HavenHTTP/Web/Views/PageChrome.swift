@@ -40,6 +40,7 @@ struct PageChrome {
     static let sections: [(label: String, href: String, roles: Set<StaffActor.Role>)] = [
         ("Today", "/today", [.counselor, .supervisor]),
         ("Calendar", "/calendar", [.counselor, .supervisor, .scheduler]),
+        ("Co-sign", "/cosign", [.supervisor]),
     ]
 
     /// A page before sign-in (or an error page for a signed-out browser).
