@@ -13,8 +13,9 @@
   var meta = document.querySelector('meta[name="csrf"]');
   var csrf = meta ? meta.getAttribute("content") : "";
   var warningLead = Math.min(120, Math.floor(seconds / 2));
-  // Sign out a little before the server would, so the draft can still be saved with a live session.
-  var margin = Math.min(10, Math.floor(seconds / 10));
+  // Sign out before the server would, so the draft can still be saved with a live session: the
+  // server restarts its clock at most every 30 seconds, so it may run up to 30 seconds ahead.
+  var margin = Math.min(45, Math.floor(seconds / 10));
   var warnTimer = null;
   var endTimer = null;
   var dialog = null;
