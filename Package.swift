@@ -32,6 +32,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // QR codes for the web app's code-app enrolment (Debian's libqrencode; docs/web.md).
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
 
         // Libraries, lowest layer first.
         .target(
@@ -77,6 +83,7 @@ let package = Package(
         .target(
             name: "HavenHTTP",
             dependencies: [
+                "CQRencode",
                 "HavenReports",
                 "HavenService",
                 "HavenStore",

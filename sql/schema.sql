@@ -775,6 +775,43 @@ $$;
 
 
 --
+-- Name: haven_open_pending_context(bytea, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_open_pending_context(token bytea, source text, request_id text) RETURNS TABLE(practice_id uuid, staff_id uuid, roles text[], totp_secret bytea, totp_last_used_step bigint, absolute_expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    pending record;
+    totp record;
+BEGIN
+    SELECT s.practice_id, s.staff_id, st.roles, s.absolute_expires_at INTO pending
+    FROM staff_sessions s
+    JOIN staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
+    WHERE s.token_hash = token AND s.second_factor_pending AND s.revoked_at IS NULL AND st.active
+      AND now() < s.created_at + interval '5 minutes' AND now() < s.absolute_expires_at
+    FOR UPDATE OF s;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    SELECT t.secret, t.last_used_step INTO totp FROM staff_totp t
+    WHERE t.practice_id = pending.practice_id AND t.staff_id = pending.staff_id AND t.confirmed_at IS NOT NULL
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        -- The app was reset after the password step: start again (the new sign-in needs no code).
+        RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    UPDATE staff_sessions SET last_seen_at = now() WHERE token_hash = token;
+    PERFORM haven_write_context(pending.practice_id, pending.staff_id, pending.roles, '{}', false, '{}', token,
+                                source, request_id);
+    RETURN QUERY SELECT pending.practice_id, pending.staff_id, pending.roles, totp.secret, totp.last_used_step,
+                        pending.absolute_expires_at;
+END
+$$;
+
+
+--
 -- Name: haven_operator_context(uuid, uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -787,6 +824,22 @@ CREATE FUNCTION public.haven_operator_context(for_practice uuid, for_staff uuid,
             coalesce((SELECT st.roles FROM staff st WHERE st.id = for_staff AND st.practice_id = for_practice), '{}'),
             '{}', false, '{}', NULL, source, request_id
         )
+    $$;
+
+
+--
+-- Name: haven_pending_sign_in(bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_pending_sign_in(token bytea) RETURNS TABLE(email text, expires_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT st.email, least(s.created_at + interval '5 minutes', s.absolute_expires_at)
+        FROM staff_sessions s
+        JOIN staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
+        WHERE s.token_hash = token AND s.second_factor_pending AND s.revoked_at IS NULL AND st.active
+          AND now() < s.created_at + interval '5 minutes' AND now() < s.absolute_expires_at
     $$;
 
 
@@ -4422,10 +4475,26 @@ GRANT ALL ON FUNCTION public.haven_open_context(token bytea, break_glass boolean
 
 
 --
+-- Name: FUNCTION haven_open_pending_context(token bytea, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_open_pending_context(token bytea, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_open_pending_context(token bytea, source text, request_id text) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_operator_context(for_practice uuid, for_staff uuid, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.haven_operator_context(for_practice uuid, for_staff uuid, source text, request_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_pending_sign_in(token bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_pending_sign_in(token bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_pending_sign_in(token bytea) TO haven_app;
 
 
 --

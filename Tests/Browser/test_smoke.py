@@ -21,7 +21,7 @@ def test_sign_in_today_and_sign_out(driver):
     sign_out(driver)
     assert driver.get_cookie("__Host-haven-session") is None, "signing out drops the session cookie"
     driver.get(BASE + "/today")
-    assert driver.current_url == BASE + "/sign-in", "after sign-out /today asks to sign in again"
+    assert driver.current_url == BASE + "/sign-in?next=%2Ftoday", "after sign-out /today asks to sign in again"
 
 
 def test_a_wrong_password_keeps_the_email_and_says_so(driver):

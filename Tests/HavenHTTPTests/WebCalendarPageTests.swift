@@ -113,7 +113,9 @@ struct WebCalendarPageTests {
                 #expect(
                     html.contains("Ann &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Bo O&#39;Hara &amp; Co")
                 )
-                #expect(!html.contains("<script"))
+                // The one script is the layout's idle-logoff file, never inline.
+                #expect(html.components(separatedBy: "<script").count == 2)
+                #expect(html.contains(#"<script src="/static/haven.js" defer></script>"#))
                 #expect(!html.contains("style="))
                 #expect(html.contains(#"href="/couples/\#(Self.id(couple))""#))
                 #expect(html.contains("10:00–10:50"))

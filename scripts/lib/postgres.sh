@@ -7,6 +7,8 @@ haven_ensure_packages() {
     haven_pg_bindir >/dev/null 2>&1 || missing+=(postgresql)
     pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
     pkg-config --exists libcrypto 2>/dev/null || missing+=(libssl-dev)
+    # The web app's code-app enrolment draws its QR code with libqrencode.
+    pkg-config --exists libqrencode 2>/dev/null || missing+=(libqrencode-dev)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkgconf)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)

@@ -17,6 +17,8 @@ public struct HavenRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestID = ""
     public var actor: StaffActor?
+    /// What the web app's page chrome shows about the session (set by `WebMiddleware`).
+    var webSession = WebSessionFacts()
     public let remoteAddress: SocketAddress?
     let notes = RequestNotes()
 

@@ -13,7 +13,7 @@ extension HavenAPI {
             SecurityHeaders.apply(to: &response, cacheable: true)
             return response
         }
-        let web = router.group().add(middleware: WebMiddleware(auth: auth, logger: logger))
+        let web = router.group().add(middleware: WebMiddleware(auth: auth, pool: pool, keys: keys, logger: logger))
         web.get("/") { _, context in
             WebPage.redirect(to: context.actor == nil ? "/sign-in" : "/today")
         }
@@ -25,5 +25,7 @@ extension HavenAPI {
         addHomeworkPages(to: web)
         addMeasurePages(to: web)
         addReportPages(to: web)
+        addAccountPages(to: web)
+        addBreakGlassPages(to: web)
     }
 }

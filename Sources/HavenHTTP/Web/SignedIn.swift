@@ -9,6 +9,8 @@ struct SignedIn {
     let actor: StaffActor
     /// The CSRF token for this session's forms.
     let csrf: String
+    /// Who is signed in, the idle timeout, open break-glass grants (for the page chrome).
+    let session: WebSessionFacts
 
     init(_ request: Request, _ context: HavenRequestContext) throws {
         guard let actor = context.actor, let token = WebSession.token(in: request)?.value else {
@@ -16,10 +18,11 @@ struct SignedIn {
         }
         self.actor = actor
         self.csrf = CSRF.token(forKey: token)
+        self.session = context.webSession
     }
 
     /// The layout's chrome for a page titled `title` in the section whose link is `section`.
     func chrome(_ title: String, section: String) -> PageChrome {
-        PageChrome(title: title, actor: actor, csrf: csrf, section: section)
+        PageChrome(title: title, actor: actor, csrf: csrf, section: section, session: session)
     }
 }

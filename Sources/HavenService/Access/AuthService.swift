@@ -68,6 +68,24 @@ public struct AuthService: Sendable {
         source: String,
         requestID: String? = nil
     ) async throws -> SignIn {
+        try await login(
+            email: email,
+            password: password,
+            totpCode: totpCode,
+            commitPending: false,
+            source: source,
+            requestID: requestID
+        )
+    }
+
+    private func login(
+        email: String,
+        password: String,
+        totpCode: String?,
+        commitPending: Bool,
+        source: String,
+        requestID: String?
+    ) async throws -> SignIn {
         guard (1...200).contains(source.unicodeScalars.count) else {
             throw ServiceError(.invalidInput, field: "source", "must be 1 to 200 characters")
         }
@@ -110,6 +128,7 @@ public struct AuthService: Sendable {
                 absoluteExpiry: absolute
             )
             guard kind == "second-factor", let sealed else { return signedIn }
+            if commitPending { return .pending }
             guard let totpCode, !totpCode.isEmpty else {
                 // Rolled back: no session, nothing audited (the password is asked again with the code).
                 throw ServiceError(
@@ -126,31 +145,22 @@ public struct AuthService: Sendable {
                     "this account signs in with a one-time code, which needs the master key loaded"
                 )
             }
-            let totp = try await TOTPService.open(sealed, staffID: staffID, keys: keys, on: connection)
-            let step = totp.matchingStep(for: totpCode, at: Date()).flatMap { $0 > lastUsed ?? .min ? $0 : nil }
-            // The step moves forward atomically in the database: of two sign-ins racing with one code,
-            // one wins; a wrong or reused code deletes the waiting session and is audited.
-            // The step comes with its attestation: the database then knows a master-key holder checked it.
-            let attestation = step.map { keys.attest(step: $0, sessionHash: token.storageHash) }
-            let live: Bool
-            do {
-                live = try await connection.query(
-                    """
-                    SELECT haven_sign_in_second_factor(\(step), \(attestation?.version), \(attestation?.mac))
-                    """
-                )[0].decode(0, as: Bool.self)
-            } catch let error as PostgresError where error.sqlState == KeyManager.attestationKeyMissing {
-                throw ServiceError(
-                    .unauthenticated,
-                    reason: "totp-unavailable",
-                    "one-time codes cannot be checked until an operator records the master key's attestation key"
-                )
-            }
+            let live = try await Self.takeSecondFactor(
+                totpCode,
+                sealed: sealed,
+                lastUsed: lastUsed,
+                staffID: staffID,
+                sessionHash: token.storageHash,
+                keys: keys,
+                on: connection
+            )
             return live ? signedIn : .wrongCode
         }
         switch outcome {
         case .refused:
             throw refused
+        case .pending:
+            throw PendingSecondFactor(token: token)
         case .wrongCode:
             throw Self.wrongCode
         case .signedIn(let practiceID, let staffID, let roles, let enrollmentDue, let absolute):
@@ -167,8 +177,192 @@ public struct AuthService: Sendable {
         }
     }
 
+    /// Checks `code` against the sealed secret and runs `haven_sign_in_second_factor` for the session
+    /// whose context the transaction holds: true when it is now a full session; false for a wrong or
+    /// reused code, after which the database has deleted the pending session and audited the refusal.
+    private static func takeSecondFactor(
+        _ code: String,
+        sealed: [UInt8],
+        lastUsed: Int64?,
+        staffID: UUID,
+        sessionHash: [UInt8],
+        keys: KeyManager,
+        on connection: isolated PostgresConnection
+    ) async throws -> Bool {
+        let totp = try await TOTPService.open(sealed, staffID: staffID, keys: keys, on: connection)
+        let step = totp.matchingStep(for: code, at: Date()).flatMap { $0 > lastUsed ?? .min ? $0 : nil }
+        // The step moves forward atomically in the database: of two sign-ins racing with one code,
+        // one wins; a wrong or reused code deletes the waiting session and is audited.
+        // The step comes with its attestation: the database then knows a master-key holder checked it.
+        let attestation = step.map { keys.attest(step: $0, sessionHash: sessionHash) }
+        do {
+            return try await connection.query(
+                """
+                SELECT haven_sign_in_second_factor(\(step), \(attestation?.version), \(attestation?.mac))
+                """
+            )[0].decode(0, as: Bool.self)
+        } catch let error as PostgresError where error.sqlState == KeyManager.attestationKeyMissing {
+            throw ServiceError(
+                .unauthenticated,
+                reason: "totp-unavailable",
+                "one-time codes cannot be checked until an operator records the master key's attestation key"
+            )
+        }
+    }
+
+    /// The first step of a two-step sign-in (the browser's, docs/web.md): checks the password like
+    /// `login` and, for an account with a code app, commits a pending session that can do nothing but
+    /// take its code (`completeSecondFactor`) within five minutes. Its token is returned to hold
+    /// meanwhile (the password need not be kept for the second step). An account without an app is
+    /// signed in at once. Audited and refused exactly as `login`.
+    ///
+    /// - Throws: `ServiceError.unauthenticated` for an unknown email, a wrong password or a disabled
+    ///   account; with reason `totp-unavailable` when codes cannot be checked (no master key).
+    public func beginSignIn(
+        email: String,
+        password: String,
+        source: String,
+        requestID: String? = nil
+    ) async throws -> SignInStep {
+        if keys == nil {
+            // Without the master key no code can be checked: the one-call path says why.
+            return .signedIn(try await login(email: email, password: password, source: source, requestID: requestID))
+        }
+        do {
+            return .signedIn(
+                try await login(
+                    email: email,
+                    password: password,
+                    totpCode: nil,
+                    commitPending: true,
+                    source: source,
+                    requestID: requestID
+                )
+            )
+        } catch let pending as PendingSecondFactor {
+            return .codeNeeded(pending.token)
+        }
+    }
+
+    /// What the first step of a two-step sign-in came to.
+    public enum SignInStep: Sendable {
+        /// Signed in (the account has no code app).
+        case signedIn(SignIn)
+        /// The password was right; the pending session with this token waits for the app's code.
+        case codeNeeded(SessionToken)
+    }
+
+    /// Thrown inside `login`'s transaction to commit the pending session instead of rolling it back.
+    private struct PendingSecondFactor: Error {
+        var token: SessionToken
+    }
+
+    /// The email of the account a live pending sign-in belongs to (for the sign-in pause), or nil when
+    /// `token` holds none (never was, lapsed after five minutes, ended by a wrong code). Writes nothing.
+    public func pendingSignIn(_ token: SessionToken) async throws -> String? {
+        try await pool.query("SELECT email FROM haven_pending_sign_in(\(token.storageHash))").singleRow().map {
+            try $0.decode(0, as: String.self)
+        }
+    }
+
+    /// The second step: the app's code for the pending session `token` (from `beginSignIn`). A right
+    /// code makes it a full session (same token); a wrong or reused one ends it (audited), and the
+    /// sign-in starts again with the password.
+    ///
+    /// - Throws: `ServiceError.unauthenticated` with reason `totp-invalid` for a wrong code, and
+    ///   `sign-in-expired` when no sign-in waits under `token`.
+    public func completeSecondFactor(
+        token: SessionToken,
+        code: String,
+        source: String,
+        requestID: String? = nil
+    ) async throws -> SignIn {
+        guard (1...200).contains(source.unicodeScalars.count) else {
+            throw ServiceError(.invalidInput, field: "source", "must be 1 to 200 characters")
+        }
+        if let requestID, requestID.unicodeScalars.count > 100 {
+            throw ServiceError(.invalidInput, field: "requestID", "must be at most 100 characters")
+        }
+        guard let keys else {
+            throw ServiceError(
+                .unauthenticated,
+                reason: "totp-unavailable",
+                "this account signs in with a one-time code, which needs the master key loaded"
+            )
+        }
+        let hash = token.storageHash
+        let outcome = try await pool.transaction { connection -> SignInOutcome in
+            let row: PostgresRow
+            do {
+                row = try await connection.query(
+                    """
+                    SELECT practice_id, staff_id, roles, totp_secret, totp_last_used_step, absolute_expires_at
+                    FROM haven_open_pending_context(\(hash), \(source), \(requestID))
+                    """
+                )[0]
+            } catch let error as PostgresError where error.sqlState == "28000" {
+                throw Self.signInExpired
+            }
+            let (practiceID, staffID, roles, sealed, lastUsed, absolute) = try row.decode(
+                (UUID, UUID, [String], [UInt8], Int64?, Date).self
+            )
+            let live = try await Self.takeSecondFactor(
+                code,
+                sealed: sealed,
+                lastUsed: lastUsed,
+                staffID: staffID,
+                sessionHash: hash,
+                keys: keys,
+                on: connection
+            )
+            guard live else { return .wrongCode }
+            return .signedIn(
+                practiceID: practiceID,
+                staffID: staffID,
+                roles: roles,
+                enrollmentDue: false,
+                absoluteExpiry: absolute
+            )
+        }
+        switch outcome {
+        case .refused, .pending:
+            throw Self.signInExpired
+        case .wrongCode:
+            throw Self.wrongCode
+        case .signedIn(let practiceID, let staffID, let roles, let enrollmentDue, let absolute):
+            let actor = StaffActor(
+                staffID: staffID,
+                practiceID: practiceID,
+                sessionHash: hash,
+                roles: Set(roles.compactMap(StaffActor.Role.init(rawValue:))),
+                source: source,
+                requestID: requestID,
+                totpEnrollmentDue: enrollmentDue
+            )
+            return SignIn(token: token, actor: actor, absoluteExpiry: absolute)
+        }
+    }
+
+    static let signInExpired = ServiceError(
+        .unauthenticated,
+        reason: "sign-in-expired",
+        "this sign-in has lapsed or was ended; sign in again with your password"
+    )
+
+    /// Restarts the session's idle clock (the browser's "stay signed in"): opening the actor's context
+    /// does it (`haven_open_context`, at most every 30 seconds). Works while enrolment is due.
+    public func keepAlive(actor: StaffActor) async throws {
+        try actor.validate()
+        try await pool.transaction(context: actor) { _ in }
+    }
+
+    /// The idle timeout and absolute lifetime new sessions get (what `haven serve` was configured with).
+    public var sessionPolicy: Policy { policy }
+
     private enum SignInOutcome: Sendable {
         case refused
+        /// The password was right and the pending session is committed (`beginSignIn`).
+        case pending
         case wrongCode
         case signedIn(practiceID: UUID, staffID: UUID, roles: [String], enrollmentDue: Bool, absoluteExpiry: Date)
     }

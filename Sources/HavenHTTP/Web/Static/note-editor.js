@@ -78,6 +78,8 @@
     }
     if (answer.status === 200) {
       lastSaved = sent;
+      // The save restarted the server's idle clock: haven.js restarts its count too.
+      if (typeof window.havenActivity === "function") window.havenActivity();
       form.elements.note.value = answer.json.note;
       form.elements.version.value = answer.json.version;
       savedText = `Draft saved at ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}, version ${answer.json.version}.`;

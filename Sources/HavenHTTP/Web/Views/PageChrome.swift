@@ -2,20 +2,36 @@ import Foundation
 import HavenService
 
 /// What the layout shows around every page's body: the title, the form token, and for a signed-in
-/// staff member the main navigation their roles open. Every view struct carries one as `chrome`;
-/// templates read `{{chrome.csrf}}` in their forms.
+/// staff member who they are, the main navigation their roles open, the idle timeout `haven.js`
+/// counts down, and a banner for each open break-glass grant. Every view struct carries one as
+/// `chrome`; templates read `{{chrome.csrf}}` in their forms.
 struct PageChrome {
     var title: String
     /// The CSRF token every form on the page carries (docs/web.md, "CSRF").
     var csrf: String
     var signedIn: Bool
     var nav: [NavLink] = []
+    /// The signed-in staff member's name, for the bar.
+    var userName = ""
+    /// The server's idle timeout in seconds (`<body data-idle-seconds>`), as text; empty when signed out.
+    var idleSeconds = ""
+    /// One banner per open break-glass grant.
+    var breakGlass: [BreakGlassBanner] = []
 
     /// One link of the main navigation; `current` marks the page's own section (`aria-current`).
     struct NavLink {
         var label: String
         var href: String
         var current: Bool
+    }
+
+    /// An open break-glass grant: which chart (a link by id), how long it still runs, and the form
+    /// that closes it.
+    struct BreakGlassBanner {
+        var chartLabel: String
+        var chartHref: String
+        var remaining: String
+        var closeAction: String
     }
 
     /// The sections of the app, in navigation order, and the roles that open each. One list: the
@@ -35,12 +51,34 @@ struct PageChrome {
     }
 
     /// A page for a signed-in staff member; `section` is the `href` of the section it belongs to.
-    init(title: String, actor: StaffActor, csrf: String, section: String) {
+    init(
+        title: String,
+        actor: StaffActor,
+        csrf: String,
+        section: String,
+        session: WebSessionFacts = WebSessionFacts(),
+        now: Date = Date()
+    ) {
         self.title = title
         self.csrf = csrf
         self.signedIn = true
-        self.nav = Self.sections.filter { !$0.roles.isDisjoint(with: actor.roles) }.map {
-            NavLink(label: $0.label, href: $0.href, current: $0.href == section)
+        self.nav =
+            actor.totpEnrollmentDue
+            ? []
+            : Self.sections.filter { !$0.roles.isDisjoint(with: actor.roles) }.map {
+                NavLink(label: $0.label, href: $0.href, current: $0.href == section)
+            }
+        self.userName = session.name
+        self.idleSeconds = String(session.idleSeconds)
+        self.breakGlass = session.grants.map { grant in
+            let minutes = max(1, Int((grant.expiresAt.timeIntervalSince(now) / 60).rounded(.up)))
+            let id = grant.chart.id.uuidString.lowercased()
+            return BreakGlassBanner(
+                chartLabel: grant.chart.kind == "couple" ? "a couple's chart" : "a client's chart",
+                chartHref: grant.chart.kind == "couple" ? "/couples/\(id)" : "/clients/\(id)",
+                remaining: minutes == 1 ? "1 more minute" : "\(minutes) more minutes",
+                closeAction: "/break-glass/\(grant.id.uuidString.lowercased())/close"
+            )
         }
     }
 
