@@ -19,5 +19,6 @@ extension HavenAPI {
         }
         addSignInPages(to: web)
         addTodayPage(to: web)
+        addCaseloadPages(to: web)
     }
 }
