@@ -313,4 +313,36 @@ struct WebChartPageTests {
             #expect(html.components(separatedBy: "/note\">Note</a>").count - 1 == large.facts.sessions.count)
         }
     }
+
+    @Test func theAPIReadsTheSameChartRecordAndRefusesAnotherCounselor() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let (couple, _) = try await Self.riskyCouple(fixture)
+            let dana = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "dana@harbor.example"))
+            struct Record: Decodable {
+                struct Note: Decodable {
+                    var authorName: String
+                    var state: String?
+                }
+                struct Facts: Decodable { var openHighRiskFlag: Bool? }
+                var facts: Facts
+                var notes: [Note]
+                var queryCount: Int
+            }
+            try await client.execute(uri: "/v1/couples/\(couple)/chart", method: .get, headers: dana) { response in
+                #expect(response.status == .ok)
+                let record = try json(Record.self, response)
+                #expect(record.facts.openHighRiskFlag == true)
+                #expect(record.notes.map(\.authorName) == ["Dana Reyes"])
+                #expect(record.queryCount > 0)
+                #expect(!String(buffer: response.body).contains("NOTE-BODY-SENTINEL"))
+            }
+            let sam = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "sam@harbor.example"))
+            try await client.execute(uri: "/v1/couples/\(couple)/chart", method: .get, headers: sam) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/clients/\(UUID())/chart", method: .get, headers: dana) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
 }
