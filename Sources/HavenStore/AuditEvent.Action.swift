@@ -61,6 +61,8 @@ extension AuditEvent {
         case sessionScheduleOverlap = "session.schedule.overlap"
         /// A session's recorded status corrected, with a reason.
         case sessionStatusCorrect = "session.status.correct"
+        /// A scheduled session moved to another time or length (`SessionService.reschedule`).
+        case sessionReschedule = "session.reschedule"
         case sessionList = "session.list"
         /// One session read (`GET /v1/therapy-sessions/{id}`, `haven session show`).
         case sessionRead = "session.read"

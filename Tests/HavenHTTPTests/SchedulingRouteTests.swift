@@ -106,4 +106,82 @@ struct SchedulingRouteTests {
             #expect(corrected.map(\.outcome) == [.denied, .success] || corrected.map(\.outcome) == [.success])
         }
     }
+
+    @Test func rescheduleMovesAScheduledSessionWithTheOverlapRules() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let auth = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "dana@harbor.example"))
+            func post(_ uri: String, _ body: String) async throws -> TestResponse {
+                try await client.execute(uri: uri, method: .post, headers: auth, body: ByteBuffer(string: body)) { $0 }
+            }
+            let couple = fixture.danaCouple
+            var response = try await post(
+                "/v1/therapy-sessions",
+                #"{"coupleId": "\#(couple)", "start": "2030-01-14T16:00:00Z", "durationMinutes": 50, "format": "video"}"#
+            )
+            let first = try json(Scheduled.self, response).id
+            response = try await post(
+                "/v1/therapy-sessions",
+                #"{"coupleId": "\#(couple)", "start": "2030-01-14T18:00:00Z", "durationMinutes": 50, "format": "video"}"#
+            )
+            let second = try json(Scheduled.self, response).id
+            // Onto the first: 409 naming start and the other session's time.
+            response = try await post(
+                "/v1/therapy-sessions/\(second)/reschedule",
+                #"{"start": "2030-01-14T16:30:00Z", "durationMinutes": 50}"#
+            )
+            #expect(response.status == .conflict)
+            let problem = try json(Problem.self, response)
+            #expect(problem.field == "start" && problem.detail.contains("2030-01-14T16:00:00Z"))
+            // Its own slot does not count; a free time moves it.
+            response = try await post(
+                "/v1/therapy-sessions/\(second)/reschedule",
+                #"{"start": "2030-01-14T18:30:00Z", "durationMinutes": 45}"#
+            )
+            #expect(response.status == .ok)
+            #expect(try json(Scheduled.self, response).warnings.isEmpty)
+            response = try await client.execute(uri: "/v1/therapy-sessions/\(second)", method: .get, headers: auth) {
+                $0
+            }
+            struct Moved: Decodable {
+                var start: Date
+                var durationMinutes: Int
+            }
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            let moved = try decoder.decode(Moved.self, from: Data(buffer: response.body))
+            #expect(moved.durationMinutes == 45)
+            #expect(moved.start == Date(timeIntervalSince1970: 1_894_645_800))
+            // On purpose: moved, the overlap in the warnings; a bad length names durationMinutes.
+            response = try await post(
+                "/v1/therapy-sessions/\(second)/reschedule",
+                #"{"start": "2030-01-14T16:30:00Z", "durationMinutes": 50, "allowOverlap": true}"#
+            )
+            #expect(response.status == .ok)
+            #expect(try json(Scheduled.self, response).warnings.count == 1)
+            response = try await post(
+                "/v1/therapy-sessions/\(first)/reschedule",
+                #"{"start": "2030-01-15T16:00:00Z", "durationMinutes": 4}"#
+            )
+            #expect(response.status == .unprocessableContent)
+            #expect(try json(Problem.self, response).field == "durationMinutes")
+            // A completed session does not move; another counselor's is not found.
+            response = try await post(
+                "/v1/therapy-sessions/\(fixture.danaSession)/reschedule",
+                #"{"start": "2030-01-15T16:00:00Z", "durationMinutes": 50}"#
+            )
+            #expect(response.status == .conflict)
+            let samAuth = HTTPFixture.bearer(try await HTTPFixture.signIn(client, "sam@harbor.example"))
+            response = try await client.execute(
+                uri: "/v1/therapy-sessions/\(first)/reschedule",
+                method: .post,
+                headers: samAuth,
+                body: ByteBuffer(string: #"{"start": "2030-01-15T16:00:00Z", "durationMinutes": 50}"#)
+            ) { $0 }
+            #expect(response.status == .notFound)
+            let audited = try await fixture.owner.withConnection { connection in
+                try await AuditStore.list(.init(practiceID: fixture.practiceID), on: connection)
+            }.map(\.entry).filter { $0.action == "session.reschedule" }
+            #expect(audited.map(\.outcome).filter { $0 == .success }.count == 2)
+        }
+    }
 }

@@ -71,6 +71,20 @@ extension HavenAPI {
         }
     }
 
+    /// `POST /v1/therapy-sessions/{id}/reschedule`: a scheduled session moved to another time or length.
+    public struct RescheduleBody: Codable, Sendable {
+        public var start: Date
+        public var durationMinutes: Int
+        /// Moves it over another session of the same counselor on purpose (audited).
+        public var allowOverlap: Bool?
+
+        public init(start: Date, durationMinutes: Int, allowOverlap: Bool? = nil) {
+            self.start = start
+            self.durationMinutes = durationMinutes
+            self.allowOverlap = allowOverlap
+        }
+    }
+
     /// `POST /v1/therapy-sessions/{id}/status`.
     public struct StatusBody: Codable, Sendable {
         public var status: String
@@ -104,13 +118,7 @@ extension HavenAPI {
                 durationMinutes: body.durationMinutes,
                 format: try Self.parse(SessionFormat.self, body.format),
                 type: try body.sessionType.map { try Self.parse(SessionType.self, $0) },
-                serviceCode: try body.serviceCode.map { code in
-                    do throws(DomainError) {
-                        return try ServiceCode(code)
-                    } catch {
-                        throw ServiceError(error)
-                    }
-                },
+                serviceCode: try body.serviceCode.map(Self.serviceCode),
                 riskOverrideReason: body.riskOverrideReason,
                 allowOverlap: body.allowOverlap ?? false,
                 counselorID: body.counselorId,
@@ -151,6 +159,20 @@ extension HavenAPI {
             )
             return Response(status: .noContent)
         }
+        v1.post("/therapy-sessions/{sessionId}/reschedule") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(RescheduleBody.self, from: request, context: context)
+            let booking = try await sessions.reschedule(
+                session: try Self.id("sessionId", context),
+                start: body.start,
+                durationMinutes: body.durationMinutes,
+                allowOverlap: body.allowOverlap ?? false,
+                actor: actor
+            )
+            return try APIJSON.response(
+                ScheduledSession(id: booking.id.uuidString.lowercased(), warnings: booking.warnings)
+            )
+        }
         v1.post("/therapy-sessions/{sessionId}/status-correction") { request, context in
             let actor = try context.requireActor()
             let body = try await APIJSON.decode(StatusCorrectionBody.self, from: request, context: context)
@@ -181,6 +203,15 @@ extension HavenAPI {
             throw ServiceError(.invalidInput, field: "status", "is not one of: \(allowed)")
         }
         return status
+    }
+
+    /// A CPT or HCPCS code from request text, refused naming `serviceCode`.
+    static func serviceCode(_ text: String) throws -> ServiceCode {
+        do throws(DomainError) {
+            return try ServiceCode(text)
+        } catch {
+            throw ServiceError(error)
+        }
     }
 
     /// A clinical enum from request text, refused with the field and the allowed values.

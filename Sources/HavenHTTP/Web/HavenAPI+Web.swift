@@ -19,6 +19,7 @@ extension HavenAPI {
         }
         addSignInPages(to: web)
         addTodayPage(to: web)
+        addCalendarPages(to: web)
         addCaseloadPages(to: web)
     }
 }

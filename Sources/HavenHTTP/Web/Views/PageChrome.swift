@@ -19,14 +19,11 @@ struct PageChrome {
     }
 
     /// The sections of the app, in navigation order, and the roles that open each. One list: the
-    /// navigation shows a section only to the roles whose services would answer it.
+    /// navigation shows a section only to the roles whose services would answer it. (Caseload,
+    /// Calendar, Homework, Co-sign and Admin join as their pages land; docs/web.md.)
     static let sections: [(label: String, href: String, roles: Set<StaffActor.Role>)] = [
         ("Today", "/today", [.counselor, .supervisor]),
-        ("Caseload", "/caseload", [.counselor, .supervisor]),
         ("Calendar", "/calendar", [.counselor, .supervisor, .scheduler]),
-        ("Homework", "/homework", [.counselor, .supervisor]),
-        ("Co-sign", "/cosign", [.supervisor]),
-        ("Admin", "/admin", [.admin]),
     ]
 
     /// A page before sign-in (or an error page for a signed-out browser).
