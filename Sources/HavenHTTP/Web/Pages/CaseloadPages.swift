@@ -91,11 +91,6 @@ extension HavenAPI {
         }
     }
 
-    /// A refusal a form answers by showing itself again with the service's words and what was typed.
-    static func isFormRefusal(_ error: ServiceError) -> Bool {
-        error.kind == .invalidInput || error.kind == .conflict
-    }
-
     /// The caseload for `user`: the practice's time zone, the couples and the clients (three bounded
     /// service calls), searched by name when `query` is given.
     private func caseload(_ user: SignedIn, query: String? = nil) async throws -> CaseloadView {
