@@ -93,6 +93,28 @@ $$;
 
 
 --
+-- Name: haven_admin_staff_totp(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_staff_totp() RETURNS SETOF uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+BEGIN
+    IF NOT ('admin' = ANY (ctx.staff_roles)) THEN
+        RAISE EXCEPTION 'only admins see who has a one-time-code app' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+        SELECT t.staff_id FROM staff_totp t
+        WHERE t.practice_id = ctx.practice_id AND t.confirmed_at IS NOT NULL
+        ORDER BY t.staff_id;
+END
+$$;
+
+
+--
 -- Name: haven_attestation_versions(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4199,6 +4221,14 @@ CREATE POLICY treatment_goals_owner ON public.treatment_goals TO haven USING (tr
 
 REVOKE USAGE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_staff_totp(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_staff_totp() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_staff_totp() TO haven_app;
 
 
 --

@@ -95,6 +95,7 @@ public struct HavenAPI: Sendable {
         addCharts(to: v1)
         addChartRecords(to: v1)
         addAudit(to: v1)
+        addStaff(to: v1)
         addReferences(to: v1)
         addReportSummaries(to: v1)
         addExport(to: v1)

@@ -106,6 +106,9 @@ extension AuditEvent {
         case reportSummarySet = "report.summary.set"
         case auditList = "audit.list"
         case auditVerify = "audit.verify"
+        /// An admin reads the staff directory with roles, supervision and the practice's settings
+        /// (`GET /v1/staff`, the admin pages): no clinical record.
+        case staffList = "staff.list"
 
         // Written by the database's functions (migrations 0025 and 0027), never by the service.
         case staffLogin = "staff.login"

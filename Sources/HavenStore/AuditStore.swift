@@ -89,6 +89,8 @@ public enum AuditStore {
         public var outcome: AuditEntry.Outcome?
         /// Only entries after this sequence number (the cursor of a paged read, oldest first).
         public var afterSeq: Int?
+        /// Only entries before this sequence number (the cursor of a newest-first read: "older entries").
+        public var beforeSeq: Int?
         /// At most this many entries, taken from the start of `order`: with `.newestFirst`, the latest.
         public var limit: Int
         public var order: Order
@@ -111,6 +113,7 @@ public enum AuditStore {
             breakGlassOnly: Bool = false,
             outcome: AuditEntry.Outcome? = nil,
             afterSeq: Int? = nil,
+            beforeSeq: Int? = nil,
             limit: Int = 1_000,
             order: Order = .oldestFirst
         ) {
@@ -123,6 +126,7 @@ public enum AuditStore {
             self.breakGlassOnly = breakGlassOnly
             self.outcome = outcome
             self.afterSeq = afterSeq
+            self.beforeSeq = beforeSeq
             self.limit = limit
             self.order = order
         }
@@ -134,6 +138,7 @@ public enum AuditStore {
         let query: PostgresQuery = """
             SELECT \(unescaped: columns) FROM audit_log
             WHERE practice_id = \(filter.practiceID) AND seq > \(filter.afterSeq ?? 0)
+              AND (\(filter.beforeSeq)::bigint IS NULL OR seq < \(filter.beforeSeq))
               AND (\(filter.clientID)::uuid IS NULL OR client_ids @> ARRAY[\(filter.clientID)::uuid])
               AND (\(filter.staffID)::uuid IS NULL OR staff_id = \(filter.staffID))
               AND (\(filter.action)::text IS NULL OR action = \(filter.action))

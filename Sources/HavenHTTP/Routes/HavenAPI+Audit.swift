@@ -22,44 +22,14 @@ extension HavenAPI {
             let actor = try context.requireActor()
             // The role first: a refused caller is on record whatever else the request holds.
             try await audit.authorize(action: .auditList, actor: actor)
-            func text(_ name: String) -> String? { Self.queryText(request, name) }
-            func id(_ name: String) throws -> UUID? {
-                try text(name).map { value in
-                    guard let id = UUID(uuidString: value) else { throw Self.badParameter(name, "must be a UUID") }
-                    return id
-                }
-            }
-            let outcome = try text("outcome").map { value in
-                guard let outcome = AuditEntry.Outcome(rawValue: value) else {
-                    throw Self.badParameter("outcome", "is success, denied or failed")
-                }
-                return outcome
-            }
-            let breakGlass = try Self.flag(request, "breakGlass")
-            let after = try text("cursor").map { value in
-                guard let seq = Int(value), seq >= 0 else {
-                    throw APIError(
-                        status: .badRequest,
-                        kind: "bad-cursor",
-                        detail: "cursor is a nextCursor value",
-                        field: "cursor"
-                    )
-                }
-                return seq
-            }
             let limit = try Page<StoredAuditEntry>.limit(request)
             let entries = try await audit.list(
-                AuditStore.Filter(
+                try AuditQuery.filter(
+                    request,
                     practiceID: actor.practiceID,
-                    clientID: try id("clientId"),
-                    staffID: try id("staffId"),
-                    action: text("action"),
-                    from: try Self.instant(request, "from"),
-                    to: try Self.instant(request, "to"),
-                    breakGlassOnly: breakGlass,
-                    outcome: outcome,
-                    afterSeq: after,
-                    limit: limit + 1
+                    limit: limit + 1,
+                    dates: .instants,
+                    paging: .oldestFirst
                 ),
                 actor: actor
             )

@@ -20,6 +20,8 @@ extension HavenAPI {
         addSignInPages(to: web)
         addTodayPage(to: web)
         addCalendarPages(to: web)
+        addNotePages(to: web)
+        addAdminPages(to: web)
         addCaseloadPages(to: web)
     }
 }

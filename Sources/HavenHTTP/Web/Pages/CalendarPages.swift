@@ -47,9 +47,9 @@ extension HavenAPI {
             }
             return try await afterChange(user, form, warnings: booking.warnings)
         }
-        web.post("/sessions/{sessionId}/reschedule") { request, context in
+        web.post("/sessions/{id}/reschedule") { request, context in
             let user = try SignedIn(request, context)
-            let id = try Self.webID("sessionId", context)
+            let id = try Self.pageID("id", context)
             var request = request
             let form = try await WebForm(request: &request)
             let time = try await practiceTime(user)
@@ -67,9 +67,9 @@ extension HavenAPI {
             }
             return try await afterChange(user, form, warnings: booking.warnings)
         }
-        web.post("/sessions/{sessionId}/status") { request, context in
+        web.post("/sessions/{id}/status") { request, context in
             let user = try SignedIn(request, context)
-            let id = try Self.webID("sessionId", context)
+            let id = try Self.pageID("id", context)
             var request = request
             let form = try await WebForm(request: &request)
             do {
@@ -83,9 +83,9 @@ extension HavenAPI {
             }
             return try await afterChange(user, form, warnings: [])
         }
-        web.post("/sessions/{sessionId}/status-correction") { request, context in
+        web.post("/sessions/{id}/status-correction") { request, context in
             let user = try SignedIn(request, context)
-            let id = try Self.webID("sessionId", context)
+            let id = try Self.pageID("id", context)
             var request = request
             let form = try await WebForm(request: &request)
             do {
@@ -246,13 +246,5 @@ extension HavenAPI {
             throw ServiceError(.invalidInput, field: "durationMinutes", "must be 5 to 480 minutes")
         }
         return minutes
-    }
-
-    /// A page path's id; anything but a UUID is the not-found page.
-    static func webID(_ name: String, _ context: HavenRequestContext) throws -> UUID {
-        guard let text = context.parameters.get(name), let id = UUID(uuidString: text) else {
-            throw ServiceError(.notFound, field: name, "there is nothing here")
-        }
-        return id
     }
 }

@@ -10,19 +10,11 @@ extension HavenAPI {
     /// one, audited as denied by the service.
     func addChartPages(to web: RouterGroup<HavenRequestContext>) {
         web.get("/couples/{id}") { request, context in
-            try await chartPage(request, context, chart: .couple(try Self.chartID(context)))
+            try await chartPage(request, context, chart: .couple(try Self.pageID("id", context)))
         }
         web.get("/clients/{id}") { request, context in
-            try await chartPage(request, context, chart: .client(try Self.chartID(context)))
+            try await chartPage(request, context, chart: .client(try Self.pageID("id", context)))
         }
-    }
-
-    /// The path's chart id; anything but a UUID is the not-found page.
-    static func chartID(_ context: HavenRequestContext) throws -> UUID {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
-            throw ServiceError(.notFound, field: "chart", "no such chart")
-        }
-        return id
     }
 
     private func chartPage(

@@ -25,6 +25,8 @@ struct PageChrome {
         ("Today", "/today", [.counselor, .supervisor]),
         ("Caseload", "/caseload", [.counselor, .supervisor]),
         ("Calendar", "/calendar", [.counselor, .supervisor, .scheduler]),
+        ("Co-sign", "/cosign", [.supervisor]),
+        ("Admin", "/admin", [.admin]),
     ]
 
     /// A page before sign-in (or an error page for a signed-out browser).

@@ -26,7 +26,8 @@ struct TodayView {
         self.chrome = chrome
         let zone = TimeZone(identifier: day.timeZone) ?? .gmt
         let time = Date.FormatStyle(date: .omitted, time: .shortened, timeZone: zone)
-        let dayAndTime = Date.FormatStyle(timeZone: zone).weekday(.abbreviated).month(.abbreviated).day().hour().minute()
+        let dayAndTime = Date.FormatStyle(timeZone: zone).weekday(.abbreviated).month(.abbreviated).day().hour()
+            .minute()
         dateText = "\(day.date) (\(day.timeZone))"
         func chart(_ item: TodayService.ChartItem) -> (String, String) {
             let names = item.names.joined(separator: " & ")

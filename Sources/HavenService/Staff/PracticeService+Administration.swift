@@ -1,0 +1,91 @@
+import Foundation
+import HavenStore
+import Postgres
+
+extension PracticeService {
+    /// The practice as its admins see it: settings, and every staff account with roles and
+    /// supervision. No clinical record, no credential.
+    public struct Administration: Sendable, Equatable {
+        public var practice: Practice
+        /// Whether the practice requires a one-time-code app of every staff member.
+        public var requireTOTP: Bool
+        public var staff: [Account]
+    }
+
+    /// One staff account as admins see it: no credential, and of the one-time-code app only whether
+    /// one is confirmed (`haven_admin_staff_totp`, migration 0038).
+    public struct Account: Sendable, Equatable {
+        public var id: UUID
+        public var displayName: String
+        public var email: String
+        public var roles: [String]
+        public var preLicensed: Bool
+        public var active: Bool
+        /// Whether the account has a confirmed one-time-code app.
+        public var totpEnrolled: Bool
+        public var supervisors: [StaffService.Colleague]
+        public var supervisees: [StaffService.Colleague]
+    }
+
+    /// The practice's settings and staff for an admin, in one snapshot; the read is audited as
+    /// `staff.list`.
+    ///
+    /// - Throws: `forbidden` unless the actor is an admin (audited as `staff.list` denied).
+    public func administration(actor: StaffActor) async throws -> Administration {
+        guard actor.roles.contains(.admin) else {
+            throw try await pool.recordingDenial(
+                ServiceError(.forbidden, "only admins see the practice's administration"),
+                action: .staffList,
+                entityType: .practice,
+                entityID: actor.practiceID,
+                actor: actor
+            )
+        }
+        let entry = AuditEvent(action: .staffList, entityType: .practice, entityID: actor.practiceID)
+        return try await pool.snapshot(as: actor) { connection in
+            guard
+                let row = try await connection.query(
+                    "SELECT id, name, time_zone, require_totp FROM practices WHERE id = \(actor.practiceID)"
+                ).singleRow()
+            else { throw ServiceError(.notFound, field: "practice", "no such practice") }
+            let (id, name, zone, requireTOTP) = try row.decode((UUID, String, String, Bool).self)
+            let links = try await connection.query(
+                "SELECT supervisor_id, supervisee_id FROM supervision_links ORDER BY supervisor_id, supervisee_id"
+            ).map { try $0.decode((UUID, UUID).self) }
+            let rows = try await connection.query(
+                """
+                SELECT id, display_name, email, roles, pre_licensed, active FROM staff
+                ORDER BY display_name, id
+                """
+            ).map { try $0.decode((UUID, String, String, [String], Bool, Bool).self) }
+            let enrolled = Set(
+                try await connection.query("SELECT haven_admin_staff_totp()").map { try $0.decode(0, as: UUID.self) }
+            )
+            let names = Dictionary(rows.map { ($0.0, $0.1) }, uniquingKeysWith: { first, _ in first })
+            func colleague(_ id: UUID) -> StaffService.Colleague {
+                StaffService.Colleague(id: id, displayName: names[id] ?? "")
+            }
+            let staff = rows.map { id, name, email, roles, preLicensed, active in
+                Account(
+                    id: id,
+                    displayName: name,
+                    email: email,
+                    roles: roles,
+                    preLicensed: preLicensed,
+                    active: active,
+                    totpEnrolled: enrolled.contains(id),
+                    supervisors: links.filter { $0.1 == id }.map { colleague($0.0) },
+                    supervisees: links.filter { $0.0 == id }.map { colleague($0.1) }
+                )
+            }
+            return (
+                Administration(
+                    practice: Practice(id: id, name: name, timeZone: zone),
+                    requireTOTP: requireTOTP,
+                    staff: staff
+                ),
+                AuditStore.appendStatements(entry)
+            )
+        }
+    }
+}
