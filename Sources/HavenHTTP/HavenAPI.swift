@@ -103,6 +103,7 @@ public struct HavenAPI: Sendable {
         addPsychotherapyNotes(to: v1)
         addToday(to: v1)
         addRiskFlags(to: v1)
+        addChartRecord(to: v1)
         addWeb(to: router)
         return router
     }

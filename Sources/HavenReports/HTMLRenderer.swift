@@ -81,16 +81,7 @@ public enum HTMLRenderer {
             let timeline = report.stageAndStep.timeline
             parts.append(
                 figure(
-                    SVGChart.steps(
-                        id: "chart-stage",
-                        title: "Stage and step by session",
-                        description:
-                            "Step chart of the EFT step (1 to 9) recorded at each of \(timeline.count) sessions, "
-                            + "with \(report.changeEvents.events.count) change events marked.",
-                        points: timeline.map { ($0.date, $0.step) },
-                        events: report.changeEvents.events.map { ($0.date, $0.label) },
-                        stageNames: labels.stageBands
-                    ),
+                    ReportCharts.stageAndStep(report),
                     caption: "Stage and step by session date; numbered lines mark change events (key below the chart).",
                     table: table(
                         caption: "Stage and step by session",
@@ -173,25 +164,13 @@ public enum HTMLRenderer {
     private static func measures(_ report: ProgressReport, _ labels: RendererLabels) -> [String] {
         var parts: [String] = []
         let m = report.measures
-        let codes = m.series.map(\.code).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        for (index, code) in codes.enumerated() {
+        for (index, code) in ReportCharts.measureCodes(report).enumerated() {
             let series = m.series.filter { $0.code == code }
             let first = series[0]
             parts.append("<h3>\(e(first.name)) (\(e(code)))</h3>")
             parts.append(
                 figure(
-                    SVGChart.lines(
-                        id: "chart-measure-\(index)",
-                        title: "\(code) scores over time",
-                        description: "\(code) totals per partner over time"
-                            + (first.cutoff.map {
-                                ", with the distress cut-off at \(number($0)) and the distress range shaded"
-                            } ?? "")
-                            + ".",
-                        series: series.map { .init(name: $0.partner, points: $0.points.map { ($0.date, $0.total) }) },
-                        cutoff: first.cutoff,
-                        distressBelow: first.higherIsBetter
-                    ),
+                    ReportCharts.measure(report, code: code, index: index),
                     caption: "\(code) per partner; the dashed line is the cut-off, the shaded band the distress range.",
                     table: table(
                         caption: "\(code) scores",

@@ -16,6 +16,22 @@ extension HavenAPI {
         public var status: String
         public var attachmentStyle: String?
         public var primaryCounselorId: String
+        /// In the caseload list only: the individual chart's latest note's stage and step, the latest
+        /// risk level a note records, and the last completed and next scheduled individual sessions.
+        public var stage: Int?
+        public var step: Int?
+        public var riskLevel: String?
+        public var lastSession: Date?
+        public var nextSession: Date?
+
+        init(_ summary: ChartService.ClientSummary) {
+            self.init(summary.client)
+            stage = summary.stage
+            step = summary.step
+            riskLevel = summary.riskLevel
+            lastSession = summary.lastSession
+            nextSession = summary.nextSession
+        }
 
         init(_ client: ChartService.Client) {
             id = client.id.uuidString.lowercased()
@@ -97,9 +113,14 @@ extension HavenAPI {
         let records = CoupleRecordService(pool: pool, keys: keys)
         let notes = NoteService(pool: pool, keys: keys)
         v1.get("/clients") { request, context in
-            let clients = try await charts.listClients(actor: try context.requireActor())
+            let clients = try await charts.listClientSummaries(actor: try context.requireActor())
             return try APIJSON.response(
-                try Page(clients, request: request, key: { $0.id.uuidString.lowercased() }, line: ClientView.init)
+                try Page(
+                    clients,
+                    request: request,
+                    key: { $0.client.id.uuidString.lowercased() },
+                    line: ClientView.init
+                )
             )
         }
         v1.get("/clients/{clientId}") { _, context in

@@ -27,5 +27,6 @@ extension HavenAPI {
         addReportPages(to: web)
         addAccountPages(to: web)
         addBreakGlassPages(to: web)
+        addCaseloadPages(to: web)
     }
 }

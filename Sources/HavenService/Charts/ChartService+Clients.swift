@@ -17,11 +17,11 @@ extension ChartService {
         public var primaryCounselorID: UUID
     }
 
-    private static let clientColumns: StaticString = """
+    static let clientColumns: StaticString = """
         id, legal_name, preferred_name, pronouns, date_of_birth, intake_date, status, attachment_style, primary_counselor_id
         """
 
-    private static func client(from row: PostgresRow) throws -> Client {
+    static func client(from row: PostgresRow) throws -> Client {
         let (id, legal, preferred, pronouns, birth, intake, status, style, counselor) = try row.decode(
             (UUID, String, String?, String?, CalendarDate?, CalendarDate, String, String?, UUID).self
         )

@@ -106,8 +106,9 @@ extension HomeworkService {
         return found
     }
 
-    /// The couple's assignments (or the one asked for) with their opened responses.
-    private func read(
+    /// The couple's assignments (or the one asked for) with their opened responses (two statements,
+    /// whatever their number; the chart read calls it in its own transaction).
+    func read(
         couple coupleID: UUID,
         assignment assignmentID: UUID?,
         today: CalendarDate,

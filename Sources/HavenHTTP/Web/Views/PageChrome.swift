@@ -39,6 +39,7 @@ struct PageChrome {
     /// Calendar, Homework, Co-sign and Admin join as their pages land; docs/web.md.)
     static let sections: [(label: String, href: String, roles: Set<StaffActor.Role>)] = [
         ("Today", "/today", [.counselor, .supervisor]),
+        ("Caseload", "/caseload", [.counselor, .supervisor]),
         ("Calendar", "/calendar", [.counselor, .supervisor, .scheduler]),
         ("Homework", "/homework", [.counselor, .supervisor]),
         ("Co-sign", "/cosign", [.supervisor]),

@@ -1,0 +1,34 @@
+import Foundation
+import HavenReports
+import HavenService
+import Hummingbird
+
+extension HavenAPI {
+    /// `GET /couples/{id}` and `GET /clients/{id}`: a chart on one page from `ChartService.record`,
+    /// one transaction in a fixed number of statements whatever the chart's size (the same facts the
+    /// progress report reads, and its charts). A chart out of reach is the same 404 page as a missing
+    /// one, audited as denied by the service.
+    func addChartPages(to web: RouterGroup<HavenRequestContext>) {
+        web.get("/couples/{id}") { request, context in
+            try await chartPage(request, context, chart: .couple(try Self.pageID("id", context)))
+        }
+        web.get("/clients/{id}") { request, context in
+            try await chartPage(request, context, chart: .client(try Self.pageID("id", context)))
+        }
+    }
+
+    private func chartPage(
+        _ request: Request,
+        _ context: HavenRequestContext,
+        chart: ChartReference
+    ) async throws
+        -> Response
+    {
+        let user = try SignedIn(request, context)
+        let record = try await ChartService(pool: pool, keys: keys).record(chart, actor: user.actor)
+        let report = ProgressReport.build(from: record.facts, generatedOn: record.today)
+        let names = record.facts.partners.map(\.name).joined(separator: " & ")
+        let view = ChartView(record: record, report: report, chrome: user.chrome(names, section: "/caseload"))
+        return WebPage.html(WebTemplates.render(view, template: "chart"))
+    }
+}
