@@ -276,6 +276,7 @@ struct WebCalendarPageTests {
                 source: "test"
             )
             var browser = try await WebPageTests.signIn(client, "desk@harbor.example")
+            #expect(browser.landing == "/calendar", "the front desk lands on the calendar")
             let sam = Self.id(fixture.sam.staffID)
             try await client.execute(
                 uri: "/calendar?week=2026-09-21&counselor=\(sam)",

@@ -14,6 +14,8 @@ struct WebPageTests {
     struct Browser {
         var cookies: [String: String] = [:]
         var csrf = ""
+        /// Where signing in sent the browser (the first section the account's roles open).
+        var landing = ""
 
         var cookieHeader: HTTPFields {
             var headers = HTTPFields()
@@ -69,11 +71,15 @@ struct WebPageTests {
             body: form([("csrf", browser.csrf), ("email", email), ("password", HTTPFixture.password)])
         ) { response in
             #expect(response.status == .seeOther)
-            #expect(response.headers[.location] == "/today")
+            browser.landing = response.headers[.location] ?? ""
             browser.take(response)
         }
         try #require(browser.cookies["__Host-haven-session"] != nil)
-        try await client.execute(uri: "/today", method: .get, headers: browser.cookieHeader) { browser.take($0) }
+        try #require(browser.landing.hasPrefix("/") && !browser.landing.hasPrefix("//"))
+        try await client.execute(uri: browser.landing, method: .get, headers: browser.cookieHeader) {
+            #expect($0.status == .ok, "signing in lands on a page that answers: \(browser.landing)")
+            browser.take($0)
+        }
         return browser
     }
 
@@ -242,6 +248,7 @@ struct WebPageTests {
                 actor: fixture.dana
             )
             let browser = try await Self.signIn(client, "dana@harbor.example")
+            #expect(browser.landing == "/today", "a counselor lands on the day")
             try await client.execute(uri: "/today", method: .get, headers: browser.cookieHeader) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.cacheControl] == "no-store")
@@ -256,6 +263,17 @@ struct WebPageTests {
                 #expect(!browser.csrf.isEmpty)
             }
         }
+    }
+
+    /// No inline script or style anywhere in a page: no `<style>`, no `style=` attribute, no event-handler
+    /// attribute, and every `<script>` a same-origin file under `/static/` (the CSP forbids the rest;
+    /// docs/web.md). One rule for every page test.
+    static func expectNothingInline(_ html: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!html.contains("<style"), sourceLocation: sourceLocation)
+        #expect(!html.contains("style="), sourceLocation: sourceLocation)
+        #expect(html.range(of: #"\son[a-z]+\s*="#, options: .regularExpression) == nil, sourceLocation: sourceLocation)
+        let scripts = html.components(separatedBy: "<script").dropFirst()
+        #expect(scripts.allSatisfy { $0.hasPrefix(#" src="/static/"#) }, sourceLocation: sourceLocation)
     }
 
     static func expectSecurityHeaders(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -17,13 +17,6 @@ struct WebReportPageTests {
 
     /// What an HTML page must not carry under the CSP: inline script or style, style attributes,
     /// event-handler attributes.
-    static func expectNothingInline(_ html: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(!html.contains("<script"), sourceLocation: sourceLocation)
-        #expect(!html.contains("<style"), sourceLocation: sourceLocation)
-        #expect(!html.contains("style="), sourceLocation: sourceLocation)
-        #expect(html.range(of: #"\son[a-z]+\s*="#, options: .regularExpression) == nil, sourceLocation: sourceLocation)
-    }
-
     @Test func bothAudiencesPreviewWithTheReportStylesheetAsAFileAndNothingInline() async throws {
         try await HTTPFixture.with { fixture, client in
             let browser = try await WebPageTests.signIn(client, "dana@harbor.example")
@@ -33,7 +26,7 @@ struct WebReportPageTests {
             ] {
                 let page = try await WebHomeworkPageTests.get(client, browser, uri)
                 #expect(page.status == .ok, "\(uri)")
-                Self.expectNothingInline(page.html)
+                WebPageTests.expectNothingInline(page.html)
                 #expect(page.html.contains(#"<link rel="stylesheet" href="/static/report.css">"#))
                 #expect(page.html.contains(#"<article class="report" aria-label="Report preview">"#))
                 #expect(page.html.contains("Fictional A &amp; Fictional B"))
@@ -107,7 +100,7 @@ struct WebReportPageTests {
                 "/clients/\(Self.id(couple.partnerA))/report"
             )
             #expect(page.status == .ok)
-            Self.expectNothingInline(page.html)
+            WebPageTests.expectNothingInline(page.html)
             #expect(page.html.contains("Fictional A"))
         }
     }
@@ -130,7 +123,7 @@ struct WebReportPageTests {
             #expect(refused.html.contains("Fictional summary &lt;b&gt;bold&lt;/b&gt;.</textarea>"))
             #expect(refused.html.contains(#"value="2026-11-30""#))
             #expect(refused.html.contains(#"value="2026-11-01""#))
-            Self.expectNothingInline(refused.html)
+            WebPageTests.expectNothingInline(refused.html)
             let forged = try await WebHomeworkPageTests.post(
                 client,
                 browser,

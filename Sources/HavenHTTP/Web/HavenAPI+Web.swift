@@ -15,7 +15,7 @@ extension HavenAPI {
         }
         let web = router.group().add(middleware: WebMiddleware(auth: auth, pool: pool, keys: keys, logger: logger))
         web.get("/") { _, context in
-            WebPage.redirect(to: context.actor == nil ? "/sign-in" : "/today")
+            WebPage.redirect(to: context.actor.map(PageChrome.home(for:)) ?? "/sign-in")
         }
         addSignInPages(to: web)
         addTodayPage(to: web)

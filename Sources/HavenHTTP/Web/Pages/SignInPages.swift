@@ -11,7 +11,7 @@ extension HavenAPI {
     func addSignInPages(to web: RouterGroup<HavenRequestContext>) {
         web.get("/sign-in") { request, context in
             let next = Self.localPath(request.uri.queryParameters["next"].map(String.init))
-            if context.actor != nil { return WebPage.redirect(to: next ?? "/today") }
+            if let actor = context.actor { return WebPage.redirect(to: next ?? PageChrome.home(for: actor)) }
             var view = SignInView(next: next ?? "")
             switch request.uri.queryParameters["reason"].map(String.init) ?? "" {
             case "idle":
@@ -145,7 +145,7 @@ extension HavenAPI {
         switch step {
         case .signedIn(let signIn):
             throttle.succeeded(email: email)
-            response = WebPage.redirect(to: next ?? "/today")
+            response = WebPage.redirect(to: next ?? PageChrome.home(for: signIn.actor))
             response.setCookie(WebSession.cookie(named: WebSession.cookieName, value: signIn.token.value))
         case .codeNeeded(let token):
             // The pause is cleared only when the code is right too.
@@ -185,7 +185,7 @@ extension HavenAPI {
             return Self.restartSignIn(error.reason == "totp-invalid" ? "code" : "lapsed")
         }
         throttle.succeeded(email: email)
-        var response = WebPage.redirect(to: next ?? "/today")
+        var response = WebPage.redirect(to: next ?? PageChrome.home(for: signIn.actor))
         // The same token, now a full session (set again so the browser's copy is current).
         response.setCookie(WebSession.cookie(named: WebSession.cookieName, value: signIn.token.value))
         return response

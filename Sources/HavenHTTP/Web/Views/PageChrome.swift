@@ -46,6 +46,12 @@ struct PageChrome {
         ("Admin", "/admin", [.admin]),
     ]
 
+    /// Where a staff member lands after signing in (and at `/`): the first section their roles open —
+    /// the day for clinicians, the calendar for the front desk, the admin pages for an admin.
+    static func home(for actor: StaffActor) -> String {
+        sections.first { !$0.roles.isDisjoint(with: actor.roles) }?.href ?? "/today"
+    }
+
     /// A page before sign-in (or an error page for a signed-out browser).
     static func signedOut(title: String, csrf: String = "") -> PageChrome {
         PageChrome(title: title, csrf: csrf, signedIn: false)
