@@ -105,6 +105,8 @@ struct CalendarView {
         /// The chart's page; nil for the front desk, which sees no clinical record.
         var href: String?
         var status: String
+        /// The session's note editor, once the session is completed (clinical staff only).
+        var noteHref: String?
         var scheduled: Bool
         /// Complete, no-show and move (the caseload's): not for the front desk.
         var clinical: Bool
@@ -225,6 +227,8 @@ struct CalendarView {
                             ? "/\(line.chart.kind == "couple" ? "couples" : "clients")/\(line.chart.id.uuidString.lowercased())"
                             : nil,
                         status: Self.words(line.status),
+                        noteHref: clinical && line.status == SessionStatus.completed.rawValue
+                            ? "/sessions/\(line.id.uuidString.lowercased())/note" : nil,
                         scheduled: scheduled,
                         clinical: clinical,
                         correctable: clinical && !scheduled,
