@@ -15,46 +15,6 @@ import Testing
 struct WebHomeworkPageTests {
     typealias Browser = WebPageTests.Browser
 
-    /// What a page answered: status, `Location`, body.
-    struct Answer {
-        var status: HTTPResponse.Status
-        var location: String?
-        var html: String
-    }
-
-    static func get(_ client: any TestClientProtocol, _ browser: Browser, _ uri: String) async throws -> Answer {
-        try await client.execute(uri: uri, method: .get, headers: browser.cookieHeader) { response in
-            WebPageTests.expectSecurityHeaders(response)
-            return Answer(
-                status: response.status,
-                location: response.headers[.location],
-                html: String(buffer: response.body)
-            )
-        }
-    }
-
-    static func post(
-        _ client: any TestClientProtocol,
-        _ browser: Browser,
-        _ uri: String,
-        _ fields: [(String, String)],
-        csrf: Bool = true
-    ) async throws -> Answer {
-        try await client.execute(
-            uri: uri,
-            method: .post,
-            headers: WebPageTests.formHeaders(browser),
-            body: WebPageTests.form((csrf ? [("csrf", browser.csrf)] : []) + fields)
-        ) { response in
-            WebPageTests.expectSecurityHeaders(response)
-            return Answer(
-                status: response.status,
-                location: response.headers[.location],
-                html: String(buffer: response.body)
-            )
-        }
-    }
-
     static func prompt(_ fixture: HTTPFixture, joint: Bool) async throws -> HomeworkService.Prompt {
         try #require(
             try await HomeworkService(pool: fixture.app, keys: fixture.keys).library(actor: fixture.dana)
@@ -76,7 +36,7 @@ struct WebHomeworkPageTests {
         try await HTTPFixture.with { fixture, client in
             let browser = try await WebPageTests.signIn(client, "dana@harbor.example")
             let page = "/couples/\(Self.id(fixture.danaCouple))/homework/new"
-            let form = try await Self.get(client, browser, page)
+            let form = try await WebPageTests.get(client, browser, page)
             #expect(form.status == .ok)
             #expect(form.html.contains("Fictional A &amp; Fictional B"))
             #expect(!form.html.contains("Open high-risk flag"))
@@ -86,19 +46,19 @@ struct WebHomeworkPageTests {
                 ("prompt", Self.id(prompt.id)), ("partner", "both"), ("session", Self.id(fixture.danaSession)),
                 ("dueOn", "2099-01-01"), ("recurrence", "weekly"),
             ]
-            let first = try await Self.post(client, browser, page, fields)
+            let first = try await WebPageTests.post(client, browser, page, fields)
             #expect(first.status == .seeOther)
             #expect(first.location == page + "?assigned=1")
             let assigned = try await Self.assignments(fixture)
             #expect(assigned.map(\.promptTitle) == [prompt.title])
             #expect(assigned.first?.recurrence == "weekly")
             #expect(assigned.first?.partnerID == nil)
-            let second = try await Self.post(client, browser, page, fields)
+            let second = try await WebPageTests.post(client, browser, page, fields)
             #expect(second.location == page + "?assigned=1&duplicate=1")
-            let warned = try await Self.get(client, browser, second.location ?? "/")
+            let warned = try await WebPageTests.get(client, browser, second.location ?? "/")
             #expect(warned.html.contains("already assigned to this partner (or the couple) and still open"))
             // The open list on /homework names the couple and links to the chart.
-            let library = try await Self.get(client, browser, "/homework")
+            let library = try await WebPageTests.get(client, browser, "/homework")
             #expect(
                 library.html.contains(
                     #"<a href="/couples/\#(Self.id(fixture.danaCouple))">Fictional A &amp; Fictional B</a>"#
@@ -118,7 +78,7 @@ struct WebHomeworkPageTests {
             }
             let browser = try await WebPageTests.signIn(client, "dana@harbor.example")
             let page = "/couples/\(Self.id(fixture.danaCouple))/homework/new"
-            let form = try await Self.get(client, browser, page)
+            let form = try await WebPageTests.get(client, browser, page)
             #expect(form.html.contains("Open high-risk flag"))
             #expect(form.html.contains(#"<textarea id="riskOverrideReason" name="riskOverrideReason""#))
             let joint = try await Self.prompt(fixture, joint: true)
@@ -126,19 +86,24 @@ struct WebHomeworkPageTests {
                 ("prompt", Self.id(joint.id)), ("partner", "both"), ("session", Self.id(fixture.danaSession)),
                 ("dueOn", "2099-02-03"), ("recurrence", "daily"),
             ]
-            let refused = try await Self.post(client, browser, page, fields)
+            let refused = try await WebPageTests.post(client, browser, page, fields)
             #expect(refused.status == .unprocessableContent)
             #expect(refused.html.contains("this couple has an open high-risk flag"))
             #expect(refused.html.contains(#"<option value="\#(Self.id(joint.id))" selected>"#))
             #expect(refused.html.contains(#"value="2099-02-03""#))
             #expect(refused.html.contains(#"<option value="daily" selected>"#))
             #expect(refused.html.contains(#"aria-invalid="true""#))
-            let short = try await Self.post(client, browser, page, fields + [("riskOverrideReason", "Fictional <b>")])
+            let short = try await WebPageTests.post(
+                client,
+                browser,
+                page,
+                fields + [("riskOverrideReason", "Fictional <b>")]
+            )
             #expect(short.status == .unprocessableContent)
             #expect(short.html.contains("must say why, in 20 to 1000 characters"))
             #expect(short.html.contains(">Fictional &lt;b&gt;</textarea>"))
             #expect(try await Self.assignments(fixture).isEmpty)
-            let reasoned = try await Self.post(
+            let reasoned = try await WebPageTests.post(
                 client,
                 browser,
                 page,
@@ -167,7 +132,7 @@ struct WebHomeworkPageTests {
             let browser = try await WebPageTests.signIn(client, "dana@harbor.example")
             let uri = "/homework/\(Self.id(assigned.id))/responses"
             let text = "Fictional: we named the cycle <together>."
-            let refused = try await Self.post(
+            let refused = try await WebPageTests.post(
                 client,
                 browser,
                 uri,
@@ -179,7 +144,7 @@ struct WebHomeworkPageTests {
             #expect(refused.status == .unprocessableContent)
             #expect(refused.html.contains("Not recorded"))
             #expect(refused.html.contains("Fictional: we named the cycle &lt;together&gt;.</textarea>"))
-            let recorded = try await Self.post(
+            let recorded = try await WebPageTests.post(
                 client,
                 browser,
                 uri,
@@ -195,7 +160,7 @@ struct WebHomeworkPageTests {
             #expect(response.completion == .partlyCompleted)
             #expect(response.text == text)
             #expect(response.sharedWithPartner)
-            let page = try await Self.get(client, browser, recorded.location ?? "/")
+            let page = try await WebPageTests.get(client, browser, recorded.location ?? "/")
             #expect(page.html.contains("Fictional: we named the cycle &lt;together&gt;."))
         }
     }
@@ -209,21 +174,21 @@ struct WebHomeworkPageTests {
                 "/couples/\(Self.id(fixture.samCouple))/measures/new",
                 "/couples/not-a-uuid/homework/new",
             ] {
-                let answer = try await Self.get(client, browser, uri)
+                let answer = try await WebPageTests.get(client, browser, uri)
                 #expect(answer.status == .notFound, "\(uri)")
                 #expect(answer.html.contains("not in your caseload"), "\(uri)")
             }
             let fields = [
                 ("prompt", Self.id(prompt.id)), ("session", Self.id(fixture.danaSession)), ("dueOn", "2099-01-01"),
             ]
-            let foreign = try await Self.post(
+            let foreign = try await WebPageTests.post(
                 client,
                 browser,
                 "/couples/\(Self.id(fixture.samCouple))/homework/new",
                 fields
             )
             #expect(foreign.status == .notFound)
-            let forged = try await Self.post(
+            let forged = try await WebPageTests.post(
                 client,
                 browser,
                 "/couples/\(Self.id(fixture.danaCouple))/homework/new",
@@ -239,21 +204,21 @@ struct WebHomeworkPageTests {
         try await HTTPFixture.with { fixture, client in
             let library = try await HomeworkService(pool: fixture.app, keys: fixture.keys).library(actor: fixture.dana)
             let browser = try await WebPageTests.signIn(client, "dana@harbor.example")
-            let all = try await Self.get(client, browser, "/homework")
+            let all = try await WebPageTests.get(client, browser, "/homework")
             #expect(all.status == .ok)
             #expect(all.html.contains("\(library.count) of \(library.count) prompts"))
-            let joint = try await Self.get(client, browser, "/homework?stage=&category=&kind=joint")
+            let joint = try await WebPageTests.get(client, browser, "/homework?stage=&category=&kind=joint")
             #expect(joint.html.contains("\(library.filter(\.joint).count) of \(library.count) prompts"))
             #expect(joint.html.contains(#"<option value="joint" selected>"#))
             let stage2 = library.filter { $0.stages.contains(.restructuring) && $0.category == library[0].category }
-            let filtered = try await Self.get(
+            let filtered = try await WebPageTests.get(
                 client,
                 browser,
                 "/homework?stage=2&category=\(library[0].category.rawValue)&kind="
             )
             #expect(filtered.html.contains("\(stage2.count) of \(library.count) prompts"))
             // An unknown value is no filter at all, not an error.
-            let unknown = try await Self.get(client, browser, "/homework?stage=9&category=%3Cscript%3E")
+            let unknown = try await WebPageTests.get(client, browser, "/homework?stage=9&category=%3Cscript%3E")
             #expect(unknown.html.contains("\(library.count) of \(library.count) prompts"))
             WebPageTests.expectNothingInline(unknown.html)
         }
@@ -267,16 +232,16 @@ struct WebHomeworkPageTests {
             )
             let browser = try await WebPageTests.signIn(client, "dana@harbor.example")
             let page = "/couples/\(Self.id(fixture.danaCouple))/measures/new"
-            let form = try await Self.get(client, browser, page + "?form=CSI-4")
+            let form = try await WebPageTests.get(client, browser, page + "?form=CSI-4")
             #expect(form.status == .ok)
             #expect(form.html.contains("Item 1 (answer 0 to 6)"))
             #expect(form.html.contains("Item 4 (answer 0 to 5)"))
             #expect(!form.html.contains("Item 5"))
-            let sixteen = try await Self.get(client, browser, page + "?form=CSI-16")
+            let sixteen = try await WebPageTests.get(client, browser, page + "?form=CSI-16")
             #expect(sixteen.html.contains("Item 16 (answer 0 to 5)"))
             let partner = Self.id(couple.partnerB)
             let base = [("form", "CSI-4"), ("partner", partner), ("administeredOn", "2026-10-01")]
-            let refused = try await Self.post(
+            let refused = try await WebPageTests.post(
                 client,
                 browser,
                 page,
@@ -292,7 +257,7 @@ struct WebHomeworkPageTests {
             #expect(refused.html.contains(#"<option value="\#(partner)" selected>"#))
             #expect(refused.html.contains(#"value="2026-10-01""#))
             let items = [5, 4, 3, 2]
-            let recorded = try await Self.post(
+            let recorded = try await WebPageTests.post(
                 client,
                 browser,
                 page,
@@ -309,7 +274,7 @@ struct WebHomeworkPageTests {
                 actor: fixture.dana
             )
             #expect(trend.points.map(\.total) == [Double(expected)])
-            let shown = try await Self.get(client, browser, result)
+            let shown = try await WebPageTests.get(client, browser, result)
             #expect(shown.status == .ok)
             #expect(shown.html.contains("\(expected) of 21 on 2026-10-01: at or above the cut-off"))
             #expect(shown.html.contains("13.5 (totals below it"))

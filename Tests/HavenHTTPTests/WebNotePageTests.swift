@@ -15,48 +15,6 @@ import Testing
 struct WebNotePageTests {
     typealias Browser = WebPageTests.Browser
 
-    struct Answer {
-        var status: HTTPResponse.Status
-        var location: String?
-        var contentType: String?
-        var html: String
-    }
-
-    static func get(_ client: any TestClientProtocol, _ browser: Browser, _ uri: String) async throws -> Answer {
-        try await client.execute(uri: uri, method: .get, headers: browser.cookieHeader) { response in
-            WebPageTests.expectSecurityHeaders(response)
-            return Answer(
-                status: response.status,
-                location: response.headers[.location],
-                contentType: response.headers[.contentType],
-                html: String(buffer: response.body)
-            )
-        }
-    }
-
-    static func post(
-        _ client: any TestClientProtocol,
-        _ browser: Browser,
-        _ uri: String,
-        _ fields: [(String, String)],
-        csrf: Bool = true
-    ) async throws -> Answer {
-        try await client.execute(
-            uri: uri,
-            method: .post,
-            headers: WebPageTests.formHeaders(browser),
-            body: WebPageTests.form((csrf ? [("csrf", browser.csrf)] : []) + fields)
-        ) { response in
-            WebPageTests.expectSecurityHeaders(response)
-            return Answer(
-                status: response.status,
-                location: response.headers[.location],
-                contentType: response.headers[.contentType],
-                html: String(buffer: response.body)
-            )
-        }
-    }
-
     static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
 
     /// The note form's fields for stage 1, step 2, with `body`.
@@ -89,7 +47,7 @@ struct WebNotePageTests {
         try await HTTPFixture.with { fixture, client in
             let dana = try await WebPageTests.signIn(client, "dana@harbor.example")
             let page = "/sessions/\(Self.text(fixture.danaSession))/note"
-            let editor = try await Self.get(client, dana, page)
+            let editor = try await WebPageTests.get(client, dana, page)
             #expect(editor.status == .ok)
             #expect(editor.html.contains(#"<select id="stage" name="stage">"#))
             #expect(
@@ -101,7 +59,7 @@ struct WebNotePageTests {
             #expect(editor.html.contains(#"<script src="/static/note-editor.js" defer></script>"#))
             #expect(!editor.html.contains("<script>") && !editor.html.contains("style="))
             let text = #"Fictional note <script>alert("x")</script> & more"#
-            let saved = try await Self.post(client, dana, page, Self.noteFields(text))
+            let saved = try await WebPageTests.post(client, dana, page, Self.noteFields(text))
             #expect(saved.status == .seeOther)
             #expect(saved.location == page)
             let notes = try await Self.notes(fixture, .couple(fixture.danaCouple), fixture.dana)
@@ -121,7 +79,7 @@ struct WebNotePageTests {
             #expect(try #require(stored).count > 0)
             #expect(String(decoding: try #require(stored), as: UTF8.self).contains("Fictional note") == false)
             // Shown back escaped, in the form, with its version.
-            let reopened = try await Self.get(client, dana, page)
+            let reopened = try await WebPageTests.get(client, dana, page)
             #expect(
                 reopened.html.contains("Fictional note &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more")
             )
@@ -143,7 +101,7 @@ struct WebNotePageTests {
                 actor: fixture.dana
             )
             let dana = try await WebPageTests.signIn(client, "dana@harbor.example")
-            let page = try await Self.get(client, dana, "/sessions/\(Self.text(session))/note")
+            let page = try await WebPageTests.get(client, dana, "/sessions/\(Self.text(session))/note")
             #expect(page.status == .ok)
             #expect(page.html.contains("Mark it completed in the calendar first"))
             #expect(!page.html.contains(#"id="note-form""#))
@@ -167,7 +125,7 @@ struct WebNotePageTests {
             )
             let dana = try await WebPageTests.signIn(client, "dana@harbor.example")
             let page = "/sessions/\(Self.text(fixture.danaSession))/note"
-            let stale = try await Self.post(
+            let stale = try await WebPageTests.post(
                 client,
                 dana,
                 page,
@@ -184,7 +142,7 @@ struct WebNotePageTests {
             // A refused draft (a step outside its stage) keeps the text too.
             var fields = Self.noteFields("Fictional kept on refusal", note: id, version: 2)
             fields[3] = ("step", "7")
-            let refused = try await Self.post(client, dana, page, fields)
+            let refused = try await WebPageTests.post(client, dana, page, fields)
             #expect(refused.status == .unprocessableContent)
             #expect(refused.html.contains("Fictional kept on refusal"))
             #expect(refused.html.contains("step 7 belongs to stage 2"))
@@ -197,7 +155,7 @@ struct WebNotePageTests {
             let service = NoteService(pool: fixture.app, keys: fixture.keys)
             let dana = try await WebPageTests.signIn(client, "dana@harbor.example")
             let session = "/sessions/\(Self.text(fixture.danaSession))"
-            let saved = try await Self.post(
+            let saved = try await WebPageTests.post(
                 client,
                 dana,
                 "\(session)/note",
@@ -205,12 +163,12 @@ struct WebNotePageTests {
             )
             #expect(saved.location == "\(session)/note/sign")
             let note = try #require(try await Self.notes(fixture, .couple(fixture.danaCouple), fixture.dana).first)
-            let confirm = try await Self.get(client, dana, "\(session)/note/sign")
+            let confirm = try await WebPageTests.get(client, dana, "\(session)/note/sign")
             #expect(confirm.status == .ok)
             #expect(confirm.html.contains("can no longer be changed"))
             #expect(confirm.html.contains("addendum"))
             #expect(confirm.html.contains("Fictional note to sign"))
-            let signed = try await Self.post(
+            let signed = try await WebPageTests.post(
                 client,
                 dana,
                 "\(session)/note/sign",
@@ -220,8 +178,10 @@ struct WebNotePageTests {
             #expect(signed.location == "/notes/\(Self.text(note.id))")
             #expect(try await service.note(note.id, actor: fixture.dana).signed)
             // The editor now opens the signed note; an edit is refused and changes nothing.
-            #expect(try await Self.get(client, dana, "\(session)/note").location == "/notes/\(Self.text(note.id))")
-            let edit = try await Self.post(
+            #expect(
+                try await WebPageTests.get(client, dana, "\(session)/note").location == "/notes/\(Self.text(note.id))"
+            )
+            let edit = try await WebPageTests.post(
                 client,
                 dana,
                 "\(session)/note",
@@ -234,8 +194,8 @@ struct WebNotePageTests {
             #expect(after.draft.body == "Fictional note to sign" && after.version == 1)
             // An addendum on the signed note's page.
             let notePage = "/notes/\(Self.text(note.id))"
-            #expect(try await Self.get(client, dana, notePage).html.contains("Add an addendum"))
-            let empty = try await Self.post(
+            #expect(try await WebPageTests.get(client, dana, notePage).html.contains("Add an addendum"))
+            let empty = try await WebPageTests.post(
                 client,
                 dana,
                 "\(notePage)/addenda",
@@ -243,7 +203,7 @@ struct WebNotePageTests {
             )
             #expect(empty.status == .unprocessableContent)
             #expect(empty.html.contains(#"value="Fictional reason""#))
-            let added = try await Self.post(
+            let added = try await WebPageTests.post(
                 client,
                 dana,
                 "\(notePage)/addenda",
@@ -252,7 +212,7 @@ struct WebNotePageTests {
             #expect(added.status == .seeOther && added.location == notePage)
             let addenda = try await service.addenda(of: note.id, actor: fixture.dana)
             #expect(addenda.map(\.text) == ["Fictional <b>addendum</b>"])
-            let shown = try await Self.get(client, dana, notePage)
+            let shown = try await WebPageTests.get(client, dana, notePage)
             #expect(shown.html.contains("Fictional &lt;b&gt;addendum&lt;/b&gt;"))
             #expect(shown.html.contains("Fictional late entry"))
         }
@@ -325,34 +285,38 @@ struct WebNotePageTests {
             fields[2] = ("stage", "2")
             fields[3] = ("step", "5")
             fields[4] = ("stepPartner", Self.text(a))
-            #expect(try await Self.post(client, leeBrowser, path, fields).status == .seeOther)
+            #expect(try await WebPageTests.post(client, leeBrowser, path, fields).status == .seeOther)
             let note = try #require(try await Self.notes(fixture, .couple(couple), leeActor).first)
             #expect(note.draft.stepPartnerID == a)
-            let signed = try await Self.post(
+            let signed = try await WebPageTests.post(
                 client,
                 leeBrowser,
                 "\(path)/sign",
                 [("note", Self.text(note.id)), ("version", "1")]
             )
             #expect(signed.location == "/notes/\(Self.text(note.id))?cosignature=pending")
-            let pending = try await Self.get(client, leeBrowser, try #require(signed.location))
+            let pending = try await WebPageTests.get(client, leeBrowser, try #require(signed.location))
             #expect(pending.html.contains("waits for your supervisor"))
             let patBrowser = try await WebPageTests.signIn(client, "pat@harbor.example")
-            let queue = try await Self.get(client, patBrowser, "/cosign")
+            let queue = try await WebPageTests.get(client, patBrowser, "/cosign")
             #expect(queue.status == .ok)
             #expect(queue.html.contains("Fictional Cleo &amp; Fictional Dev"))
             #expect(queue.html.contains(#"action="/notes/\#(Self.text(note.id))/cosign""#))
-            let opened = try await Self.get(client, patBrowser, "/notes/\(Self.text(note.id))")
+            let opened = try await WebPageTests.get(client, patBrowser, "/notes/\(Self.text(note.id))")
             #expect(opened.status == .ok)
             #expect(opened.html.contains("Fictional supervised note"))
             #expect(opened.html.contains("Co-sign this note"))
-            let cosigned = try await Self.post(client, patBrowser, "/notes/\(Self.text(note.id))/cosign", [])
+            let cosigned = try await WebPageTests.post(client, patBrowser, "/notes/\(Self.text(note.id))/cosign", [])
             #expect(cosigned.status == .seeOther && cosigned.location == "/cosign")
             let read = try await NoteService(pool: fixture.app, keys: fixture.keys).note(note.id, actor: leeActor)
             #expect(read.cosignature?.supervisorName == "Pat Fictional")
-            #expect(try await Self.get(client, patBrowser, "/cosign").html.contains("Nothing awaits your co-signature"))
+            #expect(
+                try await WebPageTests.get(client, patBrowser, "/cosign").html.contains(
+                    "Nothing awaits your co-signature"
+                )
+            )
             // A counselor's navigation has no co-sign section.
-            #expect(!(try await Self.get(client, leeBrowser, "/today").html.contains(#"href="/cosign""#)))
+            #expect(!(try await WebPageTests.get(client, leeBrowser, "/today").html.contains(#"href="/cosign""#)))
         }
     }
 
@@ -360,13 +324,13 @@ struct WebNotePageTests {
         try await HTTPFixture.with { fixture, client in
             let dana = try await WebPageTests.signIn(client, "dana@harbor.example")
             let sam = try await WebPageTests.signIn(client, "sam@harbor.example")
-            let form = try await Self.get(
+            let form = try await WebPageTests.get(
                 client,
                 dana,
                 "/couples/\(Self.text(fixture.danaCouple))/psychotherapy-notes/new"
             )
             #expect(form.status == .ok && form.html.contains("Only you can read them"))
-            let written = try await Self.post(
+            let written = try await WebPageTests.post(
                 client,
                 dana,
                 "/couples/\(Self.text(fixture.danaCouple))/psychotherapy-notes",
@@ -375,19 +339,20 @@ struct WebNotePageTests {
             #expect(written.status == .seeOther)
             let page = try #require(written.location)
             #expect(page.hasPrefix("/psychotherapy-notes/"))
-            let own = try await Self.get(client, dana, page)
+            let own = try await WebPageTests.get(client, dana, page)
             #expect(own.status == .ok && own.html.contains("Fictional private process note"))
-            let other = try await Self.get(client, sam, page)
+            let other = try await WebPageTests.get(client, sam, page)
             #expect(other.status == .notFound)
             #expect(!other.html.contains("Fictional private process note"))
             // Nor does it show in the author's note editor, nor may Sam open Dana's session.
-            let editor = try await Self.get(client, dana, "/sessions/\(Self.text(fixture.danaSession))/note")
+            let editor = try await WebPageTests.get(client, dana, "/sessions/\(Self.text(fixture.danaSession))/note")
             #expect(!editor.html.contains("Fictional private process note"))
             #expect(
-                try await Self.get(client, sam, "/sessions/\(Self.text(fixture.danaSession))/note").status == .notFound
+                try await WebPageTests.get(client, sam, "/sessions/\(Self.text(fixture.danaSession))/note").status
+                    == .notFound
             )
             // Sam cannot write one on Dana's couple either.
-            let refused = try await Self.post(
+            let refused = try await WebPageTests.post(
                 client,
                 sam,
                 "/couples/\(Self.text(fixture.danaCouple))/psychotherapy-notes",
@@ -401,23 +366,23 @@ struct WebNotePageTests {
         try await HTTPFixture.with { fixture, client in
             let dana = try await WebPageTests.signIn(client, "dana@harbor.example")
             let autosave = "/sessions/\(Self.text(fixture.danaSession))/note/autosave"
-            func decode(_ answer: Answer) throws -> [String: String] {
+            func decode(_ answer: WebPageTests.Answer) throws -> [String: String] {
                 (try JSONSerialization.jsonObject(with: Data(answer.html.utf8)) as? [String: String]) ?? [:]
             }
-            let first = try await Self.post(client, dana, autosave, Self.noteFields("Fictional autosaved"))
+            let first = try await WebPageTests.post(client, dana, autosave, Self.noteFields("Fictional autosaved"))
             #expect(first.status == .ok)
             #expect(first.contentType == "application/json")
             let created = try decode(first)
             #expect(created["version"] == "1")
             let id = try #require(created["note"].flatMap(UUID.init(uuidString:)))
-            let second = try await Self.post(
+            let second = try await WebPageTests.post(
                 client,
                 dana,
                 autosave,
                 Self.noteFields("Fictional autosaved again", note: id, version: 1)
             )
             #expect(try decode(second)["version"] == "2")
-            let stale = try await Self.post(
+            let stale = try await WebPageTests.post(
                 client,
                 dana,
                 autosave,
@@ -426,7 +391,7 @@ struct WebNotePageTests {
             #expect(stale.status == .conflict)
             #expect(try decode(stale)["currentVersion"] == "2")
             #expect(try decode(stale)["error"]?.contains("Another tab") == true)
-            let forged = try await Self.post(
+            let forged = try await WebPageTests.post(
                 client,
                 dana,
                 autosave,
@@ -456,13 +421,18 @@ struct WebNotePageTests {
                 headers: HTTPFixture.bearer(token)
             ) { _ in }
             let page = "/sessions/\(Self.text(fixture.danaSession))/note"
-            let lapsed = try await Self.post(client, dana, page, Self.noteFields("Fictional <i>unsaved</i> words"))
+            let lapsed = try await WebPageTests.post(
+                client,
+                dana,
+                page,
+                Self.noteFields("Fictional <i>unsaved</i> words")
+            )
             #expect(lapsed.status == .unauthorized)
             #expect(lapsed.html.contains("Fictional &lt;i&gt;unsaved&lt;/i&gt; words"))
             #expect(lapsed.html.contains("copy it, sign in"))
             #expect(lapsed.html.contains(#"action="/sign-in""#))
             #expect(try await Self.notes(fixture, .couple(fixture.danaCouple), fixture.dana).isEmpty)
-            let addendum = try await Self.post(
+            let addendum = try await WebPageTests.post(
                 client,
                 dana,
                 "/notes/\(Self.text(UUID()))/addenda",
@@ -470,7 +440,12 @@ struct WebNotePageTests {
             )
             #expect(addendum.status == .unauthorized)
             #expect(addendum.html.contains("Fictional unsent addendum"))
-            let json = try await Self.post(client, dana, "\(page)/autosave", Self.noteFields("Fictional unsaved"))
+            let json = try await WebPageTests.post(
+                client,
+                dana,
+                "\(page)/autosave",
+                Self.noteFields("Fictional unsaved")
+            )
             #expect(json.status == .unauthorized)
             #expect(!json.html.contains("Fictional"))
         }

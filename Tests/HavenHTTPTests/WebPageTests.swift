@@ -265,6 +265,51 @@ struct WebPageTests {
         }
     }
 
+    /// What a page answered (status, `Location`, content type, body), for the page suites' `get`/`post`.
+    struct Answer {
+        var status: HTTPResponse.Status
+        var location: String?
+        var contentType: String?
+        var html: String
+    }
+
+    /// A GET with the browser's cookies; the security headers are checked on every answer.
+    static func get(_ client: any TestClientProtocol, _ browser: Browser, _ uri: String) async throws -> Answer {
+        try await client.execute(uri: uri, method: .get, headers: browser.cookieHeader) { response in
+            WebPageTests.expectSecurityHeaders(response)
+            return Answer(
+                status: response.status,
+                location: response.headers[.location],
+                contentType: response.headers[.contentType],
+                html: String(buffer: response.body)
+            )
+        }
+    }
+
+    /// A form POST with the browser's cookies and, unless `csrf` is false, its CSRF token.
+    static func post(
+        _ client: any TestClientProtocol,
+        _ browser: Browser,
+        _ uri: String,
+        _ fields: [(String, String)],
+        csrf: Bool = true
+    ) async throws -> Answer {
+        try await client.execute(
+            uri: uri,
+            method: .post,
+            headers: WebPageTests.formHeaders(browser),
+            body: WebPageTests.form((csrf ? [("csrf", browser.csrf)] : []) + fields)
+        ) { response in
+            WebPageTests.expectSecurityHeaders(response)
+            return Answer(
+                status: response.status,
+                location: response.headers[.location],
+                contentType: response.headers[.contentType],
+                html: String(buffer: response.body)
+            )
+        }
+    }
+
     /// No inline script or style anywhere in a page: no `<style>`, no `style=` attribute, no event-handler
     /// attribute, and every `<script>` a same-origin file under `/static/` (the CSP forbids the rest;
     /// docs/web.md). One rule for every page test.

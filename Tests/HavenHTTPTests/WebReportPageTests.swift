@@ -11,7 +11,7 @@ import Testing
 
 @Suite("The report page: preview under the CSP, downloads, the summary form, the caseload wall", .needsTestDatabase)
 struct WebReportPageTests {
-    typealias Answer = WebHomeworkPageTests.Answer
+    typealias Answer = WebPageTests.Answer
 
     static func id(_ id: UUID) -> String { id.uuidString.lowercased() }
 
@@ -24,7 +24,7 @@ struct WebReportPageTests {
             for (uri, audience) in [
                 (base, "clinical"), (base + "?audience=clinical", "clinical"), (base + "?audience=client", "client"),
             ] {
-                let page = try await WebHomeworkPageTests.get(client, browser, uri)
+                let page = try await WebPageTests.get(client, browser, uri)
                 #expect(page.status == .ok, "\(uri)")
                 WebPageTests.expectNothingInline(page.html)
                 #expect(page.html.contains(#"<link rel="stylesheet" href="/static/report.css">"#))
@@ -35,7 +35,7 @@ struct WebReportPageTests {
                 // The summary form belongs to the clinical report only.
                 #expect(page.html.contains(#"action="\#(base)/summary""#) == (audience == "clinical"))
             }
-            let bad = try await WebHomeworkPageTests.get(client, browser, base + "?audience=%3Cx%3E")
+            let bad = try await WebPageTests.get(client, browser, base + "?audience=%3Cx%3E")
             #expect(bad.status == .notFound)
             try await client.execute(uri: "/static/report.css", method: .get) { response in
                 #expect(response.status == .ok)
@@ -79,7 +79,7 @@ struct WebReportPageTests {
                 "/couples/\(Self.id(fixture.samCouple))/report", "/couples/\(Self.id(fixture.samCouple))/report.json",
                 "/clients/\(Self.id(UUID()))/report",
             ] {
-                let answer = try await WebHomeworkPageTests.get(client, browser, uri)
+                let answer = try await WebPageTests.get(client, browser, uri)
                 #expect(answer.status == .notFound, "\(uri)")
                 #expect(answer.html.contains("not in your caseload"), "\(uri)")
                 #expect(!answer.html.contains("Fictional"), "\(uri)")
@@ -94,7 +94,7 @@ struct WebReportPageTests {
                 actor: fixture.dana
             )
             let browser = try await WebPageTests.signIn(client, "dana@harbor.example")
-            let page = try await WebHomeworkPageTests.get(
+            let page = try await WebPageTests.get(
                 client,
                 browser,
                 "/clients/\(Self.id(couple.partnerA))/report"
@@ -109,7 +109,7 @@ struct WebReportPageTests {
         try await HTTPFixture.with { fixture, client in
             let browser = try await WebPageTests.signIn(client, "dana@harbor.example")
             let base = "/couples/\(Self.id(fixture.danaCouple))/report"
-            let refused = try await WebHomeworkPageTests.post(
+            let refused = try await WebPageTests.post(
                 client,
                 browser,
                 base + "/summary",
@@ -124,7 +124,7 @@ struct WebReportPageTests {
             #expect(refused.html.contains(#"value="2026-11-30""#))
             #expect(refused.html.contains(#"value="2026-11-01""#))
             WebPageTests.expectNothingInline(refused.html)
-            let forged = try await WebHomeworkPageTests.post(
+            let forged = try await WebPageTests.post(
                 client,
                 browser,
                 base + "/summary",
@@ -132,7 +132,7 @@ struct WebReportPageTests {
                 csrf: false
             )
             #expect(forged.status == .forbidden)
-            let saved = try await WebHomeworkPageTests.post(
+            let saved = try await WebPageTests.post(
                 client,
                 browser,
                 base + "/summary",
@@ -140,7 +140,7 @@ struct WebReportPageTests {
             )
             #expect(saved.status == .seeOther)
             #expect(saved.location == base + "?audience=clinical&summarized=1")
-            let page = try await WebHomeworkPageTests.get(client, browser, saved.location ?? "/")
+            let page = try await WebPageTests.get(client, browser, saved.location ?? "/")
             #expect(page.html.contains("Summary saved."))
             #expect(page.html.contains("Fictional: the cycle is named."))
             #expect(!page.html.contains("Fictional forged."))
