@@ -65,23 +65,7 @@ struct WebCalendarPageTests {
     @Test func theWeekShowsTheCounselorsSessionsWithNamesEscaped() async throws {
         #expect(ISO8601DateFormatter().string(from: Self.mondayTen) == "2030-01-14T16:00:00Z")
         try await HTTPFixture.with { fixture, client in
-            let charts = ChartService(pool: fixture.app, keys: fixture.keys)
-            let intake = CalendarDate(year: 2026, month: 9, day: 1)!
-            let a = try await charts.createClient(
-                .init(legalName: #"Ann <script>alert("x")</script>"#, intakeDate: intake),
-                actor: fixture.dana
-            )
-            let b = try await charts.createClient(
-                .init(legalName: "Bo O'Hara & Co", intakeDate: intake),
-                actor: fixture.dana
-            )
-            let couple = try await charts.createCouple(
-                partnerA: a,
-                partnerB: b,
-                startDate: intake,
-                presentingConcerns: "Fictional concerns.",
-                actor: fixture.dana
-            )
+            let couple = try await fixture.coupleWithNamesToEscape().couple
             let sessions = SessionService(pool: fixture.app, keys: fixture.keys)
             _ = try await sessions.schedule(
                 .couple(couple),

@@ -45,23 +45,7 @@ struct WebChartPageTests {
     /// A couple of Dana's with a name that needs escaping, and a high-risk draft note on a completed
     /// session with a change event.
     static func riskyCouple(_ fixture: HTTPFixture) async throws -> (couple: UUID, session: UUID) {
-        let charts = ChartService(pool: fixture.app, keys: fixture.keys)
-        let intake = CalendarDate(year: 2026, month: 9, day: 1)!
-        let a = try await charts.createClient(
-            .init(legalName: #"Ann <script>alert("x")</script>"#, intakeDate: intake),
-            actor: fixture.dana
-        )
-        let b = try await charts.createClient(
-            .init(legalName: "Bo O'Hara & Co", intakeDate: intake),
-            actor: fixture.dana
-        )
-        let couple = try await charts.createCouple(
-            partnerA: a,
-            partnerB: b,
-            startDate: intake,
-            presentingConcerns: "Fictional <b>concerns</b>.",
-            actor: fixture.dana
-        )
+        let (couple, a) = try await fixture.coupleWithNamesToEscape(concerns: "Fictional <b>concerns</b>.")
         let sessions = SessionService(pool: fixture.app, keys: fixture.keys)
         let session = try await sessions.schedule(
             .couple(couple),

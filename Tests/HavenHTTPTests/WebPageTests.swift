@@ -223,23 +223,7 @@ struct WebPageTests {
 
     @Test func todayShowsTheDaysSessionsWithNamesEscaped() async throws {
         try await HTTPFixture.with { fixture, client in
-            let charts = ChartService(pool: fixture.app, keys: fixture.keys)
-            let intake = CalendarDate(year: 2026, month: 9, day: 1)!
-            let a = try await charts.createClient(
-                .init(legalName: #"Ann <script>alert("x")</script>"#, intakeDate: intake),
-                actor: fixture.dana
-            )
-            let b = try await charts.createClient(
-                .init(legalName: "Bo O'Hara & Co", intakeDate: intake),
-                actor: fixture.dana
-            )
-            let couple = try await charts.createCouple(
-                partnerA: a,
-                partnerB: b,
-                startDate: intake,
-                presentingConcerns: "Fictional concerns.",
-                actor: fixture.dana
-            )
+            let couple = try await fixture.coupleWithNamesToEscape().couple
             _ = try await SessionService(pool: fixture.app, keys: fixture.keys).schedule(
                 .couple(couple),
                 start: Date().addingTimeInterval(3_600),
@@ -350,4 +334,28 @@ extension HTTPField.Name {
     static let secFetchSiteTest = HTTPField.Name("Sec-Fetch-Site")!
     static let xContentTypeOptionsTest = HTTPField.Name("X-Content-Type-Options")!
     static let referrerPolicyTest = HTTPField.Name("Referrer-Policy")!
+}
+
+/// A couple of Dana's whose names need escaping in HTML (`<script>`, quotes, `&`, an apostrophe), for
+/// the page tests that check escaping.
+extension HTTPFixture {
+    func coupleWithNamesToEscape(
+        concerns: String = "Fictional concerns."
+    ) async throws -> (couple: UUID, partnerA: UUID) {
+        let charts = ChartService(pool: app, keys: keys)
+        let intake = CalendarDate(year: 2026, month: 9, day: 1)!
+        let a = try await charts.createClient(
+            .init(legalName: #"Ann <script>alert("x")</script>"#, intakeDate: intake),
+            actor: dana
+        )
+        let b = try await charts.createClient(.init(legalName: "Bo O'Hara & Co", intakeDate: intake), actor: dana)
+        let couple = try await charts.createCouple(
+            partnerA: a,
+            partnerB: b,
+            startDate: intake,
+            presentingConcerns: concerns,
+            actor: dana
+        )
+        return (couple, a)
+    }
 }
