@@ -4,7 +4,7 @@ with its score, and the report previewed with its own stylesheet under the CSP."
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import BASE, DANA, api, check_page, client_names, fetch, sign_in, submit
+from conftest import BASE, DANA, api, check_page, client_names, fetch, sign_in, sign_out, submit
 
 
 def dana_couple():
@@ -77,3 +77,24 @@ def test_the_report_previews_with_its_stylesheet_and_offers_downloads(driver):
         for link in driver.find_elements(By.CSS_SELECTOR, "ul.downloads a"):
             status, headers, _ = fetch(driver, link.get_attribute("href")[len(BASE):])
             assert status == 200 and headers["Content-Disposition"].startswith("attachment"), link.get_attribute("href")
+
+
+def test_text_sent_after_signing_out_in_another_tab_comes_back_to_copy(driver):
+    """docs/web.md, "The browser session": a form posted after its session ended shows its text back."""
+    couple = dana_couple()
+    sign_in(driver, DANA)
+    driver.get(BASE + "/couples/%s/report?audience=clinical" % couple["id"])
+    typed = "Fictional summary <b>typed</b> before signing out elsewhere."
+    area = driver.find_element(By.ID, "report-summary")
+    area.clear()
+    area.send_keys(typed)
+    first = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.get(BASE + "/today")
+    sign_out(driver)
+    driver.close()
+    driver.switch_to.window(first)
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action$='/report/summary'] button[type=submit]"))
+    assert driver.find_element(By.TAG_NAME, "h1").text == "You were signed out"
+    assert driver.find_element(By.ID, "kept-summary").get_attribute("value") == typed
+    assert driver.find_element(By.CSS_SELECTOR, "form[action='/sign-in']").get_attribute("target") == "_blank"

@@ -429,7 +429,7 @@ struct WebNotePageTests {
             )
             #expect(lapsed.status == .unauthorized)
             #expect(lapsed.html.contains("Fictional &lt;i&gt;unsaved&lt;/i&gt; words"))
-            #expect(lapsed.html.contains("copy it, sign in"))
+            #expect(lapsed.html.contains("Copy your text, sign in"))
             #expect(lapsed.html.contains(#"action="/sign-in""#))
             #expect(try await Self.notes(fixture, .couple(fixture.danaCouple), fixture.dana).isEmpty)
             let addendum = try await WebPageTests.post(
@@ -440,12 +440,13 @@ struct WebNotePageTests {
             )
             #expect(addendum.status == .unauthorized)
             #expect(addendum.html.contains("Fictional unsent addendum"))
-            let json = try await WebPageTests.post(
-                client,
-                dana,
-                "\(page)/autosave",
-                Self.noteFields("Fictional unsaved")
-            )
+            // The autosave script asks for JSON (note-editor.js) and gets it, without the text.
+            let json = try await client.execute(
+                uri: "\(page)/autosave",
+                method: .post,
+                headers: WebPageTests.formHeaders(dana, extra: [.accept: "application/json"]),
+                body: WebPageTests.form([("csrf", dana.csrf)] + Self.noteFields("Fictional unsaved"))
+            ) { response in (status: response.status, html: String(buffer: response.body)) }
             #expect(json.status == .unauthorized)
             #expect(!json.html.contains("Fictional"))
         }

@@ -60,16 +60,28 @@ struct WebMiddleware: RouterMiddleware {
             let path = request.uri.path
             if let actor = context.actor, actor.totpEnrollmentDue, !Self.openWhileEnrolmentDue.contains(path) {
                 response = WebPage.redirect(to: "/account/code-app")
-            } else {
-                if request.method != .get && request.method != .head {
-                    guard CSRF.sameOrigin(request) else { throw WebRefusal.crossSite }
-                    let form = try await WebForm(request: &request)
-                    // The password step's form is keyed to the pre-session cookie; every other form
-                    // (the code step's too) to the session cookie, pending or live.
-                    let key =
-                        path == "/sign-in" ? WebSession.preSession(in: request) : WebSession.token(in: request)?.value
-                    guard CSRF.matches(form[CSRF.fieldName], key: key) else { throw WebRefusal.badToken }
+            } else if request.method != .get && request.method != .head {
+                guard CSRF.sameOrigin(request) else { throw WebRefusal.crossSite }
+                let form = try await WebForm(request: &request)
+                // The password step's form is keyed to the pre-session cookie; every other form
+                // (the code step's too) to the session cookie, pending or live.
+                let key = path == "/sign-in" ? WebSession.preSession(in: request) : WebSession.token(in: request)?.value
+                // Text a person wrote is never lost to an ended session: it comes back to copy
+                // (`KeptText`). A script's request (autosave) gets its own answer from its page.
+                let wantsJSON = request.headers[.accept]?.contains("application/json") ?? false
+                let written = wantsJSON ? [] : KeptText.written(in: form)
+                if !CSRF.matches(form[CSRF.fieldName], key: key) {
+                    guard !written.isEmpty else { throw WebRefusal.badToken }
+                    response =
+                        context.actor == nil
+                        ? try KeptText.signedOutPage(request, written: written)
+                        : KeptText.expiredFormPage(written: written)
+                } else if context.actor == nil, !written.isEmpty {
+                    response = try KeptText.signedOutPage(request, written: written)
+                } else {
+                    response = try await next(request, context)
                 }
+            } else {
                 response = try await next(request, context)
             }
         } catch {

@@ -22,7 +22,6 @@ extension HavenAPI {
             var request = request
             let form = try await WebForm(request: &request)
             let fields = NoteFields(form)
-            guard context.actor != nil else { return try Self.lapsedPage(request, fields) }
             let user = try SignedIn(request, context)
             let sessionID = try Self.pageID("id", context)
             do {
@@ -107,7 +106,6 @@ extension HavenAPI {
             let form = try await WebForm(request: &request)
             let reason = form["reason"] ?? ""
             let text = form["text"] ?? ""
-            guard context.actor != nil else { return try Self.lapsedPage(request, NoteFields(body: text)) }
             let user = try SignedIn(request, context)
             let noteID = try Self.pageID("id", context)
             do {
@@ -168,7 +166,6 @@ extension HavenAPI {
                 var request = request
                 let form = try await WebForm(request: &request)
                 let body = form["body"] ?? ""
-                guard context.actor != nil else { return try Self.lapsedPage(request, NoteFields(body: body)) }
                 let user = try SignedIn(request, context)
                 let id = try Self.pageID("id", context)
                 let chart: ChartReference = kind == "couples" ? .couple(id) : .client(id)
@@ -371,37 +368,11 @@ extension HavenAPI {
         return WebPage.html(WebTemplates.render(view, template: "note"), status: status)
     }
 
-    /// The answer to a note form posted after its session lapsed (docs/web.md, "The browser
-    /// session"): the sign-in form, with what was typed shown back to copy. Nothing is stored.
-    static func lapsedPage(_ request: Request, _ fields: NoteFields) throws -> Response {
-        let existing = WebSession.preSession(in: request)
-        let preSession = try existing ?? WebSession.newPreSession()
-        let view = NoteLapsedView(
-            chrome: .signedOut(title: "Signed out", csrf: CSRF.token(forKey: preSession)),
-            body: fields.body,
-            riskDetail: fields.riskDetail
-        )
-        var response = WebPage.html(WebTemplates.render(view, template: "note-lapsed"), status: .unauthorized)
-        if existing == nil {
-            response.setCookie(WebSession.cookie(named: WebSession.preSessionCookieName, value: preSession))
-        }
-        response.setCookie(WebSession.expired(named: WebSession.cookieName))
-        return response
-    }
-
     /// A small JSON answer for the autosave script.
     static func json(_ fields: [String: String], status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
-
-extension NoteFields {
-    /// Fields holding only a text (a psychotherapy note's), for the lapsed-session page.
-    init(body: String) {
-        self.init()
-        self.body = body
     }
 }

@@ -294,14 +294,6 @@ struct CosignQueueView {
     }
 }
 
-/// The sign-in page answered to a note form whose session lapsed: the typed text shown back (never
-/// stored) beside a sign-in form.
-struct NoteLapsedView {
-    var chrome: PageChrome
-    var body: String
-    var riskDetail: String
-}
-
 /// A psychotherapy note's pages: the form on a chart, and the note for its author.
 struct PsychotherapyNotePage {
     var chrome: PageChrome
