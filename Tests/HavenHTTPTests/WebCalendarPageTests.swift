@@ -99,7 +99,7 @@ struct WebCalendarPageTests {
                 )
                 // The one script is the layout's idle-logoff file, never inline.
                 #expect(html.components(separatedBy: "<script").count == 2)
-                #expect(html.contains(#"<script src="/static/haven.js" defer></script>"#))
+                #expect(html.contains(#"<script src="/static/haven.js?v="#))
                 #expect(!html.contains("style="))
                 #expect(html.contains(#"href="/couples/\#(Self.id(couple))""#))
                 #expect(html.contains("10:00–10:50"))

@@ -56,7 +56,7 @@ struct WebNotePageTests {
                 )
             )
             #expect(editor.html.contains(#"<label for="interventions-reflecting-emotion">Reflecting emotion</label>"#))
-            #expect(editor.html.contains(#"<script src="/static/note-editor.js" defer></script>"#))
+            #expect(editor.html.contains(#"<script src="/static/note-editor.js?v="#))
             #expect(!editor.html.contains("<script>") && !editor.html.contains("style="))
             let text = #"Fictional note <script>alert("x")</script> & more"#
             let saved = try await WebPageTests.post(client, dana, page, Self.noteFields(text))

@@ -6,6 +6,7 @@ import HavenTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Sealing
 import Testing
 
 @Suite("The web app's first pages: sign-in, sign-out, today, cookies, CSRF and headers", .needsTestDatabase)
@@ -105,12 +106,32 @@ struct WebPageTests {
                 #expect(!html.contains("<script"))
                 #expect(!html.contains("<style"))
                 #expect(!html.contains("style="))
-                #expect(html.contains(#"<link rel="stylesheet" href="/static/haven.css">"#))
+                #expect(html.contains(#"<link rel="stylesheet" href="/static/haven.css?v="#))
             }
             try await client.execute(uri: "/static/haven.css", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/css; charset=utf-8")
                 #expect(response.headers[.contentSecurityPolicy] != nil)
+                #expect(response.headers[.cacheControl] == "no-cache")
+            }
+        }
+    }
+
+    @Test func staticFilesAreNamedByTheirHashAndCachedForAYearOnlyUnderIt() async throws {
+        try await HTTPFixture.with { _, client in
+            let html = try await client.execute(uri: "/sign-in", method: .get) { String(buffer: $0.body) }
+            let href = try #require(html.firstMatch(of: #/href="(/static/haven\.css\?v=([0-9a-f]{16}))"/#))
+            let body = try await client.execute(uri: String(href.1), method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.cacheControl] == "public, max-age=31536000, immutable")
+                #expect(response.headers[.contentSecurityPolicy] != nil)
+                return String(buffer: response.body)
+            }
+            // The version is the file's own hash, so new bytes get a new address.
+            #expect(String(Hex.encode(SHA256.hash(body)).prefix(16)) == String(href.2))
+            try await client.execute(uri: "/static/haven.css?v=0000000000000000", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.cacheControl] == "no-cache")
             }
         }
     }
@@ -242,7 +263,7 @@ struct WebPageTests {
                 #expect(html.contains("Bo O&#39;Hara &amp; Co"))
                 // The one script is the idle-logoff file, never inline.
                 #expect(html.components(separatedBy: "<script").count == 2)
-                #expect(html.contains(#"<script src="/static/haven.js" defer></script>"#))
+                #expect(html.contains(#"<script src="/static/haven.js?v="#))
                 #expect(html.contains(#"href="/couples/\#(couple.uuidString.lowercased())""#))
                 #expect(!browser.csrf.isEmpty)
             }

@@ -27,7 +27,7 @@ struct WebReportPageTests {
                 let page = try await WebPageTests.get(client, browser, uri)
                 #expect(page.status == .ok, "\(uri)")
                 WebPageTests.expectNothingInline(page.html)
-                #expect(page.html.contains(#"<link rel="stylesheet" href="/static/report.css">"#))
+                #expect(page.html.contains(#"<link rel="stylesheet" href="/static/report.css?v="#))
                 #expect(page.html.contains(#"<article class="report" aria-label="Report preview">"#))
                 #expect(page.html.contains("Fictional A &amp; Fictional B"))
                 #expect(page.html.contains(#"href="\#(base).md?audience=\#(audience)""#))

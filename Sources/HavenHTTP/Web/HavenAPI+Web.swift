@@ -4,8 +4,10 @@ import Hummingbird
 extension HavenAPI {
     /// The counselor web app's pages (docs/web.md), behind `WebMiddleware`, and its static files.
     func addWeb(to router: Router<HavenRequestContext>) {
-        router.get("/static/{file}") { _, context in
-            guard let name = context.parameters.get("file"), var response = WebStaticFiles.response(for: name) else {
+        router.get("/static/{file}") { request, context in
+            guard let name = context.parameters.get("file"),
+                var response = WebStaticFiles.response(for: name, version: request.uri.queryParameters.get("v"))
+            else {
                 var response = WebErrorPage.page(.notFound, "Not found", "There is nothing here.")
                 SecurityHeaders.apply(to: &response)
                 return response

@@ -2,7 +2,8 @@ import Foundation
 import Mustache
 
 /// The web app's templates, embedded at build time from `Web/Templates` (`webTemplates`), in one
-/// `MustacheLibrary` built once per process. `{{x}}` escapes HTML (`< > & " '`); Haven's templates
+/// `MustacheLibrary` built once per process, with `/static/` addresses versioned by their files' hashes
+/// (`WebStaticFiles.versioned`). `{{x}}` escapes HTML (`< > & " '`); Haven's templates
 /// never use the unescaped forms for anything but markup Haven made itself (docs/web.md).
 enum WebTemplates {
     /// Every template, named after its file without `.mustache` (`layout`, `sign-in`, `today`, ...).
@@ -11,7 +12,7 @@ enum WebTemplates {
         for (file, text) in webTemplates where file.hasSuffix(".mustache") {
             let name = String(file.dropLast(".mustache".count))
             do {
-                try library.register(text, named: name)
+                try library.register(WebStaticFiles.versioned(text), named: name)
             } catch {
                 // The embedded templates are part of the build; a test renders each of them.
                 preconditionFailure("web template \(file) does not parse: \(error)")
