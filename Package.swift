@@ -198,11 +198,13 @@ let package = Package(
         .testTarget(
             name: "HavenHTTPTests",
             dependencies: [
-                "HavenHTTP", "HavenService", "HavenStore", "HavenCore", "Postgres", "Sealing", "HavenTestSupport",
+                "HavenHTTP", "HavenReports", "HavenService", "HavenStore", "HavenCore", "Postgres", "Sealing",
+                "HavenTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -372,8 +372,18 @@ enum SVGChart {
 
     private static func day(_ iso: String) -> Int { CalendarDate(iso8601: iso)?.daysSince1970 ?? 0 }
 
-    /// Fixed one-decimal coordinates: deterministic bytes.
-    static func f(_ value: Double) -> String { String(format: "%.1f", value) }
+    /// Fixed one-decimal coordinates: deterministic bytes. The C library's `%.1f` (what Foundation's
+    /// `String(format:)` ends in, without its string-format machinery: a 200-session step chart
+    /// prints thousands of coordinates).
+    static func f(_ value: Double) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            let count = withVaList([value]) { vsnprintf(buffer.baseAddress!, buffer.count, "%.1f", $0) }
+            return String(
+                decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(min(max(count, 0), 63))),
+                as: UTF8.self
+            )
+        }
+    }
 
     static func escape(_ text: String) -> String {
         var out = ""

@@ -1,8 +1,9 @@
 import Foundation
 import HavenCore
-import HavenReports
 import HavenService
 import Testing
+
+@testable import HavenReports
 
 /// The charts read well with one point, two, and hundreds: value ticks 1, 2 or 5 × 10ⁿ apart, the
 /// step axis labelled 1–9 with the stages named, dates at even intervals, and no label outside the
@@ -164,6 +165,14 @@ struct ChartLayoutTests {
                     == "1  2026-09-29  \(facts.audience == .clinical ? "Cycle de-escalated" : "Your arguments calmed: the pattern no longer takes over")"
             }
         )
+    }
+
+    /// Coordinates print exactly as `String(format: "%.1f")` printed them (ties, negatives, big ones).
+    @Test func coordinatesPrintAsPrintfDoes() {
+        let values: [Double] = [0, -0.0, 0.05, 0.15, 0.25, 0.35, -0.05, -2.25, 1.45, 2.675, 99.95, 12_345.678, 1e15]
+        for value in values + (0..<500).map({ Double($0) * 0.731 - 91.3 }) {
+            #expect(SVGChart.f(value) == String(format: "%.1f", value), "\(value)")
+        }
     }
 
     @Test func datesFallAtEvenIntervalsForShortAndLongPeriods() throws {

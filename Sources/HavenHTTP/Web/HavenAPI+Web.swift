@@ -15,7 +15,7 @@ extension HavenAPI {
             SecurityHeaders.apply(to: &response, cacheable: true)
             return response
         }
-        let web = router.group().add(middleware: WebMiddleware(auth: auth, pool: pool, keys: keys, logger: logger))
+        let web = router.group().add(middleware: WebMiddleware(auth: auth, logger: logger))
         web.get("/") { _, context in
             WebPage.redirect(to: context.actor.map(PageChrome.home(for:)) ?? "/sign-in")
         }

@@ -2,8 +2,6 @@ import Foundation
 import HavenService
 import Hummingbird
 import Logging
-import Postgres
-import Sealing
 
 /// Runs in front of every page: resolves the session cookie to the acting staff member (the API's
 /// `AuthService.authenticate`, so the two share one session) and what the page chrome shows about it
@@ -13,8 +11,6 @@ import Sealing
 struct WebMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
     let auth: AuthService
-    let pool: ConnectionPool
-    let keys: KeyManager
     let logger: Logger
 
     /// Paths a session that must first enrol a code app may open (`StaffActor.totpEnrollmentDue`).
@@ -43,8 +39,7 @@ struct WebMiddleware: RouterMiddleware {
                     context.notes.actorID.withLock { $0 = staffID }
                     let facts = await WebSessionFacts.gather(
                         for: actor,
-                        pool: pool,
-                        keys: keys,
+                        auth: auth,
                         idleSeconds: Int(auth.sessionPolicy.idleTimeout.components.seconds)
                     )
                     // While a grant is open the browser acts under it (the banner on every page says so):

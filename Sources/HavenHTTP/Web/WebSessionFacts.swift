@@ -4,8 +4,8 @@ import Postgres
 
 /// What every signed-in page shows about its session besides the page itself (docs/web.md, "The
 /// browser session"): who is signed in, the idle timeout the page counts down, and the break-glass
-/// grants open now. `WebMiddleware` gathers them once per request from the services the API uses
-/// (`PracticeService.staff`, `BreakGlassService.grants`); `SignedIn` hands them to `PageChrome`.
+/// grants open now. `WebMiddleware` gathers them once per request with one service call
+/// (`AuthService.signedIn`, one round trip); `SignedIn` hands them to `PageChrome`.
 struct WebSessionFacts: Sendable {
     /// The signed-in staff member's display name (empty when it could not be read).
     var name = ""
@@ -14,23 +14,19 @@ struct WebSessionFacts: Sendable {
     /// Live break-glass grants of the signed-in staff member, soonest to end first.
     var grants: [BreakGlassService.Grant] = []
 
-    /// The facts for `actor`; a part that cannot be read is left out (the page still renders).
+    /// The facts for `actor`; when they cannot be read the page still renders, without them.
     static func gather(
         for actor: StaffActor,
-        pool: ConnectionPool,
-        keys: KeyManager,
+        auth: AuthService,
         idleSeconds: Int,
         now: Date = Date()
     ) async -> WebSessionFacts {
         var facts = WebSessionFacts(idleSeconds: idleSeconds)
-        guard !actor.totpEnrollmentDue else { return facts }
-        facts.name =
-            (try? await PracticeService(pool: pool).staff(actor: actor).first { $0.id == actor.staffID }?
-                .displayName) ?? ""
-        if actor.roles.contains(.counselor) || actor.roles.contains(.supervisor) {
-            let grants = (try? await BreakGlassService(pool: pool, keys: keys).grants(actor: actor)) ?? []
-            facts.grants = grants.filter { $0.isLive(at: now) }.sorted { $0.expiresAt < $1.expiresAt }
+        guard !actor.totpEnrollmentDue, let signedIn = try? await auth.signedIn(actor: actor, now: now) else {
+            return facts
         }
+        facts.name = signedIn.displayName
+        facts.grants = signedIn.liveGrants
         return facts
     }
 }

@@ -117,23 +117,30 @@ public struct BreakGlassService: Sendable {
     /// The actor's grants, newest first, live and past.
     public func grants(actor: StaffActor) async throws -> [Grant] {
         try await pool.transaction(as: actor) { connection in
-            try await connection.query(
-                """
-                SELECT id, chart_kind, chart_id, granted_at, expires_at, revoked_at FROM break_glass_grants
-                ORDER BY granted_at DESC, id
-                """
-            ).map { row in
-                let (id, kind, chartID, grantedAt, expiresAt, revokedAt) = try row.decode(
-                    (UUID, String, UUID, Date, Date, Date?).self
-                )
-                return Grant(
-                    id: id,
-                    chart: kind == "couple" ? .couple(chartID) : .client(chartID),
-                    grantedAt: grantedAt,
-                    expiresAt: expiresAt,
-                    revokedAt: revokedAt
-                )
-            }
+            try Self.grants(in: try await connection.query(Self.grantsQuery))
+        }
+    }
+
+    /// The context's own grants (the policies show no one else's), newest first; read by `grants`
+    /// and by `AuthService.signedIn`.
+    static let grantsQuery: PostgresQuery = """
+        SELECT id, chart_kind, chart_id, granted_at, expires_at, revoked_at FROM break_glass_grants
+        ORDER BY granted_at DESC, id
+        """
+
+    /// The grants in `grantsQuery`'s rows.
+    static func grants(in rows: PostgresRows) throws -> [Grant] {
+        try rows.map { row in
+            let (id, kind, chartID, grantedAt, expiresAt, revokedAt) = try row.decode(
+                (UUID, String, UUID, Date, Date, Date?).self
+            )
+            return Grant(
+                id: id,
+                chart: kind == "couple" ? .couple(chartID) : .client(chartID),
+                grantedAt: grantedAt,
+                expiresAt: expiresAt,
+                revokedAt: revokedAt
+            )
         }
     }
 

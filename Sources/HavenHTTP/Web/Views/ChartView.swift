@@ -153,7 +153,17 @@ struct ChartView {
         let dateOnly = Date.FormatStyle(date: .abbreviated, time: .omitted, timeZone: zone)
         let partnerNames = Dictionary(uniqueKeysWithValues: facts.partners.map { ($0.id, $0.name) })
         func name(_ id: UUID?) -> String { id.flatMap { partnerNames[$0] } ?? "both partners" }
-        func words(_ raw: String) -> String { raw.replacingOccurrences(of: "_", with: " ") }
+        // Stored words (`in_person`) as spoken ones; Swift's own characters, not Foundation's
+        // `replacingOccurrences`, which bridges through NSString on Linux.
+        func words(_ raw: String) -> String { raw.contains("_") ? String(raw.map { $0 == "_" ? " " : $0 }) : raw }
+        // A 200-session chart prints each session's start twice (sessions, notes): formatted once.
+        var startTexts: [Date: String] = [:]
+        func when(_ start: Date) -> String {
+            if let text = startTexts[start] { return text }
+            let text = start.formatted(dateTime)
+            startTexts[start] = text
+            return text
+        }
         func noteHref(_ session: UUID) -> String { "/sessions/\(session.uuidString.lowercased())/note" }
 
         names = facts.partners.map(\.name).joined(separator: " & ")
@@ -232,7 +242,7 @@ struct ChartView {
         }
         sessions = facts.sessions.reversed().map { session in
             SessionRow(
-                when: session.start.formatted(dateTime),
+                when: when(session.start),
                 status: words(session.status),
                 format: words(session.format),
                 href: noteHref(session.id)
@@ -244,7 +254,7 @@ struct ChartView {
             if note.cosigned { state += ", co-signed" }
             if note.addenda > 0 { state += ", \(note.addenda) addend\(note.addenda == 1 ? "um" : "a")" }
             return NoteRow(
-                when: note.sessionStart.formatted(dateTime),
+                when: when(note.sessionStart),
                 state: state,
                 author: entry.authorName,
                 stageStep: "stage \(note.stage), step \(note.step)",
