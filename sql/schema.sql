@@ -93,6 +93,398 @@ $$;
 
 
 --
+-- Name: haven_admin_approve(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_approve(proposal uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, NULL);
+    p staff_change_proposals;
+BEGIN
+    IF result IS NULL THEN
+        SELECT * INTO p FROM staff_change_proposals x WHERE x.practice_id = ctx.practice_id AND x.id = proposal
+        FOR UPDATE;
+        result := CASE
+            WHEN NOT FOUND THEN 'not-found'
+            WHEN p.decision IS NOT NULL THEN 'decided'
+            WHEN p.expires_at <= now() THEN 'expired'
+            WHEN p.proposed_by = ctx.staff_id THEN 'own-proposal'
+            WHEN ctx.staff_id IN (p.target_staff_id, p.supervisor_id) THEN 'self'
+            WHEN p.kind = 'supervise' AND NOT EXISTS (
+                SELECT 1 FROM staff s WHERE s.id = p.supervisor_id AND s.practice_id = ctx.practice_id AND s.active
+                  AND 'supervisor' = ANY (s.roles)) THEN 'invalid'
+        END;
+    END IF;
+    IF result IS NULL THEN
+        UPDATE staff_change_proposals SET decision = 'approved', decided_by = ctx.staff_id, decided_at = now()
+        WHERE practice_id = ctx.practice_id AND id = proposal;
+        PERFORM haven_admin_audit(ctx, 'staff.change.approve', 'staff_change', proposal, 'success');
+        IF p.kind = 'grant_roles' THEN
+            UPDATE staff SET roles = (SELECT array_agg(DISTINCT r ORDER BY r) FROM unnest(roles || p.roles) r)
+            WHERE id = p.target_staff_id AND practice_id = ctx.practice_id;
+            PERFORM haven_admin_audit(ctx, 'staff.roles.set', 'staff', p.target_staff_id, 'success');
+        ELSIF p.kind = 'supervise' THEN
+            INSERT INTO supervision_links (practice_id, supervisor_id, supervisee_id)
+            VALUES (ctx.practice_id, p.supervisor_id, p.target_staff_id) ON CONFLICT DO NOTHING;
+            PERFORM haven_admin_audit(ctx, 'staff.supervise', 'staff', p.target_staff_id, 'success');
+        ELSE
+            UPDATE practices SET require_totp = false WHERE id = ctx.practice_id;
+            PERFORM haven_admin_audit(ctx, 'practice.totp.optional', 'practice', ctx.practice_id, 'success');
+        END IF;
+        result := 'done';
+    ELSE
+        PERFORM haven_admin_audit(ctx, 'staff.change.approve', 'staff_change', proposal, 'denied');
+    END IF;
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: request_contexts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE UNLOGGED TABLE public.request_contexts (
+    backend_pid integer NOT NULL,
+    transaction_id xid8 NOT NULL,
+    practice_id uuid NOT NULL,
+    staff_id uuid,
+    staff_roles text[] DEFAULT '{}'::text[] NOT NULL,
+    caseload uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    break_glass boolean DEFAULT false NOT NULL,
+    break_glass_subjects text[] DEFAULT '{}'::text[] NOT NULL,
+    token_hash bytea,
+    source text NOT NULL,
+    request_id text,
+    calendar boolean DEFAULT false NOT NULL
+);
+
+
+--
+-- Name: haven_admin_audit(public.request_contexts, text, text, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_audit(ctx public.request_contexts, action text, entity_type text, entity uuid, outcome text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT FROM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                                      ctx.request_id, action, entity_type, entity, '{}', outcome, NULL)
+    $$;
+
+
+--
+-- Name: haven_admin_decline(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_decline(proposal uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, NULL);
+    p staff_change_proposals;
+    verb text := 'reject';
+BEGIN
+    IF result IS NULL THEN
+        SELECT * INTO p FROM staff_change_proposals x WHERE x.practice_id = ctx.practice_id AND x.id = proposal
+        FOR UPDATE;
+        result := CASE
+            WHEN NOT FOUND THEN 'not-found'
+            WHEN p.decision IS NOT NULL OR p.expires_at <= now() THEN 'decided'
+        END;
+        IF FOUND AND p.proposed_by = ctx.staff_id THEN
+            verb := 'withdraw';
+        END IF;
+    END IF;
+    IF result IS NULL THEN
+        UPDATE staff_change_proposals
+        SET decision = CASE WHEN verb = 'withdraw' THEN 'withdrawn' ELSE 'rejected' END,
+            decided_by = ctx.staff_id, decided_at = now()
+        WHERE practice_id = ctx.practice_id AND id = proposal;
+        result := 'done';
+    END IF;
+    PERFORM haven_admin_audit(ctx, CASE WHEN verb = 'withdraw' THEN 'staff.change.withdraw' ELSE 'staff.change.reject' END,
+                              'staff_change', proposal,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: haven_admin_practice_require_totp(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_practice_require_totp() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, NULL);
+    moved integer;
+BEGIN
+    IF result IS NULL THEN
+        UPDATE practices SET require_totp = true WHERE id = ctx.practice_id AND NOT require_totp;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        result := CASE WHEN moved = 1 THEN 'done' ELSE 'unchanged' END;
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'practice.totp.require', 'practice', ctx.practice_id,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: haven_admin_proposal_life(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_proposal_life() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '7 days' $$;
+
+
+--
+-- Name: haven_admin_propose(public.request_contexts, text, uuid, uuid, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_propose(ctx public.request_contexts, change_kind text, target uuid, supervisor uuid, wanted text[]) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    proposal uuid := gen_random_uuid();
+BEGIN
+    IF EXISTS (SELECT 1 FROM staff_change_proposals p
+               WHERE p.practice_id = ctx.practice_id AND p.kind = change_kind AND p.decision IS NULL
+                 AND p.expires_at > now() AND p.target_staff_id IS NOT DISTINCT FROM target
+                 AND p.supervisor_id IS NOT DISTINCT FROM supervisor AND p.roles = wanted) THEN
+        RETURN 'unchanged';
+    END IF;
+    INSERT INTO staff_change_proposals (practice_id, id, kind, target_staff_id, supervisor_id, roles, proposed_by,
+                                        expires_at)
+    VALUES (ctx.practice_id, proposal, change_kind, target, supervisor, wanted, ctx.staff_id,
+            now() + haven_admin_proposal_life());
+    PERFORM haven_admin_audit(ctx, 'staff.change.propose', 'staff_change', proposal, 'success');
+    RETURN 'proposed';
+END
+$$;
+
+
+--
+-- Name: haven_admin_propose_supervision(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_propose_supervision(supervisor uuid, supervisee uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := coalesce(haven_admin_refusal(ctx, supervisee), haven_admin_refusal(ctx, supervisor));
+BEGIN
+    IF result IS NULL AND (supervisor = supervisee OR NOT EXISTS (
+            SELECT 1 FROM staff s WHERE s.id = supervisor AND s.practice_id = ctx.practice_id AND s.active
+              AND 'supervisor' = ANY (s.roles))) THEN
+        result := 'invalid';
+    END IF;
+    IF result IS NULL AND EXISTS (SELECT 1 FROM supervision_links l WHERE l.practice_id = ctx.practice_id
+                                    AND l.supervisor_id = supervisor AND l.supervisee_id = supervisee) THEN
+        result := 'unchanged';
+    END IF;
+    IF result IS NULL THEN
+        result := haven_admin_propose(ctx, 'supervise', supervisee, supervisor, '{}');
+    END IF;
+    IF result <> 'proposed' THEN
+        PERFORM haven_admin_audit(ctx, 'staff.change.propose', 'staff', supervisee, 'denied');
+    END IF;
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: haven_admin_propose_totp_optional(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_propose_totp_optional() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, NULL);
+BEGIN
+    IF result IS NULL AND NOT (SELECT p.require_totp FROM practices p WHERE p.id = ctx.practice_id) THEN
+        result := 'unchanged';
+    END IF;
+    IF result IS NULL THEN
+        result := haven_admin_propose(ctx, 'totp_optional', NULL, NULL, '{}');
+    END IF;
+    IF result <> 'proposed' THEN
+        PERFORM haven_admin_audit(ctx, 'staff.change.propose', 'practice', ctx.practice_id, 'denied');
+    END IF;
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: haven_admin_refusal(public.request_contexts, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_refusal(ctx public.request_contexts, target uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT CASE
+            WHEN NOT ('admin' = ANY (ctx.staff_roles)) THEN 'forbidden'
+            WHEN target IS NULL THEN NULL
+            WHEN target = ctx.staff_id THEN 'self'
+            WHEN NOT EXISTS (SELECT 1 FROM staff s WHERE s.id = target AND s.practice_id = ctx.practice_id)
+                THEN 'not-found'
+        END
+    $$;
+
+
+--
+-- Name: haven_admin_staff_disable(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_staff_disable(target uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, target);
+    moved integer;
+BEGIN
+    IF result IS NULL THEN
+        UPDATE staff SET active = false, disabled_at = now()
+        WHERE id = target AND practice_id = ctx.practice_id AND active;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        result := CASE WHEN moved = 1 THEN 'done' ELSE 'unchanged' END;
+        UPDATE staff_sessions SET revoked_at = now()
+        WHERE practice_id = ctx.practice_id AND staff_id = target AND revoked_at IS NULL;
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'staff.disable', 'staff', target,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: haven_admin_staff_enable(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_staff_enable(target uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, target);
+    moved integer;
+BEGIN
+    IF result IS NULL THEN
+        UPDATE staff SET active = true, disabled_at = NULL
+        WHERE id = target AND practice_id = ctx.practice_id AND NOT active;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        result := CASE WHEN moved = 1 THEN 'done' ELSE 'unchanged' END;
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'staff.enable', 'staff', target,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: haven_admin_staff_end_sessions(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_staff_end_sessions(target uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, target);
+BEGIN
+    IF result IS NULL THEN
+        UPDATE staff_sessions SET revoked_at = now()
+        WHERE practice_id = ctx.practice_id AND staff_id = target AND revoked_at IS NULL;
+        result := 'done';
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'staff.session.end', 'staff', target,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: haven_admin_staff_set_roles(uuid, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_staff_set_roles(target uuid, wanted text[]) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, target);
+    current_roles text[];
+    direct text[];
+    widening text[];
+BEGIN
+    IF result IS NULL AND (wanted IS NULL OR cardinality(wanted) = 0 OR array_position(wanted, NULL) IS NOT NULL
+                           OR NOT wanted <@ ARRAY['admin', 'counselor', 'scheduler', 'supervisor']) THEN
+        result := 'invalid';
+    END IF;
+    IF result IS NULL THEN
+        SELECT s.roles INTO current_roles FROM staff s WHERE s.id = target AND s.practice_id = ctx.practice_id
+        FOR UPDATE;
+        -- What stays, what goes, and scheduler: now. Admin, counselor, supervisor added: proposed.
+        SELECT coalesce(array_agg(DISTINCT r ORDER BY r), '{}') INTO direct FROM unnest(wanted) r
+        WHERE r = ANY (current_roles) OR r = 'scheduler';
+        SELECT coalesce(array_agg(DISTINCT r ORDER BY r), '{}') INTO widening FROM unnest(wanted) r
+        WHERE NOT r = ANY (current_roles) AND r <> 'scheduler';
+        IF cardinality(direct) = 0 THEN
+            -- Nothing may stay (the account needs a role): keep the current roles until approval.
+            direct := current_roles;
+        END IF;
+        IF direct @> current_roles AND direct <@ current_roles THEN
+            result := 'unchanged';
+        ELSE
+            UPDATE staff SET roles = direct WHERE id = target AND practice_id = ctx.practice_id;
+            PERFORM haven_admin_audit(ctx, 'staff.roles.set', 'staff', target, 'success');
+            result := 'done';
+        END IF;
+        IF cardinality(widening) > 0 THEN
+            IF haven_admin_propose(ctx, 'grant_roles', target, NULL, widening) = 'proposed' OR result = 'done' THEN
+                result := 'proposed';
+            END IF;
+        END IF;
+    END IF;
+    IF result NOT IN ('done', 'proposed') THEN
+        PERFORM haven_admin_audit(ctx, 'staff.roles.set', 'staff', target, 'denied');
+    END IF;
+    RETURN result;
+END
+$$;
+
+
+--
 -- Name: haven_admin_staff_totp(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -110,6 +502,32 @@ BEGIN
         SELECT t.staff_id FROM staff_totp t
         WHERE t.practice_id = ctx.practice_id AND t.confirmed_at IS NOT NULL
         ORDER BY t.staff_id;
+END
+$$;
+
+
+--
+-- Name: haven_admin_staff_unsupervise(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_staff_unsupervise(supervisor uuid, supervisee uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := coalesce(haven_admin_refusal(ctx, supervisee), haven_admin_refusal(ctx, supervisor));
+    moved integer;
+BEGIN
+    IF result IS NULL THEN
+        DELETE FROM supervision_links l
+        WHERE l.practice_id = ctx.practice_id AND l.supervisor_id = supervisor AND l.supervisee_id = supervisee;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        result := CASE WHEN moved = 1 THEN 'done' ELSE 'unchanged' END;
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'staff.unsupervise', 'staff', supervisee,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
 END
 $$;
 
@@ -410,26 +828,6 @@ BEGIN
         ORDER BY s.scheduled_start, s.id;
 END
 $$;
-
-
---
--- Name: request_contexts; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE UNLOGGED TABLE public.request_contexts (
-    backend_pid integer NOT NULL,
-    transaction_id xid8 NOT NULL,
-    practice_id uuid NOT NULL,
-    staff_id uuid,
-    staff_roles text[] DEFAULT '{}'::text[] NOT NULL,
-    caseload uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-    break_glass boolean DEFAULT false NOT NULL,
-    break_glass_subjects text[] DEFAULT '{}'::text[] NOT NULL,
-    token_hash bytea,
-    source text NOT NULL,
-    request_id text,
-    calendar boolean DEFAULT false NOT NULL
-);
 
 
 --
@@ -2114,6 +2512,33 @@ ALTER TABLE ONLY public.staff FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: staff_change_proposals; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.staff_change_proposals (
+    practice_id uuid NOT NULL,
+    id uuid NOT NULL,
+    kind text NOT NULL,
+    target_staff_id uuid,
+    supervisor_id uuid,
+    roles text[] DEFAULT '{}'::text[] NOT NULL,
+    proposed_by uuid NOT NULL,
+    proposed_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    decision text,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    CONSTRAINT staff_change_decided CHECK (((decision IS NULL) = ((decided_by IS NULL) AND (decided_at IS NULL)))),
+    CONSTRAINT staff_change_decision CHECK ((decision = ANY (ARRAY['approved'::text, 'rejected'::text, 'withdrawn'::text]))),
+    CONSTRAINT staff_change_kind CHECK ((kind = ANY (ARRAY['grant_roles'::text, 'supervise'::text, 'totp_optional'::text]))),
+    CONSTRAINT staff_change_roles CHECK ((roles <@ ARRAY['admin'::text, 'counselor'::text, 'scheduler'::text, 'supervisor'::text])),
+    CONSTRAINT staff_change_shape CHECK ((((kind = 'grant_roles'::text) AND (target_staff_id IS NOT NULL) AND (supervisor_id IS NULL) AND (cardinality(roles) >= 1)) OR ((kind = 'supervise'::text) AND (target_staff_id IS NOT NULL) AND (supervisor_id IS NOT NULL) AND (roles = '{}'::text[])) OR ((kind = 'totp_optional'::text) AND (target_staff_id IS NULL) AND (supervisor_id IS NULL) AND (roles = '{}'::text[]))))
+);
+
+ALTER TABLE ONLY public.staff_change_proposals FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: staff_sessions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2514,6 +2939,14 @@ ALTER TABLE ONLY public.sign_in_decoy
 
 
 --
+-- Name: staff_change_proposals staff_change_proposals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_change_proposals
+    ADD CONSTRAINT staff_change_proposals_pkey PRIMARY KEY (practice_id, id);
+
+
+--
 -- Name: staff staff_email_unique; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2842,6 +3275,13 @@ CREATE INDEX risk_flag_closures_couple ON public.risk_flag_closures USING btree 
 --
 
 CREATE INDEX risk_flag_closures_key ON public.risk_flag_closures USING btree (reason_key_id);
+
+
+--
+-- Name: staff_change_proposals_pending; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX staff_change_proposals_pending ON public.staff_change_proposals USING btree (practice_id, proposed_at) WHERE (decision IS NULL);
 
 
 --
@@ -3475,6 +3915,46 @@ ALTER TABLE ONLY public.risk_flag_closures
 
 ALTER TABLE ONLY public.second_factor_attestation_keys
     ADD CONSTRAINT second_factor_attestation_keys_master_key_version_fkey FOREIGN KEY (master_key_version) REFERENCES public.master_key_versions(version);
+
+
+--
+-- Name: staff_change_proposals staff_change_proposals_practice_id_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_change_proposals
+    ADD CONSTRAINT staff_change_proposals_practice_id_decided_by_fkey FOREIGN KEY (practice_id, decided_by) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: staff_change_proposals staff_change_proposals_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_change_proposals
+    ADD CONSTRAINT staff_change_proposals_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: staff_change_proposals staff_change_proposals_practice_id_proposed_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_change_proposals
+    ADD CONSTRAINT staff_change_proposals_practice_id_proposed_by_fkey FOREIGN KEY (practice_id, proposed_by) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: staff_change_proposals staff_change_proposals_practice_id_supervisor_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_change_proposals
+    ADD CONSTRAINT staff_change_proposals_practice_id_supervisor_id_fkey FOREIGN KEY (practice_id, supervisor_id) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: staff_change_proposals staff_change_proposals_practice_id_target_staff_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_change_proposals
+    ADD CONSTRAINT staff_change_proposals_practice_id_target_staff_id_fkey FOREIGN KEY (practice_id, target_staff_id) REFERENCES public.staff(practice_id, id);
 
 
 --
@@ -4183,6 +4663,26 @@ CREATE POLICY sessions_owner ON public.therapy_sessions TO haven USING (true) WI
 ALTER TABLE public.staff ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: staff_change_proposals staff_change_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY staff_change_owner ON public.staff_change_proposals TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: staff_change_proposals staff_change_practice; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY staff_change_practice ON public.staff_change_proposals FOR SELECT TO haven_app USING ((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)));
+
+
+--
+-- Name: staff_change_proposals; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.staff_change_proposals ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: staff staff_owner; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -4277,11 +4777,119 @@ GRANT USAGE ON SCHEMA public TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_admin_approve(proposal uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_approve(proposal uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_approve(proposal uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_audit(ctx public.request_contexts, action text, entity_type text, entity uuid, outcome text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_audit(ctx public.request_contexts, action text, entity_type text, entity uuid, outcome text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_admin_decline(proposal uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_decline(proposal uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_decline(proposal uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_practice_require_totp(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_practice_require_totp() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_practice_require_totp() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_proposal_life(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_proposal_life() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_admin_propose(ctx public.request_contexts, change_kind text, target uuid, supervisor uuid, wanted text[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_propose(ctx public.request_contexts, change_kind text, target uuid, supervisor uuid, wanted text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_admin_propose_supervision(supervisor uuid, supervisee uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_propose_supervision(supervisor uuid, supervisee uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_propose_supervision(supervisor uuid, supervisee uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_propose_totp_optional(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_propose_totp_optional() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_propose_totp_optional() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_refusal(ctx public.request_contexts, target uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_refusal(ctx public.request_contexts, target uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_admin_staff_disable(target uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_staff_disable(target uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_staff_disable(target uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_staff_enable(target uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_staff_enable(target uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_staff_enable(target uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_staff_end_sessions(target uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_staff_end_sessions(target uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_staff_end_sessions(target uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_staff_set_roles(target uuid, wanted text[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_staff_set_roles(target uuid, wanted text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_staff_set_roles(target uuid, wanted text[]) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_admin_staff_totp(); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.haven_admin_staff_totp() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_admin_staff_totp() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_staff_unsupervise(supervisor uuid, supervisee uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_staff_unsupervise(supervisor uuid, supervisee uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_staff_unsupervise(supervisor uuid, supervisee uuid) TO haven_app;
 
 
 --
@@ -4912,6 +5520,13 @@ GRANT SELECT(created_at) ON TABLE public.staff TO haven_app;
 --
 
 GRANT SELECT(disabled_at) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: TABLE staff_change_proposals; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.staff_change_proposals TO haven_app;
 
 
 --

@@ -115,5 +115,18 @@ extension AuditEvent {
         case staffLogout = "staff.logout"
         case staffTOTPBegin = "staff.totp.begin"
         case breakGlassClose = "break_glass.close"
+
+        // An admin's staff changes from the web (migration 0040), written by the database's functions.
+        /// A disabled account re-enabled by an admin.
+        case staffEnable = "staff.enable"
+        /// A widening change (a clinical or admin role, a supervision link, an optional TOTP policy)
+        /// proposed by an admin; the entity is the proposal (`staff_change`).
+        case staffChangePropose = "staff.change.propose"
+        /// A second admin approved a proposal (the change itself follows with its own action).
+        case staffChangeApprove = "staff.change.approve"
+        /// Another admin declined a proposal.
+        case staffChangeReject = "staff.change.reject"
+        /// The proposer withdrew their proposal.
+        case staffChangeWithdraw = "staff.change.withdraw"
     }
 }

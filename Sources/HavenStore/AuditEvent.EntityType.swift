@@ -18,5 +18,7 @@ extension AuditEvent {
         case measure
         case report
         case reportSummary = "report_summary"
+        /// A staff change waiting for (or decided by) a second admin (`staff_change_proposals`).
+        case staffChange = "staff_change"
     }
 }

@@ -1,12 +1,15 @@
 """The admin pages in a real browser: the overview, staff, TOTP policy and keys pages, the audit log
 with a filter chosen in its form and the older-entries link, the chain check; a counselor is refused
-every admin page; no client's name on any of them."""
+every admin page; no client's name on any of them. Staff changes: an admin disables and re-enables an
+account; a counselor role proposed by one admin and approved by a second."""
+import secrets
+import urllib.error
 import urllib.parse
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import BASE, DANA, OFFICE, api, check_page, client_names, sign_in, submit
+from conftest import BASE, DANA, OFFICE, PASSWORD, api, check_page, client_names, sign_in, sign_out, submit
 
 PAGES = ["/admin", "/admin/staff", "/admin/security", "/admin/keys", "/admin/audit", "/admin/audit/verification"]
 
@@ -67,3 +70,68 @@ def test_a_counselor_is_refused_every_admin_page(driver):
     for path in PAGES:
         driver.get(BASE + path)
         assert driver.find_element(By.TAG_NAME, "h1").text == "Not for your role", path
+
+
+def operator_adds(email, name, role):
+    """An operator adds an account on the server host (`haven staff add`, the owner role); its id."""
+    import os
+    import subprocess
+    subprocess.run([os.environ["HAVEN_BIN"], "staff", "add", "--email", email, "--name", name, "--role", role,
+                    "--password-stdin"], input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+    return next(member["id"] for member in api("/v1/staff", email=OFFICE)["staff"] if member["email"] == email)
+
+
+def open_person(driver, name):
+    """Opens a staff member's page from the staff list by their name."""
+    driver.get(BASE + "/admin/staff")
+    submit(driver, driver.find_element(By.LINK_TEXT, name))
+
+
+def test_an_admin_disables_and_re_enables_an_account(driver):
+    names = client_names()
+    suffix = secrets.token_hex(3)
+    email = "desk-%s@demo.haven" % suffix
+    name = "Front Desk %s" % suffix
+    operator_adds(email, name, "scheduler")
+    sign_in(driver, OFFICE)
+    open_person(driver, name)
+    check_page(driver, "admin-person", names)
+    submit(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Disable the account']"))
+    assert "Disabled: the account" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert "disabled" in driver.find_element(By.CSS_SELECTOR, ".admin-facts").text
+    check_page(driver, "admin-person-disabled", names)
+    try:
+        api("/v1/me", email=email)
+        assert False, "a disabled account signs in"
+    except urllib.error.HTTPError as error:
+        assert error.code == 401, error.code
+    submit(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Re-enable the account']"))
+    assert "Re-enabled" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert api("/v1/me", email=email)["email"] == email
+
+
+def test_two_admins_propose_and_approve_a_counselor_role(driver):
+    names = client_names()
+    suffix = secrets.token_hex(3)
+    second = "second-%s@demo.haven" % suffix
+    trainee = "Trainee %s" % suffix
+    operator_adds(second, "Second Admin %s" % suffix, "admin")
+    trainee_id = operator_adds("trainee-%s@demo.haven" % suffix, trainee, "scheduler")
+
+    sign_in(driver, OFFICE)
+    open_person(driver, trainee)
+    driver.find_element(By.ID, "role-counselor").click()
+    submit(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Save roles']"))
+    assert "waits for a second admin" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert not driver.find_elements(By.XPATH, "//button[normalize-space()='Approve']"), "the proposer cannot approve"
+    check_page(driver, "admin-person-proposed", names)
+    sign_out(driver)
+
+    sign_in(driver, second)
+    driver.get(BASE + "/admin/staff")
+    check_page(driver, "admin-staff-waiting", names)
+    waiting = driver.find_element(By.XPATH, "//li[contains(., 'Grant counselor to %s')]" % trainee)
+    submit(driver, waiting.find_element(By.XPATH, ".//button[normalize-space()='Approve']"))
+    assert "Approved" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+    member = next(m for m in api("/v1/staff", email=OFFICE)["staff"] if m["id"] == trainee_id)
+    assert member["roles"] == ["counselor", "scheduler"], member

@@ -209,7 +209,7 @@ struct WebAdminPageTests {
             #expect(status == .ok)
             #expect(
                 staff.contains(
-                    #"<tr><th scope="row">Dana Reyes</th><td>dana@harbor.example</td><td>counselor</td><td>licensed</td><td>none</td>"#
+                    #"<th scope="row"><a href="/admin/staff/\#(fixture.dana.staffID.uuidString.lowercased())">Dana Reyes</a></th><td>dana@harbor.example</td><td>counselor</td><td>licensed</td><td>none</td>"#
                         + #"<td>Riley &lt;O&#39;Neil&gt;</td><td>—</td><td>active</td></tr>"#
                 ),
                 "Dana, supervised by Riley (escaped)"
@@ -217,7 +217,7 @@ struct WebAdminPageTests {
             #expect(!staff.contains("Riley <O'Neil>"))
             #expect(staff.contains("<td>counselor, supervisor</td>"))
             #expect(staff.contains("<td>Dana Reyes</td><td>active</td>"), "Riley supervises Dana")
-            #expect(staff.contains("<th scope=\"row\">Former Intern</th>"))
+            #expect(staff.contains(">Former Intern</a></th>"))
             #expect(staff.contains("<td>pre-licensed</td><td>none</td><td>—</td><td>—</td><td>disabled</td>"))
             #expect(staff.contains("<td>admin</td>") && staff.contains("Sam Ortiz"))
             let (_, overview) = try await Self.get(client, "/admin", admin)

@@ -10,6 +10,31 @@ extension PracticeService {
         /// Whether the practice requires a one-time-code app of every staff member.
         public var requireTOTP: Bool
         public var staff: [Account]
+        /// Widening changes waiting for a second admin (not yet expired), oldest first.
+        public var pendingChanges: [StaffChange]
+    }
+
+    /// A widening staff change one admin proposed and a second admin must approve (migration 0040),
+    /// named by ids and staff names.
+    public struct StaffChange: Sendable, Equatable {
+        /// What the change is.
+        public enum Kind: String, Sendable, Equatable {
+            /// Grant `roles` to `target`.
+            case grantRoles = "grant_roles"
+            /// Make `supervisor` the supervisor of `target`.
+            case supervise
+            /// Make the practice's TOTP policy optional.
+            case totpOptional = "totp_optional"
+        }
+
+        public var id: UUID
+        public var kind: Kind
+        public var target: StaffService.Colleague?
+        public var supervisor: StaffService.Colleague?
+        public var roles: [String]
+        public var proposedBy: StaffService.Colleague
+        public var proposedAt: Date
+        public var expiresAt: Date
     }
 
     /// One staff account as admins see it: no credential, and of the one-time-code app only whether
@@ -65,6 +90,28 @@ extension PracticeService {
             func colleague(_ id: UUID) -> StaffService.Colleague {
                 StaffService.Colleague(id: id, displayName: names[id] ?? "")
             }
+            let changes = try await connection.query(
+                """
+                SELECT id, kind, target_staff_id, supervisor_id, roles, proposed_by, proposed_at, expires_at
+                FROM staff_change_proposals WHERE decision IS NULL AND expires_at > now()
+                ORDER BY proposed_at, id
+                """
+            ).compactMap { row -> StaffChange? in
+                let (id, kind, target, supervisor, roles, proposer, proposedAt, expiresAt) = try row.decode(
+                    (UUID, String, UUID?, UUID?, [String], UUID, Date, Date).self
+                )
+                guard let kind = StaffChange.Kind(rawValue: kind) else { return nil }
+                return StaffChange(
+                    id: id,
+                    kind: kind,
+                    target: target.map(colleague),
+                    supervisor: supervisor.map(colleague),
+                    roles: roles,
+                    proposedBy: colleague(proposer),
+                    proposedAt: proposedAt,
+                    expiresAt: expiresAt
+                )
+            }
             let staff = rows.map { id, name, email, roles, preLicensed, active in
                 Account(
                     id: id,
@@ -82,7 +129,8 @@ extension PracticeService {
                 Administration(
                     practice: Practice(id: id, name: name, timeZone: zone),
                     requireTOTP: requireTOTP,
-                    staff: staff
+                    staff: staff,
+                    pendingChanges: changes
                 ),
                 AuditStore.appendStatements(entry)
             )

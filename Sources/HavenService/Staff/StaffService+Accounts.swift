@@ -119,13 +119,7 @@ extension StaffService {
     /// - Throws: `invalidInput` naming `roles` for an empty set; `notFound` naming `staff`.
     public func setRoles(_ roles: Set<StaffActor.Role>, of staffID: UUID, practiceID: UUID, source: String) async throws
     {
-        guard !roles.isEmpty else {
-            throw ServiceError(
-                .invalidInput,
-                field: "roles",
-                "give at least one of admin, counselor, scheduler, supervisor"
-            )
-        }
+        guard !roles.isEmpty else { throw Self.rolesRequired }
         let names = roles.map(\.rawValue).sorted()
         try await pool.transaction(operatorIn: practiceID, source: source) { connection in
             let updated = try await connection.execute(

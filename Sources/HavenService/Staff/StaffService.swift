@@ -62,6 +62,13 @@ public struct StaffService: Sendable {
         }
     }
 
+    /// The refusal of an account without a role (operators and admins alike).
+    public static let rolesRequired = ServiceError(
+        .invalidInput,
+        field: "roles",
+        "give at least one of " + StaffActor.Role.allCases.map(\.rawValue).sorted().joined(separator: ", ")
+    )
+
     /// The shortest password accepted.
     public static let minimumPasswordLength = 12
 
@@ -80,13 +87,7 @@ public struct StaffService: Sendable {
         guard new.credentials.unicodeScalars.count <= 100 else {
             throw ServiceError(.invalidInput, field: "credentials", "must be at most 100 characters")
         }
-        guard !new.roles.isEmpty else {
-            throw ServiceError(
-                .invalidInput,
-                field: "roles",
-                "give at least one of admin, counselor, scheduler, supervisor"
-            )
-        }
+        guard !new.roles.isEmpty else { throw Self.rolesRequired }
         guard new.password.count >= Self.minimumPasswordLength else {
             throw ServiceError(
                 .invalidInput,

@@ -31,7 +31,12 @@ extension HavenAPI {
             try await Self.adminOnly {
                 let user = try SignedIn(request, context)
                 let administration = try await practice.administration(actor: user.actor)
-                let view = AdminViews.Staff(administration, chrome: user.chrome("Staff", section: "/admin"))
+                var view = AdminViews.Staff(
+                    administration,
+                    viewer: user.actor.staffID,
+                    chrome: user.chrome("Staff", section: "/admin")
+                )
+                view.notice = AdminViews.notice(Self.queryText(request, "done"))
                 return WebPage.html(WebTemplates.render(view, template: "admin-staff"))
             }
         }
@@ -39,11 +44,13 @@ extension HavenAPI {
             try await Self.adminOnly {
                 let user = try SignedIn(request, context)
                 let administration = try await practice.administration(actor: user.actor)
-                let view = AdminViews.Security(
-                    chrome: user.chrome("Sign-in security", section: "/admin"),
-                    required: administration.requireTOTP,
-                    policy: Self.totpPolicy(required: administration.requireTOTP)
+                var view = AdminViews.Security(
+                    administration,
+                    viewer: user.actor.staffID,
+                    policy: Self.totpPolicy(required: administration.requireTOTP),
+                    chrome: user.chrome("Sign-in security", section: "/admin")
                 )
+                view.notice = AdminViews.notice(Self.queryText(request, "done"))
                 return WebPage.html(WebTemplates.render(view, template: "admin-security"))
             }
         }
@@ -72,6 +79,7 @@ extension HavenAPI {
                 return WebPage.html(WebTemplates.render(view, template: "admin-verification"))
             }
         }
+        addAdminStaffPages(to: web, practice: practice)
     }
 
     /// Entries on one audit page.

@@ -20,8 +20,13 @@ enum AdminViews {
     struct Staff {
         var chrome: PageChrome
         var members: [Member]
+        var pending: [PendingChange]
+        var secondAdminNote: String?
+        var notice: String?
+        var error: String?
 
         struct Member {
+            var id: String
             var name: String
             var email: String
             var roles: String
@@ -32,13 +37,16 @@ enum AdminViews {
             var status: String
         }
 
-        init(_ administration: PracticeService.Administration, chrome: PageChrome) {
+        init(_ administration: PracticeService.Administration, viewer: UUID, chrome: PageChrome) {
             self.chrome = chrome
+            pending = AdminViews.pendingChanges(administration, viewer: viewer)
+            secondAdminNote = AdminViews.secondAdminNote(administration, viewer: viewer)
             func names(_ colleagues: [StaffService.Colleague]) -> String {
                 colleagues.isEmpty ? "—" : colleagues.map(\.displayName).joined(separator: ", ")
             }
             members = administration.staff.map { member in
                 Member(
+                    id: member.id.uuidString.lowercased(),
                     name: member.displayName,
                     email: member.email,
                     roles: member.roles.joined(separator: ", "),
@@ -57,6 +65,20 @@ enum AdminViews {
         var chrome: PageChrome
         var required: Bool
         var policy: String
+        var pending: [PendingChange]
+        var hasPending: Bool
+        var secondAdminNote: String?
+        var notice: String?
+        var error: String?
+
+        init(_ administration: PracticeService.Administration, viewer: UUID, policy: String, chrome: PageChrome) {
+            self.chrome = chrome
+            required = administration.requireTOTP
+            self.policy = policy
+            pending = AdminViews.pendingChanges(administration, viewer: viewer) { $0.kind == .totpOptional }
+            hasPending = !pending.isEmpty
+            secondAdminNote = AdminViews.secondAdminNote(administration, viewer: viewer)
+        }
     }
 
     /// `GET /admin/keys`.
