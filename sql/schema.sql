@@ -1156,7 +1156,8 @@ BEGIN
         ) AS reachable;
     END IF;
     PERFORM haven_write_context(
-        live.practice_id, live.staff_id, live.roles, reach, break_glass,
+        live.practice_id, live.staff_id,
+        CASE WHEN live.totp_enrollment_due THEN '{}'::text[] ELSE live.roles END, reach, break_glass,
         CASE WHEN break_glass AND NOT live.totp_enrollment_due
              THEN haven_break_glass_reach(live.practice_id, live.staff_id) ELSE '{}' END,
         token, source, request_id

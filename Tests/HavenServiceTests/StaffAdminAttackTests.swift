@@ -162,6 +162,28 @@ struct StaffAdminAttackTests {
         }
     }
 
+    /// Migration 0041: an admin whose practice requires a code app they have not enrolled may only
+    /// enrol one, in the database too: their context holds no role, so every admin function refuses.
+    @Test func anAdminWhoOwesTheCodeAppHoldsNoRoleInTheDatabase() async throws {
+        try await clinic { c in
+            let proposal = try await setUp(c)
+            try await c.fixture.owner.query(
+                "UPDATE practices SET require_totp = true WHERE id = \(c.fixture.practiceID)"
+            )
+            let before = try await state(c)
+            for admin in [c.admin, c.secondAdmin] {
+                for statement in calls(c, proposal: proposal) {
+                    #expect(try await call(statement, as: admin, clinic: c) == "forbidden", "\(statement.sql)")
+                }
+                let refused = await #expect(throws: PostgresError.self) {
+                    try await call("SELECT count(*)::text FROM haven_admin_staff_totp()", as: admin, clinic: c)
+                }
+                #expect(refused?.code == .insufficientPrivilege)
+            }
+            #expect(try await state(c) == before)
+        }
+    }
+
     @Test func aCounselorSupervisorOrSchedulerSessionIsRefusedAndAudited() async throws {
         try await clinic { c in
             let proposal = try await setUp(c)
