@@ -4,7 +4,7 @@ import Logging
 import Postgres
 
 /// How operator commands find the database: `--database-url`, else `HAVEN_OWNER_DATABASE_URL`, else
-/// `HAVEN_DATABASE_URL`.
+/// `HAVEN_DATABASE_URL` (with `HAVEN_DATABASE_POOLER`, which describes that URL).
 struct OwnerDatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
@@ -31,8 +31,12 @@ struct OwnerDatabaseOptions: ParsableArguments {
 
     /// The parsed connection settings.
     func configuration() throws -> PostgresConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        let fellBack = databaseURL == nil && environment["HAVEN_OWNER_DATABASE_URL"] == nil
         do {
-            return try PostgresConfiguration(try connectionString())
+            var configuration = try PostgresConfiguration(try connectionString())
+            if fellBack { configuration.pooler = try DatabasePooler.mode(flag: nil) }
+            return configuration
         } catch let error as PostgresError where error.code == .invalidConfiguration {
             throw UserError(message: "the database URL is not valid: \(error.message ?? "unparseable")")
         }

@@ -47,8 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = CommandLogging.logger(minimum: .info)
         let ring = try options.keys.load()
+        let configuration = try options.configuration()
+        if configuration.pooler == .transaction {
+            logger.info("behind a transaction-mode pooler: statements are sent unnamed, session state is refused")
+        }
         let pool = ConnectionPool(
-            configuration: try options.configuration(),
+            configuration: configuration,
             limits: .init(maxConnections: connections),
             logger: logger
         )
