@@ -4,8 +4,8 @@ import Postgres
 /// What stands between `HAVEN_DATABASE_URL` and PostgreSQL: `--database-pooler`, else
 /// `HAVEN_DATABASE_POOLER`, else none. `transaction` (PgBouncer with `pool_mode = transaction`) makes
 /// the connections send every statement unnamed and refuse statements that leave session state behind
-/// (`PoolerMode`). The setting goes with the URL it describes: the owner URL takes it only when it falls
-/// back to `HAVEN_DATABASE_URL` (operators, and `haven db migrate` above all, connect directly).
+/// (`PoolerMode`). Operator commands connect directly (`haven db migrate` holds a session-level advisory
+/// lock): they refuse to fall back to a `HAVEN_DATABASE_URL` that this setting says is pooled.
 enum DatabasePooler {
     /// The environment variable that holds the setting.
     static let environmentKey = "HAVEN_DATABASE_POOLER"

@@ -46,8 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw UserError(message: "--idle-minutes must be 1 to 1440 and --lifetime-hours 1 to 168")
         }
         let logger = CommandLogging.logger(minimum: .info)
-        let ring = try options.keys.load()
         let configuration = try options.configuration()
+        let ring = try options.keys.load()
         if configuration.pooler == .transaction {
             logger.info("behind a transaction-mode pooler: statements are sent unnamed, session state is refused")
         }
