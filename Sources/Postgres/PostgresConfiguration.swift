@@ -16,9 +16,19 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// Seconds to wait for a connection to be established.
     public var connectTimeout: Double = 10
 
-    /// Prepared statements kept per connection, keyed by SQL text; 0 disables the cache (e.g. behind
-    /// a PgBouncer older than 1.21 in transaction mode).
+    /// Prepared statements kept per connection, keyed by SQL text; 0 disables the cache (every
+    /// statement is then sent unnamed). Ignored behind a transaction-mode pooler (`pooler`).
     public var statementCacheCapacity = 256
+
+    /// What stands between this process and the server: `.transaction` behind PgBouncer in
+    /// transaction mode (no named prepared statements, no session state). Default `.none`.
+    public var pooler = PoolerMode.none
+
+    /// How many named prepared statements a connection keeps: `statementCacheCapacity`, or none behind
+    /// a transaction-mode pooler.
+    var preparedStatementCapacity: Int {
+        pooler == .transaction ? 0 : statementCacheCapacity
+    }
 
     /// Parses a libpq URI or conninfo string.
     ///

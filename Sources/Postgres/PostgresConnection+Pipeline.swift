@@ -52,6 +52,10 @@ extension PostgresConnection {
         on handle: ConnectionHandle
     ) throws -> (rows: [PostgresRows], evicted: [String]) {
         let pointer = handle.pointer
+        // Without a statement cache every statement goes unnamed: check them all before sending any.
+        if !preparesStatements {
+            for query in queries { try noteSessionEffects(of: query.sql) }
+        }
         guard PQenterPipelineMode(pointer) == 1 else { throw lostError(handle, query: nil) }
         defer { _ = PQexitPipelineMode(pointer) }
         guard PQsetnonblocking(pointer, 1) == 0 else { throw lostError(handle, query: nil) }
@@ -81,7 +85,6 @@ extension PostgresConnection {
                 preparedInThisPipeline[key] = statement
                 sent = sendPrepared(query, name: name, on: pointer)
             } else {
-                noteSessionEffects(of: query.sql)
                 sent = query.bindings.withCArrays { count, types, values, lengths, formats in
                     PQsendQueryParams(pointer, query.sql, count, types, values, lengths, formats, 1)
                 }

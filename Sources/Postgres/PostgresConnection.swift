@@ -38,7 +38,7 @@ public actor PostgresConnection {
         self.configuration = configuration
         self.id = id
         self.thread = ConnectionThread(name: "postgres-\(id)")
-        self.statements = StatementCache(capacity: configuration.statementCacheCapacity)
+        self.statements = StatementCache(capacity: configuration.preparedStatementCapacity)
         var logger = logger
         logger[metadataKey: "db.connection"] = "\(id)"
         self.logger = logger
@@ -282,7 +282,7 @@ public actor PostgresConnection {
     /// Runs one parameterized statement through the prepared-statement cache.
     private func run(_ query: PostgresQuery, on handle: ConnectionHandle) throws -> ResultHandle {
         guard statements.isEnabled else {
-            noteSessionEffects(of: query.sql)
+            try noteSessionEffects(of: query.sql)
             return try runUnnamed(query, on: handle)
         }
         let key = StatementCache.key(sql: query.sql, types: query.bindings.types)
@@ -340,7 +340,7 @@ public actor PostgresConnection {
     /// Runs SQL with the simple query protocol and checks every result.
     private func runSimple(_ sql: String) throws {
         guard let handle else { throw PostgresError(.connectionClosed, message: "the connection was closed") }
-        if statementMayChangeSession(sql) { sessionMayBeDirty = true }
+        try noteSessionEffects(of: sql)
         handle.setStatementRunning(true)
         defer { handle.setStatementRunning(false) }
         guard PQsendQuery(handle.pointer, sql) == 1 else { throw lostError(handle, query: sql) }
@@ -389,15 +389,36 @@ public actor PostgresConnection {
         return PostgresError(.protocolViolation, message: message, query: query)
     }
 
-    /// Records that a statement may have changed session state (used by pipelines).
-    func noteSessionEffects(of sql: String) {
-        if statementMayChangeSession(sql) { sessionMayBeDirty = true }
+    /// Records that a statement may leave session state behind, so the pool resets the connection
+    /// before its next user. Behind a transaction-mode pooler that state would stay on whichever
+    /// server session ran the statement, for another client to inherit, and be missing from the next
+    /// transaction: the statement is refused before it is sent.
+    ///
+    /// - Throws: `PostgresError.misuse` behind a transaction-mode pooler.
+    func noteSessionEffects(of sql: String) throws {
+        guard statementMayChangeSession(sql) else { return }
+        if configuration.pooler == .transaction {
+            throw PostgresError(
+                .misuse,
+                message: """
+                    this statement may leave session state behind (a session-level SET, set_config(..., false), \
+                    an advisory lock outside a transaction, LISTEN, PREPARE, a temporary table, a cursor), which a \
+                    transaction-mode pooler would hand to another client; use its transaction-scoped form \
+                    (SET LOCAL, set_config(..., true), pg_advisory_xact_lock) or a direct connection
+                    """,
+                query: sql
+            )
+        }
+        sessionMayBeDirty = true
     }
 
     /// Prepared-statement bookkeeping for pipelines.
     func cachedStatement(_ key: String) -> StatementCache.Statement? {
         statements.isEnabled ? statements.lookup(key) : nil
     }
+
+    /// Whether statements are prepared under a name (false without a cache, or behind a pooler).
+    var preparesStatements: Bool { statements.isEnabled }
 
     func newStatementName() -> String? {
         statements.isEnabled ? statements.makeName() : nil

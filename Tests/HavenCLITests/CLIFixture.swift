@@ -42,6 +42,7 @@ struct CLIFixture {
                 binary: binary,
                 environment: shell.merging([
                     "HAVEN_DATABASE_URL": try await TestDatabase.appURL(for: fixture.owner.configuration),
+                    "HAVEN_DATABASE_POOLER": TestDatabase.appPooler.rawValue,
                     "HAVEN_OWNER_DATABASE_URL": try TestDatabase.url(for: fixture.owner.configuration),
                     "HAVEN_MASTER_KEY_FILE": keyFile,
                 ]) { $1 }

@@ -60,7 +60,12 @@ struct AppRoleAttackTests {
             let staffIDs = [setup.fixture.counselorID, setup.counselorBID]
                 .map { $0.uuidString.lowercased() }.joined(separator: ",")
             let practice = setup.fixture.practiceID.uuidString.lowercased()
-            try await setup.fixture.app.withConnection { connection in
+            // The attacker's own client, which sends session-level settings even where Haven's layer
+            // refuses them (behind PgBouncer, `scripts/test --pgbouncer`).
+            var raw = setup.fixture.app.configuration
+            raw.pooler = .none
+            raw.statementCacheCapacity = 0
+            try await TestDatabase.withConnection(raw) { connection in
                 // Session-level settings first, then transaction-level ones on top.
                 for name in ["app.practice_id", "app.staff_id", "app.caseload", "app.break_glass"] {
                     let value =

@@ -38,6 +38,15 @@ extension Trait where Self == ConditionTrait {
         )
     }
 
+    /// Needs the PgBouncer (transaction mode) that `scripts/test --pgbouncer` starts in front of the
+    /// test server (`HAVEN_TEST_PGBOUNCER_PORT`).
+    public static var needsPgBouncer: Self {
+        .enabled(
+            if: TestEnvironment.isSet("HAVEN_TEST_PGBOUNCER_PORT") && TestEnvironment.isSet("HAVEN_TEST_DATABASE_URL"),
+            "no PgBouncer: HAVEN_TEST_PGBOUNCER_PORT is not set (scripts/test --pgbouncer starts one and sets it)"
+        )
+    }
+
     /// Needs a script that restarts the test server (`HAVEN_TEST_RESTART_SERVER`).
     public static var needsServerRestart: Self {
         .enabled(

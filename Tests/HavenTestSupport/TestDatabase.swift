@@ -29,20 +29,50 @@ public enum TestDatabase {
     }
 
     /// The same database, reached as the application role `haven_app` (no BYPASSRLS, owns nothing),
-    /// the way the service connects. The role's password is set once per test process.
+    /// the way the service connects. The role's password is set once per test process. When
+    /// `scripts/test --pgbouncer` routes the application role through PgBouncer
+    /// (`HAVEN_TEST_APP_VIA_PGBOUNCER`), so does this, with the pooler setting the service uses there.
     public static func appConfiguration(for configuration: PostgresConfiguration) async throws -> PostgresConfiguration
     {
-        try PostgresConfiguration(try await appURL(for: configuration))
+        var app = try PostgresConfiguration(try await appURL(for: configuration))
+        app.pooler = appPooler
+        return app
     }
 
-    /// `appConfiguration`'s libpq URL (for running the `haven` binary as a counselor would).
+    /// What stands between the application role and the test server: `.transaction` when the run
+    /// routes it through PgBouncer, else `.none`.
+    public static var appPooler: PoolerMode {
+        TestEnvironment.isSet("HAVEN_TEST_APP_VIA_PGBOUNCER") ? .transaction : .none
+    }
+
+    /// `appConfiguration`'s libpq URL (for running the `haven` binary as a counselor would; pass it
+    /// `HAVEN_DATABASE_POOLER` as `appPooler` says).
     public static func appURL(for configuration: PostgresConfiguration) async throws -> String {
         let password = try await AppRolePassword.shared.value()
-        let url = try self.url(for: configuration)
+        var url = try self.url(for: configuration)
+        if appPooler == .transaction { url = try viaPgBouncer(url) }
         guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else {
             throw TestSetupError("HAVEN_TEST_DATABASE_URL is not a postgresql://user:password@host URL")
         }
         return String(url[..<scheme.upperBound]) + "haven_app:" + password + String(url[at...])
+    }
+
+    /// The database of `scripts/test`'s PgBouncer that leads to `haven_test` over ONE server
+    /// connection, so that every client of it shares one server session (to show what a
+    /// transaction-mode pooler does to session state).
+    public static let pgBouncerProbeDatabase = "haven_pooler_probe"
+
+    /// `url` (a `postgresql://user:password@host:port/database` URL of the test server) with the port
+    /// of `scripts/test`'s PgBouncer (`HAVEN_TEST_PGBOUNCER_PORT`), optionally another database.
+    public static func viaPgBouncer(_ url: String, database: String? = nil) throws -> String {
+        guard let port = ProcessInfo.processInfo.environment["HAVEN_TEST_PGBOUNCER_PORT"], !port.isEmpty else {
+            throw TestSetupError("HAVEN_TEST_PGBOUNCER_PORT is not set: run scripts/test --pgbouncer")
+        }
+        guard let slash = url.lastIndex(of: "/"), let colon = url[..<slash].lastIndex(of: ":") else {
+            throw TestSetupError("HAVEN_TEST_DATABASE_URL is not a postgresql://user:password@host:port/db URL")
+        }
+        let name = database ?? String(url[url.index(after: slash)...])
+        return String(url[...colon]) + port + "/" + name
     }
 
     /// The `haven` binary `scripts/test` built.

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from bench_sql_capture import capture, pgbench, pgbench_script
@@ -51,33 +52,85 @@ def wrk(args, url, connections, script):
     return rate, latency("50"), latency("99"), errors
 
 
+def serve(args, port, log_name, extra_env=None):
+    """Starts `haven serve` (16 pool connections) on `port` and waits until it is ready."""
+    env = dict(os.environ, HAVEN_LOG_LEVEL="warning", **(extra_env or {}))
+    server = subprocess.Popen(
+        [args.haven_bin, "serve", "--port", str(port), "--connections", "16"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.work, log_name), "w"),
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2)
+            break
+        except Exception:
+            time.sleep(0.2)
+    return server
+
+
+def side_by_side(args, sides, couple, get_script, post_script):
+    """The same requests against each server in `sides` ((label, base URL) pairs: connected directly
+    with named statements, directly with unnamed ones, behind PgBouncer), one wrk run each per row, in
+    an order that rotates from row to row; each side's rate over the first's."""
+    header = f"{'request':<24}{'conns':>6}"
+    for label, _ in sides:
+        header += f"   {label + ' req/s':>22}{'p50':>7}{'p99':>7}{'err':>4}"
+    print(header + "".join(f" {label.split()[0] + '/direct':>16}" for label, _ in sides[1:]))
+    row = 0
+    for name, path, script in (
+        ("GET /v1/couples/{id}", f"/v1/couples/{couple}", get_script),
+        ("POST /v1/notes (2 KiB)", "/v1/notes", post_script),
+    ):
+        for connections in (16, 64):
+            runs = [None] * len(sides)
+            for step in range(len(sides)):
+                index = (row + step) % len(sides)
+                runs[index] = wrk(args, sides[index][1] + path, connections, script)
+            row += 1
+            line = f"{name:<24}{connections:>6}"
+            for rate, p50, p99, errors in runs:
+                line += f"   {rate:>22.1f}{p50:>7.2f}{p99:>7.2f}{errors:>4}"
+            print(line + "".join(f" {run[0] / runs[0][0]:>16.2f}" for run in runs[1:]))
+    print("last columns: each side's requests per second over the first side's")
+
+
 def main():
     parser = argparse.ArgumentParser()
     for name in ("haven-bin", "work", "port", "pg-port"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--soak-rounds", type=int, default=6)
+    parser.add_argument("--pooled-url", help="haven_app URL through PgBouncer: compare direct and pooled")
+    parser.add_argument("--pooled-port", help="port for the `haven serve` behind PgBouncer")
+    parser.add_argument("--unnamed-port", help="port for the `haven serve` with unnamed statements, direct")
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
-    env = dict(os.environ, HAVEN_LOG_LEVEL="warning")
-    server = subprocess.Popen(
-        [args.haven_bin, "serve", "--port", args.port, "--connections", "16"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.work, "serve.log"), "w"),
-    )
+    server = serve(args, args.port, "serve.log")
+    others = []
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/ready", timeout=2)
-                break
-            except Exception:
-                time.sleep(0.2)
+        if args.pooled_url:
+            # The pooler setting alone (unnamed statements, direct), then PgBouncer's hop on top of it.
+            others.append(serve(args, args.unnamed_port, "serve-unnamed.log", {"HAVEN_DATABASE_POOLER": "transaction"}))
+            others.append(serve(args, args.pooled_port, "serve-pgbouncer.log",
+                                {"HAVEN_DATABASE_URL": args.pooled_url, "HAVEN_DATABASE_POOLER": "transaction"}))
         password = open(os.path.join(args.work, "demo.pw")).read().strip()
         token = request(base, "/v1/auth/sessions", {"email": "dana@demo.haven", "password": password})["token"]
         couple = request(base, "/v1/couples", token=token)["items"][0]["id"]
         sessions = request(base, f"/v1/couples/{couple}/sessions", token=token)["items"]
-        session = next(s["id"] for s in sessions if s["status"] == "completed")
-        note = {"sessionId": session, "stage": 1, "step": 2, "interventions": ["tracking_the_cycle"],
+        note = {"stage": 1, "step": 2, "interventions": ["tracking_the_cycle"],
                 "body": "Fictional load-test note: tracked the cycle; reflected the fear under the anger. " * 24}
+        # A completed session whose note is not signed yet: a signed note's author may not write
+        # another on its session (409 signed-note-exists).
+        for candidate in (s["id"] for s in sessions if s["status"] == "completed"):
+            note["sessionId"] = candidate
+            try:
+                request(base, "/v1/notes", note, token=token)
+                break
+            except urllib.error.HTTPError as error:
+                if error.code != 409:
+                    raise
+        else:
+            sys.exit("no completed session of the demo couple takes another draft note")
         get_script = os.path.join(args.work, "get.lua")
         with open(get_script, "w") as f:
             f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
@@ -91,6 +144,15 @@ def main():
         for _ in range(20):
             request(base, f"/v1/couples/{couple}", token=token)
             request(base, "/v1/notes", note, token=token)
+        if others:
+            sides = [("direct", base), ("unnamed direct", f"http://127.0.0.1:{args.unnamed_port}"),
+                     ("PgBouncer", f"http://127.0.0.1:{args.pooled_port}")]
+            for _, other in sides[1:]:
+                for _ in range(20):
+                    request(other, f"/v1/couples/{couple}", token=token)
+                    request(other, "/v1/notes", note, token=token)
+            side_by_side(args, sides, couple, get_script, post_script)
+            return
         get_sql = capture(args.work, args.pg_port, lambda: request(base, f"/v1/couples/{couple}", token=token))
         posted = {}
         post_sql = capture(args.work, args.pg_port, lambda: posted.update(request(base, "/v1/notes", note, token=token)))
@@ -136,8 +198,9 @@ def main():
             growth = later[-1] - later[0]
             print(f"  RSS over the second half of the soak: {later[0]:.1f} -> {later[-1]:.1f} MiB ({growth:+.1f} MiB)")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in [server] + others:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""Drives `scripts/bench db`: Haven's Postgres layer beside pgbench, runs interleaved A B A B.
+"""Drives `scripts/bench db`: Haven's Postgres layer beside pgbench and postgres-nio, runs interleaved.
 
 Disk fsync latency on these machines varies a lot from run to run, so every comparison alternates
-its two sides, prints both numbers of each pair, the ratio per pair and the median ratio.
+its sides (A B, then B A; three sides rotate), prints every number of each round, the ratios per round
+and the median ratios. postgres-nio (Benchmarks/PeerPostgresNIO, named prepared statements as pgbench
+-M prepared) runs the same primary-key SELECT and 2 KiB INSERT, a second reference from Swift.
 """
 import argparse
 import json
@@ -18,6 +20,7 @@ def parse_args():
     p = argparse.ArgumentParser()
     for name in ("url", "host", "port", "user", "database", "bench-bin", "haven-bin", "work"):
         p.add_argument(f"--{name}", required=True)
+    p.add_argument("--peer-bin", help="PeerPostgresNIO (postgres-nio) binary; its column is left out without it")
     p.add_argument("--seconds", type=float, default=5)
     p.add_argument("--pairs", type=int, default=3)
     return p.parse_args()
@@ -39,6 +42,18 @@ def ours(args, command, connections, durable, extra=()):
     match = re.search(r"rate=([0-9.]+)", out)
     if not match:
         sys.exit(f"unexpected HavenBench output: {out}")
+    return float(match.group(1))
+
+
+def peer(args, command, connections, durable):
+    out = subprocess.run(
+        [args.peer_bin, command, "--host", args.host, "--port", str(args.port), "--user", args.user,
+         "--database", args.database, "--connections", str(connections), "--seconds", str(args.seconds)],
+        env=environment(durable), check=True, capture_output=True, text=True,
+    ).stdout
+    match = re.search(r"rate=([0-9.]+)", out)
+    if not match:
+        sys.exit(f"unexpected PeerPostgresNIO output: {out}")
     return float(match.group(1))
 
 
@@ -81,24 +96,59 @@ def compare(title, goal, left_name, left, right_name, right, pairs):
     return {"title": title, "ratios": ratios, "median": median, "goal": goal}
 
 
+def compare_three(title, goal, sides, pairs):
+    """Haven, postgres-nio and pgbench (in that order in `sides`, as (name, run) pairs), in an order
+    that rotates each round; ratios to pgbench and Haven over postgres-nio."""
+    print(f"\n{title}")
+    names = [name for name, _ in sides]
+    print(f"  {'round':>5}" + "".join(f"  {name:>13}" for name in names)
+          + f"  {names[0] + '/pg':>10}  {names[1] + '/pg':>16}  {names[0] + '/nio':>10}")
+    ratios = {"haven": [], "peer": [], "haven_peer": []}
+    for index in range(pairs):
+        rates = [0.0] * len(sides)
+        for step in range(len(sides)):
+            position = (index + step) % len(sides)
+            rates[position] = sides[position][1]()
+        haven, nio, base = rates
+        ratios["haven"].append(haven / base)
+        ratios["peer"].append(nio / base)
+        ratios["haven_peer"].append(haven / nio)
+        print(f"  {index + 1:>5}" + "".join(f"  {rate:>13.1f}" for rate in rates)
+              + f"  {haven / base:>10.2f}  {nio / base:>16.2f}  {haven / nio:>10.2f}")
+    medians = {key: statistics.median(values) for key, values in ratios.items()}
+    verdict = "meets" if medians["haven"] >= goal else "BELOW"
+    print(f"  median ratios: haven/pgbench {medians['haven']:.2f} (goal >= {goal}: {verdict}), "
+          f"postgres-nio/pgbench {medians['peer']:.2f}, haven/postgres-nio {medians['haven_peer']:.2f}")
+    return {"title": title, "ratios": ratios, "median": medians["haven"], "goal": goal}
+
+
+def reference_comparison(args, title, goal, haven_run, peer_run, pgbench_run):
+    """Haven beside pgbench, and beside postgres-nio too when its binary was built."""
+    if args.peer_bin:
+        return compare_three(
+            title, goal, [("haven", haven_run), ("postgres-nio", peer_run), ("pgbench", pgbench_run)], args.pairs
+        )
+    return compare(title, goal, "haven", haven_run, "pgbench", pgbench_run, args.pairs)
+
+
 def main():
     args = parse_args()
     summary = []
     for durable in (True, False):
         mode = "durable commits" if durable else "synchronous_commit=off"
         for connections in (1, 4):
-            summary.append(compare(
-                f"INSERT 2 KiB bytea, {connections} connection(s), {mode} (tx/s)", 0.9,
-                "haven", lambda c=connections, d=durable: ours(args, "insert", c, d),
-                "pgbench", lambda c=connections, d=durable: pgbench(args, "insert", c, d),
-                args.pairs,
+            summary.append(reference_comparison(
+                args, f"INSERT 2 KiB bytea, {connections} connection(s), {mode} (tx/s)", 0.9,
+                lambda c=connections, d=durable: ours(args, "insert", c, d),
+                lambda c=connections, d=durable: peer(args, "insert", c, d),
+                lambda c=connections, d=durable: pgbench(args, "insert", c, d),
             ))
     for connections in (1, 4):
-        summary.append(compare(
-            f"Primary-key SELECT, {connections} connection(s) (queries/s)", 0.9,
-            "haven", lambda c=connections: ours(args, "select", c, True),
-            "pgbench", lambda c=connections: pgbench(args, "select", c, True),
-            args.pairs,
+        summary.append(reference_comparison(
+            args, f"Primary-key SELECT, {connections} connection(s) (queries/s)", 0.9,
+            lambda c=connections: ours(args, "select", c, True),
+            lambda c=connections: peer(args, "select", c, True),
+            lambda c=connections: pgbench(args, "select", c, True),
         ))
     for durable in (False, True):
         mode = "durable commits" if durable else "synchronous_commit=off"

@@ -12,21 +12,34 @@ struct AppDatabaseOptions: ParsableArguments {
     )
     var databaseURL: String?
 
+    @Option(
+        name: .customLong("database-pooler"),
+        help: ArgumentHelp(
+            "'transaction' behind PgBouncer in transaction mode, else 'none' (default: $HAVEN_DATABASE_POOLER).",
+            valueName: "mode"
+        )
+    )
+    var databasePooler: String?
+
     @OptionGroup var keys: MasterKeyOptions
 
     func configuration() throws -> PostgresConfiguration {
-        try Self.configuration(url: databaseURL)
+        try Self.configuration(url: databaseURL, pooler: databasePooler)
     }
 
-    /// The haven_app connection settings: `url`, else `$HAVEN_DATABASE_URL`.
-    static func configuration(url: String?) throws -> PostgresConfiguration {
+    /// The haven_app connection settings: `url`, else `$HAVEN_DATABASE_URL`; `pooler`, else
+    /// `$HAVEN_DATABASE_POOLER` (`DatabasePooler`).
+    static func configuration(url: String?, pooler: String? = nil) throws -> PostgresConfiguration {
+        let mode = try DatabasePooler.mode(flag: pooler)
         guard let url = url ?? ProcessInfo.processInfo.environment["HAVEN_DATABASE_URL"], !url.isEmpty else {
             throw UserError(
                 message: "no database configured; set HAVEN_DATABASE_URL to the haven_app URL `scripts/start` prints"
             )
         }
         do {
-            return try PostgresConfiguration(url)
+            var configuration = try PostgresConfiguration(url)
+            configuration.pooler = mode
+            return configuration
         } catch let error as PostgresError where error.code == .invalidConfiguration {
             throw UserError(message: "HAVEN_DATABASE_URL is not valid: \(error.message ?? "unparseable")")
         }

@@ -4,7 +4,8 @@ import Logging
 import Postgres
 
 /// How operator commands find the database: `--database-url`, else `HAVEN_OWNER_DATABASE_URL`, else
-/// `HAVEN_DATABASE_URL`.
+/// `HAVEN_DATABASE_URL`, unless `HAVEN_DATABASE_POOLER` says that one goes through a transaction-mode
+/// pooler: operators connect directly.
 struct OwnerDatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
@@ -31,6 +32,15 @@ struct OwnerDatabaseOptions: ParsableArguments {
 
     /// The parsed connection settings.
     func configuration() throws -> PostgresConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        let fellBack = databaseURL == nil && environment["HAVEN_OWNER_DATABASE_URL"] == nil
+        if fellBack, try DatabasePooler.mode(flag: nil) == .transaction {
+            // `haven db migrate` holds a session-level advisory lock, which no transaction-mode pooler keeps.
+            throw UserError(
+                message:
+                    "operator commands connect to PostgreSQL directly, and HAVEN_DATABASE_POOLER=transaction says HAVEN_DATABASE_URL goes through a pooler; set HAVEN_OWNER_DATABASE_URL (or --database-url) to the server's own address"
+            )
+        }
         do {
             return try PostgresConfiguration(try connectionString())
         } catch let error as PostgresError where error.code == .invalidConfiguration {

@@ -46,9 +46,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw UserError(message: "--idle-minutes must be 1 to 1440 and --lifetime-hours 1 to 168")
         }
         let logger = CommandLogging.logger(minimum: .info)
+        let configuration = try options.configuration()
         let ring = try options.keys.load()
+        if configuration.pooler == .transaction {
+            logger.info("behind a transaction-mode pooler: statements are sent unnamed, session state is refused")
+        }
         let pool = ConnectionPool(
-            configuration: try options.configuration(),
+            configuration: configuration,
             limits: .init(maxConnections: connections),
             logger: logger
         )
