@@ -355,6 +355,45 @@ CREATE FUNCTION public.haven_admin_refusal(ctx public.request_contexts, target u
 
 
 --
+-- Name: haven_admin_staff_create(text, text, text[], bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_staff_create(email text, display_name text, roles text[], token_hash bytea) RETURNS TABLE(result text, staff_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    outcome text := haven_admin_refusal(ctx, NULL);
+    created uuid := gen_random_uuid();
+BEGIN
+    IF outcome IS NULL AND (roles IS NULL OR cardinality(roles) = 0 OR array_position(roles, NULL) IS NOT NULL
+                            OR NOT roles <@ ARRAY['admin', 'counselor', 'scheduler', 'supervisor']
+                            OR token_hash IS NULL OR length(token_hash) <> 32) THEN
+        outcome := 'invalid';
+    END IF;
+    IF outcome IS NULL AND NOT roles <@ ARRAY['scheduler'] THEN
+        outcome := 'widening';
+    END IF;
+    IF outcome IS NULL THEN
+        BEGIN
+            INSERT INTO staff (id, practice_id, email, display_name, roles, password_hash)
+            VALUES (created, ctx.practice_id, lower(btrim(email)), btrim(display_name), ARRAY['scheduler'], NULL);
+            PERFORM haven_password_link_issue(ctx, created, token_hash, 'welcome');
+            outcome := 'done';
+        EXCEPTION
+            WHEN unique_violation THEN outcome := 'taken';
+            WHEN check_violation OR not_null_violation THEN outcome := 'invalid';
+        END;
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'staff.create', 'staff', CASE WHEN outcome = 'done' THEN created END,
+                              CASE WHEN outcome = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN QUERY SELECT outcome, CASE WHEN outcome = 'done' THEN created END;
+END
+$$;
+
+
+--
 -- Name: haven_admin_staff_disable(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -426,6 +465,41 @@ BEGIN
         result := 'done';
     END IF;
     PERFORM haven_admin_audit(ctx, 'staff.session.end', 'staff', target,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: haven_admin_staff_password_link(uuid, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_staff_password_link(target uuid, token_hash bytea) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, target);
+BEGIN
+    IF result IS NULL AND EXISTS (
+            SELECT 1 FROM staff s WHERE s.id = target AND s.practice_id = ctx.practice_id
+              AND s.roles && ARRAY['admin', 'counselor', 'supervisor']) THEN
+        result := 'clinical';
+    END IF;
+    IF result IS NULL AND (token_hash IS NULL OR length(token_hash) <> 32) THEN
+        result := 'invalid';
+    END IF;
+    IF result IS NULL THEN
+        -- The account's row lock orders this against a concurrent role grant or link.
+        PERFORM 1 FROM staff s WHERE s.id = target AND s.practice_id = ctx.practice_id FOR UPDATE;
+        PERFORM haven_password_link_issue(ctx, target, token_hash, 'reset');
+        UPDATE staff_sessions SET revoked_at = now()
+        WHERE practice_id = ctx.practice_id AND staff_id = target AND revoked_at IS NULL;
+        result := 'done';
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'staff.password.reset', 'staff', target,
                               CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
     RETURN result;
 END
@@ -1227,6 +1301,45 @@ CREATE FUNCTION public.haven_operator_context(for_practice uuid, for_staff uuid,
 
 
 --
+-- Name: haven_password_link_account(bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_password_link_account(token_hash bytea) RETURNS TABLE(email text, display_name text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT s.email, s.display_name
+        FROM staff_password_links l JOIN staff s ON s.practice_id = l.practice_id AND s.id = l.staff_id
+        WHERE l.token_hash = haven_password_link_account.token_hash AND l.spent_at IS NULL
+          AND l.superseded_at IS NULL AND l.expires_at > now() AND s.active
+    $$;
+
+
+--
+-- Name: haven_password_link_issue(public.request_contexts, uuid, bytea, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_password_link_issue(ctx public.request_contexts, target uuid, token bytea, link_purpose text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        UPDATE staff_password_links SET superseded_at = now()
+        WHERE practice_id = ctx.practice_id AND staff_id = target AND spent_at IS NULL AND superseded_at IS NULL;
+        INSERT INTO staff_password_links (token_hash, practice_id, staff_id, purpose, issued_by, expires_at)
+        VALUES (token, ctx.practice_id, target, link_purpose, ctx.staff_id, now() + haven_password_link_life());
+    $$;
+
+
+--
+-- Name: haven_password_link_life(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_password_link_life() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '72 hours' $$;
+
+
+--
 -- Name: haven_pending_sign_in(bytea); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1504,6 +1617,42 @@ BEGIN
                               'staff.logout', 'staff', ctx.staff_id, '{}', 'success', NULL);
 END
 $$;
+
+
+--
+-- Name: haven_spend_password_link(bytea, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_spend_password_link(token_hash bytea, new_hash text, source text, request_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    link staff_password_links;
+    account record;
+BEGIN
+    IF new_hash IS NULL OR new_hash NOT LIKE '$scrypt$%$%$%' THEN
+        RETURN 'invalid';
+    END IF;
+    UPDATE staff_password_links l SET spent_at = now()
+    FROM staff s
+    WHERE l.token_hash = haven_spend_password_link.token_hash AND l.spent_at IS NULL AND l.superseded_at IS NULL
+      AND l.expires_at > now() AND s.practice_id = l.practice_id AND s.id = l.staff_id AND s.active
+    RETURNING l.* INTO link;
+    IF NOT FOUND THEN
+        RETURN 'refused';
+    END IF;
+    UPDATE staff SET password_hash = new_hash, password_link_issuer = link.issued_by
+    WHERE practice_id = link.practice_id AND id = link.staff_id
+    RETURNING id, practice_id, roles INTO account;
+    UPDATE staff_sessions SET revoked_at = now()
+    WHERE practice_id = link.practice_id AND staff_id = link.staff_id AND revoked_at IS NULL;
+    PERFORM haven_audit_write(account.practice_id, account.id,
+                              ARRAY(SELECT r FROM unnest(account.roles) AS r ORDER BY r COLLATE "C"), false, source,
+                              request_id, 'staff.password.set', 'staff', account.id, '{}', 'success', NULL);
+    RETURN 'done';
+END
+$_$;
 
 
 --
@@ -2499,9 +2648,11 @@ CREATE TABLE public.staff (
     roles text[] NOT NULL,
     pre_licensed boolean DEFAULT false NOT NULL,
     active boolean DEFAULT true NOT NULL,
-    password_hash text NOT NULL,
+    password_hash text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     disabled_at timestamp with time zone,
+    has_password boolean GENERATED ALWAYS AS ((password_hash IS NOT NULL)) STORED,
+    password_link_issuer uuid,
     CONSTRAINT staff_credentials_length CHECK ((length(credentials) <= 100)),
     CONSTRAINT staff_display_name_length CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 200))),
     CONSTRAINT staff_email_format CHECK (((email = lower(email)) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 254))),
@@ -2537,6 +2688,28 @@ CREATE TABLE public.staff_change_proposals (
 );
 
 ALTER TABLE ONLY public.staff_change_proposals FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: staff_password_links; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.staff_password_links (
+    token_hash bytea NOT NULL,
+    practice_id uuid NOT NULL,
+    staff_id uuid NOT NULL,
+    purpose text NOT NULL,
+    issued_by uuid NOT NULL,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    spent_at timestamp with time zone,
+    superseded_at timestamp with time zone,
+    CONSTRAINT staff_password_links_one_end CHECK (((spent_at IS NULL) OR (superseded_at IS NULL))),
+    CONSTRAINT staff_password_links_purpose CHECK ((purpose = ANY (ARRAY['welcome'::text, 'reset'::text]))),
+    CONSTRAINT staff_password_links_token_length CHECK ((length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY public.staff_password_links FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -2956,6 +3129,14 @@ ALTER TABLE ONLY public.staff
 
 
 --
+-- Name: staff_password_links staff_password_links_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_password_links
+    ADD CONSTRAINT staff_password_links_pkey PRIMARY KEY (token_hash);
+
+
+--
 -- Name: staff staff_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3283,6 +3464,13 @@ CREATE INDEX risk_flag_closures_key ON public.risk_flag_closures USING btree (re
 --
 
 CREATE INDEX staff_change_proposals_pending ON public.staff_change_proposals USING btree (practice_id, proposed_at) WHERE (decision IS NULL);
+
+
+--
+-- Name: staff_password_links_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX staff_password_links_open ON public.staff_password_links USING btree (staff_id) WHERE ((spent_at IS NULL) AND (superseded_at IS NULL));
 
 
 --
@@ -3956,6 +4144,38 @@ ALTER TABLE ONLY public.staff_change_proposals
 
 ALTER TABLE ONLY public.staff_change_proposals
     ADD CONSTRAINT staff_change_proposals_practice_id_target_staff_id_fkey FOREIGN KEY (practice_id, target_staff_id) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: staff staff_password_link_issuer; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff
+    ADD CONSTRAINT staff_password_link_issuer FOREIGN KEY (practice_id, password_link_issuer) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: staff_password_links staff_password_links_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_password_links
+    ADD CONSTRAINT staff_password_links_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: staff_password_links staff_password_links_practice_id_issued_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_password_links
+    ADD CONSTRAINT staff_password_links_practice_id_issued_by_fkey FOREIGN KEY (practice_id, issued_by) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: staff_password_links staff_password_links_practice_id_staff_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_password_links
+    ADD CONSTRAINT staff_password_links_practice_id_staff_id_fkey FOREIGN KEY (practice_id, staff_id) REFERENCES public.staff(practice_id, id);
 
 
 --
@@ -4691,6 +4911,19 @@ CREATE POLICY staff_owner ON public.staff TO haven USING (true) WITH CHECK (true
 
 
 --
+-- Name: staff_password_links; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.staff_password_links ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: staff_password_links staff_password_links_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY staff_password_links_owner ON public.staff_password_links TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: staff staff_practice; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -4846,6 +5079,14 @@ REVOKE ALL ON FUNCTION public.haven_admin_refusal(ctx public.request_contexts, t
 
 
 --
+-- Name: FUNCTION haven_admin_staff_create(email text, display_name text, roles text[], token_hash bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_staff_create(email text, display_name text, roles text[], token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_staff_create(email text, display_name text, roles text[], token_hash bytea) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_admin_staff_disable(target uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -4867,6 +5108,14 @@ GRANT ALL ON FUNCTION public.haven_admin_staff_enable(target uuid) TO haven_app;
 
 REVOKE ALL ON FUNCTION public.haven_admin_staff_end_sessions(target uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_admin_staff_end_sessions(target uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_staff_password_link(target uuid, token_hash bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_staff_password_link(target uuid, token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_staff_password_link(target uuid, token_hash bytea) TO haven_app;
 
 
 --
@@ -5099,6 +5348,28 @@ REVOKE ALL ON FUNCTION public.haven_operator_context(for_practice uuid, for_staf
 
 
 --
+-- Name: FUNCTION haven_password_link_account(token_hash bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_password_link_account(token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_password_link_account(token_hash bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_password_link_issue(ctx public.request_contexts, target uuid, token bytea, link_purpose text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_password_link_issue(ctx public.request_contexts, target uuid, token bytea, link_purpose text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_password_link_life(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_password_link_life() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_pending_sign_in(token bytea); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5174,6 +5445,14 @@ GRANT ALL ON FUNCTION public.haven_sign_in_settings(login_email text) TO haven_a
 
 REVOKE ALL ON FUNCTION public.haven_sign_out() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_sign_out() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_spend_password_link(token_hash bytea, new_hash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_spend_password_link(token_hash bytea, new_hash text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_spend_password_link(token_hash bytea, new_hash text, source text, request_id text) TO haven_app;
 
 
 --
@@ -5521,6 +5800,20 @@ GRANT SELECT(created_at) ON TABLE public.staff TO haven_app;
 --
 
 GRANT SELECT(disabled_at) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.has_password; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(has_password) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.password_link_issuer; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(password_link_issuer) ON TABLE public.staff TO haven_app;
 
 
 --

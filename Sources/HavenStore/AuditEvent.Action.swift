@@ -128,5 +128,10 @@ extension AuditEvent {
         case staffChangeReject = "staff.change.reject"
         /// The proposer withdrew their proposal.
         case staffChangeWithdraw = "staff.change.withdraw"
+
+        // One-time set-password links (migration 0042), written by the database's functions.
+        /// A staff member set their own password with a link an admin issued (`staff.create` or
+        /// `staff.password.reset`); the entry's staff member is the account itself.
+        case staffPasswordSet = "staff.password.set"
     }
 }

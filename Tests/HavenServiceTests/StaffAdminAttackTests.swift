@@ -23,7 +23,7 @@ struct StaffAdminAttackTests {
         var otherCounselor: UUID
     }
 
-    private func clinic(_ body: (Clinic) async throws -> Void) async throws {
+    func clinic(_ body: (Clinic) async throws -> Void) async throws {
         try await StaffFixture.with { fixture in
             let staff = fixture.staff
             func add(_ email: String, _ roles: Set<StaffActor.Role>, practice: UUID? = nil) async throws -> UUID {
@@ -56,7 +56,7 @@ struct StaffAdminAttackTests {
     }
 
     /// Runs `call` as `haven_app`, under `actor`'s live session when given; its one text answer.
-    private func call(
+    func call(
         _ call: PostgresQuery,
         as actor: StaffActor?,
         clinic: Clinic,

@@ -147,11 +147,18 @@ extension StaffService {
         let hash = try await hasher.hash(password)
         try await pool.transaction(operatorIn: practiceID, source: source) { connection in
             let updated = try await connection.execute(
-                "UPDATE staff SET password_hash = \(hash) WHERE id = \(staffID) AND practice_id = \(practiceID)"
+                """
+                UPDATE staff SET password_hash = \(hash), password_link_issuer = NULL
+                WHERE id = \(staffID) AND practice_id = \(practiceID)
+                """
             )
             guard updated == 1 else { throw ServiceError(.notFound, field: "staff", "no staff member with this id") }
             let statements: [PostgresQuery] = [
-                "UPDATE staff_sessions SET revoked_at = now() WHERE staff_id = \(staffID) AND revoked_at IS NULL"
+                "UPDATE staff_sessions SET revoked_at = now() WHERE staff_id = \(staffID) AND revoked_at IS NULL",
+                """
+                UPDATE staff_password_links SET superseded_at = now()
+                WHERE staff_id = \(staffID) AND spent_at IS NULL AND superseded_at IS NULL
+                """,
             ]
             try await connection.commit(
                 statements,
