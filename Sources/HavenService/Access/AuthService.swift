@@ -78,6 +78,17 @@ public struct AuthService: Sendable {
         )
     }
 
+    /// The bounds the audit log puts on an entry's source and request id, checked before a sign-in
+    /// function writes one.
+    static func checkOrigin(source: String, requestID: String?) throws {
+        guard (1...200).contains(source.unicodeScalars.count) else {
+            throw ServiceError(.invalidInput, field: "source", "must be 1 to 200 characters")
+        }
+        if let requestID, requestID.unicodeScalars.count > 100 {
+            throw ServiceError(.invalidInput, field: "requestID", "must be at most 100 characters")
+        }
+    }
+
     private func login(
         email: String,
         password: String,
@@ -86,12 +97,7 @@ public struct AuthService: Sendable {
         source: String,
         requestID: String?
     ) async throws -> SignIn {
-        guard (1...200).contains(source.unicodeScalars.count) else {
-            throw ServiceError(.invalidInput, field: "source", "must be 1 to 200 characters")
-        }
-        if let requestID, requestID.unicodeScalars.count > 100 {
-            throw ServiceError(.invalidInput, field: "requestID", "must be at most 100 characters")
-        }
+        try Self.checkOrigin(source: source, requestID: requestID)
         let refused = ServiceError(.unauthenticated, "wrong email or password, or the account is disabled")
         let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
         let settings = try await pool.query("SELECT haven_sign_in_settings(\(normalized))")[0].decode(

@@ -142,23 +142,35 @@ public struct StaffAdminService: Sendable {
         switch answer {
         case "done": return .applied
         case "proposed": return .proposed
-        case "forbidden": throw ServiceError(.forbidden, "only the practice's admins change staff accounts")
+        default: throw Self.refusal(answer, field: field, invalid: invalid, unchanged: unchanged)
+        }
+    }
+
+    /// The refusal a function's answer says (migrations 0040 and 0042), in words.
+    static func refusal(
+        _ answer: String,
+        field: String = "staff",
+        invalid: String = "",
+        unchanged: String = "nothing to change"
+    ) -> ServiceError {
+        switch answer {
+        case "forbidden": return ServiceError(.forbidden, "only the practice's admins change staff accounts")
         case "self" where field == "change":
-            throw ServiceError(.invalidInput, field: field, "is about your own account: another admin approves it")
+            return ServiceError(.invalidInput, field: field, "is about your own account: another admin approves it")
         case "self":
-            throw ServiceError(
+            return ServiceError(
                 .invalidInput,
                 field: "staff",
                 "is your own account: another admin or an operator (haven staff) changes it"
             )
-        case "not-found": throw ServiceError(.notFound, field: field, "no such staff member or change in the practice")
-        case "invalid" where field == "roles": throw StaffService.rolesRequired
-        case "invalid": throw ServiceError(.invalidInput, field: field, invalid)
+        case "not-found": return ServiceError(.notFound, field: field, "no such staff member or change in the practice")
+        case "invalid" where field == "roles": return StaffService.rolesRequired
+        case "invalid": return ServiceError(.invalidInput, field: field, invalid)
         case "own-proposal":
-            throw ServiceError(.forbidden, field: field, "you proposed this change: a second admin must approve it")
-        case "expired": throw ServiceError(.conflict, field: field, "expired unapproved; propose it again")
-        case "decided": throw ServiceError(.conflict, field: field, "was already approved, declined or withdrawn")
-        default: throw ServiceError(.conflict, field: field, unchanged)
+            return ServiceError(.forbidden, field: field, "you proposed this change: a second admin must approve it")
+        case "expired": return ServiceError(.conflict, field: field, "expired unapproved; propose it again")
+        case "decided": return ServiceError(.conflict, field: field, "was already approved, declined or withdrawn")
+        default: return ServiceError(.conflict, field: field, unchanged)
         }
     }
 }

@@ -137,13 +137,7 @@ extension StaffService {
     ///
     /// - Throws: `invalidInput` naming `password`; `notFound` naming `staff`.
     public func resetPassword(of staffID: UUID, to password: String, practiceID: UUID, source: String) async throws {
-        guard password.count >= Self.minimumPasswordLength else {
-            throw ServiceError(
-                .invalidInput,
-                field: "password",
-                "must be at least \(Self.minimumPasswordLength) characters"
-            )
-        }
+        try Self.checkPassword(password)
         let hash = try await hasher.hash(password)
         try await pool.transaction(operatorIn: practiceID, source: source) { connection in
             let updated = try await connection.execute(

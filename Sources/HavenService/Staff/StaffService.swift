@@ -72,29 +72,41 @@ public struct StaffService: Sendable {
     /// The shortest password accepted.
     public static let minimumPasswordLength = 12
 
+    /// The password rule, for every way a password is set (operators, set-password links).
+    ///
+    /// - Throws: `invalidInput` naming `password`.
+    public static func checkPassword(_ password: String) throws {
+        guard password.count >= minimumPasswordLength else {
+            throw ServiceError(.invalidInput, field: "password", "must be at least \(minimumPasswordLength) characters")
+        }
+    }
+
+    /// A new account's email (trimmed, lower case) and display name (trimmed), checked as the
+    /// database's constraints check them, for operators and admins alike.
+    ///
+    /// - Throws: `invalidInput` naming `email` or `displayName`.
+    public static func checkedIdentity(email: String, displayName: String) throws -> (email: String, name: String) {
+        let email = email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard email.count <= 254, email.split(separator: "@", omittingEmptySubsequences: false).count == 2,
+            !email.hasPrefix("@"), !email.hasSuffix("@"), !email.contains(where: \.isWhitespace)
+        else { throw ServiceError(.invalidInput, field: "email", "is not an email address") }
+        let name = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(name.unicodeScalars.count) else {
+            throw ServiceError(.invalidInput, field: "displayName", "must be 1 to 200 characters")
+        }
+        return (email, name)
+    }
+
     /// Adds a staff member with a password (stored as an scrypt hash). Audited.
     ///
     /// - Throws: `ServiceError.invalidInput` naming the field; `conflict` if the email is taken.
     public func createStaff(_ new: NewStaff, practiceID: UUID, source: String) async throws -> UUID {
-        let email = new.email.trimmingCharacters(in: .whitespaces).lowercased()
-        guard email.count <= 254, email.split(separator: "@", omittingEmptySubsequences: false).count == 2,
-            !email.hasPrefix("@"), !email.hasSuffix("@"), !email.contains(where: \.isWhitespace)
-        else { throw ServiceError(.invalidInput, field: "email", "is not an email address") }
-        let name = new.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.unicodeScalars.count) else {
-            throw ServiceError(.invalidInput, field: "displayName", "must be 1 to 200 characters")
-        }
+        let (email, name) = try Self.checkedIdentity(email: new.email, displayName: new.displayName)
         guard new.credentials.unicodeScalars.count <= 100 else {
             throw ServiceError(.invalidInput, field: "credentials", "must be at most 100 characters")
         }
         guard !new.roles.isEmpty else { throw Self.rolesRequired }
-        guard new.password.count >= Self.minimumPasswordLength else {
-            throw ServiceError(
-                .invalidInput,
-                field: "password",
-                "must be at least \(Self.minimumPasswordLength) characters"
-            )
-        }
+        try Self.checkPassword(new.password)
         let hash = try await hasher.hash(new.password)
         let id = UUID()
         let roles = new.roles.map(\.rawValue).sorted()
