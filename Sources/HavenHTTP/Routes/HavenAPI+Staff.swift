@@ -92,6 +92,29 @@ extension HavenAPI {
         var required: Bool
     }
 
+    /// `POST /v1/staff`.
+    struct NewStaffBody: Decodable {
+        var email: String
+        var displayName: String
+        var roles: [String]
+    }
+
+    /// A one-time set-password link, shown once (`POST /v1/staff`, `/v1/staff/{staffId}/password-link`).
+    struct PasswordLinkJSON: Encodable {
+        var staffId: String
+        var token: String
+        /// Where the staff member spends it: `/welcome/{token}` on this server.
+        var path: String
+        var expiresInSeconds: Int
+
+        init(_ link: StaffAdminService.PasswordLink) {
+            staffId = link.staffID.uuidString.lowercased()
+            token = link.token.value
+            path = "/welcome/" + link.token.value
+            expiresInSeconds = Int(StaffAdminService.PasswordLink.lifetime.components.seconds)
+        }
+    }
+
     /// What a staff change did: `applied`, or `proposed` (waiting for a second admin).
     struct ChangeOutcomeJSON: Encodable {
         var outcome: String
@@ -138,6 +161,24 @@ extension HavenAPI {
     /// second admin (`/v1/staff/changes/{changeId}/approve`).
     func addStaffChanges(to v1: RouterGroup<HavenRequestContext>) {
         let service = StaffAdminService(pool: pool)
+        v1.post("/staff") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(NewStaffBody.self, from: request, context: context)
+            let link = try await service.create(
+                email: body.email,
+                displayName: body.displayName,
+                roles: try Self.staffRoles(body.roles),
+                actor: actor
+            )
+            return try APIJSON.response(PasswordLinkJSON(link), status: .created)
+        }
+        v1.post("/staff/{staffId}/password-link") { _, context in
+            let link = try await service.passwordLink(
+                for: try Self.id("staffId", context),
+                actor: try context.requireActor()
+            )
+            return try APIJSON.response(PasswordLinkJSON(link), status: .created)
+        }
         v1.post("/staff/{staffId}/disable") { _, context in
             try await service.disable(try Self.id("staffId", context), actor: try context.requireActor())
             return Response(status: .noContent)
