@@ -20,6 +20,7 @@ extension HavenAPI {
             WebPage.redirect(to: context.actor.map(PageChrome.home(for:)) ?? "/sign-in")
         }
         addSignInPages(to: web)
+        addWelcomePages(to: web)
         addTodayPage(to: web)
         addCalendarPages(to: web)
         addNotePages(to: web)

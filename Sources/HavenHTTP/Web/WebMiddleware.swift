@@ -58,9 +58,10 @@ struct WebMiddleware: RouterMiddleware {
             } else if request.method != .get && request.method != .head {
                 guard CSRF.sameOrigin(request) else { throw WebRefusal.crossSite }
                 let form = try await WebForm(request: &request)
-                // The password step's form is keyed to the pre-session cookie; every other form
-                // (the code step's too) to the session cookie, pending or live.
-                let key = path == "/sign-in" ? WebSession.preSession(in: request) : WebSession.token(in: request)?.value
+                // The password step's and the welcome link's forms (no session yet) are keyed to the
+                // pre-session cookie; every other form (the code step's too) to the session cookie.
+                let preSessionForm = path == "/sign-in" || path.hasPrefix("/welcome/")
+                let key = preSessionForm ? WebSession.preSession(in: request) : WebSession.token(in: request)?.value
                 // Text a person wrote is never lost to an ended session: it comes back to copy
                 // (`KeptText`). A script's request (autosave) gets its own answer from its page.
                 let wantsJSON = request.headers[.accept]?.contains("application/json") ?? false

@@ -20,6 +20,7 @@ extension HavenAPI {
                     "You were signed out after \(minutes) minutes without activity; any note in progress was saved as a draft."
             case "code": view.notice = "That code was wrong, expired or already used. Sign in again with your password."
             case "lapsed": view.notice = "That sign-in lapsed before its code came. Sign in again with your password."
+            case "password-set": view.notice = "Your password is set. Sign in with it."
             default: break
             }
             return try Self.signInPage(request: request, view: view)
