@@ -84,3 +84,56 @@ struct WebWelcomePageTests {
         }
     }
 }
+
+extension WebWelcomePageTests {
+    @Test func theAdminPagesCreateAnAccountAndOfferResetsForNonClinicalAccountsOnly() async throws {
+        try await HTTPFixture.with { fixture, client in
+            _ = try await StaffChangeRouteTests.addStaff(fixture)
+            let admin = try await WebPageTests.signIn(client, "office@harbor.example")
+            let staffPage = try await WebPageTests.get(client, admin, "/admin/staff")
+            #expect(staffPage.html.contains(#"action="/admin/staff""#))
+            let created = try await WebPageTests.post(
+                client,
+                admin,
+                "/admin/staff",
+                [("email", "front@harbor.example"), ("displayName", "Front Desk"), ("role-counselor", "on")]
+            )
+            #expect(created.status == .created)
+            #expect(created.html.contains("in person or by a channel you trust"))
+            #expect(created.html.contains("approval: counselor."))
+            let url = try #require(created.html.firstRange(of: /https:\/\/[^<"]*\/welcome\/([A-Za-z0-9_-]{43})/))
+            let path = "/welcome/" + created.html[url].split(separator: "/").last!
+            #expect(try await WebPageTests.get(client, WebPageTests.Browser(), path).status == .ok)
+            // A refused form comes back as typed.
+            let taken = try await WebPageTests.post(
+                client,
+                admin,
+                "/admin/staff",
+                [("email", "front@harbor.example"), ("displayName", "Again")]
+            )
+            #expect(taken.status == .conflict && taken.html.contains(#"value="Again""#))
+            // Dana is a counselor: the operator's command, no button.
+            let dana = try await WebPageTests.get(
+                client,
+                admin,
+                "/admin/staff/\(fixture.dana.staffID.uuidString.lowercased())"
+            )
+            #expect(dana.html.contains("haven staff reset-password") && !dana.html.contains("/password-link"))
+            let front = try await fixture.owner.query("SELECT id FROM staff WHERE email = 'front@harbor.example'")[0]
+                .decode(0, as: UUID.self).uuidString.lowercased()
+            let frontPage = try await WebPageTests.get(client, admin, "/admin/staff/\(front)")
+            #expect(frontPage.html.contains("/admin/staff/\(front)/password-link"))
+            let reset = try await WebPageTests.post(client, admin, "/admin/staff/\(front)/password-link", [])
+            #expect(reset.status == .ok && reset.html.contains("/welcome/"))
+            // The newer link replaced the first.
+            #expect(try await WebPageTests.get(client, WebPageTests.Browser(), path).status == .notFound)
+            let refused = try await WebPageTests.post(
+                client,
+                admin,
+                "/admin/staff/\(fixture.dana.staffID.uuidString.lowercased())/password-link",
+                []
+            )
+            #expect(refused.status == .forbidden)
+        }
+    }
+}

@@ -80,6 +80,7 @@ extension HavenAPI {
             }
         }
         addAdminStaffPages(to: web, practice: practice)
+        addAdminLinkPages(to: web, practice: practice)
     }
 
     /// Entries on one audit page.

@@ -100,6 +100,9 @@ extension AdminViews {
         /// Stored, not computed: the templates read values by reflection.
         var hasPending: Bool
         var hasSupervisorChoices: Bool
+        /// Whether an admin may issue a password link for the account (another account holding no
+        /// counselor, supervisor or admin role: migration 0042).
+        var resettable: Bool
 
         struct RoleChoice {
             var value: String
@@ -163,6 +166,17 @@ extension AdminViews {
             pending = AdminViews.pendingChanges(administration, viewer: viewer) { $0.target?.id == member.id }
             hasPending = !pending.isEmpty
             hasSupervisorChoices = !supervisorChoices.isEmpty
+            resettable = !own && member.roles.allSatisfy { $0 == StaffActor.Role.scheduler.rawValue }
         }
+    }
+
+    /// The page that shows a one-time set-password link, once (the page is `no-store`).
+    struct PasswordLinkPage {
+        var chrome: PageChrome
+        var name: String
+        var staffID: String
+        var url: String
+        var created: Bool
+        var proposed: String?
     }
 }

@@ -24,6 +24,9 @@ enum AdminViews {
         var secondAdminNote: String?
         var notice: String?
         var error: String?
+        /// The "New staff member" form as typed (after a refusal).
+        var newEmail = ""
+        var newName = ""
 
         struct Member {
             var id: String
