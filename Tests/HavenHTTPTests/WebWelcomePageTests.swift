@@ -104,6 +104,9 @@ extension WebWelcomePageTests {
             let url = try #require(created.html.firstRange(of: /https:\/\/[^<"]*\/welcome\/([A-Za-z0-9_-]{43})/))
             let path = "/welcome/" + created.html[url].split(separator: "/").last!
             #expect(try await WebPageTests.get(client, WebPageTests.Browser(), path).status == .ok)
+            // The approver of the counselor role sees that the password is not the member's yet.
+            let waiting = try await WebPageTests.get(client, admin, "/admin/staff")
+            #expect(waiting.html.contains("Front Desk has no password yet"))
             // A refused form comes back as typed.
             let taken = try await WebPageTests.post(
                 client,

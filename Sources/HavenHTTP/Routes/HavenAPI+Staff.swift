@@ -20,6 +20,8 @@ extension HavenAPI {
             var totpEnrolled: Bool
             var supervisors: [Colleague]
             var supervisees: [Colleague]
+            var hasPassword: Bool
+            var passwordLinkIssuer: Colleague?
         }
 
         var practiceId: String
@@ -59,7 +61,9 @@ extension HavenAPI {
                     active: member.active,
                     totpEnrolled: member.totpEnrolled,
                     supervisors: member.supervisors.map(colleague),
-                    supervisees: member.supervisees.map(colleague)
+                    supervisees: member.supervisees.map(colleague),
+                    hasPassword: member.hasPassword,
+                    passwordLinkIssuer: member.passwordLinkIssuer.map(colleague)
                 )
             }
             pendingChanges = administration.pendingChanges.map { change in

@@ -50,6 +50,12 @@ extension PracticeService {
         public var totpEnrolled: Bool
         public var supervisors: [StaffService.Colleague]
         public var supervisees: [StaffService.Colleague]
+        /// Whether the account has a password (false: created by an admin, its welcome link unspent).
+        public var hasPassword: Bool
+        /// The admin whose one-time link set the current password (migration 0042), nil when the
+        /// staff member's password was set otherwise: who could have chosen it, for the second admin
+        /// approving a clinical role or a supervision link for the account.
+        public var passwordLinkIssuer: StaffService.Colleague?
     }
 
     /// The practice's settings and staff for an admin, in one snapshot; the read is audited as
@@ -79,10 +85,10 @@ extension PracticeService {
             ).map { try $0.decode((UUID, UUID).self) }
             let rows = try await connection.query(
                 """
-                SELECT id, display_name, email, roles, pre_licensed, active FROM staff
+                SELECT id, display_name, email, roles, pre_licensed, active, has_password, password_link_issuer FROM staff
                 ORDER BY display_name, id
                 """
-            ).map { try $0.decode((UUID, String, String, [String], Bool, Bool).self) }
+            ).map { try $0.decode((UUID, String, String, [String], Bool, Bool, Bool, UUID?).self) }
             let enrolled = Set(
                 try await connection.query("SELECT haven_admin_staff_totp()").map { try $0.decode(0, as: UUID.self) }
             )
@@ -112,7 +118,7 @@ extension PracticeService {
                     expiresAt: expiresAt
                 )
             }
-            let staff = rows.map { id, name, email, roles, preLicensed, active in
+            let staff = rows.map { id, name, email, roles, preLicensed, active, hasPassword, issuer in
                 Account(
                     id: id,
                     displayName: name,
@@ -122,7 +128,9 @@ extension PracticeService {
                     active: active,
                     totpEnrolled: enrolled.contains(id),
                     supervisors: links.filter { $0.1 == id }.map { colleague($0.0) },
-                    supervisees: links.filter { $0.0 == id }.map { colleague($0.1) }
+                    supervisees: links.filter { $0.0 == id }.map { colleague($0.1) },
+                    hasPassword: hasPassword,
+                    passwordLinkIssuer: issuer.map(colleague)
                 )
             }
             return (

@@ -16,6 +16,9 @@ extension AdminViews {
         var canApprove: Bool
         /// "Withdraw" for the proposer, "Decline" for another admin.
         var declineLabel: String
+        /// For a change that widens someone's reach: who could have chosen that person's password
+        /// (an admin's set-password link, migration 0042), or nil when no admin could have.
+        var passwordNote: String?
     }
 
     /// The practice's waiting changes as `viewer` sees them.
@@ -36,6 +39,17 @@ extension AdminViews {
                 case .totpOptional:
                     "Make the one-time-code app optional for the practice"
                 }
+            // The account that gains reach: the grantee, or the supervisor of a new link.
+            let gaining = change.kind == .supervise ? change.supervisor : change.target
+            let account = administration.staff.first { $0.id == gaining?.id }
+            let passwordNote: String? =
+                if let account, !account.hasPassword {
+                    "\(account.displayName) has no password yet: whoever holds their one-time link sets it."
+                } else if let issuer = account?.passwordLinkIssuer {
+                    "\(account?.displayName ?? "")'s password was set through a link \(issuer.displayName) issued."
+                } else {
+                    nil
+                }
             let mine = change.proposedBy.id == viewer
             let aboutViewer = change.target?.id == viewer || change.supervisor?.id == viewer
             return PendingChange(
@@ -45,7 +59,8 @@ extension AdminViews {
                 proposedAt: change.proposedAt.formatted(format),
                 expiresAt: change.expiresAt.formatted(format),
                 canApprove: !mine && !aboutViewer,
-                declineLabel: mine ? "Withdraw" : "Decline"
+                declineLabel: mine ? "Withdraw" : "Decline",
+                passwordNote: passwordNote
             )
         }
     }
