@@ -1,7 +1,8 @@
 """The admin pages in a real browser: the overview, staff, TOTP policy and keys pages, the audit log
 with a filter chosen in its form and the older-entries link, the chain check; a counselor is refused
 every admin page; no client's name on any of them. Staff changes: an admin disables and re-enables an
-account; a counselor role proposed by one admin and approved by a second."""
+account; a counselor role proposed by one admin and approved by a second; an admin creates a
+front-desk account and its member sets their own password with the one-time link in a fresh browser."""
 import secrets
 import urllib.error
 import urllib.parse
@@ -9,7 +10,8 @@ import urllib.parse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import BASE, DANA, OFFICE, PASSWORD, api, check_page, client_names, sign_in, sign_out, submit
+from conftest import (BASE, DANA, OFFICE, PASSWORD, api, check_page, client_names, new_browser, sign_in, sign_out,
+                      submit)
 
 PAGES = ["/admin", "/admin/staff", "/admin/security", "/admin/keys", "/admin/audit", "/admin/audit/verification"]
 
@@ -135,3 +137,35 @@ def test_two_admins_propose_and_approve_a_counselor_role(driver):
     assert "Approved" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
     member = next(m for m in api("/v1/staff", email=OFFICE)["staff"] if m["id"] == trainee_id)
     assert member["roles"] == ["counselor", "scheduler"], member
+
+
+def test_an_admin_creates_a_front_desk_account_whose_member_sets_their_password(driver):
+    names = client_names()
+    suffix = secrets.token_hex(3)
+    email = "front-%s@demo.haven" % suffix
+    sign_in(driver, OFFICE)
+    driver.get(BASE + "/admin/staff")
+    driver.find_element(By.ID, "new-email").send_keys(email)
+    driver.find_element(By.ID, "new-name").send_keys("Front %s" % suffix)
+    submit(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Create the account']"))
+    assert "in person or by a channel you trust" in driver.find_element(By.TAG_NAME, "main").text
+    path = urllib.parse.urlparse(driver.find_element(By.CSS_SELECTOR, "code.secret").text).path
+    assert path.startswith("/welcome/") and len(path) == len("/welcome/") + 43, path
+    check_page(driver, "admin-link", names)
+
+    member = new_browser()  # the new member's own browser: no cookie of the admin's
+    try:
+        member.get(BASE + path)
+        assert email in member.find_element(By.TAG_NAME, "main").text
+        check_page(member, "welcome", names)
+        chosen = "their own password " + secrets.token_hex(4)
+        member.find_element(By.ID, "password").send_keys(chosen)
+        member.find_element(By.ID, "confirm").send_keys(chosen)
+        submit(member, member.find_element(By.XPATH, "//button[normalize-space()='Set my password']"))
+        assert member.current_url == BASE + "/sign-in?reason=password-set", member.current_url
+        assert "Your password is set" in member.find_element(By.CSS_SELECTOR, "[role=status]").text
+        sign_in(member, email, password=chosen)
+        member.get(BASE + path)  # spent
+        assert "does not work" in member.find_element(By.TAG_NAME, "main").text
+    finally:
+        member.quit()
