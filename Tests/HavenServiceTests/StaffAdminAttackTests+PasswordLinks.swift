@@ -255,12 +255,14 @@ extension StaffAdminAttackTests {
                     let first = try await connection.query(
                         "SELECT haven_spend_password_link(\(token), \(Self.newHash), 'attacker', NULL)"
                     )[0].decode(0, as: String.self)
+                    let holder = try await connection.query("SELECT pg_backend_pid()")[0].decode(0, as: Int.self)
                     // The second spend starts while the first's transaction is open, and waits on its lock.
+                    // Counted as backends blocked by this one only: other suites share the cluster.
                     let second = Task { try await spend(token, c, hash: other) }
                     var waiting = 0
                     for _ in 0..<200 where waiting == 0 {
                         waiting = try await c.fixture.owner.query(
-                            "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                            "SELECT count(*) FROM pg_stat_activity WHERE \(holder) = ANY(pg_blocking_pids(pid))"
                         )[0].decode(0, as: Int.self)
                         try await Task.sleep(for: .milliseconds(10))
                     }
