@@ -49,4 +49,21 @@ enum WebSession {
     static func newPreSession() throws -> String {
         try SessionToken.generate().value
     }
+
+    /// A page whose form comes before any session (sign-in, a welcome link): its CSRF token keyed to
+    /// the request's pre-session cookie, a new cookie set when the request has none. `render` gets the
+    /// form's token and returns the page's HTML.
+    static func preSessionPage(
+        for request: Request,
+        status: HTTPResponse.Status,
+        render: (_ csrf: String) throws -> String
+    ) throws -> Response {
+        let existing = preSession(in: request)
+        let value = try existing ?? newPreSession()
+        var response = try WebPage.html(render(CSRF.token(forKey: value)), status: status)
+        if existing == nil {
+            response.setCookie(cookie(named: preSessionCookieName, value: value))
+        }
+        return response
+    }
 }

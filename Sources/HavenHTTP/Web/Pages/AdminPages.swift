@@ -44,14 +44,11 @@ extension HavenAPI {
             try await Self.adminOnly {
                 let user = try SignedIn(request, context)
                 let administration = try await practice.administration(actor: user.actor)
-                var view = AdminViews.Security(
+                return Self.securityPage(
+                    user,
                     administration,
-                    viewer: user.actor.staffID,
-                    policy: Self.totpPolicy(required: administration.requireTOTP),
-                    chrome: user.chrome("Sign-in security", section: "/admin")
+                    notice: AdminViews.notice(Self.queryText(request, "done"))
                 )
-                view.notice = AdminViews.notice(Self.queryText(request, "done"))
-                return WebPage.html(WebTemplates.render(view, template: "admin-security"))
             }
         }
         web.get("/admin/keys") { request, context in
@@ -138,6 +135,26 @@ extension HavenAPI {
     }
 
     /// The TOTP policy in words.
+    /// The sign-in security page: the code-app policy in words, its waiting changes, and a notice
+    /// (after a change) or an error (a change refused, with `status`).
+    static func securityPage(
+        _ user: SignedIn,
+        _ administration: PracticeService.Administration,
+        notice: String? = nil,
+        error: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var view = AdminViews.Security(
+            administration,
+            viewer: user.actor.staffID,
+            policy: totpPolicy(required: administration.requireTOTP),
+            chrome: user.chrome("Sign-in security", section: "/admin")
+        )
+        view.notice = notice
+        view.error = error
+        return WebPage.html(WebTemplates.render(view, template: "admin-security"), status: status)
+    }
+
     static func totpPolicy(required: Bool) -> String {
         required
             ? "Every staff member must use a one-time-code app to sign in."

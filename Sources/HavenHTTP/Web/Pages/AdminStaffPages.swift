@@ -145,14 +145,8 @@ extension HavenAPI {
                     return WebPage.redirect(to: "/admin/security?done=\(outcome == .applied ? "required" : "proposed")")
                 } catch let error as ServiceError where error.kind == .invalidInput || error.kind == .conflict {
                     let administration = try await practice.administration(actor: user.actor)
-                    var view = AdminViews.Security(
-                        administration,
-                        viewer: user.actor.staffID,
-                        policy: Self.totpPolicy(required: administration.requireTOTP),
-                        chrome: user.chrome("Sign-in security", section: "/admin")
-                    )
-                    view.error = error.message.prefix(1).uppercased() + error.message.dropFirst() + "."
-                    return WebPage.html(WebTemplates.render(view, template: "admin-security"), status: .conflict)
+                    let sentence = error.message.prefix(1).uppercased() + error.message.dropFirst() + "."
+                    return Self.securityPage(user, administration, error: sentence, status: .conflict)
                 }
             }
         }

@@ -86,15 +86,11 @@ extension HavenAPI {
         view: SignInView,
         status: HTTPResponse.Status = .ok
     ) throws -> Response {
-        var view = view
-        let existing = WebSession.preSession(in: request)
-        let preSession = try existing ?? WebSession.newPreSession()
-        view.chrome.csrf = CSRF.token(forKey: preSession)
-        var response = WebPage.html(WebTemplates.render(view, template: "sign-in"), status: status)
-        if existing == nil {
-            response.setCookie(WebSession.cookie(named: WebSession.preSessionCookieName, value: preSession))
+        try WebSession.preSessionPage(for: request, status: status) { csrf in
+            var view = view
+            view.chrome.csrf = csrf
+            return WebTemplates.render(view, template: "sign-in")
         }
-        return response
     }
 
     /// The code step's page; its form token is keyed to the pending session's cookie.

@@ -61,15 +61,11 @@ extension HavenAPI {
         view: WelcomeView,
         status: HTTPResponse.Status = .ok
     ) throws -> Response {
-        var view = view
-        let existing = WebSession.preSession(in: request)
-        let preSession = try existing ?? WebSession.newPreSession()
-        view.chrome.csrf = CSRF.token(forKey: preSession)
-        var response = WebPage.html(WebTemplates.render(view, template: "welcome"), status: status)
-        if existing == nil {
-            response.setCookie(WebSession.cookie(named: WebSession.preSessionCookieName, value: preSession))
+        try WebSession.preSessionPage(for: request, status: status) { csrf in
+            var view = view
+            view.chrome.csrf = csrf
+            return WebTemplates.render(view, template: "welcome")
         }
-        return response
     }
 
     /// One page for every link that does not work (unknown, spent, replaced, expired, disabled account).
