@@ -2,7 +2,7 @@ import Foundation
 import HavenService
 
 /// Renders a client export as one self-contained HTML page, section by section: no scripts, no
-/// external requests, every value from the record HTML-escaped (`SVGChart.escape`, as the report
+/// external requests, every value from the record HTML-escaped (`HTMLEscape`, as the report
 /// escapes), so markup in a note comes out as text.
 public enum ExportHTMLRenderer {
     /// The export as one HTML document.
@@ -55,5 +55,5 @@ public enum ExportHTMLRenderer {
         return out.joined(separator: "\n") + "\n"
     }
 
-    private static func e(_ text: String) -> String { SVGChart.escape(text) }
+    private static func e(_ text: String) -> String { HTMLEscape.text(text) }
 }

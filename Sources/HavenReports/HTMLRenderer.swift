@@ -270,7 +270,7 @@ public enum HTMLRenderer {
         c.credentials.isEmpty ? c.name : "\(c.name), \(c.credentials)"
     }
 
-    private static func e(_ text: String) -> String { SVGChart.escape(text) }
+    private static func e(_ text: String) -> String { HTMLEscape.text(text) }
 
     /// The report's one stylesheet: inline in the self-contained file `render` makes, and the web app's
     /// `/static/report.css` (its pages allow no inline style) as it is. Every rule but the page margin

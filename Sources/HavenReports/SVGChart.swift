@@ -292,8 +292,8 @@ enum SVGChart {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"\(id)-title \(id)-desc\" "
                 + "viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\" "
                 + "font-family=\"Helvetica, Arial, sans-serif\">",
-            "<title id=\"\(id)-title\">\(escape(title))</title>",
-            "<desc id=\"\(id)-desc\">\(escape(description))</desc>",
+            "<title id=\"\(id)-title\">\(HTMLEscape.text(title))</title>",
+            "<desc id=\"\(id)-desc\">\(HTMLEscape.text(description))</desc>",
         ]
             + body + ["</svg>"]).joined(separator: "\n")
     }
@@ -313,7 +313,7 @@ enum SVGChart {
             + " x=\"\(f(x))\" y=\"\(f(y))\" text-anchor=\"\(anchor)\" font-size=\"\(number(size))\" fill=\"\(fill)\""
             + (weight.map { " font-weight=\"\($0)\"" } ?? "")
             + (halo ? " stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\"" : "")
-            + ">\(escape(content))</text>"
+            + ">\(HTMLEscape.text(content))</text>"
     }
 
     /// The value axis line and its tick labels with light grid lines.
@@ -383,20 +383,5 @@ enum SVGChart {
                 as: UTF8.self
             )
         }
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Mustache
 import Testing
 
 @testable import HavenHTTP
@@ -36,5 +37,32 @@ struct WebTemplateTests {
         #expect(form["name"] == "Ann O'Hara")
         #expect(form["empty"] == "")
         #expect(form["missing"] == nil)
+    }
+}
+
+@Suite("The web templates escape through HTMLEscape and render as before")
+struct WebTemplateEscapingTests {
+    /// The content-type line in front of each template leaves no trace: every template rendered with
+    /// nothing is byte for byte what the same template gives without it.
+    @Test(arguments: WebTemplates.names)
+    func thePragmaChangesNoByte(_ name: String) throws {
+        var plain = MustacheLibrary()
+        for (file, text) in webTemplates where file.hasSuffix(".mustache") {
+            try plain.register(WebStaticFiles.versioned(text), named: String(file.dropLast(".mustache".count)))
+        }
+        #expect(
+            WebTemplates.render([String: String](), template: name)
+                == plain.render([String: String](), withTemplate: name)
+        )
+    }
+
+    @Test func aQuoteFollowedByACombiningMarkIsEscapedInAPage() {
+        let mark = "\u{301}"
+        let view = ["message": "\"\(mark) autofocus x=\"<b>"]
+        let html = WebTemplates.render(view, template: "error")
+        let raw = "\"\(mark) autofocus"
+        let escaped = "<p>&quot;\(mark) autofocus x=&quot;&lt;b&gt;</p>"
+        #expect(!html.contains(raw))
+        #expect(html.contains(escaped))
     }
 }

@@ -1,5 +1,6 @@
 import CQRencode
 import Foundation
+import HavenReports
 
 /// A QR code drawn as SVG on the server, for the code-app enrolment page (docs/web.md). The matrix
 /// comes from Debian's libqrencode (a maintained encoder, rather than a hand-written one: the
@@ -32,8 +33,7 @@ enum QRCodeSVG {
                 path += "M\(column + quiet) \(row + quiet)h1v1h-1z"
             }
         }
-        let title = label.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
+        let title = HTMLEscape.text(label)
         return """
             <svg class="qr" viewBox="0 0 \(size) \(size)" \
             width="\(size * 6)" height="\(size * 6)" role="img" aria-labelledby="qr-title" \
