@@ -44,22 +44,5 @@ public enum ExportMarkdownRenderer {
         }
     }
 
-    /// One line of user text, shown as written: Markdown's inline syntax and every character that
-    /// starts a block at the beginning of a line is backslash-escaped, and leading spaces (an
-    /// indented code block) are dropped.
-    static func escape(_ text: String) -> String {
-        let line = text.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " ")
-        var out = ""
-        for character in line.drop(while: { $0 == " " || $0 == "\t" }) {
-            if "\\`*_[]<>#|!".contains(character) || (out.isEmpty && "-+=~:".contains(character)) {
-                out.append("\\")
-            }
-            out.append(character)
-        }
-        // "1. " or "1) " at the start would open an ordered list.
-        if let match = out.firstMatch(of: /^[0-9]+([.)])/) {
-            out.insert("\\", at: match.output.1.startIndex)
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { MarkdownEscape.line(text) }
 }

@@ -146,14 +146,7 @@ public enum MarkdownRenderer {
     }
 
     /// Clinical free text can hold Markdown syntax; shown as written, on one line.
-    private static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text.replacingOccurrences(of: "\n", with: " ") {
-            if "\\`*_[]<>#|".contains(character) { out.append("\\") }
-            out.append(character)
-        }
-        return out
-    }
+    private static func escape(_ text: String) -> String { MarkdownEscape.line(text) }
 }
 
 /// A number as a reader expects it: no trailing `.0`, at most two decimals.

@@ -37,3 +37,21 @@ struct HTMLEscapeTests {
         #expect(svg.contains("&lt;b&gt;"))
     }
 }
+
+@Suite("One Markdown escaper for reports and exports")
+struct MarkdownEscapeTests {
+    @Test func syntaxIsEscapedAndTheTextStaysOnOneLine() {
+        #expect(MarkdownEscape.line("  - [a](b) *c*\r\nd") == #"\- \[a\](b) \*c\* d"#)
+        #expect(MarkdownEscape.line("1. first") == #"1\. first"#)
+        #expect(MarkdownEscape.line("a - b: c") == "a - b: c")
+    }
+
+    /// A `[` followed by a combining mark is one `Character` to Swift; a Markdown parser still opens
+    /// a link at it.
+    @Test func aMarkAfterABracketDoesNotHideIt() {
+        let mark = "\u{301}"
+        let escaped = MarkdownEscape.line("[\(mark)click](javascript:x)")
+        let expected = #"\["# + mark + #"click\](javascript:x)"#
+        #expect(Array(escaped.unicodeScalars) == Array(expected.unicodeScalars))
+    }
+}
