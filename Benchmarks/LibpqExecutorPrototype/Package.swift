@@ -4,6 +4,6 @@ let package = Package(
     name: "NB",
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq"),
-        .executableTarget(name: "NB", dependencies: ["CLibPQ"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(name: "NB", dependencies: ["CLibPQ"]),
     ]
 )

@@ -232,7 +232,9 @@ let total = await withTaskGroup(of: Int.self) { group in
             return count
         }
     }
-    return await group.reduce(0, +)
+    var sum = 0
+    for await count in group { sum += count }
+    return sum
 }
 let elapsed = ContinuousClock.now - start
 let (u1, s1) = cpu()
