@@ -67,18 +67,26 @@ public final class ConnectionPool: Sendable {
     public var openConnections: Int { state.withLock { $0.open } }
 
     /// Runs `body` with a connection of its own, then returns the connection to the pool.
+    ///
+    /// The body and the checkin run on the connection's own thread (its task executor): its
+    /// statements, and the nonisolated code between them, need no thread hand-off each; the task
+    /// crosses threads once on the way in and once on the way out. Swift's cooperative pool still
+    /// never blocks: libpq blocks the connection's thread. Child tasks the body starts share that
+    /// thread; unstructured tasks do not.
     @discardableResult
     public func withConnection<Value: Sendable>(
         _ body: @Sendable (PostgresConnection) async throws -> Value
     ) async throws -> Value {
         let connection = try await checkout()
-        do {
-            let value = try await body(connection)
-            await checkin(connection)
-            return value
-        } catch {
-            await checkin(connection)
-            throw error
+        return try await withTaskExecutorPreference(connection.taskExecutor) {
+            do {
+                let value = try await body(connection)
+                await checkin(connection)
+                return value
+            } catch {
+                await checkin(connection)
+                throw error
+            }
         }
     }
 

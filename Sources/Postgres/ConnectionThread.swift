@@ -1,10 +1,15 @@
 import Foundation
 
-/// A serial executor backed by one dedicated OS thread.
+/// A serial executor backed by one dedicated OS thread, which is also a task executor.
 ///
 /// libpq's calls block. Each `PostgresConnection` actor runs on its own `ConnectionThread`, so a
 /// blocking call occupies that thread and never one of Swift's cooperative pool.
-final class ConnectionThread: SerialExecutor, @unchecked Sendable {
+///
+/// As a `TaskExecutor` it lets the pool run a checkout's whole body here
+/// (`withTaskExecutorPreference`): every job runs isolated to this thread's serial executor, so the
+/// body's nonisolated code and its calls into the connection actor run on this thread one after the
+/// other with no hand-off to another thread; only entering and leaving the body cross threads.
+final class ConnectionThread: SerialExecutor, TaskExecutor, @unchecked Sendable {
     // Safety: `jobs` and `stopping` are only read or written while `condition` is locked.
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
@@ -47,7 +52,9 @@ final class ConnectionThread: SerialExecutor, @unchecked Sendable {
             }
             swap(&batch, &jobs)
             condition.unlock()
-            for job in batch { job.runSynchronously(on: asUnownedSerialExecutor()) }
+            for job in batch {
+                job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+            }
             batch.removeAll(keepingCapacity: true)
         }
     }

@@ -34,6 +34,10 @@ public actor PostgresConnection {
         thread.asUnownedSerialExecutor()
     }
 
+    /// This connection's thread as a task executor: code run with it as the task's preference
+    /// (`withTaskExecutorPreference`) runs on the connection's thread, and its statements need no hop.
+    nonisolated var taskExecutor: any TaskExecutor { thread }
+
     private init(configuration: PostgresConfiguration, id: Int, logger: Logger) {
         self.configuration = configuration
         self.id = id
