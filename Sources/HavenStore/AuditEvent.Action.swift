@@ -109,6 +109,8 @@ extension AuditEvent {
         /// An admin reads the staff directory with roles, supervision and the practice's settings
         /// (`GET /v1/staff`, the admin pages): no clinical record.
         case staffList = "staff.list"
+        /// A partner read the portal's home page (their homework and next appointment) on a chart.
+        case portalHomeRead = "portal.home.read"
 
         // Written by the database's functions (migrations 0025 and 0027), never by the service.
         case staffLogin = "staff.login"
@@ -133,5 +135,18 @@ extension AuditEvent {
         /// A staff member set their own password with a link an admin issued (`staff.create` or
         /// `staff.password.reset`); the entry's staff member is the account itself.
         case staffPasswordSet = "staff.password.set"
+
+        // The partner portal (migration 0043), written by the database's functions. A partner's own
+        // entries carry the partner as the actor (`partnerClientID`), no staff member.
+        /// A counselor invited a partner to a chart (a link or a code); the entity is the chart.
+        case portalInvite = "portal.invite"
+        /// A partner spent an invitation (set their passphrase, or added the chart to their account).
+        case portalInvitationSpend = "portal.invitation.spend"
+        /// A counselor turned a partner's access to a chart off; the entity is the chart.
+        case portalRevoke = "portal.revoke"
+        case portalLogin = "portal.login"
+        case portalLogout = "portal.logout"
+        /// A partner chose which of their charts the session reaches.
+        case portalChartChoose = "portal.chart.choose"
     }
 }
