@@ -226,4 +226,99 @@ struct WebPortalPageTests {
             #expect(!fixture.logs.entries.contains { $0.fullText.contains(path) })
         }
     }
+
+    /// A code given on `path`'s chart page (the "Give a code" form), as the counselor reads it out.
+    static func giveCode(
+        _ client: any TestClientProtocol,
+        _ dana: inout WebPageTests.Browser,
+        _ path: String,
+        _ person: UUID
+    ) async throws -> String {
+        _ = try await open(client, &dana, path)
+        let page = try await send(
+            client,
+            &dana,
+            "\(path)/portal/invite",
+            [("client", person.uuidString), ("how", "code")]
+        )
+        let match = try #require(page.html.firstRange(of: /<code class="secret">[0-9A-Z]{4}-[0-9A-Z]{4}<\/code>/))
+        return String(page.html[match].dropFirst(#"<code class="secret">"#.count).prefix(9))
+    }
+
+    @Test func aPersonWithTwoChartsChoosesOneAndWrongCodesPauseTheAddress() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let (a, _) = try await fixture.owner.query(
+                "SELECT partner_a_id, partner_b_id FROM couples WHERE id = \(fixture.danaCouple)"
+            )[0].decode((UUID, UUID).self)
+            var dana = try await WebPageTests.signIn(client, "dana@harbor.example")
+            let couplePath = "/couples/\(fixture.danaCouple.uuidString.lowercased())"
+            let clientPath = "/clients/\(a.uuidString.lowercased())"
+            let first = try await Self.giveCode(client, &dana, couplePath, a)
+            let second = try await Self.giveCode(client, &dana, clientPath, a)
+            var partner = WebPageTests.Browser()
+            _ = try await Self.open(client, &partner, "/portal/welcome")
+            let set = try await Self.send(
+                client,
+                &partner,
+                "/portal/welcome",
+                [
+                    ("code", first), ("email", "alex@example.org"), ("passphrase", Self.passphrase),
+                    ("confirm", Self.passphrase),
+                ]
+            )
+            // The first code was superseded by the second (newest only): it does not work.
+            #expect(set.status == .notFound)
+            let accepted = try await Self.send(
+                client,
+                &partner,
+                "/portal/welcome",
+                [
+                    ("code", second), ("email", "alex@example.org"), ("passphrase", Self.passphrase),
+                    ("confirm", Self.passphrase),
+                ]
+            )
+            #expect(accepted.location == "/portal/sign-in?reason=passphrase-set")
+            // A second chart: the couple's code again, now for an account with a passphrase.
+            let third = try await Self.giveCode(client, &dana, couplePath, a)
+            let added = try await Self.send(client, &partner, "/portal/welcome", [("code", third)])
+            #expect(added.location == "/portal/sign-in?reason=chart-added")
+            _ = try await Self.open(client, &partner, "/portal/sign-in")
+            _ = try await Self.send(
+                client,
+                &partner,
+                "/portal/sign-in",
+                [("email", "alex@example.org"), ("passphrase", Self.passphrase)]
+            )
+            let chooser = try await Self.open(client, &partner, "/portal")
+            #expect(chooser.html.contains("Which counseling?"))
+            #expect(chooser.html.contains("Couple counseling") && chooser.html.contains("Individual counseling"))
+            // Sam's couple is not among Alex's charts.
+            let forged = try await Self.send(
+                client,
+                &partner,
+                "/portal/chart",
+                [("kind", "couple"), ("id", fixture.samCouple.uuidString)]
+            )
+            #expect(forged.status == .notFound)
+            let chosen = try await Self.send(
+                client,
+                &partner,
+                "/portal/chart",
+                [("kind", "couple"), ("id", fixture.danaCouple.uuidString)]
+            )
+            #expect(chosen.location == "/portal")
+            let home = try await Self.open(client, &partner, "/portal")
+            #expect(home.html.contains("Your portal") && !home.html.contains("Which counseling?"))
+            // Five wrong codes from one address (the superseded one above and four more): the sixth try
+            // is paused before any code is checked.
+            var guesser = WebPageTests.Browser()
+            _ = try await Self.open(client, &guesser, "/portal/welcome")
+            for _ in 0..<4 {
+                let wrong = try await Self.send(client, &guesser, "/portal/welcome", [("code", "AAAA-AAAA")])
+                #expect(wrong.status == .notFound)
+            }
+            let paused = try await Self.send(client, &guesser, "/portal/welcome", [("code", "AAAA-AAAA")])
+            #expect(paused.status == .tooManyRequests)
+        }
+    }
 }
