@@ -32,6 +32,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // TLS for SMTP's STARTTLS (the system's OpenSSL, as COpenSSL; docs/operations.md "Mail").
+        .systemLibrary(
+            name: "CLibSSL",
+            pkgConfig: "libssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // QR codes for the web app's code-app enrolment (Debian's libqrencode; docs/web.md).
         .systemLibrary(
             name: "CQRencode",
@@ -69,6 +75,12 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
 
+        // Mail: messages from fixed templates, SMTP and sendmail transports (no database).
+        .target(
+            name: "HavenMail",
+            dependencies: ["CLibSSL", "Sealing"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "HavenService",
             dependencies: [
@@ -117,6 +129,7 @@ let package = Package(
             dependencies: [
                 "HavenCore",
                 "HavenHTTP",
+                "HavenMail",
                 "HavenService",
                 "HavenStore",
                 "Sealing",
@@ -213,6 +226,11 @@ let package = Package(
             name: "HavenReportsTests",
             dependencies: ["HavenReports", "HavenService", "HavenCore", "HavenTestSupport"],
             exclude: ["Goldens"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HavenMailTests",
+            dependencies: ["HavenMail", "HavenTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
