@@ -38,6 +38,8 @@ public struct SMTPTransport: MailTransport {
     public let connectTimeout: Duration
     /// For each reply (and each write); the reply after the message's end gets twice as long.
     public let replyTimeout: Duration
+    /// The AUTH mechanisms Haven may use, PLAIN before LOGIN (tests narrow it to reach LOGIN).
+    var authMechanisms: Set<String> = ["PLAIN", "LOGIN"]
 
     public init(
         host: String,
@@ -146,10 +148,10 @@ public struct SMTPTransport: MailTransport {
                 $0.uppercased().split(separator: " ").dropFirst().map(String.init)
             } ?? []
         let reply: SMTPReply
-        if mechanisms.contains("PLAIN") {
+        if mechanisms.contains("PLAIN"), authMechanisms.contains("PLAIN") {
             let token = Data(([0] + Array(credentials.username.utf8) + [0] + Array(credentials.password.utf8)))
             reply = try command("AUTH PLAIN \(token.base64EncodedString())", on: connection)
-        } else if mechanisms.contains("LOGIN") {
+        } else if mechanisms.contains("LOGIN"), authMechanisms.contains("LOGIN") {
             try expect(command("AUTH LOGIN", on: connection), 334, "AUTH LOGIN")
             let user = Data(credentials.username.utf8).base64EncodedString()
             try expect(command(user, on: connection), 334, "AUTH LOGIN")

@@ -74,6 +74,39 @@ struct SMTPTransportTests {
         #expect(received.bytes == sent.rendered())
     }
 
+    @Test("AUTH LOGIN when PLAIN is not to be used")
+    func authLogin() async throws {
+        var transport = SMTPTransport(
+            host: "127.0.0.1",
+            port: TestSMTP.tlsPort,
+            credentials: try MailSettings.credentials(TestSMTP.credentialsFile),
+            caFile: TestSMTP.caFile,
+            replyTimeout: .seconds(10)
+        )
+        transport.authMechanisms = ["LOGIN"]
+        let sent = try message(to: try TestSMTP.recipient())
+        try await transport.send(sent)
+        let received = try #require(try TestSMTP.received(messageID: sent.messageID))
+        #expect(received.tls && received.authenticated)
+    }
+
+    @Test("no answer after the message's end: retry later but marked 'may have been sent' (and it was)")
+    func uncertain() async throws {
+        let transport = SMTPTransport(host: "127.0.0.1", port: TestSMTP.plainPort, replyTimeout: .milliseconds(750))
+        let sent = try message(to: try TestSMTP.recipient("data-slow"))
+        let error = try await #require(throws: MailError.self) { try await transport.send(sent) }
+        #expect(error.mayHaveBeenSent)
+        #expect(error.disposition == .retryLater)
+        #expect(error.detail.contains("may have been delivered"))
+        // The server stored it before answering: exactly why an outbox must not send it again.
+        var received: TestSMTP.Received?
+        for _ in 0..<100 where received == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            received = try TestSMTP.received(messageID: sent.messageID)
+        }
+        #expect(received?.bytes == sent.rendered())
+    }
+
     @Test("a certificate the client does not trust: no message, retry later")
     func untrustedCertificate() async throws {
         let transport = SMTPTransport(host: "127.0.0.1", port: TestSMTP.tlsPort, replyTimeout: .seconds(10))

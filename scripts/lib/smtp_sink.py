@@ -9,6 +9,7 @@ with NNNNNN.json beside it (envelope sender, recipients, port, whether it came o
 authenticated user). Recipients steer refusals, so tests can provoke each answer:
   refuse-temp@...  -> 450 at RCPT     refuse-perm@... -> 550 at RCPT
   data-temp@...    -> 451 after DATA  data-perm@...   -> 554 after DATA
+  data-slow@...    -> stored, then 250 only after 4 seconds
 Usage: smtp_sink.py DIR PLAIN_PORT TLS_PORT CERT KEY USER PASSWORD_FILE
 """
 
@@ -58,6 +59,9 @@ class Sink:
         with open(base + ".json", "w") as handle:
             json.dump(meta, handle)
         os.rename(base + ".tmp", base + ".eml")
+        if "data-slow" in locals_:
+            # Stored, but the answer comes after the tests' client has stopped waiting for it.
+            await asyncio.sleep(4)
         return "250 2.0.0 Accepted"
 
 
