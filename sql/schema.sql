@@ -1290,6 +1290,36 @@ $$;
 
 
 --
+-- Name: haven_notification_enqueue(uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    account uuid;
+    queued uuid;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('homework-due', 'homework-overdue', 'measure-due', 'appointment-reminder')
+       OR about IS NULL OR due IS NULL THEN
+        RAISE EXCEPTION 'not a notification kind this outbox sends' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT a.id INTO account FROM partner_accounts a
+    WHERE a.practice_id = ctx.practice_id AND a.client_id = client AND a.disabled_at IS NULL;
+    IF account IS NULL THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO notification_outbox (practice_id, account_id, kind, about_time, due_at)
+    VALUES (ctx.practice_id, account, kind, about, due)
+    RETURNING id INTO queued;
+    RETURN queued;
+END
+$$;
+
+
+--
 -- Name: haven_open_context(bytea, boolean, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3091,6 +3121,49 @@ ALTER TABLE ONLY public.note_cosignatures FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: notification_opt_outs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_opt_outs (
+    practice_id uuid NOT NULL,
+    account_id uuid,
+    kind text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text])))
+);
+
+ALTER TABLE ONLY public.notification_opt_outs FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    kind text NOT NULL,
+    about_time timestamp with time zone NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    lease_until timestamp with time zone,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
+    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
+    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
+    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
+    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
+    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
+);
+
+ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3764,6 +3837,14 @@ ALTER TABLE ONLY public.note_cosignatures
 
 
 --
+-- Name: notification_outbox notification_outbox_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_outbox
+    ADD CONSTRAINT notification_outbox_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: partner_accounts partner_accounts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4183,6 +4264,34 @@ CREATE INDEX note_addenda_note ON public.note_addenda USING btree (practice_id, 
 --
 
 CREATE INDEX note_addenda_reason_key ON public.note_addenda USING btree (reason_key_id);
+
+
+--
+-- Name: notification_opt_outs_one; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX notification_opt_outs_one ON public.notification_opt_outs USING btree (practice_id, COALESCE(account_id, '00000000-0000-0000-0000-000000000000'::uuid), kind);
+
+
+--
+-- Name: notification_outbox_account; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_outbox_account ON public.notification_outbox USING btree (account_id);
+
+
+--
+-- Name: notification_outbox_due; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_outbox_due ON public.notification_outbox USING btree (due_at) WHERE (state = 'pending'::text);
+
+
+--
+-- Name: notification_outbox_leased; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_outbox_leased ON public.notification_outbox USING btree (lease_until) WHERE (state = 'sending'::text);
 
 
 --
@@ -4813,6 +4922,38 @@ ALTER TABLE ONLY public.note_cosignatures
 
 ALTER TABLE ONLY public.note_cosignatures
     ADD CONSTRAINT note_cosignatures_practice_id_supervisor_id_fkey FOREIGN KEY (practice_id, supervisor_id) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: notification_opt_outs notification_opt_outs_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_opt_outs
+    ADD CONSTRAINT notification_opt_outs_practice_id_account_id_fkey FOREIGN KEY (practice_id, account_id) REFERENCES public.partner_accounts(practice_id, id);
+
+
+--
+-- Name: notification_opt_outs notification_opt_outs_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_opt_outs
+    ADD CONSTRAINT notification_opt_outs_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: notification_outbox notification_outbox_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_outbox
+    ADD CONSTRAINT notification_outbox_practice_id_account_id_fkey FOREIGN KEY (practice_id, account_id) REFERENCES public.partner_accounts(practice_id, id);
+
+
+--
+-- Name: notification_outbox notification_outbox_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_outbox
+    ADD CONSTRAINT notification_outbox_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
 
 
 --
@@ -5628,6 +5769,32 @@ CREATE POLICY note_cosignatures_owner ON public.note_cosignatures TO haven USING
 
 
 --
+-- Name: notification_opt_outs; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_opt_outs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_opt_outs notification_opt_outs_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY notification_opt_outs_owner ON public.notification_opt_outs TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: notification_outbox; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_outbox ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_outbox notification_outbox_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY notification_outbox_owner ON public.notification_outbox TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: partner_accounts; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -6350,6 +6517,14 @@ GRANT ALL ON FUNCTION public.haven_is_time_zone(name text) TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_live_session(token bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) TO haven_app;
 
 
 --
