@@ -85,6 +85,7 @@ let package = Package(
             name: "HavenService",
             dependencies: [
                 "HavenCore",
+                "HavenMail",
                 "HavenStore",
                 "Postgres",
                 "Sealing",
@@ -252,7 +253,7 @@ let package = Package(
         .testTarget(
             name: "HavenServiceTests",
             dependencies: [
-                "HavenCore", "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing",
+                "HavenCore", "HavenMail", "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing",
                 "HavenTestSupport", "HavenServiceFixtures",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -148,5 +148,16 @@ extension AuditEvent {
         case portalLogout = "portal.logout"
         /// A partner chose which of their charts the session reaches.
         case portalChartChoose = "portal.chart.choose"
+
+        // The notification outbox's sender (migration 0044; an operator context, no staff member).
+        // The entity is the recipient's partner account; the request id names the outbox row.
+        /// A message was handed to the relay or the sendmail command.
+        case notificationSent = "notification.sent"
+        /// A message was refused for good, or its retries ran out.
+        case notificationFailed = "notification.failed"
+        /// A message may or may not have been delivered (its sender stopped, or the answer was lost).
+        case notificationUncertain = "notification.uncertain"
+        /// A message was not sent: an opt-out, no portal access, or no address.
+        case notificationSkipped = "notification.skipped"
     }
 }
