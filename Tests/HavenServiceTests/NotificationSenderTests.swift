@@ -189,4 +189,67 @@ struct NotificationSenderTests {
             #expect(status.uncertain.map(\.id) == [id])
         }
     }
+
+    /// The kill test: `haven notify run` processes SIGKILLed at several moments of a batch (most land
+    /// inside a conversation, since the relay takes 0.3 s to answer each message; some between
+    /// messages), their leases then run out, and a last run finishes the batch. No message arrives
+    /// twice, every row ends sent or uncertain, every sent row arrived exactly once, and at most one row
+    /// per kill is uncertain.
+    @Test(.needsHavenBinary)
+    func aSenderKilledMidBatchSendsNothingTwiceAndLosesOnlyWhatItReports() async throws {
+        try await clinic(local: "slow-\(UUID().uuidString.prefix(8).lowercased())") { c in
+            let base = Date(timeIntervalSince1970: 1_797_346_800)  // 09:00 in Chicago
+            for minute in 0..<30 {
+                let about = base.addingTimeInterval(Double(minute) * 60)
+                _ = try await c.setup.fixture.app.transaction(as: c.setup.counselorA) { connection in
+                    try await connection.query(
+                        "SELECT haven_notification_enqueue(\(c.alex), 'appointment-reminder', \(about), now())"
+                    )
+                }
+            }
+            let binary = try TestDatabase.havenBinary()
+            let port = ProcessInfo.processInfo.environment["HAVEN_TEST_SMTP_PORT"] ?? ""
+            let arguments = [
+                "notify", "run", "--database-url", try TestDatabase.url(for: c.setup.fixture.owner.configuration),
+                "--mail", "smtp://127.0.0.1:\(port)", "--mail-from", "noreply@harbor.example",
+                "--portal-url", "https://haven.harbor.example/portal",
+            ]
+            var kills = 0
+            for delay in [900, 1_450, 700, 1_900, 1_150] {
+                let pid = spawnProgram(binary, arguments: arguments)
+                try #require(pid > 0)
+                try await Task.sleep(for: .milliseconds(delay))
+                if kill(pid, SIGKILL) == 0 { kills += 1 }
+                _ = waitForProgram(pid)
+                // Time passes: the killed sender's lease runs out.
+                _ = try await c.setup.fixture.owner.query(
+                    "UPDATE notification_outbox SET lease_until = now() - interval '1 second' WHERE state = 'sending'"
+                )
+            }
+            let last = spawnProgram(binary, arguments: arguments)
+            #expect(waitForProgram(last) == 0)
+            let rows = try await c.setup.fixture.owner.query("SELECT about_time, state FROM notification_outbox")
+                .map { try $0.decode((Date, String).self) }
+            #expect(rows.count == 30)
+            var arrived: [String: Int] = [:]
+            for text in try Self.received(for: c.email) {
+                let time = try #require(text.firstMatch(of: /is on Tuesday 15 December at (\d\d:\d\d)\./)?.1)
+                arrived[String(time), default: 0] += 1
+            }
+            #expect(arrived.values.allSatisfy { $0 == 1 }, "a message arrived twice: \(arrived)")
+            let shown = { (date: Date) in
+                NotificationTemplate.shown(date, in: TimeZone(identifier: "America/Chicago")!).suffix(5)
+            }
+            var uncertain = 0
+            for (about, state) in rows {
+                switch state {
+                case "sent": #expect(arrived[String(shown(about))] == 1, "sent but not received: \(about)")
+                case "uncertain": uncertain += 1
+                default: Issue.record("a row ended \(state)")
+                }
+            }
+            #expect(uncertain <= kills)
+            #expect(kills >= 3)
+        }
+    }
 }
