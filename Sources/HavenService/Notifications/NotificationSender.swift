@@ -23,7 +23,8 @@ public struct NotificationSender: Sendable {
     /// Where the messages' link points (the portal's address).
     public let portalLink: URL
     /// How long a claimed row may stay `sending` before it counts as uncertain. Longer than a
-    /// transport's whole conversation (SMTP: 15 s + several 60 s replies; sendmail: 120 s).
+    /// transport's whole conversation (SMTP: 15 s to connect, at most 8 replies of 60 s and the last of
+    /// 120 s; sendmail: 120 s and 5 s to stop): 15 minutes.
     public let lease: Duration
     let logger: Logger
 
@@ -34,7 +35,7 @@ public struct NotificationSender: Sendable {
         pool: ConnectionPool,
         mail: MailConfiguration,
         portalLink: URL,
-        lease: Duration = .seconds(600),
+        lease: Duration = .seconds(900),
         logger: Logger
     ) {
         self.pool = pool
@@ -222,13 +223,15 @@ public struct NotificationSender: Sendable {
             requestID: "notification:\(claim.id)"
         ) {
             connection in
-            try await connection.execute(
+            let updated = try await connection.execute(
                 """
                 UPDATE notification_outbox
                 SET state = \(state), lease_until = NULL, finished_at = now(), last_error = left(\(error), 300)
                 WHERE id = \(claim.id) AND state = 'sending'
                 """
             )
+            // Another sender got there first (an expired lease reported twice): one entry per outcome.
+            guard updated == 1 else { return }
             try await AuditStore.append(
                 AuditEvent(
                     action: action,
