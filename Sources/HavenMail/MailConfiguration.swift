@@ -158,8 +158,12 @@ public struct MailSettings: Sendable, Equatable {
         } catch {
             throw MailError(.configuration, "HAVEN_MAIL_CREDENTIALS_FILE: \(error.description)")
         }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        // `isNewline` splits at "\r\n" too (one `Character` to Swift, which a split at "\n" misses).
+        let lines = String(decoding: data, as: UTF8.self).split(
+            omittingEmptySubsequences: false,
+            whereSeparator: \.isNewline
+        )
+        .map(String.init)
         guard lines.count >= 2, !lines[0].isEmpty, !lines[1].isEmpty else {
             throw MailError(
                 .configuration,

@@ -88,6 +88,12 @@ struct MailConfigurationTests {
         #expect(transport.credentials?.username == "relay-user")
         #expect(transport.credentials?.password == "relay-password-xyz")
         #expect(!transport.summary.contains("relay-password-xyz"))
+        // Written on Windows: "\r\n" is one `Character` to Swift, and still two lines.
+        try "relay-user\r\nrelay-password-xyz\r\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        let crlf = try #require(try settings.resolve()?.transport as? SMTPTransport)
+        #expect(crlf.credentials?.username == "relay-user")
+        #expect(crlf.credentials?.password == "relay-password-xyz")
         try "only-a-user\n".write(toFile: path, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         #expect(Self.message(settings).contains("first line"))
