@@ -32,6 +32,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // TLS for SMTP's STARTTLS (the system's OpenSSL, as COpenSSL; docs/operations.md "Mail").
+        .systemLibrary(
+            name: "CLibSSL",
+            pkgConfig: "libssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // QR codes for the web app's code-app enrolment (Debian's libqrencode; docs/web.md).
         .systemLibrary(
             name: "CQRencode",
@@ -69,10 +75,17 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
 
+        // Mail: messages from fixed templates, SMTP and sendmail transports (no database).
+        .target(
+            name: "HavenMail",
+            dependencies: ["CLibSSL", "Sealing"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "HavenService",
             dependencies: [
                 "HavenCore",
+                "HavenMail",
                 "HavenStore",
                 "Postgres",
                 "Sealing",
@@ -117,6 +130,7 @@ let package = Package(
             dependencies: [
                 "HavenCore",
                 "HavenHTTP",
+                "HavenMail",
                 "HavenService",
                 "HavenStore",
                 "Sealing",
@@ -216,6 +230,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "HavenMailTests",
+            dependencies: ["HavenMail", "HavenTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HavenCoreTests",
             dependencies: ["HavenCore"],
             swiftSettings: strictSettings
@@ -234,7 +253,7 @@ let package = Package(
         .testTarget(
             name: "HavenServiceTests",
             dependencies: [
-                "HavenCore", "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing",
+                "HavenCore", "HavenMail", "HavenReports", "HavenService", "HavenStore", "Postgres", "Sealing",
                 "HavenTestSupport", "HavenServiceFixtures",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -151,7 +151,7 @@ $$;
 CREATE UNLOGGED TABLE public.request_contexts (
     backend_pid integer NOT NULL,
     transaction_id xid8 NOT NULL,
-    practice_id uuid NOT NULL,
+    practice_id uuid,
     staff_id uuid,
     staff_roles text[] DEFAULT '{}'::text[] NOT NULL,
     caseload uuid[] DEFAULT '{}'::uuid[] NOT NULL,
@@ -160,7 +160,17 @@ CREATE UNLOGGED TABLE public.request_contexts (
     token_hash bytea,
     source text NOT NULL,
     request_id text,
-    calendar boolean DEFAULT false NOT NULL
+    calendar boolean DEFAULT false NOT NULL,
+    partner_practice_id uuid,
+    partner_client_id uuid,
+    partner_account_id uuid,
+    partner_chart text,
+    partner_token_hash bytea,
+    CONSTRAINT request_contexts_one_actor CHECK (
+CASE
+    WHEN (partner_client_id IS NULL) THEN ((practice_id IS NOT NULL) AND (partner_practice_id IS NULL) AND (partner_account_id IS NULL) AND (partner_chart IS NULL) AND (partner_token_hash IS NULL))
+    ELSE ((practice_id IS NULL) AND (staff_id IS NULL) AND (staff_roles = '{}'::text[]) AND (caseload = '{}'::uuid[]) AND (NOT break_glass) AND (break_glass_subjects = '{}'::text[]) AND (NOT calendar) AND (token_hash IS NULL) AND (partner_practice_id IS NOT NULL) AND (partner_account_id IS NOT NULL) AND (partner_token_hash IS NOT NULL))
+END)
 );
 
 
@@ -631,6 +641,13 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'an audit entry needs a context' USING ERRCODE = 'insufficient_privilege';
     END IF;
+    IF ctx.partner_client_id IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM haven_audit_write(
+            ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
+            action, entity_type, entity, coalesce(clients, '{}'), outcome, digest, ctx.partner_client_id
+        );
+        RETURN;
+    END IF;
     RETURN QUERY SELECT * FROM haven_audit_write(
         ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source, ctx.request_id,
         action, entity_type, entity, coalesce(clients, '{}'), outcome, digest
@@ -668,6 +685,39 @@ $$;
 
 
 --
+-- Name: haven_audit_canonical(uuid, timestamp with time zone, uuid, text[], boolean, text, text, uuid, uuid[], text, text, text, bytea, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_audit_canonical(practice uuid, occurred timestamp with time zone, staff uuid, roles text[], break_glass boolean, action text, entity_type text, entity uuid, clients uuid[], outcome text, source text, request_id text, digest bytea, partner uuid) RETURNS bytea
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF partner IS NULL THEN
+        RETURN haven_audit_canonical(practice, occurred, staff, roles, break_glass, action, entity_type, entity,
+                                     clients, outcome, source, request_id, digest);
+    END IF;
+    RETURN convert_to('haven-audit-v3', 'UTF8')
+        || haven_audit_field(uuid_send(practice))
+        || haven_audit_field(timestamptz_send(occurred))
+        || haven_audit_field(coalesce(uuid_send(staff), ''::bytea))
+        || haven_audit_field(convert_to(array_to_string(roles, ','), 'UTF8'))
+        || haven_audit_field(CASE WHEN break_glass THEN '\x01'::bytea ELSE '\x00'::bytea END)
+        || haven_audit_field(convert_to(action, 'UTF8'))
+        || haven_audit_field(convert_to(coalesce(entity_type, ''), 'UTF8'))
+        || haven_audit_field(coalesce(uuid_send(entity), ''::bytea))
+        || haven_audit_field(coalesce(
+               (SELECT string_agg(uuid_send(c), ''::bytea ORDER BY o) FROM unnest(clients) WITH ORDINALITY AS u (c, o)),
+               ''::bytea))
+        || haven_audit_field(convert_to(outcome, 'UTF8'))
+        || haven_audit_field(convert_to(source, 'UTF8'))
+        || haven_audit_field(convert_to(coalesce(request_id, ''), 'UTF8'))
+        || haven_audit_field(coalesce(digest, ''::bytea))
+        || haven_audit_field(uuid_send(partner));
+END
+$$;
+
+
+--
 -- Name: haven_audit_field(bytea); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -684,6 +734,21 @@ CREATE FUNCTION public.haven_audit_write(practice uuid, staff uuid, roles text[]
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM haven_audit_write(practice, staff, roles, break_glass, source, request_id, action,
+                                                 entity_type, entity, clients, outcome, digest, NULL::uuid);
+END
+$$;
+
+
+--
+-- Name: haven_audit_write(uuid, uuid, text[], boolean, text, text, text, text, uuid, uuid[], text, bytea, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_audit_write(practice uuid, staff uuid, roles text[], break_glass boolean, source text, request_id text, action text, entity_type text, entity uuid, clients uuid[], outcome text, digest bytea, partner uuid) RETURNS TABLE(seq bigint, hash bytea)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
 DECLARE
     last record;
     next_seq bigint;
@@ -697,12 +762,13 @@ BEGIN
     previous := coalesce(last.hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
     link := sha256(previous || int8send(next_seq) || haven_audit_canonical(
         practice, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome, source, request_id,
-        digest
+        digest, partner
     ));
     INSERT INTO audit_log (practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action, entity_type,
-                           entity_id, client_ids, outcome, source, request_id, digest, previous_hash, hash)
+                           entity_id, client_ids, outcome, source, request_id, digest, previous_hash, hash,
+                           partner_client_id)
     VALUES (practice, next_seq, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome,
-            source, request_id, digest, previous, link);
+            source, request_id, digest, previous, link, partner);
     RETURN QUERY SELECT next_seq, link;
 END
 $$;
@@ -915,6 +981,26 @@ CREATE FUNCTION public.haven_context() RETURNS SETOF public.request_contexts
 BEGIN
     RETURN QUERY SELECT * FROM request_contexts
         WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned();
+END
+$$;
+
+
+--
+-- Name: haven_context_partner(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_context_partner() RETURNS public.request_contexts
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts;
+BEGIN
+    SELECT * INTO ctx FROM haven_context();
+    IF NOT FOUND OR ctx.partner_client_id IS NULL THEN
+        RAISE EXCEPTION 'this needs a partner''s session context' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN ctx;
 END
 $$;
 
@@ -1204,6 +1290,36 @@ $$;
 
 
 --
+-- Name: haven_notification_enqueue(uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    account uuid;
+    queued uuid;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('homework-due', 'homework-overdue', 'measure-due', 'appointment-reminder')
+       OR about IS NULL OR due IS NULL THEN
+        RAISE EXCEPTION 'not a notification kind this outbox sends' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT a.id INTO account FROM partner_accounts a
+    WHERE a.practice_id = ctx.practice_id AND a.client_id = client AND a.disabled_at IS NULL;
+    IF account IS NULL THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO notification_outbox (practice_id, account_id, kind, about_time, due_at)
+    VALUES (ctx.practice_id, account, kind, about, due)
+    RETURNING id INTO queued;
+    RETURN queued;
+END
+$$;
+
+
+--
 -- Name: haven_open_context(bytea, boolean, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1243,6 +1359,35 @@ BEGIN
         UPDATE staff_sessions SET last_seen_at = now() WHERE token_hash = token;
     END IF;
     RETURN QUERY SELECT live.practice_id, live.staff_id, live.roles, live.totp_enrollment_due;
+END
+$$;
+
+
+--
+-- Name: haven_open_partner_context(bytea, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_open_partner_context(token bytea, source text, request_id text) RETURNS TABLE(practice_id uuid, client_id uuid, account_id uuid, chart_kind text, chart_id uuid, chart_clients uuid[])
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    live record;
+BEGIN
+    SELECT * INTO live FROM haven_portal_live_session(token);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the session has expired or was ended' USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    PERFORM haven_write_partner_context(live.practice_id, live.client_id, live.account_id,
+                                        CASE WHEN live.chart_id IS NOT NULL
+                                             THEN live.chart_kind || ':' || live.chart_id::text END,
+                                        token, source, request_id);
+    IF live.last_seen_at < now() - interval '30 seconds' THEN
+        UPDATE partner_sessions SET last_seen_at = now() WHERE token_hash = token;
+    END IF;
+    RETURN QUERY SELECT live.practice_id, live.client_id, live.account_id, live.chart_kind, live.chart_id,
+                        CASE WHEN live.chart_id IS NULL THEN ARRAY[live.client_id]
+                             ELSE haven_portal_chart_clients(live.practice_id, live.chart_kind, live.chart_id) END;
 END
 $$;
 
@@ -1301,6 +1446,51 @@ CREATE FUNCTION public.haven_operator_context(for_practice uuid, for_staff uuid,
 
 
 --
+-- Name: haven_partner_chart(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_partner_chart() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT partner_chart FROM request_contexts
+            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+END
+$$;
+
+
+--
+-- Name: haven_partner_client(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_partner_client() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT partner_client_id FROM request_contexts
+            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+END
+$$;
+
+
+--
+-- Name: haven_partner_practice(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_partner_practice() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN (SELECT partner_practice_id FROM request_contexts
+            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+END
+$$;
+
+
+--
 -- Name: haven_password_link_account(bytea); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1353,6 +1543,486 @@ CREATE FUNCTION public.haven_pending_sign_in(token bytea) RETURNS TABLE(email te
         WHERE s.token_hash = token AND s.second_factor_pending AND s.revoked_at IS NULL AND st.active
           AND now() < s.created_at + interval '5 minutes' AND now() < s.absolute_expires_at
     $$;
+
+
+--
+-- Name: haven_portal_chart_clients(uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_chart_clients(practice uuid, kind text, chart uuid) RETURNS uuid[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT CASE kind
+            WHEN 'client' THEN ARRAY[chart]
+            ELSE coalesce((SELECT ARRAY[c.partner_a_id, c.partner_b_id] FROM couples c
+                           WHERE c.practice_id = practice AND c.id = chart), '{}')
+        END
+    $$;
+
+
+--
+-- Name: haven_portal_chart_closed(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_chart_closed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NEW.status <> 'active' AND OLD.status = 'active' THEN
+        DELETE FROM partner_sessions s
+        WHERE s.practice_id = NEW.practice_id AND s.chart_kind = TG_ARGV[0] AND s.chart_id = NEW.id;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: haven_portal_chart_in_caseload(text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_chart_in_caseload(kind text, chart uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN CASE kind WHEN 'couple' THEN haven_couple_in_caseload(chart)
+                     WHEN 'client' THEN haven_client_in_caseload(chart) ELSE false END;
+END
+$$;
+
+
+--
+-- Name: haven_portal_chart_live(uuid, uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_chart_live(practice uuid, client uuid, kind text, chart uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF kind = 'couple' THEN
+        RETURN EXISTS (SELECT 1 FROM couples c WHERE c.practice_id = practice AND c.id = chart AND c.status = 'active'
+                       AND client IN (c.partner_a_id, c.partner_b_id));
+    ELSIF kind = 'client' THEN
+        RETURN chart = client AND EXISTS (SELECT 1 FROM clients c WHERE c.practice_id = practice AND c.id = chart
+                                          AND c.status = 'active');
+    END IF;
+    RETURN false;
+END
+$$;
+
+
+--
+-- Name: haven_portal_charts(bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_charts(token bytea) RETURNS TABLE(chart_kind text, chart_id uuid)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY SELECT c.chart_kind, c.chart_id
+        FROM haven_portal_live_session(token) l, haven_portal_live_charts(l.account_id) c;
+END
+$$;
+
+
+--
+-- Name: haven_portal_choose_chart(text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_choose_chart(kind text, chart uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    allowed boolean;
+BEGIN
+    allowed := EXISTS (SELECT 1 FROM haven_portal_live_charts(ctx.partner_account_id) c
+                       WHERE c.chart_kind = kind AND c.chart_id = chart);
+    IF allowed THEN
+        UPDATE partner_sessions SET chart_kind = kind, chart_id = chart WHERE token_hash = ctx.partner_token_hash;
+    END IF;
+    PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
+                              'portal.chart.choose', CASE WHEN allowed THEN kind END, CASE WHEN allowed THEN chart END,
+                              CASE WHEN allowed THEN haven_portal_chart_clients(ctx.partner_practice_id, kind, chart)
+                                   ELSE '{}' END,
+                              CASE WHEN allowed THEN 'success' ELSE 'denied' END, NULL, ctx.partner_client_id);
+    RETURN allowed;
+END
+$$;
+
+
+--
+-- Name: haven_portal_invitation(bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_invitation(token_hash bytea) RETURNS TABLE(practice_name text, email text, has_passphrase boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT p.name, a.email, a.passphrase_hash IS NOT NULL
+        FROM partner_links l
+        JOIN partner_accounts a ON a.practice_id = l.practice_id AND a.id = l.account_id
+        JOIN practices p ON p.id = l.practice_id
+        WHERE l.token_hash = haven_portal_invitation.token_hash AND l.kind <> 'sign-in' AND l.spent_at IS NULL
+          AND l.superseded_at IS NULL AND l.expires_at > now() AND a.disabled_at IS NULL
+          AND haven_portal_chart_live(l.practice_id, a.client_id, l.chart_kind, l.chart_id);
+END
+$$;
+
+
+--
+-- Name: haven_portal_invitation_life(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_invitation_life() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '72 hours' $$;
+
+
+--
+-- Name: haven_portal_invite(uuid, text, uuid, text, bytea, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_invite(client uuid, kind text, chart uuid, email text, token_hash bytea, link_kind text) RETURNS TABLE(result text, account_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    outcome text;
+    account partner_accounts;
+    address text := lower(btrim(email));
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('couple', 'client') OR link_kind IS NULL
+       OR link_kind NOT IN ('invitation-link', 'invitation-code') OR token_hash IS NULL OR length(token_hash) <> 32
+       OR (link_kind = 'invitation-link' AND address IS NULL) THEN
+        outcome := 'invalid';
+    ELSIF NOT haven_portal_chart_in_caseload(kind, chart)
+          OR NOT (kind = 'client' AND chart = client
+                  OR kind = 'couple' AND EXISTS (SELECT 1 FROM couples c WHERE c.practice_id = ctx.practice_id
+                                                 AND c.id = chart AND client IN (c.partner_a_id, c.partner_b_id))) THEN
+        outcome := 'not-found';
+    ELSIF NOT haven_portal_chart_live(ctx.practice_id, client, kind, chart) THEN
+        outcome := 'inactive';
+    END IF;
+    IF outcome IS NULL THEN
+        BEGIN
+            INSERT INTO partner_accounts AS a (practice_id, client_id, email, created_by)
+            VALUES (ctx.practice_id, client, address, ctx.staff_id)
+            ON CONFLICT (practice_id, client_id) DO UPDATE
+                -- An address may be corrected until the partner has set a passphrase.
+                SET email = CASE WHEN a.passphrase_hash IS NULL AND EXCLUDED.email IS NOT NULL
+                                 THEN EXCLUDED.email ELSE a.email END
+            RETURNING * INTO account;
+            IF account.disabled_at IS NOT NULL THEN
+                outcome := 'disabled';
+            ELSE
+                UPDATE partner_links l SET superseded_at = now()
+                WHERE l.account_id = account.id AND l.spent_at IS NULL AND l.superseded_at IS NULL
+                  AND l.kind <> 'sign-in';
+                INSERT INTO partner_links (token_hash, practice_id, account_id, kind, chart_kind, chart_id, issued_by,
+                                           expires_at)
+                VALUES (haven_portal_invite.token_hash, ctx.practice_id, account.id, link_kind, kind, chart,
+                        ctx.staff_id, now() + haven_portal_invitation_life());
+                outcome := 'done';
+            END IF;
+        EXCEPTION
+            WHEN unique_violation THEN outcome := 'taken';
+            WHEN check_violation THEN outcome := 'invalid';
+        END;
+    END IF;
+    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                              ctx.request_id, 'portal.invite', kind, chart,
+                              CASE WHEN outcome = 'not-found' THEN '{}'
+                                   ELSE haven_portal_chart_clients(ctx.practice_id, kind, chart) END,
+                              CASE WHEN outcome = 'done' THEN 'success' ELSE 'denied' END, NULL);
+    RETURN QUERY SELECT outcome, CASE WHEN outcome = 'done' THEN account.id END;
+END
+$$;
+
+
+--
+-- Name: haven_portal_live_charts(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_live_charts(account uuid) RETURNS TABLE(chart_kind text, chart_id uuid)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT x.chart_kind, x.chart_id
+        FROM partner_chart_access x JOIN partner_accounts a ON a.id = x.account_id
+        WHERE x.account_id = account AND x.revoked_at IS NULL AND a.disabled_at IS NULL
+          AND haven_portal_chart_live(a.practice_id, a.client_id, x.chart_kind, x.chart_id)
+        ORDER BY x.chart_kind DESC, x.granted_at, x.chart_id;
+END
+$$;
+
+
+--
+-- Name: haven_portal_live_session(bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_live_session(token bytea) RETURNS TABLE(practice_id uuid, client_id uuid, account_id uuid, chart_kind text, chart_id uuid, last_seen_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT s.practice_id, a.client_id, a.id, s.chart_kind, s.chart_id, s.last_seen_at
+        FROM partner_sessions s
+        JOIN partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
+        WHERE s.token_hash = token AND s.revoked_at IS NULL AND NOT s.second_factor_pending
+          AND a.disabled_at IS NULL AND a.passphrase_hash IS NOT NULL
+          AND now() < s.absolute_expires_at
+          AND now() < s.last_seen_at + make_interval(secs => s.idle_timeout_seconds)
+          AND (s.chart_id IS NULL OR EXISTS (
+              SELECT 1 FROM partner_chart_access x
+              WHERE x.account_id = a.id AND x.chart_kind = s.chart_kind AND x.chart_id = s.chart_id
+                AND x.revoked_at IS NULL
+                AND haven_portal_chart_live(a.practice_id, a.client_id, s.chart_kind, s.chart_id)));
+END
+$$;
+
+
+--
+-- Name: haven_portal_next_session(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_next_session() RETURNS TABLE(scheduled_start timestamp with time zone, duration_minutes integer, time_zone text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+        SELECT s.scheduled_start, s.duration_minutes, p.time_zone
+        FROM therapy_sessions s JOIN practices p ON p.id = s.practice_id
+        WHERE s.practice_id = ctx.partner_practice_id AND s.key_subject = ctx.partner_chart
+          AND s.status = 'scheduled' AND s.scheduled_start > now()
+          AND (s.couple_id IS NOT NULL OR ctx.partner_client_id = ANY (s.attendee_ids) OR s.client_id = ctx.partner_client_id)
+        ORDER BY s.scheduled_start
+        LIMIT 1;
+END
+$$;
+
+
+--
+-- Name: haven_portal_revoke(uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_revoke(client uuid, kind text, chart uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    account uuid;
+    touched integer := 0;
+    moved integer;
+BEGIN
+    IF kind IN ('couple', 'client')
+       AND haven_portal_chart_in_caseload(kind, chart) THEN
+        SELECT a.id INTO account FROM partner_accounts a WHERE a.practice_id = ctx.practice_id AND a.client_id = client;
+    END IF;
+    IF account IS NOT NULL THEN
+        UPDATE partner_chart_access x SET revoked_at = now(), revoked_by = ctx.staff_id
+        WHERE x.account_id = account AND x.chart_kind = kind AND x.chart_id = chart AND x.revoked_at IS NULL;
+        GET DIAGNOSTICS touched = ROW_COUNT;
+        UPDATE partner_links l SET superseded_at = now()
+        WHERE l.account_id = account AND l.chart_kind = haven_portal_revoke.kind AND l.chart_id = chart
+          AND l.spent_at IS NULL
+          AND l.superseded_at IS NULL;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        touched := touched + moved;
+        DELETE FROM partner_sessions s WHERE s.account_id = account AND s.chart_kind = kind AND s.chart_id = chart;
+    END IF;
+    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                              ctx.request_id, 'portal.revoke', kind, chart,
+                              CASE WHEN touched > 0 THEN haven_portal_chart_clients(ctx.practice_id, kind, chart)
+                                   ELSE '{}' END,
+                              CASE WHEN touched > 0 THEN 'success' ELSE 'denied' END, NULL);
+    RETURN CASE WHEN touched > 0 THEN 'done' ELSE 'not-found' END;
+END
+$$;
+
+
+--
+-- Name: haven_portal_sign_in(text, text, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, charts integer, absolute_expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    account partner_accounts;
+    live record;
+    reached integer;
+    expires timestamptz := now() + make_interval(secs => lifetime_seconds);
+BEGIN
+    SELECT a.* INTO account FROM partner_accounts a WHERE a.email = lower(btrim(login_email));
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
+    IF candidate IS DISTINCT FROM account.passphrase_hash OR account.disabled_at IS NOT NULL OR reached = 0 THEN
+        PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
+                                  'partner_account', account.id, ARRAY[account.client_id], 'denied', NULL,
+                                  account.client_id);
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
+    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
+                                  absolute_expires_at)
+    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
+            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
+    IF rehash IS NOT NULL THEN
+        UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
+    END IF;
+    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
+                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
+                              account.client_id);
+    RETURN QUERY SELECT 'signed-in', reached, expires;
+END
+$$;
+
+
+--
+-- Name: haven_portal_sign_in_settings(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_sign_in_settings(login_email text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+        SELECT coalesce(
+            (SELECT left(passphrase_hash, length(passphrase_hash) - strpos(reverse(passphrase_hash), '$'))
+             FROM partner_accounts WHERE email = lower(btrim(login_email)) AND passphrase_hash IS NOT NULL),
+            '$scrypt$ln=17,r=8,p=1$' || rtrim(encode(substr(sha256(
+                (SELECT secret FROM sign_in_decoy) || convert_to('partner:' || lower(btrim(login_email)), 'UTF8')
+            ), 1, 16), 'base64'), '=')
+        )
+    $_$;
+
+
+--
+-- Name: haven_portal_sign_out(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_sign_out() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    UPDATE partner_sessions SET revoked_at = now() WHERE token_hash = ctx.partner_token_hash AND revoked_at IS NULL;
+    PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id, 'portal.logout',
+                              'partner_account', ctx.partner_account_id, ARRAY[ctx.partner_client_id], 'success',
+                              NULL, ctx.partner_client_id);
+END
+$$;
+
+
+--
+-- Name: haven_portal_spend_invitation(bytea, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_spend_invitation(token_hash bytea, email text, new_hash text, source text, request_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    link partner_links;
+    account partner_accounts;
+    address text := lower(btrim(email));
+    outcome text;
+BEGIN
+    SELECT l.* INTO link FROM partner_links l
+    WHERE l.token_hash = haven_portal_spend_invitation.token_hash AND l.kind <> 'sign-in' AND l.spent_at IS NULL
+      AND l.superseded_at IS NULL AND l.expires_at > now()
+    FOR UPDATE;
+    IF FOUND THEN
+        SELECT a.* INTO account FROM partner_accounts a
+        WHERE a.practice_id = link.practice_id AND a.id = link.account_id AND a.disabled_at IS NULL
+        FOR UPDATE;
+    END IF;
+    IF account.id IS NULL
+       OR NOT haven_portal_chart_live(link.practice_id, account.client_id, link.chart_kind, link.chart_id) THEN
+        RETURN 'refused';
+    END IF;
+    IF account.passphrase_hash IS NULL THEN
+        IF new_hash IS NULL OR new_hash NOT LIKE '$scrypt$%$%$%' OR coalesce(account.email, address) IS NULL THEN
+            RETURN 'invalid';
+        END IF;
+        BEGIN
+            UPDATE partner_accounts SET passphrase_hash = new_hash, passphrase_link_issuer = link.issued_by,
+                                        email = coalesce(account.email, address)
+            WHERE id = account.id;
+        EXCEPTION
+            WHEN unique_violation THEN RETURN 'taken';
+            WHEN check_violation THEN RETURN 'invalid';
+        END;
+        DELETE FROM partner_sessions WHERE account_id = account.id;
+        outcome := 'done';
+    ELSE
+        outcome := 'added';
+    END IF;
+    UPDATE partner_links SET spent_at = now() WHERE partner_links.token_hash = link.token_hash;
+    INSERT INTO partner_chart_access AS x (practice_id, account_id, chart_kind, chart_id, granted_by)
+    VALUES (link.practice_id, account.id, link.chart_kind, link.chart_id, link.issued_by)
+    ON CONFLICT (account_id, chart_kind, chart_id) DO UPDATE
+        SET granted_by = EXCLUDED.granted_by, granted_at = now(), revoked_at = NULL, revoked_by = NULL;
+    PERFORM haven_audit_write(link.practice_id, NULL, '{}', false, source, request_id, 'portal.invitation.spend',
+                              link.chart_kind, link.chart_id,
+                              haven_portal_chart_clients(link.practice_id, link.chart_kind, link.chart_id),
+                              'success', NULL, account.client_id);
+    RETURN outcome;
+END
+$_$;
+
+
+--
+-- Name: haven_portal_status(text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_status(kind text, chart uuid) RETURNS TABLE(client_id uuid, email text, has_passphrase boolean, access_granted_at timestamp with time zone, access_revoked_at timestamp with time zone, invitation_kind text, invitation_expires_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+BEGIN
+    IF kind NOT IN ('couple', 'client')
+       OR NOT haven_portal_chart_in_caseload(kind, chart) THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT p.id, a.email, a.passphrase_hash IS NOT NULL, x.granted_at, x.revoked_at, l.kind, l.expires_at
+        FROM unnest(haven_portal_chart_clients(ctx.practice_id, haven_portal_status.kind, haven_portal_status.chart))
+             WITH ORDINALITY AS p (id, o)
+        LEFT JOIN partner_accounts a ON a.practice_id = ctx.practice_id AND a.client_id = p.id
+        LEFT JOIN partner_chart_access x ON x.account_id = a.id AND x.chart_kind = haven_portal_status.kind
+            AND x.chart_id = haven_portal_status.chart
+        LEFT JOIN partner_links l ON l.account_id = a.id AND l.chart_kind = haven_portal_status.kind
+            AND l.chart_id = haven_portal_status.chart
+            AND l.spent_at IS NULL AND l.superseded_at IS NULL AND l.expires_at > now()
+        ORDER BY p.o;
+END
+$$;
 
 
 --
@@ -1606,12 +2276,8 @@ CREATE FUNCTION public.haven_sign_out() RETURNS void
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    ctx request_contexts;
+    ctx request_contexts := haven_context_staff();
 BEGIN
-    SELECT * INTO ctx FROM haven_context();
-    IF NOT FOUND OR ctx.token_hash IS NULL THEN
-        RAISE EXCEPTION 'sign-out needs a session context' USING ERRCODE = 'insufficient_privilege';
-    END IF;
     UPDATE staff_sessions SET revoked_at = now() WHERE token_hash = ctx.token_hash AND revoked_at IS NULL;
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, false, ctx.source, ctx.request_id,
                               'staff.logout', 'staff', ctx.staff_id, '{}', 'success', NULL);
@@ -1805,7 +2471,34 @@ BEGIN
         staff_id = EXCLUDED.staff_id, staff_roles = EXCLUDED.staff_roles, caseload = EXCLUDED.caseload,
         break_glass = EXCLUDED.break_glass, break_glass_subjects = EXCLUDED.break_glass_subjects,
         token_hash = EXCLUDED.token_hash, source = EXCLUDED.source, request_id = EXCLUDED.request_id,
-        calendar = false;
+        calendar = false, partner_practice_id = NULL, partner_client_id = NULL, partner_account_id = NULL,
+        partner_chart = NULL, partner_token_hash = NULL;
+END
+$$;
+
+
+--
+-- Name: haven_write_partner_context(uuid, uuid, uuid, text, bytea, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_write_partner_context(practice uuid, client uuid, account uuid, chart text, token bytea, source text, request_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO request_contexts AS c (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
+                                       break_glass, break_glass_subjects, token_hash, source, request_id, calendar,
+                                       partner_practice_id, partner_client_id, partner_account_id, partner_chart,
+                                       partner_token_hash)
+    VALUES (pg_backend_pid(), pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source, request_id,
+            false, practice, client, account, chart, token)
+    ON CONFLICT (backend_pid) DO UPDATE SET
+        transaction_id = EXCLUDED.transaction_id, practice_id = NULL, staff_id = NULL, staff_roles = '{}',
+        caseload = '{}', break_glass = false, break_glass_subjects = '{}', token_hash = NULL,
+        source = EXCLUDED.source, request_id = EXCLUDED.request_id, calendar = false,
+        partner_practice_id = EXCLUDED.partner_practice_id, partner_client_id = EXCLUDED.partner_client_id,
+        partner_account_id = EXCLUDED.partner_account_id, partner_chart = EXCLUDED.partner_chart,
+        partner_token_hash = EXCLUDED.partner_token_hash;
 END
 $$;
 
@@ -2054,9 +2747,11 @@ CREATE TABLE public.audit_log (
     previous_hash bytea NOT NULL,
     hash bytea NOT NULL,
     digest bytea,
+    partner_client_id uuid,
     CONSTRAINT audit_log_action_length CHECK (((length(action) >= 1) AND (length(action) <= 100))),
     CONSTRAINT audit_log_digest_length CHECK (((digest IS NULL) OR (length(digest) = 32))),
     CONSTRAINT audit_log_hash_length CHECK ((length(hash) = 32)),
+    CONSTRAINT audit_log_one_actor CHECK (((partner_client_id IS NULL) OR ((staff_id IS NULL) AND (staff_roles = '{}'::text[]) AND (NOT break_glass)))),
     CONSTRAINT audit_log_outcome CHECK ((outcome = ANY (ARRAY['success'::text, 'denied'::text, 'failed'::text]))),
     CONSTRAINT audit_log_previous_hash_length CHECK ((length(previous_hash) = 32)),
     CONSTRAINT audit_log_request_id_length CHECK ((length(request_id) <= 100)),
@@ -2423,6 +3118,139 @@ CREATE TABLE public.note_cosignatures (
 );
 
 ALTER TABLE ONLY public.note_cosignatures FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: notification_opt_outs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_opt_outs (
+    practice_id uuid NOT NULL,
+    account_id uuid,
+    kind text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text])))
+);
+
+ALTER TABLE ONLY public.notification_opt_outs FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    kind text NOT NULL,
+    about_time timestamp with time zone NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    lease_until timestamp with time zone,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
+    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
+    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
+    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
+    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
+    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
+);
+
+ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    client_id uuid NOT NULL,
+    email text,
+    passphrase_hash text,
+    passphrase_link_issuer uuid,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254)))
+);
+
+ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: partner_chart_access; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_chart_access (
+    practice_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    chart_kind text NOT NULL,
+    chart_id uuid NOT NULL,
+    granted_by uuid NOT NULL,
+    granted_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_by uuid,
+    revoked_at timestamp with time zone,
+    CONSTRAINT partner_chart_access_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text])))
+);
+
+ALTER TABLE ONLY public.partner_chart_access FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: partner_links; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_links (
+    token_hash bytea NOT NULL,
+    practice_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    kind text NOT NULL,
+    chart_kind text,
+    chart_id uuid,
+    issued_by uuid,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    spent_at timestamp with time zone,
+    superseded_at timestamp with time zone,
+    CONSTRAINT partner_links_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
+    CONSTRAINT partner_links_invitation_whole CHECK (((kind = 'sign-in'::text) OR ((chart_kind IS NOT NULL) AND (chart_id IS NOT NULL) AND (issued_by IS NOT NULL)))),
+    CONSTRAINT partner_links_kind CHECK ((kind = ANY (ARRAY['invitation-link'::text, 'invitation-code'::text, 'sign-in'::text]))),
+    CONSTRAINT partner_links_one_end CHECK (((spent_at IS NULL) OR (superseded_at IS NULL))),
+    CONSTRAINT partner_links_token_length CHECK ((length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY public.partner_links FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: partner_sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_sessions (
+    token_hash bytea NOT NULL,
+    practice_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    chart_kind text,
+    chart_id uuid,
+    idle_timeout_seconds integer NOT NULL,
+    absolute_expires_at timestamp with time zone NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    second_factor_pending boolean DEFAULT false NOT NULL,
+    CONSTRAINT partner_sessions_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
+    CONSTRAINT partner_sessions_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
+    CONSTRAINT partner_sessions_idle CHECK ((idle_timeout_seconds > 0)),
+    CONSTRAINT partner_sessions_token_length CHECK ((length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY public.partner_sessions FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -3009,6 +3837,62 @@ ALTER TABLE ONLY public.note_cosignatures
 
 
 --
+-- Name: notification_outbox notification_outbox_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_outbox
+    ADD CONSTRAINT notification_outbox_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: partner_accounts partner_accounts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_accounts
+    ADD CONSTRAINT partner_accounts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: partner_accounts partner_accounts_practice_id_client_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_accounts
+    ADD CONSTRAINT partner_accounts_practice_id_client_id_key UNIQUE (practice_id, client_id);
+
+
+--
+-- Name: partner_accounts partner_accounts_practice_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_accounts
+    ADD CONSTRAINT partner_accounts_practice_id_id_key UNIQUE (practice_id, id);
+
+
+--
+-- Name: partner_chart_access partner_chart_access_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_chart_access
+    ADD CONSTRAINT partner_chart_access_pkey PRIMARY KEY (account_id, chart_kind, chart_id);
+
+
+--
+-- Name: partner_links partner_links_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_links
+    ADD CONSTRAINT partner_links_pkey PRIMARY KEY (token_hash);
+
+
+--
+-- Name: partner_sessions partner_sessions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_sessions
+    ADD CONSTRAINT partner_sessions_pkey PRIMARY KEY (token_hash);
+
+
+--
 -- Name: practices practices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3383,6 +4267,62 @@ CREATE INDEX note_addenda_reason_key ON public.note_addenda USING btree (reason_
 
 
 --
+-- Name: notification_opt_outs_one; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX notification_opt_outs_one ON public.notification_opt_outs USING btree (practice_id, COALESCE(account_id, '00000000-0000-0000-0000-000000000000'::uuid), kind);
+
+
+--
+-- Name: notification_outbox_account; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_outbox_account ON public.notification_outbox USING btree (account_id);
+
+
+--
+-- Name: notification_outbox_due; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_outbox_due ON public.notification_outbox USING btree (due_at) WHERE (state = 'pending'::text);
+
+
+--
+-- Name: notification_outbox_leased; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_outbox_leased ON public.notification_outbox USING btree (lease_until) WHERE (state = 'sending'::text);
+
+
+--
+-- Name: partner_accounts_email; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX partner_accounts_email ON public.partner_accounts USING btree (email);
+
+
+--
+-- Name: partner_links_open_invitation; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX partner_links_open_invitation ON public.partner_links USING btree (account_id) WHERE ((spent_at IS NULL) AND (superseded_at IS NULL) AND (kind <> 'sign-in'::text));
+
+
+--
+-- Name: partner_sessions_account; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX partner_sessions_account ON public.partner_sessions USING btree (account_id);
+
+
+--
+-- Name: partner_sessions_chart; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX partner_sessions_chart ON public.partner_sessions USING btree (chart_id) WHERE (chart_id IS NOT NULL);
+
+
+--
 -- Name: progress_notes_body_key; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3551,10 +4491,24 @@ CREATE TRIGGER break_glass_grants_chart_exists BEFORE INSERT ON public.break_gla
 
 
 --
+-- Name: clients clients_portal_closed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER clients_portal_closed AFTER UPDATE OF status ON public.clients FOR EACH ROW EXECUTE FUNCTION public.haven_portal_chart_closed('client');
+
+
+--
 -- Name: couples couples_one_active_per_client; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER couples_one_active_per_client BEFORE INSERT OR UPDATE OF status, partner_a_id, partner_b_id ON public.couples FOR EACH ROW EXECUTE FUNCTION public.couples_one_active_per_client();
+
+
+--
+-- Name: couples couples_portal_closed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER couples_portal_closed AFTER UPDATE OF status ON public.couples FOR EACH ROW EXECUTE FUNCTION public.haven_portal_chart_closed('couple');
 
 
 --
@@ -3968,6 +4922,118 @@ ALTER TABLE ONLY public.note_cosignatures
 
 ALTER TABLE ONLY public.note_cosignatures
     ADD CONSTRAINT note_cosignatures_practice_id_supervisor_id_fkey FOREIGN KEY (practice_id, supervisor_id) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: notification_opt_outs notification_opt_outs_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_opt_outs
+    ADD CONSTRAINT notification_opt_outs_practice_id_account_id_fkey FOREIGN KEY (practice_id, account_id) REFERENCES public.partner_accounts(practice_id, id);
+
+
+--
+-- Name: notification_opt_outs notification_opt_outs_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_opt_outs
+    ADD CONSTRAINT notification_opt_outs_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: notification_outbox notification_outbox_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_outbox
+    ADD CONSTRAINT notification_outbox_practice_id_account_id_fkey FOREIGN KEY (practice_id, account_id) REFERENCES public.partner_accounts(practice_id, id);
+
+
+--
+-- Name: notification_outbox notification_outbox_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_outbox
+    ADD CONSTRAINT notification_outbox_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: partner_accounts partner_accounts_practice_id_client_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_accounts
+    ADD CONSTRAINT partner_accounts_practice_id_client_id_fkey FOREIGN KEY (practice_id, client_id) REFERENCES public.clients(practice_id, id);
+
+
+--
+-- Name: partner_accounts partner_accounts_practice_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_accounts
+    ADD CONSTRAINT partner_accounts_practice_id_created_by_fkey FOREIGN KEY (practice_id, created_by) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: partner_accounts partner_accounts_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_accounts
+    ADD CONSTRAINT partner_accounts_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: partner_accounts partner_accounts_practice_id_passphrase_link_issuer_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_accounts
+    ADD CONSTRAINT partner_accounts_practice_id_passphrase_link_issuer_fkey FOREIGN KEY (practice_id, passphrase_link_issuer) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: partner_chart_access partner_chart_access_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_chart_access
+    ADD CONSTRAINT partner_chart_access_practice_id_account_id_fkey FOREIGN KEY (practice_id, account_id) REFERENCES public.partner_accounts(practice_id, id);
+
+
+--
+-- Name: partner_chart_access partner_chart_access_practice_id_granted_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_chart_access
+    ADD CONSTRAINT partner_chart_access_practice_id_granted_by_fkey FOREIGN KEY (practice_id, granted_by) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: partner_chart_access partner_chart_access_practice_id_revoked_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_chart_access
+    ADD CONSTRAINT partner_chart_access_practice_id_revoked_by_fkey FOREIGN KEY (practice_id, revoked_by) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: partner_links partner_links_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_links
+    ADD CONSTRAINT partner_links_practice_id_account_id_fkey FOREIGN KEY (practice_id, account_id) REFERENCES public.partner_accounts(practice_id, id);
+
+
+--
+-- Name: partner_links partner_links_practice_id_issued_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_links
+    ADD CONSTRAINT partner_links_practice_id_issued_by_fkey FOREIGN KEY (practice_id, issued_by) REFERENCES public.staff(practice_id, id);
+
+
+--
+-- Name: partner_sessions partner_sessions_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_sessions
+    ADD CONSTRAINT partner_sessions_practice_id_account_id_fkey FOREIGN KEY (practice_id, account_id) REFERENCES public.partner_accounts(practice_id, id);
 
 
 --
@@ -4489,6 +5555,13 @@ CREATE POLICY data_keys_owner ON public.data_keys TO haven USING (true) WITH CHE
 
 
 --
+-- Name: data_keys data_keys_partner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY data_keys_partner ON public.data_keys FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (((subject_kind || ':'::text) || subject_id) = ( SELECT public.haven_partner_chart() AS haven_partner_chart))));
+
+
+--
 -- Name: data_keys data_keys_practice; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -4523,6 +5596,13 @@ CREATE POLICY homework_assignments_owner ON public.homework_assignments TO haven
 
 
 --
+-- Name: homework_assignments homework_assignments_partner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_assignments_partner ON public.homework_assignments FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (key_subject = ( SELECT public.haven_partner_chart() AS haven_partner_chart)) AND ((partner_id IS NULL) OR (partner_id = ( SELECT public.haven_partner_client() AS haven_partner_client)))));
+
+
+--
 -- Name: homework_prompts; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -4540,6 +5620,15 @@ CREATE POLICY homework_prompts_library ON public.homework_prompts TO haven_app U
 --
 
 CREATE POLICY homework_prompts_owner ON public.homework_prompts TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: homework_prompts homework_prompts_partner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_prompts_partner ON public.homework_prompts FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (EXISTS ( SELECT 1
+   FROM public.homework_assignments a
+  WHERE (a.prompt_id = homework_prompts.id)))));
 
 
 --
@@ -4567,6 +5656,13 @@ CREATE POLICY homework_responses_caseload ON public.homework_responses TO haven_
 --
 
 CREATE POLICY homework_responses_owner ON public.homework_responses TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: homework_responses homework_responses_partner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_responses_partner ON public.homework_responses FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (key_subject = ( SELECT public.haven_partner_chart() AS haven_partner_chart)) AND (partner_id = ( SELECT public.haven_partner_client() AS haven_partner_client))));
 
 
 --
@@ -4673,6 +5769,84 @@ CREATE POLICY note_cosignatures_owner ON public.note_cosignatures TO haven USING
 
 
 --
+-- Name: notification_opt_outs; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_opt_outs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_opt_outs notification_opt_outs_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY notification_opt_outs_owner ON public.notification_opt_outs TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: notification_outbox; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_outbox ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_outbox notification_outbox_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY notification_outbox_owner ON public.notification_outbox TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: partner_accounts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.partner_accounts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_accounts partner_accounts_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY partner_accounts_owner ON public.partner_accounts TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: partner_chart_access; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.partner_chart_access ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_chart_access partner_chart_access_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY partner_chart_access_owner ON public.partner_chart_access TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: partner_links; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.partner_links ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_links partner_links_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY partner_links_owner ON public.partner_links TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: partner_sessions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.partner_sessions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_sessions partner_sessions_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY partner_sessions_owner ON public.partner_sessions TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: practices; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -4690,6 +5864,13 @@ CREATE POLICY practices_own ON public.practices TO haven_app USING ((id = ( SELE
 --
 
 CREATE POLICY practices_owner ON public.practices TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: practices practices_partner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY practices_partner ON public.practices FOR SELECT TO haven_app USING ((id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)));
 
 
 --
@@ -5166,6 +6347,13 @@ REVOKE ALL ON FUNCTION public.haven_audit_write(practice uuid, staff uuid, roles
 
 
 --
+-- Name: FUNCTION haven_audit_write(practice uuid, staff uuid, roles text[], break_glass boolean, source text, request_id text, action text, entity_type text, entity uuid, clients uuid[], outcome text, digest bytea, partner uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_audit_write(practice uuid, staff uuid, roles text[], break_glass boolean, source text, request_id text, action text, entity_type text, entity uuid, clients uuid[], outcome text, digest bytea, partner uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_break_glass_close(grant_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5233,6 +6421,13 @@ GRANT ALL ON FUNCTION public.haven_client_overlaps(clients uuid[], start timesta
 --
 
 REVOKE ALL ON FUNCTION public.haven_context() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_context_partner(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_context_partner() FROM PUBLIC;
 
 
 --
@@ -5325,11 +6520,27 @@ REVOKE ALL ON FUNCTION public.haven_live_session(token bytea) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_open_context(token bytea, break_glass boolean, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.haven_open_context(token bytea, break_glass boolean, source text, request_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_open_context(token bytea, break_glass boolean, source text, request_id text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_open_partner_context(token bytea, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_open_partner_context(token bytea, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_open_partner_context(token bytea, source text, request_id text) TO haven_app;
 
 
 --
@@ -5345,6 +6556,30 @@ GRANT ALL ON FUNCTION public.haven_open_pending_context(token bytea, source text
 --
 
 REVOKE ALL ON FUNCTION public.haven_operator_context(for_practice uuid, for_staff uuid, source text, request_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_partner_chart(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_partner_chart() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_partner_chart() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_partner_client(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_partner_client() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_partner_client() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_partner_practice(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_partner_practice() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_partner_practice() TO haven_app;
 
 
 --
@@ -5375,6 +6610,144 @@ REVOKE ALL ON FUNCTION public.haven_password_link_life() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.haven_pending_sign_in(token bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_pending_sign_in(token bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_chart_clients(practice uuid, kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_chart_clients(practice uuid, kind text, chart uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_chart_closed(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_chart_closed() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_chart_in_caseload(kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_chart_in_caseload(kind text, chart uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_chart_live(practice uuid, client uuid, kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_chart_live(practice uuid, client uuid, kind text, chart uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_charts(token bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_charts(token bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_charts(token bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_choose_chart(kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_choose_chart(kind text, chart uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_choose_chart(kind text, chart uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_invitation(token_hash bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_invitation(token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_invitation(token_hash bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_invitation_life(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_invitation_life() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_invitation_life() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_invite(client uuid, kind text, chart uuid, email text, token_hash bytea, link_kind text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_invite(client uuid, kind text, chart uuid, email text, token_hash bytea, link_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_invite(client uuid, kind text, chart uuid, email text, token_hash bytea, link_kind text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_live_charts(account uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_live_charts(account uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_live_session(token bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_live_session(token bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_next_session(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_next_session() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_next_session() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_revoke(client uuid, kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_revoke(client uuid, kind text, chart uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_revoke(client uuid, kind text, chart uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_sign_in_settings(login_email text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_sign_in_settings(login_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_sign_in_settings(login_email text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_sign_out(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_sign_out() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_sign_out() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_spend_invitation(token_hash bytea, email text, new_hash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_spend_invitation(token_hash bytea, email text, new_hash text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_spend_invitation(token_hash bytea, email text, new_hash text, source text, request_id text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_status(kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_status(kind text, chart uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_status(kind text, chart uuid) TO haven_app;
 
 
 --
@@ -5499,6 +6872,13 @@ GRANT ALL ON FUNCTION public.haven_totp_remove(step bigint, master_key_version i
 --
 
 REVOKE ALL ON FUNCTION public.haven_write_context(practice uuid, staff uuid, roles text[], caseload uuid[], break_glass boolean, subjects text[], token bytea, source text, request_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_write_partner_context(practice uuid, client uuid, account uuid, chart text, token bytea, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_write_partner_context(practice uuid, client uuid, account uuid, chart text, token bytea, source text, request_id text) FROM PUBLIC;
 
 
 --

@@ -16,6 +16,10 @@ public struct HavenAPI: Sendable {
     let auth: AuthService
     let logger: Logger
     let throttle: LoginThrottle
+    /// The partner portal (docs/portal.md), with the staff sign-in's hasher and session policy.
+    let portal: PortalService
+    /// The portal's own sign-in and invitation-code pauses (the staff rule, counted apart).
+    let portalThrottle: LoginThrottle
     /// Whether the database and keys were found ready (checked again on each `/ready`).
     let readiness: @Sendable () async -> [String]
     /// Prints reports to PDF; nil when the host has no Chromium (reports are then HTML, Markdown, JSON).
@@ -45,13 +49,14 @@ public struct HavenAPI: Sendable {
         self.auth = auth
         self.logger = logger
         self.readiness = readiness
-        self.throttle = LoginThrottle(
-            limits: .init(
-                perAccount: loginLimits.perAccount,
-                perAddress: loginLimits.perAddress,
-                window: loginLimits.window
-            )
+        let limits = LoginThrottle.Limits(
+            perAccount: loginLimits.perAccount,
+            perAddress: loginLimits.perAddress,
+            window: loginLimits.window
         )
+        self.throttle = LoginThrottle(limits: limits)
+        self.portal = PortalService(pool: pool, sharing: auth)
+        self.portalThrottle = LoginThrottle(limits: limits)
     }
 
     /// Failed sign-ins allowed per account and per client address within the window.

@@ -38,7 +38,7 @@ public enum ExportMarkdownRenderer {
 
     /// Free text as its own paragraph lines, each escaped and ended with a hard break.
     private static func block(_ text: String) -> [String] {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { line in
             let escaped = escape(String(line))
             return escaped.isEmpty ? "" : escaped + "  "
         }

@@ -29,6 +29,9 @@ public struct AuditEntry: Sendable, Equatable {
     /// A SHA-256 digest of what the entry is about, when it has one: a signed note's content hash on
     /// its `note.sign` entry, which puts the signed content itself under the chain.
     public var digest: [UInt8]?
+    /// The partner (a `clients` id) who acted through the portal, when the actor is a partner rather
+    /// than a staff member (then `staffID` is nil and `staffRoles` empty).
+    public var partnerClientID: UUID?
 
     public init(
         practiceID: UUID,
@@ -43,7 +46,8 @@ public struct AuditEntry: Sendable, Equatable {
         outcome: Outcome,
         source: String,
         requestID: String? = nil,
-        digest: [UInt8]? = nil
+        digest: [UInt8]? = nil,
+        partnerClientID: UUID? = nil
     ) {
         self.practiceID = practiceID
         self.occurredAt = occurredAt
@@ -58,6 +62,7 @@ public struct AuditEntry: Sendable, Equatable {
         self.source = source
         self.requestID = requestID
         self.digest = digest
+        self.partnerClientID = partnerClientID
     }
 
     /// Microseconds since 2000-01-01 UTC, computed exactly as the instant is sent to PostgreSQL, so a
@@ -67,10 +72,12 @@ public struct AuditEntry: Sendable, Equatable {
     }
 
     /// The canonical encoding the hash covers (docs/security.md): a label, then every field
-    /// length-prefixed, in declaration order; an entry with a digest is labelled v2 and ends with it
+    /// length-prefixed, in declaration order; an entry with a digest is labelled v2 and ends with it;
+    /// a partner's entry is labelled v3 and ends with the digest (empty when none) and the partner's id
     /// (`haven_audit_canonical` in the database computes the same bytes).
     public var canonicalBytes: [UInt8] {
-        var out = Array((digest == nil ? "haven-audit-v1" : "haven-audit-v2").utf8)
+        let label = partnerClientID != nil ? "haven-audit-v3" : digest == nil ? "haven-audit-v1" : "haven-audit-v2"
+        var out = Array(label.utf8)
         func field(_ bytes: [UInt8]) { appendLengthPrefixed(bytes, to: &out) }
         func uuid(_ id: UUID?) -> [UInt8] {
             guard let id else { return [] }
@@ -88,7 +95,12 @@ public struct AuditEntry: Sendable, Equatable {
         field(Array(outcome.rawValue.utf8))
         field(Array(source.utf8))
         field(Array((requestID ?? "").utf8))
-        if let digest { field(digest) }
+        if let partnerClientID {
+            field(digest ?? [])
+            field(uuid(partnerClientID))
+        } else if let digest {
+            field(digest)
+        }
         return out
     }
 

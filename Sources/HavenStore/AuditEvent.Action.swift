@@ -109,6 +109,8 @@ extension AuditEvent {
         /// An admin reads the staff directory with roles, supervision and the practice's settings
         /// (`GET /v1/staff`, the admin pages): no clinical record.
         case staffList = "staff.list"
+        /// A partner read the portal's home page (their homework and next appointment) on a chart.
+        case portalHomeRead = "portal.home.read"
 
         // Written by the database's functions (migrations 0025 and 0027), never by the service.
         case staffLogin = "staff.login"
@@ -133,5 +135,29 @@ extension AuditEvent {
         /// A staff member set their own password with a link an admin issued (`staff.create` or
         /// `staff.password.reset`); the entry's staff member is the account itself.
         case staffPasswordSet = "staff.password.set"
+
+        // The partner portal (migration 0043), written by the database's functions. A partner's own
+        // entries carry the partner as the actor (`partnerClientID`), no staff member.
+        /// A counselor invited a partner to a chart (a link or a code); the entity is the chart.
+        case portalInvite = "portal.invite"
+        /// A partner spent an invitation (set their passphrase, or added the chart to their account).
+        case portalInvitationSpend = "portal.invitation.spend"
+        /// A counselor turned a partner's access to a chart off; the entity is the chart.
+        case portalRevoke = "portal.revoke"
+        case portalLogin = "portal.login"
+        case portalLogout = "portal.logout"
+        /// A partner chose which of their charts the session reaches.
+        case portalChartChoose = "portal.chart.choose"
+
+        // The notification outbox's sender (migration 0044; an operator context, no staff member).
+        // The entity is the recipient's partner account; the request id names the outbox row.
+        /// A message was handed to the relay or the sendmail command.
+        case notificationSent = "notification.sent"
+        /// A message was refused for good, or its retries ran out.
+        case notificationFailed = "notification.failed"
+        /// A message may or may not have been delivered (its sender stopped, or the answer was lost).
+        case notificationUncertain = "notification.uncertain"
+        /// A message was not sent: an opt-out, no portal access, or no address.
+        case notificationSkipped = "notification.skipped"
     }
 }

@@ -20,5 +20,7 @@ extension AuditEvent {
         case reportSummary = "report_summary"
         /// A staff change waiting for (or decided by) a second admin (`staff_change_proposals`).
         case staffChange = "staff_change"
+        /// A partner's portal account (`partner_accounts`, migration 0043).
+        case partnerAccount = "partner_account"
     }
 }

@@ -40,7 +40,7 @@ public enum AuditStore {
 
     private static let columns: StaticString = """
         practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action, entity_type, entity_id, \
-        client_ids, outcome, source, request_id, previous_hash, hash, digest
+        client_ids, outcome, source, request_id, previous_hash, hash, digest, partner_client_id
         """
 
     private static func stored(_ row: PostgresRow) throws -> StoredAuditEntry {
@@ -55,6 +55,7 @@ public enum AuditStore {
         let previous = try row.decode(13, as: [UInt8].self)
         let hash = try row.decode(14, as: [UInt8].self)
         let digest = try row.decode(15, as: [UInt8]?.self)
+        let partner = try row.decode(16, as: UUID?.self)
         guard let outcomeValue = AuditEntry.Outcome(rawValue: outcome) else {
             throw PostgresError(.invalidValue, message: "unknown audit outcome", column: "outcome")
         }
@@ -71,7 +72,8 @@ public enum AuditStore {
             outcome: outcomeValue,
             source: source,
             requestID: requestID,
-            digest: digest
+            digest: digest,
+            partnerClientID: partner
         )
         return StoredAuditEntry(seq: seq, entry: entry, previousHash: previous, hash: hash)
     }

@@ -6,7 +6,7 @@ import Sealing
 extension StoredAuditEntry: Encodable {
     enum CodingKeys: String, CodingKey {
         case seq, occurredAt, staffId, roles, breakGlass, action, entityType, entityId, clientIds, outcome, source
-        case requestId, hash, digest
+        case requestId, hash, digest, partnerClientId
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -25,5 +25,6 @@ extension StoredAuditEntry: Encodable {
         try container.encodeIfPresent(entry.requestID, forKey: .requestId)
         try container.encode(Hex.encode(hash), forKey: .hash)
         try container.encodeIfPresent(entry.digest.map(Hex.encode), forKey: .digest)
+        try container.encodeIfPresent(entry.partnerClientID?.uuidString.lowercased(), forKey: .partnerClientId)
     }
 }

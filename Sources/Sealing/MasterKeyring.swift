@@ -43,23 +43,11 @@ public struct MasterKeyring: Sendable, CustomStringConvertible {
 
     /// Loads a key file, refusing one that group or others can read.
     public static func load(file path: String) throws -> MasterKeyring {
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            throw SealingError(
-                .masterKey,
-                detail: "cannot read the master key file \(path) (it does not exist or is not accessible)"
-            )
-        }
-        let mode = status.st_mode & 0o777
-        guard mode & 0o077 == 0 else {
-            throw SealingError(
-                .masterKey,
-                detail:
-                    "the master key file \(path) is readable by group or others (mode \(String(mode, radix: 8))); run: chmod 600 \(path)"
-            )
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SealingError(.masterKey, detail: "cannot read the master key file \(path)")
+        let data: Data
+        do {
+            data = try SecretFile.contents(of: path, what: "master key file")
+        } catch {
+            throw SealingError(.masterKey, detail: error.description)
         }
         return try parse(String(decoding: data, as: UTF8.self), source: path)
     }

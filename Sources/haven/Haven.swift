@@ -32,7 +32,8 @@ struct Haven: AsyncParsableCommand {
             TOTPCommand.self,
             AuditCommand.self,
             PracticeCommand.self,
-            StaffCommand.self, ServeCommand.self, DemoCommand.self, DatabaseCommand.self, KeysCommand.self,
+            StaffCommand.self, ServeCommand.self, NotifyCommand.self, DemoCommand.self, DatabaseCommand.self,
+            KeysCommand.self,
         ]
     )
 

@@ -90,7 +90,8 @@ struct CLIStaffAccountTests {
 
             // A new password from a file: Lee's session ends, the old password no longer signs in.
             let file = f.directory + "/lee.pw"
-            try "a newer fictional password\n".write(toFile: file, atomically: true, encoding: .utf8)
+            // Saved with a Windows line end: the password is the line without it.
+            try "a newer fictional password\r\n".write(toFile: file, atomically: true, encoding: .utf8)
             let short = try f.run(["staff", "reset-password", lee, "--password-stdin"], stdin: "short")
             #expect(short.status == 1 && short.stderr.contains("password: must be at least 12"))
             try f.ok(["staff", "reset-password", lee, "--password-file", file])

@@ -6,6 +6,7 @@ enum ProtectedTables {
         "couples", "therapy_sessions", "progress_notes", "note_addenda", "note_cosignatures", "psychotherapy_notes",
         "homework_prompts", "homework_assignments", "homework_responses", "measure_definitions",
         "measure_administrations", "attachment_injuries", "treatment_goals", "cycle_maps",
-        "are_ratings", "risk_flag_closures", "staff_change_proposals",
+        "are_ratings", "risk_flag_closures", "staff_change_proposals", "partner_accounts", "partner_chart_access",
+        "partner_sessions", "partner_links", "notification_outbox", "notification_opt_outs",
     ]
 }

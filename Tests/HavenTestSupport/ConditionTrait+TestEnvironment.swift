@@ -47,6 +47,15 @@ extension Trait where Self == ConditionTrait {
         )
     }
 
+    /// Needs the local SMTP server (python3-aiosmtpd) and msmtp that `scripts/test` starts and installs
+    /// (`HAVEN_TEST_SMTP_PORT`, `HAVEN_TEST_SMTP_TLS_PORT`, `HAVEN_TEST_SMTP_DIR`, ...).
+    public static var needsTestSMTP: Self {
+        .enabled(
+            if: TestEnvironment.isSet("HAVEN_TEST_SMTP_PORT") && TestEnvironment.isSet("HAVEN_TEST_SMTP_DIR"),
+            "no test SMTP server: HAVEN_TEST_SMTP_PORT is not set (scripts/test starts one and sets it)"
+        )
+    }
+
     /// Needs a script that restarts the test server (`HAVEN_TEST_RESTART_SERVER`).
     public static var needsServerRestart: Self {
         .enabled(

@@ -19,6 +19,8 @@ public struct HavenRequestContext: RequestContext, RemoteAddressRequestContext {
     public var actor: StaffActor?
     /// What the web app's page chrome shows about the session (set by `WebMiddleware`).
     var webSession = WebSessionFacts()
+    /// The partner signed in to the portal (set by `PortalMiddleware` on `/portal` pages only).
+    var partner: SignedInPartner?
     public let remoteAddress: SocketAddress?
     let notes = RequestNotes()
 

@@ -31,5 +31,8 @@ extension HavenAPI {
         addAccountPages(to: web)
         addBreakGlassPages(to: web)
         addCaseloadPages(to: web)
+        addPortalAccessPages(to: web)
+        // The partner portal: its own group and middleware, never WebMiddleware (docs/web.md).
+        addPortalPages(to: router)
     }
 }

@@ -73,7 +73,7 @@ struct CycleCommand: AsyncParsableCommand {
         let known = Dictionary(uniqueKeysWithValues: fields.map { (normal($0.label), $0.key) })
         var result: [String: String] = [:]
         var current: String?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             if let colon = line.firstIndex(of: ":"), let key = known[normal(String(line[..<colon]))] {
                 current = key
                 result[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)

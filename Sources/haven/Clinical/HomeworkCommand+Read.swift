@@ -71,7 +71,7 @@ extension HomeworkCommand {
                     + (response.sharedWithPartner ? "shared with the other partner" : "private to the counselor")
             )
             if let text = response.text {
-                lines += text.split(separator: "\n", omittingEmptySubsequences: false).map { "    \($0)" }
+                lines += text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { "    \($0)" }
             }
         }
         return lines.joined(separator: "\n")

@@ -85,8 +85,7 @@ struct LoginCommand: AsyncParsableCommand {
 
     private func readPassword() throws -> String {
         if passwordStdin {
-            let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            return text.hasSuffix("\n") ? String(text.dropLast()) : text
+            return passwordLine(FileHandle.standardInput.readDataToEndOfFile())
         }
         guard isatty(STDIN_FILENO) != 0, let typed = getpass("Password: ") else {
             throw UserError(message: "no terminal to ask for the password; use --password-stdin")

@@ -54,11 +54,26 @@ struct Operator {
     }
 }
 
-/// Reads a new password: from stdin with `--password-stdin`, else prompted twice without echo.
+/// A password given in a file or on stdin: its first line, without the line's end ("\n" or "\r\n",
+/// which is one `Character` to Swift, so a split at "\n" or a `hasSuffix("\n")` would keep it).
+func passwordLine(_ data: Data) -> String {
+    String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        .first.map(String.init) ?? ""
+}
+
+/// The password in the file `--password-file` names: its first line.
+func readPasswordFile(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw UserError(message: "--password-file: cannot read \(path)")
+    }
+    return passwordLine(data)
+}
+
+/// Reads a new password: from stdin with `--password-stdin` (its first line), else prompted twice
+/// without echo.
 func readNewPassword(fromStdin: Bool) throws -> String {
     if fromStdin {
-        let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        return text.hasSuffix("\n") ? String(text.dropLast()) : text
+        return passwordLine(FileHandle.standardInput.readDataToEndOfFile())
     }
     guard isatty(STDIN_FILENO) != 0, let first = getpass("New password: ").map({ String(cString: $0) }),
         let second = getpass("Again: ").map({ String(cString: $0) })

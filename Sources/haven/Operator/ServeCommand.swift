@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HavenHTTP
+import HavenMail
 import HavenReports
 import HavenService
 import HavenStore
@@ -26,6 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: AppDatabaseOptions
+    @OptionGroup(title: "Mail") var mailOptions: MailOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (1-65535).") var port = 8080
     @Flag(help: "Allow a non-loopback address without TLS in front (not for production).") var allowPlainHttp = false
@@ -45,7 +47,13 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...1440).contains(idleMinutes), (1...168).contains(lifetimeHours) else {
             throw UserError(message: "--idle-minutes must be 1 to 1440 and --lifetime-hours 1 to 168")
         }
+        let mail = try mailOptions.configuration()
         let logger = CommandLogging.logger(minimum: .info)
+        if let mail {
+            logger.info("mail goes through the \(mail.transport.summary)", metadata: ["mail.from": "\(mail.from)"])
+        } else {
+            logger.notice("no mail is configured (HAVEN_MAIL): invitations and reminders are not emailed")
+        }
         let configuration = try options.configuration()
         let ring = try options.keys.load()
         if configuration.pooler == .transaction {

@@ -170,12 +170,7 @@ extension StaffCommand {
             let password: String
             if let passwordFile {
                 guard !passwordStdin else { throw UserError(message: "--password-file: give it or --password-stdin") }
-                guard let data = FileManager.default.contents(atPath: passwordFile) else {
-                    throw UserError(message: "--password-file: cannot read \(passwordFile)")
-                }
-                password =
-                    String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                    .first.map(String.init) ?? ""
+                password = try readPasswordFile(passwordFile)
             } else {
                 password = try readNewPassword(fromStdin: passwordStdin)
             }

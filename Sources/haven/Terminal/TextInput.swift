@@ -61,7 +61,7 @@ struct TextInputOptions: ParsableArguments {
             throw UserError(message: "the editor exited with status \(status); nothing was written")
         }
         let saved = String(decoding: FileManager.default.contents(atPath: url.path) ?? Data(), as: UTF8.self)
-        return saved.split(separator: "\n", omittingEmptySubsequences: false)
+        return saved.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             .filter { !$0.hasPrefix("#") }
             .joined(separator: "\n")
             .trimmingCharacters(in: .whitespacesAndNewlines)

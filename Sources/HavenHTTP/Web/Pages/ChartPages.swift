@@ -28,7 +28,8 @@ extension HavenAPI {
         let record = try await ChartService(pool: pool, keys: keys).record(chart, actor: user.actor)
         let report = ProgressReport.build(from: record.facts, generatedOn: record.today)
         let names = record.facts.partners.map(\.name).joined(separator: " & ")
-        let view = ChartView(record: record, report: report, chrome: user.chrome(names, section: "/caseload"))
+        var view = ChartView(record: record, report: report, chrome: user.chrome(names, section: "/caseload"))
+        view.portal = try await portalAccessRows(chart, record: record, actor: user.actor)
         return WebPage.html(WebTemplates.render(view, template: "chart"))
     }
 }

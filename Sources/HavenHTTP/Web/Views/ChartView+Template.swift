@@ -33,6 +33,7 @@ extension ChartView: MustacheParent {
         case "assignHomeworkHref": assignHomeworkHref
         case "newMeasureHref": newMeasureHref
         case "reportHref": reportHref
+        case "portal": portal
         default: nil
         }
     }

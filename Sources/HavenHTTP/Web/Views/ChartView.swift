@@ -33,6 +33,8 @@ struct ChartView {
     var assignHomeworkHref: String
     var newMeasureHref: String
     var reportHref: String
+    /// Each person's portal access, with the invite and revoke forms ("Portal access").
+    var portal: [PortalAccessRow] = []
 
     struct Link {
         var href: String

@@ -31,10 +31,7 @@ struct DemoCommand: AsyncParsableCommand {
         @Option(help: "File holding the demo staff's password (one line, 12+ characters).") var passwordFile: String
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: passwordFile) else {
-                throw UserError(message: "--password-file: cannot read \(passwordFile)")
-            }
-            let password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let password = try readPasswordFile(passwordFile)
             let clock = ContinuousClock()
             let started = clock.now
             let ring = try keyOptions.load()

@@ -1,0 +1,121 @@
+import Foundation
+import HavenService
+import Hummingbird
+
+extension HavenAPI {
+    /// The counselor's side of the portal, on a chart's page ("Portal access"): invite a person of the
+    /// chart by email (a link) or by a code to read out, shown once on a page of its own; revoke their
+    /// access (`PortalService`). Behind `WebMiddleware` like every staff page.
+    func addPortalAccessPages(to web: RouterGroup<HavenRequestContext>) {
+        web.post("/couples/{id}/portal/invite") { request, context in
+            try await self.portalInvite(request, context, chart: .couple(try Self.pageID("id", context)))
+        }
+        web.post("/clients/{id}/portal/invite") { request, context in
+            try await self.portalInvite(request, context, chart: .client(try Self.pageID("id", context)))
+        }
+        web.post("/couples/{id}/portal/revoke") { request, context in
+            try await self.portalRevoke(request, context, chart: .couple(try Self.pageID("id", context)))
+        }
+        web.post("/clients/{id}/portal/revoke") { request, context in
+            try await self.portalRevoke(request, context, chart: .client(try Self.pageID("id", context)))
+        }
+    }
+
+    private func portalRevoke(
+        _ request: Request,
+        _ context: HavenRequestContext,
+        chart: ChartReference
+    ) async throws -> Response {
+        let user = try SignedIn(request, context)
+        var request = request
+        let form = try await WebForm(request: &request)
+        guard let client = form["client"].flatMap(UUID.init(uuidString:)) else {
+            throw ServiceError(.notFound, field: "client", "no such person on this chart")
+        }
+        try await portal.revoke(client, from: chart, actor: user.actor)
+        return WebPage.redirect(to: Self.chartPath(chart) + "#portal")
+    }
+
+    static func chartPath(_ chart: ChartReference) -> String {
+        "/\(chart.kind == "couple" ? "couples" : "clients")/\(chart.id.uuidString.lowercased())"
+    }
+
+    private func portalInvite(
+        _ request: Request,
+        _ context: HavenRequestContext,
+        chart: ChartReference
+    ) async throws -> Response {
+        let user = try SignedIn(request, context)
+        var request = request
+        let form = try await WebForm(request: &request)
+        guard let client = form["client"].flatMap(UUID.init(uuidString:)) else {
+            throw ServiceError(.notFound, field: "client", "no such person on this chart")
+        }
+        let email = form["how"] == "email" ? (form["email"] ?? "") : nil
+        let invitation = try await portal.invite(client, to: chart, email: email, actor: user.actor)
+        let host = request.head.authority ?? ""
+        var view = PortalInvitationView(
+            chrome: user.chrome("Portal invitation", section: "/caseload"),
+            chartHref: Self.chartPath(chart) + "#portal"
+        )
+        switch invitation.handover {
+        case .link(let token):
+            view.url = "https://\(host)/portal/welcome/\(token.value)"
+            view.email = email
+        case .code(let code):
+            view.code = code
+            view.codeURL = "https://\(host)/portal/welcome"
+        }
+        return WebPage.html(WebTemplates.render(view, template: "portal-invitation"), status: .created)
+    }
+}
+
+/// The invitation, shown once (the page is `no-store`, as every page): the link to send, or the code
+/// to read out with the address where it is entered.
+struct PortalInvitationView {
+    var chrome: PageChrome
+    var chartHref: String
+    var url: String?
+    var email: String?
+    var code: String?
+    var codeURL: String?
+}
+
+/// One person of a chart in its "Portal access" section.
+struct PortalAccessRow {
+    var name: String
+    var clientID: String
+    var status: String
+    var inviteAction: String
+    var revokeAction: String
+    var canRevoke: Bool
+}
+
+extension HavenAPI {
+    /// The "Portal access" rows of a chart in the actor's reach: each person's state in words.
+    func portalAccessRows(
+        _ chart: ChartReference,
+        record: ChartService.Record,
+        actor: StaffActor
+    ) async throws -> [PortalAccessRow] {
+        let names = Dictionary(record.facts.partners.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let path = Self.chartPath(chart)
+        return try await portal.status(of: chart, actor: actor).map { person in
+            let status: String =
+                switch person.state {
+                case .active: "has portal access" + (person.email.map { " (\($0))" } ?? "")
+                case .invited: "invited, not yet accepted"
+                case .revoked: "portal access turned off"
+                case .notInvited: "no portal access"
+                }
+            return PortalAccessRow(
+                name: names[person.clientID] ?? "client",
+                clientID: person.clientID.uuidString.lowercased(),
+                status: status,
+                inviteAction: path + "/portal/invite",
+                revokeAction: path + "/portal/revoke",
+                canRevoke: person.state == .active || person.state == .invited
+            )
+        }
+    }
+}

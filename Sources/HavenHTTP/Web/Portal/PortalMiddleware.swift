@@ -1,0 +1,70 @@
+import Foundation
+import HavenService
+import Hummingbird
+import Logging
+
+/// Runs in front of every `/portal` page instead of `WebMiddleware`: resolves the portal cookie (and
+/// only it) to the partner's live session (`PortalService.context`), refuses a state-changing request
+/// that fails the CSRF checks (the same rules, keyed to the portal's cookies), turns every error into
+/// a safe HTML page and sets the same security headers as the staff pages.
+struct PortalMiddleware: RouterMiddleware {
+    typealias Context = HavenRequestContext
+    let portal: PortalService
+    let logger: Logger
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        var request = request
+        var response: Response
+        // A cookie whose session is over: dropped when the browser is sent to sign in.
+        var staleCookie = false
+        do {
+            if let token = PortalSession.token(in: request) {
+                let actor = PartnerActor(
+                    sessionHash: token.storageHash,
+                    source: context.source,
+                    requestID: context.requestID
+                )
+                do {
+                    context.partner = SignedInPartner(actor: actor, context: try await portal.context(actor))
+                } catch let error as ServiceError where error.kind == .unauthenticated {
+                    staleCookie = true
+                }
+            }
+            let path = request.uri.path
+            if request.method != .get && request.method != .head {
+                guard CSRF.sameOrigin(request) else { throw WebRefusal.crossSite }
+                let form = try await WebForm(request: &request)
+                let key =
+                    PortalSession.isPreSessionPath(path)
+                    ? PortalSession.preSession(in: request) : PortalSession.token(in: request)?.value
+                guard CSRF.matches(form[CSRF.fieldName], key: key) else { throw WebRefusal.badToken }
+            }
+            response = try await next(request, context)
+        } catch let error as ServiceError where error.kind == .unauthenticated {
+            // The session ended between the check above and the page (or the page found it ended).
+            response = WebPage.redirect(to: "/portal/sign-in")
+            staleCookie = true
+        } catch {
+            response = WebErrorPage.response(for: error, requestID: context.requestID, logger: logger)
+        }
+        if staleCookie, response.status == .seeOther,
+            response.headers[.location]?.hasPrefix("/portal/sign-in") == true
+        {
+            response.setCookie(WebSession.expired(named: PortalSession.cookieName))
+        }
+        SecurityHeaders.apply(to: &response)
+        return response
+    }
+}
+
+/// A partner signed in to the portal: the actor every portal use case takes, and what their context
+/// held when the request began (the chart chosen).
+struct SignedInPartner: Sendable {
+    var actor: PartnerActor
+    var context: PartnerContext
+}

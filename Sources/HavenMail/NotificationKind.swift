@@ -1,0 +1,18 @@
+/// The kinds of message Haven sends. Each has one fixed template (`NotificationTemplate`) whose only
+/// inputs are the practice's display name, a date and time, and a link: none can carry clinical text.
+public enum NotificationKind: String, Sendable, CaseIterable, Codable {
+    /// A partner's invitation to the portal; the time is when the link expires.
+    case invitation = "invitation"
+    /// A one-time sign-in link; the time is when it expires.
+    case signInLink = "sign-in-link"
+    /// Homework due; the time is when it is due.
+    case homeworkDue = "homework-due"
+    /// Homework past its due time; the time is when it was due.
+    case homeworkOverdue = "homework-overdue"
+    /// A questionnaire to fill in before a session; the time is the session's.
+    case measureDue = "measure-due"
+    /// An appointment reminder; the time is the appointment's.
+    case appointmentReminder = "appointment-reminder"
+    /// A counselor's digest of new answers partners shared; the time is since when.
+    case sharedAnswerDigest = "shared-answer-digest"
+}

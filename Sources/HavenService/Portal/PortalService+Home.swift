@@ -1,0 +1,71 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Postgres
+
+extension PortalService {
+    /// What the portal's home page shows: the practice's name, the chart chosen, the homework asked of
+    /// the partner (their own and the couple's: instructions and due date), and the next appointment's
+    /// date and time. Nothing of the other partner's, no clinical record.
+    public struct Home: Sendable, Equatable {
+        public struct Assignment: Sendable, Equatable {
+            public var id: UUID
+            public var title: String
+            public var instructions: String
+            public var dueOn: CalendarDate
+            /// Addressed to both partners (otherwise to this partner alone).
+            public var joint: Bool
+        }
+
+        public struct Appointment: Sendable, Equatable {
+            public var start: Date
+            public var durationMinutes: Int
+            /// The practice's time zone, in which the page states the date and time.
+            public var timeZone: String
+        }
+
+        public var practiceName: String
+        /// nil until the partner chooses one of their charts.
+        public var chart: ChartReference?
+        public var assignments: [Assignment]
+        public var nextAppointment: Appointment?
+    }
+
+    /// The home page's content for the session's chart; audited `portal.home.read` with the chart's
+    /// clients.
+    ///
+    /// - Throws: `ServiceError.sessionExpired` when the session is not live.
+    public func home(_ actor: PartnerActor) async throws -> Home {
+        try await pool.transaction(asPartner: actor) { connection, context in
+            let name = try await connection.query("SELECT name FROM practices")[0].decode(0, as: String.self)
+            let assignments = try await connection.query(
+                """
+                SELECT a.id, p.title, p.instructions, a.due_on, a.partner_id IS NULL
+                FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
+                ORDER BY a.due_on, p.title, a.id
+                """
+            ).map {
+                let (id, title, instructions, due, joint) = try $0.decode(
+                    (UUID, String, String, CalendarDate, Bool).self
+                )
+                return Home.Assignment(id: id, title: title, instructions: instructions, dueOn: due, joint: joint)
+            }
+            let next = try await connection.query(
+                "SELECT scheduled_start, duration_minutes, time_zone FROM haven_portal_next_session()"
+            ).singleRow().map {
+                let (start, minutes, zone) = try $0.decode((Date, Int32, String).self)
+                return Home.Appointment(start: start, durationMinutes: Int(minutes), timeZone: zone)
+            }
+            try AuditStore.appendAtCommit(
+                AuditEvent(
+                    action: .portalHomeRead,
+                    entityType: context.chart?.entityType,
+                    entityID: context.chart?.id,
+                    clientIDs: context.chartClientIDs
+                ),
+                on: connection
+            )
+            return Home(practiceName: name, chart: context.chart, assignments: assignments, nextAppointment: next)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+"""The partner portal in a real browser (docs/portal.md, docs/web.md "/portal"): a counselor gives
+each partner of a couple a code from the chart's "Portal access" section; each partner, in a fresh
+browser of their own, enters the code, chooses a passphrase, signs in and sees their homework and
+the next appointment; neither sees what is the other's alone; sign-out ends the session."""
+import datetime
+import random
+import secrets
+from collections import Counter
+
+from selenium.webdriver.common.by import By
+
+from conftest import BASE, DANA, api, check_page, client_names, new_browser, sign_in, submit
+
+
+def setup_couple():
+    """One of Dana's couples without a high-risk flag, with an individual assignment for each
+    partner, a joint one, and a session booked a few days ahead."""
+    couples = [c for c in api("/v1/couples?limit=200")["items"] if not c.get("highRisk")]
+    couple = api("/v1/couples/%s" % couples[-1]["id"])
+    start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=random.randint(20, 60)))
+    start = start.replace(hour=random.randint(8, 18), minute=random.choice([0, 30]), second=0, microsecond=0)
+    session = api("/v1/therapy-sessions", method="POST", body={
+        "coupleId": couple["id"], "start": start.strftime("%Y-%m-%dT%H:%M:00Z"), "durationMinutes": 50,
+        "format": "video", "allowOverlap": True,
+    })["id"]
+    prompts = api("/v1/homework/prompts")["items"]
+    individual = [p for p in prompts if not p["joint"]]
+    joint = next(p for p in prompts if p["joint"])
+    due = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
+    titles = {}
+    for partner, prompt in [(couple["partnerA"], individual[0]), (couple["partnerB"], individual[1]), (None, joint)]:
+        body = {"promptId": prompt["id"], "coupleId": couple["id"], "sessionId": session, "dueOn": due}
+        if partner is not None:
+            body["partnerId"] = partner["id"]
+        api("/v1/homework/assignments", method="POST", body=body)
+        titles[partner["id"] if partner else "joint"] = prompt["title"]
+    return couple, titles
+
+
+def give_code(driver, couple, partner):
+    """Dana's "Give a code" for `partner` on the chart: the code shown once."""
+    driver.get(BASE + "/couples/%s#portal" % couple["id"])
+    form = driver.find_element(
+        By.XPATH,
+        "//section[@id='portal']//form[.//input[@name='client'][@value='%s']][.//input[@name='how'][@value='code']]"
+        % partner["id"])
+    submit(driver, form.find_element(By.TAG_NAME, "button"))
+    return driver.find_element(By.CSS_SELECTOR, "code.secret").text
+
+
+def accept_and_sign_in(browser, code, email, names):
+    browser.get(BASE + "/portal/welcome")
+    check_page(browser, "portal-welcome", names)
+    passphrase = "a passphrase of their own " + secrets.token_hex(4)
+    browser.find_element(By.ID, "code").send_keys(code.lower().replace("-", " "))
+    browser.find_element(By.ID, "email").send_keys(email)
+    browser.find_element(By.ID, "passphrase").send_keys(passphrase)
+    browser.find_element(By.ID, "confirm").send_keys(passphrase)
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    assert browser.current_url == BASE + "/portal/sign-in?reason=passphrase-set", browser.current_url
+    browser.find_element(By.ID, "email").send_keys(email)
+    browser.find_element(By.ID, "passphrase").send_keys(passphrase)
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    assert browser.current_url == BASE + "/portal", browser.current_url
+    assert browser.get_cookie("__Host-haven-portal") is not None
+    assert browser.get_cookie("__Host-haven-session") is None
+
+
+def test_each_partner_gets_a_code_signs_in_and_sees_only_their_own(driver):
+    couple, titles = setup_couple()
+    names = client_names()
+    sign_in(driver, DANA)
+    listed = api("/v1/couples/%s/homework?limit=200" % couple["id"])["items"]
+    codes = [give_code(driver, couple, couple["partnerA"]), give_code(driver, couple, couple["partnerB"])]
+    assert all(len(code) == 9 and code[4] == "-" for code in codes), codes
+    partners = [new_browser(), new_browser()]
+    try:
+        for index, browser in enumerate(partners):
+            email = "partner%d-%s@example.org" % (index, secrets.token_hex(4))
+            accept_and_sign_in(browser, codes[index], email, names)
+            check_page(browser, "portal-home-%d" % index, names)
+            main = browser.find_element(By.TAG_NAME, "main").text
+            own = couple["partnerA" if index == 0 else "partnerB"]
+            assert titles[own["id"]] in main and titles["joint"] in main, main
+            # Exactly the couple's assignments for this partner or for both: none of the other's own.
+            expected = Counter(a["promptTitle"] for a in listed if a.get("partnerId") in (None, own["id"]))
+            shown = Counter(h.text for h in browser.find_elements(By.CSS_SELECTOR, "article.assignment h3"))
+            assert shown == expected, (shown, expected)
+            assert "Next appointment" in main and "No appointment is booked yet" not in main, main
+            for person in (couple["partnerA"], couple["partnerB"]):
+                assert person["name"] not in main, "a client's name on the portal page"
+        # Sign-out ends the first partner's session; the second's stays.
+        submit(partners[0], partners[0].find_element(By.CSS_SELECTOR, "form.sign-out button"))
+        assert partners[0].current_url == BASE + "/portal/sign-in?reason=signed-out"
+        partners[0].get(BASE + "/portal")
+        assert partners[0].current_url == BASE + "/portal/sign-in"
+        partners[1].get(BASE + "/portal")
+        assert partners[1].current_url == BASE + "/portal"
+        # The portal session opens no staff page.
+        partners[1].get(BASE + "/today")
+        assert partners[1].current_url.startswith(BASE + "/sign-in")
+    finally:
+        for browser in partners:
+            browser.quit()
