@@ -636,15 +636,27 @@ CREATE FUNCTION public.haven_audit_append(action text, entity_type text, entity 
     AS $$
 DECLARE
     ctx request_contexts;
+    chart_kind text;
+    chart uuid;
 BEGIN
     SELECT * INTO ctx FROM haven_context();
     IF NOT FOUND THEN
         RAISE EXCEPTION 'an audit entry needs a context' USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF ctx.partner_client_id IS NOT NULL THEN
+        IF action IS NULL OR action <> ALL (ARRAY['portal.home.read']) THEN
+            RAISE EXCEPTION 'a partner records only the portal''s reads' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF ctx.partner_chart IS NOT NULL THEN
+            chart_kind := split_part(ctx.partner_chart, ':', 1);
+            chart := split_part(ctx.partner_chart, ':', 2)::uuid;
+        END IF;
         RETURN QUERY SELECT * FROM haven_audit_write(
             ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
-            action, entity_type, entity, coalesce(clients, '{}'), outcome, digest, ctx.partner_client_id
+            action, chart_kind, chart,
+            CASE WHEN chart IS NULL THEN ARRAY[ctx.partner_client_id]
+                 ELSE haven_portal_chart_clients(ctx.partner_practice_id, chart_kind, chart) END,
+            outcome, NULL, ctx.partner_client_id
         );
         RETURN;
     END IF;
@@ -1540,9 +1552,21 @@ CREATE FUNCTION public.haven_portal_chart_closed() RETURNS trigger
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    IF NEW.status <> 'active' AND OLD.status = 'active' THEN
+    IF NEW.status <> 'active' AND OLD.status <> NEW.status THEN
         DELETE FROM partner_sessions s
-        WHERE s.practice_id = NEW.practice_id AND s.chart_kind = TG_ARGV[0] AND s.chart_id = NEW.id;
+        WHERE s.practice_id = NEW.practice_id
+          AND (s.chart_kind = TG_ARGV[0] AND s.chart_id = NEW.id
+               OR s.chart_id IS NULL AND s.account_id IN (
+                   SELECT x.account_id FROM partner_chart_access x
+                   WHERE x.practice_id = NEW.practice_id AND x.chart_kind = TG_ARGV[0] AND x.chart_id = NEW.id));
+    END IF;
+    IF NEW.status = 'discharged' AND OLD.status <> 'discharged' THEN
+        UPDATE partner_chart_access x SET revoked_at = now()
+        WHERE x.practice_id = NEW.practice_id AND x.chart_kind = TG_ARGV[0] AND x.chart_id = NEW.id
+          AND x.revoked_at IS NULL;
+        UPDATE partner_links l SET superseded_at = now()
+        WHERE l.practice_id = NEW.practice_id AND l.chart_kind = TG_ARGV[0] AND l.chart_id = NEW.id
+          AND l.spent_at IS NULL AND l.superseded_at IS NULL;
     END IF;
     RETURN NEW;
 END
@@ -1755,7 +1779,8 @@ BEGIN
           AND a.disabled_at IS NULL AND a.passphrase_hash IS NOT NULL
           AND now() < s.absolute_expires_at
           AND now() < s.last_seen_at + make_interval(secs => s.idle_timeout_seconds)
-          AND (s.chart_id IS NULL OR EXISTS (
+          AND (s.chart_id IS NULL AND EXISTS (SELECT 1 FROM haven_portal_live_charts(a.id))
+               OR s.chart_id IS NOT NULL AND EXISTS (
               SELECT 1 FROM partner_chart_access x
               WHERE x.account_id = a.id AND x.chart_kind = s.chart_kind AND x.chart_id = s.chart_id
                 AND x.revoked_at IS NULL
@@ -1815,7 +1840,9 @@ BEGIN
           AND l.superseded_at IS NULL;
         GET DIAGNOSTICS moved = ROW_COUNT;
         touched := touched + moved;
-        DELETE FROM partner_sessions s WHERE s.account_id = account AND s.chart_kind = kind AND s.chart_id = chart;
+        -- The sessions on that chart, and those with no chart chosen (they sign in again).
+        DELETE FROM partner_sessions s
+        WHERE s.account_id = account AND (s.chart_id IS NULL OR s.chart_kind = kind AND s.chart_id = chart);
     END IF;
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
                               ctx.request_id, 'portal.revoke', kind, chart,
@@ -3104,7 +3131,8 @@ CREATE TABLE public.partner_accounts (
     created_by uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     disabled_at timestamp with time zone,
-    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254)))
+    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
 );
 
 ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
@@ -3173,7 +3201,8 @@ CREATE TABLE public.partner_sessions (
     second_factor_pending boolean DEFAULT false NOT NULL,
     CONSTRAINT partner_sessions_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
     CONSTRAINT partner_sessions_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
-    CONSTRAINT partner_sessions_idle CHECK ((idle_timeout_seconds > 0)),
+    CONSTRAINT partner_sessions_idle CHECK (((idle_timeout_seconds >= 1) AND (idle_timeout_seconds <= 86400))),
+    CONSTRAINT partner_sessions_lifetime CHECK ((absolute_expires_at <= (created_at + '168:00:00'::interval))),
     CONSTRAINT partner_sessions_token_length CHECK ((length(token_hash) = 32))
 );
 
@@ -3481,7 +3510,9 @@ CREATE TABLE public.staff_sessions (
     absolute_expires_at timestamp with time zone NOT NULL,
     revoked_at timestamp with time zone,
     second_factor_pending boolean DEFAULT false NOT NULL,
+    CONSTRAINT staff_sessions_idle_limit CHECK ((idle_timeout_seconds <= 86400)),
     CONSTRAINT staff_sessions_idle_positive CHECK ((idle_timeout_seconds > 0)),
+    CONSTRAINT staff_sessions_lifetime CHECK ((absolute_expires_at <= (created_at + '168:00:00'::interval))),
     CONSTRAINT staff_sessions_token_hash_length CHECK ((length(token_hash) = 32))
 );
 

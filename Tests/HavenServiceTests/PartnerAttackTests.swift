@@ -668,7 +668,7 @@ struct PartnerAttackTests {
         try await portal { p in
             try await Self.asPartner(p.alexSession, p.app) { connection in
                 try await connection.execute(
-                    "SELECT haven_audit_append('portal.view', 'couple', \(p.couple), ARRAY[\(p.alex)]::uuid[], 'success', NULL)"
+                    "SELECT haven_audit_append('portal.home.read', 'couple', \(p.couple), ARRAY[\(p.alex)]::uuid[], 'success', NULL)"
                 )
             }
             let result = try await p.owner.withConnection { connection in
@@ -678,7 +678,7 @@ struct PartnerAttackTests {
             let page = try await p.owner.withConnection { connection in
                 try await AuditStore.list(.init(practiceID: p.setup.fixture.practiceID), on: connection)
             }
-            let partner = try #require(page.last { $0.entry.action == "portal.view" })
+            let partner = try #require(page.last { $0.entry.action == "portal.home.read" })
             #expect(partner.entry.partnerClientID == p.alex && partner.entry.staffID == nil)
             #expect(String(decoding: partner.entry.canonicalBytes.prefix(14), as: UTF8.self) == "haven-audit-v3")
             var forged = partner.entry
