@@ -1528,6 +1528,28 @@ CREATE FUNCTION public.haven_pending_sign_in(token bytea) RETURNS TABLE(email te
 
 
 --
+-- Name: haven_portal_assignments(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_assignments() RETURNS TABLE(id uuid, title text, instructions text, due_on date, joint boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+        SELECT a.id, p.title, p.instructions, a.due_on, a.partner_id IS NULL
+        FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
+        WHERE a.practice_id = ctx.partner_practice_id AND a.key_subject = ctx.partner_chart
+          AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
+          AND (p.practice_id IS NULL OR p.practice_id = ctx.partner_practice_id)
+        ORDER BY a.due_on, p.title, a.id;
+END
+$$;
+
+
+--
 -- Name: haven_portal_chart_clients(uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -5445,13 +5467,6 @@ CREATE POLICY data_keys_owner ON public.data_keys TO haven USING (true) WITH CHE
 
 
 --
--- Name: data_keys data_keys_partner; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY data_keys_partner ON public.data_keys FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (((subject_kind || ':'::text) || subject_id) = ( SELECT public.haven_partner_chart() AS haven_partner_chart))));
-
-
---
 -- Name: data_keys data_keys_practice; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5486,13 +5501,6 @@ CREATE POLICY homework_assignments_owner ON public.homework_assignments TO haven
 
 
 --
--- Name: homework_assignments homework_assignments_partner; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY homework_assignments_partner ON public.homework_assignments FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (key_subject = ( SELECT public.haven_partner_chart() AS haven_partner_chart)) AND ((partner_id IS NULL) OR (partner_id = ( SELECT public.haven_partner_client() AS haven_partner_client)))));
-
-
---
 -- Name: homework_prompts; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -5510,15 +5518,6 @@ CREATE POLICY homework_prompts_library ON public.homework_prompts TO haven_app U
 --
 
 CREATE POLICY homework_prompts_owner ON public.homework_prompts TO haven USING (true) WITH CHECK (true);
-
-
---
--- Name: homework_prompts homework_prompts_partner; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY homework_prompts_partner ON public.homework_prompts FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (EXISTS ( SELECT 1
-   FROM public.homework_assignments a
-  WHERE (a.prompt_id = homework_prompts.id)))));
 
 
 --
@@ -6466,6 +6465,14 @@ REVOKE ALL ON FUNCTION public.haven_password_link_life() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.haven_pending_sign_in(token bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_pending_sign_in(token bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_assignments(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_assignments() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_assignments() TO haven_app;
 
 
 --

@@ -205,4 +205,34 @@ extension PartnerAttackTests {
             }
         }
     }
+
+    // MARK: - Finding 1: assignments without staff columns, no data key
+
+    @Test func aPartnerReadsAssignmentsOnlyThroughThePortalsColumnsAndNoKey() async throws {
+        try await portal { p in
+            let direct = try await Self.asPartner(p.alexSession, p.app) { connection in
+                let rows = try await connection.query(
+                    "SELECT count(*) FROM homework_assignments WHERE risk_override_reason IS NULL OR true"
+                )[0].decode(0, as: Int.self)
+                let keys = try await connection.query("SELECT count(*) FROM data_keys")[0].decode(0, as: Int.self)
+                let portal = try await connection.query("SELECT count(*) FROM haven_portal_assignments()")[0]
+                    .decode(0, as: Int.self)
+                return (rows, keys, portal)
+            }
+            #expect(direct == (0, 0, 2))
+            let columns = try await p.owner.query(
+                "SELECT pg_get_function_result('haven_portal_assignments()'::regprocedure)"
+            )[0].decode(0, as: String.self)
+            #expect(columns == "TABLE(id uuid, title text, instructions text, due_on date, joint boolean)")
+            // A staff context (or none) gets nothing from it.
+            let staff = try await Self.sqlState {
+                _ = try await Self.asStaff(
+                    "SELECT id::text FROM haven_portal_assignments()",
+                    p.setup.counselorA,
+                    p.app
+                )
+            }
+            #expect(staff == "42501")
+        }
+    }
 }

@@ -875,6 +875,27 @@ BEGIN
 END
 $$;
 
+-- The chosen chart's assignments addressed to the partner or to both, with what the portal shows only:
+-- the prompt's title and instructions, the due date and whether it is joint (never the counselor, the
+-- session or anything of a risk override). Nothing before a chart is chosen.
+CREATE FUNCTION haven_portal_assignments()
+    RETURNS TABLE (id uuid, title text, instructions text, due_on date, joint boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+        SELECT a.id, p.title, p.instructions, a.due_on, a.partner_id IS NULL
+        FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
+        WHERE a.practice_id = ctx.partner_practice_id AND a.key_subject = ctx.partner_chart
+          AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
+          AND (p.practice_id IS NULL OR p.practice_id = ctx.partner_practice_id)
+        ORDER BY a.due_on, p.title, a.id;
+END
+$$;
+
 -- ---------------------------------------------------------------------------------------------------
 -- Discharge or pause ends the sessions on the chart at once (the context refuses them anyway), and the
 -- sessions with no chart chosen of every account with access to it (they sign in again). Discharge also
@@ -912,23 +933,16 @@ CREATE TRIGGER clients_portal_closed AFTER UPDATE OF status ON clients
     FOR EACH ROW EXECUTE FUNCTION haven_portal_chart_closed('client');
 
 -- ---------------------------------------------------------------------------------------------------
--- The partner policies (beside the staff ones; nothing else is visible to a partner context).
+-- The partner policies (beside the staff ones; nothing else is visible to a partner context). The
+-- assignments are read through haven_portal_assignments() (no policy: a row holds the counselor, the
+-- session and the sealed risk-override reason, whose presence tells of a high-risk flag), and no data
+-- key is reachable from a partner context: the portal opens nothing sealed yet (step 3 decides).
 
 CREATE POLICY practices_partner ON practices FOR SELECT TO haven_app
     USING (id = (SELECT haven_partner_practice()));
-CREATE POLICY homework_assignments_partner ON homework_assignments FOR SELECT TO haven_app
-    USING (practice_id = (SELECT haven_partner_practice()) AND key_subject = (SELECT haven_partner_chart())
-           AND (partner_id IS NULL OR partner_id = (SELECT haven_partner_client())));
--- A practice's own prompts, when assigned to the partner (the built-in library is public already).
-CREATE POLICY homework_prompts_partner ON homework_prompts FOR SELECT TO haven_app
-    USING (practice_id = (SELECT haven_partner_practice())
-           AND EXISTS (SELECT 1 FROM homework_assignments a WHERE a.prompt_id = homework_prompts.id));
 CREATE POLICY homework_responses_partner ON homework_responses FOR SELECT TO haven_app
     USING (practice_id = (SELECT haven_partner_practice()) AND key_subject = (SELECT haven_partner_chart())
            AND partner_id = (SELECT haven_partner_client()));
-CREATE POLICY data_keys_partner ON data_keys FOR SELECT TO haven_app
-    USING (practice_id = (SELECT haven_partner_practice())
-           AND subject_kind || ':' || subject_id = (SELECT haven_partner_chart()));
 
 DO $$
 DECLARE
@@ -941,7 +955,7 @@ BEGIN
         'haven_portal_spend_invitation(bytea, text, text, text, text)', 'haven_portal_sign_in_settings(text)',
         'haven_portal_sign_in(text, text, bytea, integer, integer, text, text, text)', 'haven_portal_charts(bytea)',
         'haven_open_partner_context(bytea, text, text)', 'haven_portal_choose_chart(text, uuid)',
-        'haven_portal_sign_out()', 'haven_portal_next_session()'
+        'haven_portal_sign_out()', 'haven_portal_next_session()', 'haven_portal_assignments()'
     ] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO haven_app', f);
