@@ -636,15 +636,27 @@ CREATE FUNCTION public.haven_audit_append(action text, entity_type text, entity 
     AS $$
 DECLARE
     ctx request_contexts;
+    chart_kind text;
+    chart uuid;
 BEGIN
     SELECT * INTO ctx FROM haven_context();
     IF NOT FOUND THEN
         RAISE EXCEPTION 'an audit entry needs a context' USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF ctx.partner_client_id IS NOT NULL THEN
+        IF action IS NULL OR action <> ALL (ARRAY['portal.home.read']) THEN
+            RAISE EXCEPTION 'a partner records only the portal''s reads' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF ctx.partner_chart IS NOT NULL THEN
+            chart_kind := split_part(ctx.partner_chart, ':', 1);
+            chart := split_part(ctx.partner_chart, ':', 2)::uuid;
+        END IF;
         RETURN QUERY SELECT * FROM haven_audit_write(
             ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
-            action, entity_type, entity, coalesce(clients, '{}'), outcome, digest, ctx.partner_client_id
+            action, chart_kind, chart,
+            CASE WHEN chart IS NULL THEN ARRAY[ctx.partner_client_id]
+                 ELSE haven_portal_chart_clients(ctx.partner_practice_id, chart_kind, chart) END,
+            outcome, NULL, ctx.partner_client_id
         );
         RETURN;
     END IF;
@@ -1546,6 +1558,28 @@ CREATE FUNCTION public.haven_pending_sign_in(token bytea) RETURNS TABLE(email te
 
 
 --
+-- Name: haven_portal_assignments(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_assignments() RETURNS TABLE(id uuid, title text, instructions text, due_on date, joint boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+        SELECT a.id, p.title, p.instructions, a.due_on, a.partner_id IS NULL
+        FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
+        WHERE a.practice_id = ctx.partner_practice_id AND a.key_subject = ctx.partner_chart
+          AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
+          AND (p.practice_id IS NULL OR p.practice_id = ctx.partner_practice_id)
+        ORDER BY a.due_on, p.title, a.id;
+END
+$$;
+
+
+--
 -- Name: haven_portal_chart_clients(uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1570,9 +1604,21 @@ CREATE FUNCTION public.haven_portal_chart_closed() RETURNS trigger
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    IF NEW.status <> 'active' AND OLD.status = 'active' THEN
+    IF NEW.status <> 'active' AND OLD.status <> NEW.status THEN
         DELETE FROM partner_sessions s
-        WHERE s.practice_id = NEW.practice_id AND s.chart_kind = TG_ARGV[0] AND s.chart_id = NEW.id;
+        WHERE s.practice_id = NEW.practice_id
+          AND (s.chart_kind = TG_ARGV[0] AND s.chart_id = NEW.id
+               OR s.chart_id IS NULL AND s.account_id IN (
+                   SELECT x.account_id FROM partner_chart_access x
+                   WHERE x.practice_id = NEW.practice_id AND x.chart_kind = TG_ARGV[0] AND x.chart_id = NEW.id));
+    END IF;
+    IF NEW.status = 'discharged' AND OLD.status <> 'discharged' THEN
+        UPDATE partner_chart_access x SET revoked_at = now()
+        WHERE x.practice_id = NEW.practice_id AND x.chart_kind = TG_ARGV[0] AND x.chart_id = NEW.id
+          AND x.revoked_at IS NULL;
+        UPDATE partner_links l SET superseded_at = now()
+        WHERE l.practice_id = NEW.practice_id AND l.chart_kind = TG_ARGV[0] AND l.chart_id = NEW.id
+          AND l.spent_at IS NULL AND l.superseded_at IS NULL;
     END IF;
     RETURN NEW;
 END
@@ -1785,7 +1831,8 @@ BEGIN
           AND a.disabled_at IS NULL AND a.passphrase_hash IS NOT NULL
           AND now() < s.absolute_expires_at
           AND now() < s.last_seen_at + make_interval(secs => s.idle_timeout_seconds)
-          AND (s.chart_id IS NULL OR EXISTS (
+          AND (s.chart_id IS NULL AND EXISTS (SELECT 1 FROM haven_portal_live_charts(a.id))
+               OR s.chart_id IS NOT NULL AND EXISTS (
               SELECT 1 FROM partner_chart_access x
               WHERE x.account_id = a.id AND x.chart_kind = s.chart_kind AND x.chart_id = s.chart_id
                 AND x.revoked_at IS NULL
@@ -1845,7 +1892,9 @@ BEGIN
           AND l.superseded_at IS NULL;
         GET DIAGNOSTICS moved = ROW_COUNT;
         touched := touched + moved;
-        DELETE FROM partner_sessions s WHERE s.account_id = account AND s.chart_kind = kind AND s.chart_id = chart;
+        -- The sessions on that chart, and those with no chart chosen (they sign in again).
+        DELETE FROM partner_sessions s
+        WHERE s.account_id = account AND (s.chart_id IS NULL OR s.chart_kind = kind AND s.chart_id = chart);
     END IF;
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
                               ctx.request_id, 'portal.revoke', kind, chart,
@@ -3177,7 +3226,8 @@ CREATE TABLE public.partner_accounts (
     created_by uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     disabled_at timestamp with time zone,
-    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254)))
+    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
 );
 
 ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
@@ -3246,7 +3296,8 @@ CREATE TABLE public.partner_sessions (
     second_factor_pending boolean DEFAULT false NOT NULL,
     CONSTRAINT partner_sessions_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
     CONSTRAINT partner_sessions_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
-    CONSTRAINT partner_sessions_idle CHECK ((idle_timeout_seconds > 0)),
+    CONSTRAINT partner_sessions_idle CHECK (((idle_timeout_seconds >= 1) AND (idle_timeout_seconds <= 86400))),
+    CONSTRAINT partner_sessions_lifetime CHECK ((absolute_expires_at <= (created_at + '168:00:00'::interval))),
     CONSTRAINT partner_sessions_token_length CHECK ((length(token_hash) = 32))
 );
 
@@ -3554,7 +3605,9 @@ CREATE TABLE public.staff_sessions (
     absolute_expires_at timestamp with time zone NOT NULL,
     revoked_at timestamp with time zone,
     second_factor_pending boolean DEFAULT false NOT NULL,
+    CONSTRAINT staff_sessions_idle_limit CHECK ((idle_timeout_seconds <= 86400)),
     CONSTRAINT staff_sessions_idle_positive CHECK ((idle_timeout_seconds > 0)),
+    CONSTRAINT staff_sessions_lifetime CHECK ((absolute_expires_at <= (created_at + '168:00:00'::interval))),
     CONSTRAINT staff_sessions_token_hash_length CHECK ((length(token_hash) = 32))
 );
 
@@ -5555,13 +5608,6 @@ CREATE POLICY data_keys_owner ON public.data_keys TO haven USING (true) WITH CHE
 
 
 --
--- Name: data_keys data_keys_partner; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY data_keys_partner ON public.data_keys FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (((subject_kind || ':'::text) || subject_id) = ( SELECT public.haven_partner_chart() AS haven_partner_chart))));
-
-
---
 -- Name: data_keys data_keys_practice; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5596,13 +5642,6 @@ CREATE POLICY homework_assignments_owner ON public.homework_assignments TO haven
 
 
 --
--- Name: homework_assignments homework_assignments_partner; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY homework_assignments_partner ON public.homework_assignments FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (key_subject = ( SELECT public.haven_partner_chart() AS haven_partner_chart)) AND ((partner_id IS NULL) OR (partner_id = ( SELECT public.haven_partner_client() AS haven_partner_client)))));
-
-
---
 -- Name: homework_prompts; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -5620,15 +5659,6 @@ CREATE POLICY homework_prompts_library ON public.homework_prompts TO haven_app U
 --
 
 CREATE POLICY homework_prompts_owner ON public.homework_prompts TO haven USING (true) WITH CHECK (true);
-
-
---
--- Name: homework_prompts homework_prompts_partner; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY homework_prompts_partner ON public.homework_prompts FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (EXISTS ( SELECT 1
-   FROM public.homework_assignments a
-  WHERE (a.prompt_id = homework_prompts.id)))));
 
 
 --
@@ -6610,6 +6640,14 @@ REVOKE ALL ON FUNCTION public.haven_password_link_life() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.haven_pending_sign_in(token bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_pending_sign_in(token bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_assignments(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_assignments() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_assignments() TO haven_app;
 
 
 --

@@ -229,7 +229,7 @@ struct PartnerAttackTests {
             ).map { try $0.decode(0, as: String.self) }
             #expect(tables.count > 30 && tables.contains("partner_sessions"))
             // What Alex's context may read; every other table shows nothing or refuses the read.
-            let allowed = ["practices": 1, "homework_assignments": 2, "homework_responses": 1, "data_keys": 1]
+            let allowed = ["practices": 1, "homework_responses": 1]
             let mustHoldRows = [
                 "staff", "audit_log", "clients", "couples", "therapy_sessions", "progress_notes", "homework_responses",
                 "measure_administrations", "data_keys", "staff_sessions", "partner_accounts", "partner_sessions",
@@ -250,19 +250,16 @@ struct PartnerAttackTests {
                     "\(table) shows \(seen ?? -1) of \(held) rows to a partner"
                 )
             }
-            // The rows are the right ones: Alex's assignments and response, the couple's key.
+            // The rows are the right ones: Alex's assignments (through the portal's function) and response.
             let rows = try await Self.asPartner(p.alexSession, p.app) { connection in
-                let assignments = try await connection.query("SELECT id FROM homework_assignments ORDER BY id")
+                let assignments = try await connection.query("SELECT id FROM haven_portal_assignments()")
                     .map { try $0.decode(0, as: UUID.self) }
                 let responders = try await connection.query("SELECT partner_id FROM homework_responses")
                     .map { try $0.decode(0, as: UUID.self) }
-                let keys = try await connection.query("SELECT subject_kind || ':' || subject_id FROM data_keys")
-                    .map { try $0.decode(0, as: String.self) }
-                return (assignments, responders, keys)
+                return (assignments, responders)
             }
             #expect(Set(rows.0) == [p.forAlex, p.joint])
             #expect(rows.1 == [p.alex])
-            #expect(rows.2 == ["couple:\(p.couple.uuidString.lowercased())"])
         }
     }
 
@@ -530,7 +527,7 @@ struct PartnerAttackTests {
             )[0].decode((String, Int32?).self)
             #expect(signedIn.0 == "signed-in" && signedIn.1 == 2)
             let unchosen = try await Self.asPartner(session, p.app) { connection in
-                try await connection.query("SELECT count(*) FROM homework_assignments")[0].decode(0, as: Int.self)
+                try await connection.query("SELECT count(*) FROM haven_portal_assignments()")[0].decode(0, as: Int.self)
             }
             #expect(unchosen == 0)
             let charts = try await p.app.query(
@@ -552,7 +549,7 @@ struct PartnerAttackTests {
             }
             #expect(chosen)
             let reached = try await Self.asPartner(session, p.app) { connection in
-                try await connection.query("SELECT count(*) FROM homework_assignments")[0].decode(0, as: Int.self)
+                try await connection.query("SELECT count(*) FROM haven_portal_assignments()")[0].decode(0, as: Int.self)
             }
             #expect(reached == 2)
         }
@@ -668,7 +665,7 @@ struct PartnerAttackTests {
         try await portal { p in
             try await Self.asPartner(p.alexSession, p.app) { connection in
                 try await connection.execute(
-                    "SELECT haven_audit_append('portal.view', 'couple', \(p.couple), ARRAY[\(p.alex)]::uuid[], 'success', NULL)"
+                    "SELECT haven_audit_append('portal.home.read', 'couple', \(p.couple), ARRAY[\(p.alex)]::uuid[], 'success', NULL)"
                 )
             }
             let result = try await p.owner.withConnection { connection in
@@ -678,7 +675,7 @@ struct PartnerAttackTests {
             let page = try await p.owner.withConnection { connection in
                 try await AuditStore.list(.init(practiceID: p.setup.fixture.practiceID), on: connection)
             }
-            let partner = try #require(page.last { $0.entry.action == "portal.view" })
+            let partner = try #require(page.last { $0.entry.action == "portal.home.read" })
             #expect(partner.entry.partnerClientID == p.alex && partner.entry.staffID == nil)
             #expect(String(decoding: partner.entry.canonicalBytes.prefix(14), as: UTF8.self) == "haven-audit-v3")
             var forged = partner.entry

@@ -237,7 +237,11 @@ BEGIN
 END
 $$;
 
--- Appends one entry as the context's actor: a staff member (as before) or a partner.
+-- Appends one entry as the context's actor: a staff member (as before) or a partner. A partner records
+-- only the portal's own reads (the allow-list below; every other portal action is written by the
+-- function that performs it), about the context's chart: the entity and clients are the chart's (the
+-- partner's own id before a chart is chosen) whatever the caller passed, and the digest is NULL. So a
+-- partner cannot forge a `note.sign` (NoteIntegrity) or a staff action, nor name other clients.
 CREATE OR REPLACE FUNCTION haven_audit_append(
     action text, entity_type text, entity uuid, clients uuid[], outcome text, digest bytea
 ) RETURNS TABLE (seq bigint, hash bytea)
@@ -246,15 +250,27 @@ CREATE OR REPLACE FUNCTION haven_audit_append(
     AS $$
 DECLARE
     ctx request_contexts;
+    chart_kind text;
+    chart uuid;
 BEGIN
     SELECT * INTO ctx FROM haven_context();
     IF NOT FOUND THEN
         RAISE EXCEPTION 'an audit entry needs a context' USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF ctx.partner_client_id IS NOT NULL THEN
+        IF action IS NULL OR action <> ALL (ARRAY['portal.home.read']) THEN
+            RAISE EXCEPTION 'a partner records only the portal''s reads' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF ctx.partner_chart IS NOT NULL THEN
+            chart_kind := split_part(ctx.partner_chart, ':', 1);
+            chart := split_part(ctx.partner_chart, ':', 2)::uuid;
+        END IF;
         RETURN QUERY SELECT * FROM haven_audit_write(
             ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
-            action, entity_type, entity, coalesce(clients, '{}'), outcome, digest, ctx.partner_client_id
+            action, chart_kind, chart,
+            CASE WHEN chart IS NULL THEN ARRAY[ctx.partner_client_id]
+                 ELSE haven_portal_chart_clients(ctx.partner_practice_id, chart_kind, chart) END,
+            outcome, NULL, ctx.partner_client_id
         );
         RETURN;
     END IF;
@@ -264,6 +280,14 @@ BEGIN
     );
 END
 $$;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Staff sessions get the same bounds as partner sessions below (the policy's range; before, only
+-- idle > 0 was checked).
+
+ALTER TABLE staff_sessions
+    ADD CONSTRAINT staff_sessions_idle_limit CHECK (idle_timeout_seconds <= 86400),
+    ADD CONSTRAINT staff_sessions_lifetime CHECK (absolute_expires_at <= created_at + interval '168 hours');
 
 -- ---------------------------------------------------------------------------------------------------
 -- The portal tables. haven_app has no privilege on any of them.
@@ -276,8 +300,11 @@ CREATE TABLE partner_accounts (
     -- code (NULL until then). Stored trimmed and lower-case.
     email text CONSTRAINT partner_accounts_email_form CHECK (email = lower(btrim(email)) AND email ~ '^[^@\s]+@[^@\s]+$'
                                                             AND length(email) <= 254),
-    -- '$scrypt$<settings>$<salt>$<hash>' as PasswordHasher writes it; NULL until an invitation is spent.
-    passphrase_hash text,
+    -- '$scrypt$<settings>$<salt>$<hash>' as PasswordHasher writes it (base64 without padding, a salt of at
+    -- least 12 bytes and a hash of at least 16); NULL until an invitation is spent.
+    passphrase_hash text CONSTRAINT partner_accounts_passphrase_form CHECK (
+        passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'
+    ),
     -- The counselor whose invitation set the current passphrase (docs/security.md, the residual risk).
     passphrase_link_issuer uuid,
     created_by uuid NOT NULL,
@@ -313,10 +340,14 @@ CREATE TABLE partner_sessions (
     account_id uuid NOT NULL,
     chart_kind text CONSTRAINT partner_sessions_chart_kind CHECK (chart_kind IN ('couple', 'client')),
     chart_id uuid,
-    idle_timeout_seconds integer NOT NULL CONSTRAINT partner_sessions_idle CHECK (idle_timeout_seconds > 0),
+    -- The staff session policy's range (`haven serve --idle-minutes 1-1440 --lifetime-hours 1-168`), so
+    -- a caller of haven_portal_sign_in cannot open a session for longer than the server could.
+    idle_timeout_seconds integer NOT NULL
+        CONSTRAINT partner_sessions_idle CHECK (idle_timeout_seconds BETWEEN 1 AND 86400),
     absolute_expires_at timestamptz NOT NULL,
     last_seen_at timestamptz NOT NULL DEFAULT now(),
     created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT partner_sessions_lifetime CHECK (absolute_expires_at <= created_at + interval '168 hours'),
     revoked_at timestamptz,
     -- For the code app (a later step): the passphrase was right, the code not yet given.
     second_factor_pending boolean NOT NULL DEFAULT false,
@@ -482,7 +513,7 @@ END
 $$;
 
 -- Turns `client`'s portal access to the chart off: the access row is revoked, the open invitation for it
--- superseded, and the sessions on that chart deleted. Results: 'done', 'not-found' (chart out of reach or
+-- superseded, and the sessions on that chart (and the account's sessions with no chart chosen) deleted. Results: 'done', 'not-found' (chart out of reach or
 -- no access to revoke). Audited portal.revoke.
 CREATE FUNCTION haven_portal_revoke(client uuid, kind text, chart uuid) RETURNS text
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -508,7 +539,9 @@ BEGIN
           AND l.superseded_at IS NULL;
         GET DIAGNOSTICS moved = ROW_COUNT;
         touched := touched + moved;
-        DELETE FROM partner_sessions s WHERE s.account_id = account AND s.chart_kind = kind AND s.chart_id = chart;
+        -- The sessions on that chart, and those with no chart chosen (they sign in again).
+        DELETE FROM partner_sessions s
+        WHERE s.account_id = account AND (s.chart_id IS NULL OR s.chart_kind = kind AND s.chart_id = chart);
     END IF;
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
                               ctx.request_id, 'portal.revoke', kind, chart,
@@ -715,7 +748,8 @@ END
 $$;
 
 -- A partner's live session: not revoked, not idle too long, not past its absolute expiry, no second
--- factor owed, the account enabled, and its chosen chart (if any) still reached (internal).
+-- factor owed, the account enabled, and its chosen chart still reached (before a choice: at least one
+-- chart still reached) (internal).
 CREATE FUNCTION haven_portal_live_session(token bytea)
     RETURNS TABLE (practice_id uuid, client_id uuid, account_id uuid, chart_kind text, chart_id uuid,
                    last_seen_at timestamptz)
@@ -731,7 +765,8 @@ BEGIN
           AND a.disabled_at IS NULL AND a.passphrase_hash IS NOT NULL
           AND now() < s.absolute_expires_at
           AND now() < s.last_seen_at + make_interval(secs => s.idle_timeout_seconds)
-          AND (s.chart_id IS NULL OR EXISTS (
+          AND (s.chart_id IS NULL AND EXISTS (SELECT 1 FROM haven_portal_live_charts(a.id))
+               OR s.chart_id IS NOT NULL AND EXISTS (
               SELECT 1 FROM partner_chart_access x
               WHERE x.account_id = a.id AND x.chart_kind = s.chart_kind AND x.chart_id = s.chart_id
                 AND x.revoked_at IS NULL
@@ -840,17 +875,53 @@ BEGIN
 END
 $$;
 
+-- The chosen chart's assignments addressed to the partner or to both, with what the portal shows only:
+-- the prompt's title and instructions, the due date and whether it is joint (never the counselor, the
+-- session or anything of a risk override). Nothing before a chart is chosen.
+CREATE FUNCTION haven_portal_assignments()
+    RETURNS TABLE (id uuid, title text, instructions text, due_on date, joint boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+        SELECT a.id, p.title, p.instructions, a.due_on, a.partner_id IS NULL
+        FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
+        WHERE a.practice_id = ctx.partner_practice_id AND a.key_subject = ctx.partner_chart
+          AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
+          AND (p.practice_id IS NULL OR p.practice_id = ctx.partner_practice_id)
+        ORDER BY a.due_on, p.title, a.id;
+END
+$$;
+
 -- ---------------------------------------------------------------------------------------------------
--- Discharge or pause ends the sessions on the chart at once (the context refuses them anyway).
+-- Discharge or pause ends the sessions on the chart at once (the context refuses them anyway), and the
+-- sessions with no chart chosen of every account with access to it (they sign in again). Discharge also
+-- revokes the chart's access rows and supersedes its open invitations: a readmitted chart reaches no
+-- partner until the counselor invites again. A pause keeps them: unpausing brings access back.
 
 CREATE FUNCTION haven_portal_chart_closed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
 BEGIN
-    IF NEW.status <> 'active' AND OLD.status = 'active' THEN
+    IF NEW.status <> 'active' AND OLD.status <> NEW.status THEN
         DELETE FROM partner_sessions s
-        WHERE s.practice_id = NEW.practice_id AND s.chart_kind = TG_ARGV[0] AND s.chart_id = NEW.id;
+        WHERE s.practice_id = NEW.practice_id
+          AND (s.chart_kind = TG_ARGV[0] AND s.chart_id = NEW.id
+               OR s.chart_id IS NULL AND s.account_id IN (
+                   SELECT x.account_id FROM partner_chart_access x
+                   WHERE x.practice_id = NEW.practice_id AND x.chart_kind = TG_ARGV[0] AND x.chart_id = NEW.id));
+    END IF;
+    IF NEW.status = 'discharged' AND OLD.status <> 'discharged' THEN
+        UPDATE partner_chart_access x SET revoked_at = now()
+        WHERE x.practice_id = NEW.practice_id AND x.chart_kind = TG_ARGV[0] AND x.chart_id = NEW.id
+          AND x.revoked_at IS NULL;
+        UPDATE partner_links l SET superseded_at = now()
+        WHERE l.practice_id = NEW.practice_id AND l.chart_kind = TG_ARGV[0] AND l.chart_id = NEW.id
+          AND l.spent_at IS NULL AND l.superseded_at IS NULL;
     END IF;
     RETURN NEW;
 END
@@ -862,23 +933,16 @@ CREATE TRIGGER clients_portal_closed AFTER UPDATE OF status ON clients
     FOR EACH ROW EXECUTE FUNCTION haven_portal_chart_closed('client');
 
 -- ---------------------------------------------------------------------------------------------------
--- The partner policies (beside the staff ones; nothing else is visible to a partner context).
+-- The partner policies (beside the staff ones; nothing else is visible to a partner context). The
+-- assignments are read through haven_portal_assignments() (no policy: a row holds the counselor, the
+-- session and the sealed risk-override reason, whose presence tells of a high-risk flag), and no data
+-- key is reachable from a partner context: the portal opens nothing sealed yet (step 3 decides).
 
 CREATE POLICY practices_partner ON practices FOR SELECT TO haven_app
     USING (id = (SELECT haven_partner_practice()));
-CREATE POLICY homework_assignments_partner ON homework_assignments FOR SELECT TO haven_app
-    USING (practice_id = (SELECT haven_partner_practice()) AND key_subject = (SELECT haven_partner_chart())
-           AND (partner_id IS NULL OR partner_id = (SELECT haven_partner_client())));
--- A practice's own prompts, when assigned to the partner (the built-in library is public already).
-CREATE POLICY homework_prompts_partner ON homework_prompts FOR SELECT TO haven_app
-    USING (practice_id = (SELECT haven_partner_practice())
-           AND EXISTS (SELECT 1 FROM homework_assignments a WHERE a.prompt_id = homework_prompts.id));
 CREATE POLICY homework_responses_partner ON homework_responses FOR SELECT TO haven_app
     USING (practice_id = (SELECT haven_partner_practice()) AND key_subject = (SELECT haven_partner_chart())
            AND partner_id = (SELECT haven_partner_client()));
-CREATE POLICY data_keys_partner ON data_keys FOR SELECT TO haven_app
-    USING (practice_id = (SELECT haven_partner_practice())
-           AND subject_kind || ':' || subject_id = (SELECT haven_partner_chart()));
 
 DO $$
 DECLARE
@@ -891,7 +955,7 @@ BEGIN
         'haven_portal_spend_invitation(bytea, text, text, text, text)', 'haven_portal_sign_in_settings(text)',
         'haven_portal_sign_in(text, text, bytea, integer, integer, text, text, text)', 'haven_portal_charts(bytea)',
         'haven_open_partner_context(bytea, text, text)', 'haven_portal_choose_chart(text, uuid)',
-        'haven_portal_sign_out()', 'haven_portal_next_session()'
+        'haven_portal_sign_out()', 'haven_portal_next_session()', 'haven_portal_assignments()'
     ] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO haven_app', f);

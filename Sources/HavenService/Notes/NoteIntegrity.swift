@@ -174,8 +174,9 @@ extension NoteIntegrity {
     }
 
     /// Checks every signed note of every practice (owner role, with the master key): its content
-    /// against its stored hash, and the stored hash against its `note.sign` entry's digest, which
-    /// catches a note and its hash changed together. Never returns or logs plaintext.
+    /// against its stored hash, and the stored hash against its `note.sign` entry's digest (the
+    /// author's own entry, never one with a partner actor), which catches a note and its hash changed
+    /// together. Never returns or logs plaintext.
     public static func verifyAll(pool: ConnectionPool, keys: KeyManager, batchSize: Int = 200) async throws -> Report {
         var report = Report()
         var after = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
@@ -187,7 +188,7 @@ extension NoteIntegrity {
                        n.tango_moves, n.change_events, n.risk_level, n.risk_detail, n.body, n.key_subject, n.content_hash,
                        (SELECT a.digest FROM audit_log a
                         WHERE a.practice_id = n.practice_id AND a.action = 'note.sign' AND a.entity_id = n.id
-                          AND a.outcome = 'success'
+                          AND a.outcome = 'success' AND a.staff_id = n.author_id AND a.partner_client_id IS NULL
                         ORDER BY a.seq DESC LIMIT 1)
                 FROM progress_notes n WHERE n.state = 'signed' AND n.id > \(cursor) ORDER BY n.id LIMIT \(batchSize)
                 """

@@ -39,11 +39,7 @@ extension PortalService {
         try await pool.transaction(asPartner: actor) { connection, context in
             let name = try await connection.query("SELECT name FROM practices")[0].decode(0, as: String.self)
             let assignments = try await connection.query(
-                """
-                SELECT a.id, p.title, p.instructions, a.due_on, a.partner_id IS NULL
-                FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
-                ORDER BY a.due_on, p.title, a.id
-                """
+                "SELECT id, title, instructions, due_on, joint FROM haven_portal_assignments()"
             ).map {
                 let (id, title, instructions, due, joint) = try $0.decode(
                     (UUID, String, String, CalendarDate, Bool).self
