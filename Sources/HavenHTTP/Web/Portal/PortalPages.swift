@@ -241,7 +241,8 @@ struct PortalWelcomeView: PortalView {
     var byCode: Bool
     var token = ""
     var code = ""
-    var practiceName = ""
+    /// The practice's name, once the invitation is known (a code not yet checked has none).
+    var practiceName: String?
     /// The sign-in address, when the invitation carries one; otherwise the form asks for it.
     var email: String?
     var hasPassphrase = false
