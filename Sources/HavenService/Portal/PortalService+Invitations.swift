@@ -141,8 +141,8 @@ extension PortalService {
     }
 
     /// What an open invitation's page shows, or nil for one that does not work (unknown, spent,
-    /// superseded, expired, a disabled account or a closed chart: one answer). Writes nothing, so a
-    /// mail scanner fetching the link spends nothing.
+    /// superseded, expired, a disabled account or a closed chart: one answer). Spends nothing (it notes
+    /// the try only), so a mail scanner fetching the link spends nothing.
     public struct InvitationPage: Sendable, Equatable {
         public var practiceName: String
         /// The sign-in address, or nil when the partner (invited by code) chooses it.
