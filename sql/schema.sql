@@ -1704,20 +1704,34 @@ $$;
 
 
 --
--- Name: haven_portal_invitation(bytea); Type: FUNCTION; Schema: public; Owner: -
+-- Name: haven_portal_code_try_budget(); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_invitation(token_hash bytea) RETURNS TABLE(practice_name text, email text, has_passphrase boolean)
+CREATE FUNCTION public.haven_portal_code_try_budget() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 100 $$;
+
+
+--
+-- Name: haven_portal_invitation(uuid, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_invitation(ticket uuid, token_hash bytea) RETURNS TABLE(practice_name text, email text, has_passphrase boolean)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
+DECLARE
+    link_kind text := haven_portal_try_kind(ticket, token_hash);
 BEGIN
+    IF link_kind IS NULL THEN
+        RETURN;
+    END IF;
     RETURN QUERY
         SELECT p.name, a.email, a.passphrase_hash IS NOT NULL
         FROM partner_links l
         JOIN partner_accounts a ON a.practice_id = l.practice_id AND a.id = l.account_id
         JOIN practices p ON p.id = l.practice_id
-        WHERE l.token_hash = haven_portal_invitation.token_hash AND l.kind <> 'sign-in' AND l.spent_at IS NULL
+        WHERE l.token_hash = haven_portal_invitation.token_hash AND l.kind = link_kind AND l.spent_at IS NULL
           AND l.superseded_at IS NULL AND l.expires_at > now() AND a.disabled_at IS NULL
           AND haven_portal_chart_live(l.practice_id, a.client_id, l.chart_kind, l.chart_id);
 END
@@ -1865,6 +1879,31 @@ $$;
 
 
 --
+-- Name: haven_portal_note_try(text, bytea, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_note_try(kind text, token_hash bytea, source text, request_id text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    noted uuid;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('code', 'link') OR token_hash IS NULL OR length(token_hash) <> 32 THEN
+        RETURN NULL;
+    END IF;
+    DELETE FROM partner_link_tries t WHERE t.tried_at < now() - interval '1 day';
+    UPDATE partner_link_tries t SET token_hash = NULL
+    WHERE t.token_hash IS NOT NULL AND t.tried_at < now() - haven_portal_try_window();
+    INSERT INTO partner_link_tries (kind, token_hash, source, request_id)
+    VALUES (kind, token_hash, left(coalesce(source, 'unknown'), 200), left(request_id, 200))
+    RETURNING ticket INTO noted;
+    RETURN noted;
+END
+$$;
+
+
+--
 -- Name: haven_portal_revoke(uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1987,10 +2026,10 @@ $$;
 
 
 --
--- Name: haven_portal_spend_invitation(bytea, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: haven_portal_spend_invitation(uuid, bytea, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_spend_invitation(token_hash bytea, email text, new_hash text, source text, request_id text) RETURNS text
+CREATE FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $_$
@@ -1999,9 +2038,10 @@ DECLARE
     account partner_accounts;
     address text := lower(btrim(email));
     outcome text;
+    link_kind text := haven_portal_try_kind(ticket, token_hash);
 BEGIN
     SELECT l.* INTO link FROM partner_links l
-    WHERE l.token_hash = haven_portal_spend_invitation.token_hash AND l.kind <> 'sign-in' AND l.spent_at IS NULL
+    WHERE l.token_hash = haven_portal_spend_invitation.token_hash AND l.kind = link_kind AND l.spent_at IS NULL
       AND l.superseded_at IS NULL AND l.expires_at > now()
     FOR UPDATE;
     IF FOUND THEN
@@ -2072,6 +2112,44 @@ BEGIN
         ORDER BY p.o;
 END
 $$;
+
+
+--
+-- Name: haven_portal_try_kind(uuid, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_try_kind(ticket uuid, token_hash bytea) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    try partner_link_tries;
+BEGIN
+    SELECT t.* INTO try FROM partner_link_tries t WHERE t.ticket = haven_portal_try_kind.ticket;
+    IF NOT FOUND OR try.token_hash IS NULL OR try.token_hash <> haven_portal_try_kind.token_hash
+       OR try.noted_in = pg_current_xact_id_if_assigned() OR try.tried_at <= now() - haven_portal_try_window() THEN
+        RETURN NULL;
+    END IF;
+    IF try.kind = 'link' THEN
+        RETURN 'invitation-link';
+    END IF;
+    IF (SELECT count(*) FROM partner_link_tries t
+        WHERE t.kind = 'code' AND t.tried_at > try.tried_at - haven_portal_try_window()
+          AND t.tried_at <= try.tried_at) > haven_portal_code_try_budget() THEN
+        RETURN NULL;
+    END IF;
+    RETURN 'invitation-code';
+END
+$$;
+
+
+--
+-- Name: haven_portal_try_window(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_try_window() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '10 minutes' $$;
 
 
 --
@@ -3253,6 +3331,25 @@ ALTER TABLE ONLY public.partner_chart_access FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: partner_link_tries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_link_tries (
+    ticket uuid DEFAULT gen_random_uuid() NOT NULL,
+    kind text NOT NULL,
+    token_hash bytea,
+    tried_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    noted_in xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    source text NOT NULL,
+    request_id text,
+    CONSTRAINT partner_link_tries_kind CHECK ((kind = ANY (ARRAY['code'::text, 'link'::text]))),
+    CONSTRAINT partner_link_tries_token_length CHECK ((length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY public.partner_link_tries FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: partner_links; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3930,6 +4027,14 @@ ALTER TABLE ONLY public.partner_chart_access
 
 
 --
+-- Name: partner_link_tries partner_link_tries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_link_tries
+    ADD CONSTRAINT partner_link_tries_pkey PRIMARY KEY (ticket);
+
+
+--
 -- Name: partner_links partner_links_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4352,6 +4457,20 @@ CREATE INDEX notification_outbox_leased ON public.notification_outbox USING btre
 --
 
 CREATE UNIQUE INDEX partner_accounts_email ON public.partner_accounts USING btree (email);
+
+
+--
+-- Name: partner_link_tries_code_time; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX partner_link_tries_code_time ON public.partner_link_tries USING btree (tried_at) WHERE (kind = 'code'::text);
+
+
+--
+-- Name: partner_link_tries_time; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX partner_link_tries_time ON public.partner_link_tries USING btree (tried_at);
 
 
 --
@@ -5851,6 +5970,19 @@ CREATE POLICY partner_chart_access_owner ON public.partner_chart_access TO haven
 
 
 --
+-- Name: partner_link_tries; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.partner_link_tries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_link_tries partner_link_tries_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY partner_link_tries_owner ON public.partner_link_tries TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: partner_links; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -6695,11 +6827,19 @@ GRANT ALL ON FUNCTION public.haven_portal_choose_chart(kind text, chart uuid) TO
 
 
 --
--- Name: FUNCTION haven_portal_invitation(token_hash bytea); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION haven_portal_code_try_budget(); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.haven_portal_invitation(token_hash bytea) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_portal_invitation(token_hash bytea) TO haven_app;
+REVOKE ALL ON FUNCTION public.haven_portal_code_try_budget() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_code_try_budget() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_invitation(ticket uuid, token_hash bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_invitation(ticket uuid, token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_invitation(ticket uuid, token_hash bytea) TO haven_app;
 
 
 --
@@ -6741,6 +6881,14 @@ GRANT ALL ON FUNCTION public.haven_portal_next_session() TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_portal_note_try(kind text, token_hash bytea, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_note_try(kind text, token_hash bytea, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_note_try(kind text, token_hash bytea, source text, request_id text) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_portal_revoke(client uuid, kind text, chart uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6773,11 +6921,11 @@ GRANT ALL ON FUNCTION public.haven_portal_sign_out() TO haven_app;
 
 
 --
--- Name: FUNCTION haven_portal_spend_invitation(token_hash bytea, email text, new_hash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.haven_portal_spend_invitation(token_hash bytea, email text, new_hash text, source text, request_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_portal_spend_invitation(token_hash bytea, email text, new_hash text, source text, request_id text) TO haven_app;
+REVOKE ALL ON FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text) TO haven_app;
 
 
 --
@@ -6786,6 +6934,21 @@ GRANT ALL ON FUNCTION public.haven_portal_spend_invitation(token_hash bytea, ema
 
 REVOKE ALL ON FUNCTION public.haven_portal_status(kind text, chart uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_status(kind text, chart uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_try_kind(ticket uuid, token_hash bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_try_kind(ticket uuid, token_hash bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_try_window(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_try_window() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_try_window() TO haven_app;
 
 
 --

@@ -91,9 +91,9 @@ struct WebPortalPageTests {
             )
             #expect(invited.status == .created && invited.html.contains("shown only now"))
             let match = try #require(
-                invited.html.firstRange(of: /<code class="secret">([0-9A-Z]{4}-[0-9A-Z]{4})<\/code>/)
+                invited.html.firstRange(of: /<code class="secret">([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})<\/code>/)
             )
-            let code = String(invited.html[match].dropFirst(#"<code class="secret">"#.count).prefix(9))
+            let code = String(invited.html[match].dropFirst(#"<code class="secret">"#.count).prefix(14))
 
             // A fresh browser enters the code. Without the form token: refused before the page runs.
             var partner = WebPageTests.Browser()
@@ -243,8 +243,10 @@ struct WebPortalPageTests {
             "\(path)/portal/invite",
             [("client", person.uuidString), ("how", "code")]
         )
-        let match = try #require(page.html.firstRange(of: /<code class="secret">[0-9A-Z]{4}-[0-9A-Z]{4}<\/code>/))
-        return String(page.html[match].dropFirst(#"<code class="secret">"#.count).prefix(9))
+        let match = try #require(
+            page.html.firstRange(of: /<code class="secret">[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}<\/code>/)
+        )
+        return String(page.html[match].dropFirst(#"<code class="secret">"#.count).prefix(14))
     }
 
     @Test func aPersonWithTwoChartsChoosesOneAndWrongCodesPauseTheAddress() async throws {
@@ -316,10 +318,10 @@ struct WebPortalPageTests {
             var guesser = WebPageTests.Browser()
             _ = try await Self.open(client, &guesser, "/portal/welcome")
             for _ in 0..<4 {
-                let wrong = try await Self.send(client, &guesser, "/portal/welcome", [("code", "AAAA-AAAA")])
+                let wrong = try await Self.send(client, &guesser, "/portal/welcome", [("code", "AAAA-AAAA-AAAA")])
                 #expect(wrong.status == .notFound)
             }
-            let paused = try await Self.send(client, &guesser, "/portal/welcome", [("code", "AAAA-AAAA")])
+            let paused = try await Self.send(client, &guesser, "/portal/welcome", [("code", "AAAA-AAAA-AAAA")])
             #expect(paused.status == .tooManyRequests)
         }
     }

@@ -85,9 +85,7 @@ extension PartnerAttackTests {
                         p.app
                     ) == "done"
                 )
-                _ = try await p.app.query(
-                    "SELECT haven_portal_spend_invitation(\(token), NULL, NULL, 'attacker', NULL)"
-                )
+                _ = try await Self.spend(token, nil, nil, p.app)
                 let session = Self.tokenHash()
                 #expect(try await Self.signIn("alex@example.org", session, p.app) == "signed-in")
                 #expect(try await Self.opens(session, p.app))
@@ -183,9 +181,7 @@ extension PartnerAttackTests {
                 ) == "done"
             )
             for malformed in ["$scrypt$x$y$z", "$scrypt$ln=17,r=8,p=1$$", "$scrypt$ln=17,r=8,p=1$c2FsdA$aGFzaA"] {
-                let spent = try await p.app.query(
-                    "SELECT haven_portal_spend_invitation(\(token), NULL, \(malformed), 'attacker', NULL)"
-                )[0].decode(0, as: String.self)
+                let spent = try await Self.spend(token, nil, malformed, p.app)
                 #expect(spent == "invalid", "\(malformed)")
             }
             // Staff sessions have the same bounds.

@@ -40,6 +40,26 @@ struct PartnerAttackTests {
         (0..<32).map { _ in UInt8.random(in: 0...255) }
     }
 
+    /// Notes one try of `token` (committed on its own, as the service does) and returns its ticket.
+    static func noteTry(_ token: [UInt8], _ pool: ConnectionPool, kind: String = "code") async throws -> UUID {
+        try await pool.query("SELECT haven_portal_note_try(\(kind), \(token), 'attacker', NULL)")[0]
+            .decode(0, as: UUID.self)
+    }
+
+    /// Spends `token`'s invitation the way the service does: a try noted first, then the spend.
+    static func spend(
+        _ token: [UInt8],
+        _ email: String?,
+        _ hash: String?,
+        _ pool: ConnectionPool,
+        kind: String = "code"
+    ) async throws -> String {
+        let ticket = try await noteTry(token, pool, kind: kind)
+        return try await pool.query(
+            "SELECT haven_portal_spend_invitation(\(ticket), \(token), \(email), \(hash), 'attacker', NULL)"
+        )[0].decode(0, as: String.self)
+    }
+
     func portal(_ body: (Portal) async throws -> Void) async throws {
         try await ClinicSetup.with { setup in
             let (session, couple, alex, jo) = try await setup.completedSession()
@@ -175,9 +195,13 @@ struct PartnerAttackTests {
             setup.fixture.app
         )
         #expect(invited == "done")
-        let spent = try await setup.fixture.app.query(
-            "SELECT haven_portal_spend_invitation(\(token), \(chosenEmail), \(passphrase), 'attacker', NULL)"
-        )[0].decode(0, as: String.self)
+        let spent = try await spend(
+            token,
+            chosenEmail,
+            passphrase,
+            setup.fixture.app,
+            kind: email == nil ? "code" : "link"
+        )
         #expect(spent == "done" || spent == "added")
         let session = tokenHash()
         let outcome = try await signIn(email ?? chosenEmail ?? "", session, setup.fixture.app)
@@ -513,9 +537,7 @@ struct PartnerAttackTests {
                 ) == "done"
             )
             // The account already has a passphrase: spending adds the chart and changes nothing else.
-            let spent = try await p.app.query(
-                "SELECT haven_portal_spend_invitation(\(token), 'mallory@example.org', '$scrypt$ln=17,r=8,p=1$bWFs$bWFs', 'attacker', NULL)"
-            )[0].decode(0, as: String.self)
+            let spent = try await Self.spend(token, "mallory@example.org", "$scrypt$ln=17,r=8,p=1$bWFs$bWFs", p.app)
             #expect(spent == "added")
             let account = try await p.owner.query(
                 "SELECT email, passphrase_hash FROM partner_accounts WHERE client_id = \(p.alex)"
@@ -590,11 +612,10 @@ struct PartnerAttackTests {
                 tokens.append(token)
             }
             func spend(_ token: [UInt8]) async throws -> String {
-                try await p.app.query(
-                    "SELECT haven_portal_spend_invitation(\(token), NULL, \(Self.passphrase), 'attacker', NULL)"
-                )[0].decode(0, as: String.self)
+                try await Self.spend(token, nil, Self.passphrase, p.app)
             }
-            let page = try await p.app.query("SELECT count(*) FROM haven_portal_invitation(\(tokens[0]))")
+            let ticket = try await Self.noteTry(tokens[0], p.app)
+            let page = try await p.app.query("SELECT count(*) FROM haven_portal_invitation(\(ticket), \(tokens[0]))")
             #expect(try page[0].decode(0, as: Int.self) == 0)
             #expect(try await spend(tokens[0]) == "refused")
             #expect(try await spend(tokens[1]) == "added")
@@ -644,9 +665,7 @@ struct PartnerAttackTests {
                 p.app
             )
             func spend(_ email: String?, _ hash: String) async throws -> String {
-                try await p.app.query(
-                    "SELECT haven_portal_spend_invitation(\(token), \(email), \(hash), 'attacker', NULL)"
-                )[0].decode(0, as: String.self)
+                try await Self.spend(token, email, hash, p.app)
             }
             #expect(try await spend("jo@example.org", Self.passphrase) == "taken")
             #expect(try await spend(nil, Self.passphrase) == "invalid")

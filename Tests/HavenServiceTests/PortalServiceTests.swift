@@ -84,10 +84,10 @@ struct PortalServiceTests {
                 actor: c.setup.counselorA
             )
             let code = try handedCode(invitation)
-            #expect(code.count == 9 && code.contains("-"))
+            #expect(code.count == 14 && code.split(separator: "-").map(\.count) == [4, 4, 4])
             // Read out and typed back loosely: lower case, no dash, spaces.
             let typed = " " + code.lowercased().replacingOccurrences(of: "-", with: " ") + " "
-            let page = try await c.portal.invitation(.code(typed))
+            let page = try await c.portal.invitation(.code(typed), source: "test")
             #expect(page?.practiceName == "Harbor Counseling" && page?.email == nil && page?.hasPassphrase == false)
             // The passphrase rule is the staff password rule; a refusal leaves the code working.
             let short = await #expect(throws: ServiceError.self) {
@@ -101,7 +101,7 @@ struct PortalServiceTests {
                 source: "test"
             )
             #expect(accepted == .passphraseSet)
-            #expect(try await c.portal.invitation(.code(code)) == nil)
+            #expect(try await c.portal.invitation(.code(code), source: "test") == nil)
             let signIn = try await c.portal.signIn(
                 email: "alex@example.org",
                 passphrase: Self.passphrase,
@@ -144,8 +144,8 @@ struct PortalServiceTests {
                 Issue.record("expected links")
                 return
             }
-            #expect(try await c.portal.invitation(.link(old)) == nil)
-            let page = try await c.portal.invitation(.link(token))
+            #expect(try await c.portal.invitation(.link(old), source: "test") == nil)
+            let page = try await c.portal.invitation(.link(token), source: "test")
             #expect(page?.email == "jo@example.org")
             #expect(second.expiresAt.timeIntervalSinceNow > 71 * 3_600)
             let refused = await #expect(throws: ServiceError.self) {

@@ -357,7 +357,7 @@ CREATE TABLE partner_sessions (
 CREATE INDEX partner_sessions_account ON partner_sessions (account_id);
 CREATE INDEX partner_sessions_chart ON partner_sessions (chart_id) WHERE chart_id IS NOT NULL;
 
--- Invitations (a 256-bit link token, or an 8-character code read out in session) and, later, sign-in
+-- Invitations (a 256-bit link token, or a 12-character code read out in session) and, later, sign-in
 -- links; only the SHA-256 of the token or code is kept. Only the newest open invitation of an account works.
 CREATE TABLE partner_links (
     token_hash bytea PRIMARY KEY CONSTRAINT partner_links_token_length CHECK (length(token_hash) = 32),
@@ -393,6 +393,90 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- Every check of an invitation's token or code, noted and committed before the check (review finding 2):
+-- haven_portal_note_try() writes the row in its own transaction and hands back a random ticket;
+-- haven_portal_invitation() and haven_portal_spend_invitation() take the ticket and check only the hash
+-- it was noted with, and only when the row was committed by another transaction, so a ROLLBACK cannot
+-- hide a try and one ticket is one guess. Code tries beyond haven_portal_code_try_budget() per
+-- haven_portal_try_window() across the database are refused (the answer of a wrong code). The row keeps
+-- the address and request id a day; the guessed hash is cleared once its window has passed.
+CREATE TABLE partner_link_tries (
+    ticket uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    kind text NOT NULL CONSTRAINT partner_link_tries_kind CHECK (kind IN ('code', 'link')),
+    token_hash bytea CONSTRAINT partner_link_tries_token_length CHECK (length(token_hash) = 32),
+    tried_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    noted_in xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    source text NOT NULL,
+    request_id text
+);
+CREATE INDEX partner_link_tries_time ON partner_link_tries (tried_at);
+CREATE INDEX partner_link_tries_code_time ON partner_link_tries (tried_at) WHERE kind = 'code';
+ALTER TABLE partner_link_tries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE partner_link_tries FORCE ROW LEVEL SECURITY;
+CREATE POLICY partner_link_tries_owner ON partner_link_tries TO CURRENT_USER USING (true) WITH CHECK (true);
+REVOKE ALL ON partner_link_tries FROM PUBLIC;
+
+-- The window code tries are counted in, and how long a ticket works.
+CREATE FUNCTION haven_portal_try_window() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '10 minutes' $$;
+
+-- How many code tries the whole database answers per window (docs/portal.md: the guessing time).
+CREATE FUNCTION haven_portal_code_try_budget() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 100 $$;
+
+-- Notes one try of `token_hash` (the SHA-256 of a 'code' or a 'link' token) from `source`, and returns
+-- the ticket the check takes (NULL for a hash that cannot be one: nothing to check). Call it in its own
+-- transaction and commit before the check. Clears old rows as it goes.
+CREATE FUNCTION haven_portal_note_try(kind text, token_hash bytea, source text, request_id text) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    noted uuid;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('code', 'link') OR token_hash IS NULL OR length(token_hash) <> 32 THEN
+        RETURN NULL;
+    END IF;
+    DELETE FROM partner_link_tries t WHERE t.tried_at < now() - interval '1 day';
+    UPDATE partner_link_tries t SET token_hash = NULL
+    WHERE t.token_hash IS NOT NULL AND t.tried_at < now() - haven_portal_try_window();
+    INSERT INTO partner_link_tries (kind, token_hash, source, request_id)
+    VALUES (kind, token_hash, left(coalesce(source, 'unknown'), 200), left(request_id, 200))
+    RETURNING ticket INTO noted;
+    RETURN noted;
+END
+$$;
+
+-- The invitation kind a ticket may check `token_hash` against ('invitation-code' or 'invitation-link'),
+-- or NULL: no such ticket, another hash, noted in this transaction (not committed before the check),
+-- older than the window, or a code try past the budget of its window (internal).
+CREATE FUNCTION haven_portal_try_kind(ticket uuid, token_hash bytea) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    try partner_link_tries;
+BEGIN
+    SELECT t.* INTO try FROM partner_link_tries t WHERE t.ticket = haven_portal_try_kind.ticket;
+    IF NOT FOUND OR try.token_hash IS NULL OR try.token_hash <> haven_portal_try_kind.token_hash
+       OR try.noted_in = pg_current_xact_id_if_assigned() OR try.tried_at <= now() - haven_portal_try_window() THEN
+        RETURN NULL;
+    END IF;
+    IF try.kind = 'link' THEN
+        RETURN 'invitation-link';
+    END IF;
+    IF (SELECT count(*) FROM partner_link_tries t
+        WHERE t.kind = 'code' AND t.tried_at > try.tried_at - haven_portal_try_window()
+          AND t.tried_at <= try.tried_at) > haven_portal_code_try_budget() THEN
+        RETURN NULL;
+    END IF;
+    RETURN 'invitation-code';
+END
+$$;
+REVOKE ALL ON FUNCTION haven_portal_try_kind(uuid, bytea) FROM PUBLIC;
 
 -- How long an invitation works (as the staff links).
 CREATE FUNCTION haven_portal_invitation_life() RETURNS interval
@@ -586,19 +670,25 @@ $$;
 
 -- What an open invitation's page shows: the practice's name, the account's sign-in address (NULL: the
 -- partner chooses it) and whether a passphrase is already set (then spending adds the chart and asks
--- for nothing). No row: unknown, spent, superseded, expired, a disabled account or an inactive chart.
-CREATE FUNCTION haven_portal_invitation(token_hash bytea)
+-- for nothing). No row: unknown, spent, superseded, expired, a disabled account, an inactive chart, or a
+-- ticket that does not let the hash be checked (haven_portal_try_kind).
+CREATE FUNCTION haven_portal_invitation(ticket uuid, token_hash bytea)
     RETURNS TABLE (practice_name text, email text, has_passphrase boolean)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
+DECLARE
+    link_kind text := haven_portal_try_kind(ticket, token_hash);
 BEGIN
+    IF link_kind IS NULL THEN
+        RETURN;
+    END IF;
     RETURN QUERY
         SELECT p.name, a.email, a.passphrase_hash IS NOT NULL
         FROM partner_links l
         JOIN partner_accounts a ON a.practice_id = l.practice_id AND a.id = l.account_id
         JOIN practices p ON p.id = l.practice_id
-        WHERE l.token_hash = haven_portal_invitation.token_hash AND l.kind <> 'sign-in' AND l.spent_at IS NULL
+        WHERE l.token_hash = haven_portal_invitation.token_hash AND l.kind = link_kind AND l.spent_at IS NULL
           AND l.superseded_at IS NULL AND l.expires_at > now() AND a.disabled_at IS NULL
           AND haven_portal_chart_live(l.practice_id, a.client_id, l.chart_kind, l.chart_id);
 END
@@ -608,12 +698,13 @@ $$;
 -- has no passphrase yet, sets it to `new_hash` (PasswordHasher's stored form) and its sign-in address to
 -- `email` when it has none. An account that already has a passphrase keeps it (whoever spends the
 -- link learns nothing and signs no one in). Results: 'done', 'added' (the chart was added to an account
--- with a passphrase), 'refused' (every link that does not work: one answer), 'invalid' (a hash not in
+-- with a passphrase), 'refused' (every link that does not work, and every ticket that does not let the
+-- hash be checked, as haven_portal_invitation: one answer), 'invalid' (a hash not in
 -- the stored form, or an address missing or malformed; the link stays open), 'taken' (the address
 -- belongs to another account; the link stays open). Of two concurrent spends one wins: the second
 -- waits for the link's row lock and then finds it spent. Audited portal.invitation.spend as the partner.
-CREATE FUNCTION haven_portal_spend_invitation(token_hash bytea, email text, new_hash text, source text,
-                                              request_id text) RETURNS text
+CREATE FUNCTION haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text,
+                                              source text, request_id text) RETURNS text
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
@@ -622,9 +713,10 @@ DECLARE
     account partner_accounts;
     address text := lower(btrim(email));
     outcome text;
+    link_kind text := haven_portal_try_kind(ticket, token_hash);
 BEGIN
     SELECT l.* INTO link FROM partner_links l
-    WHERE l.token_hash = haven_portal_spend_invitation.token_hash AND l.kind <> 'sign-in' AND l.spent_at IS NULL
+    WHERE l.token_hash = haven_portal_spend_invitation.token_hash AND l.kind = link_kind AND l.spent_at IS NULL
       AND l.superseded_at IS NULL AND l.expires_at > now()
     FOR UPDATE;
     IF FOUND THEN
@@ -951,8 +1043,9 @@ BEGIN
     FOREACH f IN ARRAY ARRAY[
         'haven_partner_practice()', 'haven_partner_client()', 'haven_partner_chart()', 'haven_portal_invitation_life()',
         'haven_portal_invite(uuid, text, uuid, text, bytea, text)', 'haven_portal_revoke(uuid, text, uuid)',
-        'haven_portal_status(text, uuid)', 'haven_portal_invitation(bytea)',
-        'haven_portal_spend_invitation(bytea, text, text, text, text)', 'haven_portal_sign_in_settings(text)',
+        'haven_portal_status(text, uuid)', 'haven_portal_try_window()', 'haven_portal_code_try_budget()',
+        'haven_portal_note_try(text, bytea, text, text)', 'haven_portal_invitation(uuid, bytea)',
+        'haven_portal_spend_invitation(uuid, bytea, text, text, text, text)', 'haven_portal_sign_in_settings(text)',
         'haven_portal_sign_in(text, text, bytea, integer, integer, text, text, text)', 'haven_portal_charts(bytea)',
         'haven_open_partner_context(bytea, text, text)', 'haven_portal_choose_chart(text, uuid)',
         'haven_portal_sign_out()', 'haven_portal_next_session()', 'haven_portal_assignments()'

@@ -21,7 +21,7 @@ extension PortalService {
     public static let invitationLife: Duration = .seconds(72 * 3_600)
 
     /// Invites `client`, one of the people of `chart`, to the portal: with `email`, a link for that
-    /// address; without, an 8-character code. Issuing one supersedes the person's open invitation.
+    /// address; without, a 12-character code (read out in groups of 4). Issuing one supersedes the person's open invitation.
     /// Audited `portal.invite`.
     ///
     /// - Throws: `notFound` naming `chart` (out of the actor's caseload, or the client is not one of its
@@ -141,8 +141,8 @@ extension PortalService {
     }
 
     /// What an open invitation's page shows, or nil for one that does not work (unknown, spent,
-    /// superseded, expired, a disabled account or a closed chart: one answer). Writes nothing, so a
-    /// mail scanner fetching the link spends nothing.
+    /// superseded, expired, a disabled account or a closed chart: one answer). Spends nothing (it notes
+    /// the try only), so a mail scanner fetching the link spends nothing.
     public struct InvitationPage: Sendable, Equatable {
         public var practiceName: String
         /// The sign-in address, or nil when the partner (invited by code) chooses it.
@@ -151,10 +151,40 @@ extension PortalService {
         public var hasPassphrase: Bool
     }
 
-    public func invitation(_ key: InvitationKey) async throws -> InvitationPage? {
-        guard let hash = key.storageHash else { return nil }
-        return try await pool.query(
-            "SELECT practice_name, email, has_passphrase FROM haven_portal_invitation(\(hash))"
+    /// The page of `key`'s invitation, after its try is noted and committed (`haven_portal_note_try`:
+    /// the database counts code tries against a global budget per window, and refuses past it with the
+    /// answer of a wrong code). `source` and `requestID` are kept with the try, never the code or token.
+    public func invitation(
+        _ key: InvitationKey,
+        source: String,
+        requestID: String? = nil
+    ) async throws
+        -> InvitationPage?
+    {
+        guard let hash = key.storageHash, let ticket = try await noteTry(key, hash, source, requestID) else {
+            return nil
+        }
+        return try await page(ticket, hash)
+    }
+
+    /// Notes one try of `key` in its own transaction (committed before any check), and returns the
+    /// ticket the check takes.
+    private func noteTry(
+        _ key: InvitationKey,
+        _ hash: [UInt8],
+        _ source: String,
+        _ requestID: String?
+    )
+        async throws -> UUID?
+    {
+        // One statement outside a transaction: it commits on its own before `page` or the spend runs.
+        try await pool.query("SELECT haven_portal_note_try(\(key.tryKind), \(hash), \(source), \(requestID))")[0]
+            .decode(0, as: UUID?.self)
+    }
+
+    private func page(_ ticket: UUID, _ hash: [UInt8]) async throws -> InvitationPage? {
+        try await pool.query(
+            "SELECT practice_name, email, has_passphrase FROM haven_portal_invitation(\(ticket), \(hash))"
         ).singleRow().map {
             let (name, email, has) = try $0.decode((String, String?, Bool).self)
             return InvitationPage(practiceName: name, email: email, hasPassphrase: has)
@@ -188,7 +218,9 @@ extension PortalService {
             field: "invitation",
             "this invitation does not work: it was used, replaced by a newer one, or is older than 72 hours; ask your counselor for a new one"
         )
-        guard let hash = key.storageHash, let page = try await invitation(key) else { throw unusable }
+        guard let hash = key.storageHash, let ticket = try await noteTry(key, hash, source, requestID),
+            let page = try await page(ticket, hash)
+        else { throw unusable }
         var stored: String? = nil
         if !page.hasPassphrase {
             do {
@@ -201,7 +233,7 @@ extension PortalService {
         }
         let address = email?.trimmingCharacters(in: .whitespaces).lowercased()
         let answer = try await pool.query(
-            "SELECT haven_portal_spend_invitation(\(hash), \(address), \(stored), \(source), \(requestID))"
+            "SELECT haven_portal_spend_invitation(\(ticket), \(hash), \(address), \(stored), \(source), \(requestID))"
         )[0].decode(0, as: String.self)
         switch answer {
         case "done": return .passphraseSet

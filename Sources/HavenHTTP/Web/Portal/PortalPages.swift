@@ -50,7 +50,13 @@ extension HavenAPI {
         }
         pages.get("/welcome/{token}") { request, context in
             let token = SessionToken(value: context.parameters.get("token") ?? "")
-            guard let page = try await portal.invitation(.link(token)) else { return try Self.portalDeadInvitation() }
+            guard
+                let page = try await portal.invitation(
+                    .link(token),
+                    source: context.source,
+                    requestID: context.requestID
+                )
+            else { return try Self.portalDeadInvitation() }
             var view = PortalWelcomeView(byCode: false)
             view.token = token.value
             view.take(page)
@@ -105,7 +111,7 @@ extension HavenAPI {
             view.error = "Too many codes that did not work. Wait a few minutes, then try again."
             return try Self.portalPage(request, path, view, template: "portal-welcome", status: .tooManyRequests)
         }
-        guard let page = try await portal.invitation(key) else {
+        guard let page = try await portal.invitation(key, source: context.source, requestID: context.requestID) else {
             if byCode {
                 portalThrottle.failed(email: codeKey, address: address)
                 view.error = "That code does not work: check it, or ask your counselor for a new one."
