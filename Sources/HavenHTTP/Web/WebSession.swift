@@ -31,15 +31,15 @@ enum WebSession {
     }
 
     /// The session token the request carries, if any (its shape only; the database decides whether
-    /// it is live).
-    static func token(in request: Request) -> SessionToken? {
-        guard let value = request.cookies[cookieName]?.value, (1...200).contains(value.utf8.count) else { return nil }
+    /// it is live). `cookie` names the session kind's cookie (the portal has its own).
+    static func token(in request: Request, cookie: String = cookieName) -> SessionToken? {
+        guard let value = request.cookies[cookie]?.value, (1...200).contains(value.utf8.count) else { return nil }
         return SessionToken(value: value)
     }
 
-    /// The pre-session value the request carries, if any.
-    static func preSession(in request: Request) -> String? {
-        guard let value = request.cookies[preSessionCookieName]?.value, (32...200).contains(value.utf8.count) else {
+    /// The pre-session value the request carries in `cookie`, if any.
+    static func preSession(in request: Request, cookie: String = preSessionCookieName) -> String? {
+        guard let value = request.cookies[cookie]?.value, (32...200).contains(value.utf8.count) else {
             return nil
         }
         return value
@@ -51,18 +51,19 @@ enum WebSession {
     }
 
     /// A page whose form comes before any session (sign-in, a welcome link): its CSRF token keyed to
-    /// the request's pre-session cookie, a new cookie set when the request has none. `render` gets the
-    /// form's token and returns the page's HTML.
+    /// the request's pre-session cookie (`cookie`: the staff one, or the portal's), a new cookie set
+    /// when the request has none. `render` gets the form's token and returns the page's HTML.
     static func preSessionPage(
         for request: Request,
         status: HTTPResponse.Status,
+        cookie name: String = preSessionCookieName,
         render: (_ csrf: String) throws -> String
     ) throws -> Response {
-        let existing = preSession(in: request)
+        let existing = preSession(in: request, cookie: name)
         let value = try existing ?? newPreSession()
         var response = try WebPage.html(render(CSRF.token(forKey: value)), status: status)
         if existing == nil {
-            response.setCookie(cookie(named: preSessionCookieName, value: value))
+            response.setCookie(cookie(named: name, value: value))
         }
         return response
     }

@@ -29,11 +29,17 @@ extension HavenAPI {
         let user = try SignedIn(request, context)
         var request = request
         let form = try await WebForm(request: &request)
+        let client = try Self.person(in: form)
+        try await portal.revoke(client, from: chart, actor: user.actor)
+        return WebPage.redirect(to: Self.chartPath(chart) + "#portal")
+    }
+
+    /// The chart's person a portal form names (`client`).
+    static func person(in form: WebForm) throws -> UUID {
         guard let client = form["client"].flatMap(UUID.init(uuidString:)) else {
             throw ServiceError(.notFound, field: "client", "no such person on this chart")
         }
-        try await portal.revoke(client, from: chart, actor: user.actor)
-        return WebPage.redirect(to: Self.chartPath(chart) + "#portal")
+        return client
     }
 
     static func chartPath(_ chart: ChartReference) -> String {
@@ -48,9 +54,7 @@ extension HavenAPI {
         let user = try SignedIn(request, context)
         var request = request
         let form = try await WebForm(request: &request)
-        guard let client = form["client"].flatMap(UUID.init(uuidString:)) else {
-            throw ServiceError(.notFound, field: "client", "no such person on this chart")
-        }
+        let client = try Self.person(in: form)
         let email = form["how"] == "email" ? (form["email"] ?? "") : nil
         let invitation = try await portal.invite(client, to: chart, email: email, actor: user.actor)
         let host = request.head.authority ?? ""

@@ -78,12 +78,21 @@ extension HavenAPI {
         template: String,
         status: HTTPResponse.Status = .ok
     ) throws -> Response {
-        var view = view
-        let (token, cookie) = try PortalSession.csrf(for: request, path: path)
-        view.chrome.csrf = token
-        var response = WebPage.html(WebTemplates.render(view, template: template), status: status)
-        if let cookie { response.setCookie(cookie) }
-        return response
+        func render(_ csrf: String) -> String {
+            var view = view
+            view.chrome.csrf = csrf
+            return WebTemplates.render(view, template: template)
+        }
+        guard PortalSession.isPreSessionPath(path) else {
+            let csrf = PortalSession.token(in: request).map { CSRF.token(forKey: $0.value) } ?? ""
+            return WebPage.html(render(csrf), status: status)
+        }
+        return try WebSession.preSessionPage(
+            for: request,
+            status: status,
+            cookie: PortalSession.preSessionCookieName,
+            render: render
+        )
     }
 
     /// One page for every invitation that does not work (unknown, spent, replaced, expired, closed).

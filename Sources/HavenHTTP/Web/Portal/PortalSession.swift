@@ -14,34 +14,16 @@ enum PortalSession {
 
     /// The portal token the request carries, if any (its shape only; the database decides).
     static func token(in request: Request) -> SessionToken? {
-        guard let value = request.cookies[cookieName]?.value, (1...200).contains(value.utf8.count) else { return nil }
-        return SessionToken(value: value)
+        WebSession.token(in: request, cookie: cookieName)
     }
 
     /// The portal pre-session value the request carries, if any.
     static func preSession(in request: Request) -> String? {
-        guard let value = request.cookies[preSessionCookieName]?.value, (32...200).contains(value.utf8.count) else {
-            return nil
-        }
-        return value
+        WebSession.preSession(in: request, cookie: preSessionCookieName)
     }
 
     /// Paths whose forms are posted before a portal session exists (keyed to the pre-session cookie).
     static func isPreSessionPath(_ path: String) -> Bool {
         path == "/portal/sign-in" || path == "/portal/welcome" || path.hasPrefix("/portal/welcome/")
-    }
-
-    /// The CSRF token for a page at `path` of `request`, and the pre-session cookie to set when the
-    /// request had none (only for the pre-session pages).
-    static func csrf(for request: Request, path: String) throws -> (token: String, newCookie: Cookie?) {
-        if isPreSessionPath(path) {
-            let existing = preSession(in: request)
-            let value = try existing ?? WebSession.newPreSession()
-            return (
-                CSRF.token(forKey: value),
-                existing == nil ? WebSession.cookie(named: preSessionCookieName, value: value) : nil
-            )
-        }
-        return (token(in: request).map { CSRF.token(forKey: $0.value) } ?? "", nil)
     }
 }
