@@ -1084,22 +1084,11 @@ $$;
 --
 
 CREATE FUNCTION public.haven_couple_high_risk_in(practice uuid, couple uuid) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-DECLARE
-    latest progress_notes;
-BEGIN
-    SELECT n.* INTO latest
-    FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
-    WHERE n.chart_kind = 'couple' AND n.chart_id = couple AND n.practice_id = practice
-      AND n.risk_level IS NOT NULL
-    ORDER BY s.scheduled_start DESC, n.created_at DESC
-    LIMIT 1;
-    RETURN FOUND AND latest.risk_level = 'high'
-       AND NOT EXISTS (SELECT 1 FROM risk_flag_closures r WHERE r.note_id = latest.id);
-END
-$$;
+        SELECT haven_couple_open_risk_note_in(practice, couple) IS NOT NULL
+    $$;
 
 
 --
@@ -1127,12 +1116,26 @@ CREATE FUNCTION public.haven_couple_open_risk_note(couple uuid) RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
+BEGIN
+    RETURN haven_couple_open_risk_note_in(haven_current_practice(), couple);
+END
+$$;
+
+
+--
+-- Name: haven_couple_open_risk_note_in(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_couple_open_risk_note_in(practice uuid, couple uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
 DECLARE
     latest progress_notes;
 BEGIN
     SELECT n.* INTO latest
     FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
-    WHERE n.chart_kind = 'couple' AND n.chart_id = couple AND n.practice_id = haven_current_practice()
+    WHERE n.chart_kind = 'couple' AND n.chart_id = couple AND n.practice_id = practice
       AND n.risk_level IS NOT NULL
     ORDER BY s.scheduled_start DESC, n.created_at DESC
     LIMIT 1;
@@ -1141,22 +1144,6 @@ BEGIN
         RETURN NULL;
     END IF;
     RETURN latest.id;
-END
-$$;
-
-
---
--- Name: haven_couple_portal_safety_mode(uuid); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_couple_portal_safety_mode(couple uuid) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    ctx request_contexts := haven_context_staff();
-BEGIN
-    RETURN haven_couple_in_caseload(couple) AND haven_couple_high_risk_in(ctx.practice_id, couple);
 END
 $$;
 
@@ -6930,11 +6917,10 @@ GRANT ALL ON FUNCTION public.haven_couple_open_risk_note(couple uuid) TO haven_a
 
 
 --
--- Name: FUNCTION haven_couple_portal_safety_mode(couple uuid); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION haven_couple_open_risk_note_in(practice uuid, couple uuid); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.haven_couple_portal_safety_mode(couple uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_couple_portal_safety_mode(couple uuid) TO haven_app;
+REVOKE ALL ON FUNCTION public.haven_couple_open_risk_note_in(practice uuid, couple uuid) FROM PUBLIC;
 
 
 --

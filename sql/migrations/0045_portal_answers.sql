@@ -42,11 +42,13 @@ VALUES ('portal_answer_drafts', 'body', 'body_key_id', 'id', NULL, 'key_subject'
 DROP POLICY homework_responses_partner ON homework_responses;
 
 -- ---------------------------------------------------------------------------------------------------
--- Safety mode: whether a couple has an open high-risk flag, for a practice given explicitly (not
--- haven_current_practice(), which is NULL in a partner context: haven_couple_high_risk() answers false
--- there). The rule is haven_couple_open_risk_note's: the latest note with a risk level is 'high' and
--- has no closure. Internal; the portal asks haven_portal_safety_mode().
-CREATE FUNCTION haven_couple_high_risk_in(practice uuid, couple uuid) RETURNS boolean
+-- Safety mode: whether a couple has an open high-risk flag. The rule (the latest note with a risk level
+-- is 'high' and has no closure) now lives in haven_couple_open_risk_note_in(practice, couple), with the
+-- practice given explicitly: haven_couple_open_risk_note(couple) (and so haven_couple_high_risk(), the
+-- staff check) read haven_current_practice(), which is NULL in a partner context, so they answer
+-- false there. The staff functions keep their signatures and call it; the portal asks
+-- haven_portal_safety_mode(). Internal (no grant).
+CREATE FUNCTION haven_couple_open_risk_note_in(practice uuid, couple uuid) RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
@@ -59,10 +61,30 @@ BEGIN
       AND n.risk_level IS NOT NULL
     ORDER BY s.scheduled_start DESC, n.created_at DESC
     LIMIT 1;
-    RETURN FOUND AND latest.risk_level = 'high'
-       AND NOT EXISTS (SELECT 1 FROM risk_flag_closures r WHERE r.note_id = latest.id);
+    IF NOT FOUND OR latest.risk_level <> 'high'
+       OR EXISTS (SELECT 1 FROM risk_flag_closures r WHERE r.note_id = latest.id) THEN
+        RETURN NULL;
+    END IF;
+    RETURN latest.id;
 END
 $$;
+REVOKE ALL ON FUNCTION haven_couple_open_risk_note_in(uuid, uuid) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION haven_couple_open_risk_note(couple uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    RETURN haven_couple_open_risk_note_in(haven_current_practice(), couple);
+END
+$$;
+
+CREATE FUNCTION haven_couple_high_risk_in(practice uuid, couple uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+        SELECT haven_couple_open_risk_note_in(practice, couple) IS NOT NULL
+    $$;
 REVOKE ALL ON FUNCTION haven_couple_high_risk_in(uuid, uuid) FROM PUBLIC;
 
 -- The chosen couple chart's id, or NULL (an individual chart or none chosen: no answers there yet).
@@ -364,18 +386,6 @@ BEGIN
 END
 $$;
 
--- Whether a couple of the caseload is in portal safety mode, for the counselor's banner (staff context).
-CREATE FUNCTION haven_couple_portal_safety_mode(couple uuid) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = public, pg_temp
-    AS $$
-DECLARE
-    ctx request_contexts := haven_context_staff();
-BEGIN
-    RETURN haven_couple_in_caseload(couple) AND haven_couple_high_risk_in(ctx.practice_id, couple);
-END
-$$;
-
 -- ---------------------------------------------------------------------------------------------------
 -- A partner may append the portal's reads: the home page and their answers (the writes above append
 -- their own entries).
@@ -426,8 +436,7 @@ BEGIN
         'haven_portal_safety_mode()', 'haven_portal_answers()', 'haven_portal_sealing_key()',
         'haven_portal_opening_key(uuid)', 'haven_portal_save_draft(uuid, uuid, integer, bytea, uuid, boolean)',
         'haven_portal_submit_answer(uuid, uuid, integer, bytea, uuid, text)',
-        'haven_portal_share_answer(uuid, boolean)', 'haven_homework_mark_read(uuid)',
-        'haven_couple_portal_safety_mode(uuid)'
+        'haven_portal_share_answer(uuid, boolean)', 'haven_homework_mark_read(uuid)'
     ] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO haven_app', f);
