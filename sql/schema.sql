@@ -644,7 +644,7 @@ BEGIN
         RAISE EXCEPTION 'an audit entry needs a context' USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF ctx.partner_client_id IS NOT NULL THEN
-        IF action IS NULL OR action <> ALL (ARRAY['portal.home.read']) THEN
+        IF action IS NULL OR action <> ALL (ARRAY['portal.home.read', 'portal.answer.read']) THEN
             RAISE EXCEPTION 'a partner records only the portal''s reads' USING ERRCODE = 'insufficient_privilege';
         END IF;
         IF ctx.partner_chart IS NOT NULL THEN
@@ -1080,6 +1080,18 @@ $$;
 
 
 --
+-- Name: haven_couple_high_risk_in(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_couple_high_risk_in(practice uuid, couple uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT haven_couple_open_risk_note_in(practice, couple) IS NOT NULL
+    $$;
+
+
+--
 -- Name: haven_couple_in_caseload(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1104,12 +1116,26 @@ CREATE FUNCTION public.haven_couple_open_risk_note(couple uuid) RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
+BEGIN
+    RETURN haven_couple_open_risk_note_in(haven_current_practice(), couple);
+END
+$$;
+
+
+--
+-- Name: haven_couple_open_risk_note_in(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_couple_open_risk_note_in(practice uuid, couple uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
 DECLARE
     latest progress_notes;
 BEGIN
     SELECT n.* INTO latest
     FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
-    WHERE n.chart_kind = 'couple' AND n.chart_id = couple AND n.practice_id = haven_current_practice()
+    WHERE n.chart_kind = 'couple' AND n.chart_id = couple AND n.practice_id = practice
       AND n.risk_level IS NOT NULL
     ORDER BY s.scheduled_start DESC, n.created_at DESC
     LIMIT 1;
@@ -1220,6 +1246,27 @@ BEGIN
         outer_pad := set_byte(outer_pad, i, get_byte(block, i) # 92);
     END LOOP;
     RETURN sha256(outer_pad || sha256(inner_pad || message));
+END
+$$;
+
+
+--
+-- Name: haven_homework_mark_read(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_homework_mark_read(assignment uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    marked integer;
+BEGIN
+    UPDATE homework_responses r SET counselor_read_at = now()
+    WHERE r.assignment_id = assignment AND r.counselor_read_at IS NULL
+      AND r.practice_id = ctx.practice_id AND r.counselor_id = ANY (ctx.caseload);
+    GET DIAGNOSTICS marked = ROW_COUNT;
+    RETURN marked;
 END
 $$;
 
@@ -1558,6 +1605,41 @@ CREATE FUNCTION public.haven_pending_sign_in(token bytea) RETURNS TABLE(email te
 
 
 --
+-- Name: haven_portal_answers(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_answers() RETURNS TABLE(assignment_id uuid, id uuid, own boolean, draft_version integer, completion text, body bytea, body_key_id uuid, shared_with_partner boolean, counselor_read boolean, recorded_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    couple uuid := haven_portal_couple(ctx);
+    safe boolean;
+BEGIN
+    IF couple IS NULL THEN
+        RETURN;
+    END IF;
+    safe := NOT haven_couple_high_risk_in(ctx.partner_practice_id, couple);
+    RETURN QUERY
+        SELECT r.assignment_id, r.id, r.partner_id = ctx.partner_client_id, NULL::integer, r.completion, r.response,
+               r.response_key_id, r.shared_with_partner,
+               CASE WHEN r.partner_id = ctx.partner_client_id THEN r.counselor_read_at IS NOT NULL END, r.recorded_at
+        FROM homework_responses r
+        WHERE r.practice_id = ctx.partner_practice_id AND r.key_subject = ctx.partner_chart
+          AND (r.partner_id = ctx.partner_client_id OR (r.shared_with_partner AND safe))
+        UNION ALL
+        SELECT d.assignment_id, d.id, true, d.version, NULL, d.body, d.body_key_id, d.shared_with_partner, NULL,
+               d.updated_at
+        FROM portal_answer_drafts d
+        WHERE d.practice_id = ctx.partner_practice_id AND d.key_subject = ctx.partner_chart
+          AND d.partner_id = ctx.partner_client_id
+        ORDER BY 1, 3 DESC, 4 NULLS FIRST;
+END
+$$;
+
+
+--
 -- Name: haven_portal_assignments(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1575,6 +1657,24 @@ BEGIN
           AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
           AND (p.practice_id IS NULL OR p.practice_id = ctx.partner_practice_id)
         ORDER BY a.due_on, p.title, a.id;
+END
+$$;
+
+
+--
+-- Name: haven_portal_audit(public.request_contexts, text, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_audit(ctx public.request_contexts, action text, assignment uuid, outcome text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id, action,
+                              CASE WHEN assignment IS NOT NULL THEN 'homework_assignment' END, assignment,
+                              coalesce(haven_portal_chart_clients(ctx.partner_practice_id, 'couple',
+                                                                  haven_portal_couple(ctx)), '{}'),
+                              outcome, NULL, ctx.partner_client_id);
 END
 $$;
 
@@ -1710,6 +1810,17 @@ $$;
 CREATE FUNCTION public.haven_portal_code_try_budget() RETURNS integer
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT 100 $$;
+
+
+--
+-- Name: haven_portal_couple(public.request_contexts); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_couple(ctx public.request_contexts) RETURNS uuid
+    LANGUAGE sql IMMUTABLE
+    AS $$
+        SELECT CASE WHEN ctx.partner_chart LIKE 'couple:%' THEN split_part(ctx.partner_chart, ':', 2)::uuid END
+    $$;
 
 
 --
@@ -1904,6 +2015,84 @@ $$;
 
 
 --
+-- Name: haven_portal_opening_key(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_opening_key(wanted uuid) RETURNS TABLE(id uuid, practice_id uuid, subject_kind text, subject_id text, state text, master_key_version integer, wrapped_key bytea, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT k.id, k.practice_id, k.subject_kind, k.subject_id, k.state, k.master_key_version, k.wrapped_key,
+               k.created_at
+        FROM data_keys k
+        WHERE k.id = wanted AND EXISTS (SELECT 1 FROM haven_portal_answers() a WHERE a.body_key_id = wanted);
+END
+$$;
+
+
+--
+-- Name: homework_assignments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.homework_assignments (
+    id uuid NOT NULL,
+    practice_id uuid NOT NULL,
+    prompt_id uuid NOT NULL,
+    couple_id uuid NOT NULL,
+    partner_id uuid,
+    session_id uuid NOT NULL,
+    counselor_id uuid NOT NULL,
+    assigned_on date NOT NULL,
+    due_on date NOT NULL,
+    recurrence text DEFAULT 'none'::text NOT NULL,
+    risk_override_reason bytea,
+    risk_override_key_id uuid,
+    key_subject text GENERATED ALWAYS AS (('couple:'::text || (couple_id)::text)) STORED,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT homework_assignments_due_after_assigned CHECK ((due_on >= assigned_on)),
+    CONSTRAINT homework_assignments_override_has_key CHECK (((risk_override_reason IS NULL) = (risk_override_key_id IS NULL))),
+    CONSTRAINT homework_assignments_recurrence CHECK ((recurrence = ANY (ARRAY['none'::text, 'daily'::text, 'weekly'::text])))
+);
+
+ALTER TABLE ONLY public.homework_assignments FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_portal_own_assignment(public.request_contexts, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, assignment uuid) RETURNS public.homework_assignments
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT a.* FROM homework_assignments a
+        WHERE a.id = assignment AND a.practice_id = ctx.partner_practice_id AND a.key_subject = ctx.partner_chart
+          AND haven_portal_couple(ctx) IS NOT NULL
+          AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
+    $$;
+
+
+--
+-- Name: haven_portal_require_sealing_key(public.request_contexts, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_require_sealing_key(ctx public.request_contexts, key uuid) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM data_keys k
+                   WHERE k.id = key AND k.practice_id = ctx.partner_practice_id AND k.subject_kind = 'couple'
+                     AND k.subject_id = haven_portal_couple(ctx)::text AND k.state = 'active') THEN
+        RAISE EXCEPTION 'an answer is sealed with the chart''s active key' USING ERRCODE = 'check_violation';
+    END IF;
+END
+$$;
+
+
+--
 -- Name: haven_portal_revoke(uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1941,6 +2130,133 @@ BEGIN
                                    ELSE '{}' END,
                               CASE WHEN touched > 0 THEN 'success' ELSE 'denied' END, NULL);
     RETURN CASE WHEN touched > 0 THEN 'done' ELSE 'not-found' END;
+END
+$$;
+
+
+--
+-- Name: haven_portal_safety_mode(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_safety_mode() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN haven_portal_couple(ctx) IS NOT NULL
+       AND haven_couple_high_risk_in(ctx.partner_practice_id, haven_portal_couple(ctx));
+END
+$$;
+
+
+--
+-- Name: haven_portal_save_draft(uuid, uuid, integer, bytea, uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_save_draft(assignment uuid, draft uuid, expected integer, body bytea, body_key uuid, share boolean) RETURNS TABLE(outcome text, version integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    a homework_assignments := haven_portal_own_assignment(ctx, assignment);
+    current portal_answer_drafts;
+    found_draft boolean;
+BEGIN
+    IF a.id IS NULL THEN
+        PERFORM haven_portal_audit(ctx, 'portal.answer.draft', NULL, 'denied');
+        RETURN QUERY SELECT 'not-found'::text, NULL::integer;
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM homework_responses r WHERE r.assignment_id = a.id
+                 AND r.partner_id = ctx.partner_client_id AND r.counselor_read_at IS NOT NULL) THEN
+        PERFORM haven_portal_audit(ctx, 'portal.answer.draft', a.id, 'denied');
+        RETURN QUERY SELECT 'read'::text, NULL::integer;
+        RETURN;
+    END IF;
+    IF share AND haven_couple_high_risk_in(ctx.partner_practice_id, a.couple_id) THEN
+        PERFORM haven_portal_audit(ctx, 'portal.answer.draft', a.id, 'denied');
+        RETURN QUERY SELECT 'safety-mode'::text, NULL::integer;
+        RETURN;
+    END IF;
+    PERFORM haven_portal_require_sealing_key(ctx, body_key);
+    SELECT d.* INTO current FROM portal_answer_drafts d
+    WHERE d.assignment_id = a.id AND d.partner_id = ctx.partner_client_id FOR UPDATE;
+    found_draft := FOUND;
+    IF found_draft AND (current.version <> expected OR current.id <> draft) OR NOT found_draft AND expected <> 0 THEN
+        RETURN QUERY SELECT 'conflict'::text, current.version;
+        RETURN;
+    END IF;
+    IF found_draft THEN
+        UPDATE portal_answer_drafts d
+        SET body = haven_portal_save_draft.body, body_key_id = body_key, shared_with_partner = share,
+            version = d.version + 1, updated_at = now()
+        WHERE d.id = current.id;
+    ELSE
+        INSERT INTO portal_answer_drafts (id, practice_id, assignment_id, partner_id, key_subject, body, body_key_id,
+                                          shared_with_partner)
+        VALUES (draft, a.practice_id, a.id, ctx.partner_client_id, a.key_subject, body, body_key, share);
+    END IF;
+    PERFORM haven_portal_audit(ctx, 'portal.answer.draft', a.id, 'success');
+    RETURN QUERY SELECT 'saved'::text, coalesce(current.version, 0) + 1;
+END
+$$;
+
+
+--
+-- Name: haven_portal_sealing_key(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_sealing_key() RETURNS TABLE(id uuid, practice_id uuid, subject_kind text, subject_id text, state text, master_key_version integer, wrapped_key bytea, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+        SELECT k.id, k.practice_id, k.subject_kind, k.subject_id, k.state, k.master_key_version, k.wrapped_key,
+               k.created_at
+        FROM data_keys k
+        WHERE haven_portal_couple(ctx) IS NOT NULL AND k.practice_id = ctx.partner_practice_id
+          AND k.subject_kind = 'couple' AND k.subject_id = haven_portal_couple(ctx)::text AND k.state = 'active';
+END
+$$;
+
+
+--
+-- Name: haven_portal_share_answer(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_share_answer(assignment uuid, share boolean) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    a homework_assignments := haven_portal_own_assignment(ctx, assignment);
+    action text := CASE WHEN share THEN 'portal.answer.share' ELSE 'portal.answer.unshare' END;
+    answer homework_responses;
+BEGIN
+    SELECT r.* INTO answer FROM homework_responses r
+    WHERE a.id IS NOT NULL AND r.assignment_id = a.id AND r.partner_id = ctx.partner_client_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM haven_portal_audit(ctx, action, a.id, 'denied');
+        RETURN 'not-found';
+    END IF;
+    IF answer.counselor_read_at IS NOT NULL THEN
+        PERFORM haven_portal_audit(ctx, action, a.id, 'denied');
+        RETURN 'read';
+    END IF;
+    IF share AND haven_couple_high_risk_in(ctx.partner_practice_id, a.couple_id) THEN
+        PERFORM haven_portal_audit(ctx, action, a.id, 'denied');
+        RETURN 'safety-mode';
+    END IF;
+    UPDATE homework_responses r SET shared_with_partner = share WHERE r.id = answer.id;
+    PERFORM haven_portal_audit(ctx, action, a.id, 'success');
+    RETURN CASE WHEN share THEN 'shared' ELSE 'unshared' END;
 END
 $$;
 
@@ -2110,6 +2426,50 @@ BEGIN
             AND l.chart_id = haven_portal_status.chart
             AND l.spent_at IS NULL AND l.superseded_at IS NULL AND l.expires_at > now()
         ORDER BY p.o;
+END
+$$;
+
+
+--
+-- Name: haven_portal_submit_answer(uuid, uuid, integer, bytea, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_submit_answer(assignment uuid, response uuid, expected integer, body bytea, body_key uuid, completion text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    a homework_assignments := haven_portal_own_assignment(ctx, assignment);
+    current portal_answer_drafts;
+BEGIN
+    IF a.id IS NULL THEN
+        PERFORM haven_portal_audit(ctx, 'portal.answer.submit', NULL, 'denied');
+        RETURN 'not-found';
+    END IF;
+    SELECT d.* INTO current FROM portal_answer_drafts d
+    WHERE d.assignment_id = a.id AND d.partner_id = ctx.partner_client_id FOR UPDATE;
+    IF NOT FOUND OR current.version <> expected THEN
+        RETURN 'conflict';
+    END IF;
+    IF EXISTS (SELECT 1 FROM homework_responses r WHERE r.assignment_id = a.id
+                 AND r.partner_id = ctx.partner_client_id AND r.counselor_read_at IS NOT NULL) THEN
+        PERFORM haven_portal_audit(ctx, 'portal.answer.submit', a.id, 'denied');
+        RETURN 'read';
+    END IF;
+    IF current.shared_with_partner AND haven_couple_high_risk_in(ctx.partner_practice_id, a.couple_id) THEN
+        PERFORM haven_portal_audit(ctx, 'portal.answer.submit', a.id, 'denied');
+        RETURN 'safety-mode';
+    END IF;
+    PERFORM haven_portal_require_sealing_key(ctx, body_key);
+    DELETE FROM homework_responses r WHERE r.assignment_id = a.id AND r.partner_id = ctx.partner_client_id;
+    INSERT INTO homework_responses (id, practice_id, assignment_id, partner_id, counselor_id, key_subject, completion,
+                                    response, response_key_id, shared_with_partner, answered_in_portal)
+    VALUES (response, a.practice_id, a.id, ctx.partner_client_id, a.counselor_id, a.key_subject, completion, body,
+            body_key, current.shared_with_partner, true);
+    DELETE FROM portal_answer_drafts d WHERE d.id = current.id;
+    PERFORM haven_portal_audit(ctx, 'portal.answer.submit', a.id, 'success');
+    RETURN 'submitted';
 END
 $$;
 
@@ -3019,33 +3379,6 @@ ALTER TABLE ONLY public.data_keys FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: homework_assignments; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.homework_assignments (
-    id uuid NOT NULL,
-    practice_id uuid NOT NULL,
-    prompt_id uuid NOT NULL,
-    couple_id uuid NOT NULL,
-    partner_id uuid,
-    session_id uuid NOT NULL,
-    counselor_id uuid NOT NULL,
-    assigned_on date NOT NULL,
-    due_on date NOT NULL,
-    recurrence text DEFAULT 'none'::text NOT NULL,
-    risk_override_reason bytea,
-    risk_override_key_id uuid,
-    key_subject text GENERATED ALWAYS AS (('couple:'::text || (couple_id)::text)) STORED,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT homework_assignments_due_after_assigned CHECK ((due_on >= assigned_on)),
-    CONSTRAINT homework_assignments_override_has_key CHECK (((risk_override_reason IS NULL) = (risk_override_key_id IS NULL))),
-    CONSTRAINT homework_assignments_recurrence CHECK ((recurrence = ANY (ARRAY['none'::text, 'daily'::text, 'weekly'::text])))
-);
-
-ALTER TABLE ONLY public.homework_assignments FORCE ROW LEVEL SECURITY;
-
-
---
 -- Name: homework_prompts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3085,6 +3418,8 @@ CREATE TABLE public.homework_responses (
     response_key_id uuid,
     shared_with_partner boolean DEFAULT false NOT NULL,
     recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    counselor_read_at timestamp with time zone,
+    answered_in_portal boolean DEFAULT false NOT NULL,
     CONSTRAINT homework_responses_completion CHECK ((completion = ANY (ARRAY['completed'::text, 'partly_completed'::text, 'skipped'::text]))),
     CONSTRAINT homework_responses_key_subject CHECK ((key_subject ~ '^couple:'::text)),
     CONSTRAINT homework_responses_text_has_key CHECK (((response IS NULL) = (response_key_id IS NULL)))
@@ -3399,6 +3734,28 @@ CREATE TABLE public.partner_sessions (
 );
 
 ALTER TABLE ONLY public.partner_sessions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: portal_answer_drafts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.portal_answer_drafts (
+    id uuid NOT NULL,
+    practice_id uuid NOT NULL,
+    assignment_id uuid NOT NULL,
+    partner_id uuid NOT NULL,
+    key_subject text NOT NULL,
+    body bytea NOT NULL,
+    body_key_id uuid NOT NULL,
+    shared_with_partner boolean DEFAULT false NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT portal_answer_drafts_key_subject CHECK ((key_subject ~ '^couple:'::text)),
+    CONSTRAINT portal_answer_drafts_version CHECK ((version >= 1))
+);
+
+ALTER TABLE ONLY public.portal_answer_drafts FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -4051,6 +4408,22 @@ ALTER TABLE ONLY public.partner_sessions
 
 
 --
+-- Name: portal_answer_drafts portal_answer_drafts_one_per_partner; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.portal_answer_drafts
+    ADD CONSTRAINT portal_answer_drafts_one_per_partner UNIQUE (assignment_id, partner_id);
+
+
+--
+-- Name: portal_answer_drafts portal_answer_drafts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.portal_answer_drafts
+    ADD CONSTRAINT portal_answer_drafts_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: practices practices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4492,6 +4865,13 @@ CREATE INDEX partner_sessions_account ON public.partner_sessions USING btree (ac
 --
 
 CREATE INDEX partner_sessions_chart ON public.partner_sessions USING btree (chart_id) WHERE (chart_id IS NOT NULL);
+
+
+--
+-- Name: portal_answer_drafts_body_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX portal_answer_drafts_body_key ON public.portal_answer_drafts USING btree (body_key_id);
 
 
 --
@@ -5209,6 +5589,30 @@ ALTER TABLE ONLY public.partner_sessions
 
 
 --
+-- Name: portal_answer_drafts portal_answer_drafts_assignment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.portal_answer_drafts
+    ADD CONSTRAINT portal_answer_drafts_assignment_id_fkey FOREIGN KEY (assignment_id) REFERENCES public.homework_assignments(id);
+
+
+--
+-- Name: portal_answer_drafts portal_answer_drafts_body_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.portal_answer_drafts
+    ADD CONSTRAINT portal_answer_drafts_body_key_id_fkey FOREIGN KEY (body_key_id) REFERENCES public.data_keys(id);
+
+
+--
+-- Name: portal_answer_drafts portal_answer_drafts_practice_id_partner_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.portal_answer_drafts
+    ADD CONSTRAINT portal_answer_drafts_practice_id_partner_id_fkey FOREIGN KEY (practice_id, partner_id) REFERENCES public.clients(practice_id, id);
+
+
+--
 -- Name: progress_notes progress_notes_body_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5808,13 +6212,6 @@ CREATE POLICY homework_responses_owner ON public.homework_responses TO haven USI
 
 
 --
--- Name: homework_responses homework_responses_partner; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY homework_responses_partner ON public.homework_responses FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_partner_practice() AS haven_partner_practice)) AND (key_subject = ( SELECT public.haven_partner_chart() AS haven_partner_chart)) AND (partner_id = ( SELECT public.haven_partner_client() AS haven_partner_client))));
-
-
---
 -- Name: measure_administrations; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -6006,6 +6403,19 @@ ALTER TABLE public.partner_sessions ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY partner_sessions_owner ON public.partner_sessions TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: portal_answer_drafts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.portal_answer_drafts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: portal_answer_drafts portal_answer_drafts_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY portal_answer_drafts_owner ON public.portal_answer_drafts TO haven USING (true) WITH CHECK (true);
 
 
 --
@@ -6616,6 +7026,13 @@ GRANT ALL ON FUNCTION public.haven_couple_high_risk(couple uuid) TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_couple_high_risk_in(practice uuid, couple uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_couple_high_risk_in(practice uuid, couple uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_couple_in_caseload(couple uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6629,6 +7046,13 @@ GRANT ALL ON FUNCTION public.haven_couple_in_caseload(couple uuid) TO haven_app;
 
 REVOKE ALL ON FUNCTION public.haven_couple_open_risk_note(couple uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_couple_open_risk_note(couple uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_couple_open_risk_note_in(practice uuid, couple uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_couple_open_risk_note_in(practice uuid, couple uuid) FROM PUBLIC;
 
 
 --
@@ -6665,6 +7089,14 @@ GRANT ALL ON FUNCTION public.haven_current_practice() TO haven_app;
 --
 
 GRANT ALL ON FUNCTION public.haven_current_staff() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_homework_mark_read(assignment uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_homework_mark_read(assignment uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_homework_mark_read(assignment uuid) TO haven_app;
 
 
 --
@@ -6775,11 +7207,26 @@ GRANT ALL ON FUNCTION public.haven_pending_sign_in(token bytea) TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_portal_answers(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_answers() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_answers() TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_portal_assignments(); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.haven_portal_assignments() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_assignments() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_audit(ctx public.request_contexts, action text, assignment uuid, outcome text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_audit(ctx public.request_contexts, action text, assignment uuid, outcome text) FROM PUBLIC;
 
 
 --
@@ -6832,6 +7279,13 @@ GRANT ALL ON FUNCTION public.haven_portal_choose_chart(kind text, chart uuid) TO
 
 REVOKE ALL ON FUNCTION public.haven_portal_code_try_budget() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_code_try_budget() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_couple(ctx public.request_contexts); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_couple(ctx public.request_contexts) FROM PUBLIC;
 
 
 --
@@ -6889,11 +7343,72 @@ GRANT ALL ON FUNCTION public.haven_portal_note_try(kind text, token_hash bytea, 
 
 
 --
+-- Name: FUNCTION haven_portal_opening_key(wanted uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_opening_key(wanted uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_opening_key(wanted uuid) TO haven_app;
+
+
+--
+-- Name: TABLE homework_assignments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.homework_assignments TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_own_assignment(ctx public.request_contexts, assignment uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, assignment uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_require_sealing_key(ctx public.request_contexts, key uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_require_sealing_key(ctx public.request_contexts, key uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_portal_revoke(client uuid, kind text, chart uuid); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.haven_portal_revoke(client uuid, kind text, chart uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_revoke(client uuid, kind text, chart uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_safety_mode(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_safety_mode() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_safety_mode() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_save_draft(assignment uuid, draft uuid, expected integer, body bytea, body_key uuid, share boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_save_draft(assignment uuid, draft uuid, expected integer, body bytea, body_key uuid, share boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_save_draft(assignment uuid, draft uuid, expected integer, body bytea, body_key uuid, share boolean) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_sealing_key(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_sealing_key() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_sealing_key() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_share_answer(assignment uuid, share boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_share_answer(assignment uuid, share boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_share_answer(assignment uuid, share boolean) TO haven_app;
 
 
 --
@@ -6934,6 +7449,14 @@ GRANT ALL ON FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_ha
 
 REVOKE ALL ON FUNCTION public.haven_portal_status(kind text, chart uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_status(kind text, chart uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_submit_answer(assignment uuid, response uuid, expected integer, body bytea, body_key uuid, completion text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_submit_answer(assignment uuid, response uuid, expected integer, body bytea, body_key uuid, completion text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_submit_answer(assignment uuid, response uuid, expected integer, body bytea, body_key uuid, completion text) TO haven_app;
 
 
 --
@@ -7157,13 +7680,6 @@ GRANT SELECT,INSERT ON TABLE public.cycle_maps TO haven_app;
 --
 
 GRANT SELECT,INSERT ON TABLE public.data_keys TO haven_app;
-
-
---
--- Name: TABLE homework_assignments; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,INSERT,UPDATE ON TABLE public.homework_assignments TO haven_app;
 
 
 --

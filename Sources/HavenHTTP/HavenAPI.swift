@@ -55,7 +55,7 @@ public struct HavenAPI: Sendable {
             window: loginLimits.window
         )
         self.throttle = LoginThrottle(limits: limits)
-        self.portal = PortalService(pool: pool, sharing: auth)
+        self.portal = PortalService(pool: pool, sharing: auth, keys: keys)
         self.portalThrottle = LoginThrottle(limits: limits)
     }
 

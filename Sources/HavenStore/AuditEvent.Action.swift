@@ -111,6 +111,8 @@ extension AuditEvent {
         case staffList = "staff.list"
         /// A partner read the portal's home page (their homework and next appointment) on a chart.
         case portalHomeRead = "portal.home.read"
+        /// A partner read their own answers and drafts and what the other partner shared with them.
+        case portalAnswerRead = "portal.answer.read"
 
         // Written by the database's functions (migrations 0025 and 0027), never by the service.
         case staffLogin = "staff.login"
@@ -148,6 +150,17 @@ extension AuditEvent {
         case portalLogout = "portal.logout"
         /// A partner chose which of their charts the session reaches.
         case portalChartChoose = "portal.chart.choose"
+
+        // A partner's answers (migration 0045), written by the database's functions; the entity is the
+        // assignment.
+        /// A partner saved a draft answer.
+        case portalAnswerDraft = "portal.answer.draft"
+        /// A partner submitted their answer.
+        case portalAnswerSubmit = "portal.answer.submit"
+        /// A partner shared their answer with the other partner.
+        case portalAnswerShare = "portal.answer.share"
+        /// A partner stopped sharing their answer.
+        case portalAnswerUnshare = "portal.answer.unshare"
 
         // The notification outbox's sender (migration 0044; an operator context, no staff member).
         // The entity is the recipient's partner account; the request id names the outbox row.

@@ -78,6 +78,16 @@ public enum KeyStore {
         )
     }
 
+    /// The data key one of the portal's key functions answers (migration 0045:
+    /// `haven_portal_sealing_key()`, `haven_portal_opening_key(id)`), or nil when it answers none.
+    public static func portalKey(opening id: UUID?, on connection: PostgresConnection) async throws -> DataKeyRecord? {
+        let source = id == nil ? "haven_portal_sealing_key()" : "haven_portal_opening_key($1)"
+        let rows = try await connection.query(
+            PostgresQuery(sql: "SELECT \(columns) FROM \(source)", bindings: id.map { bind($0) } ?? PostgresBindings())
+        )
+        return try rows.singleRow().map(record)
+    }
+
     /// A data key by id.
     public static func dataKey(id: UUID, on connection: PostgresConnection) async throws -> DataKeyRecord? {
         let rows = try await connection.query(

@@ -220,6 +220,7 @@ struct WebChartPageTests {
             let partners = try #require(html.range(of: #"id="partners""#))
             #expect(flag.lowerBound < partners.lowerBound)
             #expect(html.contains("OPEN HIGH-RISK FLAG"))
+            #expect(html.contains(#"id="portal-safety""#) && html.contains("portal is in safety mode"))
             for anchor in [
                 "#partners", "#concerns", "#timeline", "#cycle", "#injuries", "#are", "#sessions", "#notes",
                 "#homework", "#measures", "#report",

@@ -253,7 +253,8 @@ struct PartnerAttackTests {
             ).map { try $0.decode(0, as: String.self) }
             #expect(tables.count > 30 && tables.contains("partner_sessions"))
             // What Alex's context may read; every other table shows nothing or refuses the read.
-            let allowed = ["practices": 1, "homework_responses": 1]
+            // (Answers come only through haven_portal_answers() since migration 0045: no table policy.)
+            let allowed = ["practices": 1]
             let mustHoldRows = [
                 "staff", "audit_log", "clients", "couples", "therapy_sessions", "progress_notes", "homework_responses",
                 "measure_administrations", "data_keys", "staff_sessions", "partner_accounts", "partner_sessions",
@@ -278,12 +279,14 @@ struct PartnerAttackTests {
             let rows = try await Self.asPartner(p.alexSession, p.app) { connection in
                 let assignments = try await connection.query("SELECT id FROM haven_portal_assignments()")
                     .map { try $0.decode(0, as: UUID.self) }
-                let responders = try await connection.query("SELECT partner_id FROM homework_responses")
-                    .map { try $0.decode(0, as: UUID.self) }
+                let responders = try await connection.query(
+                    "SELECT assignment_id FROM haven_portal_answers() WHERE own"
+                )
+                .map { try $0.decode(0, as: UUID.self) }
                 return (assignments, responders)
             }
             #expect(Set(rows.0) == [p.forAlex, p.joint])
-            #expect(rows.1 == [p.alex])
+            #expect(rows.1 == [p.joint])
         }
     }
 

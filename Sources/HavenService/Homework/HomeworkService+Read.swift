@@ -69,7 +69,8 @@ extension HomeworkService {
         }
     }
 
-    /// One assignment with its responses (audited as `homework.read` with both partners).
+    /// One assignment with its responses (audited as `homework.read` with both partners); marks the
+    /// partners' answers read by the counselor (`counselor_read_at`).
     ///
     /// - Throws: `notFound` (audited as denied) for an assignment out of reach.
     public func assignment(_ assignmentID: UUID, today: CalendarDate, actor: StaffActor) async throws -> Assignment {
@@ -89,7 +90,10 @@ extension HomeworkService {
                 row == nil
                 ? nil
                 : try await self.read(couple: couple, assignment: assignmentID, today: today, on: connection).first
+            // The counselor's view of the answers marks them read: from now on a partner's answer and
+            // its sharing are final (migration 0045).
             try await connection.commit(
+                result == nil ? [] : ["SELECT haven_homework_mark_read(\(assignmentID))"],
                 audited: AuditEvent(
                     action: .homeworkRead,
                     entityType: .homeworkAssignment,

@@ -180,7 +180,7 @@ public final class KeyManager: Sendable {
     }
 
     /// The minimum sealed-value format version, read at most once per cache lifetime.
-    private func minimumFormatVersion(on connection: PostgresConnection) async throws -> Int {
+    func minimumFormatVersion(on connection: PostgresConnection) async throws -> Int {
         if let cached = formatFloor.withLock({ floor in
             floor.flatMap { ContinuousClock.now < $0.expires ? $0.value : nil }
         }) {
@@ -250,7 +250,7 @@ public final class KeyManager: Sendable {
         return try unwrap(record)
     }
 
-    private func unwrap(_ record: DataKeyRecord) throws -> DataKey {
+    func unwrap(_ record: DataKeyRecord) throws -> DataKey {
         if let key = cache.get(record.id) { return key }
         guard record.state != .shredded, let wrapped = record.wrappedKey, let version = record.masterKeyVersion else {
             throw SealingError(.keyShredded)

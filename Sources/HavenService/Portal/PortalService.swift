@@ -12,16 +12,24 @@ public struct PortalService: Sendable {
     let hasher: PasswordHasher
     /// The staff session policy's values (15 minutes idle, 12 hours absolute): one rule for both.
     let policy: AuthService.Policy
+    /// Seals and opens the partner's answers (through the portal's key functions); nil: answers refused.
+    let keys: KeyManager?
 
-    public init(pool: ConnectionPool, hasher: PasswordHasher = PasswordHasher(), policy: AuthService.Policy = .init()) {
+    public init(
+        pool: ConnectionPool,
+        hasher: PasswordHasher = PasswordHasher(),
+        policy: AuthService.Policy = .init(),
+        keys: KeyManager? = nil
+    ) {
         self.pool = pool
         self.hasher = hasher
         self.policy = policy
+        self.keys = keys
     }
 
     /// A portal with the staff sign-in's hasher and session policy (one rule for both).
-    public init(pool: ConnectionPool, sharing auth: AuthService) {
-        self.init(pool: pool, hasher: auth.hasher, policy: auth.policy)
+    public init(pool: ConnectionPool, sharing auth: AuthService, keys: KeyManager? = nil) {
+        self.init(pool: pool, hasher: auth.hasher, policy: auth.policy, keys: keys)
     }
 
     /// A signed-in partner: the token to present from now on (shown once) and the number of charts the

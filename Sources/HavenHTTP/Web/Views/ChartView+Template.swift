@@ -14,6 +14,7 @@ extension ChartView: MustacheParent {
         case "names": names
         case "summary": summary
         case "openRiskFlag": openRiskFlag
+        case "portalSafetyMode": portalSafetyMode
         case "riskDetail": riskDetail
         case "riskStatement": riskStatement
         case "contents": contents

@@ -12,6 +12,8 @@ struct ChartView {
     var summary: String
     /// The risk statement when a high-risk flag is open (shown first, prominently); nil otherwise.
     var openRiskFlag: String?
+    /// A couple with an open high-risk flag: the partners' portal is in safety mode (docs/portal.md).
+    var portalSafetyMode: Bool
     /// The latest moderate or high risk's detail (clinical).
     var riskDetail: String?
     var riskStatement: String
@@ -175,6 +177,7 @@ struct ChartView {
                 ? "" : " · supervised by \(facts.supervisors.map(\.name).joined(separator: ", "))")
         riskStatement = report.risk.statement
         openRiskFlag = report.risk.openHighRiskFlag ? report.risk.statement : nil
+        portalSafetyMode = isCouple && report.risk.openHighRiskFlag
         riskDetail = report.risk.detail
 
         partners = facts.partners.map { person in
