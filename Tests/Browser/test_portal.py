@@ -72,7 +72,8 @@ def test_each_partner_gets_a_code_signs_in_and_sees_only_their_own(driver):
     sign_in(driver, DANA)
     listed = api("/v1/couples/%s/homework?limit=200" % couple["id"])["items"]
     codes = [give_code(driver, couple, couple["partnerA"]), give_code(driver, couple, couple["partnerB"])]
-    assert all(len(code) == 9 and code[4] == "-" for code in codes), codes
+    # Twelve characters in groups of four, for reading out (ABCD-EFGH-JKMN).
+    assert all(len(code) == 14 and code[4] == "-" and code[9] == "-" for code in codes), codes
     partners = [new_browser(), new_browser()]
     try:
         for index, browser in enumerate(partners):
