@@ -17,12 +17,17 @@ public struct PDFPrinter: Sendable {
     /// The Chromium executable.
     public let executable: String
 
+    /// Where each print's private directory is made: `TMPDIR` of `environment`, else the process's
+    /// temporary directory.
+    public let workRoot: String
+
     /// The names tried on `PATH` when `HAVEN_CHROMIUM` is not set.
     public static let candidates = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
 
     /// Chromium from `HAVEN_CHROMIUM` (a path), else the first of `candidates` on `PATH`; nil when
     /// there is none (or `HAVEN_CHROMIUM` is set to an empty string, which turns PDF off).
     public init?(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        workRoot = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? NSTemporaryDirectory()
         if let configured = environment["HAVEN_CHROMIUM"] {
             guard !configured.isEmpty, FileManager.default.isExecutableFile(atPath: configured) else { return nil }
             executable = configured
@@ -49,7 +54,7 @@ public struct PDFPrinter: Sendable {
     /// - Throws: `Failure` when Chromium does not finish within `timeout` (it is then killed), exits
     ///   with an error, or writes no PDF.
     public func print(html: String, timeout: Duration = .seconds(60)) async throws -> Data {
-        var template = Array((NSTemporaryDirectory() + "haven-pdf-XXXXXX").utf8CString)
+        var template = Array((workRoot + "/haven-pdf-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure(description: "could not make a private directory") }
         let directory = String(cString: made)
         defer { try? FileManager.default.removeItem(atPath: directory) }

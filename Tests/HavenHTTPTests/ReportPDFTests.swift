@@ -44,10 +44,22 @@ struct ReportPDFTests {
             #expect(text.contains("Your progress in couple therapy"))
             let runs = try await fixture.owner.query("SELECT format FROM report_runs")
             #expect(try runs.map { try $0.decode(0, as: String.self) } == ["pdf"])
-            // No page or profile is left behind in the temporary directory.
-            let left = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
-            #expect(!left.contains { $0.hasPrefix("haven-pdf-") && !$0.hasPrefix("haven-pdf-test-") })
         }
+    }
+
+    @Test func printingLeavesNoPageOrProfileBehind() async throws {
+        // A private TMPDIR of its own: other suites print concurrently into the shared one.
+        let root = NSTemporaryDirectory() + "haven-pdf-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = root
+        let printer = try #require(PDFPrinter(environment: environment), "scripts/test installs chromium")
+        #expect(printer.workRoot == root)
+        let pdf = try await printer.print(html: "<!doctype html><title>t</title><p>Fictional page</p>")
+        #expect(pdf.starts(with: Array("%PDF-".utf8)))
+        #expect(try text(ofPDF: pdf).contains("Fictional page"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty)
     }
 
     @Test func withoutChromiumAPDFIsAPlain406AndOtherFormatsStillServe() throws {
