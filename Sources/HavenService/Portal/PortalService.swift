@@ -1,4 +1,5 @@
 import Foundation
+import HavenMail
 import HavenStore
 import Postgres
 import Sealing
@@ -14,22 +15,31 @@ public struct PortalService: Sendable {
     let policy: AuthService.Policy
     /// Seals and opens the partner's answers (through the portal's key functions); nil: answers refused.
     let keys: KeyManager?
+    /// Where invitations and sign-in links are emailed; nil: no mail (the counselor passes links on).
+    public let mail: MailConfiguration?
 
     public init(
         pool: ConnectionPool,
         hasher: PasswordHasher = PasswordHasher(),
         policy: AuthService.Policy = .init(),
-        keys: KeyManager? = nil
+        keys: KeyManager? = nil,
+        mail: MailConfiguration? = nil
     ) {
         self.pool = pool
         self.hasher = hasher
         self.policy = policy
         self.keys = keys
+        self.mail = mail
     }
 
     /// A portal with the staff sign-in's hasher and session policy (one rule for both).
-    public init(pool: ConnectionPool, sharing auth: AuthService, keys: KeyManager? = nil) {
-        self.init(pool: pool, hasher: auth.hasher, policy: auth.policy, keys: keys)
+    public init(
+        pool: ConnectionPool,
+        sharing auth: AuthService,
+        keys: KeyManager? = nil,
+        mail: MailConfiguration? = nil
+    ) {
+        self.init(pool: pool, hasher: auth.hasher, policy: auth.policy, keys: keys, mail: mail)
     }
 
     /// A signed-in partner: the token to present from now on (shown once) and the number of charts the
