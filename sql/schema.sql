@@ -1924,6 +1924,24 @@ $_$;
 
 
 --
+-- Name: haven_portal_link_request_budget(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_link_request_budget() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 200 $$;
+
+
+--
+-- Name: haven_portal_link_request_limit(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_link_request_limit() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 3 $$;
+
+
+--
 -- Name: haven_portal_live_charts(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2018,6 +2036,57 @@ $$;
 
 
 --
+-- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    client_id uuid NOT NULL,
+    email text,
+    passphrase_hash text,
+    passphrase_link_issuer uuid,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
+);
+
+ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_portal_open_session(public.partner_accounts, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(charts integer, absolute_expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    live record;
+    reached integer;
+    expires timestamptz := now() + make_interval(secs => lifetime_seconds);
+BEGIN
+    SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
+    SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
+    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
+                                  absolute_expires_at)
+    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
+            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
+    IF rehash IS NOT NULL THEN
+        UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
+    END IF;
+    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
+                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
+                              account.client_id);
+    RETURN QUERY SELECT reached, expires;
+END
+$$;
+
+
+--
 -- Name: haven_portal_opening_key(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2075,6 +2144,56 @@ CREATE FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, 
           AND haven_portal_couple(ctx) IS NOT NULL
           AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
     $$;
+
+
+--
+-- Name: haven_portal_request_sign_in_link(text, bytea, integer, bytea, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text) RETURNS TABLE(practice_name text, time_zone text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    address bytea := haven_sign_in_address_key('partner-link', login_email);
+    attestation_key bytea;
+    account partner_accounts;
+    expires timestamptz := now() + haven_portal_sign_in_link_life();
+BEGIN
+    PERFORM pg_advisory_xact_lock(7, hashtext(haven_sign_in_lock_practice('partner', login_email)::text));
+    SELECT k.key INTO attestation_key FROM second_factor_attestation_keys k
+    WHERE k.master_key_version = haven_portal_request_sign_in_link.master_key_version;
+    IF attestation_key IS NULL OR token_hash IS NULL OR length(token_hash) <> 32 OR attestation IS NULL
+       OR attestation <> haven_hmac_sha256(attestation_key, convert_to('haven-sign-in-link-v1:', 'UTF8') || token_hash)
+    THEN
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM sign_in_tries t
+        WHERE t.address_key = address AND t.tried_at > now() - haven_sign_in_try_window())
+           >= haven_portal_link_request_limit()
+       OR (SELECT count(*) FROM sign_in_tries t
+           WHERE t.kind = 'partner-link' AND t.tried_at > now() - haven_sign_in_try_window())
+           >= haven_portal_link_request_budget() THEN
+        INSERT INTO sign_in_tries (kind, address_key, source, request_id)
+        VALUES ('partner-link', address, left(coalesce(source, 'unknown'), 200), left(request_id, 200));
+        RETURN;
+    END IF;
+    INSERT INTO sign_in_tries (kind, address_key, source, request_id)
+    VALUES ('partner-link', address, left(coalesce(source, 'unknown'), 200), left(request_id, 200));
+    SELECT a.* INTO account FROM partner_accounts a
+    WHERE a.email = lower(btrim(login_email)) AND a.disabled_at IS NULL;
+    IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM haven_portal_live_charts(account.id)) THEN
+        RETURN;
+    END IF;
+    UPDATE partner_links l SET superseded_at = now()
+    WHERE l.account_id = account.id AND l.kind = 'sign-in' AND l.spent_at IS NULL AND l.superseded_at IS NULL;
+    INSERT INTO partner_links (token_hash, practice_id, account_id, kind, expires_at)
+    VALUES (haven_portal_request_sign_in_link.token_hash, account.practice_id, account.id, 'sign-in', expires);
+    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.link.issue',
+                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL);
+    RETURN QUERY SELECT p.name, p.time_zone, expires FROM practices p WHERE p.id = account.practice_id;
+END
+$$;
 
 
 --
@@ -2274,9 +2393,7 @@ CREATE FUNCTION public.haven_portal_sign_in(ticket uuid, login_email text, candi
     AS $$
 DECLARE
     account partner_accounts;
-    live record;
     reached integer := 0;
-    expires timestamptz := now() + make_interval(secs => lifetime_seconds);
     verdict text;
 BEGIN
     SELECT a.* INTO account FROM partner_accounts a WHERE a.email = lower(btrim(login_email));
@@ -2291,20 +2408,19 @@ BEGIN
         RETURN QUERY SELECT verdict, NULL::integer, NULL::timestamptz;
         RETURN;
     END IF;
-    SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
-    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
-                                  absolute_expires_at)
-    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
-            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
-    IF rehash IS NOT NULL THEN
-        UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
-    END IF;
-    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
-                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
-                              account.client_id);
-    RETURN QUERY SELECT 'signed-in', reached, expires;
+    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+        FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, rehash, source, request_id) s;
 END
 $$;
+
+
+--
+-- Name: haven_portal_sign_in_link_life(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_sign_in_link_life() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '15 minutes' $$;
 
 
 --
@@ -2401,6 +2517,41 @@ BEGIN
     RETURN outcome;
 END
 $_$;
+
+
+--
+-- Name: haven_portal_spend_sign_in_link(uuid, bytea, bytea, integer, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text) RETURNS TABLE(outcome text, charts integer, absolute_expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    link partner_links;
+    account partner_accounts;
+BEGIN
+    IF haven_portal_try_kind(ticket, token_hash) IS DISTINCT FROM 'invitation-link' THEN
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    SELECT l.* INTO link FROM partner_links l
+    WHERE l.token_hash = haven_portal_spend_sign_in_link.token_hash AND l.kind = 'sign-in' AND l.spent_at IS NULL
+      AND l.superseded_at IS NULL AND l.expires_at > now()
+    FOR UPDATE;
+    IF FOUND THEN
+        SELECT a.* INTO account FROM partner_accounts a
+        WHERE a.practice_id = link.practice_id AND a.id = link.account_id AND a.disabled_at IS NULL;
+    END IF;
+    IF account.id IS NULL OR NOT EXISTS (SELECT 1 FROM haven_portal_live_charts(account.id)) THEN
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    UPDATE partner_links SET spent_at = now() WHERE partner_links.token_hash = link.token_hash;
+    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+        FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, NULL, source, request_id) s;
+END
+$$;
 
 
 --
@@ -3754,27 +3905,6 @@ ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.partner_accounts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    client_id uuid NOT NULL,
-    email text,
-    passphrase_hash text,
-    passphrase_link_issuer uuid,
-    created_by uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    disabled_at timestamp with time zone,
-    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
-    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
-);
-
-ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
-
-
---
 -- Name: partner_chart_access; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4114,7 +4244,7 @@ CREATE TABLE public.sign_in_tries (
     request_id text,
     CONSTRAINT sign_in_tries_address_key CHECK ((length(address_key) = 32)),
     CONSTRAINT sign_in_tries_candidate CHECK ((length(candidate_hash) = 32)),
-    CONSTRAINT sign_in_tries_kind CHECK ((kind = ANY (ARRAY['staff'::text, 'partner'::text])))
+    CONSTRAINT sign_in_tries_kind CHECK ((kind = ANY (ARRAY['staff'::text, 'partner'::text, 'partner-link'::text])))
 );
 
 ALTER TABLE ONLY public.sign_in_tries FORCE ROW LEVEL SECURITY;
@@ -7530,6 +7660,13 @@ GRANT ALL ON FUNCTION public.haven_portal_note_try(kind text, token_hash bytea, 
 
 
 --
+-- Name: FUNCTION haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_portal_opening_key(wanted uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7549,6 +7686,14 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.homework_assignments TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, assignment uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text) TO haven_app;
 
 
 --
@@ -7628,6 +7773,14 @@ GRANT ALL ON FUNCTION public.haven_portal_sign_out() TO haven_app;
 
 REVOKE ALL ON FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text) TO haven_app;
 
 
 --

@@ -33,7 +33,8 @@
 
 CREATE TABLE sign_in_tries (
     ticket uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    kind text NOT NULL CONSTRAINT sign_in_tries_kind CHECK (kind IN ('staff', 'partner')),
+    -- 'staff' and 'partner': a sign-in try (a ticket); 'partner-link': a request for a sign-in link.
+    kind text NOT NULL CONSTRAINT sign_in_tries_kind CHECK (kind IN ('staff', 'partner', 'partner-link')),
     -- haven_sign_in_address_key(kind, address): keyed with the decoy secret, so the table holds no address.
     address_key bytea NOT NULL CONSTRAINT sign_in_tries_address_key CHECK (length(address_key) = 32),
     -- The SHA-256 of the candidate hash; cleared once the try's window has passed.
@@ -239,6 +240,39 @@ GRANT EXECUTE ON FUNCTION haven_sign_in(uuid, text, text, bytea, integer, intege
 -- Partner sign-in (0043's, with the ticket and the shared check). Outcomes 'refused', 'paused',
 -- 'signed-in' (with the number of charts and the session's absolute expiry).
 
+-- The sessions of an account, as a sign-in opens them: with exactly one live chart it is chosen; the
+-- stored hash replaced by `rehash` when given; audited portal.login with the partner as the actor
+-- (internal: the callers have checked the passphrase or the link).
+CREATE FUNCTION haven_portal_open_session(
+    account partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text,
+    source text, request_id text
+) RETURNS TABLE (charts integer, absolute_expires_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    live record;
+    reached integer;
+    expires timestamptz := now() + make_interval(secs => lifetime_seconds);
+BEGIN
+    SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
+    SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
+    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
+                                  absolute_expires_at)
+    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
+            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
+    IF rehash IS NOT NULL THEN
+        UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
+    END IF;
+    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
+                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
+                              account.client_id);
+    RETURN QUERY SELECT reached, expires;
+END
+$$;
+REVOKE ALL ON FUNCTION haven_portal_open_session(partner_accounts, bytea, integer, integer, text, text, text)
+    FROM PUBLIC;
+
 DROP FUNCTION haven_portal_sign_in(text, text, bytea, integer, integer, text, text, text);
 
 CREATE FUNCTION haven_portal_sign_in(
@@ -250,9 +284,7 @@ CREATE FUNCTION haven_portal_sign_in(
     AS $$
 DECLARE
     account partner_accounts;
-    live record;
     reached integer := 0;
-    expires timestamptz := now() + make_interval(secs => lifetime_seconds);
     verdict text;
 BEGIN
     SELECT a.* INTO account FROM partner_accounts a WHERE a.email = lower(btrim(login_email));
@@ -267,18 +299,8 @@ BEGIN
         RETURN QUERY SELECT verdict, NULL::integer, NULL::timestamptz;
         RETURN;
     END IF;
-    SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
-    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
-                                  absolute_expires_at)
-    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
-            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
-    IF rehash IS NOT NULL THEN
-        UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
-    END IF;
-    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
-                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
-                              account.client_id);
-    RETURN QUERY SELECT 'signed-in', reached, expires;
+    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+        FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, rehash, source, request_id) s;
 END
 $$;
 REVOKE ALL ON FUNCTION haven_portal_sign_in(uuid, text, text, bytea, integer, integer, text, text, text) FROM PUBLIC;
@@ -395,3 +417,124 @@ BEGIN
         ORDER BY p.o;
 END
 $$;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Sign-in links by email (docs/portal.md "Access"): the everyday way in. The server asks for one with
+-- the address; the database issues it only for a live account, keeps only the token's SHA-256, and
+-- only the newest unspent link of an account works, for haven_portal_sign_in_link_life(). The POST from
+-- the link's page spends it (mail scanners fetch GETs). A link needs an attestation over its token hash
+-- under the master key's attestation key (0027), so a holder of the haven_app password, who can call
+-- the function too, cannot make a link whose token they know: only the server can, and it mails the
+-- token without keeping it.
+
+-- How long a sign-in link works.
+CREATE FUNCTION haven_portal_sign_in_link_life() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '15 minutes' $$;
+
+-- Requests per address, and across the database, per haven_sign_in_try_window() that may issue a link.
+CREATE FUNCTION haven_portal_link_request_limit() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 3 $$;
+CREATE FUNCTION haven_portal_link_request_budget() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 200 $$;
+
+-- Issues a sign-in link for `login_email` when it is an enabled account with a live chart: supersedes
+-- its open sign-in link and stores `token_hash`, which must come with `attestation` =
+-- HMAC-SHA-256(attestation key of `master_key_version`, 'haven-sign-in-link-v1:' || token_hash).
+-- Every request is counted (a row of sign_in_tries, kind 'partner-link'); past
+-- haven_portal_link_request_limit() for the address or haven_portal_link_request_budget() across the
+-- database in the window, nothing is issued. Returns the practice's name and time zone and the link's
+-- expiry for the message, or no row (unknown address, no live chart, over a limit, a bad attestation:
+-- the caller's answer to the person is the same). Takes the same lock whether or not the address exists.
+-- An issued link is audited portal.link.issue with no actor (the account is the entity).
+CREATE FUNCTION haven_portal_request_sign_in_link(
+    login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text
+) RETURNS TABLE (practice_name text, time_zone text, expires_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    address bytea := haven_sign_in_address_key('partner-link', login_email);
+    attestation_key bytea;
+    account partner_accounts;
+    expires timestamptz := now() + haven_portal_sign_in_link_life();
+BEGIN
+    PERFORM pg_advisory_xact_lock(7, hashtext(haven_sign_in_lock_practice('partner', login_email)::text));
+    SELECT k.key INTO attestation_key FROM second_factor_attestation_keys k
+    WHERE k.master_key_version = haven_portal_request_sign_in_link.master_key_version;
+    IF attestation_key IS NULL OR token_hash IS NULL OR length(token_hash) <> 32 OR attestation IS NULL
+       OR attestation <> haven_hmac_sha256(attestation_key, convert_to('haven-sign-in-link-v1:', 'UTF8') || token_hash)
+    THEN
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM sign_in_tries t
+        WHERE t.address_key = address AND t.tried_at > now() - haven_sign_in_try_window())
+           >= haven_portal_link_request_limit()
+       OR (SELECT count(*) FROM sign_in_tries t
+           WHERE t.kind = 'partner-link' AND t.tried_at > now() - haven_sign_in_try_window())
+           >= haven_portal_link_request_budget() THEN
+        INSERT INTO sign_in_tries (kind, address_key, source, request_id)
+        VALUES ('partner-link', address, left(coalesce(source, 'unknown'), 200), left(request_id, 200));
+        RETURN;
+    END IF;
+    INSERT INTO sign_in_tries (kind, address_key, source, request_id)
+    VALUES ('partner-link', address, left(coalesce(source, 'unknown'), 200), left(request_id, 200));
+    SELECT a.* INTO account FROM partner_accounts a
+    WHERE a.email = lower(btrim(login_email)) AND a.disabled_at IS NULL;
+    IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM haven_portal_live_charts(account.id)) THEN
+        RETURN;
+    END IF;
+    UPDATE partner_links l SET superseded_at = now()
+    WHERE l.account_id = account.id AND l.kind = 'sign-in' AND l.spent_at IS NULL AND l.superseded_at IS NULL;
+    INSERT INTO partner_links (token_hash, practice_id, account_id, kind, expires_at)
+    VALUES (haven_portal_request_sign_in_link.token_hash, account.practice_id, account.id, 'sign-in', expires);
+    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.link.issue',
+                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL);
+    RETURN QUERY SELECT p.name, p.time_zone, expires FROM practices p WHERE p.id = account.practice_id;
+END
+$$;
+REVOKE ALL ON FUNCTION haven_portal_request_sign_in_link(text, bytea, integer, bytea, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION haven_portal_request_sign_in_link(text, bytea, integer, bytea, text, text) TO haven_app;
+
+-- Spends a sign-in link (the POST from its page) and opens a session as haven_portal_sign_in does. The
+-- ticket is haven_portal_note_try('link', token_hash, ...)'s, committed before. Outcomes 'signed-in' (with
+-- the number of charts and the absolute expiry) or 'refused': unknown, spent, superseded or expired, an
+-- invitation's token, a disabled account or one with no live chart, a ticket that does not let the hash
+-- be checked. Of two concurrent spends one wins (the link's row lock).
+CREATE FUNCTION haven_portal_spend_sign_in_link(
+    ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text,
+    request_id text
+) RETURNS TABLE (outcome text, charts integer, absolute_expires_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    link partner_links;
+    account partner_accounts;
+BEGIN
+    IF haven_portal_try_kind(ticket, token_hash) IS DISTINCT FROM 'invitation-link' THEN
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    SELECT l.* INTO link FROM partner_links l
+    WHERE l.token_hash = haven_portal_spend_sign_in_link.token_hash AND l.kind = 'sign-in' AND l.spent_at IS NULL
+      AND l.superseded_at IS NULL AND l.expires_at > now()
+    FOR UPDATE;
+    IF FOUND THEN
+        SELECT a.* INTO account FROM partner_accounts a
+        WHERE a.practice_id = link.practice_id AND a.id = link.account_id AND a.disabled_at IS NULL;
+    END IF;
+    IF account.id IS NULL OR NOT EXISTS (SELECT 1 FROM haven_portal_live_charts(account.id)) THEN
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    UPDATE partner_links SET spent_at = now() WHERE partner_links.token_hash = link.token_hash;
+    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+        FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, NULL, source, request_id) s;
+END
+$$;
+REVOKE ALL ON FUNCTION haven_portal_spend_sign_in_link(uuid, bytea, bytea, integer, integer, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION haven_portal_spend_sign_in_link(uuid, bytea, bytea, integer, integer, text, text)
+    TO haven_app;
