@@ -97,6 +97,7 @@ let package = Package(
             name: "HavenHTTP",
             dependencies: [
                 "CQRencode",
+                "HavenMail",
                 "HavenReports",
                 "HavenService",
                 "HavenStore",
@@ -212,8 +213,8 @@ let package = Package(
         .testTarget(
             name: "HavenHTTPTests",
             dependencies: [
-                "HavenHTTP", "HavenReports", "HavenService", "HavenStore", "HavenCore", "Postgres", "Sealing",
-                "HavenTestSupport",
+                "HavenHTTP", "HavenMail", "HavenReports", "HavenService", "HavenStore", "HavenCore", "Postgres",
+                "Sealing", "HavenTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

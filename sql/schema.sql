@@ -1865,7 +1865,7 @@ CREATE FUNCTION public.haven_portal_invitation_life() RETURNS interval
 CREATE FUNCTION public.haven_portal_invite(client uuid, kind text, chart uuid, email text, token_hash bytea, link_kind text) RETURNS TABLE(result text, account_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     ctx request_contexts := haven_context_staff();
     outcome text;
@@ -1874,7 +1874,8 @@ DECLARE
 BEGIN
     IF kind IS NULL OR kind NOT IN ('couple', 'client') OR link_kind IS NULL
        OR link_kind NOT IN ('invitation-link', 'invitation-code') OR token_hash IS NULL OR length(token_hash) <> 32
-       OR (link_kind = 'invitation-link' AND address IS NULL) THEN
+       OR (link_kind = 'invitation-link' AND address IS NULL)
+       OR (address IS NOT NULL AND NOT (address ~ '^[^@\s]+@[^@\s]+$' AND length(address) <= 254)) THEN
         outcome := 'invalid';
     ELSIF NOT haven_portal_chart_in_caseload(kind, chart)
           OR NOT (kind = 'client' AND chart = client
@@ -1885,30 +1886,32 @@ BEGIN
         outcome := 'inactive';
     END IF;
     IF outcome IS NULL THEN
-        BEGIN
-            INSERT INTO partner_accounts AS a (practice_id, client_id, email, created_by)
-            VALUES (ctx.practice_id, client, address, ctx.staff_id)
-            ON CONFLICT (practice_id, client_id) DO UPDATE
-                -- An address may be corrected until the partner has set a passphrase.
-                SET email = CASE WHEN a.passphrase_hash IS NULL AND EXCLUDED.email IS NOT NULL
-                                 THEN EXCLUDED.email ELSE a.email END
-            RETURNING * INTO account;
-            IF account.disabled_at IS NOT NULL THEN
-                outcome := 'disabled';
-            ELSE
-                UPDATE partner_links l SET superseded_at = now()
-                WHERE l.account_id = account.id AND l.spent_at IS NULL AND l.superseded_at IS NULL
-                  AND l.kind <> 'sign-in';
-                INSERT INTO partner_links (token_hash, practice_id, account_id, kind, chart_kind, chart_id, issued_by,
-                                           expires_at)
-                VALUES (haven_portal_invite.token_hash, ctx.practice_id, account.id, link_kind, kind, chart,
-                        ctx.staff_id, now() + haven_portal_invitation_life());
-                outcome := 'done';
+        INSERT INTO partner_accounts AS a (practice_id, client_id, email, created_by)
+        VALUES (ctx.practice_id, client, NULL, ctx.staff_id)
+        ON CONFLICT (practice_id, client_id) DO UPDATE SET email = a.email
+        RETURNING * INTO account;
+        IF account.disabled_at IS NOT NULL THEN
+            outcome := 'disabled';
+        ELSE
+            -- An address may be corrected until the partner has set a passphrase; one another account
+            -- uses leaves the account without one, and the answer is the same.
+            IF account.passphrase_hash IS NULL AND address IS NOT NULL AND address IS DISTINCT FROM account.email THEN
+                BEGIN
+                    UPDATE partner_accounts SET email = address WHERE id = account.id;
+                EXCEPTION
+                    WHEN unique_violation THEN
+                        UPDATE partner_accounts SET email = NULL WHERE id = account.id;
+                END;
             END IF;
-        EXCEPTION
-            WHEN unique_violation THEN outcome := 'taken';
-            WHEN check_violation THEN outcome := 'invalid';
-        END;
+            UPDATE partner_links l SET superseded_at = now()
+            WHERE l.account_id = account.id AND l.spent_at IS NULL AND l.superseded_at IS NULL
+              AND l.kind <> 'sign-in';
+            INSERT INTO partner_links (token_hash, practice_id, account_id, kind, chart_kind, chart_id, issued_by,
+                                       expires_at, address)
+            VALUES (haven_portal_invite.token_hash, ctx.practice_id, account.id, link_kind, kind, chart,
+                    ctx.staff_id, now() + haven_portal_invitation_life(), address);
+            outcome := 'done';
+        END IF;
     END IF;
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
                               ctx.request_id, 'portal.invite', kind, chart,
@@ -1917,7 +1920,25 @@ BEGIN
                               CASE WHEN outcome = 'done' THEN 'success' ELSE 'denied' END, NULL);
     RETURN QUERY SELECT outcome, CASE WHEN outcome = 'done' THEN account.id END;
 END
-$$;
+$_$;
+
+
+--
+-- Name: haven_portal_link_request_budget(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_link_request_budget() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 200 $$;
+
+
+--
+-- Name: haven_portal_link_request_limit(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_link_request_limit() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 3 $$;
 
 
 --
@@ -2015,6 +2036,57 @@ $$;
 
 
 --
+-- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    client_id uuid NOT NULL,
+    email text,
+    passphrase_hash text,
+    passphrase_link_issuer uuid,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
+);
+
+ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_portal_open_session(public.partner_accounts, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(charts integer, absolute_expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    live record;
+    reached integer;
+    expires timestamptz := now() + make_interval(secs => lifetime_seconds);
+BEGIN
+    SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
+    SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
+    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
+                                  absolute_expires_at)
+    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
+            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
+    IF rehash IS NOT NULL THEN
+        UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
+    END IF;
+    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
+                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
+                              account.client_id);
+    RETURN QUERY SELECT reached, expires;
+END
+$$;
+
+
+--
 -- Name: haven_portal_opening_key(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2072,6 +2144,56 @@ CREATE FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, 
           AND haven_portal_couple(ctx) IS NOT NULL
           AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
     $$;
+
+
+--
+-- Name: haven_portal_request_sign_in_link(text, bytea, integer, bytea, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text) RETURNS TABLE(practice_name text, time_zone text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    address bytea := haven_sign_in_address_key('partner-link', login_email);
+    attestation_key bytea;
+    account partner_accounts;
+    expires timestamptz := now() + haven_portal_sign_in_link_life();
+BEGIN
+    PERFORM pg_advisory_xact_lock(7, hashtext(haven_sign_in_lock_practice('partner', login_email)::text));
+    SELECT k.key INTO attestation_key FROM second_factor_attestation_keys k
+    WHERE k.master_key_version = haven_portal_request_sign_in_link.master_key_version;
+    IF attestation_key IS NULL OR token_hash IS NULL OR length(token_hash) <> 32 OR attestation IS NULL
+       OR attestation <> haven_hmac_sha256(attestation_key, convert_to('haven-sign-in-link-v1:', 'UTF8') || token_hash)
+    THEN
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM sign_in_tries t
+        WHERE t.address_key = address AND t.tried_at > now() - haven_sign_in_try_window())
+           >= haven_portal_link_request_limit()
+       OR (SELECT count(*) FROM sign_in_tries t
+           WHERE t.kind = 'partner-link' AND t.tried_at > now() - haven_sign_in_try_window())
+           >= haven_portal_link_request_budget() THEN
+        INSERT INTO sign_in_tries (kind, address_key, source, request_id)
+        VALUES ('partner-link', address, left(coalesce(source, 'unknown'), 200), left(request_id, 200));
+        RETURN;
+    END IF;
+    INSERT INTO sign_in_tries (kind, address_key, source, request_id)
+    VALUES ('partner-link', address, left(coalesce(source, 'unknown'), 200), left(request_id, 200));
+    SELECT a.* INTO account FROM partner_accounts a
+    WHERE a.email = lower(btrim(login_email)) AND a.disabled_at IS NULL;
+    IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM haven_portal_live_charts(account.id)) THEN
+        RETURN;
+    END IF;
+    UPDATE partner_links l SET superseded_at = now()
+    WHERE l.account_id = account.id AND l.kind = 'sign-in' AND l.spent_at IS NULL AND l.superseded_at IS NULL;
+    INSERT INTO partner_links (token_hash, practice_id, account_id, kind, expires_at)
+    VALUES (haven_portal_request_sign_in_link.token_hash, account.practice_id, account.id, 'sign-in', expires);
+    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.link.issue',
+                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL);
+    RETURN QUERY SELECT p.name, p.time_zone, expires FROM practices p WHERE p.id = account.practice_id;
+END
+$$;
 
 
 --
@@ -2262,46 +2384,43 @@ $$;
 
 
 --
--- Name: haven_portal_sign_in(text, text, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: haven_portal_sign_in(uuid, text, text, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, charts integer, absolute_expires_at timestamp with time zone)
+CREATE FUNCTION public.haven_portal_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, charts integer, absolute_expires_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     account partner_accounts;
-    live record;
-    reached integer;
-    expires timestamptz := now() + make_interval(secs => lifetime_seconds);
+    reached integer := 0;
+    verdict text;
 BEGIN
     SELECT a.* INTO account FROM partner_accounts a WHERE a.email = lower(btrim(login_email));
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+    IF FOUND THEN
+        SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
+    END IF;
+    verdict := haven_sign_in_check('partner', ticket, login_email, candidate, account.passphrase_hash,
+                                   account.disabled_at IS NULL AND reached > 0, account.practice_id, account.id,
+                                   CASE WHEN account.id IS NOT NULL THEN ARRAY[account.client_id] END, source,
+                                   request_id);
+    IF verdict <> 'check-passed' THEN
+        RETURN QUERY SELECT verdict, NULL::integer, NULL::timestamptz;
         RETURN;
     END IF;
-    SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
-    IF candidate IS DISTINCT FROM account.passphrase_hash OR account.disabled_at IS NOT NULL OR reached = 0 THEN
-        PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
-                                  'partner_account', account.id, ARRAY[account.client_id], 'denied', NULL,
-                                  account.client_id);
-        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
-        RETURN;
-    END IF;
-    SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
-    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
-                                  absolute_expires_at)
-    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
-            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
-    IF rehash IS NOT NULL THEN
-        UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
-    END IF;
-    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
-                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
-                              account.client_id);
-    RETURN QUERY SELECT 'signed-in', reached, expires;
+    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+        FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, rehash, source, request_id) s;
 END
 $$;
+
+
+--
+-- Name: haven_portal_sign_in_link_life(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_sign_in_link_life() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '15 minutes' $$;
 
 
 --
@@ -2401,6 +2520,41 @@ $_$;
 
 
 --
+-- Name: haven_portal_spend_sign_in_link(uuid, bytea, bytea, integer, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text) RETURNS TABLE(outcome text, charts integer, absolute_expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    link partner_links;
+    account partner_accounts;
+BEGIN
+    IF haven_portal_try_kind(ticket, token_hash) IS DISTINCT FROM 'invitation-link' THEN
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    SELECT l.* INTO link FROM partner_links l
+    WHERE l.token_hash = haven_portal_spend_sign_in_link.token_hash AND l.kind = 'sign-in' AND l.spent_at IS NULL
+      AND l.superseded_at IS NULL AND l.expires_at > now()
+    FOR UPDATE;
+    IF FOUND THEN
+        SELECT a.* INTO account FROM partner_accounts a
+        WHERE a.practice_id = link.practice_id AND a.id = link.account_id AND a.disabled_at IS NULL;
+    END IF;
+    IF account.id IS NULL OR NOT EXISTS (SELECT 1 FROM haven_portal_live_charts(account.id)) THEN
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    UPDATE partner_links SET spent_at = now() WHERE partner_links.token_hash = link.token_hash;
+    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+        FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, NULL, source, request_id) s;
+END
+$$;
+
+
+--
 -- Name: haven_portal_status(text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2416,7 +2570,13 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-        SELECT p.id, a.email, a.passphrase_hash IS NOT NULL, x.granted_at, x.revoked_at, l.kind, l.expires_at
+        SELECT p.id,
+               CASE WHEN a.passphrase_hash IS NULL
+                    THEN coalesce((SELECT r.address FROM partner_links r
+                                   WHERE r.account_id = a.id AND r.address IS NOT NULL
+                                   ORDER BY r.issued_at DESC LIMIT 1), a.email)
+                    ELSE a.email END,
+               a.passphrase_hash IS NOT NULL, x.granted_at, x.revoked_at, l.kind, l.expires_at
         FROM unnest(haven_portal_chart_clients(ctx.practice_id, haven_portal_status.kind, haven_portal_status.chart))
              WITH ORDINALITY AS p (id, o)
         LEFT JOIN partner_accounts a ON a.practice_id = ctx.practice_id AND a.client_id = p.id
@@ -2645,10 +2805,10 @@ $$;
 
 
 --
--- Name: haven_sign_in(text, text, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: haven_sign_in(uuid, text, text, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, practice_id uuid, staff_id uuid, roles text[], totp_secret bytea, totp_last_used_step bigint, totp_enrollment_due boolean, absolute_expires_at timestamp with time zone)
+CREATE FUNCTION public.haven_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, practice_id uuid, staff_id uuid, roles text[], totp_secret bytea, totp_last_used_step bigint, totp_enrollment_due boolean, absolute_expires_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -2657,18 +2817,14 @@ DECLARE
     totp record;
     expires timestamptz := now() + make_interval(secs => lifetime_seconds);
     required boolean;
+    verdict text;
 BEGIN
     SELECT st.id, st.practice_id, st.roles, st.active, st.password_hash INTO account
     FROM staff st WHERE st.email = lower(btrim(login_email));
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT 'refused', NULL::uuid, NULL::uuid, NULL::text[], NULL::bytea, NULL::bigint, NULL::boolean,
-                            NULL::timestamptz;
-        RETURN;
-    END IF;
-    IF candidate IS DISTINCT FROM account.password_hash OR NOT account.active THEN
-        PERFORM haven_audit_write(account.practice_id, account.id, '{}', false, source, request_id,
-                                  'staff.login', 'staff', account.id, '{}', 'denied', NULL);
-        RETURN QUERY SELECT 'refused', NULL::uuid, NULL::uuid, NULL::text[], NULL::bytea, NULL::bigint, NULL::boolean,
+    verdict := haven_sign_in_check('staff', ticket, login_email, candidate, account.password_hash,
+                                   account.active, account.practice_id, account.id, '{}', source, request_id);
+    IF verdict <> 'check-passed' THEN
+        RETURN QUERY SELECT verdict, NULL::uuid, NULL::uuid, NULL::text[], NULL::bytea, NULL::bigint, NULL::boolean,
                             NULL::timestamptz;
         RETURN;
     END IF;
@@ -2694,6 +2850,111 @@ BEGIN
                               request_id, 'staff.login', 'staff', account.id, '{}', 'success', NULL);
     RETURN QUERY SELECT 'signed-in', account.practice_id, account.id, account.roles, NULL::bytea, NULL::bigint,
                         coalesce(required, false), expires;
+END
+$$;
+
+
+--
+-- Name: haven_sign_in_address_key(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_address_key(kind text, login_email text) RETURNS bytea
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT sha256((SELECT secret FROM sign_in_decoy)
+                      || convert_to('try:' || kind || ':' || coalesce(lower(btrim(login_email)), ''), 'UTF8'))
+    $$;
+
+
+--
+-- Name: haven_sign_in_check(text, uuid, text, text, text, boolean, uuid, uuid, uuid[], text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_check(kind text, ticket uuid, login_email text, candidate text, stored_hash text, usable boolean, practice uuid, account uuid, clients uuid[], source text, request_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    try sign_in_tries;
+    address bytea := haven_sign_in_address_key(kind, login_email);
+    verdict text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7, hashtext(haven_sign_in_lock_practice(kind, login_email)::text));
+    SELECT t.* INTO try FROM sign_in_tries t WHERE t.ticket = haven_sign_in_check.ticket;
+    IF NOT FOUND OR try.kind <> haven_sign_in_check.kind OR try.address_key <> address
+       OR try.candidate_hash IS DISTINCT FROM sha256(convert_to(coalesce(candidate, ''), 'UTF8'))
+       OR try.noted_in = pg_current_xact_id_if_assigned() OR try.tried_at <= now() - haven_sign_in_try_window() THEN
+        verdict := 'refused';
+    ELSIF (SELECT count(*) FROM sign_in_tries t
+           WHERE t.address_key = address AND t.succeeded_at IS NULL AND t.tried_at < try.tried_at
+             AND t.tried_at > try.tried_at - haven_sign_in_try_window()
+             AND t.tried_at > coalesce((SELECT max(s.tried_at) FROM sign_in_tries s
+                                        WHERE s.address_key = address AND s.succeeded_at IS NOT NULL
+                                          AND s.tried_at < try.tried_at), '-infinity')
+          ) >= haven_sign_in_try_limit() THEN
+        verdict := 'paused';
+    ELSIF account IS NULL OR NOT coalesce(usable, false) OR candidate IS DISTINCT FROM stored_hash THEN
+        verdict := 'refused';
+    ELSE
+        UPDATE sign_in_tries t SET succeeded_at = now() WHERE t.ticket = try.ticket;
+        RETURN 'check-passed';
+    END IF;
+    IF practice IS NOT NULL AND account IS NOT NULL THEN
+        PERFORM haven_audit_write(practice, NULL, '{}', false, source, request_id,
+                                  CASE kind WHEN 'staff' THEN 'staff.login' ELSE 'portal.login' END,
+                                  CASE kind WHEN 'staff' THEN 'staff' ELSE 'partner_account' END, account,
+                                  coalesce(clients, '{}'), 'denied', NULL);
+    END IF;
+    RETURN verdict;
+END
+$$;
+
+
+--
+-- Name: haven_sign_in_lock_practice(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_lock_practice(kind text, login_email text) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT coalesce(
+            CASE kind
+                WHEN 'staff' THEN (SELECT st.practice_id FROM staff st WHERE st.email = lower(btrim(login_email)))
+                ELSE (SELECT a.practice_id FROM partner_accounts a WHERE a.email = lower(btrim(login_email)))
+            END,
+            (SELECT p.id FROM practices p
+             ORDER BY sha256((SELECT secret FROM sign_in_decoy) || uuid_send(p.id)
+                             || convert_to(coalesce(lower(btrim(login_email)), ''), 'UTF8'))
+             LIMIT 1),
+            '00000000-0000-0000-0000-000000000000'::uuid
+        )
+    $$;
+
+
+--
+-- Name: haven_sign_in_note_try(text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    noted uuid;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('staff', 'partner') THEN
+        RETURN NULL;
+    END IF;
+    DELETE FROM sign_in_tries t WHERE t.tried_at < now() - interval '1 day';
+    UPDATE sign_in_tries t SET candidate_hash = NULL
+    WHERE t.candidate_hash IS NOT NULL AND t.tried_at < now() - haven_sign_in_try_window();
+    INSERT INTO sign_in_tries (kind, address_key, candidate_hash, source, request_id)
+    VALUES (kind, haven_sign_in_address_key(kind, login_email), sha256(convert_to(coalesce(candidate, ''), 'UTF8')),
+            left(coalesce(source, 'unknown'), 200), left(request_id, 200))
+    RETURNING ticket INTO noted;
+    RETURN noted;
 END
 $$;
 
@@ -2752,6 +3013,24 @@ CREATE FUNCTION public.haven_sign_in_settings(login_email text) RETURNS text
             ), 1, 16), 'base64'), '=')
         )
     $_$;
+
+
+--
+-- Name: haven_sign_in_try_limit(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_try_limit() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 5 $$;
+
+
+--
+-- Name: haven_sign_in_try_window(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_try_window() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '15 minutes' $$;
 
 
 --
@@ -3626,27 +3905,6 @@ ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.partner_accounts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    client_id uuid NOT NULL,
-    email text,
-    passphrase_hash text,
-    passphrase_link_issuer uuid,
-    created_by uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    disabled_at timestamp with time zone,
-    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
-    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
-);
-
-ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
-
-
---
 -- Name: partner_chart_access; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3700,6 +3958,8 @@ CREATE TABLE public.partner_links (
     expires_at timestamp with time zone NOT NULL,
     spent_at timestamp with time zone,
     superseded_at timestamp with time zone,
+    address text,
+    CONSTRAINT partner_links_address_form CHECK (((address = lower(btrim(address))) AND (address ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(address) <= 254))),
     CONSTRAINT partner_links_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
     CONSTRAINT partner_links_invitation_whole CHECK (((kind = 'sign-in'::text) OR ((chart_kind IS NOT NULL) AND (chart_id IS NOT NULL) AND (issued_by IS NOT NULL)))),
     CONSTRAINT partner_links_kind CHECK ((kind = ANY (ARRAY['invitation-link'::text, 'invitation-code'::text, 'sign-in'::text]))),
@@ -3966,6 +4226,28 @@ CREATE TABLE public.sign_in_decoy (
     secret bytea NOT NULL,
     CONSTRAINT sign_in_decoy_one_row CHECK (only_row)
 );
+
+
+--
+-- Name: sign_in_tries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sign_in_tries (
+    ticket uuid DEFAULT gen_random_uuid() NOT NULL,
+    kind text NOT NULL,
+    address_key bytea NOT NULL,
+    candidate_hash bytea,
+    tried_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    noted_in xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    succeeded_at timestamp with time zone,
+    source text NOT NULL,
+    request_id text,
+    CONSTRAINT sign_in_tries_address_key CHECK ((length(address_key) = 32)),
+    CONSTRAINT sign_in_tries_candidate CHECK ((length(candidate_hash) = 32)),
+    CONSTRAINT sign_in_tries_kind CHECK ((kind = ANY (ARRAY['staff'::text, 'partner'::text, 'partner-link'::text])))
+);
+
+ALTER TABLE ONLY public.sign_in_tries FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -4528,6 +4810,14 @@ ALTER TABLE ONLY public.sign_in_decoy
 
 
 --
+-- Name: sign_in_tries sign_in_tries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sign_in_tries
+    ADD CONSTRAINT sign_in_tries_pkey PRIMARY KEY (ticket);
+
+
+--
 -- Name: staff_change_proposals staff_change_proposals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4949,6 +5239,20 @@ CREATE INDEX risk_flag_closures_couple ON public.risk_flag_closures USING btree 
 --
 
 CREATE INDEX risk_flag_closures_key ON public.risk_flag_closures USING btree (reason_key_id);
+
+
+--
+-- Name: sign_in_tries_address; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sign_in_tries_address ON public.sign_in_tries USING btree (address_key, tried_at);
+
+
+--
+-- Name: sign_in_tries_time; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sign_in_tries_time ON public.sign_in_tries USING btree (tried_at);
 
 
 --
@@ -6631,6 +6935,19 @@ CREATE POLICY sessions_owner ON public.therapy_sessions TO haven USING (true) WI
 
 
 --
+-- Name: sign_in_tries; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.sign_in_tries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sign_in_tries sign_in_tries_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY sign_in_tries_owner ON public.sign_in_tries TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: staff; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -7343,6 +7660,13 @@ GRANT ALL ON FUNCTION public.haven_portal_note_try(kind text, token_hash bytea, 
 
 
 --
+-- Name: FUNCTION haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_portal_opening_key(wanted uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7362,6 +7686,14 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.homework_assignments TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, assignment uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text) TO haven_app;
 
 
 --
@@ -7412,11 +7744,11 @@ GRANT ALL ON FUNCTION public.haven_portal_share_answer(assignment uuid, share bo
 
 
 --
--- Name: FUNCTION haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION haven_portal_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) TO haven_app;
+REVOKE ALL ON FUNCTION public.haven_portal_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) TO haven_app;
 
 
 --
@@ -7441,6 +7773,14 @@ GRANT ALL ON FUNCTION public.haven_portal_sign_out() TO haven_app;
 
 REVOKE ALL ON FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text) TO haven_app;
 
 
 --
@@ -7513,11 +7853,40 @@ REVOKE ALL ON FUNCTION public.haven_session_slot_guard() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION haven_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION haven_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.haven_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) TO haven_app;
+REVOKE ALL ON FUNCTION public.haven_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_sign_in_address_key(kind text, login_email text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_sign_in_address_key(kind text, login_email text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_sign_in_check(kind text, ticket uuid, login_email text, candidate text, stored_hash text, usable boolean, practice uuid, account uuid, clients uuid[], source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_sign_in_check(kind text, ticket uuid, login_email text, candidate text, stored_hash text, usable boolean, practice uuid, account uuid, clients uuid[], source text, request_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_sign_in_lock_practice(kind text, login_email text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_sign_in_lock_practice(kind text, login_email text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text) TO haven_app;
 
 
 --

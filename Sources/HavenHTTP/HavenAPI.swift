@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HavenMail
 import HavenReports
 import HavenService
 import Hummingbird
@@ -33,6 +34,7 @@ public struct HavenAPI: Sendable {
     ///   - auth: sign-in and token checks, with the session policy.
     ///   - loginLimits: how many failed sign-ins an account or an address gets before a pause.
     ///   - pdfPrinter: prints reports to PDF (the host's Chromium, found by default); nil: no PDF.
+    ///   - mail: where portal invitations and sign-in links are emailed; nil: links are shown to pass on.
     ///   - readiness: what is not ready (empty when ready): database, migrations, keys.
     public init(
         pool: ConnectionPool,
@@ -41,6 +43,7 @@ public struct HavenAPI: Sendable {
         logger: Logger,
         loginLimits: LoginLimits = LoginLimits(),
         pdfPrinter: PDFPrinter? = PDFPrinter(),
+        mail: MailConfiguration? = nil,
         readiness: @escaping @Sendable () async -> [String]
     ) {
         self.pdfPrinter = pdfPrinter
@@ -55,7 +58,7 @@ public struct HavenAPI: Sendable {
             window: loginLimits.window
         )
         self.throttle = LoginThrottle(limits: limits)
-        self.portal = PortalService(pool: pool, sharing: auth, keys: keys)
+        self.portal = PortalService(pool: pool, sharing: auth, keys: keys, mail: mail)
         self.portalThrottle = LoginThrottle(limits: limits)
     }
 

@@ -142,11 +142,16 @@ extension AuditEvent {
         // entries carry the partner as the actor (`partnerClientID`), no staff member.
         /// A counselor invited a partner to a chart (a link or a code); the entity is the chart.
         case portalInvite = "portal.invite"
+        /// An invitation link was emailed from the chart (`success`) or the mail system did not take it
+        /// (`failed`); the entity is the person's portal account. Never the address.
+        case portalInviteSent = "portal.invite.sent"
         /// A partner spent an invitation (set their passphrase, or added the chart to their account).
         case portalInvitationSpend = "portal.invitation.spend"
         /// A counselor turned a partner's access to a chart off; the entity is the chart.
         case portalRevoke = "portal.revoke"
         case portalLogin = "portal.login"
+        /// A sign-in link was issued to a partner's address (no actor: the account is the entity).
+        case portalLinkIssue = "portal.link.issue"
         case portalLogout = "portal.logout"
         /// A partner chose which of their charts the session reaches.
         case portalChartChoose = "portal.chart.choose"

@@ -1,10 +1,14 @@
 """The partner portal in a real browser (docs/portal.md, docs/web.md "/portal"): a counselor gives
 each partner of a couple a code from the chart's "Portal access" section; each partner, in a fresh
 browser of their own, enters the code, chooses a passphrase, signs in and sees their homework and
-the next appointment; neither sees what is the other's alone; sign-out ends the session."""
+the next appointment; neither sees what is the other's alone; sign-out ends the session. The
+everyday way back in is a sign-in link by email, read here from the test SMTP server's directory."""
 import datetime
+import os
 import random
+import re
 import secrets
+import time
 from collections import Counter
 
 from selenium.webdriver.common.by import By
@@ -12,11 +16,11 @@ from selenium.webdriver.common.by import By
 from conftest import BASE, DANA, api, check_page, client_names, new_browser, sign_in, submit
 
 
-def setup_couple():
-    """One of Dana's couples without a high-risk flag, with an individual assignment for each
-    partner, a joint one, and a session booked a few days ahead."""
+def setup_couple(which=-1):
+    """One of Dana's couples without a high-risk flag (the last, or `which`), with an individual
+    assignment for each partner, a joint one, and a session booked a few days ahead."""
     couples = [c for c in api("/v1/couples?limit=200")["items"] if not c.get("highRisk")]
-    couple = api("/v1/couples/%s" % couples[-1]["id"])
+    couple = api("/v1/couples/%s" % couples[which]["id"])
     start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=random.randint(20, 60)))
     start = start.replace(hour=random.randint(8, 18), minute=random.choice([0, 30]), second=0, microsecond=0)
     session = api("/v1/therapy-sessions", method="POST", body={
@@ -60,7 +64,8 @@ def accept_and_sign_in(browser, code, email, names):
     assert browser.current_url == BASE + "/portal/sign-in?reason=passphrase-set", browser.current_url
     browser.find_element(By.ID, "email").send_keys(email)
     browser.find_element(By.ID, "passphrase").send_keys(passphrase)
-    submit(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    # The passphrase form (with mail configured the page asks for a sign-in link first).
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "main form[action='/portal/sign-in'] button[type=submit]"))
     assert browser.current_url == BASE + "/portal", browser.current_url
     assert browser.get_cookie("__Host-haven-portal") is not None
     assert browser.get_cookie("__Host-haven-session") is None
@@ -102,4 +107,63 @@ def test_each_partner_gets_a_code_signs_in_and_sees_only_their_own(driver):
         assert partners[1].current_url.startswith(BASE + "/sign-in")
     finally:
         for browser in partners:
+            browser.quit()
+
+
+def mailed_link(address, previous=None, timeout=15):
+    """The path of the newest sign-in link the test SMTP server received for `address` (the server
+    sends it on a task of its own, after the page answered), other than `previous`."""
+    directory = os.environ["HAVEN_TEST_SMTP_DIR"]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = None
+        for name in sorted(n for n in os.listdir(directory) if n.endswith(".json")):
+            message = os.path.join(directory, name[: -len(".json")] + ".eml")
+            with open(os.path.join(directory, name)) as handle:
+                if '"%s"' % address not in handle.read() or not os.path.exists(message):
+                    continue
+            with open(message, "rb") as handle:
+                text = handle.read().decode("utf-8").replace("=\r\n", "")
+            match = re.search(r"/portal/sign-in/[A-Za-z0-9_-]{43}", text)
+            if match:
+                found = match.group(0)
+        if found and found != previous:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("no sign-in link arrived for the partner")
+
+
+def test_a_partner_signs_in_with_a_link_from_their_mail(driver):
+    # Another couple than the first test's, whose partners have accounts by now.
+    couple, _ = setup_couple(which=-2)
+    names = client_names()
+    sign_in(driver, DANA)
+    code = give_code(driver, couple, couple["partnerA"])
+    email = "linked-%s@example.org" % secrets.token_hex(4)
+    asking, opening, late = new_browser(), new_browser(), new_browser()
+    try:
+        accept_and_sign_in(asking, code, email, names)
+        submit(asking, asking.find_element(By.CSS_SELECTOR, "form.sign-out button"))
+        # The sign-in page asks the address first; the answer does not say whether it is known.
+        asking.get(BASE + "/portal/sign-in")
+        check_page(asking, "portal-sign-in", names)
+        asking.find_element(By.ID, "link-email").send_keys(email)
+        submit(asking, asking.find_element(By.CSS_SELECTOR, "main form[action='/portal/sign-in-link'] button"))
+        assert "a sign-in link is on its way" in asking.find_element(By.TAG_NAME, "main").text
+        path = mailed_link(email)
+        # A fresh browser opens the link from the message: the page spends nothing until its POST.
+        opening.get(BASE + path)
+        check_page(opening, "portal-sign-in-link", names)
+        assert opening.get_cookie("__Host-haven-portal") is None
+        submit(opening, opening.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        assert opening.current_url == BASE + "/portal", opening.current_url
+        assert opening.get_cookie("__Host-haven-portal") is not None
+        assert "Next appointment" in opening.find_element(By.TAG_NAME, "main").text
+        # The link worked once.
+        late.get(BASE + path)
+        submit(late, late.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        assert late.current_url == BASE + path and "does not work" in late.find_element(By.TAG_NAME, "main").text
+        assert late.get_cookie("__Host-haven-portal") is None
+    finally:
+        for browser in (asking, opening, late):
             browser.quit()

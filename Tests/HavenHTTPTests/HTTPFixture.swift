@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HavenCore
 import HavenHTTP
+import HavenMail
 import HavenService
 import HavenStore
 import HavenTestSupport
@@ -28,7 +29,9 @@ struct HTTPFixture {
     let keys: KeyManager
     static let password = "correct horse battery"
 
+    /// - Parameter mail: where the portal emails invitations and sign-in links (nil: no mail).
     static func with(
+        mail: MailConfiguration? = nil,
         _ body: @escaping @Sendable (HTTPFixture, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await TestDatabase.with { configuration in
@@ -93,7 +96,7 @@ struct HTTPFixture {
                 let (danaCouple, danaSession) = try await couple(dana)
                 let (samCouple, _) = try await couple(sam)
                 let auth = AuthService(pool: app, keys: keys, hasher: hasher, logger: logger)
-                let api = HavenAPI(pool: app, keys: keys, auth: auth, logger: logger) { [] }
+                let api = HavenAPI(pool: app, keys: keys, auth: auth, logger: logger, mail: mail) { [] }
                 let application = Application(router: api.router(), logger: logger)
                 let fixture = HTTPFixture(
                     owner: owner,

@@ -292,9 +292,11 @@ struct AppRoleAttackTests {
             #expect(unknown == again && unknown.split(separator: "$").count == 3 && unknown.hasPrefix("$scrypt$"))
             // A wrong candidate opens nothing and is audited as a refused sign-in.
             let token = try SessionToken.generate()
+            let wrong = known + "$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            let ticket = try await SignInTicket.note("staff", "dana@harbor.example", wrong, fixture.app)
             let outcome = try await fixture.app.query(
                 """
-                SELECT outcome FROM haven_sign_in('dana@harbor.example', \(known + "$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                SELECT outcome FROM haven_sign_in(\(ticket), 'dana@harbor.example', \(wrong),
                                                   \(token.storageHash), 900, 3600, NULL, 'attacker', NULL)
                 """
             )[0].decode(0, as: String.self)
@@ -322,11 +324,12 @@ struct AppRoleAttackTests {
             let candidate = try #require(await StaffFixture.hasher.derive(StaffFixture.password, settings: settings))
             for forged in [[UInt8](repeating: 0, count: 32), []] {
                 let token = try SessionToken.generate()
+                let ticket = try await SignInTicket.note("staff", "dana@harbor.example", candidate, setup.fixture.app)
                 let live = try await setup.fixture.app.withConnection { connection in
                     try await connection.transaction { connection in
                         let outcome = try await connection.query(
                             """
-                            SELECT outcome FROM haven_sign_in('dana@harbor.example', \(candidate), \(token.storageHash),
+                            SELECT outcome FROM haven_sign_in(\(ticket), 'dana@harbor.example', \(candidate), \(token.storageHash),
                                                               900, 3600, NULL, 'attacker', NULL)
                             """
                         )[0].decode(0, as: String.self)

@@ -143,10 +143,11 @@ extension PartnerAttackTests {
     @Test func sessionsAreBoundedByThePolicysRangeAndAPassphraseHasItsForm() async throws {
         try await portal { p in
             for (idle, lifetime) in [(Int32.max, 43_200), (900, 2_000_000_000), (0, 43_200), (900, 604_801)] {
+                let ticket = try await SignInTicket.note("partner", "alex@example.org", Self.passphrase, p.app)
                 let state = try await Self.sqlState {
                     _ = try await p.app.query(
                         """
-                        SELECT outcome FROM haven_portal_sign_in('alex@example.org', \(Self.passphrase), \(Self.tokenHash()),
+                        SELECT outcome FROM haven_portal_sign_in(\(ticket), 'alex@example.org', \(Self.passphrase), \(Self.tokenHash()),
                                                                  \(idle), \(Int32(lifetime)), NULL, 'attacker', NULL)
                         """
                     )
@@ -154,10 +155,11 @@ extension PartnerAttackTests {
                 #expect(state == "23514", "partner \(idle) \(lifetime)")
             }
             // A rehash must have PasswordHasher's form too.
+            let ticket = try await SignInTicket.note("partner", "alex@example.org", Self.passphrase, p.app)
             let rehash = try await Self.sqlState {
                 _ = try await p.app.query(
                     """
-                    SELECT outcome FROM haven_portal_sign_in('alex@example.org', \(Self.passphrase), \(Self.tokenHash()),
+                    SELECT outcome FROM haven_portal_sign_in(\(ticket), 'alex@example.org', \(Self.passphrase), \(Self.tokenHash()),
                                                              900, 43200, '$scrypt$x$y$z', 'attacker', NULL)
                     """
                 )
@@ -189,10 +191,11 @@ extension PartnerAttackTests {
                 .decode(0, as: String.self)
             let candidate = try #require(await StaffFixture.hasher.derive(StaffFixture.password, settings: settings))
             for (idle, lifetime) in [(Int32.max, Int32(43_200)), (900, Int32(2_000_000_000))] {
+                let ticket = try await SignInTicket.note("staff", "dana@harbor.example", candidate, p.app)
                 let state = try await Self.sqlState {
                     _ = try await p.app.query(
                         """
-                        SELECT outcome FROM haven_sign_in('dana@harbor.example', \(candidate), \(Self.tokenHash()),
+                        SELECT outcome FROM haven_sign_in(\(ticket), 'dana@harbor.example', \(candidate), \(Self.tokenHash()),
                                                           \(idle), \(lifetime), NULL, 'attacker', NULL)
                         """
                     )

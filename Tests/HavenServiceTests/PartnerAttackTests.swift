@@ -210,8 +210,9 @@ struct PartnerAttackTests {
     }
 
     static func signIn(_ email: String, _ session: [UInt8], _ pool: ConnectionPool) async throws -> String {
-        try await pool.query(
-            "SELECT outcome FROM haven_portal_sign_in(\(email), \(passphrase), \(session), 900, 43200, NULL, 'attacker', NULL)"
+        let ticket = try await SignInTicket.note("partner", email, passphrase, pool)
+        return try await pool.query(
+            "SELECT outcome FROM haven_portal_sign_in(\(ticket), \(email), \(passphrase), \(session), 900, 43200, NULL, 'attacker', NULL)"
         )[0].decode(0, as: String.self)
     }
 
@@ -460,8 +461,9 @@ struct PartnerAttackTests {
             #expect(try await Self.opens(again, p.app) == false)
             #expect(try await Self.signIn("jo@example.org", Self.tokenHash(), p.app) == "refused")
             // A wrong passphrase and an unknown address are refused alike; the settings do not tell them apart.
+            let nope = try await SignInTicket.note("partner", "alex@example.org", "nope", p.app)
             let wrong = try await p.app.query(
-                "SELECT outcome FROM haven_portal_sign_in('alex@example.org', 'nope', \(Self.tokenHash()), 900, 43200, NULL, 'attacker', NULL)"
+                "SELECT outcome FROM haven_portal_sign_in(\(nope), 'alex@example.org', 'nope', \(Self.tokenHash()), 900, 43200, NULL, 'attacker', NULL)"
             )[0].decode(0, as: String.self)
             #expect(wrong == "refused")
             #expect(try await Self.signIn("nobody@example.org", Self.tokenHash(), p.app) == "refused")
@@ -547,8 +549,9 @@ struct PartnerAttackTests {
             )[0].decode((String, String).self)
             #expect(account == ("alex@example.org", Self.passphrase))
             let session = Self.tokenHash()
+            let ticket = try await SignInTicket.note("partner", "alex@example.org", Self.passphrase, p.app)
             let signedIn = try await p.app.query(
-                "SELECT outcome, charts FROM haven_portal_sign_in('alex@example.org', \(Self.passphrase), \(session), 900, 43200, NULL, 'attacker', NULL)"
+                "SELECT outcome, charts FROM haven_portal_sign_in(\(ticket), 'alex@example.org', \(Self.passphrase), \(session), 900, 43200, NULL, 'attacker', NULL)"
             )[0].decode((String, Int32?).self)
             #expect(signedIn.0 == "signed-in" && signedIn.1 == 2)
             let unchosen = try await Self.asPartner(session, p.app) { connection in

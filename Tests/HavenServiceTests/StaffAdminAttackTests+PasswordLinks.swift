@@ -46,10 +46,11 @@ extension StaffAdminAttackTests {
 
     /// Whether a sign-in with `candidate` as the derived hash opens a session (raw SQL, as the service's call).
     private func signsIn(_ email: String, _ candidate: String, _ c: Clinic) async throws -> Bool {
-        try await c.fixture.app.withConnection { connection in
+        let ticket = try await SignInTicket.note("staff", email, candidate, c.fixture.app)
+        return try await c.fixture.app.withConnection { connection in
             try await connection.transaction { connection in
                 try await connection.query(
-                    "SELECT outcome FROM haven_sign_in(\(email), \(candidate), \(tokenHash()), 900, 43200, NULL, 'attacker', NULL)"
+                    "SELECT outcome FROM haven_sign_in(\(ticket), \(email), \(candidate), \(tokenHash()), 900, 43200, NULL, 'attacker', NULL)"
                 )[0].decode(0, as: String.self) == "signed-in"
             }
         }
@@ -179,7 +180,7 @@ extension StaffAdminAttackTests {
             #expect(row == "scheduler:true:\(c.admin.staffID.uuidString.lowercased())")
             let entries = try await c.fixture.owner.query(
                 """
-                SELECT action || ':' || outcome || ':' || staff_id FROM audit_log
+                SELECT action || ':' || outcome || ':' || coalesce(staff_id::text, 'anonymous') FROM audit_log
                 WHERE entity_id = \(front) AND action LIKE 'staff.%' ORDER BY seq
                 """
             ).map { try $0.decode(0, as: String.self) }

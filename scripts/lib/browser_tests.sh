@@ -1,6 +1,7 @@
 # Runs the browser suite (Tests/Browser, docs/web.md "Tests") in headless Chromium against a live
-# `haven serve` on the demo practice. Sourced by scripts/test, which provides $work, $port, $bin,
-# $owner_password and the postgres helpers. Arguments go to pytest (e.g. -k smoke).
+# `haven serve` on the demo practice, its mail going to the test SMTP server. Sourced by scripts/test,
+# which provides $work, $port, $bin, $owner_password, the postgres helpers and HAVEN_TEST_SMTP_*.
+# Arguments go to pytest (e.g. -k smoke).
 #
 # Debian's chromium, chromium-driver, python3-selenium and python3-html5lib under the system Python
 # (/usr/bin/python3: the pyenv python3 on PATH does not see Debian's packages), in a virtualenv that
@@ -42,7 +43,10 @@ haven_browser_tests() {
         (umask 077 && haven_random_secret >"$work/browser.pw")
         "$bin/haven" demo seed --password-file "$work/browser.pw" >/dev/null
         web_port=$(haven_free_port)
-        "$bin/haven" serve --port "$web_port" >"$work/browser-serve.log" 2>&1 &
+        # Mail goes to the test SMTP server scripts/test started (the portal's sign-in links are read
+        # from its directory, HAVEN_TEST_SMTP_DIR).
+        "$bin/haven" serve --port "$web_port" --mail "smtp://127.0.0.1:${HAVEN_TEST_SMTP_PORT}" \
+            --mail-from noreply@harbor.example >"$work/browser-serve.log" 2>&1 &
         serve_pid=$!
         /usr/bin/python3 - "$web_port" <<'PY'
 import sys, time, urllib.request

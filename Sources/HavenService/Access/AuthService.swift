@@ -60,7 +60,8 @@ public struct AuthService: Sendable {
     ///
     /// - Throws: `ServiceError.unauthenticated` for an unknown email, a wrong password or a disabled
     ///   account (one message for all: no account oracle); with reason `totp-required` when the
-    ///   password was right but no code came, and `totp-invalid` for a wrong or reused code.
+    ///   password was right but no code came, `totp-invalid` for a wrong or reused code, and
+    ///   `sign-in-paused` past the address's pause in the database (`AuthService.paused`).
     public func login(
         email: String,
         password: String,
@@ -111,18 +112,27 @@ public struct AuthService: Sendable {
         let idleSeconds = Int32(policy.idleTimeout.components.seconds)
         let lifetimeSeconds = Int32(policy.absoluteLifetime.components.seconds)
         let keys = self.keys
+        let ticket = try await Self.noteTry(
+            kind: "staff",
+            email: normalized,
+            candidate: candidate,
+            source: source,
+            requestID: requestID,
+            pool: pool
+        )
         let outcome = try await pool.transaction { connection -> SignInOutcome in
             let row = try await connection.query(
                 """
                 SELECT outcome, practice_id, staff_id, roles, totp_secret, totp_last_used_step, totp_enrollment_due,
                        absolute_expires_at
-                FROM haven_sign_in(\(normalized), \(candidate), \(token.storageHash), \(idleSeconds), \
+                FROM haven_sign_in(\(ticket), \(normalized), \(candidate), \(token.storageHash), \(idleSeconds), \
                 \(lifetimeSeconds), \(rehash), \(source), \(requestID))
                 """
             )[0]
             let (kind, practice, staff, roleNames, sealed, lastUsed, enrollmentDue, expiry) = try row.decode(
                 (String, UUID?, UUID?, [String]?, [UInt8]?, Int64?, Bool?, Date?).self
             )
+            if kind == "paused" { return .paused }
             guard kind != "refused", let practiceID = practice, let staffID = staff, let roles = roleNames,
                 let absolute = expiry
             else { return .refused }
@@ -165,6 +175,8 @@ public struct AuthService: Sendable {
         switch outcome {
         case .refused:
             throw refused
+        case .paused:
+            throw Self.paused
         case .pending:
             throw PendingSecondFactor(token: token)
         case .wrongCode:
@@ -331,7 +343,7 @@ public struct AuthService: Sendable {
             )
         }
         switch outcome {
-        case .refused, .pending:
+        case .refused, .pending, .paused:
             throw Self.signInExpired
         case .wrongCode:
             throw Self.wrongCode
@@ -367,6 +379,8 @@ public struct AuthService: Sendable {
 
     private enum SignInOutcome: Sendable {
         case refused
+        /// Too many failed tries of the address in the database's window (`haven_sign_in_check`).
+        case paused
         /// The password was right and the pending session is committed (`beginSignIn`).
         case pending
         case wrongCode

@@ -30,6 +30,17 @@ extension KeyManager {
         return (Int32(version), HMAC.authenticate(message, key: key, digest: .sha256))
     }
 
+    /// The attestation of a portal sign-in link's token hash (migration 0046), under the newest master
+    /// key version: HMAC-SHA-256(key, "haven-sign-in-link-v1:" || token hash). Without it the database
+    /// issues no link, so the haven_app password alone cannot make a link whose token it knows.
+    func attest(signInLink tokenHash: [UInt8]) -> (version: Int32, mac: [UInt8]) {
+        let version = ring.currentVersion
+        guard let key = attestationKey(version: version) else { return (Int32(version), []) }
+        return (Int32(version), HMAC.authenticate(Self.signInLinkLabel + tokenHash, key: key, digest: .sha256))
+    }
+
+    static let signInLinkLabel = Array("haven-sign-in-link-v1:".utf8)
+
     /// Records the attestation keys of loaded versions the database lacks. Only the owner role may;
     /// for the application role (the server) this does nothing, and readiness reports what is missing.
     func recordAttestationKeys(on connection: PostgresConnection) async throws {

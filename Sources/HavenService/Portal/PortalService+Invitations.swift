@@ -169,7 +169,7 @@ extension PortalService {
 
     /// Notes one try of `key` in its own transaction (committed before any check), and returns the
     /// ticket the check takes.
-    private func noteTry(
+    func noteTry(
         _ key: InvitationKey,
         _ hash: [UInt8],
         _ source: String,

@@ -1,4 +1,5 @@
 import Foundation
+import HavenMail
 import HavenStore
 import Postgres
 import Sealing
@@ -14,22 +15,31 @@ public struct PortalService: Sendable {
     let policy: AuthService.Policy
     /// Seals and opens the partner's answers (through the portal's key functions); nil: answers refused.
     let keys: KeyManager?
+    /// Where invitations and sign-in links are emailed; nil: no mail (the counselor passes links on).
+    public let mail: MailConfiguration?
 
     public init(
         pool: ConnectionPool,
         hasher: PasswordHasher = PasswordHasher(),
         policy: AuthService.Policy = .init(),
-        keys: KeyManager? = nil
+        keys: KeyManager? = nil,
+        mail: MailConfiguration? = nil
     ) {
         self.pool = pool
         self.hasher = hasher
         self.policy = policy
         self.keys = keys
+        self.mail = mail
     }
 
     /// A portal with the staff sign-in's hasher and session policy (one rule for both).
-    public init(pool: ConnectionPool, sharing auth: AuthService, keys: KeyManager? = nil) {
-        self.init(pool: pool, hasher: auth.hasher, policy: auth.policy, keys: keys)
+    public init(
+        pool: ConnectionPool,
+        sharing auth: AuthService,
+        keys: KeyManager? = nil,
+        mail: MailConfiguration? = nil
+    ) {
+        self.init(pool: pool, hasher: auth.hasher, policy: auth.policy, keys: keys, mail: mail)
     }
 
     /// A signed-in partner: the token to present from now on (shown once) and the number of charts the
@@ -41,11 +51,13 @@ public struct PortalService: Sendable {
         public var absoluteExpiry: Date
     }
 
-    /// Checks the passphrase and opens a portal session; with one chart it is chosen. Audited
-    /// `portal.login` for an existing account, success or not.
+    /// Checks the passphrase and opens a portal session; with one chart it is chosen. The try is noted
+    /// (committed) first and checked by the staff sign-in's own check (`haven_sign_in_check`, migration
+    /// 0046). Audited `portal.login` for an existing account, success or not (a refusal with no actor).
     ///
     /// - Throws: `unauthenticated` for an unknown address, a wrong passphrase, a disabled account or an
-    ///   account with no chart open to it (one message for all).
+    ///   account with no chart open to it (one message for all); with reason `sign-in-paused` past the
+    ///   address's pause.
     public func signIn(
         email: String,
         passphrase: String,
@@ -63,15 +75,24 @@ public struct PortalService: Sendable {
         let candidate = await hasher.derive(passphrase, settings: settings) ?? ""
         let rehash = hasher.needsRehash(settings: settings) ? try await hasher.hash(passphrase) : nil
         let token = try SessionToken.generate()
+        let ticket = try await AuthService.noteTry(
+            kind: "partner",
+            email: normalized,
+            candidate: candidate,
+            source: source,
+            requestID: requestID,
+            pool: pool
+        )
         let row = try await pool.query(
             """
             SELECT outcome, charts, absolute_expires_at
-            FROM haven_portal_sign_in(\(normalized), \(candidate), \(token.storageHash), \
+            FROM haven_portal_sign_in(\(ticket), \(normalized), \(candidate), \(token.storageHash), \
             \(Int32(policy.idleTimeout.components.seconds)), \(Int32(policy.absoluteLifetime.components.seconds)), \
             \(rehash), \(source), \(requestID))
             """
         )[0]
         let (outcome, charts, expiry) = try row.decode((String, Int32?, Date?).self)
+        if outcome == "paused" { throw AuthService.paused }
         guard outcome == "signed-in", let charts, let expiry else {
             throw ServiceError(.unauthenticated, "wrong email or passphrase, or the portal is closed for this account")
         }

@@ -52,7 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let mail {
             logger.info("mail goes through the \(mail.transport.summary)", metadata: ["mail.from": "\(mail.from)"])
         } else {
-            logger.notice("no mail is configured (HAVEN_MAIL): invitations and reminders are not emailed")
+            logger.notice(
+                "no mail is configured (HAVEN_MAIL): invitations are shown to pass on, and reminders are not emailed"
+            )
         }
         let configuration = try options.configuration()
         let ring = try options.keys.load()
@@ -89,7 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             logger.notice("reports cannot print to PDF: no Chromium on PATH and no HAVEN_CHROMIUM")
         }
-        let api = HavenAPI(pool: pool, keys: keys, auth: auth, logger: logger, pdfPrinter: printer) {
+        let api = HavenAPI(pool: pool, keys: keys, auth: auth, logger: logger, pdfPrinter: printer, mail: mail) {
             await Self.readiness(pool: pool, keys: keys)
         }
         let app = Application(

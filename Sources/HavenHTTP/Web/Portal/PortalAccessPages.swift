@@ -64,8 +64,35 @@ extension HavenAPI {
         )
         switch invitation.handover {
         case .link(let token):
-            view.url = "https://\(host)/portal/welcome/\(token.value)"
-            view.email = email
+            // With mail configured the link goes to the address now, while the token is in hand, and
+            // is not shown; without, the counselor passes it on.
+            var delivery = PortalService.InvitationDelivery.notSent
+            if let email, let base = URL(string: "https://\(host)/portal"), base.host != nil {
+                delivery = try await portal.email(
+                    invitation,
+                    to: email,
+                    client: client,
+                    portal: base,
+                    actor: user.actor
+                )
+            }
+            switch delivery {
+            case .sent:
+                view.sent = true
+            case .failed(let retryLater):
+                logger.notice("a portal invitation was not emailed", metadata: ["mail.retry_later": "\(retryLater)"])
+                view.failure =
+                    retryLater
+                    ? "the mail server did not take it just now" : "the mail server refused it (check the address)"
+                view.resend = PortalResendForm(
+                    action: Self.chartPath(chart) + "/portal/invite",
+                    client: client,
+                    email: email
+                )
+            case .notSent:
+                view.url = "https://\(host)/portal/welcome/\(token.value)"
+                view.email = email
+            }
         case .code(let code):
             view.code = code
             view.codeURL = "https://\(host)/portal/welcome"
@@ -74,8 +101,9 @@ extension HavenAPI {
     }
 }
 
-/// The invitation, shown once (the page is `no-store`, as every page): the link to send, or the code
-/// to read out with the address where it is entered.
+/// The invitation, shown once (the page is `no-store`, as every page): that it was emailed, that it
+/// could not be (with a button to send a new one), the link to send, or the code to read out with the
+/// address where it is entered.
 struct PortalInvitationView {
     var chrome: PageChrome
     var chartHref: String
@@ -83,6 +111,25 @@ struct PortalInvitationView {
     var email: String?
     var code: String?
     var codeURL: String?
+    /// The link was emailed to the address the counselor gave.
+    var sent = false
+    /// Why the link could not be emailed, in the counselor's words.
+    var failure: String?
+    var resend: PortalResendForm?
+}
+
+/// "Send a new invitation" after a message the mail system did not take: the chart's invite form
+/// again, with the same person and address.
+struct PortalResendForm {
+    var action: String
+    var client: String
+    var email: String?
+
+    init(action: String, client: UUID, email: String?) {
+        self.action = action
+        self.client = client.uuidString.lowercased()
+        self.email = email
+    }
 }
 
 /// One person of a chart in its "Portal access" section.

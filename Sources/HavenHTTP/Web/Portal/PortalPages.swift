@@ -14,7 +14,7 @@ extension HavenAPI {
         pages.get("") { request, context in try await self.portalHome(request, context) }
         pages.get("/sign-in") { request, context in
             if context.partner != nil { return WebPage.redirect(to: "/portal") }
-            var view = PortalSignInView()
+            var view = PortalSignInView(linksAvailable: portal.sendsSignInLinks)
             switch request.uri.queryParameters["reason"].map(String.init) ?? "" {
             case "passphrase-set": view.notice = "Your passphrase is set. Sign in with it."
             case "chart-added": view.notice = "Your counselor's invitation is accepted. Sign in with your passphrase."
@@ -24,6 +24,7 @@ extension HavenAPI {
             return try Self.portalPage(request, "/portal/sign-in", view, template: "portal-sign-in")
         }
         pages.post("/sign-in") { request, context in try await self.portalSignIn(request, context) }
+        addPortalSignInLinkPages(to: pages)
         pages.post("/sign-out") { _, context in
             if let partner = context.partner { try await portal.signOut(partner.actor) }
             var response = WebPage.redirect(to: "/portal/sign-in?reason=signed-out")
@@ -159,7 +160,7 @@ extension HavenAPI {
         var request = request
         let form = try await WebForm(request: &request)
         let email = form["email"] ?? ""
-        var view = PortalSignInView()
+        var view = PortalSignInView(linksAvailable: portal.sendsSignInLinks)
         view.email = String(email.prefix(320))
         let address = context.remoteAddress?.ipAddress ?? "unknown"
         if portalThrottle.wait(email: email, address: address) != nil {
@@ -185,7 +186,10 @@ extension HavenAPI {
             )
         } catch let error as ServiceError where error.kind == .unauthenticated {
             portalThrottle.failed(email: email, address: address)
-            view.error = "Wrong email or passphrase, or the portal is closed for this account."
+            view.error =
+                error.reason == "sign-in-paused"
+                ? "Too many failed attempts. Wait a few minutes, then try again."
+                : "Wrong email or passphrase, or the portal is closed for this account."
             return try Self.portalPage(
                 request,
                 "/portal/sign-in",
@@ -195,10 +199,7 @@ extension HavenAPI {
             )
         }
         portalThrottle.succeeded(email: email)
-        var response = WebPage.redirect(to: "/portal")
-        response.setCookie(WebSession.cookie(named: PortalSession.cookieName, value: signIn.token.value))
-        response.setCookie(WebSession.expired(named: PortalSession.preSessionCookieName))
-        return response
+        return Self.portalSignedIn(signIn)
     }
 
     func portalHome(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
@@ -245,9 +246,15 @@ protocol PortalView {
 
 struct PortalSignInView: PortalView {
     var chrome = PageChrome.signedOut(title: "Sign in to your portal")
+    /// The page asks the address for a sign-in link first (mail is configured), the passphrase below.
+    var linksAvailable: Bool
     var email = ""
     var error: String?
     var notice: String?
+
+    init(linksAvailable: Bool) {
+        self.linksAvailable = linksAvailable
+    }
 }
 
 struct PortalWelcomeView: PortalView {

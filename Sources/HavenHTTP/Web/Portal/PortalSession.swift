@@ -24,6 +24,7 @@ enum PortalSession {
 
     /// Paths whose forms are posted before a portal session exists (keyed to the pre-session cookie).
     static func isPreSessionPath(_ path: String) -> Bool {
-        path == "/portal/sign-in" || path == "/portal/welcome" || path.hasPrefix("/portal/welcome/")
+        path == "/portal/sign-in" || path == "/portal/sign-in-link" || path.hasPrefix("/portal/sign-in/")
+            || path == "/portal/welcome" || path.hasPrefix("/portal/welcome/")
     }
 }
