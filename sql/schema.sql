@@ -1379,6 +1379,112 @@ $$;
 
 
 --
+-- Name: haven_notification_morning(date, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_morning(day date, zone text) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$ SELECT (day::timestamp + interval '9 hours') AT TIME ZONE zone $$;
+
+
+--
+-- Name: haven_notification_on_assignment(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_on_assignment() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    zone text;
+    clients uuid[];
+    about timestamptz;
+    due timestamptz;
+BEGIN
+    SELECT p.time_zone INTO zone FROM practices p WHERE p.id = NEW.practice_id;
+    SELECT CASE WHEN NEW.partner_id IS NULL THEN ARRAY[c.partner_a_id, c.partner_b_id] ELSE ARRAY[NEW.partner_id] END
+    INTO clients FROM couples c WHERE c.id = NEW.couple_id;
+    -- The due date's start in the practice's zone (the message shows the date only).
+    about := NEW.due_on::timestamp AT TIME ZONE zone;
+    PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients, 'homework-new',
+                                           about, now(), NEW.id, NULL);
+    due := haven_notification_morning(NEW.due_on - 1, zone);
+    IF NEW.due_on > NEW.assigned_on AND due > now() THEN
+        PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients, 'homework-due',
+                                               about, due, NEW.id, NULL);
+    END IF;
+    due := haven_notification_morning(NEW.due_on + 1, zone);
+    IF due > now() THEN
+        PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients,
+                                               'homework-overdue', about, due, NEW.id, NULL);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: haven_notification_on_session(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_on_session() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    lead_hours integer;
+    clients uuid[];
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        UPDATE notification_outbox
+        SET state = 'skipped', finished_at = now(), last_error = 'superseded: the session moved or was cancelled'
+        WHERE session_id = NEW.id AND state = 'pending';
+    END IF;
+    IF NEW.status <> 'scheduled' OR NEW.scheduled_start <= now() THEN
+        RETURN NULL;
+    END IF;
+    SELECT p.appointment_reminder_hours INTO lead_hours FROM practices p WHERE p.id = NEW.practice_id;
+    IF NEW.couple_id IS NOT NULL THEN
+        SELECT ARRAY[c.partner_a_id, c.partner_b_id] INTO clients FROM couples c WHERE c.id = NEW.couple_id;
+        PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients,
+            'appointment-reminder', NEW.scheduled_start,
+            greatest(now(), NEW.scheduled_start - make_interval(hours => lead_hours)), NULL, NEW.id);
+    ELSE
+        PERFORM haven_notification_queue_chart(NEW.practice_id, 'client', NEW.client_id, ARRAY[NEW.client_id],
+            'appointment-reminder', NEW.scheduled_start,
+            greatest(now(), NEW.scheduled_start - make_interval(hours => lead_hours)), NULL, NEW.id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: haven_notification_queue_chart(uuid, text, uuid, uuid[], text, timestamp with time zone, timestamp with time zone, uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    queued integer;
+BEGIN
+    INSERT INTO notification_outbox
+        (practice_id, account_id, kind, about_time, due_at, chart_kind, chart_id, assignment_id, session_id)
+    SELECT practice, a.id, kind, about, due, haven_notification_queue_chart.chart_kind, chart, assignment, session
+    FROM partner_accounts a
+    JOIN partner_chart_access x ON x.account_id = a.id AND x.chart_kind = haven_notification_queue_chart.chart_kind
+                               AND x.chart_id = chart AND x.revoked_at IS NULL
+    WHERE a.practice_id = practice AND a.client_id = ANY (clients) AND a.disabled_at IS NULL;
+    GET DIAGNOSTICS queued = ROW_COUNT;
+    RETURN queued;
+END
+$$;
+
+
+--
 -- Name: haven_open_context(bytea, boolean, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3591,7 +3697,7 @@ CREATE TABLE public.notification_opt_outs (
     account_id uuid,
     kind text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text])))
+    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text])))
 );
 
 ALTER TABLE ONLY public.notification_opt_outs FORCE ROW LEVEL SECURITY;
@@ -3614,11 +3720,18 @@ CREATE TABLE public.notification_outbox (
     last_error text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     finished_at timestamp with time zone,
+    chart_kind text,
+    chart_id uuid,
+    assignment_id uuid,
+    session_id uuid,
     CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
+    CONSTRAINT notification_outbox_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
+    CONSTRAINT notification_outbox_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
     CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
     CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
-    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
+    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
     CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
+    CONSTRAINT notification_outbox_one_cause CHECK ((num_nonnulls(assignment_id, session_id) <= 1)),
     CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
 );
 
@@ -3769,6 +3882,8 @@ CREATE TABLE public.practices (
     retention_years integer DEFAULT 7 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     require_totp boolean DEFAULT false NOT NULL,
+    appointment_reminder_hours integer DEFAULT 24 NOT NULL,
+    CONSTRAINT practices_appointment_reminder_hours CHECK (((appointment_reminder_hours >= 1) AND (appointment_reminder_hours <= 168))),
     CONSTRAINT practices_name_length CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
     CONSTRAINT practices_retention_years_range CHECK (((retention_years >= 1) AND (retention_years <= 100))),
     CONSTRAINT practices_time_zone_valid CHECK (public.haven_is_time_zone(time_zone))
@@ -4826,6 +4941,13 @@ CREATE INDEX notification_outbox_leased ON public.notification_outbox USING btre
 
 
 --
+-- Name: notification_outbox_session; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_outbox_session ON public.notification_outbox USING btree (session_id) WHERE (state = 'pending'::text);
+
+
+--
 -- Name: partner_accounts_email; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5071,6 +5193,13 @@ CREATE TRIGGER data_keys_subject_not_erased BEFORE INSERT ON public.data_keys FO
 
 
 --
+-- Name: homework_assignments homework_assignments_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_assignments_notify AFTER INSERT ON public.homework_assignments FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_assignment();
+
+
+--
 -- Name: key_events key_events_no_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5138,6 +5267,20 @@ CREATE TRIGGER therapy_sessions_counselor_slot BEFORE INSERT OR UPDATE OF schedu
 --
 
 CREATE TRIGGER therapy_sessions_default_type BEFORE INSERT ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_default_type();
+
+
+--
+-- Name: therapy_sessions therapy_sessions_notify_booked; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_notify_booked AFTER INSERT ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_session();
+
+
+--
+-- Name: therapy_sessions therapy_sessions_notify_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_notify_changed AFTER UPDATE OF scheduled_start, status ON public.therapy_sessions FOR EACH ROW WHEN (((old.scheduled_start IS DISTINCT FROM new.scheduled_start) OR (old.status IS DISTINCT FROM new.status))) EXECUTE FUNCTION public.haven_notification_on_session();
 
 
 --
@@ -7119,6 +7262,27 @@ REVOKE ALL ON FUNCTION public.haven_live_session(token bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_notification_on_assignment(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_on_assignment() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_on_session(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_on_session() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid) FROM PUBLIC;
 
 
 --

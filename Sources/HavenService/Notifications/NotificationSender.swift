@@ -12,8 +12,10 @@ import Postgres
 /// it to the transport; mark it `sent`, or `pending` again after a backoff (1, 5, 30 minutes, 2 and 12
 /// hours, then `failed`), or `uncertain` when the transport may have delivered it. A row still
 /// `sending` after its lease belongs to a sender that died between the claim and the mark: it is
-/// marked `uncertain` and reported, never sent again. Skipped without sending: an opt-out (the
-/// partner's or the practice's), an account disabled or without live access to any chart, no address.
+/// marked `uncertain` and reported, never sent again. Skipped without sending, checked at send time: an
+/// opt-out (the partner's or the practice's), an account disabled or without live access to the row's
+/// chart (any chart for a row without one), a session moved or no longer scheduled (`superseded`), an
+/// assignment gone (`withdrawn`), homework the partner has answered (`answered`), no address.
 /// Each outcome is audited (the recipient's account and client, the outbox row as the request id;
 /// never the address).
 public struct NotificationSender: Sendable {
@@ -104,8 +106,22 @@ public struct NotificationSender: Sendable {
                                  THEN 'opted out'
                             WHEN a.disabled_at IS NOT NULL
                                  OR NOT EXISTS (SELECT 1 FROM partner_chart_access x
-                                                WHERE x.account_id = a.id AND x.revoked_at IS NULL)
+                                                WHERE x.account_id = a.id AND x.revoked_at IS NULL
+                                                  AND (o.chart_id IS NULL
+                                                       OR (x.chart_kind = o.chart_kind AND x.chart_id = o.chart_id)))
                                  THEN 'no portal access'
+                            WHEN o.session_id IS NOT NULL
+                                 AND NOT EXISTS (SELECT 1 FROM therapy_sessions s
+                                                 WHERE s.id = o.session_id AND s.status = 'scheduled'
+                                                   AND s.scheduled_start = o.about_time)
+                                 THEN 'superseded'
+                            WHEN o.assignment_id IS NOT NULL
+                                 AND NOT EXISTS (SELECT 1 FROM homework_assignments h WHERE h.id = o.assignment_id)
+                                 THEN 'withdrawn'
+                            WHEN o.kind IN ('homework-due', 'homework-overdue')
+                                 AND EXISTS (SELECT 1 FROM homework_responses r
+                                             WHERE r.assignment_id = o.assignment_id AND r.partner_id = a.client_id)
+                                 THEN 'answered'
                             WHEN a.email IS NULL THEN 'no address'
                        END
                 FROM notification_outbox o
