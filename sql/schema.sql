@@ -1349,6 +1349,44 @@ $$;
 
 
 --
+-- Name: haven_notification_claim(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_claim(lease_seconds integer) RETURNS TABLE(id uuid, practice_id uuid, account_id uuid, client_id uuid, kind text, about_time timestamp with time zone, attempts integer, email text, practice_name text, time_zone text, skip_reason text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o notification_outbox;
+    a partner_accounts;
+    reason text;
+BEGIN
+    IF lease_seconds IS NULL OR lease_seconds NOT BETWEEN 60 AND 3600 THEN
+        RAISE EXCEPTION 'a lease is 60 to 3600 seconds' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO o FROM notification_outbox q
+    WHERE q.state = 'pending' AND q.due_at <= now()
+    ORDER BY q.due_at, q.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT * INTO a FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
+    reason := haven_notification_skip_reason(o, a);
+    -- A row to skip is claimed too, so no other sender takes it before it is marked.
+    UPDATE notification_outbox q
+    SET state = 'sending', attempts = q.attempts + 1, lease_until = now() + make_interval(secs => lease_seconds)
+    WHERE q.id = o.id;
+    RETURN QUERY
+    SELECT o.id, o.practice_id, o.account_id, a.client_id, o.kind, o.about_time, o.attempts,
+           CASE WHEN reason IS NULL THEN a.email END, p.name, p.time_zone, reason
+    FROM practices p WHERE p.id = o.practice_id;
+END
+$$;
+
+
+--
 -- Name: haven_notification_enqueue(uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1374,6 +1412,66 @@ BEGIN
     VALUES (ctx.practice_id, account, kind, about, due)
     RETURNING id INTO queued;
     RETURN queued;
+END
+$$;
+
+
+--
+-- Name: haven_notification_expire_leases(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_expire_leases() RETURNS SETOF uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    expired uuid;
+BEGIN
+    FOR expired IN
+        SELECT q.id FROM notification_outbox q
+        WHERE q.state = 'sending' AND q.lease_until < now()
+        ORDER BY q.id
+        FOR UPDATE SKIP LOCKED
+    LOOP
+        IF haven_notification_finish(expired, 'uncertain',
+                                     'the sender stopped after claiming it: it may have been sent') THEN
+            RETURN NEXT expired;
+        END IF;
+    END LOOP;
+END
+$$;
+
+
+--
+-- Name: haven_notification_finish(uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_finish(row_id uuid, new_state text, reason text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o notification_outbox;
+    client uuid;
+BEGIN
+    IF new_state IS NULL OR new_state NOT IN ('sent', 'failed', 'uncertain', 'skipped') THEN
+        RAISE EXCEPTION 'a claimed notification ends sent, failed, uncertain or skipped'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE notification_outbox q
+    SET state = new_state, lease_until = NULL, finished_at = now(), last_error = left(reason, 300)
+    WHERE q.id = row_id AND q.state = 'sending'
+    RETURNING * INTO o;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT p.client_id INTO client FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
+    PERFORM haven_audit_write(
+        o.practice_id, NULL, '{}', false, 'haven-notify', 'notification:' || upper(o.id::text),
+        'notification.' || new_state, 'partner_account', o.account_id, ARRAY[client],
+        CASE new_state WHEN 'sent' THEN 'success' WHEN 'skipped' THEN 'denied' ELSE 'failed' END, NULL
+    );
+    RETURN true;
 END
 $$;
 
@@ -1481,6 +1579,117 @@ BEGIN
     GET DIAGNOSTICS queued = ROW_COUNT;
     RETURN queued;
 END
+$$;
+
+
+--
+-- Name: haven_notification_retry(uuid, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_seconds integer) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF wait_seconds IS NULL OR wait_seconds NOT BETWEEN 1 AND 43200 THEN
+        RAISE EXCEPTION 'a retry waits 1 second to 12 hours' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE notification_outbox q
+    SET state = 'pending', lease_until = NULL, last_error = left(reason, 300),
+        due_at = now() + make_interval(secs => wait_seconds)
+    WHERE q.id = row_id AND q.state = 'sending';
+    RETURN FOUND;
+END
+$$;
+
+
+--
+-- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    kind text NOT NULL,
+    about_time timestamp with time zone NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    lease_until timestamp with time zone,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    chart_kind text,
+    chart_id uuid,
+    assignment_id uuid,
+    session_id uuid,
+    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
+    CONSTRAINT notification_outbox_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
+    CONSTRAINT notification_outbox_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
+    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
+    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
+    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
+    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
+    CONSTRAINT notification_outbox_one_cause CHECK ((num_nonnulls(assignment_id, session_id) <= 1)),
+    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
+);
+
+ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    client_id uuid NOT NULL,
+    email text,
+    passphrase_hash text,
+    passphrase_link_issuer uuid,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
+);
+
+ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_notification_skip_reason(public.notification_outbox, public.partner_accounts); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM notification_opt_outs n
+                     WHERE n.practice_id = o.practice_id AND n.kind = o.kind
+                       AND (n.account_id IS NULL OR n.account_id = o.account_id))
+            THEN 'opted out'
+        WHEN a.disabled_at IS NOT NULL
+             OR NOT EXISTS (SELECT 1 FROM partner_chart_access x
+                            WHERE x.account_id = a.id AND x.revoked_at IS NULL
+                              AND (o.chart_id IS NULL OR (x.chart_kind = o.chart_kind AND x.chart_id = o.chart_id)))
+            THEN 'no portal access'
+        WHEN o.session_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM therapy_sessions s
+                             WHERE s.id = o.session_id AND s.status = 'scheduled' AND s.scheduled_start = o.about_time)
+            THEN 'superseded'
+        WHEN o.assignment_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM homework_assignments h WHERE h.id = o.assignment_id)
+            THEN 'withdrawn'
+        WHEN o.kind IN ('homework-due', 'homework-overdue')
+             AND EXISTS (SELECT 1 FROM homework_responses r
+                         WHERE r.assignment_id = o.assignment_id AND r.partner_id = a.client_id)
+            THEN 'answered'
+        WHEN a.email IS NULL THEN 'no address'
+    END
 $$;
 
 
@@ -3701,62 +3910,6 @@ CREATE TABLE public.notification_opt_outs (
 );
 
 ALTER TABLE ONLY public.notification_opt_outs FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.notification_outbox (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    account_id uuid NOT NULL,
-    kind text NOT NULL,
-    about_time timestamp with time zone NOT NULL,
-    due_at timestamp with time zone NOT NULL,
-    state text DEFAULT 'pending'::text NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    lease_until timestamp with time zone,
-    last_error text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    finished_at timestamp with time zone,
-    chart_kind text,
-    chart_id uuid,
-    assignment_id uuid,
-    session_id uuid,
-    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
-    CONSTRAINT notification_outbox_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
-    CONSTRAINT notification_outbox_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
-    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
-    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
-    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
-    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
-    CONSTRAINT notification_outbox_one_cause CHECK ((num_nonnulls(assignment_id, session_id) <= 1)),
-    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
-);
-
-ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.partner_accounts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    client_id uuid NOT NULL,
-    email text,
-    passphrase_hash text,
-    passphrase_link_issuer uuid,
-    created_by uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    disabled_at timestamp with time zone,
-    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
-    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
-);
-
-ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -6904,6 +7057,7 @@ CREATE POLICY treatment_goals_owner ON public.treatment_goals TO haven USING (tr
 
 REVOKE USAGE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO haven_app;
+GRANT USAGE ON SCHEMA public TO haven_notify;
 
 
 --
@@ -7257,11 +7411,42 @@ REVOKE ALL ON FUNCTION public.haven_live_session(token bytea) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_notification_claim(lease_seconds integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_claim(lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_claim(lease_seconds integer) TO haven_notify;
+
+
+--
 -- Name: FUNCTION haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_notification_expire_leases(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_expire_leases() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_expire_leases() TO haven_notify;
+
+
+--
+-- Name: FUNCTION haven_notification_finish(row_id uuid, new_state text, reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_finish(row_id uuid, new_state text, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_finish(row_id uuid, new_state text, reason text) TO haven_notify;
+
+
+--
+-- Name: FUNCTION haven_notification_morning(day date, zone text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_morning(day date, zone text) FROM PUBLIC;
 
 
 --
@@ -7283,6 +7468,21 @@ REVOKE ALL ON FUNCTION public.haven_notification_on_session() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION public.haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_retry(row_id uuid, reason text, wait_seconds integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_seconds integer) TO haven_notify;
+
+
+--
+-- Name: FUNCTION haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts) FROM PUBLIC;
 
 
 --

@@ -73,6 +73,7 @@ CREATE FUNCTION haven_notification_morning(day date, zone text) RETURNS timestam
     LANGUAGE sql STABLE
     SET search_path = public, pg_temp
     AS $$ SELECT (day::timestamp + interval '9 hours') AT TIME ZONE zone $$;
+REVOKE ALL ON FUNCTION haven_notification_morning(date, text) FROM PUBLIC;
 
 CREATE FUNCTION haven_notification_on_assignment() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -145,3 +146,177 @@ CREATE TRIGGER therapy_sessions_notify_changed AFTER UPDATE OF scheduled_start, 
     FOR EACH ROW
     WHEN (OLD.scheduled_start IS DISTINCT FROM NEW.scheduled_start OR OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION haven_notification_on_session();
+
+-- The sender's own role (docs/security.md "The reminder sender's role"). `haven serve` sends the outbox as
+-- `haven_notify`, a login that owns nothing, has no privilege on any table and may only call the four
+-- functions below; `haven notify run` calls the same functions as the owner, so there is one sender.
+-- Neither haven_app nor its password reaches a partner's address: only whoever holds haven_notify's
+-- password, and then only the address of a message that is due, one claim at a time.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'haven_notify') THEN
+        CREATE ROLE haven_notify LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
+    END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA public TO haven_notify;
+
+-- Why a due row must not be sent now, or NULL: the sender's checks at send time, in one place.
+CREATE FUNCTION haven_notification_skip_reason(o notification_outbox, a partner_accounts) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = public, pg_temp
+    AS $$
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM notification_opt_outs n
+                     WHERE n.practice_id = o.practice_id AND n.kind = o.kind
+                       AND (n.account_id IS NULL OR n.account_id = o.account_id))
+            THEN 'opted out'
+        WHEN a.disabled_at IS NOT NULL
+             OR NOT EXISTS (SELECT 1 FROM partner_chart_access x
+                            WHERE x.account_id = a.id AND x.revoked_at IS NULL
+                              AND (o.chart_id IS NULL OR (x.chart_kind = o.chart_kind AND x.chart_id = o.chart_id)))
+            THEN 'no portal access'
+        WHEN o.session_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM therapy_sessions s
+                             WHERE s.id = o.session_id AND s.status = 'scheduled' AND s.scheduled_start = o.about_time)
+            THEN 'superseded'
+        WHEN o.assignment_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM homework_assignments h WHERE h.id = o.assignment_id)
+            THEN 'withdrawn'
+        WHEN o.kind IN ('homework-due', 'homework-overdue')
+             AND EXISTS (SELECT 1 FROM homework_responses r
+                         WHERE r.assignment_id = o.assignment_id AND r.partner_id = a.client_id)
+            THEN 'answered'
+        WHEN a.email IS NULL THEN 'no address'
+    END
+$$;
+REVOKE ALL ON FUNCTION haven_notification_skip_reason(notification_outbox, partner_accounts) FROM PUBLIC;
+
+-- Claims the first due row (FOR UPDATE SKIP LOCKED: two senders never take the same one), marks it
+-- `sending` with a lease of `lease_seconds` (60 to 3600) and returns what rendering it needs. The address
+-- is returned only for a row to send; a row to skip comes back with its reason and no address (the caller
+-- then finishes it as `skipped`). No row: nothing is due.
+CREATE FUNCTION haven_notification_claim(lease_seconds integer)
+    RETURNS TABLE (id uuid, practice_id uuid, account_id uuid, client_id uuid, kind text, about_time timestamptz,
+                   attempts integer, email text, practice_name text, time_zone text, skip_reason text)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    o notification_outbox;
+    a partner_accounts;
+    reason text;
+BEGIN
+    IF lease_seconds IS NULL OR lease_seconds NOT BETWEEN 60 AND 3600 THEN
+        RAISE EXCEPTION 'a lease is 60 to 3600 seconds' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO o FROM notification_outbox q
+    WHERE q.state = 'pending' AND q.due_at <= now()
+    ORDER BY q.due_at, q.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT * INTO a FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
+    reason := haven_notification_skip_reason(o, a);
+    -- A row to skip is claimed too, so no other sender takes it before it is marked.
+    UPDATE notification_outbox q
+    SET state = 'sending', attempts = q.attempts + 1, lease_until = now() + make_interval(secs => lease_seconds)
+    WHERE q.id = o.id;
+    RETURN QUERY
+    SELECT o.id, o.practice_id, o.account_id, a.client_id, o.kind, o.about_time, o.attempts,
+           CASE WHEN reason IS NULL THEN a.email END, p.name, p.time_zone, reason
+    FROM practices p WHERE p.id = o.practice_id;
+END
+$$;
+
+-- Ends a claimed row (`sending`) as sent, failed, uncertain or skipped, with the transport's or the
+-- skip's reason, and audits it (the partner account as entity, its client, `notification:<id>` as the
+-- request id, source haven-notify; never the address). False when the row was not `sending` (another
+-- sender ended it first): nothing is written then.
+CREATE FUNCTION haven_notification_finish(row_id uuid, new_state text, reason text)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    o notification_outbox;
+    client uuid;
+BEGIN
+    IF new_state IS NULL OR new_state NOT IN ('sent', 'failed', 'uncertain', 'skipped') THEN
+        RAISE EXCEPTION 'a claimed notification ends sent, failed, uncertain or skipped'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE notification_outbox q
+    SET state = new_state, lease_until = NULL, finished_at = now(), last_error = left(reason, 300)
+    WHERE q.id = row_id AND q.state = 'sending'
+    RETURNING * INTO o;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT p.client_id INTO client FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
+    PERFORM haven_audit_write(
+        o.practice_id, NULL, '{}', false, 'haven-notify', 'notification:' || upper(o.id::text),
+        'notification.' || new_state, 'partner_account', o.account_id, ARRAY[client],
+        CASE new_state WHEN 'sent' THEN 'success' WHEN 'skipped' THEN 'denied' ELSE 'failed' END, NULL
+    );
+    RETURN true;
+END
+$$;
+
+-- Puts a claimed row back to `pending`, due again in `wait_seconds` (the sender's backoff, at most 12
+-- hours), with the transport's reason. False when the row was not `sending`.
+CREATE FUNCTION haven_notification_retry(row_id uuid, reason text, wait_seconds integer)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    IF wait_seconds IS NULL OR wait_seconds NOT BETWEEN 1 AND 43200 THEN
+        RAISE EXCEPTION 'a retry waits 1 second to 12 hours' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE notification_outbox q
+    SET state = 'pending', lease_until = NULL, last_error = left(reason, 300),
+        due_at = now() + make_interval(secs => wait_seconds)
+    WHERE q.id = row_id AND q.state = 'sending';
+    RETURN FOUND;
+END
+$$;
+
+-- Marks every row whose lease ran out `uncertain` (its sender died between the claim and the mark:
+-- reported, never resent), audited as haven_notification_finish does; returns their ids.
+CREATE FUNCTION haven_notification_expire_leases()
+    RETURNS SETOF uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    expired uuid;
+BEGIN
+    FOR expired IN
+        SELECT q.id FROM notification_outbox q
+        WHERE q.state = 'sending' AND q.lease_until < now()
+        ORDER BY q.id
+        FOR UPDATE SKIP LOCKED
+    LOOP
+        IF haven_notification_finish(expired, 'uncertain',
+                                     'the sender stopped after claiming it: it may have been sent') THEN
+            RETURN NEXT expired;
+        END IF;
+    END LOOP;
+END
+$$;
+
+DO $$
+DECLARE
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY['haven_notification_claim(integer)', 'haven_notification_finish(uuid, text, text)',
+                             'haven_notification_retry(uuid, text, integer)', 'haven_notification_expire_leases()']
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO haven_notify', f);
+    END LOOP;
+END
+$$;
