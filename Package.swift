@@ -97,6 +97,7 @@ let package = Package(
             name: "HavenHTTP",
             dependencies: [
                 "CQRencode",
+                "HavenMail",
                 "HavenReports",
                 "HavenService",
                 "HavenStore",

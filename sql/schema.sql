@@ -228,6 +228,29 @@ $$;
 
 
 --
+-- Name: haven_admin_notification_settings(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_notification_settings() RETURNS TABLE(kind text, practice_off boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+BEGIN
+    IF NOT 'admin' = ANY (ctx.staff_roles) THEN
+        RAISE EXCEPTION 'the practice''s reminder switches are for its admins' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+    SELECT k.kind, EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.practice_id
+                           AND n.account_id IS NULL AND n.kind = k.kind)
+    FROM unnest(haven_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
+    ORDER BY k.ord;
+END
+$$;
+
+
+--
 -- Name: haven_admin_practice_require_totp(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -362,6 +385,40 @@ CREATE FUNCTION public.haven_admin_refusal(ctx public.request_contexts, target u
                 THEN 'not-found'
         END
     $$;
+
+
+--
+-- Name: haven_admin_set_notification(text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_set_notification(of_kind text, send boolean) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    action text := CASE WHEN send THEN 'practice.notification.on' ELSE 'practice.notification.off' END;
+BEGIN
+    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_notification_kinds()) THEN
+        RETURN 'unknown-kind';
+    END IF;
+    IF NOT 'admin' = ANY (ctx.staff_roles) THEN
+        PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                                  ctx.request_id, action, 'practice', ctx.practice_id, '{}', 'denied', NULL);
+        RETURN 'forbidden';
+    END IF;
+    IF send THEN
+        DELETE FROM notification_opt_outs n
+        WHERE n.practice_id = ctx.practice_id AND n.account_id IS NULL AND n.kind = of_kind;
+    ELSE
+        INSERT INTO notification_opt_outs (practice_id, account_id, kind) VALUES (ctx.practice_id, NULL, of_kind)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                              ctx.request_id, action, 'practice', ctx.practice_id, '{}', 'success', NULL);
+    RETURN 'saved';
+END
+$$;
 
 
 --
@@ -1477,6 +1534,15 @@ $$;
 
 
 --
+-- Name: haven_notification_kinds(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_kinds() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT ARRAY['homework-new', 'homework-due', 'homework-overdue', 'measure-due', 'appointment-reminder'] $$;
+
+
+--
 -- Name: haven_notification_morning(date, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2330,6 +2396,29 @@ $$;
 
 
 --
+-- Name: haven_portal_notification_settings(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_notification_settings() RETURNS TABLE(kind text, partner_off boolean, practice_off boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+    SELECT k.kind,
+           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.partner_practice_id
+                   AND n.account_id = ctx.partner_account_id AND n.kind = k.kind),
+           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.partner_practice_id
+                   AND n.account_id IS NULL AND n.kind = k.kind)
+    FROM unnest(haven_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
+    ORDER BY k.ord;
+END
+$$;
+
+
+--
 -- Name: haven_portal_opening_key(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2537,6 +2626,37 @@ BEGIN
         FROM data_keys k
         WHERE haven_portal_couple(ctx) IS NOT NULL AND k.practice_id = ctx.partner_practice_id
           AND k.subject_kind = 'couple' AND k.subject_id = haven_portal_couple(ctx)::text AND k.state = 'active';
+END
+$$;
+
+
+--
+-- Name: haven_portal_set_notification(text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_set_notification(of_kind text, send boolean) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_notification_kinds()) THEN
+        RETURN 'unknown-kind';
+    END IF;
+    IF send THEN
+        DELETE FROM notification_opt_outs n
+        WHERE n.practice_id = ctx.partner_practice_id AND n.account_id = ctx.partner_account_id AND n.kind = of_kind;
+    ELSE
+        INSERT INTO notification_opt_outs (practice_id, account_id, kind)
+        VALUES (ctx.partner_practice_id, ctx.partner_account_id, of_kind)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
+                              CASE WHEN send THEN 'portal.notification.on' ELSE 'portal.notification.off' END,
+                              'partner_account', ctx.partner_account_id, ARRAY[ctx.partner_client_id],
+                              'success', NULL, ctx.partner_client_id);
+    RETURN 'saved';
 END
 $$;
 
@@ -7084,6 +7204,14 @@ GRANT ALL ON FUNCTION public.haven_admin_decline(proposal uuid) TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_admin_notification_settings(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_notification_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_notification_settings() TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_admin_practice_require_totp(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7126,6 +7254,14 @@ GRANT ALL ON FUNCTION public.haven_admin_propose_totp_optional() TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_admin_refusal(ctx public.request_contexts, target uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_admin_set_notification(of_kind text, send boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_set_notification(of_kind text, send boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_set_notification(of_kind text, send boolean) TO haven_app;
 
 
 --
@@ -7443,6 +7579,13 @@ GRANT ALL ON FUNCTION public.haven_notification_finish(row_id uuid, new_state te
 
 
 --
+-- Name: FUNCTION haven_notification_kinds(); Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON FUNCTION public.haven_notification_kinds() TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_notification_morning(day date, zone text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7707,6 +7850,14 @@ GRANT ALL ON FUNCTION public.haven_portal_note_try(kind text, token_hash bytea, 
 
 
 --
+-- Name: FUNCTION haven_portal_notification_settings(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_notification_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_notification_settings() TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_portal_opening_key(wanted uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7765,6 +7916,14 @@ GRANT ALL ON FUNCTION public.haven_portal_save_draft(assignment uuid, draft uuid
 
 REVOKE ALL ON FUNCTION public.haven_portal_sealing_key() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_sealing_key() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_set_notification(of_kind text, send boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_set_notification(of_kind text, send boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_set_notification(of_kind text, send boolean) TO haven_app;
 
 
 --

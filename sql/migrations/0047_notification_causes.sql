@@ -320,3 +320,126 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Opt-outs (docs/portal.md "Reminders: the outbox"): a partner turns each kind of reminder off or on
+-- for themselves from their portal context, an admin for the whole practice from a staff context; both
+-- audited. haven_app still has no privilege on notification_opt_outs: these functions are the way in.
+
+-- The kinds a person can turn off, in the order the pages show them.
+CREATE FUNCTION haven_notification_kinds() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT ARRAY['homework-new', 'homework-due', 'homework-overdue', 'measure-due', 'appointment-reminder'] $$;
+GRANT EXECUTE ON FUNCTION haven_notification_kinds() TO haven_app;
+
+-- The partner's own settings: per kind, whether they turned it off and whether the practice did.
+CREATE FUNCTION haven_portal_notification_settings()
+    RETURNS TABLE (kind text, partner_off boolean, practice_off boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+    SELECT k.kind,
+           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.partner_practice_id
+                   AND n.account_id = ctx.partner_account_id AND n.kind = k.kind),
+           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.partner_practice_id
+                   AND n.account_id IS NULL AND n.kind = k.kind)
+    FROM unnest(haven_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
+    ORDER BY k.ord;
+END
+$$;
+
+-- Turns one kind on (`send`) or off for the partner, audited as portal.notification.on|off with the
+-- partner as actor and their account as entity. Answers 'saved', or 'unknown-kind'.
+CREATE FUNCTION haven_portal_set_notification(of_kind text, send boolean) RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_notification_kinds()) THEN
+        RETURN 'unknown-kind';
+    END IF;
+    IF send THEN
+        DELETE FROM notification_opt_outs n
+        WHERE n.practice_id = ctx.partner_practice_id AND n.account_id = ctx.partner_account_id AND n.kind = of_kind;
+    ELSE
+        INSERT INTO notification_opt_outs (practice_id, account_id, kind)
+        VALUES (ctx.partner_practice_id, ctx.partner_account_id, of_kind)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
+                              CASE WHEN send THEN 'portal.notification.on' ELSE 'portal.notification.off' END,
+                              'partner_account', ctx.partner_account_id, ARRAY[ctx.partner_client_id],
+                              'success', NULL, ctx.partner_client_id);
+    RETURN 'saved';
+END
+$$;
+
+-- The practice's switches, for its admins: per kind, whether the practice turned it off.
+CREATE FUNCTION haven_admin_notification_settings()
+    RETURNS TABLE (kind text, practice_off boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+BEGIN
+    IF NOT 'admin' = ANY (ctx.staff_roles) THEN
+        RAISE EXCEPTION 'the practice''s reminder switches are for its admins' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+    SELECT k.kind, EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.practice_id
+                           AND n.account_id IS NULL AND n.kind = k.kind)
+    FROM unnest(haven_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
+    ORDER BY k.ord;
+END
+$$;
+
+-- Turns one kind on or off for the whole practice (an admin only: 'forbidden' otherwise, audited as
+-- denied), audited as practice.notification.on|off. Answers 'saved', 'forbidden' or 'unknown-kind'.
+CREATE FUNCTION haven_admin_set_notification(of_kind text, send boolean) RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    action text := CASE WHEN send THEN 'practice.notification.on' ELSE 'practice.notification.off' END;
+BEGIN
+    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_notification_kinds()) THEN
+        RETURN 'unknown-kind';
+    END IF;
+    IF NOT 'admin' = ANY (ctx.staff_roles) THEN
+        PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                                  ctx.request_id, action, 'practice', ctx.practice_id, '{}', 'denied', NULL);
+        RETURN 'forbidden';
+    END IF;
+    IF send THEN
+        DELETE FROM notification_opt_outs n
+        WHERE n.practice_id = ctx.practice_id AND n.account_id IS NULL AND n.kind = of_kind;
+    ELSE
+        INSERT INTO notification_opt_outs (practice_id, account_id, kind) VALUES (ctx.practice_id, NULL, of_kind)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                              ctx.request_id, action, 'practice', ctx.practice_id, '{}', 'success', NULL);
+    RETURN 'saved';
+END
+$$;
+
+DO $$
+DECLARE
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY['haven_portal_notification_settings()', 'haven_portal_set_notification(text, boolean)',
+                             'haven_admin_notification_settings()', 'haven_admin_set_notification(text, boolean)']
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO haven_app', f);
+    END LOOP;
+END
+$$;
