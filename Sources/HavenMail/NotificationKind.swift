@@ -5,9 +5,11 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case invitation = "invitation"
     /// A one-time sign-in link; the time is when it expires.
     case signInLink = "sign-in-link"
-    /// Homework due; the time is when it is due.
+    /// A new homework item; the time is the start of its due date (shown as the date only).
+    case homeworkNew = "homework-new"
+    /// Homework due soon (sent the day before); the time is the start of its due date.
     case homeworkDue = "homework-due"
-    /// Homework past its due time; the time is when it was due.
+    /// Homework past its due date and still unanswered; the time is the start of its due date.
     case homeworkOverdue = "homework-overdue"
     /// A questionnaire to fill in before a session; the time is the session's.
     case measureDue = "measure-due"

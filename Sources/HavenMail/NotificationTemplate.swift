@@ -44,6 +44,8 @@ public struct NotificationTemplate: Sendable {
         }
         let name = practiceName
         let when = Self.shown(time, in: timeZone)
+        // Homework is due on a date, not at a time.
+        let day = Self.shownDay(time, in: timeZone)
         let subject: String
         let lines: [String]
         switch kind {
@@ -63,12 +65,15 @@ public struct NotificationTemplate: Sendable {
                 "",
                 "If you did not ask for it, you can ignore this message.",
             ]
-        case .homeworkDue:
+        case .homeworkNew:
             subject = "You have a new item from \(name)"
-            lines = ["You have an item from \(name) due on \(when).", "", "See it on the portal:", url]
+            lines = ["You have a new item from \(name), due on \(day).", "", "See it on the portal:", url]
+        case .homeworkDue:
+            subject = "An item from \(name) is due soon"
+            lines = ["You have an item from \(name) due on \(day).", "", "See it on the portal:", url]
         case .homeworkOverdue:
             subject = "An item from \(name) is waiting"
-            lines = ["An item from \(name) was due on \(when) and is still waiting.", "", "See it on the portal:", url]
+            lines = ["An item from \(name) was due on \(day) and is still waiting.", "", "See it on the portal:", url]
         case .measureDue:
             subject = "Before your next session with \(name)"
             lines = [
@@ -94,6 +99,18 @@ public struct NotificationTemplate: Sendable {
             Date.VerbatimFormatStyle(
                 format:
                     "\(weekday: .wide) \(day: .defaultDigits) \(month: .wide) at \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
+                locale: Locale(identifier: "en_US_POSIX"),
+                timeZone: timeZone,
+                calendar: Calendar(identifier: .gregorian)
+            )
+        )
+    }
+
+    /// "Tuesday 15 December" in the time zone given, in English.
+    public static func shownDay(_ time: Date, in timeZone: TimeZone) -> String {
+        time.formatted(
+            Date.VerbatimFormatStyle(
+                format: "\(weekday: .wide) \(day: .defaultDigits) \(month: .wide)",
                 locale: Locale(identifier: "en_US_POSIX"),
                 timeZone: timeZone,
                 calendar: Calendar(identifier: .gregorian)

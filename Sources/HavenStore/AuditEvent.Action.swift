@@ -177,5 +177,15 @@ extension AuditEvent {
         case notificationUncertain = "notification.uncertain"
         /// A message was not sent: an opt-out, no portal access, or no address.
         case notificationSkipped = "notification.skipped"
+
+        // Reminder opt-outs (migration 0047), written by the database's functions.
+        /// A partner turned a kind of reminder on again for themselves (the partner as actor).
+        case portalNotificationOn = "portal.notification.on"
+        /// A partner turned a kind of reminder off for themselves.
+        case portalNotificationOff = "portal.notification.off"
+        /// An admin turned a kind of reminder on again for the practice.
+        case practiceNotificationOn = "practice.notification.on"
+        /// An admin turned a kind of reminder off for every partner of the practice.
+        case practiceNotificationOff = "practice.notification.off"
     }
 }

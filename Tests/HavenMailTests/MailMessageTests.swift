@@ -52,7 +52,7 @@ struct MailMessageTests {
     func nonASCII() throws {
         let template = try NotificationTemplate(practiceName: "Praxis Zürich Paartherapie", timeZone: .gmt)
         let message = try template.message(
-            .homeworkDue,
+            .homeworkNew,
             time: Self.appointment,
             link: Self.link,
             from: Self.from,

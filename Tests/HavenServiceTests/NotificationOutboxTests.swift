@@ -45,7 +45,7 @@ struct NotificationOutboxTests {
                 ORDER BY column_name
                 """
             ).map { try $0.decode(0, as: String.self) }
-            #expect(columns == ["kind", "last_error", "state"])
+            #expect(columns == ["chart_kind", "kind", "last_error", "state"])
             // Jo has no portal account: nothing to queue.
             let none = try await setup.fixture.app.transaction(as: setup.counselorA) { connection in
                 try await connection.query(

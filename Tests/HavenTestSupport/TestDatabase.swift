@@ -57,6 +57,17 @@ public enum TestDatabase {
         return String(url[..<scheme.upperBound]) + "haven_app:" + password + String(url[at...])
     }
 
+    /// The same database as the reminder sender's role `haven_notify` (migration 0047), as `haven serve`
+    /// reaches it for its sender task (directly, not through PgBouncer).
+    public static func notifyURL(for configuration: PostgresConfiguration) async throws -> String {
+        let password = try await AppRolePassword.notify.value()
+        let url = try self.url(for: configuration)
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else {
+            throw TestSetupError("HAVEN_TEST_DATABASE_URL is not a postgresql://user:password@host URL")
+        }
+        return String(url[..<scheme.upperBound]) + "haven_notify:" + password + String(url[at...])
+    }
+
     /// The database of `scripts/test`'s PgBouncer that leads to `haven_test` over ONE server
     /// connection, so that every client of it shares one server session (to show what a
     /// transaction-mode pooler does to session state).
@@ -189,20 +200,29 @@ public struct TestSetupError: Error, CustomStringConvertible {
     }
 }
 
-/// The application role's password for this test process (set once; concurrent callers wait for
-/// the same task, since two ALTER ROLEs at once fail with "tuple concurrently updated").
+/// A login role's password for this test process (set once; concurrent callers wait for the same
+/// task, since two ALTER ROLEs at once fail with "tuple concurrently updated").
 actor AppRolePassword {
-    static let shared = AppRolePassword()
+    /// The application role's.
+    static let shared = AppRolePassword(role: "haven_app")
+    /// The reminder sender's (migration 0047).
+    static let notify = AppRolePassword(role: "haven_notify")
+    private let role: StaticString
     private var setting: Task<String, any Error>?
+
+    init(role: StaticString) {
+        self.role = role
+    }
 
     func value() async throws -> String {
         if let setting { return try await setting.value }
+        let role = self.role
         let task = Task {
             _ = try await TemplateDatabase.shared.name()  // the role exists once a database is migrated
             let new = UUID().uuidString.replacingOccurrences(of: "-", with: "")
             try await TestDatabase.withConnection(try TestDatabase.adminConfiguration()) { connection in
                 // ALTER ROLE takes no parameters; the password is a hex string of our own making.
-                try await connection.executeScript("ALTER ROLE haven_app PASSWORD '\(new)'")
+                try await connection.executeScript("ALTER ROLE \(role) PASSWORD '\(new)'")
             }
             return new
         }

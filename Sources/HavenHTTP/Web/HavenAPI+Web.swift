@@ -25,6 +25,7 @@ extension HavenAPI {
         addCalendarPages(to: web)
         addNotePages(to: web)
         addAdminPages(to: web)
+        addAdminReminderPages(to: web)
         addHomeworkPages(to: web)
         addMeasurePages(to: web)
         addReportPages(to: web)

@@ -4,20 +4,24 @@ import HavenStore
 import Logging
 import Postgres
 
-/// Sends the outbox's due messages at most once each (docs/portal.md "Reminders: the outbox"), as the
-/// owner role (`haven notify run`).
+/// Sends the outbox's due messages at most once each (docs/portal.md "Reminders: the outbox"): the one
+/// sender of `haven notify run` (as the owner role) and of `haven serve`'s task (as `haven_notify`, which
+/// may only call the claim and mark functions of migration 0047).
 ///
 /// One message at a time: claim the first due row (`FOR UPDATE SKIP LOCKED`, so several senders never
 /// take the same one), mark it `sending` with a lease and commit; render its kind's template and hand
 /// it to the transport; mark it `sent`, or `pending` again after a backoff (1, 5, 30 minutes, 2 and 12
 /// hours, then `failed`), or `uncertain` when the transport may have delivered it. A row still
 /// `sending` after its lease belongs to a sender that died between the claim and the mark: it is
-/// marked `uncertain` and reported, never sent again. Skipped without sending: an opt-out (the
-/// partner's or the practice's), an account disabled or without live access to any chart, no address.
-/// Each outcome is audited (the recipient's account and client, the outbox row as the request id;
-/// never the address).
+/// marked `uncertain` and reported, never sent again. Skipped without sending, checked at send time: an
+/// opt-out (the partner's or the practice's), an account disabled or without live access to the row's
+/// chart (any chart for a row without one), a session moved or no longer scheduled (`superseded`), an
+/// assignment gone (`withdrawn`), homework the partner has answered (`answered`), no address.
+/// The checks and the marks are the database's (`haven_notification_claim`, `_finish`, `_retry`,
+/// `_expire_leases`); each outcome is audited there (the recipient's account and client, the outbox row
+/// as the request id; never the address).
 public struct NotificationSender: Sendable {
-    /// Connections as the owner role.
+    /// Connections as the owner role or `haven_notify`.
     public let pool: ConnectionPool
     public let mail: MailConfiguration
     /// Where the messages' link points (the portal's address).
@@ -55,12 +59,13 @@ public struct NotificationSender: Sendable {
         public init() {}
     }
 
-    /// Reports expired leases, then sends due messages one by one until none is due or `limit` were
-    /// handled.
-    public func run(limit: Int = 1_000) async throws -> Summary {
+    /// Reports expired leases, then sends due messages one by one until none is due, `limit` were
+    /// handled or `stop` says so (checked between messages, never inside one).
+    public func run(limit: Int = 1_000, stop: @Sendable () -> Bool = { false }) async throws -> Summary {
         var summary = Summary()
         summary.uncertain += try await reportExpiredLeases()
         for _ in 0..<limit {
+            if stop() { break }
             guard let outcome = try await sendNext() else { break }
             switch outcome {
             case .sent: summary.sent += 1
@@ -92,33 +97,18 @@ public struct NotificationSender: Sendable {
 
     /// Claims, sends and marks the first due message; nil when none is due.
     func sendNext() async throws -> Outcome? {
-        let leaseSeconds = Int(lease.components.seconds)
+        let leaseSeconds = Int32(lease.components.seconds)
         let claimed: Claim? = try await pool.transaction { connection in
-            let rows = try await connection.query(
-                """
-                SELECT o.id, o.practice_id, o.account_id, a.client_id, o.kind, o.about_time, o.attempts, a.email,
-                       p.name, p.time_zone,
-                       CASE WHEN EXISTS (SELECT 1 FROM notification_opt_outs n
-                                         WHERE n.practice_id = o.practice_id AND n.kind = o.kind
-                                           AND (n.account_id IS NULL OR n.account_id = o.account_id))
-                                 THEN 'opted out'
-                            WHEN a.disabled_at IS NOT NULL
-                                 OR NOT EXISTS (SELECT 1 FROM partner_chart_access x
-                                                WHERE x.account_id = a.id AND x.revoked_at IS NULL)
-                                 THEN 'no portal access'
-                            WHEN a.email IS NULL THEN 'no address'
-                       END
-                FROM notification_outbox o
-                JOIN partner_accounts a ON a.practice_id = o.practice_id AND a.id = o.account_id
-                JOIN practices p ON p.id = o.practice_id
-                WHERE o.state = 'pending' AND o.due_at <= now()
-                ORDER BY o.due_at, o.id
-                LIMIT 1
-                FOR UPDATE OF o SKIP LOCKED
-                """
-            )
-            guard let row = rows.first else { return nil }
-            let claim = Claim(
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT id, practice_id, account_id, client_id, kind, about_time, attempts, email, practice_name,
+                           time_zone, skip_reason
+                    FROM haven_notification_claim(\(leaseSeconds))
+                    """
+                ).first
+            else { return nil }
+            return Claim(
                 id: try row.decode(0),
                 practice: try row.decode(1),
                 account: try row.decode(2),
@@ -131,19 +121,10 @@ public struct NotificationSender: Sendable {
                 timeZone: try row.decode(9),
                 skipReason: try row.decode(10)
             )
-            // A row to skip is claimed too, so no other sender takes it before it is marked.
-            try await connection.execute(
-                """
-                UPDATE notification_outbox
-                SET state = 'sending', attempts = attempts + 1, lease_until = now() + make_interval(secs => \(leaseSeconds))
-                WHERE id = \(claim.id)
-                """
-            )
-            return claim
         }
         guard let claim = claimed else { return nil }
         if let reason = claim.skipReason {
-            try await finish(claim, state: "skipped", error: reason, action: .notificationSkipped, outcome: .denied)
+            try await finish(claim.id, state: "skipped", reason: reason)
             return .skipped
         }
         do {
@@ -152,7 +133,7 @@ public struct NotificationSender: Sendable {
         } catch {
             return try await failed(claim, error)
         }
-        try await finish(claim, state: "sent", error: nil, action: .notificationSent, outcome: .success)
+        try await finish(claim.id, state: "sent", reason: nil)
         return .sent
     }
 
@@ -182,105 +163,33 @@ public struct NotificationSender: Sendable {
             ]
         )
         if error.mayHaveBeenSent {
-            try await finish(
-                claim,
-                state: "uncertain",
-                error: error.detail,
-                action: .notificationUncertain,
-                outcome: .failed
-            )
+            try await finish(claim.id, state: "uncertain", reason: error.detail)
             return .uncertain
         }
         if error.disposition == .retryLater, attempt <= Self.backoff.count {
-            let wait = Int(Self.backoff[attempt - 1].components.seconds)
-            try await pool.transaction { connection in
-                try await connection.execute(
-                    """
-                    UPDATE notification_outbox
-                    SET state = 'pending', lease_until = NULL, last_error = left(\(error.detail), 300),
-                        due_at = now() + make_interval(secs => \(wait))
-                    WHERE id = \(claim.id) AND state = 'sending'
-                    """
-                )
-            }
+            let wait = Int32(Self.backoff[attempt - 1].components.seconds)
+            _ = try await pool.query("SELECT haven_notification_retry(\(claim.id), \(error.detail), \(wait))")
             return .retrying
         }
-        try await finish(claim, state: "failed", error: error.detail, action: .notificationFailed, outcome: .failed)
+        try await finish(claim.id, state: "failed", reason: error.detail)
         return .failed
     }
 
-    /// Ends a row in `state` and audits it, in one transaction in the practice's operator context.
-    private func finish(
-        _ claim: Claim,
-        state: String,
-        error: String?,
-        action: AuditEvent.Action,
-        outcome: AuditEntry.Outcome
-    ) async throws {
-        try await pool.transaction(
-            operatorIn: claim.practice,
-            source: "haven-notify",
-            requestID: "notification:\(claim.id)"
-        ) {
-            connection in
-            let updated = try await connection.execute(
-                """
-                UPDATE notification_outbox
-                SET state = \(state), lease_until = NULL, finished_at = now(), last_error = left(\(error), 300)
-                WHERE id = \(claim.id) AND state = 'sending'
-                """
-            )
-            // Another sender got there first (an expired lease reported twice): one entry per outcome.
-            guard updated == 1 else { return }
-            try await AuditStore.append(
-                AuditEvent(
-                    action: action,
-                    entityType: .partnerAccount,
-                    entityID: claim.account,
-                    clientIDs: [claim.client],
-                    outcome: outcome
-                ),
-                on: connection
-            )
-        }
+    /// Ends a claimed row in `state` (`haven_notification_finish`, which audits it in the same
+    /// transaction; if another sender ended it first, nothing is written).
+    private func finish(_ id: UUID, state: String, reason: String?) async throws {
+        _ = try await pool.query("SELECT haven_notification_finish(\(id), \(state), \(reason))")
     }
 
     /// Marks rows whose lease ran out `uncertain` (audited): their sender died after the claim.
     func reportExpiredLeases() async throws -> Int {
-        let expired = try await pool.transaction { connection in
-            try await connection.query(
-                """
-                SELECT o.id, o.practice_id, o.account_id, a.client_id FROM notification_outbox o
-                JOIN partner_accounts a ON a.practice_id = o.practice_id AND a.id = o.account_id
-                WHERE o.state = 'sending' AND o.lease_until < now()
-                FOR UPDATE OF o SKIP LOCKED
-                """
-            ).map { try $0.decode((UUID, UUID, UUID, UUID).self) }
+        let expired = try await pool.query("SELECT haven_notification_expire_leases()").map {
+            try $0.decode(0, as: UUID.self)
         }
-        for (id, practice, account, client) in expired {
-            let claim = Claim(
-                id: id,
-                practice: practice,
-                account: account,
-                client: client,
-                kind: "",
-                about: Date(),
-                attempts: 0,
-                email: nil,
-                practiceName: "",
-                timeZone: "",
-                skipReason: nil
-            )
+        for id in expired {
             logger.warning(
                 "a notification may or may not have been sent (its sender stopped)",
                 metadata: ["notification.id": "\(id)"]
-            )
-            try await finish(
-                claim,
-                state: "uncertain",
-                error: "the sender stopped after claiming it: it may have been sent",
-                action: .notificationUncertain,
-                outcome: .failed
             )
         }
         return expired.count

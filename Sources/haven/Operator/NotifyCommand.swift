@@ -28,14 +28,7 @@ extension NotifyCommand {
 
         @OptionGroup var database: OwnerDatabaseOptions
         @OptionGroup(title: "Mail") var mailOptions: MailOptions
-        @Option(
-            name: .customLong("portal-url"),
-            help: ArgumentHelp(
-                "The portal's address, the messages' link (default: $HAVEN_PORTAL_URL).",
-                valueName: "url"
-            )
-        )
-        var portalURL: String?
+        @OptionGroup var portal: PortalLinkOption
         @Option(help: "Messages to handle at most in this run (1-100000).") var limit = 1_000
 
         func run() async throws {
@@ -45,10 +38,7 @@ extension NotifyCommand {
                     message: "no mail is configured: set HAVEN_MAIL and HAVEN_MAIL_FROM (docs/operations.md \"Mail\")"
                 )
             }
-            let text = portalURL ?? ProcessInfo.processInfo.environment["HAVEN_PORTAL_URL"] ?? ""
-            guard let link = URL(string: text), ["https", "http"].contains(link.scheme ?? ""), link.host != nil else {
-                throw UserError(message: "--portal-url (or HAVEN_PORTAL_URL) must be the portal's http(s) address")
-            }
+            let link = try portal.link()
             let summary = try await Operator.with(database) { op in
                 try await NotificationSender(
                     pool: op.pool,

@@ -28,6 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: AppDatabaseOptions
     @OptionGroup(title: "Mail") var mailOptions: MailOptions
+    @OptionGroup(title: "Reminders") var reminders: ReminderSenderOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (1-65535).") var port = 8080
     @Flag(help: "Allow a non-loopback address without TLS in front (not for production).") var allowPlainHttp = false
@@ -57,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         let configuration = try options.configuration()
+        let reminderSettings = try reminders.resolve(pooler: configuration.pooler)
         let ring = try options.keys.load()
         if configuration.pooler == .transaction {
             logger.info("behind a transaction-mode pooler: statements are sent unnamed, session state is refused")
@@ -101,13 +103,56 @@ struct ServeCommand: AsyncParsableCommand {
             onServerRunning: { _ in logger.info("serving", metadata: ["address": "\(host):\(port)"]) },
             logger: logger
         )
+        let sender = Self.startReminderSender(
+            mail: mail,
+            settings: reminderSettings,
+            interval: reminders.interval,
+            batch: reminders.batch,
+            logger: logger
+        )
         do {
             try await app.runService()
         } catch {
+            await sender?.stop()
             await pool.close()
             throw error
         }
+        // The server has drained its requests: the sender finishes the message in hand, then stops.
+        await sender?.stop()
         await pool.close()
+    }
+
+    /// The reminder sender's task (`NotificationSender.runRounds` as `haven_notify`), when mail and the
+    /// role's URL are both configured; otherwise says where reminders go instead.
+    static func startReminderSender(
+        mail: MailConfiguration?,
+        settings: (configuration: PostgresConfiguration, link: URL)?,
+        interval: Int = 60,
+        batch: Int = 100,
+        logger: Logger
+    ) -> ReminderSenderTask? {
+        guard let mail else { return nil }
+        guard let settings else {
+            logger.notice(
+                "reminders are not sent by this server (no HAVEN_NOTIFY_DATABASE_URL): run 'haven notify run' from cron"
+            )
+            return nil
+        }
+        return ReminderSenderTask(
+            sender: NotificationSender(
+                pool: ConnectionPool(
+                    configuration: settings.configuration,
+                    limits: .init(maxConnections: 2),
+                    logger: logger
+                ),
+                mail: mail,
+                portalLink: settings.link,
+                logger: logger
+            ),
+            interval: .seconds(interval),
+            batch: batch,
+            logger: logger
+        )
     }
 
     /// Refuses a port outside TCP's range (the kernel would take it modulo 65536) and a pool that

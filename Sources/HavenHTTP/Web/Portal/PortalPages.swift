@@ -41,6 +41,7 @@ extension HavenAPI {
             try await portal.choose(form["kind"] == "client" ? .client(id) : .couple(id), actor: partner.actor)
             return WebPage.redirect(to: "/portal")
         }
+        addPortalSettingsPages(to: pages)
         pages.get("/welcome") { request, _ in
             try Self.portalPage(request, "/portal/welcome", PortalWelcomeView(byCode: true), template: "portal-welcome")
         }

@@ -1,0 +1,24 @@
+import Foundation
+import HavenMail
+
+/// One kind of reminder and who turned it off: the partner (their own settings) and the practice
+/// (every partner's). A kind is sent only when neither did (`NotificationSender` checks at send time).
+public struct NotificationSetting: Sendable, Equatable {
+    public var kind: NotificationKind
+    /// The partner turned it off for themselves (always false on the practice's page).
+    public var partnerOff: Bool
+    /// The practice turned it off for everyone.
+    public var practiceOff: Bool
+
+    /// The kind in a person's words, for the settings pages.
+    public var label: String {
+        switch kind {
+        case .homeworkNew: "A new item from my counselor"
+        case .homeworkDue: "An item due tomorrow"
+        case .homeworkOverdue: "An item past its due date"
+        case .measureDue: "A questionnaire before a session"
+        case .appointmentReminder: "Appointment reminders"
+        case .invitation, .signInLink, .sharedAnswerDigest: kind.rawValue
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import HavenMail
+import HavenStore
+import Postgres
+
+extension PracticeService {
+    /// The practice's reminder switches, for an admin (`haven_admin_notification_settings()`).
+    ///
+    /// - Throws: `forbidden` unless the actor is an admin.
+    public func notificationSettings(actor: StaffActor) async throws -> [NotificationSetting] {
+        guard actor.roles.contains(.admin) else {
+            throw ServiceError(.forbidden, "only admins change the practice's reminders")
+        }
+        return try await pool.transaction(as: actor) { connection in
+            try await connection.query("SELECT kind, practice_off FROM haven_admin_notification_settings()")
+                .compactMap { row in
+                    let (kind, off) = try row.decode((String, Bool).self)
+                    return NotificationKind(rawValue: kind).map {
+                        NotificationSetting(kind: $0, partnerOff: false, practiceOff: off)
+                    }
+                }
+        }
+    }
+
+    /// Turns one kind of reminder on or off for every partner of the practice (audited
+    /// `practice.notification.on|off`; a non-admin's try is audited as denied).
+    ///
+    /// - Throws: `forbidden` unless the actor is an admin; `invalidInput` (field `kind`) for a kind the
+    ///   outbox does not send.
+    public func setNotification(_ kind: NotificationKind, send: Bool, actor: StaffActor) async throws {
+        let outcome = try await pool.transaction(as: actor) { connection in
+            try await connection.query("SELECT haven_admin_set_notification(\(kind.rawValue), \(send))")[0]
+                .decode(0, as: String.self)
+        }
+        switch outcome {
+        case "saved": return
+        case "forbidden": throw ServiceError(.forbidden, "only admins change the practice's reminders")
+        default: throw ServiceError(.invalidInput, field: "kind", "is not a kind of reminder")
+        }
+    }
+}

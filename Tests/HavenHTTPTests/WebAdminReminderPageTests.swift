@@ -1,0 +1,52 @@
+import Foundation
+import HTTPTypes
+import HavenService
+import HavenTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import HavenHTTP
+
+/// The practice's reminder switches (`/admin/reminders`): an admin turns a kind off for every partner
+/// with a form (audited), a counselor gets a 403 page, a forged POST changes nothing.
+@Suite("/admin/reminders: the practice's reminder switches", .needsTestDatabase)
+struct WebAdminReminderPageTests {
+    @Test func anAdminTurnsAKindOffForThePracticeWithAFormOnly() async throws {
+        try await HTTPFixture.with { fixture, client in
+            _ = try await WebAdminPageTests.addStaff(fixture)
+            var admin = try await WebPageTests.signIn(client, "office@harbor.example")
+            let page = try await WebPortalPageTests.open(client, &admin, "/admin/reminders")
+            #expect(page.status == .ok && page.html.contains("Send partners an email for"))
+            #expect(page.html.contains(#"name="send-homework-new" value="yes" checked"#))
+            WebPageTests.expectNothingInline(page.html)
+            let fields = ["homework-due", "homework-overdue", "measure-due", "appointment-reminder"].map {
+                ("send-\($0)", "yes")
+            }
+            let forged = try await WebPortalPageTests.send(client, &admin, "/admin/reminders", fields, csrf: false)
+            #expect(forged.status == .forbidden)
+            let saved = try await WebPortalPageTests.send(client, &admin, "/admin/reminders", fields)
+            #expect(saved.status == .seeOther && saved.location == "/admin/reminders?done=saved")
+            let rows = try await fixture.owner.query(
+                "SELECT kind, account_id IS NULL FROM notification_opt_outs"
+            ).map { try $0.decode((String, Bool).self) }
+            #expect(rows.count == 1 && rows[0].0 == "homework-new" && rows[0].1)
+            let after = try await WebPortalPageTests.open(client, &admin, "/admin/reminders?done=saved")
+            #expect(after.html.contains(#"name="send-homework-new" value="yes">"#))
+            let audit = try await fixture.owner.query(
+                "SELECT outcome FROM audit_log WHERE action = 'practice.notification.off'"
+            ).map { try $0.decode(0, as: String.self) }
+            #expect(audit == ["success"])
+            // A counselor is not an admin.
+            var dana = try await WebPageTests.signIn(client, "dana@harbor.example")
+            let refused = try await WebPortalPageTests.open(client, &dana, "/admin/reminders")
+            #expect(refused.status == .forbidden)
+            let tried = try await WebPortalPageTests.send(client, &dana, "/admin/reminders", [])
+            #expect(tried.status == .forbidden)
+            #expect(
+                try await fixture.owner.query("SELECT count(*) FROM notification_opt_outs")[0].decode(0, as: Int.self)
+                    == 1
+            )
+        }
+    }
+}
