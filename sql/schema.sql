@@ -253,6 +253,33 @@ $$;
 
 
 --
+-- Name: haven_admin_practice_set_safety_page(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_practice_set_safety_page(page text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, NULL);
+    cleaned text := nullif(btrim(page), '');
+BEGIN
+    IF result IS NULL AND length(cleaned) > 8000 THEN
+        result := 'invalid';
+    END IF;
+    IF result IS NULL THEN
+        UPDATE practices SET safety_page = cleaned WHERE id = ctx.practice_id;
+        result := 'done';
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'practice.safety_page.set', 'practice', ctx.practice_id,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
+END
+$$;
+
+
+--
 -- Name: haven_admin_proposal_life(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3769,8 +3796,10 @@ CREATE TABLE public.practices (
     retention_years integer DEFAULT 7 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     require_totp boolean DEFAULT false NOT NULL,
+    safety_page text,
     CONSTRAINT practices_name_length CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
     CONSTRAINT practices_retention_years_range CHECK (((retention_years >= 1) AND (retention_years <= 100))),
+    CONSTRAINT practices_safety_page_length CHECK (((length(safety_page) >= 1) AND (length(safety_page) <= 8000))),
     CONSTRAINT practices_time_zone_valid CHECK (public.haven_is_time_zone(time_zone))
 );
 
@@ -6792,6 +6821,14 @@ GRANT ALL ON FUNCTION public.haven_admin_decline(proposal uuid) TO haven_app;
 
 REVOKE ALL ON FUNCTION public.haven_admin_practice_require_totp() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_admin_practice_require_totp() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_practice_set_safety_page(page text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_practice_set_safety_page(page text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_practice_set_safety_page(page text) TO haven_app;
 
 
 --
