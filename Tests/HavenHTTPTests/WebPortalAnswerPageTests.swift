@@ -322,6 +322,28 @@ struct WebPortalAnswerPageTests {
             )
             #expect(forged.status == .conflict && forged.html.contains("switched off in your portal for now"))
             #expect(forged.html.contains("JO-KEPT-TEXT"))
+            // Signed out in another tab: the form's text comes back, unsaved, with the portal's sign-in.
+            var otherTab = c.jo
+            _ = try await Pages.send(client, &c.jo, "/portal/sign-out", [])
+            let late = try await Pages.send(
+                client,
+                &otherTab,
+                joint,
+                [("draft", joDraft), ("version", "0"), ("text", "WRITTEN-AFTER-SIGN-OUT"), ("action", "save")]
+            )
+            #expect(late.status == .unauthorized && late.html.contains("WRITTEN-AFTER-SIGN-OUT"))
+            #expect(late.html.contains(#"action="/portal/sign-in""#) && late.html.contains(#"name="passphrase""#))
+            #expect(
+                otherTab.cookies["__Host-haven-portal"] == nil && otherTab.cookies["__Host-haven-portal-pre"] != nil
+            )
+            let drafts = try await fixture.owner.query("SELECT count(*) FROM portal_answer_drafts")[0].decode(
+                0,
+                as: Int.self
+            )
+            #expect(drafts == 0)
+            // An address that is no id: the portal's own words.
+            let nonsense = try await Pages.open(client, &c.alex, "/portal/homework/not-an-id")
+            #expect(nonsense.status == .notFound && nonsense.html.contains("nothing here in your portal"))
 
             // The safety page: the default text until an admin writes the practice's own (audited).
             let standard = try await Pages.open(client, &c.alex, "/portal/safety")

@@ -63,6 +63,9 @@ struct PortalMiddleware: RouterMiddleware {
             // The session ended between the check above and the page (or the page found it ended).
             response = WebPage.redirect(to: "/portal/sign-in")
             staleCookie = true
+        } catch let error as ServiceError where error.kind == .notFound {
+            // In the partner's words (the staff page speaks of a caseload).
+            response = WebErrorPage.page(.notFound, "Not found", "There is nothing here in your portal.")
         } catch {
             response = WebErrorPage.response(for: error, requestID: context.requestID, logger: logger)
         }
