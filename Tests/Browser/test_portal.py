@@ -112,7 +112,8 @@ def test_each_partner_gets_a_code_signs_in_and_sees_only_their_own(driver):
 def test_a_shared_answer_reaches_the_other_partner_a_private_one_only_the_counselor(driver):
     """Partner A drafts an answer (saved by the autosave script, kept over a reload) and submits it
     shared; partner B reads it, and answers privately; A sees nothing of B's answer; the counselor's
-    chart shows both, marked, and from that read A can no longer unshare."""
+    chart shows both, marked, and from that read A can no longer unshare. Then a high-risk flag puts
+    the portal in safety mode: nothing shared is shown, sharing is off, the safety page is linked."""
     ids = {}
     couple, titles = setup_couple(index=-2, ids=ids)
     names = client_names()
@@ -167,6 +168,29 @@ def test_a_shared_answer_reaches_the_other_partner_a_private_one_only_the_counse
         assert a.find_elements(By.ID, "text") == []
         b.get(BASE + page)
         assert shared in b.find_element(By.TAG_NAME, "main").text
+
+        # Dana's latest note screens high risk: the couple's portal is in safety mode. What A shared is
+        # hidden from B, sharing is off with its reason, and every portal page links the safety page.
+        start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+        session = api("/v1/therapy-sessions", method="POST", body={
+            "coupleId": couple["id"], "start": start.strftime("%Y-%m-%dT%H:00:00Z"), "durationMinutes": 50,
+            "format": "video", "allowOverlap": True,
+        })["id"]
+        api("/v1/therapy-sessions/%s/status" % session, method="POST", body={"status": "completed"})
+        api("/v1/notes", method="POST", body={
+            "sessionId": session, "stage": 1, "step": 2, "riskLevel": "high",
+            "riskDetail": "Fictional risk detail.", "body": "Fictional note.",
+        })
+        b.get(BASE + page)
+        assert shared not in b.find_element(By.TAG_NAME, "main").text
+        b.get(BASE + "/portal/homework/%s" % ids[couple["partnerB"]["id"]])
+        assert b.find_element(By.ID, "share").get_attribute("disabled") is not None
+        assert "Sharing is switched off" in b.find_element(By.ID, "share-off").text
+        check_page(b, "portal-answer-safety-mode", names)
+        submit(b, b.find_element(By.CSS_SELECTOR, ".safety-banner a[href='/portal/safety']"))
+        assert b.current_url == BASE + "/portal/safety", b.current_url
+        assert "emergency" in b.find_element(By.TAG_NAME, "main").text
+        check_page(b, "portal-safety", names)
     finally:
         for browser in (a, b):
             browser.quit()
