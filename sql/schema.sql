@@ -228,29 +228,6 @@ $$;
 
 
 --
--- Name: haven_admin_notification_settings(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_admin_notification_settings() RETURNS TABLE(kind text, practice_off boolean)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    ctx request_contexts := haven_context_staff();
-BEGIN
-    IF NOT 'admin' = ANY (ctx.staff_roles) THEN
-        RAISE EXCEPTION 'the practice''s reminder switches are for its admins' USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    RETURN QUERY
-    SELECT k.kind, EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.practice_id
-                           AND n.account_id IS NULL AND n.kind = k.kind)
-    FROM unnest(haven_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
-    ORDER BY k.ord;
-END
-$$;
-
-
---
 -- Name: haven_admin_practice_require_totp(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -269,6 +246,33 @@ BEGIN
         result := CASE WHEN moved = 1 THEN 'done' ELSE 'unchanged' END;
     END IF;
     PERFORM haven_admin_audit(ctx, 'practice.totp.require', 'practice', ctx.practice_id,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
+END
+$$;
+
+
+--
+-- Name: haven_admin_practice_set_safety_page(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_practice_set_safety_page(page text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, NULL);
+    cleaned text := nullif(btrim(page), '');
+BEGIN
+    IF result IS NULL AND length(cleaned) > 8000 THEN
+        result := 'invalid';
+    END IF;
+    IF result IS NULL THEN
+        UPDATE practices SET safety_page = cleaned WHERE id = ctx.practice_id;
+        result := 'done';
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'practice.safety_page.set', 'practice', ctx.practice_id,
                               CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
     RETURN result;
 END
@@ -385,40 +389,6 @@ CREATE FUNCTION public.haven_admin_refusal(ctx public.request_contexts, target u
                 THEN 'not-found'
         END
     $$;
-
-
---
--- Name: haven_admin_set_notification(text, boolean); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_admin_set_notification(of_kind text, send boolean) RETURNS text
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    ctx request_contexts := haven_context_staff();
-    action text := CASE WHEN send THEN 'practice.notification.on' ELSE 'practice.notification.off' END;
-BEGIN
-    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_notification_kinds()) THEN
-        RETURN 'unknown-kind';
-    END IF;
-    IF NOT 'admin' = ANY (ctx.staff_roles) THEN
-        PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
-                                  ctx.request_id, action, 'practice', ctx.practice_id, '{}', 'denied', NULL);
-        RETURN 'forbidden';
-    END IF;
-    IF send THEN
-        DELETE FROM notification_opt_outs n
-        WHERE n.practice_id = ctx.practice_id AND n.account_id IS NULL AND n.kind = of_kind;
-    ELSE
-        INSERT INTO notification_opt_outs (practice_id, account_id, kind) VALUES (ctx.practice_id, NULL, of_kind)
-        ON CONFLICT DO NOTHING;
-    END IF;
-    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
-                              ctx.request_id, action, 'practice', ctx.practice_id, '{}', 'success', NULL);
-    RETURN 'saved';
-END
-$$;
 
 
 --
@@ -1406,44 +1376,6 @@ $$;
 
 
 --
--- Name: haven_notification_claim(integer); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_claim(lease_seconds integer) RETURNS TABLE(id uuid, practice_id uuid, account_id uuid, client_id uuid, kind text, about_time timestamp with time zone, attempts integer, email text, practice_name text, time_zone text, skip_reason text)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    o notification_outbox;
-    a partner_accounts;
-    reason text;
-BEGIN
-    IF lease_seconds IS NULL OR lease_seconds NOT BETWEEN 60 AND 3600 THEN
-        RAISE EXCEPTION 'a lease is 60 to 3600 seconds' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    SELECT * INTO o FROM notification_outbox q
-    WHERE q.state = 'pending' AND q.due_at <= now()
-    ORDER BY q.due_at, q.id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    SELECT * INTO a FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
-    reason := haven_notification_skip_reason(o, a);
-    -- A row to skip is claimed too, so no other sender takes it before it is marked.
-    UPDATE notification_outbox q
-    SET state = 'sending', attempts = q.attempts + 1, lease_until = now() + make_interval(secs => lease_seconds)
-    WHERE q.id = o.id;
-    RETURN QUERY
-    SELECT o.id, o.practice_id, o.account_id, a.client_id, o.kind, o.about_time, o.attempts,
-           CASE WHEN reason IS NULL THEN a.email END, p.name, p.time_zone, reason
-    FROM practices p WHERE p.id = o.practice_id;
-END
-$$;
-
-
---
 -- Name: haven_notification_enqueue(uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1470,292 +1402,6 @@ BEGIN
     RETURNING id INTO queued;
     RETURN queued;
 END
-$$;
-
-
---
--- Name: haven_notification_expire_leases(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_expire_leases() RETURNS SETOF uuid
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    expired uuid;
-BEGIN
-    FOR expired IN
-        SELECT q.id FROM notification_outbox q
-        WHERE q.state = 'sending' AND q.lease_until < now()
-        ORDER BY q.id
-        FOR UPDATE SKIP LOCKED
-    LOOP
-        IF haven_notification_finish(expired, 'uncertain',
-                                     'the sender stopped after claiming it: it may have been sent') THEN
-            RETURN NEXT expired;
-        END IF;
-    END LOOP;
-END
-$$;
-
-
---
--- Name: haven_notification_finish(uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_finish(row_id uuid, new_state text, reason text) RETURNS boolean
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    o notification_outbox;
-    client uuid;
-BEGIN
-    IF new_state IS NULL OR new_state NOT IN ('sent', 'failed', 'uncertain', 'skipped') THEN
-        RAISE EXCEPTION 'a claimed notification ends sent, failed, uncertain or skipped'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    UPDATE notification_outbox q
-    SET state = new_state, lease_until = NULL, finished_at = now(), last_error = left(reason, 300)
-    WHERE q.id = row_id AND q.state = 'sending'
-    RETURNING * INTO o;
-    IF NOT FOUND THEN
-        RETURN false;
-    END IF;
-    SELECT p.client_id INTO client FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
-    PERFORM haven_audit_write(
-        o.practice_id, NULL, '{}', false, 'haven-notify', 'notification:' || upper(o.id::text),
-        'notification.' || new_state, 'partner_account', o.account_id, ARRAY[client],
-        CASE new_state WHEN 'sent' THEN 'success' WHEN 'skipped' THEN 'denied' ELSE 'failed' END, NULL
-    );
-    RETURN true;
-END
-$$;
-
-
---
--- Name: haven_notification_kinds(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_kinds() RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    AS $$ SELECT ARRAY['homework-new', 'homework-due', 'homework-overdue', 'measure-due', 'appointment-reminder'] $$;
-
-
---
--- Name: haven_notification_morning(date, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_morning(day date, zone text) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE
-    SET search_path TO 'public', 'pg_temp'
-    AS $$ SELECT (day::timestamp + interval '9 hours') AT TIME ZONE zone $$;
-
-
---
--- Name: haven_notification_on_assignment(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_on_assignment() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    zone text;
-    clients uuid[];
-    about timestamptz;
-    due timestamptz;
-BEGIN
-    SELECT p.time_zone INTO zone FROM practices p WHERE p.id = NEW.practice_id;
-    SELECT CASE WHEN NEW.partner_id IS NULL THEN ARRAY[c.partner_a_id, c.partner_b_id] ELSE ARRAY[NEW.partner_id] END
-    INTO clients FROM couples c WHERE c.id = NEW.couple_id;
-    -- The due date's start in the practice's zone (the message shows the date only).
-    about := NEW.due_on::timestamp AT TIME ZONE zone;
-    PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients, 'homework-new',
-                                           about, now(), NEW.id, NULL);
-    due := haven_notification_morning(NEW.due_on - 1, zone);
-    IF NEW.due_on > NEW.assigned_on AND due > now() THEN
-        PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients, 'homework-due',
-                                               about, due, NEW.id, NULL);
-    END IF;
-    due := haven_notification_morning(NEW.due_on + 1, zone);
-    IF due > now() THEN
-        PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients,
-                                               'homework-overdue', about, due, NEW.id, NULL);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-
---
--- Name: haven_notification_on_session(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_on_session() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    lead_hours integer;
-    clients uuid[];
-BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        UPDATE notification_outbox
-        SET state = 'skipped', finished_at = now(), last_error = 'superseded: the session moved or was cancelled'
-        WHERE session_id = NEW.id AND state = 'pending';
-    END IF;
-    IF NEW.status <> 'scheduled' OR NEW.scheduled_start <= now() THEN
-        RETURN NULL;
-    END IF;
-    SELECT p.appointment_reminder_hours INTO lead_hours FROM practices p WHERE p.id = NEW.practice_id;
-    IF NEW.couple_id IS NOT NULL THEN
-        SELECT ARRAY[c.partner_a_id, c.partner_b_id] INTO clients FROM couples c WHERE c.id = NEW.couple_id;
-        PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients,
-            'appointment-reminder', NEW.scheduled_start,
-            greatest(now(), NEW.scheduled_start - make_interval(hours => lead_hours)), NULL, NEW.id);
-    ELSE
-        PERFORM haven_notification_queue_chart(NEW.practice_id, 'client', NEW.client_id, ARRAY[NEW.client_id],
-            'appointment-reminder', NEW.scheduled_start,
-            greatest(now(), NEW.scheduled_start - make_interval(hours => lead_hours)), NULL, NEW.id);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-
---
--- Name: haven_notification_queue_chart(uuid, text, uuid, uuid[], text, timestamp with time zone, timestamp with time zone, uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    queued integer;
-BEGIN
-    INSERT INTO notification_outbox
-        (practice_id, account_id, kind, about_time, due_at, chart_kind, chart_id, assignment_id, session_id)
-    SELECT practice, a.id, kind, about, due, haven_notification_queue_chart.chart_kind, chart, assignment, session
-    FROM partner_accounts a
-    JOIN partner_chart_access x ON x.account_id = a.id AND x.chart_kind = haven_notification_queue_chart.chart_kind
-                               AND x.chart_id = chart AND x.revoked_at IS NULL
-    WHERE a.practice_id = practice AND a.client_id = ANY (clients) AND a.disabled_at IS NULL;
-    GET DIAGNOSTICS queued = ROW_COUNT;
-    RETURN queued;
-END
-$$;
-
-
---
--- Name: haven_notification_retry(uuid, text, integer); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_seconds integer) RETURNS boolean
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF wait_seconds IS NULL OR wait_seconds NOT BETWEEN 1 AND 43200 THEN
-        RAISE EXCEPTION 'a retry waits 1 second to 12 hours' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    UPDATE notification_outbox q
-    SET state = 'pending', lease_until = NULL, last_error = left(reason, 300),
-        due_at = now() + make_interval(secs => wait_seconds)
-    WHERE q.id = row_id AND q.state = 'sending';
-    RETURN FOUND;
-END
-$$;
-
-
---
--- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.notification_outbox (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    account_id uuid NOT NULL,
-    kind text NOT NULL,
-    about_time timestamp with time zone NOT NULL,
-    due_at timestamp with time zone NOT NULL,
-    state text DEFAULT 'pending'::text NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    lease_until timestamp with time zone,
-    last_error text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    finished_at timestamp with time zone,
-    chart_kind text,
-    chart_id uuid,
-    assignment_id uuid,
-    session_id uuid,
-    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
-    CONSTRAINT notification_outbox_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
-    CONSTRAINT notification_outbox_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
-    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
-    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
-    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
-    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
-    CONSTRAINT notification_outbox_one_cause CHECK ((num_nonnulls(assignment_id, session_id) <= 1)),
-    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
-);
-
-ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.partner_accounts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    client_id uuid NOT NULL,
-    email text,
-    passphrase_hash text,
-    passphrase_link_issuer uuid,
-    created_by uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    disabled_at timestamp with time zone,
-    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
-    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
-);
-
-ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: haven_notification_skip_reason(public.notification_outbox, public.partner_accounts); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-    SELECT CASE
-        WHEN EXISTS (SELECT 1 FROM notification_opt_outs n
-                     WHERE n.practice_id = o.practice_id AND n.kind = o.kind
-                       AND (n.account_id IS NULL OR n.account_id = o.account_id))
-            THEN 'opted out'
-        WHEN a.disabled_at IS NOT NULL
-             OR NOT EXISTS (SELECT 1 FROM partner_chart_access x
-                            WHERE x.account_id = a.id AND x.revoked_at IS NULL
-                              AND (o.chart_id IS NULL OR (x.chart_kind = o.chart_kind AND x.chart_id = o.chart_id)))
-            THEN 'no portal access'
-        WHEN o.session_id IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM therapy_sessions s
-                             WHERE s.id = o.session_id AND s.status = 'scheduled' AND s.scheduled_start = o.about_time)
-            THEN 'superseded'
-        WHEN o.assignment_id IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM homework_assignments h WHERE h.id = o.assignment_id)
-            THEN 'withdrawn'
-        WHEN o.kind IN ('homework-due', 'homework-overdue')
-             AND EXISTS (SELECT 1 FROM homework_responses r
-                         WHERE r.assignment_id = o.assignment_id AND r.partner_id = a.client_id)
-            THEN 'answered'
-        WHEN a.email IS NULL THEN 'no address'
-    END
 $$;
 
 
@@ -2396,29 +2042,6 @@ $$;
 
 
 --
--- Name: haven_portal_notification_settings(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_portal_notification_settings() RETURNS TABLE(kind text, partner_off boolean, practice_off boolean)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    ctx request_contexts := haven_context_partner();
-BEGIN
-    RETURN QUERY
-    SELECT k.kind,
-           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.partner_practice_id
-                   AND n.account_id = ctx.partner_account_id AND n.kind = k.kind),
-           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.partner_practice_id
-                   AND n.account_id IS NULL AND n.kind = k.kind)
-    FROM unnest(haven_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
-    ORDER BY k.ord;
-END
-$$;
-
-
---
 -- Name: haven_portal_opening_key(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2626,37 +2249,6 @@ BEGIN
         FROM data_keys k
         WHERE haven_portal_couple(ctx) IS NOT NULL AND k.practice_id = ctx.partner_practice_id
           AND k.subject_kind = 'couple' AND k.subject_id = haven_portal_couple(ctx)::text AND k.state = 'active';
-END
-$$;
-
-
---
--- Name: haven_portal_set_notification(text, boolean); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.haven_portal_set_notification(of_kind text, send boolean) RETURNS text
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    ctx request_contexts := haven_context_partner();
-BEGIN
-    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_notification_kinds()) THEN
-        RETURN 'unknown-kind';
-    END IF;
-    IF send THEN
-        DELETE FROM notification_opt_outs n
-        WHERE n.practice_id = ctx.partner_practice_id AND n.account_id = ctx.partner_account_id AND n.kind = of_kind;
-    ELSE
-        INSERT INTO notification_opt_outs (practice_id, account_id, kind)
-        VALUES (ctx.partner_practice_id, ctx.partner_account_id, of_kind)
-        ON CONFLICT DO NOTHING;
-    END IF;
-    PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
-                              CASE WHEN send THEN 'portal.notification.on' ELSE 'portal.notification.off' END,
-                              'partner_account', ctx.partner_account_id, ARRAY[ctx.partner_client_id],
-                              'success', NULL, ctx.partner_client_id);
-    RETURN 'saved';
 END
 $$;
 
@@ -4026,10 +3618,59 @@ CREATE TABLE public.notification_opt_outs (
     account_id uuid,
     kind text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text])))
+    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text])))
 );
 
 ALTER TABLE ONLY public.notification_opt_outs FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    kind text NOT NULL,
+    about_time timestamp with time zone NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    lease_until timestamp with time zone,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
+    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
+    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
+    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
+    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
+    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
+);
+
+ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    client_id uuid NOT NULL,
+    email text,
+    passphrase_hash text,
+    passphrase_link_issuer uuid,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
+);
+
+ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -4155,10 +3796,10 @@ CREATE TABLE public.practices (
     retention_years integer DEFAULT 7 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     require_totp boolean DEFAULT false NOT NULL,
-    appointment_reminder_hours integer DEFAULT 24 NOT NULL,
-    CONSTRAINT practices_appointment_reminder_hours CHECK (((appointment_reminder_hours >= 1) AND (appointment_reminder_hours <= 168))),
+    safety_page text,
     CONSTRAINT practices_name_length CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
     CONSTRAINT practices_retention_years_range CHECK (((retention_years >= 1) AND (retention_years <= 100))),
+    CONSTRAINT practices_safety_page_length CHECK (((length(safety_page) >= 1) AND (length(safety_page) <= 8000))),
     CONSTRAINT practices_time_zone_valid CHECK (public.haven_is_time_zone(time_zone))
 );
 
@@ -5214,13 +4855,6 @@ CREATE INDEX notification_outbox_leased ON public.notification_outbox USING btre
 
 
 --
--- Name: notification_outbox_session; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX notification_outbox_session ON public.notification_outbox USING btree (session_id) WHERE (state = 'pending'::text);
-
-
---
 -- Name: partner_accounts_email; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5466,13 +5100,6 @@ CREATE TRIGGER data_keys_subject_not_erased BEFORE INSERT ON public.data_keys FO
 
 
 --
--- Name: homework_assignments homework_assignments_notify; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER homework_assignments_notify AFTER INSERT ON public.homework_assignments FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_assignment();
-
-
---
 -- Name: key_events key_events_no_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5540,20 +5167,6 @@ CREATE TRIGGER therapy_sessions_counselor_slot BEFORE INSERT OR UPDATE OF schedu
 --
 
 CREATE TRIGGER therapy_sessions_default_type BEFORE INSERT ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_default_type();
-
-
---
--- Name: therapy_sessions therapy_sessions_notify_booked; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER therapy_sessions_notify_booked AFTER INSERT ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_session();
-
-
---
--- Name: therapy_sessions therapy_sessions_notify_changed; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER therapy_sessions_notify_changed AFTER UPDATE OF scheduled_start, status ON public.therapy_sessions FOR EACH ROW WHEN (((old.scheduled_start IS DISTINCT FROM new.scheduled_start) OR (old.status IS DISTINCT FROM new.status))) EXECUTE FUNCTION public.haven_notification_on_session();
 
 
 --
@@ -7177,7 +6790,6 @@ CREATE POLICY treatment_goals_owner ON public.treatment_goals TO haven USING (tr
 
 REVOKE USAGE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO haven_app;
-GRANT USAGE ON SCHEMA public TO haven_notify;
 
 
 --
@@ -7204,19 +6816,19 @@ GRANT ALL ON FUNCTION public.haven_admin_decline(proposal uuid) TO haven_app;
 
 
 --
--- Name: FUNCTION haven_admin_notification_settings(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_admin_notification_settings() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_admin_notification_settings() TO haven_app;
-
-
---
 -- Name: FUNCTION haven_admin_practice_require_totp(); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.haven_admin_practice_require_totp() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_admin_practice_require_totp() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_practice_set_safety_page(page text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_practice_set_safety_page(page text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_practice_set_safety_page(page text) TO haven_app;
 
 
 --
@@ -7254,14 +6866,6 @@ GRANT ALL ON FUNCTION public.haven_admin_propose_totp_optional() TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_admin_refusal(ctx public.request_contexts, target uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION haven_admin_set_notification(of_kind text, send boolean); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_admin_set_notification(of_kind text, send boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_admin_set_notification(of_kind text, send boolean) TO haven_app;
 
 
 --
@@ -7547,85 +7151,11 @@ REVOKE ALL ON FUNCTION public.haven_live_session(token bytea) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION haven_notification_claim(lease_seconds integer); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_notification_claim(lease_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_notification_claim(lease_seconds integer) TO haven_notify;
-
-
---
 -- Name: FUNCTION haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) TO haven_app;
-
-
---
--- Name: FUNCTION haven_notification_expire_leases(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_notification_expire_leases() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_notification_expire_leases() TO haven_notify;
-
-
---
--- Name: FUNCTION haven_notification_finish(row_id uuid, new_state text, reason text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_notification_finish(row_id uuid, new_state text, reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_notification_finish(row_id uuid, new_state text, reason text) TO haven_notify;
-
-
---
--- Name: FUNCTION haven_notification_kinds(); Type: ACL; Schema: public; Owner: -
---
-
-GRANT ALL ON FUNCTION public.haven_notification_kinds() TO haven_app;
-
-
---
--- Name: FUNCTION haven_notification_morning(day date, zone text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_notification_morning(day date, zone text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION haven_notification_on_assignment(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_notification_on_assignment() FROM PUBLIC;
-
-
---
--- Name: FUNCTION haven_notification_on_session(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_notification_on_session() FROM PUBLIC;
-
-
---
--- Name: FUNCTION haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION haven_notification_retry(row_id uuid, reason text, wait_seconds integer); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_seconds integer) TO haven_notify;
-
-
---
--- Name: FUNCTION haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts) FROM PUBLIC;
 
 
 --
@@ -7850,14 +7380,6 @@ GRANT ALL ON FUNCTION public.haven_portal_note_try(kind text, token_hash bytea, 
 
 
 --
--- Name: FUNCTION haven_portal_notification_settings(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_portal_notification_settings() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_portal_notification_settings() TO haven_app;
-
-
---
 -- Name: FUNCTION haven_portal_opening_key(wanted uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7916,14 +7438,6 @@ GRANT ALL ON FUNCTION public.haven_portal_save_draft(assignment uuid, draft uuid
 
 REVOKE ALL ON FUNCTION public.haven_portal_sealing_key() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_sealing_key() TO haven_app;
-
-
---
--- Name: FUNCTION haven_portal_set_notification(of_kind text, send boolean); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.haven_portal_set_notification(of_kind text, send boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_portal_set_notification(of_kind text, send boolean) TO haven_app;
 
 
 --

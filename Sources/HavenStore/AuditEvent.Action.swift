@@ -27,6 +27,8 @@ extension AuditEvent {
         case staffTOTPReset = "staff.totp.reset"
         case practiceTOTPRequire = "practice.totp.require"
         case practiceTOTPOptional = "practice.totp.optional"
+        /// An admin set (or cleared) the practice's safety page (migration 0048), a refusal too.
+        case practiceSafetyPageSet = "practice.safety_page.set"
         case breakGlassOpen = "break_glass.open"
 
         // Charts.

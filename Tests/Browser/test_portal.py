@@ -12,15 +12,17 @@ import time
 from collections import Counter
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import BASE, DANA, api, check_page, client_names, new_browser, sign_in, submit
+from conftest import BASE, DANA, api, check_page, client_names, fetch, new_browser, sign_in, submit
 
 
-def setup_couple(which=-1):
-    """One of Dana's couples without a high-risk flag (the last, or `which`), with an individual
-    assignment for each partner, a joint one, and a session booked a few days ahead."""
+def setup_couple(index=-1, ids=None):
+    """One of Dana's couples without a high-risk flag (`index` in the list: each test takes its own),
+    with an individual assignment for each partner, a joint one, and a session booked a few days
+    ahead. `ids`, when given, receives each assignment's id under the same keys as the titles."""
     couples = [c for c in api("/v1/couples?limit=200")["items"] if not c.get("highRisk")]
-    couple = api("/v1/couples/%s" % couples[which]["id"])
+    couple = api("/v1/couples/%s" % couples[index]["id"])
     start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=random.randint(20, 60)))
     start = start.replace(hour=random.randint(8, 18), minute=random.choice([0, 30]), second=0, microsecond=0)
     session = api("/v1/therapy-sessions", method="POST", body={
@@ -36,8 +38,10 @@ def setup_couple(which=-1):
         body = {"promptId": prompt["id"], "coupleId": couple["id"], "sessionId": session, "dueOn": due}
         if partner is not None:
             body["partnerId"] = partner["id"]
-        api("/v1/homework/assignments", method="POST", body=body)
+        assigned = api("/v1/homework/assignments", method="POST", body=body)
         titles[partner["id"] if partner else "joint"] = prompt["title"]
+        if ids is not None:
+            ids[partner["id"] if partner else "joint"] = assigned["id"]
     return couple, titles
 
 
@@ -135,7 +139,7 @@ def mailed_link(address, previous=None, timeout=15):
 
 def test_a_partner_signs_in_with_a_link_from_their_mail(driver):
     # Another couple than the first test's, whose partners have accounts by now.
-    couple, _ = setup_couple(which=-2)
+    couple, _ = setup_couple(index=-2)
     names = client_names()
     sign_in(driver, DANA)
     code = give_code(driver, couple, couple["partnerA"])
@@ -166,4 +170,91 @@ def test_a_partner_signs_in_with_a_link_from_their_mail(driver):
         assert late.get_cookie("__Host-haven-portal") is None
     finally:
         for browser in (asking, opening, late):
+            browser.quit()
+
+
+def test_a_shared_answer_reaches_the_other_partner_a_private_one_only_the_counselor(driver):
+    """Partner A drafts an answer (saved by the autosave script, kept over a reload) and submits it
+    shared; partner B reads it, and answers privately; A sees nothing of B's answer; the counselor's
+    chart shows both, marked, and from that read A can no longer unshare. Then a high-risk flag puts
+    the portal in safety mode: nothing shared is shown, sharing is off, the safety page is linked."""
+    ids = {}
+    couple, titles = setup_couple(index=-3, ids=ids)
+    names = client_names()
+    sign_in(driver, DANA)
+    codes = [give_code(driver, couple, couple["partnerA"]), give_code(driver, couple, couple["partnerB"])]
+    a, b = new_browser(), new_browser()
+    page = "/portal/homework/%s" % ids["joint"]
+    shared = "We listened without fixing it " + secrets.token_hex(4)
+    private = "PRIVATE-ANSWER " + secrets.token_hex(4)
+    try:
+        for index, browser in enumerate((a, b)):
+            accept_and_sign_in(browser, codes[index], "answer%d-%s@example.org" % (index, secrets.token_hex(4)), names)
+        a.get(BASE + "/portal")
+        a.find_element(By.CSS_SELECTOR, "article.assignment h3 a[href='%s']" % page).click()
+        WebDriverWait(a, 30).until(lambda x: x.current_url == BASE + page)
+        assert "Only your counselor sees this answer." in a.find_element(By.ID, "share-state").text
+        a.find_element(By.ID, "text").send_keys(shared)
+        status = a.find_element(By.ID, "autosave-status")
+        WebDriverWait(a, 30).until(lambda x: "Draft saved" in status.text)
+        a.refresh()
+        assert a.find_element(By.ID, "text").get_attribute("value") == shared
+        a.find_element(By.ID, "share").click()
+        assert a.find_element(By.ID, "share-state").text == "Your partner can read this answer once you submit it."
+        submit(a, a.find_element(By.CSS_SELECTOR, "button[name=action][value=submit]"))
+        assert a.current_url == BASE + page + "?done=submitted", a.current_url
+        assert a.find_element(By.ID, "submitted-state").text == "Your partner can read this answer."
+        check_page(a, "portal-answer", names)
+
+        b.get(BASE + page)
+        assert shared in b.find_element(By.CSS_SELECTOR, "section[aria-labelledby=shared-heading]").text
+        b.find_element(By.ID, "text").send_keys(private)
+        submit(b, b.find_element(By.CSS_SELECTOR, "button[name=action][value=submit]"))
+        assert b.find_element(By.ID, "submitted-state").text == "Only your counselor sees this answer."
+        check_page(b, "portal-answer-private", names)
+
+        # A sees nothing of B's private answer, not even that it exists.
+        a.get(BASE + page)
+        main = a.find_element(By.TAG_NAME, "main").text
+        assert private not in main and "Nothing is shared with you on this exercise." in main, main
+        for path in (page, "/portal"):
+            assert private.encode() not in fetch(a, path)[2]
+
+        # The counselor's chart shows both answers, marked; that read makes A's sharing final.
+        driver.get(BASE + "/couples/%s#homework" % couple["id"])
+        homework = driver.find_element(By.ID, "homework").text
+        assert shared in homework and private in homework, homework
+        assert "shared with partner" in homework and "private" in homework, homework
+        a.get(BASE + page)
+        main = a.find_element(By.TAG_NAME, "main").text
+        assert "so it and who can read it are final" in main, main
+        assert a.find_elements(By.CSS_SELECTOR, "form[action$='/share']") == []
+        assert a.find_elements(By.ID, "text") == []
+        b.get(BASE + page)
+        assert shared in b.find_element(By.TAG_NAME, "main").text
+
+        # Dana's latest note screens high risk: the couple's portal is in safety mode. What A shared is
+        # hidden from B, sharing is off with its reason, and every portal page links the safety page.
+        start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+        session = api("/v1/therapy-sessions", method="POST", body={
+            "coupleId": couple["id"], "start": start.strftime("%Y-%m-%dT%H:00:00Z"), "durationMinutes": 50,
+            "format": "video", "allowOverlap": True,
+        })["id"]
+        api("/v1/therapy-sessions/%s/status" % session, method="POST", body={"status": "completed"})
+        api("/v1/notes", method="POST", body={
+            "sessionId": session, "stage": 1, "step": 2, "riskLevel": "high",
+            "riskDetail": "Fictional risk detail.", "body": "Fictional note.",
+        })
+        b.get(BASE + page)
+        assert shared not in b.find_element(By.TAG_NAME, "main").text
+        b.get(BASE + "/portal/homework/%s" % ids[couple["partnerB"]["id"]])
+        assert b.find_element(By.ID, "share").get_attribute("disabled") is not None
+        assert "Sharing is switched off" in b.find_element(By.ID, "share-off").text
+        check_page(b, "portal-answer-safety-mode", names)
+        submit(b, b.find_element(By.CSS_SELECTOR, ".safety-banner a[href='/portal/safety']"))
+        assert b.current_url == BASE + "/portal/safety", b.current_url
+        assert "emergency" in b.find_element(By.TAG_NAME, "main").text
+        check_page(b, "portal-safety", names)
+    finally:
+        for browser in (a, b):
             browser.quit()

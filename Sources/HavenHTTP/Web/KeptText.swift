@@ -34,8 +34,16 @@ enum KeptText {
 
     /// The page for a form that arrived after its session ended (`401`): the text to copy and a sign-in
     /// form that opens in a new tab, so the text stays on screen. The dead session cookie is dropped.
-    static func signedOutPage(_ request: Request, written: [KeptTextView.Field]) throws -> Response {
-        let existing = WebSession.preSession(in: request)
+    /// `portal`: a partner's form, answered with the portal's sign-in and cookies (never the staff ones).
+    static func signedOutPage(
+        _ request: Request,
+        written: [KeptTextView.Field],
+        portal: Bool = false
+    ) throws
+        -> Response
+    {
+        let preSessionName = portal ? PortalSession.preSessionCookieName : WebSession.preSessionCookieName
+        let existing = WebSession.preSession(in: request, cookie: preSessionName)
         let preSession = try existing ?? WebSession.newPreSession()
         let view = KeptTextView(
             chrome: .signedOut(title: "Signed out", csrf: CSRF.token(forKey: preSession)),
@@ -43,13 +51,13 @@ enum KeptText {
             message: "Your session ended before this form arrived, so Haven did not save it.",
             advice: "Copy your text, sign in, open the page again and paste it.",
             fields: written,
-            signIn: true
+            signIn: portal ? .portal : .staff
         )
         var response = WebPage.html(WebTemplates.render(view, template: "kept-text"), status: .unauthorized)
         if existing == nil {
-            response.setCookie(WebSession.cookie(named: WebSession.preSessionCookieName, value: preSession))
+            response.setCookie(WebSession.cookie(named: preSessionName, value: preSession))
         }
-        response.setCookie(WebSession.expired(named: WebSession.cookieName))
+        response.setCookie(WebSession.expired(named: portal ? PortalSession.cookieName : WebSession.cookieName))
         return response
     }
 
@@ -62,7 +70,7 @@ enum KeptText {
             message: "Haven did not act on it: the form belongs to a session that has ended.",
             advice: "Copy your text, go back, reload the page and paste it.",
             fields: written,
-            signIn: false
+            signIn: nil
         )
         return WebPage.html(WebTemplates.render(view, template: "kept-text"), status: .forbidden)
     }

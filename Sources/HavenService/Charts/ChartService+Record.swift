@@ -160,7 +160,7 @@ extension ChartService {
                         .read(couple: id, assignment: nil, today: today, on: connection)
                     reads += 2
                 }
-                let audit = AuditStore.appendStatements(
+                var then = AuditStore.appendStatements(
                     AuditEvent(
                         action: action,
                         entityType: chart.entityType,
@@ -168,8 +168,16 @@ extension ChartService {
                         clientIDs: facts.partners.map(\.id)
                     )
                 )
-                record.queryCount = reads + audit.count
-                return (record, audit)
+                // The chart shows the counselor each answer's text, so it marks them read as the
+                // assignment's own view does (the one rule, `haven_homework_mark_read`, migration 0045):
+                // from now on a partner's answer and its sharing are final. (One statement for every couple
+                // chart, answered or not: the read's size does not depend on the chart's.)
+                if chart.kind == "couple" {
+                    let answered = record.homework.filter { !$0.responses.isEmpty }.map(\.id)
+                    then.insert("SELECT haven_homework_mark_read(a) FROM unnest(\(answered)::uuid[]) AS a", at: 0)
+                }
+                record.queryCount = reads + then.count
+                return (record, then)
             }
         }
         guard let found else {

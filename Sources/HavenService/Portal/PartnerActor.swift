@@ -31,6 +31,9 @@ public struct PartnerContext: Sendable, Equatable {
     /// The chart's clients (the client, or both partners), or the partner alone before a choice: what
     /// the partner's audit entries name.
     public var chartClientIDs: [UUID]
+    /// The chosen chart is in safety mode (an open high-risk flag on the couple): sharing is off and the
+    /// portal links its safety page from every page. Read by `PortalService.context` only.
+    public var safetyMode = false
 }
 
 extension ConnectionPool {

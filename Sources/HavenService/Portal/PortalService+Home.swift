@@ -15,6 +15,9 @@ extension PortalService {
             public var dueOn: CalendarDate
             /// Addressed to both partners (otherwise to this partner alone).
             public var joint: Bool
+            /// A joint exercise while the chart is in safety mode: switched off as a joint exercise (an
+            /// answer to it still reaches the counselor only).
+            public var paused: Bool
         }
 
         public struct Appointment: Sendable, Equatable {
@@ -29,6 +32,9 @@ extension PortalService {
         public var chart: ChartReference?
         public var assignments: [Assignment]
         public var nextAppointment: Appointment?
+        /// An open high-risk flag on the couple: sharing and joint exercises are off, and the portal
+        /// shows the practice's safety page.
+        public var safetyMode: Bool
     }
 
     /// The home page's content for the session's chart; audited `portal.home.read` with the chart's
@@ -38,13 +44,21 @@ extension PortalService {
     public func home(_ actor: PartnerActor) async throws -> Home {
         try await pool.transaction(asPartner: actor) { connection, context in
             let name = try await connection.query("SELECT name FROM practices")[0].decode(0, as: String.self)
+            let safety = try await connection.query("SELECT haven_portal_safety_mode()")[0].decode(0, as: Bool.self)
             let assignments = try await connection.query(
                 "SELECT id, title, instructions, due_on, joint FROM haven_portal_assignments()"
             ).map {
                 let (id, title, instructions, due, joint) = try $0.decode(
                     (UUID, String, String, CalendarDate, Bool).self
                 )
-                return Home.Assignment(id: id, title: title, instructions: instructions, dueOn: due, joint: joint)
+                return Home.Assignment(
+                    id: id,
+                    title: title,
+                    instructions: instructions,
+                    dueOn: due,
+                    joint: joint,
+                    paused: joint && safety
+                )
             }
             let next = try await connection.query(
                 "SELECT scheduled_start, duration_minutes, time_zone FROM haven_portal_next_session()"
@@ -61,7 +75,13 @@ extension PortalService {
                 ),
                 on: connection
             )
-            return Home(practiceName: name, chart: context.chart, assignments: assignments, nextAppointment: next)
+            return Home(
+                practiceName: name,
+                chart: context.chart,
+                assignments: assignments,
+                nextAppointment: next,
+                safetyMode: safety
+            )
         }
     }
 }

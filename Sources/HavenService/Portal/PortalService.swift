@@ -104,11 +104,19 @@ public struct PortalService: Sendable {
         )
     }
 
-    /// The live session's context (practice, person, account, chart chosen).
+    /// The live session's context (practice, person, account, chart chosen) and whether the chart is in
+    /// safety mode (`haven_portal_safety_mode()`, the database's one rule).
     ///
     /// - Throws: `ServiceError.sessionExpired` when the session is not live.
     public func context(_ actor: PartnerActor) async throws -> PartnerContext {
-        try await pool.transaction(asPartner: actor) { _, context in context }
+        try await pool.transaction(asPartner: actor) { connection, context in
+            var context = context
+            context.safetyMode = try await connection.query("SELECT haven_portal_safety_mode()")[0].decode(
+                0,
+                as: Bool.self
+            )
+            return context
+        }
     }
 
     /// The charts the session's account may choose among, couples first.

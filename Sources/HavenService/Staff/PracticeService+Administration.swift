@@ -9,6 +9,8 @@ extension PracticeService {
         public var practice: Practice
         /// Whether the practice requires a one-time-code app of every staff member.
         public var requireTOTP: Bool
+        /// The practice's own safety page for the portal (migration 0048); nil: the portal's default.
+        public var safetyPage: String?
         public var staff: [Account]
         /// Widening changes waiting for a second admin (not yet expired), oldest first.
         public var pendingChanges: [StaffChange]
@@ -76,10 +78,10 @@ extension PracticeService {
         return try await pool.snapshot(as: actor) { connection in
             guard
                 let row = try await connection.query(
-                    "SELECT id, name, time_zone, require_totp FROM practices WHERE id = \(actor.practiceID)"
+                    "SELECT id, name, time_zone, require_totp, safety_page FROM practices WHERE id = \(actor.practiceID)"
                 ).singleRow()
             else { throw ServiceError(.notFound, field: "practice", "no such practice") }
-            let (id, name, zone, requireTOTP) = try row.decode((UUID, String, String, Bool).self)
+            let (id, name, zone, requireTOTP, safetyPage) = try row.decode((UUID, String, String, Bool, String?).self)
             let links = try await connection.query(
                 "SELECT supervisor_id, supervisee_id FROM supervision_links ORDER BY supervisor_id, supervisee_id"
             ).map { try $0.decode((UUID, UUID).self) }
@@ -137,6 +139,7 @@ extension PracticeService {
                 Administration(
                     practice: Practice(id: id, name: name, timeZone: zone),
                     requireTOTP: requireTOTP,
+                    safetyPage: safetyPage,
                     staff: staff,
                     pendingChanges: changes
                 ),

@@ -110,6 +110,25 @@ public struct StaffAdminService: Sendable {
         )
     }
 
+    /// Sets the practice's safety page, the plain text the portal shows partners in safety mode (blank
+    /// clears it: the portal's default text shows again). Audited `practice.safety_page.set`.
+    ///
+    /// - Throws: `forbidden` for a non-admin; `invalidInput` naming `safetyPage` past 8000 characters.
+    public func setSafetyPage(_ text: String, actor: StaffActor) async throws {
+        guard text.count <= Self.maximumSafetyPageLength else {
+            throw ServiceError(.invalidInput, field: "safetyPage", "is longer than 8000 characters")
+        }
+        _ = try await run(
+            "haven_admin_practice_set_safety_page(\(text))",
+            actor: actor,
+            field: "safetyPage",
+            invalid: "is longer than 8000 characters"
+        )
+    }
+
+    /// The longest safety page (the `practices_safety_page_length` CHECK, migration 0048).
+    public static let maximumSafetyPageLength = 8000
+
     /// Approves another admin's waiting proposal, which applies it (audited `staff.change.approve`,
     /// then the change's own action).
     ///

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HavenService
 import HavenStore
 import Hummingbird
@@ -15,16 +16,32 @@ extension HavenAPI {
             try await Self.adminOnly {
                 let user = try SignedIn(request, context)
                 let administration = try await practice.administration(actor: user.actor)
-                let active = administration.staff.filter(\.active).count
-                let view = AdminViews.Overview(
-                    chrome: user.chrome("Administration", section: "/admin"),
-                    practiceName: administration.practice.name,
-                    timeZone: administration.practice.timeZone,
-                    activeStaff: "\(active)",
-                    disabledStaff: "\(administration.staff.count - active)",
-                    totpPolicy: Self.totpPolicy(required: administration.requireTOTP)
+                return Self.overviewPage(
+                    user,
+                    administration,
+                    notice: AdminViews.notice(Self.queryText(request, "done"))
                 )
-                return WebPage.html(WebTemplates.render(view, template: "admin"))
+            }
+        }
+        web.post("/admin/safety-page") { request, context in
+            try await Self.adminOnly {
+                var request = request
+                let user = try SignedIn(request, context)
+                let form = try await WebForm(request: &request)
+                let text = form["text"] ?? ""
+                do {
+                    try await StaffAdminService(pool: pool).setSafetyPage(text, actor: user.actor)
+                    return WebPage.redirect(to: "/admin?done=safety-page")
+                } catch let error as ServiceError where error.kind == .invalidInput {
+                    let administration = try await practice.administration(actor: user.actor)
+                    return Self.overviewPage(
+                        user,
+                        administration,
+                        typed: text,
+                        error: "The safety page \(error.message): shorten it and save again.",
+                        status: .unprocessableContent
+                    )
+                }
             }
         }
         web.get("/admin/staff") { request, context in
@@ -162,6 +179,31 @@ extension HavenAPI {
     }
 
     /// Runs an admin page; the services' role refusal (already audited) becomes a 403 page.
+    /// `GET /admin`: the practice's facts and its portal safety page form (`typed`: a refused form's text).
+    static func overviewPage(
+        _ user: SignedIn,
+        _ administration: PracticeService.Administration,
+        typed: String? = nil,
+        notice: String? = nil,
+        error: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        let active = administration.staff.filter(\.active).count
+        let view = AdminViews.Overview(
+            chrome: user.chrome("Administration", section: "/admin"),
+            practiceName: administration.practice.name,
+            timeZone: administration.practice.timeZone,
+            activeStaff: "\(active)",
+            disabledStaff: "\(administration.staff.count - active)",
+            totpPolicy: Self.totpPolicy(required: administration.requireTOTP),
+            safetyPage: typed ?? administration.safetyPage ?? "",
+            safetyPageSet: administration.safetyPage != nil,
+            notice: notice,
+            error: error
+        )
+        return WebPage.html(WebTemplates.render(view, template: "admin"), status: status)
+    }
+
     static func adminOnly(_ page: () async throws -> Response) async throws -> Response {
         do {
             return try await page()

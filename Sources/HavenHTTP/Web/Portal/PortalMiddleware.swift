@@ -39,16 +39,33 @@ struct PortalMiddleware: RouterMiddleware {
             if request.method != .get && request.method != .head {
                 guard CSRF.sameOrigin(request) else { throw WebRefusal.crossSite }
                 let form = try await WebForm(request: &request)
-                let key =
-                    PortalSession.isPreSessionPath(path)
-                    ? PortalSession.preSession(in: request) : PortalSession.token(in: request)?.value
-                guard CSRF.matches(form[CSRF.fieldName], key: key) else { throw WebRefusal.badToken }
+                let preSession = PortalSession.isPreSessionPath(path)
+                let key = preSession ? PortalSession.preSession(in: request) : PortalSession.token(in: request)?.value
+                // An answer a partner wrote is never lost to an ended session or an old form: it comes back
+                // to copy (`KeptText`, with the portal's sign-in). The autosave script gets its own answer.
+                let wantsJSON = request.headers[.accept]?.contains("application/json") ?? false
+                let written = wantsJSON || preSession ? [] : KeptText.written(in: form)
+                if !CSRF.matches(form[CSRF.fieldName], key: key) {
+                    guard !written.isEmpty else { throw WebRefusal.badToken }
+                    response =
+                        context.partner == nil
+                        ? try KeptText.signedOutPage(request, written: written, portal: true)
+                        : KeptText.expiredFormPage(written: written)
+                } else if context.partner == nil, !written.isEmpty {
+                    response = try KeptText.signedOutPage(request, written: written, portal: true)
+                } else {
+                    response = try await next(request, context)
+                }
+            } else {
+                response = try await next(request, context)
             }
-            response = try await next(request, context)
         } catch let error as ServiceError where error.kind == .unauthenticated {
             // The session ended between the check above and the page (or the page found it ended).
             response = WebPage.redirect(to: "/portal/sign-in")
             staleCookie = true
+        } catch let error as ServiceError where error.kind == .notFound {
+            // In the partner's words (the staff page speaks of a caseload).
+            response = WebErrorPage.page(.notFound, "Not found", "There is nothing here in your portal.")
         } catch {
             response = WebErrorPage.response(for: error, requestID: context.requestID, logger: logger)
         }

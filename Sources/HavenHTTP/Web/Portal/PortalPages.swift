@@ -70,19 +70,34 @@ extension HavenAPI {
             let token = SessionToken(value: context.parameters.get("token") ?? "")
             return try await self.portalAccept(request, context, form, key: .link(token), byCode: false)
         }
+        pages.get("/safety") { request, context in
+            guard let partner = context.partner else { return WebPage.redirect(to: "/portal/sign-in") }
+            let view = PortalSafetyView(text: try await portal.safetyPage(partner.actor))
+            return try Self.portalPage(
+                request,
+                "/portal/safety",
+                view,
+                template: "portal-safety",
+                safety: partner.context.safetyMode
+            )
+        }
+        addPortalAnswerPages(to: pages)
     }
 
-    /// A portal page rendered with its CSRF token (the pre-session cookie set when the page needs one).
+    /// A portal page rendered with its CSRF token (the pre-session cookie set when the page needs one);
+    /// `safety`: the partner's chart is in safety mode, and the page links the safety page.
     static func portalPage<View: PortalView>(
         _ request: Request,
         _ path: String,
         _ view: View,
         template: String,
-        status: HTTPResponse.Status = .ok
+        status: HTTPResponse.Status = .ok,
+        safety: Bool = false
     ) throws -> Response {
         func render(_ csrf: String) -> String {
             var view = view
             view.chrome.csrf = csrf
+            view.chrome.portalSafety = safety
             return WebTemplates.render(view, template: template)
         }
         guard PortalSession.isPreSessionPath(path) else {
@@ -222,12 +237,14 @@ extension HavenAPI {
                     title: $0.title,
                     instructions: $0.instructions,
                     due: $0.dueOn.description,
-                    forBoth: $0.joint
+                    forBoth: $0.joint,
+                    paused: $0.paused,
+                    href: "/portal/homework/\(Self.text($0.id))"
                 )
             }
             view.nextAppointment = home.nextAppointment.map(Self.appointmentText)
         }
-        return try Self.portalPage(request, "/portal", view, template: "portal-home")
+        return try Self.portalPage(request, "/portal", view, template: "portal-home", safety: home.safetyMode)
     }
 
     /// "Tuesday, 15 December 2026 at 10:00 (50 minutes)" in the practice's time zone: date and time only.
@@ -303,6 +320,10 @@ struct PortalHomeView: PortalView {
         var instructions: String
         var due: String
         var forBoth: Bool
+        /// A joint exercise while the chart is in safety mode (`PortalService.Home.Assignment.paused`).
+        var paused: Bool
+        /// Its answer page (`/portal/homework/{id}`).
+        var href: String
     }
 
     var chrome = PageChrome.signedOut(title: "Your portal")
@@ -315,4 +336,10 @@ struct PortalHomeView: PortalView {
     init(practiceName: String) {
         self.practiceName = practiceName
     }
+}
+
+/// `GET /portal/safety`: the practice's safety page, as plain text.
+struct PortalSafetyView: PortalView {
+    var chrome = PageChrome.signedOut(title: "Safety help")
+    var text: String
 }

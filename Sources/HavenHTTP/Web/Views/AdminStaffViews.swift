@@ -87,6 +87,7 @@ extension AdminViews {
         case "declined": "Declined."
         case "withdrawn": "Withdrawn."
         case "required": "Every staff member must now use a one-time-code app."
+        case "safety-page": "The portal's safety page is saved."
         default: nil
         }
     }

@@ -14,6 +14,13 @@ enum AdminViews {
         var activeStaff: String
         var disabledStaff: String
         var totpPolicy: String
+        /// The practice's safety page for the portal as it stands (or as typed when refused); empty: the
+        /// portal shows `PortalService.defaultSafetyPage`.
+        var safetyPage: String
+        var safetyPageSet: Bool
+        var defaultSafetyPage = PortalService.defaultSafetyPage
+        var notice: String?
+        var error: String?
     }
 
     /// `GET /admin/staff`.

@@ -279,8 +279,7 @@ struct ChartView {
                         partner: response.partnerName,
                         completion: words(response.completion.rawValue),
                         text: response.text,
-                        sharing: response.sharedWithPartner
-                            ? "shared with their partner" : "not shared with their partner",
+                        sharing: response.sharedWithPartner ? "shared with partner" : "private",
                         recorded: response.recordedAt.formatted(dateTime)
                     )
                 }

@@ -12,6 +12,16 @@ struct KeptTextView {
     var message: String
     var advice: String
     var fields: [Field]
-    /// Whether the page carries a sign-in form (the session is gone).
-    var signIn: Bool
+    /// The sign-in form the page carries (the session is gone), or nil.
+    var signIn: SignIn?
+
+    /// A sign-in form: where it posts and what its secret is called (staff password, partner passphrase).
+    struct SignIn {
+        var action: String
+        var secretName: String
+        var secretLabel: String
+
+        static let staff = SignIn(action: "/sign-in", secretName: "password", secretLabel: "Password")
+        static let portal = SignIn(action: "/portal/sign-in", secretName: "passphrase", secretLabel: "Passphrase")
+    }
 }

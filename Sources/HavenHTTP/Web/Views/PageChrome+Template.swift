@@ -13,6 +13,7 @@ extension PageChrome: MustacheParent {
         case "userName": userName
         case "idleSeconds": idleSeconds
         case "breakGlass": breakGlass
+        case "portalSafety": portalSafety
         default: nil
         }
     }

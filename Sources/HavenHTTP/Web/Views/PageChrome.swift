@@ -17,6 +17,8 @@ struct PageChrome {
     var idleSeconds = ""
     /// One banner per open break-glass grant.
     var breakGlass: [BreakGlassBanner] = []
+    /// A portal page while the partner's chart is in safety mode: the layout links the safety page.
+    var portalSafety = false
 
     /// One link of the main navigation; `current` marks the page's own section (`aria-current`).
     struct NavLink {
