@@ -189,7 +189,7 @@ struct ClinicalCanaryTests {
             #expect(log.contains("INSERT INTO break_glass_grants"))
             #expect(!log.contains(canary))
             // The application log at trace holds every statement's text (never its values).
-            #expect(capture.entries.contains { $0.fullText.contains("INSERT INTO progress_notes") })
+            #expect(capture.entries.contains { $0.fullText.contains("haven_note_write_draft(") })
             #expect(!capture.entries.contains { $0.fullText.contains(canary) })
             #expect(errors.count == 6)
             #expect(!errors.contains { $0.contains(canary) })

@@ -4,6 +4,7 @@ SELECT, with synchronous_commit=off (CPU-bound; durable commits vary too much he
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -16,14 +17,16 @@ def main():
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--before-bin", default="",
+                        help="another HavenBench (e.g. main's, kept as a copy): run beside this one and pgbench")
     args = parser.parse_args()
 
     key_file = os.path.join(args.work, "master.key")
     subprocess.run([args.haven_bin, "keys", "init", "--key-file", key_file], check=True, capture_output=True)
 
-    def service(command):
+    def service(command, binary=None):
         result = subprocess.run(
-            [args.bench_bin, command, "--owner-url", args.url, "--app-url", args.app_url, "--key-file", key_file,
+            [binary or args.bench_bin, command, "--owner-url", args.url, "--app-url", args.app_url, "--key-file", key_file,
              "--seconds", str(args.seconds)],
             env=environment(False), capture_output=True, text=True,
         )
@@ -35,6 +38,9 @@ def main():
             sys.exit(f"unexpected HavenBench output: {out}")
         return float(match.group(1))
 
+    if args.before_bin:
+        before_after(args, service)
+        return
     compare(
         "Write-draft of a 2 KiB note vs bare 2 KiB INSERT, 1 connection, synchronous_commit=off (per second)",
         0.5, "note-write", lambda: service("note-write"), "pgbench", lambda: pgbench(args, "insert", 1, False),
@@ -46,6 +52,38 @@ def main():
         args.pairs,
     )
     seed(args, key_file)
+
+
+def before_after(args, service):
+    """This HavenBench, the one given by --before-bin and pgbench, in an order that rotates each round;
+    each one's ratio to pgbench and after/before, with medians."""
+    for title, command, script in (
+        ("Write-draft of a 2 KiB note, 1 connection, synchronous_commit=off (per second)", "note-write", "insert"),
+        ("Reading a note, 1 connection (per second)", "note-read", "select"),
+    ):
+        sides = [
+            ("after", lambda: service(command)),
+            ("before", lambda: service(command, args.before_bin)),
+            ("pgbench", lambda: pgbench(args, script, 1, False)),
+        ]
+        print(f"\n{title}")
+        print(f"  {'round':>5}  {'after':>9}  {'before':>9}  {'pgbench':>9}  {'after/pg':>8}  {'before/pg':>9}  "
+              f"{'after/before':>12}")
+        ratios = {"after": [], "before": [], "gain": []}
+        for index in range(args.pairs):
+            rates = [0.0] * len(sides)
+            for step in range(len(sides)):
+                position = (index + step) % len(sides)
+                rates[position] = sides[position][1]()
+            after, before, base = rates
+            ratios["after"].append(after / base)
+            ratios["before"].append(before / base)
+            ratios["gain"].append(after / before)
+            print(f"  {index + 1:>5}  {after:>9.1f}  {before:>9.1f}  {base:>9.1f}  {after / base:>8.2f}  "
+                  f"{before / base:>9.2f}  {after / before:>12.2f}")
+        medians = {key: statistics.median(values) for key, values in ratios.items()}
+        print(f"  medians: after/pgbench {medians['after']:.2f}, before/pgbench {medians['before']:.2f}, "
+              f"after/before {medians['gain']:.2f}")
 
 
 def seed(args, key_file):

@@ -17,6 +17,10 @@ public final class KeyManager: Sendable {
     /// Each subject's active key id, so a write need not look it up; expires like `cache`. A write
     /// sends `haven_require_live_keys` in its round trip, so a key shredded meanwhile fails the write.
     let activeKeys: ActiveKeyCache
+    /// Each therapy session's chart, the subject its notes are sealed for, as the database last named
+    /// it: so a note write can seal before its one round trip. A hint only: the write's function checks
+    /// it against the session and names the right chart when it is wrong (`NoteService.writeDraft`).
+    let sessionCharts: SessionChartCache
     /// The minimum format version and when to read it again.
     private let formatFloor = Mutex<(value: Int, expires: ContinuousClock.Instant)?>(nil)
     private let logger: Logger
@@ -31,6 +35,7 @@ public final class KeyManager: Sendable {
         self.ring = ring
         self.cache = DataKeyCache(capacity: cacheCapacity, lifetime: cacheLifetime)
         self.activeKeys = ActiveKeyCache(lifetime: cacheLifetime)
+        self.sessionCharts = SessionChartCache(capacity: cacheCapacity)
         self.logger = logger
     }
 
@@ -117,14 +122,35 @@ public final class KeyManager: Sendable {
         on connection: PostgresConnection
     ) async throws -> (sealed: [[UInt8]], keyID: UUID) {
         guard let subject = values.first?.place.subject else { return ([], UUID()) }
-        precondition(values.allSatisfy { $0.place.subject == subject }, "one key seals values of one subject")
         let (keyID, key) = try await activeKey(practiceID: practiceID, subject: subject, on: connection)
-        let sealed = try values.map { text, place in
+        return (try Self.seal(values, with: key), keyID)
+    }
+
+    /// As `seal(_:practiceID:on:)` without the database, when the subject's active key is in memory:
+    /// for a use case that sends its whole transaction in one round trip, sealing before it opens
+    /// (the write's key guard still refuses a key shredded meanwhile).
+    ///
+    /// - Returns: nil when the subject's active key is not cached; the caller then seals inside its
+    ///   transaction with `seal(_:practiceID:on:)`.
+    public func sealWithCachedKey(
+        _ values: [(text: String, place: SealedPlace)],
+        practiceID: UUID
+    ) throws -> (sealed: [[UInt8]], keyID: UUID)? {
+        guard let subject = values.first?.place.subject,
+            let keyID = activeKeys.get(practiceID: practiceID, subject: subject),
+            let key = cache.get(keyID)
+        else { return nil }
+        return (try Self.seal(values, with: key), keyID)
+    }
+
+    private static func seal(_ values: [(text: String, place: SealedPlace)], with key: DataKey) throws -> [[UInt8]] {
+        let subject = values.first?.place.subject
+        precondition(values.allSatisfy { $0.place.subject == subject }, "one key seals values of one subject")
+        return try values.map { text, place in
             var plaintext = Array(text.utf8)
             defer { wipe(&plaintext) }
             return try Sealer.seal(plaintext, with: key, context: place.context)
         }
-        return (sealed, keyID)
     }
 
     /// Opens a value `seal(_:practiceID:at:on:)` wrote at the same place and returns its text; the
@@ -135,6 +161,19 @@ public final class KeyManager: Sendable {
     public func open(_ sealed: [UInt8], at place: SealedPlace, on connection: PostgresConnection) async throws -> String
     {
         var plaintext = try await open(sealed, context: place.context, on: connection)
+        defer { wipe(&plaintext) }
+        return String(decoding: plaintext, as: UTF8.self)
+    }
+
+    /// As `open(_:at:on:)` from memory alone, for a value read in a transaction that has committed
+    /// already: nil when its key or the format floor is not cached (the caller then opens it inside a
+    /// transaction).
+    public func openFromMemory(_ sealed: [UInt8], at place: SealedPlace) throws -> String? {
+        guard let floor = cachedMinimumFormatVersion() else { return nil }
+        let minimumFormat = UInt8(clamping: floor)
+        let value = try SealedValue(parsing: sealed, minimumVersion: minimumFormat)
+        guard let key = cache.get(UUID(uuid: uuidTuple(value.keyID))) else { return nil }
+        var plaintext = try Sealer.open(sealed, context: place.context, minimumVersion: minimumFormat) { _ in key }
         defer { wipe(&plaintext) }
         return String(decoding: plaintext, as: UTF8.self)
     }
@@ -179,11 +218,15 @@ public final class KeyManager: Sendable {
         activeKeys.removeAll()
     }
 
+    private func cachedMinimumFormatVersion() -> Int? {
+        formatFloor.withLock { floor in
+            floor.flatMap { ContinuousClock.now < $0.expires ? $0.value : nil }
+        }
+    }
+
     /// The minimum sealed-value format version, read at most once per cache lifetime.
     func minimumFormatVersion(on connection: PostgresConnection) async throws -> Int {
-        if let cached = formatFloor.withLock({ floor in
-            floor.flatMap { ContinuousClock.now < $0.expires ? $0.value : nil }
-        }) {
+        if let cached = cachedMinimumFormatVersion() {
             return cached
         }
         let value = try await KeyStore.settings(on: connection).minimumFormatVersion

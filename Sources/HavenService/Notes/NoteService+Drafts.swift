@@ -51,6 +51,12 @@ extension NoteService {
 
     /// Writes a draft note on a completed session.
     ///
+    /// One round trip when this process knows the session's chart and holds its active key (every
+    /// write on a session after the first): the draft is sealed first, then BEGIN, the context,
+    /// `haven_note_write_draft` (checks, key guard, insert and audit entry in one call, migration 0049)
+    /// and COMMIT go in one pipeline. Otherwise two: the function's checks with nothing sealed, which
+    /// name the session's chart; then the sealed write and COMMIT.
+    ///
     /// - Returns: the note's id and version (1).
     /// - Throws: `invalidInput` naming the field (stage/step, body, stepPartnerID, session when it is not
     ///   completed); `conflict` (reason `signed-note-exists`) when the actor signed a note on the session
@@ -63,10 +69,22 @@ extension NoteService {
         try actor.validate()
         try validate(draft, partners: draft.stepPartnerID.map { [$0] } ?? [])
         let id = UUID()
-        // Two round trips: BEGIN, the security context and the session lookup; then the guard on the
-        // keys, the insert, the audit entry and COMMIT.
         do {
-            try await writeDraftTransaction(draft, id: id, session: sessionID, actor: actor)
+            if let subject = keys.sessionCharts.get(sessionID),
+                let sealed = try sealWithCachedKey(draft, noteID: id, subject: subject, practiceID: actor.practiceID)
+            {
+                let call = Self.writeDraftCall(draft, id: id, session: sessionID, sealed: sealed)
+                let outcome = try await pool.transaction(as: actor, prologue: [call, "COMMIT"]) { _, rows in
+                    try DraftWriteOutcome(rows[0])
+                }
+                if case .chart = outcome {
+                    keys.sessionCharts.remove(sessionID)
+                } else {
+                    try outcome.result.get()
+                    return (id, 1)
+                }
+            }
+            try await writeDraftLearningChart(draft, id: id, session: sessionID, actor: actor)
         } catch let error as PostgresError
             where error.constraint == "data_keys_not_shredded" || error.constraint == "data_keys_subject_erased"
         {
@@ -76,7 +94,10 @@ extension NoteService {
         return (id, 1)
     }
 
-    private func writeDraftTransaction(
+    /// The write in two round trips: the function's checks with nothing sealed name the session's
+    /// chart (or refuse: a denial's entry commits with the transaction); then the draft, sealed for
+    /// that chart inside the transaction (its key read or created), is written with COMMIT.
+    private func writeDraftLearningChart(
         _ draft: Draft,
         id: UUID,
         session sessionID: UUID,
@@ -86,69 +107,129 @@ extension NoteService {
     {
         try await pool.auditedTransaction(
             as: actor,
-            prologue: [
-                Self.sessionQuery(sessionID),
-                """
-                SELECT id FROM progress_notes
-                WHERE session_id = \(sessionID) AND author_id = \(actor.staffID) AND state = 'signed' LIMIT 1
-                """,
-            ]
-        ) { connection, rows -> Result<Void, ServiceError> in
-            guard let session = try Self.sessionInfo(from: rows[0]) else {
-                return try connection.refuse(
-                    ServiceError(.notFound, field: "session", "no session with this id in your caseload"),
-                    audited: AuditEvent(action: .noteWrite, entityType: .session, entityID: sessionID)
-                )
+            prologue: [Self.writeDraftCall(draft, id: id, session: sessionID, sealed: nil)]
+        ) { connection, rows -> UseCaseResult<Void> in
+            let outcome = try DraftWriteOutcome(rows[0])
+            guard case .chart(let subject) = outcome else { return outcome.result }
+            self.keys.sessionCharts.put(subject, session: sessionID)
+            let sealed = try await self.seal(draft, noteID: id, subject: subject, actor: actor, on: connection)
+            let written = try await connection.pipeline([
+                Self.writeDraftCall(draft, id: id, session: sessionID, sealed: sealed), "COMMIT",
+            ])
+            return try DraftWriteOutcome(written[0]).result
+        }
+    }
+
+    /// `haven_note_write_draft`'s call: nothing sealed (`sealed` nil) asks for the session's chart.
+    static func writeDraftCall(
+        _ draft: Draft,
+        id: UUID,
+        session sessionID: UUID,
+        sealed: SealedDraft?
+    )
+        -> PostgresQuery
+    {
+        """
+        SELECT outcome, detail FROM haven_note_write_draft(\(id), \(sessionID), \(sealed?.subject.description), \
+        \(Int16(draft.stage)), \(Int16(draft.step)), \(draft.stepPartnerID), \(draft.interventions.map(\.rawValue)), \
+        \(draft.tangoMoves.map(\.rawValue)), \(draft.changeEvents.map(\.rawValue)), \(draft.riskLevel?.rawValue), \
+        \(sealed?.body), \(sealed?.bodyKey), \(sealed?.riskDetail), \(sealed?.riskDetailKey))
+        """
+    }
+
+    /// What `haven_note_write_draft` answered.
+    enum DraftWriteOutcome: Equatable {
+        case written
+        case notFound
+        case notCompleted(status: String)
+        case signedNoteExists(UUID)
+        case stepPartnerNotInChart
+        /// The values were not sealed for the session's chart, named here: nothing was written.
+        case chart(KeySubject)
+
+        init(_ rows: PostgresRows) throws {
+            guard let row = try rows.singleRow() else {
+                throw PostgresError(.invalidValue, message: "haven_note_write_draft answered no row")
             }
-            guard session.status == SessionStatus.completed.rawValue else {
+            let (outcome, detail) = try row.decode((String, String?).self)
+            switch (outcome, detail) {
+            case ("written", _): self = .written
+            case ("not-found", _): self = .notFound
+            case ("not-completed", let status?): self = .notCompleted(status: status)
+            case ("signed-note-exists", let id?) where UUID(uuidString: id) != nil:
+                self = .signedNoteExists(UUID(uuidString: id)!)
+            case ("step-partner", _): self = .stepPartnerNotInChart
+            case ("chart", let subject?) where KeySubject(parsing: subject) != nil:
+                self = .chart(KeySubject(parsing: subject)!)
+            default:
+                throw PostgresError(.invalidValue, message: "haven_note_write_draft answered \(outcome)")
+            }
+        }
+
+        /// The use case's result: success, or the refusal the service answers.
+        var result: UseCaseResult<Void> {
+            switch self {
+            case .written:
+                return .success(())
+            case .notFound:
+                return .failure(ServiceError(.notFound, field: "session", "no session with this id in your caseload"))
+            case .notCompleted(let status):
                 return .failure(
                     ServiceError(
                         .invalidInput,
                         field: "session",
                         reason: "session-not-completed",
-                        "notes are written on completed sessions; this one is \(session.status.replacingOccurrences(of: "_", with: " "))"
+                        "notes are written on completed sessions; this one is \(status.replacingOccurrences(of: "_", with: " "))"
                     )
                 )
-            }
-            // One signed progress note per author and session: what comes later is an addendum to it.
-            if let signed = try rows[1].singleRow()?.decode(0, as: UUID.self) {
+            case .signedNoteExists(let signed):
                 return .failure(
                     ServiceError(
                         .conflict,
                         field: "session",
-                        reason: Self.signedNoteExists,
+                        reason: NoteService.signedNoteExists,
                         "you signed note \(signed.uuidString.lowercased().prefix(8)) on this session already; a correction or late entry is an addendum to it"
                     )
                 )
+            case .stepPartnerNotInChart:
+                return .failure(NoteService.stepPartnerNotInChart)
+            case .chart:
+                // Sealed for the chart the database named in this very transaction: it cannot change.
+                return .failure(
+                    ServiceError(
+                        .conflict,
+                        field: "session",
+                        "the session's chart changed meanwhile; nothing was written"
+                    )
+                )
             }
-            try self.validate(draft, partners: session.partners)
-            let sealed = try await self.seal(draft, noteID: id, subject: session.subject, actor: actor, on: connection)
-            let statements: [PostgresQuery] = [
-                "SELECT haven_require_live_keys(\([sealed.bodyKey] + (sealed.riskDetailKey.map { [$0] } ?? [])))",
-                """
-                INSERT INTO progress_notes (id, practice_id, session_id, author_id, counselor_id, chart_kind, chart_id,
-                    stage, step, step_partner_id, interventions, tango_moves, change_events, risk_level,
-                    body, body_key_id, risk_detail, risk_detail_key_id)
-                VALUES (\(id), \(actor.practiceID), \(sessionID), \(actor.staffID), \(session.counselorID), \
-                \(session.chartKind), \(session.chartID), \(Int16(draft.stage)), \(Int16(draft.step)), \
-                \(draft.stepPartnerID), \(draft.interventions.map(\.rawValue)), \(draft.tangoMoves.map(\.rawValue)), \
-                \(draft.changeEvents.map(\.rawValue)), \(draft.riskLevel?.rawValue), \(sealed.body), \(sealed.bodyKey), \
-                \(sealed.riskDetail), \(sealed.riskDetailKey))
-                """,
-            ]
-            try await connection.commit(
-                statements,
-                audited: AuditEvent(action: .noteWrite, entityType: .note, entityID: id, clientIDs: session.partners)
-            )
-            return .success(())
         }
     }
 
-    private struct SealedDraft: Sendable {
+    struct SealedDraft: Sendable {
+        var subject: KeySubject
         var body: [UInt8]
         var bodyKey: UUID
         var riskDetail: [UInt8]?
         var riskDetailKey: UUID?
+
+        init(subject: KeySubject, values: [[UInt8]], keyID: UUID) {
+            self.subject = subject
+            body = values[0]
+            bodyKey = keyID
+            riskDetail = values.count > 1 ? values[1] : nil
+            riskDetailKey = values.count > 1 ? keyID : nil
+        }
+    }
+
+    /// The draft's sealed values and their places: the body and the risk detail share the chart's key.
+    private static func places(
+        _ draft: Draft,
+        noteID: UUID,
+        subject: KeySubject
+    ) -> [(text: String, place: SealedPlace)] {
+        let body = SealedPlace(subject: subject, table: "progress_notes", column: "body", rowID: noteID)
+        return [(draft.body, body)] + (draft.riskDetail.map { [($0, body.column("risk_detail"))] } ?? [])
     }
 
     private func seal(
@@ -158,19 +239,27 @@ extension NoteService {
         actor: StaffActor,
         on connection: PostgresConnection
     ) async throws -> SealedDraft {
-        // One key lookup for both values: the body and the risk detail share the chart's key.
-        let body = SealedPlace(subject: subject, table: "progress_notes", column: "body", rowID: noteID)
         let (values, keyID) = try await keys.seal(
-            [(draft.body, body)] + (draft.riskDetail.map { [($0, body.column("risk_detail"))] } ?? []),
+            Self.places(draft, noteID: noteID, subject: subject),
             practiceID: actor.practiceID,
             on: connection
         )
-        return SealedDraft(
-            body: values[0],
-            bodyKey: keyID,
-            riskDetail: values.count > 1 ? values[1] : nil,
-            riskDetailKey: values.count > 1 ? keyID : nil
-        )
+        return SealedDraft(subject: subject, values: values, keyID: keyID)
+    }
+
+    /// As `seal(_:noteID:subject:actor:on:)` with the chart's active key from memory; nil when it is not
+    /// there.
+    private func sealWithCachedKey(
+        _ draft: Draft,
+        noteID: UUID,
+        subject: KeySubject,
+        practiceID: UUID
+    ) throws
+        -> SealedDraft?
+    {
+        try keys.sealWithCachedKey(Self.places(draft, noteID: noteID, subject: subject), practiceID: practiceID).map {
+            SealedDraft(subject: subject, values: $0.sealed, keyID: $0.keyID)
+        }
     }
 
     /// Replaces a draft's content, if `expectedVersion` is still current.

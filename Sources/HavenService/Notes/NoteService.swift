@@ -93,6 +93,14 @@ public struct NoteService: Sendable {
         public var cosignedAt: Date
     }
 
+    /// The refusal of a step partner who is not one of the chart's clients (checked here for an edit,
+    /// by `haven_note_write_draft` for a new draft).
+    static let stepPartnerNotInChart = ServiceError(
+        .invalidInput,
+        field: "stepPartnerID",
+        "must be one of the couple's partners"
+    )
+
     /// Checks a draft against the domain rules before anything is written.
     func validate(_ draft: Draft, partners: [UUID]) throws {
         let step: EFTStep
@@ -110,7 +118,7 @@ public struct NoteService: Sendable {
                 )
             }
             guard partners.contains(partner) else {
-                throw ServiceError(.invalidInput, field: "stepPartnerID", "must be one of the couple's partners")
+                throw Self.stepPartnerNotInChart
             }
         }
         let bytes = draft.body.utf8.count
@@ -143,8 +151,9 @@ public struct NoteService: Sendable {
             )
     }
 
-    /// Reads a note (audited), in two round trips: BEGIN, context and the row; then the audit entry
-    /// and COMMIT.
+    /// Reads a note (audited) in one round trip: BEGIN, the context, `haven_note_read` (the row and its
+    /// audit entry, migration 0049) and COMMIT. The note is opened with its key from memory or, when
+    /// the key is not there, in a transaction of its own that reads it.
     ///
     /// - Throws: `integrity` for a signed note that no longer matches its content hash (audited).
     public func note(_ noteID: UUID, actor: StaffActor) async throws -> Note {
@@ -157,25 +166,27 @@ public struct NoteService: Sendable {
     }
 
     private func read(_ noteID: UUID, actor: StaffActor) async throws -> Note? {
-        try await pool.transaction(
+        let rows = try await pool.transaction(
             as: actor,
-            prologue: [Self.loadQuery(noteID, lock: false)]
-        ) { connection, rows -> Note? in
-            let note = try await self.note(noteID, from: rows[0], on: connection)
-            if let note, note.signed {
-                try NoteIntegrity.check(.init(note), storedHash: note.contentHash, clientIDs: note.clientIDs)
+            prologue: ["SELECT * FROM haven_note_read(\(noteID))", "COMMIT"]
+        ) { _, rows in rows[0] }
+        let note: Note?
+        do {
+            note = try await self.note(noteID, from: rows, on: nil)
+        } catch is KeyNotInMemory {
+            note = try await pool.transaction(as: actor) { connection in
+                try await self.note(noteID, from: rows, on: connection)
             }
-            let entry = AuditEvent(
-                action: .noteRead,
-                entityType: .note,
-                entityID: noteID,
-                clientIDs: note?.clientIDs ?? [],
-                outcome: note == nil ? .denied : .success
-            )
-            try await connection.commit(audited: entry)
-            return note
         }
+        if let note, note.signed {
+            try NoteIntegrity.check(.init(note), storedHash: note.contentHash, clientIDs: note.clientIDs)
+        }
+        return note
     }
+
+    /// A sealed value's key (or the format floor) was not in memory, and no connection was given to
+    /// read it: open the note again inside a transaction.
+    private struct KeyNotInMemory: Error {}
 
     static func loadQuery(_ noteID: UUID, lock: Bool) -> PostgresQuery {
         """
@@ -210,8 +221,9 @@ public struct NoteService: Sendable {
         )
     }
 
-    /// Decodes and opens a note from its row (`loadQuery`).
-    func note(_ noteID: UUID, from rows: PostgresRows, on connection: PostgresConnection) async throws -> Note? {
+    /// Decodes and opens a note from its row (`loadQuery`, `haven_note_read`); with no connection, only
+    /// with keys in memory (`KeyNotInMemory` otherwise).
+    func note(_ noteID: UUID, from rows: PostgresRows, on connection: PostgresConnection?) async throws -> Note? {
         guard let row = try rows.singleRow() else { return nil }
         let (session, author, stage, step, partner, interventions, tango, events) = try row.decode(
             (UUID, UUID, Int, Int, UUID?, [String], [String], [String]).self
@@ -229,11 +241,12 @@ public struct NoteService: Sendable {
             from: 16
         )
         func open(_ sealed: [UInt8], column: String) async throws -> String {
-            try await keys.open(
-                sealed,
-                at: SealedPlace(subject: subject, table: "progress_notes", column: column, rowID: noteID),
-                on: connection
-            )
+            let place = SealedPlace(subject: subject, table: "progress_notes", column: column, rowID: noteID)
+            guard let connection else {
+                guard let text = try keys.openFromMemory(sealed, at: place) else { throw KeyNotInMemory() }
+                return text
+            }
+            return try await keys.open(sealed, at: place, on: connection)
         }
         let draft = Draft(
             stage: stage,
