@@ -16,11 +16,11 @@ from selenium.webdriver.common.by import By
 from conftest import BASE, DANA, api, check_page, client_names, new_browser, sign_in, submit
 
 
-def setup_couple():
-    """One of Dana's couples without a high-risk flag, with an individual assignment for each
-    partner, a joint one, and a session booked a few days ahead."""
+def setup_couple(which=-1):
+    """One of Dana's couples without a high-risk flag (the last, or `which`), with an individual
+    assignment for each partner, a joint one, and a session booked a few days ahead."""
     couples = [c for c in api("/v1/couples?limit=200")["items"] if not c.get("highRisk")]
-    couple = api("/v1/couples/%s" % couples[-1]["id"])
+    couple = api("/v1/couples/%s" % couples[which]["id"])
     start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=random.randint(20, 60)))
     start = start.replace(hour=random.randint(8, 18), minute=random.choice([0, 30]), second=0, microsecond=0)
     session = api("/v1/therapy-sessions", method="POST", body={
@@ -134,7 +134,8 @@ def mailed_link(address, previous=None, timeout=15):
 
 
 def test_a_partner_signs_in_with_a_link_from_their_mail(driver):
-    couple, _ = setup_couple()
+    # Another couple than the first test's, whose partners have accounts by now.
+    couple, _ = setup_couple(which=-2)
     names = client_names()
     sign_in(driver, DANA)
     code = give_code(driver, couple, couple["partnerA"])
