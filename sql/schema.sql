@@ -166,10 +166,12 @@ CREATE UNLOGGED TABLE public.request_contexts (
     partner_account_id uuid,
     partner_chart text,
     partner_token_hash bytea,
+    pending_token_hash bytea,
     CONSTRAINT request_contexts_one_actor CHECK (
 CASE
-    WHEN (partner_client_id IS NULL) THEN ((practice_id IS NOT NULL) AND (partner_practice_id IS NULL) AND (partner_account_id IS NULL) AND (partner_chart IS NULL) AND (partner_token_hash IS NULL))
-    ELSE ((practice_id IS NULL) AND (staff_id IS NULL) AND (staff_roles = '{}'::text[]) AND (caseload = '{}'::uuid[]) AND (NOT break_glass) AND (break_glass_subjects = '{}'::text[]) AND (NOT calendar) AND (token_hash IS NULL) AND (partner_practice_id IS NOT NULL) AND (partner_account_id IS NOT NULL) AND (partner_token_hash IS NOT NULL))
+    WHEN (partner_client_id IS NOT NULL) THEN ((practice_id IS NULL) AND (staff_id IS NULL) AND (staff_roles = '{}'::text[]) AND (caseload = '{}'::uuid[]) AND (NOT break_glass) AND (break_glass_subjects = '{}'::text[]) AND (NOT calendar) AND (token_hash IS NULL) AND (partner_practice_id IS NOT NULL) AND (partner_account_id IS NOT NULL) AND (partner_token_hash IS NOT NULL) AND (pending_token_hash IS NULL))
+    WHEN (pending_token_hash IS NOT NULL) THEN ((practice_id IS NULL) AND (staff_id IS NULL) AND (staff_roles = '{}'::text[]) AND (caseload = '{}'::uuid[]) AND (NOT break_glass) AND (break_glass_subjects = '{}'::text[]) AND (NOT calendar) AND (token_hash IS NULL) AND (partner_practice_id IS NULL) AND (partner_account_id IS NULL) AND (partner_chart IS NULL) AND (partner_token_hash IS NULL))
+    ELSE ((practice_id IS NOT NULL) AND (partner_practice_id IS NULL) AND (partner_account_id IS NULL) AND (partner_chart IS NULL) AND (partner_token_hash IS NULL))
 END)
 );
 
@@ -1076,7 +1078,8 @@ CREATE FUNCTION public.haven_context() RETURNS SETOF public.request_contexts
     AS $$
 BEGIN
     RETURN QUERY SELECT * FROM request_contexts
-        WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned();
+        WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()
+          AND pending_token_hash IS NULL;
 END
 $$;
 
@@ -1096,6 +1099,37 @@ BEGIN
     IF NOT FOUND OR ctx.partner_client_id IS NULL THEN
         RAISE EXCEPTION 'this needs a partner''s session context' USING ERRCODE = 'insufficient_privilege';
     END IF;
+    RETURN ctx;
+END
+$$;
+
+
+--
+-- Name: haven_context_pending(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_context_pending() RETURNS public.request_contexts
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts;
+BEGIN
+    SELECT * INTO ctx FROM request_contexts c
+    WHERE c.backend_pid = pg_backend_pid() AND c.transaction_id = pg_current_xact_id_if_assigned()
+      AND c.pending_token_hash IS NOT NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT s.practice_id, s.staff_id, ARRAY(SELECT r FROM unnest(st.roles) AS r ORDER BY r COLLATE "C"), s.token_hash
+    INTO ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.token_hash
+    FROM staff_sessions s
+    JOIN staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
+    WHERE s.token_hash = ctx.pending_token_hash AND s.second_factor_pending AND s.revoked_at IS NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    ctx.pending_token_hash := NULL;
     RETURN ctx;
 END
 $$;
@@ -1984,8 +2018,7 @@ BEGIN
         RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'invalid_authorization_specification';
     END IF;
     UPDATE staff_sessions SET last_seen_at = now() WHERE token_hash = token;
-    PERFORM haven_write_context(pending.practice_id, pending.staff_id, pending.roles, '{}', false, '{}', token,
-                                source, request_id);
+    PERFORM haven_write_pending_context(token, source, request_id);
     RETURN QUERY SELECT pending.practice_id, pending.staff_id, pending.roles, totp.secret, totp.last_used_step,
                         pending.absolute_expires_at;
 END
@@ -3254,6 +3287,27 @@ $$;
 
 
 --
+-- Name: haven_second_factor_key(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_second_factor_key(wanted uuid) RETURNS TABLE(id uuid, practice_id uuid, subject_kind text, subject_id text, state text, master_key_version integer, wrapped_key bytea, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_pending();
+BEGIN
+    RETURN QUERY
+        SELECT k.id, k.practice_id, k.subject_kind, k.subject_id, k.state, k.master_key_version, k.wrapped_key,
+               k.created_at
+        FROM data_keys k
+        WHERE k.id = wanted AND k.practice_id = ctx.practice_id AND k.subject_kind = 'staff'
+          AND k.subject_id = ctx.staff_id::text;
+END
+$$;
+
+
+--
 -- Name: haven_session_actor(bytea); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3375,13 +3429,14 @@ BEGIN
     IF rehash IS NOT NULL THEN
         UPDATE staff SET password_hash = rehash WHERE id = account.id;
     END IF;
-    PERFORM haven_write_context(account.practice_id, account.id, account.roles, '{}', false, '{}', token, source,
-                                request_id);
     IF totp.secret IS NOT NULL THEN
+        PERFORM haven_write_pending_context(token, source, request_id);
         RETURN QUERY SELECT 'second-factor', account.practice_id, account.id, account.roles, totp.secret,
                             totp.last_used_step, false, expires;
         RETURN;
     END IF;
+    PERFORM haven_write_context(account.practice_id, account.id, account.roles, '{}', false, '{}', token, source,
+                                request_id);
     PERFORM haven_audit_write(account.practice_id, account.id,
                               ARRAY(SELECT r FROM unnest(account.roles) AS r ORDER BY r COLLATE "C"), false, source,
                               request_id, 'staff.login', 'staff', account.id, '{}', 'success', NULL);
@@ -3415,33 +3470,40 @@ CREATE FUNCTION public.haven_sign_in_check(kind text, ticket uuid, login_email t
 DECLARE
     try sign_in_tries;
     address bytea := haven_sign_in_address_key(kind, login_email);
+    locked uuid := haven_sign_in_lock_practice(kind, login_email);
     verdict text;
 BEGIN
-    PERFORM pg_advisory_xact_lock(7, hashtext(haven_sign_in_lock_practice(kind, login_email)::text));
+    PERFORM pg_advisory_xact_lock(7, hashtext(locked::text));
     SELECT t.* INTO try FROM sign_in_tries t WHERE t.ticket = haven_sign_in_check.ticket;
     IF NOT FOUND OR try.kind <> haven_sign_in_check.kind OR try.address_key <> address
        OR try.candidate_hash IS DISTINCT FROM sha256(convert_to(coalesce(candidate, ''), 'UTF8'))
-       OR try.noted_in = pg_current_xact_id_if_assigned() OR try.tried_at <= now() - haven_sign_in_try_window() THEN
-        verdict := 'refused';
-    ELSIF (SELECT count(*) FROM sign_in_tries t
-           WHERE t.address_key = address AND t.succeeded_at IS NULL AND t.tried_at < try.tried_at
-             AND t.tried_at > try.tried_at - haven_sign_in_try_window()
-             AND t.tried_at > coalesce((SELECT max(s.tried_at) FROM sign_in_tries s
-                                        WHERE s.address_key = address AND s.succeeded_at IS NOT NULL
-                                          AND s.tried_at < try.tried_at), '-infinity')
-          ) >= haven_sign_in_try_limit() THEN
+       OR try.noted_in = pg_current_xact_id_if_assigned() OR try.tried_at <= now() - haven_sign_in_try_window()
+       OR try.checked_at IS NOT NULL THEN
+        RETURN 'refused';
+    END IF;
+    IF (SELECT count(*) FROM sign_in_tries t
+        WHERE t.address_key = address AND t.succeeded_at IS NULL AND t.tried_at < try.tried_at
+          AND t.tried_at > try.tried_at - haven_sign_in_try_window()
+          AND t.tried_at > coalesce((SELECT max(s.tried_at) FROM sign_in_tries s
+                                     WHERE s.address_key = address AND s.succeeded_at IS NOT NULL
+                                       AND s.tried_at < try.tried_at), '-infinity')
+       ) >= haven_sign_in_try_limit() THEN
         verdict := 'paused';
     ELSIF account IS NULL OR NOT coalesce(usable, false) OR candidate IS DISTINCT FROM stored_hash THEN
         verdict := 'refused';
     ELSE
-        UPDATE sign_in_tries t SET succeeded_at = now() WHERE t.ticket = try.ticket;
-        RETURN 'check-passed';
+        verdict := 'check-passed';
     END IF;
-    IF practice IS NOT NULL AND account IS NOT NULL THEN
-        PERFORM haven_audit_write(practice, NULL, '{}', false, source, request_id,
+    UPDATE sign_in_tries t SET checked_at = now(), succeeded_at = CASE WHEN verdict = 'check-passed' THEN now() END
+    WHERE t.ticket = try.ticket;
+    IF verdict = 'check-passed' THEN
+        RETURN verdict;
+    END IF;
+    IF EXISTS (SELECT 1 FROM practices p WHERE p.id = locked) THEN
+        PERFORM haven_audit_write(locked, NULL, '{}', false, source, request_id,
                                   CASE kind WHEN 'staff' THEN 'staff.login' ELSE 'portal.login' END,
-                                  CASE kind WHEN 'staff' THEN 'staff' ELSE 'partner_account' END, account,
-                                  coalesce(clients, '{}'), 'denied', NULL);
+                                  CASE kind WHEN 'staff' THEN 'staff' ELSE 'partner_account' END,
+                                  account, coalesce(clients, '{}'), 'denied', NULL);
     END IF;
     RETURN verdict;
 END
@@ -3505,15 +3567,9 @@ CREATE FUNCTION public.haven_sign_in_second_factor(step bigint, master_key_versi
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    ctx request_contexts;
+    ctx request_contexts := haven_context_pending();
     moved integer := 0;
 BEGIN
-    SELECT * INTO ctx FROM haven_context();
-    IF NOT FOUND OR ctx.token_hash IS NULL OR NOT EXISTS (
-        SELECT 1 FROM staff_sessions WHERE token_hash = ctx.token_hash AND second_factor_pending
-    ) THEN
-        RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
-    END IF;
     IF step IS NOT NULL AND haven_step_attested(step, master_key_version, attestation) THEN
         UPDATE staff_totp SET last_used_step = step
         WHERE practice_id = ctx.practice_id AND staff_id = ctx.staff_id AND confirmed_at IS NOT NULL
@@ -3524,6 +3580,8 @@ BEGIN
         UPDATE staff_sessions SET second_factor_pending = false WHERE token_hash = ctx.token_hash;
         PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, false, ctx.source, ctx.request_id,
                                   'staff.login', 'staff', ctx.staff_id, '{}', 'success', NULL);
+        PERFORM haven_write_context(ctx.practice_id, ctx.staff_id, ctx.staff_roles, '{}', false, '{}', ctx.token_hash,
+                                    ctx.source, ctx.request_id);
         RETURN true;
     END IF;
     DELETE FROM staff_sessions WHERE token_hash = ctx.token_hash;
@@ -3633,18 +3691,22 @@ CREATE FUNCTION public.haven_step_attested(step bigint, master_key_version integ
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    ctx request_contexts;
+    session bytea;
     attestation_key bytea;
 BEGIN
-    SELECT * INTO ctx FROM haven_context();
+    SELECT c.token_hash INTO session FROM haven_context() c;
+    IF session IS NULL THEN
+        SELECT c.pending_token_hash INTO session FROM request_contexts c
+        WHERE c.backend_pid = pg_backend_pid() AND c.transaction_id = pg_current_xact_id_if_assigned();
+    END IF;
     SELECT k.key INTO attestation_key FROM second_factor_attestation_keys k
     WHERE k.master_key_version = haven_step_attested.master_key_version;
     IF attestation_key IS NULL THEN
         RAISE EXCEPTION 'no second-factor attestation key is recorded for this master key version'
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    RETURN step IS NOT NULL AND ctx.token_hash IS NOT NULL AND attestation IS NOT NULL
-        AND attestation = haven_hmac_sha256(attestation_key, ctx.token_hash || int8send(step));
+    RETURN step IS NOT NULL AND session IS NOT NULL AND attestation IS NOT NULL
+        AND attestation = haven_hmac_sha256(attestation_key, session || int8send(step));
 END
 $$;
 
@@ -3775,7 +3837,7 @@ BEGIN
         break_glass = EXCLUDED.break_glass, break_glass_subjects = EXCLUDED.break_glass_subjects,
         token_hash = EXCLUDED.token_hash, source = EXCLUDED.source, request_id = EXCLUDED.request_id,
         calendar = false, partner_practice_id = NULL, partner_client_id = NULL, partner_account_id = NULL,
-        partner_chart = NULL, partner_token_hash = NULL;
+        partner_chart = NULL, partner_token_hash = NULL, pending_token_hash = NULL;
 END
 $$;
 
@@ -3801,7 +3863,31 @@ BEGIN
         source = EXCLUDED.source, request_id = EXCLUDED.request_id, calendar = false,
         partner_practice_id = EXCLUDED.partner_practice_id, partner_client_id = EXCLUDED.partner_client_id,
         partner_account_id = EXCLUDED.partner_account_id, partner_chart = EXCLUDED.partner_chart,
-        partner_token_hash = EXCLUDED.partner_token_hash;
+        partner_token_hash = EXCLUDED.partner_token_hash, pending_token_hash = NULL;
+END
+$$;
+
+
+--
+-- Name: haven_write_pending_context(bytea, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_write_pending_context(token bytea, source text, request_id text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO request_contexts AS c (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
+                                       break_glass, break_glass_subjects, token_hash, source, request_id, calendar,
+                                       pending_token_hash)
+    VALUES (pg_backend_pid(), pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source, request_id,
+            false, token)
+    ON CONFLICT (backend_pid) DO UPDATE SET
+        transaction_id = EXCLUDED.transaction_id, practice_id = NULL, staff_id = NULL, staff_roles = '{}',
+        caseload = '{}', break_glass = false, break_glass_subjects = '{}', token_hash = NULL,
+        source = EXCLUDED.source, request_id = EXCLUDED.request_id, calendar = false,
+        partner_practice_id = NULL, partner_client_id = NULL, partner_account_id = NULL, partner_chart = NULL,
+        partner_token_hash = NULL, pending_token_hash = EXCLUDED.pending_token_hash;
 END
 $$;
 
@@ -4755,6 +4841,7 @@ CREATE TABLE public.sign_in_tries (
     succeeded_at timestamp with time zone,
     source text NOT NULL,
     request_id text,
+    checked_at timestamp with time zone,
     CONSTRAINT sign_in_tries_address_key CHECK ((length(address_key) = 32)),
     CONSTRAINT sign_in_tries_candidate CHECK ((length(candidate_hash) = 32)),
     CONSTRAINT sign_in_tries_kind CHECK ((kind = ANY (ARRAY['staff'::text, 'partner'::text, 'partner-link'::text])))
@@ -7893,6 +7980,13 @@ REVOKE ALL ON FUNCTION public.haven_context_partner() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_context_pending(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_context_pending() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_context_staff(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8510,6 +8604,14 @@ GRANT ALL ON FUNCTION public.haven_require_live_keys(key_ids uuid[]) TO haven_ap
 
 
 --
+-- Name: FUNCTION haven_second_factor_key(wanted uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_second_factor_key(wanted uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_second_factor_key(wanted uuid) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_session_actor(token bytea); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8651,6 +8753,13 @@ REVOKE ALL ON FUNCTION public.haven_write_context(practice uuid, staff uuid, rol
 --
 
 REVOKE ALL ON FUNCTION public.haven_write_partner_context(practice uuid, client uuid, account uuid, chart text, token bytea, source text, request_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_write_pending_context(token bytea, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_write_pending_context(token bytea, source text, request_id text) FROM PUBLIC;
 
 
 --

@@ -88,6 +88,15 @@ public enum KeyStore {
         return try rows.singleRow().map(record)
     }
 
+    /// The data key by id that a sign-in waiting for its second factor may open its sealed one-time-code
+    /// secret with (migration 0050: `haven_second_factor_key(id)`), or nil when it answers none.
+    public static func secondFactorKey(id: UUID, on connection: PostgresConnection) async throws -> DataKeyRecord? {
+        let rows = try await connection.query(
+            PostgresQuery(sql: "SELECT \(columns) FROM haven_second_factor_key($1)", bindings: bind(id))
+        )
+        return try rows.singleRow().map(record)
+    }
+
     /// A data key by id.
     public static func dataKey(id: UUID, on connection: PostgresConnection) async throws -> DataKeyRecord? {
         let rows = try await connection.query(

@@ -207,7 +207,7 @@ public struct AuthService: Sendable {
         keys: KeyManager,
         on connection: isolated PostgresConnection
     ) async throws -> Bool {
-        let totp = try await TOTPService.open(sealed, staffID: staffID, keys: keys, on: connection)
+        let totp = try await TOTPService.openPending(sealed, staffID: staffID, keys: keys, on: connection)
         let step = totp.matchingStep(for: code, at: Date()).flatMap { $0 > lastUsed ?? .min ? $0 : nil }
         // The step moves forward atomically in the database: of two sign-ins racing with one code,
         // one wins; a wrong or reused code deletes the waiting session and is audited.

@@ -237,6 +237,11 @@ public struct TOTPService: Sendable {
         KeySubject(kind: .staff, id: staffID.uuidString.lowercased())
     }
 
+    /// Where a staff member's sealed secret lives.
+    static func place(_ staffID: UUID) -> SealedPlace {
+        SealedPlace(subject: subject(staffID), table: "staff_totp", column: "secret", rowID: staffID)
+    }
+
     /// Opens a sealed secret read from `staff_totp`.
     static func open(
         _ sealed: [UInt8],
@@ -244,12 +249,17 @@ public struct TOTPService: Sendable {
         keys: KeyManager,
         on connection: isolated PostgresConnection
     ) async throws -> TOTP {
-        TOTP(
-            secret: try await keys.openSecret(
-                sealed,
-                at: SealedPlace(subject: subject(staffID), table: "staff_totp", column: "secret", rowID: staffID),
-                on: connection
-            )
-        )
+        TOTP(secret: try await keys.openSecret(sealed, at: place(staffID), on: connection))
+    }
+
+    /// Opens the sealed secret of the sign-in the transaction's pending context waits for (its code step;
+    /// `KeyManager.openSecondFactorSecret`).
+    static func openPending(
+        _ sealed: [UInt8],
+        staffID: UUID,
+        keys: KeyManager,
+        on connection: isolated PostgresConnection
+    ) async throws -> TOTP {
+        TOTP(secret: try await keys.openSecondFactorSecret(sealed, at: place(staffID), on: connection))
     }
 }
