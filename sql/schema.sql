@@ -228,6 +228,29 @@ $$;
 
 
 --
+-- Name: haven_admin_notification_settings(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_notification_settings() RETURNS TABLE(kind text, practice_off boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+BEGIN
+    IF NOT 'admin' = ANY (ctx.staff_roles) THEN
+        RAISE EXCEPTION 'the practice''s reminder switches are for its admins' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+    SELECT k.kind, EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.practice_id
+                           AND n.account_id IS NULL AND n.kind = k.kind)
+    FROM unnest(haven_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
+    ORDER BY k.ord;
+END
+$$;
+
+
+--
 -- Name: haven_admin_practice_require_totp(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -389,6 +412,40 @@ CREATE FUNCTION public.haven_admin_refusal(ctx public.request_contexts, target u
                 THEN 'not-found'
         END
     $$;
+
+
+--
+-- Name: haven_admin_set_notification(text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_set_notification(of_kind text, send boolean) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    action text := CASE WHEN send THEN 'practice.notification.on' ELSE 'practice.notification.off' END;
+BEGIN
+    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_notification_kinds()) THEN
+        RETURN 'unknown-kind';
+    END IF;
+    IF NOT 'admin' = ANY (ctx.staff_roles) THEN
+        PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                                  ctx.request_id, action, 'practice', ctx.practice_id, '{}', 'denied', NULL);
+        RETURN 'forbidden';
+    END IF;
+    IF send THEN
+        DELETE FROM notification_opt_outs n
+        WHERE n.practice_id = ctx.practice_id AND n.account_id IS NULL AND n.kind = of_kind;
+    ELSE
+        INSERT INTO notification_opt_outs (practice_id, account_id, kind) VALUES (ctx.practice_id, NULL, of_kind)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                              ctx.request_id, action, 'practice', ctx.practice_id, '{}', 'success', NULL);
+    RETURN 'saved';
+END
+$$;
 
 
 --
@@ -1472,6 +1529,44 @@ $$;
 
 
 --
+-- Name: haven_notification_claim(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_claim(lease_seconds integer) RETURNS TABLE(id uuid, practice_id uuid, account_id uuid, client_id uuid, kind text, about_time timestamp with time zone, attempts integer, email text, practice_name text, time_zone text, skip_reason text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o notification_outbox;
+    a partner_accounts;
+    reason text;
+BEGIN
+    IF lease_seconds IS NULL OR lease_seconds NOT BETWEEN 60 AND 3600 THEN
+        RAISE EXCEPTION 'a lease is 60 to 3600 seconds' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO o FROM notification_outbox q
+    WHERE q.state = 'pending' AND q.due_at <= now()
+    ORDER BY q.due_at, q.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT * INTO a FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
+    reason := haven_notification_skip_reason(o, a);
+    -- A row to skip is claimed too, so no other sender takes it before it is marked.
+    UPDATE notification_outbox q
+    SET state = 'sending', attempts = q.attempts + 1, lease_until = now() + make_interval(secs => lease_seconds)
+    WHERE q.id = o.id;
+    RETURN QUERY
+    SELECT o.id, o.practice_id, o.account_id, a.client_id, o.kind, o.about_time, o.attempts,
+           CASE WHEN reason IS NULL THEN a.email END, p.name, p.time_zone, reason
+    FROM practices p WHERE p.id = o.practice_id;
+END
+$$;
+
+
+--
 -- Name: haven_notification_enqueue(uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1498,6 +1593,304 @@ BEGIN
     RETURNING id INTO queued;
     RETURN queued;
 END
+$$;
+
+
+--
+-- Name: haven_notification_expire_leases(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_expire_leases() RETURNS SETOF uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    expired uuid;
+BEGIN
+    FOR expired IN
+        SELECT q.id FROM notification_outbox q
+        WHERE q.state = 'sending' AND q.lease_until < now()
+        ORDER BY q.id
+        FOR UPDATE SKIP LOCKED
+    LOOP
+        IF haven_notification_finish(expired, 'uncertain',
+                                     'the sender stopped after claiming it: it may have been sent') THEN
+            RETURN NEXT expired;
+        END IF;
+    END LOOP;
+END
+$$;
+
+
+--
+-- Name: haven_notification_finish(uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_finish(row_id uuid, new_state text, reason text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    o notification_outbox;
+    client uuid;
+BEGIN
+    IF new_state IS NULL OR new_state NOT IN ('sent', 'failed', 'uncertain', 'skipped') THEN
+        RAISE EXCEPTION 'a claimed notification ends sent, failed, uncertain or skipped'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE notification_outbox q
+    SET state = new_state, lease_until = NULL, finished_at = now(), last_error = left(reason, 300)
+    WHERE q.id = row_id AND q.state = 'sending'
+    RETURNING * INTO o;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT p.client_id INTO client FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
+    PERFORM haven_audit_write(
+        o.practice_id, NULL, '{}', false, 'haven-notify', 'notification:' || upper(o.id::text),
+        'notification.' || new_state, 'partner_account', o.account_id, ARRAY[client],
+        CASE new_state WHEN 'sent' THEN 'success' WHEN 'skipped' THEN 'denied' ELSE 'failed' END, NULL
+    );
+    RETURN true;
+END
+$$;
+
+
+--
+-- Name: haven_notification_kinds(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_kinds() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT ARRAY['homework-new', 'homework-due', 'homework-overdue', 'measure-due', 'appointment-reminder'] $$;
+
+
+--
+-- Name: haven_notification_morning(date, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_morning(day date, zone text) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$ SELECT (day::timestamp + interval '9 hours') AT TIME ZONE zone $$;
+
+
+--
+-- Name: haven_notification_on_assignment(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_on_assignment() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    zone text;
+    clients uuid[];
+    about timestamptz;
+    due timestamptz;
+BEGIN
+    SELECT p.time_zone INTO zone FROM practices p WHERE p.id = NEW.practice_id;
+    SELECT CASE WHEN NEW.partner_id IS NULL THEN ARRAY[c.partner_a_id, c.partner_b_id] ELSE ARRAY[NEW.partner_id] END
+    INTO clients FROM couples c WHERE c.id = NEW.couple_id;
+    -- The due date's start in the practice's zone (the message shows the date only).
+    about := NEW.due_on::timestamp AT TIME ZONE zone;
+    PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients, 'homework-new',
+                                           about, now(), NEW.id, NULL);
+    due := haven_notification_morning(NEW.due_on - 1, zone);
+    IF NEW.due_on > NEW.assigned_on AND due > now() THEN
+        PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients, 'homework-due',
+                                               about, due, NEW.id, NULL);
+    END IF;
+    due := haven_notification_morning(NEW.due_on + 1, zone);
+    IF due > now() THEN
+        PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients,
+                                               'homework-overdue', about, due, NEW.id, NULL);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: haven_notification_on_session(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_on_session() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    lead_hours integer;
+    clients uuid[];
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        UPDATE notification_outbox
+        SET state = 'skipped', finished_at = now(), last_error = 'superseded: the session moved or was cancelled'
+        WHERE session_id = NEW.id AND state = 'pending';
+    END IF;
+    IF NEW.status <> 'scheduled' OR NEW.scheduled_start <= now() THEN
+        RETURN NULL;
+    END IF;
+    SELECT p.appointment_reminder_hours INTO lead_hours FROM practices p WHERE p.id = NEW.practice_id;
+    IF NEW.couple_id IS NOT NULL THEN
+        SELECT ARRAY[c.partner_a_id, c.partner_b_id] INTO clients FROM couples c WHERE c.id = NEW.couple_id;
+        PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients,
+            'appointment-reminder', NEW.scheduled_start,
+            greatest(now(), NEW.scheduled_start - make_interval(hours => lead_hours)), NULL, NEW.id);
+    ELSE
+        PERFORM haven_notification_queue_chart(NEW.practice_id, 'client', NEW.client_id, ARRAY[NEW.client_id],
+            'appointment-reminder', NEW.scheduled_start,
+            greatest(now(), NEW.scheduled_start - make_interval(hours => lead_hours)), NULL, NEW.id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: haven_notification_queue_chart(uuid, text, uuid, uuid[], text, timestamp with time zone, timestamp with time zone, uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    queued integer;
+BEGIN
+    INSERT INTO notification_outbox
+        (practice_id, account_id, kind, about_time, due_at, chart_kind, chart_id, assignment_id, session_id)
+    SELECT practice, a.id, kind, about, due, haven_notification_queue_chart.chart_kind, chart, assignment, session
+    FROM partner_accounts a
+    JOIN partner_chart_access x ON x.account_id = a.id AND x.chart_kind = haven_notification_queue_chart.chart_kind
+                               AND x.chart_id = chart AND x.revoked_at IS NULL
+    WHERE a.practice_id = practice AND a.client_id = ANY (clients) AND a.disabled_at IS NULL;
+    GET DIAGNOSTICS queued = ROW_COUNT;
+    RETURN queued;
+END
+$$;
+
+
+--
+-- Name: haven_notification_retry(uuid, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_seconds integer) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF wait_seconds IS NULL OR wait_seconds NOT BETWEEN 1 AND 43200 THEN
+        RAISE EXCEPTION 'a retry waits 1 second to 12 hours' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE notification_outbox q
+    SET state = 'pending', lease_until = NULL, last_error = left(reason, 300),
+        due_at = now() + make_interval(secs => wait_seconds)
+    WHERE q.id = row_id AND q.state = 'sending';
+    RETURN FOUND;
+END
+$$;
+
+
+--
+-- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    kind text NOT NULL,
+    about_time timestamp with time zone NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    lease_until timestamp with time zone,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    chart_kind text,
+    chart_id uuid,
+    assignment_id uuid,
+    session_id uuid,
+    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
+    CONSTRAINT notification_outbox_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
+    CONSTRAINT notification_outbox_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
+    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
+    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
+    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
+    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
+    CONSTRAINT notification_outbox_one_cause CHECK ((num_nonnulls(assignment_id, session_id) <= 1)),
+    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
+);
+
+ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    client_id uuid NOT NULL,
+    email text,
+    passphrase_hash text,
+    passphrase_link_issuer uuid,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
+);
+
+ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_notification_skip_reason(public.notification_outbox, public.partner_accounts); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM notification_opt_outs n
+                     WHERE n.practice_id = o.practice_id AND n.kind = o.kind
+                       AND (n.account_id IS NULL OR n.account_id = o.account_id))
+            THEN 'opted out'
+        WHEN a.disabled_at IS NOT NULL
+             OR NOT EXISTS (SELECT 1 FROM partner_chart_access x
+                            WHERE x.account_id = a.id AND x.revoked_at IS NULL
+                              AND (o.chart_id IS NULL OR (x.chart_kind = o.chart_kind AND x.chart_id = o.chart_id)))
+            THEN 'no portal access'
+        WHEN o.session_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM therapy_sessions s
+                             WHERE s.id = o.session_id AND s.status = 'scheduled' AND s.scheduled_start = o.about_time
+                               AND (o.chart_id IS NULL OR coalesce(s.couple_id, s.client_id) = o.chart_id))
+            THEN 'superseded'
+        WHEN o.assignment_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM homework_assignments h WHERE h.id = o.assignment_id)
+            THEN 'withdrawn'
+        WHEN o.chart_kind = 'couple'
+             AND EXISTS (SELECT 1 FROM homework_assignments h WHERE h.id = o.assignment_id AND h.partner_id IS NULL)
+             AND haven_couple_open_risk_note_in(o.practice_id, o.chart_id) IS NOT NULL
+            THEN 'safety mode'
+        WHEN o.kind IN ('homework-due', 'homework-overdue')
+             AND EXISTS (SELECT 1 FROM homework_responses r
+                         WHERE r.assignment_id = o.assignment_id AND r.partner_id = a.client_id)
+            THEN 'answered'
+        WHEN o.kind = 'appointment-reminder'
+             AND EXISTS (SELECT 1 FROM notification_outbox p
+                         WHERE p.session_id = o.session_id AND p.account_id = o.account_id AND p.id <> o.id
+                           AND p.kind = 'appointment-reminder'
+                           AND (p.state = 'sending'
+                                OR (p.state IN ('sent', 'uncertain') AND p.finished_at > now() - interval '12 hours')))
+            THEN 'capped'
+        WHEN a.email IS NULL THEN 'no address'
+    END
 $$;
 
 
@@ -1988,7 +2381,7 @@ CREATE FUNCTION public.haven_portal_invitation_life() RETURNS interval
 CREATE FUNCTION public.haven_portal_invite(client uuid, kind text, chart uuid, email text, token_hash bytea, link_kind text) RETURNS TABLE(result text, account_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     ctx request_contexts := haven_context_staff();
     outcome text;
@@ -1997,7 +2390,8 @@ DECLARE
 BEGIN
     IF kind IS NULL OR kind NOT IN ('couple', 'client') OR link_kind IS NULL
        OR link_kind NOT IN ('invitation-link', 'invitation-code') OR token_hash IS NULL OR length(token_hash) <> 32
-       OR (link_kind = 'invitation-link' AND address IS NULL) THEN
+       OR (link_kind = 'invitation-link' AND address IS NULL)
+       OR (address IS NOT NULL AND NOT (address ~ '^[^@\s]+@[^@\s]+$' AND length(address) <= 254)) THEN
         outcome := 'invalid';
     ELSIF NOT haven_portal_chart_in_caseload(kind, chart)
           OR NOT (kind = 'client' AND chart = client
@@ -2008,30 +2402,32 @@ BEGIN
         outcome := 'inactive';
     END IF;
     IF outcome IS NULL THEN
-        BEGIN
-            INSERT INTO partner_accounts AS a (practice_id, client_id, email, created_by)
-            VALUES (ctx.practice_id, client, address, ctx.staff_id)
-            ON CONFLICT (practice_id, client_id) DO UPDATE
-                -- An address may be corrected until the partner has set a passphrase.
-                SET email = CASE WHEN a.passphrase_hash IS NULL AND EXCLUDED.email IS NOT NULL
-                                 THEN EXCLUDED.email ELSE a.email END
-            RETURNING * INTO account;
-            IF account.disabled_at IS NOT NULL THEN
-                outcome := 'disabled';
-            ELSE
-                UPDATE partner_links l SET superseded_at = now()
-                WHERE l.account_id = account.id AND l.spent_at IS NULL AND l.superseded_at IS NULL
-                  AND l.kind <> 'sign-in';
-                INSERT INTO partner_links (token_hash, practice_id, account_id, kind, chart_kind, chart_id, issued_by,
-                                           expires_at)
-                VALUES (haven_portal_invite.token_hash, ctx.practice_id, account.id, link_kind, kind, chart,
-                        ctx.staff_id, now() + haven_portal_invitation_life());
-                outcome := 'done';
+        INSERT INTO partner_accounts AS a (practice_id, client_id, email, created_by)
+        VALUES (ctx.practice_id, client, NULL, ctx.staff_id)
+        ON CONFLICT (practice_id, client_id) DO UPDATE SET email = a.email
+        RETURNING * INTO account;
+        IF account.disabled_at IS NOT NULL THEN
+            outcome := 'disabled';
+        ELSE
+            -- An address may be corrected until the partner has set a passphrase; one another account
+            -- uses leaves the account without one, and the answer is the same.
+            IF account.passphrase_hash IS NULL AND address IS NOT NULL AND address IS DISTINCT FROM account.email THEN
+                BEGIN
+                    UPDATE partner_accounts SET email = address WHERE id = account.id;
+                EXCEPTION
+                    WHEN unique_violation THEN
+                        UPDATE partner_accounts SET email = NULL WHERE id = account.id;
+                END;
             END IF;
-        EXCEPTION
-            WHEN unique_violation THEN outcome := 'taken';
-            WHEN check_violation THEN outcome := 'invalid';
-        END;
+            UPDATE partner_links l SET superseded_at = now()
+            WHERE l.account_id = account.id AND l.spent_at IS NULL AND l.superseded_at IS NULL
+              AND l.kind <> 'sign-in';
+            INSERT INTO partner_links (token_hash, practice_id, account_id, kind, chart_kind, chart_id, issued_by,
+                                       expires_at, address)
+            VALUES (haven_portal_invite.token_hash, ctx.practice_id, account.id, link_kind, kind, chart,
+                    ctx.staff_id, now() + haven_portal_invitation_life(), address);
+            outcome := 'done';
+        END IF;
     END IF;
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
                               ctx.request_id, 'portal.invite', kind, chart,
@@ -2040,7 +2436,25 @@ BEGIN
                               CASE WHEN outcome = 'done' THEN 'success' ELSE 'denied' END, NULL);
     RETURN QUERY SELECT outcome, CASE WHEN outcome = 'done' THEN account.id END;
 END
-$$;
+$_$;
+
+
+--
+-- Name: haven_portal_link_request_budget(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_link_request_budget() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 200 $$;
+
+
+--
+-- Name: haven_portal_link_request_limit(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_link_request_limit() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 3 $$;
 
 
 --
@@ -2138,6 +2552,59 @@ $$;
 
 
 --
+-- Name: haven_portal_notification_settings(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_notification_settings() RETURNS TABLE(kind text, partner_off boolean, practice_off boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+    SELECT k.kind,
+           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.partner_practice_id
+                   AND n.account_id = ctx.partner_account_id AND n.kind = k.kind),
+           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.partner_practice_id
+                   AND n.account_id IS NULL AND n.kind = k.kind)
+    FROM unnest(haven_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
+    ORDER BY k.ord;
+END
+$$;
+
+
+--
+-- Name: haven_portal_open_session(public.partner_accounts, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(charts integer, absolute_expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    live record;
+    reached integer;
+    expires timestamptz := now() + make_interval(secs => lifetime_seconds);
+BEGIN
+    SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
+    SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
+    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
+                                  absolute_expires_at)
+    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
+            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
+    IF rehash IS NOT NULL THEN
+        UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
+    END IF;
+    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
+                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
+                              account.client_id);
+    RETURN QUERY SELECT reached, expires;
+END
+$$;
+
+
+--
 -- Name: haven_portal_opening_key(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2195,6 +2662,56 @@ CREATE FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, 
           AND haven_portal_couple(ctx) IS NOT NULL
           AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
     $$;
+
+
+--
+-- Name: haven_portal_request_sign_in_link(text, bytea, integer, bytea, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text) RETURNS TABLE(practice_name text, time_zone text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    address bytea := haven_sign_in_address_key('partner-link', login_email);
+    attestation_key bytea;
+    account partner_accounts;
+    expires timestamptz := now() + haven_portal_sign_in_link_life();
+BEGIN
+    PERFORM pg_advisory_xact_lock(7, hashtext(haven_sign_in_lock_practice('partner', login_email)::text));
+    SELECT k.key INTO attestation_key FROM second_factor_attestation_keys k
+    WHERE k.master_key_version = haven_portal_request_sign_in_link.master_key_version;
+    IF attestation_key IS NULL OR token_hash IS NULL OR length(token_hash) <> 32 OR attestation IS NULL
+       OR attestation <> haven_hmac_sha256(attestation_key, convert_to('haven-sign-in-link-v1:', 'UTF8') || token_hash)
+    THEN
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM sign_in_tries t
+        WHERE t.address_key = address AND t.tried_at > now() - haven_sign_in_try_window())
+           >= haven_portal_link_request_limit()
+       OR (SELECT count(*) FROM sign_in_tries t
+           WHERE t.kind = 'partner-link' AND t.tried_at > now() - haven_sign_in_try_window())
+           >= haven_portal_link_request_budget() THEN
+        INSERT INTO sign_in_tries (kind, address_key, source, request_id)
+        VALUES ('partner-link', address, left(coalesce(source, 'unknown'), 200), left(request_id, 200));
+        RETURN;
+    END IF;
+    INSERT INTO sign_in_tries (kind, address_key, source, request_id)
+    VALUES ('partner-link', address, left(coalesce(source, 'unknown'), 200), left(request_id, 200));
+    SELECT a.* INTO account FROM partner_accounts a
+    WHERE a.email = lower(btrim(login_email)) AND a.disabled_at IS NULL;
+    IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM haven_portal_live_charts(account.id)) THEN
+        RETURN;
+    END IF;
+    UPDATE partner_links l SET superseded_at = now()
+    WHERE l.account_id = account.id AND l.kind = 'sign-in' AND l.spent_at IS NULL AND l.superseded_at IS NULL;
+    INSERT INTO partner_links (token_hash, practice_id, account_id, kind, expires_at)
+    VALUES (haven_portal_request_sign_in_link.token_hash, account.practice_id, account.id, 'sign-in', expires);
+    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.link.issue',
+                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL);
+    RETURN QUERY SELECT p.name, p.time_zone, expires FROM practices p WHERE p.id = account.practice_id;
+END
+$$;
 
 
 --
@@ -2350,6 +2867,37 @@ $$;
 
 
 --
+-- Name: haven_portal_set_notification(text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_set_notification(of_kind text, send boolean) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_notification_kinds()) THEN
+        RETURN 'unknown-kind';
+    END IF;
+    IF send THEN
+        DELETE FROM notification_opt_outs n
+        WHERE n.practice_id = ctx.partner_practice_id AND n.account_id = ctx.partner_account_id AND n.kind = of_kind;
+    ELSE
+        INSERT INTO notification_opt_outs (practice_id, account_id, kind)
+        VALUES (ctx.partner_practice_id, ctx.partner_account_id, of_kind)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
+                              CASE WHEN send THEN 'portal.notification.on' ELSE 'portal.notification.off' END,
+                              'partner_account', ctx.partner_account_id, ARRAY[ctx.partner_client_id],
+                              'success', NULL, ctx.partner_client_id);
+    RETURN 'saved';
+END
+$$;
+
+
+--
 -- Name: haven_portal_share_answer(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2385,46 +2933,43 @@ $$;
 
 
 --
--- Name: haven_portal_sign_in(text, text, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: haven_portal_sign_in(uuid, text, text, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, charts integer, absolute_expires_at timestamp with time zone)
+CREATE FUNCTION public.haven_portal_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, charts integer, absolute_expires_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     account partner_accounts;
-    live record;
-    reached integer;
-    expires timestamptz := now() + make_interval(secs => lifetime_seconds);
+    reached integer := 0;
+    verdict text;
 BEGIN
     SELECT a.* INTO account FROM partner_accounts a WHERE a.email = lower(btrim(login_email));
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+    IF FOUND THEN
+        SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
+    END IF;
+    verdict := haven_sign_in_check('partner', ticket, login_email, candidate, account.passphrase_hash,
+                                   account.disabled_at IS NULL AND reached > 0, account.practice_id, account.id,
+                                   CASE WHEN account.id IS NOT NULL THEN ARRAY[account.client_id] END, source,
+                                   request_id);
+    IF verdict <> 'check-passed' THEN
+        RETURN QUERY SELECT verdict, NULL::integer, NULL::timestamptz;
         RETURN;
     END IF;
-    SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
-    IF candidate IS DISTINCT FROM account.passphrase_hash OR account.disabled_at IS NOT NULL OR reached = 0 THEN
-        PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
-                                  'partner_account', account.id, ARRAY[account.client_id], 'denied', NULL,
-                                  account.client_id);
-        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
-        RETURN;
-    END IF;
-    SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
-    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
-                                  absolute_expires_at)
-    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
-            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
-    IF rehash IS NOT NULL THEN
-        UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
-    END IF;
-    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
-                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
-                              account.client_id);
-    RETURN QUERY SELECT 'signed-in', reached, expires;
+    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+        FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, rehash, source, request_id) s;
 END
 $$;
+
+
+--
+-- Name: haven_portal_sign_in_link_life(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_sign_in_link_life() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '15 minutes' $$;
 
 
 --
@@ -2524,6 +3069,41 @@ $_$;
 
 
 --
+-- Name: haven_portal_spend_sign_in_link(uuid, bytea, bytea, integer, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text) RETURNS TABLE(outcome text, charts integer, absolute_expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    link partner_links;
+    account partner_accounts;
+BEGIN
+    IF haven_portal_try_kind(ticket, token_hash) IS DISTINCT FROM 'invitation-link' THEN
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    SELECT l.* INTO link FROM partner_links l
+    WHERE l.token_hash = haven_portal_spend_sign_in_link.token_hash AND l.kind = 'sign-in' AND l.spent_at IS NULL
+      AND l.superseded_at IS NULL AND l.expires_at > now()
+    FOR UPDATE;
+    IF FOUND THEN
+        SELECT a.* INTO account FROM partner_accounts a
+        WHERE a.practice_id = link.practice_id AND a.id = link.account_id AND a.disabled_at IS NULL;
+    END IF;
+    IF account.id IS NULL OR NOT EXISTS (SELECT 1 FROM haven_portal_live_charts(account.id)) THEN
+        RETURN QUERY SELECT 'refused', NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    UPDATE partner_links SET spent_at = now() WHERE partner_links.token_hash = link.token_hash;
+    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+        FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, NULL, source, request_id) s;
+END
+$$;
+
+
+--
 -- Name: haven_portal_status(text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2539,7 +3119,13 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-        SELECT p.id, a.email, a.passphrase_hash IS NOT NULL, x.granted_at, x.revoked_at, l.kind, l.expires_at
+        SELECT p.id,
+               CASE WHEN a.passphrase_hash IS NULL
+                    THEN coalesce((SELECT r.address FROM partner_links r
+                                   WHERE r.account_id = a.id AND r.address IS NOT NULL
+                                   ORDER BY r.issued_at DESC LIMIT 1), a.email)
+                    ELSE a.email END,
+               a.passphrase_hash IS NOT NULL, x.granted_at, x.revoked_at, l.kind, l.expires_at
         FROM unnest(haven_portal_chart_clients(ctx.practice_id, haven_portal_status.kind, haven_portal_status.chart))
              WITH ORDINALITY AS p (id, o)
         LEFT JOIN partner_accounts a ON a.practice_id = ctx.practice_id AND a.client_id = p.id
@@ -2732,6 +3318,21 @@ $$;
 
 
 --
+-- Name: haven_session_keep_chart(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_session_keep_chart() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'a session''s couple or client cannot change: cancel it and book one for the other chart'
+        USING ERRCODE = 'check_violation';
+END
+$$;
+
+
+--
 -- Name: haven_session_slot_guard(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2768,10 +3369,10 @@ $$;
 
 
 --
--- Name: haven_sign_in(text, text, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: haven_sign_in(uuid, text, text, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, practice_id uuid, staff_id uuid, roles text[], totp_secret bytea, totp_last_used_step bigint, totp_enrollment_due boolean, absolute_expires_at timestamp with time zone)
+CREATE FUNCTION public.haven_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, practice_id uuid, staff_id uuid, roles text[], totp_secret bytea, totp_last_used_step bigint, totp_enrollment_due boolean, absolute_expires_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -2780,18 +3381,14 @@ DECLARE
     totp record;
     expires timestamptz := now() + make_interval(secs => lifetime_seconds);
     required boolean;
+    verdict text;
 BEGIN
     SELECT st.id, st.practice_id, st.roles, st.active, st.password_hash INTO account
     FROM staff st WHERE st.email = lower(btrim(login_email));
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT 'refused', NULL::uuid, NULL::uuid, NULL::text[], NULL::bytea, NULL::bigint, NULL::boolean,
-                            NULL::timestamptz;
-        RETURN;
-    END IF;
-    IF candidate IS DISTINCT FROM account.password_hash OR NOT account.active THEN
-        PERFORM haven_audit_write(account.practice_id, account.id, '{}', false, source, request_id,
-                                  'staff.login', 'staff', account.id, '{}', 'denied', NULL);
-        RETURN QUERY SELECT 'refused', NULL::uuid, NULL::uuid, NULL::text[], NULL::bytea, NULL::bigint, NULL::boolean,
+    verdict := haven_sign_in_check('staff', ticket, login_email, candidate, account.password_hash,
+                                   account.active, account.practice_id, account.id, '{}', source, request_id);
+    IF verdict <> 'check-passed' THEN
+        RETURN QUERY SELECT verdict, NULL::uuid, NULL::uuid, NULL::text[], NULL::bytea, NULL::bigint, NULL::boolean,
                             NULL::timestamptz;
         RETURN;
     END IF;
@@ -2817,6 +3414,111 @@ BEGIN
                               request_id, 'staff.login', 'staff', account.id, '{}', 'success', NULL);
     RETURN QUERY SELECT 'signed-in', account.practice_id, account.id, account.roles, NULL::bytea, NULL::bigint,
                         coalesce(required, false), expires;
+END
+$$;
+
+
+--
+-- Name: haven_sign_in_address_key(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_address_key(kind text, login_email text) RETURNS bytea
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT sha256((SELECT secret FROM sign_in_decoy)
+                      || convert_to('try:' || kind || ':' || coalesce(lower(btrim(login_email)), ''), 'UTF8'))
+    $$;
+
+
+--
+-- Name: haven_sign_in_check(text, uuid, text, text, text, boolean, uuid, uuid, uuid[], text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_check(kind text, ticket uuid, login_email text, candidate text, stored_hash text, usable boolean, practice uuid, account uuid, clients uuid[], source text, request_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    try sign_in_tries;
+    address bytea := haven_sign_in_address_key(kind, login_email);
+    verdict text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7, hashtext(haven_sign_in_lock_practice(kind, login_email)::text));
+    SELECT t.* INTO try FROM sign_in_tries t WHERE t.ticket = haven_sign_in_check.ticket;
+    IF NOT FOUND OR try.kind <> haven_sign_in_check.kind OR try.address_key <> address
+       OR try.candidate_hash IS DISTINCT FROM sha256(convert_to(coalesce(candidate, ''), 'UTF8'))
+       OR try.noted_in = pg_current_xact_id_if_assigned() OR try.tried_at <= now() - haven_sign_in_try_window() THEN
+        verdict := 'refused';
+    ELSIF (SELECT count(*) FROM sign_in_tries t
+           WHERE t.address_key = address AND t.succeeded_at IS NULL AND t.tried_at < try.tried_at
+             AND t.tried_at > try.tried_at - haven_sign_in_try_window()
+             AND t.tried_at > coalesce((SELECT max(s.tried_at) FROM sign_in_tries s
+                                        WHERE s.address_key = address AND s.succeeded_at IS NOT NULL
+                                          AND s.tried_at < try.tried_at), '-infinity')
+          ) >= haven_sign_in_try_limit() THEN
+        verdict := 'paused';
+    ELSIF account IS NULL OR NOT coalesce(usable, false) OR candidate IS DISTINCT FROM stored_hash THEN
+        verdict := 'refused';
+    ELSE
+        UPDATE sign_in_tries t SET succeeded_at = now() WHERE t.ticket = try.ticket;
+        RETURN 'check-passed';
+    END IF;
+    IF practice IS NOT NULL AND account IS NOT NULL THEN
+        PERFORM haven_audit_write(practice, NULL, '{}', false, source, request_id,
+                                  CASE kind WHEN 'staff' THEN 'staff.login' ELSE 'portal.login' END,
+                                  CASE kind WHEN 'staff' THEN 'staff' ELSE 'partner_account' END, account,
+                                  coalesce(clients, '{}'), 'denied', NULL);
+    END IF;
+    RETURN verdict;
+END
+$$;
+
+
+--
+-- Name: haven_sign_in_lock_practice(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_lock_practice(kind text, login_email text) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT coalesce(
+            CASE kind
+                WHEN 'staff' THEN (SELECT st.practice_id FROM staff st WHERE st.email = lower(btrim(login_email)))
+                ELSE (SELECT a.practice_id FROM partner_accounts a WHERE a.email = lower(btrim(login_email)))
+            END,
+            (SELECT p.id FROM practices p
+             ORDER BY sha256((SELECT secret FROM sign_in_decoy) || uuid_send(p.id)
+                             || convert_to(coalesce(lower(btrim(login_email)), ''), 'UTF8'))
+             LIMIT 1),
+            '00000000-0000-0000-0000-000000000000'::uuid
+        )
+    $$;
+
+
+--
+-- Name: haven_sign_in_note_try(text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    noted uuid;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('staff', 'partner') THEN
+        RETURN NULL;
+    END IF;
+    DELETE FROM sign_in_tries t WHERE t.tried_at < now() - interval '1 day';
+    UPDATE sign_in_tries t SET candidate_hash = NULL
+    WHERE t.candidate_hash IS NOT NULL AND t.tried_at < now() - haven_sign_in_try_window();
+    INSERT INTO sign_in_tries (kind, address_key, candidate_hash, source, request_id)
+    VALUES (kind, haven_sign_in_address_key(kind, login_email), sha256(convert_to(coalesce(candidate, ''), 'UTF8')),
+            left(coalesce(source, 'unknown'), 200), left(request_id, 200))
+    RETURNING ticket INTO noted;
+    RETURN noted;
 END
 $$;
 
@@ -2875,6 +3577,24 @@ CREATE FUNCTION public.haven_sign_in_settings(login_email text) RETURNS text
             ), 1, 16), 'base64'), '=')
         )
     $_$;
+
+
+--
+-- Name: haven_sign_in_try_limit(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_try_limit() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 5 $$;
+
+
+--
+-- Name: haven_sign_in_try_window(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_try_window() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '15 minutes' $$;
 
 
 --
@@ -3714,59 +4434,10 @@ CREATE TABLE public.notification_opt_outs (
     account_id uuid,
     kind text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text])))
+    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text])))
 );
 
 ALTER TABLE ONLY public.notification_opt_outs FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.notification_outbox (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    account_id uuid NOT NULL,
-    kind text NOT NULL,
-    about_time timestamp with time zone NOT NULL,
-    due_at timestamp with time zone NOT NULL,
-    state text DEFAULT 'pending'::text NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    lease_until timestamp with time zone,
-    last_error text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    finished_at timestamp with time zone,
-    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
-    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
-    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
-    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
-    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
-    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
-);
-
-ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.partner_accounts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    client_id uuid NOT NULL,
-    email text,
-    passphrase_hash text,
-    passphrase_link_issuer uuid,
-    created_by uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    disabled_at timestamp with time zone,
-    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
-    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
-);
-
-ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -3823,6 +4494,8 @@ CREATE TABLE public.partner_links (
     expires_at timestamp with time zone NOT NULL,
     spent_at timestamp with time zone,
     superseded_at timestamp with time zone,
+    address text,
+    CONSTRAINT partner_links_address_form CHECK (((address = lower(btrim(address))) AND (address ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(address) <= 254))),
     CONSTRAINT partner_links_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
     CONSTRAINT partner_links_invitation_whole CHECK (((kind = 'sign-in'::text) OR ((chart_kind IS NOT NULL) AND (chart_id IS NOT NULL) AND (issued_by IS NOT NULL)))),
     CONSTRAINT partner_links_kind CHECK ((kind = ANY (ARRAY['invitation-link'::text, 'invitation-code'::text, 'sign-in'::text]))),
@@ -3892,7 +4565,9 @@ CREATE TABLE public.practices (
     retention_years integer DEFAULT 7 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     require_totp boolean DEFAULT false NOT NULL,
+    appointment_reminder_hours integer DEFAULT 24 NOT NULL,
     safety_page text,
+    CONSTRAINT practices_appointment_reminder_hours CHECK (((appointment_reminder_hours >= 1) AND (appointment_reminder_hours <= 168))),
     CONSTRAINT practices_name_length CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
     CONSTRAINT practices_retention_years_range CHECK (((retention_years >= 1) AND (retention_years <= 100))),
     CONSTRAINT practices_safety_page_length CHECK (((length(safety_page) >= 1) AND (length(safety_page) <= 8000))),
@@ -4091,6 +4766,28 @@ CREATE TABLE public.sign_in_decoy (
     secret bytea NOT NULL,
     CONSTRAINT sign_in_decoy_one_row CHECK (only_row)
 );
+
+
+--
+-- Name: sign_in_tries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sign_in_tries (
+    ticket uuid DEFAULT gen_random_uuid() NOT NULL,
+    kind text NOT NULL,
+    address_key bytea NOT NULL,
+    candidate_hash bytea,
+    tried_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    noted_in xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    succeeded_at timestamp with time zone,
+    source text NOT NULL,
+    request_id text,
+    CONSTRAINT sign_in_tries_address_key CHECK ((length(address_key) = 32)),
+    CONSTRAINT sign_in_tries_candidate CHECK ((length(candidate_hash) = 32)),
+    CONSTRAINT sign_in_tries_kind CHECK ((kind = ANY (ARRAY['staff'::text, 'partner'::text, 'partner-link'::text])))
+);
+
+ALTER TABLE ONLY public.sign_in_tries FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -4653,6 +5350,14 @@ ALTER TABLE ONLY public.sign_in_decoy
 
 
 --
+-- Name: sign_in_tries sign_in_tries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sign_in_tries
+    ADD CONSTRAINT sign_in_tries_pkey PRIMARY KEY (ticket);
+
+
+--
 -- Name: staff_change_proposals staff_change_proposals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4951,6 +5656,13 @@ CREATE INDEX notification_outbox_leased ON public.notification_outbox USING btre
 
 
 --
+-- Name: notification_outbox_session; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_outbox_session ON public.notification_outbox USING btree (session_id) WHERE (state = 'pending'::text);
+
+
+--
 -- Name: partner_accounts_email; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5084,6 +5796,20 @@ CREATE INDEX risk_flag_closures_key ON public.risk_flag_closures USING btree (re
 
 
 --
+-- Name: sign_in_tries_address; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sign_in_tries_address ON public.sign_in_tries USING btree (address_key, tried_at);
+
+
+--
+-- Name: sign_in_tries_time; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sign_in_tries_time ON public.sign_in_tries USING btree (tried_at);
+
+
+--
 -- Name: staff_change_proposals_pending; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5203,6 +5929,13 @@ CREATE TRIGGER data_keys_subject_not_erased BEFORE INSERT ON public.data_keys FO
 
 
 --
+-- Name: homework_assignments homework_assignments_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_assignments_notify AFTER INSERT ON public.homework_assignments FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_assignment();
+
+
+--
 -- Name: key_events key_events_no_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5270,6 +6003,27 @@ CREATE TRIGGER therapy_sessions_counselor_slot BEFORE INSERT OR UPDATE OF schedu
 --
 
 CREATE TRIGGER therapy_sessions_default_type BEFORE INSERT ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_default_type();
+
+
+--
+-- Name: therapy_sessions therapy_sessions_keep_chart; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_keep_chart BEFORE UPDATE OF couple_id, client_id ON public.therapy_sessions FOR EACH ROW WHEN (((old.couple_id IS DISTINCT FROM new.couple_id) OR (old.client_id IS DISTINCT FROM new.client_id))) EXECUTE FUNCTION public.haven_session_keep_chart();
+
+
+--
+-- Name: therapy_sessions therapy_sessions_notify_booked; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_notify_booked AFTER INSERT ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_session();
+
+
+--
+-- Name: therapy_sessions therapy_sessions_notify_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_notify_changed AFTER UPDATE OF scheduled_start, status ON public.therapy_sessions FOR EACH ROW WHEN (((old.scheduled_start IS DISTINCT FROM new.scheduled_start) OR (old.status IS DISTINCT FROM new.status))) EXECUTE FUNCTION public.haven_notification_on_session();
 
 
 --
@@ -6763,6 +7517,19 @@ CREATE POLICY sessions_owner ON public.therapy_sessions TO haven USING (true) WI
 
 
 --
+-- Name: sign_in_tries; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.sign_in_tries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sign_in_tries sign_in_tries_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY sign_in_tries_owner ON public.sign_in_tries TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: staff; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -6893,6 +7660,7 @@ CREATE POLICY treatment_goals_owner ON public.treatment_goals TO haven USING (tr
 
 REVOKE USAGE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO haven_app;
+GRANT USAGE ON SCHEMA public TO haven_notify;
 
 
 --
@@ -6916,6 +7684,14 @@ REVOKE ALL ON FUNCTION public.haven_admin_audit(ctx public.request_contexts, act
 
 REVOKE ALL ON FUNCTION public.haven_admin_decline(proposal uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_admin_decline(proposal uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_notification_settings(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_notification_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_notification_settings() TO haven_app;
 
 
 --
@@ -6969,6 +7745,14 @@ GRANT ALL ON FUNCTION public.haven_admin_propose_totp_optional() TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_admin_refusal(ctx public.request_contexts, target uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_admin_set_notification(of_kind text, send boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_set_notification(of_kind text, send boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_set_notification(of_kind text, send boolean) TO haven_app;
 
 
 --
@@ -7270,11 +8054,85 @@ GRANT ALL ON FUNCTION public.haven_note_write_draft(note uuid, session uuid, sea
 
 
 --
+-- Name: FUNCTION haven_notification_claim(lease_seconds integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_claim(lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_claim(lease_seconds integer) TO haven_notify;
+
+
+--
 -- Name: FUNCTION haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_notification_expire_leases(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_expire_leases() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_expire_leases() TO haven_notify;
+
+
+--
+-- Name: FUNCTION haven_notification_finish(row_id uuid, new_state text, reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_finish(row_id uuid, new_state text, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_finish(row_id uuid, new_state text, reason text) TO haven_notify;
+
+
+--
+-- Name: FUNCTION haven_notification_kinds(); Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON FUNCTION public.haven_notification_kinds() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_notification_morning(day date, zone text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_morning(day date, zone text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_on_assignment(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_on_assignment() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_on_session(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_on_session() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_retry(row_id uuid, reason text, wait_seconds integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_seconds integer) TO haven_notify;
+
+
+--
+-- Name: FUNCTION haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts) FROM PUBLIC;
 
 
 --
@@ -7499,6 +8357,21 @@ GRANT ALL ON FUNCTION public.haven_portal_note_try(kind text, token_hash bytea, 
 
 
 --
+-- Name: FUNCTION haven_portal_notification_settings(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_notification_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_notification_settings() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_portal_opening_key(wanted uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7518,6 +8391,14 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.homework_assignments TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, assignment uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_request_sign_in_link(login_email text, token_hash bytea, master_key_version integer, attestation bytea, source text, request_id text) TO haven_app;
 
 
 --
@@ -7560,6 +8441,14 @@ GRANT ALL ON FUNCTION public.haven_portal_sealing_key() TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_portal_set_notification(of_kind text, send boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_set_notification(of_kind text, send boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_set_notification(of_kind text, send boolean) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_portal_share_answer(assignment uuid, share boolean); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7568,11 +8457,11 @@ GRANT ALL ON FUNCTION public.haven_portal_share_answer(assignment uuid, share bo
 
 
 --
--- Name: FUNCTION haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION haven_portal_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_portal_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) TO haven_app;
+REVOKE ALL ON FUNCTION public.haven_portal_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) TO haven_app;
 
 
 --
@@ -7597,6 +8486,14 @@ GRANT ALL ON FUNCTION public.haven_portal_sign_out() TO haven_app;
 
 REVOKE ALL ON FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_spend_invitation(ticket uuid, token_hash bytea, email text, new_hash text, source text, request_id text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_spend_sign_in_link(ticket uuid, token_hash bytea, token bytea, idle_seconds integer, lifetime_seconds integer, source text, request_id text) TO haven_app;
 
 
 --
@@ -7662,6 +8559,13 @@ REVOKE ALL ON FUNCTION public.haven_session_calendar_guard() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_session_keep_chart(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_session_keep_chart() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_session_slot_guard(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7669,11 +8573,40 @@ REVOKE ALL ON FUNCTION public.haven_session_slot_guard() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION haven_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION haven_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.haven_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_sign_in(login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) TO haven_app;
+REVOKE ALL ON FUNCTION public.haven_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_sign_in(ticket uuid, login_email text, candidate text, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_sign_in_address_key(kind text, login_email text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_sign_in_address_key(kind text, login_email text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_sign_in_check(kind text, ticket uuid, login_email text, candidate text, stored_hash text, usable boolean, practice uuid, account uuid, clients uuid[], source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_sign_in_check(kind text, ticket uuid, login_email text, candidate text, stored_hash text, usable boolean, practice uuid, account uuid, clients uuid[], source text, request_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_sign_in_lock_practice(kind text, login_email text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_sign_in_lock_practice(kind text, login_email text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text) TO haven_app;
 
 
 --
