@@ -1902,15 +1902,27 @@ CREATE FUNCTION public.haven_notification_skip_reason(o public.notification_outb
             THEN 'no portal access'
         WHEN o.session_id IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM therapy_sessions s
-                             WHERE s.id = o.session_id AND s.status = 'scheduled' AND s.scheduled_start = o.about_time)
+                             WHERE s.id = o.session_id AND s.status = 'scheduled' AND s.scheduled_start = o.about_time
+                               AND (o.chart_id IS NULL OR coalesce(s.couple_id, s.client_id) = o.chart_id))
             THEN 'superseded'
         WHEN o.assignment_id IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM homework_assignments h WHERE h.id = o.assignment_id)
             THEN 'withdrawn'
+        WHEN o.chart_kind = 'couple'
+             AND EXISTS (SELECT 1 FROM homework_assignments h WHERE h.id = o.assignment_id AND h.partner_id IS NULL)
+             AND haven_couple_open_risk_note_in(o.practice_id, o.chart_id) IS NOT NULL
+            THEN 'safety mode'
         WHEN o.kind IN ('homework-due', 'homework-overdue')
              AND EXISTS (SELECT 1 FROM homework_responses r
                          WHERE r.assignment_id = o.assignment_id AND r.partner_id = a.client_id)
             THEN 'answered'
+        WHEN o.kind = 'appointment-reminder'
+             AND EXISTS (SELECT 1 FROM notification_outbox p
+                         WHERE p.session_id = o.session_id AND p.account_id = o.account_id AND p.id <> o.id
+                           AND p.kind = 'appointment-reminder'
+                           AND (p.state = 'sending'
+                                OR (p.state IN ('sent', 'uncertain') AND p.finished_at > now() - interval '12 hours')))
+            THEN 'capped'
         WHEN a.email IS NULL THEN 'no address'
     END
 $$;
@@ -3355,6 +3367,21 @@ BEGIN
         NEW.session_type := CASE WHEN NEW.couple_id IS NOT NULL THEN 'conjoint' ELSE 'individual' END;
     END IF;
     RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: haven_session_keep_chart(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_session_keep_chart() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'a session''s couple or client cannot change: cancel it and book one for the other chart'
+        USING ERRCODE = 'check_violation';
 END
 $$;
 
@@ -6066,6 +6093,13 @@ CREATE TRIGGER therapy_sessions_default_type BEFORE INSERT ON public.therapy_ses
 
 
 --
+-- Name: therapy_sessions therapy_sessions_keep_chart; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_keep_chart BEFORE UPDATE OF couple_id, client_id ON public.therapy_sessions FOR EACH ROW WHEN (((old.couple_id IS DISTINCT FROM new.couple_id) OR (old.client_id IS DISTINCT FROM new.client_id))) EXECUTE FUNCTION public.haven_session_keep_chart();
+
+
+--
 -- Name: therapy_sessions therapy_sessions_notify_booked; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -8624,6 +8658,13 @@ GRANT ALL ON FUNCTION public.haven_session_actor(token bytea) TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_session_calendar_guard() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_session_keep_chart(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_session_keep_chart() FROM PUBLIC;
 
 
 --
