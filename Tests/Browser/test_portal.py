@@ -17,12 +17,22 @@ from selenium.webdriver.support.ui import WebDriverWait
 from conftest import BASE, DANA, api, check_page, client_names, fetch, new_browser, sign_in, submit
 
 
-def setup_couple(index=-1, ids=None):
-    """One of Dana's couples without a high-risk flag (`index` in the list: each test takes its own),
-    with an individual assignment for each partner, a joint one, and a session booked a few days
-    ahead. `ids`, when given, receives each assignment's id under the same keys as the titles."""
-    couples = [c for c in api("/v1/couples?limit=200")["items"] if not c.get("highRisk")]
-    couple = api("/v1/couples/%s" % couples[index]["id"])
+def setup_couple(ids=None):
+    """A new couple of Dana's (two new clients with fake names, so each test has partners no other test
+    invited and no flag another test raised), with an individual assignment for each partner, a joint
+    one, and a session booked a few days ahead. `ids`, when given, receives each assignment's id under
+    the same keys as the titles."""
+    today = datetime.date.today().isoformat()
+    partners = [
+        api("/v1/clients", method="POST", body={
+            "legalName": "%s Portaltest%s" % (first, secrets.token_hex(3)), "intakeDate": today,
+        })["id"]
+        for first in ("Wren", "Robin")
+    ]
+    made = api("/v1/couples", method="POST", body={
+        "partnerAId": partners[0], "partnerBId": partners[1], "startDate": today,
+    })
+    couple = api("/v1/couples/%s" % made["id"])
     start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=random.randint(20, 60)))
     start = start.replace(hour=random.randint(8, 18), minute=random.choice([0, 30]), second=0, microsecond=0)
     session = api("/v1/therapy-sessions", method="POST", body={
@@ -138,8 +148,8 @@ def mailed_link(address, previous=None, timeout=15):
 
 
 def test_a_partner_signs_in_with_a_link_from_their_mail(driver):
-    # Another couple than the first test's, whose partners have accounts by now.
-    couple, _ = setup_couple(index=-2)
+    # A new couple: its partners have no portal accounts yet.
+    couple, _ = setup_couple()
     names = client_names()
     sign_in(driver, DANA)
     code = give_code(driver, couple, couple["partnerA"])
@@ -179,7 +189,7 @@ def test_a_shared_answer_reaches_the_other_partner_a_private_one_only_the_counse
     chart shows both, marked, and from that read A can no longer unshare. Then a high-risk flag puts
     the portal in safety mode: nothing shared is shown, sharing is off, the safety page is linked."""
     ids = {}
-    couple, titles = setup_couple(index=-3, ids=ids)
+    couple, titles = setup_couple(ids=ids)
     names = client_names()
     sign_in(driver, DANA)
     codes = [give_code(driver, couple, couple["partnerA"]), give_code(driver, couple, couple["partnerB"])]

@@ -55,12 +55,19 @@ extension PortalService {
         let hash = key.storageHash ?? []
         let linkKind = address == nil ? "invitation-code" : "invitation-link"
         let row = try await pool.transaction(as: actor) { connection in
-            try await connection.query(
+            let row = try await connection.query(
                 """
                 SELECT result, account_id, now() + haven_portal_invitation_life()
                 FROM haven_portal_invite(\(client), \(chart.kind), \(chart.id), \(address), \(hash), \(linkKind))
                 """
             )[0].decode((String, UUID?, Date).self)
+            // A partner seals answers with the couple's key, which only staff can create: a couple
+            // whose counselor has sealed nothing yet gets its key now, with the invitation.
+            if row.0 == "done", chart.kind == "couple", let keys {
+                let subject = KeySubject(kind: .couple, id: chart.id.uuidString.lowercased())
+                _ = try await keys.activeKey(practiceID: actor.practiceID, subject: subject, on: connection)
+            }
+            return row
         }
         switch row.0 {
         case "done":
