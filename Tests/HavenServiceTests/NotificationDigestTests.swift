@@ -108,6 +108,15 @@ struct NotificationDigestTests {
         }
     }
 
+    @Test func answersSubmittedAtTheSameTimeStillQueueOneDigest() async throws {
+        try await clinic { p, portal, _ in
+            async let alex: Void = answer(portal, p.forAlex, p.alexSession, "Fictional SENTINEL words")
+            async let jo: Void = answer(portal, p.forJo, p.joSession, "Fictional SENTINEL words")
+            _ = try await (alex, jo)
+            #expect(try await digests(p).map(\.0) == ["pending"])
+        }
+    }
+
     @Test func theCounselorOrThePracticeTurnsTheDigestOff() async throws {
         try await clinic { p, portal, address in
             let practice = PracticeService(pool: p.app)
