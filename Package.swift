@@ -188,6 +188,7 @@ let package = Package(
         .target(
             name: "HavenTestSupport",
             dependencies: [
+                "HavenMail",
                 "Postgres",
                 "HavenStore",
                 .product(name: "Logging", package: "swift-log"),
@@ -200,6 +201,7 @@ let package = Package(
             name: "HavenServiceFixtures",
             dependencies: [
                 "HavenCore",
+                "HavenMail",
                 "HavenService",
                 "HavenStore",
                 "HavenTestSupport",

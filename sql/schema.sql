@@ -245,8 +245,8 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT k.kind, EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.practice_id
-                           AND n.account_id IS NULL AND n.kind = k.kind)
-    FROM unnest(haven_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
+                           AND n.account_id IS NULL AND n.staff_id IS NULL AND n.kind = k.kind)
+    FROM unnest(haven_notification_kinds() || haven_staff_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
     ORDER BY k.ord;
 END
 $$;
@@ -428,7 +428,8 @@ DECLARE
     ctx request_contexts := haven_context_staff();
     action text := CASE WHEN send THEN 'practice.notification.on' ELSE 'practice.notification.off' END;
 BEGIN
-    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_notification_kinds()) THEN
+    IF of_kind IS NULL OR send IS NULL
+       OR of_kind <> ALL (haven_notification_kinds() || haven_staff_notification_kinds()) THEN
         RETURN 'unknown-kind';
     END IF;
     IF NOT 'admin' = ANY (ctx.staff_roles) THEN
@@ -438,7 +439,7 @@ BEGIN
     END IF;
     IF send THEN
         DELETE FROM notification_opt_outs n
-        WHERE n.practice_id = ctx.practice_id AND n.account_id IS NULL AND n.kind = of_kind;
+        WHERE n.practice_id = ctx.practice_id AND n.account_id IS NULL AND n.staff_id IS NULL AND n.kind = of_kind;
     ELSE
         INSERT INTO notification_opt_outs (practice_id, account_id, kind) VALUES (ctx.practice_id, NULL, of_kind)
         ON CONFLICT DO NOTHING;
@@ -1566,13 +1567,16 @@ $$;
 -- Name: haven_notification_claim(integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_notification_claim(lease_seconds integer) RETURNS TABLE(id uuid, practice_id uuid, account_id uuid, client_id uuid, kind text, about_time timestamp with time zone, attempts integer, email text, practice_name text, time_zone text, skip_reason text)
+CREATE FUNCTION public.haven_notification_claim(lease_seconds integer) RETURNS TABLE(id uuid, practice_id uuid, account_id uuid, client_id uuid, kind text, about_time timestamp with time zone, attempts integer, email text, practice_name text, time_zone text, skip_reason text, staff_id uuid, answers integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     o notification_outbox;
     a partner_accounts;
+    s staff;
+    counted integer;
+    address text;
     reason text;
 BEGIN
     IF lease_seconds IS NULL OR lease_seconds NOT BETWEEN 60 AND 3600 THEN
@@ -1586,17 +1590,110 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    SELECT * INTO a FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
-    reason := haven_notification_skip_reason(o, a);
+    IF o.staff_id IS NOT NULL THEN
+        SELECT * INTO s FROM staff t WHERE t.practice_id = o.practice_id AND t.id = o.staff_id;
+        counted := haven_notification_unread_answers(o.practice_id, o.staff_id);
+        reason := haven_notification_digest_skip_reason(o, s, counted);
+        address := s.email;
+    ELSE
+        SELECT * INTO a FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
+        reason := haven_notification_skip_reason(o, a);
+        address := a.email;
+    END IF;
     -- A row to skip is claimed too, so no other sender takes it before it is marked.
     UPDATE notification_outbox q
     SET state = 'sending', attempts = q.attempts + 1, lease_until = now() + make_interval(secs => lease_seconds)
     WHERE q.id = o.id;
     RETURN QUERY
     SELECT o.id, o.practice_id, o.account_id, a.client_id, o.kind, o.about_time, o.attempts,
-           CASE WHEN reason IS NULL THEN a.email END, p.name, p.time_zone, reason
+           CASE WHEN reason IS NULL THEN address END, p.name, p.time_zone, reason, o.staff_id, counted
     FROM practices p WHERE p.id = o.practice_id;
 END
+$$;
+
+
+--
+-- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    account_id uuid,
+    kind text NOT NULL,
+    about_time timestamp with time zone NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    lease_until timestamp with time zone,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    chart_kind text,
+    chart_id uuid,
+    assignment_id uuid,
+    session_id uuid,
+    staff_id uuid,
+    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
+    CONSTRAINT notification_outbox_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
+    CONSTRAINT notification_outbox_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
+    CONSTRAINT notification_outbox_digest_to_staff CHECK (((kind = 'answer-digest'::text) = (staff_id IS NOT NULL))),
+    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
+    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
+    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text, 'answer-digest'::text]))),
+    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
+    CONSTRAINT notification_outbox_one_cause CHECK ((num_nonnulls(assignment_id, session_id) <= 1)),
+    CONSTRAINT notification_outbox_one_recipient CHECK ((num_nonnulls(account_id, staff_id) = 1)),
+    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
+);
+
+ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: staff; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.staff (
+    id uuid NOT NULL,
+    practice_id uuid NOT NULL,
+    email text NOT NULL,
+    display_name text NOT NULL,
+    credentials text DEFAULT ''::text NOT NULL,
+    roles text[] NOT NULL,
+    pre_licensed boolean DEFAULT false NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    password_hash text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    has_password boolean GENERATED ALWAYS AS ((password_hash IS NOT NULL)) STORED,
+    password_link_issuer uuid,
+    CONSTRAINT staff_credentials_length CHECK ((length(credentials) <= 100)),
+    CONSTRAINT staff_display_name_length CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 200))),
+    CONSTRAINT staff_email_format CHECK (((email = lower(email)) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT staff_password_hash_format CHECK ((password_hash ~~ '$scrypt$%'::text)),
+    CONSTRAINT staff_roles_valid CHECK (((cardinality(roles) >= 1) AND (roles <@ ARRAY['admin'::text, 'counselor'::text, 'scheduler'::text, 'supervisor'::text])))
+);
+
+ALTER TABLE ONLY public.staff FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_notification_digest_skip_reason(public.notification_outbox, public.staff, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_digest_skip_reason(o public.notification_outbox, s public.staff, answers integer) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM notification_opt_outs n
+                     WHERE n.practice_id = o.practice_id AND n.kind = o.kind AND n.account_id IS NULL
+                       AND (n.staff_id IS NULL OR n.staff_id = o.staff_id))
+            THEN 'opted out'
+        WHEN NOT s.active OR s.disabled_at IS NOT NULL THEN 'no staff access'
+        WHEN answers = 0 THEN 'nothing new'
+    END
 $$;
 
 
@@ -1682,7 +1779,9 @@ BEGIN
     SELECT p.client_id INTO client FROM partner_accounts p WHERE p.practice_id = o.practice_id AND p.id = o.account_id;
     PERFORM haven_audit_write(
         o.practice_id, NULL, '{}', false, 'haven-notify', 'notification:' || upper(o.id::text),
-        'notification.' || new_state, 'partner_account', o.account_id, ARRAY[client],
+        'notification.' || new_state,
+        CASE WHEN o.staff_id IS NULL THEN 'partner_account' ELSE 'staff' END, coalesce(o.account_id, o.staff_id),
+        CASE WHEN client IS NULL THEN '{}'::uuid[] ELSE ARRAY[client] END,
         CASE new_state WHEN 'sent' THEN 'success' WHEN 'skipped' THEN 'denied' ELSE 'failed' END, NULL
     );
     RETURN true;
@@ -1707,6 +1806,39 @@ CREATE FUNCTION public.haven_notification_morning(day date, zone text) RETURNS t
     LANGUAGE sql STABLE
     SET search_path TO 'public', 'pg_temp'
     AS $$ SELECT (day::timestamp + interval '9 hours') AT TIME ZONE zone $$;
+
+
+--
+-- Name: haven_notification_on_answer(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_on_answer() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    counselor uuid;
+    zone text;
+    due timestamptz;
+BEGIN
+    SELECT c.counselor_id, p.time_zone INTO counselor, zone
+    FROM homework_assignments h
+    JOIN couples c ON c.id = h.couple_id
+    JOIN practices p ON p.id = h.practice_id
+    WHERE h.id = NEW.assignment_id;
+    IF counselor IS NULL THEN
+        RETURN NULL;
+    END IF;
+    due := haven_notification_morning((now() AT TIME ZONE zone)::date, zone);
+    IF due <= now() THEN
+        due := haven_notification_morning((now() AT TIME ZONE zone)::date + 1, zone);
+    END IF;
+    INSERT INTO notification_outbox (practice_id, staff_id, kind, about_time, due_at)
+    VALUES (NEW.practice_id, counselor, 'answer-digest', now(), due)
+    ON CONFLICT (staff_id) WHERE state = 'pending' AND kind = 'answer-digest' DO NOTHING;
+    RETURN NULL;
+END
+$$;
 
 
 --
@@ -1827,41 +1959,6 @@ $$;
 
 
 --
--- Name: notification_outbox; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.notification_outbox (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    account_id uuid NOT NULL,
-    kind text NOT NULL,
-    about_time timestamp with time zone NOT NULL,
-    due_at timestamp with time zone NOT NULL,
-    state text DEFAULT 'pending'::text NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    lease_until timestamp with time zone,
-    last_error text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    finished_at timestamp with time zone,
-    chart_kind text,
-    chart_id uuid,
-    assignment_id uuid,
-    session_id uuid,
-    CONSTRAINT notification_outbox_attempts CHECK (((attempts >= 0) AND (attempts <= 6))),
-    CONSTRAINT notification_outbox_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
-    CONSTRAINT notification_outbox_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
-    CONSTRAINT notification_outbox_error_length CHECK ((length(last_error) <= 300)),
-    CONSTRAINT notification_outbox_finished CHECK (((state = ANY (ARRAY['pending'::text, 'sending'::text])) = (finished_at IS NULL))),
-    CONSTRAINT notification_outbox_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text]))),
-    CONSTRAINT notification_outbox_lease CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
-    CONSTRAINT notification_outbox_one_cause CHECK ((num_nonnulls(assignment_id, session_id) <= 1)),
-    CONSTRAINT notification_outbox_state CHECK ((state = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'uncertain'::text, 'skipped'::text])))
-);
-
-ALTER TABLE ONLY public.notification_outbox FORCE ROW LEVEL SECURITY;
-
-
---
 -- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1925,6 +2022,23 @@ CREATE FUNCTION public.haven_notification_skip_reason(o public.notification_outb
             THEN 'capped'
         WHEN a.email IS NULL THEN 'no address'
     END
+$$;
+
+
+--
+-- Name: haven_notification_unread_answers(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_unread_answers(practice uuid, counselor uuid) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT count(*)::integer
+    FROM homework_responses r
+    JOIN homework_assignments h ON h.id = r.assignment_id
+    JOIN couples c ON c.id = h.couple_id
+    WHERE r.practice_id = practice AND c.counselor_id = counselor AND r.answered_in_portal
+      AND r.counselor_read_at IS NULL
 $$;
 
 
@@ -3710,6 +3824,68 @@ $_$;
 
 
 --
+-- Name: haven_staff_notification_kinds(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_staff_notification_kinds() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT ARRAY['answer-digest'] $$;
+
+
+--
+-- Name: haven_staff_notification_settings(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_staff_notification_settings() RETURNS TABLE(kind text, staff_off boolean, practice_off boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+BEGIN
+    RETURN QUERY
+    SELECT k.kind,
+           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.practice_id
+                   AND n.staff_id = ctx.staff_id AND n.kind = k.kind),
+           EXISTS (SELECT 1 FROM notification_opt_outs n WHERE n.practice_id = ctx.practice_id
+                   AND n.account_id IS NULL AND n.staff_id IS NULL AND n.kind = k.kind)
+    FROM unnest(haven_staff_notification_kinds()) WITH ORDINALITY AS k (kind, ord)
+    ORDER BY k.ord;
+END
+$$;
+
+
+--
+-- Name: haven_staff_set_notification(text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_staff_set_notification(of_kind text, send boolean) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+BEGIN
+    IF of_kind IS NULL OR send IS NULL OR of_kind <> ALL (haven_staff_notification_kinds()) THEN
+        RETURN 'unknown-kind';
+    END IF;
+    IF send THEN
+        DELETE FROM notification_opt_outs n
+        WHERE n.practice_id = ctx.practice_id AND n.staff_id = ctx.staff_id AND n.kind = of_kind;
+    ELSE
+        INSERT INTO notification_opt_outs (practice_id, staff_id, kind) VALUES (ctx.practice_id, ctx.staff_id, of_kind)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                              ctx.request_id,
+                              CASE WHEN send THEN 'staff.notification.on' ELSE 'staff.notification.off' END,
+                              'staff', ctx.staff_id, '{}', 'success', NULL);
+    RETURN 'saved';
+END
+$$;
+
+
+--
 -- Name: haven_step_attested(bigint, integer, bytea); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4520,7 +4696,11 @@ CREATE TABLE public.notification_opt_outs (
     account_id uuid,
     kind text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text])))
+    staff_id uuid,
+    CONSTRAINT notification_opt_outs_kind CHECK ((kind = ANY (ARRAY['homework-new'::text, 'homework-due'::text, 'homework-overdue'::text, 'measure-due'::text, 'appointment-reminder'::text, 'answer-digest'::text]))),
+    CONSTRAINT notification_opt_outs_one_person CHECK ((num_nonnulls(account_id, staff_id) <= 1)),
+    CONSTRAINT notification_opt_outs_partner_kind CHECK (((account_id IS NULL) OR (kind <> 'answer-digest'::text))),
+    CONSTRAINT notification_opt_outs_staff_kind CHECK (((staff_id IS NULL) OR (kind = 'answer-digest'::text)))
 );
 
 ALTER TABLE ONLY public.notification_opt_outs FORCE ROW LEVEL SECURITY;
@@ -4875,34 +5055,6 @@ CREATE TABLE public.sign_in_tries (
 );
 
 ALTER TABLE ONLY public.sign_in_tries FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: staff; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.staff (
-    id uuid NOT NULL,
-    practice_id uuid NOT NULL,
-    email text NOT NULL,
-    display_name text NOT NULL,
-    credentials text DEFAULT ''::text NOT NULL,
-    roles text[] NOT NULL,
-    pre_licensed boolean DEFAULT false NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    password_hash text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    disabled_at timestamp with time zone,
-    has_password boolean GENERATED ALWAYS AS ((password_hash IS NOT NULL)) STORED,
-    password_link_issuer uuid,
-    CONSTRAINT staff_credentials_length CHECK ((length(credentials) <= 100)),
-    CONSTRAINT staff_display_name_length CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 200))),
-    CONSTRAINT staff_email_format CHECK (((email = lower(email)) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 254))),
-    CONSTRAINT staff_password_hash_format CHECK ((password_hash ~~ '$scrypt$%'::text)),
-    CONSTRAINT staff_roles_valid CHECK (((cardinality(roles) >= 1) AND (roles <@ ARRAY['admin'::text, 'counselor'::text, 'scheduler'::text, 'supervisor'::text])))
-);
-
-ALTER TABLE ONLY public.staff FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -5718,7 +5870,7 @@ CREATE INDEX note_addenda_reason_key ON public.note_addenda USING btree (reason_
 -- Name: notification_opt_outs_one; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX notification_opt_outs_one ON public.notification_opt_outs USING btree (practice_id, COALESCE(account_id, '00000000-0000-0000-0000-000000000000'::uuid), kind);
+CREATE UNIQUE INDEX notification_opt_outs_one ON public.notification_opt_outs USING btree (practice_id, COALESCE(account_id, '00000000-0000-0000-0000-000000000000'::uuid), COALESCE(staff_id, '00000000-0000-0000-0000-000000000000'::uuid), kind);
 
 
 --
@@ -5740,6 +5892,13 @@ CREATE INDEX notification_outbox_due ON public.notification_outbox USING btree (
 --
 
 CREATE INDEX notification_outbox_leased ON public.notification_outbox USING btree (lease_until) WHERE (state = 'sending'::text);
+
+
+--
+-- Name: notification_outbox_one_digest; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX notification_outbox_one_digest ON public.notification_outbox USING btree (staff_id) WHERE ((state = 'pending'::text) AND (kind = 'answer-digest'::text));
 
 
 --
@@ -6020,6 +6179,13 @@ CREATE TRIGGER data_keys_subject_not_erased BEFORE INSERT ON public.data_keys FO
 --
 
 CREATE TRIGGER homework_assignments_notify AFTER INSERT ON public.homework_assignments FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_assignment();
+
+
+--
+-- Name: homework_responses homework_responses_notify_counselor; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_responses_notify_counselor AFTER INSERT ON public.homework_responses FOR EACH ROW WHEN (new.answered_in_portal) EXECUTE FUNCTION public.haven_notification_on_answer();
 
 
 --
@@ -6466,6 +6632,14 @@ ALTER TABLE ONLY public.notification_opt_outs
 
 
 --
+-- Name: notification_opt_outs notification_opt_outs_staff; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_opt_outs
+    ADD CONSTRAINT notification_opt_outs_staff FOREIGN KEY (practice_id, staff_id) REFERENCES public.staff(practice_id, id);
+
+
+--
 -- Name: notification_outbox notification_outbox_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6479,6 +6653,14 @@ ALTER TABLE ONLY public.notification_outbox
 
 ALTER TABLE ONLY public.notification_outbox
     ADD CONSTRAINT notification_outbox_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: notification_outbox notification_outbox_staff; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_outbox
+    ADD CONSTRAINT notification_outbox_staff FOREIGN KEY (practice_id, staff_id) REFERENCES public.staff(practice_id, id);
 
 
 --
@@ -8156,6 +8338,97 @@ GRANT ALL ON FUNCTION public.haven_notification_claim(lease_seconds integer) TO 
 
 
 --
+-- Name: COLUMN staff.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.practice_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(practice_id) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.email; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(email) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.display_name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(display_name) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.credentials; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(credentials) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.roles; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(roles) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.pre_licensed; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(pre_licensed) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.active; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(active) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.disabled_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(disabled_at) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.has_password; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(has_password) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: COLUMN staff.password_link_issuer; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(password_link_issuer) ON TABLE public.staff TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_notification_digest_skip_reason(o public.notification_outbox, s public.staff, answers integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_digest_skip_reason(o public.notification_outbox, s public.staff, answers integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8194,6 +8467,13 @@ REVOKE ALL ON FUNCTION public.haven_notification_morning(day date, zone text) FR
 
 
 --
+-- Name: FUNCTION haven_notification_on_answer(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_on_answer() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_notification_on_assignment(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8227,6 +8507,13 @@ GRANT ALL ON FUNCTION public.haven_notification_retry(row_id uuid, reason text, 
 --
 
 REVOKE ALL ON FUNCTION public.haven_notification_skip_reason(o public.notification_outbox, a public.partner_accounts) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_unread_answers(practice uuid, counselor uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_unread_answers(practice uuid, counselor uuid) FROM PUBLIC;
 
 
 --
@@ -8744,6 +9031,29 @@ GRANT ALL ON FUNCTION public.haven_spend_password_link(token_hash bytea, new_has
 
 
 --
+-- Name: FUNCTION haven_staff_notification_kinds(); Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON FUNCTION public.haven_staff_notification_kinds() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_staff_notification_settings(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_staff_notification_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_staff_notification_settings() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_staff_set_notification(of_kind text, send boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_staff_set_notification(of_kind text, send boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_staff_set_notification(of_kind text, send boolean) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_step_attested(step bigint, master_key_version integer, attestation bytea); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9025,90 +9335,6 @@ GRANT SELECT ON TABLE public.schema_migrations TO haven_app;
 --
 
 GRANT SELECT ON TABLE public.sealed_columns TO haven_app;
-
-
---
--- Name: COLUMN staff.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(id) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.practice_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(practice_id) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.email; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(email) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.display_name; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(display_name) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.credentials; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(credentials) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.roles; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(roles) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.pre_licensed; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(pre_licensed) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.active; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(active) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.created_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(created_at) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.disabled_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(disabled_at) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.has_password; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(has_password) ON TABLE public.staff TO haven_app;
-
-
---
--- Name: COLUMN staff.password_link_issuer; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(password_link_issuer) ON TABLE public.staff TO haven_app;
 
 
 --

@@ -1,5 +1,6 @@
 /// The kinds of message Haven sends. Each has one fixed template (`NotificationTemplate`) whose only
-/// inputs are the practice's display name, a date and time, and a link: none can carry clinical text.
+/// inputs are the practice's display name, a date and time, a count and a link: none can carry clinical
+/// text.
 public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     /// A partner's invitation to the portal; the time is when the link expires.
     case invitation = "invitation"
@@ -15,6 +16,11 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case measureDue = "measure-due"
     /// An appointment reminder; the time is the appointment's.
     case appointmentReminder = "appointment-reminder"
-    /// A counselor's digest of new answers partners shared; the time is since when.
-    case sharedAnswerDigest = "shared-answer-digest"
+    /// A counselor's digest of the portal answers they have not read yet (shared or not; at most one a
+    /// day, to the staff member's address); the time is when the first of them arrived, the count how
+    /// many there are.
+    case answerDigest = "answer-digest"
+
+    /// Whether the kind goes to a staff member (the counselor's digest) rather than to a partner.
+    public var isForStaff: Bool { self == .answerDigest }
 }

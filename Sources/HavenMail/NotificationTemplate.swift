@@ -1,9 +1,10 @@
 import Foundation
 
-/// Renders a `NotificationKind` into a subject and a body from the only three inputs a message
-/// may have: the practice's display name, a date and time (shown in the practice's time zone), and
-/// a link to the portal. There is no field for anything else, so no prompt, answer, diagnosis or
-/// name of a client can reach a message, whatever a caller holds.
+/// Renders a `NotificationKind` into a subject and a body from the only inputs a message may have:
+/// the practice's display name, a date and time (shown in the practice's time zone), a count (the
+/// counselor's digest: how many answers wait) and a link (the portal, or the staff app's day page).
+/// There is no field for anything else, so no prompt, answer, diagnosis or name of a client can reach
+/// a message, whatever a caller holds.
 public struct NotificationTemplate: Sendable {
     /// The practice's display name, e.g. "Harbor Demo Counseling" (at most 100 characters, no
     /// control characters).
@@ -27,14 +28,16 @@ public struct NotificationTemplate: Sendable {
         self.timeZone = timeZone
     }
 
-    /// The subject and body of a message of `kind` about `time`, pointing at `link`.
+    /// The subject and body of a message of `kind` about `time`, pointing at `link`; `count` is the
+    /// digest's number of answers (other kinds ignore it).
     ///
     /// - Throws: `MailError` (`.invalidContent`) when the link is not an absolute http(s) URL
     ///   without spaces or control characters.
     public func render(
         _ kind: NotificationKind,
         time: Date,
-        link: URL
+        link: URL,
+        count: Int = 0
     ) throws(MailError) -> (subject: String, body: String) {
         let url = link.absoluteString
         guard let scheme = link.scheme?.lowercased(), scheme == "https" || scheme == "http", link.host != nil,
@@ -85,9 +88,10 @@ public struct NotificationTemplate: Sendable {
         case .appointmentReminder:
             subject = "Your appointment with \(name)"
             lines = ["Your appointment is on \(when).", "", "The portal has the details:", url]
-        case .sharedAnswerDigest:
-            subject = "New shared answers on \(name)'s portal"
-            lines = ["Clients have shared new answers with you since \(when).", "", "Read them in Haven:", url]
+        case .answerDigest:
+            let answers = count == 1 ? "1 new homework answer" : "\(max(count, 0)) new homework answers"
+            subject = "New homework answers in Haven"
+            lines = ["You have \(answers) in Haven.", "", "Read them in Haven:", url]
         }
         let footer = ["", "This is an automatic message from \(name); replies are not read."]
         return (subject, (lines + footer).joined(separator: "\n") + "\n")
@@ -118,18 +122,19 @@ public struct NotificationTemplate: Sendable {
         )
     }
 
-    /// A whole message of `kind` from the practice to `recipient`.
+    /// A whole message of `kind` from the practice to `recipient` (`count` as `render` takes it).
     ///
     /// - Throws: `MailError` for a bad link or header value.
     public func message(
         _ kind: NotificationKind,
         time: Date,
         link: URL,
+        count: Int = 0,
         from: MailAddress,
         to recipient: MailAddress,
         date: Date = Date()
     ) throws(MailError) -> MailMessage {
-        let (subject, body) = try render(kind, time: time, link: link)
+        let (subject, body) = try render(kind, time: time, link: link, count: count)
         return try MailMessage(
             fromName: practiceName,
             from: from,

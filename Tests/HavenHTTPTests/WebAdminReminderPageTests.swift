@@ -16,15 +16,17 @@ struct WebAdminReminderPageTests {
         try await HTTPFixture.with { fixture, client in
             _ = try await WebAdminPageTests.addStaff(fixture)
             var admin = try await WebPageTests.signIn(client, "office@harbor.example")
-            let page = try await WebPortalPageTests.open(client, &admin, "/admin/reminders")
-            #expect(page.status == .ok && page.html.contains("Send partners an email for"))
-            #expect(page.html.contains(#"name="send-homework-new" value="yes" checked"#))
-            WebPageTests.expectNothingInline(page.html)
-            let fields = ["homework-due", "homework-overdue", "measure-due", "appointment-reminder"].map {
-                ("send-\($0)", "yes")
-            }
-            let forged = try await WebPortalPageTests.send(client, &admin, "/admin/reminders", fields, csrf: false)
-            #expect(forged.status == .forbidden)
+            let fields = WebPortalSettingsPageTests.ticked([
+                "homework-due", "homework-overdue", "measure-due", "appointment-reminder", "answer-digest",
+            ])
+            try await WebPortalSettingsPageTests.openSwitches(
+                client,
+                &admin,
+                "/admin/reminders",
+                heading: "Send partners an email for",
+                ticked: "homework-new",
+                forging: fields
+            )
             let saved = try await WebPortalPageTests.send(client, &admin, "/admin/reminders", fields)
             #expect(saved.status == .seeOther && saved.location == "/admin/reminders?done=saved")
             let rows = try await fixture.owner.query(
@@ -33,6 +35,9 @@ struct WebAdminReminderPageTests {
             #expect(rows.count == 1 && rows[0].0 == "homework-new" && rows[0].1)
             let after = try await WebPortalPageTests.open(client, &admin, "/admin/reminders?done=saved")
             #expect(after.html.contains(#"name="send-homework-new" value="yes">"#))
+            // The counselors' digest has its own box, still on.
+            #expect(after.html.contains("Send counselors an email for"))
+            #expect(after.html.contains(#"name="send-answer-digest" value="yes" checked"#))
             let audit = try await fixture.owner.query(
                 "SELECT outcome FROM audit_log WHERE action = 'practice.notification.off'"
             ).map { try $0.decode(0, as: String.self) }

@@ -56,7 +56,10 @@ struct WebNotePageTests {
                 )
             )
             #expect(editor.html.contains(#"<label for="interventions-reflecting-emotion">Reflecting emotion</label>"#))
-            #expect(editor.html.contains(#"<script src="/static/note-editor.js?v="#))
+            // The shared autosave script loads first: note-editor.js calls it.
+            let autosave = try #require(editor.html.range(of: #"<script src="/static/autosave.js?v="#))
+            let script = try #require(editor.html.range(of: #"<script src="/static/note-editor.js?v="#))
+            #expect(autosave.lowerBound < script.lowerBound)
             #expect(!editor.html.contains("<script>") && !editor.html.contains("style="))
             let text = #"Fictional note <script>alert("x")</script> & more"#
             let saved = try await WebPageTests.post(client, dana, page, Self.noteFields(text))

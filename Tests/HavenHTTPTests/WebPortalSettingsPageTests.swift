@@ -12,6 +12,30 @@ import Testing
 /// form turns off exactly the unticked kinds (audited), and a kind the practice turned off stays off.
 @Suite("/portal/settings: a partner's email settings", .needsTestDatabase)
 struct WebPortalSettingsPageTests {
+    /// The fields that tick `kinds`' boxes on a page of reminder switches (`send-<kind>=yes`).
+    static func ticked(_ kinds: [String]) -> [(String, String)] {
+        kinds.map { ("send-\($0)", "yes") }
+    }
+
+    /// Opens a page of reminder switches as `browser` (its heading, `kind`'s box ticked, nothing inline)
+    /// and checks that `fields` posted to it without the form token are refused.
+    static func openSwitches(
+        _ client: any TestClientProtocol,
+        _ browser: inout WebPageTests.Browser,
+        _ path: String,
+        heading: String,
+        ticked kind: String,
+        forging fields: [(String, String)],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let page = try await WebPortalPageTests.open(client, &browser, path)
+        #expect(page.status == .ok && page.html.contains(heading), sourceLocation: sourceLocation)
+        #expect(page.html.contains(#"name="send-\#(kind)" value="yes" checked"#), sourceLocation: sourceLocation)
+        WebPageTests.expectNothingInline(page.html, sourceLocation: sourceLocation)
+        let forged = try await WebPortalPageTests.send(client, &browser, path, fields, csrf: false)
+        #expect(forged.status == .forbidden, sourceLocation: sourceLocation)
+    }
+
     @Test func aPartnerTurnsRemindersOffAndOnWithAFormOnly() async throws {
         try await HTTPFixture.with { fixture, client in
             let (a, _) = try await fixture.owner.query(
@@ -36,16 +60,16 @@ struct WebPortalSettingsPageTests {
                 "/portal/sign-in",
                 [("email", "alex@example.org"), ("passphrase", passphrase)]
             )
-            let page = try await WebPortalPageTests.open(client, &partner, "/portal/settings")
-            #expect(page.status == .ok && page.html.contains("Email me about"))
-            #expect(page.html.contains(#"name="send-appointment-reminder" value="yes" checked"#))
-            WebPageTests.expectNothingInline(page.html)
             // Every kind ticked but the appointment reminder; without the form token nothing changes.
-            let fields = ["homework-new", "homework-due", "homework-overdue", "measure-due"].map {
-                ("send-\($0)", "yes")
-            }
-            let forged = try await WebPortalPageTests.send(client, &partner, "/portal/settings", fields, csrf: false)
-            #expect(forged.status == .forbidden)
+            let fields = Self.ticked(["homework-new", "homework-due", "homework-overdue", "measure-due"])
+            try await Self.openSwitches(
+                client,
+                &partner,
+                "/portal/settings",
+                heading: "Email me about",
+                ticked: "appointment-reminder",
+                forging: fields
+            )
             #expect(
                 try await fixture.owner.query("SELECT count(*) FROM notification_opt_outs")[0].decode(0, as: Int.self)
                     == 0

@@ -29,20 +29,12 @@ struct WebPortalSignInLinkTests {
     }
 
     @Test func aPartnerAsksForALinkAndOnlyItsPagesPostSignsInOnce() async throws {
-        try await HTTPFixture.with(mail: try WebPortalInvitationMailTests.mail()) { fixture, client in
-            let (a, _) = try await fixture.owner.query(
-                "SELECT partner_a_id, partner_b_id FROM couples WHERE id = \(fixture.danaCouple)"
-            )[0].decode((UUID, UUID).self)
-            var dana = try await WebPageTests.signIn(client, "dana@harbor.example")
-            let chartPath = "/couples/\(fixture.danaCouple.uuidString.lowercased())"
-            _ = try await WebPortalPageTests.open(client, &dana, chartPath)
-            let address = "alex-\(UUID().uuidString.prefix(8).lowercased())@portal.example"
-            _ = try await WebPortalPageTests.send(
-                client,
-                &dana,
-                "\(chartPath)/portal/invite",
-                [("client", a.uuidString), ("how", "email"), ("email", address)]
+        try await HTTPFixture.with(mail: try .testSMTP()) { fixture, client in
+            let (browser, chartPath, a, address, _) = try await WebPortalInvitationMailTests.inviteByEmail(
+                fixture,
+                client
             )
+            var dana = browser
             let welcome = try #require(
                 try TestMailbox.received(for: address).last.flatMap { message in
                     message.firstRange(of: /\/portal\/welcome\/[A-Za-z0-9_-]{43}/).map { String(message[$0]) }

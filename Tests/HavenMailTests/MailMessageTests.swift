@@ -23,6 +23,18 @@ struct MailMessageTests {
         #expect(body.contains("\nhttps://haven.harbor.example/portal\n"))
     }
 
+    @Test(
+        "the counselor's digest says how many answers wait and nothing else",
+        arguments: [(1, "1 new homework answer in"), (3, "3 new homework answers in")]
+    )
+    func answerDigest(count: Int, says: String) throws {
+        let today = URL(string: "https://haven.harbor.example/today")!
+        let (subject, body) = try Self.template.render(.answerDigest, time: Self.appointment, link: today, count: count)
+        #expect(subject == "New homework answers in Haven")
+        #expect(body.hasPrefix("You have \(says) Haven.\n"))
+        #expect(body.contains("\nhttps://haven.harbor.example/today\n") && !body.contains("December"))
+    }
+
     @Test("every kind renders to CRLF-only 7bit bytes with the required headers", arguments: NotificationKind.allCases)
     func everyKind(kind: NotificationKind) throws {
         let message = try Self.template.message(

@@ -83,9 +83,13 @@ public struct ClinicSetup: Sendable {
         }
     }
 
-    /// Counselor A's new couple (Alex and Jo) with `concerns`; returns the couple and partner ids.
+    /// The presenting concerns `couple(_:)` seals by default (fictional).
+    public static let sampleConcerns = "They argue about time together; she pursues, he withdraws."
+
+    /// Counselor A's new couple (Alex and Jo) with `concerns` (none: nothing sealed for the couple, so it
+    /// has no data key yet); returns the couple and partner ids.
     public func couple(
-        _ concerns: String? = "They argue about time together; she pursues, he withdraws."
+        _ concerns: String? = ClinicSetup.sampleConcerns
     )
         async throws -> (couple: UUID, a: UUID, b: UUID)
     {
@@ -110,10 +114,12 @@ public struct ClinicSetup: Sendable {
 }
 
 extension ClinicSetup {
-    /// A completed couple session of counselor A's couple: the first at 1_790_000_000 (2026-09-21),
-    /// each later one two hours after the one before.
-    public func completedSession() async throws -> (session: UUID, couple: UUID, a: UUID, b: UUID) {
-        let (couple, a, b) = try await self.couple()
+    /// A completed couple session of a new couple of counselor A's (`couple(_:)`, with `concerns`): the
+    /// first at 1_790_000_000 (2026-09-21), each later one two hours after the one before.
+    public func completedSession(
+        concerns: String? = ClinicSetup.sampleConcerns
+    ) async throws -> (session: UUID, couple: UUID, a: UUID, b: UUID) {
+        let (couple, a, b) = try await self.couple(concerns)
         let slot = Double(bookedSessions.increment() - 1)
         let session = try await sessions.schedule(
             .couple(couple),

@@ -30,31 +30,10 @@ struct NotificationCauseTests {
     func clinic(_ body: (Clinic) async throws -> Void) async throws {
         try await ClinicSetup.with { setup in
             let (session, couple, alex, jo) = try await setup.completedSession()
-            let portal = PortalService(pool: setup.fixture.app, hasher: StaffFixture.hasher)
-            let email = "alex-\(UUID().uuidString.prefix(8).lowercased())@example.org"
-            let invitation = try await portal.invite(alex, to: .couple(couple), email: email, actor: setup.counselorA)
-            guard case .link(let token) = invitation.handover else {
-                Issue.record("expected a link")
-                return
-            }
-            _ = try await portal.accept(
-                .link(token),
-                email: nil,
-                passphrase: "a long enough passphrase",
-                source: "test"
-            )
+            let email = try await setup.onPortal(alex, couple: couple)
             let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
             let prompt = try await homework.library(actor: setup.counselorA)[0].id
-            let port = ProcessInfo.processInfo.environment["HAVEN_TEST_SMTP_PORT"] ?? ""
-            let sender = NotificationSender(
-                pool: setup.fixture.owner,
-                mail: MailConfiguration(
-                    transport: SMTPTransport(host: "127.0.0.1", port: Int(port) ?? 0, replyTimeout: .seconds(10)),
-                    from: try MailAddress("noreply@harbor.example")
-                ),
-                portalLink: URL(string: "https://haven.harbor.example/portal")!,
-                logger: Logger(label: "haven.test.notify")
-            )
+            let sender = try setup.testSender()
             try await body(
                 Clinic(
                     setup: setup,

@@ -25,34 +25,12 @@ struct NotificationSenderTests {
     func clinic(local: String? = nil, _ body: (Clinic) async throws -> Void) async throws {
         try await ClinicSetup.with { setup in
             let (couple, alex, _) = try await setup.couple()
-            let portal = PortalService(pool: setup.fixture.app, hasher: StaffFixture.hasher)
-            let email = "\(local ?? "alex-\(UUID().uuidString.prefix(8).lowercased())")@example.org"
-            let invitation = try await portal.invite(alex, to: .couple(couple), email: email, actor: setup.counselorA)
-            guard case .link(let token) = invitation.handover else {
-                Issue.record("expected a link")
-                return
-            }
-            _ = try await portal.accept(
-                .link(token),
-                email: nil,
-                passphrase: "a long enough passphrase",
-                source: "test"
+            let email = try await setup.onPortal(
+                alex,
+                couple: couple,
+                email: local.map { "\($0)@example.org" }
             )
-            let environment = ProcessInfo.processInfo.environment
-            let mail = MailConfiguration(
-                transport: SMTPTransport(
-                    host: "127.0.0.1",
-                    port: Int(environment["HAVEN_TEST_SMTP_PORT"] ?? "") ?? 0,
-                    replyTimeout: .seconds(10)
-                ),
-                from: try MailAddress("noreply@harbor.example")
-            )
-            let sender = NotificationSender(
-                pool: setup.fixture.owner,
-                mail: mail,
-                portalLink: URL(string: "https://haven.harbor.example/portal")!,
-                logger: Logger(label: "haven.test.notify")
-            )
+            let sender = try setup.testSender()
             try await body(Clinic(setup: setup, couple: couple, alex: alex, email: email, sender: sender))
         }
     }

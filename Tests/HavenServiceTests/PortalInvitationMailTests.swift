@@ -17,15 +17,7 @@ struct PortalInvitationMailTests {
 
     /// The portal with mail to the test server's plain port.
     static func portal(_ setup: ClinicSetup) throws -> PortalService {
-        let port = Int(ProcessInfo.processInfo.environment["HAVEN_TEST_SMTP_PORT"] ?? "") ?? 0
-        return PortalService(
-            pool: setup.fixture.app,
-            hasher: StaffFixture.hasher,
-            mail: MailConfiguration(
-                transport: SMTPTransport(host: "127.0.0.1", port: port, replyTimeout: .seconds(10)),
-                from: try MailAddress("noreply@harbor.example")
-            )
-        )
+        PortalService(pool: setup.fixture.app, hasher: StaffFixture.hasher, mail: try .testSMTP())
     }
 
     /// The `portal.invite.sent` entries' outcomes for `account`.

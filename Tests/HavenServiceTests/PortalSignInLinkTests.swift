@@ -28,15 +28,11 @@ struct PortalSignInLinkTests {
     func clinic(_ body: (Clinic) async throws -> Void) async throws {
         try await ClinicSetup.with { setup in
             let (couple, alex, _) = try await setup.couple("SENTINEL concerns")
-            let port = Int(ProcessInfo.processInfo.environment["HAVEN_TEST_SMTP_PORT"] ?? "") ?? 0
             let portal = PortalService(
                 pool: setup.fixture.app,
                 hasher: StaffFixture.hasher,
                 keys: setup.keys,
-                mail: MailConfiguration(
-                    transport: SMTPTransport(host: "127.0.0.1", port: port, replyTimeout: .seconds(10)),
-                    from: try MailAddress("noreply@harbor.example")
-                )
+                mail: try .testSMTP()
             )
             let email = "alex-\(UUID().uuidString.prefix(8).lowercased())@portal.example"
             let invitation = try await portal.invite(alex, to: .couple(couple), email: nil, actor: setup.counselorA)

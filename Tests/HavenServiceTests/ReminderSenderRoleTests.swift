@@ -17,19 +17,7 @@ struct ReminderSenderRoleTests {
     func clinic(_ body: (ClinicSetup, _ email: String, _ queued: UUID) async throws -> Void) async throws {
         try await ClinicSetup.with { setup in
             let (couple, alex, _) = try await setup.couple()
-            let portal = PortalService(pool: setup.fixture.app, hasher: StaffFixture.hasher)
-            let email = "alex-\(UUID().uuidString.prefix(8).lowercased())@example.org"
-            let invitation = try await portal.invite(alex, to: .couple(couple), email: email, actor: setup.counselorA)
-            guard case .link(let token) = invitation.handover else {
-                Issue.record("expected a link")
-                return
-            }
-            _ = try await portal.accept(
-                .link(token),
-                email: nil,
-                passphrase: "a long enough passphrase",
-                source: "test"
-            )
+            let email = try await setup.onPortal(alex, couple: couple)
             let about = Date(timeIntervalSince1970: 1_797_346_800)
             let queued = try await setup.fixture.app.transaction(as: setup.counselorA) { connection in
                 try await connection.query(

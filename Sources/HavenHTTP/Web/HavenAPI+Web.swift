@@ -30,6 +30,7 @@ extension HavenAPI {
         addMeasurePages(to: web)
         addReportPages(to: web)
         addAccountPages(to: web)
+        addAccountEmailPages(to: web)
         addBreakGlassPages(to: web)
         addCaseloadPages(to: web)
         addPortalAccessPages(to: web)

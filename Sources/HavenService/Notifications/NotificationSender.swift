@@ -16,7 +16,10 @@ import Postgres
 /// marked `uncertain` and reported, never sent again. Skipped without sending, checked at send time: an
 /// opt-out (the partner's or the practice's), an account disabled or without live access to the row's
 /// chart (any chart for a row without one), a session moved or no longer scheduled (`superseded`), an
-/// assignment gone (`withdrawn`), homework the partner has answered (`answered`), no address.
+/// assignment gone (`withdrawn`), homework the partner has answered (`answered`), no address. The
+/// counselor's digest (migration 0054) goes to the staff member's address with the number of portal
+/// answers they have not read yet, counted at send time, and a link to the staff app's day page
+/// (`todayLink`); skipped when turned off, when the staff member is disabled, or when nothing is unread.
 /// The checks and the marks are the database's (`haven_notification_claim`, `_finish`, `_retry`,
 /// `_expire_leases`); each outcome is audited there (the recipient's account and client, the outbox row
 /// as the request id; never the address).
@@ -24,8 +27,10 @@ public struct NotificationSender: Sendable {
     /// Connections as the owner role or `haven_notify`.
     public let pool: ConnectionPool
     public let mail: MailConfiguration
-    /// Where the messages' link points (the portal's address).
+    /// Where the partners' messages' link points (the portal's address).
     public let portalLink: URL
+    /// Where the counselor's digest points: the staff app's `/today` on the portal's origin.
+    public var todayLink: URL { URL(string: "/today", relativeTo: portalLink)?.absoluteURL ?? portalLink }
     /// How long a claimed row may stay `sending` before it counts as uncertain. Longer than a
     /// transport's whole conversation (SMTP: 15 s to connect, at most 8 replies of 60 s and the last of
     /// 120 s; sendmail: 120 s and 5 s to stop): 15 minutes.
@@ -80,12 +85,15 @@ public struct NotificationSender: Sendable {
 
     enum Outcome { case sent, retrying, failed, uncertain, skipped }
 
-    /// A claimed row and what rendering and auditing it needs.
+    /// A claimed row and what rendering and auditing it needs: a partner's (account and client) or a
+    /// staff member's (the digest, with its count).
     struct Claim: Sendable {
         let id: UUID
         let practice: UUID
-        let account: UUID
-        let client: UUID
+        let account: UUID?
+        let client: UUID?
+        let staff: UUID?
+        let answers: Int?
         let kind: String
         let about: Date
         let attempts: Int
@@ -103,7 +111,7 @@ public struct NotificationSender: Sendable {
                 let row = try await connection.query(
                     """
                     SELECT id, practice_id, account_id, client_id, kind, about_time, attempts, email, practice_name,
-                           time_zone, skip_reason
+                           time_zone, skip_reason, staff_id, answers
                     FROM haven_notification_claim(\(leaseSeconds))
                     """
                 ).first
@@ -113,6 +121,8 @@ public struct NotificationSender: Sendable {
                 practice: try row.decode(1),
                 account: try row.decode(2),
                 client: try row.decode(3),
+                staff: try row.decode(11),
+                answers: try row.decode(12, as: Int32?.self).map(Int.init),
                 kind: try row.decode(4),
                 about: try row.decode(5),
                 attempts: try row.decode(6),
@@ -149,9 +159,16 @@ public struct NotificationSender: Sendable {
         do {
             recipient = try MailAddress(email)
         } catch {
-            throw MailError(.invalidAddress, "the partner's address cannot be used for mail")
+            throw MailError(.invalidAddress, "the recipient's address cannot be used for mail")
         }
-        return try template.message(kind, time: claim.about, link: portalLink, from: mail.from, to: recipient)
+        return try template.message(
+            kind,
+            time: claim.about,
+            link: kind.isForStaff ? todayLink : portalLink,
+            count: claim.answers ?? 0,
+            from: mail.from,
+            to: recipient
+        )
     }
 
     private func failed(_ claim: Claim, _ error: MailError) async throws -> Outcome {
@@ -202,8 +219,8 @@ public struct NotificationSender: Sendable {
                 .map { try $0.decode((String, Int).self) }
             let uncertain = try await connection.query(
                 """
-                SELECT id, kind, account_id, finished_at FROM notification_outbox WHERE state = 'uncertain'
-                ORDER BY finished_at DESC LIMIT 100
+                SELECT id, kind, coalesce(account_id, staff_id), finished_at FROM notification_outbox
+                WHERE state = 'uncertain' ORDER BY finished_at DESC LIMIT 100
                 """
             ).map { row in
                 let (id, kind, account, at) = try row.decode((UUID, String, UUID, Date).self)
@@ -218,6 +235,7 @@ public struct NotificationSender: Sendable {
         public struct Uncertain: Sendable {
             public let id: UUID
             public let kind: String
+            /// The recipient: a partner account, or a staff member for the counselor's digest.
             public let account: UUID
             public let markedAt: Date
         }

@@ -1,11 +1,13 @@
 import Foundation
 import HavenMail
 
-/// One kind of reminder and who turned it off: the partner (their own settings) and the practice
-/// (every partner's). A kind is sent only when neither did (`NotificationSender` checks at send time).
+/// One kind of reminder and who turned it off: the person it goes to (a partner, or a staff member for
+/// the counselor's digest; their own settings) and the practice (everyone's). A kind is sent only when
+/// neither did (`NotificationSender` checks at send time).
 public struct NotificationSetting: Sendable, Equatable {
     public var kind: NotificationKind
-    /// The partner turned it off for themselves (always false on the practice's page).
+    /// The person it goes to turned it off for themselves: the partner, or the staff member for a staff
+    /// kind (always false on the practice's page).
     public var partnerOff: Bool
     /// The practice turned it off for everyone.
     public var practiceOff: Bool
@@ -18,7 +20,8 @@ public struct NotificationSetting: Sendable, Equatable {
         case .homeworkOverdue: "An item past its due date"
         case .measureDue: "A questionnaire before a session"
         case .appointmentReminder: "Appointment reminders"
-        case .invitation, .signInLink, .sharedAnswerDigest: kind.rawValue
+        case .answerDigest: "New homework answers from my clients (at most one email a day)"
+        case .invitation, .signInLink: kind.rawValue
         }
     }
 }

@@ -22,8 +22,37 @@ extension PracticeService {
         }
     }
 
-    /// Turns one kind of reminder on or off for every partner of the practice (audited
-    /// `practice.notification.on|off`; a non-admin's try is audited as denied).
+    /// The actor's own email switches: the kinds that go to staff (the counselor's digest), each with
+    /// whether they turned it off (`partnerOff`, the person's own) and whether the practice did
+    /// (`haven_staff_notification_settings()`, migration 0054).
+    public func ownNotificationSettings(actor: StaffActor) async throws -> [NotificationSetting] {
+        try await pool.transaction(as: actor) { connection in
+            try await connection.query("SELECT kind, staff_off, practice_off FROM haven_staff_notification_settings()")
+                .compactMap { row in
+                    let (kind, own, practice) = try row.decode((String, Bool, Bool).self)
+                    return NotificationKind(rawValue: kind).map {
+                        NotificationSetting(kind: $0, partnerOff: own, practiceOff: practice)
+                    }
+                }
+        }
+    }
+
+    /// Turns one kind that goes to staff on or off for the actor themselves (their own only; audited
+    /// `staff.notification.on|off`).
+    ///
+    /// - Throws: `invalidInput` (field `kind`) for a kind that does not go to staff.
+    public func setOwnNotification(_ kind: NotificationKind, send: Bool, actor: StaffActor) async throws {
+        let outcome = try await pool.transaction(as: actor) { connection in
+            try await connection.query("SELECT haven_staff_set_notification(\(kind.rawValue), \(send))")[0]
+                .decode(0, as: String.self)
+        }
+        guard outcome == "saved" else {
+            throw ServiceError(.invalidInput, field: "kind", "is not a kind of email that goes to staff")
+        }
+    }
+
+    /// Turns one kind of reminder on or off for every partner of the practice, or every counselor for
+    /// a staff kind (audited `practice.notification.on|off`; a non-admin's try is audited as denied).
     ///
     /// - Throws: `forbidden` unless the actor is an admin; `invalidInput` (field `kind`) for a kind the
     ///   outbox does not send.

@@ -4,7 +4,8 @@ import HavenService
 import Hummingbird
 
 extension HavenAPI {
-    /// The practice's reminder switches (`/admin/reminders`): one box per kind; the POST turns on or off
+    /// The practice's reminder switches (`/admin/reminders`): one box per kind, the partners' and then
+    /// the counselors' (the digest of new answers); the POST turns on or off
     /// only the kinds whose box changed, each audited (`practice.notification.on|off`). Admins only (a
     /// refusal is audited and shown as a 403 page).
     func addAdminReminderPages(to web: RouterGroup<HavenRequestContext>) {
@@ -49,11 +50,17 @@ struct AdminReminderView {
     }
 
     var chrome: PageChrome
+    /// The partners' kinds, then the staff's (the counselor's digest), each in its own fieldset.
     var kinds: [Kind]
+    var staffKinds: [Kind]
     var notice: String?
 
     init(chrome: PageChrome, settings: [NotificationSetting]) {
         self.chrome = chrome
-        kinds = settings.map { Kind(name: $0.kind.rawValue, label: $0.label, send: !$0.practiceOff) }
+        let all = settings.map {
+            ($0.kind.isForStaff, Kind(name: $0.kind.rawValue, label: $0.label, send: !$0.practiceOff))
+        }
+        kinds = all.filter { !$0.0 }.map(\.1)
+        staffKinds = all.filter(\.0).map(\.1)
     }
 }

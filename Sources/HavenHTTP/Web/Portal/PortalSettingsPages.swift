@@ -18,11 +18,9 @@ extension HavenAPI {
             guard let partner = context.partner else { return WebPage.redirect(to: "/portal/sign-in") }
             var request = request
             let form = try await WebForm(request: &request)
-            for setting in try await self.portal.notificationSettings(partner.actor) where !setting.practiceOff {
-                let send = form["send-\(setting.kind.rawValue)"] == "yes"
-                if send == setting.partnerOff {
-                    try await self.portal.setNotification(setting.kind, send: send, actor: partner.actor)
-                }
+            let settings = try await self.portal.notificationSettings(partner.actor)
+            for (kind, send) in NotificationSwitch.changes(settings, in: form) {
+                try await self.portal.setNotification(kind, send: send, actor: partner.actor)
             }
             return WebPage.redirect(to: "/portal/settings?reason=saved")
         }
@@ -30,25 +28,11 @@ extension HavenAPI {
 }
 
 struct PortalSettingsView: PortalView {
-    struct Kind {
-        var name: String
-        var label: String
-        var send: Bool
-        var practiceOff: Bool
-    }
-
     var chrome = PageChrome.signedOut(title: "Email settings")
-    var kinds: [Kind]
+    var kinds: [NotificationSwitch]
     var notice: String?
 
     init(settings: [NotificationSetting]) {
-        kinds = settings.map {
-            Kind(
-                name: $0.kind.rawValue,
-                label: $0.label,
-                send: !$0.partnerOff && !$0.practiceOff,
-                practiceOff: $0.practiceOff
-            )
-        }
+        kinds = settings.map(NotificationSwitch.init)
     }
 }
