@@ -6,12 +6,12 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-/// The counselor's digest of new portal answers (migration 0054): a submitted answer, shared or not,
+/// The counselor's digest of new portal answers (migration 0052): a submitted answer, shared or not,
 /// queues one digest for the couple's counselor (coalesced: one pending at a time, due at the next
 /// 09:00), sent to the staff member's address with the number of unread answers and nothing else;
 /// turned off by the counselor or the practice; and, from the attacker's side, no more reachable to
 /// `haven_app` or `haven_notify` than the partners' reminders.
-@Suite("The counselor's digest of new homework answers (migration 0054)", .needsTestDatabase, .needsTestSMTP)
+@Suite("The counselor's digest of new homework answers (migration 0052)", .needsTestDatabase, .needsTestSMTP)
 struct NotificationDigestTests {
     /// PartnerAttackTests' couple (Alex and Jo signed in) with counselor A under a fresh address (the
     /// test SMTP server is shared), and the portal over the application role.

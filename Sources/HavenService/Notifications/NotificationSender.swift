@@ -17,7 +17,7 @@ import Postgres
 /// opt-out (the partner's or the practice's), an account disabled or without live access to the row's
 /// chart (any chart for a row without one), a session moved or no longer scheduled (`superseded`), an
 /// assignment gone (`withdrawn`), homework the partner has answered (`answered`), no address. The
-/// counselor's digest (migration 0054) goes to the staff member's address with the number of portal
+/// counselor's digest (migration 0052) goes to the staff member's address with the number of portal
 /// answers they have not read yet, counted at send time, and a link to the staff app's day page
 /// (`todayLink`); skipped when turned off, when the staff member is disabled, or when nothing is unread.
 /// The checks and the marks are the database's (`haven_notification_claim`, `_finish`, `_retry`,

@@ -24,7 +24,7 @@ extension PracticeService {
 
     /// The actor's own email switches: the kinds that go to staff (the counselor's digest), each with
     /// whether they turned it off (`partnerOff`, the person's own) and whether the practice did
-    /// (`haven_staff_notification_settings()`, migration 0054).
+    /// (`haven_staff_notification_settings()`, migration 0052).
     public func ownNotificationSettings(actor: StaffActor) async throws -> [NotificationSetting] {
         try await pool.transaction(as: actor) { connection in
             try await connection.query("SELECT kind, staff_off, practice_off FROM haven_staff_notification_settings()")

@@ -1,4 +1,4 @@
--- 0054: the counselor's "new answers" digest (issue #16; docs/portal.md "Reminders: the outbox"). When a
+-- 0052: the counselor's "new answers" digest (issue #16; docs/portal.md "Reminders: the outbox"). When a
 -- partner submits an answer in the portal (shared or not: the counselor reads every answer), a digest is
 -- queued for the couple's counselor, at most one pending per counselor (coalesced), due at the next 09:00
 -- in the practice's time zone, so at most one a day. The row names the staff member, the kind and a time,
