@@ -703,6 +703,69 @@ $$;
 
 
 --
+-- Name: haven_answer_of_assignment(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_answer_of_assignment() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    a homework_assignments;
+BEGIN
+    SELECT * INTO a FROM homework_assignments h WHERE h.id = NEW.assignment_id;
+    IF NOT FOUND OR a.practice_id <> NEW.practice_id OR a.key_subject <> NEW.key_subject
+       OR NOT NEW.partner_id = ANY (CASE WHEN a.partner_id IS NULL
+                                         THEN haven_portal_chart_clients(a.practice_id, 'couple', a.couple_id)
+                                         ELSE ARRAY[a.partner_id] END) THEN
+        RAISE EXCEPTION 'an answer must be for its assignment''s chart and by a partner the assignment is for'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: haven_are_partner_in_session(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_are_partner_in_session() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT NEW.partner_id = ANY (coalesce((SELECT haven_portal_chart_clients(s.practice_id, 'couple', s.couple_id)
+                                           FROM therapy_sessions s
+                                           WHERE s.id = NEW.session_id AND s.practice_id = NEW.practice_id
+                                             AND s.couple_id IS NOT NULL), '{}')) THEN
+        RAISE EXCEPTION 'an A.R.E. rating''s partner must be one of the session''s couple'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: haven_assignment_partner_in_couple(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_assignment_partner_in_couple() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT NEW.partner_id = ANY (haven_portal_chart_clients(NEW.practice_id, 'couple', NEW.couple_id)) THEN
+        RAISE EXCEPTION 'an assignment''s partner must be one of its couple''s partners'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: haven_attestation_versions(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1267,6 +1330,24 @@ $$;
 
 
 --
+-- Name: haven_couple_row_partner_in_couple(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_couple_row_partner_in_couple() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT (to_jsonb(NEW) ->> TG_ARGV[0])::uuid = ANY (haven_portal_chart_clients(NEW.practice_id, 'couple',
+                                                                                  NEW.couple_id)) THEN
+        RAISE EXCEPTION 'the partner must be one of the couple''s partners' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: haven_current_break_glass(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1497,6 +1578,23 @@ BEGIN
     END IF;
     PERFORM haven_audit_append('note.read', 'note', wanted, client_ids, 'success', NULL);
     RETURN NEXT;
+END
+$$;
+
+
+--
+-- Name: haven_note_step_partner_in_chart(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_note_step_partner_in_chart() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT NEW.step_partner_id = ANY (haven_portal_chart_clients(NEW.practice_id, NEW.chart_kind, NEW.chart_id)) THEN
+        RAISE EXCEPTION 'a note''s step partner must be one of its chart''s clients' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -5967,6 +6065,20 @@ CREATE INDEX treatment_goals_key ON public.treatment_goals USING btree (descript
 
 
 --
+-- Name: are_ratings are_ratings_partner_in_session; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER are_ratings_partner_in_session BEFORE INSERT OR UPDATE OF practice_id, session_id, partner_id ON public.are_ratings FOR EACH ROW EXECUTE FUNCTION public.haven_are_partner_in_session();
+
+
+--
+-- Name: attachment_injuries attachment_injuries_partner_in_couple; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER attachment_injuries_partner_in_couple BEFORE INSERT OR UPDATE OF practice_id, couple_id, injured_partner_id ON public.attachment_injuries FOR EACH ROW EXECUTE FUNCTION public.haven_couple_row_partner_in_couple('injured_partner_id');
+
+
+--
 -- Name: audit_log audit_log_no_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6009,6 +6121,13 @@ CREATE TRIGGER couples_portal_closed AFTER UPDATE OF status ON public.couples FO
 
 
 --
+-- Name: cycle_maps cycle_maps_partner_in_couple; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER cycle_maps_partner_in_couple BEFORE INSERT OR UPDATE OF practice_id, couple_id, partner_id ON public.cycle_maps FOR EACH ROW EXECUTE FUNCTION public.haven_couple_row_partner_in_couple('partner_id');
+
+
+--
 -- Name: data_keys data_keys_subject_not_erased; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6020,6 +6139,20 @@ CREATE TRIGGER data_keys_subject_not_erased BEFORE INSERT ON public.data_keys FO
 --
 
 CREATE TRIGGER homework_assignments_notify AFTER INSERT ON public.homework_assignments FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_assignment();
+
+
+--
+-- Name: homework_assignments homework_assignments_partner_in_couple; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_assignments_partner_in_couple BEFORE INSERT OR UPDATE OF practice_id, couple_id, partner_id ON public.homework_assignments FOR EACH ROW WHEN ((new.partner_id IS NOT NULL)) EXECUTE FUNCTION public.haven_assignment_partner_in_couple();
+
+
+--
+-- Name: homework_responses homework_responses_of_assignment; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_responses_of_assignment BEFORE INSERT OR UPDATE OF practice_id, assignment_id, partner_id, key_subject ON public.homework_responses FOR EACH ROW EXECUTE FUNCTION public.haven_answer_of_assignment();
 
 
 --
@@ -6058,6 +6191,13 @@ CREATE TRIGGER note_cosignatures_valid BEFORE INSERT OR DELETE OR UPDATE ON publ
 
 
 --
+-- Name: portal_answer_drafts portal_answer_drafts_of_assignment; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER portal_answer_drafts_of_assignment BEFORE INSERT OR UPDATE OF practice_id, assignment_id, partner_id, key_subject ON public.portal_answer_drafts FOR EACH ROW EXECUTE FUNCTION public.haven_answer_of_assignment();
+
+
+--
 -- Name: progress_notes progress_notes_on_completed_session; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6069,6 +6209,13 @@ CREATE TRIGGER progress_notes_on_completed_session BEFORE INSERT ON public.progr
 --
 
 CREATE TRIGGER progress_notes_signed_is_final BEFORE DELETE OR UPDATE ON public.progress_notes FOR EACH ROW EXECUTE FUNCTION public.progress_notes_signed_is_final();
+
+
+--
+-- Name: progress_notes progress_notes_step_partner_in_chart; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER progress_notes_step_partner_in_chart BEFORE INSERT OR UPDATE OF practice_id, chart_kind, chart_id, step_partner_id ON public.progress_notes FOR EACH ROW WHEN ((new.step_partner_id IS NOT NULL)) EXECUTE FUNCTION public.haven_note_step_partner_in_chart();
 
 
 --
@@ -7907,6 +8054,27 @@ GRANT ALL ON FUNCTION public.haven_admin_staff_unsupervise(supervisor uuid, supe
 
 
 --
+-- Name: FUNCTION haven_answer_of_assignment(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_answer_of_assignment() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_are_partner_in_session(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_are_partner_in_session() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_assignment_partner_in_couple(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_assignment_partner_in_couple() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_attestation_versions(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8074,6 +8242,13 @@ REVOKE ALL ON FUNCTION public.haven_couple_open_risk_note_in(practice uuid, coup
 
 
 --
+-- Name: FUNCTION haven_couple_row_partner_in_couple(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_couple_row_partner_in_couple() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_current_break_glass(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8137,6 +8312,13 @@ REVOKE ALL ON FUNCTION public.haven_live_session(token bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.haven_note_read(wanted uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_note_read(wanted uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_note_step_partner_in_chart(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_note_step_partner_in_chart() FROM PUBLIC;
 
 
 --
