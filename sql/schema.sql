@@ -167,6 +167,7 @@ CREATE UNLOGGED TABLE public.request_contexts (
     partner_chart text,
     partner_token_hash bytea,
     pending_token_hash bytea,
+    valid_until timestamp with time zone,
     CONSTRAINT request_contexts_one_actor CHECK (
 CASE
     WHEN (partner_client_id IS NOT NULL) THEN ((practice_id IS NULL) AND (staff_id IS NULL) AND (staff_roles = '{}'::text[]) AND (caseload = '{}'::uuid[]) AND (NOT break_glass) AND (break_glass_subjects = '{}'::text[]) AND (NOT calendar) AND (token_hash IS NULL) AND (partner_practice_id IS NOT NULL) AND (partner_account_id IS NOT NULL) AND (partner_token_hash IS NOT NULL) AND (pending_token_hash IS NULL))
@@ -1140,10 +1141,21 @@ CREATE FUNCTION public.haven_context() RETURNS SETOF public.request_contexts
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN QUERY SELECT * FROM request_contexts
-        WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()
-          AND pending_token_hash IS NULL;
+    RETURN QUERY SELECT * FROM request_contexts c WHERE c.backend_pid = pg_backend_pid() AND c.transaction_id = pg_current_xact_id_if_assigned()
+          AND c.pending_token_hash IS NULL AND haven_context_in_time(c.valid_until);
 END
+$$;
+
+
+--
+-- Name: haven_context_in_time(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_context_in_time(valid_until timestamp with time zone) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT valid_until IS NULL OR clock_timestamp() < valid_until
 $$;
 
 
@@ -1180,7 +1192,7 @@ DECLARE
 BEGIN
     SELECT * INTO ctx FROM request_contexts c
     WHERE c.backend_pid = pg_backend_pid() AND c.transaction_id = pg_current_xact_id_if_assigned()
-      AND c.pending_token_hash IS NOT NULL;
+      AND c.pending_token_hash IS NOT NULL AND haven_context_in_time(c.valid_until);
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -1194,6 +1206,41 @@ BEGIN
     END IF;
     ctx.pending_token_hash := NULL;
     RETURN ctx;
+END
+$$;
+
+
+--
+-- Name: haven_context_set_deadline(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_context_set_deadline() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.transaction_id = OLD.transaction_id
+       AND NEW.token_hash IS NOT DISTINCT FROM OLD.token_hash
+       AND NEW.partner_token_hash IS NOT DISTINCT FROM OLD.partner_token_hash
+       AND NEW.pending_token_hash IS NOT DISTINCT FROM OLD.pending_token_hash THEN
+        NEW.valid_until := OLD.valid_until;
+        RETURN NEW;
+    END IF;
+    IF NEW.partner_token_hash IS NOT NULL THEN
+        NEW.valid_until := coalesce(
+            (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+             FROM partner_sessions s WHERE s.token_hash = NEW.partner_token_hash AND s.revoked_at IS NULL),
+            '-infinity');
+    ELSIF coalesce(NEW.token_hash, NEW.pending_token_hash) IS NOT NULL THEN
+        NEW.valid_until := coalesce(
+            (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+             FROM staff_sessions s
+             WHERE s.token_hash = coalesce(NEW.token_hash, NEW.pending_token_hash) AND s.revoked_at IS NULL),
+            '-infinity');
+    ELSE
+        NEW.valid_until := NULL;
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -1356,9 +1403,8 @@ CREATE FUNCTION public.haven_current_break_glass() RETURNS text[]
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN coalesce((SELECT break_glass_subjects FROM request_contexts
-                     WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()),
-                    '{}');
+    RETURN coalesce((SELECT break_glass_subjects FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until)), '{}');
 END
 $$;
 
@@ -1372,9 +1418,8 @@ CREATE FUNCTION public.haven_current_calendar() RETURNS boolean
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN coalesce((SELECT calendar FROM request_contexts
-                     WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()),
-                    false);
+    RETURN coalesce((SELECT calendar FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until)), false);
 END
 $$;
 
@@ -1388,9 +1433,8 @@ CREATE FUNCTION public.haven_current_caseload() RETURNS uuid[]
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN coalesce((SELECT caseload FROM request_contexts
-                     WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()),
-                    '{}');
+    RETURN coalesce((SELECT caseload FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until)), '{}');
 END
 $$;
 
@@ -1404,8 +1448,8 @@ CREATE FUNCTION public.haven_current_practice() RETURNS uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT practice_id FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT practice_id FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -1419,8 +1463,8 @@ CREATE FUNCTION public.haven_current_staff() RETURNS uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT staff_id FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT staff_id FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -2160,8 +2204,8 @@ CREATE FUNCTION public.haven_partner_chart() RETURNS text
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT partner_chart FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT partner_chart FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -2175,8 +2219,8 @@ CREATE FUNCTION public.haven_partner_client() RETURNS uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT partner_client_id FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT partner_client_id FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -2190,8 +2234,8 @@ CREATE FUNCTION public.haven_partner_practice() RETURNS uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT partner_practice_id FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT partner_practice_id FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -6219,6 +6263,13 @@ CREATE TRIGGER progress_notes_step_partner_in_chart BEFORE INSERT OR UPDATE OF p
 
 
 --
+-- Name: request_contexts request_contexts_deadline; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER request_contexts_deadline BEFORE INSERT OR UPDATE ON public.request_contexts FOR EACH ROW EXECUTE FUNCTION public.haven_context_set_deadline();
+
+
+--
 -- Name: therapy_sessions therapy_sessions_calendar_guard; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -8175,6 +8226,13 @@ REVOKE ALL ON FUNCTION public.haven_context() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_context_in_time(valid_until timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_context_in_time(valid_until timestamp with time zone) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_context_partner(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8186,6 +8244,13 @@ REVOKE ALL ON FUNCTION public.haven_context_partner() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION public.haven_context_pending() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_context_set_deadline(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_context_set_deadline() FROM PUBLIC;
 
 
 --
