@@ -6,7 +6,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-/// Migration 0055 from the attacker's side: with the app role's password and a counselor context
+/// Migration 0053 from the attacker's side: with the app role's password and a counselor context
 /// whose caseload holds two couples, no row names the other couple's partner and no answer moves to
 /// another chart — the services check the same, but here no service runs.
 @Suite("A partner named on a clinical row is one of that chart's people", .needsTestDatabase)

@@ -5,7 +5,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-/// Review finding 7 (migration 0056): a context ends at its session's idle deadline on the wall clock,
+/// Review finding 7 (migration 0054): a context ends at its session's idle deadline on the wall clock,
 /// even inside a transaction the holder of the app role's password keeps open with every timeout off.
 extension PartnerAttackTests {
     /// What an open transaction of `open`'s context reaches before and after `wait`: `count`'s answer,

@@ -1,4 +1,4 @@
--- 0056: a context ends with its session's idle deadline, whatever the transaction does (review of
+-- 0054: a context ends with its session's idle deadline, whatever the transaction does (review of
 -- 2026-12-06, finding 7; docs/security.md, "What a holder of the haven_app password can still do").
 --
 -- A context is a row of request_contexts for one backend and one transaction, written when a request

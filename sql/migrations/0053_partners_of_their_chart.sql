@@ -1,4 +1,4 @@
--- 0055: a partner named on a clinical row is one of that row's chart's people, and an answer belongs to
+-- 0053: a partner named on a clinical row is one of that row's chart's people, and an answer belongs to
 -- its assignment's chart (docs/security.md, "What the database itself guarantees").
 --
 -- The services checked these (HomeworkService.assign, MeasureService.rateARE, CycleMapService,
