@@ -167,6 +167,7 @@ CREATE UNLOGGED TABLE public.request_contexts (
     partner_chart text,
     partner_token_hash bytea,
     pending_token_hash bytea,
+    valid_until timestamp with time zone,
     CONSTRAINT request_contexts_one_actor CHECK (
 CASE
     WHEN (partner_client_id IS NOT NULL) THEN ((practice_id IS NULL) AND (staff_id IS NULL) AND (staff_roles = '{}'::text[]) AND (caseload = '{}'::uuid[]) AND (NOT break_glass) AND (break_glass_subjects = '{}'::text[]) AND (NOT calendar) AND (token_hash IS NULL) AND (partner_practice_id IS NOT NULL) AND (partner_account_id IS NOT NULL) AND (partner_token_hash IS NOT NULL) AND (pending_token_hash IS NULL))
@@ -704,6 +705,69 @@ $$;
 
 
 --
+-- Name: haven_answer_of_assignment(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_answer_of_assignment() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    a homework_assignments;
+BEGIN
+    SELECT * INTO a FROM homework_assignments h WHERE h.id = NEW.assignment_id;
+    IF NOT FOUND OR a.practice_id <> NEW.practice_id OR a.key_subject <> NEW.key_subject
+       OR NOT NEW.partner_id = ANY (CASE WHEN a.partner_id IS NULL
+                                         THEN haven_portal_chart_clients(a.practice_id, 'couple', a.couple_id)
+                                         ELSE ARRAY[a.partner_id] END) THEN
+        RAISE EXCEPTION 'an answer must be for its assignment''s chart and by a partner the assignment is for'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: haven_are_partner_in_session(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_are_partner_in_session() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT NEW.partner_id = ANY (coalesce((SELECT haven_portal_chart_clients(s.practice_id, 'couple', s.couple_id)
+                                           FROM therapy_sessions s
+                                           WHERE s.id = NEW.session_id AND s.practice_id = NEW.practice_id
+                                             AND s.couple_id IS NOT NULL), '{}')) THEN
+        RAISE EXCEPTION 'an A.R.E. rating''s partner must be one of the session''s couple'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: haven_assignment_partner_in_couple(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_assignment_partner_in_couple() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT NEW.partner_id = ANY (haven_portal_chart_clients(NEW.practice_id, 'couple', NEW.couple_id)) THEN
+        RAISE EXCEPTION 'an assignment''s partner must be one of its couple''s partners'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: haven_attestation_versions(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1078,10 +1142,21 @@ CREATE FUNCTION public.haven_context() RETURNS SETOF public.request_contexts
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN QUERY SELECT * FROM request_contexts
-        WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()
-          AND pending_token_hash IS NULL;
+    RETURN QUERY SELECT * FROM request_contexts c WHERE c.backend_pid = pg_backend_pid() AND c.transaction_id = pg_current_xact_id_if_assigned()
+          AND c.pending_token_hash IS NULL AND haven_context_in_time(c.valid_until);
 END
+$$;
+
+
+--
+-- Name: haven_context_in_time(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_context_in_time(valid_until timestamp with time zone) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT valid_until IS NULL OR clock_timestamp() < valid_until
 $$;
 
 
@@ -1118,7 +1193,7 @@ DECLARE
 BEGIN
     SELECT * INTO ctx FROM request_contexts c
     WHERE c.backend_pid = pg_backend_pid() AND c.transaction_id = pg_current_xact_id_if_assigned()
-      AND c.pending_token_hash IS NOT NULL;
+      AND c.pending_token_hash IS NOT NULL AND haven_context_in_time(c.valid_until);
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -1132,6 +1207,41 @@ BEGIN
     END IF;
     ctx.pending_token_hash := NULL;
     RETURN ctx;
+END
+$$;
+
+
+--
+-- Name: haven_context_set_deadline(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_context_set_deadline() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.transaction_id = OLD.transaction_id
+       AND NEW.token_hash IS NOT DISTINCT FROM OLD.token_hash
+       AND NEW.partner_token_hash IS NOT DISTINCT FROM OLD.partner_token_hash
+       AND NEW.pending_token_hash IS NOT DISTINCT FROM OLD.pending_token_hash THEN
+        NEW.valid_until := OLD.valid_until;
+        RETURN NEW;
+    END IF;
+    IF NEW.partner_token_hash IS NOT NULL THEN
+        NEW.valid_until := coalesce(
+            (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+             FROM partner_sessions s WHERE s.token_hash = NEW.partner_token_hash AND s.revoked_at IS NULL),
+            '-infinity');
+    ELSIF coalesce(NEW.token_hash, NEW.pending_token_hash) IS NOT NULL THEN
+        NEW.valid_until := coalesce(
+            (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+             FROM staff_sessions s
+             WHERE s.token_hash = coalesce(NEW.token_hash, NEW.pending_token_hash) AND s.revoked_at IS NULL),
+            '-infinity');
+    ELSE
+        NEW.valid_until := NULL;
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -1268,6 +1378,24 @@ $$;
 
 
 --
+-- Name: haven_couple_row_partner_in_couple(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_couple_row_partner_in_couple() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT (to_jsonb(NEW) ->> TG_ARGV[0])::uuid = ANY (haven_portal_chart_clients(NEW.practice_id, 'couple',
+                                                                                  NEW.couple_id)) THEN
+        RAISE EXCEPTION 'the partner must be one of the couple''s partners' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+
+--
 -- Name: haven_current_break_glass(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1276,9 +1404,8 @@ CREATE FUNCTION public.haven_current_break_glass() RETURNS text[]
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN coalesce((SELECT break_glass_subjects FROM request_contexts
-                     WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()),
-                    '{}');
+    RETURN coalesce((SELECT break_glass_subjects FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until)), '{}');
 END
 $$;
 
@@ -1292,9 +1419,8 @@ CREATE FUNCTION public.haven_current_calendar() RETURNS boolean
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN coalesce((SELECT calendar FROM request_contexts
-                     WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()),
-                    false);
+    RETURN coalesce((SELECT calendar FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until)), false);
 END
 $$;
 
@@ -1308,9 +1434,8 @@ CREATE FUNCTION public.haven_current_caseload() RETURNS uuid[]
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN coalesce((SELECT caseload FROM request_contexts
-                     WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned()),
-                    '{}');
+    RETURN coalesce((SELECT caseload FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until)), '{}');
 END
 $$;
 
@@ -1324,8 +1449,8 @@ CREATE FUNCTION public.haven_current_practice() RETURNS uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT practice_id FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT practice_id FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -1339,8 +1464,8 @@ CREATE FUNCTION public.haven_current_staff() RETURNS uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT staff_id FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT staff_id FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -1498,6 +1623,23 @@ BEGIN
     END IF;
     PERFORM haven_audit_append('note.read', 'note', wanted, client_ids, 'success', NULL);
     RETURN NEXT;
+END
+$$;
+
+
+--
+-- Name: haven_note_step_partner_in_chart(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_note_step_partner_in_chart() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT NEW.step_partner_id = ANY (haven_portal_chart_clients(NEW.practice_id, NEW.chart_kind, NEW.chart_id)) THEN
+        RAISE EXCEPTION 'a note''s step partner must be one of its chart''s clients' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -2176,8 +2318,8 @@ CREATE FUNCTION public.haven_partner_chart() RETURNS text
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT partner_chart FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT partner_chart FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -2191,8 +2333,8 @@ CREATE FUNCTION public.haven_partner_client() RETURNS uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT partner_client_id FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT partner_client_id FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -2206,8 +2348,8 @@ CREATE FUNCTION public.haven_partner_practice() RETURNS uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN (SELECT partner_practice_id FROM request_contexts
-            WHERE backend_pid = pg_backend_pid() AND transaction_id = pg_current_xact_id_if_assigned());
+    RETURN (SELECT partner_practice_id FROM request_contexts c WHERE c.backend_pid = pg_backend_pid()
+                     AND c.transaction_id = pg_current_xact_id_if_assigned() AND haven_context_in_time(c.valid_until));
 END
 $$;
 
@@ -6126,6 +6268,20 @@ CREATE INDEX treatment_goals_key ON public.treatment_goals USING btree (descript
 
 
 --
+-- Name: are_ratings are_ratings_partner_in_session; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER are_ratings_partner_in_session BEFORE INSERT OR UPDATE OF practice_id, session_id, partner_id ON public.are_ratings FOR EACH ROW EXECUTE FUNCTION public.haven_are_partner_in_session();
+
+
+--
+-- Name: attachment_injuries attachment_injuries_partner_in_couple; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER attachment_injuries_partner_in_couple BEFORE INSERT OR UPDATE OF practice_id, couple_id, injured_partner_id ON public.attachment_injuries FOR EACH ROW EXECUTE FUNCTION public.haven_couple_row_partner_in_couple('injured_partner_id');
+
+
+--
 -- Name: audit_log audit_log_no_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6168,6 +6324,13 @@ CREATE TRIGGER couples_portal_closed AFTER UPDATE OF status ON public.couples FO
 
 
 --
+-- Name: cycle_maps cycle_maps_partner_in_couple; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER cycle_maps_partner_in_couple BEFORE INSERT OR UPDATE OF practice_id, couple_id, partner_id ON public.cycle_maps FOR EACH ROW EXECUTE FUNCTION public.haven_couple_row_partner_in_couple('partner_id');
+
+
+--
 -- Name: data_keys data_keys_subject_not_erased; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6182,10 +6345,24 @@ CREATE TRIGGER homework_assignments_notify AFTER INSERT ON public.homework_assig
 
 
 --
+-- Name: homework_assignments homework_assignments_partner_in_couple; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_assignments_partner_in_couple BEFORE INSERT OR UPDATE OF practice_id, couple_id, partner_id ON public.homework_assignments FOR EACH ROW WHEN ((new.partner_id IS NOT NULL)) EXECUTE FUNCTION public.haven_assignment_partner_in_couple();
+
+
+--
 -- Name: homework_responses homework_responses_notify_counselor; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER homework_responses_notify_counselor AFTER INSERT ON public.homework_responses FOR EACH ROW WHEN (new.answered_in_portal) EXECUTE FUNCTION public.haven_notification_on_answer();
+
+
+--
+-- Name: homework_responses homework_responses_of_assignment; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_responses_of_assignment BEFORE INSERT OR UPDATE OF practice_id, assignment_id, partner_id, key_subject ON public.homework_responses FOR EACH ROW EXECUTE FUNCTION public.haven_answer_of_assignment();
 
 
 --
@@ -6224,6 +6401,13 @@ CREATE TRIGGER note_cosignatures_valid BEFORE INSERT OR DELETE OR UPDATE ON publ
 
 
 --
+-- Name: portal_answer_drafts portal_answer_drafts_of_assignment; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER portal_answer_drafts_of_assignment BEFORE INSERT OR UPDATE OF practice_id, assignment_id, partner_id, key_subject ON public.portal_answer_drafts FOR EACH ROW EXECUTE FUNCTION public.haven_answer_of_assignment();
+
+
+--
 -- Name: progress_notes progress_notes_on_completed_session; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6235,6 +6419,20 @@ CREATE TRIGGER progress_notes_on_completed_session BEFORE INSERT ON public.progr
 --
 
 CREATE TRIGGER progress_notes_signed_is_final BEFORE DELETE OR UPDATE ON public.progress_notes FOR EACH ROW EXECUTE FUNCTION public.progress_notes_signed_is_final();
+
+
+--
+-- Name: progress_notes progress_notes_step_partner_in_chart; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER progress_notes_step_partner_in_chart BEFORE INSERT OR UPDATE OF practice_id, chart_kind, chart_id, step_partner_id ON public.progress_notes FOR EACH ROW WHEN ((new.step_partner_id IS NOT NULL)) EXECUTE FUNCTION public.haven_note_step_partner_in_chart();
+
+
+--
+-- Name: request_contexts request_contexts_deadline; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER request_contexts_deadline BEFORE INSERT OR UPDATE ON public.request_contexts FOR EACH ROW EXECUTE FUNCTION public.haven_context_set_deadline();
 
 
 --
@@ -8089,6 +8287,27 @@ GRANT ALL ON FUNCTION public.haven_admin_staff_unsupervise(supervisor uuid, supe
 
 
 --
+-- Name: FUNCTION haven_answer_of_assignment(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_answer_of_assignment() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_are_partner_in_session(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_are_partner_in_session() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_assignment_partner_in_couple(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_assignment_partner_in_couple() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_attestation_versions(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8189,6 +8408,13 @@ REVOKE ALL ON FUNCTION public.haven_context() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_context_in_time(valid_until timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_context_in_time(valid_until timestamp with time zone) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_context_partner(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8200,6 +8426,13 @@ REVOKE ALL ON FUNCTION public.haven_context_partner() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION public.haven_context_pending() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_context_set_deadline(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_context_set_deadline() FROM PUBLIC;
 
 
 --
@@ -8253,6 +8486,13 @@ GRANT ALL ON FUNCTION public.haven_couple_open_risk_note(couple uuid) TO haven_a
 --
 
 REVOKE ALL ON FUNCTION public.haven_couple_open_risk_note_in(practice uuid, couple uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_couple_row_partner_in_couple(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_couple_row_partner_in_couple() FROM PUBLIC;
 
 
 --
@@ -8319,6 +8559,13 @@ REVOKE ALL ON FUNCTION public.haven_live_session(token bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.haven_note_read(wanted uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_note_read(wanted uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_note_step_partner_in_chart(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_note_step_partner_in_chart() FROM PUBLIC;
 
 
 --

@@ -1,0 +1,97 @@
+import Foundation
+import HavenService
+import HavenServiceFixtures
+import HavenTestSupport
+import Postgres
+import Testing
+
+/// Review finding 7 (migration 0054): a context ends at its session's idle deadline on the wall clock,
+/// even inside a transaction the holder of the app role's password keeps open with every timeout off.
+extension PartnerAttackTests {
+    /// What an open transaction of `open`'s context reaches before and after `wait`: `count`'s answer,
+    /// or nil when the reader refused (42501, no context).
+    func reach(
+        _ pool: ConnectionPool,
+        open: PostgresQuery,
+        count: PostgresQuery,
+        wait: Duration
+    ) async throws -> (before: Int?, after: Int?) {
+        try await pool.withConnection { connection in
+            try await connection.transaction { connection in
+                try await connection.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+                try await connection.execute("SET LOCAL statement_timeout = 0")
+                try await connection.query(open)
+                func counted() async throws -> Int? {
+                    try await connection.execute("SAVEPOINT reach")
+                    do {
+                        let value = try await connection.query(count)[0].decode(0, as: Int.self)
+                        try await connection.execute("RELEASE SAVEPOINT reach")
+                        return value
+                    } catch let error as PostgresError where error.sqlState == "42501" {
+                        try await connection.execute("ROLLBACK TO SAVEPOINT reach")
+                        return nil
+                    }
+                }
+                let before = try await counted()
+                try await Task.sleep(for: wait)
+                return (before, try await counted())
+            }
+        }
+    }
+
+    @Test func aContextEndsAtItsSessionsIdleDeadlineInsideAnOpenTransaction() async throws {
+        try await portal { p in
+            // Each session gets a two-second idle period just before it is used (the range starts at one second).
+            try await p.owner.query(
+                """
+                UPDATE staff_sessions SET idle_timeout_seconds = 2, last_seen_at = now()
+                WHERE token_hash = \(p.setup.counselorA.sessionHash)
+                """
+            )
+            let staff = try await reach(
+                p.app,
+                open: "SELECT 1 FROM haven_open_context(\(p.setup.counselorA.sessionHash), false, 'attacker', NULL)",
+                count: "SELECT (SELECT count(*) FROM progress_notes) + (SELECT count(*) FROM couples)",
+                wait: .milliseconds(2_500)
+            )
+            #expect(staff.before == 2 && staff.after == 0)
+            try await p.owner.query(
+                "UPDATE partner_sessions SET idle_timeout_seconds = 2, last_seen_at = now() WHERE token_hash = \(p.alexSession)"
+            )
+            let partner = try await reach(
+                p.app,
+                open: "SELECT 1 FROM haven_open_partner_context(\(p.alexSession), 'attacker', NULL)",
+                count: "SELECT count(*) FROM haven_portal_assignments()",
+                wait: .milliseconds(2_500)
+            )
+            #expect(partner.before == 2 && partner.after == nil)
+        }
+    }
+
+    @Test func aContextWithinItsIdlePeriodKeepsItsReach() async throws {
+        try await portal { p in
+            let staff = try await reach(
+                p.app,
+                open: "SELECT 1 FROM haven_open_context(\(p.setup.counselorA.sessionHash), false, 'attacker', NULL)",
+                count: "SELECT count(*) FROM couples",
+                wait: .milliseconds(100)
+            )
+            #expect(staff.before == 1 && staff.after == 1)
+            // A context written by the server carries a deadline; only the owner's operator contexts have none.
+            try await p.app.withConnection { connection in
+                try await connection.transaction { connection in
+                    try await connection.query(
+                        "SELECT 1 FROM haven_open_context(\(p.setup.counselorA.sessionHash), false, 'attacker', NULL)"
+                    )
+                }
+            }
+            let deadlines = try await p.owner.query(
+                """
+                SELECT count(*) FILTER (WHERE valid_until IS NULL), count(*) FILTER (WHERE valid_until > now())
+                FROM request_contexts WHERE token_hash = \(p.setup.counselorA.sessionHash)
+                """
+            )[0].decode((Int, Int).self)
+            #expect(deadlines.0 == 0 && deadlines.1 >= 1)
+        }
+    }
+}
