@@ -189,5 +189,9 @@ extension AuditEvent {
         case practiceNotificationOn = "practice.notification.on"
         /// An admin turned a kind of reminder off for every partner of the practice.
         case practiceNotificationOff = "practice.notification.off"
+        /// A staff member turned their own digest of new portal answers on again (migration 0052).
+        case staffNotificationOn = "staff.notification.on"
+        /// A staff member turned their own digest of new portal answers off.
+        case staffNotificationOff = "staff.notification.off"
     }
 }
