@@ -270,7 +270,7 @@ def test_a_shared_answer_reaches_the_other_partner_a_private_one_only_the_counse
             browser.quit()
 
 
-def test_a_partner_fills_a_scheduled_csi4_and_the_chart_shows_the_score(driver):
+def test_a_partner_fills_a_scheduled_csi4_measure_and_the_chart_shows_the_score(driver):
     """Dana asks partner A for a CSI-4 from the chart's measures section; A fills it in item by item on
     the portal (scored on the server, final once sent); B sees nothing of it; the chart shows the score
     as from the portal."""
@@ -316,7 +316,8 @@ def test_a_partner_fills_a_scheduled_csi4_and_the_chart_shows_the_score(driver):
         b.get(BASE + "/portal/measures")
         assert "12 of 21" not in b.find_element(By.TAG_NAME, "main").text
 
-        driver.get(BASE + "/couples/%s#measures" % couple["id"])
+        # Without the fragment: the browser is still on the chart's #measures, which would not reload.
+        driver.get(BASE + "/couples/%s" % couple["id"])
         answers = driver.find_element(By.ID, "portal-measure-answers").text
         assert couple["partnerA"]["name"] in answers and "CSI-4 (from the portal)" in answers, answers
         assert "12 of 21" in answers, answers
