@@ -6,7 +6,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-/// Measures on the portal (migration 0052) tried from the attacker's side: raw SQL as `haven_app` with a
+/// Measures on the portal (migration 0055) tried from the attacker's side: raw SQL as `haven_app` with a
 /// partner's live session, through the portal's measure functions only.
 extension PartnerAttackTests {
     /// Counselor A schedules `code` for `partner` (nil: both) of the couple; returns the schedule's id.

@@ -4,7 +4,7 @@ import HavenStore
 import Postgres
 
 extension MeasureService {
-    /// How often a scheduled form is due from the partner on the portal (migration 0052).
+    /// How often a scheduled form is due from the partner on the portal (migration 0055).
     public enum Cadence: String, Sendable, CaseIterable {
         /// Due until answered, once.
         case once

@@ -4,7 +4,7 @@ import HavenStore
 import Postgres
 
 extension PortalService {
-    /// A measure the counselor scheduled that is due from this partner (migration 0052): the schedule's
+    /// A measure the counselor scheduled that is due from this partner (migration 0055): the schedule's
     /// id is the portal's address of it (`/portal/measures/{id}`).
     public struct DueMeasure: Sendable, Equatable {
         public var scheduleID: UUID
@@ -22,7 +22,7 @@ extension PortalService {
         public var total: Double
     }
 
-    /// What submitting a measure answered (the database's outcome, migration 0052).
+    /// What submitting a measure answered (the database's outcome, migration 0055).
     public enum MeasureOutcome: String, Sendable, Equatable {
         case submitted
         /// This due item was answered already: an answer is final.

@@ -8,7 +8,7 @@ extension HavenAPI {
     /// "The partner portal"): `/portal/measures` lists what is due from the partner (and their own
     /// totals when the counselor allowed it); `/portal/measures/{id}` is one due questionnaire, item by
     /// item, whose POST is scored on the server (`PortalService.submitMeasure`, the counselor's scoring)
-    /// and is final. The database decides what is due and whether it was answered (migration 0052); the
+    /// and is final. The database decides what is due and whether it was answered (migration 0055); the
     /// pages put its answer in the partner's words. Any id that is not due from this partner is the same
     /// "no such questionnaire" page.
     func addPortalMeasurePages(to pages: RouterGroup<HavenRequestContext>) {

@@ -1,4 +1,4 @@
--- 0052: measures on the portal (issue #16, step 4 of docs/portal.md). The counselor schedules a CSI form
+-- 0055: measures on the portal (issue #16, step 4 of docs/portal.md). The counselor schedules a CSI form
 -- for a couple's partner (or both): once, before every session, or before every other session; the
 -- partner answers it on the portal, item by item, scored by the server (the counselor's own scoring code,
 -- HavenCore's CouplesSatisfactionIndex), and the answer becomes a measure administration of that partner,
