@@ -1593,6 +1593,73 @@ $$;
 
 
 --
+-- Name: haven_measure_schedule(uuid, uuid, uuid, text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_measure_schedule(couple uuid, partner uuid, definition uuid, cadence text, show_trend boolean) RETURNS TABLE(result text, id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    c couples;
+    outcome text;
+    made uuid;
+BEGIN
+    SELECT * INTO c FROM couples k WHERE k.practice_id = ctx.practice_id AND k.id = couple;
+    IF NOT FOUND OR NOT haven_couple_in_caseload(couple) THEN
+        outcome := 'not-found';
+    ELSIF cadence IS NULL OR cadence NOT IN ('once', 'every_session', 'every_other_session') OR show_trend IS NULL
+          OR (partner IS NOT NULL AND partner NOT IN (c.partner_a_id, c.partner_b_id))
+          OR NOT EXISTS (SELECT 1 FROM measure_definitions d WHERE d.id = definition AND d.practice_id IS NULL
+                         AND d.scoring IN ('csi4', 'csi16', 'csi32')) THEN
+        outcome := 'invalid';
+    ELSE
+        made := gen_random_uuid();
+        INSERT INTO measure_schedules (id, practice_id, couple_id, partner_id, definition_id, cadence, show_trend,
+                                       counselor_id, created_by)
+        VALUES (made, ctx.practice_id, couple, partner, definition, cadence, show_trend, c.counselor_id,
+                ctx.staff_id);
+        outcome := 'done';
+    END IF;
+    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                              ctx.request_id, 'measure.schedule', 'couple', couple,
+                              CASE WHEN outcome = 'not-found' THEN '{}'
+                                   ELSE haven_portal_chart_clients(ctx.practice_id, 'couple', couple) END,
+                              CASE WHEN outcome = 'done' THEN 'success' ELSE 'denied' END, NULL);
+    RETURN QUERY SELECT outcome, made;
+END
+$$;
+
+
+--
+-- Name: haven_measure_schedule_end(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_measure_schedule_end(schedule uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    s measure_schedules;
+BEGIN
+    UPDATE measure_schedules m SET ended_at = now(), ended_by = ctx.staff_id
+    WHERE m.id = schedule AND m.practice_id = ctx.practice_id AND m.ended_at IS NULL
+      AND haven_couple_in_caseload(m.couple_id)
+    RETURNING * INTO s;
+    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                              ctx.request_id, 'measure.schedule.end', CASE WHEN s.id IS NOT NULL THEN 'couple' END,
+                              s.couple_id,
+                              CASE WHEN s.id IS NULL THEN '{}'
+                                   ELSE haven_portal_chart_clients(ctx.practice_id, 'couple', s.couple_id) END,
+                              CASE WHEN s.id IS NULL THEN 'denied' ELSE 'success' END, NULL);
+    RETURN CASE WHEN s.id IS NULL THEN 'not-found' ELSE 'done' END;
+END
+$$;
+
+
+--
 -- Name: haven_note_read(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1941,6 +2008,50 @@ CREATE FUNCTION public.haven_notification_kinds() RETURNS text[]
 
 
 --
+-- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    practice_id uuid NOT NULL,
+    client_id uuid NOT NULL,
+    email text,
+    passphrase_hash text,
+    passphrase_link_issuer uuid,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
+);
+
+ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_notification_measure_waiting(public.notification_outbox, public.partner_accounts); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_measure_waiting(o public.notification_outbox, a public.partner_accounts) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts;
+BEGIN
+    IF o.chart_kind IS DISTINCT FROM 'couple' THEN
+        RETURN false;
+    END IF;
+    ctx.partner_practice_id := o.practice_id;
+    ctx.partner_client_id := a.client_id;
+    ctx.partner_chart := 'couple:' || o.chart_id::text;
+    RETURN EXISTS (SELECT 1 FROM haven_portal_measures_due_in(ctx) d
+                   WHERE NOT d.answered AND (d.due_session_id = o.session_id OR d.due_session_id IS NULL));
+END
+$$;
+
+
+--
 -- Name: haven_notification_morning(date, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2020,6 +2131,45 @@ $$;
 
 
 --
+-- Name: haven_notification_on_measure_schedule(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_on_measure_schedule() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    booked therapy_sessions;
+BEGIN
+    FOR booked IN
+        SELECT s.* FROM therapy_sessions s
+        WHERE s.practice_id = NEW.practice_id AND s.couple_id = NEW.couple_id AND s.status = 'scheduled'
+          AND s.scheduled_start > now()
+        ORDER BY s.scheduled_start
+    LOOP
+        PERFORM haven_notification_queue_measure(booked);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: haven_notification_on_measure_session(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_on_measure_session() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM haven_notification_queue_measure(NEW);
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: haven_notification_on_session(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2080,6 +2230,84 @@ $$;
 
 
 --
+-- Name: therapy_sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.therapy_sessions (
+    id uuid NOT NULL,
+    practice_id uuid NOT NULL,
+    couple_id uuid,
+    client_id uuid,
+    counselor_id uuid NOT NULL,
+    scheduled_start timestamp with time zone NOT NULL,
+    duration_minutes integer NOT NULL,
+    format text NOT NULL,
+    status text DEFAULT 'scheduled'::text NOT NULL,
+    attendee_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    risk_override_reason bytea,
+    risk_override_key_id uuid,
+    key_subject text GENERATED ALWAYS AS (
+CASE
+    WHEN (couple_id IS NOT NULL) THEN ('couple:'::text || (couple_id)::text)
+    ELSE ('client:'::text || (client_id)::text)
+END) STORED,
+    session_type text NOT NULL,
+    service_code text,
+    overlap_allowed boolean DEFAULT false NOT NULL,
+    status_correction_reason bytea,
+    status_correction_key_id uuid,
+    status_corrected_at timestamp with time zone,
+    status_corrected_by uuid,
+    CONSTRAINT therapy_sessions_correction_complete CHECK ((((status_correction_reason IS NULL) = (status_corrected_at IS NULL)) AND ((status_corrected_at IS NULL) = (status_corrected_by IS NULL)))),
+    CONSTRAINT therapy_sessions_correction_has_key CHECK (((status_correction_reason IS NULL) = (status_correction_key_id IS NULL))),
+    CONSTRAINT therapy_sessions_duration CHECK (((duration_minutes >= 5) AND (duration_minutes <= 480))),
+    CONSTRAINT therapy_sessions_format CHECK ((format = ANY (ARRAY['in_person'::text, 'video'::text, 'phone'::text]))),
+    CONSTRAINT therapy_sessions_one_chart CHECK (((couple_id IS NULL) <> (client_id IS NULL))),
+    CONSTRAINT therapy_sessions_override_has_key CHECK (((risk_override_reason IS NULL) = (risk_override_key_id IS NULL))),
+    CONSTRAINT therapy_sessions_service_code CHECK ((service_code ~ '^[0-9A-Z]{5}(-[0-9A-Z]{2}){0,2}$'::text)),
+    CONSTRAINT therapy_sessions_status CHECK ((status = ANY (ARRAY['scheduled'::text, 'completed'::text, 'cancelled'::text, 'late_cancelled'::text, 'no_show'::text]))),
+    CONSTRAINT therapy_sessions_type CHECK ((session_type = ANY (ARRAY['assessment'::text, 'conjoint'::text, 'individual'::text, 'intake'::text, 'follow_up'::text]))),
+    CONSTRAINT therapy_sessions_type_fits_chart CHECK ((((session_type <> 'conjoint'::text) OR (couple_id IS NOT NULL)) AND ((session_type <> 'individual'::text) OR (client_id IS NOT NULL))))
+);
+
+ALTER TABLE ONLY public.therapy_sessions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_notification_queue_measure(public.therapy_sessions); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_queue_measure(booked public.therapy_sessions) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    c couples;
+    clients uuid[];
+BEGIN
+    IF booked.couple_id IS NULL OR booked.status <> 'scheduled' OR booked.scheduled_start <= now() THEN
+        RETURN 0;
+    END IF;
+    SELECT k.* INTO c FROM couples k WHERE k.practice_id = booked.practice_id AND k.id = booked.couple_id;
+    SELECT coalesce(array_agg(p.client), '{}') INTO clients
+    FROM unnest(ARRAY[c.partner_a_id, c.partner_b_id]) AS p (client)
+    WHERE EXISTS (SELECT 1 FROM measure_schedules m
+                  WHERE m.practice_id = c.practice_id AND m.couple_id = c.id AND m.ended_at IS NULL
+                    AND (m.partner_id IS NULL OR m.partner_id = p.client))
+      AND NOT EXISTS (SELECT 1 FROM notification_outbox o JOIN partner_accounts a ON a.id = o.account_id
+                      WHERE o.session_id = booked.id AND o.kind = 'measure-due' AND o.state = 'pending'
+                        AND a.client_id = p.client);
+    IF cardinality(clients) = 0 THEN
+        RETURN 0;
+    END IF;
+    RETURN haven_notification_queue_chart(booked.practice_id, 'couple', c.id, clients, 'measure-due',
+        booked.scheduled_start, greatest(now(), booked.scheduled_start - interval '2 days'), NULL, booked.id);
+END
+$$;
+
+
+--
 -- Name: haven_notification_retry(uuid, text, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2098,27 +2326,6 @@ BEGIN
     RETURN FOUND;
 END
 $$;
-
-
---
--- Name: partner_accounts; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.partner_accounts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    practice_id uuid NOT NULL,
-    client_id uuid NOT NULL,
-    email text,
-    passphrase_hash text,
-    passphrase_link_issuer uuid,
-    created_by uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    disabled_at timestamp with time zone,
-    CONSTRAINT partner_accounts_email_form CHECK (((email = lower(btrim(email))) AND (email ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(email) <= 254))),
-    CONSTRAINT partner_accounts_passphrase_form CHECK ((passphrase_hash ~ '^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{22,}$'::text))
-);
-
-ALTER TABLE ONLY public.partner_accounts FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -2162,6 +2369,8 @@ CREATE FUNCTION public.haven_notification_skip_reason(o public.notification_outb
                            AND (p.state = 'sending'
                                 OR (p.state IN ('sent', 'uncertain') AND p.finished_at > now() - interval '12 hours')))
             THEN 'capped'
+        WHEN o.kind = 'measure-due' AND NOT haven_notification_measure_waiting(o, a)
+            THEN 'answered'
         WHEN a.email IS NULL THEN 'no address'
     END
 $$;
@@ -2788,6 +2997,101 @@ BEGIN
               WHERE x.account_id = a.id AND x.chart_kind = s.chart_kind AND x.chart_id = s.chart_id
                 AND x.revoked_at IS NULL
                 AND haven_portal_chart_live(a.practice_id, a.client_id, s.chart_kind, s.chart_id)));
+END
+$$;
+
+
+--
+-- Name: haven_portal_measure_trend(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_measure_trend() RETURNS TABLE(code text, administered_on date, total double precision)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    couple uuid := haven_portal_couple(ctx);
+BEGIN
+    RETURN QUERY
+        SELECT d.code, a.administered_on, a.total
+        FROM measure_administrations a
+        JOIN measure_schedules m ON m.id = a.schedule_id
+        JOIN measure_definitions d ON d.id = a.definition_id
+        WHERE couple IS NOT NULL AND a.practice_id = ctx.partner_practice_id
+          AND a.client_id = ctx.partner_client_id AND a.voided_at IS NULL
+          AND m.couple_id = couple
+          AND EXISTS (SELECT 1 FROM measure_schedules t
+                      WHERE t.practice_id = ctx.partner_practice_id AND t.couple_id = couple AND t.ended_at IS NULL
+                        AND t.definition_id = a.definition_id AND t.show_trend
+                        AND (t.partner_id IS NULL OR t.partner_id = ctx.partner_client_id))
+        ORDER BY d.code, a.administered_on, a.created_at, a.id;
+END
+$$;
+
+
+--
+-- Name: haven_portal_measures_due(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_measures_due() RETURNS TABLE(schedule_id uuid, code text, due_before timestamp with time zone, time_zone text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+        SELECT d.schedule_id, d.code, d.due_before, p.time_zone
+        FROM haven_portal_measures_due_in(ctx) d JOIN practices p ON p.id = ctx.partner_practice_id
+        WHERE NOT d.answered;
+END
+$$;
+
+
+--
+-- Name: haven_portal_measures_due_in(public.request_contexts); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_measures_due_in(ctx public.request_contexts) RETURNS TABLE(schedule_id uuid, definition_id uuid, code text, due_session_id uuid, due_before timestamp with time zone, answered boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    couple uuid := haven_portal_couple(ctx);
+    upcoming therapy_sessions;
+BEGIN
+    IF couple IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT s.* INTO upcoming FROM therapy_sessions s
+    WHERE s.practice_id = ctx.partner_practice_id AND s.key_subject = ctx.partner_chart
+      AND s.status = 'scheduled' AND s.scheduled_start > now()
+      AND (s.couple_id IS NOT NULL OR ctx.partner_client_id = ANY (s.attendee_ids) OR s.client_id = ctx.partner_client_id)
+    ORDER BY s.scheduled_start
+    LIMIT 1;
+    RETURN QUERY
+        WITH due AS (
+            SELECT m.id, m.definition_id, d.code,
+                   CASE WHEN m.cadence = 'once' THEN NULL ELSE upcoming.id END AS session_id
+            FROM measure_schedules m JOIN measure_definitions d ON d.id = m.definition_id
+            WHERE m.practice_id = ctx.partner_practice_id AND m.couple_id = couple AND m.ended_at IS NULL
+              AND (m.partner_id IS NULL OR m.partner_id = ctx.partner_client_id)
+              AND (m.cadence = 'once'
+                   OR upcoming.id IS NOT NULL AND m.cadence = 'every_session'
+                   OR upcoming.id IS NOT NULL AND m.cadence = 'every_other_session'
+                      AND (SELECT count(*) FROM therapy_sessions s
+                           WHERE s.practice_id = ctx.partner_practice_id AND s.key_subject = ctx.partner_chart
+                             AND s.status NOT IN ('cancelled', 'late_cancelled')
+                             AND s.scheduled_start >= m.created_at AND s.scheduled_start <= upcoming.scheduled_start)
+                          % 2 = 1)
+        )
+        SELECT due.id, due.definition_id, due.code, due.session_id, upcoming.scheduled_start,
+               EXISTS (SELECT 1 FROM measure_administrations a
+                       WHERE a.schedule_id = due.id AND a.client_id = ctx.partner_client_id AND a.voided_at IS NULL
+                         AND a.due_session_id IS NOT DISTINCT FROM due.session_id)
+        FROM due
+        ORDER BY due.code, due.id;
 END
 $$;
 
@@ -3468,6 +3772,59 @@ BEGIN
     DELETE FROM portal_answer_drafts d WHERE d.id = current.id;
     PERFORM haven_portal_audit(ctx, 'portal.answer.submit', a.id, 'success');
     RETURN 'submitted';
+END
+$$;
+
+
+--
+-- Name: haven_portal_submit_measure(uuid, uuid, smallint[], double precision); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_submit_measure(schedule uuid, administration uuid, items smallint[], total double precision) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    due record;
+    definition measure_definitions;
+    outcome text;
+BEGIN
+    SELECT * INTO due FROM haven_portal_measures_due_in(ctx) d WHERE d.schedule_id = schedule;
+    IF NOT FOUND THEN
+        outcome := 'not-found';
+    ELSIF due.answered THEN
+        outcome := 'answered';
+    ELSE
+        SELECT * INTO definition FROM measure_definitions d WHERE d.id = due.definition_id;
+        IF items IS NULL OR total IS NULL OR cardinality(items) = 0
+           OR EXISTS (SELECT 1 FROM unnest(items) i WHERE i IS NULL OR i < 0)
+           OR (SELECT sum(i) FROM unnest(items) i) <> total
+           OR total < definition.minimum OR total > definition.maximum THEN
+            outcome := 'invalid';
+        ELSE
+            BEGIN
+                INSERT INTO measure_administrations (id, practice_id, definition_id, client_id, counselor_id,
+                                                     administered_on, items, total, schedule_id, due_session_id)
+                SELECT administration, ctx.partner_practice_id, due.definition_id, ctx.partner_client_id,
+                       m.counselor_id, (now() AT TIME ZONE p.time_zone)::date, items, total, m.id, due.due_session_id
+                FROM measure_schedules m JOIN practices p ON p.id = m.practice_id
+                WHERE m.id = schedule;
+                outcome := 'submitted';
+            EXCEPTION
+                WHEN unique_violation THEN
+                    outcome := 'answered';
+            END;
+        END IF;
+    END IF;
+    PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
+                              'portal.measure.submit', CASE WHEN outcome = 'submitted' THEN 'measure' END,
+                              CASE WHEN outcome = 'submitted' THEN administration END,
+                              coalesce(haven_portal_chart_clients(ctx.partner_practice_id, 'couple',
+                                                                  haven_portal_couple(ctx)), '{}'),
+                              CASE WHEN outcome = 'submitted' THEN 'success' ELSE 'denied' END, NULL,
+                              ctx.partner_client_id);
+    RETURN outcome;
 END
 $$;
 
@@ -4755,6 +5112,9 @@ CREATE TABLE public.measure_administrations (
     voided_by uuid,
     void_reason bytea,
     void_reason_key_id uuid,
+    schedule_id uuid,
+    due_session_id uuid,
+    CONSTRAINT measure_administrations_due_needs_schedule CHECK (((due_session_id IS NULL) OR (schedule_id IS NOT NULL))),
     CONSTRAINT measure_administrations_void_complete CHECK ((((voided_at IS NULL) AND (voided_by IS NULL) AND (void_reason IS NULL) AND (void_reason_key_id IS NULL)) OR ((voided_at IS NOT NULL) AND (voided_by IS NOT NULL) AND (void_reason IS NOT NULL) AND (void_reason_key_id IS NOT NULL))))
 );
 
@@ -4788,6 +5148,30 @@ CREATE TABLE public.measure_definitions (
 );
 
 ALTER TABLE ONLY public.measure_definitions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: measure_schedules; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.measure_schedules (
+    id uuid NOT NULL,
+    practice_id uuid NOT NULL,
+    couple_id uuid NOT NULL,
+    partner_id uuid,
+    definition_id uuid NOT NULL,
+    cadence text NOT NULL,
+    show_trend boolean DEFAULT false NOT NULL,
+    counselor_id uuid NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    ended_at timestamp with time zone,
+    ended_by uuid,
+    CONSTRAINT measure_schedules_cadence CHECK ((cadence = ANY (ARRAY['once'::text, 'every_session'::text, 'every_other_session'::text]))),
+    CONSTRAINT measure_schedules_end_complete CHECK (((ended_at IS NULL) = (ended_by IS NULL)))
+);
+
+ALTER TABLE ONLY public.measure_schedules FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -5305,51 +5689,6 @@ ALTER TABLE ONLY public.supervision_links FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: therapy_sessions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.therapy_sessions (
-    id uuid NOT NULL,
-    practice_id uuid NOT NULL,
-    couple_id uuid,
-    client_id uuid,
-    counselor_id uuid NOT NULL,
-    scheduled_start timestamp with time zone NOT NULL,
-    duration_minutes integer NOT NULL,
-    format text NOT NULL,
-    status text DEFAULT 'scheduled'::text NOT NULL,
-    attendee_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    risk_override_reason bytea,
-    risk_override_key_id uuid,
-    key_subject text GENERATED ALWAYS AS (
-CASE
-    WHEN (couple_id IS NOT NULL) THEN ('couple:'::text || (couple_id)::text)
-    ELSE ('client:'::text || (client_id)::text)
-END) STORED,
-    session_type text NOT NULL,
-    service_code text,
-    overlap_allowed boolean DEFAULT false NOT NULL,
-    status_correction_reason bytea,
-    status_correction_key_id uuid,
-    status_corrected_at timestamp with time zone,
-    status_corrected_by uuid,
-    CONSTRAINT therapy_sessions_correction_complete CHECK ((((status_correction_reason IS NULL) = (status_corrected_at IS NULL)) AND ((status_corrected_at IS NULL) = (status_corrected_by IS NULL)))),
-    CONSTRAINT therapy_sessions_correction_has_key CHECK (((status_correction_reason IS NULL) = (status_correction_key_id IS NULL))),
-    CONSTRAINT therapy_sessions_duration CHECK (((duration_minutes >= 5) AND (duration_minutes <= 480))),
-    CONSTRAINT therapy_sessions_format CHECK ((format = ANY (ARRAY['in_person'::text, 'video'::text, 'phone'::text]))),
-    CONSTRAINT therapy_sessions_one_chart CHECK (((couple_id IS NULL) <> (client_id IS NULL))),
-    CONSTRAINT therapy_sessions_override_has_key CHECK (((risk_override_reason IS NULL) = (risk_override_key_id IS NULL))),
-    CONSTRAINT therapy_sessions_service_code CHECK ((service_code ~ '^[0-9A-Z]{5}(-[0-9A-Z]{2}){0,2}$'::text)),
-    CONSTRAINT therapy_sessions_status CHECK ((status = ANY (ARRAY['scheduled'::text, 'completed'::text, 'cancelled'::text, 'late_cancelled'::text, 'no_show'::text]))),
-    CONSTRAINT therapy_sessions_type CHECK ((session_type = ANY (ARRAY['assessment'::text, 'conjoint'::text, 'individual'::text, 'intake'::text, 'follow_up'::text]))),
-    CONSTRAINT therapy_sessions_type_fits_chart CHECK ((((session_type <> 'conjoint'::text) OR (couple_id IS NOT NULL)) AND ((session_type <> 'individual'::text) OR (client_id IS NOT NULL))))
-);
-
-ALTER TABLE ONLY public.therapy_sessions FORCE ROW LEVEL SECURITY;
-
-
---
 -- Name: treatment_goals; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5528,6 +5867,14 @@ ALTER TABLE ONLY public.measure_administrations
 
 ALTER TABLE ONLY public.measure_definitions
     ADD CONSTRAINT measure_definitions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: measure_schedules measure_schedules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.measure_schedules
+    ADD CONSTRAINT measure_schedules_pkey PRIMARY KEY (id);
 
 
 --
@@ -5974,6 +6321,13 @@ CREATE INDEX measure_administrations_client ON public.measure_administrations US
 
 
 --
+-- Name: measure_administrations_one_per_due; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX measure_administrations_one_per_due ON public.measure_administrations USING btree (schedule_id, client_id, due_session_id) NULLS NOT DISTINCT WHERE ((schedule_id IS NOT NULL) AND (voided_at IS NULL));
+
+
+--
 -- Name: measure_administrations_void_key; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5985,6 +6339,13 @@ CREATE INDEX measure_administrations_void_key ON public.measure_administrations 
 --
 
 CREATE UNIQUE INDEX measure_definitions_code ON public.measure_definitions USING btree (COALESCE(practice_id, '00000000-0000-0000-0000-000000000000'::uuid), code);
+
+
+--
+-- Name: measure_schedules_couple; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX measure_schedules_couple ON public.measure_schedules USING btree (practice_id, couple_id) WHERE (ended_at IS NULL);
 
 
 --
@@ -6387,6 +6748,13 @@ CREATE TRIGGER measure_administrations_void_only BEFORE UPDATE ON public.measure
 
 
 --
+-- Name: measure_schedules measure_schedules_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER measure_schedules_notify AFTER INSERT ON public.measure_schedules FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_measure_schedule();
+
+
+--
 -- Name: note_addenda note_addenda_on_signed_note; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6475,6 +6843,13 @@ CREATE TRIGGER therapy_sessions_notify_booked AFTER INSERT ON public.therapy_ses
 --
 
 CREATE TRIGGER therapy_sessions_notify_changed AFTER UPDATE OF scheduled_start, status ON public.therapy_sessions FOR EACH ROW WHEN (((old.scheduled_start IS DISTINCT FROM new.scheduled_start) OR (old.status IS DISTINCT FROM new.status))) EXECUTE FUNCTION public.haven_notification_on_session();
+
+
+--
+-- Name: therapy_sessions therapy_sessions_notify_measure; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER therapy_sessions_notify_measure AFTER INSERT OR UPDATE OF scheduled_start, status ON public.therapy_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_notification_on_measure_session();
 
 
 --
@@ -6734,6 +7109,14 @@ ALTER TABLE ONLY public.measure_administrations
 
 
 --
+-- Name: measure_administrations measure_administrations_due_session_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.measure_administrations
+    ADD CONSTRAINT measure_administrations_due_session_id_fkey FOREIGN KEY (due_session_id) REFERENCES public.therapy_sessions(id);
+
+
+--
 -- Name: measure_administrations measure_administrations_practice_id_client_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6750,6 +7133,14 @@ ALTER TABLE ONLY public.measure_administrations
 
 
 --
+-- Name: measure_administrations measure_administrations_schedule_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.measure_administrations
+    ADD CONSTRAINT measure_administrations_schedule_id_fkey FOREIGN KEY (schedule_id) REFERENCES public.measure_schedules(id);
+
+
+--
 -- Name: measure_administrations measure_administrations_void_reason_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6763,6 +7154,30 @@ ALTER TABLE ONLY public.measure_administrations
 
 ALTER TABLE ONLY public.measure_definitions
     ADD CONSTRAINT measure_definitions_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: measure_schedules measure_schedules_definition_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.measure_schedules
+    ADD CONSTRAINT measure_schedules_definition_id_fkey FOREIGN KEY (definition_id) REFERENCES public.measure_definitions(id);
+
+
+--
+-- Name: measure_schedules measure_schedules_practice_id_couple_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.measure_schedules
+    ADD CONSTRAINT measure_schedules_practice_id_couple_id_fkey FOREIGN KEY (practice_id, couple_id) REFERENCES public.couples(practice_id, id);
+
+
+--
+-- Name: measure_schedules measure_schedules_practice_id_partner_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.measure_schedules
+    ADD CONSTRAINT measure_schedules_practice_id_partner_id_fkey FOREIGN KEY (practice_id, partner_id) REFERENCES public.clients(practice_id, id);
 
 
 --
@@ -7609,6 +8024,26 @@ CREATE POLICY measure_definitions_library ON public.measure_definitions TO haven
 --
 
 CREATE POLICY measure_definitions_owner ON public.measure_definitions TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: measure_schedules; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.measure_schedules ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: measure_schedules measure_schedules_caseload; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY measure_schedules_caseload ON public.measure_schedules FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND (counselor_id = ANY (( SELECT public.haven_current_caseload() AS haven_current_caseload)::uuid[]))));
+
+
+--
+-- Name: measure_schedules measure_schedules_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY measure_schedules_owner ON public.measure_schedules TO haven USING (true) WITH CHECK (true);
 
 
 --
@@ -8554,6 +8989,22 @@ REVOKE ALL ON FUNCTION public.haven_live_session(token bytea) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_measure_schedule(couple uuid, partner uuid, definition uuid, cadence text, show_trend boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_measure_schedule(couple uuid, partner uuid, definition uuid, cadence text, show_trend boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_measure_schedule(couple uuid, partner uuid, definition uuid, cadence text, show_trend boolean) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_measure_schedule_end(schedule uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_measure_schedule_end(schedule uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_measure_schedule_end(schedule uuid) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_note_read(wanted uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8707,6 +9158,13 @@ GRANT ALL ON FUNCTION public.haven_notification_kinds() TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_notification_measure_waiting(o public.notification_outbox, a public.partner_accounts); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_measure_waiting(o public.notification_outbox, a public.partner_accounts) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_notification_morning(day date, zone text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8728,6 +9186,20 @@ REVOKE ALL ON FUNCTION public.haven_notification_on_assignment() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_notification_on_measure_schedule(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_on_measure_schedule() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_on_measure_session(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_on_measure_session() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_notification_on_session(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8739,6 +9211,20 @@ REVOKE ALL ON FUNCTION public.haven_notification_on_session() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION public.haven_notification_queue_chart(practice uuid, chart_kind text, chart uuid, clients uuid[], kind text, about timestamp with time zone, due timestamp with time zone, assignment uuid, session uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE therapy_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.therapy_sessions TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_notification_queue_measure(booked public.therapy_sessions); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_queue_measure(booked public.therapy_sessions) FROM PUBLIC;
 
 
 --
@@ -8969,6 +9455,29 @@ REVOKE ALL ON FUNCTION public.haven_portal_live_session(token bytea) FROM PUBLIC
 
 
 --
+-- Name: FUNCTION haven_portal_measure_trend(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_measure_trend() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_measure_trend() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_measures_due(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_measures_due() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_measures_due() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_measures_due_in(ctx public.request_contexts); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_measures_due_in(ctx public.request_contexts) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_portal_next_session(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9138,6 +9647,14 @@ GRANT ALL ON FUNCTION public.haven_portal_status(kind text, chart uuid) TO haven
 
 REVOKE ALL ON FUNCTION public.haven_portal_submit_answer(assignment uuid, response uuid, expected integer, body bytea, body_key uuid, completion text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_submit_answer(assignment uuid, response uuid, expected integer, body bytea, body_key uuid, completion text) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_submit_measure(schedule uuid, administration uuid, items smallint[], total double precision); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_submit_measure(schedule uuid, administration uuid, items smallint[], total double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_submit_measure(schedule uuid, administration uuid, items smallint[], total double precision) TO haven_app;
 
 
 --
@@ -9515,6 +10032,13 @@ GRANT SELECT ON TABLE public.measure_definitions TO haven_app;
 
 
 --
+-- Name: TABLE measure_schedules; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.measure_schedules TO haven_app;
+
+
+--
 -- Name: TABLE note_addenda; Type: ACL; Schema: public; Owner: -
 --
 
@@ -9596,13 +10120,6 @@ GRANT SELECT ON TABLE public.staff_change_proposals TO haven_app;
 --
 
 GRANT SELECT ON TABLE public.supervision_links TO haven_app;
-
-
---
--- Name: TABLE therapy_sessions; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,INSERT,UPDATE ON TABLE public.therapy_sessions TO haven_app;
 
 
 --

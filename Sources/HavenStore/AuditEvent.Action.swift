@@ -100,6 +100,11 @@ extension AuditEvent {
         case measureTrend = "measure.trend"
         /// A wrong administration voided with a reason (kept, left out of trends and reports).
         case measureVoid = "measure.void"
+        /// A counselor scheduled a CSI form for a couple's partner(s) to answer on the portal
+        /// (migration 0055, written by the database); the entity is the couple.
+        case measureSchedule = "measure.schedule"
+        /// A counselor ended a portal measure schedule: nothing more is due from it.
+        case measureScheduleEnd = "measure.schedule.end"
         case areRate = "are.rate"
         case areRead = "are.read"
 
@@ -168,6 +173,9 @@ extension AuditEvent {
         case portalAnswerShare = "portal.answer.share"
         /// A partner stopped sharing their answer.
         case portalAnswerUnshare = "portal.answer.unshare"
+        /// A partner submitted a scheduled measure on the portal (migration 0055); the entity is the
+        /// administration (none when refused).
+        case portalMeasureSubmit = "portal.measure.submit"
 
         // The notification outbox's sender (migration 0044; an operator context, no staff member).
         // The entity is the recipient's partner account; the request id names the outbox row.

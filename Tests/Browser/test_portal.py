@@ -268,3 +268,59 @@ def test_a_shared_answer_reaches_the_other_partner_a_private_one_only_the_counse
     finally:
         for browser in (a, b):
             browser.quit()
+
+
+def test_a_partner_fills_a_scheduled_csi4_measure_and_the_chart_shows_the_score(driver):
+    """Dana asks partner A for a CSI-4 from the chart's measures section; A fills it in item by item on
+    the portal (scored on the server, final once sent); B sees nothing of it; the chart shows the score
+    as from the portal."""
+    couple, _ = setup_couple()
+    names = client_names()
+    sign_in(driver, DANA)
+    codes = [give_code(driver, couple, couple["partnerA"]), give_code(driver, couple, couple["partnerB"])]
+    driver.get(BASE + "/couples/%s#measures" % couple["id"])
+    form = driver.find_element(By.CSS_SELECTOR, "form.portal-measure-schedule")
+    form.find_element(By.CSS_SELECTOR, "#schedule-form option[value='CSI-4']").click()
+    form.find_element(By.CSS_SELECTOR, "#schedule-partner option[value='%s']" % couple["partnerA"]["id"]).click()
+    form.find_element(By.CSS_SELECTOR, "#schedule-cadence option[value='every_session']").click()
+    form.find_element(By.ID, "schedule-trend").click()
+    submit(driver, form.find_element(By.TAG_NAME, "button"))
+    assert "CSI-4 for %s, before every session" % couple["partnerA"]["name"] in \
+        driver.find_element(By.ID, "measures").text
+    a, b = new_browser(), new_browser()
+    try:
+        for index, browser in enumerate((a, b)):
+            accept_and_sign_in(browser, codes[index], "measure%d-%s@example.org" % (index, secrets.token_hex(4)), names)
+        a.get(BASE + "/portal")
+        link = a.find_element(By.CSS_SELECTOR, ".measure-due a")
+        assert link.text == "CSI-4 questionnaire (4 questions)", link.text
+        b.get(BASE + "/portal")
+        assert b.find_elements(By.CSS_SELECTOR, ".measure-due a") == []
+        assert link.get_attribute("href")[len(BASE):].encode() not in fetch(b, "/portal")[2]
+        link.click()
+        WebDriverWait(a, 30).until(lambda x: "/portal/measures/" in x.current_url)
+        page = a.current_url
+        check_page(a, "portal-measure", names)
+        for item, value in zip(range(1, 5), ("4", "3", "3", "2")):
+            a.find_element(By.ID, "item%d" % item).send_keys(value)
+        submit(a, a.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        assert a.current_url == BASE + "/portal/measures?done=submitted", a.current_url
+        main = a.find_element(By.TAG_NAME, "main").text
+        assert "12 of 21" in main, main
+        check_page(a, "portal-measures", names)
+        # Final once sent: the page is gone, and B reaches nothing of it.
+        a.get(page)
+        assert "There is no such questionnaire" in a.find_element(By.TAG_NAME, "main").text
+        b.get(page)
+        assert "There is no such questionnaire" in b.find_element(By.TAG_NAME, "main").text
+        b.get(BASE + "/portal/measures")
+        assert "12 of 21" not in b.find_element(By.TAG_NAME, "main").text
+
+        # Without the fragment: the browser is still on the chart's #measures, which would not reload.
+        driver.get(BASE + "/couples/%s" % couple["id"])
+        answers = driver.find_element(By.ID, "portal-measure-answers").text
+        assert couple["partnerA"]["name"] in answers and "CSI-4 (from the portal)" in answers, answers
+        assert "12 of 21" in answers, answers
+    finally:
+        for browser in (a, b):
+            browser.quit()

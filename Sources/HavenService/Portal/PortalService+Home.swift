@@ -5,8 +5,8 @@ import Postgres
 
 extension PortalService {
     /// What the portal's home page shows: the practice's name, the chart chosen, the homework asked of
-    /// the partner (their own and the couple's: instructions and due date), and the next appointment's
-    /// date and time. Nothing of the other partner's, no clinical record.
+    /// the partner (their own and the couple's: instructions and due date), the measures due from them,
+    /// and the next appointment's date and time. Nothing of the other partner's, no clinical record.
     public struct Home: Sendable, Equatable {
         public struct Assignment: Sendable, Equatable {
             public var id: UUID
@@ -32,6 +32,8 @@ extension PortalService {
         public var chart: ChartReference?
         public var assignments: [Assignment]
         public var nextAppointment: Appointment?
+        /// The measures due from this partner (`measuresDue`).
+        public var measures: [DueMeasure] = []
         /// An open high-risk flag on the couple: sharing and joint exercises are off, and the portal
         /// shows the practice's safety page.
         public var safetyMode: Bool
@@ -66,6 +68,7 @@ extension PortalService {
                 let (start, minutes, zone) = try $0.decode((Date, Int32, String).self)
                 return Home.Appointment(start: start, durationMinutes: Int(minutes), timeZone: zone)
             }
+            let measures = try await Self.measuresDue(on: connection)
             try AuditStore.appendAtCommit(
                 AuditEvent(
                     action: .portalHomeRead,
@@ -80,6 +83,7 @@ extension PortalService {
                 chart: context.chart,
                 assignments: assignments,
                 nextAppointment: next,
+                measures: measures,
                 safetyMode: safety
             )
         }

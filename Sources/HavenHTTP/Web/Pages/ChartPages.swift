@@ -30,6 +30,18 @@ extension HavenAPI {
         let names = record.facts.partners.map(\.name).joined(separator: " & ")
         var view = ChartView(record: record, report: report, chrome: user.chrome(names, section: "/caseload"))
         view.portal = try await portalAccessRows(chart, record: record, actor: user.actor)
+        if case .couple(let couple) = chart {
+            let partners = record.facts.partners.map { (id: $0.id, name: $0.name) }
+            view.portalMeasures = PortalMeasuresSection(
+                try await MeasureService(pool: pool).portalMeasures(
+                    couple: couple,
+                    partners: partners.map(\.id),
+                    actor: user.actor
+                ),
+                couple: couple,
+                partners: partners
+            )
+        }
         return WebPage.html(WebTemplates.render(view, template: "chart"))
     }
 }

@@ -40,12 +40,7 @@ extension HavenAPI {
                 guard let date = CalendarDate(iso8601: typed.administeredOn) else {
                     throw ServiceError(.invalidInput, field: "administeredOn", "is a date: YYYY-MM-DD")
                 }
-                let items = try typed.items.enumerated().map { index, text in
-                    guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
-                        throw ServiceError(.invalidInput, field: "items[\(index + 1)]", "answer item \(index + 1)")
-                    }
-                    return value
-                }
+                let items = try MeasureFormView.answers(typed.items)
                 _ = try await measures.record(
                     measure: try await measures.definitionID(code: form.rawValue, actor: user.actor),
                     client: partner,
@@ -68,6 +63,40 @@ extension HavenAPI {
                     status: .unprocessableContent
                 )
             }
+        }
+        web.post("/couples/{id}/measures/schedules") { request, context in
+            let user = try SignedIn(request, context)
+            let coupleID = try Self.pageID("id", context)
+            var request = request
+            let fields = try await WebForm(request: &request)
+            guard let form = fields["form"].flatMap(CouplesSatisfactionIndex.init(rawValue:)),
+                let cadence = fields["cadence"].flatMap(MeasureService.Cadence.init(rawValue:))
+            else {
+                return WebErrorPage.page(.unprocessableContent, "Not scheduled", "Choose a questionnaire and when.")
+            }
+            let partner: UUID? = fields["partner"] == "both" ? nil : fields["partner"].flatMap(UUID.init(uuidString:))
+            if partner == nil, fields["partner"] != "both" {
+                return WebErrorPage.page(.unprocessableContent, "Not scheduled", "Choose one of the couple's partners.")
+            }
+            do {
+                _ = try await measures.schedule(
+                    form,
+                    couple: coupleID,
+                    partner: partner,
+                    cadence: cadence,
+                    showTrend: fields["showTrend"] == "on",
+                    actor: user.actor
+                )
+            } catch let error as ServiceError where error.kind == .invalidInput {
+                return WebErrorPage.page(.unprocessableContent, "Not scheduled", error.message)
+            }
+            return WebPage.redirect(to: "/couples/\(coupleID.uuidString.lowercased())#measures")
+        }
+        web.post("/couples/{id}/measures/schedules/{scheduleId}/end") { request, context in
+            let user = try SignedIn(request, context)
+            let coupleID = try Self.pageID("id", context)
+            try await measures.endSchedule(try Self.pageID("scheduleId", context), actor: user.actor)
+            return WebPage.redirect(to: "/couples/\(coupleID.uuidString.lowercased())#measures")
         }
         web.get("/couples/{id}/measures") { request, context in
             let user = try SignedIn(request, context)

@@ -82,6 +82,7 @@ extension HavenAPI {
             )
         }
         addPortalAnswerPages(to: pages)
+        addPortalMeasurePages(to: pages)
     }
 
     /// A portal page rendered with its CSRF token (the pre-session cookie set when the page needs one);
@@ -243,6 +244,7 @@ extension HavenAPI {
                 )
             }
             view.nextAppointment = home.nextAppointment.map(Self.appointmentText)
+            view.measures = home.measures.map(PortalMeasuresView.due)
         }
         return try Self.portalPage(request, "/portal", view, template: "portal-home", safety: home.safetyMode)
     }
@@ -332,6 +334,8 @@ struct PortalHomeView: PortalView {
     var charts: [ChartChoice] = []
     var assignments: [Item] = []
     var nextAppointment: String?
+    /// The questionnaires due from the partner (`/portal/measures/{id}`).
+    var measures: [PortalMeasuresView.Due] = []
 
     init(practiceName: String) {
         self.practiceName = practiceName

@@ -35,6 +35,7 @@ extension ChartView: MustacheParent {
         case "newMeasureHref": newMeasureHref
         case "reportHref": reportHref
         case "portal": portal
+        case "portalMeasures": portalMeasures
         default: nil
         }
     }

@@ -37,6 +37,8 @@ struct ChartView {
     var reportHref: String
     /// Each person's portal access, with the invite and revoke forms ("Portal access").
     var portal: [PortalAccessRow] = []
+    /// The measures scheduled for and answered on the portal (couples; "On the portal").
+    var portalMeasures: PortalMeasuresSection?
 
     struct Link {
         var href: String

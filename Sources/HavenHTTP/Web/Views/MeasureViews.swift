@@ -62,20 +62,38 @@ struct MeasureFormView {
             )
         }
         administeredOn = typed.administeredOn.isEmpty ? today.description : typed.administeredOn
-        items = (0..<typed.form.itemCount).map { index in
-            let range = typed.form.range(ofItem: index)
+        items = Self.items(of: typed.form, typed: typed.items)
+        maximumText =
+            "Totals run from 0 to \(typed.form.maximum); below \(Self.number(typed.form.distressCutoff)) "
+            + "indicates notable relationship dissatisfaction."
+        error = typed.error
+    }
+
+    /// The form's fields, item by item with each item's answer range: the one source for the
+    /// counselor's form and the portal's (`PortalMeasureView`). `typed` refills the fields.
+    static func items(of form: CouplesSatisfactionIndex, typed: [String]) -> [Item] {
+        (0..<form.itemCount).map { index in
+            let range = form.range(ofItem: index)
             return Item(
                 id: "item\(index + 1)",
                 label: "Item \(index + 1) (answer \(range.lowerBound) to \(range.upperBound))",
                 minimum: range.lowerBound,
                 maximum: range.upperBound,
-                value: index < typed.items.count ? typed.items[index] : ""
+                value: index < typed.count ? typed[index] : ""
             )
         }
-        maximumText =
-            "Totals run from 0 to \(typed.form.maximum); below \(Self.number(typed.form.distressCutoff)) "
-            + "indicates notable relationship dissatisfaction."
-        error = typed.error
+    }
+
+    /// The typed answers as numbers, item by item, for the scoring in `CouplesSatisfactionIndex`.
+    ///
+    /// - Throws: `invalidInput` naming `items[n]` for an item left empty or not a whole number.
+    static func answers(_ typed: [String]) throws -> [Int] {
+        try typed.enumerated().map { index, text in
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ServiceError(.invalidInput, field: "items[\(index + 1)]", "answer item \(index + 1)")
+            }
+            return value
+        }
     }
 
     static func number(_ value: Double) -> String {
@@ -132,5 +150,69 @@ struct MeasureResultView {
                 "\(label.rawValue) since \(first.date) (reliable change index \(String(format: "%.2f", index)))"
         }
         points = trend.points.map { Point(date: $0.date.description, total: MeasureFormView.number($0.total)) }
+    }
+}
+
+/// The chart's "On the portal" part of its measures section (couples): the forms scheduled for the
+/// partners to answer on the portal, each with a stop button; the form to schedule one; and the
+/// measures the partners answered there, marked as from the portal (`MeasureService.portalMeasures`).
+struct PortalMeasuresSection {
+    struct Schedule {
+        var text: String
+        var endAction: String
+    }
+
+    struct Answer {
+        var partner: String
+        var form: String
+        var date: String
+        var total: String
+    }
+
+    var scheduleAction: String
+    var forms: [WebOption]
+    var partners: [WebOption]
+    var cadences: [WebOption]
+    var schedules: [Schedule]
+    var answers: [Answer]
+
+    init(_ measures: MeasureService.PortalMeasures, couple: UUID, partners names: [(id: UUID, name: String)]) {
+        let base = "/couples/\(couple.uuidString.lowercased())/measures/schedules"
+        let named = Dictionary(names.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        scheduleAction = base
+        forms = CouplesSatisfactionIndex.allCases.map {
+            WebOption(value: $0.rawValue, label: "\($0.rawValue) (\($0.itemCount) items)", selected: $0 == .csi4)
+        }
+        partners =
+            [WebOption(value: "both", label: "Each partner", selected: true)]
+            + names.map { WebOption(value: $0.id.uuidString.lowercased(), label: $0.name, selected: false) }
+        cadences = MeasureService.Cadence.allCases.map {
+            WebOption(value: $0.rawValue, label: Self.words($0), selected: $0 == .everySession)
+        }
+        schedules = measures.schedules.map { schedule in
+            let who = schedule.partnerID.flatMap { named[$0] } ?? "each partner"
+            return Schedule(
+                text: "\(schedule.form.rawValue) for \(who), \(Self.words(schedule.cadence).lowercased())"
+                    + (schedule.showTrend ? "; the partner sees their own totals" : ""),
+                endAction: "\(base)/\(schedule.id.uuidString.lowercased())/end"
+            )
+        }
+        answers = measures.answers.map {
+            Answer(
+                partner: named[$0.partnerID] ?? "partner",
+                form: $0.form.rawValue,
+                date: $0.administeredOn.description,
+                total: "\(MeasureFormView.number($0.total)) of \($0.form.maximum)"
+            )
+        }
+    }
+
+    /// A cadence in the counselor's words.
+    static func words(_ cadence: MeasureService.Cadence) -> String {
+        switch cadence {
+        case .once: "Once"
+        case .everySession: "Before every session"
+        case .everyOtherSession: "Before every other session"
+        }
     }
 }
