@@ -20,6 +20,8 @@ extension HomeworkService {
         case skipped
         /// Past its due date with no response.
         case overdue
+        /// A series step not released yet: the partners do not see it (migration 0053).
+        case upcoming
     }
 
     /// Records one partner's response (completion and optional text, sealed; private to the counselor

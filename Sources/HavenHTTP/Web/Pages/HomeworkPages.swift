@@ -6,6 +6,7 @@ import Hummingbird
 extension HavenAPI {
     /// The homework pages (docs/web.md): the library with the open/overdue list (`GET /homework`), a
     /// couple's homework with the assign form and its high-risk override (`/couples/{id}/homework/new`),
+    /// a series assigned from it (`POST /couples/{id}/homework/series`, its steps released one at a time),
     /// and a partner's response (`POST /homework/{id}/responses`), on the `HomeworkService` calls the
     /// `/v1/homework` routes make.
     func addHomeworkPages(to web: RouterGroup<HavenRequestContext>) {
@@ -38,6 +39,10 @@ extension HavenAPI {
                     : "Assigned."
             } else if query.get("responded") != nil {
                 notice = "Response recorded."
+            } else if query.get("series") != nil {
+                notice =
+                    "Series assigned. Its first step is open on the partners' portal now; "
+                    + "the others open one at a time."
             }
             return try await self.coupleHomeworkPage(
                 user,
@@ -105,6 +110,60 @@ extension HavenAPI {
                 )
             }
         }
+        web.post("/couples/{id}/homework/series") { request, context in
+            let user = try SignedIn(request, context)
+            let coupleID = try Self.pageID("id", context)
+            var request = request
+            let form = try await WebForm(request: &request)
+            let typed = CoupleHomeworkView.SeriesForm(
+                series: form["series"] ?? "",
+                partner: form["partner"] ?? "",
+                session: form["session"] ?? "",
+                intervalDays: form["intervalDays"] ?? "",
+                reason: form["riskOverrideReason"] ?? ""
+            )
+            do {
+                guard let series = UUID(uuidString: typed.series) else {
+                    throw ServiceError(.invalidInput, field: "series", "choose a series from the library")
+                }
+                let partner: UUID?
+                if typed.partner.isEmpty || typed.partner == "both" {
+                    partner = nil
+                } else if let id = UUID(uuidString: typed.partner) {
+                    partner = id
+                } else {
+                    throw ServiceError(.invalidInput, field: "partner", "choose a partner or both")
+                }
+                guard let session = UUID(uuidString: typed.session) else {
+                    throw ServiceError(.invalidInput, field: "session", "choose the session it is assigned in")
+                }
+                guard let interval = Int(typed.intervalDays) else {
+                    throw ServiceError(.invalidInput, field: "intervalDays", "is a number of days, 1 to 60")
+                }
+                _ = try await homework.assignSeries(
+                    series,
+                    couple: coupleID,
+                    partner: partner,
+                    session: session,
+                    intervalDays: interval,
+                    today: try await self.today(user.actor),
+                    riskOverrideReason: typed.reason.isEmpty ? nil : typed.reason,
+                    actor: user.actor
+                )
+                return WebPage.redirect(to: "/couples/\(coupleID.uuidString.lowercased())/homework/new?series=1")
+            } catch let error as ServiceError where error.kind == .invalidInput || error.kind == .conflict {
+                var typed = typed
+                typed.error = error.description
+                typed.reasonRefused = error.field == "riskOverrideReason"
+                return try await self.coupleHomeworkPage(
+                    user,
+                    couple: coupleID,
+                    assign: .init(),
+                    series: typed,
+                    status: .unprocessableContent
+                )
+            }
+        }
         web.post("/homework/{id}/responses") { request, context in
             let user = try SignedIn(request, context)
             let assignmentID = try Self.pageID("id", context)
@@ -162,6 +221,7 @@ extension HavenAPI {
         _ user: SignedIn,
         couple coupleID: UUID,
         assign: CoupleHomeworkView.AssignForm,
+        series: CoupleHomeworkView.SeriesForm = .init(),
         response: CoupleHomeworkView.ResponseForm? = nil,
         notice: String? = nil,
         status: HTTPResponse.Status = .ok
@@ -180,10 +240,12 @@ extension HavenAPI {
                 actor: user.actor
             ),
             library: try await homework.library(actor: user.actor),
+            seriesLibrary: try await homework.seriesLibrary(actor: user.actor),
             assignments: try await homework.assignments(couple: coupleID, today: today, actor: user.actor),
             today: today,
             timeZone: try await PracticeService(pool: pool).practice(actor: user.actor).timeZone,
             assign: assign,
+            series: series,
             response: response,
             notice: notice
         )
