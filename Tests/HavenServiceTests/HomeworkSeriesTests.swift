@@ -100,6 +100,9 @@ struct HomeworkSeriesTests {
             #expect(steps.map(\.status) == [.assigned] + Array(repeating: .upcoming, count: 5))
             #expect(steps.map { $0.seriesStep?.released == true } == [true] + Array(repeating: false, count: 5))
             #expect(steps[1].dueOn == Self.today.adding(days: 14) && steps[1].assignedOn == Self.today.adding(days: 7))
+            // Not out yet: an unreleased step is not on the open list.
+            let open = try await homework.openAssignments(today: Self.today, actor: p.setup.counselorA).map(\.id)
+            #expect(open.contains(first) && !open.contains(second))
             // The "new item" reminder of a step is due at its release, never before.
             let reminders = try await p.owner.query(
                 """
