@@ -68,17 +68,7 @@ extension HavenAPI {
                 guard let prompt = UUID(uuidString: typed.prompt) else {
                     throw ServiceError(.invalidInput, field: "prompt", "choose a prompt from the library")
                 }
-                let partner: UUID?
-                if typed.partner.isEmpty || typed.partner == "both" {
-                    partner = nil
-                } else if let id = UUID(uuidString: typed.partner) {
-                    partner = id
-                } else {
-                    throw ServiceError(.invalidInput, field: "partner", "choose a partner or both")
-                }
-                guard let session = UUID(uuidString: typed.session) else {
-                    throw ServiceError(.invalidInput, field: "session", "choose the session it is assigned in")
-                }
+                let (partner, session) = try Self.partnerAndSession(typed.partner, typed.session)
                 guard let due = CalendarDate(iso8601: typed.dueOn) else {
                     throw ServiceError(.invalidInput, field: "dueOn", "is a date: YYYY-MM-DD")
                 }
@@ -126,17 +116,7 @@ extension HavenAPI {
                 guard let series = UUID(uuidString: typed.series) else {
                     throw ServiceError(.invalidInput, field: "series", "choose a series from the library")
                 }
-                let partner: UUID?
-                if typed.partner.isEmpty || typed.partner == "both" {
-                    partner = nil
-                } else if let id = UUID(uuidString: typed.partner) {
-                    partner = id
-                } else {
-                    throw ServiceError(.invalidInput, field: "partner", "choose a partner or both")
-                }
-                guard let session = UUID(uuidString: typed.session) else {
-                    throw ServiceError(.invalidInput, field: "session", "choose the session it is assigned in")
-                }
+                let (partner, session) = try Self.partnerAndSession(typed.partner, typed.session)
                 guard let interval = Int(typed.intervalDays) else {
                     throw ServiceError(.invalidInput, field: "intervalDays", "is a number of days, 1 to 60")
                 }
@@ -213,6 +193,22 @@ extension HavenAPI {
                 )
             }
         }
+    }
+
+    /// The "For" and "Assigned in session" fields both homework forms share: a partner's id (nil for
+    /// "both") and the session's id.
+    private static func partnerAndSession(_ partner: String, _ session: String) throws -> (UUID?, UUID) {
+        var chosen: UUID?
+        if !partner.isEmpty && partner != "both" {
+            guard let id = UUID(uuidString: partner) else {
+                throw ServiceError(.invalidInput, field: "partner", "choose a partner or both")
+            }
+            chosen = id
+        }
+        guard let session = UUID(uuidString: session) else {
+            throw ServiceError(.invalidInput, field: "session", "choose the session it is assigned in")
+        }
+        return (chosen, session)
     }
 
     /// A couple's homework page: the chart's partners (`ChartService.couple`, the caseload wall), its
