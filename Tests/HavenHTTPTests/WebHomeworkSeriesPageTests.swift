@@ -4,6 +4,8 @@ import HavenService
 import HavenTestSupport
 import Testing
 
+@testable import HavenHTTP
+
 /// `POST /couples/{id}/homework/series` (migration 0053): the counselor assigns the emotional-safety
 /// practice from a couple's homework page; the page shows each step's state; forged and foreign posts
 /// change nothing.
@@ -85,6 +87,50 @@ struct WebHomeworkSeriesPageTests {
             )
             #expect(foreign.status == .notFound)
             #expect(try await Self.steps(fixture) == 0)
+        }
+    }
+
+    /// The portal's side, with forged requests: the home shows the series as one item with its first
+    /// step and a count (no later step's prompt); a later step's page and a save posted to it, with the
+    /// form token, are the same 404 as any id that is not the partner's, and store nothing.
+    @Test func aPartnerReachesOnlyTheReleasedStepOfASeries() async throws {
+        try await HTTPFixture.with { fixture, client in
+            var c = try await WebPortalAnswerPageTests.couple(fixture, client)
+            let session = try await fixture.owner.query(
+                "SELECT id FROM therapy_sessions WHERE couple_id = \(fixture.danaCouple) LIMIT 1"
+            )[0].decode(0, as: UUID.self)
+            let assigned = try await HomeworkService(pool: fixture.app, keys: fixture.keys).assignSeries(
+                try await Self.series(fixture).id,
+                couple: fixture.danaCouple,
+                session: session,
+                today: CalendarDate(year: 2026, month: 9, day: 22)!,
+                actor: fixture.dana
+            )
+            let home = try await WebPortalPageTests.open(client, &c.alex, "/portal")
+            #expect(home.html.contains(#"<article class="assignment series">"#))
+            #expect(home.html.contains("Step 1: Weekly check-in") && home.html.contains("0 of 6 steps done"))
+            #expect(home.html.contains("5 more steps open later, one at a time."))
+            #expect(!home.html.contains("The softer feeling") && !home.html.contains("Making a repair"))
+            let first = try await WebPortalPageTests.open(
+                client,
+                &c.alex,
+                WebPortalAnswerPageTests.path(assigned.steps[0])
+            )
+            #expect(first.status == .ok && first.html.contains("Step 1 of 6 · Emotional-safety practice"))
+            #expect(first.html.contains("<li>When did you feel close to your partner this week?</li>"))
+            let later = WebPortalAnswerPageTests.path(assigned.steps[1])
+            let page = try await WebPortalPageTests.open(client, &c.alex, later)
+            #expect(page.status == .notFound && !page.html.contains("It makes sense"))
+            let posted = try await WebPortalPageTests.send(
+                client,
+                &c.alex,
+                later,
+                [("draft", UUID().uuidString), ("version", "0"), ("text", "too early"), ("action", "save")]
+            )
+            #expect(posted.status == .notFound)
+            let drafts = try await fixture.owner.query("SELECT count(*) FROM portal_answer_drafts")[0]
+                .decode(0, as: Int.self)
+            #expect(drafts == 0)
         }
     }
 }
