@@ -299,7 +299,7 @@ def test_a_series_shows_the_partner_its_first_step_only_and_they_answer_it(drive
         series = a.find_element(By.CSS_SELECTOR, "article.series")
         assert "Emotional-safety practice" in series.text and "0 of 6 steps done" in series.text, series.text
         assert "5 more steps open later, one at a time." in series.text, series.text
-        links = series.find_elements(By.CSS_SELECTOR, "ol.series-steps li a")
+        links = series.find_elements(By.CSS_SELECTOR, "ul.series-steps li a")
         assert [link.text for link in links] == ["Step 1: Weekly check-in"], [link.text for link in links]
         # Nothing of a later step reaches the partner: neither its prompt nor its questions.
         body = fetch(a, "/portal")[2].decode()
