@@ -15,7 +15,7 @@ extension AuditEvent {
         case goal
         case prompt
         case homeworkAssignment = "homework_assignment"
-        /// A series given to a couple (`homework_series_assignments`, migration 0053).
+        /// A series given to a couple (`homework_series_assignments`, migration 0056).
         case homeworkSeriesAssignment = "homework_series_assignment"
         case measure
         case report

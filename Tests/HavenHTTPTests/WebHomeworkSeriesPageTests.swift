@@ -6,7 +6,7 @@ import Testing
 
 @testable import HavenHTTP
 
-/// `POST /couples/{id}/homework/series` (migration 0053): the counselor assigns the emotional-safety
+/// `POST /couples/{id}/homework/series` (migration 0056): the counselor assigns the emotional-safety
 /// practice from a couple's homework page; the page shows each step's state; forged and foreign posts
 /// change nothing.
 @Suite("The homework page assigns a series and shows each step's state", .needsTestDatabase)

@@ -6,7 +6,7 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-/// The emotional-safety practice as a series (migration 0053): assigned through `HomeworkService`, its
+/// The emotional-safety practice as a series (migration 0056): assigned through `HomeworkService`, its
 /// steps released one at a time, an unreleased step no row for a partner (tried as `haven_app` in the
 /// partner's context), reminders due at the release, and the high-risk gate on every joint step. On
 /// PartnerAttackTests' couple (Alex and Jo, signed in to the portal).

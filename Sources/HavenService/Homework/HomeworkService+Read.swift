@@ -26,7 +26,7 @@ extension HomeworkService {
         /// (all completed), `skipped` (all skipped) or `partly_completed`.
         public var status: Status
         public var responses: [Response]
-        /// The series step this assignment is, or nil for one given on its own (migration 0053).
+        /// The series step this assignment is, or nil for one given on its own (migration 0056).
         public var seriesStep: SeriesStep? = nil
     }
 

@@ -20,7 +20,7 @@ extension HomeworkService {
         case skipped
         /// Past its due date with no response.
         case overdue
-        /// A series step not released yet: the partners do not see it (migration 0053).
+        /// A series step not released yet: the partners do not see it (migration 0056).
         case upcoming
     }
 

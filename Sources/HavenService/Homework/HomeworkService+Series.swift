@@ -4,7 +4,7 @@ import HavenStore
 import Postgres
 
 extension HomeworkService {
-    /// A series of the library (migration 0053): ordered steps, each a prompt with its own questions,
+    /// A series of the library (migration 0056): ordered steps, each a prompt with its own questions,
     /// given to a couple one step at a time (the emotional-safety practice is the built-in one).
     public struct Series: Sendable, Equatable {
         public struct Step: Sendable, Equatable {
@@ -71,7 +71,7 @@ extension HomeworkService {
     /// Assigns a series to a couple (or one partner of it) in a session: each step becomes an assignment
     /// released `intervalDays` after the one before (the first now), due `intervalDays` after its
     /// release. A partner's portal shows a step only from its release (`haven_assignment_released`), and
-    /// its "new item" reminder is due then (0053's trigger). Joint steps pass the high-risk gate as
+    /// its "new item" reminder is due then (0056's trigger). Joint steps pass the high-risk gate as
     /// `assign` does: while the couple has an open high-risk flag they need `riskOverrideReason`, sealed
     /// into each joint step. Audited once, `homework.series.assign` (or `.risk_override`).
     ///

@@ -28,7 +28,7 @@ extension PortalService {
         }
 
         /// A series given to the partner (or both): its released steps are in `assignments`; of the
-        /// upcoming ones only their number is known here, never their prompts (migration 0053).
+        /// upcoming ones only their number is known here, never their prompts (migration 0056).
         public struct Series: Sendable, Equatable {
             public var id: UUID
             public var title: String

@@ -131,7 +131,7 @@ struct CoupleHomeworkView {
     var dueOn: String
     var reason: String
     var assignments: [Assignment]
-    /// The series form (migration 0053): the library's series, the interval and its own refusal.
+    /// The series form (migration 0056): the library's series, the interval and its own refusal.
     var seriesOptions: [WebOption]
     var seriesPartners: [WebOption]
     var seriesSessions: [WebOption]

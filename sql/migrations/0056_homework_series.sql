@@ -1,4 +1,4 @@
--- 0053: a series of homework steps (issue #16, step 6 of docs/portal.md): the guided emotional-safety
+-- 0056: a series of homework steps (issue #16, step 6 of docs/portal.md): the guided emotional-safety
 -- practice as an ordered list of steps, each a library prompt with its own questions; assigning a series
 -- creates its steps as assignments released one after another.
 --
