@@ -768,6 +768,47 @@ $$;
 
 
 --
+-- Name: homework_assignments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.homework_assignments (
+    id uuid NOT NULL,
+    practice_id uuid NOT NULL,
+    prompt_id uuid NOT NULL,
+    couple_id uuid NOT NULL,
+    partner_id uuid,
+    session_id uuid NOT NULL,
+    counselor_id uuid NOT NULL,
+    assigned_on date NOT NULL,
+    due_on date NOT NULL,
+    recurrence text DEFAULT 'none'::text NOT NULL,
+    risk_override_reason bytea,
+    risk_override_key_id uuid,
+    key_subject text GENERATED ALWAYS AS (('couple:'::text || (couple_id)::text)) STORED,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    release_at timestamp with time zone,
+    series_assignment_id uuid,
+    series_position smallint,
+    CONSTRAINT homework_assignments_due_after_assigned CHECK ((due_on >= assigned_on)),
+    CONSTRAINT homework_assignments_override_has_key CHECK (((risk_override_reason IS NULL) = (risk_override_key_id IS NULL))),
+    CONSTRAINT homework_assignments_recurrence CHECK ((recurrence = ANY (ARRAY['none'::text, 'daily'::text, 'weekly'::text]))),
+    CONSTRAINT homework_assignments_series_whole CHECK ((((series_assignment_id IS NULL) = (series_position IS NULL)) AND ((series_assignment_id IS NULL) = (release_at IS NULL))))
+);
+
+ALTER TABLE ONLY public.homework_assignments FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_assignment_released(public.homework_assignments); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_assignment_released(a public.homework_assignments) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$ SELECT a.release_at IS NULL OR a.release_at <= now() $$;
+
+
+--
 -- Name: haven_attestation_versions(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2107,6 +2148,7 @@ DECLARE
     clients uuid[];
     about timestamptz;
     due timestamptz;
+    released timestamptz := greatest(now(), coalesce(NEW.release_at, now()));
 BEGIN
     SELECT p.time_zone INTO zone FROM practices p WHERE p.id = NEW.practice_id;
     SELECT CASE WHEN NEW.partner_id IS NULL THEN ARRAY[c.partner_a_id, c.partner_b_id] ELSE ARRAY[NEW.partner_id] END
@@ -2114,14 +2156,14 @@ BEGIN
     -- The due date's start in the practice's zone (the message shows the date only).
     about := NEW.due_on::timestamp AT TIME ZONE zone;
     PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients, 'homework-new',
-                                           about, now(), NEW.id, NULL);
+                                           about, released, NEW.id, NULL);
     due := haven_notification_morning(NEW.due_on - 1, zone);
-    IF NEW.due_on > NEW.assigned_on AND due > now() THEN
+    IF NEW.due_on > NEW.assigned_on AND due > released THEN
         PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients, 'homework-due',
                                                about, due, NEW.id, NULL);
     END IF;
     due := haven_notification_morning(NEW.due_on + 1, zone);
-    IF due > now() THEN
+    IF due > released THEN
         PERFORM haven_notification_queue_chart(NEW.practice_id, 'couple', NEW.couple_id, clients,
                                                'homework-overdue', about, due, NEW.id, NULL);
     END IF;
@@ -2657,7 +2699,7 @@ $$;
 -- Name: haven_portal_assignments(); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_assignments() RETURNS TABLE(id uuid, title text, instructions text, due_on date, joint boolean)
+CREATE FUNCTION public.haven_portal_assignments() RETURNS TABLE(id uuid, title text, instructions text, due_on date, joint boolean, series_assignment_id uuid, series_position smallint, questions text[], answered boolean)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -2665,11 +2707,17 @@ DECLARE
     ctx request_contexts := haven_context_partner();
 BEGIN
     RETURN QUERY
-        SELECT a.id, p.title, p.instructions, a.due_on, a.partner_id IS NULL
+        SELECT a.id, p.title, p.instructions, a.due_on, a.partner_id IS NULL, a.series_assignment_id,
+               a.series_position, coalesce(st.questions, '{}'),
+               EXISTS (SELECT 1 FROM homework_responses r
+                       WHERE r.assignment_id = a.id AND r.partner_id = ctx.partner_client_id)
         FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
+        LEFT JOIN homework_series_assignments sa ON sa.id = a.series_assignment_id
+        LEFT JOIN homework_series_steps st ON st.series_id = sa.series_id AND st.position = a.series_position
         WHERE a.practice_id = ctx.partner_practice_id AND a.key_subject = ctx.partner_chart
           AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
           AND (p.practice_id IS NULL OR p.practice_id = ctx.partner_practice_id)
+          AND haven_assignment_released(a)
         ORDER BY a.due_on, p.title, a.id;
 END
 $$;
@@ -3216,33 +3264,6 @@ $$;
 
 
 --
--- Name: homework_assignments; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.homework_assignments (
-    id uuid NOT NULL,
-    practice_id uuid NOT NULL,
-    prompt_id uuid NOT NULL,
-    couple_id uuid NOT NULL,
-    partner_id uuid,
-    session_id uuid NOT NULL,
-    counselor_id uuid NOT NULL,
-    assigned_on date NOT NULL,
-    due_on date NOT NULL,
-    recurrence text DEFAULT 'none'::text NOT NULL,
-    risk_override_reason bytea,
-    risk_override_key_id uuid,
-    key_subject text GENERATED ALWAYS AS (('couple:'::text || (couple_id)::text)) STORED,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT homework_assignments_due_after_assigned CHECK ((due_on >= assigned_on)),
-    CONSTRAINT homework_assignments_override_has_key CHECK (((risk_override_reason IS NULL) = (risk_override_key_id IS NULL))),
-    CONSTRAINT homework_assignments_recurrence CHECK ((recurrence = ANY (ARRAY['none'::text, 'daily'::text, 'weekly'::text])))
-);
-
-ALTER TABLE ONLY public.homework_assignments FORCE ROW LEVEL SECURITY;
-
-
---
 -- Name: haven_portal_own_assignment(public.request_contexts, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3254,6 +3275,7 @@ CREATE FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, 
         WHERE a.id = assignment AND a.practice_id = ctx.partner_practice_id AND a.key_subject = ctx.partner_chart
           AND haven_portal_couple(ctx) IS NOT NULL
           AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
+          AND haven_assignment_released(a)
     $$;
 
 
@@ -3455,6 +3477,30 @@ BEGIN
         FROM data_keys k
         WHERE haven_portal_couple(ctx) IS NOT NULL AND k.practice_id = ctx.partner_practice_id
           AND k.subject_kind = 'couple' AND k.subject_id = haven_portal_couple(ctx)::text AND k.state = 'active';
+END
+$$;
+
+
+--
+-- Name: haven_portal_series(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_series() RETURNS TABLE(id uuid, title text, steps integer, released integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    RETURN QUERY
+        SELECT sa.id, s.title, count(a.id)::int4, (count(a.id) FILTER (WHERE haven_assignment_released(a)))::int4
+        FROM homework_series_assignments sa JOIN homework_series s ON s.id = sa.series_id
+        JOIN homework_assignments a ON a.series_assignment_id = sa.id
+        WHERE sa.practice_id = ctx.partner_practice_id AND sa.key_subject = ctx.partner_chart
+          AND haven_portal_couple(ctx) IS NOT NULL
+          AND (sa.partner_id IS NULL OR sa.partner_id = ctx.partner_client_id)
+        GROUP BY sa.id, s.title, sa.created_at
+        ORDER BY sa.created_at, sa.id;
 END
 $$;
 
@@ -5033,6 +5079,59 @@ ALTER TABLE ONLY public.homework_responses FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: homework_series; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.homework_series (
+    id uuid NOT NULL,
+    practice_id uuid,
+    title text NOT NULL,
+    description text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT homework_series_description_length CHECK (((length(btrim(description)) >= 1) AND (length(btrim(description)) <= 4000))),
+    CONSTRAINT homework_series_title_length CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 120)))
+);
+
+ALTER TABLE ONLY public.homework_series FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: homework_series_assignments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.homework_series_assignments (
+    id uuid NOT NULL,
+    practice_id uuid NOT NULL,
+    series_id uuid NOT NULL,
+    couple_id uuid NOT NULL,
+    partner_id uuid,
+    counselor_id uuid NOT NULL,
+    interval_days smallint NOT NULL,
+    key_subject text GENERATED ALWAYS AS (('couple:'::text || (couple_id)::text)) STORED,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT homework_series_assignments_interval CHECK (((interval_days >= 1) AND (interval_days <= 60)))
+);
+
+ALTER TABLE ONLY public.homework_series_assignments FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: homework_series_steps; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.homework_series_steps (
+    series_id uuid NOT NULL,
+    "position" smallint NOT NULL,
+    prompt_id uuid NOT NULL,
+    questions text[] NOT NULL,
+    CONSTRAINT homework_series_steps_position CHECK ((("position" >= 1) AND ("position" <= 50))),
+    CONSTRAINT homework_series_steps_questions CHECK (((cardinality(questions) >= 1) AND (cardinality(questions) <= 10)))
+);
+
+ALTER TABLE ONLY public.homework_series_steps FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: key_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5806,6 +5905,14 @@ ALTER TABLE ONLY public.homework_assignments
 
 
 --
+-- Name: homework_assignments homework_assignments_series_step; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_assignments
+    ADD CONSTRAINT homework_assignments_series_step UNIQUE (series_assignment_id, series_position);
+
+
+--
 -- Name: homework_prompts homework_prompts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5827,6 +5934,30 @@ ALTER TABLE ONLY public.homework_responses
 
 ALTER TABLE ONLY public.homework_responses
     ADD CONSTRAINT homework_responses_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: homework_series_assignments homework_series_assignments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_series_assignments
+    ADD CONSTRAINT homework_series_assignments_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: homework_series homework_series_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_series
+    ADD CONSTRAINT homework_series_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: homework_series_steps homework_series_steps_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_series_steps
+    ADD CONSTRAINT homework_series_steps_pkey PRIMARY KEY (series_id, "position");
 
 
 --
@@ -6311,6 +6442,13 @@ CREATE INDEX homework_assignments_override_key ON public.homework_assignments US
 --
 
 CREATE INDEX homework_responses_response_key ON public.homework_responses USING btree (response_key_id);
+
+
+--
+-- Name: homework_series_assignments_couple; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX homework_series_assignments_couple ON public.homework_series_assignments USING btree (practice_id, couple_id);
 
 
 --
@@ -7061,6 +7199,14 @@ ALTER TABLE ONLY public.homework_assignments
 
 
 --
+-- Name: homework_assignments homework_assignments_series_assignment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_assignments
+    ADD CONSTRAINT homework_assignments_series_assignment_id_fkey FOREIGN KEY (series_assignment_id) REFERENCES public.homework_series_assignments(id);
+
+
+--
 -- Name: homework_prompts homework_prompts_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7090,6 +7236,54 @@ ALTER TABLE ONLY public.homework_responses
 
 ALTER TABLE ONLY public.homework_responses
     ADD CONSTRAINT homework_responses_response_key_id_fkey FOREIGN KEY (response_key_id) REFERENCES public.data_keys(id);
+
+
+--
+-- Name: homework_series_assignments homework_series_assignments_practice_id_couple_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_series_assignments
+    ADD CONSTRAINT homework_series_assignments_practice_id_couple_id_fkey FOREIGN KEY (practice_id, couple_id) REFERENCES public.couples(practice_id, id);
+
+
+--
+-- Name: homework_series_assignments homework_series_assignments_practice_id_partner_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_series_assignments
+    ADD CONSTRAINT homework_series_assignments_practice_id_partner_id_fkey FOREIGN KEY (practice_id, partner_id) REFERENCES public.clients(practice_id, id);
+
+
+--
+-- Name: homework_series_assignments homework_series_assignments_series_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_series_assignments
+    ADD CONSTRAINT homework_series_assignments_series_id_fkey FOREIGN KEY (series_id) REFERENCES public.homework_series(id);
+
+
+--
+-- Name: homework_series homework_series_practice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_series
+    ADD CONSTRAINT homework_series_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: homework_series_steps homework_series_steps_prompt_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_series_steps
+    ADD CONSTRAINT homework_series_steps_prompt_id_fkey FOREIGN KEY (prompt_id) REFERENCES public.homework_prompts(id);
+
+
+--
+-- Name: homework_series_steps homework_series_steps_series_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.homework_series_steps
+    ADD CONSTRAINT homework_series_steps_series_id_fkey FOREIGN KEY (series_id) REFERENCES public.homework_series(id);
 
 
 --
@@ -7980,6 +8174,68 @@ CREATE POLICY homework_responses_owner ON public.homework_responses TO haven USI
 
 
 --
+-- Name: homework_series; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.homework_series ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: homework_series_assignments; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.homework_series_assignments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: homework_series_assignments homework_series_assignments_caseload; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_series_assignments_caseload ON public.homework_series_assignments TO haven_app USING (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND (counselor_id = ANY (( SELECT public.haven_current_caseload() AS haven_current_caseload)::uuid[])))) WITH CHECK (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND (counselor_id = ANY (( SELECT public.haven_current_caseload() AS haven_current_caseload)::uuid[])) AND public.haven_couple_in_caseload(couple_id)));
+
+
+--
+-- Name: homework_series_assignments homework_series_assignments_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_series_assignments_owner ON public.homework_series_assignments TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: homework_series homework_series_library; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_series_library ON public.homework_series FOR SELECT TO haven_app USING (((practice_id IS NULL) OR (practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice))));
+
+
+--
+-- Name: homework_series homework_series_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_series_owner ON public.homework_series TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: homework_series_steps; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.homework_series_steps ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: homework_series_steps homework_series_steps_library; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_series_steps_library ON public.homework_series_steps FOR SELECT TO haven_app USING ((EXISTS ( SELECT 1
+   FROM public.homework_series s
+  WHERE (s.id = homework_series_steps.series_id))));
+
+
+--
+-- Name: homework_series_steps homework_series_steps_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_series_steps_owner ON public.homework_series_steps TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: measure_administrations; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -8740,6 +8996,21 @@ REVOKE ALL ON FUNCTION public.haven_are_partner_in_session() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION public.haven_assignment_partner_in_couple() FROM PUBLIC;
+
+
+--
+-- Name: TABLE homework_assignments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.homework_assignments TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_assignment_released(a public.homework_assignments); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_assignment_released(a public.homework_assignments) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_assignment_released(a public.homework_assignments) TO haven_app;
 
 
 --
@@ -9517,13 +9788,6 @@ GRANT ALL ON FUNCTION public.haven_portal_opening_key(wanted uuid) TO haven_app;
 
 
 --
--- Name: TABLE homework_assignments; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,INSERT,UPDATE ON TABLE public.homework_assignments TO haven_app;
-
-
---
 -- Name: FUNCTION haven_portal_own_assignment(ctx public.request_contexts, assignment uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9575,6 +9839,14 @@ GRANT ALL ON FUNCTION public.haven_portal_save_draft(assignment uuid, draft uuid
 
 REVOKE ALL ON FUNCTION public.haven_portal_sealing_key() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_sealing_key() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_series(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_series() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_series() TO haven_app;
 
 
 --
@@ -9966,6 +10238,27 @@ GRANT SELECT,INSERT ON TABLE public.homework_prompts TO haven_app;
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.homework_responses TO haven_app;
+
+
+--
+-- Name: TABLE homework_series; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.homework_series TO haven_app;
+
+
+--
+-- Name: TABLE homework_series_assignments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.homework_series_assignments TO haven_app;
+
+
+--
+-- Name: TABLE homework_series_steps; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.homework_series_steps TO haven_app;
 
 
 --

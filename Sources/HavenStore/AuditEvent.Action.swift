@@ -90,6 +90,9 @@ extension AuditEvent {
         case homeworkPromptAdd = "homework.prompt.add"
         case homeworkAssign = "homework.assign"
         case homeworkAssignRiskOverride = "homework.assign.risk_override"
+        /// A series of steps assigned (migration 0056); `.risk_override` when joint steps passed the gate.
+        case homeworkSeriesAssign = "homework.series.assign"
+        case homeworkSeriesAssignRiskOverride = "homework.series.assign.risk_override"
         case homeworkRespond = "homework.respond"
         case homeworkRead = "homework.read"
         case homeworkList = "homework.list"

@@ -15,6 +15,8 @@ extension AuditEvent {
         case goal
         case prompt
         case homeworkAssignment = "homework_assignment"
+        /// A series given to a couple (`homework_series_assignments`, migration 0056).
+        case homeworkSeriesAssignment = "homework_series_assignment"
         case measure
         case report
         case reportSummary = "report_summary"

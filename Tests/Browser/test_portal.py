@@ -324,3 +324,62 @@ def test_a_partner_fills_a_scheduled_csi4_measure_and_the_chart_shows_the_score(
     finally:
         for browser in (a, b):
             browser.quit()
+
+
+def test_a_series_shows_the_partner_its_first_step_only_and_they_answer_it(driver):
+    """Dana assigns the emotional-safety practice from the couple's homework page (a step a week); the
+    page shows step 1 open and the other five upcoming. The partner's portal shows the series as one item
+    with step 1 and a count of what is to come, never a later step's prompt or questions; step 1's page
+    lists its questions, and the partner answers it there."""
+    couple, _ = setup_couple()
+    names = client_names()
+    sign_in(driver, DANA)
+    driver.get(BASE + "/couples/%s/homework/new" % couple["id"])
+    form = driver.find_element(By.CSS_SELECTOR, "form[action$='/homework/series']")
+    assert "Emotional-safety practice" in form.find_element(By.ID, "series").text
+    assert form.find_element(By.ID, "intervalDays").get_attribute("value") == "7"
+    submit(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert driver.current_url.endswith("/homework/new?series=1"), driver.current_url
+    assigned = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=assigned-heading]").text
+    assert "Step 1 of 6 · Emotional-safety practice · opened" in assigned, assigned
+    assert "Step 6 of 6 · Emotional-safety practice · opens" in assigned, assigned
+    assert assigned.count("upcoming") == 5, assigned
+    check_page(driver, "homework-series", names)
+
+    code = give_code(driver, couple, couple["partnerA"])
+    a = new_browser()
+    answer = "We took twenty minutes on Sunday " + secrets.token_hex(4)
+    try:
+        accept_and_sign_in(a, code, "series-%s@example.org" % secrets.token_hex(4), names)
+        a.get(BASE + "/portal")
+        series = a.find_element(By.CSS_SELECTOR, "article.series")
+        assert "Emotional-safety practice" in series.text and "0 of 6 steps done" in series.text, series.text
+        assert "5 more steps open later, one at a time." in series.text, series.text
+        links = series.find_elements(By.CSS_SELECTOR, "ul.series-steps li a")
+        assert [link.text for link in links] == ["Step 1: Weekly check-in"], [link.text for link in links]
+        # Nothing of a later step reaches the partner: neither its prompt nor its questions.
+        body = fetch(a, "/portal")[2].decode()
+        for later in ("Ten minutes of just listening", "The softer feeling", "Making a repair",
+                      "What part of the exchange did you own?", "softer feeling was behind it"):
+            assert later not in body, later
+        check_page(a, "portal-home-series", names)
+        page = links[0].get_attribute("href")
+        links[0].click()
+        WebDriverWait(a, 30).until(lambda x: x.current_url == page)
+        assert a.find_element(By.CSS_SELECTOR, ".series-step").text == "Step 1 of 6 · Emotional-safety practice"
+        questions = a.find_elements(By.CSS_SELECTOR, "ol.series-questions li")
+        assert len(questions) == 3 and "close to your partner" in questions[0].text, [q.text for q in questions]
+        check_page(a, "portal-answer-series", names)
+        a.find_element(By.ID, "text").send_keys(answer)
+        submit(a, a.find_element(By.CSS_SELECTOR, "button[name=action][value=submit]"))
+        assert a.current_url == page + "?done=submitted", a.current_url
+        assert a.find_element(By.ID, "submitted-state").text == "Only your counselor sees this answer."
+        a.get(BASE + "/portal")
+        series = a.find_element(By.CSS_SELECTOR, "article.series")
+        assert "1 of 6 steps done" in series.text and "done" in series.find_element(
+            By.CSS_SELECTOR, ".step-state").text, series.text
+    finally:
+        a.quit()
+    # The counselor's page shows the answer under step 1.
+    driver.get(BASE + "/couples/%s/homework/new" % couple["id"])
+    assert answer in driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=assigned-heading]").text

@@ -117,6 +117,21 @@ extension CLIServerTests {
             #expect(try json(["homework", "open"], as: [OpenAssignment].self).isEmpty)
             #expect(try run(["homework", "open"]).stdout == "No open homework.\n")
 
+            // The emotional-safety practice: its joint steps need the reason too; one step opens at once.
+            let series = ["homework", "assign-series", "--couple", String(couple.prefix(8)), "--session", session]
+            let badInterval = try run(series + ["--interval-days", "0"])
+            #expect(badInterval.status == 1 && badInterval.stderr.contains("--interval-days"), "\(badInterval)")
+            let unreasoned = try run(series)
+            #expect(unreasoned.status == 1, "\(unreasoned)")
+            #expect(unreasoned.stderr.hasPrefix("haven: --risk-override-reason-file: "), "\(unreasoned)")
+            let given = try run(
+                series + ["--risk-override-reason-file", "-"],
+                stdin: "Fictional: safety plan reviewed."
+            )
+            #expect(given.status == 0 && given.stdout.split(separator: "\n").count == 7, "\(given)")
+            let steps = given.stdout.split(separator: "\n").dropFirst().map(String.init)
+            #expect(try json(["homework", "open"], as: [OpenAssignment].self).map(\.id) == [steps[0]])
+
             // Measures: recorded and read back with the API's keys.
             let first = try run([
                 "measure", "record", "--measure", "CSI-4", "--client", a, "--items", "3,3,3,3", "--date", "2026-09-01",

@@ -222,7 +222,11 @@ extension PartnerAttackTests {
             let columns = try await p.owner.query(
                 "SELECT pg_get_function_result('haven_portal_assignments()'::regprocedure)"
             )[0].decode(0, as: String.self)
-            #expect(columns == "TABLE(id uuid, title text, instructions text, due_on date, joint boolean)")
+            #expect(
+                columns
+                    == "TABLE(id uuid, title text, instructions text, due_on date, joint boolean, "
+                    + "series_assignment_id uuid, series_position smallint, questions text[], answered boolean)"
+            )
             // A staff context (or none) gets nothing from it.
             let staff = try await Self.sqlState {
                 _ = try await Self.asStaff(

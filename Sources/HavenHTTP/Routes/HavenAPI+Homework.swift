@@ -90,6 +90,40 @@ extension HavenAPI {
         public var warnings: [String]
     }
 
+    /// `POST /v1/homework/series-assignments`: a series assigned to a couple or one partner, its steps
+    /// released one at a time (`HomeworkService.assignSeries`); without `seriesId`, the built-in
+    /// emotional-safety practice.
+    public struct AssignSeriesBody: Codable, Sendable {
+        public var seriesId: UUID?
+        public var coupleId: UUID
+        public var partnerId: UUID?
+        public var sessionId: UUID
+        public var intervalDays: Int?
+        public var riskOverrideReason: String?
+
+        public init(
+            seriesId: UUID? = nil,
+            coupleId: UUID,
+            partnerId: UUID? = nil,
+            sessionId: UUID,
+            intervalDays: Int? = nil,
+            riskOverrideReason: String? = nil
+        ) {
+            self.seriesId = seriesId
+            self.coupleId = coupleId
+            self.partnerId = partnerId
+            self.sessionId = sessionId
+            self.intervalDays = intervalDays
+            self.riskOverrideReason = riskOverrideReason
+        }
+    }
+
+    /// What assigning a series answers: its id and its steps' assignment ids, in order.
+    public struct AssignedSeries: Codable, Sendable {
+        public var id: String
+        public var steps: [String]
+    }
+
     /// An assignment read back with each partner's response (`GET /v1/homework/assignments/{id}`,
     /// `GET /v1/couples/{coupleId}/homework`; `haven homework show|list --json` prints it).
     public struct AssignmentView: Codable, Sendable {
@@ -187,6 +221,32 @@ extension HavenAPI {
             )
             return try APIJSON.response(
                 Assigned(id: assigned.id.uuidString.lowercased(), warnings: assigned.warnings),
+                status: .created
+            )
+        }
+        v1.post("/homework/series-assignments") { request, context in
+            let actor = try context.requireActor()
+            let body = try await APIJSON.decode(AssignSeriesBody.self, from: request, context: context)
+            var chosen = body.seriesId
+            if chosen == nil {
+                // The library lists the built-in series first: the emotional-safety practice.
+                chosen = try await homework.seriesLibrary(actor: actor).first?.id
+            }
+            guard let series = chosen else {
+                throw ServiceError(.notFound, field: "seriesId", "no series in the library")
+            }
+            let assigned = try await homework.assignSeries(
+                series,
+                couple: body.coupleId,
+                partner: body.partnerId,
+                session: body.sessionId,
+                intervalDays: body.intervalDays ?? HomeworkService.defaultSeriesInterval,
+                today: try await self.today(actor),
+                riskOverrideReason: body.riskOverrideReason,
+                actor: actor
+            )
+            return try APIJSON.response(
+                AssignedSeries(id: Self.text(assigned.id), steps: assigned.steps.map(Self.text)),
                 status: .created
             )
         }

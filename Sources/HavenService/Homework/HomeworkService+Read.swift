@@ -26,6 +26,20 @@ extension HomeworkService {
         /// (all completed), `skipped` (all skipped) or `partly_completed`.
         public var status: Status
         public var responses: [Response]
+        /// The series step this assignment is, or nil for one given on its own (migration 0056).
+        public var seriesStep: SeriesStep? = nil
+    }
+
+    /// Where an assignment sits in the series it belongs to.
+    public struct SeriesStep: Sendable, Equatable {
+        public var seriesAssignmentID: UUID
+        public var seriesTitle: String
+        /// 1-based, of `count`.
+        public var position: Int
+        public var count: Int
+        /// When the partners' portal shows it (`haven_assignment_released`, the one rule).
+        public var releaseAt: Date
+        public var released: Bool
     }
 
     /// One partner's response.
@@ -122,8 +136,13 @@ extension HomeworkService {
             """
             SELECT a.id, p.title, p.category, a.partner_id, a.session_id, a.assigned_on, a.due_on, a.recurrence,
                    array_to_string(haven_chart_names('couple', a.couple_id), ' & '),
-                   (SELECT coalesce(k.preferred_name, k.legal_name) FROM clients k WHERE k.id = a.partner_id)
+                   (SELECT coalesce(k.preferred_name, k.legal_name) FROM clients k WHERE k.id = a.partner_id),
+                   a.series_assignment_id, s.title, a.series_position::int4,
+                   (SELECT count(*)::int4 FROM homework_assignments x WHERE x.series_assignment_id = a.series_assignment_id),
+                   a.release_at, haven_assignment_released(a)
             FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
+            LEFT JOIN homework_series_assignments sa ON sa.id = a.series_assignment_id
+            LEFT JOIN homework_series s ON s.id = sa.series_id
             WHERE a.couple_id = \(coupleID) AND (\(assignmentID)::uuid IS NULL OR a.id = \(assignmentID))
             ORDER BY a.due_on, a.id
             """
@@ -175,6 +194,21 @@ extension HomeworkService {
                 from: 5
             )
             let answers = responses[id] ?? []
+            let (series, seriesTitle, position, count, releaseAt, released) = try row.decode(
+                (UUID?, String?, Int32?, Int32, Date?, Bool).self,
+                from: 10
+            )
+            var step: SeriesStep?
+            if let series, let seriesTitle, let position, let releaseAt {
+                step = SeriesStep(
+                    seriesAssignmentID: series,
+                    seriesTitle: seriesTitle,
+                    position: Int(position),
+                    count: Int(count),
+                    releaseAt: releaseAt,
+                    released: released
+                )
+            }
             return Assignment(
                 id: id,
                 promptTitle: title,
@@ -187,8 +221,10 @@ extension HomeworkService {
                 assignedOn: assigned,
                 dueOn: due,
                 recurrence: recurrence,
-                status: Self.status(of: answers, expected: partner == nil ? 2 : 1, dueOn: due, today: today),
-                responses: answers
+                status: released
+                    ? Self.status(of: answers, expected: partner == nil ? 2 : 1, dueOn: due, today: today) : .upcoming,
+                responses: answers,
+                seriesStep: step
             )
         }
     }

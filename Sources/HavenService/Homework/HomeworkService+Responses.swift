@@ -20,6 +20,8 @@ extension HomeworkService {
         case skipped
         /// Past its due date with no response.
         case overdue
+        /// A series step not released yet: the partners do not see it (migration 0056).
+        case upcoming
     }
 
     /// Records one partner's response (completion and optional text, sealed; private to the counselor
@@ -122,7 +124,7 @@ extension HomeworkService {
     }
 
     /// Assignments of the actor's caseload not yet answered by everyone they were given to, with
-    /// `overdue` derived from the due date.
+    /// `overdue` derived from the due date; a series step only once released (it is not out yet).
     public func openAssignments(today: CalendarDate, actor: StaffActor) async throws -> [OpenAssignment] {
         try actor.validate()
         return try await pool.transaction(as: actor) { connection in
@@ -132,7 +134,7 @@ extension HomeworkService {
                        array_to_string(haven_chart_names('couple', a.couple_id), ' & '),
                        (SELECT coalesce(k.preferred_name, k.legal_name) FROM clients k WHERE k.id = a.partner_id)
                 FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
-                WHERE \(unescaped: Self.openCondition)
+                WHERE \(unescaped: Self.openCondition) AND haven_assignment_released(a)
                 ORDER BY a.due_on, a.id
                 """
             ).map { row in

@@ -18,6 +18,23 @@ extension PortalService {
             /// A joint exercise while the chart is in safety mode: switched off as a joint exercise (an
             /// answer to it still reaches the counselor only).
             public var paused: Bool
+            /// The series this is a released step of (`Home.series`), its position, and the step's
+            /// questions; nil and empty for an assignment given on its own.
+            public var seriesID: UUID? = nil
+            public var seriesPosition: Int? = nil
+            public var questions: [String] = []
+            /// The partner has submitted an answer to it.
+            public var answered = false
+        }
+
+        /// A series given to the partner (or both): its released steps are in `assignments`; of the
+        /// upcoming ones only their number is known here, never their prompts (migration 0056).
+        public struct Series: Sendable, Equatable {
+            public var id: UUID
+            public var title: String
+            public var steps: Int
+            public var released: Int
+            public var upcoming: Int { steps - released }
         }
 
         public struct Appointment: Sendable, Equatable {
@@ -31,6 +48,7 @@ extension PortalService {
         /// nil until the partner chooses one of their charts.
         public var chart: ChartReference?
         public var assignments: [Assignment]
+        public var series: [Series] = []
         public var nextAppointment: Appointment?
         /// The measures due from this partner (`measuresDue`).
         public var measures: [DueMeasure] = []
@@ -48,10 +66,18 @@ extension PortalService {
             let name = try await connection.query("SELECT name FROM practices")[0].decode(0, as: String.self)
             let safety = try await connection.query("SELECT haven_portal_safety_mode()")[0].decode(0, as: Bool.self)
             let assignments = try await connection.query(
-                "SELECT id, title, instructions, due_on, joint FROM haven_portal_assignments()"
+                """
+                SELECT id, title, instructions, due_on, joint, series_assignment_id, series_position::int4, questions,
+                       answered
+                FROM haven_portal_assignments()
+                """
             ).map {
                 let (id, title, instructions, due, joint) = try $0.decode(
                     (UUID, String, String, CalendarDate, Bool).self
+                )
+                let (series, position, questions, answered) = try $0.decode(
+                    (UUID?, Int32?, [String], Bool).self,
+                    from: 5
                 )
                 return Home.Assignment(
                     id: id,
@@ -59,8 +85,18 @@ extension PortalService {
                     instructions: instructions,
                     dueOn: due,
                     joint: joint,
-                    paused: joint && safety
+                    paused: joint && safety,
+                    seriesID: series,
+                    seriesPosition: position.map(Int.init),
+                    questions: questions,
+                    answered: answered
                 )
+            }
+            let series = try await connection.query(
+                "SELECT id, title, steps, released FROM haven_portal_series()"
+            ).map {
+                let (id, title, steps, released) = try $0.decode((UUID, String, Int32, Int32).self)
+                return Home.Series(id: id, title: title, steps: Int(steps), released: Int(released))
             }
             let next = try await connection.query(
                 "SELECT scheduled_start, duration_minutes, time_zone FROM haven_portal_next_session()"
@@ -82,6 +118,7 @@ extension PortalService {
                 practiceName: name,
                 chart: context.chart,
                 assignments: assignments,
+                series: series,
                 nextAppointment: next,
                 measures: measures,
                 safetyMode: safety

@@ -254,6 +254,7 @@ struct ReportReader {
             SELECT a.id, p.title, p.category, a.partner_id, a.assigned_on, a.due_on
             FROM homework_assignments a JOIN homework_prompts p ON p.id = a.prompt_id
             WHERE a.couple_id = \(couple) AND a.assigned_on BETWEEN \(periodFrom) AND \(periodTo)
+              AND haven_assignment_released(a)
             ORDER BY a.assigned_on, a.id
             """,
             """

@@ -11,7 +11,8 @@ struct HomeworkCommand: AsyncParsableCommand {
         abstract:
             "Browse the library, add prompts, assign homework, record responses, read them back, list what is open.",
         subcommands: [
-            Library.self, AddPrompt.self, Assign.self, Respond.self, Skip.self, Open.self, Show.self, List.self,
+            Library.self, AddPrompt.self, Assign.self, AssignSeries.self, Respond.self, Skip.self, Open.self, Show.self,
+            List.self,
         ]
     )
 

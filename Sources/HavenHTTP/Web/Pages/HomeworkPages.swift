@@ -6,6 +6,7 @@ import Hummingbird
 extension HavenAPI {
     /// The homework pages (docs/web.md): the library with the open/overdue list (`GET /homework`), a
     /// couple's homework with the assign form and its high-risk override (`/couples/{id}/homework/new`),
+    /// a series assigned from it (`POST /couples/{id}/homework/series`, its steps released one at a time),
     /// and a partner's response (`POST /homework/{id}/responses`), on the `HomeworkService` calls the
     /// `/v1/homework` routes make.
     func addHomeworkPages(to web: RouterGroup<HavenRequestContext>) {
@@ -38,6 +39,10 @@ extension HavenAPI {
                     : "Assigned."
             } else if query.get("responded") != nil {
                 notice = "Response recorded."
+            } else if query.get("series") != nil {
+                notice =
+                    "Series assigned. Its first step is open on the partners' portal now; "
+                    + "the others open one at a time."
             }
             return try await self.coupleHomeworkPage(
                 user,
@@ -63,17 +68,7 @@ extension HavenAPI {
                 guard let prompt = UUID(uuidString: typed.prompt) else {
                     throw ServiceError(.invalidInput, field: "prompt", "choose a prompt from the library")
                 }
-                let partner: UUID?
-                if typed.partner.isEmpty || typed.partner == "both" {
-                    partner = nil
-                } else if let id = UUID(uuidString: typed.partner) {
-                    partner = id
-                } else {
-                    throw ServiceError(.invalidInput, field: "partner", "choose a partner or both")
-                }
-                guard let session = UUID(uuidString: typed.session) else {
-                    throw ServiceError(.invalidInput, field: "session", "choose the session it is assigned in")
-                }
+                let (partner, session) = try Self.partnerAndSession(typed.partner, typed.session)
                 guard let due = CalendarDate(iso8601: typed.dueOn) else {
                     throw ServiceError(.invalidInput, field: "dueOn", "is a date: YYYY-MM-DD")
                 }
@@ -101,6 +96,50 @@ extension HavenAPI {
                     user,
                     couple: coupleID,
                     assign: typed,
+                    status: .unprocessableContent
+                )
+            }
+        }
+        web.post("/couples/{id}/homework/series") { request, context in
+            let user = try SignedIn(request, context)
+            let coupleID = try Self.pageID("id", context)
+            var request = request
+            let form = try await WebForm(request: &request)
+            let typed = CoupleHomeworkView.SeriesForm(
+                series: form["series"] ?? "",
+                partner: form["partner"] ?? "",
+                session: form["session"] ?? "",
+                intervalDays: form["intervalDays"] ?? "",
+                reason: form["riskOverrideReason"] ?? ""
+            )
+            do {
+                guard let series = UUID(uuidString: typed.series) else {
+                    throw ServiceError(.invalidInput, field: "series", "choose a series from the library")
+                }
+                let (partner, session) = try Self.partnerAndSession(typed.partner, typed.session)
+                guard let interval = Int(typed.intervalDays) else {
+                    throw ServiceError(.invalidInput, field: "intervalDays", "is a number of days, 1 to 60")
+                }
+                _ = try await homework.assignSeries(
+                    series,
+                    couple: coupleID,
+                    partner: partner,
+                    session: session,
+                    intervalDays: interval,
+                    today: try await self.today(user.actor),
+                    riskOverrideReason: typed.reason.isEmpty ? nil : typed.reason,
+                    actor: user.actor
+                )
+                return WebPage.redirect(to: "/couples/\(coupleID.uuidString.lowercased())/homework/new?series=1")
+            } catch let error as ServiceError where error.kind == .invalidInput || error.kind == .conflict {
+                var typed = typed
+                typed.error = error.description
+                typed.reasonRefused = error.field == "riskOverrideReason"
+                return try await self.coupleHomeworkPage(
+                    user,
+                    couple: coupleID,
+                    assign: .init(),
+                    series: typed,
                     status: .unprocessableContent
                 )
             }
@@ -156,12 +195,29 @@ extension HavenAPI {
         }
     }
 
+    /// The "For" and "Assigned in session" fields both homework forms share: a partner's id (nil for
+    /// "both") and the session's id.
+    private static func partnerAndSession(_ partner: String, _ session: String) throws -> (UUID?, UUID) {
+        var chosen: UUID?
+        if !partner.isEmpty && partner != "both" {
+            guard let id = UUID(uuidString: partner) else {
+                throw ServiceError(.invalidInput, field: "partner", "choose a partner or both")
+            }
+            chosen = id
+        }
+        guard let session = UUID(uuidString: session) else {
+            throw ServiceError(.invalidInput, field: "session", "choose the session it is assigned in")
+        }
+        return (chosen, session)
+    }
+
     /// A couple's homework page: the chart's partners (`ChartService.couple`, the caseload wall), its
     /// high-risk flag (`listCouples`), its sessions, the library and its assignments with responses.
     private func coupleHomeworkPage(
         _ user: SignedIn,
         couple coupleID: UUID,
         assign: CoupleHomeworkView.AssignForm,
+        series: CoupleHomeworkView.SeriesForm = .init(),
         response: CoupleHomeworkView.ResponseForm? = nil,
         notice: String? = nil,
         status: HTTPResponse.Status = .ok
@@ -180,10 +236,12 @@ extension HavenAPI {
                 actor: user.actor
             ),
             library: try await homework.library(actor: user.actor),
+            seriesLibrary: try await homework.seriesLibrary(actor: user.actor),
             assignments: try await homework.assignments(couple: coupleID, today: today, actor: user.actor),
             today: today,
             timeZone: try await PracticeService(pool: pool).practice(actor: user.actor).timeZone,
             assign: assign,
+            series: series,
             response: response,
             notice: notice
         )

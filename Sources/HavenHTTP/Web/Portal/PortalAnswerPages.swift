@@ -147,6 +147,9 @@ extension HavenAPI {
         }
         let answers = try await portal.answers(partner.actor)
         var view = PortalAnswerView(item, answers, typed: typed)
+        view.step = home.series.first { $0.id == item.seriesID }.flatMap { series in
+            item.seriesPosition.map { "Step \($0) of \(series.steps) · \(series.title)" }
+        }
         view.chrome.title = item.title
         view.notice = notice
         view.error = error

@@ -22,6 +22,11 @@ struct PortalAnswerView: PortalView {
         var text: String
     }
 
+    /// One question of a series step.
+    struct Question {
+        var text: String
+    }
+
     /// What the sharing choice means, in the partner's words (the page and the script say the same).
     static let counselorOnly = "Only your counselor sees this answer."
     static let partnerToo = "Your partner can read this answer."
@@ -34,6 +39,11 @@ struct PortalAnswerView: PortalView {
     var due: String
     var forBoth: Bool
     var paused: Bool
+    /// "Step 2 of 6 · Emotional-safety practice" for a series step (set by the page), nil otherwise.
+    var step: String?
+    /// The series step's questions (none for an assignment given on its own).
+    var questions: [Question]
+    var hasQuestions: Bool
     var safetyMode: Bool
     var notice: String?
     var error: String?
@@ -69,6 +79,8 @@ struct PortalAnswerView: PortalView {
         due = assignment.dueOn.description
         forBoth = assignment.joint
         paused = assignment.paused
+        questions = assignment.questions.map(Question.init)
+        hasQuestions = !assignment.questions.isEmpty
         safetyMode = answers.safetyMode
         submitted = own.map {
             Submitted(

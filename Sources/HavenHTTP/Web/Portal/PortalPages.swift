@@ -233,15 +233,9 @@ extension HavenAPI {
             }
         } else {
             view.chosen = true
-            view.assignments = home.assignments.map {
-                PortalHomeView.Item(
-                    title: $0.title,
-                    instructions: $0.instructions,
-                    due: $0.dueOn.description,
-                    forBoth: $0.joint,
-                    paused: $0.paused,
-                    href: "/portal/homework/\(Self.text($0.id))"
-                )
+            view.assignments = home.assignments.filter { $0.seriesID == nil }.map(PortalHomeView.Item.init)
+            view.series = home.series.map { series in
+                PortalHomeView.SeriesItem(series, steps: home.assignments.filter { $0.seriesID == series.id })
             }
             view.nextAppointment = home.nextAppointment.map(Self.appointmentText)
             view.measures = home.measures.map(PortalMeasuresView.due)
@@ -326,6 +320,45 @@ struct PortalHomeView: PortalView {
         var paused: Bool
         /// Its answer page (`/portal/homework/{id}`).
         var href: String
+        /// For a series step: "done", "current" or "open" (released, not answered, not the latest).
+        var state = ""
+
+        init(_ assignment: PortalService.Home.Assignment) {
+            title = assignment.title
+            instructions = assignment.instructions
+            due = assignment.dueOn.description
+            forBoth = assignment.joint
+            paused = assignment.paused
+            href = "/portal/homework/\(HavenAPI.text(assignment.id))"
+        }
+    }
+
+    /// A series as one item: its released steps (each answered on its own page) and how many are done
+    /// and still to come; never an upcoming step's prompt.
+    struct SeriesItem {
+        var title: String
+        var progress: String
+        var steps: [Item]
+        var upcoming: String?
+
+        init(_ series: PortalService.Home.Series, steps released: [PortalService.Home.Assignment]) {
+            let ordered = released.sorted { ($0.seriesPosition ?? 0) < ($1.seriesPosition ?? 0) }
+            let latest = ordered.last?.id
+            title = series.title
+            steps = ordered.map { step in
+                var item = Item(step)
+                item.title = "Step \(step.seriesPosition ?? 0): \(step.title)"
+                item.state = step.answered ? "done" : step.id == latest ? "current" : "open"
+                return item
+            }
+            let done = ordered.filter(\.answered).count
+            progress = "\(done) of \(series.steps) steps done"
+            switch series.upcoming {
+            case 0: upcoming = nil
+            case 1: upcoming = "1 more step opens later."
+            case let count: upcoming = "\(count) more steps open later, one at a time."
+            }
+        }
     }
 
     var chrome = PageChrome.signedOut(title: "Your portal")
@@ -333,6 +366,7 @@ struct PortalHomeView: PortalView {
     var chosen = false
     var charts: [ChartChoice] = []
     var assignments: [Item] = []
+    var series: [SeriesItem] = []
     var nextAppointment: String?
     /// The questionnaires due from the partner (`/portal/measures/{id}`).
     var measures: [PortalMeasuresView.Due] = []

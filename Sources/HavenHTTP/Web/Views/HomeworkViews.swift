@@ -131,6 +131,15 @@ struct CoupleHomeworkView {
     var dueOn: String
     var reason: String
     var assignments: [Assignment]
+    /// The series form (migration 0056): the library's series, the interval and its own refusal.
+    var seriesOptions: [WebOption]
+    var seriesPartners: [WebOption]
+    var seriesSessions: [WebOption]
+    var seriesAction: String
+    var intervalDays: String
+    var seriesError: String?
+    var seriesReason: String
+    var seriesReasonRefused: Bool
 
     /// What the assign form sent (kept in the fields when the service refuses it).
     struct AssignForm {
@@ -139,6 +148,17 @@ struct CoupleHomeworkView {
         var session = ""
         var dueOn = ""
         var recurrence = "none"
+        var reason = ""
+        var error: String?
+        var reasonRefused = false
+    }
+
+    /// What the series form sent (kept in the fields when the service refuses it).
+    struct SeriesForm {
+        var series = ""
+        var partner = ""
+        var session = ""
+        var intervalDays = String(HomeworkService.defaultSeriesInterval)
         var reason = ""
         var error: String?
         var reasonRefused = false
@@ -158,6 +178,8 @@ struct CoupleHomeworkView {
         var id: String
         var anchor: String
         var title: String
+        /// "Step 2 of 6 · Emotional-safety practice · opens …" for a series step, nil otherwise.
+        var step: String?
         var category: String
         var who: String
         var due: String
@@ -189,10 +211,12 @@ struct CoupleHomeworkView {
         highRisk: Bool,
         sessions: [SessionService.Listing],
         library: [HomeworkService.Prompt],
+        seriesLibrary: [HomeworkService.Series],
         assignments: [HomeworkService.Assignment],
         today: CalendarDate,
         timeZone: String,
         assign: AssignForm,
+        series: SeriesForm,
         response: ResponseForm?,
         notice: String?
     ) {
@@ -244,6 +268,30 @@ struct CoupleHomeworkView {
         }
         dueOn = assign.dueOn.isEmpty ? today.adding(days: 7).description : assign.dueOn
         reason = assign.reason
+        seriesOptions = seriesLibrary.map {
+            let value = $0.id.uuidString.lowercased()
+            let joint = $0.steps.filter(\.joint).count
+            return WebOption(
+                value: value,
+                label: "\($0.title) (\($0.steps.count) steps, \(joint) joint)",
+                selected: series.series.lowercased() == value
+            )
+        }
+        seriesPartners = partners.map {
+            var option = $0
+            option.selected = series.partner.isEmpty ? $0.value == "both" : series.partner.lowercased() == $0.value
+            return option
+        }
+        seriesSessions = self.sessions.map {
+            var option = $0
+            if !series.session.isEmpty { option.selected = series.session.lowercased() == $0.value }
+            return option
+        }
+        seriesAction = "/couples/\(id)/homework/series"
+        intervalDays = series.intervalDays
+        seriesError = series.error
+        seriesReason = series.reason
+        seriesReasonRefused = series.reasonRefused
         let recordedFormat = Date.FormatStyle(timeZone: zone).year().month(.abbreviated).day().hour().minute()
         self.assignments = assignments.map { a in
             let open = a.status == .assigned || a.status == .overdue
@@ -254,6 +302,10 @@ struct CoupleHomeworkView {
                 id: aid,
                 anchor: "assignment-\(aid)",
                 title: a.promptTitle,
+                step: a.seriesStep.map {
+                    "Step \($0.position) of \($0.count) · \($0.seriesTitle) · "
+                        + ($0.released ? "opened " : "opens ") + $0.releaseAt.formatted(recordedFormat)
+                },
                 category: a.category.replacingOccurrences(of: "_", with: " "),
                 who: a.partnerName ?? "both partners",
                 due: "due \(a.dueOn)",
