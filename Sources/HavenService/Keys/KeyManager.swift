@@ -308,7 +308,7 @@ public final class KeyManager: Sendable {
         return key
     }
 
-    private func wrapContext(id: UUID, subject: KeySubject) -> MasterKeyring.WrapContext {
+    func wrapContext(id: UUID, subject: KeySubject) -> MasterKeyring.WrapContext {
         MasterKeyring.WrapContext(keyID: bytes(of: id), subjectKind: subject.kind.rawValue, subjectID: subject.id)
     }
 }
