@@ -22,21 +22,11 @@ struct WebPortalCodeAppPageTests {
 
     @Test func aPartnerSetsUpAnAppAndEverySignInAsksForAFreshCode() async throws {
         try await HTTPFixture.with { fixture, client in
-            let (a, _) = try await fixture.owner.query(
-                "SELECT partner_a_id, partner_b_id FROM couples WHERE id = \(fixture.danaCouple)"
-            )[0].decode((UUID, UUID).self)
-            var dana = try await WebPageTests.signIn(client, "dana@harbor.example")
-            let couplePath = "/couples/\(fixture.danaCouple.uuidString.lowercased())"
-            let code = try await WebPortalPageTests.giveCode(client, &dana, couplePath, a)
-            var partner = WebPageTests.Browser()
+            let accepted = try await WebPortalPageTests.partnerAccepted(fixture, client)
+            let (a, couplePath) = (accepted.a, accepted.couplePath)
+            var dana = accepted.dana
+            var partner = accepted.partner
             let passphrase = WebPortalPageTests.passphrase
-            _ = try await WebPortalPageTests.open(client, &partner, "/portal/welcome")
-            _ = try await WebPortalPageTests.send(
-                client,
-                &partner,
-                "/portal/welcome",
-                [("code", code), ("email", "alex@example.org"), ("passphrase", passphrase), ("confirm", passphrase)]
-            )
             func signIn() async throws -> WebPageTests.Answer {
                 _ = try await WebPortalPageTests.open(client, &partner, "/portal/sign-in")
                 return try await WebPortalPageTests.send(

@@ -52,6 +52,7 @@ extension KeyManager {
             if let record = try await KeyStore.portalTOTPKey(id: nil, on: connection) {
                 return (try Sealer.seal(plaintext, with: try unwrap(record), context: place.context), record.id)
             }
+            try await requireWrappingVersion(on: connection)
             let id = UUID()
             let secret = try SecureBytes(randomCount: AESGCM.keyCount)
             let wrapped = try ring.wrap(secret, context: wrapContext(id: id, subject: place.subject))
