@@ -14,31 +14,17 @@ import Testing
 /// attestation is refused, and a step already taken is refused even with a valid attestation.
 @Suite("A partner's sign-in waiting for its code reaches nothing", .needsTestDatabase)
 struct PartnerCodeAppAttackTests {
-    /// Every function haven_app may run whose body asks for a partner's context, with a call of NULLs of
-    /// its argument types (from the catalog, so a new one is tried too). `haven_portal_totp_key` is left
-    /// out: it answers the waiting partner's own key for their secret (wrapped; the code step's).
-    static func partnerFunctions(_ pool: ConnectionPool) async throws -> [(name: String, call: String)] {
-        try await pool.query(
-            """
-            SELECT p.oid::regprocedure::text,
-                   format('SELECT %I(%s)', p.proname,
-                          coalesce((SELECT string_agg(format('NULL::%s', format_type(a.t, NULL)), ', ' ORDER BY a.o)
-                                    FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a (t, o)), ''))
-            FROM pg_proc p
-            WHERE p.pronamespace = 'public'::regnamespace
-              AND (p.prosrc LIKE '%haven_context_partner()%' OR p.prosrc LIKE '%haven_context_staff()%')
-              AND p.proname NOT IN ('haven_context_partner', 'haven_context_staff', 'haven_portal_totp_key')
-              AND has_function_privilege('haven_app', p.oid, 'EXECUTE')
-            ORDER BY 1
-            """
-        ).map { try $0.decode((String, String).self) }
-    }
-
     @Test func aWaitingPartnerSessionReachesNothing() async throws {
         try await PortalCodeAppTests.clinic { c in
             _ = try await PortalCodeAppTests.enrol(c)
             let app = c.setup.fixture.app
-            let functions = try await Self.partnerFunctions(app)
+            // Every function that asks for a partner's or a staff context, but haven_portal_totp_key: it
+            // answers the waiting partner's own key for their secret (wrapped; the code step's).
+            let functions = try await AppRoleAttackTests.functions(
+                calling: ["haven_context_partner", "haven_context_staff"],
+                except: ["haven_portal_totp_key"],
+                app
+            )
             #expect(functions.contains { $0.name.hasPrefix("haven_portal_assignments(") })
             #expect(functions.contains { $0.name.hasPrefix("haven_portal_totp_remove(") })
             let pending = try await c.portal.signIn(
