@@ -1222,6 +1222,37 @@ $$;
 
 
 --
+-- Name: haven_context_partner_pending(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_context_partner_pending() RETURNS public.request_contexts
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts;
+BEGIN
+    SELECT * INTO ctx FROM request_contexts c
+    WHERE c.backend_pid = pg_backend_pid() AND c.transaction_id = pg_current_xact_id_if_assigned()
+      AND c.pending_token_hash IS NOT NULL AND haven_context_in_time(c.valid_until);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT s.practice_id, a.client_id, a.id, s.token_hash
+    INTO ctx.partner_practice_id, ctx.partner_client_id, ctx.partner_account_id, ctx.partner_token_hash
+    FROM partner_sessions s
+    JOIN partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
+    WHERE s.token_hash = ctx.pending_token_hash AND s.second_factor_pending AND s.revoked_at IS NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    ctx.pending_token_hash := NULL;
+    RETURN ctx;
+END
+$$;
+
+
+--
 -- Name: haven_context_pending(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1260,6 +1291,9 @@ CREATE FUNCTION public.haven_context_set_deadline() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
+DECLARE
+    staff_token bytea := coalesce(NEW.token_hash, NEW.pending_token_hash);
+    partner_token bytea := coalesce(NEW.partner_token_hash, NEW.pending_token_hash);
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.transaction_id = OLD.transaction_id
        AND NEW.token_hash IS NOT DISTINCT FROM OLD.token_hash
@@ -1268,20 +1302,18 @@ BEGIN
         NEW.valid_until := OLD.valid_until;
         RETURN NEW;
     END IF;
-    IF NEW.partner_token_hash IS NOT NULL THEN
-        NEW.valid_until := coalesce(
-            (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
-             FROM partner_sessions s WHERE s.token_hash = NEW.partner_token_hash AND s.revoked_at IS NULL),
-            '-infinity');
-    ELSIF coalesce(NEW.token_hash, NEW.pending_token_hash) IS NOT NULL THEN
-        NEW.valid_until := coalesce(
-            (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
-             FROM staff_sessions s
-             WHERE s.token_hash = coalesce(NEW.token_hash, NEW.pending_token_hash) AND s.revoked_at IS NULL),
-            '-infinity');
-    ELSE
+    IF staff_token IS NULL AND partner_token IS NULL THEN
         NEW.valid_until := NULL;
+        RETURN NEW;
     END IF;
+    NEW.valid_until := coalesce(
+        (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+         FROM staff_sessions s
+         WHERE NEW.partner_token_hash IS NULL AND s.token_hash = staff_token AND s.revoked_at IS NULL),
+        (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+         FROM partner_sessions s
+         WHERE NEW.token_hash IS NULL AND s.token_hash = partner_token AND s.revoked_at IS NULL),
+        '-infinity');
     RETURN NEW;
 END
 $$;
@@ -3216,31 +3248,69 @@ $$;
 
 
 --
+-- Name: haven_portal_open_pending_context(bytea, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_open_pending_context(token bytea, source text, request_id text) RETURNS TABLE(account_id uuid, totp_secret bytea, totp_last_used_step bigint, absolute_expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    pending record;
+    totp record;
+BEGIN
+    SELECT s.practice_id, s.account_id, s.absolute_expires_at INTO pending FROM partner_sessions s
+    JOIN partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
+    WHERE s.token_hash = token AND s.second_factor_pending AND s.revoked_at IS NULL AND a.disabled_at IS NULL
+      AND now() < s.created_at + interval '5 minutes' AND now() < s.absolute_expires_at
+    FOR UPDATE OF s;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    SELECT t.secret, t.last_used_step INTO totp FROM partner_totp t
+    WHERE t.practice_id = pending.practice_id AND t.account_id = pending.account_id AND t.confirmed_at IS NOT NULL
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    PERFORM haven_write_pending_context(token, source, request_id);
+    RETURN QUERY SELECT pending.account_id, totp.secret, totp.last_used_step, pending.absolute_expires_at;
+END
+$$;
+
+
+--
 -- Name: haven_portal_open_session(public.partner_accounts, bytea, integer, integer, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(charts integer, absolute_expires_at timestamp with time zone)
+CREATE FUNCTION public.haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text) RETURNS TABLE(outcome text, charts integer, absolute_expires_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     live record;
     reached integer;
+    pending boolean;
     expires timestamptz := now() + make_interval(secs => lifetime_seconds);
 BEGIN
     SELECT count(*)::integer INTO reached FROM haven_portal_live_charts(account.id);
     SELECT * INTO live FROM haven_portal_live_charts(account.id) LIMIT 1;
+    pending := EXISTS (SELECT 1 FROM partner_totp t
+                       WHERE t.practice_id = account.practice_id AND t.account_id = account.id
+                         AND t.confirmed_at IS NOT NULL);
     INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
-                                  absolute_expires_at)
+                                  absolute_expires_at, second_factor_pending)
     VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
-            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires);
+            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires, pending);
     IF rehash IS NOT NULL THEN
         UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
     END IF;
-    PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
-                              'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
-                              account.client_id);
-    RETURN QUERY SELECT reached, expires;
+    IF NOT pending THEN
+        PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, source, request_id, 'portal.login',
+                                  'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
+                                  account.client_id);
+    END IF;
+    RETURN QUERY SELECT CASE WHEN pending THEN 'second-factor' ELSE 'signed-in' END, reached, expires;
 END
 $$;
 
@@ -3276,6 +3346,22 @@ CREATE FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, 
           AND haven_portal_couple(ctx) IS NOT NULL
           AND (a.partner_id IS NULL OR a.partner_id = ctx.partner_client_id)
           AND haven_assignment_released(a)
+    $$;
+
+
+--
+-- Name: haven_portal_pending_sign_in(bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_pending_sign_in(token bytea) RETURNS TABLE(email text, expires_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT a.email, least(s.created_at + interval '5 minutes', s.absolute_expires_at)
+        FROM partner_sessions s
+        JOIN partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
+        WHERE s.token_hash = token AND s.second_factor_pending AND s.revoked_at IS NULL AND a.disabled_at IS NULL
+          AND now() < s.created_at + interval '5 minutes' AND now() < s.absolute_expires_at
     $$;
 
 
@@ -3482,6 +3568,47 @@ $$;
 
 
 --
+-- Name: haven_portal_second_factor(uuid, text, bigint, integer, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_second_factor(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner_pending();
+    account partner_accounts;
+    moved integer := 0;
+    verdict text;
+BEGIN
+    SELECT a.* INTO account FROM partner_accounts a
+    WHERE a.practice_id = ctx.partner_practice_id AND a.id = ctx.partner_account_id;
+    IF step IS NOT NULL AND haven_step_attested(step, master_key_version, attestation) THEN
+        UPDATE partner_totp t SET last_used_step = step
+        WHERE t.practice_id = account.practice_id AND t.account_id = account.id AND t.confirmed_at IS NOT NULL
+          AND t.last_used_step < step;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+    END IF;
+    verdict := haven_sign_in_check('partner-code', ticket, account.email, candidate,
+                                   CASE WHEN moved = 1 THEN candidate END, true, account.practice_id, account.id,
+                                   ARRAY[account.client_id], ctx.source, ctx.request_id);
+    IF verdict = 'check-passed' THEN
+        UPDATE partner_sessions SET second_factor_pending = false, last_seen_at = now()
+        WHERE token_hash = ctx.partner_token_hash;
+        PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, ctx.source, ctx.request_id, 'portal.login',
+                                  'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
+                                  account.client_id);
+        RETURN 'signed-in';
+    END IF;
+    IF verdict = 'paused' THEN
+        DELETE FROM partner_sessions WHERE token_hash = ctx.partner_token_hash;
+    END IF;
+    RETURN verdict;
+END
+$$;
+
+
+--
 -- Name: haven_portal_series(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3596,7 +3723,7 @@ BEGIN
         RETURN QUERY SELECT verdict, NULL::integer, NULL::timestamptz;
         RETURN;
     END IF;
-    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+    RETURN QUERY SELECT s.outcome, s.charts, s.absolute_expires_at
         FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, rehash, source, request_id) s;
 END
 $$;
@@ -3736,7 +3863,7 @@ BEGIN
         RETURN;
     END IF;
     UPDATE partner_links SET spent_at = now() WHERE partner_links.token_hash = link.token_hash;
-    RETURN QUERY SELECT 'signed-in', s.charts, s.absolute_expires_at
+    RETURN QUERY SELECT s.outcome, s.charts, s.absolute_expires_at
         FROM haven_portal_open_session(account, token, idle_seconds, lifetime_seconds, NULL, source, request_id) s;
 END
 $$;
@@ -3871,6 +3998,225 @@ BEGIN
                               CASE WHEN outcome = 'submitted' THEN 'success' ELSE 'denied' END, NULL,
                               ctx.partner_client_id);
     RETURN outcome;
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_add_key(uuid, integer, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_add_key(new_id uuid, master_key_version integer, wrapped bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    added integer;
+BEGIN
+    INSERT INTO data_keys (id, practice_id, subject_kind, subject_id, state, master_key_version, wrapped_key)
+    VALUES (new_id, ctx.partner_practice_id, 'partner', ctx.partner_account_id::text, 'active', master_key_version,
+            wrapped)
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    RETURN added = 1;
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_audit(public.request_contexts, text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_audit(ctx public.request_contexts, action text, ok boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id, action,
+                              'partner_account', ctx.partner_account_id, ARRAY[ctx.partner_client_id],
+                              CASE WHEN ok THEN 'success' ELSE 'denied' END, NULL, ctx.partner_client_id);
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_confirm(bigint, integer, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_confirm(step bigint, master_key_version integer, attestation bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    moved integer := 0;
+BEGIN
+    IF step IS NOT NULL AND haven_step_attested(step, master_key_version, attestation) THEN
+        UPDATE partner_totp SET confirmed_at = now(), last_used_step = step
+        WHERE practice_id = ctx.partner_practice_id AND account_id = ctx.partner_account_id AND confirmed_at IS NULL;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+    END IF;
+    PERFORM haven_portal_totp_audit(ctx, 'portal.totp.confirm', moved = 1);
+    RETURN moved = 1;
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_enroll(bytea, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_enroll(new_secret bytea, new_key_id uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    IF EXISTS (SELECT 1 FROM partner_totp t
+               WHERE t.practice_id = ctx.partner_practice_id AND t.account_id = ctx.partner_account_id
+                 AND t.confirmed_at IS NOT NULL) THEN
+        RETURN 'confirmed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM data_keys k
+                   WHERE k.id = new_key_id AND k.practice_id = ctx.partner_practice_id AND k.subject_kind = 'partner'
+                     AND k.subject_id = ctx.partner_account_id::text AND k.state = 'active') THEN
+        RAISE EXCEPTION 'the secret is not sealed with the partner''s own key' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    INSERT INTO partner_totp (practice_id, account_id, secret, secret_key_id)
+    VALUES (ctx.partner_practice_id, ctx.partner_account_id, new_secret, new_key_id)
+    ON CONFLICT (practice_id, account_id) DO UPDATE
+    SET secret = EXCLUDED.secret, secret_key_id = EXCLUDED.secret_key_id, created_at = now(), confirmed_at = NULL,
+        last_used_step = NULL;
+    PERFORM haven_portal_totp_audit(ctx, 'portal.totp.begin', true);
+    RETURN 'enrolled';
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_enrolled(text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_enrolled(kind text, chart uuid) RETURNS SETOF uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+BEGIN
+    IF kind NOT IN ('couple', 'client') OR NOT haven_portal_chart_in_caseload(kind, chart) THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT a.client_id FROM partner_accounts a
+        JOIN partner_totp t ON t.practice_id = a.practice_id AND t.account_id = a.id AND t.confirmed_at IS NOT NULL
+        WHERE a.practice_id = ctx.practice_id AND a.client_id = ANY (haven_portal_chart_clients(ctx.practice_id, kind, chart));
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_key(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_key(wanted uuid) RETURNS TABLE(id uuid, practice_id uuid, subject_kind text, subject_id text, state text, master_key_version integer, wrapped_key bytea, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts;
+BEGIN
+    IF EXISTS (SELECT 1 FROM haven_context() c WHERE c.partner_client_id IS NOT NULL) THEN
+        ctx := haven_context_partner();
+    ELSE
+        ctx := haven_context_partner_pending();
+    END IF;
+    RETURN QUERY
+        SELECT k.id, k.practice_id, k.subject_kind, k.subject_id, k.state, k.master_key_version, k.wrapped_key,
+               k.created_at
+        FROM data_keys k
+        WHERE k.practice_id = ctx.partner_practice_id AND k.subject_kind = 'partner'
+          AND k.subject_id = ctx.partner_account_id::text
+          AND (k.id = wanted OR wanted IS NULL AND k.state = 'active');
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_own(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_own() RETURNS TABLE(email text, secret bytea, confirmed boolean, last_used_step bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+BEGIN
+    PERFORM 1 FROM partner_totp t
+    WHERE t.practice_id = ctx.partner_practice_id AND t.account_id = ctx.partner_account_id FOR UPDATE;
+    RETURN QUERY
+        SELECT a.email, t.secret, coalesce(t.confirmed_at IS NOT NULL, false), t.last_used_step
+        FROM partner_accounts a
+        LEFT JOIN partner_totp t ON t.practice_id = a.practice_id AND t.account_id = a.id
+        WHERE a.practice_id = ctx.partner_practice_id AND a.id = ctx.partner_account_id;
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_remove(bigint, integer, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_remove(step bigint, master_key_version integer, attestation bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    removed integer := 0;
+BEGIN
+    IF step IS NOT NULL AND haven_step_attested(step, master_key_version, attestation) THEN
+        DELETE FROM partner_totp
+        WHERE practice_id = ctx.partner_practice_id AND account_id = ctx.partner_account_id
+          AND confirmed_at IS NOT NULL AND last_used_step < step;
+        GET DIAGNOSTICS removed = ROW_COUNT;
+    END IF;
+    PERFORM haven_portal_totp_audit(ctx, 'portal.totp.remove', removed = 1);
+    RETURN removed = 1;
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_reset(uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_reset(client uuid, kind text, chart uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    account uuid;
+    removed integer := 0;
+BEGIN
+    IF kind IN ('couple', 'client') AND haven_portal_chart_in_caseload(kind, chart)
+       AND client = ANY (haven_portal_chart_clients(ctx.practice_id, kind, chart)) THEN
+        SELECT a.id INTO account FROM partner_accounts a WHERE a.practice_id = ctx.practice_id AND a.client_id = client;
+    END IF;
+    IF account IS NOT NULL THEN
+        DELETE FROM partner_totp t WHERE t.practice_id = ctx.practice_id AND t.account_id = account;
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        DELETE FROM partner_sessions s WHERE s.account_id = account AND s.second_factor_pending;
+    END IF;
+    PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
+                              ctx.request_id, 'portal.totp.reset', 'partner_account', account,
+                              CASE WHEN removed = 1 THEN ARRAY[client] ELSE '{}' END,
+                              CASE WHEN removed = 1 THEN 'success' ELSE 'denied' END, NULL);
+    RETURN CASE WHEN removed = 1 THEN 'done' ELSE 'not-found' END;
 END
 $$;
 
@@ -4229,7 +4575,7 @@ CREATE FUNCTION public.haven_sign_in_note_try(kind text, login_email text, candi
 DECLARE
     noted uuid;
 BEGIN
-    IF kind IS NULL OR kind NOT IN ('staff', 'partner') THEN
+    IF kind IS NULL OR kind NOT IN ('staff', 'partner', 'partner-code') THEN
         RETURN NULL;
     END IF;
     DELETE FROM sign_in_tries t WHERE t.tried_at < now() - interval '1 day';
@@ -4442,10 +4788,11 @@ DECLARE
     session bytea;
     attestation_key bytea;
 BEGIN
-    SELECT c.token_hash INTO session FROM haven_context() c;
+    SELECT coalesce(c.token_hash, c.partner_token_hash) INTO session FROM haven_context() c;
     IF session IS NULL THEN
         SELECT c.pending_token_hash INTO session FROM request_contexts c
-        WHERE c.backend_pid = pg_backend_pid() AND c.transaction_id = pg_current_xact_id_if_assigned();
+        WHERE c.backend_pid = pg_backend_pid() AND c.transaction_id = pg_current_xact_id_if_assigned()
+          AND haven_context_in_time(c.valid_until);
     END IF;
     SELECT k.key INTO attestation_key FROM second_factor_attestation_keys k
     WHERE k.master_key_version = haven_step_attested.master_key_version;
@@ -5021,7 +5368,7 @@ CREATE TABLE public.data_keys (
     CONSTRAINT data_keys_shredded_has_no_key CHECK (((state = 'shredded'::text) = ((wrapped_key IS NULL) AND (master_key_version IS NULL)))),
     CONSTRAINT data_keys_state CHECK ((state = ANY (ARRAY['active'::text, 'retired'::text, 'shredded'::text]))),
     CONSTRAINT data_keys_subject_id_length CHECK (((length(subject_id) >= 1) AND (length(subject_id) <= 200))),
-    CONSTRAINT data_keys_subject_kind CHECK ((subject_kind = ANY (ARRAY['couple'::text, 'client'::text, 'psychotherapy'::text, 'test'::text, 'staff'::text]))),
+    CONSTRAINT data_keys_subject_kind CHECK ((subject_kind = ANY (ARRAY['couple'::text, 'client'::text, 'psychotherapy'::text, 'test'::text, 'staff'::text, 'partner'::text]))),
     CONSTRAINT data_keys_wrapped_length CHECK ((length(wrapped_key) = 60))
 );
 
@@ -5424,6 +5771,24 @@ ALTER TABLE ONLY public.partner_sessions FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: partner_totp; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_totp (
+    practice_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    secret bytea NOT NULL,
+    secret_key_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    confirmed_at timestamp with time zone,
+    last_used_step bigint,
+    CONSTRAINT partner_totp_confirmed_has_step CHECK (((confirmed_at IS NULL) OR (last_used_step IS NOT NULL)))
+);
+
+ALTER TABLE ONLY public.partner_totp FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: portal_answer_drafts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5632,7 +5997,7 @@ CREATE TABLE public.sealed_columns (
     row_id_column text DEFAULT 'id'::text NOT NULL,
     subject_kind text,
     subject_column text NOT NULL,
-    CONSTRAINT sealed_columns_subject_kind CHECK ((subject_kind = ANY (ARRAY['couple'::text, 'client'::text, 'psychotherapy'::text, 'test'::text, 'staff'::text])))
+    CONSTRAINT sealed_columns_subject_kind CHECK ((subject_kind = ANY (ARRAY['couple'::text, 'client'::text, 'psychotherapy'::text, 'test'::text, 'staff'::text, 'partner'::text])))
 );
 
 
@@ -5676,7 +6041,7 @@ CREATE TABLE public.sign_in_tries (
     checked_at timestamp with time zone,
     CONSTRAINT sign_in_tries_address_key CHECK ((length(address_key) = 32)),
     CONSTRAINT sign_in_tries_candidate CHECK ((length(candidate_hash) = 32)),
-    CONSTRAINT sign_in_tries_kind CHECK ((kind = ANY (ARRAY['staff'::text, 'partner'::text, 'partner-link'::text])))
+    CONSTRAINT sign_in_tries_kind CHECK ((kind = ANY (ARRAY['staff'::text, 'partner'::text, 'partner-link'::text, 'partner-code'::text])))
 );
 
 ALTER TABLE ONLY public.sign_in_tries FORCE ROW LEVEL SECURITY;
@@ -6086,6 +6451,14 @@ ALTER TABLE ONLY public.partner_links
 
 ALTER TABLE ONLY public.partner_sessions
     ADD CONSTRAINT partner_sessions_pkey PRIMARY KEY (token_hash);
+
+
+--
+-- Name: partner_totp partner_totp_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_totp
+    ADD CONSTRAINT partner_totp_pkey PRIMARY KEY (practice_id, account_id);
 
 
 --
@@ -7551,6 +7924,22 @@ ALTER TABLE ONLY public.partner_sessions
 
 
 --
+-- Name: partner_totp partner_totp_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_totp
+    ADD CONSTRAINT partner_totp_practice_id_account_id_fkey FOREIGN KEY (practice_id, account_id) REFERENCES public.partner_accounts(practice_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: partner_totp partner_totp_secret_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_totp
+    ADD CONSTRAINT partner_totp_secret_key_id_fkey FOREIGN KEY (secret_key_id) REFERENCES public.data_keys(id);
+
+
+--
 -- Name: portal_answer_drafts portal_answer_drafts_assignment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -8450,6 +8839,19 @@ CREATE POLICY partner_sessions_owner ON public.partner_sessions TO haven USING (
 
 
 --
+-- Name: partner_totp; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.partner_totp ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_totp partner_totp_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY partner_totp_owner ON public.partner_totp TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: portal_answer_drafts; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -9128,6 +9530,13 @@ REVOKE ALL ON FUNCTION public.haven_context_partner() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_context_partner_pending(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_context_partner_pending() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_context_pending(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9773,6 +10182,14 @@ GRANT ALL ON FUNCTION public.haven_portal_notification_settings() TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_portal_open_pending_context(token bytea, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_open_pending_context(token bytea, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_open_pending_context(token bytea, source text, request_id text) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_portal_open_session(account public.partner_accounts, token bytea, idle_seconds integer, lifetime_seconds integer, rehash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9792,6 +10209,14 @@ GRANT ALL ON FUNCTION public.haven_portal_opening_key(wanted uuid) TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_portal_own_assignment(ctx public.request_contexts, assignment uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_pending_sign_in(token bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_pending_sign_in(token bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_pending_sign_in(token bytea) TO haven_app;
 
 
 --
@@ -9839,6 +10264,14 @@ GRANT ALL ON FUNCTION public.haven_portal_save_draft(assignment uuid, draft uuid
 
 REVOKE ALL ON FUNCTION public.haven_portal_sealing_key() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_sealing_key() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_second_factor(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_second_factor(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_second_factor(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea) TO haven_app;
 
 
 --
@@ -9927,6 +10360,77 @@ GRANT ALL ON FUNCTION public.haven_portal_submit_answer(assignment uuid, respons
 
 REVOKE ALL ON FUNCTION public.haven_portal_submit_measure(schedule uuid, administration uuid, items smallint[], total double precision) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_submit_measure(schedule uuid, administration uuid, items smallint[], total double precision) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_add_key(new_id uuid, master_key_version integer, wrapped bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_add_key(new_id uuid, master_key_version integer, wrapped bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_add_key(new_id uuid, master_key_version integer, wrapped bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_audit(ctx public.request_contexts, action text, ok boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_audit(ctx public.request_contexts, action text, ok boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_confirm(step bigint, master_key_version integer, attestation bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_confirm(step bigint, master_key_version integer, attestation bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_confirm(step bigint, master_key_version integer, attestation bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_enroll(new_secret bytea, new_key_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_enroll(new_secret bytea, new_key_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_enroll(new_secret bytea, new_key_id uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_enrolled(kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_enrolled(kind text, chart uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_enrolled(kind text, chart uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_key(wanted uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_key(wanted uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_key(wanted uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_own(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_own() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_own() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_remove(step bigint, master_key_version integer, attestation bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_remove(step bigint, master_key_version integer, attestation bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_remove(step bigint, master_key_version integer, attestation bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_reset(client uuid, kind text, chart uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_reset(client uuid, kind text, chart uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_reset(client uuid, kind text, chart uuid) TO haven_app;
 
 
 --

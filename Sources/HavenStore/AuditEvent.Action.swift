@@ -165,6 +165,14 @@ extension AuditEvent {
         case portalLogout = "portal.logout"
         /// A partner chose which of their charts the session reaches.
         case portalChartChoose = "portal.chart.choose"
+        /// A partner began enrolling a one-time-code app (migration 0057); the entity is their account.
+        case portalTOTPBegin = "portal.totp.begin"
+        /// A partner confirmed their app with a code (or gave a wrong one: denied).
+        case portalTOTPConfirm = "portal.totp.confirm"
+        /// A partner removed their app with a current code (or gave a wrong one: denied).
+        case portalTOTPRemove = "portal.totp.remove"
+        /// A counselor reset a partner's app (a lost phone); the entity is the partner's account.
+        case portalTOTPReset = "portal.totp.reset"
 
         // A partner's answers (migration 0045), written by the database's functions; the entity is the
         // assignment.

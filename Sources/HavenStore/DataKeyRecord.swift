@@ -51,6 +51,8 @@ public struct KeySubject: Hashable, Sendable, CustomStringConvertible {
         case test
         /// A staff member's own secrets (their TOTP secret).
         case staff
+        /// A partner's portal account's own secrets (their TOTP secret; id: the account's id).
+        case partner
     }
 
     public var kind: Kind

@@ -97,6 +97,18 @@ public enum KeyStore {
         return try rows.singleRow().map(record)
     }
 
+    /// A partner's own data key for their one-time-code secret (migration 0057:
+    /// `haven_portal_totp_key(id)`): by id, or the active one when `id` is nil; nil when it answers none.
+    public static func portalTOTPKey(id: UUID?, on connection: PostgresConnection) async throws -> DataKeyRecord? {
+        let rows = try await connection.query(
+            PostgresQuery(
+                sql: "SELECT \(columns) FROM haven_portal_totp_key(\(id == nil ? "NULL" : "$1"))",
+                bindings: id.map { bind($0) } ?? PostgresBindings()
+            )
+        )
+        return try rows.singleRow().map(record)
+    }
+
     /// A data key by id.
     public static func dataKey(id: UUID, on connection: PostgresConnection) async throws -> DataKeyRecord? {
         let rows = try await connection.query(

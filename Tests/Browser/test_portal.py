@@ -383,3 +383,66 @@ def test_a_series_shows_the_partner_its_first_step_only_and_they_answer_it(drive
     # The counselor's page shows the answer under step 1.
     driver.get(BASE + "/couples/%s/homework/new" % couple["id"])
     assert answer in driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=assigned-heading]").text
+
+
+def totp_code(secret_text, offset=0):
+    """The 6-digit code an authenticator app shows for the base32 key `secret_text` (RFC 6238: HMAC-SHA-1,
+    30-second steps), `offset` steps from now."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(secret_text.replace(" ", "").upper())
+    step = int(time.time()) // 30 + offset
+    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    start = digest[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", digest[start:start + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def test_a_partner_sets_up_a_code_app_and_signs_in_with_its_code_totp(driver):
+    couple, titles = setup_couple()
+    names = client_names()
+    sign_in(driver, DANA)
+    code = give_code(driver, couple, couple["partnerA"])
+    browser = new_browser()
+    try:
+        email = "totp-%s@example.org" % secrets.token_hex(4)
+        passphrase = "a passphrase of their own " + secrets.token_hex(4)
+        browser.get(BASE + "/portal/welcome")
+        browser.find_element(By.ID, "code").send_keys(code)
+        browser.find_element(By.ID, "email").send_keys(email)
+        browser.find_element(By.ID, "passphrase").send_keys(passphrase)
+        browser.find_element(By.ID, "confirm").send_keys(passphrase)
+        submit(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+
+        def sign_in_with_passphrase():
+            browser.get(BASE + "/portal/sign-in")
+            browser.find_element(By.ID, "email").send_keys(email)
+            browser.find_element(By.ID, "passphrase").send_keys(passphrase)
+            submit(browser, browser.find_element(
+                By.CSS_SELECTOR, "main form[action='/portal/sign-in'] button[type=submit]"))
+
+        sign_in_with_passphrase()
+        assert browser.current_url == BASE + "/portal", browser.current_url
+        # Set up: the QR code and the key as text, shown once; the app's code confirms it.
+        browser.get(BASE + "/portal/settings")
+        submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/portal/settings/code-app/start'] button"))
+        assert browser.find_element(By.CSS_SELECTOR, "#code-app svg") is not None
+        secret = browser.find_element(By.ID, "code-app-secret").text
+        browser.find_element(By.ID, "confirm-code").send_keys(totp_code(secret, -1))
+        submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/portal/settings/code-app/confirm'] button"))
+        assert browser.current_url == BASE + "/portal/settings?reason=code-app-on", browser.current_url
+        check_page(browser, "portal-settings-code-app", names)
+        # Signed out and in again: the passphrase leads to the code page; the code, home.
+        browser.get(BASE + "/portal")
+        submit(browser, browser.find_element(By.CSS_SELECTOR, "form.sign-out button"))
+        sign_in_with_passphrase()
+        assert browser.current_url == BASE + "/portal/code", browser.current_url
+        check_page(browser, "portal-code", names)
+        browser.find_element(By.ID, "code").send_keys(totp_code(secret))
+        submit(browser, browser.find_element(By.CSS_SELECTOR, "main form[action='/portal/code'] button"))
+        assert browser.current_url == BASE + "/portal", browser.current_url
+        main = browser.find_element(By.TAG_NAME, "main").text
+        assert titles[couple["partnerA"]["id"]] in main, main
+    finally:
+        browser.quit()

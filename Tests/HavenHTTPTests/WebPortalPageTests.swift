@@ -229,6 +229,28 @@ struct WebPortalPageTests {
         }
     }
 
+    /// Partner A of Dana's couple on the portal: Dana (signed in) gives a code on the chart, and the
+    /// partner, in a browser of their own, accepts it as `alex@example.org` with `passphrase`.
+    static func partnerAccepted(
+        _ fixture: HTTPFixture,
+        _ client: any TestClientProtocol
+    ) async throws -> (dana: WebPageTests.Browser, partner: WebPageTests.Browser, a: UUID, couplePath: String) {
+        let a = try await fixture.owner.query("SELECT partner_a_id FROM couples WHERE id = \(fixture.danaCouple)")[0]
+            .decode(0, as: UUID.self)
+        var dana = try await WebPageTests.signIn(client, "dana@harbor.example")
+        let couplePath = "/couples/\(fixture.danaCouple.uuidString.lowercased())"
+        let code = try await giveCode(client, &dana, couplePath, a)
+        var partner = WebPageTests.Browser()
+        _ = try await open(client, &partner, "/portal/welcome")
+        _ = try await send(
+            client,
+            &partner,
+            "/portal/welcome",
+            [("code", code), ("email", "alex@example.org"), ("passphrase", passphrase), ("confirm", passphrase)]
+        )
+        return (dana, partner, a, couplePath)
+    }
+
     /// A code given on `path`'s chart page (the "Give a code" form), as the counselor reads it out.
     static func giveCode(
         _ client: any TestClientProtocol,

@@ -38,21 +38,10 @@ struct WebPortalSettingsPageTests {
 
     @Test func aPartnerTurnsRemindersOffAndOnWithAFormOnly() async throws {
         try await HTTPFixture.with { fixture, client in
-            let (a, _) = try await fixture.owner.query(
-                "SELECT partner_a_id, partner_b_id FROM couples WHERE id = \(fixture.danaCouple)"
-            )[0].decode((UUID, UUID).self)
-            var dana = try await WebPageTests.signIn(client, "dana@harbor.example")
-            let couplePath = "/couples/\(fixture.danaCouple.uuidString.lowercased())"
-            let code = try await WebPortalPageTests.giveCode(client, &dana, couplePath, a)
-            var partner = WebPageTests.Browser()
-            _ = try await WebPortalPageTests.open(client, &partner, "/portal/welcome")
+            let accepted = try await WebPortalPageTests.partnerAccepted(fixture, client)
+            let dana = accepted.dana
+            var partner = accepted.partner
             let passphrase = WebPortalPageTests.passphrase
-            _ = try await WebPortalPageTests.send(
-                client,
-                &partner,
-                "/portal/welcome",
-                [("code", code), ("email", "alex@example.org"), ("passphrase", passphrase), ("confirm", passphrase)]
-            )
             _ = try await WebPortalPageTests.open(client, &partner, "/portal/sign-in")
             _ = try await WebPortalPageTests.send(
                 client,

@@ -11,9 +11,14 @@ import Testing
 /// code app opens no staff context, neither `haven_sign_in` answering `second-factor` nor
 /// `haven_open_pending_context` (migration 0050). Only the code step reads the pending context.
 extension AppRoleAttackTests {
-    /// Every function haven_app may run whose body asks for a staff context, with a call of NULLs of
-    /// its argument types (enumerated from the catalog, so a new one is tried too).
-    private static func staffFunctions(_ pool: ConnectionPool) async throws -> [(name: String, call: String)] {
+    /// Every function haven_app may run whose body calls one of `readers` (a context reader such as
+    /// `haven_context_staff`), but for `except`, with a call of NULLs of its argument types (enumerated
+    /// from the catalog, so a new one is tried too).
+    static func functions(
+        calling readers: [String] = ["haven_context_staff"],
+        except: [String] = [],
+        _ pool: ConnectionPool
+    ) async throws -> [(name: String, call: String)] {
         try await pool.query(
             """
             SELECT p.oid::regprocedure::text,
@@ -21,8 +26,10 @@ extension AppRoleAttackTests {
                           coalesce((SELECT string_agg(format('NULL::%s', format_type(a.t, NULL)), ', ' ORDER BY a.o)
                                     FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a (t, o)), ''))
             FROM pg_proc p
-            WHERE p.pronamespace = 'public'::regnamespace AND p.prosrc LIKE '%haven_context_staff()%'
-              AND p.proname <> 'haven_context_staff' AND has_function_privilege('haven_app', p.oid, 'EXECUTE')
+            WHERE p.pronamespace = 'public'::regnamespace
+              AND EXISTS (SELECT 1 FROM unnest(\(readers)::text[]) r WHERE p.prosrc LIKE '%' || r || '()%')
+              AND p.proname <> ALL (\(readers + except)::text[])
+              AND has_function_privilege('haven_app', p.oid, 'EXECUTE')
             ORDER BY 1
             """
         ).map { try $0.decode((String, String).self) }
@@ -69,7 +76,7 @@ extension AppRoleAttackTests {
             let enrollment = try await totp.begin(actor: setup.counselorA)
             let app = try enrollment.authenticatorApp()
             try await totp.confirm(code: app.code(step: app.step(at: Date()) - 1), actor: setup.counselorA)
-            let functions = try await Self.staffFunctions(setup.fixture.app)
+            let functions = try await Self.functions(setup.fixture.app)
             #expect(functions.count >= 20)
             #expect(functions.contains { $0.name.hasPrefix("haven_admin_staff_end_sessions(") })
 

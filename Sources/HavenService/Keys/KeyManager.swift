@@ -252,14 +252,7 @@ public final class KeyManager: Sendable {
                 activeKeys.put(record.id, practiceID: practiceID, subject: subject)
                 return (record.id, key)
             }
-            let minimum = try await KeyStore.settings(on: connection).minimumMasterKeyVersion
-            guard ring.currentVersion >= minimum else {
-                throw SealingError(
-                    .masterKey,
-                    detail:
-                        "the newest loaded master key is version \(ring.currentVersion) but the database requires \(minimum)"
-                )
-            }
+            try await requireWrappingVersion(on: connection)
             let id = UUID()
             let secret = try SecureBytes(randomCount: AESGCM.keyCount)
             let wrapped = try ring.wrap(secret, context: wrapContext(id: id, subject: subject))
@@ -280,6 +273,18 @@ public final class KeyManager: Sendable {
             }
         }
         throw SealingError(.unknownKey, detail: "could not create or find the subject's active data key")
+    }
+
+    /// Refuses to wrap a new data key when the newest loaded master key is below the database's floor.
+    func requireWrappingVersion(on connection: PostgresConnection) async throws {
+        let minimum = try await KeyStore.settings(on: connection).minimumMasterKeyVersion
+        guard ring.currentVersion >= minimum else {
+            throw SealingError(
+                .masterKey,
+                detail:
+                    "the newest loaded master key is version \(ring.currentVersion) but the database requires \(minimum)"
+            )
+        }
     }
 
     /// A data key by id, from the cache or unwrapped from the database.
@@ -308,7 +313,7 @@ public final class KeyManager: Sendable {
         return key
     }
 
-    private func wrapContext(id: UUID, subject: KeySubject) -> MasterKeyring.WrapContext {
+    func wrapContext(id: UUID, subject: KeySubject) -> MasterKeyring.WrapContext {
         MasterKeyring.WrapContext(keyID: bytes(of: id), subjectKind: subject.kind.rawValue, subjectID: subject.id)
     }
 }

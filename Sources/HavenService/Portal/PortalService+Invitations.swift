@@ -122,20 +122,26 @@ extension PortalService {
         public var email: String?
         public var state: State
         public var invitationExpiresAt: Date?
+        /// The person has a confirmed one-time-code app (the counselor may reset it).
+        public var hasCodeApp = false
     }
 
     /// The portal status of each person of `chart` (one for a client's chart, two for a couple's).
     ///
     /// - Throws: `notFound` naming `chart` when it is out of the actor's caseload.
     public func status(of chart: ChartReference, actor: StaffActor) async throws -> [AccessStatus] {
-        let rows = try await pool.transaction(as: actor) { connection in
-            try await connection.query(
+        let (rows, withApps) = try await pool.transaction(as: actor) { connection in
+            let rows = try await connection.query(
                 """
                 SELECT client_id, email, access_granted_at IS NOT NULL, access_revoked_at IS NOT NULL,
                        invitation_expires_at
                 FROM haven_portal_status(\(chart.kind), \(chart.id))
                 """
             ).map { try $0.decode((UUID, String?, Bool, Bool, Date?).self) }
+            let withApps = try await connection.query(
+                "SELECT haven_portal_totp_enrolled(\(chart.kind), \(chart.id))"
+            ).map { try $0.decode(0, as: UUID.self) }
+            return (rows, Set(withApps))
         }
         guard !rows.isEmpty else {
             throw ServiceError(.notFound, field: "chart", "no \(chart.kind) with this id in your caseload")
@@ -143,7 +149,13 @@ extension PortalService {
         return rows.map { client, email, granted, revoked, expires in
             let state: AccessStatus.State =
                 expires != nil ? .invited : revoked ? .revoked : granted ? .active : .notInvited
-            return AccessStatus(clientID: client, email: email, state: state, invitationExpiresAt: expires)
+            return AccessStatus(
+                clientID: client,
+                email: email,
+                state: state,
+                invitationExpiresAt: expires,
+                hasCodeApp: withApps.contains(client)
+            )
         }
     }
 

@@ -85,7 +85,7 @@ extension PortalService {
             """
         )[0]
         let (outcome, charts, expiry) = try row.decode((String, Int32?, Date?).self)
-        guard outcome == "signed-in", let charts, let expiry else {
+        guard outcome == "signed-in" || outcome == "second-factor", let charts, let expiry else {
             throw ServiceError(
                 .unauthenticated,
                 field: "link",
@@ -96,7 +96,8 @@ extension PortalService {
             token: session,
             actor: PartnerActor(sessionHash: session.storageHash, source: source, requestID: requestID),
             charts: Int(charts),
-            absoluteExpiry: expiry
+            absoluteExpiry: expiry,
+            codeNeeded: outcome == "second-factor"
         )
     }
 }

@@ -49,6 +49,9 @@ public struct PortalService: Sendable {
         public var actor: PartnerActor
         public var charts: Int
         public var absoluteExpiry: Date
+        /// The account has a one-time-code app: the session opens nothing until `completeSignIn` takes
+        /// its code (within five minutes); meanwhile `token` names the waiting sign-in.
+        public var codeNeeded = false
     }
 
     /// Checks the passphrase and opens a portal session; with one chart it is chosen. The try is noted
@@ -93,14 +96,15 @@ public struct PortalService: Sendable {
         )[0]
         let (outcome, charts, expiry) = try row.decode((String, Int32?, Date?).self)
         if outcome == "paused" { throw AuthService.paused }
-        guard outcome == "signed-in", let charts, let expiry else {
+        guard outcome == "signed-in" || outcome == "second-factor", let charts, let expiry else {
             throw ServiceError(.unauthenticated, "wrong email or passphrase, or the portal is closed for this account")
         }
         return SignIn(
             token: token,
             actor: PartnerActor(sessionHash: token.storageHash, source: source, requestID: requestID),
             charts: Int(charts),
-            absoluteExpiry: expiry
+            absoluteExpiry: expiry,
+            codeNeeded: outcome == "second-factor"
         )
     }
 

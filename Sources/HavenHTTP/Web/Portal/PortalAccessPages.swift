@@ -5,8 +5,10 @@ import Hummingbird
 extension HavenAPI {
     /// The counselor's side of the portal, on a chart's page ("Portal access"): invite a person of the
     /// chart by email (a link) or by a code to read out, shown once on a page of its own; revoke their
-    /// access (`PortalService`). Behind `WebMiddleware` like every staff page.
+    /// access (`PortalService`); reset their one-time-code app. Behind `WebMiddleware` like every staff
+    /// page.
     func addPortalAccessPages(to web: RouterGroup<HavenRequestContext>) {
+        addPortalCodeAppReset(to: web)
         web.post("/couples/{id}/portal/invite") { request, context in
             try await self.portalInvite(request, context, chart: .couple(try Self.pageID("id", context)))
         }
@@ -140,6 +142,9 @@ struct PortalAccessRow {
     var inviteAction: String
     var revokeAction: String
     var canRevoke: Bool
+    /// The person has a one-time-code app: the counselor may reset it (a lost phone).
+    var hasCodeApp: Bool
+    var resetCodeAppAction: String
 }
 
 extension HavenAPI {
@@ -154,7 +159,9 @@ extension HavenAPI {
         return try await portal.status(of: chart, actor: actor).map { person in
             let status: String =
                 switch person.state {
-                case .active: "has portal access" + (person.email.map { " (\($0))" } ?? "")
+                case .active:
+                    "has portal access" + (person.email.map { " (\($0))" } ?? "")
+                        + (person.hasCodeApp ? ", signs in with a one-time-code app" : "")
                 case .invited: "invited, not yet accepted"
                 case .revoked: "portal access turned off"
                 case .notInvited: "no portal access"
@@ -165,7 +172,9 @@ extension HavenAPI {
                 status: status,
                 inviteAction: path + "/portal/invite",
                 revokeAction: path + "/portal/revoke",
-                canRevoke: person.state == .active || person.state == .invited
+                canRevoke: person.state == .active || person.state == .invited,
+                hasCodeApp: person.hasCodeApp,
+                resetCodeAppAction: path + "/portal/code-app/reset"
             )
         }
     }

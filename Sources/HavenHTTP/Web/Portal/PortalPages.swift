@@ -19,6 +19,9 @@ extension HavenAPI {
             case "passphrase-set": view.notice = "Your passphrase is set. Sign in with it."
             case "chart-added": view.notice = "Your counselor's invitation is accepted. Sign in with your passphrase."
             case "signed-out": view.notice = "You are signed out."
+            case "code-expired": view.notice = "Your sign-in waited too long for its code. Please sign in again."
+            case "code-paused":
+                view.notice = "Too many codes that did not match. Wait 15 minutes, then sign in again."
             default: break
             }
             return try Self.portalPage(request, "/portal/sign-in", view, template: "portal-sign-in")
@@ -42,6 +45,7 @@ extension HavenAPI {
             return WebPage.redirect(to: "/portal")
         }
         addPortalSettingsPages(to: pages)
+        addPortalCodeAppPages(to: pages)
         pages.get("/welcome") { request, _ in
             try Self.portalPage(request, "/portal/welcome", PortalWelcomeView(byCode: true), template: "portal-welcome")
         }

@@ -41,9 +41,10 @@ extension HavenAPI {
         return "/portal/sign-in/" + (token.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")
     }
 
-    /// The redirect to the portal with the new session's cookie (the pre-session cookie ends).
+    /// The redirect to the portal with the new session's cookie (the pre-session cookie ends); to the
+    /// code page when the account has a code app (the cookie then names the waiting sign-in).
     static func portalSignedIn(_ signIn: PortalService.SignIn) -> Response {
-        var response = WebPage.redirect(to: "/portal")
+        var response = WebPage.redirect(to: signIn.codeNeeded ? "/portal/code" : "/portal")
         response.setCookie(WebSession.cookie(named: PortalSession.cookieName, value: signIn.token.value))
         response.setCookie(WebSession.expired(named: PortalSession.preSessionCookieName))
         return response

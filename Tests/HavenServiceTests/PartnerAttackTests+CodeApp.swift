@@ -1,0 +1,173 @@
+import Foundation
+import HavenServiceFixtures
+import HavenStore
+import HavenTestSupport
+import Postgres
+import Sealing
+import Testing
+
+@testable import HavenService
+
+/// A partner's one-time-code app (migration 0057) tried as `haven_app` with raw SQL, by someone who
+/// knows the partner's passphrase (or holds their sign-in link) and the app role's password but not
+/// the master key or the phone: the waiting session reaches nothing, a step without the master key's
+/// attestation is refused, and a step already taken is refused even with a valid attestation.
+@Suite("A partner's sign-in waiting for its code reaches nothing", .needsTestDatabase)
+struct PartnerCodeAppAttackTests {
+    @Test func aWaitingPartnerSessionReachesNothing() async throws {
+        try await PortalCodeAppTests.clinic { c in
+            _ = try await PortalCodeAppTests.enrol(c)
+            let app = c.setup.fixture.app
+            // Every function that asks for a partner's or a staff context, but haven_portal_totp_key: it
+            // answers the waiting partner's own key for their secret (wrapped; the code step's).
+            let functions = try await AppRoleAttackTests.functions(
+                calling: ["haven_context_partner", "haven_context_staff"],
+                except: ["haven_portal_totp_key"],
+                app
+            )
+            #expect(functions.contains { $0.name.hasPrefix("haven_portal_assignments(") })
+            #expect(functions.contains { $0.name.hasPrefix("haven_portal_totp_remove(") })
+            let pending = try await c.portal.signIn(
+                email: PortalCodeAppTests.email,
+                passphrase: PortalCodeAppTests.passphrase,
+                source: "test"
+            )
+            #expect(pending.codeNeeded)
+            let hash = pending.token.storageHash
+            // The partner context refuses the waiting session.
+            let refused = await #expect(throws: PostgresError.self) {
+                try await PartnerAttackTests.asPartner(hash, app) { _ in }
+            }
+            #expect(refused?.sqlState == "28000")
+            // Its pending context: no reader answers, no row shows, no partner or staff function runs.
+            let ran = try await app.withConnection { connection in
+                try await connection.execute("BEGIN")
+                _ = try await connection.query(
+                    "SELECT 1 FROM haven_portal_open_pending_context(\(hash), 'attacker', NULL)"
+                )
+                let (readers, rows) = try await connection.query(
+                    """
+                    SELECT haven_partner_client() IS NULL AND haven_partner_practice() IS NULL
+                           AND haven_current_practice() IS NULL,
+                           (SELECT count(*) FROM couples) + (SELECT count(*) FROM data_keys)
+                           + (SELECT count(*) FROM homework_assignments)
+                    """
+                )[0].decode((Bool, Int).self)
+                #expect(readers, "a reader answered for a waiting partner sign-in")
+                #expect(rows == 0)
+                var ran: [String] = []
+                for function in functions + [("partner_totp", "SELECT count(*) FROM partner_totp")] {
+                    try await connection.execute("SAVEPOINT attempt")
+                    do {
+                        _ = try await connection.query(PostgresQuery(sql: function.1))
+                        ran.append(function.0)
+                    } catch let error as PostgresError where ["42501", "28000"].contains(error.sqlState ?? "") {
+                    } catch let error as PostgresError {
+                        ran.append("\(function.0) raised \(error.sqlState ?? "?")")
+                    }
+                    try await connection.execute("ROLLBACK TO SAVEPOINT attempt")
+                }
+                try await connection.execute("ROLLBACK")
+                return ran
+            }
+            #expect(ran.isEmpty, "ran from a waiting partner sign-in: \(ran)")
+            #expect(try await c.portal.codeAwaited(pending.token))
+        }
+    }
+
+    /// Runs the code step for `token` as haven_app: a `partner-code` try noted first, then
+    /// `haven_portal_second_factor` with `step` and `mac` in the pending context. Returns its answer.
+    static func codeStep(
+        _ token: SessionToken,
+        step: Int64,
+        version: Int32,
+        mac: [UInt8],
+        _ pool: ConnectionPool
+    ) async throws -> String {
+        let ticket = try await SignInTicket.note("partner-code", PortalCodeAppTests.email, "123456", pool)
+        return try await pool.withConnection { connection in
+            try await connection.transaction { connection in
+                _ = try await connection.query(
+                    "SELECT 1 FROM haven_portal_open_pending_context(\(token.storageHash), 'attacker', NULL)"
+                )
+                return try await connection.query(
+                    "SELECT haven_portal_second_factor(\(ticket), '123456', \(step), \(version), \(mac))"
+                )[0].decode(0, as: String.self)
+            }
+        }
+    }
+
+    @Test func aStepWithoutAttestationOrTakenBeforeIsRefused() async throws {
+        try await PortalCodeAppTests.clinic { c in
+            let totp = try await PortalCodeAppTests.enrol(c)
+            let app = c.setup.fixture.app
+            let pending = try await c.portal.signIn(
+                email: PortalCodeAppTests.email,
+                passphrase: PortalCodeAppTests.passphrase,
+                source: "test"
+            )
+            let step = totp.step(at: Date())
+            // No master key: a made-up attestation, or another session's, is refused.
+            let other = c.setup.keys.attest(step: step, sessionHash: c.session.actor.sessionHash)
+            for mac in [[UInt8](repeating: 0, count: 32), other.mac] {
+                #expect(
+                    try await Self.codeStep(pending.token, step: step, version: other.version, mac: mac, app)
+                        == "refused"
+                )
+            }
+            #expect(try await c.portal.codeAwaited(pending.token))
+            // The server's attestation of the step the partner's code took: taken once only.
+            let signedIn = try await c.portal.completeSignIn(
+                token: pending.token,
+                code: totp.code(step: step),
+                source: "test"
+            )
+            #expect(!signedIn.codeNeeded)
+            let again = try await c.portal.signIn(
+                email: PortalCodeAppTests.email,
+                passphrase: PortalCodeAppTests.passphrase,
+                source: "test"
+            )
+            let valid = c.setup.keys.attest(step: step, sessionHash: again.token.storageHash)
+            #expect(
+                try await Self.codeStep(again.token, step: step, version: valid.version, mac: valid.mac, app)
+                    == "refused"
+            )
+            #expect(try await c.portal.codeAwaited(again.token))
+            // The same attestation for a newer step passes: the refusals above were the step's.
+            let next = c.setup.keys.attest(step: step + 1, sessionHash: again.token.storageHash)
+            let ticket = try await SignInTicket.note("partner-code", PortalCodeAppTests.email, "654321", app)
+            let outcome = try await app.withConnection { connection in
+                try await connection.transaction { connection in
+                    _ = try await connection.query(
+                        "SELECT 1 FROM haven_portal_open_pending_context(\(again.token.storageHash), 'attacker', NULL)"
+                    )
+                    return try await connection.query(
+                        "SELECT haven_portal_second_factor(\(ticket), '654321', \(step + 1), \(next.version), \(next.mac))"
+                    )[0].decode(0, as: String.self)
+                }
+            }
+            #expect(outcome == "signed-in")
+            _ = try await c.portal.home(again.actor)
+        }
+    }
+
+    @Test func aSignInLinkAlsoWaitsForTheCode() async throws {
+        try await PortalCodeAppTests.clinic { c in
+            _ = try await PortalCodeAppTests.enrol(c)
+            let token = try SessionToken.generate()
+            let (version, mac) = c.setup.keys.attest(signInLink: token.storageHash)
+            let issued = try await c.setup.fixture.app.query(
+                """
+                SELECT count(*) FROM haven_portal_request_sign_in_link(\(PortalCodeAppTests.email), \(token.storageHash),
+                                                                      \(version), \(mac), 'test', NULL)
+                """
+            )[0].decode(0, as: Int.self)
+            #expect(issued == 1)
+            let signIn = try await c.portal.signIn(link: token, source: "test")
+            #expect(signIn.codeNeeded)
+            await #expect(throws: ServiceError.sessionExpired) { try await c.portal.home(signIn.actor) }
+            #expect(try await c.portal.codeAwaited(signIn.token))
+        }
+    }
+}
