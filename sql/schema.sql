@@ -279,6 +279,35 @@ $$;
 
 
 --
+-- Name: haven_admin_practice_set_reminder_hours(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_admin_practice_set_reminder_hours(hours integer) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_staff();
+    result text := haven_admin_refusal(ctx, NULL);
+BEGIN
+    IF result IS NULL AND (hours IS NULL OR hours NOT BETWEEN 1 AND 168) THEN
+        result := 'invalid';
+    END IF;
+    IF result IS NULL THEN
+        UPDATE practices SET appointment_reminder_hours = hours WHERE id = ctx.practice_id;
+        UPDATE notification_outbox o
+        SET due_at = greatest(now(), o.about_time - make_interval(hours => hours))
+        WHERE o.practice_id = ctx.practice_id AND o.kind = 'appointment-reminder' AND o.state = 'pending';
+        result := 'done';
+    END IF;
+    PERFORM haven_admin_audit(ctx, 'practice.reminder_hours.set', 'practice', ctx.practice_id,
+                              CASE WHEN result = 'done' THEN 'success' ELSE 'denied' END);
+    RETURN result;
+END
+$$;
+
+
+--
 -- Name: haven_admin_practice_set_safety_page(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -9260,6 +9289,14 @@ GRANT ALL ON FUNCTION public.haven_admin_notification_settings() TO haven_app;
 
 REVOKE ALL ON FUNCTION public.haven_admin_practice_require_totp() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_admin_practice_require_totp() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_admin_practice_set_reminder_hours(hours integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_admin_practice_set_reminder_hours(hours integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_admin_practice_set_reminder_hours(hours integer) TO haven_app;
 
 
 --

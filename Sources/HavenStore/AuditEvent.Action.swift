@@ -29,6 +29,9 @@ extension AuditEvent {
         case practiceTOTPOptional = "practice.totp.optional"
         /// An admin set (or cleared) the practice's safety page (migration 0048), a refusal too.
         case practiceSafetyPageSet = "practice.safety_page.set"
+        /// An admin set how many hours before an appointment its reminder goes out (migration 0058), a
+        /// refusal too.
+        case practiceReminderHoursSet = "practice.reminder_hours.set"
         case breakGlassOpen = "break_glass.open"
 
         // Charts.

@@ -54,4 +54,66 @@ struct WebAdminReminderPageTests {
             )
         }
     }
+
+    @Test func anAdminSetsTheAppointmentReminderHoursAndAWrongNumberComesBackAsTyped() async throws {
+        try await HTTPFixture.with { fixture, client in
+            _ = try await WebAdminPageTests.addStaff(fixture)
+            var admin = try await WebPageTests.signIn(client, "office@harbor.example")
+            let page = try await WebPortalPageTests.open(client, &admin, "/admin/reminders")
+            #expect(
+                page.html.contains(#"name="appointment-hours" type="number" min="1" max="168" required value="24""#)
+            )
+            func hours() async throws -> Int {
+                Int(
+                    try await fixture.owner.query("SELECT appointment_reminder_hours FROM practices")[0].decode(
+                        0,
+                        as: Int32.self
+                    )
+                )
+            }
+            // Not a number, and out of range: 422, the form as typed, nothing changed.
+            for typed in ["tomorrow", "0", "500"] {
+                let refused = try await WebPortalPageTests.send(
+                    client,
+                    &admin,
+                    "/admin/reminders",
+                    [("appointment-hours", typed)]
+                )
+                #expect(refused.status == .unprocessableContent, "\(typed)")
+                #expect(refused.html.contains(#"value="\#(typed)" aria-invalid="true""#), "\(typed)")
+                #expect(refused.html.contains("must be a whole number of hours from 1 to 168"), "\(typed)")
+            }
+            #expect(try await hours() == 24)
+            let saved = try await WebPortalPageTests.send(
+                client,
+                &admin,
+                "/admin/reminders",
+                [("appointment-hours", " 48 ")]
+            )
+            #expect(saved.status == .seeOther && saved.location == "/admin/reminders?done=saved")
+            #expect(try await hours() == 48)
+            let audit = try await fixture.owner.query(
+                "SELECT outcome FROM audit_log WHERE action = 'practice.reminder_hours.set' ORDER BY occurred_at"
+            ).map { try $0.decode(0, as: String.self) }
+            #expect(audit == ["denied", "denied", "success"])
+            // Forged (no form token) and from a counselor: refused, still 48.
+            let forged = try await WebPortalPageTests.send(
+                client,
+                &admin,
+                "/admin/reminders",
+                [("appointment-hours", "2")],
+                csrf: false
+            )
+            #expect(forged.status == .forbidden)
+            var dana = try await WebPageTests.signIn(client, "dana@harbor.example")
+            let tried = try await WebPortalPageTests.send(
+                client,
+                &dana,
+                "/admin/reminders",
+                [("appointment-hours", "2")]
+            )
+            #expect(tried.status == .forbidden)
+            #expect(try await hours() == 48)
+        }
+    }
 }

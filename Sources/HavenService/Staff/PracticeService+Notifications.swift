@@ -37,6 +37,25 @@ extension PracticeService {
         }
     }
 
+    /// The hours before an appointment its reminder may be sent (the `practices_appointment_reminder_hours`
+    /// CHECK, migration 0047).
+    public static let appointmentReminderHours = 1...168
+    /// What a refused number of hours is told (the field `appointmentReminderHours`).
+    public static let appointmentReminderHoursRule = "must be a whole number of hours from 1 to 168"
+
+    /// How many hours before an appointment the practice's reminder goes out (migration 0047's column,
+    /// set by an admin through `StaffAdminService.setAppointmentReminderHours`).
+    public func appointmentReminderHours(actor: StaffActor) async throws -> Int {
+        try await pool.transaction(as: actor) { connection in
+            guard
+                let row = try await connection.query(
+                    "SELECT appointment_reminder_hours FROM practices WHERE id = \(actor.practiceID)"
+                ).singleRow()
+            else { throw ServiceError(.notFound, field: "practice", "no such practice") }
+            return Int(try row.decode(0, as: Int32.self))
+        }
+    }
+
     /// Turns one kind that goes to staff on or off for the actor themselves (their own only; audited
     /// `staff.notification.on|off`).
     ///

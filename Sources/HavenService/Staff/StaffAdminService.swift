@@ -126,6 +126,20 @@ public struct StaffAdminService: Sendable {
         )
     }
 
+    /// Sets how many hours before an appointment the practice's reminder goes out; the reminders still
+    /// waiting are re-timed to it. Audited `practice.reminder_hours.set`.
+    ///
+    /// - Throws: `forbidden` for a non-admin; `invalidInput` naming `appointmentReminderHours` outside
+    ///   `PracticeService.appointmentReminderHours`.
+    public func setAppointmentReminderHours(_ hours: Int, actor: StaffActor) async throws {
+        _ = try await run(
+            "haven_admin_practice_set_reminder_hours(\(Int32(clamping: hours)))",
+            actor: actor,
+            field: "appointmentReminderHours",
+            invalid: PracticeService.appointmentReminderHoursRule
+        )
+    }
+
     /// The longest safety page (the `practices_safety_page_length` CHECK, migration 0048).
     public static let maximumSafetyPageLength = 8000
 
