@@ -297,7 +297,8 @@ BEGIN
         UPDATE practices SET appointment_reminder_hours = hours WHERE id = ctx.practice_id;
         UPDATE notification_outbox o
         SET due_at = greatest(now(), o.about_time - make_interval(hours => hours))
-        WHERE o.practice_id = ctx.practice_id AND o.kind = 'appointment-reminder' AND o.state = 'pending';
+        WHERE o.practice_id = ctx.practice_id AND o.kind = 'appointment-reminder' AND o.state = 'pending'
+          AND o.attempts = 0;
         result := 'done';
     END IF;
     PERFORM haven_admin_audit(ctx, 'practice.reminder_hours.set', 'practice', ctx.practice_id,
@@ -1336,10 +1337,10 @@ BEGIN
         RETURN NEW;
     END IF;
     NEW.valid_until := coalesce(
-        (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+        (SELECT least(now() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
          FROM staff_sessions s
          WHERE NEW.partner_token_hash IS NULL AND s.token_hash = staff_token AND s.revoked_at IS NULL),
-        (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+        (SELECT least(now() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
          FROM partner_sessions s
          WHERE NEW.token_hash IS NULL AND s.token_hash = partner_token AND s.revoked_at IS NULL),
         '-infinity');
@@ -2421,6 +2422,12 @@ CREATE FUNCTION public.haven_notification_retry(row_id uuid, reason text, wait_s
 BEGIN
     IF wait_seconds IS NULL OR wait_seconds NOT BETWEEN 1 AND 43200 THEN
         RAISE EXCEPTION 'a retry waits 1 second to 12 hours' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT 1 FROM notification_outbox q
+               JOIN notification_outbox w ON w.staff_id = q.staff_id AND w.kind = 'answer-digest'
+                                         AND w.state = 'pending'
+               WHERE q.id = row_id AND q.state = 'sending' AND q.kind = 'answer-digest') THEN
+        RETURN haven_notification_finish(row_id, 'skipped', 'coalesced into a newer digest: ' || left(reason, 200));
     END IF;
     UPDATE notification_outbox q
     SET state = 'pending', lease_until = NULL, last_error = left(reason, 300),
@@ -8678,6 +8685,13 @@ CREATE POLICY measure_administrations_caseload ON public.measure_administrations
 --
 
 CREATE POLICY measure_administrations_owner ON public.measure_administrations TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: measure_administrations measure_administrations_portal_by_function; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY measure_administrations_portal_by_function ON public.measure_administrations AS RESTRICTIVE FOR INSERT TO haven_app WITH CHECK (((schedule_id IS NULL) AND (due_session_id IS NULL)));
 
 
 --

@@ -117,6 +117,28 @@ struct NotificationDigestTests {
         }
     }
 
+    @Test func aDigestThatFailsWhileANewerOneWaitsIsCoalescedNotPutBack() async throws {
+        try await clinic { p, portal, _ in
+            try await answer(portal, p.forAlex, p.alexSession, "Fictional SENTINEL words")
+            // The sender claims the digest (the claim's own state change), and Jo answers during the send.
+            let first = try await p.owner.query(
+                "UPDATE notification_outbox SET state = 'sending', attempts = 1, lease_until = now() + interval '5 minutes' WHERE kind = 'answer-digest' RETURNING id"
+            )[0].decode(0, as: UUID.self)
+            try await answer(portal, p.forJo, p.joSession, "Fictional SENTINEL words")
+            #expect(try await digests(p).map(\.0) == ["sending", "pending"])
+            // The relay said "try later": the one-pending index must not make the retry fail.
+            let retried = try await p.owner.query(
+                "SELECT haven_notification_retry(\(first), 'the relay timed out', 60)"
+            )[0].decode(0, as: Bool.self)
+            #expect(retried)
+            #expect(try await digests(p).map(\.0) == ["skipped", "pending"])
+            let audit = try await p.owner.query(
+                "SELECT action, outcome FROM audit_log WHERE request_id = \("notification:" + first.uuidString.uppercased())"
+            ).map { try $0.decode((String, String).self) }
+            #expect(audit.count == 1 && audit[0].0 == "notification.skipped" && audit[0].1 == "denied")
+        }
+    }
+
     @Test func theCounselorOrThePracticeTurnsTheDigestOff() async throws {
         try await clinic { p, portal, address in
             let practice = PracticeService(pool: p.app)

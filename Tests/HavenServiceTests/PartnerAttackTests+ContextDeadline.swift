@@ -10,16 +10,23 @@ import Testing
 extension PartnerAttackTests {
     /// What an open transaction of `open`'s context reaches before and after `wait`: `count`'s answer,
     /// or nil when the reader refused (42501, no context).
+    /// With `openAfter`, the transaction begins (and its start time is fixed) that long before it opens
+    /// the context.
     func reach(
         _ pool: ConnectionPool,
         open: PostgresQuery,
         count: PostgresQuery,
-        wait: Duration
+        wait: Duration,
+        openAfter: Duration? = nil
     ) async throws -> (before: Int?, after: Int?) {
         try await pool.withConnection { connection in
             try await connection.transaction { connection in
                 try await connection.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
                 try await connection.execute("SET LOCAL statement_timeout = 0")
+                if let openAfter {
+                    try await connection.query("SELECT pg_current_xact_id()")
+                    try await Task.sleep(for: openAfter)
+                }
                 try await connection.query(open)
                 func counted() async throws -> Int? {
                     try await connection.execute("SAVEPOINT reach")
@@ -65,6 +72,37 @@ extension PartnerAttackTests {
                 wait: .milliseconds(2_500)
             )
             #expect(partner.before == 2 && partner.after == nil)
+        }
+    }
+
+    @Test func aTransactionBegunWhileTheSessionWasLiveCannotOpenAFreshContextAfterItIdledOut() async throws {
+        try await portal { p in
+            try await p.owner.query(
+                """
+                UPDATE staff_sessions SET idle_timeout_seconds = 2, last_seen_at = now()
+                WHERE token_hash = \(p.setup.counselorA.sessionHash)
+                """
+            )
+            // Begun while the session was live, opened 2.5 s later: the deadline counts from the begin.
+            let staff = try await reach(
+                p.app,
+                open: "SELECT 1 FROM haven_open_context(\(p.setup.counselorA.sessionHash), false, 'attacker', NULL)",
+                count: "SELECT (SELECT count(*) FROM progress_notes) + (SELECT count(*) FROM couples)",
+                wait: .zero,
+                openAfter: .milliseconds(2_500)
+            )
+            #expect(staff.before == 0 && staff.after == 0)
+            try await p.owner.query(
+                "UPDATE partner_sessions SET idle_timeout_seconds = 2, last_seen_at = now() WHERE token_hash = \(p.alexSession)"
+            )
+            let partner = try await reach(
+                p.app,
+                open: "SELECT 1 FROM haven_open_partner_context(\(p.alexSession), 'attacker', NULL)",
+                count: "SELECT count(*) FROM haven_portal_assignments()",
+                wait: .zero,
+                openAfter: .milliseconds(2_500)
+            )
+            #expect(partner.before == nil && partner.after == nil)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HavenCore
 import HavenService
 import HavenServiceFixtures
 import HavenStore
@@ -51,6 +52,44 @@ extension PartnerAttackTests {
             session,
             pool
         )
+    }
+
+    @Test func aCounselorsContextCannotFileAPortalAnswerThePartnerNeverGave() async throws {
+        try await portal { p in
+            let forAlex = try #require(
+                UUID(uuidString: try await Self.scheduleMeasure("CSI-4", for: p.alex, "every_session", p))
+            )
+            // Review 11, finding 2: the app role's own INSERT with the schedule named, as counselor A.
+            let forged = await #expect(throws: PostgresError.self) {
+                try await p.app.transaction(as: p.setup.counselorA) { connection in
+                    try await connection.execute(
+                        """
+                        INSERT INTO measure_administrations (id, practice_id, definition_id, client_id, counselor_id,
+                                                             administered_on, items, total, schedule_id, due_session_id)
+                        SELECT gen_random_uuid(), m.practice_id, m.definition_id, \(p.alex), m.counselor_id,
+                               current_date, '{}', 999, m.id, \(p.nextSession)
+                        FROM measure_schedules m WHERE m.id = \(forAlex)
+                        """
+                    )
+                }
+            }
+            #expect(forged?.sqlState == "42501")
+            // Alex's own answer is still due and goes through the portal's function.
+            #expect(try await Self.due(p.alexSession, p.app) == [forAlex])
+            #expect(
+                try await Self.submitMeasure(forAlex, [4, 3, 3, 2], total: 12, p.alexSession, p.app) == "submitted"
+            )
+            // A counselor's own measure (no schedule) still inserts through the same policy.
+            let measures = MeasureService(pool: p.app, keys: p.setup.keys)
+            _ = try await measures.record(
+                measure: try await p.owner.query("SELECT id FROM measure_definitions WHERE code = 'CSI-4'")[0]
+                    .decode(0, as: UUID.self),
+                client: p.alex,
+                administeredOn: CalendarDate(year: 2026, month: 9, day: 22)!,
+                items: [4, 3, 3, 3],
+                actor: p.setup.counselorA
+            )
+        }
     }
 
     @Test func aPartnerAnswersOnlyTheirOwnDueMeasureOnceAndTheOtherNeverSeesIt() async throws {

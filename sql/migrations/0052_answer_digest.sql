@@ -196,6 +196,33 @@ BEGIN
 END
 $$;
 
+-- 0047's retry, for a digest that failed while a newer one waits (a partner answered during the send, so
+-- the trigger queued another: the index allows one *pending* digest per counselor). Putting it back would
+-- break that index; it is finished `skipped` instead, coalesced into the waiting one, which counts the
+-- same unread answers when it is sent (audited as every finish is).
+CREATE OR REPLACE FUNCTION haven_notification_retry(row_id uuid, reason text, wait_seconds integer)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    IF wait_seconds IS NULL OR wait_seconds NOT BETWEEN 1 AND 43200 THEN
+        RAISE EXCEPTION 'a retry waits 1 second to 12 hours' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT 1 FROM notification_outbox q
+               JOIN notification_outbox w ON w.staff_id = q.staff_id AND w.kind = 'answer-digest'
+                                         AND w.state = 'pending'
+               WHERE q.id = row_id AND q.state = 'sending' AND q.kind = 'answer-digest') THEN
+        RETURN haven_notification_finish(row_id, 'skipped', 'coalesced into a newer digest: ' || left(reason, 200));
+    END IF;
+    UPDATE notification_outbox q
+    SET state = 'pending', lease_until = NULL, last_error = left(reason, 300),
+        due_at = now() + make_interval(secs => wait_seconds)
+    WHERE q.id = row_id AND q.state = 'sending';
+    RETURN FOUND;
+END
+$$;
+
 -- The practice's switches (0047's), now with the staff kinds after the partners'.
 CREATE OR REPLACE FUNCTION haven_admin_notification_settings()
     RETURNS TABLE (kind text, practice_off boolean)

@@ -9,17 +9,22 @@
 -- the session row would notice, the snapshot being older than the revocation).
 --
 -- Now each context row carries valid_until, set by a trigger whenever a context is written: one idle
--- period of its session from the moment it opens (the session's idle_timeout_seconds, the practice's
--- policy; 15 minutes for partners), never past the session's absolute expiry. Every reader of the
--- context compares it with clock_timestamp(), the wall clock, not the transaction's start or snapshot,
--- so an open transaction loses its context at that moment; a new transaction needs a live session to
--- open another. Contexts written by the owner's operator commands (haven_operator_context, no token)
--- have no deadline: the owner is trusted. The residual, documented: a revocation inside that one idle
--- period still leaves an already-open transaction its context until the deadline.
+-- period of its session (the session's idle_timeout_seconds, the practice's policy; 15 minutes for
+-- partners) from the *transaction's start* (now()), never past the session's absolute expiry. The
+-- openers check the session is live as of the transaction's start too, so counting from the open itself
+-- would let a transaction begun while the session was live open a fresh context long after it idled out
+-- (review 11, finding 1). Every reader of the context compares the deadline with clock_timestamp(), the
+-- wall clock, not the transaction's start or snapshot, so an open transaction loses its context at that
+-- moment; a new transaction needs a live session to open another. Contexts written by the owner's
+-- operator commands (haven_operator_context, no token) have no deadline: the owner is trusted. The
+-- residual, documented: a revocation within one idle period of a transaction's start leaves that
+-- transaction its context until the deadline (in REPEATABLE READ it may even open the context after the
+-- revocation, its snapshot being older).
 
 ALTER TABLE request_contexts ADD COLUMN valid_until timestamptz;
 
--- The deadline of a context being written: one idle period of the session its token names, capped by
+-- The deadline of a context being written: one idle period of the session its token names from the
+-- transaction's start, capped by
 -- the session's absolute expiry; '-infinity' (no reach) when no live session has that token; NULL for
 -- an operator's context, which has no token. Kept across updates within one transaction.
 CREATE FUNCTION haven_context_set_deadline() RETURNS trigger
@@ -36,12 +41,12 @@ BEGIN
     END IF;
     IF NEW.partner_token_hash IS NOT NULL THEN
         NEW.valid_until := coalesce(
-            (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+            (SELECT least(now() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
              FROM partner_sessions s WHERE s.token_hash = NEW.partner_token_hash AND s.revoked_at IS NULL),
             '-infinity');
     ELSIF coalesce(NEW.token_hash, NEW.pending_token_hash) IS NOT NULL THEN
         NEW.valid_until := coalesce(
-            (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+            (SELECT least(now() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
              FROM staff_sessions s
              WHERE s.token_hash = coalesce(NEW.token_hash, NEW.pending_token_hash) AND s.revoked_at IS NULL),
             '-infinity');

@@ -49,6 +49,11 @@ ALTER TABLE measure_administrations
     ADD CONSTRAINT measure_administrations_due_needs_schedule CHECK (due_session_id IS NULL OR schedule_id IS NOT NULL);
 CREATE UNIQUE INDEX measure_administrations_one_per_due ON measure_administrations (schedule_id, client_id, due_session_id)
     NULLS NOT DISTINCT WHERE schedule_id IS NOT NULL AND voided_at IS NULL;
+-- Only haven_portal_submit_measure (as the owner) writes a row that names a schedule: the app role's own
+-- INSERT (a counselor's measure) names none, so a staff context cannot file a "from the portal" answer the
+-- partner never gave (review 11, finding 2). Its UPDATE reach is the void columns alone (0033).
+CREATE POLICY measure_administrations_portal_by_function ON measure_administrations AS RESTRICTIVE FOR INSERT
+    TO haven_app WITH CHECK (schedule_id IS NULL AND due_session_id IS NULL);
 
 -- ---------------------------------------------------------------------------------------------------
 -- The counselor's side (staff context, the caseload's own couple). Answers 'done' with the schedule's

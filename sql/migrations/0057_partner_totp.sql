@@ -100,8 +100,8 @@ $$;
 REVOKE ALL ON FUNCTION haven_context_partner_pending() FROM PUBLIC;
 
 -- 0054's deadline of a context being written, now that a pending context's token may be a partner
--- session's too (the code step of a partner's sign-in): its session's idle period from now, capped by
--- its absolute expiry, whichever table the token is in.
+-- session's too (the code step of a partner's sign-in): its session's idle period from the transaction's
+-- start, capped by its absolute expiry, whichever table the token is in.
 CREATE OR REPLACE FUNCTION haven_context_set_deadline() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = public, pg_temp
@@ -122,10 +122,10 @@ BEGIN
         RETURN NEW;
     END IF;
     NEW.valid_until := coalesce(
-        (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+        (SELECT least(now() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
          FROM staff_sessions s
          WHERE NEW.partner_token_hash IS NULL AND s.token_hash = staff_token AND s.revoked_at IS NULL),
-        (SELECT least(clock_timestamp() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+        (SELECT least(now() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
          FROM partner_sessions s
          WHERE NEW.token_hash IS NULL AND s.token_hash = partner_token AND s.revoked_at IS NULL),
         '-infinity');

@@ -4,7 +4,8 @@
 -- reminder that many hours ahead, but nothing could change it short of the owner's SQL. An admin now sets
 -- it from /admin/reminders, audited `practice.reminder_hours.set` (a refusal audited as denied, as the
 -- other admin functions of 0040 and 0048); the appointment reminders still waiting are re-timed to the
--- new lead at once (a reminder whose new time has passed goes out at the sender's next round).
+-- new lead at once (a reminder whose new time has passed goes out at the sender's next round; one waiting
+-- out a retry's backoff keeps it).
 
 CREATE FUNCTION haven_admin_practice_set_reminder_hours(hours integer) RETURNS text
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -21,7 +22,8 @@ BEGIN
         UPDATE practices SET appointment_reminder_hours = hours WHERE id = ctx.practice_id;
         UPDATE notification_outbox o
         SET due_at = greatest(now(), o.about_time - make_interval(hours => hours))
-        WHERE o.practice_id = ctx.practice_id AND o.kind = 'appointment-reminder' AND o.state = 'pending';
+        WHERE o.practice_id = ctx.practice_id AND o.kind = 'appointment-reminder' AND o.state = 'pending'
+          AND o.attempts = 0;
         result := 'done';
     END IF;
     PERFORM haven_admin_audit(ctx, 'practice.reminder_hours.set', 'practice', ctx.practice_id,
