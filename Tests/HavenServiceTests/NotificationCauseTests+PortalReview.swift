@@ -9,7 +9,7 @@ import Testing
 /// Migration 0059's reminder fixes: a paused chart's partners get no reminder, and a series step whose
 /// release moves has its waiting reminders re-timed or superseded.
 extension NotificationCauseTests {
-    @Test func aPausedOrDischargedChartsPartnersAreNotReminded() async throws {
+    @Test func aPausedChartsPartnersAreNotRemindedUntilItIsActiveAgain() async throws {
         try await clinic { c in
             _ = try await c.homework.assign(
                 prompt: c.prompt,
@@ -33,7 +33,7 @@ extension NotificationCauseTests {
             #expect(paused.sent == 0 && paused.skipped == 4)
             #expect(try await errors(c) == Array(repeating: "no portal access", count: 4))
             #expect(try NotificationSenderTests.received(for: c.email).isEmpty)
-            // Discharged: the same; active again, a new item's reminder goes out.
+            // Active again: a new item's reminder goes out (a pause keeps the access rows).
             try await c.setup.fixture.owner.query("UPDATE couples SET status = 'active' WHERE id = \(c.couple)")
             _ = try await c.homework.assign(
                 prompt: c.prompt,
@@ -42,12 +42,6 @@ extension NotificationCauseTests {
                 dueOn: Self.today.adding(days: 7),
                 today: Self.today,
                 actor: c.setup.counselorA
-            )
-            try await c.setup.fixture.owner.query("UPDATE couples SET status = 'discharged' WHERE id = \(c.couple)")
-            #expect(try await c.sender.run().skipped == 1)
-            try await c.setup.fixture.owner.query("UPDATE couples SET status = 'active' WHERE id = \(c.couple)")
-            _ = try await c.setup.fixture.owner.query(
-                "UPDATE notification_outbox SET due_at = now() WHERE state = 'pending' AND kind = 'homework-due'"
             )
             #expect(try await c.sender.run().sent == 1)
             #expect(try NotificationSenderTests.received(for: c.email).count == 1)
