@@ -171,7 +171,7 @@ CREATE TRIGGER homework_assignments_notify_released AFTER UPDATE OF release_at O
 
 -- ---------------------------------------------------------------------------------------------------
 -- 3: nothing of the server queues a message by hand any more (0047's triggers do); the owner keeps the
--- function (`haven notify` tests and repairs), the app role loses it.
+-- function (the tests queue rows with it), the app role loses it.
 REVOKE EXECUTE ON FUNCTION haven_notification_enqueue(uuid, text, timestamptz, timestamptz) FROM haven_app;
 
 -- ---------------------------------------------------------------------------------------------------
