@@ -780,6 +780,21 @@ $$;
 
 
 --
+-- Name: haven_assignment_keep_chart(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_assignment_keep_chart() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'an assignment''s practice or couple cannot change: withdraw it and assign it to the other couple'
+        USING ERRCODE = 'check_violation';
+END
+$$;
+
+
+--
 -- Name: haven_assignment_partner_in_couple(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1272,7 +1287,8 @@ BEGIN
     INTO ctx.partner_practice_id, ctx.partner_client_id, ctx.partner_account_id, ctx.partner_token_hash
     FROM partner_sessions s
     JOIN partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
-    WHERE s.token_hash = ctx.pending_token_hash AND s.second_factor_pending AND s.revoked_at IS NULL;
+    WHERE s.token_hash = ctx.pending_token_hash AND s.second_factor_pending AND s.revoked_at IS NULL
+      AND clock_timestamp() < s.created_at + interval '5 minutes';
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -2274,6 +2290,28 @@ $$;
 
 
 --
+-- Name: haven_notification_on_release(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_notification_on_release() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    released timestamptz := greatest(now(), coalesce(NEW.release_at, now()));
+BEGIN
+    UPDATE notification_outbox o SET due_at = released
+    WHERE o.assignment_id = NEW.id AND o.kind = 'homework-new' AND o.state = 'pending' AND o.attempts = 0;
+    UPDATE notification_outbox o
+    SET state = 'skipped', finished_at = now(), last_error = 'superseded: the step''s release moved past it'
+    WHERE o.assignment_id = NEW.id AND o.kind IN ('homework-due', 'homework-overdue') AND o.state = 'pending'
+      AND o.due_at <= released;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: haven_notification_on_session(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2455,6 +2493,8 @@ CREATE FUNCTION public.haven_notification_skip_reason(o public.notification_outb
              OR NOT EXISTS (SELECT 1 FROM partner_chart_access x
                             WHERE x.account_id = a.id AND x.revoked_at IS NULL
                               AND (o.chart_id IS NULL OR (x.chart_kind = o.chart_kind AND x.chart_id = o.chart_id)))
+             OR (o.chart_id IS NOT NULL
+                 AND NOT haven_portal_chart_live(o.practice_id, a.client_id, o.chart_kind, o.chart_id))
             THEN 'no portal access'
         WHEN o.session_id IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM therapy_sessions s
@@ -3231,6 +3271,26 @@ BEGIN
           AND (s.couple_id IS NOT NULL OR ctx.partner_client_id = ANY (s.attendee_ids) OR s.client_id = ctx.partner_client_id)
         ORDER BY s.scheduled_start
         LIMIT 1;
+END
+$$;
+
+
+--
+-- Name: haven_portal_note_code_try(bytea, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_note_code_try(token bytea, candidate text, source text, request_id text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    address text;
+BEGIN
+    SELECT p.email INTO address FROM haven_portal_pending_sign_in(token) p;
+    IF NOT FOUND OR address IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN haven_sign_in_note('partner-code', address, candidate, source, request_id);
 END
 $$;
 
@@ -4601,10 +4661,10 @@ CREATE FUNCTION public.haven_sign_in_lock_practice(kind text, login_email text) 
 
 
 --
--- Name: haven_sign_in_note_try(text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: haven_sign_in_note(text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text) RETURNS uuid
+CREATE FUNCTION public.haven_sign_in_note(kind text, login_email text, candidate text, source text, request_id text) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -4622,6 +4682,23 @@ BEGIN
             left(coalesce(source, 'unknown'), 200), left(request_id, 200))
     RETURNING ticket INTO noted;
     RETURN noted;
+END
+$$;
+
+
+--
+-- Name: haven_sign_in_note_try(text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('staff', 'partner') THEN
+        RETURN NULL;
+    END IF;
+    RETURN haven_sign_in_note(kind, login_email, candidate, source, request_id);
 END
 $$;
 
@@ -4838,6 +4915,26 @@ BEGIN
     END IF;
     RETURN step IS NOT NULL AND session IS NOT NULL AND attestation IS NOT NULL
         AND attestation = haven_hmac_sha256(attestation_key, session || int8send(step));
+END
+$$;
+
+
+--
+-- Name: haven_step_of_series_assignment(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_step_of_series_assignment() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM homework_series_assignments sa
+                   WHERE sa.id = NEW.series_assignment_id AND sa.practice_id = NEW.practice_id
+                     AND sa.couple_id = NEW.couple_id) THEN
+        RAISE EXCEPTION 'a series step must belong to a series assignment of its own couple'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -7246,6 +7343,13 @@ CREATE TRIGGER data_keys_subject_not_erased BEFORE INSERT ON public.data_keys FO
 
 
 --
+-- Name: homework_assignments homework_assignments_keep_chart; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_assignments_keep_chart BEFORE UPDATE OF practice_id, couple_id ON public.homework_assignments FOR EACH ROW WHEN (((old.practice_id IS DISTINCT FROM new.practice_id) OR (old.couple_id IS DISTINCT FROM new.couple_id))) EXECUTE FUNCTION public.haven_assignment_keep_chart();
+
+
+--
 -- Name: homework_assignments homework_assignments_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -7253,10 +7357,24 @@ CREATE TRIGGER homework_assignments_notify AFTER INSERT ON public.homework_assig
 
 
 --
+-- Name: homework_assignments homework_assignments_notify_released; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_assignments_notify_released AFTER UPDATE OF release_at ON public.homework_assignments FOR EACH ROW WHEN ((old.release_at IS DISTINCT FROM new.release_at)) EXECUTE FUNCTION public.haven_notification_on_release();
+
+
+--
 -- Name: homework_assignments homework_assignments_partner_in_couple; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER homework_assignments_partner_in_couple BEFORE INSERT OR UPDATE OF practice_id, couple_id, partner_id ON public.homework_assignments FOR EACH ROW WHEN ((new.partner_id IS NOT NULL)) EXECUTE FUNCTION public.haven_assignment_partner_in_couple();
+
+
+--
+-- Name: homework_assignments homework_assignments_step_of_series; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_assignments_step_of_series BEFORE INSERT OR UPDATE OF practice_id, couple_id, series_assignment_id ON public.homework_assignments FOR EACH ROW WHEN ((new.series_assignment_id IS NOT NULL)) EXECUTE FUNCTION public.haven_step_of_series_assignment();
 
 
 --
@@ -7271,6 +7389,20 @@ CREATE TRIGGER homework_responses_notify_counselor AFTER INSERT ON public.homewo
 --
 
 CREATE TRIGGER homework_responses_of_assignment BEFORE INSERT OR UPDATE OF practice_id, assignment_id, partner_id, key_subject ON public.homework_responses FOR EACH ROW EXECUTE FUNCTION public.haven_answer_of_assignment();
+
+
+--
+-- Name: homework_series_assignments homework_series_assignments_keep_chart; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_series_assignments_keep_chart BEFORE UPDATE OF practice_id, couple_id ON public.homework_series_assignments FOR EACH ROW WHEN (((old.practice_id IS DISTINCT FROM new.practice_id) OR (old.couple_id IS DISTINCT FROM new.couple_id))) EXECUTE FUNCTION public.haven_assignment_keep_chart();
+
+
+--
+-- Name: homework_series_assignments homework_series_assignments_partner_in_couple; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER homework_series_assignments_partner_in_couple BEFORE INSERT OR UPDATE OF practice_id, couple_id, partner_id ON public.homework_series_assignments FOR EACH ROW WHEN ((new.partner_id IS NOT NULL)) EXECUTE FUNCTION public.haven_assignment_partner_in_couple();
 
 
 --
@@ -8611,6 +8743,13 @@ ALTER TABLE public.homework_series ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.homework_series_assignments ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: homework_series_assignments homework_series_assignments_break_glass; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY homework_series_assignments_break_glass ON public.homework_series_assignments FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND (key_subject = ANY (( SELECT public.haven_current_break_glass() AS haven_current_break_glass)::text[]))));
+
+
+--
 -- Name: homework_series_assignments homework_series_assignments_caseload; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -8719,6 +8858,13 @@ CREATE POLICY measure_definitions_owner ON public.measure_definitions TO haven U
 --
 
 ALTER TABLE public.measure_schedules ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: measure_schedules measure_schedules_break_glass; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY measure_schedules_break_glass ON public.measure_schedules FOR SELECT TO haven_app USING (((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)) AND (('couple:'::text || (couple_id)::text) = ANY (( SELECT public.haven_current_break_glass() AS haven_current_break_glass)::text[]))));
+
 
 --
 -- Name: measure_schedules measure_schedules_caseload; Type: POLICY; Schema: public; Owner: -
@@ -9445,6 +9591,13 @@ REVOKE ALL ON FUNCTION public.haven_are_partner_in_session() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_assignment_keep_chart(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_assignment_keep_chart() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_assignment_partner_in_couple(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9862,7 +10015,6 @@ REVOKE ALL ON FUNCTION public.haven_notification_digest_skip_reason(o public.not
 --
 
 REVOKE ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_notification_enqueue(client uuid, kind text, about timestamp with time zone, due timestamp with time zone) TO haven_app;
 
 
 --
@@ -9928,6 +10080,13 @@ REVOKE ALL ON FUNCTION public.haven_notification_on_measure_schedule() FROM PUBL
 --
 
 REVOKE ALL ON FUNCTION public.haven_notification_on_measure_session() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_notification_on_release(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_notification_on_release() FROM PUBLIC;
 
 
 --
@@ -10214,6 +10373,14 @@ REVOKE ALL ON FUNCTION public.haven_portal_measures_due_in(ctx public.request_co
 
 REVOKE ALL ON FUNCTION public.haven_portal_next_session() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_portal_next_session() TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_portal_note_code_try(token bytea, candidate text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_note_code_try(token bytea, candidate text, source text, request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_note_code_try(token bytea, candidate text, source text, request_id text) TO haven_app;
 
 
 --
@@ -10582,6 +10749,13 @@ REVOKE ALL ON FUNCTION public.haven_sign_in_lock_practice(kind text, login_email
 
 
 --
+-- Name: FUNCTION haven_sign_in_note(kind text, login_email text, candidate text, source text, request_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_sign_in_note(kind text, login_email text, candidate text, source text, request_id text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_sign_in_note_try(kind text, login_email text, candidate text, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -10649,6 +10823,13 @@ GRANT ALL ON FUNCTION public.haven_staff_set_notification(of_kind text, send boo
 --
 
 REVOKE ALL ON FUNCTION public.haven_step_attested(step bigint, master_key_version integer, attestation bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_step_of_series_assignment(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_step_of_series_assignment() FROM PUBLIC;
 
 
 --

@@ -5,8 +5,9 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-/// The outbox's table and its one way in for the application role (migration 0044): a message is
-/// queued in the transaction of its cause, holds no text or address, and `haven_app` reads nothing.
+/// The outbox's table (migration 0044): a message is queued in the transaction of its cause and holds
+/// no text or address; `haven_app` reads nothing and, since migration 0059, queues nothing by hand (the
+/// causes' triggers queue; `haven_notification_enqueue` is the owner's, used here to queue directly).
 @Suite("The notification outbox (migration 0044)", .needsTestDatabase)
 struct NotificationOutboxTests {
     /// Counselor A's couple, with Alex invited to the portal by email (so Alex has an account) and
@@ -24,7 +25,7 @@ struct NotificationOutboxTests {
 
     @Test func aMessageIsQueuedWithItsCauseAndHoldsNoTextOrAddress() async throws {
         try await clinic { setup, alex, jo in
-            let queued = try await setup.fixture.app.transaction(as: setup.counselorA) { connection in
+            let queued = try await setup.fixture.owner.transaction(as: setup.counselorA) { connection in
                 try await connection.query(
                     "SELECT haven_notification_enqueue(\(alex), 'appointment-reminder', \(Self.about), \(Self.about))"
                 )[0].decode(0, as: UUID?.self)
@@ -47,7 +48,7 @@ struct NotificationOutboxTests {
             ).map { try $0.decode(0, as: String.self) }
             #expect(columns == ["chart_kind", "kind", "last_error", "state"])
             // Jo has no portal account: nothing to queue.
-            let none = try await setup.fixture.app.transaction(as: setup.counselorA) { connection in
+            let none = try await setup.fixture.owner.transaction(as: setup.counselorA) { connection in
                 try await connection.query(
                     "SELECT haven_notification_enqueue(\(jo), 'homework-due', \(Self.about), \(Self.about))"
                 )[0].decode(0, as: UUID?.self)
@@ -60,7 +61,7 @@ struct NotificationOutboxTests {
         try await clinic { setup, alex, _ in
             struct Abandoned: Error {}
             await #expect(throws: Abandoned.self) {
-                try await setup.fixture.app.transaction(as: setup.counselorA) { connection in
+                try await setup.fixture.owner.transaction(as: setup.counselorA) { connection in
                     _ = try await connection.query(
                         "SELECT haven_notification_enqueue(\(alex), 'homework-due', \(Self.about), \(Self.about))"
                     )
@@ -73,8 +74,17 @@ struct NotificationOutboxTests {
         }
     }
 
-    @Test func theAppRoleQueuesOnlyInAStaffContextAndReadsNothing() async throws {
+    @Test func theAppRoleQueuesNothingByHandAndReadsNothing() async throws {
         try await clinic { setup, alex, _ in
+            // In the counselor's own staff context: no privilege on the function (migration 0059).
+            let refused = await #expect(throws: PostgresError.self) {
+                try await setup.fixture.app.transaction(as: setup.counselorA) { connection in
+                    try await connection.query(
+                        "SELECT haven_notification_enqueue(\(alex), 'homework-due', \(Self.about), \(Self.about))"
+                    )
+                }
+            }
+            #expect(refused?.sqlState == "42501")
             try await setup.fixture.app.withConnection { connection in
                 // Without a context: refused.
                 await #expect(throws: PostgresError.self) {
@@ -93,7 +103,7 @@ struct NotificationOutboxTests {
             }
             // A kind the outbox does not send (an invitation carries a token) is refused.
             await #expect(throws: PostgresError.self) {
-                try await setup.fixture.app.transaction(as: setup.counselorA) { connection in
+                try await setup.fixture.owner.transaction(as: setup.counselorA) { connection in
                     try await connection.query(
                         "SELECT haven_notification_enqueue(\(alex), 'invitation', \(Self.about), \(Self.about))"
                     )

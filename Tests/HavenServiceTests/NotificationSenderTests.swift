@@ -39,7 +39,7 @@ struct NotificationSenderTests {
     @discardableResult
     func enqueue(_ c: Clinic, kind: String = "appointment-reminder") async throws -> UUID {
         let about = Date(timeIntervalSince1970: 1_797_346_800)
-        let id = try await c.setup.fixture.app.transaction(as: c.setup.counselorA) { connection in
+        let id = try await c.setup.fixture.owner.transaction(as: c.setup.counselorA) { connection in
             try await connection.query("SELECT haven_notification_enqueue(\(c.alex), \(kind), \(about), now())")[0]
                 .decode(0, as: UUID?.self)
         }
@@ -179,7 +179,7 @@ struct NotificationSenderTests {
             let base = Date(timeIntervalSince1970: 1_797_346_800)  // 09:00 in Chicago
             for minute in 0..<30 {
                 let about = base.addingTimeInterval(Double(minute) * 60)
-                _ = try await c.setup.fixture.app.transaction(as: c.setup.counselorA) { connection in
+                _ = try await c.setup.fixture.owner.transaction(as: c.setup.counselorA) { connection in
                     try await connection.query(
                         "SELECT haven_notification_enqueue(\(c.alex), 'appointment-reminder', \(about), now())"
                     )

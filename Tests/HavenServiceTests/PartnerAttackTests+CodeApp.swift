@@ -75,6 +75,14 @@ struct PartnerCodeAppAttackTests {
         }
     }
 
+    /// Notes a `partner-code` try of `candidate` for the sign-in waiting under `token`, as haven_app
+    /// (migration 0059): the ticket, or nil when no sign-in waits there.
+    static func noteCode(_ token: SessionToken, _ candidate: String, _ pool: ConnectionPool) async throws -> UUID? {
+        try await pool.query(
+            "SELECT haven_portal_note_code_try(\(token.storageHash), \(candidate), 'attacker', NULL)"
+        )[0].decode(0, as: UUID?.self)
+    }
+
     /// Runs the code step for `token` as haven_app: a `partner-code` try noted first, then
     /// `haven_portal_second_factor` with `step` and `mac` in the pending context. Returns its answer.
     static func codeStep(
@@ -84,7 +92,7 @@ struct PartnerCodeAppAttackTests {
         mac: [UInt8],
         _ pool: ConnectionPool
     ) async throws -> String {
-        let ticket = try await SignInTicket.note("partner-code", PortalCodeAppTests.email, "123456", pool)
+        let ticket = try #require(try await noteCode(token, "123456", pool))
         return try await pool.withConnection { connection in
             try await connection.transaction { connection in
                 _ = try await connection.query(
@@ -136,7 +144,7 @@ struct PartnerCodeAppAttackTests {
             #expect(try await c.portal.codeAwaited(again.token))
             // The same attestation for a newer step passes: the refusals above were the step's.
             let next = c.setup.keys.attest(step: step + 1, sessionHash: again.token.storageHash)
-            let ticket = try await SignInTicket.note("partner-code", PortalCodeAppTests.email, "654321", app)
+            let ticket = try #require(try await Self.noteCode(again.token, "654321", app))
             let outcome = try await app.withConnection { connection in
                 try await connection.transaction { connection in
                     _ = try await connection.query(
@@ -168,6 +176,112 @@ struct PartnerCodeAppAttackTests {
             #expect(signIn.codeNeeded)
             await #expect(throws: ServiceError.sessionExpired) { try await c.portal.home(signIn.actor) }
             #expect(try await c.portal.codeAwaited(signIn.token))
+        }
+    }
+
+    /// Migration 0059, finding 4: a `partner-code` try is noted only for a sign-in waiting for its code.
+    /// Before, the app role noted five under the partner's address and so paused their code step without
+    /// knowing their passphrase.
+    @Test func onlyAWaitingSignInCanCountFailedCodesAgainstThePartner() async throws {
+        try await PortalCodeAppTests.clinic { c in
+            let totp = try await PortalCodeAppTests.enrol(c)
+            let app = c.setup.fixture.app
+            for _ in 0..<6 {
+                let noted = try await app.query(
+                    """
+                    SELECT haven_sign_in_note_try('partner-code', \(PortalCodeAppTests.email), '000000', 'attacker', NULL)
+                    """
+                )[0].decode(0, as: UUID?.self)
+                #expect(noted == nil)
+                #expect(try await Self.noteCode(try SessionToken.generate(), "000000", app) == nil)
+            }
+            let counted = try await c.setup.fixture.owner.query(
+                "SELECT count(*) FROM sign_in_tries WHERE kind = 'partner-code'"
+            )[0].decode(0, as: Int.self)
+            #expect(counted == 0)
+            // The partner's own sign-in is not paused: the right code opens it.
+            let pending = try await c.portal.signIn(
+                email: PortalCodeAppTests.email,
+                passphrase: PortalCodeAppTests.passphrase,
+                source: "test"
+            )
+            let signedIn = try await c.portal.completeSignIn(
+                token: pending.token,
+                code: totp.code(step: totp.step(at: Date())),
+                source: "test"
+            )
+            #expect(!signedIn.codeNeeded)
+            // The waiting sign-in's own tries still count (one noted, one checked).
+            let tries = try await c.setup.fixture.owner.query(
+                "SELECT count(*) FILTER (WHERE succeeded_at IS NOT NULL), count(*) FROM sign_in_tries WHERE kind = 'partner-code'"
+            )[0].decode((Int, Int).self)
+            #expect(tries.0 == 1 && tries.1 == 1)
+        }
+    }
+
+    /// Migration 0059, finding 5: the pending context opens only within five minutes of the sign-in's
+    /// first step (0057's opener, proven here with a backdated row), and its reader stops answering at
+    /// the five minutes even inside a transaction that opened it in time.
+    @Test func aWaitingSignInOpensItsCodeStepForFiveMinutesOnly() async throws {
+        try await PortalCodeAppTests.clinic { c in
+            _ = try await PortalCodeAppTests.enrol(c)
+            let app = c.setup.fixture.app
+            let stale = try await c.portal.signIn(
+                email: PortalCodeAppTests.email,
+                passphrase: PortalCodeAppTests.passphrase,
+                source: "test"
+            )
+            try await c.setup.fixture.owner.query(
+                """
+                UPDATE partner_sessions SET created_at = now() - interval '5 minutes 1 second',
+                    absolute_expires_at = now() + interval '1 hour'
+                WHERE token_hash = \(stale.token.storageHash)
+                """
+            )
+            let refused = await #expect(throws: PostgresError.self) {
+                try await app.withConnection { connection in
+                    try await connection.transaction { connection in
+                        _ = try await connection.query(
+                            "SELECT 1 FROM haven_portal_open_pending_context(\(stale.token.storageHash), 'attacker', NULL)"
+                        )
+                    }
+                }
+            }
+            #expect(refused?.sqlState == "28000")
+            #expect(try await Self.noteCode(stale.token, "000000", app) == nil)
+            #expect(try await !c.portal.codeAwaited(stale.token))
+            let expired = await #expect(throws: ServiceError.self) {
+                try await c.portal.completeSignIn(token: stale.token, code: "000000", source: "test")
+            }
+            #expect(expired?.reason == "sign-in-expired")
+            // Opened two seconds before the five minutes, used three seconds later: refused.
+            let late = try await c.portal.signIn(
+                email: PortalCodeAppTests.email,
+                passphrase: PortalCodeAppTests.passphrase,
+                source: "test"
+            )
+            let ticket = try #require(try await Self.noteCode(late.token, "000000", app))
+            try await c.setup.fixture.owner.query(
+                """
+                UPDATE partner_sessions SET created_at = now() - interval '4 minutes 58 seconds',
+                    absolute_expires_at = now() + interval '1 hour'
+                WHERE token_hash = \(late.token.storageHash)
+                """
+            )
+            let outlived = await #expect(throws: PostgresError.self) {
+                try await app.withConnection { connection in
+                    try await connection.transaction { connection in
+                        _ = try await connection.query(
+                            "SELECT 1 FROM haven_portal_open_pending_context(\(late.token.storageHash), 'attacker', NULL)"
+                        )
+                        _ = try await connection.query("SELECT pg_sleep(3)")
+                        return try await connection.query(
+                            "SELECT haven_portal_second_factor(\(ticket), '000000', NULL, NULL, NULL)"
+                        )[0].decode(0, as: String.self)
+                    }
+                }
+            }
+            #expect(outlived?.sqlState == "42501")
         }
     }
 }

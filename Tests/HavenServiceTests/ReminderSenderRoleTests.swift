@@ -19,7 +19,7 @@ struct ReminderSenderRoleTests {
             let (couple, alex, _) = try await setup.couple()
             let email = try await setup.onPortal(alex, couple: couple)
             let about = Date(timeIntervalSince1970: 1_797_346_800)
-            let queued = try await setup.fixture.app.transaction(as: setup.counselorA) { connection in
+            let queued = try await setup.fixture.owner.transaction(as: setup.counselorA) { connection in
                 try await connection.query(
                     "SELECT haven_notification_enqueue(\(alex), 'appointment-reminder', \(about), now())"
                 )[0].decode(0, as: UUID?.self)

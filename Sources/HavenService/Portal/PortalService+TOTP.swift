@@ -156,7 +156,7 @@ extension PortalService {
     }
 
     /// The code step of a sign-in that answered `codeNeeded`: the try is noted (committed) first under
-    /// the account's address as a `partner-code` try, then checked (`haven_portal_second_factor`). A
+    /// the account's address as a `partner-code` try of the waiting sign-in, then checked (`haven_portal_second_factor`). A
     /// right code makes the waiting session live (same token); a wrong one leaves it waiting; five wrong
     /// codes pause the code step for 15 minutes and end the sign-in.
     ///
@@ -170,17 +170,15 @@ extension PortalService {
     ) async throws -> SignIn {
         try AuthService.checkOrigin(source: source, requestID: requestID)
         let keys = try codeKeys()
-        guard let email = try await pendingAddress(token) else { throw Self.codeSignInExpired }
         let candidate = String(code.filter(\.isNumber).prefix(12))
-        let ticket = try await AuthService.noteTry(
-            kind: "partner-code",
-            email: email,
-            candidate: candidate,
-            source: source,
-            requestID: requestID,
-            pool: pool
-        )
         let hash = token.storageHash
+        // Noted (committed) only for the sign-in waiting under the token (migration 0059): nobody
+        // without it can count failures against the partner's address.
+        guard
+            let ticket = try await pool.query(
+                "SELECT haven_portal_note_code_try(\(hash), \(candidate), \(source), \(requestID))"
+            )[0].decode(0, as: UUID?.self)
+        else { throw Self.codeSignInExpired }
         let (outcome, expiry) = try await pool.transaction { connection -> (String, Date) in
             let row: PostgresRow
             do {
