@@ -1515,6 +1515,24 @@ $$;
 
 
 --
+-- Name: haven_csi_items_valid(text, smallint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_csi_items_valid(form text, items smallint[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT coalesce(
+        array_ndims(items) = 1
+        AND cardinality(items) = CASE form WHEN 'CSI-4' THEN 4 WHEN 'CSI-16' THEN 16 WHEN 'CSI-32' THEN 32 END
+        AND NOT EXISTS (SELECT 1 FROM unnest(items) WITH ORDINALITY AS i (response, n)
+                        WHERE i.response IS NULL OR i.response < 0
+                           OR i.response > CASE WHEN i.n = 1 THEN 6 ELSE 5 END),
+        false)
+$$;
+
+
+--
 -- Name: haven_current_break_glass(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1708,6 +1726,29 @@ CREATE FUNCTION public.haven_may_reencrypt(tbl oid) RETURNS boolean
     SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = tbl), 'MEMBER')
+$$;
+
+
+--
+-- Name: haven_measure_items_of_form(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_measure_items_of_form() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    d measure_definitions;
+BEGIN
+    SELECT * INTO d FROM measure_definitions m WHERE m.id = NEW.definition_id;
+    IF d.scoring IN ('csi4', 'csi16', 'csi32')
+       AND NOT (haven_csi_items_valid(d.code, NEW.items)
+                AND (SELECT sum(i) FROM unnest(NEW.items) i) = NEW.total) THEN
+        RAISE EXCEPTION 'a CSI administration holds the form''s items, each within its range, adding up to its total'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'measure_administrations_items_of_form';
+    END IF;
+    RETURN NULL;
+END
 $$;
 
 
@@ -4066,8 +4107,7 @@ BEGIN
         outcome := 'answered';
     ELSE
         SELECT * INTO definition FROM measure_definitions d WHERE d.id = due.definition_id;
-        IF items IS NULL OR total IS NULL OR cardinality(items) = 0
-           OR EXISTS (SELECT 1 FROM unnest(items) i WHERE i IS NULL OR i < 0)
+        IF total IS NULL OR NOT haven_csi_items_valid(definition.code, items)
            OR (SELECT sum(i) FROM unnest(items) i) <> total
            OR total < definition.minimum OR total > definition.maximum THEN
             outcome := 'invalid';
@@ -7420,6 +7460,13 @@ CREATE TRIGGER key_events_no_update_or_delete BEFORE DELETE OR UPDATE ON public.
 
 
 --
+-- Name: measure_administrations measure_administrations_items_of_form; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER measure_administrations_items_of_form AFTER INSERT ON public.measure_administrations FOR EACH ROW EXECUTE FUNCTION public.haven_measure_items_of_form();
+
+
+--
 -- Name: measure_administrations measure_administrations_void_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9815,6 +9862,13 @@ REVOKE ALL ON FUNCTION public.haven_couple_row_partner_in_couple() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION haven_csi_items_valid(form text, items smallint[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_csi_items_valid(form text, items smallint[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_current_break_glass(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9870,6 +9924,13 @@ GRANT ALL ON FUNCTION public.haven_is_time_zone(name text) TO haven_app;
 --
 
 REVOKE ALL ON FUNCTION public.haven_live_session(token bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_measure_items_of_form(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_measure_items_of_form() FROM PUBLIC;
 
 
 --

@@ -70,12 +70,14 @@ extension HavenBench {
                 FROM homework_assignments WHERE couple_id = \(coupleID) AND random() < 0.5
                 """
             )
+            // CSI-4 answers whose items add up to their total, 8 to 17 (migration 0060 refuses any other).
             try await owner.query(
                 """
                 INSERT INTO measure_administrations (id, practice_id, definition_id, client_id, counselor_id,
                                                      administered_on, items, total)
                 SELECT gen_random_uuid(), \(actor.practiceID), (SELECT id FROM measure_definitions WHERE code = 'CSI-4'),
-                       (\(partners))[1 + g % 2], \(actor.staffID), current_date - (g * 2), ARRAY[3, 3, 3, 3]::smallint[],
+                       (\(partners))[1 + g % 2], \(actor.staffID), current_date - (g * 2),
+                       ARRAY[2 + (g % 10 + 3) / 4, 2 + (g % 10 + 2) / 4, 2 + (g % 10 + 1) / 4, 2 + (g % 10) / 4]::smallint[],
                        8 + (g % 10)
                 FROM generate_series(1, 100) AS g
                 """

@@ -92,6 +92,115 @@ extension PartnerAttackTests {
         }
     }
 
+    @Test func aPartnerCannotFileAnAnswerNoFormHas() async throws {
+        try await portal { p in
+            let csi4 = try #require(
+                UUID(uuidString: try await Self.scheduleMeasure("CSI-4", for: p.alex, "every_session", p))
+            )
+            let csi32 = try #require(UUID(uuidString: try await Self.scheduleMeasure("CSI-32", for: nil, "once", p)))
+            let fives = Array(repeating: Int32(5), count: 31)
+            // Migration 0060, review 11 finding 3: each total is within the form's range and (but for the
+            // last) the items' sum, as 0055 checked; the items are no answer of the form.
+            let refused: [(schedule: UUID, items: [Int32], total: Double)] = [
+                (csi4, [6, 5, 5], 16),  // a count too few
+                (csi4, [4, 3, 3, 3, 0], 13),  // one too many
+                (csi4, [21], 21),  // one item holding the total
+                (csi4, Array(repeating: 0, count: 39) + [10], 10),  // forty
+                (csi4, Array(repeating: 1, count: 16), 16),  // another form's count
+                (csi4, [7, 3, 3, 3], 16),  // item 1 is scored 0–6
+                (csi4, [4, 6, 3, 3], 16),  // every other item 0–5
+                (csi4, [0, 0, 0, 99], 99),
+                (csi4, [-1, 5, 5, 5], 14),
+                (csi32, [6] + fives.dropLast(), 156),  // 31 items
+                (csi32, [6, 6] + fives.dropLast(2) + [4], 161),  // item 2 at 6
+                (csi4, [4, 3, 3, 3], 14),  // a total that is not the items' sum
+            ]
+            for attempt in refused {
+                let outcome = try await Self.submitMeasure(
+                    attempt.schedule,
+                    attempt.items,
+                    total: attempt.total,
+                    p.alexSession,
+                    p.app
+                )
+                #expect(outcome == "invalid", "\(attempt.items) = \(attempt.total)")
+            }
+            func stored() async throws -> Int {
+                try await p.owner.query(
+                    "SELECT count(*) FROM measure_administrations WHERE schedule_id IN (\(csi4), \(csi32))"
+                )[0].decode(0, as: Int.self)
+            }
+            #expect(try await stored() == 0)
+            // Still due, each refusal audited as denied; the forms' highest answers go through.
+            #expect(try await Self.due(p.alexSession, p.app) == [csi4, csi32])
+            let denied = try await p.owner.query(
+                """
+                SELECT count(*) FROM audit_log
+                WHERE action = 'portal.measure.submit' AND outcome = 'denied' AND partner_client_id = \(p.alex)
+                """
+            )[0].decode(0, as: Int.self)
+            #expect(denied == refused.count)
+            #expect(try await Self.submitMeasure(csi4, [6, 5, 5, 5], total: 21, p.alexSession, p.app) == "submitted")
+            #expect(try await Self.submitMeasure(csi32, [6] + fives, total: 161, p.alexSession, p.app) == "submitted")
+            #expect(try await stored() == 2)
+        }
+    }
+
+    @Test func aCounselorsContextCannotRecordACSIAnswerNoFormHas() async throws {
+        try await portal { p in
+            let csi4 = try await p.owner.query("SELECT id FROM measure_definitions WHERE code = 'CSI-4'")[0]
+                .decode(0, as: UUID.self)
+            func insert(_ items: String, _ total: Double, as actor: StaffActor) async throws -> String? {
+                try await Self.sqlState {
+                    _ = try await p.app.transaction(as: actor) { connection in
+                        try await connection.execute(
+                            """
+                            INSERT INTO measure_administrations (id, practice_id, definition_id, client_id,
+                                                                 counselor_id, administered_on, items, total)
+                            VALUES (gen_random_uuid(), \(p.setup.fixture.practiceID), \(csi4), \(p.alex),
+                                    \(p.setup.fixture.counselorID), current_date, \(items)::int2[], \(total))
+                            """
+                        )
+                    }
+                }
+            }
+            func count() async throws -> Int {
+                try await p.owner.query("SELECT count(*) FROM measure_administrations")[0].decode(0, as: Int.self)
+            }
+            let before = try await count()
+            // The app role's own INSERT, as the couple's counselor (MeasureService.record's statement
+            // without its Swift checks): an item-less total, a wrong count, an item out of range, a total
+            // that is not the items' sum.
+            for (items, total) in [
+                ("{}", 13.0), ("{4,3,3}", 10), ("{4,3,3,3,0}", 13), ("{7,3,3,3}", 16), ("{4,3,3,3}", 14),
+            ] {
+                #expect(try await insert(items, total, as: p.setup.counselorA) == "23514", "\(items) = \(total)")
+            }
+            // Who may write answers first: counselor B, without the couple, is refused for reach (42501)
+            // whatever the row holds.
+            #expect(try await insert("{7,3,3,3}", 16, as: p.setup.counselorB) == "42501")
+            #expect(try await count() == before)
+            #expect(try await insert("{4,3,3,3}", 13, as: p.setup.counselorA) == nil)
+            // A practice's own single-score measure takes a total without items, as before.
+            try await p.owner.query(
+                """
+                INSERT INTO measure_definitions (id, practice_id, code, name, scoring, minimum, maximum, higher_is_better)
+                VALUES (\(UUID()), \(p.setup.fixture.practiceID), 'CLOSE', 'Closeness (practice scale)',
+                        'single_score', 0, 100, true)
+                """
+            )
+            let measures = MeasureService(pool: p.app, keys: p.setup.keys)
+            _ = try await measures.record(
+                measure: try await measures.definitionID(code: "CLOSE", actor: p.setup.counselorA),
+                client: p.alex,
+                administeredOn: CalendarDate(year: 2026, month: 9, day: 22)!,
+                score: 40,
+                actor: p.setup.counselorA
+            )
+            #expect(try await count() == before + 2)
+        }
+    }
+
     @Test func aPartnerAnswersOnlyTheirOwnDueMeasureOnceAndTheOtherNeverSeesIt() async throws {
         try await portal { p in
             // Counselor B's caseload does not hold the couple: refused, the same as no couple.
