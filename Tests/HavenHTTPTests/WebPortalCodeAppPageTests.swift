@@ -147,7 +147,7 @@ struct WebPortalCodeAppPageTests {
                 if recorded {
                     try await fixture.owner.withConnection { try await fixture.keys.checkMasterKeys(on: $0) }
                 } else {
-                    try await fixture.owner.execute("DELETE FROM second_factor_attestation_keys")
+                    _ = try await fixture.owner.query("DELETE FROM second_factor_attestation_keys")
                 }
             }
             let tries = "SELECT count(*) FROM sign_in_tries WHERE kind = 'partner-code'"
