@@ -177,6 +177,7 @@ struct WebPortalCodeAppPageTests {
             // The sign-in's code step: the same plain page, and the sign-in still waits for its code.
             _ = try await post("/portal/sign-out")
             #expect(try await signIn().location == "/portal/code")
+            _ = try await WebPortalPageTests.open(client, &partner, "/portal/code")
             try await attestation(recorded: false)
             let step = try await post("/portal/code", app.code(step: app.step(at: Date()) + 1))
             #expect(step.status == .serviceUnavailable && step.html.contains(unavailable))
