@@ -2939,7 +2939,7 @@ $$;
 
 CREATE FUNCTION public.haven_portal_code_try_address(account public.partner_accounts) RETURNS text
     LANGUAGE sql IMMUTABLE
-    AS $$ SELECT 'partner-code-app:' || account.id::text $$;
+    AS $$ SELECT coalesce(account.email, 'partner-code-app:' || account.id::text) $$;
 
 
 --
@@ -4095,16 +4095,12 @@ CREATE FUNCTION public.haven_portal_totp_check(ctx public.request_contexts, tick
     AS $$
 DECLARE
     account partner_accounts;
-    verdict text;
 BEGIN
     SELECT a.* INTO account FROM partner_accounts a
     WHERE a.practice_id = ctx.partner_practice_id AND a.id = ctx.partner_account_id;
-    verdict := haven_sign_in_check('partner-code', ticket, haven_portal_code_try_address(account), candidate,
-                                   CASE WHEN good THEN candidate END, true, NULL, account.id, NULL, ctx.source,
-                                   ctx.request_id);
-    UPDATE sign_in_tries t SET candidate_hash = NULL
-    WHERE t.ticket = haven_portal_totp_check.ticket AND t.kind = 'partner-code';
-    RETURN verdict;
+    RETURN haven_sign_in_check('partner-code', ticket, haven_portal_code_try_address(account), candidate,
+                               CASE WHEN good THEN candidate END, true, account.practice_id, account.id,
+                               ARRAY[account.client_id], ctx.source, ctx.request_id);
 END
 $$;
 

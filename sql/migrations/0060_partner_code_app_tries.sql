@@ -5,20 +5,21 @@
 -- which a restart or a second server resets. Now every try is a `partner-code` sign-in try (0057's kind),
 -- noted and committed first by haven_portal_totp_note_try in the partner's own context, and confirm and
 -- remove pass THE check, haven_sign_in_check (0046), before they change anything: five failed codes in the
--- window pause the account's confirm and remove (counted under the account, as the web's throttle keyed
--- them, apart from the sign-in's code step, which keeps its own count under the address). A ticket checks
--- one code once: it is spent by the check whatever its verdict, so a code noted once cannot be retried
--- uncounted as the app's codes change. 0057's functions without a ticket are dropped, so haven_app cannot
+-- window pause the account's codes (counted under the account's address, as the sign-in's code step counts
+-- them: it is the same secret), and a counted refusal is audited as the check audits every one
+-- (`portal.login` denied, in the account's practice) besides `portal.totp.confirm`/`.remove` denied. A
+-- ticket checks one code once (0050). 0057's functions without a ticket are dropped, so haven_app cannot
 -- try a code uncounted.
 
 DROP FUNCTION haven_portal_totp_confirm(bigint, integer, bytea);
 DROP FUNCTION haven_portal_totp_remove(bigint, integer, bytea);
 
--- The name a partner's code-app tries are counted under: the account's own (an account may have no email,
--- and its settings' tries are no sign-in's). Internal.
+-- The address a partner's code tries are counted under: the account's email, as the sign-in's code step
+-- counts them (and so the check locks and audits in the account's practice); an account without one has a
+-- name of its own, so no two share a count. Internal.
 CREATE FUNCTION haven_portal_code_try_address(account partner_accounts) RETURNS text
     LANGUAGE sql IMMUTABLE
-    AS $$ SELECT 'partner-code-app:' || account.id::text $$;
+    AS $$ SELECT coalesce(account.email, 'partner-code-app:' || account.id::text) $$;
 REVOKE ALL ON FUNCTION haven_portal_code_try_address(partner_accounts) FROM PUBLIC;
 
 -- Notes one code-app try of `candidate` (the code typed) for the context's partner and returns its ticket.
@@ -41,8 +42,8 @@ REVOKE ALL ON FUNCTION haven_portal_totp_note_try(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION haven_portal_totp_note_try(text) TO haven_app;
 
 -- The check of one code-app try (internal): `good` says whether the attested step would do what was asked;
--- the ticket is checked as the sign-in's (haven_sign_in_check, unaudited there: the caller audits its own
--- action) and spent. 'check-passed', 'refused' or 'paused'.
+-- the ticket is checked, and spent, as the sign-in's (haven_sign_in_check, which audits a counted refusal).
+-- 'check-passed', 'refused' or 'paused'.
 CREATE FUNCTION haven_portal_totp_check(ctx request_contexts, ticket uuid, candidate text, good boolean)
     RETURNS text
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -50,16 +51,12 @@ CREATE FUNCTION haven_portal_totp_check(ctx request_contexts, ticket uuid, candi
     AS $$
 DECLARE
     account partner_accounts;
-    verdict text;
 BEGIN
     SELECT a.* INTO account FROM partner_accounts a
     WHERE a.practice_id = ctx.partner_practice_id AND a.id = ctx.partner_account_id;
-    verdict := haven_sign_in_check('partner-code', ticket, haven_portal_code_try_address(account), candidate,
-                                   CASE WHEN good THEN candidate END, true, NULL, account.id, NULL, ctx.source,
-                                   ctx.request_id);
-    UPDATE sign_in_tries t SET candidate_hash = NULL
-    WHERE t.ticket = haven_portal_totp_check.ticket AND t.kind = 'partner-code';
-    RETURN verdict;
+    RETURN haven_sign_in_check('partner-code', ticket, haven_portal_code_try_address(account), candidate,
+                               CASE WHEN good THEN candidate END, true, account.practice_id, account.id,
+                               ARRAY[account.client_id], ctx.source, ctx.request_id);
 END
 $$;
 REVOKE ALL ON FUNCTION haven_portal_totp_check(request_contexts, uuid, text, boolean) FROM PUBLIC;

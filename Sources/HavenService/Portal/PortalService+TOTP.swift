@@ -87,9 +87,9 @@ extension PortalService {
     /// Checks `code` against the partner's secret (enrolling or confirmed) as the sign-in's code step does
     /// (migration 0060): the try is noted and committed first as a `partner-code` sign-in try of the
     /// account (`haven_portal_totp_note_try`), then `function` takes its ticket and the code's attested
-    /// step (nil: no match), passes THE sign-in check (five failures in its window pause the account's
-    /// confirm and remove), changes the app on success and audits either way; that transaction commits
-    /// both ways. Nothing is noted when codes cannot be checked.
+    /// step (nil: no match), passes THE sign-in check (one count with the code step: five failures in
+    /// its window pause the account's codes), changes the app on success and audits either way; that
+    /// transaction commits both ways. Nothing is noted when codes cannot be checked.
     private func withCheckedCode(
         _ code: String,
         confirmed: Bool,

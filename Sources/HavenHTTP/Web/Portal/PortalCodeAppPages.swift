@@ -59,7 +59,7 @@ extension HavenAPI {
     }
 
     /// Confirms (or removes) the partner's app with the code typed. Wrong codes are counted in the
-    /// database as the sign-in's code step counts them (migration 0060): five pause the account's codes.
+    /// database with the sign-in's code step (migration 0060): five pause the account's codes.
     private func portalCodeAppChange(
         _ request: Request,
         _ context: HavenRequestContext,
