@@ -3015,6 +3015,15 @@ $$;
 
 
 --
+-- Name: haven_portal_code_try_address(public.partner_accounts); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_code_try_address(account public.partner_accounts) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT coalesce(account.email, 'partner-code-app:' || account.id::text) $$;
+
+
+--
 -- Name: haven_portal_code_try_budget(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4177,24 +4186,51 @@ $$;
 
 
 --
--- Name: haven_portal_totp_confirm(bigint, integer, bytea); Type: FUNCTION; Schema: public; Owner: -
+-- Name: haven_portal_totp_check(public.request_contexts, uuid, text, boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_totp_confirm(step bigint, master_key_version integer, attestation bytea) RETURNS boolean
+CREATE FUNCTION public.haven_portal_totp_check(ctx public.request_contexts, ticket uuid, candidate text, good boolean) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    account partner_accounts;
+BEGIN
+    SELECT a.* INTO account FROM partner_accounts a
+    WHERE a.practice_id = ctx.partner_practice_id AND a.id = ctx.partner_account_id;
+    RETURN haven_sign_in_check('partner-code', ticket, haven_portal_code_try_address(account), candidate,
+                               CASE WHEN good THEN candidate END, true, account.practice_id, account.id,
+                               ARRAY[account.client_id], ctx.source, ctx.request_id);
+END
+$$;
+
+
+--
+-- Name: haven_portal_totp_confirm(uuid, text, bigint, integer, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_confirm(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     ctx request_contexts := haven_context_partner();
-    moved integer := 0;
+    good boolean := false;
+    verdict text;
 BEGIN
     IF step IS NOT NULL AND haven_step_attested(step, master_key_version, attestation) THEN
+        good := EXISTS (SELECT 1 FROM partner_totp t
+                        WHERE t.practice_id = ctx.partner_practice_id AND t.account_id = ctx.partner_account_id
+                          AND t.confirmed_at IS NULL);
+    END IF;
+    verdict := haven_portal_totp_check(ctx, ticket, candidate, good);
+    IF verdict = 'check-passed' THEN
         UPDATE partner_totp SET confirmed_at = now(), last_used_step = step
         WHERE practice_id = ctx.partner_practice_id AND account_id = ctx.partner_account_id AND confirmed_at IS NULL;
-        GET DIAGNOSTICS moved = ROW_COUNT;
+        verdict := 'done';
     END IF;
-    PERFORM haven_portal_totp_audit(ctx, 'portal.totp.confirm', moved = 1);
-    RETURN moved = 1;
+    PERFORM haven_portal_totp_audit(ctx, 'portal.totp.confirm', verdict = 'done');
+    RETURN verdict;
 END
 $$;
 
@@ -4281,6 +4317,26 @@ $$;
 
 
 --
+-- Name: haven_portal_totp_note_try(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_portal_totp_note_try(candidate text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    ctx request_contexts := haven_context_partner();
+    account partner_accounts;
+BEGIN
+    SELECT a.* INTO account FROM partner_accounts a
+    WHERE a.practice_id = ctx.partner_practice_id AND a.id = ctx.partner_account_id;
+    RETURN haven_sign_in_note_try('partner-code', haven_portal_code_try_address(account), candidate, ctx.source,
+                                  ctx.request_id);
+END
+$$;
+
+
+--
 -- Name: haven_portal_totp_own(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4303,25 +4359,32 @@ $$;
 
 
 --
--- Name: haven_portal_totp_remove(bigint, integer, bytea); Type: FUNCTION; Schema: public; Owner: -
+-- Name: haven_portal_totp_remove(uuid, text, bigint, integer, bytea); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_totp_remove(step bigint, master_key_version integer, attestation bytea) RETURNS boolean
+CREATE FUNCTION public.haven_portal_totp_remove(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     ctx request_contexts := haven_context_partner();
-    removed integer := 0;
+    good boolean := false;
+    verdict text;
 BEGIN
     IF step IS NOT NULL AND haven_step_attested(step, master_key_version, attestation) THEN
+        good := EXISTS (SELECT 1 FROM partner_totp t
+                        WHERE t.practice_id = ctx.partner_practice_id AND t.account_id = ctx.partner_account_id
+                          AND t.confirmed_at IS NOT NULL AND t.last_used_step < step);
+    END IF;
+    verdict := haven_portal_totp_check(ctx, ticket, candidate, good);
+    IF verdict = 'check-passed' THEN
         DELETE FROM partner_totp
         WHERE practice_id = ctx.partner_practice_id AND account_id = ctx.partner_account_id
           AND confirmed_at IS NOT NULL AND last_used_step < step;
-        GET DIAGNOSTICS removed = ROW_COUNT;
+        verdict := 'done';
     END IF;
-    PERFORM haven_portal_totp_audit(ctx, 'portal.totp.remove', removed = 1);
-    RETURN removed = 1;
+    PERFORM haven_portal_totp_audit(ctx, 'portal.totp.remove', verdict = 'done');
+    RETURN verdict;
 END
 $$;
 
@@ -10353,6 +10416,13 @@ GRANT ALL ON FUNCTION public.haven_portal_choose_chart(kind text, chart uuid) TO
 
 
 --
+-- Name: FUNCTION haven_portal_code_try_address(account public.partner_accounts); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_code_try_address(account public.partner_accounts) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_portal_code_try_budget(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -10657,11 +10727,18 @@ REVOKE ALL ON FUNCTION public.haven_portal_totp_audit(ctx public.request_context
 
 
 --
--- Name: FUNCTION haven_portal_totp_confirm(step bigint, master_key_version integer, attestation bytea); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION haven_portal_totp_check(ctx public.request_contexts, ticket uuid, candidate text, good boolean); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.haven_portal_totp_confirm(step bigint, master_key_version integer, attestation bytea) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_portal_totp_confirm(step bigint, master_key_version integer, attestation bytea) TO haven_app;
+REVOKE ALL ON FUNCTION public.haven_portal_totp_check(ctx public.request_contexts, ticket uuid, candidate text, good boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_portal_totp_confirm(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_confirm(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_confirm(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea) TO haven_app;
 
 
 --
@@ -10689,6 +10766,14 @@ GRANT ALL ON FUNCTION public.haven_portal_totp_key(wanted uuid) TO haven_app;
 
 
 --
+-- Name: FUNCTION haven_portal_totp_note_try(candidate text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_portal_totp_note_try(candidate text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_note_try(candidate text) TO haven_app;
+
+
+--
 -- Name: FUNCTION haven_portal_totp_own(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -10697,11 +10782,11 @@ GRANT ALL ON FUNCTION public.haven_portal_totp_own() TO haven_app;
 
 
 --
--- Name: FUNCTION haven_portal_totp_remove(step bigint, master_key_version integer, attestation bytea); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION haven_portal_totp_remove(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.haven_portal_totp_remove(step bigint, master_key_version integer, attestation bytea) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.haven_portal_totp_remove(step bigint, master_key_version integer, attestation bytea) TO haven_app;
+REVOKE ALL ON FUNCTION public.haven_portal_totp_remove(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_portal_totp_remove(ticket uuid, candidate text, step bigint, master_key_version integer, attestation bytea) TO haven_app;
 
 
 --

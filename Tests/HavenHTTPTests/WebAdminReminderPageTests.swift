@@ -38,6 +38,10 @@ struct WebAdminReminderPageTests {
             // The counselors' digest has its own box, still on.
             #expect(after.html.contains("Send counselors an email for"))
             #expect(after.html.contains(#"name="send-answer-digest" value="yes" checked"#))
+            // The practice's page speaks of the practice's people, not in a counselor's or partner's own words.
+            #expect(after.html.contains("New homework answers from their clients"))
+            #expect(after.html.contains("A new item from their counselor"))
+            #expect(!after.html.contains("my clients") && !after.html.contains("my counselor"))
             let audit = try await fixture.owner.query(
                 "SELECT outcome FROM audit_log WHERE action = 'practice.notification.off'"
             ).map { try $0.decode(0, as: String.self) }

@@ -30,6 +30,8 @@ struct WebHomeworkSeriesPageTests {
             let form = try await WebPageTests.get(client, browser, page)
             #expect(form.html.contains("Emotional-safety practice (6 steps, 5 joint)"))
             let series = try await Self.series(fixture)
+            // Chosen at first: the built-in practice, by its id (whatever the library's order).
+            #expect(form.html.contains(#"<option value="\#(WebHomeworkPageTests.id(series.id))" selected>"#))
             let fields = [
                 ("series", WebHomeworkPageTests.id(series.id)), ("partner", "both"),
                 ("session", WebHomeworkPageTests.id(fixture.danaSession)), ("intervalDays", "7"),

@@ -36,16 +36,7 @@ struct WebPortalAnswerPageTests {
         var dana = try await WebPageTests.signIn(client, "dana@harbor.example")
         let chartPath = "/couples/\(fixture.danaCouple.uuidString.lowercased())"
         func partner(_ person: UUID, _ email: String) async throws -> WebPageTests.Browser {
-            let code = try await Pages.giveCode(client, &dana, chartPath, person)
-            var browser = WebPageTests.Browser()
-            _ = try await Pages.open(client, &browser, "/portal/welcome")
-            let accepted = try await Pages.send(
-                client,
-                &browser,
-                "/portal/welcome",
-                [("code", code), ("email", email), ("passphrase", Pages.passphrase), ("confirm", Pages.passphrase)]
-            )
-            #expect(accepted.location == "/portal/sign-in?reason=passphrase-set")
+            var browser = try await Pages.accepted(client, &dana, chartPath, person, email: email)
             _ = try await Pages.open(client, &browser, "/portal/sign-in")
             let signedIn = try await Pages.send(
                 client,

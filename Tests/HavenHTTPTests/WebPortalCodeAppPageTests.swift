@@ -4,6 +4,7 @@ import HavenService
 import HavenTestSupport
 import Hummingbird
 import HummingbirdTesting
+import Postgres
 import Sealing
 import Testing
 
@@ -123,6 +124,80 @@ struct WebPortalCodeAppPageTests {
                     "portal.totp.begin", "portal.totp.confirm", "portal.totp.confirm", "portal.totp.reset",
                 ]
             )
+        }
+    }
+
+    @Test func codesThatCannotBeCheckedAreRefusedPlainlyAndWrongCodesAreCountedInTheDatabase() async throws {
+        try await HTTPFixture.with { fixture, client in
+            var partner = try await WebPortalPageTests.partnerAccepted(fixture, client).partner
+            func signIn() async throws -> WebPageTests.Answer {
+                _ = try await WebPortalPageTests.open(client, &partner, "/portal/sign-in")
+                return try await WebPortalPageTests.send(
+                    client,
+                    &partner,
+                    "/portal/sign-in",
+                    [("email", "alex@example.org"), ("passphrase", WebPortalPageTests.passphrase)]
+                )
+            }
+            func post(_ path: String, _ code: String? = nil) async throws -> WebPageTests.Answer {
+                try await WebPortalPageTests.send(client, &partner, path, code.map { [("code", $0)] } ?? [])
+            }
+            // The master key's attestation key is not recorded (an operator has not run `haven keys status`).
+            func attestation(recorded: Bool) async throws {
+                if recorded {
+                    try await fixture.owner.withConnection { try await fixture.keys.checkMasterKeys(on: $0) }
+                } else {
+                    _ = try await fixture.owner.query("DELETE FROM second_factor_attestation_keys")
+                }
+            }
+            let tries = "SELECT count(*) FROM sign_in_tries WHERE kind = 'partner-code'"
+            #expect(try await signIn().location == "/portal")
+            _ = try await WebPortalPageTests.open(client, &partner, "/portal/settings")
+            let started = try await post("/portal/settings/code-app/start")
+            let app = try Self.app(from: started.html)
+            let now = { app.code(step: app.step(at: Date())) }
+
+            try await attestation(recorded: false)
+            let unavailable = "Codes from your app cannot be checked right now"
+            let confirm = try await post("/portal/settings/code-app/confirm", now())
+            #expect(confirm.status == .serviceUnavailable && confirm.html.contains(unavailable))
+            #expect(confirm.html.contains("nothing was changed") && confirm.html.contains("One-time codes"))
+            let restart = try await post("/portal/settings/code-app/start")
+            #expect(restart.status == .serviceUnavailable && restart.html.contains(unavailable))
+            // Nothing lost, nothing counted: the enrolment waits, and the code typed was no try.
+            let waiting = try await fixture.owner.query("SELECT count(*) FROM partner_totp WHERE confirmed_at IS NULL")
+            #expect(try waiting[0].decode(0, as: Int.self) == 1)
+            #expect(try await fixture.owner.query(PostgresQuery(sql: tries))[0].decode(0, as: Int.self) == 0)
+            try await attestation(recorded: true)
+            #expect(
+                try await post("/portal/settings/code-app/confirm", now()).location
+                    == "/portal/settings?reason=code-app-on"
+            )
+
+            // The sign-in's code step: the same plain page, and the sign-in still waits for its code.
+            _ = try await post("/portal/sign-out")
+            #expect(try await signIn().location == "/portal/code")
+            _ = try await WebPortalPageTests.open(client, &partner, "/portal/code")
+            try await attestation(recorded: false)
+            let step = try await post("/portal/code", app.code(step: app.step(at: Date()) + 1))
+            #expect(step.status == .serviceUnavailable && step.html.contains(unavailable))
+            #expect(try await WebPortalPageTests.open(client, &partner, "/portal/code").status == .ok)
+            try await attestation(recorded: true)
+            let next = app.code(step: app.step(at: Date()) + 1)
+            #expect(try await post("/portal/code", next).location == "/portal")
+
+            // Wrong codes on the settings page are sign-in tries in the database (no server's memory): the
+            // sixth try is paused whatever the code, and the app stays.
+            _ = try await WebPortalPageTests.open(client, &partner, "/portal/settings")
+            for _ in 0..<5 {
+                let wrong = try await post("/portal/settings/code-app/remove", "000000")
+                #expect(wrong.status == .unprocessableContent && wrong.html.contains("That code did not match"))
+            }
+            let paused = try await post("/portal/settings/code-app/remove", now())
+            #expect(paused.status == .tooManyRequests && paused.html.contains("Too many codes did not match"))
+            #expect(try await fixture.owner.query(PostgresQuery(sql: tries))[0].decode(0, as: Int.self) >= 6)
+            let kept = try await fixture.owner.query("SELECT count(*) FROM partner_totp WHERE confirmed_at IS NOT NULL")
+            #expect(try kept[0].decode(0, as: Int.self) == 1)
         }
     }
 }

@@ -27,7 +27,7 @@ struct WebPortalMeasurePageTests {
     @Test func aPartnerAnswersTheirScheduledCSIOnceAndTheChartShowsItFromThePortal() async throws {
         try await HTTPFixture.with { fixture, client in
             var c = try await WebPortalAnswerPageTests.couple(fixture, client)
-            let (a, _) = try await fixture.owner.query(
+            let (a, b) = try await fixture.owner.query(
                 "SELECT partner_a_id, partner_b_id FROM couples WHERE id = \(fixture.danaCouple)"
             )[0].decode((UUID, UUID).self)
             let schedules = c.chartPath + "/measures/schedules"
@@ -100,6 +100,18 @@ struct WebPortalMeasurePageTests {
             let shown = try await Pages.open(client, &c.dana, c.chartPath)
             #expect(shown.html.contains("CSI-4 (from the portal)") && shown.html.contains("13 of 21"))
             #expect(shown.html.contains("CSI-16 for each partner, once"))
+            // One page view, one transaction: the chart's read and what its portal part showed are audited
+            // together (`couple.read` and `measure.trend` about the couple, with the partners).
+            let views = try await fixture.owner.query(
+                """
+                SELECT action, xmin::text, client_ids FROM audit_log
+                WHERE entity_id = \(fixture.danaCouple) AND action IN ('couple.read', 'measure.trend')
+                ORDER BY seq DESC LIMIT 2
+                """
+            ).map { try $0.decode((String, String, [UUID]).self) }
+            #expect(Set(views.map(\.0)) == ["couple.read", "measure.trend"])
+            #expect(views.count == 2 && views[0].1 == views[1].1, "one page view, one transaction")
+            #expect(views.allSatisfy { Set($0.2) == [a, b] })
             let audited = try await fixture.owner.query(
                 """
                 SELECT count(*) FROM audit_log WHERE action = 'portal.measure.submit' AND outcome = 'success'
@@ -112,6 +124,82 @@ struct WebPortalMeasurePageTests {
             let end = schedules + "/\(csi16.uuidString.lowercased())/end"
             #expect(try await Pages.send(client, &c.dana, end, []).location == c.chartPath + "#measures")
             #expect(!(try await Pages.open(client, &c.jo, "/portal").html.contains("CSI-16 questionnaire")))
+        }
+    }
+
+    @Test func aRefusedScheduleKeepsWhatWasTypedAndAScheduleEndsOnlyUnderItsOwnCouple() async throws {
+        try await HTTPFixture.with { fixture, client in
+            var dana = try await WebPageTests.signIn(client, "dana@harbor.example")
+            let chartPath = HavenAPI.chartPath(.couple(fixture.danaCouple))
+            let schedules = chartPath + "/measures/schedules"
+            _ = try await Pages.open(client, &dana, chartPath)
+            let samPartner = try await fixture.owner.query(
+                "SELECT partner_a_id FROM couples WHERE id = \(fixture.samCouple)"
+            )[0].decode(0, as: UUID.self)
+
+            // A partner not of the couple: the chart again (422), the choices as typed, the refusal beside
+            // the field.
+            let stranger = try await Pages.send(
+                client,
+                &dana,
+                schedules,
+                [("form", "CSI-16"), ("partner", HavenAPI.text(samPartner)), ("cadence", "once"), ("showTrend", "on")]
+            )
+            #expect(stranger.status == .unprocessableContent)
+            #expect(stranger.html.contains("Not scheduled: choose one of the couple&#39;s partners"))
+            #expect(stranger.html.contains(#"<select id="schedule-partner" name="partner" aria-invalid="true""#))
+            #expect(stranger.html.contains(#"<option value="CSI-16" selected>"#))
+            #expect(stranger.html.contains(#"<option value="once" selected>"#))
+            #expect(stranger.html.contains(#"id="schedule-trend" name="showTrend" value="on" checked"#))
+            #expect(!stranger.html.contains(#"<option value="both" selected>"#))
+            WebPageTests.expectNothingInline(stranger.html)
+            // A questionnaire that is none: the refusal beside the questionnaire.
+            let unknown = try await Pages.send(
+                client,
+                &dana,
+                schedules,
+                [("form", "CSI-99"), ("partner", "both"), ("cadence", "every_session")]
+            )
+            #expect(unknown.status == .unprocessableContent)
+            #expect(unknown.html.contains(#"<select id="schedule-form" name="form" aria-invalid="true""#))
+            #expect(unknown.html.contains("Not scheduled: choose one of the questionnaires"))
+            #expect(unknown.html.contains(#"<option value="both" selected>"#))
+            let stored = "SELECT count(*) FROM measure_schedules"
+            #expect(try await fixture.owner.query(PostgresQuery(sql: stored))[0].decode(0, as: Int.self) == 0)
+
+            // Sam's schedule, named under Dana's couple by Sam (a forged path): the path's couple counts, so
+            // nothing ends (404), and the refusal is audited about the couple named.
+            let samSchedule = try await MeasureService(pool: fixture.app).schedule(
+                .csi4,
+                couple: fixture.samCouple,
+                partner: nil,
+                cadence: .once,
+                showTrend: false,
+                actor: fixture.sam
+            )
+            var sam = try await WebPageTests.signIn(client, "sam@harbor.example")
+            _ = try await Pages.open(client, &sam, "/caseload")
+            let forged = try await Pages.send(client, &sam, schedules + "/\(HavenAPI.text(samSchedule))/end", [])
+            #expect(forged.status == .notFound)
+            let live = "SELECT count(*) FROM measure_schedules WHERE ended_at IS NULL"
+            #expect(try await fixture.owner.query(PostgresQuery(sql: live))[0].decode(0, as: Int.self) == 1)
+            let denied = try await fixture.owner.query(
+                """
+                SELECT count(*) FROM audit_log WHERE action = 'measure.schedule.end' AND outcome = 'denied'
+                  AND entity_id = \(fixture.danaCouple) AND staff_id = \(fixture.sam.staffID)
+                """
+            )[0].decode(0, as: Int.self)
+            #expect(denied == 1)
+            // Under its own couple it ends.
+            let samPath = HavenAPI.chartPath(.couple(fixture.samCouple))
+            let ended = try await Pages.send(
+                client,
+                &sam,
+                samPath + "/measures/schedules/\(HavenAPI.text(samSchedule))/end",
+                []
+            )
+            #expect(ended.location == samPath + "#measures")
+            #expect(try await fixture.owner.query(PostgresQuery(sql: live))[0].decode(0, as: Int.self) == 0)
         }
     }
 }

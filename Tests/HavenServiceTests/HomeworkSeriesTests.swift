@@ -36,6 +36,9 @@ struct HomeworkSeriesTests {
             #expect(series.steps.map(\.position) == Array(1...6))
             #expect(series.steps.allSatisfy { (2...10).contains($0.questions.count) })
             #expect(series.steps.map(\.joint) == [true, true, true, true, true, false])
+            // The default series is named by its stable id (0056's md5('haven-series-01')::uuid), not by
+            // where the library lists it.
+            #expect(series.id == HomeworkService.emotionalSafetySeriesID)
         }
     }
 

@@ -160,6 +160,112 @@ struct PartnerCodeAppAttackTests {
         }
     }
 
+    /// Removes the app as haven_app in the partner's own live context with `ticket`, `candidate` and an
+    /// attested step (migration 0061). Returns the function's answer.
+    static func removeStep(
+        _ session: [UInt8],
+        ticket: UUID,
+        candidate: String,
+        step: Int64,
+        attestation: (version: Int32, mac: [UInt8]),
+        _ pool: ConnectionPool
+    ) async throws -> String {
+        try await PartnerAttackTests.asPartner(session, pool) { connection in
+            try await connection.query(
+                """
+                SELECT haven_portal_totp_remove(\(ticket), \(candidate), \(step), \(attestation.version), \
+                \(attestation.mac))
+                """
+            )[0].decode(0, as: String.self)
+        }
+    }
+
+    @Test func settingsCodesAreCountedAndATicketChecksOneCodeOnce() async throws {
+        try await PortalCodeAppTests.clinic { c in
+            let totp = try await PortalCodeAppTests.enrol(c)
+            let app = c.setup.fixture.app
+            let session = c.session.actor.sessionHash
+            let step = totp.step(at: Date())
+            let code = totp.code(step: step)
+            let valid = c.setup.keys.attest(step: step, sessionHash: session)
+            // 0057's functions, which took a step without a counted try, are gone.
+            let old = await #expect(throws: PostgresError.self) {
+                try await PartnerAttackTests.asPartner(session, app) { connection in
+                    try await connection.query(
+                        "SELECT haven_portal_totp_remove(\(step), \(valid.version), \(valid.mac))"
+                    )
+                }
+            }
+            #expect(old?.sqlState == "42883")
+            func note(_ candidate: String) async throws -> UUID {
+                try await PartnerAttackTests.asPartner(session, app) { connection in
+                    try await connection.query("SELECT haven_portal_totp_note_try(\(candidate))")[0]
+                        .decode(0, as: UUID.self)
+                }
+            }
+            // A made-up ticket, a ticket noted for another code, or one noted in the same transaction: refused,
+            // even with the master key's attestation of the right step.
+            #expect(
+                try await Self.removeStep(session, ticket: UUID(), candidate: code, step: step, attestation: valid, app)
+                    == "refused"
+            )
+            let other = try await note("000000")
+            #expect(
+                try await Self.removeStep(session, ticket: other, candidate: code, step: step, attestation: valid, app)
+                    == "refused"
+            )
+            let same = try await PartnerAttackTests.asPartner(session, app) { connection in
+                let ticket = try await connection.query("SELECT haven_portal_totp_note_try(\(code))")[0]
+                    .decode(0, as: UUID.self)
+                return try await connection.query(
+                    """
+                    SELECT haven_portal_totp_remove(\(ticket), \(code), \(step), \(valid.version), \(valid.mac))
+                    """
+                )[0].decode(0, as: String.self)
+            }
+            #expect(same == "refused")
+            // A ticket checks one code once: refused with a forged attestation, it is spent for the right one.
+            let ticket = try await note(code)
+            let forged = (valid.version, [UInt8](repeating: 0, count: 32))
+            #expect(
+                try await Self.removeStep(
+                    session,
+                    ticket: ticket,
+                    candidate: code,
+                    step: step,
+                    attestation: forged,
+                    app
+                )
+                    == "refused"
+            )
+            #expect(
+                try await Self.removeStep(session, ticket: ticket, candidate: code, step: step, attestation: valid, app)
+                    == "refused"
+            )
+            #expect(try await c.portal.codeAppStatus(c.session.actor) == .init(enrolled: true, pending: false))
+            // The three noted tries failed (the made-up ticket noted nothing); two wrong codes on the settings
+            // page make five since the confirmation, and the sixth try is paused, the right code too, for
+            // any server: the count is in the database.
+            for _ in 0..<2 {
+                let wrong = await #expect(throws: ServiceError.self) {
+                    try await c.portal.removeCodeApp(code: "000000", actor: c.session.actor)
+                }
+                #expect(wrong?.field == "code" && wrong?.reason == nil)
+            }
+            let restarted = PortalService(pool: app, hasher: StaffFixture.hasher, keys: c.setup.keys)
+            let paused = await #expect(throws: ServiceError.self) {
+                try await restarted.removeCodeApp(code: code, actor: c.session.actor)
+            }
+            #expect(paused?.reason == "code-paused")
+            let fresh = try await note(code)
+            #expect(
+                try await Self.removeStep(session, ticket: fresh, candidate: code, step: step, attestation: valid, app)
+                    == "paused"
+            )
+            #expect(try await c.portal.codeAppStatus(c.session.actor) == .init(enrolled: true, pending: false))
+        }
+    }
+
     @Test func aSignInLinkAlsoWaitsForTheCode() async throws {
         try await PortalCodeAppTests.clinic { c in
             _ = try await PortalCodeAppTests.enrol(c)

@@ -227,16 +227,9 @@ extension HavenAPI {
         v1.post("/homework/series-assignments") { request, context in
             let actor = try context.requireActor()
             let body = try await APIJSON.decode(AssignSeriesBody.self, from: request, context: context)
-            var chosen = body.seriesId
-            if chosen == nil {
-                // The library lists the built-in series first: the emotional-safety practice.
-                chosen = try await homework.seriesLibrary(actor: actor).first?.id
-            }
-            guard let series = chosen else {
-                throw ServiceError(.notFound, field: "seriesId", "no series in the library")
-            }
+            // Without one named, the built-in emotional-safety practice, by its stable id.
             let assigned = try await homework.assignSeries(
-                series,
+                body.seriesId ?? HomeworkService.emotionalSafetySeriesID,
                 couple: body.coupleId,
                 partner: body.partnerId,
                 session: body.sessionId,

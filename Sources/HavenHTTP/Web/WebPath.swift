@@ -14,4 +14,10 @@ extension HavenAPI {
 
     /// An id as the pages print it in paths and forms.
     static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
+
+    /// A chart's page (`/couples/{id}` or `/clients/{id}`): the one place chart paths are built; a
+    /// chart's other pages are this path and their own part (`chartPath(chart) + "/measures"`).
+    static func chartPath(_ chart: ChartReference) -> String {
+        "/\(chart.kind == "couple" ? "couples" : "clients")/\(text(chart.id))"
+    }
 }

@@ -208,23 +208,16 @@ public struct AuthService: Sendable {
         on connection: isolated PostgresConnection
     ) async throws -> Bool {
         let totp = try await TOTPService.openPending(sealed, staffID: staffID, keys: keys, on: connection)
-        let step = totp.matchingStep(for: code, at: Date()).flatMap { $0 > lastUsed ?? .min ? $0 : nil }
+        let attested = keys.attestedStep(of: code, on: totp, after: lastUsed, sessionHash: sessionHash)
         // The step moves forward atomically in the database: of two sign-ins racing with one code,
         // one wins; a wrong or reused code deletes the waiting session and is audited.
         // The step comes with its attestation: the database then knows a master-key holder checked it.
-        let attestation = step.map { keys.attest(step: $0, sessionHash: sessionHash) }
-        do {
-            return try await connection.query(
+        return try await KeyManager.checkingAttestation {
+            try await connection.query(
                 """
-                SELECT haven_sign_in_second_factor(\(step), \(attestation?.version), \(attestation?.mac))
+                SELECT haven_sign_in_second_factor(\(attested?.step), \(attested?.version), \(attested?.mac))
                 """
             )[0].decode(0, as: Bool.self)
-        } catch let error as PostgresError where error.sqlState == KeyManager.attestationKeyMissing {
-            throw ServiceError(
-                .unauthenticated,
-                reason: "totp-unavailable",
-                "one-time codes cannot be checked until an operator records the master key's attestation key"
-            )
         }
     }
 

@@ -99,13 +99,12 @@ public struct TOTPService: Sendable {
     ///
     /// - Throws: `notFound` with nothing pending; `invalidInput` (field `code`) for a wrong code.
     public func confirm(code: String, actor: StaffActor) async throws {
-        let keys = self.keys
         try await withCheckedCode(code, confirmed: false, action: .staffTOTPConfirm, actor: actor) {
             connection,
-            step in
-            let (version, mac) = keys.attest(step: step, sessionHash: actor.sessionHash)
-            let confirmed = try await connection.query("SELECT haven_totp_confirm(\(step), \(version), \(mac))")[0]
-                .decode(0, as: Bool.self)
+            attested in
+            let confirmed = try await connection.query(
+                "SELECT haven_totp_confirm(\(attested.step), \(attested.version), \(attested.mac))"
+            )[0].decode(0, as: Bool.self)
             guard confirmed else {
                 throw ServiceError(.notFound, "no enrolment is waiting for confirmation; start one first")
             }
@@ -117,14 +116,13 @@ public struct TOTPService: Sendable {
     /// - Throws: `forbidden` when the practice requires one (an operator can reset a lost app);
     ///   `notFound` with none enrolled; `invalidInput` (field `code`) for a wrong or used code.
     public func remove(code: String, actor: StaffActor) async throws {
-        let keys = self.keys
         try await withCheckedCode(code, confirmed: true, action: .staffTOTPRemove, actor: actor) {
             connection,
-            step in
+            attested in
             // The database refuses (and audits the refusal) when the practice requires an app.
-            let (version, mac) = keys.attest(step: step, sessionHash: actor.sessionHash)
-            switch try await connection.query("SELECT haven_totp_remove(\(step), \(version), \(mac))")[0]
-                .decode(0, as: String.self)
+            switch try await connection.query(
+                "SELECT haven_totp_remove(\(attested.step), \(attested.version), \(attested.mac))"
+            )[0].decode(0, as: String.self)
             {
             case "removed":
                 return
@@ -140,42 +138,52 @@ public struct TOTPService: Sendable {
     }
 
     /// Verifies `code` against the actor's pending (or confirmed) secret, not reusing a step, then
-    /// runs `apply` with the code's time step in the same transaction and commits it (a refusal that
-    /// `apply` throws after the database audited it is still committed). A wrong code is audited.
+    /// runs `apply` with the code's attested time step in the same transaction and commits it (a refusal
+    /// that `apply` throws after the database audited it is still committed). A wrong code is audited;
+    /// without the attestation key the answer is `KeyManager.codesUnavailable`, nothing changed.
     private func withCheckedCode(
         _ code: String,
         confirmed: Bool,
         action: AuditEvent.Action,
         actor: StaffActor,
-        apply: @Sendable @escaping (isolated PostgresConnection, Int64) async throws -> Void
+        apply: @Sendable @escaping (isolated PostgresConnection, KeyManager.AttestedStep) async throws -> Void
     ) async throws {
         try actor.validate()
         let keys = self.keys
-        let outcome = try await pool.transaction(context: actor) { connection -> ServiceError? in
-            let (sealed, isConfirmed, lastUsed) = try await connection.query(
-                "SELECT secret, confirmed, last_used_step FROM haven_totp_own()"
-            )[0].decode(([UInt8]?, Bool, Int64?).self)
-            guard let sealed, isConfirmed == confirmed else {
-                throw ServiceError(
-                    .notFound,
-                    confirmed
-                        ? "no one-time-code app is enrolled"
-                        : "no enrolment is waiting for confirmation; start one first"
-                )
-            }
-            let totp = try await Self.open(sealed, staffID: actor.staffID, keys: keys, on: connection)
-            guard let step = totp.matchingStep(for: code, at: Date()), step > lastUsed ?? .min else {
-                try AuditStore.appendAtCommit(
-                    AuditEvent(action: action, entityType: .staff, entityID: actor.staffID, outcome: .denied),
-                    on: connection
-                )
-                return Self.wrongCodeError
-            }
-            do {
-                try await apply(connection, step)
-                return nil
-            } catch let refusal as ServiceError {
-                return refusal
+        let outcome = try await KeyManager.checkingAttestation {
+            try await pool.transaction(context: actor) { connection -> ServiceError? in
+                let (sealed, isConfirmed, lastUsed) = try await connection.query(
+                    "SELECT secret, confirmed, last_used_step FROM haven_totp_own()"
+                )[0].decode(([UInt8]?, Bool, Int64?).self)
+                guard let sealed, isConfirmed == confirmed else {
+                    throw ServiceError(
+                        .notFound,
+                        confirmed
+                            ? "no one-time-code app is enrolled"
+                            : "no enrolment is waiting for confirmation; start one first"
+                    )
+                }
+                let totp = try await Self.open(sealed, staffID: actor.staffID, keys: keys, on: connection)
+                guard
+                    let attested = keys.attestedStep(
+                        of: code,
+                        on: totp,
+                        after: lastUsed,
+                        sessionHash: actor.sessionHash
+                    )
+                else {
+                    try AuditStore.appendAtCommit(
+                        AuditEvent(action: action, entityType: .staff, entityID: actor.staffID, outcome: .denied),
+                        on: connection
+                    )
+                    return Self.wrongCodeError
+                }
+                do {
+                    try await apply(connection, attested)
+                    return nil
+                } catch let refusal as ServiceError {
+                    return refusal
+                }
             }
         }
         if let outcome { throw outcome }

@@ -19,6 +19,10 @@ extension ChartService {
         public var cycleMaps: [CycleMapHistory]
         public var notes: [NoteEntry]
         public var homework: [HomeworkService.Assignment]
+        /// A couple's measures on the portal: its live schedules and what its partners answered there (nil
+        /// for a client's chart, or unless asked for). Read in the chart's snapshot and audited
+        /// `measure.trend` about the couple with the chart's own entry, in its one transaction.
+        public var portalMeasures: MeasureService.PortalMeasures?
         /// How many statements the read took (the same whatever the chart's size).
         public var queryCount: Int
     }
@@ -37,11 +41,20 @@ extension ChartService {
 
     /// Reads a couple's or client's chart in one repeatable-read snapshot, in a fixed number of
     /// statements whatever the chart's size (the report's header and sections, then this read's own
-    /// sections in one pipeline), audited as a `couple.read` or `client.read` with its clients. A
-    /// chart out of reach is `notFound` like one that does not exist, audited as denied.
+    /// sections in one pipeline), audited as a `couple.read` or `client.read` with its clients (a
+    /// couple's portal measures besides as `measure.trend`, in the same commit). A chart out of reach
+    /// is `notFound` like one that does not exist, audited as denied.
     ///
     /// - Throws: `notFound`; `integrity` (audited) when a signed note no longer matches its signature.
-    public func record(_ chart: ChartReference, now: Date = Date(), actor: StaffActor) async throws -> Record {
+    /// - Parameters:
+    ///   - portalMeasures: also read a couple's measures on the portal (`Record.portalMeasures`, the chart
+    ///     page's), audited `measure.trend` about the couple.
+    public func record(
+        _ chart: ChartReference,
+        now: Date = Date(),
+        portalMeasures: Bool = false,
+        actor: StaffActor
+    ) async throws -> Record {
         try actor.validate()
         let keys = self.keys
         let pool = self.pool
@@ -74,10 +87,12 @@ extension ChartService {
                     cycleMaps: [],
                     notes: [],
                     homework: [],
+                    portalMeasures: nil,
                     queryCount: 0
                 )
-                let rows = try await connection.pipeline(Self.recordQueries(chart))
-                var reads = reader.queries + 3
+                let queries = Self.recordQueries(chart, portalMeasures: portalMeasures)
+                let rows = try await connection.pipeline(queries)
+                var reads = reader.queries + queries.count
                 let names = Dictionary(uniqueKeysWithValues: facts.partners.map { ($0.id, $0.name) })
                 func open(
                     _ sealed: [UInt8],
@@ -155,6 +170,9 @@ extension ChartService {
                         authorName: authorName
                     )
                 }
+                if case .couple = chart, portalMeasures {
+                    record.portalMeasures = try MeasureService.portalMeasures(from: rows[3...])
+                }
                 if case .couple(let id) = chart {
                     record.homework = try await HomeworkService(pool: pool, keys: keys)
                         .read(couple: id, assignment: nil, today: today, on: connection)
@@ -168,6 +186,17 @@ extension ChartService {
                         clientIDs: facts.partners.map(\.id)
                     )
                 )
+                // What the portal part showed: the couple's partners' measures (audited as the API's trend is).
+                if case .couple(let id) = chart, portalMeasures {
+                    then += AuditStore.appendStatements(
+                        AuditEvent(
+                            action: .measureTrend,
+                            entityType: .couple,
+                            entityID: id,
+                            clientIDs: facts.partners.map(\.id)
+                        )
+                    )
+                }
                 // The chart shows the counselor each answer's text, so it marks them read as the
                 // assignment's own view does (the one rule, `haven_homework_mark_read`, migration 0045):
                 // from now on a partner's answer and its sharing are final. (One statement for every couple
@@ -194,8 +223,10 @@ extension ChartService {
         return CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)!
     }
 
-    /// The chart read's own sections, in the order `record` consumes them.
-    private static func recordQueries(_ chart: ChartReference) -> [PostgresQuery] {
+    /// The chart read's own sections, in the order `record` consumes them (a couple's portal measures
+    /// last, `MeasureService.portalMeasuresQueries`; for a client, or unasked, they read nothing: the
+    /// read's statements are the same for every chart).
+    private static func recordQueries(_ chart: ChartReference, portalMeasures: Bool) -> [PostgresQuery] {
         let couple: UUID? = if case .couple(let id) = chart { id } else { nil }
         return [
             """
@@ -217,6 +248,6 @@ extension ChartService {
             WHERE n.chart_kind = \(chart.kind) AND n.chart_id = \(chart.id)
             ORDER BY s.scheduled_start, n.created_at, n.id
             """,
-        ]
+        ] + MeasureService.portalMeasuresQueries(couple: portalMeasures ? couple : nil)
     }
 }

@@ -26,6 +26,11 @@ extension HomeworkService {
     /// The interval between steps when the counselor names none: a step a week.
     public static let defaultSeriesInterval = 7
 
+    /// The built-in emotional-safety practice, the series assigned when the counselor names none: its id
+    /// is stable (migration 0056 derives it, `md5('haven-series-01')::uuid`), so no reordering of the
+    /// library can change which series that is.
+    public static let emotionalSafetySeriesID = UUID(uuidString: "45cbb0c0-9636-a2b5-8fa4-4a5c8c80a339")!
+
     /// The series of the library (built-in and the practice's), each with its steps in order.
     public func seriesLibrary(actor: StaffActor) async throws -> [Series] {
         try actor.validate()

@@ -30,6 +30,58 @@ extension KeyManager {
         return (Int32(version), HMAC.authenticate(message, key: key, digest: .sha256))
     }
 
+    /// A code's time step with the master key's attestation of it for one session: what the database's
+    /// `haven_step_attested` checks before a step counts (migrations 0027, 0057).
+    struct AttestedStep: Sendable {
+        var step: Int64
+        var version: Int32
+        var mac: [UInt8]
+    }
+
+    /// The time step `code` matches on `totp` at `now`, if it is newer than `lastUsed`, attested for the
+    /// session whose token hash is `sessionHash`; nil when the code does not match or was used already.
+    /// The one place a code meets its attestation: staff and partner sign-in, and their apps' confirm
+    /// and remove.
+    func attestedStep(
+        of code: String,
+        on totp: TOTP,
+        after lastUsed: Int64?,
+        sessionHash: [UInt8],
+        at now: Date = Date()
+    ) -> AttestedStep? {
+        guard let step = totp.matchingStep(for: code, at: now), step > lastUsed ?? .min else { return nil }
+        let (version, mac) = attest(step: step, sessionHash: sessionHash)
+        return AttestedStep(step: step, version: version, mac: mac)
+    }
+
+    /// Codes cannot be checked: no master key is loaded, or the database has no attestation key for the
+    /// newest version (an operator records it with `haven keys status`). Nothing was changed.
+    static let codesUnavailable = ServiceError(
+        .unauthenticated,
+        reason: "totp-unavailable",
+        "one-time codes cannot be checked until an operator records the master key's attestation key"
+    )
+
+    /// Runs `body`, which hands an attested step to the database, and turns the database's refusal for a
+    /// missing attestation key (SQLSTATE 55000, `haven_step_attested`) into `codesUnavailable`, so no
+    /// caller answers it as a server error.
+    static func checkingAttestation<Value>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Value
+    ) async throws -> Value {
+        do {
+            return try await body()
+        } catch let error as PostgresError where error.sqlState == attestationKeyMissing {
+            throw codesUnavailable
+        }
+    }
+
+    /// Refuses with `codesUnavailable` unless the newest master key version's attestation key is
+    /// recorded: checked before a code is taken, so a try is neither counted nor half done.
+    func requireAttestation(on connection: PostgresConnection) async throws {
+        guard try await attestationRecorded(on: connection) else { throw Self.codesUnavailable }
+    }
+
     /// The attestation of a portal sign-in link's token hash (migration 0046), under the newest master
     /// key version: HMAC-SHA-256(key, "haven-sign-in-link-v1:" || token hash). Without it the database
     /// issues no link, so the haven_app password alone cannot make a link whose token it knows.

@@ -36,7 +36,8 @@ extension MeasureService {
     }
 
     /// The couple's live schedules and the measures answered on the portal (the chart's measures
-    /// section; audited `measure.trend` about the couple).
+    /// section, read with the chart: `ChartService.Record.portalMeasures`, audited `measure.trend` about
+    /// the couple in the chart's one transaction).
     public struct PortalMeasures: Sendable, Equatable {
         public var schedules: [Schedule]
         public var answers: [PortalAnswer]
@@ -73,66 +74,79 @@ extension MeasureService {
         }
     }
 
-    /// Ends a schedule: nothing more is due from it; what was answered stays (audited
-    /// `measure.schedule.end`).
+    /// Ends a schedule of `couple`: nothing more is due from it; what was answered stays (audited
+    /// `measure.schedule.end`). The schedule must be the couple's: one named under another couple (a
+    /// forged path) is ended nowhere and audited as denied about the couple named.
     ///
-    /// - Throws: `notFound` for a schedule out of the caseload or already ended.
-    public func endSchedule(_ schedule: UUID, actor: StaffActor) async throws {
+    /// - Throws: `notFound` for a schedule out of the caseload, of another couple, or already ended.
+    public func endSchedule(_ schedule: UUID, couple: UUID, actor: StaffActor) async throws {
         try actor.validate()
         let outcome = try await pool.transaction(as: actor) { connection in
-            try await connection.query("SELECT haven_measure_schedule_end(\(schedule))")[0].decode(0, as: String.self)
+            let outcome = try await connection.query(
+                """
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM measure_schedules m
+                                         WHERE m.id = \(schedule) AND m.couple_id = \(couple))
+                            THEN haven_measure_schedule_end(\(schedule)) ELSE 'other-couple' END
+                """
+            )[0].decode(0, as: String.self)
+            if outcome == "other-couple" {
+                try AuditStore.appendAtCommit(
+                    AuditEvent(action: .measureScheduleEnd, entityType: .couple, entityID: couple, outcome: .denied),
+                    on: connection
+                )
+            }
+            return outcome
         }
         guard outcome == "done" else {
             throw ServiceError(.notFound, field: "schedule", "no such schedule in your caseload")
         }
     }
 
-    /// The couple's live schedules and what its partners answered on the portal, newest answers first.
-    public func portalMeasures(couple: UUID, partners: [UUID], actor: StaffActor) async throws -> PortalMeasures {
-        try actor.validate()
-        return try await pool.transaction(as: actor) { connection in
-            let schedules = try await connection.query(
-                """
-                SELECT m.id, m.partner_id, d.code, m.cadence, m.show_trend, m.created_at
-                FROM measure_schedules m JOIN measure_definitions d ON d.id = m.definition_id
-                WHERE m.couple_id = \(couple) AND m.ended_at IS NULL
-                ORDER BY m.created_at, m.id
-                """
-            ).compactMap { row -> Schedule? in
-                let (id, partner, code, cadence, trend, created) = try row.decode(
-                    (UUID, UUID?, String, String, Bool, Date).self
-                )
-                guard let form = CouplesSatisfactionIndex(rawValue: code), let cadence = Cadence(rawValue: cadence)
-                else { return nil }
-                return Schedule(
-                    id: id,
-                    partnerID: partner,
-                    form: form,
-                    cadence: cadence,
-                    showTrend: trend,
-                    createdAt: created
-                )
-            }
-            let answers = try await connection.query(
-                """
-                SELECT a.id, a.client_id, d.code, a.administered_on, a.total
-                FROM measure_administrations a
-                JOIN measure_schedules m ON m.id = a.schedule_id
-                JOIN measure_definitions d ON d.id = a.definition_id
-                WHERE m.couple_id = \(couple) AND a.voided_at IS NULL
-                ORDER BY a.administered_on DESC, a.created_at DESC, a.id
-                """
-            ).compactMap { row -> PortalAnswer? in
-                let (id, partner, code, date, total) = try row.decode((UUID, UUID, String, CalendarDate, Double).self)
-                return CouplesSatisfactionIndex(rawValue: code).map {
-                    PortalAnswer(id: id, partnerID: partner, form: $0, administeredOn: date, total: total)
-                }
-            }
-            try AuditStore.appendAtCommit(
-                AuditEvent(action: .measureTrend, entityType: .couple, entityID: couple, clientIDs: partners),
-                on: connection
+    /// The statements that read a couple's live schedules and what its partners answered on the portal
+    /// (nil: none, for a client's chart), in the order `portalMeasures(from:)` takes their rows: part of
+    /// the chart's one read (`ChartService.record`), which audits them as `measure.trend` about the couple.
+    static func portalMeasuresQueries(couple: UUID?) -> [PostgresQuery] {
+        [
+            """
+            SELECT m.id, m.partner_id, d.code, m.cadence, m.show_trend, m.created_at
+            FROM measure_schedules m JOIN measure_definitions d ON d.id = m.definition_id
+            WHERE m.couple_id = \(couple) AND m.ended_at IS NULL
+            ORDER BY m.created_at, m.id
+            """,
+            """
+            SELECT a.id, a.client_id, d.code, a.administered_on, a.total
+            FROM measure_administrations a
+            JOIN measure_schedules m ON m.id = a.schedule_id
+            JOIN measure_definitions d ON d.id = a.definition_id
+            WHERE m.couple_id = \(couple) AND a.voided_at IS NULL
+            ORDER BY a.administered_on DESC, a.created_at DESC, a.id
+            """,
+        ]
+    }
+
+    /// The schedules and portal answers from the rows of `portalMeasuresQueries`, newest answers first.
+    static func portalMeasures(from rows: ArraySlice<PostgresRows>) throws -> PortalMeasures {
+        let schedules = try rows[rows.startIndex].compactMap { row -> Schedule? in
+            let (id, partner, code, cadence, trend, created) = try row.decode(
+                (UUID, UUID?, String, String, Bool, Date).self
             )
-            return PortalMeasures(schedules: schedules, answers: answers)
+            guard let form = CouplesSatisfactionIndex(rawValue: code), let cadence = Cadence(rawValue: cadence)
+            else { return nil }
+            return Schedule(
+                id: id,
+                partnerID: partner,
+                form: form,
+                cadence: cadence,
+                showTrend: trend,
+                createdAt: created
+            )
         }
+        let answers = try rows[rows.startIndex + 1].compactMap { row -> PortalAnswer? in
+            let (id, partner, code, date, total) = try row.decode((UUID, UUID, String, CalendarDate, Double).self)
+            return CouplesSatisfactionIndex(rawValue: code).map {
+                PortalAnswer(id: id, partnerID: partner, form: $0, administeredOn: date, total: total)
+            }
+        }
+        return PortalMeasures(schedules: schedules, answers: answers)
     }
 }

@@ -24,4 +24,19 @@ public struct NotificationSetting: Sendable, Equatable {
         case .invitation, .signInLink: kind.rawValue
         }
     }
+
+    /// The kind in the practice's words, for `/admin/reminders` (its boxes turn a kind off for every
+    /// partner or counselor of the practice, under "Send partners an email for" and "Send counselors an
+    /// email for").
+    public var practiceLabel: String {
+        switch kind {
+        case .homeworkNew: "A new item from their counselor"
+        case .homeworkDue: "An item due tomorrow"
+        case .homeworkOverdue: "An item past its due date"
+        case .measureDue: "A questionnaire before a session"
+        case .appointmentReminder: "Appointment reminders"
+        case .answerDigest: "New homework answers from their clients (at most one email a day to each counselor)"
+        case .invitation, .signInLink: kind.rawValue
+        }
+    }
 }

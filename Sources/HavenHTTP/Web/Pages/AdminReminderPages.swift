@@ -101,7 +101,7 @@ struct AdminReminderView {
         self.chrome = chrome
         self.hours = hours
         let all = settings.map {
-            ($0.kind.isForStaff, Kind(name: $0.kind.rawValue, label: $0.label, send: !$0.practiceOff))
+            ($0.kind.isForStaff, Kind(name: $0.kind.rawValue, label: $0.practiceLabel, send: !$0.practiceOff))
         }
         kinds = all.filter { !$0.0 }.map(\.1)
         staffKinds = all.filter(\.0).map(\.1)

@@ -17,31 +17,33 @@ extension HavenAPI {
         }
     }
 
-    private func chartPage(
+    /// The chart page; `schedule` is what the schedule-measure form shows (what was typed, with its
+    /// refusal, when a submit was refused), `status` the page's.
+    func chartPage(
         _ request: Request,
         _ context: HavenRequestContext,
-        chart: ChartReference
+        chart: ChartReference,
+        schedule: PortalMeasuresSection.Typed = .init(),
+        status: HTTPResponse.Status = .ok
     ) async throws
         -> Response
     {
         let user = try SignedIn(request, context)
-        let record = try await ChartService(pool: pool, keys: keys).record(chart, actor: user.actor)
+        // The portal measures are read (and audited `measure.trend`) in the chart's one transaction.
+        let record = try await ChartService(pool: pool, keys: keys)
+            .record(chart, portalMeasures: true, actor: user.actor)
         let report = ProgressReport.build(from: record.facts, generatedOn: record.today)
         let names = record.facts.partners.map(\.name).joined(separator: " & ")
         var view = ChartView(record: record, report: report, chrome: user.chrome(names, section: "/caseload"))
         view.portal = try await portalAccessRows(chart, record: record, actor: user.actor)
-        if case .couple(let couple) = chart {
-            let partners = record.facts.partners.map { (id: $0.id, name: $0.name) }
+        if case .couple(let couple) = chart, let measures = record.portalMeasures {
             view.portalMeasures = PortalMeasuresSection(
-                try await MeasureService(pool: pool).portalMeasures(
-                    couple: couple,
-                    partners: partners.map(\.id),
-                    actor: user.actor
-                ),
+                measures,
                 couple: couple,
-                partners: partners
+                partners: record.facts.partners.map { (id: $0.id, name: $0.name) },
+                typed: schedule
             )
         }
-        return WebPage.html(WebTemplates.render(view, template: "chart"))
+        return WebPage.html(WebTemplates.render(view, template: "chart"), status: status)
     }
 }

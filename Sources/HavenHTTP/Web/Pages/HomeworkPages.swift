@@ -86,7 +86,7 @@ extension HavenAPI {
                     riskOverrideReason: typed.reason.isEmpty ? nil : typed.reason,
                     actor: user.actor
                 )
-                let path = "/couples/\(coupleID.uuidString.lowercased())/homework/new?assigned=1"
+                let path = Self.chartPath(.couple(coupleID)) + "/homework/new?assigned=1"
                 return WebPage.redirect(to: assigned.warnings.isEmpty ? path : path + "&duplicate=1")
             } catch let error as ServiceError where error.kind == .invalidInput || error.kind == .conflict {
                 var typed = typed
@@ -130,7 +130,7 @@ extension HavenAPI {
                     riskOverrideReason: typed.reason.isEmpty ? nil : typed.reason,
                     actor: user.actor
                 )
-                return WebPage.redirect(to: "/couples/\(coupleID.uuidString.lowercased())/homework/new?series=1")
+                return WebPage.redirect(to: Self.chartPath(.couple(coupleID)) + "/homework/new?series=1")
             } catch let error as ServiceError where error.kind == .invalidInput || error.kind == .conflict {
                 var typed = typed
                 typed.error = error.description
@@ -179,7 +179,7 @@ extension HavenAPI {
                     actor: user.actor
                 )
                 return WebPage.redirect(
-                    to: "/couples/\(coupleID.uuidString.lowercased())/homework/new?responded=1"
+                    to: Self.chartPath(.couple(coupleID)) + "/homework/new?responded=1"
                 )
             } catch let error as ServiceError where error.kind == .invalidInput || error.kind == .conflict {
                 var typed = typed

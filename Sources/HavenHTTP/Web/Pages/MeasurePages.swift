@@ -49,9 +49,8 @@ extension HavenAPI {
                     actor: user.actor
                 )
                 return WebPage.redirect(
-                    to:
-                        "/couples/\(coupleID.uuidString.lowercased())/measures?partner=\(partner.uuidString.lowercased())"
-                        + "&form=\(form.rawValue)&recorded=1"
+                    to: Self.chartPath(.couple(coupleID))
+                        + "/measures?partner=\(Self.text(partner))&form=\(form.rawValue)&recorded=1"
                 )
             } catch let error as ServiceError where error.kind == .invalidInput || error.kind == .conflict {
                 var typed = typed
@@ -69,34 +68,55 @@ extension HavenAPI {
             let coupleID = try Self.pageID("id", context)
             var request = request
             let fields = try await WebForm(request: &request)
-            guard let form = fields["form"].flatMap(CouplesSatisfactionIndex.init(rawValue:)),
-                let cadence = fields["cadence"].flatMap(MeasureService.Cadence.init(rawValue:))
-            else {
-                return WebErrorPage.page(.unprocessableContent, "Not scheduled", "Choose a questionnaire and when.")
-            }
-            let partner: UUID? = fields["partner"] == "both" ? nil : fields["partner"].flatMap(UUID.init(uuidString:))
-            if partner == nil, fields["partner"] != "both" {
-                return WebErrorPage.page(.unprocessableContent, "Not scheduled", "Choose one of the couple's partners.")
-            }
+            var typed = PortalMeasuresSection.Typed(
+                form: fields["form"] ?? "",
+                partner: fields["partner"] ?? "",
+                cadence: fields["cadence"] ?? "",
+                showTrend: fields["showTrend"] == "on"
+            )
             do {
+                guard let form = CouplesSatisfactionIndex(rawValue: typed.form) else {
+                    throw ServiceError(.invalidInput, field: "form", "choose one of the questionnaires")
+                }
+                let partner: UUID? = typed.partner == "both" ? nil : UUID(uuidString: typed.partner)
+                if partner == nil, typed.partner != "both" {
+                    throw ServiceError(.invalidInput, field: "partner", "choose one of the couple's partners")
+                }
+                guard let cadence = MeasureService.Cadence(rawValue: typed.cadence) else {
+                    throw ServiceError(.invalidInput, field: "cadence", "choose when the questionnaire is asked")
+                }
                 _ = try await measures.schedule(
                     form,
                     couple: coupleID,
                     partner: partner,
                     cadence: cadence,
-                    showTrend: fields["showTrend"] == "on",
+                    showTrend: typed.showTrend,
                     actor: user.actor
                 )
             } catch let error as ServiceError where error.kind == .invalidInput {
-                return WebErrorPage.page(.unprocessableContent, "Not scheduled", error.message)
+                // The chart again, the form as it was typed, the refusal beside its field.
+                typed.error = error.message
+                typed.field = error.field ?? "form"
+                return try await self.chartPage(
+                    request,
+                    context,
+                    chart: .couple(coupleID),
+                    schedule: typed,
+                    status: .unprocessableContent
+                )
             }
-            return WebPage.redirect(to: "/couples/\(coupleID.uuidString.lowercased())#measures")
+            return WebPage.redirect(to: Self.chartPath(.couple(coupleID)) + "#measures")
         }
         web.post("/couples/{id}/measures/schedules/{scheduleId}/end") { request, context in
             let user = try SignedIn(request, context)
+            // The path's couple counts: a schedule of another couple is not ended (404, audited denied).
             let coupleID = try Self.pageID("id", context)
-            try await measures.endSchedule(try Self.pageID("scheduleId", context), actor: user.actor)
-            return WebPage.redirect(to: "/couples/\(coupleID.uuidString.lowercased())#measures")
+            try await measures.endSchedule(
+                try Self.pageID("scheduleId", context),
+                couple: coupleID,
+                actor: user.actor
+            )
+            return WebPage.redirect(to: Self.chartPath(.couple(coupleID)) + "#measures")
         }
         web.get("/couples/{id}/measures") { request, context in
             let user = try SignedIn(request, context)

@@ -44,10 +44,6 @@ extension HavenAPI {
         return client
     }
 
-    static func chartPath(_ chart: ChartReference) -> String {
-        "/\(chart.kind == "couple" ? "couples" : "clients")/\(chart.id.uuidString.lowercased())"
-    }
-
     private func portalInvite(
         _ request: Request,
         _ context: HavenRequestContext,

@@ -26,16 +26,17 @@ extension HavenAPI {
                 view.codeSecret = Self.grouped(enrollment.secret)
                 view.codeQR = QRCodeSVG.svg(for: enrollment.uri, label: "QR code to scan with your authenticator app")
             } catch let error as ServiceError where error.kind == .conflict || error.reason == "totp-unavailable" {
+                let unavailable = error.reason == "totp-unavailable"
                 view.codeError =
-                    error.kind == .conflict
-                    ? "You already have a code app. Remove it first (with a current code) to set up another."
-                    : "Code apps cannot be set up right now. Please try again later."
+                    unavailable
+                    ? Self.codeAppUnavailable
+                    : "You already have a code app. Remove it first (with a current code) to set up another."
                 return try Self.portalPage(
                     request,
                     "/portal/settings",
                     view,
                     template: "portal-settings",
-                    status: .conflict
+                    status: unavailable ? .serviceUnavailable : .conflict
                 )
             }
             return try Self.portalPage(request, "/portal/settings", view, template: "portal-settings")
@@ -57,8 +58,8 @@ extension HavenAPI {
         return view
     }
 
-    /// Confirms (or removes) the partner's app with the code typed; wrong codes are paused per account
-    /// and network address as failed sign-ins are.
+    /// Confirms (or removes) the partner's app with the code typed. Wrong codes are counted in the
+    /// database with the sign-in's code step (migration 0061): five pause the account's codes.
     private func portalCodeAppChange(
         _ request: Request,
         _ context: HavenRequestContext,
@@ -67,42 +68,41 @@ extension HavenAPI {
         guard let partner = context.partner else { return WebPage.redirect(to: "/portal/sign-in") }
         var request = request
         let code = (try await WebForm(request: &request)["code"] ?? "").filter { !$0.isWhitespace }
-        let account = "partner-code-app:" + partner.context.accountID.uuidString
-        let address = context.remoteAddress?.ipAddress ?? "unknown"
-        var view = try await portalSettingsView(partner)
-        if portalThrottle.wait(email: account, address: address) != nil {
-            view.codeError = "Too many codes that did not match. Wait a few minutes, then try again."
-            return try Self.portalPage(
-                request,
-                "/portal/settings",
-                view,
-                template: "portal-settings",
-                status: .tooManyRequests
-            )
-        }
         do {
             if remove {
                 try await portal.removeCodeApp(code: String(code.prefix(20)), actor: partner.actor)
             } else {
                 try await portal.confirmCodeApp(code: String(code.prefix(20)), actor: partner.actor)
             }
-        } catch let error as ServiceError where error.field == "code" || error.kind == .notFound {
-            if error.field == "code" { portalThrottle.failed(email: account, address: address) }
-            view.codeError =
-                error.field == "code"
-                ? "That code did not match. Check your phone's clock and enter the next code your app shows."
-                : remove ? "You have no code app to remove." : "No code app is waiting to be confirmed. Start again."
-            return try Self.portalPage(
-                request,
-                "/portal/settings",
-                view,
-                template: "portal-settings",
-                status: .unprocessableContent
-            )
+        } catch let error as ServiceError
+            where error.field == "code" || error.kind == .notFound || error.reason == "totp-unavailable"
+        {
+            var view = try await portalSettingsView(partner)
+            let status: HTTPResponse.Status
+            switch error.reason {
+            case "code-paused":
+                view.codeError = "Too many codes did not match. Wait 15 minutes, then try again."
+                status = .tooManyRequests
+            case "totp-unavailable":
+                view.codeError = Self.codeAppUnavailable
+                status = .serviceUnavailable
+            default:
+                view.codeError =
+                    error.field == "code"
+                    ? "That code did not match. Check your phone's clock and enter the next code your app shows."
+                    : remove
+                        ? "You have no code app to remove." : "No code app is waiting to be confirmed. Start again."
+                status = .unprocessableContent
+            }
+            return try Self.portalPage(request, "/portal/settings", view, template: "portal-settings", status: status)
         }
-        portalThrottle.succeeded(email: account)
         return WebPage.redirect(to: "/portal/settings?reason=" + (remove ? "code-app-removed" : "code-app-on"))
     }
+
+    /// What the portal says when one-time codes cannot be checked (no master key, or its attestation key
+    /// not recorded): nothing was changed, and the partner can try later.
+    static let codeAppUnavailable =
+        "Codes from your app cannot be checked right now, so nothing was changed. Please try again later."
 
     /// The code step: a right code makes the waiting sign-in a live session (same cookie); a wrong one
     /// asks again; past five wrong codes, or after five minutes, the partner signs in again.
@@ -121,14 +121,19 @@ extension HavenAPI {
                 requestID: context.requestID
             )
             return Self.portalSignedIn(signIn)
-        } catch let error as ServiceError where error.field == "code" {
-            view.error = "That code did not match. Check your phone's clock and enter the next code your app shows."
+        } catch let error as ServiceError where error.field == "code" || error.reason == "totp-unavailable" {
+            // Unavailable: the sign-in still waits (its cookie kept), and the same page can try again later.
+            let unavailable = error.reason == "totp-unavailable"
+            view.error =
+                unavailable
+                ? "Codes from your app cannot be checked right now, so you are not signed in yet. Please try again later."
+                : "That code did not match. Check your phone's clock and enter the next code your app shows."
             return try Self.portalPage(
                 request,
                 "/portal/code",
                 view,
                 template: "portal-code",
-                status: .unprocessableContent
+                status: unavailable ? .serviceUnavailable : .unprocessableContent
             )
         } catch let error as ServiceError where error.reason == "sign-in-paused" {
             var response = WebPage.redirect(to: "/portal/sign-in?reason=code-paused")

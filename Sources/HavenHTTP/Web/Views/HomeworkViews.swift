@@ -22,8 +22,6 @@ enum HomeworkWords {
     static func status(_ status: HomeworkService.Status) -> String {
         status.rawValue.replacingOccurrences(of: "_", with: " ")
     }
-
-    static func chartHref(couple id: UUID) -> String { "/couples/\(id.uuidString.lowercased())" }
 }
 
 extension String {
@@ -103,7 +101,7 @@ struct HomeworkLibraryView {
             OpenRow(
                 when: "due \($0.dueOn)",
                 names: $0.coupleName,
-                href: HomeworkWords.chartHref(couple: $0.coupleID),
+                href: HavenAPI.chartPath(.couple($0.coupleID)),
                 detail: $0.promptTitle + ($0.partnerName.map { " (\($0))" } ?? " (both)"),
                 overdue: $0.status == .overdue
             )
@@ -224,8 +222,8 @@ struct CoupleHomeworkView {
         let id = couple.id.uuidString.lowercased()
         coupleID = id
         names = "\(couple.partnerAName) & \(couple.partnerBName)"
-        chartHref = HomeworkWords.chartHref(couple: couple.id)
-        action = "/couples/\(id)/homework/new"
+        chartHref = HavenAPI.chartPath(.couple(couple.id))
+        action = chartHref + "/homework/new"
         self.highRisk = highRisk
         self.notice = notice
         error = assign.error
@@ -268,13 +266,16 @@ struct CoupleHomeworkView {
         }
         dueOn = assign.dueOn.isEmpty ? today.adding(days: 7).description : assign.dueOn
         reason = assign.reason
+        // Chosen: what was typed, or first of all the built-in emotional-safety practice (by its id).
+        let chosenSeries =
+            series.series.isEmpty ? HavenAPI.text(HomeworkService.emotionalSafetySeriesID) : series.series.lowercased()
         seriesOptions = seriesLibrary.map {
-            let value = $0.id.uuidString.lowercased()
+            let value = HavenAPI.text($0.id)
             let joint = $0.steps.filter(\.joint).count
             return WebOption(
                 value: value,
                 label: "\($0.title) (\($0.steps.count) steps, \(joint) joint)",
-                selected: series.series.lowercased() == value
+                selected: chosenSeries == value
             )
         }
         seriesPartners = partners.map {
@@ -287,7 +288,7 @@ struct CoupleHomeworkView {
             if !series.session.isEmpty { option.selected = series.session.lowercased() == $0.value }
             return option
         }
-        seriesAction = "/couples/\(id)/homework/series"
+        seriesAction = chartHref + "/homework/series"
         intervalDays = series.intervalDays
         seriesError = series.error
         seriesReason = series.reason

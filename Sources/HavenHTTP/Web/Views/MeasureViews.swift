@@ -42,15 +42,15 @@ struct MeasureFormView {
 
     init(chrome: PageChrome, couple: ChartService.Couple, typed: Typed, today: CalendarDate) {
         self.chrome = chrome
-        let id = couple.id.uuidString.lowercased()
+        let chart = HavenAPI.chartPath(.couple(couple.id))
         names = "\(couple.partnerAName) & \(couple.partnerBName)"
-        chartHref = "/couples/\(id)"
-        action = "/couples/\(id)/measures/new"
+        chartHref = chart
+        action = chart + "/measures/new"
         formCode = typed.form.rawValue
         forms = CouplesSatisfactionIndex.allCases.map {
             FormLink(
                 label: "\($0.rawValue) (\($0.itemCount) items)",
-                href: "/couples/\(id)/measures/new?form=\($0.rawValue)",
+                href: chart + "/measures/new?form=\($0.rawValue)",
                 current: $0 == typed.form
             )
         }
@@ -131,10 +131,10 @@ struct MeasureResultView {
     ) {
         self.chrome = chrome
         self.partnerName = partnerName
-        let id = couple.id.uuidString.lowercased()
+        let chart = HavenAPI.chartPath(.couple(couple.id))
         names = "\(couple.partnerAName) & \(couple.partnerBName)"
-        chartHref = "/couples/\(id)"
-        newHref = "/couples/\(id)/measures/new?form=\(form.rawValue)"
+        chartHref = chart
+        newHref = chart + "/measures/new?form=\(form.rawValue)"
         formCode = form.rawValue
         self.recorded = recorded
         let cutoff = trend.cutoff ?? form.distressCutoff
@@ -154,8 +154,9 @@ struct MeasureResultView {
 }
 
 /// The chart's "On the portal" part of its measures section (couples): the forms scheduled for the
-/// partners to answer on the portal, each with a stop button; the form to schedule one; and the
-/// measures the partners answered there, marked as from the portal (`MeasureService.portalMeasures`).
+/// partners to answer on the portal, each with a stop button; the form to schedule one (after a refused
+/// submit, with what was typed and the refusal beside its field); and the measures the partners answered
+/// there, marked as from the portal (`ChartService.Record.portalMeasures`).
 struct PortalMeasuresSection {
     struct Schedule {
         var text: String
@@ -169,32 +170,66 @@ struct PortalMeasuresSection {
         var total: String
     }
 
+    /// What the schedule form sent (or its defaults), kept when it is refused, with the refusal and the
+    /// field it is about (`form`, `partner` or `cadence`).
+    struct Typed {
+        var form = CouplesSatisfactionIndex.csi4.rawValue
+        var partner = "both"
+        var cadence = MeasureService.Cadence.everySession.rawValue
+        var showTrend = false
+        var error: String?
+        var field: String?
+    }
+
     var scheduleAction: String
     var forms: [WebOption]
     var partners: [WebOption]
     var cadences: [WebOption]
+    var showTrend: Bool
+    /// The refusal of the last submit, shown beside `field`'s select.
+    var error: String?
+    var formError: Bool
+    var partnerError: Bool
+    var cadenceError: Bool
     var schedules: [Schedule]
     var answers: [Answer]
 
-    init(_ measures: MeasureService.PortalMeasures, couple: UUID, partners names: [(id: UUID, name: String)]) {
-        let base = "/couples/\(couple.uuidString.lowercased())/measures/schedules"
+    init(
+        _ measures: MeasureService.PortalMeasures,
+        couple: UUID,
+        partners names: [(id: UUID, name: String)],
+        typed: Typed = .init()
+    ) {
+        let base = HavenAPI.chartPath(.couple(couple)) + "/measures/schedules"
         let named = Dictionary(names.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         scheduleAction = base
         forms = CouplesSatisfactionIndex.allCases.map {
-            WebOption(value: $0.rawValue, label: "\($0.rawValue) (\($0.itemCount) items)", selected: $0 == .csi4)
+            WebOption(
+                value: $0.rawValue,
+                label: "\($0.rawValue) (\($0.itemCount) items)",
+                selected: $0.rawValue == typed.form
+            )
         }
         partners =
-            [WebOption(value: "both", label: "Each partner", selected: true)]
-            + names.map { WebOption(value: $0.id.uuidString.lowercased(), label: $0.name, selected: false) }
+            [WebOption(value: "both", label: "Each partner", selected: typed.partner == "both")]
+            + names.map {
+                let value = HavenAPI.text($0.id)
+                return WebOption(value: value, label: $0.name, selected: typed.partner.lowercased() == value)
+            }
         cadences = MeasureService.Cadence.allCases.map {
-            WebOption(value: $0.rawValue, label: Self.words($0), selected: $0 == .everySession)
+            WebOption(value: $0.rawValue, label: Self.words($0), selected: $0.rawValue == typed.cadence)
         }
+        showTrend = typed.showTrend
+        error = typed.error
+        formError = typed.error != nil && typed.field == "form"
+        partnerError = typed.error != nil && typed.field == "partner"
+        cadenceError = typed.error != nil && typed.field == "cadence"
         schedules = measures.schedules.map { schedule in
             let who = schedule.partnerID.flatMap { named[$0] } ?? "each partner"
             return Schedule(
                 text: "\(schedule.form.rawValue) for \(who), \(Self.words(schedule.cadence).lowercased())"
                     + (schedule.showTrend ? "; the partner sees their own totals" : ""),
-                endAction: "\(base)/\(schedule.id.uuidString.lowercased())/end"
+                endAction: "\(base)/\(HavenAPI.text(schedule.id))/end"
             )
         }
         answers = measures.answers.map {
