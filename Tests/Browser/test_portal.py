@@ -538,7 +538,9 @@ def test_a_partner_turns_off_an_email_kind_and_the_page_shows_it_off(driver):
         off = [b.get_attribute("name") for b in others if b.is_enabled() and not b.is_selected()]
         assert off == ["send-homework-due"], off
         # At a phone's width the page fits without scrolling sideways (and passes the same checks).
-        partner.set_window_size(390, 844)
+        partner.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+        partner.get(BASE + "/portal/settings")
         width = partner.execute_script("return window.innerWidth")
         assert width <= 420, width
         overflow = partner.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
