@@ -4330,8 +4330,10 @@ DECLARE
 BEGIN
     SELECT a.* INTO account FROM partner_accounts a
     WHERE a.practice_id = ctx.partner_practice_id AND a.id = ctx.partner_account_id;
-    RETURN haven_sign_in_note_try('partner-code', haven_portal_code_try_address(account), candidate, ctx.source,
-                                  ctx.request_id);
+    -- 0059's internal note: haven_sign_in_note_try notes no code try, so only this function (the partner's
+    -- own live context) and haven_portal_note_code_try (the holder of a waiting sign-in) count one.
+    RETURN haven_sign_in_note('partner-code', haven_portal_code_try_address(account), candidate, ctx.source,
+                              ctx.request_id);
 END
 $$;
 

@@ -2,7 +2,9 @@
 with a filter chosen in its form and the older-entries link, the chain check; a counselor is refused
 every admin page; no client's name on any of them. Staff changes: an admin disables and re-enables an
 account; a counselor role proposed by one admin and approved by a second; an admin creates a
-front-desk account and its member sets their own password with the one-time link in a fresh browser."""
+front-desk account and its member sets their own password with the one-time link in a fresh browser.
+The practice's reminders: an admin turns a kind off and sets the appointment reminder's hours; a
+number out of range comes back beside the field as typed."""
 import secrets
 import urllib.error
 import urllib.parse
@@ -10,8 +12,8 @@ import urllib.parse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import (BASE, DANA, OFFICE, PASSWORD, api, check_page, client_names, new_browser, sign_in, sign_out,
-                      submit)
+from conftest import (BASE, DANA, OFFICE, PASSWORD, api, check_page, client_names, new_browser, sign_in,
+                      sign_out, submit)
 
 PAGES = ["/admin", "/admin/staff", "/admin/security", "/admin/keys", "/admin/audit", "/admin/audit/verification"]
 
@@ -169,3 +171,63 @@ def test_an_admin_creates_a_front_desk_account_whose_member_sets_their_password(
         assert "does not work" in member.find_element(By.TAG_NAME, "main").text
     finally:
         member.quit()
+
+
+def reminder_form(driver):
+    return driver.find_element(By.CSS_SELECTOR, "form[action='/admin/reminders']")
+
+
+def save_reminders(driver, kind, send, hours):
+    """Sets one kind's box and the hours on /admin/reminders and saves."""
+    driver.get(BASE + "/admin/reminders")
+    box = driver.find_element(By.CSS_SELECTOR, "input[name='send-%s']" % kind)
+    if box.is_selected() != send:
+        box.click()
+    field = driver.find_element(By.ID, "appointment-hours")
+    field.clear()
+    field.send_keys(str(hours))
+    submit(driver, reminder_form(driver).find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert driver.current_url == BASE + "/admin/reminders?done=saved", driver.current_url
+
+
+def test_an_admin_turns_off_a_reminder_kind_and_sets_the_appointment_hours(driver):
+    names = client_names()
+    kind = "homework-overdue"
+    sign_in(driver, OFFICE)
+    driver.get(BASE + "/admin/reminders")
+    check_page(driver, "admin-reminders", names)
+    was_on = driver.find_element(By.CSS_SELECTOR, "input[name='send-%s']" % kind).is_selected()
+    was_hours = driver.find_element(By.ID, "appointment-hours").get_attribute("value")
+    hours = "36" if was_hours != "36" else "30"
+    try:
+        save_reminders(driver, kind, not was_on, hours)
+        assert "saved" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+        driver.get(BASE + "/admin/reminders")
+        assert driver.find_element(By.CSS_SELECTOR, "input[name='send-%s']" % kind).is_selected() == (not was_on)
+        assert driver.find_element(By.ID, "appointment-hours").get_attribute("value") == hours
+
+        # 0 hours: the browser's own check (min=1) stops the form first...
+        field = driver.find_element(By.ID, "appointment-hours")
+        field.clear()
+        field.send_keys("0")
+        reminder_form(driver).find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        assert driver.current_url == BASE + "/admin/reminders"
+        assert driver.execute_script("return document.getElementById('appointment-hours').validity.valid") is False
+        # ...and without it (a browser that does not check) the server answers beside the field, the
+        # typed value kept, nothing saved.
+        driver.execute_script("arguments[0].noValidate = true;", reminder_form(driver))
+        submit(driver, reminder_form(driver).find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        error = driver.find_element(By.ID, "appointment-hours-error")
+        assert "“0”" in error.text and "from 1 to 168" in error.text, error.text
+        field = driver.find_element(By.ID, "appointment-hours")
+        assert field.get_attribute("value") == "0"
+        assert field.get_attribute("aria-invalid") == "true"
+        assert field.get_attribute("aria-describedby") == "appointment-hours-error"
+        fieldset = driver.find_element(By.XPATH, "//fieldset[.//input[@id='appointment-hours']]")
+        assert fieldset.find_element(By.ID, "appointment-hours-error") == error
+        check_page(driver, "admin-reminders-hours-error", names)
+        driver.get(BASE + "/admin/reminders")
+        assert driver.find_element(By.ID, "appointment-hours").get_attribute("value") == hours
+    finally:
+        # The demo practice as it was, for the other tests.
+        save_reminders(driver, kind, was_on, was_hours)

@@ -2,7 +2,9 @@
 each partner of a couple a code from the chart's "Portal access" section; each partner, in a fresh
 browser of their own, enters the code, chooses a passphrase, signs in and sees their homework and
 the next appointment; neither sees what is the other's alone; sign-out ends the session. The
-everyday way back in is a sign-in link by email, read here from the test SMTP server's directory."""
+everyday way back in is a sign-in link by email, read here from the test SMTP server's directory.
+The idle logoff warns, keeps the session on "Stay signed in" and saves the answer being written before
+it signs out; a partner turns off an email kind on /portal/settings (also at a phone's width)."""
 import datetime
 import os
 import random
@@ -14,7 +16,8 @@ from collections import Counter
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import BASE, DANA, api, check_page, client_names, fetch, new_browser, sign_in, submit
+from conftest import (BASE, DANA, ARTIFACTS, api, assert_no_csp_violation, check_page, client_names, fetch,
+                      new_browser, sign_in, submit)
 
 
 def setup_couple(ids=None):
@@ -83,6 +86,7 @@ def accept_and_sign_in(browser, code, email, names):
     assert browser.current_url == BASE + "/portal", browser.current_url
     assert browser.get_cookie("__Host-haven-portal") is not None
     assert browser.get_cookie("__Host-haven-session") is None
+    return passphrase
 
 
 def test_each_partner_gets_a_code_signs_in_and_sees_only_their_own(driver):
@@ -446,3 +450,102 @@ def test_a_partner_sets_up_a_code_app_and_signs_in_with_its_code_totp(driver):
         assert titles[couple["partnerA"]["id"]] in main, main
     finally:
         browser.quit()
+
+
+# Shortens the idle timeout a page counts to 20 seconds before haven.js reads it (warning at 10 s,
+# sign-out at 18 s); the server's own timeout stays 15 minutes (as test_auth.py does for staff).
+SHORT_IDLE = """
+    new MutationObserver(function (changes, observer) {
+        if (document.body) {
+            if (document.body.hasAttribute('data-idle-seconds')) document.body.setAttribute('data-idle-seconds', '20');
+            observer.disconnect();
+        }
+    }).observe(document, {childList: true, subtree: true});
+"""
+
+
+def test_the_portal_idle_logoff_warns_keeps_the_session_and_saves_the_answer_first(driver):
+    ids = {}
+    couple, _ = setup_couple(ids=ids)
+    names = client_names()
+    sign_in(driver, DANA)
+    code = give_code(driver, couple, couple["partnerA"])
+    page = "/portal/homework/%s" % ids[couple["partnerA"]["id"]]
+    answer = "Written just before the timeout " + secrets.token_hex(4)
+    partner = new_browser()
+    try:
+        partner.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SHORT_IDLE})
+        email = "idle-%s@example.org" % secrets.token_hex(4)
+        passphrase = accept_and_sign_in(partner, code, email, names)
+        body = partner.find_element(By.TAG_NAME, "body")
+        assert body.get_attribute("data-idle-seconds") == "20"
+        assert body.get_attribute("data-idle-keepalive") == "/portal/session/keepalive"
+        assert body.get_attribute("data-idle-signed-out") == "/portal/sign-in?reason=idle"
+        partner.get(BASE + page)
+        loaded = time.time()
+        warning = WebDriverWait(partner, 20).until(lambda b: b.find_element(By.CSS_SELECTOR, ".idle-warning"))
+        WebDriverWait(partner, 5).until(lambda b: warning.is_displayed())
+        assert "signed out in two minutes" in warning.text, warning.text
+        partner.save_screenshot(os.path.join(ARTIFACTS, "portal-idle-warning.png"))
+        partner.find_element(By.ID, "idle-stay").click()
+        WebDriverWait(partner, 5).until(lambda b: not warning.is_displayed())
+        # "Stay signed in" restarted the count: the page outlives the first count's sign-out (18 s).
+        time.sleep(max(0, loaded + 21 - time.time()))
+        assert partner.current_url == BASE + page, partner.current_url
+        assert partner.get_cookie("__Host-haven-portal") is not None
+        # The answer is put in without an input event, so the autosave's own timer never saves it:
+        # only the sign-out's last save (window.havenBeforeSignOut) can.
+        partner.execute_script("document.getElementById('text').value = arguments[0];", answer)
+        WebDriverWait(partner, 30).until(lambda b: b.current_url == BASE + "/portal/sign-in?reason=idle")
+        notice = partner.find_element(By.CSS_SELECTOR, "[role=status]").text
+        assert "signed out after 15 minutes without activity" in notice, notice
+        assert "saved as a draft" in notice, notice
+        assert partner.get_cookie("__Host-haven-portal") is None
+        check_page(partner, "portal-signed-out-idle", names)
+        # Signed in again: the answer is there as a draft.
+        partner.find_element(By.ID, "email").send_keys(email)
+        partner.find_element(By.ID, "passphrase").send_keys(passphrase)
+        submit(partner, partner.find_element(By.CSS_SELECTOR, "main form[action='/portal/sign-in'] button[type=submit]"))
+        partner.get(BASE + page)
+        assert partner.find_element(By.ID, "text").get_attribute("value") == answer
+        assert_no_csp_violation(partner)
+    finally:
+        partner.quit()
+
+
+def test_a_partner_turns_off_an_email_kind_and_the_page_shows_it_off(driver):
+    couple, _ = setup_couple()
+    names = client_names()
+    sign_in(driver, DANA)
+    code = give_code(driver, couple, couple["partnerA"])
+    partner = new_browser()
+    try:
+        accept_and_sign_in(partner, code, "settings-%s@example.org" % secrets.token_hex(4), names)
+        partner.get(BASE + "/portal")
+        submit(partner, partner.find_element(By.LINK_TEXT, "Email settings"))
+        assert partner.current_url == BASE + "/portal/settings", partner.current_url
+        check_page(partner, "portal-settings", names)
+        box = partner.find_element(By.CSS_SELECTOR, "input[name='send-homework-due']")
+        assert box.is_selected() and box.is_enabled()
+        box.click()
+        submit(partner, partner.find_element(By.CSS_SELECTOR, "form[action='/portal/settings'] button[type=submit]"))
+        assert partner.current_url == BASE + "/portal/settings?reason=saved", partner.current_url
+        assert "saved" in partner.find_element(By.CSS_SELECTOR, "[role=status]").text
+        partner.get(BASE + "/portal/settings")
+        assert not partner.find_element(By.CSS_SELECTOR, "input[name='send-homework-due']").is_selected()
+        others = partner.find_elements(By.CSS_SELECTOR, "form[action='/portal/settings'] input[type=checkbox]")
+        # Only that kind changed (a kind the practice turned off is disabled, not the partner's choice).
+        off = [b.get_attribute("name") for b in others if b.is_enabled() and not b.is_selected()]
+        assert off == ["send-homework-due"], off
+        # At a phone's width the page fits without scrolling sideways (and passes the same checks).
+        partner.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+        partner.get(BASE + "/portal/settings")
+        width = partner.execute_script("return window.innerWidth")
+        assert width <= 420, width
+        overflow = partner.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, "/portal/settings is %d px wider than a phone" % overflow
+        check_page(partner, "portal-settings-phone", names)
+        assert_no_csp_violation(partner)
+    finally:
+        partner.quit()

@@ -79,6 +79,8 @@ struct WebPortalCodeAppPageTests {
             #expect(try await signIn().location == "/portal/code")
             let page = try await WebPortalPageTests.open(client, &partner, "/portal/code")
             #expect(page.status == .ok && page.html.contains("Your one-time code"))
+            // A sign-in waiting for its code is not signed in: no idle logoff (docs/web.md, "Idle logoff").
+            #expect(!page.html.contains("data-idle-seconds") && !page.html.contains("haven.js"))
             let missed = try await WebPortalPageTests.send(client, &partner, "/portal/code", [("code", "000000")])
             #expect(missed.status == .unprocessableContent && missed.html.contains("That code did not match"))
             let forgedCode = try await WebPortalPageTests.send(

@@ -145,6 +145,10 @@ public struct PortalService: Sendable {
         guard chosen else { throw ServiceError(.notFound, field: "chart", "no such chart open to you") }
     }
 
+    /// The idle timeout and absolute lifetime new portal sessions get (the staff policy's values): what
+    /// the portal's pages count down before the idle logoff (docs/web.md, "Idle logoff").
+    public var sessionPolicy: AuthService.Policy { policy }
+
     /// Ends the session (audited `portal.logout`). An ended session is not an error.
     public func signOut(_ actor: PartnerActor) async throws {
         do {

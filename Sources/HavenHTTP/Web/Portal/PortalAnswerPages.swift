@@ -155,6 +155,7 @@ extension HavenAPI {
         view.error = error
         return try Self.portalPage(
             request,
+            partner,
             "/portal/homework",
             view,
             template: "portal-answer",

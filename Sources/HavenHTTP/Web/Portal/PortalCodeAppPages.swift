@@ -10,11 +10,17 @@ extension HavenAPI {
     /// the key as text, shown once; confirm; remove with a current code). POSTs only change anything,
     /// each CSRF-checked by `PortalMiddleware`.
     func addPortalCodeAppPages(to pages: RouterGroup<HavenRequestContext>) {
-        pages.get("/code") { request, _ in
+        pages.get("/code") { request, context in
             guard let token = PortalSession.token(in: request), try await self.portal.codeAwaited(token) else {
                 return WebPage.redirect(to: "/portal/sign-in?reason=code-expired")
             }
-            return try Self.portalPage(request, "/portal/code", PortalCodeView(), template: "portal-code")
+            return try Self.portalPage(
+                request,
+                context.partner,
+                "/portal/code",
+                PortalCodeView(),
+                template: "portal-code"
+            )
         }
         pages.post("/code") { request, context in try await self.portalCode(request, context) }
         pages.post("/settings/code-app/start") { request, context in
@@ -33,13 +39,14 @@ extension HavenAPI {
                     : "You already have a code app. Remove it first (with a current code) to set up another."
                 return try Self.portalPage(
                     request,
+                    context.partner,
                     "/portal/settings",
                     view,
                     template: "portal-settings",
                     status: unavailable ? .serviceUnavailable : .conflict
                 )
             }
-            return try Self.portalPage(request, "/portal/settings", view, template: "portal-settings")
+            return try Self.portalPage(request, context.partner, "/portal/settings", view, template: "portal-settings")
         }
         pages.post("/settings/code-app/confirm") { request, context in
             try await self.portalCodeAppChange(request, context, remove: false)
@@ -94,7 +101,14 @@ extension HavenAPI {
                         ? "You have no code app to remove." : "No code app is waiting to be confirmed. Start again."
                 status = .unprocessableContent
             }
-            return try Self.portalPage(request, "/portal/settings", view, template: "portal-settings", status: status)
+            return try Self.portalPage(
+                request,
+                context.partner,
+                "/portal/settings",
+                view,
+                template: "portal-settings",
+                status: status
+            )
         }
         return WebPage.redirect(to: "/portal/settings?reason=" + (remove ? "code-app-removed" : "code-app-on"))
     }
@@ -130,6 +144,7 @@ extension HavenAPI {
                 : "That code did not match. Check your phone's clock and enter the next code your app shows."
             return try Self.portalPage(
                 request,
+                context.partner,
                 "/portal/code",
                 view,
                 template: "portal-code",

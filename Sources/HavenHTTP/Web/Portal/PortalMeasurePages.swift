@@ -24,6 +24,7 @@ extension HavenAPI {
             )
             return try Self.portalPage(
                 request,
+                context.partner,
                 "/portal/measures",
                 view,
                 template: "portal-measures",
@@ -38,6 +39,7 @@ extension HavenAPI {
             }
             return try Self.portalPage(
                 request,
+                context.partner,
                 "/portal/measures",
                 PortalMeasureView(due),
                 template: "portal-measure",
@@ -74,6 +76,7 @@ extension HavenAPI {
                 )
                 return try Self.portalPage(
                     request,
+                    context.partner,
                     "/portal/measures",
                     view,
                     template: "portal-measure",

@@ -30,7 +30,13 @@ struct PortalMiddleware: RouterMiddleware {
                     requestID: context.requestID
                 )
                 do {
-                    context.partner = SignedInPartner(actor: actor, context: try await portal.context(actor))
+                    // Opening the context restarts the session's idle clock (`haven_open_partner_context`),
+                    // so every portal request, `/portal/session/keepalive` included, keeps it alive.
+                    context.partner = SignedInPartner(
+                        actor: actor,
+                        context: try await portal.context(actor),
+                        idleSeconds: Int(portal.sessionPolicy.idleTimeout.components.seconds)
+                    )
                 } catch let error as ServiceError where error.kind == .unauthenticated {
                     staleCookie = true
                 }
@@ -79,9 +85,11 @@ struct PortalMiddleware: RouterMiddleware {
     }
 }
 
-/// A partner signed in to the portal: the actor every portal use case takes, and what their context
-/// held when the request began (the chart chosen).
+/// A partner signed in to the portal: the actor every portal use case takes, what their context
+/// held when the request began (the chart chosen), and the idle timeout their pages count down.
 struct SignedInPartner: Sendable {
     var actor: PartnerActor
     var context: PartnerContext
+    /// The server's idle timeout for portal sessions, in seconds (`<body data-idle-seconds>`).
+    var idleSeconds = 900
 }

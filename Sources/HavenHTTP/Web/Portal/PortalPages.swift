@@ -6,9 +6,10 @@ import Sealing
 
 extension HavenAPI {
     /// The partner portal's pages (docs/portal.md, docs/web.md "The partner portal"), behind
-    /// `PortalMiddleware` only: sign-in and sign-out, the invitation by link (`/portal/welcome/{token}`)
-    /// or by code (`/portal/welcome`), choosing a chart, and the home page. The GETs of the welcome
-    /// pages spend nothing (mail scanners fetch links); their POSTs spend the invitation.
+    /// `PortalMiddleware` only: sign-in and sign-out (and the idle logoff's "stay signed in"), the
+    /// invitation by link (`/portal/welcome/{token}`) or by code (`/portal/welcome`), choosing a chart,
+    /// and the home page. The GETs of the welcome pages spend nothing (mail scanners fetch links); their
+    /// POSTs spend the invitation.
     func addPortalPages(to router: Router<HavenRequestContext>) {
         let pages = router.group("/portal").add(middleware: PortalMiddleware(portal: portal, logger: logger))
         pages.get("") { request, context in try await self.portalHome(request, context) }
@@ -19,20 +20,32 @@ extension HavenAPI {
             case "passphrase-set": view.notice = "Your passphrase is set. Sign in with it."
             case "chart-added": view.notice = "Your counselor's invitation is accepted. Sign in with your passphrase."
             case "signed-out": view.notice = "You are signed out."
+            case "idle":
+                let minutes = max(1, Int(portal.sessionPolicy.idleTimeout.components.seconds) / 60)
+                view.notice =
+                    "You were signed out after \(minutes) minutes without activity; any answer you were writing was saved as a draft."
             case "code-expired": view.notice = "Your sign-in waited too long for its code. Please sign in again."
             case "code-paused":
                 view.notice = "Too many codes that did not match. Wait 15 minutes, then sign in again."
             default: break
             }
-            return try Self.portalPage(request, "/portal/sign-in", view, template: "portal-sign-in")
+            return try Self.portalPage(request, context.partner, "/portal/sign-in", view, template: "portal-sign-in")
         }
         pages.post("/sign-in") { request, context in try await self.portalSignIn(request, context) }
         addPortalSignInLinkPages(to: pages)
-        pages.post("/sign-out") { _, context in
+        pages.post("/sign-out") { request, context in
+            var request = request
             if let partner = context.partner { try await portal.signOut(partner.actor) }
-            var response = WebPage.redirect(to: "/portal/sign-in?reason=signed-out")
+            let idle = try await WebForm(request: &request)["reason"] == "idle"
+            var response = WebPage.redirect(to: "/portal/sign-in?reason=" + (idle ? "idle" : "signed-out"))
             response.setCookie(WebSession.expired(named: PortalSession.cookieName))
             return response
+        }
+        // "Stay signed in" (haven.js, docs/web.md "Idle logoff"): the middleware's opening of the partner's
+        // context already restarted the session's idle clock; an ended session is sent to sign in.
+        pages.post("/session/keepalive") { _, context in
+            guard context.partner != nil else { throw ServiceError.sessionExpired }
+            return Response(status: .noContent)
         }
         pages.post("/chart") { request, context in
             guard let partner = context.partner else { return WebPage.redirect(to: "/portal/sign-in") }
@@ -46,8 +59,14 @@ extension HavenAPI {
         }
         addPortalSettingsPages(to: pages)
         addPortalCodeAppPages(to: pages)
-        pages.get("/welcome") { request, _ in
-            try Self.portalPage(request, "/portal/welcome", PortalWelcomeView(byCode: true), template: "portal-welcome")
+        pages.get("/welcome") { request, context in
+            try Self.portalPage(
+                request,
+                context.partner,
+                "/portal/welcome",
+                PortalWelcomeView(byCode: true),
+                template: "portal-welcome"
+            )
         }
         pages.post("/welcome") { request, context in
             var request = request
@@ -66,7 +85,7 @@ extension HavenAPI {
             var view = PortalWelcomeView(byCode: false)
             view.token = token.value
             view.take(page)
-            return try Self.portalPage(request, "/portal/welcome/x", view, template: "portal-welcome")
+            return try Self.portalPage(request, context.partner, "/portal/welcome/x", view, template: "portal-welcome")
         }
         pages.post("/welcome/{token}") { request, context in
             var request = request
@@ -79,6 +98,7 @@ extension HavenAPI {
             let view = PortalSafetyView(text: try await portal.safetyPage(partner.actor))
             return try Self.portalPage(
                 request,
+                context.partner,
                 "/portal/safety",
                 view,
                 template: "portal-safety",
@@ -89,31 +109,35 @@ extension HavenAPI {
         addPortalMeasurePages(to: pages)
     }
 
-    /// A portal page rendered with its CSRF token (the pre-session cookie set when the page needs one);
-    /// `safety`: the partner's chart is in safety mode, and the page links the safety page.
+    /// A portal page rendered with its CSRF token (the pre-session cookie set when the page needs one)
+    /// and, for a signed-in `partner` (`context.partner`; a sign-in waiting for its code is none), the
+    /// idle logoff (`PageChrome.portal`); `safety`: the partner's chart is in safety mode, and the page
+    /// links the safety page.
     static func portalPage<View: PortalView>(
         _ request: Request,
+        _ partner: SignedInPartner?,
         _ path: String,
         _ view: View,
         template: String,
         status: HTTPResponse.Status = .ok,
         safety: Bool = false
     ) throws -> Response {
-        func render(_ csrf: String) -> String {
-            var view = view
-            view.chrome.csrf = csrf
-            view.chrome.portalSafety = safety
-            return WebTemplates.render(view, template: template)
-        }
+        var view = view
+        view.chrome.portalSafety = safety
         guard PortalSession.isPreSessionPath(path) else {
-            let csrf = PortalSession.token(in: request).map { CSRF.token(forKey: $0.value) } ?? ""
-            return WebPage.html(render(csrf), status: status)
+            if let partner { view.chrome.portal(partner) }
+            view.chrome.csrf = PortalSession.token(in: request).map { CSRF.token(forKey: $0.value) } ?? ""
+            return WebPage.html(WebTemplates.render(view, template: template), status: status)
         }
         return try WebSession.preSessionPage(
             for: request,
             status: status,
             cookie: PortalSession.preSessionCookieName,
-            render: render
+            render: { csrf in
+                var view = view
+                view.chrome.csrf = csrf
+                return WebTemplates.render(view, template: template)
+            }
         )
     }
 
@@ -140,13 +164,27 @@ extension HavenAPI {
         let codeKey = "invitation-code:" + address
         if byCode, portalThrottle.wait(email: codeKey, address: address) != nil {
             view.error = "Too many codes that did not work. Wait a few minutes, then try again."
-            return try Self.portalPage(request, path, view, template: "portal-welcome", status: .tooManyRequests)
+            return try Self.portalPage(
+                request,
+                context.partner,
+                path,
+                view,
+                template: "portal-welcome",
+                status: .tooManyRequests
+            )
         }
         guard let page = try await portal.invitation(key, source: context.source, requestID: context.requestID) else {
             if byCode {
                 portalThrottle.failed(email: codeKey, address: address)
                 view.error = "That code does not work: check it, or ask your counselor for a new one."
-                return try Self.portalPage(request, path, view, template: "portal-welcome", status: .notFound)
+                return try Self.portalPage(
+                    request,
+                    context.partner,
+                    path,
+                    view,
+                    template: "portal-welcome",
+                    status: .notFound
+                )
             }
             return try Self.portalDeadInvitation()
         }
@@ -155,7 +193,14 @@ extension HavenAPI {
         let passphrase = form["passphrase"] ?? ""
         if !page.hasPassphrase, passphrase != form["confirm"] {
             view.error = "The two passphrases differ. Type the same passphrase twice."
-            return try Self.portalPage(request, path, view, template: "portal-welcome", status: .unprocessableContent)
+            return try Self.portalPage(
+                request,
+                context.partner,
+                path,
+                view,
+                template: "portal-welcome",
+                status: .unprocessableContent
+            )
         }
         let accepted: PortalService.Accepted
         do {
@@ -168,7 +213,14 @@ extension HavenAPI {
             )
         } catch let error as ServiceError where error.field == "passphrase" || error.field == "email" {
             view.error = (error.field == "email" ? "The email address " : "The passphrase ") + error.message + "."
-            return try Self.portalPage(request, path, view, template: "portal-welcome", status: .unprocessableContent)
+            return try Self.portalPage(
+                request,
+                context.partner,
+                path,
+                view,
+                template: "portal-welcome",
+                status: .unprocessableContent
+            )
         } catch let error as ServiceError where error.field == "invitation" {
             return try Self.portalDeadInvitation()
         }
@@ -188,6 +240,7 @@ extension HavenAPI {
             view.error = "Too many failed attempts. Wait a few minutes, then try again."
             return try Self.portalPage(
                 request,
+                context.partner,
                 "/portal/sign-in",
                 view,
                 template: "portal-sign-in",
@@ -213,6 +266,7 @@ extension HavenAPI {
                 : "Wrong email or passphrase, or the portal is closed for this account."
             return try Self.portalPage(
                 request,
+                context.partner,
                 "/portal/sign-in",
                 view,
                 template: "portal-sign-in",
@@ -244,7 +298,14 @@ extension HavenAPI {
             view.nextAppointment = home.nextAppointment.map(Self.appointmentText)
             view.measures = home.measures.map(PortalMeasuresView.due)
         }
-        return try Self.portalPage(request, "/portal", view, template: "portal-home", safety: home.safetyMode)
+        return try Self.portalPage(
+            request,
+            context.partner,
+            "/portal",
+            view,
+            template: "portal-home",
+            safety: home.safetyMode
+        )
     }
 
     /// "Tuesday, 15 December 2026 at 10:00 (50 minutes)" in the practice's time zone: date and time only.

@@ -18,7 +18,7 @@ extension HavenAPI {
             case "code-app-removed": view.codeNotice = "Your code app is removed: signing in asks for no code."
             default: break
             }
-            return try Self.portalPage(request, "/portal/settings", view, template: "portal-settings")
+            return try Self.portalPage(request, context.partner, "/portal/settings", view, template: "portal-settings")
         }
         pages.post("/settings") { request, context in
             guard let partner = context.partner else { return WebPage.redirect(to: "/portal/sign-in") }

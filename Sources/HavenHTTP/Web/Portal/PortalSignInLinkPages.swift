@@ -13,7 +13,13 @@ extension HavenAPI {
         pages.get("/sign-in/{token}") { request, context in
             if context.partner != nil { return WebPage.redirect(to: "/portal") }
             let view = PortalSignInLinkView(action: Self.signInLinkPath(context))
-            return try Self.portalPage(request, "/portal/sign-in/x", view, template: "portal-sign-in-link")
+            return try Self.portalPage(
+                request,
+                context.partner,
+                "/portal/sign-in/x",
+                view,
+                template: "portal-sign-in-link"
+            )
         }
         pages.post("/sign-in/{token}") { request, context in
             let token = SessionToken(value: context.parameters.get("token") ?? "")
@@ -25,6 +31,7 @@ extension HavenAPI {
                 view.dead = true
                 return try Self.portalPage(
                     request,
+                    context.partner,
                     "/portal/sign-in/x",
                     view,
                     template: "portal-sign-in-link",
@@ -64,6 +71,7 @@ extension HavenAPI {
             view.error = "Too many sign-in links asked for. Wait a few minutes, then try again."
             return try Self.portalPage(
                 request,
+                context.partner,
                 "/portal/sign-in",
                 view,
                 template: "portal-sign-in",
@@ -81,7 +89,7 @@ extension HavenAPI {
         }
         view.notice =
             "If this address has portal access, a sign-in link is on its way to it. It works for 15 minutes, once; only the newest link works."
-        return try Self.portalPage(request, "/portal/sign-in", view, template: "portal-sign-in")
+        return try Self.portalPage(request, context.partner, "/portal/sign-in", view, template: "portal-sign-in")
     }
 }
 

@@ -5,11 +5,20 @@
 // counts the same time from the page's load (or the last "stay signed in"), shows a warning two
 // minutes before the end with a button that keeps the session alive (POST /session/keepalive), and
 // just before the end lets the page save its work (window.havenBeforeSignOut, if a page defines it:
-// the note editor saves its draft there), then signs out and shows the sign-in page saying why.
+// the note editor and the portal's answer page save their drafts there), then signs out and shows
+// the sign-in page saying why. One script for the staff pages and the partner portal: <body
+// data-idle-keepalive, data-idle-sign-out, data-idle-signed-out> name the portal's addresses; without
+// them the staff ones apply.
 (function () {
   "use strict";
-  var seconds = parseInt(document.body.getAttribute("data-idle-seconds") || "", 10);
+  var body = document.body;
+  var seconds = parseInt(body.getAttribute("data-idle-seconds") || "", 10);
   if (!(seconds > 0)) return;
+  var keepalivePath = body.getAttribute("data-idle-keepalive") || "/session/keepalive";
+  var signOutPath = body.getAttribute("data-idle-sign-out") || "/sign-out";
+  var signedOutPath = body.getAttribute("data-idle-signed-out") || "/sign-in?reason=idle";
+  // Where a "stay signed in" that comes too late goes: the same sign-in page, without the reason.
+  var signInPath = signedOutPath.split("?")[0];
   var meta = document.querySelector('meta[name="csrf"]');
   var csrf = meta ? meta.getAttribute("content") : "";
   var warningLead = Math.min(120, Math.floor(seconds / 2));
@@ -70,9 +79,9 @@
   }
 
   function stay() {
-    post("/session/keepalive").then(function (response) {
+    post(keepalivePath).then(function (response) {
       if (response.status === 204) schedule();
-      else window.location.assign("/sign-in");
+      else window.location.assign(signInPath);
     }, function () { /* offline: the timers keep running */ });
   }
 
@@ -91,9 +100,9 @@
       });
     }
     before.then(function () {
-      return post("/sign-out", { reason: "idle" }).catch(function () {});
+      return post(signOutPath, { reason: "idle" }).catch(function () {});
     }).then(function () {
-      window.location.assign("/sign-in?reason=idle");
+      window.location.assign(signedOutPath);
     });
   }
 

@@ -12,6 +12,8 @@ extension PageChrome: MustacheParent {
         case "nav": nav
         case "userName": userName
         case "idleSeconds": idleSeconds
+        case "idle": idle
+        case "idlePaths": idlePaths
         case "breakGlass": breakGlass
         case "portalSafety": portalSafety
         default: nil
@@ -25,6 +27,17 @@ extension PageChrome.NavLink: MustacheParent {
         case "label": label
         case "href": href
         case "current": current
+        default: nil
+        }
+    }
+}
+
+extension PageChrome.IdlePaths: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "keepalive": keepalive
+        case "signOut": signOut
+        case "signedOut": signedOut
         default: nil
         }
     }

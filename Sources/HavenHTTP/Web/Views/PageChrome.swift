@@ -14,11 +14,31 @@ struct PageChrome {
     /// The signed-in staff member's name, for the bar.
     var userName = ""
     /// The server's idle timeout in seconds (`<body data-idle-seconds>`), as text; empty when signed out.
+    /// Non-empty, the layout loads `haven.js` with the form token (the idle logoff).
     var idleSeconds = ""
+    /// Where `haven.js` keeps the session alive and signs out, for a page whose session is not the
+    /// staff one (the portal); nil: the script's own defaults, the staff paths.
+    var idlePaths: IdlePaths?
     /// One banner per open break-glass grant.
     var breakGlass: [BreakGlassBanner] = []
     /// A portal page while the partner's chart is in safety mode: the layout links the safety page.
     var portalSafety = false
+
+    /// The idle logoff's addresses on `<body>` (`data-idle-keepalive`, `data-idle-sign-out`,
+    /// `data-idle-signed-out`): one script serves the staff pages and the portal.
+    struct IdlePaths {
+        var keepalive: String
+        var signOut: String
+        /// Where the browser lands after the idle sign-out (the sign-in page saying why).
+        var signedOut: String
+
+        /// The partner portal's.
+        static let portal = IdlePaths(
+            keepalive: "/portal/session/keepalive",
+            signOut: "/portal/sign-out",
+            signedOut: "/portal/sign-in?reason=idle"
+        )
+    }
 
     /// One link of the main navigation; `current` marks the page's own section (`aria-current`).
     struct NavLink {
@@ -52,6 +72,16 @@ struct PageChrome {
     /// the day for clinicians, the calendar for the front desk, the admin pages for an admin.
     static func home(for actor: StaffActor) -> String {
         sections.first { !$0.roles.isDisjoint(with: actor.roles) }?.href ?? "/today"
+    }
+
+    /// The layout's idle logoff is on: a signed-in page (staff, or a partner on the portal).
+    var idle: Bool { !idleSeconds.isEmpty }
+
+    /// The chrome of a portal page for `partner` (signed in; never a sign-in waiting for its code):
+    /// the idle logoff with the portal's addresses. No staff navigation: `signedIn` stays false.
+    mutating func portal(_ partner: SignedInPartner) {
+        idleSeconds = String(partner.idleSeconds)
+        idlePaths = .portal
     }
 
     /// A page before sign-in (or an error page for a signed-out browser).
