@@ -788,7 +788,7 @@ CREATE FUNCTION public.haven_assignment_keep_chart() RETURNS trigger
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RAISE EXCEPTION 'an assignment''s practice or couple cannot change: withdraw it and assign it to the other couple'
+    RAISE EXCEPTION 'an assignment''s id, practice, couple and partner cannot change: withdraw it and assign it again'
         USING ERRCODE = 'check_violation';
 END
 $$;
@@ -1523,7 +1523,7 @@ CREATE FUNCTION public.haven_csi_items_valid(form text, items smallint[]) RETURN
     SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT coalesce(
-        array_ndims(items) = 1
+        array_ndims(items) = 1 AND array_lower(items, 1) = 1
         AND cardinality(items) = CASE form WHEN 'CSI-4' THEN 4 WHEN 'CSI-16' THEN 16 WHEN 'CSI-32' THEN 32 END
         AND NOT EXISTS (SELECT 1 FROM unnest(items) WITH ORDINALITY AS i (response, n)
                         WHERE i.response IS NULL OR i.response < 0
@@ -4703,7 +4703,9 @@ CREATE FUNCTION public.haven_sign_in_check(kind text, ticket uuid, login_email t
 DECLARE
     try sign_in_tries;
     address bytea := haven_sign_in_address_key(kind, login_email);
-    locked uuid := haven_sign_in_lock_practice(kind, login_email);
+    -- The account's own practice when the caller knows the account; the address's (or the decoy's) when
+    -- not. Review 12, finding 1: an account without an email has no address to find it by.
+    locked uuid := coalesce(practice, haven_sign_in_lock_practice(kind, login_email));
     verdict text;
 BEGIN
     PERFORM pg_advisory_xact_lock(7, hashtext(locked::text));
@@ -6588,6 +6590,14 @@ ALTER TABLE ONLY public.master_key_versions
 
 
 --
+-- Name: measure_administrations measure_administrations_items_one_based; Type: CHECK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE public.measure_administrations
+    ADD CONSTRAINT measure_administrations_items_one_based CHECK (((array_ndims(items) IS NULL) OR ((array_ndims(items) = 1) AND (array_lower(items, 1) = 1)))) NOT VALID;
+
+
+--
 -- Name: measure_administrations measure_administrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7451,7 +7461,7 @@ CREATE TRIGGER data_keys_subject_not_erased BEFORE INSERT ON public.data_keys FO
 -- Name: homework_assignments homework_assignments_keep_chart; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER homework_assignments_keep_chart BEFORE UPDATE OF practice_id, couple_id ON public.homework_assignments FOR EACH ROW WHEN (((old.practice_id IS DISTINCT FROM new.practice_id) OR (old.couple_id IS DISTINCT FROM new.couple_id))) EXECUTE FUNCTION public.haven_assignment_keep_chart();
+CREATE TRIGGER homework_assignments_keep_chart BEFORE UPDATE OF id, practice_id, couple_id, partner_id ON public.homework_assignments FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.practice_id IS DISTINCT FROM new.practice_id) OR (old.couple_id IS DISTINCT FROM new.couple_id) OR (old.partner_id IS DISTINCT FROM new.partner_id))) EXECUTE FUNCTION public.haven_assignment_keep_chart();
 
 
 --
@@ -7500,7 +7510,7 @@ CREATE TRIGGER homework_responses_of_assignment BEFORE INSERT OR UPDATE OF pract
 -- Name: homework_series_assignments homework_series_assignments_keep_chart; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER homework_series_assignments_keep_chart BEFORE UPDATE OF practice_id, couple_id ON public.homework_series_assignments FOR EACH ROW WHEN (((old.practice_id IS DISTINCT FROM new.practice_id) OR (old.couple_id IS DISTINCT FROM new.couple_id))) EXECUTE FUNCTION public.haven_assignment_keep_chart();
+CREATE TRIGGER homework_series_assignments_keep_chart BEFORE UPDATE OF id, practice_id, couple_id, partner_id ON public.homework_series_assignments FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.practice_id IS DISTINCT FROM new.practice_id) OR (old.couple_id IS DISTINCT FROM new.couple_id) OR (old.partner_id IS DISTINCT FROM new.partner_id))) EXECUTE FUNCTION public.haven_assignment_keep_chart();
 
 
 --

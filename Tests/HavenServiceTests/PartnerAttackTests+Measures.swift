@@ -139,6 +139,14 @@ extension PartnerAttackTests {
                 WHERE action = 'portal.measure.submit' AND outcome = 'denied' AND partner_client_id = \(p.alex)
                 """
             )[0].decode(0, as: Int.self)
+            // Review 12, finding 2 (migration 0062): the right items with another lower bound are refused too.
+            let shifted = try await Self.partnerCall(
+                "SELECT haven_portal_submit_measure(\(csi4), \(UUID()), '[0:3]={6,5,5,5}'::int2[], 21)",
+                p.alexSession,
+                p.app
+            )
+            #expect(shifted == "invalid")
+            #expect(try await stored() == 0)
             #expect(denied == refused.count)
             #expect(try await Self.submitMeasure(csi4, [6, 5, 5, 5], total: 21, p.alexSession, p.app) == "submitted")
             #expect(try await Self.submitMeasure(csi32, [6] + fives, total: 161, p.alexSession, p.app) == "submitted")
@@ -173,6 +181,7 @@ extension PartnerAttackTests {
             // that is not the items' sum.
             for (items, total) in [
                 ("{}", 13.0), ("{4,3,3}", 10), ("{4,3,3,3,0}", 13), ("{7,3,3,3}", 16), ("{4,3,3,3}", 14),
+                ("[0:3]={4,3,3,3}", 13),  // another lower bound (review 12, finding 2)
             ] {
                 #expect(try await insert(items, total, as: p.setup.counselorA) == "23514", "\(items) = \(total)")
             }

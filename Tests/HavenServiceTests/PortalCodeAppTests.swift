@@ -97,6 +97,40 @@ struct PortalCodeAppTests {
         }
     }
 
+    /// Review 12, finding 1 (migration 0062): a partner without an email address has their code tries
+    /// counted under a name of their own, which no address finds; a refused code is still audited in
+    /// their own practice, never in the one the decoy picks for that name.
+    @Test func aWrongCodeOfAPartnerWithoutAnAddressIsAuditedInTheirOwnPractice() async throws {
+        try await Self.clinic { c in
+            let owner = c.setup.fixture.owner
+            try await owner.query("UPDATE partner_accounts SET email = NULL WHERE client_id = \(c.alex)")
+            func decoy() async throws -> UUID {
+                try await owner.query(
+                    """
+                    SELECT haven_sign_in_lock_practice('partner-code', 'partner-code-app:' || id::text)
+                    FROM partner_accounts WHERE client_id = \(c.alex)
+                    """
+                )[0].decode(0, as: UUID.self)
+            }
+            // Other practices until the decoy for this name is one of them, so the test can fail.
+            var added = 0
+            while try await decoy() == c.setup.fixture.practiceID, added < 50 {
+                try await owner.query("INSERT INTO practices (name) VALUES (\("Another Practice \(added)"))")
+                added += 1
+            }
+            #expect(try await decoy() != c.setup.fixture.practiceID)
+            _ = try await c.portal.beginCodeApp(c.session.actor)
+            let wrong = await #expect(throws: ServiceError.self) {
+                try await c.portal.confirmCodeApp(code: "000000", actor: c.session.actor)
+            }
+            #expect(wrong?.field == "code")
+            let denied = try await owner.query(
+                "SELECT practice_id FROM audit_log WHERE action = 'portal.login' AND outcome = 'denied'"
+            ).map { try $0.decode(0, as: UUID.self) }
+            #expect(denied == [c.setup.fixture.practiceID])
+        }
+    }
+
     @Test func fiveWrongCodesPauseTheCodeStep() async throws {
         try await Self.clinic { c in
             let app = try await Self.enrol(c)
