@@ -67,22 +67,35 @@ public struct KeyTestFixture: Sendable {
     @discardableResult
     public func write(_ text: String, subject: String, manager: KeyManager, rowID: UUID = UUID()) async throws -> UUID {
         let practiceID = self.practiceID
-        try await pool.transaction { connection in
-            let (sealed, keyID) = try await manager.seal(
-                text,
-                practiceID: practiceID,
-                at: Self.place(rowID, subject: subject),
-                on: connection
-            )
-            try await connection.execute(
-                """
-                INSERT INTO sealed_test_values (id, practice_id, subject_id, body, body_key_id)
-                VALUES (\(rowID), \(practiceID), \(subject), \(sealed), \(keyID))
-                ON CONFLICT (id) DO UPDATE SET body = excluded.body, body_key_id = excluded.body_key_id
-                """
-            )
+        // As the services' writes do (`haven_require_live_keys`, which needs a staff context this owner
+        // pool does not have): the key must still be active, held FOR SHARE until the commit, so a
+        // rotation retires it only after this value is written (and then re-encrypts it); a write that
+        // finds its key retired forgets the cached active keys and starts again with the new one.
+        for _ in 0..<10 {
+            let written = try await pool.transaction { connection -> Bool in
+                let (sealed, keyID) = try await manager.seal(
+                    text,
+                    practiceID: practiceID,
+                    at: Self.place(rowID, subject: subject),
+                    on: connection
+                )
+                let live = try await connection.query(
+                    "SELECT id FROM data_keys WHERE id = \(keyID) AND state = 'active' FOR SHARE"
+                )
+                guard live.count == 1 else { return false }
+                try await connection.execute(
+                    """
+                    INSERT INTO sealed_test_values (id, practice_id, subject_id, body, body_key_id)
+                    VALUES (\(rowID), \(practiceID), \(subject), \(sealed), \(keyID))
+                    ON CONFLICT (id) DO UPDATE SET body = excluded.body, body_key_id = excluded.body_key_id
+                    """
+                )
+                return true
+            }
+            if written { return rowID }
+            manager.forgetActiveKeys()
         }
-        return rowID
+        throw SealingError(.unknownKey, detail: "the subject's active key kept changing during the write")
     }
 
     /// Where a test value is sealed.
