@@ -16,7 +16,18 @@ public enum TestDatabase {
                 "HAVEN_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts a private PostgreSQL"
             )
         }
-        return try PostgresConfiguration(url)
+        return patient(try PostgresConfiguration(url))
+    }
+
+    /// How long a test waits for a connection: a full run opens hundreds of databases at once on two
+    /// cores, and a CI machine's server once stalled past the default 10 s (30 tests "timeout expired"
+    /// in the same second, 79f53e4). Connecting is not what these tests measure.
+    static let connectTimeout: Double = 60
+
+    private static func patient(_ configuration: PostgresConfiguration) -> PostgresConfiguration {
+        var configuration = configuration
+        configuration.connectTimeout = connectTimeout
+        return configuration
     }
 
     /// A libpq URL for the test database `configuration` points at (for running the `haven` binary).
@@ -34,7 +45,7 @@ public enum TestDatabase {
     /// (`HAVEN_TEST_APP_VIA_PGBOUNCER`), so does this, with the pooler setting the service uses there.
     public static func appConfiguration(for configuration: PostgresConfiguration) async throws -> PostgresConfiguration
     {
-        var app = try PostgresConfiguration(try await appURL(for: configuration))
+        var app = patient(try PostgresConfiguration(try await appURL(for: configuration)))
         app.pooler = appPooler
         return app
     }
