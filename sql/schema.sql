@@ -14,6 +14,11 @@ CREATE FUNCTION public.audit_log_append_only() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+       AND to_jsonb(NEW) - ARRAY['seq', 'previous_hash', 'hash'] = to_jsonb(OLD) - ARRAY['seq', 'previous_hash', 'hash']
+    THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
 END
 $$;
@@ -967,6 +972,88 @@ $$;
 
 
 --
+-- Name: haven_audit_chain(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_audit_chain(practice uuid, wait boolean) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    head_before bigint;
+    head_after bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.practice_id = practice AND a.seq IS NULL) THEN
+        RETURN 0;
+    END IF;
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock(7, hashtext(practice::text));
+    ELSIF NOT pg_try_advisory_xact_lock(7, hashtext(practice::text)) THEN
+        RETURN 0;
+    END IF;
+    SELECT coalesce(max(a.seq), 0) INTO head_before FROM audit_log a WHERE a.practice_id = practice;
+    SELECT c.seq INTO head_after FROM haven_audit_chain_locked(practice) c;
+    RETURN head_after - head_before;
+END
+$$;
+
+
+--
+-- Name: haven_audit_chain_locked(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_audit_chain_locked(practice uuid) RETURNS TABLE(seq bigint, hash bytea)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    head_seq bigint;
+    head_hash bytea;
+    link bytea;
+    pending CURSOR FOR
+        SELECT * FROM audit_log a WHERE a.practice_id = haven_audit_chain_locked.practice AND a.seq IS NULL
+        ORDER BY a.id FOR UPDATE;
+BEGIN
+    SELECT a.seq, a.hash INTO head_seq, head_hash FROM audit_log a
+    WHERE a.practice_id = haven_audit_chain_locked.practice AND a.seq IS NOT NULL ORDER BY a.seq DESC LIMIT 1;
+    head_seq := coalesce(head_seq, 0);
+    head_hash := coalesce(head_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+    FOR entry IN pending LOOP
+        head_seq := head_seq + 1;
+        link := sha256(head_hash || int8send(head_seq) || haven_audit_canonical(
+            entry.practice_id, entry.occurred_at, entry.staff_id, entry.staff_roles, entry.break_glass, entry.action,
+            entry.entity_type, entry.entity_id, entry.client_ids, entry.outcome, entry.source, entry.request_id,
+            entry.digest, entry.partner_client_id
+        ));
+        UPDATE audit_log SET seq = head_seq, previous_hash = head_hash, hash = link WHERE CURRENT OF pending;
+        head_hash := link;
+    END LOOP;
+    RETURN QUERY SELECT head_seq, head_hash;
+END
+$$;
+
+
+--
+-- Name: haven_audit_chain_pending(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_audit_chain_pending() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    practice uuid;
+    chained integer := 0;
+BEGIN
+    FOR practice IN SELECT DISTINCT a.practice_id FROM audit_log a WHERE a.seq IS NULL LOOP
+        chained := chained + haven_audit_chain(practice, false);
+    END LOOP;
+    RETURN chained;
+END
+$$;
+
+
+--
 -- Name: haven_audit_field(bytea); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -999,16 +1086,21 @@ CREATE FUNCTION public.haven_audit_write(practice uuid, staff uuid, roles text[]
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    last record;
     next_seq bigint;
     previous bytea;
     occurred timestamptz := clock_timestamp();
     link bytea;
 BEGIN
-    PERFORM pg_advisory_xact_lock(7, hashtext(practice::text));
-    SELECT a.seq, a.hash INTO last FROM audit_log a WHERE a.practice_id = practice ORDER BY a.seq DESC LIMIT 1;
-    next_seq := coalesce(last.seq, 0) + 1;
-    previous := coalesce(last.hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+    IF NOT pg_try_advisory_xact_lock(7, hashtext(practice::text)) THEN
+        INSERT INTO audit_log (practice_id, occurred_at, staff_id, staff_roles, break_glass, action, entity_type,
+                               entity_id, client_ids, outcome, source, request_id, digest, partner_client_id)
+        VALUES (practice, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome,
+                source, request_id, digest, partner);
+        RETURN QUERY SELECT NULL::bigint, NULL::bytea;
+        RETURN;
+    END IF;
+    SELECT c.seq, c.hash INTO next_seq, previous FROM haven_audit_chain_locked(practice) c;
+    next_seq := next_seq + 1;
     link := sha256(previous || int8send(next_seq) || haven_audit_canonical(
         practice, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome, source, request_id,
         digest, partner
@@ -5456,7 +5548,7 @@ ALTER TABLE ONLY public.attachment_injuries FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.audit_log (
     practice_id uuid NOT NULL,
-    seq bigint NOT NULL,
+    seq bigint,
     occurred_at timestamp with time zone NOT NULL,
     staff_id uuid,
     staff_roles text[] DEFAULT '{}'::text[] NOT NULL,
@@ -5468,11 +5560,13 @@ CREATE TABLE public.audit_log (
     outcome text NOT NULL,
     source text NOT NULL,
     request_id text,
-    previous_hash bytea NOT NULL,
-    hash bytea NOT NULL,
+    previous_hash bytea,
+    hash bytea,
     digest bytea,
     partner_client_id uuid,
+    id bigint NOT NULL,
     CONSTRAINT audit_log_action_length CHECK (((length(action) >= 1) AND (length(action) <= 100))),
+    CONSTRAINT audit_log_chained_whole CHECK ((((seq IS NULL) = (previous_hash IS NULL)) AND ((seq IS NULL) = (hash IS NULL)))),
     CONSTRAINT audit_log_digest_length CHECK (((digest IS NULL) OR (length(digest) = 32))),
     CONSTRAINT audit_log_hash_length CHECK ((length(hash) = 32)),
     CONSTRAINT audit_log_one_actor CHECK (((partner_client_id IS NULL) OR ((staff_id IS NULL) AND (staff_roles = '{}'::text[]) AND (NOT break_glass)))),
@@ -5484,6 +5578,20 @@ CREATE TABLE public.audit_log (
 );
 
 ALTER TABLE ONLY public.audit_log FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: audit_log_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 
 --
@@ -6434,7 +6542,15 @@ ALTER TABLE ONLY public.attachment_injuries
 --
 
 ALTER TABLE ONLY public.audit_log
-    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (practice_id, seq);
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: audit_log audit_log_practice_seq; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_practice_seq UNIQUE (practice_id, seq);
 
 
 --
@@ -6958,6 +7074,13 @@ CREATE INDEX audit_log_clients ON public.audit_log USING gin (client_ids);
 --
 
 CREATE INDEX audit_log_note_signing ON public.audit_log USING btree (practice_id, entity_id) WHERE (action = 'note.sign'::text);
+
+
+--
+-- Name: audit_log_pending; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_log_pending ON public.audit_log USING btree (practice_id, id) WHERE (seq IS NULL);
 
 
 --
@@ -9755,6 +9878,29 @@ GRANT ALL ON FUNCTION public.haven_attestation_versions() TO haven_app;
 
 REVOKE ALL ON FUNCTION public.haven_audit_append(action text, entity_type text, entity uuid, clients uuid[], outcome text, digest bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_audit_append(action text, entity_type text, entity uuid, clients uuid[], outcome text, digest bytea) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_audit_chain(practice uuid, wait boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_audit_chain(practice uuid, wait boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_audit_chain(practice uuid, wait boolean) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_audit_chain_locked(practice uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_audit_chain_locked(practice uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_audit_chain_pending(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_audit_chain_pending() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.haven_audit_chain_pending() TO haven_app;
 
 
 --

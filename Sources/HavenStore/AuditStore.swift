@@ -3,8 +3,11 @@ import Postgres
 import Sealing
 
 /// SQL for the audit log: appends (computed in the database from the previous entry, hash-chained per
-/// practice, serialized per practice by a transaction-scoped advisory lock, fine under READ COMMITTED),
-/// queries, and chain verification.
+/// practice in commit order, fine under READ COMMITTED), queries, and chain verification.
+///
+/// An append whose practice's chain lock is busy is written pending, durable with its transaction, and
+/// chained by the lock's next holder (migration 0063; docs/security.md, "Chaining in commit order"):
+/// `verify` and `list` chain what is pending first, `chainPending` is `haven serve`'s pass.
 public enum AuditStore {
     /// The previous hash of a practice's first entry.
     public static let genesisHash = [UInt8](repeating: 0, count: 32)
@@ -28,14 +31,32 @@ public enum AuditStore {
         try connection.sendWithCommit(appendStatements(event))
     }
 
-    /// Appends one entry in the caller's transaction (one round trip).
+    /// Appends one entry in the caller's transaction (one round trip). Returns its place in the chain,
+    /// or `nil` when it was written pending (another transaction held the practice's chain lock).
     @discardableResult
     public static func append(
         _ event: AuditEvent,
         on connection: PostgresConnection
-    ) async throws -> (seq: Int, hash: [UInt8]) {
+    ) async throws -> (seq: Int, hash: [UInt8])? {
         let results = try await connection.pipeline(appendStatements(event))
-        return try results[0][0].decode((Int, [UInt8]).self)
+        let (seq, hash) = try results[0][0].decode((Int?, [UInt8]?).self)
+        guard let seq, let hash else { return nil }
+        return (seq, hash)
+    }
+
+    /// Chains a practice's pending entries, waiting for its chain lock: afterwards every entry committed
+    /// before the call has its place. Call it outside a transaction, or at the start of a READ COMMITTED
+    /// one (a REPEATABLE READ snapshot could be older than the chain's head). Returns how many it chained.
+    @discardableResult
+    public static func chain(practiceID: UUID, on connection: PostgresConnection) async throws -> Int {
+        try await connection.query("SELECT haven_audit_chain(\(practiceID), true)::int8")[0].decode(Int.self)
+    }
+
+    /// Chains every practice's pending entries whose chain lock is free (`haven serve`'s pass). Returns
+    /// how many it chained.
+    @discardableResult
+    public static func chainPending(on connection: PostgresConnection) async throws -> Int {
+        try await connection.query("SELECT haven_audit_chain_pending()::int8")[0].decode(Int.self)
     }
 
     private static let columns: StaticString = """
@@ -134,8 +155,15 @@ public enum AuditStore {
         }
     }
 
-    /// Entries matching the filter, in its order (oldest first unless it says otherwise).
-    public static func list(_ filter: Filter, on connection: PostgresConnection) async throws -> [StoredAuditEntry] {
+    /// Entries matching the filter, in its order (oldest first unless it says otherwise), after chaining
+    /// the practice's pending entries (`chain`; pass `chainFirst: false` inside a transaction that chained
+    /// before it began).
+    public static func list(
+        _ filter: Filter,
+        chainFirst: Bool = true,
+        on connection: PostgresConnection
+    ) async throws -> [StoredAuditEntry] {
+        if chainFirst { try await chain(practiceID: filter.practiceID, on: connection) }
         let direction: StaticString = filter.order == .newestFirst ? "DESC" : "ASC"
         let query: PostgresQuery = """
             SELECT \(unescaped: columns) FROM audit_log
@@ -163,12 +191,16 @@ public enum AuditStore {
     }
 
     /// Walks a practice's chain from the start and returns the first broken link, or `nil` when the
-    /// chain is intact. Also returns the head (last seq and hash) and the number of entries.
+    /// chain is intact. Also returns the head (last seq and hash) and the number of entries. Chains the
+    /// practice's pending entries first (`chain`; pass `chainFirst: false` inside a transaction that
+    /// chained before it began).
     public static func verify(
         practiceID: UUID,
+        chainFirst: Bool = true,
         on connection: PostgresConnection,
         pageSize: Int = 5_000
     ) async throws -> (firstBreak: Break?, count: Int, head: (seq: Int, hash: [UInt8])?) {
+        if chainFirst { try await chain(practiceID: practiceID, on: connection) }
         var expectedSeq = 1
         var previous = genesisHash
         var count = 0

@@ -33,7 +33,7 @@ public struct AuditService: Sendable {
         scoped.practiceID = actor.practiceID
         let practiceFilter = scoped
         return try await asAdmin(action: .auditList, actor: actor) { connection in
-            try await AuditStore.list(practiceFilter, on: connection)
+            try await AuditStore.list(practiceFilter, chainFirst: false, on: connection)
         }
     }
 
@@ -51,7 +51,7 @@ public struct AuditService: Sendable {
     /// - Throws: `forbidden` unless the actor is an admin.
     public func verify(actor: StaffActor) async throws -> Verification {
         try await asAdmin(action: .auditVerify, actor: actor) { connection in
-            let result = try await AuditStore.verify(practiceID: actor.practiceID, on: connection)
+            let result = try await AuditStore.verify(practiceID: actor.practiceID, chainFirst: false, on: connection)
             return Verification(
                 firstBreak: result.firstBreak,
                 count: result.count,
@@ -85,6 +85,9 @@ public struct AuditService: Sendable {
         _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
     ) async throws -> Value {
         try await authorize(action: action, actor: actor)
+        // Chained before the snapshot begins, so the snapshot sees every entry committed until now in
+        // its place (an entry written pending is chained by the lock's next holder: AuditStore).
+        try await pool.withConnection { try await AuditStore.chain(practiceID: actor.practiceID, on: $0) }
         let entry = AuditEvent(action: action, entityType: .practice, entityID: actor.practiceID)
         return try await pool.snapshot(as: actor) { connection in
             (try await body(connection), AuditStore.appendStatements(entry))

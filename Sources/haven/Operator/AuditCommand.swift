@@ -145,7 +145,9 @@ struct AuditCommand: AsyncParsableCommand {
                 With --checkpoint FILE (written by 'haven audit checkpoint'), also checks the file's MAC \
                 with the master key and that the chain still holds the head it records: entries deleted \
                 from the end, or a chain rewritten with every hash recomputed, fail. The practice is \
-                the checkpoint's unless --practice names it.
+                the checkpoint's unless --practice names it. Entries written pending (the practice's \
+                chain lock was busy) get their place first; run it from cron where no 'haven serve' \
+                chains them (docs/security.md).
 
                 Exit status 0 when intact, 2 when broken (or the checkpoint is not authentic).
 

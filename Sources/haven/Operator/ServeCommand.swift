@@ -110,15 +110,19 @@ struct ServeCommand: AsyncParsableCommand {
             batch: reminders.batch,
             logger: logger
         )
+        let chaining = AuditChainPass(pool: pool, logger: logger)
         do {
             try await app.runService()
         } catch {
             await sender?.stop()
+            await chaining.stop()
             await pool.close()
             throw error
         }
-        // The server has drained its requests: the sender finishes the message in hand, then stops.
+        // The server has drained its requests: the sender finishes the message in hand, then stops; the
+        // chaining pass chains what is still pending, then stops.
         await sender?.stop()
+        await chaining.stop()
         await pool.close()
     }
 

@@ -1,0 +1,158 @@
+-- 0063: audit appends no longer queue a practice behind one lock through each commit (#17).
+--
+-- Until now every append took the practice's chain lock (advisory lock 7) and held it until its
+-- transaction committed, so one practice's audited requests took turns through each durable commit.
+-- Now an append that finds the lock free works as before: it chains whatever is pending and its own
+-- entry, and holds the lock to its commit. An append that finds the lock taken does not wait: its entry
+-- is written *pending* (no seq, no hashes) in the caller's transaction, durable with it, and a later
+-- holder of the lock chains it in commit order: the next append that finds the lock free, `haven
+-- serve`'s chaining pass (every second while entries are pending), or `haven audit verify` /
+-- `checkpoint`, which chain before they walk. An acknowledged request still has its durable entry; the
+-- chain covers it within a bounded window (docs/security.md, "Chaining in commit order").
+--
+-- Sign-in checks (0046, 0062) keep taking the same lock blocking, to count tries one at a time; their
+-- own entries then find it held by their own transaction and chain at once.
+
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey;
+-- Insertion order, which orders pending entries for chaining (a chained entry's place is its seq).
+ALTER TABLE audit_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_practice_seq UNIQUE (practice_id, seq);
+ALTER TABLE audit_log
+    ALTER COLUMN seq DROP NOT NULL,
+    ALTER COLUMN previous_hash DROP NOT NULL,
+    ALTER COLUMN hash DROP NOT NULL,
+    ADD CONSTRAINT audit_log_chained_whole CHECK ((seq IS NULL) = (previous_hash IS NULL) AND (seq IS NULL) = (hash IS NULL));
+CREATE INDEX audit_log_pending ON audit_log (practice_id, id) WHERE seq IS NULL;
+
+-- Append-only, but for one change: a pending entry receives its place in the chain, nothing else.
+CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+       AND to_jsonb(NEW) - ARRAY['seq', 'previous_hash', 'hash'] = to_jsonb(OLD) - ARRAY['seq', 'previous_hash', 'hash']
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+-- Chains a practice's pending entries after its head, oldest insertion first, and returns the new
+-- head (0 and 32 zero bytes for an empty chain). The caller holds the practice's chain lock.
+CREATE FUNCTION haven_audit_chain_locked(practice uuid) RETURNS TABLE (seq bigint, hash bytea)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    head_seq bigint;
+    head_hash bytea;
+    link bytea;
+    pending CURSOR FOR
+        SELECT * FROM audit_log a WHERE a.practice_id = haven_audit_chain_locked.practice AND a.seq IS NULL
+        ORDER BY a.id FOR UPDATE;
+BEGIN
+    SELECT a.seq, a.hash INTO head_seq, head_hash FROM audit_log a
+    WHERE a.practice_id = haven_audit_chain_locked.practice AND a.seq IS NOT NULL ORDER BY a.seq DESC LIMIT 1;
+    head_seq := coalesce(head_seq, 0);
+    head_hash := coalesce(head_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+    FOR entry IN pending LOOP
+        head_seq := head_seq + 1;
+        link := sha256(head_hash || int8send(head_seq) || haven_audit_canonical(
+            entry.practice_id, entry.occurred_at, entry.staff_id, entry.staff_roles, entry.break_glass, entry.action,
+            entry.entity_type, entry.entity_id, entry.client_ids, entry.outcome, entry.source, entry.request_id,
+            entry.digest, entry.partner_client_id
+        ));
+        UPDATE audit_log SET seq = head_seq, previous_hash = head_hash, hash = link WHERE CURRENT OF pending;
+        head_hash := link;
+    END LOOP;
+    RETURN QUERY SELECT head_seq, head_hash;
+END
+$$;
+REVOKE ALL ON FUNCTION haven_audit_chain_locked(uuid) FROM PUBLIC;
+
+-- Appends one entry for an explicit actor (internal): chained at once when the practice's chain lock is
+-- free (or already this transaction's), else pending, and then `seq` and `hash` are NULL.
+CREATE OR REPLACE FUNCTION haven_audit_write(
+    practice uuid, staff uuid, roles text[], break_glass boolean, source text, request_id text,
+    action text, entity_type text, entity uuid, clients uuid[], outcome text, digest bytea, partner uuid
+) RETURNS TABLE (seq bigint, hash bytea)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    next_seq bigint;
+    previous bytea;
+    occurred timestamptz := clock_timestamp();
+    link bytea;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(7, hashtext(practice::text)) THEN
+        INSERT INTO audit_log (practice_id, occurred_at, staff_id, staff_roles, break_glass, action, entity_type,
+                               entity_id, client_ids, outcome, source, request_id, digest, partner_client_id)
+        VALUES (practice, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome,
+                source, request_id, digest, partner);
+        RETURN QUERY SELECT NULL::bigint, NULL::bytea;
+        RETURN;
+    END IF;
+    SELECT c.seq, c.hash INTO next_seq, previous FROM haven_audit_chain_locked(practice) c;
+    next_seq := next_seq + 1;
+    link := sha256(previous || int8send(next_seq) || haven_audit_canonical(
+        practice, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome, source, request_id,
+        digest, partner
+    ));
+    INSERT INTO audit_log (practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action, entity_type,
+                           entity_id, client_ids, outcome, source, request_id, digest, previous_hash, hash,
+                           partner_client_id)
+    VALUES (practice, next_seq, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome,
+            source, request_id, digest, previous, link, partner);
+    RETURN QUERY SELECT next_seq, link;
+END
+$$;
+
+-- Chains a practice's pending entries: waiting for the chain lock when `wait` (before a verification:
+-- afterwards nothing committed is left pending), else only when the lock is free. Returns how many it
+-- chained. Any role that may append may call it; it changes no entry's content and reveals nothing but
+-- a count.
+CREATE FUNCTION haven_audit_chain(practice uuid, wait boolean) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    head_before bigint;
+    head_after bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.practice_id = practice AND a.seq IS NULL) THEN
+        RETURN 0;
+    END IF;
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock(7, hashtext(practice::text));
+    ELSIF NOT pg_try_advisory_xact_lock(7, hashtext(practice::text)) THEN
+        RETURN 0;
+    END IF;
+    SELECT coalesce(max(a.seq), 0) INTO head_before FROM audit_log a WHERE a.practice_id = practice;
+    SELECT c.seq INTO head_after FROM haven_audit_chain_locked(practice) c;
+    RETURN head_after - head_before;
+END
+$$;
+REVOKE ALL ON FUNCTION haven_audit_chain(uuid, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION haven_audit_chain(uuid, boolean) TO haven_app;
+
+-- `haven serve`'s pass: every practice with pending entries whose lock is free. Returns how many it
+-- chained.
+CREATE FUNCTION haven_audit_chain_pending() RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    practice uuid;
+    chained integer := 0;
+BEGIN
+    FOR practice IN SELECT DISTINCT a.practice_id FROM audit_log a WHERE a.seq IS NULL LOOP
+        chained := chained + haven_audit_chain(practice, false);
+    END LOOP;
+    RETURN chained;
+END
+$$;
+REVOKE ALL ON FUNCTION haven_audit_chain_pending() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION haven_audit_chain_pending() TO haven_app;
