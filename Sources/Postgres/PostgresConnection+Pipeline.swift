@@ -19,6 +19,7 @@ extension PostgresConnection {
         if queries.isEmpty { return [] }
         defer { publishReuseState() }
         let handle = try liveHandle()
+        countRoundTrip()
         for query in queries { logStatement(query) }
         return try await withTaskCancellationHandler {
             handle.setStatementRunning(true)

@@ -18,6 +18,8 @@ public actor PostgresConnection {
     /// connection is lost libpq reports the status as unknown, so this is what tells a lost idle
     /// connection (safe to replace) from a lost transaction (its work is gone; the caller must know).
     private var transactionWasOpen = false
+    /// Round trips so far (statements and pipelines sent), for the statement log.
+    private var roundTrips = 0
     /// Statements queued by `sendWithCommit` for the open transaction's COMMIT round trip.
     var statementsBeforeCommit: [PostgresQuery] = []
     private let logger: Logger
@@ -224,6 +226,7 @@ public actor PostgresConnection {
         try Task.checkCancellation()
         defer { publishReuseState() }
         let handle = try liveHandle()
+        countRoundTrip()
         logStatement(query)
         return try await withTaskCancellationHandler {
             PostgresRows(result: try run(query, on: handle))
@@ -232,15 +235,22 @@ public actor PostgresConnection {
         }
     }
 
-    /// Logs a statement at trace level: its SQL text (values are never in it: they are bound) and how
-    /// many values it binds.
+    /// Logs a statement at trace level: its SQL text (values are never in it: they are bound), how
+    /// many values it binds, and the connection's round trip it travels in (`countRoundTrip`), so a log
+    /// shows which statements went together.
     func logStatement(_ query: PostgresQuery) {
         logger.trace(
             "statement",
             metadata: [
                 "db.statement": "\(query.sql)", "db.parameters": "\(query.bindings.count)", "db.connection": "\(id)",
+                "db.round_trip": "\(roundTrips)",
             ]
         )
+    }
+
+    /// Counts one more round trip to the server (a statement, or a pipeline of them).
+    func countRoundTrip() {
+        roundTrips &+= 1
     }
 
     /// Runs one statement and returns how many rows it affected.

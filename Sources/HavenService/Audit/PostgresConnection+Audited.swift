@@ -32,6 +32,23 @@ extension PostgresConnection {
 typealias UseCaseResult<Value> = Result<Value, ServiceError>
 
 extension ConnectionPool {
+    /// Runs a read whose entry does not depend on what it finds (a caseload list) as `actor` in one
+    /// round trip: BEGIN, the context, `statements`, `entry`'s append and COMMIT in one pipeline.
+    ///
+    /// - Returns: the rows of `statements`, once the transaction has committed with its entry.
+    func readAudited(
+        _ statements: [PostgresQuery],
+        audited entry: AuditEvent,
+        as actor: StaffActor
+    ) async throws
+        -> [PostgresRows]
+    {
+        try await transaction(as: actor, prologue: statements + AuditStore.appendStatements(entry) + ["COMMIT"]) {
+            _,
+            rows in Array(rows.prefix(statements.count))
+        }
+    }
+
     /// Runs an audited use case as `actor`: the body ends with `commit(_:audited:)` and `.success`, or
     /// hands back a refusal as `.failure` (recorded with `refuse(_:audited:)` when it is a denial),
     /// which is thrown only after the transaction has committed, so the refusal's entry is kept.

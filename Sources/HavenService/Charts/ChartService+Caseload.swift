@@ -21,45 +21,45 @@ extension ChartService {
     /// level, and last (completed) and next (scheduled) individual sessions, by name; one statement.
     /// Audited as a caseload read, like `listClients`.
     public func listClientSummaries(now: Date = Date(), actor: StaffActor) async throws -> [ClientSummary] {
-        try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.commit(
-                [
-                    """
-                    SELECT \(unescaped: Self.clientColumns), n.stage::int4, n.step::int4,
-                           (SELECT pn.risk_level FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
-                            WHERE pn.chart_kind = 'client' AND pn.chart_id = c.id AND pn.risk_level IS NOT NULL
-                            ORDER BY s.scheduled_start DESC, pn.created_at DESC LIMIT 1),
-                           (SELECT max(s.scheduled_start) FROM therapy_sessions s
-                            WHERE s.client_id = c.id AND s.status = 'completed'),
-                           (SELECT min(s.scheduled_start) FROM therapy_sessions s
-                            WHERE s.client_id = c.id AND s.status = 'scheduled' AND s.scheduled_start >= \(now))
-                    FROM clients c
-                    LEFT JOIN LATERAL (
-                        SELECT pn.stage, pn.step
-                        FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
-                        WHERE pn.chart_kind = 'client' AND pn.chart_id = c.id
-                        ORDER BY s.scheduled_start DESC, pn.created_at DESC
-                        LIMIT 1
-                    ) n ON true
-                    ORDER BY c.legal_name, c.id
-                    """
-                ],
-                audited: AuditEvent(action: .clientList, entityType: .caseload, entityID: actor.staffID)
+        // One round trip: BEGIN, the context, the list, its entry and COMMIT.
+        let rows = try await pool.readAudited(
+            [
+                """
+                SELECT \(unescaped: Self.clientColumns), n.stage::int4, n.step::int4,
+                       (SELECT pn.risk_level FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
+                        WHERE pn.chart_kind = 'client' AND pn.chart_id = c.id AND pn.risk_level IS NOT NULL
+                        ORDER BY s.scheduled_start DESC, pn.created_at DESC LIMIT 1),
+                       (SELECT max(s.scheduled_start) FROM therapy_sessions s
+                        WHERE s.client_id = c.id AND s.status = 'completed'),
+                       (SELECT min(s.scheduled_start) FROM therapy_sessions s
+                        WHERE s.client_id = c.id AND s.status = 'scheduled' AND s.scheduled_start >= \(now))
+                FROM clients c
+                LEFT JOIN LATERAL (
+                    SELECT pn.stage, pn.step
+                    FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
+                    WHERE pn.chart_kind = 'client' AND pn.chart_id = c.id
+                    ORDER BY s.scheduled_start DESC, pn.created_at DESC
+                    LIMIT 1
+                ) n ON true
+                ORDER BY c.legal_name, c.id
+                """
+            ],
+            audited: AuditEvent(action: .clientList, entityType: .caseload, entityID: actor.staffID),
+            as: actor
+        )
+        return try rows[0].map { row in
+            let (stage, step, risk, last, next) = try row.decode(
+                (Int32?, Int32?, String?, Date?, Date?).self,
+                from: 9
             )
-            return try rows[0].map { row in
-                let (stage, step, risk, last, next) = try row.decode(
-                    (Int32?, Int32?, String?, Date?, Date?).self,
-                    from: 9
-                )
-                return ClientSummary(
-                    client: try Self.client(from: row),
-                    stage: stage.map(Int.init),
-                    step: step.map(Int.init),
-                    riskLevel: risk,
-                    lastSession: last,
-                    nextSession: next
-                )
-            }
+            return ClientSummary(
+                client: try Self.client(from: row),
+                stage: stage.map(Int.init),
+                step: step.map(Int.init),
+                riskLevel: risk,
+                lastSession: last,
+                nextSession: next
+            )
         }
     }
 }

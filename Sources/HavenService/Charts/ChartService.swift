@@ -202,57 +202,72 @@ public struct ChartService: Sendable {
     /// Reads a couple chart (audited). A chart outside the actor's reach is `notFound`, exactly like
     /// one that does not exist, and the attempt is audited as denied.
     public func couple(_ id: UUID, actor: StaffActor) async throws -> Couple {
-        let keys = self.keys
-        // Two round trips after the token check: BEGIN, the context and the chart; then the audit
-        // entry and COMMIT.
-        let chart: PostgresQuery = """
+        // One round trip after the token check: BEGIN, the context, the chart with its audit entry and
+        // COMMIT. The concerns are opened afterwards, with the chart's key from memory or, when it is not
+        // there, in a transaction of their own.
+        let rows = try await pool.transaction(as: actor, prologue: [Self.coupleRead(id), "COMMIT"]) { _, rows in
+            rows[0]
+        }
+        guard let row = try rows.singleRow(), let a = try row.decode(0, as: UUID?.self) else {
+            throw ServiceError(.notFound, field: "couple", "no couple with this id in your caseload")
+        }
+        let (b, counselor, start, status, sealed, aName, bName) = try row.decode(
+            (UUID, UUID, CalendarDate, String, [UInt8]?, String, String).self,
+            from: 1
+        )
+        var concerns: String?
+        if let sealed {
+            let place = SealedPlace(
+                subject: ChartReference.couple(id).keySubject,
+                table: "couples",
+                column: "presenting_concerns",
+                rowID: id
+            )
+            if let text = try keys.openFromMemory(sealed, at: place) {
+                concerns = text
+            } else {
+                let keys = self.keys
+                concerns = try await pool.transaction(as: actor) { try await keys.open(sealed, at: place, on: $0) }
+            }
+        }
+        return Couple(
+            id: id,
+            partnerA: a,
+            partnerB: b,
+            counselorID: counselor,
+            startDate: start,
+            status: try CareStatus.parse(status),
+            presentingConcerns: concerns,
+            partnerAName: aName,
+            partnerBName: bName
+        )
+    }
+
+    /// The couple chart's read and its audit entry as one statement, so the entry's outcome and client
+    /// ids are what the read saw: success with both partners, or denied (the chart out of reach or not
+    /// there) and then a row of NULLs.
+    static func coupleRead(_ id: UUID) -> PostgresQuery {
+        """
+        WITH chart AS (
             SELECT c.partner_a_id, c.partner_b_id, c.counselor_id, c.start_date, c.status, c.presenting_concerns,
-                   coalesce(a.preferred_name, a.legal_name, ''), coalesce(b.preferred_name, b.legal_name, '')
+                   coalesce(a.preferred_name, a.legal_name, '') AS a_name,
+                   coalesce(b.preferred_name, b.legal_name, '') AS b_name
             FROM couples c
             LEFT JOIN clients a ON a.id = c.partner_a_id
             LEFT JOIN clients b ON b.id = c.partner_b_id
             WHERE c.id = \(id)
-            """
-        let found = try await pool.transaction(as: actor, prologue: [chart]) { connection, rows -> Couple? in
-            guard let row = try rows[0].singleRow() else {
-                let denied = AuditEvent(action: .coupleRead, entityType: .couple, entityID: id, outcome: .denied)
-                try await connection.commit(audited: denied)
-                return nil
-            }
-            let (a, b, counselor, start, status, sealed, aName, bName) = try row.decode(
-                (UUID, UUID, UUID, CalendarDate, String, [UInt8]?, String, String).self
-            )
-            var concerns: String?
-            if let sealed {
-                concerns = try await keys.open(
-                    sealed,
-                    at: SealedPlace(
-                        subject: ChartReference.couple(id).keySubject,
-                        table: "couples",
-                        column: "presenting_concerns",
-                        rowID: id
-                    ),
-                    on: connection
-                )
-            }
-            let read = AuditEvent(action: .coupleRead, entityType: .couple, entityID: id, clientIDs: [a, b])
-            try await connection.commit(audited: read)
-            return Couple(
-                id: id,
-                partnerA: a,
-                partnerB: b,
-                counselorID: counselor,
-                startDate: start,
-                status: try CareStatus.parse(status),
-                presentingConcerns: concerns,
-                partnerAName: aName,
-                partnerBName: bName
-            )
-        }
-        guard let found else {
-            throw ServiceError(.notFound, field: "couple", "no couple with this id in your caseload")
-        }
-        return found
+        ), entry AS (
+            SELECT e.seq FROM haven_audit_append(
+                \(AuditEvent.Action.coupleRead.rawValue), \(AuditEvent.EntityType.couple.rawValue), \(id),
+                coalesce((SELECT ARRAY[chart.partner_a_id, chart.partner_b_id] FROM chart), '{}'),
+                CASE WHEN EXISTS (SELECT 1 FROM chart) THEN \(AuditEntry.Outcome.success.rawValue)
+                     ELSE \(AuditEntry.Outcome.denied.rawValue) END,
+                NULL::bytea) e
+        )
+        SELECT chart.partner_a_id, chart.partner_b_id, chart.counselor_id, chart.start_date, chart.status,
+               chart.presenting_concerns, chart.a_name, chart.b_name
+        FROM entry LEFT JOIN chart ON true
+        """
     }
 
     /// One line of a caseload: a couple with where their therapy stands.
@@ -282,53 +297,53 @@ public struct ChartService: Sendable {
     ) async throws
         -> [CoupleSummary]
     {
-        try await pool.transaction(as: actor) { connection in
-            let rows = try await connection.commit(
-                [
-                    """
-                    SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status,
-                           c.counselor_id, c.start_date, n.stage::int4, n.step::int4, haven_couple_high_risk(c.id),
-                           (SELECT max(s.scheduled_start) FROM therapy_sessions s
-                            WHERE s.practice_id = c.practice_id AND s.status = 'completed'
-                              AND (s.couple_id = c.id OR s.client_id IN (c.partner_a_id, c.partner_b_id))),
-                           (SELECT min(s.scheduled_start) FROM therapy_sessions s
-                            WHERE s.practice_id = c.practice_id AND s.status = 'scheduled' AND s.scheduled_start >= \(now)
-                              AND (s.couple_id = c.id OR s.client_id IN (c.partner_a_id, c.partner_b_id)))
-                    FROM couples c
-                    JOIN clients a ON a.id = c.partner_a_id
-                    JOIN clients b ON b.id = c.partner_b_id
-                    LEFT JOIN LATERAL (
-                        SELECT pn.stage, pn.step
-                        FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
-                        WHERE pn.practice_id = c.practice_id AND pn.chart_kind = 'couple' AND pn.chart_id = c.id
-                        ORDER BY s.scheduled_start DESC, pn.created_at DESC
-                        LIMIT 1
-                    ) n ON true
-                    WHERE \(counselor)::uuid IS NULL OR c.counselor_id = \(counselor)
-                    ORDER BY c.start_date, c.id
-                    """
-                ],
-                audited: AuditEvent(action: .coupleList, entityType: .caseload, entityID: counselor ?? actor.staffID)
+        // One round trip: BEGIN, the context, the list, its entry and COMMIT.
+        let rows = try await pool.readAudited(
+            [
+                """
+                SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status,
+                       c.counselor_id, c.start_date, n.stage::int4, n.step::int4, haven_couple_high_risk(c.id),
+                       (SELECT max(s.scheduled_start) FROM therapy_sessions s
+                        WHERE s.practice_id = c.practice_id AND s.status = 'completed'
+                          AND (s.couple_id = c.id OR s.client_id IN (c.partner_a_id, c.partner_b_id))),
+                       (SELECT min(s.scheduled_start) FROM therapy_sessions s
+                        WHERE s.practice_id = c.practice_id AND s.status = 'scheduled' AND s.scheduled_start >= \(now)
+                          AND (s.couple_id = c.id OR s.client_id IN (c.partner_a_id, c.partner_b_id)))
+                FROM couples c
+                JOIN clients a ON a.id = c.partner_a_id
+                JOIN clients b ON b.id = c.partner_b_id
+                LEFT JOIN LATERAL (
+                    SELECT pn.stage, pn.step
+                    FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
+                    WHERE pn.practice_id = c.practice_id AND pn.chart_kind = 'couple' AND pn.chart_id = c.id
+                    ORDER BY s.scheduled_start DESC, pn.created_at DESC
+                    LIMIT 1
+                ) n ON true
+                WHERE \(counselor)::uuid IS NULL OR c.counselor_id = \(counselor)
+                ORDER BY c.start_date, c.id
+                """
+            ],
+            audited: AuditEvent(action: .coupleList, entityType: .caseload, entityID: counselor ?? actor.staffID),
+            as: actor
+        )
+        return try rows[0].map { row in
+            let (id, a, b, status, counselorID, start, stage, step, highRisk) = try row.decode(
+                (UUID, String, String, String, UUID, CalendarDate, Int32?, Int32?, Bool).self
             )
-            return try rows[0].map { row in
-                let (id, a, b, status, counselorID, start, stage, step, highRisk) = try row.decode(
-                    (UUID, String, String, String, UUID, CalendarDate, Int32?, Int32?, Bool).self
-                )
-                let (last, next) = try row.decode((Date?, Date?).self, from: 9)
-                return CoupleSummary(
-                    id: id,
-                    partnerA: a,
-                    partnerB: b,
-                    status: status,
-                    counselorID: counselorID,
-                    startDate: start,
-                    stage: stage.map(Int.init),
-                    step: step.map(Int.init),
-                    highRisk: highRisk,
-                    lastSession: last,
-                    nextSession: next
-                )
-            }
+            let (last, next) = try row.decode((Date?, Date?).self, from: 9)
+            return CoupleSummary(
+                id: id,
+                partnerA: a,
+                partnerB: b,
+                status: status,
+                counselorID: counselorID,
+                startDate: start,
+                stage: stage.map(Int.init),
+                step: step.map(Int.init),
+                highRisk: highRisk,
+                lastSession: last,
+                nextSession: next
+            )
         }
     }
 
