@@ -35,8 +35,9 @@ struct AuditCommitOrderTests {
 
     /// Appends the entry about `client` while another transaction of the practice holds the chain lock
     /// (it has appended and not committed), then runs `whileHeld` before that transaction commits.
-    /// Returns the holder's place. The second append runs under a 5 s statement timeout: before 0063 it
-    /// waited for the holder's commit, which here never comes first.
+    /// Returns the holder's place. The second append runs with a 2 s lock timeout (a wait for a lock,
+    /// not a slow machine, ends it): before 0063 it waited for the holder's commit, which here never
+    /// comes first.
     private func appendWhileTheChainIsHeld(
         about client: UUID,
         as actor: StaffActor? = nil,
@@ -49,7 +50,7 @@ struct AuditCommitOrderTests {
         return try await fixture.app.transaction(as: actor) { holder in
             let held = try #require(try await AuditStore.append(holderEvent, on: holder), "the lock was free")
             let pending = try await fixture.app.transaction(as: actor) { other in
-                try await other.execute("SET LOCAL statement_timeout = '5s'")
+                try await other.execute("SET LOCAL lock_timeout = '2s'")
                 return try await AuditStore.append(pendingEvent, on: other)
             }
             #expect(pending == nil, "written pending, without waiting for the holder's commit")
@@ -78,6 +79,42 @@ struct AuditCommitOrderTests {
             let next = event()
             let appended = try await fixture.app.transaction(as: actor) { try await AuditStore.append(next, on: $0) }
             #expect(appended?.seq == heldSeq + 3)  // + the session that `counselor` opened
+        }
+    }
+
+    @Test func anEntryPendingLongerThanTheWindowMakesAppendsWaitAndChain() async throws {
+        try await StaffFixture.with { fixture in
+            let actor = try await counselor(fixture)
+            let client = UUID()
+            // An entry of the practice pending for two seconds (the window is one), as a backlog would be.
+            try await fixture.owner.withConnection {
+                try await $0.execute(
+                    """
+                    INSERT INTO audit_log (practice_id, occurred_at, action, entity_type, entity_id, client_ids, outcome, source)
+                    VALUES (\(fixture.practiceID), now() - interval '2 seconds', 'note.read', 'note', \(UUID()),
+                            ARRAY[\(client)]::uuid[], 'success', 'cli:test@host')
+                    """
+                )
+            }
+            let holderEvent = event()
+            let waitingEvent = event()
+            try await fixture.app.transaction(as: actor) { holder in
+                _ = try await AuditStore.append(holderEvent, on: holder)
+                // Another append now waits for the holder's commit instead of adding to the backlog.
+                let waited = await #expect(throws: PostgresError.self) {
+                    try await fixture.app.transaction(as: actor) { other in
+                        try await other.execute("SET LOCAL lock_timeout = '1s'")
+                        return try await AuditStore.append(waitingEvent, on: other)
+                    }
+                }
+                #expect(waited?.sqlState == "55P03", "lock_not_available: it waited for the chain lock")
+            }
+            // The holder chained the old entry before its own; the next append, the lock free, follows.
+            let backlog = try #require(try await place(of: client, fixture))
+            let next = try await fixture.app.transaction(as: actor) {
+                try await AuditStore.append(waitingEvent, on: $0)
+            }
+            #expect(next?.seq == backlog + 2)
         }
     }
 
@@ -141,7 +178,7 @@ struct AuditCommitOrderTests {
             #expect(try await place(of: client, fixture) == nil)
             let pass = AuditChainPass(pool: fixture.app, interval: .milliseconds(50), logger: TestDatabase.logger)
             var chained: Int?
-            for _ in 0..<200 where chained == nil {
+            for _ in 0..<600 where chained == nil {
                 chained = try await place(of: client, fixture)
                 if chained == nil { try await Task.sleep(for: .milliseconds(50)) }
             }

@@ -69,29 +69,36 @@ def main():
             )
         scripts[database] = path
 
-    print("| clients | before (0043: lock through commit), per s | after (0063), per s | after / before |")
-    print("|---|---|---|---|")
+    def pending():
+        return int(psql(args, after, f"SELECT count(*) FROM audit_log WHERE practice_id = '{practice[after]}' AND seq IS NULL"))
+
+    print("| clients | before (0043: lock through commit), per s | after (0063), per s | after / before | after: pending at each run's end |")
+    print("|---|---|---|---|---|")
     for clients in (1, 16, 64):
         rates = {after: [], before: []}
         ratios = []
+        left = []
         for pair in range(args.pairs):
             order = (before, after) if pair % 2 == 0 else (after, before)
             for database in order:
                 rates[database].append(pgbench(args, database, scripts[database], clients))
+                if database == after:
+                    left.append(pending())
             ratios.append(rates[after][-1] / rates[before][-1])
         print(
             f"| {clients} | {' / '.join(f'{r:,.0f}' for r in rates[before])} "
             f"| {' / '.join(f'{r:,.0f}' for r in rates[after])} "
-            f"| **{statistics.median(ratios):.2f}** ({', '.join(f'{r:.2f}' for r in ratios)}) |"
+            f"| **{statistics.median(ratios):.2f}** ({', '.join(f'{r:.2f}' for r in ratios)}) "
+            f"| {' / '.join(f'{n:,}' for n in left)} |"
         )
         sys.stdout.flush()
 
     total = int(psql(args, after, f"SELECT count(*) FROM audit_log WHERE practice_id = '{practice[after]}'"))
-    pending = int(psql(args, after, f"SELECT count(*) FROM audit_log WHERE practice_id = '{practice[after]}' AND seq IS NULL"))
+    pending_now = pending()
     start = time.monotonic()
     chained = int(psql(args, after, "SELECT haven_audit_chain_pending()"))
     elapsed = (time.monotonic() - start) * 1000
-    print(f"\nafter the runs: {total:,} entries, {pending:,} still pending; the pass chained {chained:,} in {elapsed:.0f} ms")
+    print(f"\nafter the runs: {total:,} entries, {pending_now:,} still pending; the pass chained {chained:,} in {elapsed:.0f} ms")
     verify = subprocess.run(
         [args.haven_bin, "audit", "verify", "--practice", practice[after]],
         env=dict(os.environ, HAVEN_OWNER_DATABASE_URL=args.owner_url), capture_output=True, text=True,
