@@ -981,25 +981,24 @@ $$;
 -- Name: haven_audit_chain(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_audit_chain(practice uuid, wait boolean) RETURNS integer
+CREATE FUNCTION public.haven_audit_chain(practice uuid, wait boolean) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-DECLARE
-    head_before bigint;
-    head_after bigint;
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'audit entries are chained under READ COMMITTED only'
+            USING ERRCODE = 'invalid_transaction_state';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.practice_id = practice AND a.seq IS NULL) THEN
-        RETURN 0;
+        RETURN;
     END IF;
     IF wait THEN
         PERFORM pg_advisory_xact_lock(7, hashtext(practice::text));
     ELSIF NOT pg_try_advisory_xact_lock(7, hashtext(practice::text)) THEN
-        RETURN 0;
+        RETURN;
     END IF;
-    SELECT coalesce(max(a.seq), 0) INTO head_before FROM audit_log a WHERE a.practice_id = practice;
-    SELECT c.seq INTO head_after FROM haven_audit_chain_locked(practice) c;
-    RETURN head_after - head_before;
+    PERFORM haven_audit_chain_locked(practice);
 END
 $$;
 
@@ -1053,18 +1052,16 @@ $$;
 -- Name: haven_audit_chain_pending(); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_audit_chain_pending() RETURNS integer
+CREATE FUNCTION public.haven_audit_chain_pending() RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     practice uuid;
-    chained integer := 0;
 BEGIN
     FOR practice IN SELECT DISTINCT a.practice_id FROM audit_log a WHERE a.seq IS NULL LOOP
-        chained := chained + haven_audit_chain(practice, false);
+        PERFORM haven_audit_chain(practice, false);
     END LOOP;
-    RETURN chained;
 END
 $$;
 

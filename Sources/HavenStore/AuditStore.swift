@@ -45,18 +45,15 @@ public enum AuditStore {
     }
 
     /// Chains a practice's pending entries, waiting for its chain lock: afterwards every entry committed
-    /// before the call has its place. Call it outside a transaction, or at the start of a READ COMMITTED
-    /// one (a REPEATABLE READ snapshot could be older than the chain's head). Returns how many it chained.
-    @discardableResult
-    public static func chain(practiceID: UUID, on connection: PostgresConnection) async throws -> Int {
-        try await connection.query("SELECT haven_audit_chain(\(practiceID), true)::int8")[0].decode(Int.self)
+    /// before the call has its place. Call it outside a transaction, or in a READ COMMITTED one (the
+    /// database refuses another isolation level: an older snapshot could see an older head).
+    public static func chain(practiceID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.execute("SELECT haven_audit_chain(\(practiceID), true)")
     }
 
-    /// Chains every practice's pending entries whose chain lock is free (`haven serve`'s pass). Returns
-    /// how many it chained.
-    @discardableResult
-    public static func chainPending(on connection: PostgresConnection) async throws -> Int {
-        try await connection.query("SELECT haven_audit_chain_pending()::int8")[0].decode(Int.self)
+    /// Chains every practice's pending entries whose chain lock is free (`haven serve`'s pass).
+    public static func chainPending(on connection: PostgresConnection) async throws {
+        try await connection.execute("SELECT haven_audit_chain_pending()")
     }
 
     private static let columns: StaticString = """

@@ -171,6 +171,28 @@ struct AuditCommitOrderTests {
         }
     }
 
+    @Test func chainingRefusesAnOlderSnapshotAndAnswersNoCount() async throws {
+        try await StaffFixture.with { fixture in
+            let practice = fixture.practiceID
+            let refused = await #expect(throws: PostgresError.self) {
+                try await fixture.app.withConnection { connection in
+                    try await connection.transaction(isolation: .repeatableRead) { connection in
+                        try await connection.execute("SELECT haven_audit_chain(\(practice), true)")
+                    }
+                }
+            }
+            #expect(refused?.sqlState == "25000", "invalid_transaction_state")
+            // The application role may ask for chaining, of any practice, and learns nothing about it.
+            let results = try await fixture.app.query(
+                """
+                SELECT pg_get_function_result('haven_audit_chain(uuid, boolean)'::regprocedure),
+                       pg_get_function_result('haven_audit_chain_pending()'::regprocedure)
+                """
+            )
+            #expect(try results[0].decode((String, String).self) == ("void", "void"))
+        }
+    }
+
     @Test func theServersPassChainsWhatIsPendingAsTheApplicationRole() async throws {
         try await StaffFixture.with { fixture in
             let client = UUID()

@@ -152,47 +152,44 @@ END
 $$;
 
 -- Chains a practice's pending entries: waiting for the chain lock when `wait` (before a verification:
--- afterwards nothing committed is left pending), else only when the lock is free. Returns how many it
--- chained. Any role that may append may call it; it changes no entry's content and reveals nothing but
--- a count.
-CREATE FUNCTION haven_audit_chain(practice uuid, wait boolean) RETURNS integer
+-- afterwards nothing committed is left pending), else only when the lock is free. Any role that may
+-- append may call it: it changes no entry's content and answers nothing (a count would tell a caller
+-- about another practice's activity). READ COMMITTED only: an older snapshot could see an older head
+-- (the unique place would refuse the chain, but as a puzzling error).
+CREATE FUNCTION haven_audit_chain(practice uuid, wait boolean) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
-DECLARE
-    head_before bigint;
-    head_after bigint;
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'audit entries are chained under READ COMMITTED only'
+            USING ERRCODE = 'invalid_transaction_state';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.practice_id = practice AND a.seq IS NULL) THEN
-        RETURN 0;
+        RETURN;
     END IF;
     IF wait THEN
         PERFORM pg_advisory_xact_lock(7, hashtext(practice::text));
     ELSIF NOT pg_try_advisory_xact_lock(7, hashtext(practice::text)) THEN
-        RETURN 0;
+        RETURN;
     END IF;
-    SELECT coalesce(max(a.seq), 0) INTO head_before FROM audit_log a WHERE a.practice_id = practice;
-    SELECT c.seq INTO head_after FROM haven_audit_chain_locked(practice) c;
-    RETURN head_after - head_before;
+    PERFORM haven_audit_chain_locked(practice);
 END
 $$;
 REVOKE ALL ON FUNCTION haven_audit_chain(uuid, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION haven_audit_chain(uuid, boolean) TO haven_app;
 
--- `haven serve`'s pass: every practice with pending entries whose lock is free. Returns how many it
--- chained.
-CREATE FUNCTION haven_audit_chain_pending() RETURNS integer
+-- `haven serve`'s pass: every practice with pending entries whose lock is free.
+CREATE FUNCTION haven_audit_chain_pending() RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
 DECLARE
     practice uuid;
-    chained integer := 0;
 BEGIN
     FOR practice IN SELECT DISTINCT a.practice_id FROM audit_log a WHERE a.seq IS NULL LOOP
-        chained := chained + haven_audit_chain(practice, false);
+        PERFORM haven_audit_chain(practice, false);
     END LOOP;
-    RETURN chained;
 END
 $$;
 REVOKE ALL ON FUNCTION haven_audit_chain_pending() FROM PUBLIC;

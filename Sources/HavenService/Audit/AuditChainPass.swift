@@ -34,8 +34,7 @@ public final class AuditChainPass: Sendable {
 
     private static func round(pool: ConnectionPool, logger: Logger) async {
         do {
-            let chained = try await pool.withConnection { try await AuditStore.chainPending(on: $0) }
-            if chained > 0 { logger.debug("audit entries chained", metadata: ["audit.chained": "\(chained)"]) }
+            try await pool.withConnection { try await AuditStore.chainPending(on: $0) }
         } catch is CancellationError {
         } catch {
             // The entries stay pending, durable; the next round or append chains them.

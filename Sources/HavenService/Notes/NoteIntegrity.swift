@@ -189,7 +189,7 @@ extension NoteIntegrity {
                        (SELECT a.digest FROM audit_log a
                         WHERE a.practice_id = n.practice_id AND a.action = 'note.sign' AND a.entity_id = n.id
                           AND a.outcome = 'success' AND a.staff_id = n.author_id AND a.partner_client_id IS NULL
-                        ORDER BY a.seq DESC LIMIT 1)
+                        ORDER BY a.seq DESC NULLS FIRST, a.occurred_at DESC, a.id DESC LIMIT 1)
                 FROM progress_notes n WHERE n.state = 'signed' AND n.id > \(cursor) ORDER BY n.id LIMIT \(batchSize)
                 """
             )
