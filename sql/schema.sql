@@ -933,9 +933,7 @@ BEGIN
         || haven_audit_field(convert_to(action, 'UTF8'))
         || haven_audit_field(convert_to(coalesce(entity_type, ''), 'UTF8'))
         || haven_audit_field(coalesce(uuid_send(entity), ''::bytea))
-        || haven_audit_field(coalesce(
-               (SELECT string_agg(uuid_send(c), ''::bytea ORDER BY o) FROM unnest(clients) WITH ORDINALITY AS u (c, o)),
-               ''::bytea))
+        || haven_audit_field(coalesce(haven_audit_uuids(clients), ''::bytea))
         || haven_audit_field(convert_to(outcome, 'UTF8'))
         || haven_audit_field(convert_to(source, 'UTF8'))
         || haven_audit_field(convert_to(coalesce(request_id, ''), 'UTF8'))
@@ -965,9 +963,7 @@ BEGIN
         || haven_audit_field(convert_to(action, 'UTF8'))
         || haven_audit_field(convert_to(coalesce(entity_type, ''), 'UTF8'))
         || haven_audit_field(coalesce(uuid_send(entity), ''::bytea))
-        || haven_audit_field(coalesce(
-               (SELECT string_agg(uuid_send(c), ''::bytea ORDER BY o) FROM unnest(clients) WITH ORDINALITY AS u (c, o)),
-               ''::bytea))
+        || haven_audit_field(coalesce(haven_audit_uuids(clients), ''::bytea))
         || haven_audit_field(convert_to(outcome, 'UTF8'))
         || haven_audit_field(convert_to(source, 'UTF8'))
         || haven_audit_field(convert_to(coalesce(request_id, ''), 'UTF8'))
@@ -1023,7 +1019,7 @@ BEGIN
     SELECT a.seq, a.hash INTO head_seq, head_hash FROM audit_log a
     WHERE a.practice_id = haven_audit_chain_locked.practice AND a.seq IS NOT NULL ORDER BY a.seq DESC LIMIT 1;
     head_seq := coalesce(head_seq, 0);
-    head_hash := coalesce(head_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+    head_hash := coalesce(head_hash, haven_audit_genesis());
     SELECT array_agg(p.id ORDER BY p.occurred_at, p.id), array_agg(p.canonical ORDER BY p.occurred_at, p.id)
     INTO ids, canonical
     FROM (SELECT a.id, a.occurred_at,
@@ -1076,12 +1072,32 @@ CREATE FUNCTION public.haven_audit_field(value bytea) RETURNS bytea
 
 
 --
+-- Name: haven_audit_genesis(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_audit_genesis() RETURNS bytea
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea $$;
+
+
+--
 -- Name: haven_audit_pending_window(); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.haven_audit_pending_window() RETURNS interval
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT interval '1 second' $$;
+
+
+--
+-- Name: haven_audit_uuids(uuid[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_audit_uuids(clients uuid[]) RETURNS bytea
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT pg_catalog.decode(pg_catalog.replace(pg_catalog.array_to_string(clients, ''), '-', ''), 'hex')
+$$;
 
 
 --
@@ -1108,6 +1124,7 @@ CREATE FUNCTION public.haven_audit_write(practice uuid, staff uuid, roles text[]
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
+    pending boolean := false;
     next_seq bigint;
     previous bytea;
     occurred timestamptz := clock_timestamp();
@@ -1116,29 +1133,27 @@ BEGIN
     IF NOT pg_try_advisory_xact_lock(7, hashtext(practice::text)) THEN
         IF NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.practice_id = practice AND a.seq IS NULL
                        AND a.occurred_at < occurred - haven_audit_pending_window()) THEN
-            INSERT INTO audit_log (practice_id, occurred_at, staff_id, staff_roles, break_glass, action, entity_type,
-                                   entity_id, client_ids, outcome, source, request_id, digest, partner_client_id)
-            VALUES (practice, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome,
-                    source, request_id, digest, partner);
-            RETURN QUERY SELECT NULL::bigint, NULL::bytea;
-            RETURN;
+            pending := true;
+        ELSE
+            PERFORM pg_advisory_xact_lock(7, hashtext(practice::text));
         END IF;
-        PERFORM pg_advisory_xact_lock(7, hashtext(practice::text));
     END IF;
-    IF EXISTS (SELECT 1 FROM audit_log a WHERE a.practice_id = practice AND a.seq IS NULL) THEN
-        SELECT c.seq, c.hash INTO next_seq, previous FROM haven_audit_chain_locked(practice) c;
-    ELSE
-        -- Nothing pending (the usual case): the head alone, as before 0063.
-        SELECT a.seq, a.hash INTO next_seq, previous FROM audit_log a
-        WHERE a.practice_id = practice AND a.seq IS NOT NULL ORDER BY a.seq DESC LIMIT 1;
-        next_seq := coalesce(next_seq, 0);
-        previous := coalesce(previous, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+    IF NOT pending THEN
+        IF EXISTS (SELECT 1 FROM audit_log a WHERE a.practice_id = practice AND a.seq IS NULL) THEN
+            SELECT c.seq, c.hash INTO next_seq, previous FROM haven_audit_chain_locked(practice) c;
+        ELSE
+            -- Nothing pending (the usual case): the head alone, as before 0063.
+            SELECT a.seq, a.hash INTO next_seq, previous FROM audit_log a
+            WHERE a.practice_id = practice AND a.seq IS NOT NULL ORDER BY a.seq DESC LIMIT 1;
+            next_seq := coalesce(next_seq, 0);
+            previous := coalesce(previous, haven_audit_genesis());
+        END IF;
+        next_seq := next_seq + 1;
+        link := sha256(previous || int8send(next_seq) || haven_audit_canonical(
+            practice, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome, source,
+            request_id, digest, partner
+        ));
     END IF;
-    next_seq := next_seq + 1;
-    link := sha256(previous || int8send(next_seq) || haven_audit_canonical(
-        practice, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome, source, request_id,
-        digest, partner
-    ));
     INSERT INTO audit_log (practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action, entity_type,
                            entity_id, client_ids, outcome, source, request_id, digest, previous_hash, hash,
                            partner_client_id)
@@ -1366,9 +1381,8 @@ $$;
 
 CREATE FUNCTION public.haven_context_in_time(valid_until timestamp with time zone) RETURNS boolean
     LANGUAGE sql
-    SET search_path TO 'public', 'pg_temp'
     AS $$
-    SELECT valid_until IS NULL OR clock_timestamp() < valid_until
+    SELECT valid_until IS NULL OR pg_catalog.clock_timestamp() OPERATOR(pg_catalog.<) valid_until
 $$;
 
 

@@ -82,6 +82,44 @@ struct AuditLogTests {
         }
     }
 
+    /// The database hashes what Swift verifies: `haven_audit_canonical` (0064 builds the client list
+    /// without a subquery) gives `AuditEntry.canonicalBytes` for every label and client list.
+    @Test(arguments: [0, 1, 3])
+    func theDatabaseEncodesAnEntryAsSwiftDoes(clients: Int) async throws {
+        try await StaffFixture.with { fixture in
+            let digest = [UInt8](repeating: 7, count: 32)
+            // v1, v2 (a digest), v3 (a partner), v3 with a digest.
+            let kinds: [([UInt8]?, UUID?)] = [(nil, nil), (digest, nil), (nil, UUID()), (digest, UUID())]
+            for (digest, partner) in kinds {
+                let entry = AuditEntry(
+                    practiceID: fixture.practiceID,
+                    occurredAt: Date(timeIntervalSince1970: 1_765_000_000.123_456),
+                    staffID: partner == nil ? fixture.counselorID : nil,
+                    staffRoles: partner == nil ? ["counselor", "supervisor"] : [],
+                    action: "note.read",
+                    entityType: "note",
+                    entityID: UUID(),
+                    clientIDs: (0..<clients).map { _ in UUID() },
+                    outcome: .success,
+                    source: "cli:test@host",
+                    requestID: "req-1",
+                    digest: digest,
+                    partnerClientID: partner
+                )
+                let rows = try await fixture.owner.query(
+                    """
+                    SELECT haven_audit_canonical(\(entry.practiceID), \(entry.occurredAt), \(entry.staffID), \
+                    \(entry.staffRoles), \(entry.breakGlass), \(entry.action), \(entry.entityType), \(entry.entityID), \
+                    \(entry.clientIDs), \(entry.outcome.rawValue), \(entry.source), \(entry.requestID), \(entry.digest), \
+                    \(entry.partnerClientID))
+                    """
+                )
+                let stored = try rows[0].decode(0, as: [UInt8].self)
+                #expect(stored == entry.canonicalBytes, "digest \(digest != nil), partner \(partner != nil)")
+            }
+        }
+    }
+
     @Test(arguments: ["edit", "delete", "reorder"])
     func verificationNamesTheFirstBrokenLink(tampering: String) async throws {
         try await StaffFixture.with { fixture in

@@ -57,13 +57,24 @@ def peer(args, command, connections, durable):
     return float(match.group(1))
 
 
-def pgbench(args, script, connections, durable):
-    path = os.path.join(args.work, f"{script}.sql")
+# One audit row as `bench core`'s floor writes it beside the bare statement (table made by scripts/bench).
+AUDIT_ROW = ("INSERT INTO bench_audit (action, entity_id, client_ids) "
+             "VALUES ('note.read', gen_random_uuid(), ARRAY[gen_random_uuid(), gen_random_uuid()]);\n")
+
+
+def pgbench(args, script, connections, durable, audited=False):
+    """pgbench -M prepared running the bare INSERT or SELECT; with `audited`, in one transaction with one
+    audit row."""
+    path = os.path.join(args.work, f"{script}{'-audited' if audited else ''}.sql")
     with open(path, "w") as f:
+        if audited:
+            f.write("BEGIN;\n")
         if script == "insert":
             f.write("INSERT INTO bench_rows (payload) VALUES (:payload::bytea);\n")
         else:
             f.write("\\set id random(1, 10000)\nSELECT payload FROM bench_rows WHERE id = :id;\n")
+        if audited:
+            f.write(AUDIT_ROW + "COMMIT;\n")
     result = subprocess.run(
         ["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", str(connections),
          "-T", str(int(args.seconds)), "-f", path, "-D", f"payload=\\x{PAYLOAD_HEX}",
