@@ -87,13 +87,18 @@ struct BulkSeed {
                 let subject = KeySubject(kind: .couple, id: couple.uuidString.lowercased())
                 // Couples move at different paces: 0.1 to 0.3 steps per session.
                 let pace = 0.1 + Double(index % 21) / 100
+                // The couple's own weekly hour with its counselor (eight a day from 08:00), so no two of a
+                // counselor's sessions overlap (the calendar refuses that).
+                let slot = index / counselors
+                let hour = Double(slot / 8) * 86_400 + Double(8 + slot % 8) * 3_600
+                let nextWeek = (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + week
                 for number in 0...sessions {
                     let session = UUID()
                     let completed = number < sessions
                     let start =
                         completed
-                        ? firstSession.addingTimeInterval(Double(number) * week + Double(index % 40) * 3_600)
-                        : Date().addingTimeInterval(Double(index % 14 + 1) * 86_400)
+                        ? firstSession.addingTimeInterval(Double(number) * week + hour)
+                        : Date(timeIntervalSince1970: nextWeek + hour)
                     sessionRows.append(
                         SessionRow(
                             id: session,
@@ -167,13 +172,12 @@ struct BulkSeed {
                     table: "therapy_sessions",
                     columns: [
                         "id", "practice_id", "couple_id", "counselor_id", "scheduled_start", "duration_minutes",
-                        "format",
-                        "status", "attendee_ids",
+                        "format", "session_type", "status", "attendee_ids",
                     ]
                 ) { writer in
                     for row in sessionRows {
                         try writer.append([
-                            row.id, practice, row.couple, row.counselor, row.start, Int32(50), "in_person",
+                            row.id, practice, row.couple, row.counselor, row.start, Int32(50), "in_person", "conjoint",
                             row.completed ? "completed" : "scheduled", row.attendees,
                         ])
                     }

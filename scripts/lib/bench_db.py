@@ -64,17 +64,19 @@ AUDIT_ROW = ("INSERT INTO bench_audit (action, entity_id, client_ids) "
 
 def pgbench(args, script, connections, durable, audited=False):
     """pgbench -M prepared running the bare INSERT or SELECT; with `audited`, in one transaction with one
-    audit row."""
+    audit row, sent as one pipeline (one round trip, as Haven sends a use case)."""
     path = os.path.join(args.work, f"{script}{'-audited' if audited else ''}.sql")
     with open(path, "w") as f:
+        if script != "insert":
+            f.write("\\set id random(1, 10000)\n")
         if audited:
-            f.write("BEGIN;\n")
+            f.write("\\startpipeline\nBEGIN;\n")
         if script == "insert":
             f.write("INSERT INTO bench_rows (payload) VALUES (:payload::bytea);\n")
         else:
-            f.write("\\set id random(1, 10000)\nSELECT payload FROM bench_rows WHERE id = :id;\n")
+            f.write("SELECT payload FROM bench_rows WHERE id = :id;\n")
         if audited:
-            f.write(AUDIT_ROW + "COMMIT;\n")
+            f.write(AUDIT_ROW + "COMMIT;\n\\endpipeline\n")
     result = subprocess.run(
         ["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", str(connections),
          "-T", str(int(args.seconds)), "-f", path, "-D", f"payload=\\x{PAYLOAD_HEX}",
