@@ -4755,6 +4755,8 @@ BEGIN
     SELECT s.id, s.scheduled_start INTO conflict FROM therapy_sessions s
     WHERE s.practice_id = NEW.practice_id AND s.counselor_id = NEW.counselor_id AND s.id <> NEW.id
       AND s.status NOT IN ('cancelled', 'late_cancelled')
+      -- The longest session therapy_sessions_duration allows.
+      AND s.scheduled_start > NEW.scheduled_start - interval '480 minutes'
       AND s.scheduled_start < NEW.scheduled_start + make_interval(mins => NEW.duration_minutes)
       AND NEW.scheduled_start < s.scheduled_start + make_interval(mins => s.duration_minutes)
     LIMIT 1;

@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 
-from bench_db import environment, pgbench
+from bench_db import environment, pgbench, rotating_rounds
 
 
 def main():
@@ -66,11 +66,7 @@ def beside_floor(title, goal, args, haven, script):
     print(f"  {'round':>5}  {'haven':>9}  {'floor':>9}  {'pgbench':>9}  {'haven/pg':>8}  {'floor/pg':>8}  "
           f"{'haven/floor':>11}")
     ratios = {"haven": [], "floor": [], "haven_floor": []}
-    for index in range(args.pairs):
-        rates = [0.0] * len(sides)
-        for step in range(len(sides)):
-            position = (index + step) % len(sides)
-            rates[position] = sides[position][1]()
+    for index, rates in rotating_rounds([run for _, run in sides], args.pairs):
         ours, floor, base = rates
         ratios["haven"].append(ours / base)
         ratios["floor"].append(floor / base)
@@ -99,11 +95,7 @@ def before_after(args, service):
         print(f"  {'round':>5}  {'after':>9}  {'before':>9}  {'pgbench':>9}  {'after/pg':>8}  {'before/pg':>9}  "
               f"{'after/before':>12}")
         ratios = {"after": [], "before": [], "gain": []}
-        for index in range(args.pairs):
-            rates = [0.0] * len(sides)
-            for step in range(len(sides)):
-                position = (index + step) % len(sides)
-                rates[position] = sides[position][1]()
+        for index, rates in rotating_rounds([run for _, run in sides], args.pairs):
             after, before, base = rates
             ratios["after"].append(after / base)
             ratios["before"].append(before / base)

@@ -109,6 +109,17 @@ def compare(title, goal, left_name, left, right_name, right, pairs):
     return {"title": title, "ratios": ratios, "median": median, "goal": goal}
 
 
+def rotating_rounds(runs, pairs):
+    """Runs every side once per round, in an order that rotates each round (no side always first or
+    last); yields each round's rates in the order of `runs`."""
+    for index in range(pairs):
+        rates = [0.0] * len(runs)
+        for step in range(len(runs)):
+            position = (index + step) % len(runs)
+            rates[position] = runs[position]()
+        yield index, rates
+
+
 def compare_three(title, goal, sides, pairs):
     """Haven, postgres-nio and pgbench (in that order in `sides`, as (name, run) pairs), in an order
     that rotates each round; ratios to pgbench and Haven over postgres-nio."""
@@ -117,11 +128,7 @@ def compare_three(title, goal, sides, pairs):
     print(f"  {'round':>5}" + "".join(f"  {name:>13}" for name in names)
           + f"  {names[0] + '/pg':>10}  {names[1] + '/pg':>16}  {names[0] + '/nio':>10}")
     ratios = {"haven": [], "peer": [], "haven_peer": []}
-    for index in range(pairs):
-        rates = [0.0] * len(sides)
-        for step in range(len(sides)):
-            position = (index + step) % len(sides)
-            rates[position] = sides[position][1]()
+    for index, rates in rotating_rounds([run for _, run in sides], pairs):
         haven, nio, base = rates
         ratios["haven"].append(haven / base)
         ratios["peer"].append(nio / base)
