@@ -929,7 +929,7 @@ BEGIN
         || haven_audit_field(timestamptz_send(occurred))
         || haven_audit_field(coalesce(uuid_send(staff), ''::bytea))
         || haven_audit_field(convert_to(array_to_string(roles, ','), 'UTF8'))
-        || haven_audit_field(CASE WHEN break_glass THEN '\x01'::bytea ELSE '\x00'::bytea END)
+        || haven_audit_field(decode(CASE WHEN break_glass THEN '01' ELSE '00' END, 'hex'))
         || haven_audit_field(convert_to(action, 'UTF8'))
         || haven_audit_field(convert_to(coalesce(entity_type, ''), 'UTF8'))
         || haven_audit_field(coalesce(uuid_send(entity), ''::bytea))
@@ -959,7 +959,7 @@ BEGIN
         || haven_audit_field(timestamptz_send(occurred))
         || haven_audit_field(coalesce(uuid_send(staff), ''::bytea))
         || haven_audit_field(convert_to(array_to_string(roles, ','), 'UTF8'))
-        || haven_audit_field(CASE WHEN break_glass THEN '\x01'::bytea ELSE '\x00'::bytea END)
+        || haven_audit_field(decode(CASE WHEN break_glass THEN '01' ELSE '00' END, 'hex'))
         || haven_audit_field(convert_to(action, 'UTF8'))
         || haven_audit_field(convert_to(coalesce(entity_type, ''), 'UTF8'))
         || haven_audit_field(coalesce(uuid_send(entity), ''::bytea))
@@ -1077,7 +1077,7 @@ CREATE FUNCTION public.haven_audit_field(value bytea) RETURNS bytea
 
 CREATE FUNCTION public.haven_audit_genesis() RETURNS bytea
     LANGUAGE sql IMMUTABLE
-    AS $$ SELECT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea $$;
+    AS $$ SELECT pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex') $$;
 
 
 --
@@ -2553,6 +2553,15 @@ $$;
 
 
 --
+-- Name: haven_session_longest_minutes(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_session_longest_minutes() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 480 $$;
+
+
+--
 -- Name: therapy_sessions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2584,7 +2593,7 @@ END) STORED,
     status_corrected_by uuid,
     CONSTRAINT therapy_sessions_correction_complete CHECK ((((status_correction_reason IS NULL) = (status_corrected_at IS NULL)) AND ((status_corrected_at IS NULL) = (status_corrected_by IS NULL)))),
     CONSTRAINT therapy_sessions_correction_has_key CHECK (((status_correction_reason IS NULL) = (status_correction_key_id IS NULL))),
-    CONSTRAINT therapy_sessions_duration CHECK (((duration_minutes >= 5) AND (duration_minutes <= 480))),
+    CONSTRAINT therapy_sessions_duration CHECK (((duration_minutes >= 5) AND (duration_minutes <= public.haven_session_longest_minutes()))),
     CONSTRAINT therapy_sessions_format CHECK ((format = ANY (ARRAY['in_person'::text, 'video'::text, 'phone'::text]))),
     CONSTRAINT therapy_sessions_one_chart CHECK (((couple_id IS NULL) <> (client_id IS NULL))),
     CONSTRAINT therapy_sessions_override_has_key CHECK (((risk_override_reason IS NULL) = (risk_override_key_id IS NULL))),
@@ -4755,8 +4764,7 @@ BEGIN
     SELECT s.id, s.scheduled_start INTO conflict FROM therapy_sessions s
     WHERE s.practice_id = NEW.practice_id AND s.counselor_id = NEW.counselor_id AND s.id <> NEW.id
       AND s.status NOT IN ('cancelled', 'late_cancelled')
-      -- The longest session therapy_sessions_duration allows.
-      AND s.scheduled_start > NEW.scheduled_start - interval '480 minutes'
+      AND s.scheduled_start > NEW.scheduled_start - make_interval(mins => haven_session_longest_minutes())
       AND s.scheduled_start < NEW.scheduled_start + make_interval(mins => NEW.duration_minutes)
       AND NEW.scheduled_start < s.scheduled_start + make_interval(mins => s.duration_minutes)
     LIMIT 1;
@@ -5617,6 +5625,12 @@ CREATE TABLE public.audit_log (
     id bigint NOT NULL,
     CONSTRAINT audit_log_action_length CHECK (((length(action) >= 1) AND (length(action) <= 100))),
     CONSTRAINT audit_log_chained_whole CHECK ((((seq IS NULL) = (previous_hash IS NULL)) AND ((seq IS NULL) = (hash IS NULL)))),
+    CONSTRAINT audit_log_client_list CHECK (
+CASE
+    WHEN (cardinality(client_ids) = 0) THEN true
+    WHEN ((array_ndims(client_ids) <> 1) OR (array_lower(client_ids, 1) <> 1)) THEN false
+    ELSE (array_position(client_ids, NULL::uuid) IS NULL)
+END),
     CONSTRAINT audit_log_digest_length CHECK (((digest IS NULL) OR (length(digest) = 32))),
     CONSTRAINT audit_log_hash_length CHECK ((length(hash) = 32)),
     CONSTRAINT audit_log_one_actor CHECK (((partner_client_id IS NULL) OR ((staff_id IS NULL) AND (staff_roles = '{}'::text[]) AND (NOT break_glass)))),

@@ -103,6 +103,14 @@ def totp(secret_base32, at=None, step=30, digits=6):
     return str(value % (10**digits)).zfill(digits)
 
 
+def wait_for_time_left_in_code_step(margin=5):
+    """Waits, when fewer than `margin` seconds are left of the current 30-second code step, for the next
+    one: a code made for a step relative to now is then checked by the server within that same step."""
+    left = 30 - time.time() % 30
+    if left < margin:
+        time.sleep(left + 0.1)
+
+
 def sign_in(browser, email, password=PASSWORD, code_secret=None):
     """Signs in through the sign-in page (and its code step when the account has a code app)."""
     browser.get(BASE + "/sign-in")

@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import (BASE, DANA, ARTIFACTS, api, assert_no_csp_violation, check_page, client_names, fetch,
-                      new_browser, sign_in, submit)
+                      new_browser, sign_in, submit, totp, wait_for_time_left_in_code_step)
 
 
 def setup_couple(ids=None):
@@ -389,20 +389,6 @@ def test_a_series_shows_the_partner_its_first_step_only_and_they_answer_it(drive
     assert answer in driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=assigned-heading]").text
 
 
-def totp_code(secret_text, offset=0):
-    """The 6-digit code an authenticator app shows for the base32 key `secret_text` (RFC 6238: HMAC-SHA-1,
-    30-second steps), `offset` steps from now."""
-    import base64
-    import hashlib
-    import hmac
-    import struct
-    key = base64.b32decode(secret_text.replace(" ", "").upper())
-    step = int(time.time()) // 30 + offset
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    start = digest[-1] & 0x0F
-    return "%06d" % ((struct.unpack(">I", digest[start:start + 4])[0] & 0x7FFFFFFF) % 1000000)
-
-
 def test_a_partner_sets_up_a_code_app_and_signs_in_with_its_code_totp(driver):
     couple, titles = setup_couple()
     names = client_names()
@@ -433,7 +419,10 @@ def test_a_partner_sets_up_a_code_app_and_signs_in_with_its_code_totp(driver):
         submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/portal/settings/code-app/start'] button"))
         assert browser.find_element(By.CSS_SELECTOR, "#code-app svg") is not None
         secret = browser.find_element(By.ID, "code-app-secret").text
-        browser.find_element(By.ID, "confirm-code").send_keys(totp_code(secret, -1))
+        # The previous step's code (the app's clock a little behind), so that the sign-in below, with
+        # the current step's, is not a replay of it; both checked within the step they were made for.
+        wait_for_time_left_in_code_step()
+        browser.find_element(By.ID, "confirm-code").send_keys(totp(secret, at=time.time() - 30))
         submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/portal/settings/code-app/confirm'] button"))
         assert browser.current_url == BASE + "/portal/settings?reason=code-app-on", browser.current_url
         check_page(browser, "portal-settings-code-app", names)
@@ -443,7 +432,7 @@ def test_a_partner_sets_up_a_code_app_and_signs_in_with_its_code_totp(driver):
         sign_in_with_passphrase()
         assert browser.current_url == BASE + "/portal/code", browser.current_url
         check_page(browser, "portal-code", names)
-        browser.find_element(By.ID, "code").send_keys(totp_code(secret))
+        browser.find_element(By.ID, "code").send_keys(totp(secret))
         submit(browser, browser.find_element(By.CSS_SELECTOR, "main form[action='/portal/code'] button"))
         assert browser.current_url == BASE + "/portal", browser.current_url
         main = browser.find_element(By.TAG_NAME, "main").text

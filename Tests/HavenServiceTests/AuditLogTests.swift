@@ -82,6 +82,44 @@ struct AuditLogTests {
         }
     }
 
+    /// With the haven_app password, an entry whose client list the chain's canonical form cannot
+    /// describe (a NULL in it, two dimensions, numbered from 0) would stop `audit verify` at it: the
+    /// database refuses it (0066), and the chain stays readable.
+    @Test func theApplicationRoleCannotAppendAMalformedClientList() async throws {
+        try await StaffFixture.with { fixture in
+            let actor = try await counselor(fixture)
+            let client = UUID()
+            var bindings = PostgresBindings()
+            bindings.append(client)
+            // A NULL alone, after an id, two dimensions, numbered from 0.
+            let lists = [
+                "ARRAY[NULL]::uuid[]", "ARRAY[$1, NULL]::uuid[]", "ARRAY[[$1, $1]]::uuid[]",
+                "array_fill($1, ARRAY[1], ARRAY[0])",
+            ]
+            for list in lists {
+                let query = PostgresQuery(
+                    sql: "SELECT haven_audit_append('note.read', 'note', $1, \(list), 'success', NULL)",
+                    bindings: bindings
+                )
+                let error = await #expect(throws: PostgresError.self, "\(list)") {
+                    try await fixture.app.transaction(as: actor) { connection in
+                        _ = try await connection.query(query)
+                    }
+                }
+                #expect(error?.code == .checkViolation, "\(list)")
+            }
+            try await fixture.app.transaction(as: actor) { connection in
+                _ = try await connection.query(
+                    "SELECT haven_audit_append('note.read', 'note', \(client), ARRAY[\(client)]::uuid[], 'success', NULL)"
+                )
+            }
+            let result = try await fixture.owner.withConnection {
+                try await AuditStore.verify(practiceID: fixture.practiceID, on: $0)
+            }
+            #expect(result.firstBreak == nil && result.count == 3)
+        }
+    }
+
     /// The database hashes what Swift verifies: `haven_audit_canonical` (0064 builds the client list
     /// without a subquery) gives `AuditEntry.canonicalBytes` for every label and client list.
     @Test(arguments: [0, 1, 3])

@@ -267,6 +267,53 @@ struct SchedulingIntegrityTests {
         }
     }
 
+    /// The service and the database allow the same lengths, and the slot check (which reads only the
+    /// sessions starting less than the longest length before a new one, 0065) still sees the longest.
+    @Test func theLongestSessionHoldsItsWholeSlot() async throws {
+        try await ClinicSetup.with { setup in
+            let longest = try await setup.fixture.owner.query("SELECT haven_session_longest_minutes()")
+            #expect(try longest[0].decode(0, as: Int32.self) == Int32(SessionService.durationMinutes.upperBound))
+            let (couple, _, _) = try await setup.couple()
+            let (other, _, _) = try await setup.couple()
+            let minutes = SessionService.durationMinutes.upperBound
+            _ = try await setup.sessions.schedule(
+                .couple(couple),
+                start: Self.monday,
+                durationMinutes: minutes,
+                format: .video,
+                actor: setup.counselorA
+            )
+            // A minute before the long session ends: refused; as it ends: booked.
+            let error = await #expect(throws: ServiceError.self) {
+                _ = try await setup.sessions.schedule(
+                    .couple(other),
+                    start: Self.monday.addingTimeInterval(Double(minutes - 1) * 60),
+                    durationMinutes: 50,
+                    format: .video,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(error?.reason == "session-overlap", "\(String(describing: error))")
+            _ = try await setup.sessions.schedule(
+                .couple(other),
+                start: Self.monday.addingTimeInterval(Double(minutes) * 60),
+                durationMinutes: 50,
+                format: .video,
+                actor: setup.counselorA
+            )
+            let tooLong = await #expect(throws: ServiceError.self) {
+                _ = try await setup.sessions.schedule(
+                    .couple(other),
+                    start: Self.monday.addingTimeInterval(86_400),
+                    durationMinutes: minutes + 1,
+                    format: .video,
+                    actor: setup.counselorA
+                )
+            }
+            #expect(tooLong == SessionService.invalidDuration)
+        }
+    }
+
     @Test func aWrongStatusIsCorrectedWithAReasonAndAudited() async throws {
         try await ClinicSetup.with { setup in
             let (session, couple, a, b) = try await setup.completedSession()

@@ -33,10 +33,11 @@ CREATE FUNCTION haven_audit_uuids(clients uuid[]) RETURNS bytea
     SELECT pg_catalog.decode(pg_catalog.replace(pg_catalog.array_to_string(clients, ''), '-', ''), 'hex')
 $$;
 
--- The previous hash of a practice's first entry.
+-- The previous hash of a practice's first entry: 32 zero bytes. (Bytes are written with decode rather
+-- than as '\x..' literals, which a session with standard_conforming_strings off would read as escapes.)
 CREATE FUNCTION haven_audit_genesis() RETURNS bytea
     LANGUAGE sql IMMUTABLE
-    AS $$ SELECT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea $$;
+    AS $$ SELECT pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex') $$;
 
 CREATE OR REPLACE FUNCTION haven_audit_canonical(
     practice uuid, occurred timestamptz, staff uuid, roles text[], break_glass boolean, action text,
@@ -50,7 +51,7 @@ BEGIN
         || haven_audit_field(timestamptz_send(occurred))
         || haven_audit_field(coalesce(uuid_send(staff), ''::bytea))
         || haven_audit_field(convert_to(array_to_string(roles, ','), 'UTF8'))
-        || haven_audit_field(CASE WHEN break_glass THEN '\x01'::bytea ELSE '\x00'::bytea END)
+        || haven_audit_field(decode(CASE WHEN break_glass THEN '01' ELSE '00' END, 'hex'))
         || haven_audit_field(convert_to(action, 'UTF8'))
         || haven_audit_field(convert_to(coalesce(entity_type, ''), 'UTF8'))
         || haven_audit_field(coalesce(uuid_send(entity), ''::bytea))
@@ -79,7 +80,7 @@ BEGIN
         || haven_audit_field(timestamptz_send(occurred))
         || haven_audit_field(coalesce(uuid_send(staff), ''::bytea))
         || haven_audit_field(convert_to(array_to_string(roles, ','), 'UTF8'))
-        || haven_audit_field(CASE WHEN break_glass THEN '\x01'::bytea ELSE '\x00'::bytea END)
+        || haven_audit_field(decode(CASE WHEN break_glass THEN '01' ELSE '00' END, 'hex'))
         || haven_audit_field(convert_to(action, 'UTF8'))
         || haven_audit_field(convert_to(coalesce(entity_type, ''), 'UTF8'))
         || haven_audit_field(coalesce(uuid_send(entity), ''::bytea))

@@ -4,8 +4,21 @@
 -- before the new one ends: every booking read the counselor's whole past, growing with every week of
 -- practice (found when `HavenBench seed` could not load 100,000 sessions in an hour). A session that
 -- overlaps the new one starts less than its own length before the new one starts, and no session is
--- longer than 480 minutes (the therapy_sessions_duration constraint), so the guard now also bounds the
--- start from below and reads one short range of the (practice, counselor, start) index. Same answers.
+-- longer than haven_session_longest_minutes(), so the guard now also bounds the start from below and
+-- reads one short range of the (practice, counselor, start) index. Same answers.
+--
+-- The longest length is a function so that the duration constraint and the guard read one number (a
+-- wider constraint with the old bound in the guard would miss overlaps); SessionService.durationMinutes
+-- is the same range in Swift, and SchedulingIntegrityTests compares the two.
+
+CREATE FUNCTION haven_session_longest_minutes() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 480 $$;
+
+ALTER TABLE therapy_sessions
+    DROP CONSTRAINT therapy_sessions_duration,
+    ADD CONSTRAINT therapy_sessions_duration
+        CHECK (duration_minutes >= 5 AND duration_minutes <= haven_session_longest_minutes());
 
 CREATE OR REPLACE FUNCTION haven_session_slot_guard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -26,8 +39,7 @@ BEGIN
     SELECT s.id, s.scheduled_start INTO conflict FROM therapy_sessions s
     WHERE s.practice_id = NEW.practice_id AND s.counselor_id = NEW.counselor_id AND s.id <> NEW.id
       AND s.status NOT IN ('cancelled', 'late_cancelled')
-      -- The longest session therapy_sessions_duration allows.
-      AND s.scheduled_start > NEW.scheduled_start - interval '480 minutes'
+      AND s.scheduled_start > NEW.scheduled_start - make_interval(mins => haven_session_longest_minutes())
       AND s.scheduled_start < NEW.scheduled_start + make_interval(mins => NEW.duration_minutes)
       AND NEW.scheduled_start < s.scheduled_start + make_interval(mins => s.duration_minutes)
     LIMIT 1;

@@ -46,9 +46,7 @@ extension SessionService {
         counselorID: UUID? = nil,
         actor: StaffActor
     ) async throws -> Booking {
-        guard (5...480).contains(durationMinutes) else {
-            throw ServiceError(.invalidInput, field: "durationMinutes", "must be 5 to 480 minutes")
-        }
+        try Self.checkDuration(durationMinutes)
         let (coupleID, clientID): (UUID?, UUID?) =
             switch chart {
             case .couple(let couple): (couple, nil)

@@ -22,9 +22,7 @@ extension SessionService {
         allowOverlap: Bool = false,
         actor: StaffActor
     ) async throws -> Booking {
-        guard (5...480).contains(durationMinutes) else {
-            throw ServiceError(.invalidInput, field: "durationMinutes", "must be 5 to 480 minutes")
-        }
+        try Self.checkDuration(durationMinutes)
         let minutes = Int32(durationMinutes)
         return try await pool.auditedTransaction(as: actor) { connection -> Result<Booking, ServiceError> in
             guard

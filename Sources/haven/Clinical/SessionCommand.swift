@@ -71,7 +71,11 @@ struct SessionCommand: AsyncParsableCommand {
         @OptionGroup var options: ClinicalOptions
         @OptionGroup var chart: ChartOptions
         @Option(help: "Start, ISO 8601 (practice time unless an offset or Z is given).") var at: String
-        @Option(help: "Length in minutes (5-480).") var minutes = 50
+        @Option(
+            help:
+                "Length in minutes (\(SessionService.durationMinutes.lowerBound)-\(SessionService.durationMinutes.upperBound))."
+        )
+        var minutes = 50
         @Option(help: "in_person, video or phone.") var format = "in_person"
         @Option(
             help:

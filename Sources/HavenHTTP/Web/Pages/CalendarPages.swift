@@ -243,7 +243,7 @@ extension HavenAPI {
     /// The form's `duration` in whole minutes, refused naming `durationMinutes` (the service checks the range).
     static func minutes(_ form: WebForm) throws -> Int {
         guard let minutes = Int(form["duration"] ?? "") else {
-            throw ServiceError(.invalidInput, field: "durationMinutes", "must be 5 to 480 minutes")
+            throw SessionService.invalidDuration
         }
         return minutes
     }
