@@ -4,11 +4,10 @@ SELECT, with synchronous_commit=off (CPU-bound; durable commits vary too much he
 import argparse
 import os
 import re
-import statistics
 import subprocess
 import sys
 
-from bench_db import environment, pgbench, rotating_rounds
+from bench_db import environment, pgbench, three_sides
 
 
 def main():
@@ -56,55 +55,28 @@ def beside_floor(title, goal, args, haven, script):
     """Haven's use case, pgbench's bare statement and the *floor*: pgbench running the bare statement and
     one audit row in one transaction, the least any design that commits a request's audit entry with it
     must do (no context, no policies, no chain, one narrow table without indexes). The floor's own ratio to
-    the bare statement is the best ratio such a design could reach. Sides rotate each round."""
-    sides = [
+    the bare statement is the best ratio such a design could reach."""
+    medians = three_sides(title, args.pairs, [
         ("haven", haven),
         ("floor", lambda: pgbench(args, script, 1, False, audited=True)),
         ("pgbench", lambda: pgbench(args, script, 1, False)),
-    ]
-    print(f"\n{title}")
-    print(f"  {'round':>5}  {'haven':>9}  {'floor':>9}  {'pgbench':>9}  {'haven/pg':>8}  {'floor/pg':>8}  "
-          f"{'haven/floor':>11}")
-    ratios = {"haven": [], "floor": [], "haven_floor": []}
-    for index, rates in rotating_rounds([run for _, run in sides], args.pairs):
-        ours, floor, base = rates
-        ratios["haven"].append(ours / base)
-        ratios["floor"].append(floor / base)
-        ratios["haven_floor"].append(ours / floor)
-        print(f"  {index + 1:>5}  {ours:>9.1f}  {floor:>9.1f}  {base:>9.1f}  {ours / base:>8.2f}  "
-              f"{floor / base:>8.2f}  {ours / floor:>11.2f}")
-    medians = {key: statistics.median(values) for key, values in ratios.items()}
-    verdict = "meets" if medians["haven"] >= goal else "BELOW"
-    print(f"  medians: haven/pgbench {medians['haven']:.2f} (goal >= {goal}: {verdict}), floor/pgbench "
-          f"{medians['floor']:.2f} (the best any audited design reaches), haven/floor {medians['haven_floor']:.2f}")
+    ])
+    verdict = "meets" if medians[0] >= goal else "BELOW"
+    print(f"  goal haven/pgbench >= {goal}: {verdict}; floor/pgbench is the best any audited design reaches")
 
 
 def before_after(args, service):
-    """This HavenBench, the one given by --before-bin and pgbench, in an order that rotates each round;
-    each one's ratio to pgbench and after/before, with medians."""
+    """This HavenBench, the one given by --before-bin and pgbench: each one's ratio to pgbench and
+    after/before, with medians."""
     for title, command, script in (
         ("Write-draft of a 2 KiB note, 1 connection, synchronous_commit=off (per second)", "note-write", "insert"),
         ("Reading a note, 1 connection (per second)", "note-read", "select"),
     ):
-        sides = [
+        three_sides(title, args.pairs, [
             ("after", lambda: service(command)),
             ("before", lambda: service(command, args.before_bin)),
             ("pgbench", lambda: pgbench(args, script, 1, False)),
-        ]
-        print(f"\n{title}")
-        print(f"  {'round':>5}  {'after':>9}  {'before':>9}  {'pgbench':>9}  {'after/pg':>8}  {'before/pg':>9}  "
-              f"{'after/before':>12}")
-        ratios = {"after": [], "before": [], "gain": []}
-        for index, rates in rotating_rounds([run for _, run in sides], args.pairs):
-            after, before, base = rates
-            ratios["after"].append(after / base)
-            ratios["before"].append(before / base)
-            ratios["gain"].append(after / before)
-            print(f"  {index + 1:>5}  {after:>9.1f}  {before:>9.1f}  {base:>9.1f}  {after / base:>8.2f}  "
-                  f"{before / base:>9.2f}  {after / before:>12.2f}")
-        medians = {key: statistics.median(values) for key, values in ratios.items()}
-        print(f"  medians: after/pgbench {medians['after']:.2f}, before/pgbench {medians['before']:.2f}, "
-              f"after/before {medians['gain']:.2f}")
+        ])
 
 
 def seed(args, key_file):

@@ -120,26 +120,34 @@ def rotating_rounds(runs, pairs):
         yield index, rates
 
 
-def compare_three(title, goal, sides, pairs):
-    """Haven, postgres-nio and pgbench (in that order in `sides`, as (name, run) pairs), in an order
-    that rotates each round; ratios to pgbench and Haven over postgres-nio."""
+def three_sides(title, pairs, sides):
+    """Runs sides A, B and a base (`(name, run)` pairs, in that order) in an order that rotates each
+    round; prints every round's rates and A/base, B/base and A/B, then their medians (returned in that
+    order)."""
+    (a, _), (b, _), _ = sides
+    columns = [name for name, _ in sides] + [f"{a}/pg", f"{b}/pg", f"{a}/{b}"]
+    widths = [max(9, len(column)) for column in columns]
     print(f"\n{title}")
-    names = [name for name, _ in sides]
-    print(f"  {'round':>5}" + "".join(f"  {name:>13}" for name in names)
-          + f"  {names[0] + '/pg':>10}  {names[1] + '/pg':>16}  {names[0] + '/nio':>10}")
-    ratios = {"haven": [], "peer": [], "haven_peer": []}
-    for index, rates in rotating_rounds([run for _, run in sides], pairs):
-        haven, nio, base = rates
-        ratios["haven"].append(haven / base)
-        ratios["peer"].append(nio / base)
-        ratios["haven_peer"].append(haven / nio)
-        print(f"  {index + 1:>5}" + "".join(f"  {rate:>13.1f}" for rate in rates)
-              + f"  {haven / base:>10.2f}  {nio / base:>16.2f}  {haven / nio:>10.2f}")
-    medians = {key: statistics.median(values) for key, values in ratios.items()}
-    verdict = "meets" if medians["haven"] >= goal else "BELOW"
-    print(f"  median ratios: haven/pgbench {medians['haven']:.2f} (goal >= {goal}: {verdict}), "
-          f"postgres-nio/pgbench {medians['peer']:.2f}, haven/postgres-nio {medians['haven_peer']:.2f}")
-    return {"title": title, "ratios": ratios, "median": medians["haven"], "goal": goal}
+    print(f"  {'round':>5}" + "".join(f"  {column:>{width}}" for column, width in zip(columns, widths)))
+    ratios = [[], [], []]
+    for index, (first, second, base) in rotating_rounds([run for _, run in sides], pairs):
+        round_ratios = [first / base, second / base, first / second]
+        for values, ratio in zip(ratios, round_ratios):
+            values.append(ratio)
+        cells = [f"{rate:.1f}" for rate in (first, second, base)] + [f"{ratio:.2f}" for ratio in round_ratios]
+        print(f"  {index + 1:>5}" + "".join(f"  {cell:>{width}}" for cell, width in zip(cells, widths)))
+    medians = [statistics.median(values) for values in ratios]
+    print("  medians: " + ", ".join(f"{column} {median:.2f}" for column, median in zip(columns[3:], medians)))
+    return medians
+
+
+def compare_three(title, goal, sides, pairs):
+    """Haven, postgres-nio and pgbench (in that order in `sides`): ratios to pgbench and Haven over
+    postgres-nio."""
+    medians = three_sides(title, pairs, sides)
+    verdict = "meets" if medians[0] >= goal else "BELOW"
+    print(f"  goal {sides[0][0]}/pgbench >= {goal}: {verdict}")
+    return {"title": title, "ratios": medians, "median": medians[0], "goal": goal}
 
 
 def reference_comparison(args, title, goal, haven_run, peer_run, pgbench_run):
