@@ -112,11 +112,16 @@ struct PortalCodeAppTests {
                     """
                 )[0].decode(0, as: UUID.self)
             }
-            // Other practices until the decoy for this name is one of them, so the test can fail.
-            var added = 0
-            while try await decoy() == c.setup.fixture.practiceID, added < 50 {
-                try await owner.query("INSERT INTO practices (name) VALUES (\("Another Practice \(added)"))")
-                added += 1
+            // Another practice, and a new decoy secret until the decoy for this name is that practice,
+            // so the test can fail. Each secret picks the other with probability 1/2. (Adding practices until
+            // one was the decoy failed about one run in 50: ours could hold the smallest hash of all 51.)
+            try await owner.query("INSERT INTO practices (name) VALUES ('Another Practice')")
+            var secrets = 0
+            while try await decoy() == c.setup.fixture.practiceID, secrets < 64 {
+                try await owner.query(
+                    "UPDATE sign_in_decoy SET secret = sha256(convert_to(gen_random_uuid()::text, 'UTF8'))"
+                )
+                secrets += 1
             }
             #expect(try await decoy() != c.setup.fixture.practiceID)
             _ = try await c.portal.beginCodeApp(c.session.actor)

@@ -154,22 +154,43 @@ public enum TestDatabase {
         }
     }
 
-    /// Drops a test database. A closed pool's server backends can take a moment to exit under load,
-    /// and `WITH (FORCE)` may not terminate another role's (haven_app's) backends, so a drop refused
-    /// for that reason is retried for a while.
+    /// Drops a test database. A closed pool's server backends can take a moment to exit, and under a
+    /// full parallel run on two cores more than ten seconds (a CI run failed so), while `WITH (FORCE)`
+    /// may not terminate another role's (haven_app's) backends; a drop refused for that reason is
+    /// retried for up to a minute. If it still fails, the error names what holds the database (roles,
+    /// states and ages of its backends: no statement text).
     private static func drop(_ name: String, admin: PostgresConfiguration) async throws {
-        var attempt = 0
+        let deadline = ContinuousClock.now + .seconds(60)
         while true {
             do {
                 try await adminExecute(admin, "DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
                 return
             } catch let error as PostgresError
-                where (error.code == .insufficientPrivilege || error.sqlState == "55006") && attempt < 50
+                where error.code == .insufficientPrivilege || error.sqlState == "55006"
             {
-                attempt += 1
+                guard ContinuousClock.now < deadline else {
+                    let holders = await holders(of: name, admin: admin)
+                    throw TestSetupError("could not drop \(name) within a minute (\(error)); held by: \(holders)")
+                }
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
+    }
+
+    /// The backends connected to database `name`: role, state and seconds since each began and last
+    /// changed state, for the error of a drop that did not happen.
+    private static func holders(of name: String, admin: PostgresConfiguration) async -> String {
+        let rows = try? await withConnection(admin) { connection in
+            try await connection.query(
+                """
+                SELECT coalesce(usename, '?') || ' ' || coalesce(state, '?') || ' for '
+                       || round(extract(epoch FROM now() - coalesce(state_change, backend_start)))::text
+                       || ' s, connected ' || round(extract(epoch FROM now() - backend_start))::text || ' s'
+                FROM pg_stat_activity WHERE datname = \(name)
+                """
+            ).map { try $0.decode(0, as: String.self) }
+        }
+        return rows.map { $0.isEmpty ? "no backend" : $0.joined(separator: "; ") } ?? "unknown"
     }
 
     /// Runs a utility statement (CREATE/DROP DATABASE) on the admin database. These statements take
