@@ -5310,19 +5310,23 @@ CREATE FUNCTION public.haven_write_context(practice uuid, staff uuid, roles text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
+DECLARE
+    sorted text[] := ARRAY(SELECT r FROM unnest(roles) AS r ORDER BY r COLLATE "C");
 BEGIN
-    INSERT INTO request_contexts AS c (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
-                                       break_glass, break_glass_subjects, token_hash, source, request_id, calendar)
-    VALUES (pg_backend_pid(), pg_current_xact_id(), practice, staff,
-            ARRAY(SELECT r FROM unnest(roles) AS r ORDER BY r COLLATE "C"), caseload, break_glass, subjects,
-            token, source, request_id, false)
-    ON CONFLICT (backend_pid) DO UPDATE SET
-        transaction_id = EXCLUDED.transaction_id, practice_id = EXCLUDED.practice_id,
-        staff_id = EXCLUDED.staff_id, staff_roles = EXCLUDED.staff_roles, caseload = EXCLUDED.caseload,
-        break_glass = EXCLUDED.break_glass, break_glass_subjects = EXCLUDED.break_glass_subjects,
-        token_hash = EXCLUDED.token_hash, source = EXCLUDED.source, request_id = EXCLUDED.request_id,
-        calendar = false, partner_practice_id = NULL, partner_client_id = NULL, partner_account_id = NULL,
-        partner_chart = NULL, partner_token_hash = NULL, pending_token_hash = NULL;
+    UPDATE request_contexts c SET
+        transaction_id = pg_current_xact_id(), practice_id = practice, staff_id = staff, staff_roles = sorted,
+        caseload = haven_write_context.caseload, break_glass = haven_write_context.break_glass,
+        break_glass_subjects = subjects, token_hash = token, source = haven_write_context.source,
+        request_id = haven_write_context.request_id, calendar = false, partner_practice_id = NULL,
+        partner_client_id = NULL, partner_account_id = NULL, partner_chart = NULL, partner_token_hash = NULL,
+        pending_token_hash = NULL
+    WHERE c.backend_pid = pg_backend_pid();
+    IF NOT FOUND THEN
+        INSERT INTO request_contexts (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
+                                      break_glass, break_glass_subjects, token_hash, source, request_id, calendar)
+        VALUES (pg_backend_pid(), pg_current_xact_id(), practice, staff, sorted, caseload, break_glass, subjects,
+                token, source, request_id, false);
+    END IF;
 END
 $$;
 
@@ -5336,19 +5340,22 @@ CREATE FUNCTION public.haven_write_partner_context(practice uuid, client uuid, a
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    INSERT INTO request_contexts AS c (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
-                                       break_glass, break_glass_subjects, token_hash, source, request_id, calendar,
-                                       partner_practice_id, partner_client_id, partner_account_id, partner_chart,
-                                       partner_token_hash)
-    VALUES (pg_backend_pid(), pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source, request_id,
-            false, practice, client, account, chart, token)
-    ON CONFLICT (backend_pid) DO UPDATE SET
-        transaction_id = EXCLUDED.transaction_id, practice_id = NULL, staff_id = NULL, staff_roles = '{}',
+    UPDATE request_contexts c SET
+        transaction_id = pg_current_xact_id(), practice_id = NULL, staff_id = NULL, staff_roles = '{}',
         caseload = '{}', break_glass = false, break_glass_subjects = '{}', token_hash = NULL,
-        source = EXCLUDED.source, request_id = EXCLUDED.request_id, calendar = false,
-        partner_practice_id = EXCLUDED.partner_practice_id, partner_client_id = EXCLUDED.partner_client_id,
-        partner_account_id = EXCLUDED.partner_account_id, partner_chart = EXCLUDED.partner_chart,
-        partner_token_hash = EXCLUDED.partner_token_hash, pending_token_hash = NULL;
+        source = haven_write_partner_context.source, request_id = haven_write_partner_context.request_id,
+        calendar = false, partner_practice_id = practice, partner_client_id = client,
+        partner_account_id = account, partner_chart = chart, partner_token_hash = token,
+        pending_token_hash = NULL
+    WHERE c.backend_pid = pg_backend_pid();
+    IF NOT FOUND THEN
+        INSERT INTO request_contexts (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
+                                      break_glass, break_glass_subjects, token_hash, source, request_id, calendar,
+                                      partner_practice_id, partner_client_id, partner_account_id, partner_chart,
+                                      partner_token_hash)
+        VALUES (pg_backend_pid(), pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source,
+                request_id, false, practice, client, account, chart, token);
+    END IF;
 END
 $$;
 
@@ -5362,17 +5369,20 @@ CREATE FUNCTION public.haven_write_pending_context(token bytea, source text, req
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    INSERT INTO request_contexts AS c (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
-                                       break_glass, break_glass_subjects, token_hash, source, request_id, calendar,
-                                       pending_token_hash)
-    VALUES (pg_backend_pid(), pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source, request_id,
-            false, token)
-    ON CONFLICT (backend_pid) DO UPDATE SET
-        transaction_id = EXCLUDED.transaction_id, practice_id = NULL, staff_id = NULL, staff_roles = '{}',
+    UPDATE request_contexts c SET
+        transaction_id = pg_current_xact_id(), practice_id = NULL, staff_id = NULL, staff_roles = '{}',
         caseload = '{}', break_glass = false, break_glass_subjects = '{}', token_hash = NULL,
-        source = EXCLUDED.source, request_id = EXCLUDED.request_id, calendar = false,
-        partner_practice_id = NULL, partner_client_id = NULL, partner_account_id = NULL, partner_chart = NULL,
-        partner_token_hash = NULL, pending_token_hash = EXCLUDED.pending_token_hash;
+        source = haven_write_pending_context.source, request_id = haven_write_pending_context.request_id,
+        calendar = false, partner_practice_id = NULL, partner_client_id = NULL, partner_account_id = NULL,
+        partner_chart = NULL, partner_token_hash = NULL, pending_token_hash = token
+    WHERE c.backend_pid = pg_backend_pid();
+    IF NOT FOUND THEN
+        INSERT INTO request_contexts (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
+                                      break_glass, break_glass_subjects, token_hash, source, request_id, calendar,
+                                      pending_token_hash)
+        VALUES (pg_backend_pid(), pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source,
+                request_id, false, token);
+    END IF;
 END
 $$;
 
