@@ -154,11 +154,11 @@ public enum TestDatabase {
         }
     }
 
-    /// Drops a test database. A closed pool's server backends can take a moment to exit, and under a
-    /// full parallel run on two cores more than ten seconds (a CI run failed so), while `WITH (FORCE)`
-    /// may not terminate another role's (haven_app's) backends; a drop refused for that reason is
-    /// retried for up to a minute. If it still fails, the error names what holds the database (roles,
-    /// states and ages of its backends: no statement text).
+    /// Drops a test database. A closed pool's server backends can take a moment to exit, and
+    /// `WITH (FORCE)` may not terminate another role's (haven_app's) backends; a drop refused for that
+    /// reason is retried for up to a minute (ten seconds were not always enough in a loaded CI run, the
+    /// likeliest reading of a test that failed with 42501 after its body). If it still fails, the error
+    /// names what holds the database (roles, states and ages of its backends: no statement text).
     private static func drop(_ name: String, admin: PostgresConfiguration) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
