@@ -191,6 +191,7 @@ let package = Package(
                 "HavenMail",
                 "Postgres",
                 "HavenStore",
+                "Sealing",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/HavenTestSupport",

@@ -33,7 +33,9 @@ struct CLITOTPTests {
             )
 
             let app = TOTP(secret: SecureBytes(copying: secret))
-            let step = app.step(at: Date())
+            // The current step, with time left for two runs of the binary before the previous step's
+            // code (the confirmation's) leaves the window.
+            let step = try await app.previousStep(leaving: 20) + 1
             let wrong = try f.run(["totp", "confirm", app.code(step: step + 9)])
             #expect(wrong.status == 1 && wrong.stderr.contains("code"))
             try f.ok(["totp", "confirm", app.code(step: step - 1)])

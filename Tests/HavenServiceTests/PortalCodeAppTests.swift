@@ -43,6 +43,12 @@ struct PortalCodeAppTests {
 
     /// Enrols and confirms an app for the clinic's partner (with the previous step's code) and returns it.
     static func enrol(_ c: Clinic) async throws -> TOTP {
+        try await enrolled(c).app
+    }
+
+    /// Enrols and confirms an app for the clinic's partner and returns it with the step whose code
+    /// confirmed it (the step before the current one, so the current step's code is still unused).
+    static func enrolled(_ c: Clinic) async throws -> (app: TOTP, step: Int64) {
         let enrollment = try await c.portal.beginCodeApp(c.session.actor)
         #expect(enrollment.uri.hasPrefix("otpauth://totp/Haven:"))
         let app = try enrollment.authenticatorApp()
@@ -53,9 +59,10 @@ struct PortalCodeAppTests {
             try await c.portal.confirmCodeApp(code: "000000", actor: c.session.actor)
         }
         #expect(wrong?.field == "code")
-        try await c.portal.confirmCodeApp(code: app.code(step: app.step(at: Date()) - 1), actor: c.session.actor)
+        let step = try await app.previousStep()
+        try await c.portal.confirmCodeApp(code: app.code(step: step), actor: c.session.actor)
         #expect(try await c.portal.codeAppStatus(c.session.actor) == .init(enrolled: true, pending: false))
-        return app
+        return (app, step)
     }
 
     @Test func aConfirmedAppIsAskedForAtSignInAndACodeWorksOnce() async throws {
@@ -170,10 +177,10 @@ struct PortalCodeAppTests {
 
     @Test func theAppIsRemovedWithACodeOrResetByTheCounselor() async throws {
         try await Self.clinic { c in
-            let app = try await Self.enrol(c)
-            // Removing needs a current, unused code.
+            let (app, used) = try await Self.enrolled(c)
+            // Removing needs a current, unused code: the confirmation's is refused.
             let stale = await #expect(throws: ServiceError.self) {
-                try await c.portal.removeCodeApp(code: app.code(step: app.step(at: Date()) - 1), actor: c.session.actor)
+                try await c.portal.removeCodeApp(code: app.code(step: used), actor: c.session.actor)
             }
             #expect(stale?.field == "code")
             try await c.portal.removeCodeApp(code: app.code(step: app.step(at: Date())), actor: c.session.actor)

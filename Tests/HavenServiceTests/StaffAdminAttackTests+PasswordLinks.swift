@@ -258,10 +258,13 @@ extension StaffAdminAttackTests {
                     )[0].decode(0, as: String.self)
                     let holder = try await connection.query("SELECT pg_backend_pid()")[0].decode(0, as: Int.self)
                     // The second spend starts while the first's transaction is open, and waits on its lock.
-                    // Counted as backends blocked by this one only: other suites share the cluster.
+                    // Counted as backends blocked by this one only: other suites share the cluster. Watched
+                    // for up to a minute: on a loaded machine the second spend's connection and context can
+                    // take seconds (two seconds' watch failed a CI run).
                     let second = Task { try await spend(token, c, hash: other) }
                     var waiting = 0
-                    for _ in 0..<200 where waiting == 0 {
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while waiting == 0, ContinuousClock.now < deadline {
                         waiting = try await c.fixture.owner.query(
                             "SELECT count(*) FROM pg_stat_activity WHERE \(holder) = ANY(pg_blocking_pids(pid))"
                         )[0].decode(0, as: Int.self)

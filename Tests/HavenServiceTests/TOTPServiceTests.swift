@@ -28,7 +28,8 @@ struct TOTPServiceTests {
             _ = try await auth.login(email: "dana@harbor.example", password: StaffFixture.password, source: "test")
 
             let app = try enrollment.authenticatorApp()
-            let step = app.step(at: Date())
+            // The current step, with time left for the refused confirmation and the one after it.
+            let step = try await app.previousStep() + 1
             let wrongConfirm = await #expect(throws: ServiceError.self) {
                 try await totp.confirm(code: app.code(step: step + 5), actor: dana)
             }
