@@ -1,5 +1,9 @@
 import CLibPQ
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How to reach a PostgreSQL server.
 ///
 /// Built from a libpq connection URI (`postgresql://user:secret@127.0.0.1:5432/haven`) or a
@@ -13,7 +17,12 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// Sent as `fallback_application_name` when the connection string names none.
     public var applicationName = "haven"
 
-    /// Seconds to wait for a connection to be established.
+    /// Seconds to wait for a connection to be established; 0 (or less) waits indefinitely.
+    ///
+    /// The connection string's `connect_timeout`, else the `PGCONNECT_TIMEOUT` environment variable,
+    /// read as libpq reads them (whole seconds, 1 meaning 2, 0 or less no limit); else 10. libpq
+    /// itself does not apply either to the non-blocking connect this package drives, so the value is
+    /// read here and the deadline is ours.
     public var connectTimeout: Double = 10
 
     /// Prepared statements kept per connection, keyed by SQL text; 0 disables the cache (every
@@ -53,6 +62,23 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
             cursor += 1
         }
         self.options = options
+        if let text = option("connect_timeout") ?? getenv("PGCONNECT_TIMEOUT").map({ String(cString: $0) }) {
+            connectTimeout = try Self.connectTimeout(parsing: text)
+        }
+    }
+
+    /// libpq's reading of `connect_timeout`: a whole number of seconds; 1 is taken as 2 (libpq's
+    /// minimum), 0 or less as no limit, more than a year as a year.
+    ///
+    /// - Throws: `PostgresError.invalidConfiguration` naming the option and the value.
+    static func connectTimeout(parsing text: String) throws -> Double {
+        guard let seconds = Int(text.trimmingWhitespace()) else {
+            throw PostgresError(
+                .invalidConfiguration,
+                message: "connect_timeout \"\(text)\" is not a whole number of seconds; use e.g. connect_timeout=10"
+            )
+        }
+        return seconds <= 0 ? 0 : Double(min(max(seconds, 2), 31_536_000))
     }
 
     /// The value of one option, if set.

@@ -104,7 +104,8 @@ public actor PostgresConnection {
             throw PostgresError(.connectionFailed, message: "out of memory", target: configuration.target)
         }
         let handle = ConnectionHandle(pointer: pointer, logger: logger)
-        let deadline = ContinuousClock.now + .milliseconds(Int(configuration.connectTimeout * 1_000))
+        let timeout = configuration.connectTimeout
+        let deadline = timeout > 0 ? ContinuousClock.now + .milliseconds(Int(timeout * 1_000)) : nil
         var state = PGRES_POLLING_WRITING
         while true {
             if PQstatus(pointer) == CONNECTION_BAD { state = PGRES_POLLING_FAILED }

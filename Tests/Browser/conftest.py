@@ -103,9 +103,10 @@ def totp(secret_base32, at=None, step=30, digits=6):
     return str(value % (10**digits)).zfill(digits)
 
 
-def wait_for_time_left_in_code_step(margin=5):
+def wait_for_time_left_in_code_step(margin=20):
     """Waits, when fewer than `margin` seconds are left of the current 30-second code step, for the next
-    one: a code made for a step relative to now is then checked by the server within that same step."""
+    one: a code made for a step relative to now is then checked by the server within that same step. The
+    margin covers typing, the click and the request on a loaded machine (five seconds did not always)."""
     left = 30 - time.time() % 30
     if left < margin:
         time.sleep(left + 0.1)

@@ -61,18 +61,19 @@ def test_code_app_enrolment_and_the_two_step_sign_in(driver):
 
 def test_idle_logoff_warns_keeps_alive_and_lets_the_page_save_first(driver):
     # The server's timeout is 15 minutes; the page counts whatever <body data-idle-seconds> says, so
-    # the test shortens it to 20 seconds before haven.js reads it (warning at 10 s, sign-out at 18 s).
+    # the test shortens it to 60 seconds before haven.js reads it (warning at 30 s, sign-out at 54 s:
+    # 24 s to see the warning, take its screenshot and stay, which 8 s did not always give a loaded machine).
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
         new MutationObserver(function (changes, observer) {
             if (document.body) {
-                if (document.body.hasAttribute('data-idle-seconds')) document.body.setAttribute('data-idle-seconds', '20');
+                if (document.body.hasAttribute('data-idle-seconds')) document.body.setAttribute('data-idle-seconds', '60');
                 observer.disconnect();
             }
         }).observe(document, {childList: true, subtree: true});
     """})
     sign_in(driver, DANA)
-    assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-idle-seconds") == "20"
-    warning = WebDriverWait(driver, 20).until(lambda b: b.find_element(By.CSS_SELECTOR, ".idle-warning"))
+    assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-idle-seconds") == "60"
+    warning = WebDriverWait(driver, 60).until(lambda b: b.find_element(By.CSS_SELECTOR, ".idle-warning"))
     WebDriverWait(driver, 5).until(lambda b: warning.is_displayed())
     driver.save_screenshot(os.path.join(os.environ.get("HAVEN_BROWSER_ARTIFACTS", ".build/browser-artifacts"),
                                         "idle-warning.png"))
@@ -86,7 +87,7 @@ def test_idle_logoff_warns_keeps_alive_and_lets_the_page_save_first(driver):
             });
         };
     """)
-    WebDriverWait(driver, 30).until(lambda b: b.current_url == BASE + "/sign-in?reason=idle")
+    WebDriverWait(driver, 90).until(lambda b: b.current_url == BASE + "/sign-in?reason=idle")
     assert driver.execute_script("return sessionStorage.getItem('saved')") == "yes"
     notice = driver.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert "signed out after 15 minutes without activity" in notice, notice

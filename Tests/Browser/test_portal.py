@@ -128,7 +128,7 @@ def test_each_partner_gets_a_code_signs_in_and_sees_only_their_own(driver):
             browser.quit()
 
 
-def mailed_link(address, previous=None, timeout=15):
+def mailed_link(address, previous=None, timeout=60):
     """The path of the newest sign-in link the test SMTP server received for `address` (the server
     sends it on a task of its own, after the page answered), other than `previous`."""
     directory = os.environ["HAVEN_TEST_SMTP_DIR"]
@@ -441,12 +441,13 @@ def test_a_partner_sets_up_a_code_app_and_signs_in_with_its_code_totp(driver):
         browser.quit()
 
 
-# Shortens the idle timeout a page counts to 20 seconds before haven.js reads it (warning at 10 s,
-# sign-out at 18 s); the server's own timeout stays 15 minutes (as test_auth.py does for staff).
+# Shortens the idle timeout a page counts to 60 seconds before haven.js reads it (warning at 30 s,
+# sign-out at 54 s: 24 s to see the warning, take its screenshot and stay, which 8 s did not always
+# give a loaded machine); the server's own timeout stays 15 minutes (as test_auth.py does for staff).
 SHORT_IDLE = """
     new MutationObserver(function (changes, observer) {
         if (document.body) {
-            if (document.body.hasAttribute('data-idle-seconds')) document.body.setAttribute('data-idle-seconds', '20');
+            if (document.body.hasAttribute('data-idle-seconds')) document.body.setAttribute('data-idle-seconds', '60');
             observer.disconnect();
         }
     }).observe(document, {childList: true, subtree: true});
@@ -467,25 +468,25 @@ def test_the_portal_idle_logoff_warns_keeps_the_session_and_saves_the_answer_fir
         email = "idle-%s@example.org" % secrets.token_hex(4)
         passphrase = accept_and_sign_in(partner, code, email, names)
         body = partner.find_element(By.TAG_NAME, "body")
-        assert body.get_attribute("data-idle-seconds") == "20"
+        assert body.get_attribute("data-idle-seconds") == "60"
         assert body.get_attribute("data-idle-keepalive") == "/portal/session/keepalive"
         assert body.get_attribute("data-idle-signed-out") == "/portal/sign-in?reason=idle"
         partner.get(BASE + page)
         loaded = time.time()
-        warning = WebDriverWait(partner, 20).until(lambda b: b.find_element(By.CSS_SELECTOR, ".idle-warning"))
+        warning = WebDriverWait(partner, 60).until(lambda b: b.find_element(By.CSS_SELECTOR, ".idle-warning"))
         WebDriverWait(partner, 5).until(lambda b: warning.is_displayed())
         assert "signed out in two minutes" in warning.text, warning.text
         partner.save_screenshot(os.path.join(ARTIFACTS, "portal-idle-warning.png"))
         partner.find_element(By.ID, "idle-stay").click()
         WebDriverWait(partner, 5).until(lambda b: not warning.is_displayed())
-        # "Stay signed in" restarted the count: the page outlives the first count's sign-out (18 s).
-        time.sleep(max(0, loaded + 21 - time.time()))
+        # "Stay signed in" restarted the count: the page outlives the first count's sign-out (54 s).
+        time.sleep(max(0, loaded + 57 - time.time()))
         assert partner.current_url == BASE + page, partner.current_url
         assert partner.get_cookie("__Host-haven-portal") is not None
         # The answer is put in without an input event, so the autosave's own timer never saves it:
         # only the sign-out's last save (window.havenBeforeSignOut) can.
         partner.execute_script("document.getElementById('text').value = arguments[0];", answer)
-        WebDriverWait(partner, 30).until(lambda b: b.current_url == BASE + "/portal/sign-in?reason=idle")
+        WebDriverWait(partner, 90).until(lambda b: b.current_url == BASE + "/portal/sign-in?reason=idle")
         notice = partner.find_element(By.CSS_SELECTOR, "[role=status]").text
         assert "signed out after 15 minutes without activity" in notice, notice
         assert "saved as a draft" in notice, notice

@@ -33,12 +33,12 @@ struct CLITOTPTests {
             )
 
             let app = TOTP(secret: SecureBytes(copying: secret))
-            // The current step, with time left for two runs of the binary before the previous step's
-            // code (the confirmation's) leaves the window.
-            let step = try await app.previousStep(leaving: 20) + 1
-            let wrong = try f.run(["totp", "confirm", app.code(step: step + 9)])
+            let wrong = try f.run(["totp", "confirm", app.code(step: app.step(at: Date()) + 9)])
             #expect(wrong.status == 1 && wrong.stderr.contains("code"))
-            try f.ok(["totp", "confirm", app.code(step: step - 1)])
+            // The previous step's code, with time left for the binary to start and check it before that
+            // step leaves the window; later steps stay free for the sign-ins below.
+            let confirmed = try await app.previousStep(leaving: 20)
+            try f.ok(["totp", "confirm", app.code(step: confirmed)])
             #expect(
                 try f.json(["totp", "status"], as: Status.self)
                     == Status(enrolled: true, pending: false, required: false)
@@ -51,6 +51,7 @@ struct CLITOTPTests {
             let login = ["login", "--email", "dana@harbor.example", "--password-stdin"]
             let bare = try f.run(login, stdin: StaffFixture.password)
             #expect(bare.status == 1 && bare.stderr.contains("6-digit code"))
+            let step = try await app.step(after: confirmed)
             try f.ok(login + ["--totp-code", app.code(step: step)], stdin: StaffFixture.password)
             let replay = try f.run(login + ["--totp-code", app.code(step: step)], stdin: StaffFixture.password)
             #expect(replay.status == 1 && replay.stderr.contains("already used"))
@@ -58,7 +59,7 @@ struct CLITOTPTests {
 
             // The operator's policy makes it impossible to remove; the operator's reset still can.
             try f.ok(["staff", "require-totp", "on"])
-            let kept = try f.run(["totp", "remove", app.code(step: step + 1)])
+            let kept = try f.run(["totp", "remove", app.code(step: try await app.step(after: step))])
             #expect(kept.status == 1 && kept.stderr.contains("requires"))
             try f.ok(["staff", "reset-totp", String(f.fixture.counselorID.uuidString.prefix(8))])
             let confined = try f.run(["couple", "list"])

@@ -23,11 +23,20 @@ struct KeysCommandTests {
             defer { run.remove() }
             let arguments = ["keys", "rotate-data", "--all", "--batch-size", "5"]
 
+            let originalKeys = try await manager.status(pool: fixture.pool).dataKeys.map(\.id)
             let pid = run.spawn(arguments, output: "first")
             #expect(pid > 0)
-            try await Task.sleep(for: .milliseconds(400))
-            kill(pid, SIGKILL)
-            #expect(waitForProgram(pid) == 128 + SIGKILL)
+            // Killed once it has recorded its rotation and moved a value under the new key: watched, not
+            // timed (a fixed 400 ms killed a loaded machine's run before it had begun).
+            let killed = try await run.stop(pid) {
+                try await fixture.pool.query(
+                    """
+                    SELECT (SELECT count(*) FROM key_events WHERE action = 'rotate-data') >= 1
+                       AND EXISTS (SELECT FROM sealed_test_values WHERE body_key_id <> ALL(\(originalKeys)))
+                    """
+                )[0].decode(0, as: Bool.self)
+            }
+            #expect(killed, "the first run finished before it could be killed: \(run.log("first"))")
 
             // Killed mid-way: every value still opens, under the old or the new key.
             let midway = try await manager.verify(pool: fixture.pool)

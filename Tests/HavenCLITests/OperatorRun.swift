@@ -59,17 +59,29 @@ struct OperatorRun: Sendable {
         (try? output(name)) ?? "(no output)"
     }
 
-    /// Polls `condition` every few milliseconds and kills the child with SIGKILL once it holds.
+    /// Lets the child run a few milliseconds at a time and kills it with SIGKILL once `condition`
+    /// holds. The child is stopped (SIGSTOP) while `condition` is checked, so a check that a loaded
+    /// machine slows down does not let the child run past the point it watches for.
     /// Returns `false` if the child exited on its own first.
     func stop(_ pid: pid_t, when condition: () async throws -> Bool) async throws -> Bool {
         while true {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { return false }
-            if try await condition() {
+            kill(pid, SIGSTOP)
+            let holds: Bool
+            do {
+                holds = try await condition()
+            } catch {
+                kill(pid, SIGKILL)
+                _ = waitForProgram(pid)
+                throw error
+            }
+            if holds {
                 kill(pid, SIGKILL)
                 return waitForProgram(pid) == 128 + SIGKILL
             }
-            try await Task.sleep(for: .milliseconds(2))
+            kill(pid, SIGCONT)
+            try await Task.sleep(for: .milliseconds(5))
         }
     }
 

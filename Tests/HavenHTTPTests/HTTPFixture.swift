@@ -37,10 +37,14 @@ struct HTTPFixture {
         try await TestDatabase.with { configuration in
             let logs = LogCapture()
             let logger = logs.logger(level: .info)
-            let owner = ConnectionPool(configuration: configuration, limits: .init(maxConnections: 2), logger: logger)
+            let owner = ConnectionPool(
+                configuration: configuration,
+                limits: .init(maxConnections: 2, checkoutTimeout: TestDatabase.checkoutTimeout),
+                logger: logger
+            )
             let app = ConnectionPool(
                 configuration: try await TestDatabase.appConfiguration(for: configuration),
-                limits: .init(maxConnections: 4),
+                limits: .init(maxConnections: 4, checkoutTimeout: TestDatabase.checkoutTimeout),
                 logger: logger
             )
             do {

@@ -18,10 +18,12 @@ struct WebPortalSignInLinkTests {
         return String(message[found])
     }
 
-    /// Waits (up to 5 s) for a sign-in link to `address` other than `previous`: the message is sent on a
-    /// task of its own, after the page answered.
+    /// Waits (up to a minute: a loaded machine's mail can take longer than one SMTP reply's timeout) for
+    /// a sign-in link to `address` other than `previous`: the message is sent on a task of its own,
+    /// after the page answered.
     static func newLink(to address: String, after previous: String?) async throws -> String? {
-        for _ in 0..<100 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             if let path = try linkPath(to: address), path != previous { return path }
             try await Task.sleep(for: .milliseconds(50))
         }

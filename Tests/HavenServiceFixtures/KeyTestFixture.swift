@@ -30,7 +30,7 @@ public struct KeyTestFixture: Sendable {
         try await TestDatabase.with { configuration in
             let pool = ConnectionPool(
                 configuration: configuration,
-                limits: .init(maxConnections: 6),
+                limits: .init(maxConnections: 6, checkoutTimeout: TestDatabase.checkoutTimeout),
                 logger: TestDatabase.logger
             )
             let fixture = KeyTestFixture(configuration: configuration, pool: pool)

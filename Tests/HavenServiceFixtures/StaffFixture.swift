@@ -34,12 +34,12 @@ public struct StaffFixture: Sendable {
         try await TestDatabase.with { configuration in
             let owner = ConnectionPool(
                 configuration: configuration,
-                limits: .init(maxConnections: 4),
+                limits: .init(maxConnections: 4, checkoutTimeout: TestDatabase.checkoutTimeout),
                 logger: logger
             )
             let app = ConnectionPool(
                 configuration: try await TestDatabase.appConfiguration(for: configuration),
-                limits: .init(maxConnections: 4),
+                limits: .init(maxConnections: 4, checkoutTimeout: TestDatabase.checkoutTimeout),
                 logger: logger
             )
             let staff = StaffService(pool: owner, hasher: hasher)

@@ -128,12 +128,21 @@ struct NotificationSenderTests {
     @Test func aTemporaryRefusalIsRetriedLaterAPermanentOneFails() async throws {
         try await clinic(local: "refuse-temp") { c in
             let id = try await enqueue(c)
+            // Due again a minute after the refusal: the retry's now() lies between these two clocks.
+            func clock() async throws -> Date {
+                try await c.setup.fixture.owner.query("SELECT clock_timestamp()")[0].decode(0, as: Date.self)
+            }
+            let before = try await clock()
             #expect(try await c.sender.run().retrying == 1)
+            let after = try await clock()
             #expect(try await state(c, id) == ("pending", 1))
-            let wait = try await c.setup.fixture.owner.query(
-                "SELECT extract(epoch FROM due_at - now())::int FROM notification_outbox WHERE id = \(id)"
-            )[0].decode(0, as: Int.self)
-            #expect((50...60).contains(wait))
+            let due = try await c.setup.fixture.owner.query(
+                "SELECT due_at FROM notification_outbox WHERE id = \(id)"
+            )[0].decode(0, as: Date.self)
+            #expect(
+                due >= before.addingTimeInterval(60) && due <= after.addingTimeInterval(60),
+                "due \(due), refused between \(before) and \(after)"
+            )
             // Not due again yet: the next run sends nothing.
             #expect(try await c.sender.run() == NotificationSender.Summary())
             // The last allowed attempt fails for good.

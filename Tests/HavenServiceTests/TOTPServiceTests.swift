@@ -28,14 +28,13 @@ struct TOTPServiceTests {
             _ = try await auth.login(email: "dana@harbor.example", password: StaffFixture.password, source: "test")
 
             let app = try enrollment.authenticatorApp()
-            // The current step, with time left for the refused confirmation and the one after it.
-            let step = try await app.previousStep() + 1
             let wrongConfirm = await #expect(throws: ServiceError.self) {
-                try await totp.confirm(code: app.code(step: step + 5), actor: dana)
+                try await totp.confirm(code: app.code(step: app.step(at: Date()) + 5), actor: dana)
             }
             #expect(wrongConfirm?.field == "code")
             // The previous step is still in the window; later steps stay free for the sign-ins below.
-            try await totp.confirm(code: app.code(step: step - 1), actor: dana)
+            let confirmed = try await app.previousStep()
+            try await totp.confirm(code: app.code(step: confirmed), actor: dana)
             #expect(try await totp.status(actor: dana) == .init(enrolled: true, pending: false, required: false))
             let again = await #expect(throws: ServiceError.self) { try await totp.begin(actor: dana) }
             #expect(again?.kind == .conflict)
@@ -57,11 +56,12 @@ struct TOTPServiceTests {
                 try await auth.login(
                     email: "dana@harbor.example",
                     password: StaffFixture.password,
-                    totpCode: app.code(step: step - 1),
+                    totpCode: app.code(step: confirmed),
                     source: "test"
                 )
             }
             #expect(reused?.reason == "totp-invalid", "the confirming code was used")
+            let step = try await app.step(after: confirmed)
             let signIn = try await auth.login(
                 email: "dana@harbor.example",
                 password: StaffFixture.password,
@@ -99,7 +99,7 @@ struct TOTPServiceTests {
             await #expect(throws: ServiceError.self) {
                 try await totp.remove(code: app.code(step: step), actor: dana)
             }
-            try await totp.remove(code: app.code(step: step + 1), actor: dana)
+            try await totp.remove(code: app.code(step: try await app.step(after: step)), actor: dana)
             #expect(try await totp.status(actor: dana) == .init(enrolled: false, pending: false, required: false))
         }
     }
@@ -151,7 +151,7 @@ struct TOTPServiceTests {
             #expect(!enrolled.totpEnrollmentDue)
             _ = try await setup.charts.listCouples(actor: enrolled)
             let kept = await #expect(throws: ServiceError.self) {
-                try await totp.remove(code: app.code(step: step + 1), actor: enrolled)
+                try await totp.remove(code: app.code(step: try await app.step(after: step)), actor: enrolled)
             }
             #expect(kept?.kind == .forbidden, "the policy keeps the app")
             #expect(try await Self.auditActions(setup, "staff.totp.remove") == [.denied])

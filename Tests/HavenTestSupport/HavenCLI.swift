@@ -89,7 +89,10 @@ public struct HavenCLI: Sendable {
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv = ([binary] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let merged = environment.merging(extraEnvironment) { $1 }
+        // A loaded machine's server can take longer than the default 10 s to accept a connection (see
+        // TestDatabase.connectTimeout); connecting is not what these runs test.
+        let merged = ["PGCONNECT_TIMEOUT": String(Int(TestDatabase.connectTimeout))]
+            .merging(environment) { $1 }.merging(extraEnvironment) { $1 }
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid: pid_t = 0

@@ -20,3 +20,23 @@ extension TOTP {
         return step(at: Date()) - 1
     }
 }
+
+extension TOTP {
+    /// The first time step after `used` whose code the server takes now and for at least the next 30
+    /// seconds: the current step when it is past `used` (taken until the next one ends), else `used + 1`
+    /// when that is the next step (taken until the one after it ends), else (a step ahead of the clock
+    /// was used) after waiting for the clock to catch up.
+    ///
+    /// A test that fixes a step at its start and sends a code of it or of the step after much later is
+    /// refused once a loaded machine has let the window move on; one that asks for this right before
+    /// each request is not.
+    public func step(after used: Int64) async throws -> Int64 {
+        while true {
+            let now = step(at: Date())
+            if now > used { return now }
+            if used == now { return used + 1 }
+            let next = Double((now + 1) * Int64(period))
+            try await Task.sleep(for: .milliseconds(Int((next - Date().timeIntervalSince1970 + 0.05) * 1_000)))
+        }
+    }
+}

@@ -24,6 +24,11 @@ public enum TestDatabase {
     /// in the same second, 79f53e4). Connecting is not what these tests measure.
     static let connectTimeout: Double = 60
 
+    /// How long a fixture's pool lets a checkout wait for a free connection: tests that run more tasks
+    /// than a pool has connections queue behind a loaded machine's slow transactions, and waiting is
+    /// not what they test (the pool's own timeout is tested in PoolTests with short limits).
+    public static let checkoutTimeout: Duration = .seconds(60)
+
     private static func patient(_ configuration: PostgresConfiguration) -> PostgresConfiguration {
         var configuration = configuration
         configuration.connectTimeout = connectTimeout

@@ -90,6 +90,21 @@ struct ErrorTests {
         #expect(throws: PostgresError.self) { try PostgresConfiguration("postgresql://[::1") }
     }
 
+    /// libpq leaves `connect_timeout` to whoever drives a non-blocking connect, as this package does; it
+    /// is read here as libpq reads it, so a URL's value is not silently ignored.
+    @Test func theConnectTimeoutIsReadFromTheConnectionString() throws {
+        func timeout(_ value: String) throws -> Double {
+            try PostgresConfiguration("postgresql://u@127.0.0.1:1/x?connect_timeout=\(value)").connectTimeout
+        }
+        #expect(try timeout("7") == 7)
+        #expect(try timeout("1") == 2)
+        #expect(try timeout("0") == 0)
+        #expect(try timeout("-3") == 0)
+        let bad = #expect(throws: PostgresError.self) { try timeout("soon") }
+        #expect(bad?.code == .invalidConfiguration)
+        #expect(bad?.description.contains("connect_timeout \"soon\"") == true, "\(String(describing: bad))")
+    }
+
     @Test(.needsTestDatabase) func statementTimeoutAndTaskCancellationBecomeQueryCanceled() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
@@ -101,13 +116,26 @@ struct ErrorTests {
                 }
                 #expect(timeout?.code == .queryCanceled)
 
+                // Cancelled once the server runs the statement (watched from a second connection, not
+                // timed: a fixed 200 ms could cancel before the statement was sent), and it ends long
+                // before the statement would.
+                let pid = try await connection.query("SELECT pg_backend_pid()")[0].decode(0, as: Int32.self)
                 let started = ContinuousClock.now
-                let task = Task { try await connection.execute("SELECT pg_sleep(30)") }
-                try await Task.sleep(for: .milliseconds(200))
+                let task = Task { try await connection.execute("SELECT pg_sleep(600)") }
+                try await TestDatabase.withConnection(configuration) { watcher in
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while ContinuousClock.now < deadline {
+                        let running = try await watcher.query(
+                            "SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid) AND query LIKE 'SELECT pg_sleep(600)%'"
+                        )[0].decode(0, as: Int.self)
+                        if running == 1 { break }
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                }
                 task.cancel()
                 let canceled = await #expect(throws: PostgresError.self) { try await task.value }
                 #expect(canceled?.code == .queryCanceled)
-                #expect(ContinuousClock.now - started < .seconds(10))
+                #expect(ContinuousClock.now - started < .seconds(300))
                 // The connection is fine afterwards.
                 let rows = try await connection.query("SELECT 1")
                 #expect(try rows[0].decode(0, as: Int.self) == 1)

@@ -43,12 +43,21 @@ struct PoolTests {
                 limits: .init(maxConnections: 1, checkoutTimeout: .milliseconds(200)),
                 logger: TestDatabase.logger
             )
+            // The holder keeps the only connection until the refused checkout is seen: signalled, not
+            // timed (a fixed 300 ms head start raced a loaded machine).
+            let (held, holding) = AsyncStream.makeStream(of: Void.self)
+            let (release, releasing) = AsyncStream.makeStream(of: Void.self)
             let holder = Task {
-                try await pool.withConnection { try await $0.execute("SELECT pg_sleep(1.5)") }
+                try await pool.withConnection { connection in
+                    holding.yield()
+                    for await _ in release { break }
+                    try await connection.execute("SELECT 1")
+                }
             }
-            try await Task.sleep(for: .milliseconds(300))
+            for await _ in held { break }
             let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
             #expect(error?.code == .poolTimeout)
+            releasing.yield()
             _ = try await holder.value
             #expect(try await pool.query("SELECT 1").count == 1)
             await pool.close()

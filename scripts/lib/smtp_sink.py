@@ -9,7 +9,7 @@ with NNNNNN.json beside it (envelope sender, recipients, port, whether it came o
 authenticated user). Recipients steer refusals, so tests can provoke each answer:
   refuse-temp@...  -> 450 at RCPT     refuse-perm@... -> 550 at RCPT
   data-temp@...    -> 451 after DATA  data-perm@...   -> 554 after DATA
-  data-slow@...    -> stored, then 250 only after 4 seconds
+  data-slow@...    -> stored, then 250 only after 30 seconds
   slow-*@...       -> stored, then 250 after 0.3 seconds
 Usage: smtp_sink.py DIR PLAIN_PORT TLS_PORT CERT KEY USER PASSWORD_FILE
 """
@@ -62,7 +62,7 @@ class Sink:
         os.rename(base + ".tmp", base + ".eml")
         if "data-slow" in locals_:
             # Stored, but the answer comes after the tests' client has stopped waiting for it.
-            await asyncio.sleep(4)
+            await asyncio.sleep(30)
         if any(local.startswith("slow-") for local in locals_):
             # A relay that takes its time: the kill test's sender is often killed in this window.
             await asyncio.sleep(0.3)
