@@ -62,23 +62,29 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
             cursor += 1
         }
         self.options = options
-        if let text = option("connect_timeout") ?? getenv("PGCONNECT_TIMEOUT").map({ String(cString: $0) }) {
-            connectTimeout = try Self.connectTimeout(parsing: text)
+        if let text = option("connect_timeout") {
+            connectTimeout = try Self.connectTimeout(parsing: text, from: "connect_timeout")
+        } else if let variable = getenv("PGCONNECT_TIMEOUT") {
+            connectTimeout = try Self.connectTimeout(parsing: String(cString: variable), from: "PGCONNECT_TIMEOUT")
         }
     }
 
+    /// The longest connect timeout kept: a year (a longer one is taken as a year).
+    static let longestConnectTimeout: Double = 31_536_000
+
     /// libpq's reading of `connect_timeout`: a whole number of seconds; 1 is taken as 2 (libpq's
-    /// minimum), 0 or less as no limit, more than a year as a year.
+    /// minimum), 0 or less as no limit.
     ///
-    /// - Throws: `PostgresError.invalidConfiguration` naming the option and the value.
-    static func connectTimeout(parsing text: String) throws -> Double {
+    /// - Throws: `PostgresError.invalidConfiguration` naming where the value came from (`source`) and
+    ///   the value.
+    static func connectTimeout(parsing text: String, from source: String) throws -> Double {
         guard let seconds = Int(text.trimmingWhitespace()) else {
             throw PostgresError(
                 .invalidConfiguration,
-                message: "connect_timeout \"\(text)\" is not a whole number of seconds; use e.g. connect_timeout=10"
+                message: "\(source) \"\(text)\" is not a whole number of seconds; use e.g. \(source)=10"
             )
         }
-        return seconds <= 0 ? 0 : Double(min(max(seconds, 2), 31_536_000))
+        return seconds <= 0 ? 0 : min(Double(max(seconds, 2)), longestConnectTimeout)
     }
 
     /// The value of one option, if set.

@@ -104,7 +104,8 @@ public actor PostgresConnection {
             throw PostgresError(.connectionFailed, message: "out of memory", target: configuration.target)
         }
         let handle = ConnectionHandle(pointer: pointer, logger: logger)
-        let timeout = configuration.connectTimeout
+        // At most a year (Int(_) of a larger product would trap); 0 or less, or NaN: no deadline.
+        let timeout = min(configuration.connectTimeout, PostgresConfiguration.longestConnectTimeout)
         let deadline = timeout > 0 ? ContinuousClock.now + .milliseconds(Int(timeout * 1_000)) : nil
         var state = PGRES_POLLING_WRITING
         while true {
