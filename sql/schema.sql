@@ -2770,7 +2770,12 @@ BEGIN
         UPDATE request_contexts c SET calendar = true WHERE c.backend_pid = pg_backend_pid();
     END IF;
     IF live.last_seen_at < now() - interval '30 seconds' THEN
-        UPDATE staff_sessions SET last_seen_at = now() WHERE token_hash = token;
+        -- Not while another transaction holds the session's row (refreshing it too, or ending the
+        -- session): that one's commit decides, and this request does not wait for it.
+        PERFORM 1 FROM staff_sessions s WHERE s.token_hash = token FOR NO KEY UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE staff_sessions s SET last_seen_at = now() WHERE s.token_hash = token;
+        END IF;
     END IF;
     RETURN QUERY SELECT live.practice_id, live.staff_id, live.roles, live.totp_enrollment_due;
 END
@@ -2797,7 +2802,12 @@ BEGIN
                                              THEN live.chart_kind || ':' || live.chart_id::text END,
                                         token, source, request_id);
     IF live.last_seen_at < now() - interval '30 seconds' THEN
-        UPDATE partner_sessions SET last_seen_at = now() WHERE token_hash = token;
+        -- Not while another transaction holds the session's row (refreshing it too, or ending the
+        -- session): that one's commit decides, and this request does not wait for it.
+        PERFORM 1 FROM partner_sessions s WHERE s.token_hash = token FOR NO KEY UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE partner_sessions s SET last_seen_at = now() WHERE s.token_hash = token;
+        END IF;
     END IF;
     RETURN QUERY SELECT live.practice_id, live.client_id, live.account_id, live.chart_kind, live.chart_id,
                         CASE WHEN live.chart_id IS NULL THEN ARRAY[live.client_id]
