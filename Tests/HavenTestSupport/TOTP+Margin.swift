@@ -11,17 +11,10 @@ extension TOTP {
     /// the code and the server checking it. With the margin, only a delay longer than `margin` can.
     public func previousStep(leaving margin: TimeInterval = 12) async throws -> Int64 {
         precondition(margin < TimeInterval(period))
-        let now = Date().timeIntervalSince1970
-        let left = TimeInterval(period) - now.truncatingRemainder(dividingBy: TimeInterval(period))
-        if left < margin {
-            // A little past the boundary, so the step read after the sleep is the next one.
-            try await Task.sleep(for: .milliseconds(Int((left + 0.05) * 1_000)))
-        }
+        if secondsLeftInStep() < margin { try await sleepIntoNextStep() }
         return step(at: Date()) - 1
     }
-}
 
-extension TOTP {
     /// The first time step after `used` whose code the server takes now and for at least the next 30
     /// seconds: the current step when it is past `used` (taken until the next one ends), else `used + 1`
     /// when that is the next step (taken until the one after it ends), else (a step ahead of the clock
@@ -35,8 +28,16 @@ extension TOTP {
             let now = step(at: Date())
             if now > used { return now }
             if used == now { return used + 1 }
-            let next = Double((now + 1) * Int64(period))
-            try await Task.sleep(for: .milliseconds(Int((next - Date().timeIntervalSince1970 + 0.05) * 1_000)))
+            try await sleepIntoNextStep()
         }
+    }
+
+    private func secondsLeftInStep() -> TimeInterval {
+        TimeInterval(period) - Date().timeIntervalSince1970.truncatingRemainder(dividingBy: TimeInterval(period))
+    }
+
+    /// Sleeps until a little past the next step boundary, so a step read after it is the next one.
+    private func sleepIntoNextStep() async throws {
+        try await Task.sleep(for: .milliseconds(Int((secondsLeftInStep() + 0.05) * 1_000)))
     }
 }
