@@ -40,6 +40,10 @@ struct Haven: AsyncParsableCommand {
     /// Parses the command line, runs the command, and maps failures to one line on stderr and an exit
     /// status: 0 success, 1 user error, 2 system error.
     static func main() async {
+        #if DEBUG
+        let unnamed = CommandNames.unnamed(under: Haven.self)
+        precondition(unnamed.isEmpty, "a command without a commandName: \(unnamed.joined(separator: ", "))")
+        #endif
         // An unknown noun or verb is an error before anything else, `--help` after it included
         // (ArgumentParser would print the parent's help and exit 0).
         if let message = CommandSuggestion.message(for: Array(CommandLine.arguments.dropFirst())) {

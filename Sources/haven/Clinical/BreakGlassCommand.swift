@@ -22,6 +22,7 @@ struct BreakGlassCommand: AsyncParsableCommand {
 
     struct Open: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "open",
             abstract: "Open a grant on one chart (its full id).",
             discussion: """
                 The reason comes from --reason-file (a file, or '-' for stdin), else from stdin, or from \
@@ -79,6 +80,7 @@ struct BreakGlassCommand: AsyncParsableCommand {
 
     struct Close: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "close",
             abstract: "Close a grant before it expires.",
             discussion: "Example:\n  haven break-glass close 6d7e8f90"
         )
@@ -97,6 +99,7 @@ struct BreakGlassCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List your grants, newest first.",
             discussion: "Example:\n  haven break-glass list"
         )

@@ -13,6 +13,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Open a client chart in your caseload.",
             discussion: """
                 Example:
@@ -59,6 +60,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List the clients in your reach.",
             discussion: "Example:\n  haven client list --json"
         )
@@ -84,6 +86,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show a client chart.",
             discussion: "Example:\n  haven client show 3f2a91c0"
         )

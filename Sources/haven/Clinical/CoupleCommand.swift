@@ -14,6 +14,7 @@ struct CoupleCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Open a couple chart for two clients of your caseload.",
             discussion: """
                 Presenting concerns (optional, sealed) come from --concerns-file, or are left empty.
@@ -57,6 +58,7 @@ struct CoupleCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List your couples with their EFT stage and step and their sessions.",
             discussion: """
                 Lists your caseload (and your supervisees', if you supervise), or one counselor's.
@@ -126,6 +128,7 @@ struct CoupleCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show a couple chart, presenting concerns included.",
             discussion: "Example:\n  haven couple show 3f2a91c0 --json"
         )

@@ -13,6 +13,7 @@ struct InjuryCommand: AsyncParsableCommand {
 
     struct Record: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "record",
             abstract: "Record an attachment injury (description sealed; from --file, stdin or $EDITOR).",
             discussion: "Example:\n  haven injury record --couple 3f2a91c0 --injured 7b1c22d4 --file injury.txt"
         )
@@ -52,6 +53,7 @@ struct InjuryCommand: AsyncParsableCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "update",
             abstract: "Move an injury to a resolution-model step (1-8) and status.",
             discussion: "Example:\n  haven injury update 1c2d3e4f --step 8 --status resolved --resolved-on 2026-11-20"
         )
@@ -82,6 +84,7 @@ struct InjuryCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List a couple's attachment injuries.",
             discussion: "Example:\n  haven injury list --couple 3f2a91c0"
         )
@@ -125,6 +128,7 @@ struct GoalCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a treatment goal (sealed; from --file, stdin or $EDITOR).",
             discussion: "Example:\n  echo 'Reach for each other when stressed' | haven goal add --couple 3f2a91c0"
         )
@@ -176,6 +180,7 @@ struct GoalCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List a couple's treatment goals.",
             discussion: "Example:\n  haven goal list --couple 3f2a91c0 --json"
         )

@@ -94,6 +94,7 @@ struct CycleCommand: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Save a new version of a partner's cycle map: any subset of the fields.",
             discussion: """
                 The fields come from --file (or $EDITOR with --edit) as "field: text" lines; fields left out \
@@ -154,6 +155,7 @@ struct CycleCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show the latest version of a partner's cycle map and which fields are still empty.",
             discussion: "Example:\n  haven cycle show --couple 3f2a91c0 --partner 8b7c6d5e"
         )
@@ -190,6 +192,7 @@ struct CycleCommand: AsyncParsableCommand {
 
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "List every version of a partner's cycle map, oldest first.",
             discussion: "Example:\n  haven cycle history --couple 3f2a91c0 --partner 8b7c6d5e"
         )

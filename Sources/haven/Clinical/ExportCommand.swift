@@ -12,6 +12,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     struct Client: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "client",
             abstract: "Write a client's record, decrypted, as JSON, Markdown or HTML (mode 0600).",
             discussion: """
                 Leaves out the other partner's individual sessions, notes, cycle map and unshared homework \
@@ -87,6 +88,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     struct Review: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "review",
             abstract: "List what in a client's export concerns the other partner, to review before release.",
             discussion: """
                 One line per record the export would carry about the other partner of any couple the client \

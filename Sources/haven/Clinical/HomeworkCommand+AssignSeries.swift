@@ -7,6 +7,7 @@ extension HomeworkCommand {
     /// `haven homework assign-series`: the emotional-safety practice given to a couple, a step at a time.
     struct AssignSeries: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "assign-series",
             abstract:
                 "Assign the emotional-safety practice to a couple (or one partner): its steps open one at a time.",
             discussion: """

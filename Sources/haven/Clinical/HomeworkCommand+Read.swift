@@ -6,6 +6,7 @@ extension HomeworkCommand {
     /// `haven homework show ID`: one assignment with each partner's response.
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show an assignment with each partner's response (and whether they shared it).",
             discussion: "Example:\n  haven homework show 7a1b2c3d"
         )
@@ -31,6 +32,7 @@ extension HomeworkCommand {
     /// `haven homework list --couple ID`: a couple's assignments, each with its responses.
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List a couple's assignments with each partner's response.",
             discussion: "Example:\n  haven homework list --couple 3f2a91c0"
         )

@@ -18,6 +18,7 @@ struct HomeworkCommand: AsyncParsableCommand {
 
     struct Library: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "library",
             abstract: "List homework prompts: built-in and your practice's.",
             discussion: "Example:\n  haven homework library --stage 1\n  haven homework library --json"
         )
@@ -103,6 +104,7 @@ struct HomeworkCommand: AsyncParsableCommand {
 
     struct Assign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "assign",
             abstract: "Assign a prompt to a couple (or one partner) from a session.",
             discussion: """
                 Joint homework for a couple with an open high-risk flag needs --risk-override-reason-file \
@@ -163,6 +165,7 @@ struct HomeworkCommand: AsyncParsableCommand {
 
     struct Respond: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "respond",
             abstract: "Record a partner's response to an assignment.",
             discussion: """
                 The response text (optional, sealed) comes from --file or stdin. It stays private to the \
@@ -213,6 +216,7 @@ struct HomeworkCommand: AsyncParsableCommand {
 
     struct Skip: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "skip",
             abstract: "Record that a partner skipped an assignment.",
             discussion: "Example:\n  haven homework skip 7a8b9c0d --partner 3f2a91c0"
         )
@@ -261,6 +265,7 @@ struct HomeworkCommand: AsyncParsableCommand {
 
     struct Open: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "open",
             abstract: "List open assignments (not yet answered by everyone they were given to).",
             discussion: "Example:\n  haven homework open --overdue"
         )

@@ -14,6 +14,7 @@ struct MeasureCommand: AsyncParsableCommand {
 
     struct Record: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "record",
             abstract: "Record an administration: item answers for CSI forms, a score for single-score measures.",
             discussion: """
                 Example:
@@ -64,6 +65,7 @@ struct MeasureCommand: AsyncParsableCommand {
 
     struct Trend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "trend",
             abstract: "Show a client's administrations of a measure, with reliable change from first to last.",
             discussion: """
                 Voided administrations are left out (of the series and of reliable change); \
@@ -158,6 +160,7 @@ struct MeasureCommand: AsyncParsableCommand {
 
     struct Define: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "define",
             abstract: "Define a practice's own single-score measure (operators).",
             discussion: """
                 Reliable change needs the measure's SD and reliability with their source.

@@ -115,6 +115,7 @@ struct NoteCommand: AsyncParsableCommand {
 
     struct Write: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "write",
             abstract: "Write a draft note on a completed session.",
             discussion: """
                 Example:
@@ -168,6 +169,7 @@ struct NoteCommand: AsyncParsableCommand {
 
     struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "edit",
             abstract: "Edit a draft note: change fields, and the text from --file, stdin or $EDITOR.",
             discussion: """
                 Without --file and at a terminal, $EDITOR opens with the current text. The edit applies only \
@@ -236,6 +238,7 @@ struct NoteCommand: AsyncParsableCommand {
 
     struct Sign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sign",
             abstract: "Sign a draft: it becomes final, with a SHA-256 content hash.",
             discussion: "Example:\n  haven note sign 9c41e2b7"
         )
@@ -271,6 +274,7 @@ struct NoteCommand: AsyncParsableCommand {
 
     struct Addend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "addend",
             abstract: "Add an addendum to a signed note (a correction or late entry).",
             discussion: """
                 The reason comes from --reason-file (a file, or '-' for stdin), else from stdin, or from \
@@ -314,6 +318,7 @@ struct NoteCommand: AsyncParsableCommand {
 
     struct Cosign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "cosign",
             abstract: "Co-sign a supervisee's signed note (supervisors).",
             discussion: "Example:\n  haven note cosign 9c41e2b7"
         )
@@ -346,6 +351,7 @@ struct NoteCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show a note: its text, author, signature (time, content hash), co-signature and addenda.",
             discussion: "Example:\n  haven note show 9c41e2b7 --json"
         )
@@ -404,6 +410,7 @@ struct NoteCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List a couple's or a client's notes.",
             discussion: "Example:\n  haven note list --couple 3f2a91c0"
         )

@@ -80,6 +80,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Couple: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "couple",
             abstract: "A couple's progress report.",
             discussion: """
                 Example:
@@ -102,6 +103,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Client: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "client",
             abstract: "A client's progress report (their individual chart).",
             discussion: "Example:\n  haven report client 7b1c22d4 --out client.html"
         )
@@ -125,6 +127,7 @@ struct ReportCommand: AsyncParsableCommand {
 
         struct Set: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "set",
                 abstract: "Write the summary and recommendations for a period (sealed; from --file, stdin or $EDITOR).",
                 discussion: """
                     Example:

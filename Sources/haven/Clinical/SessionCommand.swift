@@ -48,6 +48,7 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Schedule: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "schedule",
             abstract: "Schedule a session (you, or --counselor, are its counselor).",
             discussion: """
                 The front desk (the scheduler role) books any chart of the practice: the session's \
@@ -191,6 +192,7 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one session: time, chart, type, service code, status.",
             discussion: "Example:\n  haven session show 3f2a91c0 --json"
         )
@@ -268,6 +270,7 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List sessions: one day's, or one chart's.",
             discussion: """
                 With neither --day nor a chart, lists today's sessions.

@@ -24,6 +24,7 @@ struct TOTPCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show whether you have an app and whether the practice requires one.",
             discussion: "Example:\n  haven totp status --json"
         )
@@ -47,6 +48,7 @@ struct TOTPCommand: AsyncParsableCommand {
 
     struct Enroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "enroll",
             abstract: "Start enrolling an app: prints its secret, then asks for a code to confirm it.",
             discussion: """
                 The secret is printed once: type it into the app (or turn the otpauth URI into a QR code). \
@@ -79,6 +81,7 @@ struct TOTPCommand: AsyncParsableCommand {
 
     struct Confirm: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "confirm",
             abstract: "Confirm the app you are enrolling with a code it shows.",
             discussion: "Example:\n  haven totp confirm 492039"
         )
@@ -103,6 +106,7 @@ struct TOTPCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Remove your app, proven with its current code (not when the practice requires one).",
             discussion: "Example:\n  haven totp remove 492039"
         )

@@ -7,6 +7,7 @@ extension AuditCommand {
     /// `haven audit checkpoint`.
     struct Checkpoint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "checkpoint",
             abstract: "Write the chain head, authenticated with the master key, to a file you keep off-site.",
             discussion: """
                 Verifies the practice's chain, then writes its head (seq, hash, time, practice) with an \

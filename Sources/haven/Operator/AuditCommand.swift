@@ -15,6 +15,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List audit entries, newest first, by client, staff, action, outcome and any date range.",
             discussion: """
                 Newest first, at most --limit entries (the latest); --oldest-first starts from the \
@@ -140,6 +141,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check the practice's hash chain; name the first broken link.",
             discussion: """
                 With --checkpoint FILE (written by 'haven audit checkpoint'), also checks the file's MAC \
@@ -251,6 +253,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Head: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "head",
             abstract: "Print the chain head (last seq and hash) to keep off-site.",
             discussion: """
                 Keep the output somewhere the database's administrators cannot edit; a later 'haven audit \

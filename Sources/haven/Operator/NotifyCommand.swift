@@ -16,6 +16,7 @@ extension NotifyCommand {
     /// `haven notify run`: sends what is due once, then exits (for cron).
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Send the due messages (at most once each), then exit.",
             discussion: """
                 Uses the owner database and the mail settings (HAVEN_MAIL, HAVEN_MAIL_FROM, ...). A message \
@@ -56,6 +57,7 @@ extension NotifyCommand {
     /// `haven notify status`: rows per state and the uncertain messages.
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show the outbox's rows per state and the uncertain ones."
         )
 

@@ -12,6 +12,7 @@ struct PracticeCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create a practice.",
             discussion: "Example:\n  haven practice create --name \"Harbor Counseling\" --time-zone America/Chicago"
         )
@@ -39,6 +40,7 @@ struct PracticeCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List practices.",
             discussion: "Example:\n  haven practice list --json"
         )

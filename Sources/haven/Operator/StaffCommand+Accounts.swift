@@ -54,6 +54,7 @@ extension StaffCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show a staff member: roles, pre-licensed, disabled, one-time-code app, supervision.",
             discussion: "Example:\n  haven staff show 1a2b3c4d --json"
         )
@@ -91,6 +92,7 @@ extension StaffCommand {
 
     struct Unsupervise: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "unsupervise",
             abstract: "End a supervision link: the supervisor no longer reaches the supervisee's charts.",
             discussion: "Example:\n  haven staff unsupervise --supervisor 1a2b3c4d --supervisee 5e6f7a8b"
         )

@@ -20,6 +20,7 @@ struct StaffCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a staff member with a password.",
             discussion: """
                 Roles combine: admin, counselor, scheduler, supervisor. The password is prompted twice (or read with \
@@ -74,6 +75,7 @@ struct StaffCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List a practice's staff with their pre-licensed status and supervisors.",
             discussion: "Example:\n  haven staff list --json"
         )
@@ -106,6 +108,7 @@ struct StaffCommand: AsyncParsableCommand {
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "disable",
             abstract: "Disable a staff member; their sessions stop working at once.",
             discussion: "Example:\n  haven staff disable 1a2b3c4d"
         )
@@ -194,6 +197,7 @@ struct StaffCommand: AsyncParsableCommand {
 
     struct Supervise: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "supervise",
             abstract: "Make a supervisor responsible for a supervisee.",
             discussion: "Example:\n  haven staff supervise --supervisor 1a2b3c4d --supervisee 5e6f7a8b"
         )

@@ -5,6 +5,7 @@ extension DatabaseCommand {
     /// `haven db migrate`.
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "migrate",
             abstract: "Apply pending migrations, in order, each in its own transaction.",
             discussion: """
                 Safe to run at any time and from several places at once: runs hold an advisory lock, \

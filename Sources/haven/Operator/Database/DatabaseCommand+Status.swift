@@ -6,6 +6,7 @@ extension DatabaseCommand {
     /// `haven db status`.
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show each migration and whether it is applied, pending or changed.",
             discussion: """
                 Exits with status 1 when a migration is pending, changed, or unknown to this build.

@@ -15,6 +15,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     struct Seed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "seed",
             abstract: "Create the demo practice once: staff, six couples at different EFT stages, their history.",
             discussion: """
                 Runs through the same services as every other command, so notes are sealed and every action \

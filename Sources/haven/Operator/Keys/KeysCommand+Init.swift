@@ -6,6 +6,7 @@ extension KeysCommand {
     /// `haven keys init`.
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create a new master key file (mode 0600).",
             discussion: """
                 Writes one random 32-byte master key (version 1). Refuses to overwrite a file. Keep \

@@ -6,6 +6,7 @@ extension KeysCommand {
     /// `haven keys status`.
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show master key versions and every data key with the values it protects.",
             discussion: """
                 Ends with what a data-key rotation has left: subjects whose retired keys still protect \

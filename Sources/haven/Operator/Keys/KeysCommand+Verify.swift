@@ -7,6 +7,7 @@ extension KeysCommand {
     /// `haven keys verify`.
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Open every sealed value and check every signed note; report what fails (no plaintext).",
             discussion: """
                 Each signed note's content is checked against the hash stored when it was signed, and \
@@ -59,6 +60,7 @@ extension KeysCommand {
     /// `haven keys shred`.
     struct Shred: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "shred",
             abstract: "Destroy a subject's data keys, making its sealed values unreadable forever.",
             discussion: """
                 For retention expiry or lawful erasure. Asks you to type the subject again, unless \
