@@ -1474,8 +1474,7 @@ $$;
 --
 
 CREATE FUNCTION public.haven_context_set_deadline() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 DECLARE
     staff_token bytea := coalesce(NEW.token_hash, NEW.pending_token_hash);
@@ -1493,11 +1492,11 @@ BEGIN
         RETURN NEW;
     END IF;
     NEW.valid_until := coalesce(
-        (SELECT least(now() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
-         FROM staff_sessions s
+        (SELECT least(pg_catalog.now() + pg_catalog.make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+         FROM public.staff_sessions s
          WHERE NEW.partner_token_hash IS NULL AND s.token_hash = staff_token AND s.revoked_at IS NULL),
-        (SELECT least(now() + make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
-         FROM partner_sessions s
+        (SELECT least(pg_catalog.now() + pg_catalog.make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
+         FROM public.partner_sessions s
          WHERE NEW.token_hash IS NULL AND s.token_hash = partner_token AND s.revoked_at IS NULL),
         '-infinity');
     RETURN NEW;
@@ -1837,23 +1836,19 @@ CREATE FUNCTION public.haven_is_time_zone(name text) RETURNS boolean
 --
 
 CREATE FUNCTION public.haven_live_session(token bytea) RETURNS TABLE(practice_id uuid, staff_id uuid, roles text[], last_seen_at timestamp with time zone, totp_enrollment_due boolean)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
+    LANGUAGE sql STABLE
     AS $$
-BEGIN
-    RETURN QUERY
-        SELECT s.practice_id, s.staff_id, st.roles, s.last_seen_at,
-               p.require_totp AND NOT EXISTS (
-                   SELECT 1 FROM staff_totp t
-                   WHERE t.practice_id = s.practice_id AND t.staff_id = s.staff_id AND t.confirmed_at IS NOT NULL
-               )
-        FROM staff_sessions s
-        JOIN staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
-        JOIN practices p ON p.id = s.practice_id
-        WHERE s.token_hash = token AND s.revoked_at IS NULL AND NOT s.second_factor_pending AND st.active
-          AND now() < s.absolute_expires_at
-          AND now() < s.last_seen_at + make_interval(secs => s.idle_timeout_seconds);
-END
+    SELECT s.practice_id, s.staff_id, st.roles, s.last_seen_at,
+           p.require_totp AND NOT EXISTS (
+               SELECT 1 FROM public.staff_totp t
+               WHERE t.practice_id = s.practice_id AND t.staff_id = s.staff_id AND t.confirmed_at IS NOT NULL
+           )
+    FROM public.staff_sessions s
+    JOIN public.staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
+    JOIN public.practices p ON p.id = s.practice_id
+    WHERE s.token_hash = token AND s.revoked_at IS NULL AND NOT s.second_factor_pending AND st.active
+      AND pg_catalog.now() < s.absolute_expires_at
+      AND pg_catalog.now() < s.last_seen_at + pg_catalog.make_interval(secs => s.idle_timeout_seconds)
 $$;
 
 
@@ -3344,25 +3339,21 @@ $$;
 --
 
 CREATE FUNCTION public.haven_portal_live_session(token bytea) RETURNS TABLE(practice_id uuid, client_id uuid, account_id uuid, chart_kind text, chart_id uuid, last_seen_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
+    LANGUAGE sql STABLE
     AS $$
-BEGIN
-    RETURN QUERY
-        SELECT s.practice_id, a.client_id, a.id, s.chart_kind, s.chart_id, s.last_seen_at
-        FROM partner_sessions s
-        JOIN partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
-        WHERE s.token_hash = token AND s.revoked_at IS NULL AND NOT s.second_factor_pending
-          AND a.disabled_at IS NULL AND a.passphrase_hash IS NOT NULL
-          AND now() < s.absolute_expires_at
-          AND now() < s.last_seen_at + make_interval(secs => s.idle_timeout_seconds)
-          AND (s.chart_id IS NULL AND EXISTS (SELECT 1 FROM haven_portal_live_charts(a.id))
-               OR s.chart_id IS NOT NULL AND EXISTS (
-              SELECT 1 FROM partner_chart_access x
-              WHERE x.account_id = a.id AND x.chart_kind = s.chart_kind AND x.chart_id = s.chart_id
-                AND x.revoked_at IS NULL
-                AND haven_portal_chart_live(a.practice_id, a.client_id, s.chart_kind, s.chart_id)));
-END
+    SELECT s.practice_id, a.client_id, a.id, s.chart_kind, s.chart_id, s.last_seen_at
+    FROM public.partner_sessions s
+    JOIN public.partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
+    WHERE s.token_hash = token AND s.revoked_at IS NULL AND NOT s.second_factor_pending
+      AND a.disabled_at IS NULL AND a.passphrase_hash IS NOT NULL
+      AND pg_catalog.now() < s.absolute_expires_at
+      AND pg_catalog.now() < s.last_seen_at + pg_catalog.make_interval(secs => s.idle_timeout_seconds)
+      AND (s.chart_id IS NULL AND EXISTS (SELECT 1 FROM public.haven_portal_live_charts(a.id))
+           OR s.chart_id IS NOT NULL AND EXISTS (
+          SELECT 1 FROM public.partner_chart_access x
+          WHERE x.account_id = a.id AND x.chart_kind = s.chart_kind AND x.chart_id = s.chart_id
+            AND x.revoked_at IS NULL
+            AND public.haven_portal_chart_live(a.practice_id, a.client_id, s.chart_kind, s.chart_id)))
 $$;
 
 
@@ -5317,24 +5308,23 @@ $$;
 --
 
 CREATE FUNCTION public.haven_write_context(practice uuid, staff uuid, roles text[], caseload uuid[], break_glass boolean, subjects text[], token bytea, source text, request_id text) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 DECLARE
-    sorted text[] := ARRAY(SELECT r FROM unnest(roles) AS r ORDER BY r COLLATE "C");
+    sorted text[] := ARRAY(SELECT r FROM pg_catalog.unnest(roles) AS r ORDER BY r COLLATE "C");
 BEGIN
-    UPDATE request_contexts c SET
-        transaction_id = pg_current_xact_id(), practice_id = practice, staff_id = staff, staff_roles = sorted,
+    UPDATE public.request_contexts c SET
+        transaction_id = pg_catalog.pg_current_xact_id(), practice_id = practice, staff_id = staff, staff_roles = sorted,
         caseload = haven_write_context.caseload, break_glass = haven_write_context.break_glass,
         break_glass_subjects = subjects, token_hash = token, source = haven_write_context.source,
         request_id = haven_write_context.request_id, calendar = false, partner_practice_id = NULL,
         partner_client_id = NULL, partner_account_id = NULL, partner_chart = NULL, partner_token_hash = NULL,
         pending_token_hash = NULL
-    WHERE c.backend_pid = pg_backend_pid();
+    WHERE c.backend_pid = pg_catalog.pg_backend_pid();
     IF NOT FOUND THEN
-        INSERT INTO request_contexts (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
+        INSERT INTO public.request_contexts (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
                                       break_glass, break_glass_subjects, token_hash, source, request_id, calendar)
-        VALUES (pg_backend_pid(), pg_current_xact_id(), practice, staff, sorted, caseload, break_glass, subjects,
+        VALUES (pg_catalog.pg_backend_pid(), pg_catalog.pg_current_xact_id(), practice, staff, sorted, caseload, break_glass, subjects,
                 token, source, request_id, false);
     END IF;
 END
@@ -5346,24 +5336,23 @@ $$;
 --
 
 CREATE FUNCTION public.haven_write_partner_context(practice uuid, client uuid, account uuid, chart text, token bytea, source text, request_id text) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 BEGIN
-    UPDATE request_contexts c SET
-        transaction_id = pg_current_xact_id(), practice_id = NULL, staff_id = NULL, staff_roles = '{}',
+    UPDATE public.request_contexts c SET
+        transaction_id = pg_catalog.pg_current_xact_id(), practice_id = NULL, staff_id = NULL, staff_roles = '{}',
         caseload = '{}', break_glass = false, break_glass_subjects = '{}', token_hash = NULL,
         source = haven_write_partner_context.source, request_id = haven_write_partner_context.request_id,
         calendar = false, partner_practice_id = practice, partner_client_id = client,
         partner_account_id = account, partner_chart = chart, partner_token_hash = token,
         pending_token_hash = NULL
-    WHERE c.backend_pid = pg_backend_pid();
+    WHERE c.backend_pid = pg_catalog.pg_backend_pid();
     IF NOT FOUND THEN
-        INSERT INTO request_contexts (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
+        INSERT INTO public.request_contexts (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
                                       break_glass, break_glass_subjects, token_hash, source, request_id, calendar,
                                       partner_practice_id, partner_client_id, partner_account_id, partner_chart,
                                       partner_token_hash)
-        VALUES (pg_backend_pid(), pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source,
+        VALUES (pg_catalog.pg_backend_pid(), pg_catalog.pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source,
                 request_id, false, practice, client, account, chart, token);
     END IF;
 END
@@ -5375,22 +5364,21 @@ $$;
 --
 
 CREATE FUNCTION public.haven_write_pending_context(token bytea, source text, request_id text) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 BEGIN
-    UPDATE request_contexts c SET
-        transaction_id = pg_current_xact_id(), practice_id = NULL, staff_id = NULL, staff_roles = '{}',
+    UPDATE public.request_contexts c SET
+        transaction_id = pg_catalog.pg_current_xact_id(), practice_id = NULL, staff_id = NULL, staff_roles = '{}',
         caseload = '{}', break_glass = false, break_glass_subjects = '{}', token_hash = NULL,
         source = haven_write_pending_context.source, request_id = haven_write_pending_context.request_id,
         calendar = false, partner_practice_id = NULL, partner_client_id = NULL, partner_account_id = NULL,
         partner_chart = NULL, partner_token_hash = NULL, pending_token_hash = token
-    WHERE c.backend_pid = pg_backend_pid();
+    WHERE c.backend_pid = pg_catalog.pg_backend_pid();
     IF NOT FOUND THEN
-        INSERT INTO request_contexts (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
+        INSERT INTO public.request_contexts (backend_pid, transaction_id, practice_id, staff_id, staff_roles, caseload,
                                       break_glass, break_glass_subjects, token_hash, source, request_id, calendar,
                                       pending_token_hash)
-        VALUES (pg_backend_pid(), pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source,
+        VALUES (pg_catalog.pg_backend_pid(), pg_catalog.pg_current_xact_id(), NULL, NULL, '{}', '{}', false, '{}', NULL, source,
                 request_id, false, token);
     END IF;
 END

@@ -182,6 +182,15 @@ struct AppRoleAttackTests {
                                                 'export.client', 'client', NULL, '{}', 'success', NULL)
                 """,
                 "SELECT haven_break_glass_reach(\(setup.fixture.practiceID), \(victim))",
+                // The context's other writers and the session look-ups run with their caller's rights
+                // (migration 0069): only the owner's functions may call them.
+                """
+                SELECT haven_write_partner_context(\(setup.fixture.practiceID), \(victim), \(victim), NULL, '\\x00',
+                                                   'x', NULL)
+                """,
+                "SELECT haven_write_pending_context(\(actor.sessionHash), 'x', NULL)",
+                "SELECT * FROM haven_live_session(\(actor.sessionHash))",
+                "SELECT * FROM haven_portal_live_session(\(actor.sessionHash))",
             ]
             for statement in statements {
                 let refused = await #expect(throws: PostgresError.self, "\(statement.sql)") {
