@@ -1105,12 +1105,12 @@ $$;
 --
 
 CREATE FUNCTION public.haven_audit_write(practice uuid, staff uuid, roles text[], break_glass boolean, source text, request_id text, action text, entity_type text, entity uuid, clients uuid[], outcome text, digest bytea) RETURNS TABLE(seq bigint, hash bytea)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 BEGIN
-    RETURN QUERY SELECT * FROM haven_audit_write(practice, staff, roles, break_glass, source, request_id, action,
-                                                 entity_type, entity, clients, outcome, digest, NULL::uuid);
+    RETURN QUERY SELECT * FROM public.haven_audit_write(practice, staff, roles, break_glass, source, request_id,
+                                                        action, entity_type, entity, clients, outcome, digest,
+                                                        NULL::uuid);
 END
 $$;
 
@@ -1120,43 +1120,42 @@ $$;
 --
 
 CREATE FUNCTION public.haven_audit_write(practice uuid, staff uuid, roles text[], break_glass boolean, source text, request_id text, action text, entity_type text, entity uuid, clients uuid[], outcome text, digest bytea, partner uuid) RETURNS TABLE(seq bigint, hash bytea)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 DECLARE
     pending boolean := false;
     next_seq bigint;
     previous bytea;
-    occurred timestamptz := clock_timestamp();
+    occurred timestamptz := pg_catalog.clock_timestamp();
     link bytea;
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(7, hashtext(practice::text)) THEN
-        IF NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.practice_id = practice AND a.seq IS NULL
-                       AND a.occurred_at < occurred - haven_audit_pending_window()) THEN
+    IF NOT pg_catalog.pg_try_advisory_xact_lock(7, pg_catalog.hashtext(practice::text)) THEN
+        IF NOT EXISTS (SELECT 1 FROM public.audit_log a WHERE a.practice_id = practice AND a.seq IS NULL
+                       AND a.occurred_at < occurred - public.haven_audit_pending_window()) THEN
             pending := true;
         ELSE
-            PERFORM pg_advisory_xact_lock(7, hashtext(practice::text));
+            PERFORM pg_catalog.pg_advisory_xact_lock(7, pg_catalog.hashtext(practice::text));
         END IF;
     END IF;
     IF NOT pending THEN
-        IF EXISTS (SELECT 1 FROM audit_log a WHERE a.practice_id = practice AND a.seq IS NULL) THEN
-            SELECT c.seq, c.hash INTO next_seq, previous FROM haven_audit_chain_locked(practice) c;
+        IF EXISTS (SELECT 1 FROM public.audit_log a WHERE a.practice_id = practice AND a.seq IS NULL) THEN
+            SELECT c.seq, c.hash INTO next_seq, previous FROM public.haven_audit_chain_locked(practice) c;
         ELSE
             -- Nothing pending (the usual case): the head alone, as before 0063.
-            SELECT a.seq, a.hash INTO next_seq, previous FROM audit_log a
+            SELECT a.seq, a.hash INTO next_seq, previous FROM public.audit_log a
             WHERE a.practice_id = practice AND a.seq IS NOT NULL ORDER BY a.seq DESC LIMIT 1;
             next_seq := coalesce(next_seq, 0);
-            previous := coalesce(previous, haven_audit_genesis());
+            previous := coalesce(previous, public.haven_audit_genesis());
         END IF;
         next_seq := next_seq + 1;
-        link := sha256(previous || int8send(next_seq) || haven_audit_canonical(
+        link := pg_catalog.sha256(previous || pg_catalog.int8send(next_seq) || public.haven_audit_canonical(
             practice, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome, source,
             request_id, digest, partner
         ));
     END IF;
-    INSERT INTO audit_log (practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action, entity_type,
-                           entity_id, client_ids, outcome, source, request_id, digest, previous_hash, hash,
-                           partner_client_id)
+    INSERT INTO public.audit_log (practice_id, seq, occurred_at, staff_id, staff_roles, break_glass, action,
+                                  entity_type, entity_id, client_ids, outcome, source, request_id, digest,
+                                  previous_hash, hash, partner_client_id)
     VALUES (practice, next_seq, occurred, staff, roles, break_glass, action, entity_type, entity, clients, outcome,
             source, request_id, digest, previous, link, partner);
     RETURN QUERY SELECT next_seq, link;

@@ -183,7 +183,8 @@ struct AppRoleAttackTests {
                 """,
                 "SELECT haven_break_glass_reach(\(setup.fixture.practiceID), \(victim))",
                 // The context's other writers and the session look-ups run with their caller's rights
-                // (migration 0069): only the owner's functions may call them.
+                // (migrations 0069, 0070), as do the audit writers above: only the owner's functions may
+                // call them.
                 """
                 SELECT haven_write_partner_context(\(setup.fixture.practiceID), \(victim), \(victim), NULL, '\\x00',
                                                    'x', NULL)
@@ -191,6 +192,11 @@ struct AppRoleAttackTests {
                 "SELECT haven_write_pending_context(\(actor.sessionHash), 'x', NULL)",
                 "SELECT * FROM haven_live_session(\(actor.sessionHash))",
                 "SELECT * FROM haven_portal_live_session(\(actor.sessionHash))",
+                // The entry's writer with a partner (migration 0070), like the form above.
+                """
+                SELECT * FROM haven_audit_write(\(setup.fixture.practiceID), \(victim), ARRAY['supervisor'], false, 'x', NULL,
+                                                'export.client', 'client', NULL, '{}', 'success', NULL, NULL::uuid)
+                """,
             ]
             for statement in statements {
                 let refused = await #expect(throws: PostgresError.self, "\(statement.sql)") {
