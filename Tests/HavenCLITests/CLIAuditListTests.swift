@@ -24,10 +24,16 @@ struct CLIAuditListTests {
         }
     }
 
-    /// Today's date in the fixture practice's zone (America/Chicago).
-    private static func practiceDay(addingDays days: Int = 0) -> String {
+    /// The fixture practice's calendar (America/Chicago).
+    private static var practiceCalendar: Calendar {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "America/Chicago")!
+        return calendar
+    }
+
+    /// Today's date in the fixture practice's zone (America/Chicago).
+    private static func practiceDay(addingDays days: Int = 0) -> String {
+        let calendar = practiceCalendar
         let day = calendar.date(byAdding: .day, value: days, to: Date())!
         let parts = calendar.dateComponents([.year, .month, .day], from: day)
         return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
@@ -62,8 +68,7 @@ struct CLIAuditListTests {
     /// Waits out the last five minutes of the practice's day, so the entries made and the dates
     /// computed below fall on one day however slowly the fixture runs.
     private static func awayFromPracticeMidnight() async throws {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "America/Chicago")!
+        let calendar = practiceCalendar
         let now = Date()
         let midnight = calendar.startOfDay(for: calendar.date(byAdding: .day, value: 1, to: now)!)
         let left = midnight.timeIntervalSince(now)
