@@ -1560,7 +1560,7 @@ CREATE FUNCTION public.haven_couple_high_risk(couple uuid) RETURNS boolean
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    RETURN haven_couple_open_risk_note(couple) IS NOT NULL;
+    RETURN haven_couple_open_risk_note_in(haven_current_practice(), couple) IS NOT NULL;
 END
 $$;
 
@@ -1617,12 +1617,13 @@ CREATE FUNCTION public.haven_couple_open_risk_note_in(practice uuid, couple uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    latest progress_notes;
+    latest record;
 BEGIN
-    SELECT n.* INTO latest
-    FROM progress_notes n JOIN therapy_sessions s ON s.id = n.session_id
-    WHERE n.chart_kind = 'couple' AND n.chart_id = couple AND n.practice_id = practice
-      AND n.risk_level IS NOT NULL
+    SELECT n.id, n.risk_level INTO latest
+    FROM therapy_sessions s
+    JOIN progress_notes n ON n.practice_id = s.practice_id AND n.session_id = s.id
+    WHERE s.practice_id = practice AND s.couple_id = couple
+      AND n.chart_kind = 'couple' AND n.chart_id = couple AND n.risk_level IS NOT NULL
     ORDER BY s.scheduled_start DESC, n.created_at DESC
     LIMIT 1;
     IF NOT FOUND OR latest.risk_level <> 'high'

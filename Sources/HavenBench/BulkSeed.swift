@@ -7,7 +7,8 @@ import Sealing
 
 /// A large fictional practice loaded through the bulk path: rows streamed with binary COPY as the
 /// owner role, note bodies sealed in process under each couple's data key, exactly as the service
-/// seals them. Notes are drafts; each couple moves through the EFT steps at its own pace.
+/// seals them. Notes are drafts that record a risk level, as the note form asks (signing needs one, so a
+/// real chart's notes nearly all have it); each couple moves through the EFT steps at its own pace.
 struct BulkSeed {
     let counselors: Int
     let couples: Int
@@ -40,6 +41,7 @@ struct BulkSeed {
         var counselor: UUID
         var couple: UUID
         var step: Int
+        var risk: String
         var body: [UInt8]
         var keyID: UUID
     }
@@ -125,6 +127,7 @@ struct BulkSeed {
                             counselor: counselor,
                             couple: couple,
                             step: step,
+                            risk: number % 9 == 8 ? "low" : "none",
                             body: sealed.sealed,
                             keyID: sealed.keyID
                         )
@@ -194,15 +197,15 @@ struct BulkSeed {
                     columns: [
                         "id", "practice_id", "session_id", "author_id", "counselor_id", "chart_kind", "chart_id",
                         "stage",
-                        "step", "interventions", "body", "body_key_id",
+                        "step", "interventions", "risk_level", "body", "body_key_id",
                     ]
                 ) { writer in
                     for row in noteRows {
                         let stage = row.step <= 4 ? 1 : row.step <= 7 ? 2 : 3
                         try writer.append([
                             row.id, practice, row.session, row.counselor, row.counselor, "couple", row.couple,
-                            Int16(stage), Int16(row.step), ["tracking_the_cycle", "reflecting_emotion"], row.body,
-                            row.keyID,
+                            Int16(stage), Int16(row.step), ["tracking_the_cycle", "reflecting_emotion"], row.risk,
+                            row.body, row.keyID,
                         ])
                     }
                 }

@@ -21,23 +21,30 @@ extension ChartService {
     /// level, and last (completed) and next (scheduled) individual sessions, by name; one statement.
     /// Audited as a caseload read, like `listClients`.
     public func listClientSummaries(now: Date = Date(), actor: StaffActor) async throws -> [ClientSummary] {
-        // One round trip: BEGIN, the context, the list, its entry and COMMIT.
+        // One round trip: BEGIN, the context, the list, its entry and COMMIT. The latest note is found by
+        // reading the client's individual sessions newest first and stopping at the first with a note (an
+        // individual chart's notes are those on its sessions), not by sorting all of them; the latest risk
+        // level names the chart too, so the planner may read the chart's notes instead when few record
+        // one (as haven_couple_open_risk_note_in, migration 0071).
         let rows = try await pool.readAudited(
             [
                 """
                 SELECT \(unescaped: Self.clientColumns), n.stage::int4, n.step::int4,
-                       (SELECT pn.risk_level FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
-                        WHERE pn.chart_kind = 'client' AND pn.chart_id = c.id AND pn.risk_level IS NOT NULL
+                       (SELECT pn.risk_level
+                        FROM therapy_sessions s JOIN progress_notes pn ON pn.practice_id = s.practice_id AND pn.session_id = s.id
+                        WHERE s.practice_id = c.practice_id AND s.client_id = c.id
+                          AND pn.chart_kind = 'client' AND pn.chart_id = c.id AND pn.risk_level IS NOT NULL
                         ORDER BY s.scheduled_start DESC, pn.created_at DESC LIMIT 1),
                        (SELECT max(s.scheduled_start) FROM therapy_sessions s
-                        WHERE s.client_id = c.id AND s.status = 'completed'),
+                        WHERE s.practice_id = c.practice_id AND s.client_id = c.id AND s.status = 'completed'),
                        (SELECT min(s.scheduled_start) FROM therapy_sessions s
-                        WHERE s.client_id = c.id AND s.status = 'scheduled' AND s.scheduled_start >= \(now))
+                        WHERE s.practice_id = c.practice_id AND s.client_id = c.id AND s.status = 'scheduled'
+                          AND s.scheduled_start >= \(now))
                 FROM clients c
                 LEFT JOIN LATERAL (
                     SELECT pn.stage, pn.step
-                    FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
-                    WHERE pn.chart_kind = 'client' AND pn.chart_id = c.id
+                    FROM therapy_sessions s JOIN progress_notes pn ON pn.practice_id = s.practice_id AND pn.session_id = s.id
+                    WHERE s.practice_id = c.practice_id AND s.client_id = c.id
                     ORDER BY s.scheduled_start DESC, pn.created_at DESC
                     LIMIT 1
                 ) n ON true

@@ -297,7 +297,9 @@ public struct ChartService: Sendable {
     ) async throws
         -> [CoupleSummary]
     {
-        // One round trip: BEGIN, the context, the list, its entry and COMMIT.
+        // One round trip: BEGIN, the context, the list, its entry and COMMIT. The latest note is found by
+        // reading the couple's sessions newest first and stopping at the first with a note (a couple
+        // chart's notes are those on its sessions; migration 0071), not by sorting all of its notes.
         let rows = try await pool.readAudited(
             [
                 """
@@ -314,8 +316,8 @@ public struct ChartService: Sendable {
                 JOIN clients b ON b.id = c.partner_b_id
                 LEFT JOIN LATERAL (
                     SELECT pn.stage, pn.step
-                    FROM progress_notes pn JOIN therapy_sessions s ON s.id = pn.session_id
-                    WHERE pn.practice_id = c.practice_id AND pn.chart_kind = 'couple' AND pn.chart_id = c.id
+                    FROM therapy_sessions s JOIN progress_notes pn ON pn.practice_id = s.practice_id AND pn.session_id = s.id
+                    WHERE s.practice_id = c.practice_id AND s.couple_id = c.id
                     ORDER BY s.scheduled_start DESC, pn.created_at DESC
                     LIMIT 1
                 ) n ON true
