@@ -299,18 +299,31 @@ public struct ChartService: Sendable {
     {
         // One round trip: BEGIN, the context, the list, its entry and COMMIT. The latest note is found by
         // reading the couple's sessions newest first and stopping at the first with a note (a couple
-        // chart's notes are those on its sessions; migration 0071), not by sorting all of its notes.
+        // chart's notes are those on its sessions; migration 0071), not by sorting all of its notes; the
+        // last and next sessions are one index probe each for the couple and each partner (an OR of the
+        // three would read every session of theirs).
         let rows = try await pool.readAudited(
             [
                 """
                 SELECT c.id, coalesce(a.preferred_name, a.legal_name), coalesce(b.preferred_name, b.legal_name), c.status,
                        c.counselor_id, c.start_date, n.stage::int4, n.step::int4, haven_couple_high_risk(c.id),
-                       (SELECT max(s.scheduled_start) FROM therapy_sessions s
-                        WHERE s.practice_id = c.practice_id AND s.status = 'completed'
-                          AND (s.couple_id = c.id OR s.client_id IN (c.partner_a_id, c.partner_b_id))),
-                       (SELECT min(s.scheduled_start) FROM therapy_sessions s
-                        WHERE s.practice_id = c.practice_id AND s.status = 'scheduled' AND s.scheduled_start >= \(now)
-                          AND (s.couple_id = c.id OR s.client_id IN (c.partner_a_id, c.partner_b_id)))
+                       greatest(
+                           (SELECT max(s.scheduled_start) FROM therapy_sessions s
+                            WHERE s.practice_id = c.practice_id AND s.couple_id = c.id AND s.status = 'completed'),
+                           (SELECT max(s.scheduled_start) FROM therapy_sessions s
+                            WHERE s.practice_id = c.practice_id AND s.client_id = c.partner_a_id AND s.status = 'completed'),
+                           (SELECT max(s.scheduled_start) FROM therapy_sessions s
+                            WHERE s.practice_id = c.practice_id AND s.client_id = c.partner_b_id AND s.status = 'completed')),
+                       least(
+                           (SELECT min(s.scheduled_start) FROM therapy_sessions s
+                            WHERE s.practice_id = c.practice_id AND s.couple_id = c.id AND s.status = 'scheduled'
+                              AND s.scheduled_start >= \(now)),
+                           (SELECT min(s.scheduled_start) FROM therapy_sessions s
+                            WHERE s.practice_id = c.practice_id AND s.client_id = c.partner_a_id AND s.status = 'scheduled'
+                              AND s.scheduled_start >= \(now)),
+                           (SELECT min(s.scheduled_start) FROM therapy_sessions s
+                            WHERE s.practice_id = c.practice_id AND s.client_id = c.partner_b_id AND s.status = 'scheduled'
+                              AND s.scheduled_start >= \(now)))
                 FROM couples c
                 JOIN clients a ON a.id = c.partner_a_id
                 JOIN clients b ON b.id = c.partner_b_id
