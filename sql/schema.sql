@@ -1624,7 +1624,7 @@ BEGIN
     JOIN progress_notes n ON n.practice_id = s.practice_id AND n.session_id = s.id
     WHERE s.practice_id = practice AND s.couple_id = couple
       AND n.chart_kind = 'couple' AND n.chart_id = couple AND n.risk_level IS NOT NULL
-    ORDER BY s.scheduled_start DESC, n.created_at DESC
+    ORDER BY s.scheduled_start DESC, n.created_at DESC, n.id DESC
     LIMIT 1;
     IF NOT FOUND OR latest.risk_level <> 'high'
        OR EXISTS (SELECT 1 FROM risk_flag_closures r WHERE r.note_id = latest.id) THEN

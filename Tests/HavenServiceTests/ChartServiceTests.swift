@@ -144,6 +144,54 @@ struct ChartServiceTests {
             #expect(try await setup.charts.listCouples(actor: supervisor).count == 1)
         }
     }
+
+    /// The caseload's stage, step and risk come from the latest note by session date, not by when it was
+    /// written, and its risk from the latest note that records one. A couple: the later session's note
+    /// (stage 2, no risk) written first, then a high-risk stage-1 note caught up on the earlier session.
+    /// Partner A's own chart: a high-risk note on the earlier session written first, then the later
+    /// session's note without a risk level. Partner A's individual sessions also count as the couple's
+    /// last session.
+    @Test func theCaseloadTakesTheLatestNoteBySessionDateNotTheLastWritten() async throws {
+        try await ClinicSetup.with { setup in
+            let (earlier, couple, a, _) = try await setup.completedSession()
+            let day = 86_400.0
+            func completed(_ chart: ChartReference, daysAfter days: Double) async throws -> UUID {
+                let id = try await setup.sessions.schedule(
+                    chart,
+                    start: Date(timeIntervalSince1970: 1_790_000_000 + days * day),
+                    durationMinutes: 50,
+                    format: .inPerson,
+                    actor: setup.counselorA
+                )
+                try await setup.sessions.setStatus(.completed, session: id, actor: setup.counselorA)
+                return id
+            }
+            func write(stage: Int, step: Int, risk: RiskLevel?, on session: UUID) async throws {
+                var draft = NoteService.Draft.sample
+                draft.stage = stage
+                draft.step = step
+                draft.riskLevel = risk
+                _ = try await setup.notes.writeDraft(draft, session: session, actor: setup.counselorA)
+            }
+            let later = try await completed(.couple(couple), daysAfter: 7)
+            try await write(stage: 2, step: 5, risk: RiskLevel.none, on: later)
+            try await write(stage: 1, step: 2, risk: .high, on: earlier)
+
+            let firstAlone = try await completed(.client(a), daysAfter: 1)
+            let secondAlone = try await completed(.client(a), daysAfter: 8)
+            try await write(stage: 1, step: 3, risk: .high, on: firstAlone)
+            try await write(stage: 3, step: 8, risk: nil, on: secondAlone)
+
+            let couples = try await setup.charts.listCouples(actor: setup.counselorA)
+            #expect(couples.count == 1)
+            #expect(couples[0].stage == 2 && couples[0].step == 5 && !couples[0].highRisk)
+            #expect(couples[0].lastSession == Date(timeIntervalSince1970: 1_790_000_000 + 8 * day))
+            let summary = try await setup.charts.listClientSummaries(actor: setup.counselorA)
+                .first { $0.client.id == a }
+            #expect(summary?.stage == 3 && summary?.step == 8 && summary?.riskLevel == "high")
+            #expect(summary?.lastSession == Date(timeIntervalSince1970: 1_790_000_000 + 8 * day))
+        }
+    }
 }
 
 @Suite("The application role cannot widen its own reach", .needsTestDatabase)
@@ -254,48 +302,6 @@ struct AppRoleReachTests {
             #expect(list[0].lastSession == Date(timeIntervalSince1970: 1_790_000_000) && list[0].nextSession == next)
             #expect(try await setup.charts.listCouples(counselor: setup.counselorBID, actor: setup.counselorA).isEmpty)
             #expect(try await setup.charts.listCouples(actor: setup.counselorB).isEmpty)
-        }
-    }
-
-    /// The caseload's stage, step and risk come from the latest note by session date, not the latest
-    /// written: a note caught up on an earlier session (high risk, stage 1) after the later session's
-    /// note (no risk, stage 2) changes neither, for a couple and for an individual chart.
-    @Test func theCaseloadTakesTheLatestNoteBySessionDateNotTheLastWritten() async throws {
-        try await ClinicSetup.with { setup in
-            let (earlier, couple, a, _) = try await setup.completedSession()
-            let day = 86_400.0
-            func completed(_ chart: ChartReference, daysAfter days: Double) async throws -> UUID {
-                let id = try await setup.sessions.schedule(
-                    chart,
-                    start: Date(timeIntervalSince1970: 1_790_000_000 + days * day),
-                    durationMinutes: 50,
-                    format: .inPerson,
-                    actor: setup.counselorA
-                )
-                try await setup.sessions.setStatus(.completed, session: id, actor: setup.counselorA)
-                return id
-            }
-            func write(stage: Int, step: Int, risk: RiskLevel, on session: UUID) async throws {
-                var draft = NoteService.Draft.sample
-                draft.stage = stage
-                draft.step = step
-                draft.riskLevel = risk
-                _ = try await setup.notes.writeDraft(draft, session: session, actor: setup.counselorA)
-            }
-            let later = try await completed(.couple(couple), daysAfter: 7)
-            try await write(stage: 2, step: 5, risk: .none, on: later)
-            try await write(stage: 1, step: 2, risk: .high, on: earlier)
-            let couples = try await setup.charts.listCouples(actor: setup.counselorA)
-            #expect(couples.count == 1)
-            #expect(couples[0].stage == 2 && couples[0].step == 5 && !couples[0].highRisk)
-
-            let firstAlone = try await completed(.client(a), daysAfter: 1)
-            let secondAlone = try await completed(.client(a), daysAfter: 8)
-            try await write(stage: 3, step: 8, risk: .low, on: secondAlone)
-            try await write(stage: 1, step: 3, risk: .high, on: firstAlone)
-            let summary = try await setup.charts.listClientSummaries(actor: setup.counselorA)
-                .first { $0.client.id == a }
-            #expect(summary?.stage == 3 && summary?.step == 8 && summary?.riskLevel == "low")
         }
     }
 }

@@ -34,7 +34,7 @@ extension ChartService {
                         FROM therapy_sessions s JOIN progress_notes pn ON pn.practice_id = s.practice_id AND pn.session_id = s.id
                         WHERE s.practice_id = c.practice_id AND s.client_id = c.id
                           AND pn.chart_kind = 'client' AND pn.chart_id = c.id AND pn.risk_level IS NOT NULL
-                        ORDER BY s.scheduled_start DESC, pn.created_at DESC LIMIT 1),
+                        ORDER BY s.scheduled_start DESC, pn.created_at DESC, pn.id DESC LIMIT 1),
                        (SELECT max(s.scheduled_start) FROM therapy_sessions s
                         WHERE s.practice_id = c.practice_id AND s.client_id = c.id AND s.status = 'completed'),
                        (SELECT min(s.scheduled_start) FROM therapy_sessions s
@@ -45,7 +45,7 @@ extension ChartService {
                     SELECT pn.stage, pn.step
                     FROM therapy_sessions s JOIN progress_notes pn ON pn.practice_id = s.practice_id AND pn.session_id = s.id
                     WHERE s.practice_id = c.practice_id AND s.client_id = c.id
-                    ORDER BY s.scheduled_start DESC, pn.created_at DESC
+                    ORDER BY s.scheduled_start DESC, pn.created_at DESC, pn.id DESC
                     LIMIT 1
                 ) n ON true
                 ORDER BY c.legal_name, c.id

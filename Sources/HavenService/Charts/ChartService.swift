@@ -331,7 +331,7 @@ public struct ChartService: Sendable {
                     SELECT pn.stage, pn.step
                     FROM therapy_sessions s JOIN progress_notes pn ON pn.practice_id = s.practice_id AND pn.session_id = s.id
                     WHERE s.practice_id = c.practice_id AND s.couple_id = c.id
-                    ORDER BY s.scheduled_start DESC, pn.created_at DESC
+                    ORDER BY s.scheduled_start DESC, pn.created_at DESC, pn.id DESC
                     LIMIT 1
                 ) n ON true
                 WHERE \(counselor)::uuid IS NULL OR c.counselor_id = \(counselor)
