@@ -4,6 +4,10 @@ public enum MigrationError: Error, Equatable, CustomStringConvertible {
     case duplicateVersion(Int, String, String)
     case checksumMismatch(version: Int, name: String)
     case unknownApplied(version: Int, name: String)
+    /// A migration's SQL failed; it was rolled back, earlier ones stay applied. `reason` is the
+    /// migration's own message when it stopped on purpose (its `RAISE`: what it found and what to do),
+    /// else the SQLSTATE and constraint only (the server's detail may quote row values).
+    case failed(version: Int, name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -17,6 +21,8 @@ public enum MigrationError: Error, Equatable, CustomStringConvertible {
         case .unknownApplied(let version, let name):
             return
                 "the database has migration \(version) (\(name)), which this haven build does not know; use a newer build"
+        case .failed(_, let name, let reason):
+            return "migration \(name) failed and was rolled back (the ones before it stay applied): \(reason)"
         }
     }
 }

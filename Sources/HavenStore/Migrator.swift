@@ -42,13 +42,21 @@ public struct Migrator: Sendable {
             var done: [Migration] = []
             for migration in migrations where !appliedVersions.contains(migration.version) {
                 let started = ContinuousClock.now
-                try await connection.transaction { connection in
-                    try connection.executeScript(migration.sql)
-                    try await connection.execute(
-                        """
-                        INSERT INTO schema_migrations (version, name, checksum) \
-                        VALUES (\(migration.version), \(migration.name), \(migration.checksum))
-                        """
+                do {
+                    try await connection.transaction { connection in
+                        try connection.executeScript(migration.sql)
+                        try await connection.execute(
+                            """
+                            INSERT INTO schema_migrations (version, name, checksum) \
+                            VALUES (\(migration.version), \(migration.name), \(migration.checksum))
+                            """
+                        )
+                    }
+                } catch let error as PostgresError where error.sqlState != nil {
+                    throw MigrationError.failed(
+                        version: migration.version,
+                        name: migration.name,
+                        reason: Self.reason(for: error)
                     )
                 }
                 let elapsed = ContinuousClock.now - started
@@ -96,6 +104,23 @@ public struct Migrator: Sendable {
             )
         }
         return statuses.sorted { $0.version < $1.version }
+    }
+
+    /// What an operator is told about a failed migration. A migration that stops on purpose says why
+    /// with `RAISE` (our text: what it found, by id, and what to do), shown whole; anything else the
+    /// server raised is named by SQLSTATE and constraint only, since its detail may quote row values.
+    static func reason(for error: PostgresError) -> String {
+        // The context's first line is the innermost frame: a RAISE there is a migration's (or one of
+        // our trigger functions') own words.
+        let innermost = error.context?.split(separator: "\n").first
+        if innermost?.hasSuffix("at RAISE") == true, let message = error.message {
+            return [message, error.detail, error.hint.map { "Next: \($0)" }]
+                .compactMap { $0 }
+                .joined(separator: ". ")
+        }
+        let constraint = error.constraint.map { ", constraint \($0)" } ?? ""
+        return
+            "the server refused it (SQLSTATE \(error.sqlState ?? "?")\(constraint)); PostgreSQL's log has the details"
     }
 
     // MARK: - Internals

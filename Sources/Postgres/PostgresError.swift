@@ -106,6 +106,13 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var query: String?
     /// `host:port/database` for connection errors.
     public var target: String?
+    /// The server's detail, hint and context (where it happened: "PL/pgSQL function … at RAISE"). The
+    /// detail may quote row values (a violated constraint's failing row), so none of the three is in
+    /// `description` or `debugDescription`; a caller shows them only where it knows the text is its own
+    /// (the migrator, for a migration's own `RAISE`).
+    public var detail: String?
+    public var hint: String?
+    public var context: String?
 
     /// Creates an error of the given kind.
     public init(
@@ -116,7 +123,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         table: String? = nil,
         column: String? = nil,
         query: String? = nil,
-        target: String? = nil
+        target: String? = nil,
+        detail: String? = nil,
+        hint: String? = nil,
+        context: String? = nil
     ) {
         self.code = code
         self.sqlState = sqlState
@@ -126,6 +136,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         self.column = column
         self.query = query
         self.target = target
+        self.detail = detail
+        self.hint = hint
+        self.context = context
     }
 
     /// Whether a transaction that failed with this error may succeed if run again.

@@ -34,7 +34,10 @@ final class ResultHandle: @unchecked Sendable {
             constraint: errorField("n"),
             table: errorField("t"),
             column: errorField("c"),
-            query: query
+            query: query,
+            detail: errorField("D"),
+            hint: errorField("H"),
+            context: errorField("W")
         )
     }
 }

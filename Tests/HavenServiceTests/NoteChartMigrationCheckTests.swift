@@ -14,7 +14,7 @@ struct NoteChartMigrationCheckTests {
     @Test func aNoteOnAMovedSessionStopsTheMigrationUntilTheSessionIsMovedBack() async throws {
         try await ClinicSetup.with { setup in
             let (session, couple, _, _) = try await setup.completedSession()
-            _ = try await setup.notes.writeDraft(.sample, session: session, actor: setup.counselorA)
+            let note = try await setup.notes.writeDraft(.sample, session: session, actor: setup.counselorA).id
             let (_, other, _, _) = try await setup.completedSession()
             let check = try #require(try Migration.embedded().first { $0.version == 72 })
             try await setup.fixture.owner.withConnection { connection in
@@ -42,6 +42,9 @@ struct NoteChartMigrationCheckTests {
                     refused?.message
                         == "migration 0072: notes on a session of another chart (a session moved before migration 0051): 1"
                 )
+                let named = "note \(note.uuidString.lowercased()) on session \(session.uuidString.lowercased())"
+                #expect(refused?.detail == "The first ten: \(named)")
+                #expect(refused?.hint?.contains("docs/operations.md") == true)
                 try await move(to: couple)
                 try await connection.executeScript(check.sql)
             }

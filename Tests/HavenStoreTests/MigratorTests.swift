@@ -111,7 +111,13 @@ struct MigratorTests {
                     try Migration(fileName: "0001_ok.sql", sql: "CREATE TABLE ok (id int);"),
                     try Migration(fileName: "0002_bad.sql", sql: "CREATE TABLE half (id int); SELECT * FROM missing;"),
                 ]
-                await #expect(throws: PostgresError.self) {
+                await #expect(
+                    throws: MigrationError.failed(
+                        version: 2,
+                        name: "0002_bad.sql",
+                        reason: "the server refused it (SQLSTATE 42P01); PostgreSQL's log has the details"
+                    )
+                ) {
                     try await Migrator(migrations: migrations, logger: logger).migrate(on: connection)
                 }
                 let rows = try await connection.query(
@@ -123,6 +129,47 @@ struct MigratorTests {
                     migrations[0], try Migration(fileName: "0002_bad.sql", sql: "CREATE TABLE half (id int);"),
                 ]
                 #expect(try await Migrator(migrations: retry, logger: logger).migrate(on: connection).count == 1)
+            }
+        }
+    }
+
+    /// A migration that stops on purpose (`RAISE` with a detail and a hint) is reported in its own words;
+    /// anything else the server refused is named by SQLSTATE and constraint, never by the detail, which
+    /// may quote a row's values.
+    @Test(.needsTestDatabase) func aMigrationsOwnStopIsToldWholeAndAServerRefusalWithoutItsRow() async throws {
+        try await TestDatabase.with(migrated: false) { configuration in
+            try await TestDatabase.withConnection(configuration) { connection in
+                let table = try Migration(
+                    fileName: "0001_people.sql",
+                    sql: "CREATE TABLE people (name text UNIQUE); INSERT INTO people VALUES ('Ada Lovelace');"
+                )
+                let check = try Migration(
+                    fileName: "0002_check.sql",
+                    sql: """
+                        DO $$ BEGIN
+                            RAISE EXCEPTION 'migration 0002: rows that need a look: %', 2
+                                USING ERRCODE = 'check_violation', DETAIL = 'ids 7, 9', HINT = 'fix them, then migrate again';
+                        END $$;
+                        """
+                )
+                let own = await #expect(throws: MigrationError.self) {
+                    try await Migrator(migrations: [table, check], logger: logger).migrate(on: connection)
+                }
+                #expect(
+                    own?.description
+                        == "migration 0002_check.sql failed and was rolled back (the ones before it stay applied): "
+                        + "migration 0002: rows that need a look: 2. ids 7, 9. Next: fix them, then migrate again"
+                )
+                let duplicate = try Migration(
+                    fileName: "0002_check.sql",
+                    sql: "INSERT INTO people VALUES ('Ada Lovelace');"
+                )
+                let refused = await #expect(throws: MigrationError.self) {
+                    try await Migrator(migrations: [table, duplicate], logger: logger).migrate(on: connection)
+                }
+                let text = refused?.description ?? ""
+                #expect(text.contains("SQLSTATE 23505, constraint people_name_key"))
+                #expect(!text.contains("Ada"))
             }
         }
     }

@@ -7,7 +7,8 @@
 -- Before 0051 the application role could move a session to another couple with a raw UPDATE, and no
 -- migration has looked at the rows since. Such a note would drop out of its chart's open high-risk
 -- flag, so this migration stops (and `haven serve` stays not ready: a migration is pending) while any
--- note sits on a session of another chart, and says which notes, by id, and what to do.
+-- note sits on a session of another chart, naming the first ten notes and their sessions by id and
+-- where the repair is described (docs/operations.md, "Migrations").
 --
 -- Ties: the latest note is ordered by session date, then by when the note was written; two notes of one
 -- session written in one transaction tie on both, and 0071 lets the planner read them in two orders.
@@ -19,20 +20,19 @@ DECLARE
     moved integer;
     examples text;
 BEGIN
-    SELECT count(*), string_agg(n.id::text, ', ' ORDER BY n.id) FILTER (WHERE n.rank <= 10)
+    SELECT count(*), string_agg(format('note %s on session %s', m.id, m.session_id), ', ' ORDER BY m.id)
+                     FILTER (WHERE m.rank <= 10)
       INTO moved, examples
-      FROM (SELECT n.id, row_number() OVER (ORDER BY n.id) AS rank
+      FROM (SELECT n.id, n.session_id, row_number() OVER (ORDER BY n.id) AS rank
               FROM progress_notes n
               JOIN therapy_sessions s ON s.practice_id = n.practice_id AND s.id = n.session_id
              WHERE n.chart_id IS DISTINCT FROM coalesce(s.couple_id, s.client_id)
-                OR n.chart_kind <> CASE WHEN s.couple_id IS NOT NULL THEN 'couple' ELSE 'client' END) AS n;
+                OR n.chart_kind <> CASE WHEN s.couple_id IS NOT NULL THEN 'couple' ELSE 'client' END) AS m;
     IF moved > 0 THEN
         RAISE EXCEPTION 'migration 0072: notes on a session of another chart (a session moved before migration 0051): %', moved
             USING ERRCODE = 'check_violation',
-                  DETAIL = 'Notes (first ten by id): ' || examples,
-                  HINT = 'Move each of these notes'' sessions back to the note''s chart as the database owner '
-                      || '(UPDATE therapy_sessions SET couple_id / client_id, with its triggers disabled for that '
-                      || 'statement), or ask your Haven support contact; then run haven db migrate again.';
+                  DETAIL = 'The first ten: ' || examples,
+                  HINT = 'read "Migrations" in docs/operations.md before changing anything; then run haven db migrate again';
     END IF;
 END
 $$;
