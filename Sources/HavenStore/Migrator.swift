@@ -31,7 +31,8 @@ public struct Migrator: Sendable {
     ///
     /// - Returns: the migrations applied by this call (empty when the database was current).
     /// - Throws: `MigrationError` for a changed or unknown applied migration (nothing is applied then);
-    ///   `PostgresError` when a migration's SQL fails (that migration is rolled back; earlier ones stay).
+    ///   `MigrationError.failed` when a migration's SQL fails (that migration is rolled back; earlier ones
+    ///   stay), `PostgresError` when the connection fails.
     @discardableResult
     public func migrate(on connection: PostgresConnection) async throws -> [Migration] {
         try await withLock(on: connection) {
@@ -107,13 +108,15 @@ public struct Migrator: Sendable {
     }
 
     /// What an operator is told about a failed migration. A migration that stops on purpose says why
-    /// with `RAISE` (our text: what it found, by id, and what to do), shown whole; anything else the
-    /// server raised is named by SQLSTATE and constraint only, since its detail may quote row values.
+    /// in a DO block's own `RAISE` whose message starts `migration NNNN:` (our text: what it found, by
+    /// id, and what to read next), shown whole with its detail and hint. Anything else the server
+    /// raised (a statement's error, a trigger function's `RAISE`, an error evaluating a `RAISE`'s
+    /// arguments) is named by SQLSTATE and constraint only, since its text may quote row values.
     static func reason(for error: PostgresError) -> String {
-        // The context's first line is the innermost frame: a RAISE there is a migration's (or one of
-        // our trigger functions') own words.
-        let innermost = error.context?.split(separator: "\n").first
-        if innermost?.hasSuffix("at RAISE") == true, let message = error.message {
+        let ownStop =
+            error.context?.wholeMatch(of: /PL\/pgSQL function inline_code_block line [0-9]+ at RAISE/) != nil
+            && error.message?.wholeMatch(of: /migration [0-9]{4}: .+/) != nil
+        if ownStop, let message = error.message {
             return [message, error.detail, error.hint.map { "Next: \($0)" }]
                 .compactMap { $0 }
                 .joined(separator: ". ")

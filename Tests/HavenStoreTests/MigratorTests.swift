@@ -133,9 +133,9 @@ struct MigratorTests {
         }
     }
 
-    /// A migration that stops on purpose (`RAISE` with a detail and a hint) is reported in its own words;
-    /// anything else the server refused is named by SQLSTATE and constraint, never by the detail, which
-    /// may quote a row's values.
+    /// A migration that stops on purpose (a DO block's `RAISE` of "migration NNNN: …" with a detail and a
+    /// hint) is reported in its own words; anything else the server refused is named by SQLSTATE and
+    /// constraint, never by its text, which may quote a row's values.
     @Test(.needsTestDatabase) func aMigrationsOwnStopIsToldWholeAndAServerRefusalWithoutItsRow() async throws {
         try await TestDatabase.with(migrated: false) { configuration in
             try await TestDatabase.withConnection(configuration) { connection in
@@ -160,6 +160,28 @@ struct MigratorTests {
                         == "migration 0002_check.sql failed and was rolled back (the ones before it stay applied): "
                         + "migration 0002: rows that need a look: 2. ids 7, 9. Next: fix them, then migrate again"
                 )
+                // Not a migration's own stop: a DO block's RAISE without the "migration NNNN:" form, and a
+                // trigger function's RAISE, are named by SQLSTATE only (their text may carry values).
+                let unmarked = try Migration(
+                    fileName: "0002_check.sql",
+                    sql: "DO $$ BEGIN RAISE EXCEPTION 'Ada Lovelace' USING DETAIL = 'Ada'; END $$;"
+                )
+                let trigger = try Migration(
+                    fileName: "0002_check.sql",
+                    sql: """
+                        CREATE FUNCTION people_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN RAISE EXCEPTION 'migration 0002: %', NEW.name; END $$;
+                        CREATE TRIGGER people_guard BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION people_guard();
+                        INSERT INTO people VALUES ('Ada Byron');
+                        """
+                )
+                for migration in [unmarked, trigger] {
+                    let hidden = await #expect(throws: MigrationError.self) {
+                        try await Migrator(migrations: [table, migration], logger: logger).migrate(on: connection)
+                    }
+                    #expect(hidden?.description.contains("SQLSTATE P0001") == true)
+                    #expect(hidden?.description.contains("Ada") == false)
+                }
                 let duplicate = try Migration(
                     fileName: "0002_check.sql",
                     sql: "INSERT INTO people VALUES ('Ada Lovelace');"
