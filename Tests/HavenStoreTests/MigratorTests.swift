@@ -143,55 +143,43 @@ struct MigratorTests {
                     fileName: "0001_people.sql",
                     sql: "CREATE TABLE people (name text UNIQUE); INSERT INTO people VALUES ('Ada Lovelace');"
                 )
-                let check = try Migration(
-                    fileName: "0002_check.sql",
-                    sql: """
-                        DO $$ BEGIN
-                            RAISE EXCEPTION 'migration 0002: rows that need a look: %', 2
-                                USING ERRCODE = 'check_violation', DETAIL = 'ids 7, 9', HINT = 'fix them, then migrate again';
-                        END $$;
-                        """
-                )
-                let own = await #expect(throws: MigrationError.self) {
-                    try await Migrator(migrations: [table, check], logger: logger).migrate(on: connection)
+                /// What `haven db migrate` would print when `sql`, as migration 2, fails.
+                func failure(_ sql: String) async throws -> String {
+                    let second = try Migration(fileName: "0002_check.sql", sql: sql)
+                    let error = await #expect(throws: MigrationError.self) {
+                        try await Migrator(migrations: [table, second], logger: logger).migrate(on: connection)
+                    }
+                    return error?.description ?? ""
                 }
+                let own = try await failure(
+                    """
+                    DO $$ BEGIN
+                        RAISE EXCEPTION 'migration 0002: rows that need a look: %', 2
+                            USING ERRCODE = 'check_violation', DETAIL = 'ids 7, 9', HINT = 'fix them, then migrate again';
+                    END $$;
+                    """
+                )
                 #expect(
-                    own?.description
+                    own
                         == "migration 0002_check.sql failed and was rolled back (the ones before it stay applied): "
                         + "migration 0002: rows that need a look: 2. ids 7, 9. Next: fix them, then migrate again"
                 )
                 // Not a migration's own stop: a DO block's RAISE without the "migration NNNN:" form, and a
                 // trigger function's RAISE, are named by SQLSTATE only (their text may carry values).
-                let unmarked = try Migration(
-                    fileName: "0002_check.sql",
-                    sql: "DO $$ BEGIN RAISE EXCEPTION 'Ada Lovelace' USING DETAIL = 'Ada'; END $$;"
-                )
-                let trigger = try Migration(
-                    fileName: "0002_check.sql",
-                    sql: """
-                        CREATE FUNCTION people_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-                        BEGIN RAISE EXCEPTION 'migration 0002: %', NEW.name; END $$;
-                        CREATE TRIGGER people_guard BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION people_guard();
-                        INSERT INTO people VALUES ('Ada Byron');
-                        """
-                )
-                for migration in [unmarked, trigger] {
-                    let hidden = await #expect(throws: MigrationError.self) {
-                        try await Migrator(migrations: [table, migration], logger: logger).migrate(on: connection)
-                    }
-                    #expect(hidden?.description.contains("SQLSTATE P0001") == true)
-                    #expect(hidden?.description.contains("Ada") == false)
+                for sql in [
+                    "DO $$ BEGIN RAISE EXCEPTION 'Ada Lovelace' USING DETAIL = 'Ada'; END $$;",
+                    """
+                    CREATE FUNCTION people_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'migration 0002: %', NEW.name; END $$;
+                    CREATE TRIGGER people_guard BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION people_guard();
+                    INSERT INTO people VALUES ('Ada Byron');
+                    """,
+                ] {
+                    let hidden = try await failure(sql)
+                    #expect(hidden.contains("SQLSTATE P0001") && !hidden.contains("Ada"))
                 }
-                let duplicate = try Migration(
-                    fileName: "0002_check.sql",
-                    sql: "INSERT INTO people VALUES ('Ada Lovelace');"
-                )
-                let refused = await #expect(throws: MigrationError.self) {
-                    try await Migrator(migrations: [table, duplicate], logger: logger).migrate(on: connection)
-                }
-                let text = refused?.description ?? ""
-                #expect(text.contains("SQLSTATE 23505, constraint people_name_key"))
-                #expect(!text.contains("Ada"))
+                let refused = try await failure("INSERT INTO people VALUES ('Ada Lovelace');")
+                #expect(refused.contains("SQLSTATE 23505, constraint people_name_key") && !refused.contains("Ada"))
             }
         }
     }
