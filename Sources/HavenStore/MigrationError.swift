@@ -5,8 +5,9 @@ public enum MigrationError: Error, Equatable, CustomStringConvertible {
     case checksumMismatch(version: Int, name: String)
     case unknownApplied(version: Int, name: String)
     /// A migration's SQL failed; it was rolled back, earlier ones stay applied. `reason` is the
-    /// migration's own message when it stopped on purpose (its `RAISE`: what it found and what to do),
-    /// else the SQLSTATE and constraint only (the server's detail may quote row values).
+    /// migration's own message when it stopped on purpose (`Migrator.reason(for:)`: a DO block's `RAISE`
+    /// of "migration NNNN: …"), else the SQLSTATE and constraint only (the server's text may quote row
+    /// values).
     case failed(version: Int, name: String, reason: String)
 
     public var description: String {

@@ -192,6 +192,40 @@ struct ChartServiceTests {
             #expect(summary?.lastSession == Date(timeIntervalSince1970: 1_790_000_000 + 8 * day))
         }
     }
+
+    /// Two notes of one session written at the same instant (one transaction) tie on session date and
+    /// writing time; the larger note id wins, for the stage and step and for the high-risk flag alike,
+    /// whichever plan the database picks (migration 0072). The twin is copied in by the owner.
+    @Test func aTieOnSessionAndWritingTimeGoesToTheLargerNoteID() async throws {
+        try await ClinicSetup.with { setup in
+            let (session, _, _, _) = try await setup.completedSession()
+            var draft = NoteService.Draft.sample
+            draft.stage = 1
+            draft.step = 2
+            draft.riskLevel = RiskLevel.none
+            let written = try await setup.notes.writeDraft(draft, session: session, actor: setup.counselorA).id
+            let twins = [
+                ("ffffffff-ffff-4fff-bfff-ffffffffffff", true),
+                ("00000000-0000-4000-8000-000000000000", false),
+            ]
+            for (twin, twinWins) in twins {
+                let twinID = UUID(uuidString: twin)!
+                _ = try await setup.fixture.owner.query(
+                    """
+                    INSERT INTO progress_notes (id, practice_id, session_id, author_id, counselor_id, chart_kind,
+                        chart_id, stage, step, interventions, risk_level, body, body_key_id, created_at, updated_at)
+                    SELECT \(twinID), practice_id, session_id, author_id, counselor_id, chart_kind, chart_id, 3, 8,
+                           interventions, 'high', body, body_key_id, created_at, updated_at
+                    FROM progress_notes WHERE id = \(written)
+                    """
+                )
+                let couple = try await setup.charts.listCouples(actor: setup.counselorA)[0]
+                #expect(couple.highRisk == twinWins, "twin \(twin)")
+                #expect(couple.stage == (twinWins ? 3 : 1) && couple.step == (twinWins ? 8 : 2), "twin \(twin)")
+                _ = try await setup.fixture.owner.query("DELETE FROM progress_notes WHERE id = \(twinID)")
+            }
+        }
+    }
 }
 
 @Suite("The application role cannot widen its own reach", .needsTestDatabase)
