@@ -38,7 +38,7 @@ struct Haven: AsyncParsableCommand {
     )
 
     /// Parses the command line, runs the command, and maps failures to one line on stderr and an exit
-    /// status: 0 success, 1 user error, 2 system error.
+    /// status: 0 success, 1 user error, 2 system error. Every way out is `ProcessEnd.exit`.
     static func main() async {
         #if DEBUG
         let unnamed = CommandNames.unnamed(under: Haven.self)
@@ -48,13 +48,13 @@ struct Haven: AsyncParsableCommand {
         // (ArgumentParser would print the parent's help and exit 0).
         if let message = CommandSuggestion.message(for: Array(CommandLine.arguments.dropFirst())) {
             FileHandle.standardError.write(Data("haven: \(message)\n".utf8))
-            Foundation.exit(1)
+            ProcessEnd.exit(1)
         }
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
         } catch {
-            Foundation.exit(ErrorReport(error).emit())
+            ProcessEnd.exit(ErrorReport(error).emit())
         }
         do {
             var command = command
@@ -64,7 +64,8 @@ struct Haven: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            Foundation.exit(ErrorReport(error).emit())
+            ProcessEnd.exit(ErrorReport(error).emit())
         }
+        ProcessEnd.exit(0)
     }
 }
