@@ -1560,6 +1560,9 @@ CREATE FUNCTION public.haven_couple_high_risk(couple uuid) RETURNS boolean
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
+    IF NOT haven_couple_risk_in_reach(couple, true) THEN
+        RETURN false;
+    END IF;
     RETURN haven_couple_open_risk_note_in(haven_current_practice(), couple) IS NOT NULL;
 END
 $$;
@@ -1603,6 +1606,9 @@ CREATE FUNCTION public.haven_couple_open_risk_note(couple uuid) RETURNS uuid
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
+    IF NOT haven_couple_risk_in_reach(couple, false) THEN
+        RETURN NULL;
+    END IF;
     RETURN haven_couple_open_risk_note_in(haven_current_practice(), couple);
 END
 $$;
@@ -1633,6 +1639,23 @@ BEGIN
     RETURN latest.id;
 END
 $$;
+
+
+--
+-- Name: haven_couple_risk_in_reach(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_couple_risk_in_reach(couple uuid, with_calendar boolean) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT EXISTS (
+            SELECT 1 FROM public.couples c
+            WHERE c.id = couple AND c.practice_id = public.haven_current_practice()
+              AND (c.counselor_id = ANY (public.haven_current_caseload())
+                   OR ('couple:' OPERATOR(pg_catalog.||) c.id::text) = ANY (public.haven_current_break_glass())
+                   OR (with_calendar AND public.haven_current_calendar()))
+        )
+    $$;
 
 
 --
@@ -10145,6 +10168,13 @@ GRANT ALL ON FUNCTION public.haven_couple_open_risk_note(couple uuid) TO haven_a
 --
 
 REVOKE ALL ON FUNCTION public.haven_couple_open_risk_note_in(practice uuid, couple uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION haven_couple_risk_in_reach(couple uuid, with_calendar boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_couple_risk_in_reach(couple uuid, with_calendar boolean) FROM PUBLIC;
 
 
 --
