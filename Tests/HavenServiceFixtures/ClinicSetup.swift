@@ -132,3 +132,25 @@ extension ClinicSetup {
         return (session, couple, a, b)
     }
 }
+
+extension ClinicSetup {
+    /// A front-desk account (the scheduler role alone) in the practice, signed in for an hour.
+    public func frontDesk() async throws -> StaffActor {
+        let schedulerID = try await fixture.staff.createStaff(
+            .init(
+                email: "desk@harbor.example",
+                displayName: "Fictional Pat Desk",
+                roles: [.scheduler],
+                password: StaffFixture.password
+            ),
+            practiceID: fixture.practiceID,
+            source: "test"
+        )
+        return try await fixture.staff.openSession(
+            for: schedulerID,
+            practiceID: fixture.practiceID,
+            lifetime: .seconds(3_600),
+            source: "test"
+        )
+    }
+}

@@ -17,22 +17,7 @@ extension AppRoleAttackTests {
             risky.riskLevel = .high
             risky.riskDetail = "Fictional: disclosed a recent shove during an argument."
             let (note, _) = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
-            let schedulerID = try await setup.fixture.staff.createStaff(
-                .init(
-                    email: "desk@harbor.example",
-                    displayName: "Fictional Pat Desk",
-                    roles: [.scheduler],
-                    password: StaffFixture.password
-                ),
-                practiceID: setup.fixture.practiceID,
-                source: "test"
-            )
-            let scheduler = try await setup.fixture.staff.openSession(
-                for: schedulerID,
-                practiceID: setup.fixture.practiceID,
-                lifetime: .seconds(3_600),
-                source: "test"
-            )
+            let scheduler = try await setup.frontDesk()
             // What psql on the app role answers inside a context opened from `actor`'s live session.
             func flag(as actor: StaffActor) async throws -> (Bool, UUID?) {
                 try await setup.fixture.app.withConnection { connection in

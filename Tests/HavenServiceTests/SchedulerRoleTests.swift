@@ -26,22 +26,7 @@ struct SchedulerRoleTests {
                 actor: setup.counselorA
             )
             _ = try await setup.notes.sign(note, expectedVersion: version, actor: setup.counselorA)
-            let schedulerID = try await setup.fixture.staff.createStaff(
-                .init(
-                    email: "desk@harbor.example",
-                    displayName: "Fictional Pat Desk",
-                    roles: [.scheduler],
-                    password: StaffFixture.password
-                ),
-                practiceID: setup.fixture.practiceID,
-                source: "test"
-            )
-            let scheduler = try await setup.fixture.staff.openSession(
-                for: schedulerID,
-                practiceID: setup.fixture.practiceID,
-                lifetime: .seconds(3_600),
-                source: "test"
-            )
+            let scheduler = try await setup.frontDesk()
             #expect(scheduler.roles == [.scheduler])
             return try await body(setup, scheduler, couple, session)
         }
