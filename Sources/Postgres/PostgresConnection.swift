@@ -127,10 +127,32 @@ public actor PostgresConnection {
                     )
                 } catch var error as PostgresError {
                     error.target = configuration.target
+                    if let deadline, ContinuousClock.now >= deadline {
+                        error.message = "timeout expired after \(Int(timeout)) s: \(stage(of: PQstatus(pointer)))"
+                    }
                     throw error
                 }
             }
             state = PQconnectPoll(pointer)
+        }
+    }
+
+    /// Where a connection attempt stood when its time ran out, in an operator's words: whether the
+    /// server took the connection, answered at all, authenticated, or was still starting the session.
+    private static func stage(of status: ConnStatusType) -> String {
+        switch status {
+        case CONNECTION_STARTED, CONNECTION_NEEDED:
+            "the server did not take the connection"
+        case CONNECTION_MADE:
+            "connected; the startup message was not sent"
+        case CONNECTION_SSL_STARTUP, CONNECTION_GSS_STARTUP:
+            "connected; the server did not answer the encryption request"
+        case CONNECTION_AWAITING_RESPONSE:
+            "connected; the server did not finish authenticating"
+        case CONNECTION_AUTH_OK:
+            "authenticated; the server did not finish starting the session"
+        default:
+            "authenticated; the server did not answer the session checks"
         }
     }
 

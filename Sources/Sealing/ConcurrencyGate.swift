@@ -15,11 +15,18 @@ public actor ConcurrencyGate {
         self.limit = limit
     }
 
-    /// Runs `work` once there is room inside.
-    public func run<Value: Sendable>(_ work: @Sendable () async throws -> Value) async rethrows -> Value {
+    /// Runs `work` once there is room inside, in the caller's context (`work` need not be `Sendable`:
+    /// only the place is handed across).
+    public nonisolated func run<Value>(_ work: () async throws -> Value) async rethrows -> Value {
         await enter()
-        defer { leave() }
-        return try await work()
+        do {
+            let value = try await work()
+            await leave()
+            return value
+        } catch {
+            await leave()
+            throw error
+        }
     }
 
     private func enter() async {

@@ -84,6 +84,37 @@ struct ErrorTests {
         #expect(refused?.description.contains("127.0.0.1:1/nowhere") == true)
     }
 
+    /// A server that takes the connection and never answers (a listening socket nobody accepts from: the
+    /// kernel completes the handshake) ends the attempt at its timeout, and the error says how far it
+    /// got, so an operator can tell a server that is down from one too busy to start a session.
+    @Test func aConnectTimeoutSaysHowFarTheAttemptGot() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 4) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+        let silent = try PostgresConfiguration(
+            "host=127.0.0.1 port=\(port) dbname=x user=x sslmode=disable gssencmode=disable connect_timeout=2"
+        )
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) {
+            _ = try await PostgresConnection.connect(silent, logger: TestDatabase.logger)
+        }
+        #expect(ContinuousClock.now - started >= .seconds(2))
+        #expect(error?.code == .connectionFailed)
+        let expected = "timeout expired after 2 s: connected; the server did not finish authenticating"
+        #expect(error?.description.contains(expected) == true, "\(String(describing: error))")
+    }
+
     @Test func malformedConnectionStringsAreRejected() {
         let error = #expect(throws: PostgresError.self) { try PostgresConfiguration("host=x bogus_option=1") }
         #expect(error?.code == .invalidConfiguration)
