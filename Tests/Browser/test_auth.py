@@ -5,15 +5,11 @@ import os
 import subprocess
 import time
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import BASE, DANA, SAM, api, check_page, sign_in, sign_out, submit, totp
-
-
-def wait_for_next_code_step():
-    """A code works once: wait until the 30-second step after the one just used begins."""
-    time.sleep(30.5 - time.time() % 30)
+from conftest import BASE, DANA, MORGAN, SAM, api, check_page, next_unused_step, sign_in, sign_out, submit, totp
 
 
 def test_code_app_enrolment_and_the_two_step_sign_in(driver):
@@ -30,7 +26,8 @@ def test_code_app_enrolment_and_the_two_step_sign_in(driver):
         secret = driver.find_element(By.CSS_SELECTOR, ".secret").text.replace(" ", "")
         driver.save_screenshot(os.path.join(os.environ.get("HAVEN_BROWSER_ARTIFACTS", ".build/browser-artifacts"),
                                             "code-app-enrol.png"))
-        driver.find_element(By.ID, "code").send_keys(totp(secret))
+        enrolled_at = time.time()
+        driver.find_element(By.ID, "code").send_keys(totp(secret, at=enrolled_at))
         submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/account/code-app'] button"))
         assert "Your one-time-code app is set up" in driver.find_element(By.TAG_NAME, "main").text
         sign_out(driver)
@@ -50,8 +47,8 @@ def test_code_app_enrolment_and_the_two_step_sign_in(driver):
         assert "That code was wrong" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
         assert driver.get_cookie("__Host-haven-session") is None
 
-        wait_for_next_code_step()
-        sign_in(driver, SAM, code_secret=secret)
+        # A code works once: the step after the enrolment's.
+        sign_in(driver, SAM, code_secret=secret, code_step=next_unused_step(int(enrolled_at // 30)))
         assert driver.current_url == BASE + "/today", driver.current_url
         sign_out(driver)
     finally:
@@ -59,6 +56,7 @@ def test_code_app_enrolment_and_the_two_step_sign_in(driver):
         subprocess.run([os.environ["HAVEN_BIN"], "staff", "reset-totp", sam_id], check=True, capture_output=True)
 
 
+@pytest.mark.idle_logoff
 def test_idle_logoff_warns_keeps_alive_and_lets_the_page_save_first(driver):
     # The server's timeout is 15 minutes; the page counts whatever <body data-idle-seconds> says, so
     # the test shortens it to 60 seconds before haven.js reads it (warning at 30 s, sign-out at 54 s:
@@ -71,7 +69,7 @@ def test_idle_logoff_warns_keeps_alive_and_lets_the_page_save_first(driver):
             }
         }).observe(document, {childList: true, subtree: true});
     """})
-    sign_in(driver, DANA)
+    sign_in(driver, MORGAN)
     assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-idle-seconds") == "60"
     warning = WebDriverWait(driver, 60).until(lambda b: b.find_element(By.CSS_SELECTOR, ".idle-warning"))
     WebDriverWait(driver, 5).until(lambda b: warning.is_displayed())

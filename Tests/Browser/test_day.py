@@ -14,7 +14,7 @@ import zoneinfo
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import BASE, DANA, api, check_page, client_names, sign_in, sign_out, submit, totp
+from conftest import BASE, DANA, api, check_page, client_names, next_unused_step, sign_in, sign_out, submit, totp
 
 ZONE = zoneinfo.ZoneInfo("America/Chicago")  # the demo practice's
 
@@ -43,11 +43,12 @@ def test_a_counselors_day(driver):
         driver.get(BASE + "/account/code-app")
         submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/account/code-app/start'] button"))
         secret = driver.find_element(By.CSS_SELECTOR, ".secret").text.replace(" ", "")
-        driver.find_element(By.ID, "code").send_keys(totp(secret))
+        enrolled_at = time.time()
+        driver.find_element(By.ID, "code").send_keys(totp(secret, at=enrolled_at))
         submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/account/code-app'] button"))
         sign_out(driver)
-        time.sleep(30.5 - time.time() % 30)  # a code works once: the next 30-second step
-        sign_in(driver, DANA, code_secret=secret)
+        # A code works once: the step after the enrolment's.
+        sign_in(driver, DANA, code_secret=secret, code_step=next_unused_step(int(enrolled_at // 30)))
 
         # The day.
         assert driver.current_url == BASE + "/today", driver.current_url

@@ -13,36 +13,37 @@ import secrets
 import time
 from collections import Counter
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import (BASE, DANA, ARTIFACTS, api, assert_no_csp_violation, check_page, client_names, fetch,
-                      new_browser, sign_in, submit, totp, wait_for_time_left_in_code_step)
+from conftest import (BASE, DANA, MORGAN, ARTIFACTS, api, assert_no_csp_violation, check_page, client_names, fetch,
+                      new_browser, next_unused_step, sign_in, submit, totp)
 
 
-def setup_couple(ids=None):
-    """A new couple of Dana's (two new clients with fake names, so each test has partners no other test
-    invited and no flag another test raised), with an individual assignment for each partner, a joint
-    one, and a session booked a few days ahead. `ids`, when given, receives each assignment's id under
-    the same keys as the titles."""
+def setup_couple(ids=None, counselor=DANA):
+    """A new couple of `counselor`'s (two new clients with fake names, so each test has partners no other
+    test invited and no flag another test raised), with an individual assignment for each partner, a
+    joint one, and a session booked a few days ahead. `ids`, when given, receives each assignment's id
+    under the same keys as the titles."""
     today = datetime.date.today().isoformat()
     partners = [
-        api("/v1/clients", method="POST", body={
+        api("/v1/clients", email=counselor, method="POST", body={
             "legalName": "%s Portaltest%s" % (first, secrets.token_hex(3)), "intakeDate": today,
         })["id"]
         for first in ("Wren", "Robin")
     ]
-    made = api("/v1/couples", method="POST", body={
+    made = api("/v1/couples", email=counselor, method="POST", body={
         "partnerAId": partners[0], "partnerBId": partners[1], "startDate": today,
     })
-    couple = api("/v1/couples/%s" % made["id"])
+    couple = api("/v1/couples/%s" % made["id"], email=counselor)
     start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=random.randint(20, 60)))
     start = start.replace(hour=random.randint(8, 18), minute=random.choice([0, 30]), second=0, microsecond=0)
-    session = api("/v1/therapy-sessions", method="POST", body={
+    session = api("/v1/therapy-sessions", email=counselor, method="POST", body={
         "coupleId": couple["id"], "start": start.strftime("%Y-%m-%dT%H:%M:00Z"), "durationMinutes": 50,
         "format": "video", "allowOverlap": True,
     })["id"]
-    prompts = api("/v1/homework/prompts")["items"]
+    prompts = api("/v1/homework/prompts", email=counselor)["items"]
     individual = [p for p in prompts if not p["joint"]]
     joint = next(p for p in prompts if p["joint"])
     due = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
@@ -51,7 +52,7 @@ def setup_couple(ids=None):
         body = {"promptId": prompt["id"], "coupleId": couple["id"], "sessionId": session, "dueOn": due}
         if partner is not None:
             body["partnerId"] = partner["id"]
-        assigned = api("/v1/homework/assignments", method="POST", body=body)
+        assigned = api("/v1/homework/assignments", email=counselor, method="POST", body=body)
         titles[partner["id"] if partner else "joint"] = prompt["title"]
         if ids is not None:
             ids[partner["id"] if partner else "joint"] = assigned["id"]
@@ -419,10 +420,9 @@ def test_a_partner_sets_up_a_code_app_and_signs_in_with_its_code_totp(driver):
         submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/portal/settings/code-app/start'] button"))
         assert browser.find_element(By.CSS_SELECTOR, "#code-app svg") is not None
         secret = browser.find_element(By.ID, "code-app-secret").text
-        # The previous step's code (the app's clock a little behind), so that the sign-in below, with
-        # the current step's, is not a replay of it; both checked within the step they were made for.
-        wait_for_time_left_in_code_step()
-        browser.find_element(By.ID, "confirm-code").send_keys(totp(secret, at=time.time() - 30))
+        # The current step's code; the sign-in below types a later step's (a code works once).
+        confirmed_at = time.time()
+        browser.find_element(By.ID, "confirm-code").send_keys(totp(secret, at=confirmed_at))
         submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/portal/settings/code-app/confirm'] button"))
         assert browser.current_url == BASE + "/portal/settings?reason=code-app-on", browser.current_url
         check_page(browser, "portal-settings-code-app", names)
@@ -432,7 +432,8 @@ def test_a_partner_sets_up_a_code_app_and_signs_in_with_its_code_totp(driver):
         sign_in_with_passphrase()
         assert browser.current_url == BASE + "/portal/code", browser.current_url
         check_page(browser, "portal-code", names)
-        browser.find_element(By.ID, "code").send_keys(totp(secret))
+        # A code works once: the step after the confirmation's.
+        browser.find_element(By.ID, "code").send_keys(totp(secret, at=next_unused_step(int(confirmed_at // 30)) * 30))
         submit(browser, browser.find_element(By.CSS_SELECTOR, "main form[action='/portal/code'] button"))
         assert browser.current_url == BASE + "/portal", browser.current_url
         main = browser.find_element(By.TAG_NAME, "main").text
@@ -454,11 +455,12 @@ SHORT_IDLE = """
 """
 
 
+@pytest.mark.idle_logoff
 def test_the_portal_idle_logoff_warns_keeps_the_session_and_saves_the_answer_first(driver):
     ids = {}
-    couple, _ = setup_couple(ids=ids)
-    names = client_names()
-    sign_in(driver, DANA)
+    couple, _ = setup_couple(ids=ids, counselor=MORGAN)
+    names = client_names(MORGAN)
+    sign_in(driver, MORGAN)
     code = give_code(driver, couple, couple["partnerA"])
     page = "/portal/homework/%s" % ids[couple["partnerA"]["id"]]
     answer = "Written just before the timeout " + secrets.token_hex(4)
