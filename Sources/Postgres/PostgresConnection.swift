@@ -146,9 +146,9 @@ public actor PostgresConnection {
         case CONNECTION_MADE:
             "connected; the startup message was not sent"
         case CONNECTION_SSL_STARTUP, CONNECTION_GSS_STARTUP:
-            "connected; the server did not answer the encryption request"
+            "connected; the server did not finish negotiating encryption"
         case CONNECTION_AWAITING_RESPONSE:
-            "connected; the server did not finish authenticating"
+            "connected; the server did not answer the startup message or finish authenticating"
         case CONNECTION_AUTH_OK:
             "authenticated; the server did not finish starting the session"
         default:

@@ -15,8 +15,8 @@ public actor ConcurrencyGate {
         self.limit = limit
     }
 
-    /// Runs `work` once there is room inside, in the caller's context (`work` need not be `Sendable`:
-    /// only the place is handed across).
+    /// Runs `work` once there is room inside. `work` need not be `Sendable`: it is never handed to the
+    /// gate's actor, only the place is.
     public nonisolated func run<Value>(_ work: () async throws -> Value) async rethrows -> Value {
         await enter()
         do {

@@ -70,9 +70,9 @@ def give_code(driver, couple, partner):
     return driver.find_element(By.CSS_SELECTOR, "code.secret").text
 
 
-def accept_and_sign_in(browser, code, email, names):
+def accept_and_sign_in(browser, code, email, names, screenshot="portal-welcome"):
     browser.get(BASE + "/portal/welcome")
-    check_page(browser, "portal-welcome", names)
+    check_page(browser, screenshot, names)
     passphrase = "a passphrase of their own " + secrets.token_hex(4)
     browser.find_element(By.ID, "code").send_keys(code.lower().replace("-", " "))
     browser.find_element(By.ID, "email").send_keys(email)
@@ -468,7 +468,7 @@ def test_the_portal_idle_logoff_warns_keeps_the_session_and_saves_the_answer_fir
     try:
         partner.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SHORT_IDLE})
         email = "idle-%s@example.org" % secrets.token_hex(4)
-        passphrase = accept_and_sign_in(partner, code, email, names)
+        passphrase = accept_and_sign_in(partner, code, email, names, screenshot="portal-welcome-idle")
         body = partner.find_element(By.TAG_NAME, "body")
         assert body.get_attribute("data-idle-seconds") == "60"
         assert body.get_attribute("data-idle-keepalive") == "/portal/session/keepalive"

@@ -111,7 +111,7 @@ struct ErrorTests {
         }
         #expect(ContinuousClock.now - started >= .seconds(2))
         #expect(error?.code == .connectionFailed)
-        let expected = "timeout expired after 2 s: connected; the server did not finish authenticating"
+        let expected = "timeout expired after 2 s: connected; the server did not answer the startup message"
         #expect(error?.description.contains(expected) == true, "\(String(describing: error))")
     }
 

@@ -69,6 +69,8 @@ PY
             # the server's log is read once both are done.
             "${pytest[@]}" -m idle_logoff Tests/Browser >"$work/browser-idle.log" 2>&1 &
             local idle_pid=$! idle_status log_status
+            # Interrupted (Ctrl-C), the second pytest and its browser end with this one.
+            trap 'kill "$idle_pid" 2>/dev/null || true' EXIT
             "${pytest[@]}" -m "not idle_logoff and not server_log" Tests/Browser
             status=$?
             wait "$idle_pid"
