@@ -20,15 +20,10 @@ extension AppRoleAttackTests {
             let scheduler = try await setup.frontDesk()
             // What psql on the app role answers inside a context opened from `actor`'s live session.
             func flag(as actor: StaffActor) async throws -> (Bool, UUID?) {
-                try await setup.fixture.app.withConnection { connection in
-                    try await connection.transaction { connection in
-                        try await connection.query(
-                            "SELECT 1 FROM haven_open_context(\(actor.sessionHash), false, 'attacker', NULL)"
-                        )
-                        return try await connection.query(
-                            "SELECT haven_couple_high_risk(\(couple)), haven_couple_open_risk_note(\(couple))"
-                        )[0].decode((Bool, UUID?).self)
-                    }
+                try await setup.fixture.asAppRole(actor) { connection in
+                    try await connection.query(
+                        "SELECT haven_couple_high_risk(\(couple)), haven_couple_open_risk_note(\(couple))"
+                    )[0].decode((Bool, UUID?).self)
                 }
             }
             let own = try await flag(as: setup.counselorA)

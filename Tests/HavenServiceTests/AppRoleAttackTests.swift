@@ -133,14 +133,7 @@ struct AppRoleAttackTests {
                 "SELECT secret FROM sign_in_decoy",
             ] {
                 let refused = await #expect(throws: PostgresError.self, "\(statement.sql)") {
-                    try await setup.fixture.app.withConnection { connection in
-                        try await connection.transaction { connection in
-                            try await connection.query(
-                                "SELECT 1 FROM haven_open_context(\(actor.sessionHash), false, 'attacker', NULL)"
-                            )
-                            try await connection.query(statement)
-                        }
-                    }
+                    try await setup.fixture.asAppRole(actor) { connection in try await connection.query(statement) }
                 }
                 #expect(refused?.code == .insufficientPrivilege, "\(statement.sql)")
             }
@@ -200,14 +193,7 @@ struct AppRoleAttackTests {
             ]
             for statement in statements {
                 let refused = await #expect(throws: PostgresError.self, "\(statement.sql)") {
-                    try await setup.fixture.app.withConnection { connection in
-                        try await connection.transaction { connection in
-                            try await connection.query(
-                                "SELECT 1 FROM haven_open_context(\(actor.sessionHash), false, 'attacker', NULL)"
-                            )
-                            try await connection.query(statement)
-                        }
-                    }
+                    try await setup.fixture.asAppRole(actor) { connection in try await connection.query(statement) }
                 }
                 #expect(refused?.code == .insufficientPrivilege, "\(statement.sql): \(String(describing: refused))")
             }
@@ -382,15 +368,10 @@ struct AppRoleAttackTests {
             }
             #expect(denied.count == 2 && denied.allSatisfy { $0.entry.source == "attacker" })
             // Removing the app with an invented step fails the same way; the real code still works.
-            let removed = try await setup.fixture.app.withConnection { connection in
-                try await connection.transaction { connection in
-                    try await connection.query(
-                        "SELECT 1 FROM haven_open_context(\(setup.counselorA.sessionHash), false, 'attacker', NULL)"
-                    )
-                    return try await connection.query(
-                        "SELECT haven_totp_remove(\(app.step(at: Date()) + 2_000), 1, \([UInt8](repeating: 9, count: 32)))"
-                    )[0].decode(0, as: String.self)
-                }
+            let removed = try await setup.fixture.asAppRole(setup.counselorA) { connection in
+                try await connection.query(
+                    "SELECT haven_totp_remove(\(app.step(at: Date()) + 2_000), 1, \([UInt8](repeating: 9, count: 32)))"
+                )[0].decode(0, as: String.self)
             }
             #expect(removed == "stale")
             _ = try await setup.fixture.auth(keys: setup.keys).login(

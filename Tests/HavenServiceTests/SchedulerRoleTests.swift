@@ -38,14 +38,7 @@ struct SchedulerRoleTests {
         _ setup: ClinicSetup,
         _ statement: PostgresQuery
     ) async throws -> PostgresRows {
-        try await setup.fixture.app.withConnection { connection in
-            try await connection.transaction { connection in
-                try await connection.query(
-                    "SELECT 1 FROM haven_open_context(\(actor.sessionHash), false, 'attacker', NULL)"
-                )
-                return try await connection.query(statement)
-            }
-        }
+        try await setup.fixture.asAppRole(actor) { connection in try await connection.query(statement) }
     }
 
     static let clinicalTables = [

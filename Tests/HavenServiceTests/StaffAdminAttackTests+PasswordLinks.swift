@@ -19,15 +19,10 @@ extension StaffAdminAttackTests {
     /// A Harbor front-desk account created by the first admin through its welcome link; its id and token.
     private func welcome(_ c: Clinic, email: String = "front@harbor.example") async throws -> (UUID, [UInt8]) {
         let token = tokenHash()
-        let row = try await c.fixture.app.withConnection { connection in
-            try await connection.transaction { connection in
-                try await connection.query(
-                    "SELECT 1 FROM haven_open_context(\(c.admin.sessionHash), false, 'attacker', NULL)"
-                )
-                return try await connection.query(
-                    "SELECT result, staff_id FROM haven_admin_staff_create(\(email), 'Front Desk', ARRAY['scheduler'], \(token))"
-                )[0].decode((String, UUID?).self)
-            }
+        let row = try await c.fixture.asAppRole(c.admin) { connection in
+            try await connection.query(
+                "SELECT result, staff_id FROM haven_admin_staff_create(\(email), 'Front Desk', ARRAY['scheduler'], \(token))"
+            )[0].decode((String, UUID?).self)
         }
         #expect(row.0 == "done")
         return (try #require(row.1), token)
@@ -305,14 +300,7 @@ extension StaffAdminAttackTests {
                 "SELECT password_hash FROM staff WHERE id = \(front)",
             ] {
                 let refused = await #expect(throws: PostgresError.self, "\(statement.sql)") {
-                    try await c.fixture.app.withConnection { connection in
-                        try await connection.transaction { connection in
-                            try await connection.query(
-                                "SELECT 1 FROM haven_open_context(\(admin.sessionHash), false, 'attacker', NULL)"
-                            )
-                            try await connection.query(statement)
-                        }
-                    }
+                    try await c.fixture.asAppRole(admin) { connection in try await connection.query(statement) }
                 }
                 #expect(refused?.code == .insufficientPrivilege, "\(statement.sql)")
             }

@@ -307,14 +307,7 @@ struct StaffAdminAttackTests {
                 "SELECT haven_admin_audit(haven_context_staff(), 'staff.enable', 'staff', \(admin.staffID), 'success')",
             ] {
                 let refused = await #expect(throws: PostgresError.self, "\(statement.sql)") {
-                    try await c.fixture.app.withConnection { connection in
-                        try await connection.transaction { connection in
-                            try await connection.query(
-                                "SELECT 1 FROM haven_open_context(\(admin.sessionHash), false, 'attacker', NULL)"
-                            )
-                            try await connection.query(statement)
-                        }
-                    }
+                    try await c.fixture.asAppRole(admin) { connection in try await connection.query(statement) }
                 }
                 #expect(refused?.code == .insufficientPrivilege, "\(statement.sql)")
             }
