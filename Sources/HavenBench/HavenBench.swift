@@ -28,6 +28,9 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "How long to run, in seconds.")
     var seconds = 5.0
 
+    @Flag(help: "Run each worker beside a connection of its own (ConnectionPool.withAffinity).")
+    var affinity = false
+
     /// Runs `operation` on `connections` tasks until the time is up; prints the rate.
     func run(
         name: String,
@@ -57,14 +60,17 @@ struct BenchOptions: ParsableArguments {
         let deadline = start + duration
         let total = try await withThrowingTaskGroup(of: Int.self) { group in
             for worker in 0..<connections {
-                group.addTask {
-                    var count = 0
-                    while ContinuousClock.now < deadline {
-                        let key = worker * 1_000_000 + count
-                        try await pool.withConnection { connection in try await operation(connection, key) }
-                        count += 1
+                group.addTask { [affinity] in
+                    let work = {
+                        var count = 0
+                        while ContinuousClock.now < deadline {
+                            let key = worker * 1_000_000 + count
+                            try await pool.withConnection { connection in try await operation(connection, key) }
+                            count += 1
+                        }
+                        return count
                     }
-                    return count
+                    return affinity ? try await pool.withAffinity(work) : try await work()
                 }
             }
             return try await group.reduce(0, +)

@@ -45,20 +45,11 @@ struct PoolTests {
             )
             // The holder keeps the only connection until the refused checkout is seen: signalled, not
             // timed (a fixed 300 ms head start raced a loaded machine).
-            let (held, holding) = AsyncStream.makeStream(of: Void.self)
-            let (release, releasing) = AsyncStream.makeStream(of: Void.self)
-            let holder = Task {
-                try await pool.withConnection { connection in
-                    holding.yield()
-                    for await _ in release { break }
-                    try await connection.execute("SELECT 1")
-                }
-            }
-            for await _ in held { break }
+            let holder = await ConnectionHolder.hold(pool)
             let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
             #expect(error?.code == .poolTimeout)
-            releasing.yield()
-            _ = try await holder.value
+            holder.release()
+            try await holder.finished()
             #expect(try await pool.query("SELECT 1").count == 1)
             await pool.close()
             let closed = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }

@@ -34,7 +34,7 @@ def request(base, path, body=None, token=None):
 
 def wrk(args, url, connections, script):
     out = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{args.seconds}s", "--latency", "-s", script, url],
+        ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{args.seconds}s", "--latency", "-s", script, url],
         check=True, capture_output=True, text=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
@@ -52,11 +52,12 @@ def wrk(args, url, connections, script):
     return rate, latency("50"), latency("99"), errors
 
 
-def serve(args, port, log_name, extra_env=None):
-    """Starts `haven serve` (16 pool connections) on `port` and waits until it is ready."""
+def serve(args, port, log_name, extra_env=None, binary=None):
+    """Starts `haven serve` (16 pool connections; this build's unless `binary`) on `port` and waits
+    until it is ready."""
     env = dict(os.environ, HAVEN_LOG_LEVEL="warning", **(extra_env or {}))
     server = subprocess.Popen(
-        [args.haven_bin, "serve", "--port", str(port), "--connections", "16"],
+        [binary or args.haven_bin, "serve", "--port", str(port), "--connections", "16"],
         env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.work, log_name), "w"),
     )
     for _ in range(100):
@@ -68,20 +69,22 @@ def serve(args, port, log_name, extra_env=None):
     return server
 
 
-def side_by_side(args, sides, couple, get_script, post_script):
+def side_by_side(args, sides, couple, get_script, post_script, rounds=1):
     """The same requests against each server in `sides` ((label, base URL) pairs: connected directly
-    with named statements, directly with unnamed ones, behind PgBouncer), one wrk run each per row, in
-    an order that rotates from row to row; each side's rate over the first's."""
+    with named statements, directly with unnamed ones, behind PgBouncer; or this build and another),
+    one wrk run each per row, in an order that rotates from row to row; each side's rate over the
+    first's. With `rounds`, every row runs that many times (the order still rotating)."""
     header = f"{'request':<24}{'conns':>6}"
     for label, _ in sides:
         header += f"   {label + ' req/s':>22}{'p50':>7}{'p99':>7}{'err':>4}"
-    print(header + "".join(f" {label.split()[0] + '/direct':>16}" for label, _ in sides[1:]))
+    first = sides[0][0].split()[0]
+    print(header + "".join(f" {label.split()[0] + '/' + first:>16}" for label, _ in sides[1:]))
     row = 0
     for name, path, script in (
         ("GET /v1/couples/{id}", f"/v1/couples/{couple}", get_script),
         ("POST /v1/notes (2 KiB)", "/v1/notes", post_script),
     ):
-        for connections in (16, 64):
+        for connections in [count for count in (16, 64) for _ in range(rounds)]:
             runs = [None] * len(sides)
             for step in range(len(sides)):
                 index = (row + step) % len(sides)
@@ -103,6 +106,8 @@ def main():
     parser.add_argument("--pooled-url", help="haven_app URL through PgBouncer: compare direct and pooled")
     parser.add_argument("--pooled-port", help="port for the `haven serve` behind PgBouncer")
     parser.add_argument("--unnamed-port", help="port for the `haven serve` with unnamed statements, direct")
+    parser.add_argument("--before-bin", default="", help="another build of haven: compare the two, rotating")
+    parser.add_argument("--before-port", help="port for the other build's `haven serve`")
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
     server = serve(args, args.port, "serve.log")
@@ -113,6 +118,8 @@ def main():
             others.append(serve(args, args.unnamed_port, "serve-unnamed.log", {"HAVEN_DATABASE_POOLER": "transaction"}))
             others.append(serve(args, args.pooled_port, "serve-pgbouncer.log",
                                 {"HAVEN_DATABASE_URL": args.pooled_url, "HAVEN_DATABASE_POOLER": "transaction"}))
+        elif args.before_bin:
+            others.append(serve(args, args.before_port, "serve-before.log", binary=args.before_bin))
         password = open(os.path.join(args.work, "demo.pw")).read().strip()
         token = request(base, "/v1/auth/sessions", {"email": "dana@demo.haven", "password": password})["token"]
         couple = request(base, "/v1/couples", token=token)["items"][0]["id"]
@@ -145,13 +152,16 @@ def main():
             request(base, f"/v1/couples/{couple}", token=token)
             request(base, "/v1/notes", note, token=token)
         if others:
-            sides = [("direct", base), ("unnamed direct", f"http://127.0.0.1:{args.unnamed_port}"),
-                     ("PgBouncer", f"http://127.0.0.1:{args.pooled_port}")]
+            if args.before_bin:
+                sides = [("this build", base), ("before", f"http://127.0.0.1:{args.before_port}")]
+            else:
+                sides = [("direct", base), ("unnamed direct", f"http://127.0.0.1:{args.unnamed_port}"),
+                         ("PgBouncer", f"http://127.0.0.1:{args.pooled_port}")]
             for _, other in sides[1:]:
                 for _ in range(20):
                     request(other, f"/v1/couples/{couple}", token=token)
                     request(other, "/v1/notes", note, token=token)
-            side_by_side(args, sides, couple, get_script, post_script)
+            side_by_side(args, sides, couple, get_script, post_script, rounds=3 if args.before_bin else 1)
             return
         get_sql = capture(args.work, args.pg_port, lambda: request(base, f"/v1/couples/{couple}", token=token))
         posted = {}
