@@ -92,8 +92,23 @@ public final class ConnectionPool: Sendable {
     public func withConnection<Value: Sendable>(
         _ body: @Sendable (PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        let connection = try await checkout()
-        return try await withTaskExecutorPreference(connection.taskExecutor) {
+        let decision = try decideCheckout()
+        if case .use(let connection) = decision { return try await run(body, on: connection) }
+        guard Self.affinity != nil else { return try await run(body, on: try await complete(decision)) }
+        // A task beside a connection resumes on that connection's thread, which another task's
+        // statement may occupy for a while; a connection opened or handed over to it would sit
+        // unused until then (and a task waiting for that one would wait too). It waits off the thread.
+        return try await withTaskExecutorPreference(globalConcurrentExecutor) {
+            try await run(body, on: try await complete(decision))
+        }
+    }
+
+    /// Runs `body` on `connection`'s thread, then checks the connection in.
+    private func run<Value: Sendable>(
+        _ body: @Sendable (PostgresConnection) async throws -> Value,
+        on connection: PostgresConnection
+    ) async throws -> Value {
+        try await withTaskExecutorPreference(connection.taskExecutor) {
             do {
                 let value = try await body(connection)
                 await checkin(connection)
@@ -126,17 +141,18 @@ public final class ConnectionPool: Sendable {
     /// hand-off at all (the pair of context switches that dominates a short statement's cost). Use it
     /// around a unit of work that checks out one connection at a time.
     ///
-    /// One task at a time runs beside a connection, and other checkouts take a connection nobody
-    /// runs beside while there is one. Nothing is reserved: when another task holds the body's
+    /// One task at a time (with the child tasks it starts, which share its place) runs beside a
+    /// connection, and other checkouts take a connection nobody runs beside while there is one. A
+    /// checkout that must wait waits off the connection's thread. Nothing is reserved: when another task holds the body's
     /// connection, a checkout takes another as usual, and the body's own code between checkouts
     /// waits its turn on a thread the other task's statements may occupy. With no idle connection
     /// free of such a task, the body runs as it would without this call. Swift's cooperative pool
     /// still never blocks; blocking work other than libpq's (such as hashing) must run elsewhere, as
     /// it must anyway.
     ///
-    /// Measured (docs/benchmarks.md): a worker issuing statements one after another reaches
-    /// pgbench's pace; around each of `haven serve`'s requests it bought nothing, so the server does
-    /// not use it.
+    /// Measured (docs/benchmarks.md): a worker issuing statements one after another comes close to
+    /// pgbench's pace; around each of `haven serve`'s requests it bought nothing at 16 and 64
+    /// connections, so the server does not use it.
     public func withAffinity<Value>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: () async throws -> Value
@@ -152,6 +168,9 @@ public final class ConnectionPool: Sendable {
             state.withLock { state in
                 _ = state.homes.remove(key)
             }
+            // `home` keeps the connection, and so its thread, alive while the body may run there,
+            // even if the pool discards the connection meanwhile.
+            withExtendedLifetime(home) {}
         }
         return try await Self.$affinity.withValue(key) {
             try await withTaskExecutorPreference(home.taskExecutor) { try await body() }
@@ -187,8 +206,9 @@ public final class ConnectionPool: Sendable {
 
     // MARK: - Checkout and checkin
 
-    private func checkout() async throws -> PostgresConnection {
-        let decision = try state.withLock { state throws(PostgresError) -> Checkout in
+    /// An idle connection, or what to do for one: open a new one or wait.
+    private func decideCheckout() throws -> Checkout {
+        try state.withLock { state throws(PostgresError) -> Checkout in
             if state.closed { throw PostgresError(.poolClosed) }
             if let connection = state.takeIdle(preferring: Self.affinity) { return .use(connection) }
             if state.open < limits.maxConnections {
@@ -198,6 +218,10 @@ public final class ConnectionPool: Sendable {
             }
             return .wait
         }
+    }
+
+    /// The connection `decision` leads to.
+    private func complete(_ decision: Checkout) async throws -> PostgresConnection {
         switch decision {
         case .use(let connection):
             return connection

@@ -11,6 +11,8 @@ struct ConnectionHolder {
         let (held, holding) = AsyncStream.makeStream(of: Void.self)
         let (release, releasing) = AsyncStream.makeStream(of: Void.self)
         let task = Task {
+            // A holder that fails before it holds anything ends the wait below; `finished` says why.
+            defer { holding.finish() }
             try await pool.withConnection { connection in
                 holding.yield()
                 for await _ in release { break }

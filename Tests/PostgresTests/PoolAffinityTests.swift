@@ -104,6 +104,46 @@ struct PoolAffinityTests {
         }
     }
 
+    @Test func aCheckoutThatWaitsIsNotHeldUpByAStatementOnTheHomeThread() async throws {
+        try await withWarmPool(connections: 2) { pool, threads in
+            // The other connection is held by a task not beside any connection.
+            let holder = await ConnectionHolder.hold(pool)
+            let (homeHeld, holdingHome) = AsyncStream.makeStream(of: Void.self)
+            let (sleep, sleeping) = AsyncStream.makeStream(of: Void.self)
+            try await pool.withAffinity {
+                await Task.yield()
+                let home = try #require(threads.current())
+                // A child holds the home connection and, once let go, blocks the home thread in
+                // libpq for three seconds.
+                async let sleptUntil: ContinuousClock.Instant = pool.withConnection { connection in
+                    holdingHome.yield()
+                    for await _ in sleep { break }
+                    try await connection.execute("SELECT pg_sleep(3)")
+                    return ContinuousClock.now
+                }
+                for await _ in homeHeld { break }
+                // Another child asks for a connection: none is idle, so it waits.
+                async let checkedOut: (Int, ContinuousClock.Instant) = pool.withConnection { connection in
+                    (connection.id, ContinuousClock.now)
+                }
+                // From a task off the home thread: start the sleep, then free the other connection.
+                let release = Task.detached {
+                    try await Task.sleep(for: .milliseconds(500))
+                    sleeping.yield()
+                    try await Task.sleep(for: .milliseconds(300))
+                    holder.release()
+                }
+                let (other, usedAt) = try await checkedOut
+                let sleepEnded = try await sleptUntil
+                try await release.value
+                #expect(other != home)
+                // The waiting checkout used the freed connection while the home thread slept, not after.
+                #expect(usedAt + .seconds(1) < sleepEnded)
+            }
+            try await holder.finished()
+        }
+    }
+
     @Test func withNoIdleConnectionTheBodyRunsAsItWouldWithout() async throws {
         try await withWarmPool(connections: 1) { pool, threads in
             let holder = await ConnectionHolder.hold(pool)
@@ -144,12 +184,13 @@ struct PoolAffinityTests {
                 limits: .init(maxConnections: connections),
                 logger: TestDatabase.logger
             )
-            // Concurrent sleeps, so each opens a connection of its own.
+            // Every checkout holds its connection until all have one, so each opens a connection of its own.
+            let allOut = Barrier(parties: connections)
             let threads = try await withThrowingTaskGroup(of: (Int, pthread_t).self) { group in
                 for _ in 0..<connections {
                     group.addTask {
                         try await pool.withConnection { connection in
-                            try await connection.execute("SELECT pg_sleep(0.05)")
+                            await allOut.arrive()
                             return (connection.id, await connection.thread())
                         }
                     }

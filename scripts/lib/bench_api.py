@@ -84,7 +84,7 @@ def side_by_side(args, sides, couple, get_script, post_script, rounds=1):
         ("GET /v1/couples/{id}", f"/v1/couples/{couple}", get_script),
         ("POST /v1/notes (2 KiB)", "/v1/notes", post_script),
     ):
-        for connections in [count for count in (16, 64) for _ in range(rounds)]:
+        for connections in [count for count in args.connections for _ in range(rounds)]:
             runs = [None] * len(sides)
             for step in range(len(sides)):
                 index = (row + step) % len(sides)
@@ -108,7 +108,9 @@ def main():
     parser.add_argument("--unnamed-port", help="port for the `haven serve` with unnamed statements, direct")
     parser.add_argument("--before-bin", default="", help="another build of haven: compare the two, rotating")
     parser.add_argument("--before-port", help="port for the other build's `haven serve`")
+    parser.add_argument("--connections", default="16,64", help="wrk connection counts, comma-separated")
     args = parser.parse_args()
+    args.connections = [int(count) for count in args.connections.split(",")]
     base = f"http://127.0.0.1:{args.port}"
     server = serve(args, args.port, "serve.log")
     others = []
@@ -186,7 +188,7 @@ def main():
             ("GET /v1/couples/{id}", f"{base}/v1/couples/{couple}", get_script, scripts["get"]),
             ("POST /v1/notes (2 KiB)", f"{base}/v1/notes", post_script, scripts["post"]),
         ):
-            for connections in (16, 64):
+            for connections in args.connections:
                 rate, p50, p99, errors = wrk(args, url, connections, script)
                 rss = rss_kib(server.pid) / 1024
                 tps, pg50, pg99, failed = pgbench(args.work, args.pg_port, database_url, sql, connections, args.seconds)

@@ -5,7 +5,7 @@ its sides (A B, then B A; more sides rotate), prints every number of each round,
 and the median ratios. postgres-nio (Benchmarks/PeerPostgresNIO, named prepared statements as pgbench
 -M prepared) runs the same primary-key SELECT and 2 KiB INSERT, a second reference from Swift.
 Haven's layer runs two ways: a task per checkout, and each worker beside its connection
-(`ConnectionPool.withAffinity`, as `haven serve` runs a request).
+(`ConnectionPool.withAffinity`, as a pgbench client keeps a connection of its own).
 """
 import argparse
 import json
@@ -178,7 +178,7 @@ def against_base(title, goal, sides, pairs):
 
 def reference_comparison(args, title, goal, command, connections, durable, pgbench_run):
     """Haven's layer two ways (a task per checkout, as most callers; a task beside its connection,
-    `ConnectionPool.withAffinity`, as `haven serve`'s requests), postgres-nio when its binary was built,
+    `ConnectionPool.withAffinity`, as a pgbench client keeps its own), postgres-nio when its binary was built,
     and pgbench."""
     sides = [
         ("haven", lambda: ours(args, command, connections, durable)),
