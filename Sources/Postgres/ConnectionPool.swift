@@ -85,9 +85,10 @@ public final class ConnectionPool: Sendable {
     ///
     /// The body and the checkin run on the connection's own thread (its task executor): its
     /// statements, and the nonisolated code between them, need no thread hand-off each; the task
-    /// crosses threads once on the way in and once on the way out. Swift's cooperative pool still
-    /// never blocks: libpq blocks the connection's thread. Child tasks the body starts share that
-    /// thread; unstructured tasks do not.
+    /// crosses threads once on the way in and once on the way out (not at all when it runs beside
+    /// this connection: `withAffinity`). Swift's cooperative pool still never blocks: libpq blocks
+    /// the connection's thread. Child tasks the body starts share that thread; unstructured tasks do
+    /// not.
     @discardableResult
     public func withConnection<Value: Sendable>(
         _ body: @Sendable (PostgresConnection) async throws -> Value
@@ -142,13 +143,13 @@ public final class ConnectionPool: Sendable {
     /// around a unit of work that checks out one connection at a time.
     ///
     /// One task at a time (with the child tasks it starts, which share its place) runs beside a
-    /// connection, and other checkouts take a connection nobody runs beside while there is one. A
-    /// checkout that must wait waits off the connection's thread. Nothing is reserved: when another task holds the body's
-    /// connection, a checkout takes another as usual, and the body's own code between checkouts
-    /// waits its turn on a thread the other task's statements may occupy. With no idle connection
-    /// free of such a task, the body runs as it would without this call. Swift's cooperative pool
-    /// still never blocks; blocking work other than libpq's (such as hashing) must run elsewhere, as
-    /// it must anyway.
+    /// connection, and other checkouts take a connection nobody runs beside while there is one.
+    /// Nothing is reserved: when another task holds the body's connection, a checkout takes another
+    /// as usual (waiting, if it must, off the connection's thread), and the body's own code between
+    /// checkouts waits its turn on a thread the other task's statements may occupy. With no idle
+    /// connection free of such a task, the body runs as it would without this call. Swift's
+    /// cooperative pool still never blocks; blocking work other than libpq's (such as hashing) must
+    /// run elsewhere, as it must anyway.
     ///
     /// Measured (docs/benchmarks.md): a worker issuing statements one after another comes close to
     /// pgbench's pace; around each of `haven serve`'s requests it bought nothing at 16 and 64
