@@ -37,7 +37,7 @@ struct PoolAffinityTests {
 
     @Test func concurrentTasksAreSpreadOverTheIdleConnections() async throws {
         try await withWarmPool(connections: 3) { pool, threads in
-            let inside = Barrier(parties: 3)
+            let inside = AsyncBarrier(parties: 3)
             let homes = try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
                 for _ in 0..<3 {
                     group.addTask {
@@ -185,7 +185,7 @@ struct PoolAffinityTests {
                 logger: TestDatabase.logger
             )
             // Every checkout holds its connection until all have one, so each opens a connection of its own.
-            let allOut = Barrier(parties: connections)
+            let allOut = AsyncBarrier(parties: connections)
             let threads = try await withThrowingTaskGroup(of: (Int, pthread_t).self) { group in
                 for _ in 0..<connections {
                     group.addTask {
@@ -218,21 +218,4 @@ private struct ConnectionThreads: Sendable {
 extension PostgresConnection {
     /// The thread the connection runs on (an actor-isolated method runs on the actor's executor).
     fileprivate func thread() -> pthread_t { pthread_self() }
-}
-
-/// Lets `parties` tasks go on only once all of them have arrived.
-private actor Barrier {
-    private let parties: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(parties: Int) { self.parties = parties }
-
-    func arrive() async {
-        if waiting.count + 1 == parties {
-            for continuation in waiting { continuation.resume() }
-            waiting.removeAll()
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
 }
