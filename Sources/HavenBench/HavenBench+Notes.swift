@@ -125,6 +125,25 @@ extension HavenBench {
         }
     }
 
+    /// Sets up the note benchmarks' practice and prints its counselor's session hash in hex, what
+    /// `haven_open_context` takes: `bench core`'s context floor has pgbench open the same context as the
+    /// service before its bare statement.
+    struct ContextSession: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "context-session",
+            abstract: "Print a live counselor session's hash (hex) for pgbench."
+        )
+
+        @OptionGroup var options: NoteBenchOptions
+
+        func run() async throws {
+            let (setup, owner, app) = try await options.setUp()
+            print("session_hash=\(Hex.encode(setup.actor.sessionHash))")
+            await app.close()
+            await owner.close()
+        }
+    }
+
     /// Reading (opening) one note through NoteService.
     struct NoteRead: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "note-read", abstract: "Read notes by id.")

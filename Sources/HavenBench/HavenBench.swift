@@ -11,8 +11,8 @@ struct HavenBench: AsyncParsableCommand {
         commandName: "haven-bench",
         abstract: "Micro-benchmarks for scripts/bench (not shipped).",
         subcommands: [
-            Insert.self, Select.self, Transaction.self, Crypto.self, NoteWrite.self, NoteRead.self, Seed.self,
-            Report.self,
+            Insert.self, Select.self, Transaction.self, Crypto.self, NoteWrite.self, NoteRead.self,
+            ContextSession.self, Seed.self, Report.self,
         ]
     )
 }

@@ -13,10 +13,7 @@ extension AppRoleAttackTests {
     @Test func aCouplesRiskFlagIsToldOnlyWithinReachOfTheChart() async throws {
         try await ClinicSetup.with { setup in
             let (session, couple, _, _) = try await setup.completedSession()
-            var risky = NoteService.Draft.sample
-            risky.riskLevel = .high
-            risky.riskDetail = "Fictional: disclosed a recent shove during an argument."
-            let (note, _) = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
+            let (note, _) = try await setup.notes.writeDraft(.highRisk, session: session, actor: setup.counselorA)
             let scheduler = try await setup.frontDesk()
             // What psql on the app role answers inside a context opened from `actor`'s live session.
             func flag(as actor: StaffActor) async throws -> (Bool, UUID?) {

@@ -84,10 +84,7 @@ struct HomeworkServiceTests {
         try await ClinicSetup.with { setup in
             let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
             let (session, couple, _, _) = try await setup.completedSession()
-            var risky = NoteService.Draft.sample
-            risky.riskLevel = .high
-            risky.riskDetail = "Disclosed a recent shove during an argument."
-            _ = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
+            _ = try await setup.notes.writeDraft(.highRisk, session: session, actor: setup.counselorA)
             let library = try await homework.library(actor: setup.counselorA)
             let joint = try #require(library.first { $0.joint }).id
             let solo = try #require(library.first { !$0.joint }).id
@@ -213,9 +210,7 @@ struct HighRiskSchedulingTests {
     @Test func aConjointSessionNeedsAnOverrideButAnIndividualOneDoesNot() async throws {
         try await ClinicSetup.with { setup in
             let (session, couple, a, _) = try await setup.completedSession()
-            var risky = NoteService.Draft.sample
-            risky.riskLevel = .high
-            _ = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
+            _ = try await setup.notes.writeDraft(.highRisk, session: session, actor: setup.counselorA)
             let next = Date(timeIntervalSince1970: 1_790_600_000)
             let refused = await #expect(throws: ServiceError.self) {
                 try await setup.sessions.schedule(
@@ -260,9 +255,7 @@ struct HighRiskSchedulingTests {
         try await ClinicSetup.with { setup in
             let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
             let (session, couple, _, _) = try await setup.completedSession()
-            var risky = NoteService.Draft.sample
-            risky.riskLevel = .high
-            _ = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
+            _ = try await setup.notes.writeDraft(.highRisk, session: session, actor: setup.counselorA)
             let joint = try #require(try await homework.library(actor: setup.counselorA).first { $0.joint }).id
             let scheduling = await #expect(throws: ServiceError.self) {
                 try await setup.sessions.schedule(

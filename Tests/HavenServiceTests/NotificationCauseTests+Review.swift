@@ -98,10 +98,7 @@ extension NotificationCauseTests {
                 actor: c.setup.counselorA
             )
             try await c.setup.sessions.setStatus(.completed, session: risky, actor: c.setup.counselorA)
-            var draft = NoteService.Draft.sample
-            draft.riskLevel = .high
-            draft.riskDetail = "Disclosed a recent shove during an argument."
-            _ = try await c.setup.notes.writeDraft(draft, session: risky, actor: c.setup.counselorA)
+            _ = try await c.setup.notes.writeDraft(.highRisk, session: risky, actor: c.setup.counselorA)
             _ = try await bookSoon(c, hours: 5, override: "Both partners asked for it; the safety plan was reviewed.")
             let result = try await c.sender.run()
             #expect(result.sent == 2 && result.skipped == 1)

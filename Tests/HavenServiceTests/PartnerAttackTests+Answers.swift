@@ -56,10 +56,7 @@ extension PartnerAttackTests {
             actor: p.setup.counselorA
         )
         try await p.setup.sessions.setStatus(.completed, session: session, actor: p.setup.counselorA)
-        var risky = NoteService.Draft.sample
-        risky.riskLevel = .high
-        risky.riskDetail = "Disclosed a recent shove during an argument."
-        _ = try await p.setup.notes.writeDraft(risky, session: session, actor: p.setup.counselorA)
+        _ = try await p.setup.notes.writeDraft(.highRisk, session: session, actor: p.setup.counselorA)
     }
 
     static let sealed: [UInt8] = Array("not really sealed: the database only stores it".utf8)

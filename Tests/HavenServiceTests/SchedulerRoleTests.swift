@@ -190,9 +190,7 @@ struct SchedulerRoleTests {
     @Test func aHighRiskCouplesConjointSessionIsTheCounselorsToBook() async throws {
         try await clinic { setup, scheduler, _, _ in
             let (session, couple, _, _) = try await setup.completedSession()
-            var risky = NoteService.Draft.sample
-            risky.riskLevel = .high
-            _ = try await setup.notes.writeDraft(risky, session: session, actor: setup.counselorA)
+            _ = try await setup.notes.writeDraft(.highRisk, session: session, actor: setup.counselorA)
             for reason: String? in [nil, "Reviewed the safety plan with both partners by phone this week."] {
                 let refused = await #expect(throws: ServiceError.self) {
                     try await setup.sessions.book(

@@ -33,9 +33,7 @@ struct TodayServiceTests {
             )
             // A draft on a completed session, recording high risk.
             let (done, highRiskCouple, _, _) = try await setup.completedSession()
-            var draft = NoteService.Draft.sample
-            draft.riskLevel = .high
-            let (note, _) = try await setup.notes.writeDraft(draft, session: done, actor: setup.counselorA)
+            let (note, _) = try await setup.notes.writeDraft(.highRisk, session: done, actor: setup.counselorA)
             // Homework due yesterday that nobody answered.
             let homework = HomeworkService(pool: setup.fixture.app, keys: setup.keys)
             let prompt = try await homework.library(actor: setup.counselorA).first { !$0.joint }!.id

@@ -66,29 +66,38 @@ AUDIT_ROW = ("INSERT INTO bench_audit (action, entity_id, client_ids) "
              "VALUES ('note.read', gen_random_uuid(), ARRAY[gen_random_uuid(), gen_random_uuid()]);\n")
 
 
-def pgbench(args, script, connections, durable, audited=False):
+def pgbench(args, script, connections, durable, audited=False, context=None):
     """pgbench -M prepared running the bare INSERT or SELECT; with `audited`, in one transaction with one
-    audit row, sent as one pipeline (one round trip, as Haven sends a use case)."""
-    path = os.path.join(args.work, f"{script}{'-audited' if audited else ''}.sql")
+    audit row, sent as one pipeline (one round trip, as Haven sends a use case). `context` (the app
+    role's URL and a live session's hash in hex) adds the service's context, `haven_open_context`,
+    first in that transaction, run as the app role."""
+    path = os.path.join(args.work, f"{script}{'-audited' if audited else ''}{'-context' if context else ''}.sql")
     with open(path, "w") as f:
         if script != "insert":
             f.write("\\set id random(1, 10000)\n")
         if audited:
             f.write("\\startpipeline\nBEGIN;\n")
+        if context:
+            f.write("SELECT 1 FROM haven_open_context(:session::bytea, false, 'bench', 'bench-context-floor');\n")
         if script == "insert":
             f.write("INSERT INTO bench_rows (payload) VALUES (:payload::bytea);\n")
         else:
             f.write("SELECT payload FROM bench_rows WHERE id = :id;\n")
         if audited:
             f.write(AUDIT_ROW + "COMMIT;\n\\endpipeline\n")
+    target = ["-h", args.host, "-p", str(args.port), "-U", args.user, args.database]
+    variables = ["-D", f"payload=\\x{PAYLOAD_HEX}"]
+    if context:
+        url, session = context
+        target = [url]
+        variables += ["-D", f"session=\\x{session}"]
     result = subprocess.run(
         ["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", str(connections),
-         "-T", str(int(args.seconds)), "-f", path, "-D", f"payload=\\x{PAYLOAD_HEX}",
-         "-h", args.host, "-p", str(args.port), "-U", args.user, args.database],
-        env=environment(durable), check=True, capture_output=True, text=True,
+         "-T", str(int(args.seconds)), "-f", path, *variables, *target],
+        env=environment(durable), capture_output=True, text=True,
     )
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", result.stdout)
-    if not match:
+    if result.returncode != 0 or not match:
         sys.exit(f"unexpected pgbench output: {result.stdout}\n{result.stderr}")
     return float(match.group(1))
 
@@ -124,37 +133,16 @@ def rotating_rounds(runs, pairs):
         yield index, rates
 
 
-def three_sides(title, pairs, sides):
-    """Runs sides A, B and a base (`(name, run)` pairs, in that order) in an order that rotates each
-    round; prints every round's rates and A/base, B/base and A/B, then their medians (returned in that
-    order)."""
-    (a, _), (b, _), _ = sides
-    columns = [name for name, _ in sides] + [f"{a}/pg", f"{b}/pg", f"{a}/{b}"]
-    widths = [max(9, len(column)) for column in columns]
-    print(f"\n{title}")
-    print(f"  {'round':>5}" + "".join(f"  {column:>{width}}" for column, width in zip(columns, widths)))
-    ratios = [[], [], []]
-    for index, (first, second, base) in rotating_rounds([run for _, run in sides], pairs):
-        round_ratios = [first / base, second / base, first / second]
-        for values, ratio in zip(ratios, round_ratios):
-            values.append(ratio)
-        cells = [f"{rate:.1f}" for rate in (first, second, base)] + [f"{ratio:.2f}" for ratio in round_ratios]
-        print(f"  {index + 1:>5}" + "".join(f"  {cell:>{width}}" for cell, width in zip(cells, widths)))
-    medians = [statistics.median(values) for values in ratios]
-    print("  medians: " + ", ".join(f"{column} {median:.2f}" for column, median in zip(columns[3:], medians)))
-    return medians
-
-
-def against_base(title, goal, sides, pairs):
+def against_base(title, goal, sides, pairs, versus=None):
     """Every side of `sides` (`(name, run)` pairs, the base last) in an order that rotates each round;
-    prints every round's rates, each side over the base and, with postgres-nio among them, Haven's
-    task-per-checkout side over it; then their medians. The goal applies to the first side (what the
-    issue measures) and is shown for every Haven side."""
+    prints every round's rates, each side over the base and the first side over `versus` (another side's
+    name), then their medians. The goal, when given, applies to the first side (what the issue measures)
+    and is shown for every Haven side."""
     names = [name for name, _ in sides]
     base = names[-1]
     ratio_names = [f"{name}/{base}" for name in names[:-1]]
-    if "postgres-nio" in names:
-        ratio_names.append(f"{names[0]}/postgres-nio")
+    if versus:
+        ratio_names.append(f"{names[0]}/{versus}")
     columns = names + ratio_names
     widths = [max(9, len(column)) for column in columns]
     print(f"\n{title}")
@@ -162,17 +150,18 @@ def against_base(title, goal, sides, pairs):
     ratios = [[] for _ in ratio_names]
     for index, rates in rotating_rounds([run for _, run in sides], pairs):
         round_ratios = [rate / rates[-1] for rate in rates[:-1]]
-        if "postgres-nio" in names:
-            round_ratios.append(rates[0] / rates[names.index("postgres-nio")])
+        if versus:
+            round_ratios.append(rates[0] / rates[names.index(versus)])
         for values, ratio in zip(ratios, round_ratios):
             values.append(ratio)
         cells = [f"{rate:.1f}" for rate in rates] + [f"{ratio:.2f}" for ratio in round_ratios]
         print(f"  {index + 1:>5}" + "".join(f"  {cell:>{width}}" for cell, width in zip(cells, widths)))
     medians = [statistics.median(values) for values in ratios]
     print("  medians: " + ", ".join(f"{column} {median:.2f}" for column, median in zip(ratio_names, medians)))
-    for name, median in zip(ratio_names, medians):
-        if name.startswith("haven") and name.endswith(f"/{base}"):
-            print(f"  goal {name} >= {goal}: {'meets' if median >= goal else 'BELOW'}")
+    if goal is not None:
+        for name, median in zip(ratio_names, medians):
+            if name.startswith("haven") and name.endswith(f"/{base}"):
+                print(f"  goal {name} >= {goal}: {'meets' if median >= goal else 'BELOW'}")
     return {"title": title, "ratios": medians, "median": medians[0], "goal": goal}
 
 
@@ -187,7 +176,7 @@ def reference_comparison(args, title, goal, command, connections, durable, pgben
     if args.peer_bin:
         sides.append(("postgres-nio", lambda: peer(args, command, connections, durable)))
     sides.append(("pgbench", pgbench_run))
-    return against_base(title, goal, sides, args.pairs)
+    return against_base(title, goal, sides, args.pairs, "postgres-nio" if args.peer_bin else None)
 
 
 def main():
