@@ -1861,17 +1861,18 @@ CREATE FUNCTION public.haven_is_time_zone(name text) RETURNS boolean
 CREATE FUNCTION public.haven_live_session(token bytea) RETURNS TABLE(practice_id uuid, staff_id uuid, roles text[], last_seen_at timestamp with time zone, totp_enrollment_due boolean)
     LANGUAGE sql STABLE
     AS $$
-    SELECT s.practice_id, s.staff_id, st.roles, s.last_seen_at,
+    SELECT s.practice_id, s.staff_id, st.roles, a.last_seen_at,
            p.require_totp AND NOT EXISTS (
                SELECT 1 FROM public.staff_totp t
                WHERE t.practice_id = s.practice_id AND t.staff_id = s.staff_id AND t.confirmed_at IS NOT NULL
            )
     FROM public.staff_sessions s
+    JOIN public.staff_session_activity a ON a.token_hash = s.token_hash
     JOIN public.staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
     JOIN public.practices p ON p.id = s.practice_id
     WHERE s.token_hash = token AND s.revoked_at IS NULL AND NOT s.second_factor_pending AND st.active
       AND pg_catalog.now() < s.absolute_expires_at
-      AND pg_catalog.now() < s.last_seen_at + pg_catalog.make_interval(secs => s.idle_timeout_seconds)
+      AND pg_catalog.now() < a.last_seen_at + pg_catalog.make_interval(secs => s.idle_timeout_seconds)
 $$;
 
 
@@ -2788,11 +2789,12 @@ BEGIN
         UPDATE request_contexts c SET calendar = true WHERE c.backend_pid = pg_backend_pid();
     END IF;
     IF live.last_seen_at < now() - interval '30 seconds' THEN
-        -- Not while another transaction holds the session's row (refreshing it too, or ending the
-        -- session): that one's commit decides, and this request does not wait for it.
-        PERFORM 1 FROM staff_sessions s WHERE s.token_hash = token FOR NO KEY UPDATE SKIP LOCKED;
+        -- Not while another transaction of the session holds its activity row (refreshing it too):
+        -- that one's commit decides, and this request does not wait for it. The session's own row is
+        -- not touched, so ending the session never waits for this transaction (0074).
+        PERFORM 1 FROM staff_session_activity a WHERE a.token_hash = token FOR NO KEY UPDATE SKIP LOCKED;
         IF FOUND THEN
-            UPDATE staff_sessions s SET last_seen_at = now() WHERE s.token_hash = token;
+            UPDATE staff_session_activity a SET last_seen_at = now() WHERE a.token_hash = token;
         END IF;
     END IF;
     RETURN QUERY SELECT live.practice_id, live.staff_id, live.roles, live.totp_enrollment_due;
@@ -2820,11 +2822,10 @@ BEGIN
                                              THEN live.chart_kind || ':' || live.chart_id::text END,
                                         token, source, request_id);
     IF live.last_seen_at < now() - interval '30 seconds' THEN
-        -- Not while another transaction holds the session's row (refreshing it too, or ending the
-        -- session): that one's commit decides, and this request does not wait for it.
-        PERFORM 1 FROM partner_sessions s WHERE s.token_hash = token FOR NO KEY UPDATE SKIP LOCKED;
+        -- As haven_open_context: the activity row, never the session's (0074).
+        PERFORM 1 FROM partner_session_activity v WHERE v.token_hash = token FOR NO KEY UPDATE SKIP LOCKED;
         IF FOUND THEN
-            UPDATE partner_sessions s SET last_seen_at = now() WHERE s.token_hash = token;
+            UPDATE partner_session_activity v SET last_seen_at = now() WHERE v.token_hash = token;
         END IF;
     END IF;
     RETURN QUERY SELECT live.practice_id, live.client_id, live.account_id, live.chart_kind, live.chart_id,
@@ -2862,7 +2863,7 @@ BEGIN
         -- The app was reset after the password step: start again (the new sign-in needs no code).
         RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'invalid_authorization_specification';
     END IF;
-    UPDATE staff_sessions SET last_seen_at = now() WHERE token_hash = token;
+    UPDATE staff_session_activity SET last_seen_at = now() WHERE token_hash = token;
     PERFORM haven_write_pending_context(token, source, request_id);
     RETURN QUERY SELECT pending.practice_id, pending.staff_id, pending.roles, totp.secret, totp.last_used_step,
                         pending.absolute_expires_at;
@@ -3364,13 +3365,14 @@ $$;
 CREATE FUNCTION public.haven_portal_live_session(token bytea) RETURNS TABLE(practice_id uuid, client_id uuid, account_id uuid, chart_kind text, chart_id uuid, last_seen_at timestamp with time zone)
     LANGUAGE sql STABLE
     AS $$
-    SELECT s.practice_id, a.client_id, a.id, s.chart_kind, s.chart_id, s.last_seen_at
+    SELECT s.practice_id, a.client_id, a.id, s.chart_kind, s.chart_id, v.last_seen_at
     FROM public.partner_sessions s
+    JOIN public.partner_session_activity v ON v.token_hash = s.token_hash
     JOIN public.partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
     WHERE s.token_hash = token AND s.revoked_at IS NULL AND NOT s.second_factor_pending
       AND a.disabled_at IS NULL AND a.passphrase_hash IS NOT NULL
       AND pg_catalog.now() < s.absolute_expires_at
-      AND pg_catalog.now() < s.last_seen_at + pg_catalog.make_interval(secs => s.idle_timeout_seconds)
+      AND pg_catalog.now() < v.last_seen_at + pg_catalog.make_interval(secs => s.idle_timeout_seconds)
       AND (s.chart_id IS NULL AND EXISTS (SELECT 1 FROM public.haven_portal_live_charts(a.id))
            OR s.chart_id IS NOT NULL AND EXISTS (
           SELECT 1 FROM public.partner_chart_access x
@@ -3912,8 +3914,8 @@ BEGIN
                                    CASE WHEN moved = 1 THEN candidate END, true, account.practice_id, account.id,
                                    ARRAY[account.client_id], ctx.source, ctx.request_id);
     IF verdict = 'check-passed' THEN
-        UPDATE partner_sessions SET second_factor_pending = false, last_seen_at = now()
-        WHERE token_hash = ctx.partner_token_hash;
+        UPDATE partner_sessions SET second_factor_pending = false WHERE token_hash = ctx.partner_token_hash;
+        UPDATE partner_session_activity SET last_seen_at = now() WHERE token_hash = ctx.partner_token_hash;
         PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, ctx.source, ctx.request_id, 'portal.login',
                                   'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
                                   account.client_id);
@@ -4694,6 +4696,24 @@ BEGIN
         FROM data_keys k
         WHERE k.id = wanted AND k.practice_id = ctx.practice_id AND k.subject_kind = 'staff'
           AND k.subject_id = ctx.staff_id::text;
+END
+$$;
+
+
+--
+-- Name: haven_session_activity_start(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_session_activity_start() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'staff_sessions' THEN
+        INSERT INTO public.staff_session_activity (token_hash) VALUES (NEW.token_hash);
+    ELSE
+        INSERT INTO public.partner_session_activity (token_hash) VALUES (NEW.token_hash);
+    END IF;
+    RETURN NULL;
 END
 $$;
 
@@ -6188,6 +6208,18 @@ ALTER TABLE ONLY public.partner_links FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: partner_session_activity; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_session_activity (
+    token_hash bytea NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.partner_session_activity FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: partner_sessions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6199,7 +6231,6 @@ CREATE TABLE public.partner_sessions (
     chart_id uuid,
     idle_timeout_seconds integer NOT NULL,
     absolute_expires_at timestamp with time zone NOT NULL,
-    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
     second_factor_pending boolean DEFAULT false NOT NULL,
@@ -6540,6 +6571,18 @@ ALTER TABLE ONLY public.staff_password_links FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: staff_session_activity; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.staff_session_activity (
+    token_hash bytea NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.staff_session_activity FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: staff_sessions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6548,7 +6591,6 @@ CREATE TABLE public.staff_sessions (
     practice_id uuid NOT NULL,
     staff_id uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
     idle_timeout_seconds integer NOT NULL,
     absolute_expires_at timestamp with time zone NOT NULL,
     revoked_at timestamp with time zone,
@@ -6905,6 +6947,14 @@ ALTER TABLE ONLY public.partner_links
 
 
 --
+-- Name: partner_session_activity partner_session_activity_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_session_activity
+    ADD CONSTRAINT partner_session_activity_pkey PRIMARY KEY (token_hash);
+
+
+--
 -- Name: partner_sessions partner_sessions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7086,6 +7136,14 @@ ALTER TABLE ONLY public.staff
 
 ALTER TABLE ONLY public.staff
     ADD CONSTRAINT staff_practice_id_unique UNIQUE (practice_id, id);
+
+
+--
+-- Name: staff_session_activity staff_session_activity_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_session_activity
+    ADD CONSTRAINT staff_session_activity_pkey PRIMARY KEY (token_hash);
 
 
 --
@@ -7788,6 +7846,13 @@ CREATE TRIGGER note_cosignatures_valid BEFORE INSERT OR DELETE OR UPDATE ON publ
 
 
 --
+-- Name: partner_sessions partner_sessions_activity; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER partner_sessions_activity AFTER INSERT ON public.partner_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_activity_start();
+
+
+--
 -- Name: portal_answer_drafts portal_answer_drafts_of_assignment; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -7820,6 +7885,13 @@ CREATE TRIGGER progress_notes_step_partner_in_chart BEFORE INSERT OR UPDATE OF p
 --
 
 CREATE TRIGGER request_contexts_deadline BEFORE INSERT OR UPDATE ON public.request_contexts FOR EACH ROW EXECUTE FUNCTION public.haven_context_set_deadline();
+
+
+--
+-- Name: staff_sessions staff_sessions_activity; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER staff_sessions_activity AFTER INSERT ON public.staff_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_activity_start();
 
 
 --
@@ -8424,6 +8496,14 @@ ALTER TABLE ONLY public.partner_links
 
 
 --
+-- Name: partner_session_activity partner_session_activity_token_hash_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_session_activity
+    ADD CONSTRAINT partner_session_activity_token_hash_fkey FOREIGN KEY (token_hash) REFERENCES public.partner_sessions(token_hash) ON DELETE CASCADE;
+
+
+--
 -- Name: partner_sessions partner_sessions_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -8685,6 +8765,14 @@ ALTER TABLE ONLY public.staff_password_links
 
 ALTER TABLE ONLY public.staff
     ADD CONSTRAINT staff_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
+
+
+--
+-- Name: staff_session_activity staff_session_activity_token_hash_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_session_activity
+    ADD CONSTRAINT staff_session_activity_token_hash_fkey FOREIGN KEY (token_hash) REFERENCES public.staff_sessions(token_hash) ON DELETE CASCADE;
 
 
 --
@@ -9355,6 +9443,19 @@ CREATE POLICY partner_links_owner ON public.partner_links TO haven USING (true) 
 
 
 --
+-- Name: partner_session_activity; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.partner_session_activity ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_session_activity partner_session_activity_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY partner_session_activity_owner ON public.partner_session_activity TO haven USING (true) WITH CHECK (true);
+
+
+--
 -- Name: partner_sessions; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -9669,6 +9770,19 @@ CREATE POLICY staff_password_links_owner ON public.staff_password_links TO haven
 --
 
 CREATE POLICY staff_practice ON public.staff TO haven_app USING ((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice))) WITH CHECK ((practice_id = ( SELECT public.haven_current_practice() AS haven_current_practice)));
+
+
+--
+-- Name: staff_session_activity; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.staff_session_activity ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: staff_session_activity staff_session_activity_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY staff_session_activity_owner ON public.staff_session_activity TO haven USING (true) WITH CHECK (true);
 
 
 --
@@ -11094,6 +11208,13 @@ GRANT ALL ON FUNCTION public.haven_require_live_keys(key_ids uuid[]) TO haven_ap
 
 REVOKE ALL ON FUNCTION public.haven_second_factor_key(wanted uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_second_factor_key(wanted uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_session_activity_start(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_session_activity_start() FROM PUBLIC;
 
 
 --

@@ -81,12 +81,12 @@ struct WebPortalIdlePageTests {
             #expect(forged.status == .forbidden)
             // Ten minutes idle; the keepalive restarts the clock.
             _ = try await fixture.owner.query(
-                "UPDATE partner_sessions SET last_seen_at = now() - interval '10 minutes' WHERE token_hash = \(hash)"
+                "UPDATE partner_session_activity SET last_seen_at = now() - interval '10 minutes' WHERE token_hash = \(hash)"
             )
             let kept = try await Pages.send(client, &partner, "/portal/session/keepalive", [])
             #expect(kept.status == .noContent && kept.html.isEmpty)
             let idle = try await fixture.owner.query(
-                "SELECT extract(epoch FROM now() - last_seen_at)::float8 FROM partner_sessions WHERE token_hash = \(hash)"
+                "SELECT extract(epoch FROM now() - last_seen_at)::float8 FROM partner_session_activity WHERE token_hash = \(hash)"
             )[0].decode(0, as: Double.self)
             #expect(idle < 60)
             // A staff session (its cookie and its own form token) keeps no portal session alive, and the
@@ -102,7 +102,7 @@ struct WebPortalIdlePageTests {
             #expect(try await Pages.send(client, &nobody, "/portal/session/keepalive", []).status == .forbidden)
             // A session that idled out: sent to sign in, the cookie dropped; it stays ended.
             _ = try await fixture.owner.query(
-                "UPDATE partner_sessions SET last_seen_at = now() - interval '16 minutes' WHERE token_hash = \(hash)"
+                "UPDATE partner_session_activity SET last_seen_at = now() - interval '16 minutes' WHERE token_hash = \(hash)"
             )
             var late = partner
             let ended = try await Pages.send(client, &late, "/portal/session/keepalive", [])

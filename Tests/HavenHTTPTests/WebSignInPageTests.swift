@@ -301,7 +301,7 @@ struct WebSignInPageTests {
             ) { #expect($0.status == .forbidden) }
             // The idle clock restarts: last_seen_at moves from ten minutes ago to now.
             _ = try await fixture.owner.query(
-                "UPDATE staff_sessions SET last_seen_at = now() - interval '10 minutes' WHERE token_hash = \(SessionToken(value: token).storageHash)"
+                "UPDATE staff_session_activity SET last_seen_at = now() - interval '10 minutes' WHERE token_hash = \(SessionToken(value: token).storageHash)"
             )
             try await client.execute(
                 uri: "/session/keepalive",
@@ -310,7 +310,7 @@ struct WebSignInPageTests {
                 body: WebPageTests.form([("csrf", browser.csrf)])
             ) { #expect($0.status == .noContent) }
             let idle = try await fixture.owner.query(
-                "SELECT extract(epoch FROM now() - last_seen_at)::float8 FROM staff_sessions WHERE token_hash = \(SessionToken(value: token).storageHash)"
+                "SELECT extract(epoch FROM now() - last_seen_at)::float8 FROM staff_session_activity WHERE token_hash = \(SessionToken(value: token).storageHash)"
             )[0].decode(0, as: Double.self)
             #expect(idle < 60)
             try await client.execute(

@@ -82,7 +82,7 @@ struct AuthServiceTests {
             _ = try await auth.authenticate(signIn.token, source: "test")
             // An idle minute, without waiting for it (a sleep makes the test depend on machine load).
             try await fixture.owner.query(
-                "UPDATE staff_sessions SET last_seen_at = last_seen_at - interval '61 seconds'"
+                "UPDATE staff_session_activity SET last_seen_at = last_seen_at - interval '61 seconds'"
             )
             let error = await #expect(throws: ServiceError.self) {
                 try await auth.authenticate(signIn.token, source: "test")

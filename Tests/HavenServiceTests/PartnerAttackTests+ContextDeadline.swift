@@ -52,8 +52,10 @@ extension PartnerAttackTests {
             // begin and count before the deadline (two seconds failed under load), and still a short wait after.
             try await p.owner.query(
                 """
-                UPDATE staff_sessions SET idle_timeout_seconds = 15, last_seen_at = now()
-                WHERE token_hash = \(p.setup.counselorA.sessionHash)
+                WITH seen AS (
+                    UPDATE staff_session_activity SET last_seen_at = now() WHERE token_hash = \(p.setup.counselorA.sessionHash)
+                )
+                UPDATE staff_sessions SET idle_timeout_seconds = 15 WHERE token_hash = \(p.setup.counselorA.sessionHash)
                 """
             )
             let staff = try await reach(
@@ -64,7 +66,10 @@ extension PartnerAttackTests {
             )
             #expect(staff.before == 2 && staff.after == 0)
             try await p.owner.query(
-                "UPDATE partner_sessions SET idle_timeout_seconds = 15, last_seen_at = now() WHERE token_hash = \(p.alexSession)"
+                """
+                WITH seen AS (UPDATE partner_session_activity SET last_seen_at = now() WHERE token_hash = \(p.alexSession))
+                UPDATE partner_sessions SET idle_timeout_seconds = 15 WHERE token_hash = \(p.alexSession)
+                """
             )
             let partner = try await reach(
                 p.app,
@@ -80,8 +85,10 @@ extension PartnerAttackTests {
         try await portal { p in
             try await p.owner.query(
                 """
-                UPDATE staff_sessions SET idle_timeout_seconds = 15, last_seen_at = now()
-                WHERE token_hash = \(p.setup.counselorA.sessionHash)
+                WITH seen AS (
+                    UPDATE staff_session_activity SET last_seen_at = now() WHERE token_hash = \(p.setup.counselorA.sessionHash)
+                )
+                UPDATE staff_sessions SET idle_timeout_seconds = 15 WHERE token_hash = \(p.setup.counselorA.sessionHash)
                 """
             )
             // Begun while the session was live, opened 16 s later: the deadline counts from the begin.
@@ -94,7 +101,10 @@ extension PartnerAttackTests {
             )
             #expect(staff.before == 0 && staff.after == 0)
             try await p.owner.query(
-                "UPDATE partner_sessions SET idle_timeout_seconds = 15, last_seen_at = now() WHERE token_hash = \(p.alexSession)"
+                """
+                WITH seen AS (UPDATE partner_session_activity SET last_seen_at = now() WHERE token_hash = \(p.alexSession))
+                UPDATE partner_sessions SET idle_timeout_seconds = 15 WHERE token_hash = \(p.alexSession)
+                """
             )
             let partner = try await reach(
                 p.app,

@@ -4,8 +4,9 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-/// Migration 0068: opening a context refreshes a session seen more than 30 seconds ago, and does not
-/// wait for another open transaction of the same session that holds the session's row to do so.
+/// Migrations 0068 and 0074: opening a context refreshes a session seen more than 30 seconds ago, does
+/// not wait for another open transaction of the same session that is refreshing it, and a transaction
+/// held open after its refresh holds back no sign-out or revocation.
 extension PartnerAttackTests {
     /// Opens `open` in one transaction and, while it is open, again in a second (with a lock timeout, so
     /// a wait ends in 55P03 instead of hanging); returns how many rows `count` shows the second.
@@ -24,15 +25,24 @@ extension PartnerAttackTests {
         }
     }
 
+    /// Counselor A's and Alex's sessions, last seen a minute ago: each is due for its refresh.
+    func seenAMinuteAgo(_ p: Portal) async throws {
+        try await p.owner.query(
+            """
+            WITH partner AS (
+                UPDATE partner_session_activity SET last_seen_at = now() - interval '1 minute'
+                WHERE token_hash = \(p.alexSession)
+            )
+            UPDATE staff_session_activity SET last_seen_at = now() - interval '1 minute'
+            WHERE token_hash = \(p.setup.counselorA.sessionHash)
+            """
+        )
+    }
+
     @Test func aSecondTransactionOfASessionDueForItsRefreshDoesNotWaitForTheFirst() async throws {
         try await portal { p in
             let staff = p.setup.counselorA.sessionHash
-            try await p.owner.query(
-                "UPDATE staff_sessions SET last_seen_at = now() - interval '1 minute' WHERE token_hash = \(staff)"
-            )
-            try await p.owner.query(
-                "UPDATE partner_sessions SET last_seen_at = now() - interval '1 minute' WHERE token_hash = \(p.alexSession)"
-            )
+            try await seenAMinuteAgo(p)
             // The first transaction refreshes the session and holds its row until it ends; the second
             // opens a context of the same session meanwhile. Before 0068 it waited for the first (55P03).
             let notes = try await openTwice(
@@ -50,12 +60,54 @@ extension PartnerAttackTests {
             // The first transactions' refreshes were kept: each session was seen just now.
             let seen = try await p.owner.query(
                 """
-                SELECT (SELECT last_seen_at > now() - interval '30 seconds' FROM staff_sessions WHERE token_hash = \(staff))
-                   AND (SELECT last_seen_at > now() - interval '30 seconds' FROM partner_sessions
+                SELECT (SELECT last_seen_at > now() - interval '30 seconds' FROM staff_session_activity WHERE token_hash = \(staff))
+                   AND (SELECT last_seen_at > now() - interval '30 seconds' FROM partner_session_activity
                         WHERE token_hash = \(p.alexSession))
                 """
             )[0].decode(0, as: Bool.self)
             #expect(seen)
+        }
+    }
+
+    @Test func aTransactionHeldOpenAfterItsRefreshHoldsBackNoSignOut() async throws {
+        try await portal { p in
+            let staff = p.setup.counselorA.sessionHash
+            try await seenAMinuteAgo(p)
+            // An attacker with the app role's password opens a context of each session (refreshing it) and
+            // keeps both transactions open. Meanwhile each session signs out in a transaction of its own,
+            // with a lock timeout so that a wait ends in 55P03: before 0074 the refresh held the session's
+            // row and the sign-out waited for it, while new contexts of the session went on opening.
+            try await p.app.withConnection { heldStaff in
+                try await heldStaff.transaction { heldStaff in
+                    _ = try await heldStaff.query("SELECT 1 FROM haven_open_context(\(staff), false, 'attacker', NULL)")
+                    try await p.app.withConnection { heldPartner in
+                        try await heldPartner.transaction { heldPartner in
+                            _ = try await heldPartner.query(
+                                "SELECT 1 FROM haven_open_partner_context(\(p.alexSession), 'attacker', NULL)"
+                            )
+                            try await p.app.withConnection { out in
+                                try await out.transaction { out in
+                                    _ = try await out.query(
+                                        "SELECT 1 FROM haven_open_context(\(staff), false, 'test', NULL)"
+                                    )
+                                    try await out.execute("SET LOCAL lock_timeout = '5s'")
+                                    try await out.execute("SELECT haven_sign_out()")
+                                }
+                            }
+                            _ = try await Self.asPartner(p.alexSession, p.app) { connection in
+                                try await connection.execute("SET LOCAL lock_timeout = '5s'")
+                                try await connection.execute("SELECT haven_portal_sign_out()")
+                            }
+                            // Ended at once: no new context of either session opens, the held ones still open.
+                            let refused = await #expect(throws: PostgresError.self) {
+                                try await Self.asStaff("SELECT 'x'", p.setup.counselorA, p.app)
+                            }
+                            #expect(refused?.sqlState == "28000")
+                            #expect(try await Self.opens(p.alexSession, p.app) == false)
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -445,7 +445,7 @@ struct PartnerAttackTests {
             #expect(try await Self.opens(p.alexSession, p.app) == false)
             #expect(try await Self.opens(p.joSession, p.app))
             try await p.owner.query(
-                "UPDATE partner_sessions SET last_seen_at = now() - interval '16 minutes' WHERE token_hash = \(p.joSession)"
+                "UPDATE partner_session_activity SET last_seen_at = now() - interval '16 minutes' WHERE token_hash = \(p.joSession)"
             )
             #expect(try await Self.opens(p.joSession, p.app) == false)
             let fresh = Self.tokenHash()
