@@ -1,6 +1,8 @@
 import Foundation
+import HavenService
 import HavenStore
 import HavenTestSupport
+import Postgres
 import Testing
 
 @Suite(
@@ -37,6 +39,37 @@ struct CLIAuditListTests {
         let day = calendar.date(byAdding: .day, value: days, to: Date())!
         let parts = calendar.dateComponents([.year, .month, .day], from: day)
         return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+
+    /// An entry's source is the app role's claim: with its password and a session, raw SQL can write a
+    /// line break into it (attacker review of 2026-12-07). The table keeps each entry on its own line.
+    @Test func aSourceWithALineBreakCannotPrintALineOfItsOwn() async throws {
+        try await CLIFixture.with { f in
+            try f.login()
+            let actor = try await f.fixture.staff.openSession(
+                for: f.fixture.counselorID,
+                practiceID: f.fixture.practiceID,
+                source: "test"
+            )
+            try await f.fixture.app.withConnection { connection in
+                try await connection.transaction { connection in
+                    _ = try await connection.query(
+                        """
+                        SELECT 1 FROM haven_open_context(\(actor.sessionHash), false,
+                                                         \("10.0.0.7\n99999  forged  operator  staff.disable"), 'r1')
+                        """
+                    )
+                    _ = try await connection.query(
+                        "SELECT 1 FROM haven_audit_append('note.read', 'note', gen_random_uuid(), '{}', 'success', NULL)"
+                    )
+                }
+            }
+            let table = try f.run(["audit", "list", "--tail", "1"])
+            let lines = table.stdout.split(separator: "\n")
+            #expect(table.status == 0, "\(table)")
+            #expect(lines.contains { $0.contains("10.0.0.7\u{FFFD}99999  forged") }, "\(table)")
+            #expect(!lines.contains { $0.hasPrefix("99999") })
+        }
     }
 
     @Test func newestFirstByDefaultTheTailOldestToNewestAndOldestFirstOnRequest() async throws {

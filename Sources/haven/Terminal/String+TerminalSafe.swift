@@ -8,6 +8,22 @@ extension String {
         return String(String.UnicodeScalarView(unicodeScalars.map { Self.isControl($0) ? "\u{FFFD}" : $0 }))
     }
 
+    /// The text as one line of a table cell: `terminalSafe`, and line breaks (any of Unicode's) and tabs
+    /// each become U+FFFD too, so a value read from the database (an audit entry's source, which the app
+    /// role can choose) cannot end its row and print a line of its own.
+    var terminalSafeLine: String {
+        String(String.UnicodeScalarView(terminalSafe.unicodeScalars.map { Self.breaksALine($0) ? "\u{FFFD}" : $0 }))
+    }
+
+    /// What `terminalSafe` leaves of Unicode's line breaks (line feed, line and paragraph separator),
+    /// and tab, which would shift the columns after it.
+    private static func breaksALine(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x09, 0x2028, 0x2029: true
+        default: false
+        }
+    }
+
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x0A, 0x09: false

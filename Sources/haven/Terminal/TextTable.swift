@@ -5,8 +5,11 @@ struct TextTable {
     let header: [String]
     let rows: [[String]]
 
-    /// The table as lines: header, then rows, columns separated by two spaces.
+    /// The table as lines: header, then rows, columns separated by two spaces; each cell on its row's
+    /// line (`terminalSafeLine`), whatever it holds.
     func render() -> String {
+        let header = header.map(\.terminalSafeLine)
+        let rows = rows.map { $0.map(\.terminalSafeLine) }
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
