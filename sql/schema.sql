@@ -4701,6 +4701,28 @@ $$;
 
 
 --
+-- Name: haven_session_activity_end(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_session_activity_end() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'staff_sessions' THEN
+        DELETE FROM public.staff_session_activity a WHERE a.token_hash IN (
+            SELECT x.token_hash FROM public.staff_session_activity x WHERE x.token_hash = OLD.token_hash
+            FOR UPDATE SKIP LOCKED);
+    ELSE
+        DELETE FROM public.partner_session_activity a WHERE a.token_hash IN (
+            SELECT x.token_hash FROM public.partner_session_activity x WHERE x.token_hash = OLD.token_hash
+            FOR UPDATE SKIP LOCKED);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: haven_session_activity_start(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -7853,6 +7875,13 @@ CREATE TRIGGER partner_sessions_activity AFTER INSERT ON public.partner_sessions
 
 
 --
+-- Name: partner_sessions partner_sessions_activity_end; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER partner_sessions_activity_end AFTER DELETE ON public.partner_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_activity_end();
+
+
+--
 -- Name: portal_answer_drafts portal_answer_drafts_of_assignment; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -7892,6 +7921,13 @@ CREATE TRIGGER request_contexts_deadline BEFORE INSERT OR UPDATE ON public.reque
 --
 
 CREATE TRIGGER staff_sessions_activity AFTER INSERT ON public.staff_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_activity_start();
+
+
+--
+-- Name: staff_sessions staff_sessions_activity_end; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER staff_sessions_activity_end AFTER DELETE ON public.staff_sessions FOR EACH ROW EXECUTE FUNCTION public.haven_session_activity_end();
 
 
 --
@@ -8496,14 +8532,6 @@ ALTER TABLE ONLY public.partner_links
 
 
 --
--- Name: partner_session_activity partner_session_activity_token_hash_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.partner_session_activity
-    ADD CONSTRAINT partner_session_activity_token_hash_fkey FOREIGN KEY (token_hash) REFERENCES public.partner_sessions(token_hash) ON DELETE CASCADE;
-
-
---
 -- Name: partner_sessions partner_sessions_practice_id_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -8765,14 +8793,6 @@ ALTER TABLE ONLY public.staff_password_links
 
 ALTER TABLE ONLY public.staff
     ADD CONSTRAINT staff_practice_id_fkey FOREIGN KEY (practice_id) REFERENCES public.practices(id);
-
-
---
--- Name: staff_session_activity staff_session_activity_token_hash_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.staff_session_activity
-    ADD CONSTRAINT staff_session_activity_token_hash_fkey FOREIGN KEY (token_hash) REFERENCES public.staff_sessions(token_hash) ON DELETE CASCADE;
 
 
 --
@@ -11208,6 +11228,13 @@ GRANT ALL ON FUNCTION public.haven_require_live_keys(key_ids uuid[]) TO haven_ap
 
 REVOKE ALL ON FUNCTION public.haven_second_factor_key(wanted uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.haven_second_factor_key(wanted uuid) TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_session_activity_end(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_session_activity_end() FROM PUBLIC;
 
 
 --

@@ -110,4 +110,42 @@ extension PartnerAttackTests {
             }
         }
     }
+
+    @Test func aPartnersTransactionHeldOpenAfterItsRefreshHoldsBackNoRevoke() async throws {
+        try await portal { p in
+            try await p.owner.query(
+                "UPDATE partner_session_activity SET last_seen_at = now() - interval '1 minute' WHERE token_hash = \(p.joSession)"
+            )
+            try await p.app.withConnection { held in
+                try await held.transaction { held in
+                    _ = try await held.query(
+                        "SELECT 1 FROM haven_open_partner_context(\(p.joSession), 'attacker', NULL)"
+                    )
+                    // The counselor revokes Jo's access to the couple's chart, which deletes Jo's sessions on it:
+                    // with 0074's ON DELETE CASCADE the delete waited for the held activity row (55P03 here).
+                    let answer = try await p.app.withConnection { out in
+                        try await out.transaction { out in
+                            _ = try await out.query(
+                                "SELECT 1 FROM haven_open_context(\(p.setup.counselorA.sessionHash), false, 'test', NULL)"
+                            )
+                            try await out.execute("SET LOCAL lock_timeout = '5s'")
+                            return try await out.query("SELECT haven_portal_revoke(\(p.jo), 'couple', \(p.couple))")[0]
+                                .decode(0, as: String.self)
+                        }
+                    }
+                    #expect(answer == "done")
+                    #expect(try await Self.opens(p.joSession, p.app) == false)
+                }
+            }
+            // The held row outlived its session; no session joins it, and a new session of Jo's gets its own.
+            let left = try await p.owner.query(
+                """
+                SELECT count(*) FROM partner_session_activity a
+                WHERE a.token_hash = \(p.joSession)
+                  AND NOT EXISTS (SELECT 1 FROM partner_sessions s WHERE s.token_hash = a.token_hash)
+                """
+            )[0].decode(0, as: Int.self)
+            #expect(left == 1)
+        }
+    }
 }

@@ -16,9 +16,14 @@ struct TextTable {
                 widths[index] = max(widths[index], cell.count)
             }
         }
+        // Padded by characters, as the widths are counted (NSString's padding counts UTF-16 units and
+        // would cut a cell with an emoji or a combining mark short).
+        func padded(_ cell: String, _ width: Int) -> String {
+            cell + String(repeating: " ", count: max(0, width - cell.count))
+        }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                index == cells.count - 1 ? cell : padded(cell, widths[index])
             }.joined(separator: "  ")
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
