@@ -98,7 +98,7 @@ extension PartnerAttackTests {
                                 try await connection.execute("SET LOCAL lock_timeout = '5s'")
                                 try await connection.execute("SELECT haven_portal_sign_out()")
                             }
-                            // Ended at once: no new context of either session opens, the held ones still open.
+                            // Ended at once: no new context of either session opens.
                             let refused = await #expect(throws: PostgresError.self) {
                                 try await Self.asStaff("SELECT 'x'", p.setup.counselorA, p.app)
                             }
