@@ -4,22 +4,34 @@ import HavenTestSupport
 import Postgres
 import Testing
 
-/// Migrations 0068 and 0074: opening a context refreshes a session seen more than 30 seconds ago, does
-/// not wait for another open transaction of the same session that is refreshing it, and a transaction
-/// held open after its refresh holds back no sign-out or revocation.
+/// Migrations 0068, 0074 and 0075: opening a context refreshes a session seen more than 30 seconds
+/// ago, does not wait for another open transaction of the same session that is refreshing it, and a
+/// transaction held open after its refresh holds back no sign-out or revocation.
 extension PartnerAttackTests {
+    /// Runs `body` while a transaction of `pool` that ran `open` stays open (an attacker's, holding
+    /// whatever `open` locked).
+    func whileOpen<Value: Sendable>(
+        _ open: PostgresQuery,
+        on pool: ConnectionPool,
+        _ body: @Sendable @escaping () async throws -> Value
+    ) async throws -> Value {
+        try await pool.withConnection { held in
+            try await held.transaction { held in
+                _ = try await held.query(open)
+                return try await body()
+            }
+        }
+    }
+
     /// Opens `open` in one transaction and, while it is open, again in a second (with a lock timeout, so
     /// a wait ends in 55P03 instead of hanging); returns how many rows `count` shows the second.
     func openTwice(_ pool: ConnectionPool, open: PostgresQuery, count: PostgresQuery) async throws -> Int {
-        try await pool.withConnection { first in
-            try await first.transaction { first in
-                _ = try await first.query(open)
-                return try await pool.withConnection { second in
-                    try await second.transaction { second in
-                        try await second.execute("SET LOCAL lock_timeout = '5s'")
-                        _ = try await second.query(open)
-                        return try await second.query(count)[0].decode(0, as: Int.self)
-                    }
+        try await whileOpen(open, on: pool) {
+            try await pool.withConnection { second in
+                try await second.transaction { second in
+                    try await second.execute("SET LOCAL lock_timeout = '5s'")
+                    _ = try await second.query(open)
+                    return try await second.query(count)[0].decode(0, as: Int.self)
                 }
             }
         }
@@ -71,41 +83,30 @@ extension PartnerAttackTests {
 
     @Test func aTransactionHeldOpenAfterItsRefreshHoldsBackNoSignOut() async throws {
         try await portal { p in
-            let staff = p.setup.counselorA.sessionHash
+            let staff = p.setup.counselorA
             try await seenAMinuteAgo(p)
             // An attacker with the app role's password opens a context of each session (refreshing it) and
             // keeps both transactions open. Meanwhile each session signs out in a transaction of its own,
             // with a lock timeout so that a wait ends in 55P03: before 0074 the refresh held the session's
             // row and the sign-out waited for it, while new contexts of the session went on opening.
-            try await p.app.withConnection { heldStaff in
-                try await heldStaff.transaction { heldStaff in
-                    _ = try await heldStaff.query("SELECT 1 FROM haven_open_context(\(staff), false, 'attacker', NULL)")
-                    try await p.app.withConnection { heldPartner in
-                        try await heldPartner.transaction { heldPartner in
-                            _ = try await heldPartner.query(
-                                "SELECT 1 FROM haven_open_partner_context(\(p.alexSession), 'attacker', NULL)"
-                            )
-                            try await p.app.withConnection { out in
-                                try await out.transaction { out in
-                                    _ = try await out.query(
-                                        "SELECT 1 FROM haven_open_context(\(staff), false, 'test', NULL)"
-                                    )
-                                    try await out.execute("SET LOCAL lock_timeout = '5s'")
-                                    try await out.execute("SELECT haven_sign_out()")
-                                }
-                            }
-                            _ = try await Self.asPartner(p.alexSession, p.app) { connection in
-                                try await connection.execute("SET LOCAL lock_timeout = '5s'")
-                                try await connection.execute("SELECT haven_portal_sign_out()")
-                            }
-                            // Ended at once: no new context of either session opens.
-                            let refused = await #expect(throws: PostgresError.self) {
-                                try await Self.asStaff("SELECT 'x'", p.setup.counselorA, p.app)
-                            }
-                            #expect(refused?.sqlState == "28000")
-                            #expect(try await Self.opens(p.alexSession, p.app) == false)
-                        }
+            let staffOpen: PostgresQuery = "SELECT 1 FROM haven_open_context(\(staff.sessionHash), false, 'x', NULL)"
+            let alexOpen: PostgresQuery = "SELECT 1 FROM haven_open_partner_context(\(p.alexSession), 'x', NULL)"
+            try await whileOpen(staffOpen, on: p.app) {
+                try await whileOpen(alexOpen, on: p.app) {
+                    try await Self.asStaff(staff, p.app) { connection in
+                        try await connection.execute("SET LOCAL lock_timeout = '5s'")
+                        try await connection.execute("SELECT haven_sign_out()")
                     }
+                    try await Self.asPartner(p.alexSession, p.app) { connection in
+                        try await connection.execute("SET LOCAL lock_timeout = '5s'")
+                        try await connection.execute("SELECT haven_portal_sign_out()")
+                    }
+                    // Ended at once: no new context of either session opens.
+                    let refused = await #expect(throws: PostgresError.self) {
+                        try await Self.asStaff("SELECT 'x'", staff, p.app)
+                    }
+                    #expect(refused?.sqlState == "28000")
+                    #expect(try await Self.opens(p.alexSession, p.app) == false)
                 }
             }
         }
@@ -116,26 +117,17 @@ extension PartnerAttackTests {
             try await p.owner.query(
                 "UPDATE partner_session_activity SET last_seen_at = now() - interval '1 minute' WHERE token_hash = \(p.joSession)"
             )
-            try await p.app.withConnection { held in
-                try await held.transaction { held in
-                    _ = try await held.query(
-                        "SELECT 1 FROM haven_open_partner_context(\(p.joSession), 'attacker', NULL)"
-                    )
-                    // The counselor revokes Jo's access to the couple's chart, which deletes Jo's sessions on it:
-                    // with 0074's ON DELETE CASCADE the delete waited for the held activity row (55P03 here).
-                    let answer = try await p.app.withConnection { out in
-                        try await out.transaction { out in
-                            _ = try await out.query(
-                                "SELECT 1 FROM haven_open_context(\(p.setup.counselorA.sessionHash), false, 'test', NULL)"
-                            )
-                            try await out.execute("SET LOCAL lock_timeout = '5s'")
-                            return try await out.query("SELECT haven_portal_revoke(\(p.jo), 'couple', \(p.couple))")[0]
-                                .decode(0, as: String.self)
-                        }
-                    }
-                    #expect(answer == "done")
-                    #expect(try await Self.opens(p.joSession, p.app) == false)
+            let openJo: PostgresQuery = "SELECT 1 FROM haven_open_partner_context(\(p.joSession), 'attacker', NULL)"
+            try await whileOpen(openJo, on: p.app) {
+                // The counselor revokes Jo's access to the couple's chart, which deletes Jo's sessions on it:
+                // with 0074's ON DELETE CASCADE the delete waited for the held activity row (55P03 here).
+                let answer = try await Self.asStaff(p.setup.counselorA, p.app) { connection in
+                    try await connection.execute("SET LOCAL lock_timeout = '5s'")
+                    return try await connection.query("SELECT haven_portal_revoke(\(p.jo), 'couple', \(p.couple))")[0]
+                        .decode(0, as: String.self)
                 }
+                #expect(answer == "done")
+                #expect(try await Self.opens(p.joSession, p.app) == false)
             }
             // The held row outlived its session; no session joins it, and a new session of Jo's gets its own.
             let left = try await p.owner.query(

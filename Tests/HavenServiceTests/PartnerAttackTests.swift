@@ -152,12 +152,22 @@ struct PartnerAttackTests {
     /// Runs `statement` as `actor` (a staff member's session) and decodes its first column.
     static func asStaff(_ statement: PostgresQuery, _ actor: StaffActor, _ pool: ConnectionPool) async throws -> String
     {
+        try await asStaff(actor, pool) { try await $0.query(statement)[0].decode(0, as: String.self) }
+    }
+
+    /// Runs `body` in a transaction with the staff context of `actor`'s session.
+    @discardableResult
+    static func asStaff<Value: Sendable>(
+        _ actor: StaffActor,
+        _ pool: ConnectionPool,
+        _ body: @Sendable @escaping (isolated PostgresConnection) async throws -> Value
+    ) async throws -> Value {
         try await pool.withConnection { connection in
             try await connection.transaction { connection in
                 try await connection.query(
                     "SELECT 1 FROM haven_open_context(\(actor.sessionHash), false, 'attacker', NULL)"
                 )
-                return try await connection.query(statement)[0].decode(0, as: String.self)
+                return try await body(connection)
             }
         }
     }

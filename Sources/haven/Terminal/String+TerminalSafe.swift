@@ -12,10 +12,12 @@ extension String {
     /// each become U+FFFD too, so a value read from the database (an audit entry's source, which the app
     /// role can choose) cannot end its row and print a line of its own.
     var terminalSafeLine: String {
-        String(String.UnicodeScalarView(terminalSafe.unicodeScalars.map { Self.breaksALine($0) ? "\u{FFFD}" : $0 }))
+        let unsafe = { (scalar: Unicode.Scalar) in Self.isControl(scalar) || Self.breaksALine(scalar) }
+        guard unicodeScalars.contains(where: unsafe) else { return self }
+        return String(String.UnicodeScalarView(unicodeScalars.map { unsafe($0) ? "\u{FFFD}" : $0 }))
     }
 
-    /// What `terminalSafe` leaves of Unicode's line breaks (line feed, line and paragraph separator),
+    /// Unicode's line breaks that `isControl` lets through (line feed, line and paragraph separator),
     /// and tab, which would shift the columns after it.
     private static func breaksALine(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
