@@ -631,8 +631,9 @@ BEGIN
         result := 'invalid';
     END IF;
     IF result IS NULL THEN
-        -- The account's row lock orders this against a concurrent role grant or link.
-        PERFORM 1 FROM staff s WHERE s.id = target AND s.practice_id = ctx.practice_id FOR UPDATE;
+        -- The account's row lock orders this against a concurrent role grant or link (both UPDATE the
+        -- row), not against the key shares of the member's own inserts (0078).
+        PERFORM 1 FROM staff s WHERE s.id = target AND s.practice_id = ctx.practice_id FOR NO KEY UPDATE;
         PERFORM haven_password_link_issue(ctx, target, token_hash, 'reset');
         UPDATE staff_sessions SET revoked_at = now()
         WHERE practice_id = ctx.practice_id AND staff_id = target AND revoked_at IS NULL;
@@ -1425,8 +1426,10 @@ BEGIN
     SELECT s.practice_id, a.client_id, a.id, s.token_hash
     INTO ctx.partner_practice_id, ctx.partner_client_id, ctx.partner_account_id, ctx.partner_token_hash
     FROM partner_sessions s
+    JOIN partner_session_activity v ON v.token_hash = s.token_hash
     JOIN partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
-    WHERE s.token_hash = ctx.pending_token_hash AND s.second_factor_pending AND s.revoked_at IS NULL
+    WHERE s.token_hash = ctx.pending_token_hash AND s.second_factor_pending AND v.second_factor_outcome IS NULL
+      AND s.revoked_at IS NULL
       AND clock_timestamp() < s.created_at + interval '5 minutes';
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
@@ -1457,8 +1460,10 @@ BEGIN
     SELECT s.practice_id, s.staff_id, ARRAY(SELECT r FROM unnest(st.roles) AS r ORDER BY r COLLATE "C"), s.token_hash
     INTO ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.token_hash
     FROM staff_sessions s
+    JOIN staff_session_activity a ON a.token_hash = s.token_hash
     JOIN staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
-    WHERE s.token_hash = ctx.pending_token_hash AND s.second_factor_pending AND s.revoked_at IS NULL;
+    WHERE s.token_hash = ctx.pending_token_hash AND s.second_factor_pending AND a.second_factor_outcome IS NULL
+      AND s.revoked_at IS NULL;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -1493,10 +1498,12 @@ BEGIN
     NEW.valid_until := coalesce(
         (SELECT least(pg_catalog.now() + pg_catalog.make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
          FROM public.staff_sessions s
-         WHERE NEW.partner_token_hash IS NULL AND s.token_hash = staff_token AND s.revoked_at IS NULL),
+         WHERE NEW.partner_token_hash IS NULL AND s.token_hash = staff_token AND s.revoked_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM public.session_sign_outs o WHERE o.token_hash = s.token_hash)),
         (SELECT least(pg_catalog.now() + pg_catalog.make_interval(secs => s.idle_timeout_seconds), s.absolute_expires_at)
          FROM public.partner_sessions s
-         WHERE NEW.token_hash IS NULL AND s.token_hash = partner_token AND s.revoked_at IS NULL),
+         WHERE NEW.token_hash IS NULL AND s.token_hash = partner_token AND s.revoked_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM public.session_sign_outs o WHERE o.token_hash = s.token_hash)),
         '-infinity');
     RETURN NEW;
 END
@@ -1870,7 +1877,9 @@ CREATE FUNCTION public.haven_live_session(token bytea) RETURNS TABLE(practice_id
     JOIN public.staff_session_activity a ON a.token_hash = s.token_hash
     JOIN public.staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
     JOIN public.practices p ON p.id = s.practice_id
-    WHERE s.token_hash = token AND s.revoked_at IS NULL AND NOT s.second_factor_pending AND st.active
+    WHERE s.token_hash = token AND s.revoked_at IS NULL
+      AND (NOT s.second_factor_pending OR a.second_factor_outcome = 'given') AND st.active
+      AND NOT EXISTS (SELECT 1 FROM public.session_sign_outs o WHERE o.token_hash = s.token_hash)
       AND pg_catalog.now() < s.absolute_expires_at
       AND pg_catalog.now() < a.last_seen_at + pg_catalog.make_interval(secs => s.idle_timeout_seconds)
 $$;
@@ -2849,10 +2858,12 @@ DECLARE
 BEGIN
     SELECT s.practice_id, s.staff_id, st.roles, s.absolute_expires_at INTO pending
     FROM staff_sessions s
+    JOIN staff_session_activity a ON a.token_hash = s.token_hash
     JOIN staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
-    WHERE s.token_hash = token AND s.second_factor_pending AND s.revoked_at IS NULL AND st.active
+    WHERE s.token_hash = token AND s.second_factor_pending AND a.second_factor_outcome IS NULL
+      AND s.revoked_at IS NULL AND st.active
       AND now() < s.created_at + interval '5 minutes' AND now() < s.absolute_expires_at
-    FOR UPDATE OF s;
+    FOR UPDATE OF a;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'invalid_authorization_specification';
     END IF;
@@ -2981,8 +2992,10 @@ CREATE FUNCTION public.haven_pending_sign_in(token bytea) RETURNS TABLE(email te
     AS $$
         SELECT st.email, least(s.created_at + interval '5 minutes', s.absolute_expires_at)
         FROM staff_sessions s
+        JOIN staff_session_activity a ON a.token_hash = s.token_hash
         JOIN staff st ON st.practice_id = s.practice_id AND st.id = s.staff_id
-        WHERE s.token_hash = token AND s.second_factor_pending AND s.revoked_at IS NULL AND st.active
+        WHERE s.token_hash = token AND s.second_factor_pending AND a.second_factor_outcome IS NULL
+          AND s.revoked_at IS NULL AND st.active
           AND now() < s.created_at + interval '5 minutes' AND now() < s.absolute_expires_at
     $$;
 
@@ -3096,10 +3109,13 @@ BEGIN
     IF NEW.status <> 'active' AND OLD.status <> NEW.status THEN
         DELETE FROM partner_sessions s
         WHERE s.practice_id = NEW.practice_id
-          AND (s.chart_kind = TG_ARGV[0] AND s.chart_id = NEW.id
-               OR s.chart_id IS NULL AND s.account_id IN (
+          AND (s.token_hash IN (SELECT v.token_hash FROM partner_session_activity v
+                                WHERE v.chart_kind = TG_ARGV[0] AND v.chart_id = NEW.id)
+               OR s.account_id IN (
                    SELECT x.account_id FROM partner_chart_access x
-                   WHERE x.practice_id = NEW.practice_id AND x.chart_kind = TG_ARGV[0] AND x.chart_id = NEW.id));
+                   WHERE x.practice_id = NEW.practice_id AND x.chart_kind = TG_ARGV[0] AND x.chart_id = NEW.id)
+                  AND NOT EXISTS (SELECT 1 FROM partner_session_activity v
+                                  WHERE v.token_hash = s.token_hash AND v.chart_id IS NOT NULL));
     END IF;
     IF NEW.status = 'discharged' AND OLD.status <> 'discharged' THEN
         UPDATE partner_chart_access x SET revoked_at = now()
@@ -3180,7 +3196,8 @@ BEGIN
     allowed := EXISTS (SELECT 1 FROM haven_portal_live_charts(ctx.partner_account_id) c
                        WHERE c.chart_kind = kind AND c.chart_id = chart);
     IF allowed THEN
-        UPDATE partner_sessions SET chart_kind = kind, chart_id = chart WHERE token_hash = ctx.partner_token_hash;
+        UPDATE partner_session_activity SET chart_kind = kind, chart_id = chart
+        WHERE token_hash = ctx.partner_token_hash;
     END IF;
     PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id,
                               'portal.chart.choose', CASE WHEN allowed THEN kind END, CASE WHEN allowed THEN chart END,
@@ -3365,20 +3382,22 @@ $$;
 CREATE FUNCTION public.haven_portal_live_session(token bytea) RETURNS TABLE(practice_id uuid, client_id uuid, account_id uuid, chart_kind text, chart_id uuid, last_seen_at timestamp with time zone)
     LANGUAGE sql STABLE
     AS $$
-    SELECT s.practice_id, a.client_id, a.id, s.chart_kind, s.chart_id, v.last_seen_at
+    SELECT s.practice_id, a.client_id, a.id, v.chart_kind, v.chart_id, v.last_seen_at
     FROM public.partner_sessions s
     JOIN public.partner_session_activity v ON v.token_hash = s.token_hash
     JOIN public.partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
-    WHERE s.token_hash = token AND s.revoked_at IS NULL AND NOT s.second_factor_pending
+    WHERE s.token_hash = token AND s.revoked_at IS NULL
+      AND (NOT s.second_factor_pending OR v.second_factor_outcome = 'given')
+      AND NOT EXISTS (SELECT 1 FROM public.session_sign_outs o WHERE o.token_hash = s.token_hash)
       AND a.disabled_at IS NULL AND a.passphrase_hash IS NOT NULL
       AND pg_catalog.now() < s.absolute_expires_at
       AND pg_catalog.now() < v.last_seen_at + pg_catalog.make_interval(secs => s.idle_timeout_seconds)
-      AND (s.chart_id IS NULL AND EXISTS (SELECT 1 FROM public.haven_portal_live_charts(a.id))
-           OR s.chart_id IS NOT NULL AND EXISTS (
+      AND (v.chart_id IS NULL AND EXISTS (SELECT 1 FROM public.haven_portal_live_charts(a.id))
+           OR v.chart_id IS NOT NULL AND EXISTS (
           SELECT 1 FROM public.partner_chart_access x
-          WHERE x.account_id = a.id AND x.chart_kind = s.chart_kind AND x.chart_id = s.chart_id
+          WHERE x.account_id = a.id AND x.chart_kind = v.chart_kind AND x.chart_id = v.chart_id
             AND x.revoked_at IS NULL
-            AND public.haven_portal_chart_live(a.practice_id, a.client_id, s.chart_kind, s.chart_id)))
+            AND public.haven_portal_chart_live(a.practice_id, a.client_id, v.chart_kind, v.chart_id)))
 $$;
 
 
@@ -3581,10 +3600,12 @@ DECLARE
     totp record;
 BEGIN
     SELECT s.practice_id, s.account_id, s.absolute_expires_at INTO pending FROM partner_sessions s
+    JOIN partner_session_activity v ON v.token_hash = s.token_hash
     JOIN partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
-    WHERE s.token_hash = token AND s.second_factor_pending AND s.revoked_at IS NULL AND a.disabled_at IS NULL
+    WHERE s.token_hash = token AND s.second_factor_pending AND v.second_factor_outcome IS NULL
+      AND s.revoked_at IS NULL AND a.disabled_at IS NULL
       AND now() < s.created_at + interval '5 minutes' AND now() < s.absolute_expires_at
-    FOR UPDATE OF s;
+    FOR UPDATE OF v;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no sign-in is waiting for a second factor' USING ERRCODE = 'invalid_authorization_specification';
     END IF;
@@ -3619,10 +3640,13 @@ BEGIN
     pending := EXISTS (SELECT 1 FROM partner_totp t
                        WHERE t.practice_id = account.practice_id AND t.account_id = account.id
                          AND t.confirmed_at IS NOT NULL);
-    INSERT INTO partner_sessions (token_hash, practice_id, account_id, chart_kind, chart_id, idle_timeout_seconds,
-                                  absolute_expires_at, second_factor_pending)
-    VALUES (token, account.practice_id, account.id, CASE WHEN reached = 1 THEN live.chart_kind END,
-            CASE WHEN reached = 1 THEN live.chart_id END, idle_seconds, expires, pending);
+    INSERT INTO partner_sessions (token_hash, practice_id, account_id, idle_timeout_seconds, absolute_expires_at,
+                                  second_factor_pending)
+    VALUES (token, account.practice_id, account.id, idle_seconds, expires, pending);
+    IF reached = 1 THEN
+        UPDATE partner_session_activity SET chart_kind = live.chart_kind, chart_id = live.chart_id
+        WHERE token_hash = token;
+    END IF;
     IF rehash IS NOT NULL THEN
         UPDATE partner_accounts SET passphrase_hash = rehash WHERE id = account.id;
     END IF;
@@ -3680,8 +3704,10 @@ CREATE FUNCTION public.haven_portal_pending_sign_in(token bytea) RETURNS TABLE(e
     AS $$
         SELECT a.email, least(s.created_at + interval '5 minutes', s.absolute_expires_at)
         FROM partner_sessions s
+        JOIN partner_session_activity v ON v.token_hash = s.token_hash
         JOIN partner_accounts a ON a.practice_id = s.practice_id AND a.id = s.account_id
-        WHERE s.token_hash = token AND s.second_factor_pending AND s.revoked_at IS NULL AND a.disabled_at IS NULL
+        WHERE s.token_hash = token AND s.second_factor_pending AND v.second_factor_outcome IS NULL
+          AND s.revoked_at IS NULL AND a.disabled_at IS NULL
           AND now() < s.created_at + interval '5 minutes' AND now() < s.absolute_expires_at
     $$;
 
@@ -3784,7 +3810,10 @@ BEGIN
         touched := touched + moved;
         -- The sessions on that chart, and those with no chart chosen (they sign in again).
         DELETE FROM partner_sessions s
-        WHERE s.account_id = account AND (s.chart_id IS NULL OR s.chart_kind = kind AND s.chart_id = chart);
+        WHERE s.account_id = account
+          AND NOT EXISTS (SELECT 1 FROM partner_session_activity v
+                          WHERE v.token_hash = s.token_hash AND v.chart_id IS NOT NULL
+                            AND NOT (v.chart_kind = kind AND v.chart_id = chart));
     END IF;
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
                               ctx.request_id, 'portal.revoke', kind, chart,
@@ -3914,15 +3943,15 @@ BEGIN
                                    CASE WHEN moved = 1 THEN candidate END, true, account.practice_id, account.id,
                                    ARRAY[account.client_id], ctx.source, ctx.request_id);
     IF verdict = 'check-passed' THEN
-        UPDATE partner_sessions SET second_factor_pending = false WHERE token_hash = ctx.partner_token_hash;
-        UPDATE partner_session_activity SET last_seen_at = now() WHERE token_hash = ctx.partner_token_hash;
+        UPDATE partner_session_activity SET second_factor_outcome = 'given', last_seen_at = now()
+        WHERE token_hash = ctx.partner_token_hash;
         PERFORM haven_audit_write(account.practice_id, NULL, '{}', false, ctx.source, ctx.request_id, 'portal.login',
                                   'partner_account', account.id, ARRAY[account.client_id], 'success', NULL,
                                   account.client_id);
         RETURN 'signed-in';
     END IF;
     IF verdict = 'paused' THEN
-        DELETE FROM partner_sessions WHERE token_hash = ctx.partner_token_hash;
+        UPDATE partner_session_activity SET second_factor_outcome = 'refused' WHERE token_hash = ctx.partner_token_hash;
     END IF;
     RETURN verdict;
 END
@@ -4088,7 +4117,7 @@ CREATE FUNCTION public.haven_portal_sign_out() RETURNS void
 DECLARE
     ctx request_contexts := haven_context_partner();
 BEGIN
-    UPDATE partner_sessions SET revoked_at = now() WHERE token_hash = ctx.partner_token_hash AND revoked_at IS NULL;
+    INSERT INTO session_sign_outs (token_hash) VALUES (ctx.partner_token_hash);
     PERFORM haven_audit_write(ctx.partner_practice_id, NULL, '{}', false, ctx.source, ctx.request_id, 'portal.logout',
                               'partner_account', ctx.partner_account_id, ARRAY[ctx.partner_client_id], 'success',
                               NULL, ctx.partner_client_id);
@@ -4586,7 +4615,11 @@ BEGIN
     IF account IS NOT NULL THEN
         DELETE FROM partner_totp t WHERE t.practice_id = ctx.practice_id AND t.account_id = account;
         GET DIAGNOSTICS removed = ROW_COUNT;
-        DELETE FROM partner_sessions s WHERE s.account_id = account AND s.second_factor_pending;
+        -- The sign-ins still waiting for a code (and those refused one); a session that gave it stays.
+        DELETE FROM partner_sessions s
+        WHERE s.account_id = account AND s.second_factor_pending
+          AND NOT EXISTS (SELECT 1 FROM partner_session_activity v
+                          WHERE v.token_hash = s.token_hash AND v.second_factor_outcome = 'given');
     END IF;
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, ctx.break_glass, ctx.source,
                               ctx.request_id, 'portal.totp.reset', 'partner_account', account,
@@ -5045,14 +5078,14 @@ BEGIN
         GET DIAGNOSTICS moved = ROW_COUNT;
     END IF;
     IF moved = 1 THEN
-        UPDATE staff_sessions SET second_factor_pending = false WHERE token_hash = ctx.token_hash;
+        UPDATE staff_session_activity SET second_factor_outcome = 'given' WHERE token_hash = ctx.token_hash;
         PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, false, ctx.source, ctx.request_id,
                                   'staff.login', 'staff', ctx.staff_id, '{}', 'success', NULL);
         PERFORM haven_write_context(ctx.practice_id, ctx.staff_id, ctx.staff_roles, '{}', false, '{}', ctx.token_hash,
                                     ctx.source, ctx.request_id);
         RETURN true;
     END IF;
-    DELETE FROM staff_sessions WHERE token_hash = ctx.token_hash;
+    UPDATE staff_session_activity SET second_factor_outcome = 'refused' WHERE token_hash = ctx.token_hash;
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, '{}', false, ctx.source, ctx.request_id,
                               'staff.login', 'staff', ctx.staff_id, '{}', 'denied', NULL);
     RETURN false;
@@ -5107,7 +5140,7 @@ CREATE FUNCTION public.haven_sign_out() RETURNS void
 DECLARE
     ctx request_contexts := haven_context_staff();
 BEGIN
-    UPDATE staff_sessions SET revoked_at = now() WHERE token_hash = ctx.token_hash AND revoked_at IS NULL;
+    INSERT INTO session_sign_outs (token_hash) VALUES (ctx.token_hash);
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, false, ctx.source, ctx.request_id,
                               'staff.logout', 'staff', ctx.staff_id, '{}', 'success', NULL);
 END
@@ -6235,7 +6268,13 @@ ALTER TABLE ONLY public.partner_links FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.partner_session_activity (
     token_hash bytea NOT NULL,
-    last_seen_at timestamp with time zone DEFAULT now() NOT NULL
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    chart_kind text,
+    chart_id uuid,
+    second_factor_outcome text,
+    CONSTRAINT partner_session_activity_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
+    CONSTRAINT partner_session_activity_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
+    CONSTRAINT partner_session_activity_second_factor CHECK ((second_factor_outcome = ANY (ARRAY['given'::text, 'refused'::text])))
 );
 
 ALTER TABLE ONLY public.partner_session_activity FORCE ROW LEVEL SECURITY;
@@ -6249,15 +6288,11 @@ CREATE TABLE public.partner_sessions (
     token_hash bytea NOT NULL,
     practice_id uuid NOT NULL,
     account_id uuid NOT NULL,
-    chart_kind text,
-    chart_id uuid,
     idle_timeout_seconds integer NOT NULL,
     absolute_expires_at timestamp with time zone NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
     second_factor_pending boolean DEFAULT false NOT NULL,
-    CONSTRAINT partner_sessions_chart_kind CHECK ((chart_kind = ANY (ARRAY['couple'::text, 'client'::text]))),
-    CONSTRAINT partner_sessions_chart_whole CHECK (((chart_kind IS NULL) = (chart_id IS NULL))),
     CONSTRAINT partner_sessions_idle CHECK (((idle_timeout_seconds >= 1) AND (idle_timeout_seconds <= 86400))),
     CONSTRAINT partner_sessions_lifetime CHECK ((absolute_expires_at <= (created_at + '168:00:00'::interval))),
     CONSTRAINT partner_sessions_token_length CHECK ((length(token_hash) = 32))
@@ -6510,6 +6545,19 @@ CREATE TABLE public.second_factor_attestation_keys (
 
 
 --
+-- Name: session_sign_outs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.session_sign_outs (
+    token_hash bytea NOT NULL,
+    signed_out_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT session_sign_outs_token_length CHECK ((length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY public.session_sign_outs FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: sign_in_decoy; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6598,7 +6646,9 @@ ALTER TABLE ONLY public.staff_password_links FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.staff_session_activity (
     token_hash bytea NOT NULL,
-    last_seen_at timestamp with time zone DEFAULT now() NOT NULL
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    second_factor_outcome text,
+    CONSTRAINT staff_session_activity_second_factor CHECK ((second_factor_outcome = ANY (ARRAY['given'::text, 'refused'::text])))
 );
 
 ALTER TABLE ONLY public.staff_session_activity FORCE ROW LEVEL SECURITY;
@@ -7497,17 +7547,17 @@ CREATE UNIQUE INDEX partner_links_open_invitation ON public.partner_links USING 
 
 
 --
+-- Name: partner_session_activity_chart; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX partner_session_activity_chart ON public.partner_session_activity USING btree (chart_id) WHERE (chart_id IS NOT NULL);
+
+
+--
 -- Name: partner_sessions_account; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX partner_sessions_account ON public.partner_sessions USING btree (account_id);
-
-
---
--- Name: partner_sessions_chart; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX partner_sessions_chart ON public.partner_sessions USING btree (chart_id) WHERE (chart_id IS NOT NULL);
 
 
 --
@@ -7599,6 +7649,13 @@ CREATE INDEX risk_flag_closures_couple ON public.risk_flag_closures USING btree 
 --
 
 CREATE INDEX risk_flag_closures_key ON public.risk_flag_closures USING btree (reason_key_id);
+
+
+--
+-- Name: session_sign_outs_token; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX session_sign_outs_token ON public.session_sign_outs USING btree (token_hash);
 
 
 --
@@ -9675,6 +9732,19 @@ CREATE POLICY risk_flag_closures_caseload ON public.risk_flag_closures TO haven_
 --
 
 CREATE POLICY risk_flag_closures_owner ON public.risk_flag_closures TO haven USING (true) WITH CHECK (true);
+
+
+--
+-- Name: session_sign_outs; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.session_sign_outs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: session_sign_outs session_sign_outs_owner; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY session_sign_outs_owner ON public.session_sign_outs TO haven USING (true) WITH CHECK (true);
 
 
 --

@@ -73,9 +73,7 @@ extension AppRoleAttackTests {
                 "UPDATE staff SET roles = '{counselor,admin}' WHERE id = \(setup.fixture.counselorID)"
             )
             let totp = TOTPService(pool: setup.fixture.app, keys: setup.keys)
-            let enrollment = try await totp.begin(actor: setup.counselorA)
-            let app = try enrollment.authenticatorApp()
-            try await totp.confirm(code: app.code(step: try await app.previousStep()), actor: setup.counselorA)
+            let app = try await totp.enrolledApp(for: setup.counselorA)
             let functions = try await Self.functions(setup.fixture.app)
             #expect(functions.count >= 20)
             #expect(functions.contains { $0.name.hasPrefix("haven_admin_staff_end_sessions(") })
@@ -103,16 +101,7 @@ extension AppRoleAttackTests {
 
             // (b) the browser's committed pending session, opened with haven_open_pending_context.
             let auth = setup.fixture.auth(keys: setup.keys)
-            guard
-                case .codeNeeded(let token) = try await auth.beginSignIn(
-                    email: "dana@harbor.example",
-                    password: StaffFixture.password,
-                    source: "t"
-                )
-            else {
-                Issue.record("the sign-in needed no code")
-                return
-            }
+            guard let token = try await auth.waitingForCode("dana@harbor.example") else { return }
             let fromPending = try await setup.fixture.app.withConnection { connection in
                 try await connection.execute("BEGIN")
                 let row = try await connection.query(

@@ -317,9 +317,7 @@ struct AppRoleAttackTests {
             // Dana has a confirmed app; the attacker knows her password and holds haven_app, not the
             // master key, so they can make no attestation.
             let totp = TOTPService(pool: setup.fixture.app, keys: setup.keys)
-            let enrollment = try await totp.begin(actor: setup.counselorA)
-            let app = try enrollment.authenticatorApp()
-            try await totp.confirm(code: app.code(step: try await app.previousStep()), actor: setup.counselorA)
+            let app = try await totp.enrolledApp(for: setup.counselorA)
             let settings = try await setup.fixture.app.query("SELECT haven_sign_in_settings('dana@harbor.example')")[0]
                 .decode(0, as: String.self)
             let candidate = try #require(await StaffFixture.hasher.derive(StaffFixture.password, settings: settings))

@@ -8,16 +8,18 @@ import Testing
 /// ago, does not wait for another open transaction of the same session that is refreshing it, and a
 /// transaction held open after its refresh holds back no sign-out or revocation.
 extension PartnerAttackTests {
-    /// Runs `body` while a transaction of `pool` that ran `open` stays open (an attacker's, holding
-    /// whatever `open` locked).
+    /// Runs `body` while a transaction of `pool` that ran the statements `open` stays open (an
+    /// attacker's, holding whatever they locked).
     func whileOpen<Value: Sendable>(
-        _ open: PostgresQuery,
+        _ open: PostgresQuery...,
         on pool: ConnectionPool,
         _ body: @Sendable @escaping () async throws -> Value
     ) async throws -> Value {
         try await pool.withConnection { held in
             try await held.transaction { held in
-                _ = try await held.query(open)
+                for statement in open {
+                    _ = try await held.query(statement)
+                }
                 return try await body()
             }
         }

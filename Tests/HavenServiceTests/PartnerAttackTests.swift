@@ -489,8 +489,13 @@ struct PartnerAttackTests {
         try await portal { p in
             let chart = p.couple
             func sessions() async throws -> Int {
-                try await p.owner.query("SELECT count(*) FROM partner_sessions WHERE chart_id = \(chart)")[0]
-                    .decode(0, as: Int.self)
+                try await p.owner.query(
+                    """
+                    SELECT count(*) FROM partner_sessions s
+                    JOIN partner_session_activity v ON v.token_hash = s.token_hash
+                    WHERE v.chart_id = \(chart)
+                    """
+                )[0].decode(0, as: Int.self)
             }
             #expect(try await sessions() == 2)
             // Pause: the trigger deletes the sessions; sign-in finds no live chart.

@@ -8,6 +8,6 @@ enum ProtectedTables {
         "measure_administrations", "attachment_injuries", "treatment_goals", "cycle_maps",
         "are_ratings", "risk_flag_closures", "staff_change_proposals", "partner_accounts", "partner_chart_access",
         "partner_sessions", "partner_links", "notification_outbox", "notification_opt_outs", "portal_answer_drafts",
-        "measure_schedules", "staff_session_activity", "partner_session_activity",
+        "measure_schedules", "staff_session_activity", "partner_session_activity", "session_sign_outs",
     ]
 }

@@ -8,3 +8,13 @@ extension TOTPService.Enrollment {
         TOTP(secret: SecureBytes(copying: try #require(Base32.decode(secret))))
     }
 }
+
+extension TOTPService {
+    /// Enrols and confirms an app for `actor` with the previous step's code (the current one stays
+    /// unused) and returns it: from now on the member's sign-ins ask for its codes.
+    func enrolledApp(for actor: StaffActor) async throws -> TOTP {
+        let app = try await begin(actor: actor).authenticatorApp()
+        try await confirm(code: app.code(step: try await app.previousStep()), actor: actor)
+        return app
+    }
+}

@@ -197,7 +197,8 @@ public struct AuthService: Sendable {
 
     /// Checks `code` against the sealed secret and runs `haven_sign_in_second_factor` for the session
     /// whose context the transaction holds: true when it is now a full session; false for a wrong or
-    /// reused code, after which the database has deleted the pending session and audited the refusal.
+    /// reused code, after which the database has ended the pending session (its activity row says the
+    /// code was refused, migration 0077) and audited the refusal.
     private static func takeSecondFactor(
         _ code: String,
         sealed: [UInt8],
@@ -210,7 +211,7 @@ public struct AuthService: Sendable {
         let totp = try await TOTPService.openPending(sealed, staffID: staffID, keys: keys, on: connection)
         let attested = keys.attestedStep(of: code, on: totp, after: lastUsed, sessionHash: sessionHash)
         // The step moves forward atomically in the database: of two sign-ins racing with one code,
-        // one wins; a wrong or reused code deletes the waiting session and is audited.
+        // one wins; a wrong or reused code ends the waiting session and is audited.
         // The step comes with its attestation: the database then knows a master-key holder checked it.
         return try await KeyManager.checkingAttestation {
             try await connection.query(
