@@ -20,7 +20,7 @@ extension PartnerAttackTests {
             guard let token = try await auth.waitingForCode("dana@harbor.example") else { return }
             // The attacker opens the code step and gives a code without the server's attestation (refused),
             // and keeps the transaction open while the admin ends Dana's sessions.
-            let refused = try await whileOpen(
+            let refused = try await Self.whileOpen(
                 "SELECT 1 FROM haven_open_pending_context(\(token.storageHash), 'attacker', NULL)",
                 "SELECT haven_sign_in_second_factor(NULL, NULL, NULL)",
                 on: app
@@ -57,7 +57,7 @@ extension PartnerAttackTests {
                 source: "test"
             )
             #expect(pending.codeNeeded)
-            let answer = try await whileOpen(
+            let answer = try await Self.whileOpen(
                 "SELECT 1 FROM haven_portal_open_pending_context(\(pending.token.storageHash), 'attacker', NULL)",
                 on: app
             ) {

@@ -10,7 +10,7 @@ import Testing
 extension PartnerAttackTests {
     /// Runs `body` while a transaction of `pool` that ran the statements `open` stays open (an
     /// attacker's, holding whatever they locked).
-    func whileOpen<Value: Sendable>(
+    static func whileOpen<Value: Sendable>(
         _ open: PostgresQuery...,
         on pool: ConnectionPool,
         _ body: @Sendable @escaping () async throws -> Value
@@ -28,7 +28,7 @@ extension PartnerAttackTests {
     /// Opens `open` in one transaction and, while it is open, again in a second (with a lock timeout, so
     /// a wait ends in 55P03 instead of hanging); returns how many rows `count` shows the second.
     func openTwice(_ pool: ConnectionPool, open: PostgresQuery, count: PostgresQuery) async throws -> Int {
-        try await whileOpen(open, on: pool) {
+        try await Self.whileOpen(open, on: pool) {
             try await pool.withConnection { second in
                 try await second.transaction { second in
                     try await second.execute("SET LOCAL lock_timeout = '5s'")
@@ -93,8 +93,8 @@ extension PartnerAttackTests {
             // row and the sign-out waited for it, while new contexts of the session went on opening.
             let staffOpen: PostgresQuery = "SELECT 1 FROM haven_open_context(\(staff.sessionHash), false, 'x', NULL)"
             let alexOpen: PostgresQuery = "SELECT 1 FROM haven_open_partner_context(\(p.alexSession), 'x', NULL)"
-            try await whileOpen(staffOpen, on: p.app) {
-                try await whileOpen(alexOpen, on: p.app) {
+            try await Self.whileOpen(staffOpen, on: p.app) {
+                try await Self.whileOpen(alexOpen, on: p.app) {
                     try await Self.asStaff(staff, p.app) { connection in
                         try await connection.execute("SET LOCAL lock_timeout = '5s'")
                         try await connection.execute("SELECT haven_sign_out()")
@@ -120,14 +120,14 @@ extension PartnerAttackTests {
                 "UPDATE partner_session_activity SET last_seen_at = now() - interval '1 minute' WHERE token_hash = \(p.joSession)"
             )
             let openJo: PostgresQuery = "SELECT 1 FROM haven_open_partner_context(\(p.joSession), 'attacker', NULL)"
-            try await whileOpen(openJo, on: p.app) {
+            try await Self.whileOpen(openJo, on: p.app) {
                 // The counselor revokes Jo's access to the couple's chart, which deletes Jo's sessions on it:
                 // with 0074's ON DELETE CASCADE the delete waited for the held activity row (55P03 here).
-                let answer = try await Self.asStaff(p.setup.counselorA, p.app) { connection in
-                    try await connection.execute("SET LOCAL lock_timeout = '5s'")
-                    return try await connection.query("SELECT haven_portal_revoke(\(p.jo), 'couple', \(p.couple))")[0]
-                        .decode(0, as: String.self)
-                }
+                let answer = try await Self.asStaffWithoutWaiting(
+                    "SELECT haven_portal_revoke(\(p.jo), 'couple', \(p.couple))",
+                    p.setup.counselorA,
+                    p.app
+                )
                 #expect(answer == "done")
                 #expect(try await Self.opens(p.joSession, p.app) == false)
             }

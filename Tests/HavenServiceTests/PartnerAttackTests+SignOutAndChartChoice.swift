@@ -11,30 +11,15 @@ import Testing
 /// waited for the attacker's commit (55P03 under the lock timeouts here) while the session's other
 /// transactions went on opening contexts.
 extension PartnerAttackTests {
-    /// Runs `statement` in a transaction with `actor`'s staff context and a 5 s lock timeout, so that a
-    /// wait for a held row ends in 55P03 instead of hanging the test.
-    static func asStaffWithoutWaiting(
-        _ statement: PostgresQuery,
-        _ actor: StaffActor,
-        _ pool: ConnectionPool
-    )
-        async throws -> String
-    {
-        try await asStaff(actor, pool) { connection in
-            try await connection.execute("SET LOCAL lock_timeout = '5s'")
-            return try await connection.query(statement)[0].decode(0, as: String.self)
-        }
-    }
-
     @Test func aSignOutHeldOpenHoldsBackNoOneElsesEnd() async throws {
         try await portal { p in
             let counselor = p.setup.counselorA
-            try await whileOpen(
+            try await Self.whileOpen(
                 "SELECT 1 FROM haven_open_context(\(counselor.sessionHash), false, 'attacker', NULL)",
                 "SELECT haven_sign_out()",
                 on: p.app
             ) {
-                try await whileOpen(
+                try await Self.whileOpen(
                     "SELECT 1 FROM haven_open_partner_context(\(p.alexSession), 'attacker', NULL)",
                     "SELECT haven_portal_sign_out()",
                     on: p.app
@@ -66,12 +51,12 @@ extension PartnerAttackTests {
     @Test func aChartChoiceHeldOpenHoldsBackNoRevokeOrPause() async throws {
         try await portal { p in
             let choose: PostgresQuery = "SELECT haven_portal_choose_chart('couple', \(p.couple))"
-            try await whileOpen(
+            try await Self.whileOpen(
                 "SELECT 1 FROM haven_open_partner_context(\(p.joSession), 'attacker', NULL)",
                 choose,
                 on: p.app
             ) {
-                try await whileOpen(
+                try await Self.whileOpen(
                     "SELECT 1 FROM haven_open_partner_context(\(p.alexSession), 'attacker', NULL)",
                     choose,
                     on: p.app

@@ -155,6 +155,21 @@ struct PartnerAttackTests {
         try await asStaff(actor, pool) { try await $0.query(statement)[0].decode(0, as: String.self) }
     }
 
+    /// Runs `statement` in a transaction with `actor`'s staff context and a 5 s lock timeout, so that a
+    /// wait for a held row ends in 55P03 instead of hanging the test.
+    static func asStaffWithoutWaiting(
+        _ statement: PostgresQuery,
+        _ actor: StaffActor,
+        _ pool: ConnectionPool
+    )
+        async throws -> String
+    {
+        try await asStaff(actor, pool) { connection in
+            try await connection.execute("SET LOCAL lock_timeout = '5s'")
+            return try await connection.query(statement)[0].decode(0, as: String.self)
+        }
+    }
+
     /// Runs `body` in a transaction with the staff context of `actor`'s session.
     @discardableResult
     static func asStaff<Value: Sendable>(

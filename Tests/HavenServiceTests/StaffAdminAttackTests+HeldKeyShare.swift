@@ -14,27 +14,16 @@ extension StaffAdminAttackTests {
         try await clinic { c in
             let app = c.fixture.app
             let scheduler = c.scheduler
-            let answer = try await app.withConnection { held in
-                try await held.transaction { held in
-                    _ = try await held.query(
-                        "SELECT 1 FROM haven_open_context(\(scheduler.sessionHash), false, 'attacker', NULL)"
-                    )
-                    _ = try await held.query("SELECT haven_staff_set_notification('answer-digest', false)")
-                    return try await app.withConnection { connection in
-                        try await connection.transaction { connection in
-                            try await connection.execute("SET LOCAL lock_timeout = '5s'")
-                            _ = try await connection.query(
-                                "SELECT 1 FROM haven_open_context(\(c.admin.sessionHash), false, 'test', NULL)"
-                            )
-                            return try await connection.query(
-                                """
-                                SELECT haven_admin_staff_password_link(\(scheduler.staffID), \
-                                \(PartnerAttackTests.tokenHash()))
-                                """
-                            )[0].decode(0, as: String.self)
-                        }
-                    }
-                }
+            let answer = try await PartnerAttackTests.whileOpen(
+                "SELECT 1 FROM haven_open_context(\(scheduler.sessionHash), false, 'attacker', NULL)",
+                "SELECT haven_staff_set_notification('answer-digest', false)",
+                on: app
+            ) {
+                try await PartnerAttackTests.asStaffWithoutWaiting(
+                    "SELECT haven_admin_staff_password_link(\(scheduler.staffID), \(PartnerAttackTests.tokenHash()))",
+                    c.admin,
+                    app
+                )
             }
             #expect(answer == "done")
             let ended = await #expect(throws: PostgresError.self) {
