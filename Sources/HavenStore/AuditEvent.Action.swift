@@ -122,6 +122,9 @@ extension AuditEvent {
         /// An admin reads the staff directory with roles, supervision and the practice's settings
         /// (`GET /v1/staff`, the admin pages): no clinical record.
         case staffList = "staff.list"
+        /// An admin reads the practice's key status (counts of keys by state and master key version,
+        /// the admin pages): no key material, no clinical record.
+        case keyStatus = "keys.status"
         /// A partner read the portal's home page (their homework and next appointment) on a chart.
         case portalHomeRead = "portal.home.read"
         /// A partner read their own answers and drafts and what the other partner shared with them.

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import struct
 import time
 import urllib.parse
@@ -88,9 +89,16 @@ def requested_urls(browser):
 
 
 def assert_same_origin(browser):
-    foreign = [url for url in requested_urls(browser) if not (url.startswith(BASE + "/") or url == BASE)]
+    """Every request of the test stayed on the origin, and none carried text in its address: paths
+    and queries hold ids, dates and choices only, so a space or the tests' "Fictional" clinical text
+    in one would be something a person typed."""
+    urls = requested_urls(browser)
+    foreign = [url for url in urls if not (url.startswith(BASE + "/") or url == BASE)]
     foreign = [url for url in foreign if not url.startswith("data:") and not url.startswith("about:")]
     assert foreign == [], "requests left the origin: %r" % foreign
+    texts = [url for url in urls if url.startswith(BASE)]
+    texts = [url for url in texts if re.search(r"\s|fictional", urllib.parse.unquote_plus(url), re.IGNORECASE)]
+    assert texts == [], "typed text in a requested address: %r" % texts
 
 
 def totp(secret_base32, at=None, step=30, digits=6):
@@ -181,11 +189,18 @@ def sign_out(browser):
     assert browser.current_url == BASE + "/sign-in"
 
 
-def fetch(browser, path):
+def fetch(browser, path, form=None):
     """The raw response for `path` with the browser's cookies: status, headers, bytes (the DOM that
-    Selenium shows is the browser's repair of the HTML, so strict parsing needs the bytes)."""
+    Selenium shows is the browser's repair of the HTML, so strict parsing needs the bytes). With
+    `form` (a dict or a list of pairs), a same-origin POST of it, as the browser sends a page's form."""
     cookies = "; ".join("%s=%s" % (c["name"], c["value"]) for c in browser.get_cookies())
-    request = urllib.request.Request(BASE + path, headers={"Cookie": cookies})
+    headers = {"Cookie": cookies}
+    data = None
+    if form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        headers.update({"Origin": BASE, "Sec-Fetch-Site": "same-origin",
+                        "Content-Type": "application/x-www-form-urlencoded"})
+    request = urllib.request.Request(BASE + path, data=data, headers=headers)
     opener = urllib.request.build_opener(NoRedirect)
     try:
         response = opener.open(request, timeout=30)
@@ -207,17 +222,54 @@ REQUIRED_HEADERS = {
 }
 
 
-def check_page(browser, name, names_to_hide=()):
+def submit_raw(browser, button):
+    """What the server answers to `button`'s form as the browser would send it (the form's fields
+    and the button's own name and value), as raw bytes: for the answer to a form Haven refuses or
+    cannot act on (422, 409, 401), which a GET of the page's address would not show. Send only a
+    request that changes nothing, or one the test then sends again through the browser."""
+    action, fields = browser.execute_script(
+        "var b = arguments[0], f = b.form;"
+        "return [f.getAttribute('action'), Array.from(new FormData(f, b).entries())];",
+        button,
+    )
+    return fetch(browser, action, [tuple(pair) for pair in fields])
+
+
+def check_page(browser, name, names_to_hide=(), status=200, fetched=None):
     """The checks every page passes (docs/web.md): strict HTML5, the security headers, no inline
     script or style anywhere, no name in its URL, no serious or critical accessibility violation
-    (axe-core), and a screenshot kept under the artefacts folder."""
+    (axe-core), and a screenshot kept under the artefacts folder. `status` is the one the page's
+    address answers (404 for a not-found page the browser shows); `fetched` the raw answer to check
+    when the page shown was a form's answer (`submit_raw`), not its address's."""
     url = browser.current_url
     assert url.startswith(BASE + "/"), url
     path = url[len(BASE) :]
     for hidden in names_to_hide:
         assert hidden.lower() not in urllib.parse.unquote(url).lower(), "a name in a URL: %s" % path
-    status, headers, body = fetch(browser, path)
-    assert status == 200, "%s answered %s" % (path, status)
+    answered, headers, body = fetched or fetch(browser, path)
+    assert answered == status, "%s answered %s" % (path, answered)
+    check_html(path, headers, body)
+    if AXE_SCRIPT:
+        browser.execute_script(open(AXE_SCRIPT).read())
+        result = browser.execute_async_script(
+            "var done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']}).then(function (r) { done(r.violations); },"
+            " function (e) { done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]); });"
+        )
+        serious = [
+            "%s (%s): %s — %s" % (v["id"], v["impact"], v["help"], [n.get("target") for n in v["nodes"]][:3])
+            for v in result
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], "%s has accessibility violations: %s" % (path, serious)
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    browser.save_screenshot(os.path.join(ARTIFACTS, name + ".png"))
+
+
+def check_html(path, headers, body):
+    """A response's headers and bytes pass the page rules: the security headers, strict HTML5, no
+    inline script or style, no event handler, no link off the origin. For pages the browser cannot
+    re-fetch with a GET (a refused form's answer), call it on `fetch(browser, path, form)`."""
     for header, start in REQUIRED_HEADERS.items():
         assert (headers.get(header) or "").startswith(start), "%s: %s is %r" % (path, header, headers.get(header))
     csp = headers["Content-Security-Policy"]
@@ -239,18 +291,3 @@ def check_page(browser, name, names_to_hide=()):
             target = element.get("href" if tag in ("a", "link") else "src" if tag == "img" else "action")
             assert target.startswith(("/", "#", "?", BASE)) and not target.startswith("//"), (
                 "%s links off the origin: %s" % (path, target))
-    if AXE_SCRIPT:
-        browser.execute_script(open(AXE_SCRIPT).read())
-        result = browser.execute_async_script(
-            "var done = arguments[arguments.length - 1];"
-            "axe.run(document, {resultTypes: ['violations']}).then(function (r) { done(r.violations); },"
-            " function (e) { done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]); });"
-        )
-        serious = [
-            "%s (%s): %s — %s" % (v["id"], v["impact"], v["help"], [n.get("target") for n in v["nodes"]][:3])
-            for v in result
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert serious == [], "%s has accessibility violations: %s" % (path, serious)
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    browser.save_screenshot(os.path.join(ARTIFACTS, name + ".png"))

@@ -56,11 +56,9 @@ def test_code_app_enrolment_and_the_two_step_sign_in(driver):
         subprocess.run([os.environ["HAVEN_BIN"], "staff", "reset-totp", sam_id], check=True, capture_output=True)
 
 
-@pytest.mark.idle_logoff
-def test_idle_logoff_warns_keeps_alive_and_lets_the_page_save_first(driver):
-    # The server's timeout is 15 minutes; the page counts whatever <body data-idle-seconds> says, so
-    # the test shortens it to 60 seconds before haven.js reads it (warning at 30 s, sign-out at 54 s:
-    # 24 s to see the warning, take its screenshot and stay, which 8 s did not always give a loaded machine).
+def idle_after_a_minute(driver):
+    """Every page this browser loads counts 60 idle seconds instead of the server's 15 minutes (its
+    <body data-idle-seconds> rewritten before haven.js reads it)."""
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
         new MutationObserver(function (changes, observer) {
             if (document.body) {
@@ -69,6 +67,14 @@ def test_idle_logoff_warns_keeps_alive_and_lets_the_page_save_first(driver):
             }
         }).observe(document, {childList: true, subtree: true});
     """})
+
+
+@pytest.mark.idle_logoff
+def test_idle_logoff_warns_keeps_alive_and_lets_the_page_save_first(driver):
+    # The server's timeout is 15 minutes; the page counts whatever <body data-idle-seconds> says, so
+    # the test shortens it to 60 seconds before haven.js reads it (warning at 30 s, sign-out at 54 s:
+    # 24 s to see the warning, take its screenshot and stay, which 8 s did not always give a loaded machine).
+    idle_after_a_minute(driver)
     sign_in(driver, MORGAN)
     assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-idle-seconds") == "60"
     warning = WebDriverWait(driver, 60).until(lambda b: b.find_element(By.CSS_SELECTOR, ".idle-warning"))
@@ -93,10 +99,51 @@ def test_idle_logoff_warns_keeps_alive_and_lets_the_page_save_first(driver):
     check_page(driver, "signed-out-idle")
 
 
+@pytest.mark.idle_logoff
+def test_idle_logoff_keeps_text_a_page_cannot_save_hidden_until_the_person_signs_in_again(driver):
+    # A form with no draft of its own (break-glass's reason): the idle end signs out and hides the
+    # page; the text stays in the tab, shown again only to a browser signed in again.
+    couple = api("/v1/couples", SAM)["items"][0]["id"]
+    idle_after_a_minute(driver)
+    sign_in(driver, MORGAN)
+    driver.get(BASE + "/break-glass?couple=" + couple)
+    typed = "Fictional reason typed before an idle logoff."
+    driver.find_element(By.ID, "reason").send_keys(typed)
+    lock = WebDriverWait(driver, 90).until(lambda b: b.find_element(By.CSS_SELECTOR, ".idle-lock"))
+    assert driver.current_url == BASE + "/break-glass?couple=" + couple
+    assert driver.get_cookie("__Host-haven-session") is None
+    assert not driver.find_element(By.ID, "reason").is_displayed()
+    assert "Signed out after 1 minute without activity" in lock.text, lock.text
+    driver.save_screenshot(os.path.join(os.environ.get("HAVEN_BROWSER_ARTIFACTS", ".build/browser-artifacts"),
+                                        "idle-lock.png"))
+    # Not signed in yet: the text stays hidden.
+    driver.find_element(By.ID, "idle-show").click()
+    WebDriverWait(driver, 10).until(lambda b: "not signed in yet" in lock.text)
+    assert not driver.find_element(By.ID, "reason").is_displayed()
+    # Signed in again in another tab, the text comes back and its form sends with the new session.
+    first = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    sign_in(driver, MORGAN)
+    driver.close()
+    driver.switch_to.window(first)
+    driver.find_element(By.ID, "idle-show").click()
+    reason = driver.find_element(By.ID, "reason")
+    WebDriverWait(driver, 10).until(lambda b: reason.is_displayed())
+    assert reason.get_attribute("value") == typed
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/break-glass'] button"))
+    banner = driver.find_element(By.CSS_SELECTOR, ".break-glass")
+    submit(driver, banner.find_element(By.CSS_SELECTOR, "button"))
+    sign_out(driver)
+
+
 def test_break_glass_shows_a_banner_on_every_page_until_it_ends(driver):
     couple = api("/v1/couples", SAM)["items"][0]["id"]
     sign_in(driver, DANA)
-    driver.get(BASE + "/break-glass?couple=" + couple)
+    # Sam's couple is out of Dana's caseload: its address is the 404 page, which leads to the form.
+    driver.get(BASE + "/couples/" + couple)
+    check_page(driver, "chart-not-found", status=404)
+    driver.find_element(By.LINK_TEXT, "ask for break-glass access").click()
+    assert driver.current_url == BASE + "/break-glass?couple=" + couple
     check_page(driver, "break-glass")
     driver.find_element(By.ID, "reason").send_keys("Fictional emergency: the covering counselor cannot be reached.")
     submit(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/break-glass'] button"))

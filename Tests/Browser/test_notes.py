@@ -7,7 +7,7 @@ import random
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import BASE, DANA, MORGAN, SAM, api, check_page, sign_in, sign_out, submit
+from conftest import BASE, DANA, MORGAN, SAM, api, check_page, sign_in, sign_out, submit, submit_raw
 
 
 def completed_session(email):
@@ -94,8 +94,13 @@ def test_a_second_tab_that_saved_first_stops_autosave_and_keeps_the_text(driver)
     WebDriverWait(driver, 20).until(lambda d: conflict.is_displayed())
     assert "Another tab or window saved this note first" in conflict.text
     assert driver.find_element(By.ID, "body").get_attribute("value") == "Fictional first tab. Typed in the first tab."
-    # The form then shows the conflict page, text kept, at the version now current.
-    submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value=save]"))
+    # The form then shows the conflict page, text kept, at the version now current (its bytes checked
+    # as sent: a refused save changes nothing, so the raw copy of the request is safe to send first).
+    save = driver.find_element(By.CSS_SELECTOR, "button[value=save]")
+    refused = submit_raw(driver, save)
+    assert refused[0] == 409 and b"Typed in the first tab." in refused[2], refused[0]
+    submit(driver, save)
+    check_page(driver, "note-conflict", status=409, fetched=refused)
     assert "Typed in the first tab." in driver.find_element(By.ID, "body").get_attribute("value")
     assert driver.find_element(By.NAME, "version").get_attribute("value") == "2"
     sign_out(driver)

@@ -26,15 +26,17 @@ def setup_couple(ids=None, counselor=DANA):
     test invited and no flag another test raised), with an individual assignment for each partner, a
     joint one, and a session booked a few days ahead. `ids`, when given, receives each assignment's id
     under the same keys as the titles."""
-    today = datetime.date.today().isoformat()
+    # Yesterday on this machine's clock: never after the practice's today, whatever its time zone, so
+    # what a partner answers today falls inside the chart's report period (its start to today).
+    started = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
     partners = [
         api("/v1/clients", email=counselor, method="POST", body={
-            "legalName": "%s Portaltest%s" % (first, secrets.token_hex(3)), "intakeDate": today,
+            "legalName": "%s Portaltest%s" % (first, secrets.token_hex(3)), "intakeDate": started,
         })["id"]
         for first in ("Wren", "Robin")
     ]
     made = api("/v1/couples", email=counselor, method="POST", body={
-        "partnerAId": partners[0], "partnerBId": partners[1], "startDate": today,
+        "partnerAId": partners[0], "partnerBId": partners[1], "startDate": started,
     })
     couple = api("/v1/couples/%s" % made["id"], email=counselor)
     start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=random.randint(20, 60)))
@@ -57,6 +59,21 @@ def setup_couple(ids=None, counselor=DANA):
         if ids is not None:
             ids[partner["id"] if partner else "joint"] = assigned["id"]
     return couple, titles
+
+
+def phone(browser):
+    """From now on `browser` is a phone's width (390 CSS pixels, as a recent phone held upright)."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+
+
+def check_phone_page(browser, name, names):
+    """The page shown fits a phone's width without scrolling sideways, and passes every page's checks."""
+    width = browser.execute_script("return window.innerWidth")
+    assert width <= 420, width
+    overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, "%s is %d px wider than a phone" % (browser.current_url, overflow)
+    check_page(browser, name, names)
 
 
 def give_code(driver, couple, partner):
@@ -221,12 +238,17 @@ def test_a_shared_answer_reaches_the_other_partner_a_private_one_only_the_counse
         assert a.find_element(By.ID, "submitted-state").text == "Your partner can read this answer."
         check_page(a, "portal-answer", names)
 
+        # B answers on a phone: the home page, the answer page and what follows fit its width.
+        phone(b)
+        b.get(BASE + "/portal")
+        check_phone_page(b, "portal-home-phone", names)
         b.get(BASE + page)
+        check_phone_page(b, "portal-answer-phone", names)
         assert shared in b.find_element(By.CSS_SELECTOR, "section[aria-labelledby=shared-heading]").text
         b.find_element(By.ID, "text").send_keys(private)
         submit(b, b.find_element(By.CSS_SELECTOR, "button[name=action][value=submit]"))
         assert b.find_element(By.ID, "submitted-state").text == "Only your counselor sees this answer."
-        check_page(b, "portal-answer-private", names)
+        check_phone_page(b, "portal-answer-private", names)
 
         # A sees nothing of B's private answer, not even that it exists.
         a.get(BASE + page)
@@ -265,51 +287,66 @@ def test_a_shared_answer_reaches_the_other_partner_a_private_one_only_the_counse
         b.get(BASE + "/portal/homework/%s" % ids[couple["partnerB"]["id"]])
         assert b.find_element(By.ID, "share").get_attribute("disabled") is not None
         assert "Sharing is switched off" in b.find_element(By.ID, "share-off").text
-        check_page(b, "portal-answer-safety-mode", names)
+        check_phone_page(b, "portal-answer-safety-mode", names)
         submit(b, b.find_element(By.CSS_SELECTOR, ".safety-banner a[href='/portal/safety']"))
         assert b.current_url == BASE + "/portal/safety", b.current_url
         assert "emergency" in b.find_element(By.TAG_NAME, "main").text
-        check_page(b, "portal-safety", names)
+        check_phone_page(b, "portal-safety", names)
     finally:
         for browser in (a, b):
             browser.quit()
 
 
+def schedule_csi4(driver, couple, partner, trend):
+    """Dana asks `partner` for a CSI-4 before every session from the chart's measures section; `trend`:
+    whether the partner may see their own scores."""
+    driver.get(BASE + "/couples/%s#measures" % couple["id"])
+    form = driver.find_element(By.CSS_SELECTOR, "form.portal-measure-schedule")
+    form.find_element(By.CSS_SELECTOR, "#schedule-form option[value='CSI-4']").click()
+    form.find_element(By.CSS_SELECTOR, "#schedule-partner option[value='%s']" % partner["id"]).click()
+    form.find_element(By.CSS_SELECTOR, "#schedule-cadence option[value='every_session']").click()
+    if trend:
+        form.find_element(By.ID, "schedule-trend").click()
+    submit(driver, form.find_element(By.TAG_NAME, "button"))
+    assert "CSI-4 for %s, before every session" % partner["name"] in driver.find_element(By.ID, "measures").text
+
+
+def fill_csi4(browser, values, check=None):
+    """The partner opens the CSI-4 due on their portal home and sends `values` (items 1 to 4); `check`
+    runs on the questionnaire's page before it is filled."""
+    browser.get(BASE + "/portal")
+    link = browser.find_element(By.CSS_SELECTOR, ".measure-due a")
+    assert link.text == "CSI-4 questionnaire (4 questions)", link.text
+    link.click()
+    WebDriverWait(browser, 30).until(lambda x: "/portal/measures/" in x.current_url)
+    page = browser.current_url
+    if check:
+        check()
+    for item, value in zip(range(1, 5), values):
+        browser.find_element(By.ID, "item%d" % item).send_keys(value)
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    assert browser.current_url == BASE + "/portal/measures?done=submitted", browser.current_url
+    return page
+
+
 def test_a_partner_fills_a_scheduled_csi4_measure_and_the_chart_shows_the_score(driver):
     """Dana asks partner A for a CSI-4 from the chart's measures section; A fills it in item by item on
-    the portal (scored on the server, final once sent); B sees nothing of it; the chart shows the score
-    as from the portal."""
+    the portal (scored on the server, final once sent) and sees their trend, as Dana allowed; B sees
+    nothing of it. Then B is asked too (without the trend), fills it and sees neither score. The chart
+    and the progress report show both partners' scores as from the portal."""
     couple, _ = setup_couple()
     names = client_names()
     sign_in(driver, DANA)
     codes = [give_code(driver, couple, couple["partnerA"]), give_code(driver, couple, couple["partnerB"])]
-    driver.get(BASE + "/couples/%s#measures" % couple["id"])
-    form = driver.find_element(By.CSS_SELECTOR, "form.portal-measure-schedule")
-    form.find_element(By.CSS_SELECTOR, "#schedule-form option[value='CSI-4']").click()
-    form.find_element(By.CSS_SELECTOR, "#schedule-partner option[value='%s']" % couple["partnerA"]["id"]).click()
-    form.find_element(By.CSS_SELECTOR, "#schedule-cadence option[value='every_session']").click()
-    form.find_element(By.ID, "schedule-trend").click()
-    submit(driver, form.find_element(By.TAG_NAME, "button"))
-    assert "CSI-4 for %s, before every session" % couple["partnerA"]["name"] in \
-        driver.find_element(By.ID, "measures").text
+    schedule_csi4(driver, couple, couple["partnerA"], trend=True)
     a, b = new_browser(), new_browser()
     try:
         for index, browser in enumerate((a, b)):
             accept_and_sign_in(browser, codes[index], "measure%d-%s@example.org" % (index, secrets.token_hex(4)), names)
-        a.get(BASE + "/portal")
-        link = a.find_element(By.CSS_SELECTOR, ".measure-due a")
-        assert link.text == "CSI-4 questionnaire (4 questions)", link.text
         b.get(BASE + "/portal")
         assert b.find_elements(By.CSS_SELECTOR, ".measure-due a") == []
-        assert link.get_attribute("href")[len(BASE):].encode() not in fetch(b, "/portal")[2]
-        link.click()
-        WebDriverWait(a, 30).until(lambda x: "/portal/measures/" in x.current_url)
-        page = a.current_url
-        check_page(a, "portal-measure", names)
-        for item, value in zip(range(1, 5), ("4", "3", "3", "2")):
-            a.find_element(By.ID, "item%d" % item).send_keys(value)
-        submit(a, a.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
-        assert a.current_url == BASE + "/portal/measures?done=submitted", a.current_url
+        page = fill_csi4(a, ("4", "3", "3", "2"), check=lambda: check_page(a, "portal-measure", names))
+        assert page[len(BASE):].encode() not in fetch(b, "/portal")[2]
         main = a.find_element(By.TAG_NAME, "main").text
         assert "12 of 21" in main, main
         check_page(a, "portal-measures", names)
@@ -321,11 +358,28 @@ def test_a_partner_fills_a_scheduled_csi4_measure_and_the_chart_shows_the_score(
         b.get(BASE + "/portal/measures")
         assert "12 of 21" not in b.find_element(By.TAG_NAME, "main").text
 
+        # B's own CSI-4, without the trend: sent, and B sees neither score afterwards.
+        schedule_csi4(driver, couple, couple["partnerB"], trend=False)
+        phone(b)
+        fill_csi4(b, ("2", "2", "2", "1"), check=lambda: check_phone_page(b, "portal-measure-phone", names))
+        main = b.find_element(By.TAG_NAME, "main").text
+        assert "7 of 21" not in main and "12 of 21" not in main, main
+        check_phone_page(b, "portal-measures-no-trend", names)
+        a.get(BASE + "/portal/measures")
+        assert "7 of 21" not in a.find_element(By.TAG_NAME, "main").text
+
         # Without the fragment: the browser is still on the chart's #measures, which would not reload.
         driver.get(BASE + "/couples/%s" % couple["id"])
         answers = driver.find_element(By.ID, "portal-measure-answers").text
         assert couple["partnerA"]["name"] in answers and "CSI-4 (from the portal)" in answers, answers
-        assert "12 of 21" in answers, answers
+        assert "12 of 21" in answers and "7 of 21" in answers, answers
+        # The progress report's CSI-4 table: both partners' totals.
+        driver.get(BASE + "/couples/%s/report?audience=clinical" % couple["id"])
+        scores = driver.find_element(By.XPATH, "//table[caption='CSI-4 scores']").text
+        for partner, total in ((couple["partnerA"], "12"), (couple["partnerB"], "7")):
+            row = [line for line in scores.splitlines() if line.startswith(partner["name"])]
+            assert row and row[0].endswith(" " + total), scores
+        check_page(driver, "portal-measures-report", names)
     finally:
         for browser in (a, b):
             browser.quit()
@@ -530,14 +584,9 @@ def test_a_partner_turns_off_an_email_kind_and_the_page_shows_it_off(driver):
         off = [b.get_attribute("name") for b in others if b.is_enabled() and not b.is_selected()]
         assert off == ["send-homework-due"], off
         # At a phone's width the page fits without scrolling sideways (and passes the same checks).
-        partner.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+        phone(partner)
         partner.get(BASE + "/portal/settings")
-        width = partner.execute_script("return window.innerWidth")
-        assert width <= 420, width
-        overflow = partner.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, "/portal/settings is %d px wider than a phone" % overflow
-        check_page(partner, "portal-settings-phone", names)
+        check_phone_page(partner, "portal-settings-phone", names)
         assert_no_csp_violation(partner)
     finally:
         partner.quit()

@@ -189,7 +189,8 @@ struct WebAdminPageTests {
             // As GET /v1/audit audits a refused read: each page's own action, denied.
             #expect(try await Self.count(fixture, action: "audit.list", outcome: .denied) == 2)
             #expect(try await Self.count(fixture, action: "audit.verify", outcome: .denied) == 1)
-            #expect(try await Self.count(fixture, action: "staff.list", outcome: .denied) == 4)
+            #expect(try await Self.count(fixture, action: "staff.list", outcome: .denied) == 3)
+            #expect(try await Self.count(fixture, action: "keys.status", outcome: .denied) == 1)
             #expect(try await Self.count(fixture, action: "audit.list", outcome: .success) == 0)
             // Signed out: the sign-in page, nothing read.
             for path in Self.paths {
@@ -260,6 +261,9 @@ struct WebAdminPageTests {
                 #expect(html.contains(#"aria-label="Administration""#), "\(path)")
             }
             #expect(try await Self.count(fixture, action: "staff.list", outcome: .success) >= 4)
+            // Being admin opens no chart: a couple's page is the 404 page.
+            let (chart, chartHTML) = try await Self.get(client, "/couples/\(fixture.danaCouple)", admin)
+            #expect(chart == .notFound && !chartHTML.contains("Fictional"))
         }
     }
 

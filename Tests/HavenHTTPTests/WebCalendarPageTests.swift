@@ -243,6 +243,25 @@ struct WebCalendarPageTests {
         }
     }
 
+    @Test func aSessionThatStartedIsMarkedANoShowThroughTheWeek() async throws {
+        try await HTTPFixture.with { fixture, client in
+            let sessions = SessionService(pool: fixture.app, keys: fixture.keys)
+            let id = try await sessions.schedule(
+                .couple(fixture.danaCouple),
+                start: Date().addingTimeInterval(-2 * 3_600),
+                durationMinutes: 50,
+                format: .video,
+                allowOverlap: true,
+                actor: fixture.dana
+            )
+            let browser = try await WebPageTests.signIn(client, "dana@harbor.example")
+            let fields = [("csrf", browser.csrf), ("counselor", Self.id(fixture.dana.staffID)), ("status", "no_show")]
+            let response = try await Self.post(client, "/sessions/\(Self.id(id))/status", browser, fields)
+            #expect(response.status == .seeOther)
+            #expect(try await sessions.show(session: id, actor: fixture.dana).status == "no_show")
+        }
+    }
+
     @Test func theFrontDeskSeesTheWeekWithoutAnyChartLink() async throws {
         try await HTTPFixture.with { fixture, client in
             let staff = StaffService(

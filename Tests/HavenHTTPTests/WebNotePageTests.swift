@@ -89,8 +89,10 @@ struct WebNotePageTests {
             #expect(!reopened.html.contains("<script>alert"))
             #expect(reopened.html.contains(#"name="version" value="1""#))
             #expect(reopened.html.contains(#"<option value="low" selected>"#))
-            // No clinical text in the paths the pages link.
+            // No clinical text in the paths the pages link, nor in the server's log of these requests.
             #expect(!(saved.location ?? "").contains("Fictional"))
+            #expect(fixture.logs.entries.contains { $0.message == "request" && $0.metadata["method"] == "POST" })
+            #expect(!fixture.logs.entries.contains { $0.fullText.contains("Fictional") })
         }
     }
 

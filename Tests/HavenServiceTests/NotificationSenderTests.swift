@@ -237,6 +237,12 @@ struct NotificationSenderTests {
             }
             #expect(uncertain <= kills)
             #expect(kills >= 3)
+            // Nothing lost unseen: every message that arrived is one of the 30, and every row whose
+            // message did not arrive is one the operator is shown as uncertain (`haven notify status`).
+            #expect(Set(arrived.keys).isSubset(of: Set(rows.map { String(shown($0.0)) })))
+            #expect(rows.filter { arrived[String(shown($0.0))] == nil }.allSatisfy { $0.1 == "uncertain" })
+            let status = try await NotificationSender.status(pool: c.setup.fixture.owner)
+            #expect(status.uncertain.count == uncertain && (status.counts["uncertain"] ?? 0) == uncertain)
         }
     }
 }

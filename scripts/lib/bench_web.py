@@ -20,10 +20,10 @@ import urllib.parse
 import urllib.request
 
 
-def api(base, path, token, body=None):
+def api(base, path, token, body=None, headers=None):
     request = urllib.request.Request(
         base + path, data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"},
+        headers=dict({"Authorization": "Bearer " + token, "Content-Type": "application/json"}, **(headers or {})),
         method="GET" if body is None else "POST")
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read()
@@ -32,7 +32,9 @@ def api(base, path, token, body=None):
 
 def seed(base, token, couples_wanted, sessions_wanted):
     """Tops Dana's caseload up to `couples_wanted` couples; opens one couple with `sessions_wanted`
-    completed weekly sessions, each with a draft note. Returns that couple's id."""
+    completed weekly sessions, each with a note as a chart of that age holds them: signed (each opened
+    for its integrity check when the chart is read), all but the last four; a CSI-4 of each partner
+    every fourth session. Returns that couple's id."""
     have = len(api(base, "/v1/couples?limit=200", token)["items"])
     def client(name, intake):
         return api(base, "/v1/clients", token, {"legalName": name, "intakeDate": intake})["id"]
@@ -41,16 +43,24 @@ def seed(base, token, couples_wanted, sessions_wanted):
     for number in range(max(0, couples_wanted - have - 1)):
         couple(client("Fictional Bench A%d" % number, "2025-01-06"), client("Fictional Bench B%d" % number, "2025-01-06"),
                "2025-01-06")
-    big = couple(client("Fictional Long A", "2021-01-04"), client("Fictional Long B", "2021-01-04"), "2021-01-04")
+    partners = [client("Fictional Long A", "2021-01-04"), client("Fictional Long B", "2021-01-04")]
+    big = couple(partners[0], partners[1], "2021-01-04")
     start = time.mktime(time.strptime("2021-01-05 15:00", "%Y-%m-%d %H:%M"))
     for week in range(sessions_wanted):
         at = time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(start + week * 7 * 86400))
         session = api(base, "/v1/therapy-sessions", token,
                       {"coupleId": big, "start": at, "durationMinutes": 50, "format": "in_person"})["id"]
         api(base, "/v1/therapy-sessions/%s/status" % session, token, {"status": "completed"})
-        api(base, "/v1/notes", token, {"sessionId": session, "stage": 1, "step": 2, "riskLevel": "none",
-                                       "interventions": ["tracking_the_cycle"],
-                                       "body": "Fictional bench note: tracked the cycle. " * 20})
+        note = api(base, "/v1/notes", token, {"sessionId": session, "stage": 1, "step": 2, "riskLevel": "none",
+                                              "interventions": ["tracking_the_cycle"],
+                                              "body": "Fictional bench note: tracked the cycle. " * 20})
+        if week < sessions_wanted - 4:
+            api(base, "/v1/notes/%s/sign" % note["id"], token, {}, headers={"If-Match": '"1"'})
+        if week % 4 == 0:
+            for index, partner in enumerate(partners):
+                items = [3 + (week // 4 + index) % 3, 2, 3, 2 + (week // 8) % 2]
+                api(base, "/v1/clients/%s/measures" % partner, token,
+                    {"code": "CSI-4", "administeredOn": at[:10], "items": items, "sessionId": session})
     return big
 
 

@@ -47,9 +47,23 @@ enum WebErrorPage {
         )
     }
 
+    /// A chart that is missing or out of the caseload: the same 404 page either way (it names only the
+    /// id that was asked), with the way to break-glass access for that id, so a counselor who must
+    /// reach a colleague's chart in an emergency finds the form from the chart's own address.
+    static func chartNotFound(_ chart: ChartReference) -> Response {
+        var view = ErrorView(
+            chrome: .signedOut(title: "Not found"),
+            message: "There is nothing here, or it is not in your caseload."
+        )
+        view.breakGlassHref = "/break-glass?\(chart.kind)=\(HavenAPI.text(chart.id))"
+        return WebPage.html(WebTemplates.render(view, template: "error"), status: .notFound)
+    }
+
     struct ErrorView {
         var chrome: PageChrome
         var message: String
+        /// Set on a chart's 404 page: the break-glass form for the chart that was asked for.
+        var breakGlassHref: String?
     }
 }
 

@@ -65,15 +65,7 @@ extension PracticeService {
     ///
     /// - Throws: `forbidden` unless the actor is an admin (audited as `staff.list` denied).
     public func administration(actor: StaffActor) async throws -> Administration {
-        guard actor.roles.contains(.admin) else {
-            throw try await pool.recordingDenial(
-                ServiceError(.forbidden, "only admins see the practice's administration"),
-                action: .staffList,
-                entityType: .practice,
-                entityID: actor.practiceID,
-                actor: actor
-            )
-        }
+        try await requireAdmin(actor, action: .staffList, "only admins see the practice's administration")
         let entry = AuditEvent(action: .staffList, entityType: .practice, entityID: actor.practiceID)
         return try await pool.snapshot(as: actor) { connection in
             guard
@@ -146,5 +138,18 @@ extension PracticeService {
                 AuditStore.appendStatements(entry)
             )
         }
+    }
+
+    /// Refuses anyone but an admin with `refusal`, the refusal audited as `action` denied about the
+    /// practice: the admin reads check this before anything else, so a refused caller is on record.
+    func requireAdmin(_ actor: StaffActor, action: AuditEvent.Action, _ refusal: String) async throws {
+        guard !actor.roles.contains(.admin) else { return }
+        throw try await pool.recordingDenial(
+            ServiceError(.forbidden, refusal),
+            action: action,
+            entityType: .practice,
+            entityID: actor.practiceID,
+            actor: actor
+        )
     }
 }

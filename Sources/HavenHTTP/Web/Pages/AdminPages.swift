@@ -71,9 +71,8 @@ extension HavenAPI {
         web.get("/admin/keys") { request, context in
             try await Self.adminOnly {
                 let user = try SignedIn(request, context)
-                // The admin check (audited): key status itself is read on the server host.
-                _ = try await practice.administration(actor: user.actor)
-                let view = AdminViews.Keys(chrome: user.chrome("Keys", section: "/admin"))
+                let status = try await practice.keyStatus(actor: user.actor)
+                let view = AdminViews.Keys(chrome: user.chrome("Keys", section: "/admin"), status: status)
                 return WebPage.html(WebTemplates.render(view, template: "admin-keys"))
             }
         }

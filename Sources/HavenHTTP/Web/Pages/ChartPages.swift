@@ -30,8 +30,13 @@ extension HavenAPI {
     {
         let user = try SignedIn(request, context)
         // The portal measures are read (and audited `measure.trend`) in the chart's one transaction.
-        let record = try await ChartService(pool: pool, keys: keys)
-            .record(chart, portalMeasures: true, actor: user.actor)
+        let record: ChartService.Record
+        do {
+            record = try await ChartService(pool: pool, keys: keys)
+                .record(chart, portalMeasures: true, actor: user.actor)
+        } catch let error as ServiceError where error.kind == .notFound {
+            return WebErrorPage.chartNotFound(chart)
+        }
         let report = ProgressReport.build(from: record.facts, generatedOn: record.today)
         let names = record.facts.partners.map(\.name).joined(separator: " & ")
         var view = ChartView(record: record, report: report, chrome: user.chrome(names, section: "/caseload"))

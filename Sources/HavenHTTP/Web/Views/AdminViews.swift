@@ -94,6 +94,35 @@ enum AdminViews {
     /// `GET /admin/keys`.
     struct Keys {
         var chrome: PageChrome
+        var masterKeys: [Row]
+        var dataKeys: [Row]
+        var minimumMasterKeyVersion: String
+        var rotationPending: Bool
+
+        /// A table row as the page prints it.
+        struct Row {
+            var state: String
+            var version: String
+            var count: String
+            var pending: String
+        }
+
+        init(chrome: PageChrome, status: PracticeService.KeyStatus) {
+            self.chrome = chrome
+            masterKeys = status.masterKeys.map {
+                Row(state: $0.state, version: "\($0.version)", count: "\($0.dataKeys)", pending: "")
+            }
+            dataKeys = status.dataKeys.map {
+                Row(
+                    state: $0.state,
+                    version: $0.masterKeyVersion.map { "\($0)" } ?? "none (shredded)",
+                    count: "\($0.count)",
+                    pending: "\($0.rotationPending)"
+                )
+            }
+            minimumMasterKeyVersion = "\(status.minimumMasterKeyVersion)"
+            rotationPending = status.dataKeys.contains { $0.rotationPending > 0 }
+        }
     }
 
     /// `GET /admin/audit/verification`.
