@@ -893,7 +893,8 @@ BEGIN
         RAISE EXCEPTION 'an audit entry needs a context' USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF ctx.partner_client_id IS NOT NULL THEN
-        IF action IS NULL OR action <> ALL (ARRAY['portal.home.read', 'portal.answer.read']) THEN
+        IF action IS NULL
+           OR action <> ALL (ARRAY['portal.home.read', 'portal.answer.read', 'portal.measure.read']) THEN
             RAISE EXCEPTION 'a partner records only the portal''s reads' USING ERRCODE = 'insufficient_privilege';
         END IF;
         IF ctx.partner_chart IS NOT NULL THEN

@@ -32,15 +32,67 @@ extension PortalService {
         case notFound = "not-found"
     }
 
-    /// The partner's measures due now, their own only (`haven_portal_measures_due()`).
+    /// What `/portal/measures` shows: the questionnaires due from the partner and their own totals.
+    public struct Measures: Sendable, Equatable {
+        public var due: [DueMeasure]
+        /// Empty when the counselor did not allow the partner their trend.
+        public var trend: [MeasurePoint]
+    }
+
+    /// The partner's measures due now (their own only, `haven_portal_measures_due()`) and their own
+    /// totals on the forms whose schedule allows them their trend (`haven_portal_measure_trend()`), oldest
+    /// first, in one transaction audited `portal.measure.read` with the chart's clients (migration 0081).
     ///
     /// - Throws: `ServiceError.sessionExpired` when the session is not live.
-    public func measuresDue(_ actor: PartnerActor) async throws -> [DueMeasure] {
-        try await pool.transaction(asPartner: actor) { connection, _ in
-            try await Self.measuresDue(on: connection)
+    public func measures(_ actor: PartnerActor) async throws -> Measures {
+        try await pool.transaction(asPartner: actor) { connection, context in
+            let due = try await Self.measuresDue(on: connection)
+            let trend = try await connection.query(
+                "SELECT code, administered_on, total FROM haven_portal_measure_trend()"
+            ).compactMap {
+                let (code, date, total) = try $0.decode((String, CalendarDate, Double).self)
+                return CouplesSatisfactionIndex(rawValue: code).map {
+                    MeasurePoint(form: $0, date: date, total: total)
+                }
+            }
+            try Self.auditMeasureRead(context, found: true, on: connection)
+            return Measures(due: due, trend: trend)
         }
     }
 
+    /// One questionnaire due from the partner now, or nil when `schedule` is nothing due from them (answered,
+    /// the other partner's, ended, or none: the same). Audited `portal.measure.read`, denied for nil.
+    ///
+    /// - Throws: `ServiceError.sessionExpired` when the session is not live.
+    public func dueMeasure(_ schedule: UUID, actor: PartnerActor) async throws -> DueMeasure? {
+        try await pool.transaction(asPartner: actor) { connection, context in
+            let due = try await Self.measuresDue(on: connection).first { $0.scheduleID == schedule }
+            try Self.auditMeasureRead(context, found: due != nil, on: connection)
+            return due
+        }
+    }
+
+    /// Appends `portal.measure.read` about the context's chart as the read's transaction commits (the
+    /// database names the partner as actor and the chart's clients, whatever is passed).
+    private static func auditMeasureRead(
+        _ context: PartnerContext,
+        found: Bool,
+        on connection: isolated PostgresConnection
+    ) throws {
+        try AuditStore.appendAtCommit(
+            AuditEvent(
+                action: .portalMeasureRead,
+                entityType: context.chart?.entityType,
+                entityID: context.chart?.id,
+                clientIDs: context.chartClientIDs,
+                outcome: found ? .success : .denied
+            ),
+            on: connection
+        )
+    }
+
+    /// The partner's due measures as `haven_portal_measures_due()` lists them (no audit entry: the
+    /// caller's read or write appends its own).
     static func measuresDue(on connection: isolated PostgresConnection) async throws -> [DueMeasure] {
         try await connection.query("SELECT schedule_id, code, due_before, time_zone FROM haven_portal_measures_due()")
             .compactMap {
@@ -49,20 +101,6 @@ extension PortalService {
                     DueMeasure(scheduleID: id, form: $0, dueBefore: due, timeZone: zone)
                 }
             }
-    }
-
-    /// The partner's own answers on the portal for the forms whose schedule allows them their trend,
-    /// oldest first; empty when the counselor did not allow it.
-    public func measureTrend(_ actor: PartnerActor) async throws -> [MeasurePoint] {
-        try await pool.transaction(asPartner: actor) { connection, _ in
-            try await connection.query("SELECT code, administered_on, total FROM haven_portal_measure_trend()")
-                .compactMap {
-                    let (code, date, total) = try $0.decode((String, CalendarDate, Double).self)
-                    return CouplesSatisfactionIndex(rawValue: code).map {
-                        MeasurePoint(form: $0, date: date, total: total)
-                    }
-                }
-        }
     }
 
     /// Scores the partner's answers with the counselor's own scoring (`CouplesSatisfactionIndex.score`)

@@ -17,11 +17,8 @@ extension HavenAPI {
             let notice: String? =
                 Self.queryText(request, "done") == "submitted"
                 ? "Thank you: your answers are sent to your counselor. Only your counselor sees them." : nil
-            let view = PortalMeasuresView(
-                due: try await portal.measuresDue(partner.actor),
-                trend: try await portal.measureTrend(partner.actor),
-                notice: notice
-            )
+            let measures = try await portal.measures(partner.actor)
+            let view = PortalMeasuresView(due: measures.due, trend: measures.trend, notice: notice)
             return try Self.portalPage(
                 request,
                 context.partner,
@@ -34,7 +31,7 @@ extension HavenAPI {
         pages.get("/measures/{id}") { request, context in
             guard let partner = context.partner else { return WebPage.redirect(to: "/portal/sign-in") }
             let id = try Self.pageID("id", context)
-            guard let due = try await portal.measuresDue(partner.actor).first(where: { $0.scheduleID == id }) else {
+            guard let due = try await portal.dueMeasure(id, actor: partner.actor) else {
                 return Self.portalNoSuchMeasure()
             }
             return try Self.portalPage(
@@ -51,7 +48,7 @@ extension HavenAPI {
             let form = try await WebForm(request: &request)
             guard let partner = context.partner else { return WebPage.redirect(to: "/portal/sign-in") }
             let id = try Self.pageID("id", context)
-            guard let due = try await portal.measuresDue(partner.actor).first(where: { $0.scheduleID == id }) else {
+            guard let due = try await portal.dueMeasure(id, actor: partner.actor) else {
                 // Answered already, the other partner's, or none: the database says which (and audits it).
                 let outcome = try await portal.submitMeasure(schedule: id, items: [], actor: partner.actor).outcome
                 return outcome == .answered ? Self.portalMeasureAnswered() : Self.portalNoSuchMeasure()
