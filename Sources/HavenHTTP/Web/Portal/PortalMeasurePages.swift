@@ -7,8 +7,8 @@ extension HavenAPI {
     /// The portal's questionnaires (docs/portal.md "Answers, sharing, series, measures", docs/web.md
     /// "The partner portal"): `/portal/measures` lists what is due from the partner (and their own
     /// totals when the counselor allowed it); `/portal/measures/{id}` is one due questionnaire, item by
-    /// item, whose POST is scored on the server (`PortalService.submitMeasure`, the counselor's scoring)
-    /// and is final. The database decides what is due and whether it was answered (migration 0055); the
+    /// item (a practice's own measure: one number in its range), whose POST is scored on the server
+    /// (`PortalService.submitMeasure`, the counselor's scoring) and is final. The database decides what is due and whether it was answered (migration 0055); the
     /// pages put its answer in the partner's words. Any id that is not due from this partner is the same
     /// "no such questionnaire" page.
     func addPortalMeasurePages(to pages: RouterGroup<HavenRequestContext>) {
@@ -53,11 +53,11 @@ extension HavenAPI {
                 let outcome = try await portal.submitMeasure(schedule: id, items: [], actor: partner.actor).outcome
                 return outcome == .answered ? Self.portalMeasureAnswered() : Self.portalNoSuchMeasure()
             }
-            let typed = (1...due.form.itemCount).map { form["item\($0)"] ?? "" }
+            let typed = PortalMeasureView.typed(form, for: due.form)
             do {
                 let outcome = try await portal.submitMeasure(
                     schedule: id,
-                    items: try MeasureFormView.answers(typed),
+                    answer: try PortalMeasureView.answer(typed, for: due.form),
                     actor: partner.actor
                 ).outcome
                 switch outcome {
