@@ -893,7 +893,8 @@ BEGIN
         RAISE EXCEPTION 'an audit entry needs a context' USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF ctx.partner_client_id IS NOT NULL THEN
-        IF action IS NULL OR action <> ALL (ARRAY['portal.home.read', 'portal.answer.read']) THEN
+        IF action IS NULL
+           OR action <> ALL (ARRAY['portal.home.read', 'portal.answer.read', 'portal.measure.read']) THEN
             RAISE EXCEPTION 'a partner records only the portal''s reads' USING ERRCODE = 'insufficient_privilege';
         END IF;
         IF ctx.partner_chart IS NOT NULL THEN
@@ -1915,6 +1916,10 @@ BEGIN
         RAISE EXCEPTION 'a CSI administration holds the form''s items, each within its range, adding up to its total'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'measure_administrations_items_of_form';
     END IF;
+    IF d.scoring = 'single_score' AND NOT haven_single_score_valid(d, NEW.total) THEN
+        RAISE EXCEPTION 'a practice measure''s administration lies within the measure''s range'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'measure_administrations_score_in_range';
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -1939,8 +1944,10 @@ BEGIN
         outcome := 'not-found';
     ELSIF cadence IS NULL OR cadence NOT IN ('once', 'every_session', 'every_other_session') OR show_trend IS NULL
           OR (partner IS NOT NULL AND partner NOT IN (c.partner_a_id, c.partner_b_id))
-          OR NOT EXISTS (SELECT 1 FROM measure_definitions d WHERE d.id = definition AND d.practice_id IS NULL
-                         AND d.scoring IN ('csi4', 'csi16', 'csi32')) THEN
+          OR NOT EXISTS (SELECT 1 FROM measure_definitions d
+                         WHERE d.id = definition
+                           AND (d.practice_id IS NULL AND d.scoring IN ('csi4', 'csi16', 'csi32')
+                                OR d.practice_id = ctx.practice_id AND d.scoring = 'single_score')) THEN
         outcome := 'invalid';
     ELSE
         made := gen_random_uuid();
@@ -3405,7 +3412,7 @@ $$;
 -- Name: haven_portal_measure_trend(); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_measure_trend() RETURNS TABLE(code text, administered_on date, total double precision)
+CREATE FUNCTION public.haven_portal_measure_trend() RETURNS TABLE(code text, administered_on date, total double precision, definition_id uuid, name text, scoring text, minimum double precision, maximum double precision)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3414,7 +3421,7 @@ DECLARE
     couple uuid := haven_portal_couple(ctx);
 BEGIN
     RETURN QUERY
-        SELECT d.code, a.administered_on, a.total
+        SELECT d.code, a.administered_on, a.total, d.id, d.name, d.scoring, d.minimum, d.maximum
         FROM measure_administrations a
         JOIN measure_schedules m ON m.id = a.schedule_id
         JOIN measure_definitions d ON d.id = a.definition_id
@@ -3425,7 +3432,7 @@ BEGIN
                       WHERE t.practice_id = ctx.partner_practice_id AND t.couple_id = couple AND t.ended_at IS NULL
                         AND t.definition_id = a.definition_id AND t.show_trend
                         AND (t.partner_id IS NULL OR t.partner_id = ctx.partner_client_id))
-        ORDER BY d.code, a.administered_on, a.created_at, a.id;
+        ORDER BY d.code, d.id, a.administered_on, a.created_at, a.id;
 END
 $$;
 
@@ -3434,7 +3441,7 @@ $$;
 -- Name: haven_portal_measures_due(); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.haven_portal_measures_due() RETURNS TABLE(schedule_id uuid, code text, due_before timestamp with time zone, time_zone text)
+CREATE FUNCTION public.haven_portal_measures_due() RETURNS TABLE(schedule_id uuid, code text, due_before timestamp with time zone, time_zone text, definition_id uuid, name text, scoring text, minimum double precision, maximum double precision)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3442,8 +3449,10 @@ DECLARE
     ctx request_contexts := haven_context_partner();
 BEGIN
     RETURN QUERY
-        SELECT d.schedule_id, d.code, d.due_before, p.time_zone
-        FROM haven_portal_measures_due_in(ctx) d JOIN practices p ON p.id = ctx.partner_practice_id
+        SELECT d.schedule_id, d.code, d.due_before, p.time_zone, m.id, m.name, m.scoring, m.minimum, m.maximum
+        FROM haven_portal_measures_due_in(ctx) d
+        JOIN practices p ON p.id = ctx.partner_practice_id
+        JOIN measure_definitions m ON m.id = d.definition_id
         WHERE NOT d.answered;
 END
 $$;
@@ -4320,9 +4329,12 @@ BEGIN
         outcome := 'answered';
     ELSE
         SELECT * INTO definition FROM measure_definitions d WHERE d.id = due.definition_id;
-        IF total IS NULL OR NOT haven_csi_items_valid(definition.code, items)
-           OR (SELECT sum(i) FROM unnest(items) i) <> total
-           OR total < definition.minimum OR total > definition.maximum THEN
+        IF coalesce(CASE WHEN definition.scoring = 'single_score'
+                             THEN items IS NULL OR cardinality(items) <> 0
+                                  OR NOT haven_single_score_valid(definition, total)
+                         ELSE total IS NULL OR NOT haven_csi_items_valid(definition.code, items)
+                              OR (SELECT sum(i) FROM unnest(items) i) <> total
+                              OR total < definition.minimum OR total > definition.maximum END, true) THEN
             outcome := 'invalid';
         ELSE
             BEGIN
@@ -5144,6 +5156,48 @@ BEGIN
     PERFORM haven_audit_write(ctx.practice_id, ctx.staff_id, ctx.staff_roles, false, ctx.source, ctx.request_id,
                               'staff.logout', 'staff', ctx.staff_id, '{}', 'success', NULL);
 END
+$$;
+
+
+--
+-- Name: measure_definitions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.measure_definitions (
+    id uuid NOT NULL,
+    practice_id uuid,
+    code text NOT NULL,
+    name text NOT NULL,
+    scoring text NOT NULL,
+    minimum double precision NOT NULL,
+    maximum double precision NOT NULL,
+    higher_is_better boolean NOT NULL,
+    cutoff double precision,
+    standard_deviation double precision,
+    reliability double precision,
+    parameters_source text,
+    CONSTRAINT measure_definitions_code_length CHECK (((length(btrim(code)) >= 1) AND (length(btrim(code)) <= 40))),
+    CONSTRAINT measure_definitions_name_length CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT measure_definitions_range CHECK ((minimum < maximum)),
+    CONSTRAINT measure_definitions_rci_complete CHECK ((((standard_deviation IS NULL) = (reliability IS NULL)) AND ((standard_deviation IS NULL) OR (parameters_source IS NOT NULL)))),
+    CONSTRAINT measure_definitions_reliability_range CHECK (((reliability >= (0)::double precision) AND (reliability < (1)::double precision))),
+    CONSTRAINT measure_definitions_scoring CHECK ((scoring = ANY (ARRAY['csi4'::text, 'csi16'::text, 'csi32'::text, 'single_score'::text]))),
+    CONSTRAINT measure_definitions_sd_positive CHECK ((standard_deviation > (0)::double precision))
+);
+
+ALTER TABLE ONLY public.measure_definitions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: haven_single_score_valid(public.measure_definitions, double precision); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.haven_single_score_valid(d public.measure_definitions, total double precision) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT coalesce(d.scoring = 'single_score' AND total >= d.minimum AND total <= d.maximum
+                    AND total <> 'NaN'::double precision, false)
 $$;
 
 
@@ -6083,35 +6137,6 @@ CREATE TABLE public.measure_administrations (
 );
 
 ALTER TABLE ONLY public.measure_administrations FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: measure_definitions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.measure_definitions (
-    id uuid NOT NULL,
-    practice_id uuid,
-    code text NOT NULL,
-    name text NOT NULL,
-    scoring text NOT NULL,
-    minimum double precision NOT NULL,
-    maximum double precision NOT NULL,
-    higher_is_better boolean NOT NULL,
-    cutoff double precision,
-    standard_deviation double precision,
-    reliability double precision,
-    parameters_source text,
-    CONSTRAINT measure_definitions_code_length CHECK (((length(btrim(code)) >= 1) AND (length(btrim(code)) <= 40))),
-    CONSTRAINT measure_definitions_name_length CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
-    CONSTRAINT measure_definitions_range CHECK ((minimum < maximum)),
-    CONSTRAINT measure_definitions_rci_complete CHECK ((((standard_deviation IS NULL) = (reliability IS NULL)) AND ((standard_deviation IS NULL) OR (parameters_source IS NOT NULL)))),
-    CONSTRAINT measure_definitions_reliability_range CHECK (((reliability >= (0)::double precision) AND (reliability < (1)::double precision))),
-    CONSTRAINT measure_definitions_scoring CHECK ((scoring = ANY (ARRAY['csi4'::text, 'csi16'::text, 'csi32'::text, 'single_score'::text]))),
-    CONSTRAINT measure_definitions_sd_positive CHECK ((standard_deviation > (0)::double precision))
-);
-
-ALTER TABLE ONLY public.measure_definitions FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -11412,6 +11437,20 @@ GRANT ALL ON FUNCTION public.haven_sign_out() TO haven_app;
 
 
 --
+-- Name: TABLE measure_definitions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.measure_definitions TO haven_app;
+
+
+--
+-- Name: FUNCTION haven_single_score_valid(d public.measure_definitions, total double precision); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.haven_single_score_valid(d public.measure_definitions, total double precision) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION haven_spend_password_link(token_hash bytea, new_hash text, source text, request_id text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -11675,13 +11714,6 @@ GRANT UPDATE(void_reason) ON TABLE public.measure_administrations TO haven_app;
 --
 
 GRANT UPDATE(void_reason_key_id) ON TABLE public.measure_administrations TO haven_app;
-
-
---
--- Name: TABLE measure_definitions; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.measure_definitions TO haven_app;
 
 
 --

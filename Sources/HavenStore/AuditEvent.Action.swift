@@ -129,6 +129,9 @@ extension AuditEvent {
         case portalHomeRead = "portal.home.read"
         /// A partner read their own answers and drafts and what the other partner shared with them.
         case portalAnswerRead = "portal.answer.read"
+        /// A partner read their questionnaires: what is due from them, one due questionnaire, or their own
+        /// totals (migration 0080).
+        case portalMeasureRead = "portal.measure.read"
 
         // Written by the database's functions (migrations 0025 and 0027), never by the service.
         case staffLogin = "staff.login"

@@ -385,6 +385,63 @@ def test_a_partner_fills_a_scheduled_csi4_measure_and_the_chart_shows_the_score(
             browser.quit()
 
 
+def test_a_partner_answers_a_practice_measure_as_one_number(driver):
+    """An operator defines a practice's own measure (`haven measure define`, 0 to 10); Dana asks partner A
+    for it from the chart's measures section; A answers one number on the portal (the measure's name and
+    range on the page, a number outside it refused as typed), final once sent; the chart shows it as from
+    the portal (migration 0081)."""
+    import subprocess
+    name = "Closeness scale " + secrets.token_hex(3)
+    subprocess.run([os.environ["HAVEN_BIN"], "measure", "define", "--code", "CL-" + secrets.token_hex(3), "--name",
+                    name, "--min", "0", "--max", "10"], check=True, capture_output=True, text=True)
+    couple, _ = setup_couple()
+    names = client_names()
+    sign_in(driver, DANA)
+    code = give_code(driver, couple, couple["partnerA"])
+    driver.get(BASE + "/couples/%s#measures" % couple["id"])
+    form = driver.find_element(By.CSS_SELECTOR, "form.portal-measure-schedule")
+    option = next(o for o in form.find_elements(By.CSS_SELECTOR, "#schedule-form option") if name in o.text)
+    assert option.get_attribute("value").startswith("practice:"), option.get_attribute("value")
+    option.click()
+    form.find_element(By.CSS_SELECTOR, "#schedule-partner option[value='%s']" % couple["partnerA"]["id"]).click()
+    form.find_element(By.CSS_SELECTOR, "#schedule-cadence option[value='once']").click()
+    form.find_element(By.ID, "schedule-trend").click()
+    submit(driver, form.find_element(By.TAG_NAME, "button"))
+    assert "%s for %s, once" % (name, couple["partnerA"]["name"]) in driver.find_element(By.ID, "measures").text
+    a = new_browser()
+    try:
+        accept_and_sign_in(a, code, "practice-measure-%s@example.org" % secrets.token_hex(4), names)
+        a.get(BASE + "/portal")
+        link = a.find_element(By.CSS_SELECTOR, ".measure-due a")
+        assert link.text == "%s (one number from 0 to 10)" % name, link.text
+        link.click()
+        WebDriverWait(a, 30).until(lambda x: "/portal/measures/" in x.current_url)
+        page = a.current_url
+        assert a.find_element(By.ID, "measure-heading").text == name
+        check_page(a, "portal-practice-measure", names)
+        # Out of the range: the browser's own check is the min/max; the server's answer is the page again.
+        a.execute_script("document.getElementById('score').removeAttribute('max')")
+        a.find_element(By.ID, "score").send_keys("12")
+        submit(a, a.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        assert "the answer must be a number from 0 to 10" in a.find_element(By.TAG_NAME, "main").text
+        assert a.find_element(By.ID, "score").get_attribute("value") == "12"
+        score = a.find_element(By.ID, "score")
+        score.clear()
+        score.send_keys("6.5")
+        submit(a, a.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        assert a.current_url == BASE + "/portal/measures?done=submitted", a.current_url
+        main = a.find_element(By.TAG_NAME, "main").text
+        assert "6.5 (from 0 to 10)" in main, main
+        a.get(page)
+        assert "There is no such questionnaire" in a.find_element(By.TAG_NAME, "main").text
+
+        driver.get(BASE + "/couples/%s" % couple["id"])
+        answers = driver.find_element(By.ID, "portal-measure-answers").text
+        assert "%s (from the portal)" % name in answers and "6.5 (from 0 to 10)" in answers, answers
+    finally:
+        a.quit()
+
+
 def test_a_series_shows_the_partner_its_first_step_only_and_they_answer_it(driver):
     """Dana assigns the emotional-safety practice from the couple's homework page (a step a week); the
     page shows step 1 open and the other five upcoming. The partner's portal shows the series as one item

@@ -14,12 +14,13 @@ extension MeasureService {
         case everyOtherSession = "every_other_session"
     }
 
-    /// A CSI form scheduled for a couple's partner (or both) to answer on the portal.
+    /// A measure scheduled for a couple's partner (or both) to answer on the portal: a CSI form or one of
+    /// the practice's own measures (migration 0081).
     public struct Schedule: Sendable, Equatable {
         public var id: UUID
         /// nil: each partner answers their own.
         public var partnerID: UUID?
-        public var form: CouplesSatisfactionIndex
+        public var form: PortalForm
         public var cadence: Cadence
         /// The partner may see their own series of the form on the portal.
         public var showTrend: Bool
@@ -30,7 +31,7 @@ extension MeasureService {
     public struct PortalAnswer: Sendable, Equatable {
         public var id: UUID
         public var partnerID: UUID
-        public var form: CouplesSatisfactionIndex
+        public var form: PortalForm
         public var administeredOn: CalendarDate
         public var total: Double
     }
@@ -41,6 +42,8 @@ extension MeasureService {
     public struct PortalMeasures: Sendable, Equatable {
         public var schedules: [Schedule]
         public var answers: [PortalAnswer]
+        /// The practice's own measures, which the counselor may schedule besides the CSI forms (by name).
+        public var practiceMeasures: [PortalForm.PracticeMeasure] = []
     }
 
     /// Schedules `form` for `partner` of the couple (nil: both, each their own) to answer on the portal
@@ -57,18 +60,71 @@ extension MeasureService {
         showTrend: Bool,
         actor: StaffActor
     ) async throws -> UUID {
+        try await schedule(
+            """
+            SELECT d.id FROM measure_definitions d WHERE d.code = \(form.rawValue) AND d.practice_id IS NULL
+            """,
+            couple: couple,
+            partner: partner,
+            cadence: cadence,
+            showTrend: showTrend,
+            actor: actor
+        )
+    }
+
+    /// Schedules one of the practice's own measures (a single-score definition of the practice, answered on
+    /// the portal as one number within its range; migration 0081) for `partner` of the couple (nil: both).
+    ///
+    /// - Returns: the schedule's id.
+    /// - Throws: `invalidInput` naming `form` for a definition that is not one of the practice's own
+    ///   measures, `partner` for someone not of the couple; `notFound` for a couple out of the caseload.
+    public func schedule(
+        practiceMeasure definitionID: UUID,
+        couple: UUID,
+        partner: UUID?,
+        cadence: Cadence,
+        showTrend: Bool,
+        actor: StaffActor
+    ) async throws -> UUID {
+        try await schedule(
+            """
+            SELECT d.id FROM measure_definitions d
+            WHERE d.id = \(definitionID) AND d.practice_id IS NOT NULL AND d.scoring = 'single_score'
+            """,
+            couple: couple,
+            partner: partner,
+            cadence: cadence,
+            showTrend: showTrend,
+            actor: actor
+        )
+    }
+
+    /// Schedules the definition `definition` selects (none: a form that is not one the portal asks).
+    private func schedule(
+        _ definition: PostgresQuery,
+        couple: UUID,
+        partner: UUID?,
+        cadence: Cadence,
+        showTrend: Bool,
+        actor: StaffActor
+    ) async throws -> UUID {
         try actor.validate()
-        let (outcome, id) = try await pool.transaction(as: actor) { connection in
-            try await connection.query(
+        let (outcome, id, form) = try await pool.transaction(as: actor) { connection -> (String, UUID?, UUID?) in
+            // The practice's own definitions are visible only to its staff (their policy): another
+            // practice's, or none, is no form here, and the database refuses the schedule (and audits it).
+            let form = try await connection.query(definition).singleRow()?.decode(0, as: UUID.self)
+            let (outcome, id) = try await connection.query(
                 """
-                SELECT s.result, s.id FROM haven_measure_schedule(\(couple), \(partner), \
-                (SELECT d.id FROM measure_definitions d WHERE d.code = \(form.rawValue) AND d.practice_id IS NULL), \
+                SELECT s.result, s.id FROM haven_measure_schedule(\(couple), \(partner), \(form), \
                 \(cadence.rawValue), \(showTrend)) s
                 """
             )[0].decode((String, UUID?).self)
+            return (outcome, id, form)
         }
         switch (outcome, id) {
         case ("done", let id?): return id
+        case ("invalid", _) where form == nil:
+            throw ServiceError(.invalidInput, field: "form", "choose one of the questionnaires")
         case ("invalid", _): throw ServiceError(.invalidInput, field: "partner", "choose one of the couple's partners")
         default: throw ServiceError(.notFound, field: "couple", "no couple with this id in your caseload")
         }
@@ -102,36 +158,43 @@ extension MeasureService {
         }
     }
 
-    /// The statements that read a couple's live schedules and what its partners answered on the portal
-    /// (nil: none, for a client's chart), in the order `portalMeasures(from:)` takes their rows: part of
-    /// the chart's one read (`ChartService.record`), which audits them as `measure.trend` about the couple.
+    /// The statements that read a couple's live schedules, what its partners answered on the portal and the
+    /// practice's own measures the schedule form offers (nil: none, for a client's chart), in the order
+    /// `portalMeasures(from:)` takes their rows: part of the chart's one read (`ChartService.record`), which
+    /// audits them as `measure.trend` about the couple.
     static func portalMeasuresQueries(couple: UUID?) -> [PostgresQuery] {
         [
             """
-            SELECT m.id, m.partner_id, d.code, m.cadence, m.show_trend, m.created_at
+            SELECT m.id, m.partner_id, m.cadence, m.show_trend, m.created_at,
+                   d.id, d.code, d.scoring, d.name, d.minimum, d.maximum
             FROM measure_schedules m JOIN measure_definitions d ON d.id = m.definition_id
             WHERE m.couple_id = \(couple) AND m.ended_at IS NULL
             ORDER BY m.created_at, m.id
             """,
             """
-            SELECT a.id, a.client_id, d.code, a.administered_on, a.total
+            SELECT a.id, a.client_id, a.administered_on, a.total, d.id, d.code, d.scoring, d.name, d.minimum, d.maximum
             FROM measure_administrations a
             JOIN measure_schedules m ON m.id = a.schedule_id
             JOIN measure_definitions d ON d.id = a.definition_id
             WHERE m.couple_id = \(couple) AND a.voided_at IS NULL
             ORDER BY a.administered_on DESC, a.created_at DESC, a.id
             """,
+            """
+            SELECT d.id, d.code, d.scoring, d.name, d.minimum, d.maximum FROM measure_definitions d
+            WHERE \(couple)::uuid IS NOT NULL AND d.practice_id IS NOT NULL AND d.scoring = 'single_score'
+            ORDER BY d.name, d.code, d.id
+            """,
         ]
     }
 
-    /// The schedules and portal answers from the rows of `portalMeasuresQueries`, newest answers first.
+    /// The schedules, portal answers (newest first) and the practice's measures from the rows of
+    /// `portalMeasuresQueries`.
     static func portalMeasures(from rows: ArraySlice<PostgresRows>) throws -> PortalMeasures {
         let schedules = try rows[rows.startIndex].compactMap { row -> Schedule? in
-            let (id, partner, code, cadence, trend, created) = try row.decode(
-                (UUID, UUID?, String, String, Bool, Date).self
-            )
-            guard let form = CouplesSatisfactionIndex(rawValue: code), let cadence = Cadence(rawValue: cadence)
-            else { return nil }
+            let (id, partner, cadence, trend, created) = try row.decode((UUID, UUID?, String, Bool, Date).self)
+            guard let form = try PortalForm.decode(row, from: 5), let cadence = Cadence(rawValue: cadence) else {
+                return nil
+            }
             return Schedule(
                 id: id,
                 partnerID: partner,
@@ -142,11 +205,15 @@ extension MeasureService {
             )
         }
         let answers = try rows[rows.startIndex + 1].compactMap { row -> PortalAnswer? in
-            let (id, partner, code, date, total) = try row.decode((UUID, UUID, String, CalendarDate, Double).self)
-            return CouplesSatisfactionIndex(rawValue: code).map {
+            let (id, partner, date, total) = try row.decode((UUID, UUID, CalendarDate, Double).self)
+            return try PortalForm.decode(row, from: 4).map {
                 PortalAnswer(id: id, partnerID: partner, form: $0, administeredOn: date, total: total)
             }
         }
-        return PortalMeasures(schedules: schedules, answers: answers)
+        let practice = try rows[rows.startIndex + 2].compactMap { row -> PortalForm.PracticeMeasure? in
+            guard case .practice(let measure) = try PortalForm.decode(row, from: 0) else { return nil }
+            return measure
+        }
+        return PortalMeasures(schedules: schedules, answers: answers, practiceMeasures: practice)
     }
 }

@@ -4,11 +4,11 @@ import HavenStore
 import Postgres
 
 extension PortalService {
-    /// A measure the counselor scheduled that is due from this partner (migration 0055): the schedule's
-    /// id is the portal's address of it (`/portal/measures/{id}`).
+    /// A measure the counselor scheduled that is due from this partner (migration 0055; a practice's own
+    /// measure since 0081): the schedule's id is the portal's address of it (`/portal/measures/{id}`).
     public struct DueMeasure: Sendable, Equatable {
         public var scheduleID: UUID
-        public var form: CouplesSatisfactionIndex
+        public var form: PortalForm
         /// The start of the session it is due before; nil for a form scheduled once with no session booked.
         public var dueBefore: Date?
         /// The practice's time zone, in which the page states the session's day.
@@ -17,7 +17,7 @@ extension PortalService {
 
     /// One of the partner's own answers in a series they may see (the counselor allowed the trend).
     public struct MeasurePoint: Sendable, Equatable {
-        public var form: CouplesSatisfactionIndex
+        public var form: PortalForm
         public var date: CalendarDate
         public var total: Double
     }
@@ -32,76 +32,158 @@ extension PortalService {
         case notFound = "not-found"
     }
 
-    /// The partner's measures due now, their own only (`haven_portal_measures_due()`).
+    /// A partner's answer to a due measure: a CSI form's items, or a practice measure's one number.
+    public enum MeasureAnswer: Sendable, Equatable {
+        case items([Int])
+        case score(Double)
+    }
+
+    /// What `/portal/measures` shows: the questionnaires due from the partner and their own totals.
+    public struct Measures: Sendable, Equatable {
+        public var due: [DueMeasure]
+        /// Empty when the counselor did not allow the partner their trend.
+        public var trend: [MeasurePoint]
+    }
+
+    /// The partner's measures due now (their own only, `haven_portal_measures_due()`) and their own
+    /// totals on the forms whose schedule allows them their trend (`haven_portal_measure_trend()`), oldest
+    /// first, in one transaction audited `portal.measure.read` with the chart's clients (migration 0080).
     ///
     /// - Throws: `ServiceError.sessionExpired` when the session is not live.
-    public func measuresDue(_ actor: PartnerActor) async throws -> [DueMeasure] {
-        try await pool.transaction(asPartner: actor) { connection, _ in
-            try await Self.measuresDue(on: connection)
-        }
-    }
-
-    static func measuresDue(on connection: isolated PostgresConnection) async throws -> [DueMeasure] {
-        try await connection.query("SELECT schedule_id, code, due_before, time_zone FROM haven_portal_measures_due()")
-            .compactMap {
-                let (id, code, due, zone) = try $0.decode((UUID, String, Date?, String).self)
-                return CouplesSatisfactionIndex(rawValue: code).map {
-                    DueMeasure(scheduleID: id, form: $0, dueBefore: due, timeZone: zone)
-                }
+    public func measures(_ actor: PartnerActor) async throws -> Measures {
+        try await pool.transaction(asPartner: actor) { connection, context in
+            let due = try await Self.measuresDue(on: connection)
+            let trend = try await connection.query(
+                """
+                SELECT administered_on, total, definition_id, code, scoring, name, minimum, maximum
+                FROM haven_portal_measure_trend()
+                """
+            ).compactMap { row -> MeasurePoint? in
+                let (date, total) = try row.decode((CalendarDate, Double).self)
+                return try PortalForm.decode(row, from: 2).map { MeasurePoint(form: $0, date: date, total: total) }
             }
-    }
-
-    /// The partner's own answers on the portal for the forms whose schedule allows them their trend,
-    /// oldest first; empty when the counselor did not allow it.
-    public func measureTrend(_ actor: PartnerActor) async throws -> [MeasurePoint] {
-        try await pool.transaction(asPartner: actor) { connection, _ in
-            try await connection.query("SELECT code, administered_on, total FROM haven_portal_measure_trend()")
-                .compactMap {
-                    let (code, date, total) = try $0.decode((String, CalendarDate, Double).self)
-                    return CouplesSatisfactionIndex(rawValue: code).map {
-                        MeasurePoint(form: $0, date: date, total: total)
-                    }
-                }
+            try Self.auditMeasureRead(context, found: true, on: connection)
+            return Measures(due: due, trend: trend)
         }
     }
 
-    /// Scores the partner's answers with the counselor's own scoring (`CouplesSatisfactionIndex.score`)
-    /// and submits them as a measure of this partner (`haven_portal_submit_measure`, audited
-    /// `portal.measure.submit` with the partner as actor). Only a due item is answered, once.
+    /// One questionnaire due from the partner now, or nil when `schedule` is nothing due from them (answered,
+    /// the other partner's, ended, or none: the same). Audited `portal.measure.read`, denied for nil.
     ///
-    /// - Returns: the outcome and, when submitted, the total.
-    /// - Throws: `invalidInput` naming `items[n]` or `items` for answers the form does not take (nothing
-    ///   is written); `sessionExpired` when the session is not live.
+    /// - Throws: `ServiceError.sessionExpired` when the session is not live.
+    public func dueMeasure(_ schedule: UUID, actor: PartnerActor) async throws -> DueMeasure? {
+        try await pool.transaction(asPartner: actor) { connection, context in
+            let due = try await Self.measuresDue(on: connection).first { $0.scheduleID == schedule }
+            try Self.auditMeasureRead(context, found: due != nil, on: connection)
+            return due
+        }
+    }
+
+    /// Appends `portal.measure.read` about the context's chart as the read's transaction commits (the
+    /// database names the partner as actor and the chart's clients, whatever is passed).
+    private static func auditMeasureRead(
+        _ context: PartnerContext,
+        found: Bool,
+        on connection: isolated PostgresConnection
+    ) throws {
+        try AuditStore.appendAtCommit(
+            AuditEvent(
+                action: .portalMeasureRead,
+                entityType: context.chart?.entityType,
+                entityID: context.chart?.id,
+                clientIDs: context.chartClientIDs,
+                outcome: found ? .success : .denied
+            ),
+            on: connection
+        )
+    }
+
+    /// The partner's due measures as `haven_portal_measures_due()` lists them (no audit entry: the
+    /// caller's read or write appends its own).
+    static func measuresDue(on connection: isolated PostgresConnection) async throws -> [DueMeasure] {
+        try await connection.query(
+            """
+            SELECT schedule_id, due_before, time_zone, definition_id, code, scoring, name, minimum, maximum
+            FROM haven_portal_measures_due()
+            """
+        ).compactMap { row -> DueMeasure? in
+            let (id, due, zone) = try row.decode((UUID, Date?, String).self)
+            return try PortalForm.decode(row, from: 3).map {
+                DueMeasure(scheduleID: id, form: $0, dueBefore: due, timeZone: zone)
+            }
+        }
+    }
+
+    /// Submits a CSI form's answers item by item (`submitMeasure(schedule:answer:actor:)`).
     public func submitMeasure(
         schedule: UUID,
         items: [Int],
         actor: PartnerActor
-    ) async throws -> (outcome: MeasureOutcome, total: Int?) {
+    ) async throws -> (outcome: MeasureOutcome, total: Double?) {
+        try await submitMeasure(schedule: schedule, answer: .items(items), actor: actor)
+    }
+
+    /// Scores the partner's answer on the server and submits it as a measure of this partner
+    /// (`haven_portal_submit_measure`, audited `portal.measure.submit` with the partner as actor): a CSI
+    /// form's items with the counselor's own scoring (`CouplesSatisfactionIndex.score`), a practice
+    /// measure's number as its score when it lies within the measure's range. The database checks the
+    /// answer again. Only a due item is answered, once.
+    ///
+    /// - Returns: the outcome and, when submitted, the total.
+    /// - Throws: `invalidInput` naming `items[n]`, `items` or `score` for an answer the measure does not
+    ///   take (nothing is written); `sessionExpired` when the session is not live.
+    public func submitMeasure(
+        schedule: UUID,
+        answer: MeasureAnswer,
+        actor: PartnerActor
+    ) async throws -> (outcome: MeasureOutcome, total: Double?) {
         let result = try await pool.transaction(asPartner: actor) {
             connection,
-            _ -> Result<(MeasureOutcome, Int?), ServiceError> in
+            _ -> Result<(MeasureOutcome, Double?), ServiceError> in
             let due = try await Self.measuresDue(on: connection).first { $0.scheduleID == schedule }
-            var score: CSIScore?
+            // Not due (answered, the other partner's, or none): nothing is sent, the database answers which,
+            // and audits.
+            var stored: (items: [Int32], total: Double) = ([], 0)
             if let due {
                 do {
-                    score = try due.form.score(items)
+                    stored = try Self.scored(answer, of: due.form)
                 } catch let error as DomainError {
                     return .failure(ServiceError(error))
+                } catch let error as ServiceError {
+                    return .failure(error)
                 }
             }
-            // Not due (answered, the other partner's, or none): the database answers which, and audits.
-            let stored = score == nil ? [] : items.map { Int32($0) }
             let outcome = try await connection.query(
                 """
-                SELECT haven_portal_submit_measure(\(schedule), \(UUID()), \(stored)::int2[], \
-                \(Double(score?.total ?? 0)))
+                SELECT haven_portal_submit_measure(\(schedule), \(UUID()), \(stored.items)::int2[], \(stored.total))
                 """
             )[0].decode(0, as: String.self)
             guard let known = MeasureOutcome(rawValue: outcome) else {
-                return .failure(ServiceError(.invalidInput, field: "items", "the answers do not add up to the total"))
+                return .failure(
+                    ServiceError(.invalidInput, field: "items", "the answer is not one this questionnaire takes")
+                )
             }
-            return .success((known, known == .submitted ? score?.total : nil))
+            return .success((known, known == .submitted ? stored.total : nil))
         }
         return try result.get()
+    }
+
+    /// The items and total to store for `answer` to `form`, scored as the counselor's own form scores them.
+    ///
+    /// - Throws: `DomainError` for CSI items the form does not take; `ServiceError.invalidInput` for a number
+    ///   outside a practice measure's range, or an answer of the other kind.
+    private static func scored(_ answer: MeasureAnswer, of form: PortalForm) throws -> (items: [Int32], total: Double) {
+        switch (form, answer) {
+        case (.csi(let csi), .items(let items)):
+            // Scored first: the form's ranges make every item fit the column's int2.
+            let total = try csi.score(items).total
+            return (items.map { Int32($0) }, Double(total))
+        case (.practice(let measure), .score(let value)):
+            return ([], try measure.score(value))
+        case (.csi, .score):
+            throw ServiceError(.invalidInput, field: "items", "answer each item of the questionnaire")
+        case (.practice, .items):
+            throw ServiceError(.invalidInput, field: "score", "give one number")
+        }
     }
 }

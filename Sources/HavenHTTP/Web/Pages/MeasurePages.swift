@@ -75,7 +75,10 @@ extension HavenAPI {
                 showTrend: fields["showTrend"] == "on"
             )
             do {
-                guard let form = CouplesSatisfactionIndex(rawValue: typed.form) else {
+                let csi = CouplesSatisfactionIndex(rawValue: typed.form)
+                let practice =
+                    typed.form.hasPrefix("practice:") ? UUID(uuidString: String(typed.form.dropFirst(9))) : nil
+                if csi == nil, practice == nil {
                     throw ServiceError(.invalidInput, field: "form", "choose one of the questionnaires")
                 }
                 let partner: UUID? = typed.partner == "both" ? nil : UUID(uuidString: typed.partner)
@@ -85,14 +88,25 @@ extension HavenAPI {
                 guard let cadence = MeasureService.Cadence(rawValue: typed.cadence) else {
                     throw ServiceError(.invalidInput, field: "cadence", "choose when the questionnaire is asked")
                 }
-                _ = try await measures.schedule(
-                    form,
-                    couple: coupleID,
-                    partner: partner,
-                    cadence: cadence,
-                    showTrend: typed.showTrend,
-                    actor: user.actor
-                )
+                if let csi {
+                    _ = try await measures.schedule(
+                        csi,
+                        couple: coupleID,
+                        partner: partner,
+                        cadence: cadence,
+                        showTrend: typed.showTrend,
+                        actor: user.actor
+                    )
+                } else if let practice {
+                    _ = try await measures.schedule(
+                        practiceMeasure: practice,
+                        couple: coupleID,
+                        partner: partner,
+                        cadence: cadence,
+                        showTrend: typed.showTrend,
+                        actor: user.actor
+                    )
+                }
             } catch let error as ServiceError where error.kind == .invalidInput {
                 // The chart again, the form as it was typed, the refusal beside its field.
                 typed.error = error.message

@@ -7,8 +7,8 @@ extension HavenAPI {
     /// The portal's questionnaires (docs/portal.md "Answers, sharing, series, measures", docs/web.md
     /// "The partner portal"): `/portal/measures` lists what is due from the partner (and their own
     /// totals when the counselor allowed it); `/portal/measures/{id}` is one due questionnaire, item by
-    /// item, whose POST is scored on the server (`PortalService.submitMeasure`, the counselor's scoring)
-    /// and is final. The database decides what is due and whether it was answered (migration 0055); the
+    /// item (a practice's own measure: one number in its range), whose POST is scored on the server
+    /// (`PortalService.submitMeasure`, the counselor's scoring) and is final. The database decides what is due and whether it was answered (migration 0055); the
     /// pages put its answer in the partner's words. Any id that is not due from this partner is the same
     /// "no such questionnaire" page.
     func addPortalMeasurePages(to pages: RouterGroup<HavenRequestContext>) {
@@ -17,11 +17,8 @@ extension HavenAPI {
             let notice: String? =
                 Self.queryText(request, "done") == "submitted"
                 ? "Thank you: your answers are sent to your counselor. Only your counselor sees them." : nil
-            let view = PortalMeasuresView(
-                due: try await portal.measuresDue(partner.actor),
-                trend: try await portal.measureTrend(partner.actor),
-                notice: notice
-            )
+            let measures = try await portal.measures(partner.actor)
+            let view = PortalMeasuresView(due: measures.due, trend: measures.trend, notice: notice)
             return try Self.portalPage(
                 request,
                 context.partner,
@@ -34,7 +31,7 @@ extension HavenAPI {
         pages.get("/measures/{id}") { request, context in
             guard let partner = context.partner else { return WebPage.redirect(to: "/portal/sign-in") }
             let id = try Self.pageID("id", context)
-            guard let due = try await portal.measuresDue(partner.actor).first(where: { $0.scheduleID == id }) else {
+            guard let due = try await portal.dueMeasure(id, actor: partner.actor) else {
                 return Self.portalNoSuchMeasure()
             }
             return try Self.portalPage(
@@ -51,16 +48,16 @@ extension HavenAPI {
             let form = try await WebForm(request: &request)
             guard let partner = context.partner else { return WebPage.redirect(to: "/portal/sign-in") }
             let id = try Self.pageID("id", context)
-            guard let due = try await portal.measuresDue(partner.actor).first(where: { $0.scheduleID == id }) else {
+            guard let due = try await portal.dueMeasure(id, actor: partner.actor) else {
                 // Answered already, the other partner's, or none: the database says which (and audits it).
                 let outcome = try await portal.submitMeasure(schedule: id, items: [], actor: partner.actor).outcome
                 return outcome == .answered ? Self.portalMeasureAnswered() : Self.portalNoSuchMeasure()
             }
-            let typed = (1...due.form.itemCount).map { form["item\($0)"] ?? "" }
+            let typed = PortalMeasureView.typed(form, for: due.form)
             do {
                 let outcome = try await portal.submitMeasure(
                     schedule: id,
-                    items: try MeasureFormView.answers(typed),
+                    answer: try PortalMeasureView.answer(typed, for: due.form),
                     actor: partner.actor
                 ).outcome
                 switch outcome {

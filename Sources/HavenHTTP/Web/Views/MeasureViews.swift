@@ -154,7 +154,7 @@ struct MeasureResultView {
 }
 
 /// The chart's "On the portal" part of its measures section (couples): the forms scheduled for the
-/// partners to answer on the portal, each with a stop button; the form to schedule one (after a refused
+/// partners to answer on the portal (CSI forms and the practice's own measures), each with a stop button; the form to schedule one (after a refused
 /// submit, with what was typed and the refusal beside its field); and the measures the partners answered
 /// there, marked as from the portal (`ChartService.Record.portalMeasures`).
 struct PortalMeasuresSection {
@@ -203,13 +203,22 @@ struct PortalMeasuresSection {
         let base = HavenAPI.chartPath(.couple(couple)) + "/measures/schedules"
         let named = Dictionary(names.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         scheduleAction = base
-        forms = CouplesSatisfactionIndex.allCases.map {
-            WebOption(
-                value: $0.rawValue,
-                label: "\($0.rawValue) (\($0.itemCount) items)",
-                selected: $0.rawValue == typed.form
-            )
-        }
+        forms =
+            CouplesSatisfactionIndex.allCases.map {
+                WebOption(
+                    value: $0.rawValue,
+                    label: "\($0.rawValue) (\($0.itemCount) items)",
+                    selected: $0.rawValue == typed.form
+                )
+            }
+            + measures.practiceMeasures.map {
+                let value = Self.value(of: $0)
+                return WebOption(
+                    value: value,
+                    label: "\($0.name) (the practice's measure: one number \(PortalMeasureView.range($0)))",
+                    selected: value == typed.form.lowercased()
+                )
+            }
         partners =
             [WebOption(value: "both", label: "Each partner", selected: typed.partner == "both")]
             + names.map {
@@ -227,7 +236,7 @@ struct PortalMeasuresSection {
         schedules = measures.schedules.map { schedule in
             let who = schedule.partnerID.flatMap { named[$0] } ?? "each partner"
             return Schedule(
-                text: "\(schedule.form.rawValue) for \(who), \(Self.words(schedule.cadence).lowercased())"
+                text: "\(schedule.form.title) for \(who), \(Self.words(schedule.cadence).lowercased())"
                     + (schedule.showTrend ? "; the partner sees their own totals" : ""),
                 endAction: "\(base)/\(HavenAPI.text(schedule.id))/end"
             )
@@ -235,11 +244,17 @@ struct PortalMeasuresSection {
         answers = measures.answers.map {
             Answer(
                 partner: named[$0.partnerID] ?? "partner",
-                form: $0.form.rawValue,
+                form: $0.form.title,
                 date: $0.administeredOn.description,
-                total: "\(MeasureFormView.number($0.total)) of \($0.form.maximum)"
+                total: PortalMeasuresView.total($0.total, of: $0.form)
             )
         }
+    }
+
+    /// The schedule form's value for a practice measure: `practice:` and the definition's id (a practice's
+    /// code may be any text, a CSI form's code included).
+    static func value(of measure: PortalForm.PracticeMeasure) -> String {
+        "practice:" + HavenAPI.text(measure.definitionID)
     }
 
     /// A cadence in the counselor's words.
