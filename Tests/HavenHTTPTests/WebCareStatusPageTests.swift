@@ -58,6 +58,7 @@ struct WebCareStatusPageTests {
             // The confirmation page says what a discharge does, and changes nothing itself.
             let confirm = try await Pages.open(client, &dana, "\(path)/status?set=discharged")
             #expect(confirm.status == .ok)
+            #expect(confirm.html.contains("<h2>Discharge: what happens</h2>"))
             #expect(confirm.html.contains("Both partners are signed out of the portal at once"))
             #expect(confirm.html.contains("Reminders (appointments, homework, questionnaires) stop"))
             #expect(confirm.html.contains("Sessions already booked stay on the calendar"))

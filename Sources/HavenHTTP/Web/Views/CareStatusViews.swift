@@ -58,6 +58,8 @@ struct CareStatusConfirmView {
     var target: String
     /// The chart already has `target`: nothing to confirm.
     var already: Bool
+    /// "Discharge: what happens", over `consequences`.
+    var heading: String
     var consequences: [String]
     var button: String
     /// The form's path (`POST /couples/{id}/status`).
@@ -79,6 +81,7 @@ struct CareStatusConfirmView {
         self.current = current.rawValue
         self.target = target.rawValue
         already = current == target
+        heading = "\(CareStatusSection.verb(target)): what happens"
         consequences = Self.consequences(of: target, from: current, couple: chart.kind == "couple")
         button = "\(CareStatusSection.verb(target))\(chart.kind == "couple" ? " the couple" : " the client")"
         action = HavenAPI.chartPath(chart) + "/status"
