@@ -104,6 +104,35 @@ struct ChartStatusTests {
         }
     }
 
+    @Test func aChartReadButKeptByAnotherCounselorIsForbiddenAndAuditedWithItsClients() async throws {
+        try await ClinicSetup.with { setup in
+            // The couple moves to Sam (the owner's hand): Sam reaches the couple and, through it, its
+            // partners, whose individual charts stay Dana's; row-level security lets Sam write neither.
+            let (couple, a, b) = try await setup.couple()
+            try await setup.fixture.owner.query(
+                "UPDATE couples SET counselor_id = \(setup.counselorBID) WHERE id = \(couple)"
+            )
+            _ = try await setup.charts.client(a, actor: setup.counselorB)
+            for chart in [ChartReference.client(a), .couple(couple)] {
+                let refused = await #expect(throws: ServiceError.self) {
+                    try await setup.charts.setStatus(.paused, of: chart, actor: setup.counselorB)
+                }
+                #expect(refused?.kind == .forbidden && refused?.field == chart.kind, "\(chart)")
+                #expect(try await Self.stored(chart, setup) == "active")
+            }
+            let client = try await Self.entries("client.status.set", client: a, setup)
+            #expect(client.map(\.outcome) == [.denied] && client.map(\.clientIDs) == [[a]])
+            let pair = try await Self.entries("couple.status.set", client: b, setup)
+            #expect(pair.map(\.outcome) == [.denied] && pair.map(\.clientIDs) == [[a, b]])
+            // Dana no longer reaches the couple, and still keeps her client's own chart.
+            let dana = await #expect(throws: ServiceError.self) {
+                try await setup.charts.setStatus(.paused, of: .couple(couple), actor: setup.counselorA)
+            }
+            #expect(dana?.kind == .notFound)
+            #expect(try await setup.charts.setStatus(.paused, of: .client(a), actor: setup.counselorA).changed)
+        }
+    }
+
     @Test func reactivatingIsRefusedWhileAPartnerIsInAnotherActiveCouple() async throws {
         try await ClinicSetup.with { setup in
             let (first, a, _) = try await setup.couple()

@@ -42,9 +42,10 @@ extension ChartService {
     /// - Returns: the status before and after.
     /// - Throws: `notFound` (audited as denied) for a chart out of the actor's reach or not there (a
     ///   chart open to the actor only under break-glass too: that grant reads, it never writes);
-    ///   `forbidden` (audited as denied) for an individual chart the actor reads only as a partner of
-    ///   their couple while another counselor keeps it; `conflict` naming `status` when a couple made
-    ///   active has a partner already in another active couple.
+    ///   `forbidden` (audited as denied) for a chart the actor reads but row-level security would not let
+    ///   them write: an individual chart they read only as a partner of their couple while another
+    ///   counselor keeps it, or a couple of theirs whose partners another counselor keeps; `conflict`
+    ///   naming `status` when a couple made active has a partner already in another active couple.
     public func setStatus(
         _ status: CareStatus,
         of chart: ChartReference,
@@ -58,8 +59,10 @@ extension ChartService {
             switch chart {
             case .couple(let id):
                 """
-                SELECT status, ARRAY[partner_a_id, partner_b_id], haven_couple_in_caseload(id) FROM couples
-                WHERE id = \(id) FOR UPDATE
+                SELECT status, ARRAY[partner_a_id, partner_b_id],
+                       haven_couple_in_caseload(id) AND haven_client_in_caseload(partner_a_id)
+                       AND haven_client_in_caseload(partner_b_id)
+                FROM couples WHERE id = \(id) FOR UPDATE
                 """
             case .client(let id):
                 "SELECT status, ARRAY[id], haven_client_in_caseload(id) FROM clients WHERE id = \(id) FOR UPDATE"
@@ -86,7 +89,8 @@ extension ChartService {
                         ServiceError(
                             .forbidden,
                             field: chart.kind,
-                            "only the chart's counselor or their supervisor may change its status"
+                            "only the counselor who keeps this chart and its clients, or their supervisor, may change "
+                                + "its status"
                         ),
                         audited: success
                     )
@@ -101,6 +105,9 @@ extension ChartService {
                 field: "status",
                 "a partner is already in another active couple; discharge that couple first"
             )
+        } catch let error as PostgresError where error.code == .insufficientPrivilege {
+            // Row-level security's WITH CHECK, should the reach change between the check and the write.
+            throw ServiceError(.forbidden, field: chart.kind, "you may not change this chart's status")
         }
     }
 }
