@@ -101,6 +101,7 @@ public struct HavenAPI: Sendable {
         addTOTP(to: v1)
         addCycleMaps(to: v1)
         addCharts(to: v1)
+        addCareStatus(to: v1)
         addChartRecords(to: v1)
         addAudit(to: v1)
         addStaff(to: v1)

@@ -45,6 +45,11 @@ extension AuditEvent {
         case coupleCreate = "couple.create"
         case coupleRead = "couple.read"
         case coupleList = "couple.list"
+        /// A counselor set a couple's care status (active, paused, discharged), or was refused; the
+        /// entity is the couple, with both partners.
+        case coupleStatusSet = "couple.status.set"
+        /// A counselor set an individual client chart's care status, or was refused.
+        case clientStatusSet = "client.status.set"
         /// A counselor's day (`haven today`): names and times across their caseload, no clinical text.
         case dayRead = "day.read"
         case injuryRecord = "injury.record"

@@ -1,7 +1,8 @@
 """The partner portal in a real browser (docs/portal.md, docs/web.md "/portal"): a counselor gives
 each partner of a couple a code from the chart's "Portal access" section; each partner, in a fresh
 browser of their own, enters the code, chooses a passphrase, signs in and sees their homework and
-the next appointment; neither sees what is the other's alone; sign-out ends the session. The
+the next appointment; neither sees what is the other's alone; sign-out ends the session, and the
+counselor's discharge of the couple on the chart ("Care status", after its confirmation page) ends both. The
 everyday way back in is a sign-in link by email, read here from the test SMTP server's directory.
 The idle logoff warns, keeps the session on "Stay signed in" and saves the answer being written before
 it signs out; a partner turns off an email kind on /portal/settings (also at a phone's width)."""
@@ -116,10 +117,11 @@ def test_each_partner_gets_a_code_signs_in_and_sees_only_their_own(driver):
     # Twelve characters in groups of four, for reading out (ABCD-EFGH-JKMN).
     assert all(len(code) == 14 and code[4] == "-" and code[9] == "-" for code in codes), codes
     partners = [new_browser(), new_browser()]
+    signed_in_as = []
     try:
         for index, browser in enumerate(partners):
             email = "partner%d-%s@example.org" % (index, secrets.token_hex(4))
-            accept_and_sign_in(browser, codes[index], email, names)
+            signed_in_as.append((email, accept_and_sign_in(browser, codes[index], email, names)))
             check_page(browser, "portal-home-%d" % index, names)
             main = browser.find_element(By.TAG_NAME, "main").text
             own = couple["partnerA" if index == 0 else "partnerB"]
@@ -141,9 +143,45 @@ def test_each_partner_gets_a_code_signs_in_and_sees_only_their_own(driver):
         # The portal session opens no staff page.
         partners[1].get(BASE + "/today")
         assert partners[1].current_url.startswith(BASE + "/sign-in")
+        # The counselor discharges the couple from the chart's "Care status", through its confirmation
+        # page: both partners, signed in, are signed out at once.
+        sign_in_again(partners[0], *signed_in_as[0])
+        for browser in partners:
+            browser.get(BASE + "/portal")
+            assert browser.current_url == BASE + "/portal", browser.current_url
+        discharge(driver, couple, names)
+        for browser in partners:
+            browser.get(BASE + "/portal")
+            assert browser.current_url == BASE + "/portal/sign-in", browser.current_url
     finally:
         for browser in partners:
             browser.quit()
+
+
+def sign_in_again(browser, email, passphrase):
+    """The portal's passphrase sign-in for a partner who accepted their invitation before."""
+    browser.get(BASE + "/portal/sign-in")
+    browser.find_element(By.ID, "email").send_keys(email)
+    browser.find_element(By.ID, "passphrase").send_keys(passphrase)
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "main form[action='/portal/sign-in'] button[type=submit]"))
+    assert browser.current_url == BASE + "/portal", browser.current_url
+
+
+def discharge(driver, couple, names):
+    """Dana discharges `couple` on its chart page: the "Discharge…" button, the confirmation page that
+    says what it does, its button, and back on the chart with the new status."""
+    chart = BASE + "/couples/%s" % couple["id"]
+    driver.get(chart)
+    assert driver.find_element(By.ID, "care-status-now").text == "active"
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form.care-status-choices button[value='discharged']"))
+    assert driver.current_url == chart + "/status?set=discharged", driver.current_url
+    check_page(driver, "care-status-confirm", names)
+    main = driver.find_element(By.TAG_NAME, "main").text
+    assert "signed out of the portal at once" in main and "stay on the calendar" in main, main
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form.care-status-set button[type=submit]"))
+    assert driver.current_url == chart + "#care-status", driver.current_url
+    assert driver.find_element(By.ID, "care-status-now").text == "discharged"
+    check_page(driver, "chart-discharged", names)
 
 
 def mailed_link(address, previous=None, timeout=60):

@@ -79,6 +79,10 @@ struct AuditDenialTests {
                 ),
                 ("note.cosign", { try await setup.notes.cosign(note, actor: outsider) }),
                 (
+                    "couple.status.set",
+                    { _ = try await setup.charts.setStatus(.discharged, of: .couple(couple), actor: outsider) }
+                ),
+                (
                     "couple.create",
                     {
                         _ = try await setup.charts.createCouple(

@@ -34,6 +34,7 @@ extension HavenAPI {
         addBreakGlassPages(to: web)
         addCaseloadPages(to: web)
         addPortalAccessPages(to: web)
+        addCareStatusPages(to: web)
         // The partner portal: its own group and middleware, never WebMiddleware (docs/web.md).
         addPortalPages(to: router)
     }

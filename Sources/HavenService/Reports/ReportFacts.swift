@@ -307,6 +307,9 @@ public struct ReportFacts: Sendable, Equatable, Codable {
     /// latest note recording a level says high and no closure names it), whatever the period; nil for
     /// an individual chart, whose risk is the latest note's level.
     public var openHighRiskFlag: Bool?
+    /// The chart's care status now (active, paused, discharged), whatever the period; nil in facts
+    /// not read from the database.
+    public var careStatus: CareStatus?
     public var goals: [Goal]
     public var injuries: [String: Int]
     public var measures: [Measure]

@@ -36,6 +36,7 @@ struct ReportReader {
             from: 7
         )
         let openHighRiskFlag = try header.decode(15, as: Bool?.self)
+        let careStatus = try CareStatus.parse(try header.decode(16, as: String.self))
         let partners =
             [ReportFacts.Person(id: aID, name: aName)]
             + (bID.map { [ReportFacts.Person(id: $0, name: bName ?? "")] } ?? [])
@@ -130,6 +131,7 @@ struct ReportReader {
             queryCount: 0
         )
         facts.openHighRiskFlag = openHighRiskFlag
+        facts.careStatus = careStatus
         try await readNotes(rows[2], into: &facts)
         for row in rows[7] {
             let (status, count) = try row.decode((String, Int).self)
@@ -176,7 +178,7 @@ struct ReportReader {
             SELECT p.name, p.time_zone, c.start_date, c.presenting_concerns, c.cycle_pattern, c.partner_a_position,
                    c.partner_b_position, a.id, coalesce(a.preferred_name, a.legal_name), b.id,
                    coalesce(b.preferred_name, b.legal_name), s.id, s.display_name, s.credentials, s.pre_licensed,
-                   haven_couple_high_risk(c.id)
+                   haven_couple_high_risk(c.id), c.status
             FROM couples c
             JOIN practices p ON p.id = c.practice_id
             JOIN clients a ON a.id = c.partner_a_id
@@ -188,7 +190,7 @@ struct ReportReader {
             """
             SELECT p.name, p.time_zone, c.intake_date, NULL::bytea, NULL::text, NULL::text, NULL::text, c.id,
                    coalesce(c.preferred_name, c.legal_name), NULL::uuid, NULL::text, s.id, s.display_name,
-                   s.credentials, s.pre_licensed, NULL::boolean
+                   s.credentials, s.pre_licensed, NULL::boolean, c.status
             FROM clients c
             JOIN practices p ON p.id = c.practice_id
             JOIN staff s ON s.id = c.primary_counselor_id

@@ -7,8 +7,8 @@ import HavenHTTP
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client",
-        abstract: "Open, list and show client charts.",
-        subcommands: [Add.self, List.self, Show.self]
+        abstract: "Open, list and show client charts; pause, discharge or reactivate them.",
+        subcommands: [Add.self, List.self, Show.self, Status.self]
     )
 
     struct Add: AsyncParsableCommand {

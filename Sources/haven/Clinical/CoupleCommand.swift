@@ -8,8 +8,8 @@ import HavenService
 struct CoupleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "couple",
-        abstract: "Open, list and show couple charts.",
-        subcommands: [Add.self, List.self, Show.self, CloseRiskFlag.self]
+        abstract: "Open, list and show couple charts; pause, discharge or reactivate them.",
+        subcommands: [Add.self, List.self, Show.self, Status.self, CloseRiskFlag.self]
     )
 
     struct Add: AsyncParsableCommand {

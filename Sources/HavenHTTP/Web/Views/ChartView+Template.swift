@@ -36,6 +36,7 @@ extension ChartView: MustacheParent {
         case "reportHref": reportHref
         case "portal": portal
         case "portalMeasures": portalMeasures
+        case "careStatus": careStatus
         default: nil
         }
     }

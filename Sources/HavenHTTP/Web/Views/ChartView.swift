@@ -39,6 +39,8 @@ struct ChartView {
     var portal: [PortalAccessRow] = []
     /// The measures scheduled for and answered on the portal (couples; "On the portal").
     var portalMeasures: PortalMeasuresSection?
+    /// The chart's care status with the buttons that change it ("Care status").
+    var careStatus: CareStatusSection
 
     struct Link {
         var href: String
@@ -154,6 +156,7 @@ struct ChartView {
         self.chrome = chrome
         let id = facts.chart.id.uuidString.lowercased()
         isCouple = facts.chart.kind == "couple"
+        careStatus = CareStatusSection(chart: facts.chart, status: facts.careStatus ?? .active)
         let zone = TimeZone(identifier: facts.timeZone) ?? .gmt
         let dateTime = Date.FormatStyle(date: .abbreviated, time: .shortened, timeZone: zone)
         let dateOnly = Date.FormatStyle(date: .abbreviated, time: .omitted, timeZone: zone)
@@ -311,7 +314,7 @@ struct ChartView {
         newMeasureHref = "\(base)/measures/new"
         reportHref = "\(base)/report"
         contents =
-            [Link(href: "#risk", label: "Risk")]
+            [Link(href: "#care-status", label: "Care status"), Link(href: "#risk", label: "Risk")]
             + (isCouple ? [Link(href: "#partners", label: "Partners")] : [])
             + [
                 Link(href: "#concerns", label: isCouple ? "Concerns and goals" : "Concerns"),
