@@ -337,7 +337,7 @@ struct ReportReader {
                         .init(
                             signedBy: ReportFacts.Signer(name: signature.2 ?? "", credentials: signature.3 ?? ""),
                             signedAt: signedAt,
-                            contentHash: (signature.0 ?? []).map { String(format: "%02x", $0) }.joined(),
+                            contentHash: Hex.encode(signature.0 ?? []),
                             cosignedBy: signature.5.map { .init(name: $0, credentials: signature.6 ?? "") },
                             cosignedAt: signature.4,
                             cosignatureMatches: signature.7
